@@ -1,0 +1,285 @@
+/* uvfs.h — public API of the uvfs userspace VFS engine.
+ *
+ * Conventions (see README.md):
+ *  - int returns are 0 or -errno; ssize_t returns are a count or -errno.
+ *    Objects come back through out-parameters.
+ *  - Reference counted objects: uvfs_X_get / uvfs_X_put. A struct uvfs_vd
+ *    {mount, dentry} holds one reference on each; uvfs_vd_put drops the
+ *    dentry first, then the mount.
+ *  - Path operations take a struct uvfs_pathop whose root/start references
+ *    are borrowed for the duration of the call.
+ *  - Any thread may call any function; threads are registered with liburcu
+ *    lazily on first entry and unregistered at thread exit.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef UVFS_API
+#define UVFS_API __attribute__((visibility("default")))
+#endif
+
+struct uvfs;
+struct uvfs_mount;
+struct uvfs_mntns;
+struct uvfs_dentry;
+struct uvfs_file;
+struct uvfs_filesystem;
+struct uvfs_fs_type;
+
+/* ------------------------------------------------------------------ creds */
+
+#define UVFS_NGROUPS_MAX 32
+#define UVFS_CAP(c) (1ULL << (c)) /* c is a Linux CAP_* number */
+#define UVFS_CAPS_ALL (~0ULL)
+
+/* Credentials of a caller. Permission checks use fsuid/fsgid, groups and caps
+ * (the effective capability set, Linux numbering). Value type. */
+struct uvfs_cred {
+	uint32_t uid, gid, euid, egid, fsuid, fsgid;
+	uint32_t ngroups;
+	uint32_t groups[UVFS_NGROUPS_MAX];
+	uint64_t caps;
+};
+
+/* Root with every capability. */
+UVFS_API void uvfs_cred_init_root(struct uvfs_cred *c);
+/* An unprivileged user: all ids = uid/gid, no supplementary groups, no caps. */
+UVFS_API void uvfs_cred_init_user(struct uvfs_cred *c, uint32_t uid, uint32_t gid);
+UVFS_API bool uvfs_cred_has_cap(const struct uvfs_cred *c, int cap);
+UVFS_API bool uvfs_cred_in_group(const struct uvfs_cred *c, uint32_t gid);
+
+/* --------------------------------------------------------------- instance */
+
+/* Live object counts; uvfs_destroy reports them after teardown. */
+struct uvfs_live {
+	long dentries, inodes, mounts, mntns, files, filesystems;
+};
+
+UVFS_API int uvfs_create(struct uvfs **out);
+/* Tears the instance down. Every mount namespace, file and vd the caller took
+ * must have been put. Fills *leaks (may be NULL) with what is still alive after
+ * teardown and returns -EBUSY if anything is, 0 otherwise. */
+UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks);
+UVFS_API void uvfs_live_counts(struct uvfs *vfs, struct uvfs_live *out);
+
+/* Optional explicit thread registration (registration is otherwise lazy). */
+UVFS_API void uvfs_thread_enter(void);
+UVFS_API void uvfs_thread_leave(void);
+
+/* ----------------------------------------------------- filesystem types */
+
+/* Registration flags (gVisor RegisterFilesystemTypeOptions). */
+#define UVFS_FS_USER_MOUNT 0x1 /* mountable without internal_mount */
+#define UVFS_FS_USER_LIST 0x2 /* listed by uvfs_list_fs_types (/proc/filesystems) */
+#define UVFS_FS_REQUIRES_DEV 0x4 /* listed without "nodev" */
+
+UVFS_API int uvfs_register_fs_type(struct uvfs *vfs, const struct uvfs_fs_type *type, unsigned flags);
+/* Writes /proc/filesystems-format text ("nodev\tname\n"), sorted by name.
+ * Returns the length it needs (it writes at most len bytes, NUL-terminated). */
+UVFS_API ssize_t uvfs_list_fs_types(struct uvfs *vfs, char *buf, size_t len);
+
+/* Built-in filesystem types. */
+UVFS_API extern const struct uvfs_fs_type uvfs_tmpfs_type;
+
+/* -------------------------------------------------------------- devices */
+
+#define UVFS_DEV_CHAR 1
+#define UVFS_DEV_BLOCK 2
+struct uvfs_file_ops;
+/* Registers the file operations served when a device node of (kind, major,
+ * minor) is opened on any filesystem. -EEXIST if taken. Opening an
+ * unregistered device node gives -ENXIO. */
+UVFS_API int uvfs_register_device(struct uvfs *vfs, int kind, uint32_t major, uint32_t minor,
+				  const struct uvfs_file_ops *fops, void *priv, const char *group);
+UVFS_API int uvfs_get_anon_minor(struct uvfs *vfs, uint32_t *minor);
+UVFS_API void uvfs_put_anon_minor(struct uvfs *vfs, uint32_t minor);
+
+/* ----------------------------------------------------------------- paths */
+
+struct uvfs_vd {
+	struct uvfs_mount *mount;
+	struct uvfs_dentry *dentry;
+};
+
+UVFS_API void uvfs_vd_get(const struct uvfs_vd *vd);
+UVFS_API void uvfs_vd_put(struct uvfs_vd *vd); /* dentry first, then mount; clears *vd */
+static inline bool uvfs_vd_ok(const struct uvfs_vd *vd) { return vd->mount != NULL; }
+
+/* Path operation flags. */
+#define UVFS_PATH_FOLLOW 0x1 /* follow a final symlink */
+#define UVFS_PATH_EMPTY 0x2 /* "" names the start itself (AT_EMPTY_PATH) */
+
+/* A path relative to start (absolute paths start at root). References on
+ * root and start are borrowed. An empty path is -ENOENT unless
+ * UVFS_PATH_EMPTY is set. */
+struct uvfs_pathop {
+	struct uvfs_vd root;
+	struct uvfs_vd start;
+	const char *path;
+	unsigned flags;
+};
+
+/* ---------------------------------------------------------------- mounts */
+
+#define UVFS_MNT_RDONLY 0x01
+#define UVFS_MNT_NOEXEC 0x02
+#define UVFS_MNT_NOATIME 0x04
+#define UVFS_MNT_NODEV 0x08
+#define UVFS_MNT_NOSUID 0x10
+
+struct uvfs_mount_opts {
+	unsigned flags; /* UVFS_MNT_* */
+	const char *data; /* filesystem option string, "k=v,k2" */
+	const void *internal; /* filesystem-specific typed data (internal mounts only) */
+	bool internal_mount; /* bypasses UVFS_FS_USER_MOUNT */
+};
+
+/* New mount namespace whose root is a fresh fstype filesystem. */
+UVFS_API int uvfs_mntns_new(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+			    const char *fstype, const struct uvfs_mount_opts *opts, struct uvfs_mntns **out);
+UVFS_API void uvfs_mntns_get(struct uvfs_mntns *ns);
+UVFS_API void uvfs_mntns_put(struct uvfs_mntns *ns);
+/* Root of the namespace, with references (put with uvfs_vd_put). */
+UVFS_API void uvfs_mntns_root(struct uvfs_mntns *ns, struct uvfs_vd *out);
+
+UVFS_API int uvfs_mount_disconnected(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+				     const char *fstype, const struct uvfs_mount_opts *opts,
+				     struct uvfs_mount **out);
+/* A new disconnected mount of fs rooted at root (takes its own references). */
+UVFS_API int uvfs_new_disconnected_mount(struct uvfs *vfs, struct uvfs_filesystem *fs, struct uvfs_dentry *root,
+					 const struct uvfs_mount_opts *opts, struct uvfs_mount **out);
+/* Connects a disconnected mount on top of whatever is mounted at target.
+ * The caller keeps its reference on mnt. */
+UVFS_API int uvfs_connect_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_mount *mnt,
+				   const struct uvfs_pathop *target);
+UVFS_API int uvfs_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+			   const struct uvfs_pathop *target, const char *fstype, const struct uvfs_mount_opts *opts);
+#define UVFS_UMOUNT_DETACH 0x2 /* MNT_DETACH */
+UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *target,
+			    int flags);
+UVFS_API void uvfs_mount_get(struct uvfs_mount *mnt);
+UVFS_API void uvfs_mount_put(struct uvfs_mount *mnt);
+/* -EBUSY when turning read-only while files are open for writing. */
+UVFS_API int uvfs_set_mount_readonly(struct uvfs_mount *mnt, bool ro);
+UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *mnt);
+UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *mnt);
+UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *mnt); /* no reference */
+UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *mnt); /* no reference */
+/* mkdir -p of dirname(path) and path itself, mode 0755; an existing final
+ * file of any type is accepted (mounting over a file is allowed). */
+UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_cred *cred, const char *path,
+					    const struct uvfs_vd *root);
+
+/* ----------------------------------------------------------- path calls */
+
+#define UVFS_GET_SEARCHABLE 0x1 /* result must be a searchable directory */
+UVFS_API int uvfs_get_dentry_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				unsigned flags, struct uvfs_vd *out);
+
+#define UVFS_OPEN_EXEC 0x1 /* open for execution: noexec mounts and non-regular files give -EACCES */
+UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			  int oflags, mode_t mode, unsigned flags, struct uvfs_file **out);
+
+/* statx semantics: fields outside mask may be filled too; out->stx_mask says
+ * which are valid. */
+UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			  unsigned mask, struct statx *out);
+
+/* Attribute change: only fields in mask (STATX_MODE, STATX_UID, STATX_GID,
+ * STATX_SIZE, STATX_ATIME, STATX_MTIME) change. tv_nsec may be UTIME_NOW. */
+struct uvfs_setattr {
+	unsigned mask;
+	mode_t mode;
+	uint32_t uid, gid;
+	uint64_t size;
+	struct timespec atime, mtime;
+};
+#define UVFS_SETATTR_NEED_WRITE 0x1 /* truncate(2): needs write permission */
+UVFS_API int uvfs_setstat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			     const struct uvfs_setattr *attr, unsigned flags);
+UVFS_API int uvfs_statfs_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			    struct statfs *out);
+/* access(2): mode is R_OK|W_OK|X_OK or F_OK; checked with fsuid/fsgid. */
+UVFS_API int uvfs_access_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			    int mode);
+
+UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			   mode_t mode);
+UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			   mode_t mode, dev_t rdev);
+UVFS_API int uvfs_symlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *target,
+			     const struct uvfs_pathop *pop);
+UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			  const struct uvfs_pathop *newpop);
+UVFS_API int uvfs_unlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop);
+UVFS_API int uvfs_rmdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop);
+/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE (from <stdio.h>/<linux/fs.h>). */
+UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			    const struct uvfs_pathop *newpop, unsigned flags);
+UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				  char *buf, size_t len);
+
+UVFS_API ssize_t uvfs_getxattr_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				  const char *name, void *buf, size_t len);
+/* flags: XATTR_CREATE / XATTR_REPLACE */
+UVFS_API int uvfs_setxattr_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			      const char *name, const void *val, size_t len, int flags);
+/* NUL-separated names; len 0 asks for the size. */
+UVFS_API ssize_t uvfs_listxattr_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				   char *buf, size_t len);
+UVFS_API int uvfs_removexattr_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				 const char *name);
+
+/* ----------------------------------------------------------------- files */
+
+UVFS_API void uvfs_file_get(struct uvfs_file *f);
+UVFS_API void uvfs_file_put(struct uvfs_file *f);
+/* The file's {mount, dentry}, with references. */
+UVFS_API void uvfs_file_vd(struct uvfs_file *f, struct uvfs_vd *out);
+UVFS_API int uvfs_file_flags(const struct uvfs_file *f); /* O_* status flags */
+UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len);
+UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len);
+UVFS_API ssize_t uvfs_pread(struct uvfs_file *f, void *buf, size_t len, off_t off);
+UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, off_t off);
+UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence);
+UVFS_API int uvfs_file_truncate(struct uvfs_file *f, uint64_t size);
+UVFS_API int uvfs_fsync(struct uvfs_file *f, bool datasync);
+UVFS_API int uvfs_file_stat(struct uvfs_file *f, unsigned mask, struct statx *out);
+UVFS_API int uvfs_file_setstat(struct uvfs_file *f, const struct uvfs_cred *cred, const struct uvfs_setattr *attr);
+
+/* Directory iteration from the file's offset. The callback returns 0 to go
+ * on, or anything else to stop; an entry the callback refused is delivered
+ * again by the next call. Returns 0 at the end or when stopped, or -errno.
+ * "." and ".." come first. next_off is the offset to seek to for the entry
+ * after this one. */
+typedef int (*uvfs_dirent_cb)(void *arg, const char *name, size_t namelen, uint64_t ino, unsigned dtype,
+			      int64_t next_off);
+UVFS_API int uvfs_iterate_dir(struct uvfs_file *f, uvfs_dirent_cb cb, void *arg);
+/* linux_dirent64 records into buf; returns bytes, 0 at end, -EINVAL if the
+ * first entry does not fit. */
+UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len);
+
+/* Copies src (from its offset) to dst until EOF; returns bytes copied, or
+ * -errno if nothing was copied. */
+UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *src);
+
+/* --------------------------------------------------------------- logging */
+
+enum { UVFS_LOG_ERROR, UVFS_LOG_WARN, UVFS_LOG_INFO, UVFS_LOG_DEBUG };
+/* Level from $UVFS_LOG (error|warn|info|debug); default warn, to stderr. */
+UVFS_API void uvfs_log_set_level(int level);
+
+#ifdef __cplusplus
+}
+#endif
