@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,9 @@ static int write_file(const char *path, const void *p, size_t n)
 		fprintf(stderr, "uvfs verity: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if ((n && fwrite(p, 1, n, f) != n) | (fclose(f) != 0)) {
+	bool bad = n && fwrite(p, 1, n, f) != n;
+	bad = (fclose(f) != 0) || bad; /* always close */
+	if (bad) {
 		fprintf(stderr, "uvfs verity: %s: write failed\n", path);
 		return -1;
 	}
