@@ -1,0 +1,86 @@
+/* fsimpl/gofer/p9_conn.h — the client's connection core (internal):
+ * tags, the receiver thread, cancellation, fid numbers.  p9_client.c builds
+ * the per-message calls on top of it. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "fsimpl/gofer/p9_wire.h"
+
+#define P9_NOTAG 0xffffu
+/* Tags kept back for Tflush so that cancelling can always make progress
+ * even when every other tag belongs to a call waiting to be flushed. */
+#define P9_FLUSH_RESERVE 8u
+
+/* One request in flight.  Lives on the caller's stack; registered in
+ * c->reqs[tag] from send until the caller retires it.  Fields marked (mu)
+ * are protected by the client's mu; the receiver writes rdst/rmsg outside
+ * the lock but only between picking the request (rx_busy) and completing
+ * it, and the caller never leaves before completion. */
+struct p9_req {
+	uint16_t tag;        /* set at registration, then immutable */
+	uint8_t ttype;       /* T-message type sent; immutable */
+	bool is_flush;       /* immutable */
+	void *rdst;          /* zero-copy Rread destination or NULL; immutable */
+	uint32_t rcap;       /* bytes asked for (Tread count); immutable */
+	pthread_cond_t cv;   /* signalled on completion / cancellation */
+	bool done;           /* (mu) reply or failure delivered */
+	bool cancel;         /* (mu) uvfs_p9_interrupt asked to cancel */
+	int err;             /* (mu) transport error if done without reply */
+	uint8_t *rmsg;       /* (mu) whole reply (malloc), owned by the req */
+	uint32_t rlen;       /* (mu) */
+	bool zc;             /* (mu) Rread payload went straight to rdst */
+	uint32_t zc_count;   /* (mu) its count */
+};
+
+struct uvfs_p9_client {
+	int rfd, wfd;     /* immutable after connect; closed by uvfs_p9_close */
+	bool wsock;       /* wfd is a socket (MSG_NOSIGNAL works); immutable */
+	int wakefd;       /* eventfd: readable once the connection is dead */
+	uint32_t msize;   /* atomic: negotiated by Tversion, read by receiver */
+	uint32_t timeout_ms; /* atomic */
+	uvfs_p9_reply_hook hook; /* atomic (acquire/release with hook_arg) */
+	void *hook_arg;
+
+	pthread_t rx;     /* receiver thread; only it completes requests */
+	bool rx_started;  /* immutable after connect */
+
+	pthread_mutex_t mu;
+	pthread_cond_t tag_cv;  /* (mu) signalled when a tag frees up */
+	uint32_t max_tags;      /* immutable */
+	struct p9_req **reqs;   /* (mu) [max_tags + 1], last slot = NOTAG */
+	uint16_t *free_tags;    /* (mu) stack of free tags */
+	uint32_t nfree;         /* (mu) */
+	int dead;               /* (mu) 0 or the -errno every call now gets */
+	uint64_t nrequests;     /* (mu) stats */
+	uint64_t nflushes;      /* (mu) stats */
+
+	pthread_mutex_t wmu;    /* serialises whole messages onto wfd */
+
+	pthread_mutex_t fidmu;
+	uint32_t next_fid;      /* (fidmu) never-used fids start here */
+	uint32_t *free_fids;    /* (fidmu) stack of clunked fids for reuse */
+	size_t nfree_fids, cap_free_fids; /* (fidmu) */
+	uint64_t fids_in_use;   /* (fidmu) */
+};
+
+int p9_conn_init(struct uvfs_p9_client *c, int rfd, int wfd, const struct uvfs_p9_opts *o);
+void p9_conn_destroy(struct uvfs_p9_client *c);
+
+/* Registers req (allocating a tag, or NOTAG when notag), patches the tag
+ * into msg and sends msg followed by data.  On failure nothing is
+ * registered. */
+int p9_send(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t len,
+	    const void *data, size_t dlen, bool notag);
+/* Waits for req (cancelling it with Tflush on timeout or interrupt), then
+ * decodes the reply into r.  Always retires req; the caller frees the reply
+ * with p9_req_free after reading r (strings in r point into it). */
+int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r);
+void p9_req_init(struct p9_req *req, uint8_t ttype, void *rdst, uint32_t rcap);
+void p9_req_free(struct p9_req *req);
+
+int p9_fid_alloc(struct uvfs_p9_client *c, uint32_t *fid);
+void p9_fid_free(struct uvfs_p9_client *c, uint32_t fid);
