@@ -1,0 +1,191 @@
+/* fsimpl/tmpfs/pages.c — sparse page store of regular files and the per-fs
+ * budgets. No locks are taken here: callers hold tmpfs_pages.lock (and the
+ * inode's i_lock for writes); budgets are atomics. */
+#include <stdlib.h>
+
+#include "fsimpl/tmpfs/internal.h"
+
+#define FAN_SHIFT 6
+#define FAN (1u << FAN_SHIFT)
+#define MAX_HEIGHT 10 /* 64^10 pages > 2^63 bytes */
+
+struct pnode {
+	void *slot[FAN];
+};
+
+int tmpfs_budget_take(struct tmpfs_budget *b, long n)
+{
+	long old = atomic_fetch_add_explicit(&b->used, n, memory_order_relaxed);
+	if (b->max && old + n > b->max) {
+		atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+void tmpfs_budget_give(struct tmpfs_budget *b, long n) { atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed); }
+
+struct tmpfs_pages *tmpfs_pages_new(void)
+{
+	struct tmpfs_pages *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (pthread_rwlock_init(&p->lock, NULL)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Number of page indexes a tree of height h covers (h <= MAX_HEIGHT). */
+static inline uint64_t span(unsigned h) { return h >= MAX_HEIGHT ? UINT64_MAX : 1ULL << (FAN_SHIFT * h); }
+
+static char *lookup(struct tmpfs_pages *p, uint64_t idx)
+{
+	void *n = p->root;
+	if (idx >= span(p->height))
+		return NULL;
+	for (unsigned h = p->height; h > 0 && n; h--)
+		n = ((struct pnode *)n)->slot[(idx >> (FAN_SHIFT * (h - 1))) & (FAN - 1)];
+	return n;
+}
+
+/* The page at idx, allocated (zeroed) if absent. */
+static int get_page(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t idx, char **out)
+{
+	while (idx >= span(p->height)) {
+		if (p->root) {
+			struct pnode *n = calloc(1, sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			n->slot[0] = p->root;
+			p->root = n;
+		}
+		p->height++;
+	}
+	void **slot = &p->root;
+	for (unsigned h = p->height; h > 0; h--) {
+		if (!*slot && !(*slot = calloc(1, sizeof(struct pnode))))
+			return -ENOMEM;
+		slot = &((struct pnode *)*slot)->slot[(idx >> (FAN_SHIFT * (h - 1))) & (FAN - 1)];
+	}
+	if (!*slot) {
+		int err = tmpfs_budget_take(b, 1);
+		if (err)
+			return err;
+		if (!(*slot = calloc(1, TMPFS_PAGE_SIZE))) {
+			tmpfs_budget_give(b, 1);
+			return -ENOMEM;
+		}
+		p->npages++;
+	}
+	*out = *slot;
+	return 0;
+}
+
+void tmpfs_pages_read(struct tmpfs_pages *p, uint64_t off, void *buf, size_t len)
+{
+	char *dst = buf;
+	while (len) {
+		size_t po = off & (TMPFS_PAGE_SIZE - 1);
+		size_t n = TMPFS_PAGE_SIZE - po < len ? TMPFS_PAGE_SIZE - po : len;
+		const char *pg = lookup(p, off >> TMPFS_PAGE_SHIFT);
+		if (pg)
+			memcpy(dst, pg + po, n);
+		else
+			memset(dst, 0, n);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+}
+
+ssize_t tmpfs_pages_write(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t off, const void *buf, size_t len)
+{
+	const char *src = buf;
+	size_t done = 0;
+	while (done < len) {
+		size_t po = off & (TMPFS_PAGE_SIZE - 1);
+		size_t n = TMPFS_PAGE_SIZE - po < len - done ? TMPFS_PAGE_SIZE - po : len - done;
+		char *pg;
+		int err = get_page(p, b, off >> TMPFS_PAGE_SHIFT, &pg);
+		if (err)
+			return done ? (ssize_t)done : err;
+		memcpy(pg + po, src + done, n);
+		done += n;
+		off += n;
+	}
+	return (ssize_t)done;
+}
+
+/* Free pages with index >= keep in the subtree n of height h whose first
+ * index is base. Returns true if n is now empty (and freed). */
+static bool trim(struct tmpfs_pages *p, struct tmpfs_budget *b, void *n, unsigned h, uint64_t base, uint64_t keep)
+{
+	if (h == 0) {
+		if (base < keep)
+			return false;
+		free(n);
+		p->npages--;
+		tmpfs_budget_give(b, 1);
+		return true;
+	}
+	struct pnode *node = n;
+	uint64_t child_span = span(h - 1);
+	bool empty = true;
+	for (unsigned i = 0; i < FAN; i++) {
+		uint64_t cbase = base + i * child_span;
+		if (!node->slot[i])
+			continue;
+		if (cbase + child_span <= keep && cbase + child_span > cbase) {
+			empty = false; /* wholly kept */
+			continue;
+		}
+		if (trim(p, b, node->slot[i], h - 1, cbase, keep))
+			node->slot[i] = NULL;
+		else
+			empty = false;
+	}
+	if (empty)
+		free(node);
+	return empty;
+}
+
+void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t size)
+{
+	uint64_t keep = (size >> TMPFS_PAGE_SHIFT) + ((size & (TMPFS_PAGE_SIZE - 1)) != 0);
+	if (p->root && trim(p, b, p->root, p->height, 0, keep)) {
+		p->root = NULL;
+		p->height = 0;
+	}
+	/* Shrink the tree while only slot 0 of the root is used. */
+	while (p->height > 0 && p->root) {
+		struct pnode *r = p->root;
+		bool only0 = true;
+		for (unsigned i = 1; i < FAN; i++)
+			if (r->slot[i]) {
+				only0 = false;
+				break;
+			}
+		if (!only0)
+			break;
+		p->root = r->slot[0];
+		p->height--;
+		free(r);
+	}
+	if (!p->root)
+		p->height = 0;
+	size_t po = size & (TMPFS_PAGE_SIZE - 1);
+	char *pg = po ? lookup(p, size >> TMPFS_PAGE_SHIFT) : NULL;
+	if (pg)
+		memset(pg + po, 0, TMPFS_PAGE_SIZE - po);
+}
+
+void tmpfs_pages_destroy(struct tmpfs_pages *p, struct tmpfs_budget *b)
+{
+	if (!p)
+		return;
+	tmpfs_pages_truncate(p, b, 0);
+	pthread_rwlock_destroy(&p->lock);
+	free(p);
+}

@@ -1,0 +1,179 @@
+/* fsimpl/tmpfs/regular.c — file operations: regular file data (read,
+ * write, truncate), directory iteration, special files.
+ *
+ * Lock order: inode i_lock → tmpfs_pages.lock. Writers and truncate hold
+ * both (the VFS holds i_lock for them, see TMPFS_VFS_LOCKS_WRITE); readers
+ * hold only the pages read lock, and i_lock briefly for atime. Once a file
+ * has a page store, its i_size changes only under the store's write lock,
+ * so a reader sees a size and data that match. */
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "fsimpl/tmpfs/internal.h"
+
+#define MAX_RW_COUNT 0x7ffff000UL /* Linux's per-call I/O cap */
+
+static inline struct tmpfs_pages *load_pages(struct tmpfs_inode *ti)
+{
+	return __atomic_load_n(&ti->pages, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t read_size(struct uvfs_inode *inode)
+{
+	uint32_t seq;
+	uint64_t size;
+	do {
+		seq = uvfs_seq_read_begin(&inode->i_seq);
+		size = __atomic_load_n(&inode->i_size, __ATOMIC_RELAXED);
+	} while (uvfs_seq_read_retry(&inode->i_seq, seq));
+	return size;
+}
+
+static ssize_t tmpfs_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	struct uvfs_inode *inode = f->f_inode;
+	if (S_ISDIR(inode->i_mode))
+		return -EISDIR;
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (len > MAX_RW_COUNT)
+		len = MAX_RW_COUNT;
+	/* Size before store: a file without a store is all holes. */
+	uint64_t size = read_size(inode);
+	struct tmpfs_pages *p = load_pages(TI(inode));
+	size_t n;
+	if (p) {
+		pthread_rwlock_rdlock(&p->lock);
+		size = inode->i_size;
+		n = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
+		tmpfs_pages_read(p, off, buf, n);
+		pthread_rwlock_unlock(&p->lock);
+	} else {
+		n = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
+		memset(buf, 0, n);
+	}
+	tmpfs_file_accessed(f, false);
+	return (ssize_t)n;
+}
+
+static ssize_t tmpfs_write_locked(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off)
+{
+	struct uvfs_inode *inode = f->f_inode;
+	struct tmpfs_inode *ti = TI(inode);
+	uint64_t pos = (f->f_flags & O_APPEND) ? inode->i_size : *off;
+	if (len == 0) {
+		*off = pos;
+		return 0;
+	}
+	if (pos >= TMPFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	if (len > MAX_RW_COUNT)
+		len = MAX_RW_COUNT;
+	if (len > TMPFS_MAX_FILE_SIZE - pos)
+		len = (size_t)(TMPFS_MAX_FILE_SIZE - pos);
+	struct tmpfs_pages *p = ti->pages;
+	if (!p) {
+		if (!(p = tmpfs_pages_new()))
+			return -ENOMEM;
+		__atomic_store_n(&ti->pages, p, __ATOMIC_RELEASE);
+	}
+	pthread_rwlock_wrlock(&p->lock);
+	ssize_t n = tmpfs_pages_write(p, &TFS(inode->i_fs)->pages, pos, buf, len);
+	if (n > 0) {
+		struct timespec now = uvfs_now();
+		uint64_t end = pos + (uint64_t)n;
+		uvfs_inode_attr_begin(inode);
+		if (end > inode->i_size)
+			inode->i_size = end;
+		inode->i_blocks = p->npages * (TMPFS_PAGE_SIZE / 512);
+		inode->i_mtime = now;
+		inode->i_ctime = now;
+		uvfs_inode_attr_end(inode);
+		*off = end;
+	}
+	pthread_rwlock_unlock(&p->lock);
+	return n;
+}
+
+static ssize_t tmpfs_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off)
+{
+	struct uvfs_inode *inode = f->f_inode;
+	if (S_ISDIR(inode->i_mode))
+		return -EISDIR;
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (!TMPFS_VFS_LOCKS_WRITE)
+		uvfs_lock_acquire(&inode->i_lock);
+	ssize_t n = tmpfs_write_locked(f, buf, len, off);
+	if (!TMPFS_VFS_LOCKS_WRITE)
+		uvfs_lock_release(&inode->i_lock);
+	return n;
+}
+
+/* i_lock held (the VFS's setattr/O_TRUNC path). mtime/ctime change with
+ * the size, as on Linux shmem. */
+int tmpfs_truncate(struct uvfs_inode *inode, uint64_t size)
+{
+	if (S_ISDIR(inode->i_mode))
+		return -EISDIR;
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (size > TMPFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	struct tmpfs_pages *p = TI(inode)->pages;
+	if (p)
+		pthread_rwlock_wrlock(&p->lock);
+	if (size != inode->i_size) {
+		if (p && size < inode->i_size)
+			tmpfs_pages_truncate(p, &TFS(inode->i_fs)->pages, size);
+		struct timespec now = uvfs_now();
+		uvfs_inode_attr_begin(inode);
+		inode->i_size = size;
+		inode->i_blocks = p ? p->npages * (TMPFS_PAGE_SIZE / 512) : 0;
+		inode->i_mtime = now;
+		inode->i_ctime = now;
+		uvfs_inode_attr_end(inode);
+	}
+	if (p)
+		pthread_rwlock_unlock(&p->lock);
+	return 0;
+}
+
+static int tmpfs_fsync(struct uvfs_file *f, bool datasync) { return 0; }
+
+static int tmpfs_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
+{
+	int err = 0;
+	if (!uvfs_dir_emit_dots(f, ctx))
+		err = uvfs_dcache_iterate(f, f->f_vd.dentry, ctx);
+	tmpfs_file_accessed(f, TMPFS_VFS_LOCKS_ITERATE);
+	return err;
+}
+
+static ssize_t tmpfs_dir_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off) { return -EISDIR; }
+
+static int tmpfs_special_open(struct uvfs_inode *inode, struct uvfs_file *f)
+{
+	/* Sockets cannot be opened (Linux: ENXIO); device nodes never get
+	 * here (the VFS opens them through the device registry). */
+	return S_ISSOCK(inode->i_mode) ? -ENXIO : 0;
+}
+
+const struct uvfs_file_ops tmpfs_reg_fops = {
+	.read = tmpfs_read,
+	.write = tmpfs_write,
+	.fsync = tmpfs_fsync,
+};
+
+const struct uvfs_file_ops tmpfs_dir_fops = {
+	.read = tmpfs_dir_read,
+	.iterate = tmpfs_iterate,
+	.fsync = tmpfs_fsync,
+};
+
+const struct uvfs_file_ops tmpfs_special_fops = {
+	.open = tmpfs_special_open,
+	.fsync = tmpfs_fsync,
+};

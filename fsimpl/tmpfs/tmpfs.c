@@ -1,0 +1,317 @@
+/* fsimpl/tmpfs/tmpfs.c — the tmpfs type: options, filesystem creation and
+ * teardown, inode allocation and eviction, statfs.
+ *
+ * Lock order: see internal.h. get_fs publishes nothing before returning; the
+ * counters are atomics; inode attribute helpers expect the caller to hold
+ * the inode's i_lock (or the inode to be unpublished). */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fsimpl/tmpfs/internal.h"
+
+/* Reported as the limit when size=/nr_inodes= are unlimited (gVisor). */
+#define UNLIMITED_PAGES ((uint64_t)INT64_MAX / TMPFS_PAGE_SIZE)
+
+/* ---------------------------------------------------------- attributes */
+
+void tmpfs_touch_mc(struct uvfs_inode *inode, struct timespec now)
+{
+	uvfs_inode_attr_begin(inode);
+	inode->i_mtime = now;
+	inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
+}
+
+void tmpfs_touch_c(struct uvfs_inode *inode, struct timespec now)
+{
+	uvfs_inode_attr_begin(inode);
+	inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
+}
+
+void tmpfs_file_accessed(struct uvfs_file *f, bool held_by_caller)
+{
+	if ((f->f_flags & O_NOATIME) || (uvfs_mount_flags(f->f_vd.mount) & UVFS_MNT_NOATIME))
+		return;
+	struct uvfs_inode *inode = f->f_inode;
+	struct timespec now = uvfs_now();
+	if (!held_by_caller)
+		uvfs_lock_acquire(&inode->i_lock);
+	uvfs_inode_attr_begin(inode);
+	inode->i_atime = now;
+	uvfs_inode_attr_end(inode);
+	if (!held_by_caller)
+		uvfs_lock_release(&inode->i_lock);
+}
+
+/* -------------------------------------------------------------- inodes */
+
+int tmpfs_new_inode(struct tmpfs_fs *fs, const struct uvfs_inode *dir, const struct uvfs_cred *cred, mode_t mode,
+		    dev_t rdev, const char *link, struct tmpfs_inode **out)
+{
+	size_t linklen = 0;
+	if (S_ISLNK(mode)) {
+		linklen = strnlen(link, TMPFS_SYMLINK_MAX + 1);
+		if (linklen == 0)
+			return -ENOENT;
+		if (linklen > TMPFS_SYMLINK_MAX)
+			return -ENAMETOOLONG;
+	}
+	int err = tmpfs_budget_take(&fs->inodes, 1);
+	if (err)
+		return err;
+	struct tmpfs_inode *ti = calloc(1, sizeof(*ti) + (S_ISLNK(mode) ? linklen + 1 : 0));
+	if (!ti) {
+		tmpfs_budget_give(&fs->inodes, 1);
+		return -ENOMEM;
+	}
+	const struct uvfs_inode_ops *iop;
+	const struct uvfs_file_ops *fop;
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		iop = &tmpfs_dir_iops;
+		fop = &tmpfs_dir_fops;
+		break;
+	case S_IFREG:
+		iop = &tmpfs_reg_iops;
+		fop = &tmpfs_reg_fops;
+		break;
+	case S_IFLNK:
+		iop = &tmpfs_symlink_iops;
+		fop = &tmpfs_special_fops;
+		break;
+	default:
+		iop = &tmpfs_special_iops;
+		fop = &tmpfs_special_fops;
+		break;
+	}
+	struct uvfs_inode *inode = &ti->vfs;
+	uint64_t ino = atomic_fetch_add_explicit(&fs->next_ino, 1, memory_order_relaxed);
+	uvfs_inode_init(inode, &fs->vfs, iop, fop, ino, mode);
+	if (cred) {
+		uvfs_inode_init_owner(inode, dir, cred, &mode);
+	} else {
+		inode->i_uid = 0;
+		inode->i_gid = 0;
+	}
+	inode->i_mode = mode;
+	inode->i_nlink = S_ISDIR(mode) ? 2 : 1;
+	inode->i_rdev = (S_ISCHR(mode) || S_ISBLK(mode)) ? rdev : 0;
+	if (S_ISLNK(mode)) {
+		char *t = (char *)(ti + 1);
+		memcpy(t, link, linklen);
+		t[linklen] = 0;
+		inode->i_link = t;
+		inode->i_size = linklen;
+	}
+	struct timespec now = uvfs_now();
+	inode->i_atime = inode->i_mtime = inode->i_ctime = inode->i_btime = now;
+	*out = ti;
+	return 0;
+}
+
+static void tmpfs_evict_inode(struct uvfs_inode *inode)
+{
+	struct tmpfs_inode *ti = TI(inode);
+	struct tmpfs_fs *fs = TFS(inode->i_fs);
+	if (ti->pages) {
+		tmpfs_pages_destroy(ti->pages, &fs->pages);
+		ti->pages = NULL;
+	}
+	memxattr_free(&ti->xattrs);
+	tmpfs_budget_give(&fs->inodes, 1);
+}
+
+static void tmpfs_free_inode(struct uvfs_inode *inode) { free(TI(inode)); }
+
+/* ---------------------------------------------------------- filesystem */
+
+static int tmpfs_statfs(struct uvfs_filesystem *vfs, struct statfs *out)
+{
+	struct tmpfs_fs *fs = TFS(vfs);
+	long pused = atomic_load_explicit(&fs->pages.used, memory_order_relaxed);
+	long iused = atomic_load_explicit(&fs->inodes.used, memory_order_relaxed);
+	uint64_t pmax = fs->pages.max ? (uint64_t)fs->pages.max : UNLIMITED_PAGES;
+	uint64_t imax = fs->inodes.max ? (uint64_t)fs->inodes.max : UNLIMITED_PAGES;
+	memset(out, 0, sizeof(*out));
+	out->f_type = TMPFS_MAGIC;
+	out->f_bsize = TMPFS_PAGE_SIZE;
+	out->f_frsize = TMPFS_PAGE_SIZE;
+	out->f_blocks = pmax;
+	out->f_bfree = out->f_bavail = pmax > (uint64_t)pused ? pmax - (uint64_t)pused : 0;
+	out->f_files = imax;
+	out->f_ffree = imax > (uint64_t)iused ? imax - (uint64_t)iused : 0;
+	out->f_namelen = 255;
+	uint64_t dev = vfs->dev;
+	out->f_fsid.__val[0] = (int)(uint32_t)dev;
+	out->f_fsid.__val[1] = (int)(uint32_t)(dev >> 32);
+	return 0;
+}
+
+static int tmpfs_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len)
+{
+	const char *d = TFS(vfs)->data ? TFS(vfs)->data : "";
+	int n = snprintf(buf, len, "%s", d);
+	return (size_t)n < len ? 0 : -ERANGE;
+}
+
+static void tmpfs_release(struct uvfs_filesystem *vfs)
+{
+	struct tmpfs_fs *fs = TFS(vfs);
+	free(fs->data);
+	free(fs);
+}
+
+static const struct uvfs_fs_ops tmpfs_fs_ops = {
+	.release = tmpfs_release,
+	.evict_inode = tmpfs_evict_inode,
+	.free_inode = tmpfs_free_inode,
+	.statfs = tmpfs_statfs,
+	.show_options = tmpfs_show_options,
+};
+
+/* ------------------------------------------------------------- options */
+
+struct tmpfs_params {
+	uint32_t mode, uid, gid;
+	bool have_mode, have_uid, have_gid;
+	uint64_t max_pages, max_inodes; /* 0: unlimited */
+};
+
+/* nr_inodes: a count with an optional k/m/g suffix (no %, unlike size=). */
+static int parse_count(const char *key, const char *s, uint64_t *out)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		goto bad;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		goto bad;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		goto bad;
+	*out = (uint64_t)v << shift;
+	return 0;
+bad:
+	uvfs_log(UVFS_LOG_ERROR, "tmpfs: bad value for %s: \"%s\"", key, s);
+	return -EINVAL;
+}
+
+static int take_id(struct uvfs_opts *o, const char *key, uint32_t *out, bool *present)
+{
+	uint64_t v;
+	int err = uvfs_opts_take_u64(o, key, &v, present);
+	if (err)
+		return err;
+	if (*present && v >= UINT32_MAX) { /* (uid_t)-1 is "no id" */
+		uvfs_log(UVFS_LOG_ERROR, "tmpfs: bad value for %s: %" PRIu64, key, v);
+		return -EINVAL;
+	}
+	if (*present)
+		*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_options(const char *data, struct tmpfs_params *p)
+{
+	struct uvfs_opts o;
+	int err = uvfs_opts_parse(&o, data);
+	if (err)
+		return err;
+	bool present;
+	uint64_t v;
+	if ((err = uvfs_opts_take_octal(&o, "mode", &p->mode, &p->have_mode)))
+		goto out;
+	p->mode &= 07777;
+	if ((err = take_id(&o, "uid", &p->uid, &p->have_uid)) || (err = take_id(&o, "gid", &p->gid, &p->have_gid)))
+		goto out;
+	long pagesz = sysconf(_SC_PAGESIZE), npages = sysconf(_SC_PHYS_PAGES);
+	uint64_t ram = pagesz > 0 && npages > 0 ? (uint64_t)pagesz * (uint64_t)npages : 0;
+	if ((err = uvfs_opts_take_size(&o, "size", ram, &v, &present)))
+		goto out;
+	if (present) { /* rounded up to whole pages; 0 = unlimited (Linux) */
+		p->max_pages = v / TMPFS_PAGE_SIZE + (v % TMPFS_PAGE_SIZE != 0);
+		if (p->max_pages > (uint64_t)LONG_MAX)
+			p->max_pages = 0;
+	}
+	const char *s = uvfs_opts_take(&o, "nr_inodes");
+	if (s) {
+		if ((err = parse_count("nr_inodes", s, &v)))
+			goto out;
+		p->max_inodes = v > (uint64_t)LONG_MAX ? 0 : v;
+	}
+	err = uvfs_opts_check_unused(&o, "tmpfs");
+out:
+	uvfs_opts_free(&o);
+	return err;
+}
+
+static int tmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+			const struct uvfs_fs_opts *opts, struct uvfs_filesystem **out)
+{
+	struct tmpfs_params p = { 0 };
+	const char *data = opts ? opts->data : NULL;
+	const struct uvfs_tmpfs_internal *in = opts ? opts->internal : NULL;
+	mode_t type = in && in->root_type ? in->root_type & S_IFMT : S_IFDIR;
+	if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) {
+		uvfs_log(UVFS_LOG_ERROR, "tmpfs: bad root file type 0%o", (unsigned)in->root_type);
+		return -EINVAL;
+	}
+	if (type == S_IFLNK && (!in->root_symlink_target || !*in->root_symlink_target)) {
+		uvfs_log(UVFS_LOG_ERROR, "tmpfs: symlink root without a target");
+		return -EINVAL;
+	}
+	int err = parse_options(data, &p);
+	if (err)
+		return err;
+
+	struct tmpfs_fs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	if (data && !(fs->data = strdup(data))) {
+		free(fs);
+		return -ENOMEM;
+	}
+	fs->next_ino = 1;
+	fs->pages.max = (long)p.max_pages;
+	fs->inodes.max = (long)p.max_inodes;
+	if ((err = uvfs_fs_init(&fs->vfs, vfs, &uvfs_tmpfs_type, &tmpfs_fs_ops))) {
+		free(fs->data);
+		free(fs);
+		return err;
+	}
+
+	mode_t perm = p.have_mode ? p.mode : (type == S_IFDIR ? 01777 : 0777);
+	struct tmpfs_inode *root;
+	err = tmpfs_new_inode(fs, NULL, NULL, type | perm, 0, in ? in->root_symlink_target : NULL, &root);
+	if (err)
+		goto fail;
+	root->vfs.i_uid = p.have_uid ? p.uid : (cred ? cred->fsuid : 0);
+	root->vfs.i_gid = p.have_gid ? p.gid : (cred ? cred->fsgid : 0);
+	if ((err = uvfs_d_make_root(&fs->vfs, &root->vfs, &fs->vfs.root)))
+		goto fail; /* the root inode reference was consumed */
+	*out = &fs->vfs;
+	return 0;
+fail:
+	/* Inodes were all freed above; uvfs_fs_abort must not call release. */
+	uvfs_fs_abort(&fs->vfs);
+	free(fs->data);
+	free(fs);
+	return err;
+}
+
+const struct uvfs_fs_type uvfs_tmpfs_type = {
+	.name = "tmpfs",
+	.flags = UVFS_FST_RCU_WALK | UVFS_FST_DCACHE_COMPLETE,
+	.get_fs = tmpfs_get_fs,
+};
