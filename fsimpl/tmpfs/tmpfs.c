@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fsimpl/tmpfs/internal.h"
@@ -46,6 +47,37 @@ void tmpfs_file_accessed(struct uvfs_file *f, bool held_by_caller)
 	uvfs_inode_attr_end(inode);
 	if (!held_by_caller)
 		uvfs_lock_release(&inode->i_lock);
+}
+
+/* ------------------------------------------------------------ xattrs */
+
+/* Changing xattrs changes ctime (Linux simple_xattr_set callers do too). */
+static void xattr_changed(struct uvfs_inode *inode) { tmpfs_touch_c(inode, uvfs_now()); }
+
+ssize_t tmpfs_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+{
+	return memxattr_get(&TI(inode)->xattrs, name, buf, len);
+}
+
+int tmpfs_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+{
+	int err = memxattr_set(&TI(inode)->xattrs, name, val, len, flags);
+	if (!err)
+		xattr_changed(inode);
+	return err;
+}
+
+ssize_t tmpfs_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
+{
+	return memxattr_list(&TI(inode)->xattrs, buf, len);
+}
+
+int tmpfs_removexattr(struct uvfs_inode *inode, const char *name)
+{
+	int err = memxattr_remove(&TI(inode)->xattrs, name);
+	if (!err)
+		xattr_changed(inode);
+	return err;
 }
 
 /* -------------------------------------------------------------- inodes */

@@ -1,6 +1,6 @@
 /* fsimpl/tmpfs/xattr.c — in-memory extended attributes (memxattr), kept
- * free of tmpfs types so it can serve other in-memory filesystems; and the
- * tmpfs xattr inode ops on top of it.
+ * free of tmpfs types so it can serve other in-memory filesystems (the tmpfs
+ * inode ops on top of it are in tmpfs.c).
  *
  * Locking: memxattr takes no locks; every call on one store is serialised
  * by the caller (tmpfs: the inode's i_lock, held by the VFS for xattr ops). */
@@ -154,35 +154,4 @@ void memxattr_free(struct memxattr **x)
 	}
 	free(*x);
 	*x = NULL;
-}
-
-/* ---------------------------------------------------- tmpfs inode ops */
-
-/* Changing xattrs changes ctime (Linux simple_xattr_set callers do too). */
-static void xattr_changed(struct uvfs_inode *inode) { tmpfs_touch_c(inode, uvfs_now()); }
-
-ssize_t tmpfs_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
-{
-	return memxattr_get(&TI(inode)->xattrs, name, buf, len);
-}
-
-int tmpfs_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
-{
-	int err = memxattr_set(&TI(inode)->xattrs, name, val, len, flags);
-	if (!err)
-		xattr_changed(inode);
-	return err;
-}
-
-ssize_t tmpfs_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
-{
-	return memxattr_list(&TI(inode)->xattrs, buf, len);
-}
-
-int tmpfs_removexattr(struct uvfs_inode *inode, const char *name)
-{
-	int err = memxattr_remove(&TI(inode)->xattrs, name);
-	if (!err)
-		xattr_changed(inode);
-	return err;
 }
