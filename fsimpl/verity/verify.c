@@ -27,8 +27,10 @@
 struct worker {
 	struct worker *next;
 	struct vhasher h;
-	uint8_t *blk;  /* a data block, or a tree block being checked */
+	uint8_t *blk;  /* a tree block being checked */
 	uint8_t *leaf; /* the verified level-0 block covering the current data */
+	uint8_t *dblk; /* a partially requested data block (kept apart from blk:
+			* tree loads must not clobber data being returned) */
 };
 
 /* One cache slot: a verified copy of a tree block. */
@@ -193,6 +195,7 @@ static void worker_free(struct worker *w)
 	verity_hasher_fini(&w->h);
 	free(w->blk);
 	free(w->leaf);
+	free(w->dblk);
 	free(w);
 }
 
@@ -212,7 +215,8 @@ static struct worker *worker_get(struct uvfs_verity_verifier *v)
 		return NULL;
 	w->blk = malloc(v->vp.bs);
 	w->leaf = malloc(v->vp.bs);
-	if (!w->blk || !w->leaf || verity_hasher_init(&w->h, &v->vp)) {
+	w->dblk = malloc(v->vp.bs);
+	if (!w->blk || !w->leaf || !w->dblk || verity_hasher_init(&w->h, &v->vp)) {
 		worker_free(w);
 		return NULL;
 	}
@@ -380,7 +384,7 @@ static int check_blocks(struct uvfs_verity_verifier *v, struct worker *w, uint64
 
 /* Reads and verifies [off, off+len) (already clipped to the file). Whole
  * blocks are read straight into buf; a partial head or tail block goes
- * through w->blk. */
+ * through w->dblk. */
 static int read_range(struct uvfs_verity_verifier *v, struct worker *w, uint8_t *buf, size_t len,
 		      uint64_t off)
 {
@@ -410,14 +414,14 @@ static int read_range(struct uvfs_verity_verifier *v, struct worker *w, uint8_t 
 			off += n;
 		} else {
 			size_t blen = (size_t)(bend - bstart);
-			r = read_exact(v->read_data, v->data_ctx, w->blk, blen, bstart);
+			r = read_exact(v->read_data, v->data_ctx, w->dblk, blen, bstart);
 			if (r)
 				return r;
-			r = check_blocks(v, w, b, w->blk, blen);
+			r = check_blocks(v, w, b, w->dblk, blen);
 			if (r)
 				return r;
 			size_t take = (size_t)((end < bend ? end : bend) - off);
-			memcpy(buf, w->blk + (off - bstart), take);
+			memcpy(buf, w->dblk + (off - bstart), take);
 			buf += take;
 			off += take;
 		}
