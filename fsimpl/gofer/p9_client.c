@@ -505,7 +505,8 @@ long uvfs_p9_write1(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, const 
 int uvfs_p9_readdir(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, uint32_t count, uvfs_p9_dirent_cb cb,
 		    void *arg)
 {
-	uint32_t max = uvfs_p9_msize(c) - P9_READDIRHDRSZ;
+	/* diod (like Linux v9fs) caps count at msize - P9_IOHDRSZ. */
+	uint32_t max = uvfs_p9_msize(c) - P9_IOHDRSZ;
 	if (count == 0 || count > max)
 		count = max;
 	struct call k;
@@ -642,34 +643,86 @@ int uvfs_p9_rename(struct uvfs_p9_client *c, uint32_t fid, uint32_t dfid, const 
 	return err;
 }
 
+static bool has_quirk(struct uvfs_p9_client *c, uint32_t q)
+{
+	return __atomic_load_n(&c->quirks, __ATOMIC_RELAXED) & q;
+}
+
+/* Records that the server lacks a message if err says so; true if the
+ * caller should use its fallback. */
+static bool learn_quirk(struct uvfs_p9_client *c, int err, uint32_t q)
+{
+	if (err != -EOPNOTSUPP && err != -ENOSYS)
+		return false;
+	__atomic_fetch_or(&c->quirks, q, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* "." and ".." would walk to the directory itself or its parent. */
+static bool is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
 int uvfs_p9_renameat(struct uvfs_p9_client *c, uint32_t olddfid, const char *oldname, uint32_t newdfid,
 		     const char *newname)
 {
-	if (!name_ok(oldname) || !name_ok(newname))
+	if (!name_ok(oldname) || !name_ok(newname) || is_dot(oldname) || is_dot(newname))
 		return -EINVAL;
-	struct call k;
-	call_begin(&k, P9_TRENAMEAT);
-	p9_put32(&k.e, olddfid);
-	p9_putstr(&k.e, oldname);
-	p9_put32(&k.e, newdfid);
-	p9_putstr(&k.e, newname);
-	int err = call_run(c, &k, NULL, 0);
-	call_end(&k);
-	return err;
+	int err;
+	if (!has_quirk(c, P9_QUIRK_NO_RENAMEAT)) {
+		struct call k;
+		call_begin(&k, P9_TRENAMEAT);
+		p9_put32(&k.e, olddfid);
+		p9_putstr(&k.e, oldname);
+		p9_put32(&k.e, newdfid);
+		p9_putstr(&k.e, newname);
+		err = call_run(c, &k, NULL, 0);
+		call_end(&k);
+		if (!learn_quirk(c, err, P9_QUIRK_NO_RENAMEAT))
+			return err;
+	}
+	/* Fallback for servers without Trenameat: rename by fid. */
+	uint32_t f;
+	err = uvfs_p9_walk(c, olddfid, 1, &oldname, &f, NULL);
+	if (err)
+		return err;
+	err = uvfs_p9_rename(c, f, newdfid, newname);
+	int cerr = uvfs_p9_clunk(c, f);
+	return err ? err : cerr;
 }
 
 int uvfs_p9_unlinkat(struct uvfs_p9_client *c, uint32_t dfid, const char *name, uint32_t flags)
 {
-	if (!name_ok(name))
+	if (!name_ok(name) || flags & ~(uint32_t)AT_REMOVEDIR)
 		return -EINVAL;
-	struct call k;
-	call_begin(&k, P9_TUNLINKAT);
-	p9_put32(&k.e, dfid);
-	p9_putstr(&k.e, name);
-	p9_put32(&k.e, flags);
-	int err = call_run(c, &k, NULL, 0);
-	call_end(&k);
-	return err;
+	if (is_dot(name))
+		return !strcmp(name, ".") ? -EINVAL : -ENOTEMPTY; /* as rmdir(2) */
+	int err;
+	if (!has_quirk(c, P9_QUIRK_NO_UNLINKAT)) {
+		struct call k;
+		call_begin(&k, P9_TUNLINKAT);
+		p9_put32(&k.e, dfid);
+		p9_putstr(&k.e, name);
+		p9_put32(&k.e, flags);
+		err = call_run(c, &k, NULL, 0);
+		call_end(&k);
+		if (!learn_quirk(c, err, P9_QUIRK_NO_UNLINKAT))
+			return err;
+	}
+	/* Fallback for servers without Tunlinkat: walk, check the type the
+	 * flags demand (the server's remove() would take either), Tremove. */
+	uint32_t f;
+	struct uvfs_p9_qid q;
+	err = uvfs_p9_walk(c, dfid, 1, &name, &f, &q);
+	if (err)
+		return err;
+	bool isdir = q.type & UVFS_P9_QTDIR;
+	if (isdir != !!(flags & AT_REMOVEDIR)) {
+		uvfs_p9_clunk(c, f);
+		return isdir ? -EISDIR : -ENOTDIR;
+	}
+	return uvfs_p9_remove(c, f);
 }
 
 int uvfs_p9_readlink(struct uvfs_p9_client *c, uint32_t fid, char *buf, size_t size)

@@ -15,6 +15,11 @@
  * even when every other tag belongs to a call waiting to be flushed. */
 #define P9_FLUSH_RESERVE 8u
 
+/* Messages the server answered EOPNOTSUPP to (diod 1.0.24 lacks both):
+ * later calls go straight to the walk+Tremove / walk+Trename fallback. */
+#define P9_QUIRK_NO_UNLINKAT 0x1u
+#define P9_QUIRK_NO_RENAMEAT 0x2u
+
 /* One request in flight.  Lives on the caller's stack; registered in
  * c->reqs[tag] from send until the caller retires it.  Fields marked (mu)
  * are protected by the client's mu; the receiver writes rdst/rmsg outside
@@ -42,6 +47,7 @@ struct uvfs_p9_client {
 	int wakefd;       /* eventfd: readable once the connection is dead */
 	uint32_t msize;   /* atomic: negotiated by Tversion, read by receiver */
 	uint32_t timeout_ms; /* atomic */
+	uint32_t quirks;  /* atomic: P9_QUIRK_* learnt from the server's replies */
 	uvfs_p9_reply_hook hook; /* atomic (acquire/release with hook_arg) */
 	void *hook_arg;
 

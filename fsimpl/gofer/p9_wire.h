@@ -49,7 +49,6 @@ enum {
 #define P9_HDRSZ 7u         /* size[4] type[1] tag[2] */
 #define P9_QIDSZ 13u        /* type[1] version[4] path[8] */
 #define P9_IOHDRSZ 24u      /* Twrite header incl. count: room to leave in msize */
-#define P9_READDIRHDRSZ 11u /* Rreaddir: header + count[4] */
 #define P9_MAXWELEM 16u     /* names per Twalk (protocol limit) */
 #define P9_MIN_MSIZE 4096u  /* below this nothing useful fits */
 

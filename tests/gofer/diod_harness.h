@@ -75,8 +75,10 @@ static inline pid_t diod_exec(char *const argv[], int keep_fd)
 }
 
 /* Starts diod on a socketpair; returns our end (CLOEXEC) or -errno.
- * nthreads 0 = diod's default. */
-static inline int diod_start_fd(struct diod *d, int nthreads)
+ * nthreads 0 = diod's default.  runas >= 0 makes diod drop root and serve
+ * only that uid (then the kernel, not diod, decides permissions: as root
+ * diod bypasses DAC and leaves enforcement to the client). */
+static inline int diod_start_fd(struct diod *d, int nthreads, int runas)
 {
 	int sv[2];
 	memset(d, 0, sizeof(*d));
@@ -87,8 +89,10 @@ static inline int diod_start_fd(struct diod *d, int nthreads)
 		return -errno;
 	char nt[16];
 	snprintf(nt, sizeof(nt), "%d", nthreads > 0 ? nthreads : 16);
+	char uid[16];
+	snprintf(uid, sizeof(uid), "%d", runas);
 	char *argv[] = { "diod", "-f", "-r", "3", "-w", "3", "-e", d->dir, "-n", "-N", "-t", nt,
-			 "-c", "/dev/null", "-L", "stderr", NULL };
+			 "-c", "/dev/null", "-L", "stderr", runas >= 0 ? "-u" : NULL, uid, NULL };
 	d->pid = diod_exec(argv, sv[1]);
 	close(sv[1]);
 	if (d->pid < 0) {
