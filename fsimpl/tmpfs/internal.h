@@ -33,11 +33,11 @@
 /* What the VFS holds when it calls us (see uvfs_fs.h / vfs/internal.h lock
  * order). When the VFS holds an inode's i_lock tmpfs must not take it again
  * (the lock is not recursive); otherwise tmpfs takes it for attr writes. */
-#define TMPFS_VFS_LOCKS_WRITE 1 /* i_lock held across ->write and ->truncate */
+#define TMPFS_VFS_LOCKS_WRITE 0 /* i_lock held across ->write (->truncate: always) */
 #define TMPFS_VFS_LOCKS_UNLINK_VICTIM 1 /* unlink victim's i_lock held */
-#define TMPFS_VFS_LOCKS_LINK_SOURCE 0 /* link: old inode's i_lock held */
-#define TMPFS_VFS_LOCKS_RENAME_SOURCE 0 /* rename: moved inode's i_lock held */
-#define TMPFS_VFS_LOCKS_ITERATE 0 /* dir i_lock held across ->iterate */
+#define TMPFS_VFS_LOCKS_LINK_SOURCE 1 /* link: old inode's i_lock held */
+#define TMPFS_VFS_LOCKS_RENAME_SOURCE 1 /* rename: moved inode's (and exchange partner's) i_lock held */
+#define TMPFS_VFS_LOCKS_ITERATE 0 /* dir i_lock held across ->iterate (f_lock is) */
 
 /* ------------------------------------------------------------ budgets */
 

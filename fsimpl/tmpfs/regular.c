@@ -2,7 +2,7 @@
  * write, truncate), directory iteration, special files.
  *
  * Lock order: inode i_lock → tmpfs_pages.lock. Writers and truncate hold
- * both (the VFS holds i_lock for them, see TMPFS_VFS_LOCKS_WRITE); readers
+ * both (write takes i_lock, the VFS holds it for truncate); readers
  * hold only the pages read lock, and i_lock briefly for atime. Once a file
  * has a page store, its i_size changes only under the store's write lock,
  * so a reader sees a size and data that match. */
@@ -145,9 +145,7 @@ static int tmpfs_fsync(struct uvfs_file *f, bool datasync) { return 0; }
 
 static int tmpfs_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 {
-	int err = 0;
-	if (!uvfs_dir_emit_dots(f, ctx))
-		err = uvfs_dcache_iterate(f, f->f_vd.dentry, ctx);
+	int err = uvfs_dcache_iterate(f, f->f_vd.dentry, ctx); /* "." and ".." too */
 	tmpfs_file_accessed(f, TMPFS_VFS_LOCKS_ITERATE);
 	return err;
 }

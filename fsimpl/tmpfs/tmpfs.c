@@ -51,9 +51,7 @@ void tmpfs_file_accessed(struct uvfs_file *f, bool held_by_caller)
 
 /* ------------------------------------------------------------ xattrs */
 
-/* Changing xattrs changes ctime (Linux simple_xattr_set callers do too). */
-static void xattr_changed(struct uvfs_inode *inode) { tmpfs_touch_c(inode, uvfs_now()); }
-
+/* The VFS updates ctime after a successful set/remove. */
 ssize_t tmpfs_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
 {
 	return memxattr_get(&TI(inode)->xattrs, name, buf, len);
@@ -61,10 +59,7 @@ ssize_t tmpfs_getxattr(struct uvfs_inode *inode, const char *name, void *buf, si
 
 int tmpfs_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
 {
-	int err = memxattr_set(&TI(inode)->xattrs, name, val, len, flags);
-	if (!err)
-		xattr_changed(inode);
-	return err;
+	return memxattr_set(&TI(inode)->xattrs, name, val, len, flags);
 }
 
 ssize_t tmpfs_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
@@ -74,10 +69,7 @@ ssize_t tmpfs_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
 
 int tmpfs_removexattr(struct uvfs_inode *inode, const char *name)
 {
-	int err = memxattr_remove(&TI(inode)->xattrs, name);
-	if (!err)
-		xattr_changed(inode);
-	return err;
+	return memxattr_remove(&TI(inode)->xattrs, name);
 }
 
 /* -------------------------------------------------------------- inodes */
@@ -330,12 +322,17 @@ static int tmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		goto fail;
 	root->vfs.i_uid = p.have_uid ? p.uid : (cred ? cred->fsuid : 0);
 	root->vfs.i_gid = p.have_gid ? p.gid : (cred ? cred->fsgid : 0);
-	if ((err = uvfs_d_make_root(&fs->vfs, &root->vfs, &fs->vfs.root)))
-		goto fail; /* the root inode reference was consumed */
+	if ((err = uvfs_d_make_root(&fs->vfs, &root->vfs, &fs->vfs.root))) {
+		/* Not consumed on failure. free_inode runs after a grace period
+		 * and needs the fs: wait for it before freeing the fs. */
+		uvfs_inode_put(&root->vfs);
+		urcu_memb_barrier();
+		goto fail;
+	}
 	*out = &fs->vfs;
 	return 0;
 fail:
-	/* Inodes were all freed above; uvfs_fs_abort must not call release. */
+	/* uvfs_fs_abort does not call release: free here. */
 	uvfs_fs_abort(&fs->vfs);
 	free(fs->data);
 	free(fs);
