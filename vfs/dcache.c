@@ -1,0 +1,571 @@
+/* vfs/dcache.c — the VFS-owned dentry cache.
+ *
+ * One global hash table keyed by (parent pointer, name), hashed with XXH3
+ * (seeded with the parent pointer). Buckets are singly linked chains
+ * published with release stores; readers walk them under rcu_read_lock
+ * with no lock and no reference. Writers take the stripe lock of the
+ * bucket (hash & (DCACHE_STRIPES-1): invariant across resizes because the
+ * table never has fewer buckets than stripes).
+ *
+ * Moving a dentry between chains (rename, resize) can make a concurrent
+ * reader skip the rest of its chain, so both happen inside a write section
+ * of vfs->rename_seq, and readers validate misses (and whole RCU walks)
+ * against it.
+ *
+ * Lock order: parent i_lock → d_lock (children lists) → stripe locks.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "internal.h"
+
+#define DCACHE_INITIAL_ORDER 12
+
+/* Resizes and renames both move dentries between chains; both bump
+ * rename_seq. Renames hold vfs->rename_lock; a resize cannot take it (it
+ * runs under a directory's i_lock, which nests inside rename_lock), so the
+ * two writers of rename_seq are serialised by this spinlock-like mutex
+ * taken only around the seq write sections. */
+static pthread_mutex_t rename_seq_lock = PTHREAD_MUTEX_INITIALIZER;
+
+HIDDEN void rename_seq_begin(struct uvfs *vfs);
+HIDDEN void rename_seq_end(struct uvfs *vfs);
+HIDDEN void rename_seq_begin(struct uvfs *vfs)
+{
+	pthread_mutex_lock(&rename_seq_lock);
+	uvfs_seq_write_begin(&vfs->rename_seq);
+}
+HIDDEN void rename_seq_end(struct uvfs *vfs)
+{
+	uvfs_seq_write_end(&vfs->rename_seq);
+	pthread_mutex_unlock(&rename_seq_lock);
+}
+
+static struct dcache_table *table_alloc(unsigned order)
+{
+	uint64_t n = 1ULL << order;
+	struct dcache_table *t = calloc(1, sizeof(*t) + n * sizeof(t->buckets[0]));
+	if (t)
+		t->mask = n - 1;
+	return t;
+}
+
+HIDDEN int dcache_init(struct uvfs *vfs)
+{
+	vfs->dcache = table_alloc(DCACHE_INITIAL_ORDER);
+	return vfs->dcache ? 0 : -ENOMEM;
+}
+
+HIDDEN void dcache_fini(struct uvfs *vfs)
+{
+	free(vfs->dcache);
+	vfs->dcache = NULL;
+}
+
+HIDDEN uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len)
+{
+	return XXH3_64bits_withSeed(name, len, (uint64_t)(uintptr_t)parent);
+}
+
+/* ------------------------------------------------------------ alloc/free */
+
+static void d_free_rcu(struct rcu_head *h)
+{
+	struct uvfs_dentry *d = container_of(h, struct uvfs_dentry, d_rcu);
+	if (d->d_name != (const struct uvfs_dname *)&d->d_iname)
+		free((void *)d->d_name);
+	free(d);
+}
+
+static void dname_free_rcu(struct rcu_head *h)
+{
+	free(h);
+}
+
+/* External name storage, freed with call_rcu after a rename. The rcu_head
+ * lives in front of the name so the free needs no other bookkeeping. */
+struct dname_ext {
+	struct rcu_head rcu;
+	struct uvfs_dname n;
+};
+
+static const struct uvfs_dname *dname_ext_alloc(const char *name, size_t len)
+{
+	struct dname_ext *e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return NULL;
+	e->n.len = (uint32_t)len;
+	memcpy(e->n.name, name, len);
+	e->n.name[len] = 0;
+	return &e->n;
+}
+
+static void dname_put(struct uvfs_dentry *d, const struct uvfs_dname *n, bool deferred)
+{
+	if (n == (const struct uvfs_dname *)&d->d_iname)
+		return;
+	struct dname_ext *e = container_of((struct uvfs_dname *)n, struct dname_ext, n);
+	if (deferred)
+		urcu_memb_call_rcu(&e->rcu, dname_free_rcu);
+	else
+		free(e);
+}
+
+HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, struct uvfs_dentry **out)
+{
+	struct uvfs_dentry *d = malloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	memset(d, 0, offsetof(struct uvfs_dentry, d_iname));
+	if (len < DNAME_INLINE_LEN) {
+		d->d_iname.len = (uint32_t)len;
+		memcpy(d->d_iname.name, name, len);
+		d->d_iname.name[len] = 0;
+		d->d_name = (const struct uvfs_dname *)&d->d_iname;
+	} else {
+		d->d_name = dname_ext_alloc(name, len);
+		if (!d->d_name) {
+			free(d);
+			return -ENOMEM;
+		}
+	}
+	atomic_init(&d->d_ref, 1);
+	list_init(&d->d_child);
+	list_init(&d->d_subdirs);
+	d->d_next_off = 2;
+	uvfs_dentry_get(parent);
+	d->d_parent = parent;
+	d->d_fs = parent->d_fs;
+	d->d_hash = d_hash_name(parent, name, len);
+	LIVE_INC(d->d_fs->vfs, dentries);
+	*out = d;
+	return 0;
+}
+
+UVFS_API int uvfs_d_make_root(struct uvfs_filesystem *fs, struct uvfs_inode *inode, struct uvfs_dentry **out)
+{
+	struct uvfs_dentry *d = malloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	memset(d, 0, sizeof(*d));
+	d->d_name = (const struct uvfs_dname *)&d->d_iname;
+	atomic_init(&d->d_ref, 1);
+	list_init(&d->d_child);
+	list_init(&d->d_subdirs);
+	d->d_next_off = 2;
+	d->d_parent = d;
+	d->d_fs = fs;
+	d->d_inode = inode;
+	d->d_flags = DF_ROOT;
+	LIVE_INC(fs->vfs, dentries);
+	*out = d;
+	return 0;
+}
+
+HIDDEN bool d_tryget(struct uvfs_dentry *d)
+{
+	long v = atomic_load_explicit(&d->d_ref, memory_order_relaxed);
+	do {
+		if (v <= 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&d->d_ref, &v, v + 1, memory_order_acquire,
+							memory_order_relaxed));
+	return true;
+}
+
+UVFS_API void uvfs_dentry_get(struct uvfs_dentry *d) { atomic_fetch_add_explicit(&d->d_ref, 1, memory_order_relaxed); }
+
+static void d_unlink_child(struct uvfs_dentry *d)
+{
+	struct uvfs_dentry *p = d->d_parent;
+	if (p == d)
+		return;
+	uvfs_lock_acquire(&p->d_lock);
+	if (atomic_load(&d->d_flags) & DF_LINKED) {
+		list_del_init(&d->d_child);
+		atomic_fetch_and(&d->d_flags, ~DF_LINKED);
+	}
+	uvfs_lock_release(&p->d_lock);
+}
+
+UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d)
+{
+	while (d) {
+		if (atomic_fetch_sub_explicit(&d->d_ref, 1, memory_order_release) != 1)
+			return;
+		atomic_thread_fence(memory_order_acquire);
+		struct uvfs_filesystem *fs = d->d_fs;
+		struct uvfs *vfs = fs->vfs;
+		atomic_fetch_or(&d->d_flags, DF_DEAD);
+		if (atomic_load(&d->d_flags) & DF_HASHED)
+			d_hash_remove(vfs, d);
+		struct uvfs_dentry *parent = d->d_parent;
+		if (atomic_load(&d->d_flags) & DF_LINKED)
+			d_unlink_child(d);
+		struct uvfs_inode *inode = d->d_inode;
+		if (inode)
+			uvfs_inode_put(inode);
+		LIVE_DEC(vfs, dentries);
+		urcu_memb_call_rcu(&d->d_rcu, d_free_rcu);
+		d = parent == d ? NULL : parent;
+	}
+}
+
+/* ------------------------------------------------------------ hash table */
+
+static inline struct uvfs_lock *stripe_of(struct uvfs *vfs, uint64_t hash)
+{
+	return &vfs->dcache_stripes[hash & (DCACHE_STRIPES - 1)];
+}
+
+HIDDEN struct uvfs_dentry *d_lookup_rcu(struct uvfs *vfs, const struct uvfs_dentry *parent, const char *name,
+					size_t len, uint64_t hash)
+{
+	struct dcache_table *t = rcu_load(vfs->dcache);
+	for (struct uvfs_dentry *d = rcu_load(t->buckets[hash & t->mask]); d; d = rcu_load(d->d_hash_next)) {
+		if (load_relaxed(d->d_hash) != hash || rcu_load(d->d_parent) != parent)
+			continue;
+		const struct uvfs_dname *n = rcu_load(d->d_name);
+		if (n->len != len || memcmp(n->name, name, len))
+			continue;
+		if (atomic_load_explicit(&d->d_flags, memory_order_relaxed) & DF_DEAD)
+			continue;
+		return d;
+	}
+	return NULL;
+}
+
+HIDDEN struct uvfs_dentry *d_lookup(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len)
+{
+	uint64_t hash = d_hash_name(parent, name, len);
+	for (;;) {
+		uint32_t seq = uvfs_seq_read_begin(&vfs->rename_seq);
+		urcu_memb_read_lock();
+		struct uvfs_dentry *d = d_lookup_rcu(vfs, parent, name, len, hash);
+		if (d && !d_tryget(d))
+			d = NULL;
+		urcu_memb_read_unlock();
+		if (d || !uvfs_seq_read_retry(&vfs->rename_seq, seq))
+			return d;
+	}
+}
+
+static void dcache_resize(struct uvfs *vfs)
+{
+	pthread_mutex_lock(&vfs->dcache_resize_lock);
+	struct dcache_table *old = vfs->dcache;
+	long count = atomic_load(&vfs->dcache_count);
+	if ((uint64_t)count <= old->mask + 1) {
+		pthread_mutex_unlock(&vfs->dcache_resize_lock);
+		return;
+	}
+	unsigned order = 0;
+	while ((1ULL << order) < (uint64_t)count * 2)
+		order++;
+	struct dcache_table *nt = table_alloc(order);
+	if (!nt) { /* keep the old table: chains just get longer */
+		pthread_mutex_unlock(&vfs->dcache_resize_lock);
+		return;
+	}
+	for (int i = 0; i < DCACHE_STRIPES; i++)
+		uvfs_lock_acquire(&vfs->dcache_stripes[i]);
+	rename_seq_begin(vfs);
+	for (uint64_t b = 0; b <= old->mask; b++) {
+		struct uvfs_dentry *d = old->buckets[b];
+		while (d) {
+			struct uvfs_dentry *next = d->d_hash_next;
+			struct uvfs_dentry **nb = &nt->buckets[d->d_hash & nt->mask];
+			rcu_store(d->d_hash_next, *nb);
+			*nb = d;
+			d = next;
+		}
+	}
+	rcu_store(vfs->dcache, nt);
+	rename_seq_end(vfs);
+	for (int i = DCACHE_STRIPES - 1; i >= 0; i--)
+		uvfs_lock_release(&vfs->dcache_stripes[i]);
+	pthread_mutex_unlock(&vfs->dcache_resize_lock);
+	/* Readers may still walk the old bucket array. */
+	urcu_memb_synchronize_rcu();
+	free(old);
+}
+
+static void d_hash_insert_noresize(struct uvfs *vfs, struct uvfs_dentry *d, struct dcache_table **tp)
+{
+	struct uvfs_lock *s = stripe_of(vfs, d->d_hash);
+	uvfs_lock_acquire(s);
+	struct dcache_table *t = vfs->dcache; /* stable while a stripe is held */
+	struct uvfs_dentry **b = &t->buckets[d->d_hash & t->mask];
+	d->d_hash_next = *b;
+	atomic_fetch_or(&d->d_flags, DF_HASHED);
+	rcu_store(*b, d);
+	uvfs_lock_release(s);
+	atomic_fetch_add_explicit(&vfs->dcache_count, 1, memory_order_relaxed);
+	*tp = t;
+}
+
+HIDDEN void d_hash_insert(struct uvfs *vfs, struct uvfs_dentry *d)
+{
+	struct dcache_table *t;
+	d_hash_insert_noresize(vfs, d, &t);
+	long n = atomic_load_explicit(&vfs->dcache_count, memory_order_relaxed);
+	/* Never resize from inside a read section (synchronize_rcu would wait
+	 * for ourselves). */
+	if (unlikely((uint64_t)n > t->mask + 1) && !urcu_memb_read_ongoing())
+		dcache_resize(vfs);
+}
+
+HIDDEN void d_hash_remove(struct uvfs *vfs, struct uvfs_dentry *d)
+{
+	struct uvfs_lock *s = stripe_of(vfs, d->d_hash);
+	uvfs_lock_acquire(s);
+	if (atomic_load(&d->d_flags) & DF_HASHED) {
+		struct dcache_table *t = vfs->dcache;
+		struct uvfs_dentry **pp = &t->buckets[d->d_hash & t->mask];
+		while (*pp && *pp != d)
+			pp = &(*pp)->d_hash_next;
+		if (*pp)
+			rcu_store(*pp, d->d_hash_next); /* d keeps its next: readers on d go on */
+		atomic_fetch_and(&d->d_flags, ~DF_HASHED);
+		atomic_fetch_sub_explicit(&vfs->dcache_count, 1, memory_order_relaxed);
+	}
+	uvfs_lock_release(s);
+}
+
+/* ------------------------------------------------------ children lists */
+
+HIDDEN void d_link_child(struct uvfs_dentry *d)
+{
+	struct uvfs_dentry *p = d->d_parent;
+	uvfs_lock_acquire(&p->d_lock);
+	d->d_off = p->d_next_off++;
+	list_add_tail(&d->d_child, &p->d_subdirs);
+	atomic_fetch_or(&d->d_flags, DF_LINKED);
+	uvfs_lock_release(&p->d_lock);
+}
+
+UVFS_API void uvfs_d_instantiate(struct uvfs_dentry *d, struct uvfs_inode *inode)
+{
+	rcu_store(d->d_inode, inode);
+	if (d->d_fs->flags & UVFS_FST_DCACHE_COMPLETE) {
+		uvfs_dentry_get(d);
+		atomic_fetch_or(&d->d_flags, DF_PINNED);
+		if (!(atomic_load(&d->d_flags) & DF_HASHED))
+			d_hash_insert(d->d_fs->vfs, d);
+		if (!(atomic_load(&d->d_flags) & DF_LINKED))
+			d_link_child(d);
+	}
+}
+
+HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d)
+{
+	atomic_fetch_or(&d->d_flags, DF_DEAD);
+	d_hash_remove(vfs, d);
+	d_unlink_child(d);
+	if (atomic_fetch_and(&d->d_flags, ~DF_PINNED) & DF_PINNED)
+		uvfs_dentry_put(d);
+}
+
+HIDDEN int d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent, const char *name,
+		  size_t len)
+{
+	const struct uvfs_dname *nn = dname_ext_alloc(name, len);
+	if (!nn)
+		return -ENOMEM;
+	bool linked = atomic_load(&d->d_flags) & DF_LINKED;
+	bool hashed = atomic_load(&d->d_flags) & DF_HASHED;
+	if (hashed)
+		d_hash_remove(vfs, d);
+	if (linked)
+		d_unlink_child(d);
+	const struct uvfs_dname *old = d->d_name;
+	struct uvfs_dentry *oldparent = d->d_parent;
+	rcu_store(d->d_name, nn);
+	if (newparent != oldparent) {
+		uvfs_dentry_get(newparent);
+		rcu_store(d->d_parent, newparent);
+	}
+	store_relaxed(d->d_hash, d_hash_name(newparent, name, len));
+	if (hashed) {
+		/* Inside a rename_seq write section: no resize here. */
+		struct dcache_table *t;
+		d_hash_insert_noresize(vfs, d, &t);
+	}
+	if (linked)
+		d_link_child(d);
+	dname_put(d, old, true);
+	if (newparent != oldparent)
+		uvfs_dentry_put(oldparent); /* the caller still references it: never the last */
+	return 0;
+}
+
+HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentry *d)
+{
+	for (;;) {
+		if (d == anc)
+			return true;
+		const struct uvfs_dentry *p = rcu_load(((struct uvfs_dentry *)d)->d_parent);
+		if (p == d)
+			return false;
+		d = p;
+	}
+}
+
+HIDDEN void d_shrink_fs(struct uvfs_filesystem *fs)
+{
+	struct uvfs_dentry *root = fs->root, *d = root;
+	struct uvfs *vfs = fs->vfs;
+	for (;;) {
+		uvfs_lock_acquire(&d->d_lock);
+		if (!list_empty(&d->d_subdirs)) {
+			struct uvfs_dentry *c = container_of(d->d_subdirs.next, struct uvfs_dentry, d_child);
+			uvfs_lock_release(&d->d_lock);
+			d = c;
+			continue;
+		}
+		uvfs_lock_release(&d->d_lock);
+		if (d == root)
+			break;
+		struct uvfs_dentry *parent = d->d_parent;
+		/* Take d off its parent's list first so the walk always progresses,
+		 * then drop the pin. */
+		atomic_fetch_or(&d->d_flags, DF_DEAD);
+		d_hash_remove(vfs, d);
+		d_unlink_child(d);
+		if (atomic_fetch_and(&d->d_flags, ~DF_PINNED) & DF_PINNED)
+			uvfs_dentry_put(d);
+		d = parent;
+	}
+}
+
+/* ---------------------------------------------------------- accessors */
+
+UVFS_API const char *uvfs_dentry_name(const struct uvfs_dentry *d, size_t *len)
+{
+	const struct uvfs_dname *n = rcu_load(((struct uvfs_dentry *)d)->d_name);
+	if (len)
+		*len = n->len;
+	return n->name;
+}
+
+UVFS_API struct uvfs_inode *uvfs_dentry_inode(const struct uvfs_dentry *d)
+{
+	return rcu_load(((struct uvfs_dentry *)d)->d_inode);
+}
+
+UVFS_API struct uvfs_dentry *uvfs_dentry_parent(const struct uvfs_dentry *d)
+{
+	return rcu_load(((struct uvfs_dentry *)d)->d_parent);
+}
+
+UVFS_API bool uvfs_dcache_dir_empty(struct uvfs_dentry *dir)
+{
+	bool empty = true;
+	uvfs_lock_acquire(&dir->d_lock);
+	for (struct list_head *l = dir->d_subdirs.next; l != &dir->d_subdirs; l = l->next) {
+		struct uvfs_dentry *c = container_of(l, struct uvfs_dentry, d_child);
+		if (c->d_inode && !(atomic_load(&c->d_flags) & DF_DEAD)) {
+			empty = false;
+			break;
+		}
+	}
+	uvfs_lock_release(&dir->d_lock);
+	return empty;
+}
+
+/* ------------------------------------------------------------- readdir */
+
+UVFS_API int uvfs_dir_emit_dots(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
+{
+	struct uvfs_dentry *d = f->f_vd.dentry;
+	if (ctx->pos == 0) {
+		if (ctx->emit(ctx, ".", 1, d->d_inode->i_ino, DT_DIR, 1))
+			return 1;
+		ctx->pos = 1;
+	}
+	if (ctx->pos == 1) {
+		/* ".." of a mount root is the mount root itself as far as this
+		 * fs can tell; callers above the VFS see the same thing Linux
+		 * shows for getdents on a mount root. */
+		struct uvfs_dentry *p = rcu_load(d->d_parent);
+		if (ctx->emit(ctx, "..", 2, p->d_inode->i_ino, DT_DIR, 2))
+			return 1;
+		ctx->pos = 2;
+	}
+	return 0;
+}
+
+#define ITER_BATCH 32
+
+struct iter_ent {
+	uint64_t ino;
+	uint64_t off;
+	unsigned type;
+	struct uvfs_dentry *d; /* reference held */
+	uint32_t len;
+	char name[UVFS_NAME_MAX + 1]; /* copied under d_lock: d_move changes a
+				       * name only while the dentry is off the list */
+};
+
+static unsigned dtype_of(uint32_t mode) { return (mode >> 12) & 15; }
+
+UVFS_API int uvfs_dcache_iterate(struct uvfs_file *f, struct uvfs_dentry *dir, struct uvfs_dir_ctx *ctx)
+{
+	if (uvfs_dir_emit_dots(f, ctx))
+		return 0;
+	struct iter_ent batch[ITER_BATCH];
+	for (;;) {
+		int n = 0;
+		uvfs_lock_acquire(&dir->d_lock);
+		struct list_head *l;
+		struct uvfs_dentry *cur = f->f_dir_cursor;
+		/* Resume after the cursor when it is still a child here and is
+		 * exactly where we stopped; otherwise scan by offset. */
+		if (cur && (atomic_load(&cur->d_flags) & DF_LINKED) && cur->d_parent == dir &&
+		    cur->d_off + 1 == (uint64_t)ctx->pos)
+			l = cur->d_child.next;
+		else
+			for (l = dir->d_subdirs.next; l != &dir->d_subdirs; l = l->next)
+				if (container_of(l, struct uvfs_dentry, d_child)->d_off >= (uint64_t)ctx->pos)
+					break;
+		for (; l != &dir->d_subdirs && n < ITER_BATCH; l = l->next) {
+			struct uvfs_dentry *c = container_of(l, struct uvfs_dentry, d_child);
+			struct uvfs_inode *ci = c->d_inode;
+			if (!ci || (atomic_load(&c->d_flags) & DF_DEAD))
+				continue;
+			uvfs_dentry_get(c);
+			const struct uvfs_dname *nm = c->d_name;
+			struct iter_ent *e = &batch[n++];
+			e->ino = ci->i_ino;
+			e->off = c->d_off;
+			e->type = dtype_of(ci->i_mode);
+			e->d = c;
+			e->len = nm->len;
+			memcpy(e->name, nm->name, nm->len + 1);
+		}
+		uvfs_lock_release(&dir->d_lock);
+		if (n == 0)
+			return 0;
+		int i = 0, stopped = 0;
+		for (; i < n; i++) {
+			if (ctx->emit(ctx, batch[i].name, batch[i].len, batch[i].ino, batch[i].type,
+				      (int64_t)batch[i].off + 1)) {
+				stopped = 1;
+				break;
+			}
+			ctx->pos = (int64_t)batch[i].off + 1;
+		}
+		struct uvfs_dentry *newcur = i > 0 ? batch[i - 1].d : NULL;
+		if (newcur) {
+			uvfs_dentry_get(newcur);
+			struct uvfs_dentry *oldcur = f->f_dir_cursor;
+			f->f_dir_cursor = newcur;
+			if (oldcur)
+				uvfs_dentry_put(oldcur);
+		}
+		for (int j = 0; j < n; j++)
+			uvfs_dentry_put(batch[j].d);
+		if (stopped)
+			return 0;
+	}
+}

@@ -1,0 +1,525 @@
+/* vfs/dirops.c — namespace-changing operations: mkdir, mknod, symlink,
+ * link, unlink, rmdir, rename, and readlink.
+ *
+ * Each resolves the parent directory (WALK_PARENT), locks it, looks the
+ * last name up under the lock and calls the filesystem. Error precedence
+ * follows Linux: for creation EEXIST beats EROFS beats EACCES; for removal
+ * EROFS comes first, then ENOENT, EACCES, EPERM (sticky), type errors, EBUSY.
+ *
+ * Lock order: vfs->rename_lock → parent dirs' i_lock (ancestor first,
+ * unrelated ones by address) → victims' i_lock (by address) → mount_lock
+ * (not taken here; d_mounted is read atomically under the parent lock,
+ * and connecting a mount takes the parent lock too).
+ */
+#include <linux/capability.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+HIDDEN void rename_seq_begin(struct uvfs *vfs);
+HIDDEN void rename_seq_end(struct uvfs *vfs);
+
+static bool d_dead(const struct uvfs_dentry *d) { return atomic_load(&((struct uvfs_dentry *)d)->d_flags) & DF_DEAD; }
+
+/* Creation preamble: returns with the parent's i_lock held, *dp a
+ * referenced negative dentry for the last name, and a write reference on
+ * the mount. is_dir: a trailing slash is allowed. */
+static int create_begin(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, bool is_dir,
+			struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry **dp)
+{
+	int err = walk_path(vfs, cred, pop, WALK_PARENT, nd, parent);
+	if (err)
+		return err;
+	if (!nd->last || nd->last_dot) {
+		err = -EEXIST;
+		goto out_put;
+	}
+	struct uvfs_inode *dir = parent->dentry->d_inode;
+	int werr = mnt_want_write(parent->mount);
+	uvfs_lock_acquire(&dir->i_lock);
+	struct uvfs_dentry *d = NULL;
+	if (d_dead(parent->dentry)) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((err = lookup_one_locked(vfs, parent->dentry, nd->last, nd->last_len, &d)))
+		goto out_unlock;
+	if (d->d_inode) {
+		err = -EEXIST;
+		goto out_unlock;
+	}
+	if (nd->trailing_slash && !is_dir) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if (werr) {
+		err = werr;
+		goto out_unlock;
+	}
+	if ((err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC)))
+		goto out_unlock;
+	*dp = d;
+	return 0;
+out_unlock:
+	uvfs_lock_release(&dir->i_lock);
+	if (d)
+		uvfs_dentry_put(d);
+	if (!werr)
+		mnt_drop_write(parent->mount);
+out_put:
+	uvfs_vd_put(parent);
+	walk_end(nd);
+	return err;
+}
+
+static void create_end(struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry *d)
+{
+	uvfs_lock_release(&parent->dentry->d_inode->i_lock);
+	uvfs_dentry_put(d);
+	mnt_drop_write(parent->mount);
+	uvfs_vd_put(parent);
+	walk_end(nd);
+}
+
+UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			   mode_t mode)
+{
+	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
+		return -EINVAL;
+	struct nameidata nd;
+	struct uvfs_vd parent;
+	struct uvfs_dentry *d;
+	int err = create_begin(vfs, cred, pop, true, &nd, &parent, &d);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = parent.dentry->d_inode;
+	err = dir->i_op->mkdir ? dir->i_op->mkdir(dir, d, cred, S_IFDIR | (mode & (0777 | S_ISVTX))) : -EPERM;
+	create_end(&nd, &parent, d);
+	return err;
+}
+
+UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			   mode_t mode, dev_t rdev)
+{
+	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
+		return -EINVAL;
+	mode_t type = mode & S_IFMT;
+	switch (type) {
+	case 0:
+		type = S_IFREG;
+		break;
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		if (!uvfs_cred_has_cap(cred, CAP_MKNOD))
+			return -EPERM;
+		break;
+	case S_IFDIR:
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+	if (type != S_IFCHR && type != S_IFBLK)
+		rdev = 0;
+	struct nameidata nd;
+	struct uvfs_vd parent;
+	struct uvfs_dentry *d;
+	int err = create_begin(vfs, cred, pop, false, &nd, &parent, &d);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = parent.dentry->d_inode;
+	err = dir->i_op->create ? dir->i_op->create(dir, d, cred, type | (mode & 07777), rdev) : -EPERM;
+	create_end(&nd, &parent, d);
+	return err;
+}
+
+UVFS_API int uvfs_symlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *target,
+			     const struct uvfs_pathop *pop)
+{
+	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
+		return -EINVAL;
+	if (!target || !target[0])
+		return -ENOENT;
+	if (strnlen(target, 4096) >= 4096)
+		return -ENAMETOOLONG;
+	struct nameidata nd;
+	struct uvfs_vd parent;
+	struct uvfs_dentry *d;
+	int err = create_begin(vfs, cred, pop, false, &nd, &parent, &d);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = parent.dentry->d_inode;
+	err = dir->i_op->symlink ? dir->i_op->symlink(dir, d, cred, target) : -EPERM;
+	create_end(&nd, &parent, d);
+	return err;
+}
+
+/* Hard-link protection (gVisor MayLink / Linux protected_hardlinks). */
+static int may_link(const struct uvfs_cred *cred, struct uvfs_inode *inode)
+{
+	if (inode_owner_or_capable(cred, inode))
+		return 0;
+	uint32_t mode = load_relaxed(inode->i_mode);
+	if (!S_ISREG(mode) || (mode & S_ISUID) || ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)))
+		return -EPERM;
+	if (inode_permission(cred, inode, MAY_READ | MAY_WRITE))
+		return -EPERM;
+	return 0;
+}
+
+UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			  const struct uvfs_pathop *newpop)
+{
+	if (newpop && (newpop->flags & UVFS_PATH_FOLLOW))
+		return -EINVAL;
+	struct uvfs_vd old;
+	int err = uvfs_get_dentry_at(vfs, cred, oldpop, 0, &old);
+	if (err)
+		return err;
+	struct uvfs_inode *inode = old.dentry->d_inode;
+	if (S_ISDIR(inode->i_mode)) {
+		uvfs_vd_put(&old);
+		return -EPERM;
+	}
+	struct nameidata nd;
+	struct uvfs_vd parent;
+	struct uvfs_dentry *d;
+	err = create_begin(vfs, cred, newpop, false, &nd, &parent, &d);
+	if (err) {
+		uvfs_vd_put(&old);
+		return err;
+	}
+	struct uvfs_inode *dir = parent.dentry->d_inode;
+	if (parent.mount != old.mount)
+		err = -EXDEV;
+	else if ((err = may_link(cred, inode)))
+		;
+	else if (!dir->i_op->link)
+		err = -EPERM;
+	else {
+		uvfs_lock_acquire(&inode->i_lock);
+		if (load_relaxed(inode->i_nlink) == 0)
+			err = -ENOENT; /* linking an unlinked file */
+		else
+			err = dir->i_op->link(old.dentry, dir, d);
+		uvfs_lock_release(&inode->i_lock);
+	}
+	create_end(&nd, &parent, d);
+	uvfs_vd_put(&old);
+	return err;
+}
+
+/* Removal preamble: parent locked, *dp the referenced positive victim,
+ * write reference on the mount held. */
+static int remove_begin(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, bool rmdir,
+			struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry **dp)
+{
+	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
+		return -EINVAL;
+	int err = walk_path(vfs, cred, pop, WALK_PARENT, nd, parent);
+	if (err)
+		return err;
+	if (!nd->last) {
+		err = rmdir ? -EBUSY : -EISDIR;
+		goto out_put;
+	}
+	if (nd->last_dot) {
+		if (!rmdir)
+			err = -EISDIR;
+		else
+			err = nd->last_len == 1 ? -EINVAL : -ENOTEMPTY;
+		goto out_put;
+	}
+	if ((err = mnt_want_write(parent->mount)))
+		goto out_put;
+	struct uvfs_inode *dir = parent->dentry->d_inode;
+	uvfs_lock_acquire(&dir->i_lock);
+	struct uvfs_dentry *d = NULL;
+	if ((err = lookup_one_locked(vfs, parent->dentry, nd->last, nd->last_len, &d)))
+		goto out_unlock;
+	struct uvfs_inode *inode = d->d_inode;
+	if (!inode) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC)))
+		goto out_unlock;
+	if ((err = may_delete_sticky(cred, dir, inode)))
+		goto out_unlock;
+	if (rmdir && !S_ISDIR(inode->i_mode)) {
+		err = -ENOTDIR;
+		goto out_unlock;
+	}
+	if (!rmdir && S_ISDIR(inode->i_mode)) {
+		err = -EISDIR;
+		goto out_unlock;
+	}
+	if (!rmdir && nd->trailing_slash) {
+		err = -ENOTDIR;
+		goto out_unlock;
+	}
+	if (atomic_load(&d->d_mounted)) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	*dp = d;
+	return 0;
+out_unlock:
+	uvfs_lock_release(&dir->i_lock);
+	if (d)
+		uvfs_dentry_put(d);
+	mnt_drop_write(parent->mount);
+out_put:
+	uvfs_vd_put(parent);
+	walk_end(nd);
+	return err;
+}
+
+static int do_remove(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, bool rmdir)
+{
+	rcu_enter();
+	struct nameidata nd;
+	struct uvfs_vd parent;
+	struct uvfs_dentry *d;
+	int err = remove_begin(vfs, cred, pop, rmdir, &nd, &parent, &d);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = parent.dentry->d_inode, *inode = d->d_inode;
+	uvfs_lock_acquire(&inode->i_lock);
+	if (rmdir)
+		err = dir->i_op->rmdir ? dir->i_op->rmdir(dir, d) : -EPERM;
+	else
+		err = dir->i_op->unlink ? dir->i_op->unlink(dir, d) : -EPERM;
+	if (!err)
+		d_delete(vfs, d);
+	uvfs_lock_release(&inode->i_lock);
+	create_end(&nd, &parent, d);
+	return err;
+}
+
+UVFS_API int uvfs_unlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop)
+{
+	return do_remove(vfs, cred, pop, false);
+}
+
+UVFS_API int uvfs_rmdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop)
+{
+	return do_remove(vfs, cred, pop, true);
+}
+
+/* ---------------------------------------------------------------- rename */
+
+static void lock_two(struct uvfs_lock *a, struct uvfs_lock *b)
+{
+	if (a == b) {
+		uvfs_lock_acquire(a);
+	} else if (a < b) {
+		uvfs_lock_acquire(a);
+		uvfs_lock_acquire(b);
+	} else {
+		uvfs_lock_acquire(b);
+		uvfs_lock_acquire(a);
+	}
+}
+
+static void unlock_two(struct uvfs_lock *a, struct uvfs_lock *b)
+{
+	uvfs_lock_release(a);
+	if (a != b)
+		uvfs_lock_release(b);
+}
+
+UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			    const struct uvfs_pathop *newpop, unsigned flags)
+{
+	rcu_enter();
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((oldpop && (oldpop->flags & UVFS_PATH_FOLLOW)) || (newpop && (newpop->flags & UVFS_PATH_FOLLOW)))
+		return -EINVAL;
+	struct nameidata ond, nnd;
+	struct uvfs_vd op, np;
+	int err = walk_path(vfs, cred, oldpop, WALK_PARENT, &ond, &op);
+	if (err)
+		return err;
+	if ((err = walk_path(vfs, cred, newpop, WALK_PARENT, &nnd, &np))) {
+		uvfs_vd_put(&op);
+		walk_end(&ond);
+		return err;
+	}
+	struct uvfs_dentry *od = NULL, *nd = NULL;
+	bool wrote = false;
+	if (!ond.last || ond.last_dot || !nnd.last || nnd.last_dot) {
+		err = -EBUSY;
+		goto out;
+	}
+	if (op.mount != np.mount) {
+		err = -EXDEV;
+		goto out;
+	}
+	if ((err = mnt_want_write(op.mount)))
+		goto out;
+	wrote = true;
+	struct uvfs_dentry *opd = op.dentry, *npd = np.dentry;
+	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
+	pthread_mutex_lock(&vfs->rename_lock);
+	/* Parents: ancestor first, unrelated ones by address. */
+	if (opd == npd)
+		uvfs_lock_acquire(&odir->i_lock);
+	else if (d_is_ancestor(opd, npd)) {
+		uvfs_lock_acquire(&odir->i_lock);
+		uvfs_lock_acquire(&ndir->i_lock);
+	} else if (d_is_ancestor(npd, opd)) {
+		uvfs_lock_acquire(&ndir->i_lock);
+		uvfs_lock_acquire(&odir->i_lock);
+	} else
+		lock_two(&odir->i_lock, &ndir->i_lock);
+
+	if (d_dead(opd) || d_dead(npd)) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((err = lookup_one_locked(vfs, opd, ond.last, ond.last_len, &od)))
+		goto out_unlock;
+	if (!od->d_inode) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((err = lookup_one_locked(vfs, npd, nnd.last, nnd.last_len, &nd)))
+		goto out_unlock;
+	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
+	bool odir_is = S_ISDIR(oi->i_mode);
+	if (!odir_is && (ond.trailing_slash || (nnd.trailing_slash && !(ni && S_ISDIR(ni->i_mode))))) {
+		err = -ENOTDIR;
+		goto out_unlock;
+	}
+	if ((flags & RENAME_EXCHANGE) && !ni) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((flags & RENAME_NOREPLACE) && ni) {
+		err = -EEXIST;
+		goto out_unlock;
+	}
+	if (od == nd || (ni && oi == ni && !(flags & RENAME_EXCHANGE))) {
+		err = 0; /* same file: nothing to do */
+		goto out_unlock;
+	}
+	if ((err = inode_permission(cred, odir, MAY_WRITE | MAY_EXEC)) ||
+	    (err = inode_permission(cred, ndir, MAY_WRITE | MAY_EXEC)))
+		goto out_unlock;
+	if ((err = may_delete_sticky(cred, odir, oi)) || (ni && (err = may_delete_sticky(cred, ndir, ni))))
+		goto out_unlock;
+	/* A directory cannot move below itself. */
+	if (odir_is && d_is_ancestor(od, npd)) {
+		err = -EINVAL;
+		goto out_unlock;
+	}
+	if ((flags & RENAME_EXCHANGE) && S_ISDIR(ni->i_mode) && d_is_ancestor(nd, opd)) {
+		err = -EINVAL;
+		goto out_unlock;
+	}
+	if (ni && !(flags & RENAME_EXCHANGE)) {
+		if (odir_is && !S_ISDIR(ni->i_mode)) {
+			err = -ENOTDIR;
+			goto out_unlock;
+		}
+		if (!odir_is && S_ISDIR(ni->i_mode)) {
+			err = -EISDIR;
+			goto out_unlock;
+		}
+	}
+	/* Moving a directory to another parent rewrites its "..". */
+	if (opd != npd && ((odir_is && (err = inode_permission(cred, oi, MAY_WRITE))) ||
+			   ((flags & RENAME_EXCHANGE) && S_ISDIR(ni->i_mode) &&
+			    (err = inode_permission(cred, ni, MAY_WRITE)))))
+		goto out_unlock;
+	if (atomic_load(&od->d_mounted) || (ni && atomic_load(&nd->d_mounted))) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	if (!odir->i_op->rename) {
+		err = -EPERM;
+		goto out_unlock;
+	}
+	if (ni)
+		lock_two(&oi->i_lock, &ni->i_lock);
+	else
+		uvfs_lock_acquire(&oi->i_lock);
+	err = odir->i_op->rename(odir, od, ndir, nd, flags);
+	if (!err) {
+		size_t olen, nlen;
+		const char *oname = uvfs_dentry_name(od, &olen);
+		const char *nname = uvfs_dentry_name(nd, &nlen);
+		char obuf[UVFS_NAME_MAX + 1], nbuf[UVFS_NAME_MAX + 1];
+		memcpy(obuf, oname, olen);
+		memcpy(nbuf, nname, nlen);
+		rename_seq_begin(vfs);
+		if (flags & RENAME_EXCHANGE) {
+			err = d_move(vfs, od, npd, nbuf, nlen);
+			if (!err)
+				err = d_move(vfs, nd, opd, obuf, olen);
+		} else {
+			if (ni)
+				d_delete(vfs, nd);
+			err = d_move(vfs, od, npd, nbuf, nlen);
+		}
+		rename_seq_end(vfs);
+		if (err)
+			uvfs_log(UVFS_LOG_ERROR, "rename: dcache move failed after the fs renamed: %d", err);
+	}
+	if (ni)
+		unlock_two(&oi->i_lock, &ni->i_lock);
+	else
+		uvfs_lock_release(&oi->i_lock);
+out_unlock:
+	if (opd == npd)
+		uvfs_lock_release(&odir->i_lock);
+	else
+		unlock_two(&odir->i_lock, &ndir->i_lock);
+	pthread_mutex_unlock(&vfs->rename_lock);
+out:
+	if (od)
+		uvfs_dentry_put(od);
+	if (nd)
+		uvfs_dentry_put(nd);
+	if (wrote)
+		mnt_drop_write(op.mount);
+	uvfs_vd_put(&op);
+	uvfs_vd_put(&np);
+	walk_end(&ond);
+	walk_end(&nnd);
+	return err;
+}
+
+/* -------------------------------------------------------------- readlink */
+
+UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				  char *buf, size_t len)
+{
+	struct uvfs_pathop p = *pop;
+	p.flags &= ~UVFS_PATH_FOLLOW;
+	struct uvfs_vd vd;
+	int err = uvfs_get_dentry_at(vfs, cred, &p, 0, &vd);
+	if (err)
+		return err;
+	struct uvfs_inode *inode = vd.dentry->d_inode;
+	ssize_t n;
+	if (!S_ISLNK(inode->i_mode))
+		n = -EINVAL;
+	else if (inode->i_link) {
+		size_t l = strlen(inode->i_link);
+		n = (ssize_t)(l < len ? l : len);
+		memcpy(buf, inode->i_link, (size_t)n);
+	} else if (inode->i_op->readlink)
+		n = inode->i_op->readlink(vd.dentry, buf, len);
+	else
+		n = -EINVAL;
+	uvfs_vd_put(&vd);
+	return n;
+}

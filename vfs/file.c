@@ -1,0 +1,567 @@
+/* vfs/file.c — open file descriptions: open, read/write, seek, truncate,
+ * fsync, stat, directory iteration, data copy.
+ *
+ * A file holds references on its mount and dentry and, when writable, a
+ * writer count on its mount (so a mount cannot turn read-only under it).
+ * f_lock serialises f_pos and the directory cursor (Linux f_pos_lock).
+ * Lock order: f_lock → the filesystem's inode locks.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <sys/sysmacros.h>
+
+#include "internal.h"
+
+HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out);
+HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size);
+
+#define OPEN_FLAGS_MASK                                                                                      \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC |      \
+	 O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC | O_PATH | O_TMPFILE)
+
+static bool f_readable(const struct uvfs_file *f)
+{
+	int acc = f->f_flags & O_ACCMODE;
+	return !(f->f_flags & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
+}
+
+static bool f_writable(const struct uvfs_file *f)
+{
+	int acc = f->f_flags & O_ACCMODE;
+	return !(f->f_flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR);
+}
+
+static const struct uvfs_file_ops no_fops;
+
+/* vd's references are transferred to the file. */
+HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out)
+{
+	struct uvfs_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	atomic_init(&f->f_refs, 1);
+	f->f_vd = *vd;
+	f->f_inode = inode;
+	f->f_op = inode->i_fop ? inode->i_fop : &no_fops;
+	f->f_flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	LIVE_INC(vd->mount->m_vfs, files);
+	*out = f;
+	return 0;
+}
+
+UVFS_API void uvfs_file_get(struct uvfs_file *f) { atomic_fetch_add_explicit(&f->f_refs, 1, memory_order_relaxed); }
+
+UVFS_API void uvfs_file_put(struct uvfs_file *f)
+{
+	if (atomic_fetch_sub_explicit(&f->f_refs, 1, memory_order_release) != 1)
+		return;
+	atomic_thread_fence(memory_order_acquire);
+	rcu_enter();
+	struct uvfs *vfs = f->f_vd.mount->m_vfs;
+	if (f->f_op->release)
+		f->f_op->release(f);
+	if (f->f_dir_cursor)
+		uvfs_dentry_put(f->f_dir_cursor);
+	if (f_writable(f))
+		mnt_drop_write(f->f_vd.mount);
+	uvfs_vd_put(&f->f_vd);
+	LIVE_DEC(vfs, files);
+	free(f);
+}
+
+UVFS_API void uvfs_file_vd(struct uvfs_file *f, struct uvfs_vd *out)
+{
+	*out = f->f_vd;
+	uvfs_vd_get(out);
+}
+
+UVFS_API int uvfs_file_flags(const struct uvfs_file *f) { return f->f_flags; }
+UVFS_API struct uvfs_inode *uvfs_file_inode(struct uvfs_file *f) { return f->f_inode; }
+UVFS_API struct uvfs_mount *uvfs_file_mount(struct uvfs_file *f) { return f->f_vd.mount; }
+
+/* ------------------------------------------------------------------ open */
+
+static int access_mask(int flags, unsigned oflags)
+{
+	int m = 0;
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		m = MAY_READ;
+		break;
+	case O_WRONLY:
+		m = MAY_WRITE;
+		break;
+	default:
+		m = MAY_READ | MAY_WRITE;
+		break;
+	}
+	if (flags & O_TRUNC)
+		m |= MAY_WRITE;
+	if (oflags & UVFS_OPEN_EXEC)
+		m |= MAY_EXEC;
+	return m;
+}
+
+/* Checks and file creation for an existing (or just created) target. vd's
+ * references are consumed. */
+static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_vd *vd, int flags,
+		       unsigned oflags, bool created, struct uvfs_file **out)
+{
+	struct uvfs_inode *inode = vd->dentry->d_inode;
+	uint32_t mode = inode->i_mode;
+	int err = 0;
+	int acc = flags & O_ACCMODE;
+	bool wr = acc == O_WRONLY || acc == O_RDWR || acc == 3;
+	const struct uvfs_file_ops *devops = NULL;
+	void *devpriv = NULL;
+
+	if (flags & O_PATH) {
+		if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
+			err = -ENOTDIR;
+		else
+			err = file_alloc(vd, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), out);
+		if (err)
+			uvfs_vd_put(vd);
+		return err;
+	}
+	if (S_ISLNK(mode))
+		err = -ELOOP;
+	else if (S_ISDIR(mode) && (wr || (flags & (O_TRUNC | O_CREAT))))
+		err = -EISDIR;
+	else if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
+		err = -ENOTDIR;
+	else if (S_ISSOCK(mode))
+		err = -ENXIO;
+	else if ((oflags & UVFS_OPEN_EXEC) && (!S_ISREG(mode) || (uvfs_mount_flags(vd->mount) & UVFS_MNT_NOEXEC)))
+		err = -EACCES;
+	if (err)
+		goto fail;
+	if (!created && (err = inode_permission(cred, inode, access_mask(flags, oflags))))
+		goto fail;
+	if ((flags & O_NOATIME) && !inode_owner_or_capable(cred, inode)) {
+		err = -EPERM;
+		goto fail;
+	}
+	if (S_ISCHR(mode) || S_ISBLK(mode)) {
+		if (uvfs_mount_flags(vd->mount) & UVFS_MNT_NODEV) {
+			err = -EACCES;
+			goto fail;
+		}
+		if ((err = device_lookup(vfs, S_ISCHR(mode) ? UVFS_DEV_CHAR : UVFS_DEV_BLOCK, inode->i_rdev, &devops,
+					 &devpriv)))
+			goto fail;
+	} else if (S_ISFIFO(mode)) {
+		/* No pipe implementation behind fifos yet. */
+		err = -ENXIO;
+		goto fail;
+	}
+	if (wr && (err = mnt_want_write(vd->mount)))
+		goto fail;
+	struct uvfs_file *f;
+	if ((err = file_alloc(vd, inode, (flags & ~O_ACCMODE) | (acc == 3 ? O_RDWR : acc), &f))) {
+		if (wr)
+			mnt_drop_write(vd->mount);
+		goto fail;
+	}
+	if (devops) {
+		f->f_op = devops;
+		f->f_private = devpriv;
+	}
+	if ((flags & O_TRUNC) && S_ISREG(mode) && !created && (err = setattr_truncate(f, cred, 0))) {
+		uvfs_file_put(f);
+		return err;
+	}
+	if (f->f_op->open && (err = f->f_op->open(inode, f))) {
+		/* ->release must not run for a failed open. */
+		f->f_op = &no_fops;
+		uvfs_file_put(f);
+		return err;
+	}
+	*out = f;
+	return 0;
+fail:
+	uvfs_vd_put(vd);
+	return err;
+}
+
+static int open_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, int flags,
+		       mode_t mode, unsigned oflags, int depth, struct uvfs_file **out)
+{
+	struct nameidata nd;
+	struct uvfs_vd parent;
+	int err = walk_path(vfs, cred, pop, WALK_PARENT, &nd, &parent);
+	if (err)
+		return err;
+	if (!nd.last || nd.last_dot || nd.trailing_slash) {
+		err = -EISDIR;
+		goto out_put;
+	}
+	struct uvfs_inode *dir = parent.dentry->d_inode;
+	uvfs_lock_acquire(&dir->i_lock);
+	struct uvfs_dentry *d = NULL;
+	bool created = false;
+	if (atomic_load(&parent.dentry->d_flags) & DF_DEAD) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((err = lookup_one_locked(vfs, parent.dentry, nd.last, nd.last_len, &d)))
+		goto out_unlock;
+	if (d->d_inode) {
+		if (flags & O_EXCL) {
+			err = -EEXIST;
+			goto out_unlock;
+		}
+		struct uvfs_inode *i = d->d_inode;
+		if (S_ISLNK(i->i_mode) && !(flags & O_NOFOLLOW)) {
+			/* O_CREAT through a symlink: create or open its target,
+			 * resolved from the link's directory. */
+			char target[4096];
+			ssize_t n = -EINVAL;
+			if (i->i_link) {
+				n = (ssize_t)strnlen(i->i_link, sizeof(target) - 1);
+				memcpy(target, i->i_link, (size_t)n);
+			} else if (i->i_op->readlink) {
+				n = i->i_op->readlink(d, target, sizeof(target) - 1);
+			}
+			uvfs_lock_release(&dir->i_lock);
+			uvfs_dentry_put(d);
+			if (n < 0) {
+				err = (int)n;
+				goto out_put;
+			}
+			target[n] = 0;
+			if (depth >= UVFS_MAXSYMLINKS) {
+				err = -ELOOP;
+				goto out_put;
+			}
+			struct uvfs_pathop p2 = { .root = pop->root, .start = parent, .path = target, .flags = pop->flags };
+			err = open_create(vfs, cred, &p2, flags, mode, oflags, depth + 1, out);
+			goto out_put;
+		}
+	} else {
+		if ((err = mnt_want_write(parent.mount)))
+			goto out_unlock;
+		err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC);
+		if (!err)
+			err = dir->i_op->create ? dir->i_op->create(dir, d, cred, S_IFREG | (mode & 07777), 0) : -EPERM;
+		mnt_drop_write(parent.mount);
+		if (err)
+			goto out_unlock;
+		created = true;
+	}
+	uvfs_lock_release(&dir->i_lock);
+	struct uvfs_vd vd = { parent.mount, d };
+	uvfs_mount_get(parent.mount);
+	/* Something may be mounted on an existing target. */
+	while (atomic_load(&vd.dentry->d_mounted)) {
+		urcu_memb_read_lock();
+		struct uvfs_mount *m = mnt_lookup_rcu(vfs, vd.mount, vd.dentry);
+		bool ok = m && mnt_tryget(m);
+		urcu_memb_read_unlock();
+		if (!ok)
+			break;
+		uvfs_vd_put(&vd);
+		vd.mount = m;
+		vd.dentry = m->m_root;
+		uvfs_dentry_get(vd.dentry);
+	}
+	err = finish_open(vfs, cred, &vd, flags, oflags, created, out);
+	goto out_put;
+out_unlock:
+	uvfs_lock_release(&dir->i_lock);
+	if (d)
+		uvfs_dentry_put(d);
+out_put:
+	uvfs_vd_put(&parent);
+	walk_end(&nd);
+	return err;
+}
+
+UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			  int oflags_in, mode_t mode, unsigned flags, struct uvfs_file **out)
+{
+	rcu_enter();
+	int oflags = oflags_in & OPEN_FLAGS_MASK;
+	if (oflags & O_SYNC)
+		oflags |= O_DSYNC;
+	if ((oflags & O_TMPFILE) == O_TMPFILE) {
+		if ((oflags & O_CREAT) || !((oflags & O_ACCMODE) == O_WRONLY || (oflags & O_ACCMODE) == O_RDWR))
+			return -EINVAL;
+		return -EOPNOTSUPP;
+	}
+	if (oflags & O_PATH)
+		oflags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
+	if (!pop)
+		return -EINVAL;
+	if ((oflags & O_CREAT) && !(oflags & O_PATH) && pop->path && pop->path[0])
+		return open_create(vfs, cred, pop, oflags, mode, flags, 0, out);
+	struct uvfs_pathop p = *pop;
+	p.flags &= ~UVFS_PATH_FOLLOW;
+	if (!(oflags & O_NOFOLLOW))
+		p.flags |= UVFS_PATH_FOLLOW;
+	struct nameidata nd;
+	struct uvfs_vd vd;
+	int err = walk_path(vfs, cred, &p, WALK_FINAL, &nd, &vd);
+	if (err)
+		return err;
+	walk_end(&nd);
+	return finish_open(vfs, cred, &vd, oflags, flags, false, out);
+}
+
+/* ------------------------------------------------------------------- I/O */
+
+static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	if (!f_readable(f))
+		return -EBADF;
+	if (S_ISDIR(f->f_inode->i_mode))
+		return -EISDIR;
+	if (!f->f_op->read)
+		return -EINVAL;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	return f->f_op->read(f, buf, len, off);
+}
+
+static ssize_t do_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off)
+{
+	if (!f_writable(f))
+		return -EBADF;
+	if (!f->f_op->write)
+		return -EINVAL;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	return f->f_op->write(f, buf, len, off);
+}
+
+UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len)
+{
+	rcu_enter();
+	uvfs_lock_acquire(&f->f_lock);
+	ssize_t n = do_read(f, buf, len, f->f_pos);
+	if (n > 0)
+		f->f_pos += (uint64_t)n;
+	uvfs_lock_release(&f->f_lock);
+	return n;
+}
+
+UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len)
+{
+	rcu_enter();
+	uvfs_lock_acquire(&f->f_lock);
+	uint64_t off = f->f_pos;
+	ssize_t n = do_write(f, buf, len, &off);
+	if (n >= 0)
+		f->f_pos = off;
+	uvfs_lock_release(&f->f_lock);
+	return n;
+}
+
+UVFS_API ssize_t uvfs_pread(struct uvfs_file *f, void *buf, size_t len, off_t off)
+{
+	rcu_enter();
+	if (off < 0)
+		return -EINVAL;
+	return do_read(f, buf, len, (uint64_t)off);
+}
+
+UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, off_t off)
+{
+	rcu_enter();
+	if (off < 0)
+		return -EINVAL;
+	/* pwrite ignores O_APPEND's position on Linux? No: with O_APPEND,
+	 * Linux appends anyway; the fs implements that from f_flags. */
+	uint64_t o = (uint64_t)off;
+	return do_write(f, buf, len, &o);
+}
+
+UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence)
+{
+	rcu_enter();
+	if (f->f_flags & O_PATH)
+		return -EBADF;
+	uvfs_lock_acquire(&f->f_lock);
+	int64_t r;
+	if (f->f_op->llseek) {
+		r = f->f_op->llseek(f, off, whence);
+	} else {
+		int64_t size = (int64_t)load_relaxed(f->f_inode->i_size);
+		int64_t base;
+		switch (whence) {
+		case SEEK_SET:
+			base = 0;
+			break;
+		case SEEK_CUR:
+			base = (int64_t)f->f_pos;
+			break;
+		case SEEK_END:
+			base = size;
+			break;
+		case SEEK_DATA:
+			base = 0;
+			if (off >= size) {
+				r = -ENXIO;
+				goto out;
+			}
+			break;
+		case SEEK_HOLE:
+			if (off >= size) {
+				r = -ENXIO;
+				goto out;
+			}
+			r = size;
+			f->f_pos = (uint64_t)r;
+			goto out;
+		default:
+			r = -EINVAL;
+			goto out;
+		}
+		if (S_ISDIR(f->f_inode->i_mode) && whence != SEEK_SET && !(whence == SEEK_CUR && off == 0)) {
+			r = -EINVAL;
+			goto out;
+		}
+		if ((off > 0 && base > INT64_MAX - off) || base + off < 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		r = base + off;
+	}
+	if (r >= 0)
+		f->f_pos = (uint64_t)r;
+out:
+	uvfs_lock_release(&f->f_lock);
+	return (off_t)r;
+}
+
+UVFS_API int uvfs_file_truncate(struct uvfs_file *f, uint64_t size)
+{
+	rcu_enter();
+	if (f->f_flags & O_PATH)
+		return -EBADF;
+	if (!f_writable(f) || !S_ISREG(f->f_inode->i_mode))
+		return -EINVAL;
+	if ((int64_t)size < 0)
+		return -EINVAL;
+	return setattr_truncate(f, NULL, size);
+}
+
+UVFS_API int uvfs_fsync(struct uvfs_file *f, bool datasync)
+{
+	rcu_enter();
+	if (f->f_flags & O_PATH)
+		return -EBADF;
+	return f->f_op->fsync ? f->f_op->fsync(f, datasync) : 0;
+}
+
+UVFS_API int uvfs_file_stat(struct uvfs_file *f, unsigned mask, struct statx *out)
+{
+	rcu_enter();
+	return stat_dentry(f->f_vd.dentry, mask, out);
+}
+
+/* -------------------------------------------------------------- readdir */
+
+struct iter_adapter {
+	struct uvfs_dir_ctx ctx;
+	uvfs_dirent_cb cb;
+	void *arg;
+};
+
+static int iter_emit(struct uvfs_dir_ctx *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
+		     int64_t next_off)
+{
+	struct iter_adapter *a = (struct iter_adapter *)ctx;
+	return a->cb(a->arg, name, len, ino, dtype, next_off);
+}
+
+UVFS_API int uvfs_iterate_dir(struct uvfs_file *f, uvfs_dirent_cb cb, void *arg)
+{
+	rcu_enter();
+	if ((f->f_flags & O_PATH))
+		return -EBADF;
+	if (!f->f_op->iterate || !S_ISDIR(f->f_inode->i_mode))
+		return -ENOTDIR;
+	uvfs_lock_acquire(&f->f_lock);
+	struct iter_adapter a = { .ctx = { .emit = iter_emit, .pos = (int64_t)f->f_pos }, .cb = cb, .arg = arg };
+	int err = f->f_op->iterate(f, &a.ctx);
+	f->f_pos = (uint64_t)a.ctx.pos;
+	uvfs_lock_release(&f->f_lock);
+	return err;
+}
+
+struct getdents_buf {
+	char *buf;
+	size_t len, used;
+	int count;
+};
+
+static int getdents_cb(void *arg, const char *name, size_t namelen, uint64_t ino, unsigned dtype, int64_t next_off)
+{
+	struct getdents_buf *g = arg;
+	size_t reclen = (offsetof(struct dirent64, d_name) + namelen + 1 + 7) & ~(size_t)7;
+	if (g->used + reclen > g->len)
+		return 1;
+	struct dirent64 *de = (struct dirent64 *)(g->buf + g->used);
+	de->d_ino = ino;
+	de->d_off = next_off;
+	de->d_reclen = (unsigned short)reclen;
+	de->d_type = (unsigned char)dtype;
+	memcpy(de->d_name, name, namelen);
+	memset(de->d_name + namelen, 0, reclen - offsetof(struct dirent64, d_name) - namelen);
+	g->used += reclen;
+	g->count++;
+	return 0;
+}
+
+UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len)
+{
+	struct getdents_buf g = { .buf = buf, .len = len };
+	int err = uvfs_iterate_dir(f, getdents_cb, &g);
+	if (err)
+		return err;
+	if (g.count == 0 && g.used == 0) {
+		/* Either the end, or the next entry does not fit. */
+		char probe[offsetof(struct dirent64, d_name) + UVFS_NAME_MAX + 8];
+		struct getdents_buf p = { .buf = probe, .len = sizeof(probe) };
+		uint64_t pos = f->f_pos;
+		err = uvfs_iterate_dir(f, getdents_cb, &p);
+		uvfs_lock_acquire(&f->f_lock);
+		f->f_pos = pos;
+		uvfs_lock_release(&f->f_lock);
+		if (err)
+			return err;
+		return p.count ? -EINVAL : 0;
+	}
+	return (ssize_t)g.used;
+}
+
+UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *src)
+{
+	char *buf = malloc(32768);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t total = 0;
+	for (;;) {
+		ssize_t n = uvfs_read(src, buf, 32768);
+		if (n <= 0) {
+			if (n < 0 && total == 0)
+				total = n;
+			break;
+		}
+		ssize_t off = 0;
+		while (off < n) {
+			ssize_t w = uvfs_write(dst, buf + off, (size_t)(n - off));
+			if (w <= 0) {
+				free(buf);
+				return total ? total : (w ? w : -EIO);
+			}
+			off += w;
+			total += w;
+		}
+	}
+	free(buf);
+	return total;
+}

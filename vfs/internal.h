@@ -1,0 +1,314 @@
+/* vfs/internal.h — declarations shared by the VFS core's .c files only.
+ *
+ * Global lock order (outer → inner):
+ *   vfs->rename_lock
+ *     → directory i_lock (ancestor before descendant; unrelated: by address)
+ *       → non-directory i_lock (victims of unlink/rename)
+ *         → vfs->mount_lock
+ *           → dentry d_lock (children list)
+ *             → dcache bucket stripe locks, vfs->types_lock, vfs->dev_lock,
+ *               file f_lock
+ * RCU (liburcu memb flavour) protects every pointer the lookup fast path
+ * follows: dcache chains, d_parent, d_name, d_inode, mount table chains,
+ * mount fields. Objects reachable that way are freed with call_rcu.
+ */
+#pragma once
+
+#define _LGPL_SOURCE 1 /* inline liburcu read-side fast paths */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/stat.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <urcu/urcu-memb.h>
+
+#include "uvfs.h"
+#include "uvfs_fs.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define UVFS_NAME_MAX 255
+#define UVFS_MAXSYMLINKS 40
+#define CACHELINE 64
+
+/* RCU pointer accessors with C11 atomics so ThreadSanitizer sees them. */
+#define rcu_load(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)
+#define rcu_store(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define load_relaxed(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
+#define store_relaxed(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
+
+/* ------------------------------------------------------------- lists */
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+static inline void list_init(struct list_head *h) { h->next = h->prev = h; }
+static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+static inline void list_del_init(struct list_head *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	list_init(n);
+}
+
+/* ----------------------------------------------------------- dentries */
+
+#define DNAME_INLINE_LEN 36
+
+/* Name storage: immutable once published. A rename publishes a new one. */
+struct uvfs_dname {
+	uint32_t len;
+	char name[]; /* NUL-terminated */
+};
+
+/* d_flags */
+#define DF_HASHED 0x01 /* in the dcache hash table */
+#define DF_DEAD 0x02 /* unlinked / killed: never revived by lookup */
+#define DF_PINNED 0x04 /* holds one self reference (DCACHE_COMPLETE fs, linked) */
+#define DF_LINKED 0x08 /* on its parent's d_subdirs list */
+#define DF_ROOT 0x10 /* root of its filesystem (d_parent == self) */
+
+struct uvfs_dentry {
+	/* dcache chain; written under the bucket stripe lock, read under RCU. */
+	struct uvfs_dentry *d_hash_next;
+	/* Hash of (d_parent, name): changes only inside a rename_seq write section. */
+	uint64_t d_hash;
+	/* RCU-read; written under vfs->rename_lock inside rename_seq. Root: self.
+	 * A dentry holds a reference on its parent. */
+	struct uvfs_dentry *d_parent;
+	/* RCU-read; replaced (never modified in place) under rename_seq. */
+	const struct uvfs_dname *d_name;
+	/* RCU-read; NULL = negative. Set once, under the parent's i_lock. */
+	struct uvfs_inode *d_inode;
+	struct uvfs_filesystem *d_fs; /* immutable; no reference */
+	atomic_long d_ref;
+	_Atomic uint32_t d_flags; /* DF_*; changed under the parent's d_lock */
+	_Atomic uint32_t d_mounted; /* mounts on this dentry; changed under vfs->mount_lock */
+	struct uvfs_lock d_lock; /* d_subdirs, and children's d_child/d_off */
+	uint64_t d_off; /* readdir offset in parent; under parent's d_lock */
+	uint64_t d_next_off; /* next child offset; under d_lock */
+	struct list_head d_child; /* in parent's d_subdirs; under parent's d_lock */
+	struct list_head d_subdirs; /* children; under d_lock */
+	struct rcu_head d_rcu;
+	struct {
+		uint32_t len;
+		char name[DNAME_INLINE_LEN];
+	} d_iname;
+};
+
+HIDDEN int dcache_init(struct uvfs *vfs);
+HIDDEN void dcache_fini(struct uvfs *vfs);
+HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, struct uvfs_dentry **out);
+HIDDEN uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len);
+/* RCU lookup: caller inside rcu read section. No reference taken. */
+HIDDEN struct uvfs_dentry *d_lookup_rcu(struct uvfs *vfs, const struct uvfs_dentry *parent, const char *name,
+					size_t len, uint64_t hash);
+/* Reference-taking lookup (retries across renames). */
+HIDDEN struct uvfs_dentry *d_lookup(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len);
+HIDDEN void d_hash_insert(struct uvfs *vfs, struct uvfs_dentry *d);
+HIDDEN void d_hash_remove(struct uvfs *vfs, struct uvfs_dentry *d);
+/* Link d under its parent (children list), parent's d_lock taken inside. */
+HIDDEN void d_link_child(struct uvfs_dentry *d);
+/* Unlink after unlink/rmdir: unhash, mark dead, drop the pin. */
+HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d);
+/* Move d to (newparent, name): caller holds rename_lock, rename_seq write. */
+HIDDEN int d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent, const char *name,
+		  size_t len);
+HIDDEN bool d_tryget(struct uvfs_dentry *d);
+HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentry *d);
+/* Drop every pinned dentry of a DCACHE_COMPLETE fs (teardown). */
+HIDDEN void d_shrink_fs(struct uvfs_filesystem *fs);
+
+static inline bool d_is_dir(const struct uvfs_dentry *d)
+{
+	struct uvfs_inode *i = rcu_load(((struct uvfs_dentry *)d)->d_inode);
+	return i && S_ISDIR(i->i_mode);
+}
+
+/* ------------------------------------------------------------- mounts */
+
+/* m_flags bits beyond the UVFS_MNT_* user flags */
+#define MNT_WRITERS_RO (1L << 62) /* in m_writers: read-only bit */
+
+struct uvfs_mount {
+	/* Mount table chain; under mount_lock for writes, RCU for reads. */
+	struct uvfs_mount *m_hash_next;
+	/* Key: (m_parent, m_point). RCU-read, written under mount_lock inside mount_seq. */
+	struct uvfs_mount *m_parent; /* reference held while connected */
+	struct uvfs_dentry *m_point; /* reference held while connected */
+	struct uvfs_dentry *m_root; /* immutable; reference held */
+	struct uvfs_filesystem *m_fs; /* immutable; reference held */
+	struct uvfs_mntns *m_ns; /* under mount_lock; no reference */
+	struct uvfs *m_vfs; /* immutable */
+	uint64_t m_id; /* immutable */
+	_Atomic unsigned m_flags; /* UVFS_MNT_* except RDONLY (which lives in m_writers) */
+	atomic_long m_refs; /* bit 62: umounted (tryget fails) */
+	atomic_long m_writers; /* low bits: writers; MNT_WRITERS_RO: read-only */
+	struct list_head m_children; /* under mount_lock */
+	struct list_head m_sibling; /* in parent's m_children; under mount_lock */
+	bool m_connected; /* under mount_lock */
+	struct rcu_head m_rcu;
+};
+
+#define MNT_REF_UMOUNTED (1L << 62)
+
+struct uvfs_mntns {
+	atomic_long ns_refs;
+	struct uvfs *ns_vfs;
+	struct uvfs_mount *ns_root; /* immutable; reference held */
+};
+
+HIDDEN int mount_table_init(struct uvfs *vfs);
+HIDDEN void mount_table_fini(struct uvfs *vfs);
+/* RCU: the mount on (parent, point), no reference. */
+HIDDEN struct uvfs_mount *mnt_lookup_rcu(struct uvfs *vfs, const struct uvfs_mount *parent,
+					 const struct uvfs_dentry *point);
+HIDDEN bool mnt_tryget(struct uvfs_mount *m);
+HIDDEN int mnt_want_write(struct uvfs_mount *m);
+HIDDEN void mnt_drop_write(struct uvfs_mount *m);
+
+/* ---------------------------------------------------------- instance */
+
+struct fs_type_entry {
+	const struct uvfs_fs_type *type;
+	unsigned flags;
+	struct fs_type_entry *next;
+};
+
+struct dev_entry {
+	int kind;
+	uint32_t major, minor;
+	const struct uvfs_file_ops *fops;
+	void *priv;
+	char group[32];
+	struct dev_entry *next;
+};
+
+struct dcache_table {
+	uint64_t mask;
+	struct uvfs_dentry *buckets[];
+};
+
+#define DCACHE_STRIPES 256
+#define MOUNT_BUCKETS 1024
+
+struct uvfs {
+	/* Read-mostly: sampled by every RCU walk. Writers: renames and dcache
+	 * resizes (rename_seq), mount/umount (mount_seq). */
+	uvfs_seq_t rename_seq __attribute__((aligned(CACHELINE)));
+	uvfs_seq_t mount_seq;
+	struct dcache_table *dcache; /* RCU; replaced on resize under all stripes */
+	struct uvfs_mount **mount_hash; /* immutable array; chains RCU */
+
+	/* Written often: keep off the read-mostly line. */
+	atomic_long dcache_count __attribute__((aligned(CACHELINE)));
+	struct uvfs_lock dcache_stripes[DCACHE_STRIPES];
+	pthread_mutex_t dcache_resize_lock;
+
+	pthread_mutex_t rename_lock; /* serialises renames (ancestor checks) */
+	pthread_mutex_t mount_lock; /* mount tree, mount table writes, writers/ro */
+	pthread_mutex_t types_lock; /* fs_types */
+	pthread_mutex_t dev_lock; /* devices, anon minors */
+	struct fs_type_entry *fs_types;
+	struct dev_entry *devices;
+	uint8_t *anon_minors; /* bitmap */
+	uint32_t anon_next;
+	_Atomic uint64_t next_mount_id;
+	_Atomic uint64_t next_ino;
+
+	/* Live object counters, written on alloc/free only. */
+	atomic_long live_dentries __attribute__((aligned(CACHELINE)));
+	atomic_long live_inodes, live_mounts, live_mntns, live_files, live_fs;
+};
+
+/* ------------------------------------------------------------- namei */
+
+/* Lookup intents for the final component. */
+enum walk_final {
+	WALK_FINAL, /* resolve everything */
+	WALK_PARENT, /* stop at the parent, return the last name */
+};
+
+#define ND_MAX_STACK (UVFS_MAXSYMLINKS + 1)
+
+struct nameidata {
+	struct uvfs *vfs;
+	const struct uvfs_cred *cred;
+	struct uvfs_vd root; /* borrowed */
+	struct uvfs_vd cur; /* RCU mode: no refs; ref mode: refs held */
+	unsigned flags; /* ND_* */
+	int nlinks;
+	int depth;
+	const char *stack[ND_MAX_STACK]; /* remaining path pieces */
+	char *bufs[ND_MAX_STACK]; /* ref mode: allocated link bodies (freed at end) */
+	int nbufs;
+	uint32_t rseq, mseq;
+	/* WALK_PARENT result: */
+	const char *last;
+	size_t last_len;
+	bool last_dot; /* last component is "." or ".." */
+	bool trailing_slash;
+};
+
+#define ND_RCU 0x1
+#define ND_FOLLOW 0x2
+#define ND_MUST_DIR 0x4
+#define ND_EMPTY_OK 0x8
+
+/* Resolve pop. WALK_FINAL: *out = the final vd with refs. WALK_PARENT:
+ * *out = parent dir with refs; nd->last/last_len name the last component
+ * (valid until walk_end). */
+HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+		     enum walk_final final, struct nameidata *nd, struct uvfs_vd *out);
+HIDDEN void walk_end(struct nameidata *nd);
+/* Look up one child of parent (a referenced vd, a directory) by name in ref
+ * mode, calling the fs lookup on misses; does not cross mounts. Returns a
+ * referenced dentry (possibly negative) or -errno. Caller holds no locks. */
+HIDDEN int lookup_one(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+		      struct uvfs_dentry **out);
+/* Same, but the caller holds parent's i_lock. */
+HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+			     struct uvfs_dentry **out);
+
+/* ------------------------------------------------------------ permission */
+
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
+
+HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
+HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode);
+HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim);
+
+/* Counters */
+#define LIVE_INC(vfs, what) atomic_fetch_add_explicit(&(vfs)->live_##what, 1, memory_order_relaxed)
+#define LIVE_DEC(vfs, what) atomic_fetch_sub_explicit(&(vfs)->live_##what, 1, memory_order_relaxed)
+
+/* Thread registration with liburcu (lazy). */
+HIDDEN void rcu_thread_ensure(void);
+static inline void rcu_enter(void)
+{
+	extern __thread bool uvfs_rcu_registered HIDDEN;
+	if (unlikely(!uvfs_rcu_registered))
+		rcu_thread_ensure();
+}
+
+HIDDEN int device_lookup(struct uvfs *vfs, int kind, dev_t rdev, const struct uvfs_file_ops **fops, void **priv);
+HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out);

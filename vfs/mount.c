@@ -1,0 +1,516 @@
+/* vfs/mount.c — mounts, mount namespaces and the mount table.
+ *
+ * The mount table maps (parent mount, mountpoint dentry) to the child mount
+ * mounted there. Keying on the parent mount makes bind mounts and
+ * namespaces distinct for free. Chains are published with release stores
+ * and read under RCU; writers hold vfs->mount_lock and bracket changes with
+ * vfs->mount_seq so an RCU walk that crossed (or missed) a mount while it
+ * changed retries.
+ *
+ * References (gVisor's rules): a connected mount holds one reference on its
+ * parent mount and one on its mountpoint dentry; the VFS holds one on every
+ * connected mount; a mount holds its root dentry and its filesystem. A
+ * namespace holds its root mount.
+ *
+ * Lock order: directory i_lock (of the mountpoint's parent) → mount_lock.
+ */
+#include <stdio.h>
+#include <sys/sysmacros.h>
+
+#include "internal.h"
+
+HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags);
+
+HIDDEN int mount_table_init(struct uvfs *vfs)
+{
+	vfs->mount_hash = calloc(MOUNT_BUCKETS, sizeof(vfs->mount_hash[0]));
+	return vfs->mount_hash ? 0 : -ENOMEM;
+}
+
+HIDDEN void mount_table_fini(struct uvfs *vfs)
+{
+	free(vfs->mount_hash);
+	vfs->mount_hash = NULL;
+}
+
+static inline unsigned mnt_hash(const struct uvfs_mount *parent, const struct uvfs_dentry *point)
+{
+	uint64_t h = (uint64_t)(uintptr_t)parent * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)point * 0xC2B2AE3D27D4EB4FULL;
+	return (unsigned)((h ^ (h >> 29)) & (MOUNT_BUCKETS - 1));
+}
+
+HIDDEN struct uvfs_mount *mnt_lookup_rcu(struct uvfs *vfs, const struct uvfs_mount *parent,
+					 const struct uvfs_dentry *point)
+{
+	for (struct uvfs_mount *m = rcu_load(vfs->mount_hash[mnt_hash(parent, point)]); m;
+	     m = rcu_load(m->m_hash_next))
+		if (rcu_load(m->m_parent) == parent && rcu_load(m->m_point) == point)
+			return m;
+	return NULL;
+}
+
+static void mnt_hash_insert(struct uvfs *vfs, struct uvfs_mount *m)
+{
+	struct uvfs_mount **b = &vfs->mount_hash[mnt_hash(m->m_parent, m->m_point)];
+	m->m_hash_next = *b;
+	rcu_store(*b, m);
+}
+
+static void mnt_hash_remove(struct uvfs *vfs, struct uvfs_mount *m)
+{
+	struct uvfs_mount **pp = &vfs->mount_hash[mnt_hash(m->m_parent, m->m_point)];
+	while (*pp && *pp != m)
+		pp = &(*pp)->m_hash_next;
+	if (*pp)
+		rcu_store(*pp, m->m_hash_next);
+}
+
+/* ------------------------------------------------------------ refcounts */
+
+HIDDEN bool mnt_tryget(struct uvfs_mount *m)
+{
+	long v = atomic_load_explicit(&m->m_refs, memory_order_relaxed);
+	do {
+		if ((v & MNT_REF_UMOUNTED) || v <= 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&m->m_refs, &v, v + 1, memory_order_acquire,
+							memory_order_relaxed));
+	return true;
+}
+
+UVFS_API void uvfs_mount_get(struct uvfs_mount *m) { atomic_fetch_add_explicit(&m->m_refs, 1, memory_order_relaxed); }
+
+static void mnt_free_rcu(struct rcu_head *h) { free(container_of(h, struct uvfs_mount, m_rcu)); }
+
+UVFS_API void uvfs_mount_put(struct uvfs_mount *m)
+{
+	long v = atomic_fetch_sub_explicit(&m->m_refs, 1, memory_order_release) - 1;
+	if ((v & ~MNT_REF_UMOUNTED) != 0)
+		return;
+	atomic_thread_fence(memory_order_acquire);
+	struct uvfs *vfs = m->m_vfs;
+	/* Last reference: a connected mount always holds the VFS's reference,
+	 * so m is disconnected here. */
+	uvfs_dentry_put(m->m_root);
+	uvfs_fs_put(m->m_fs);
+	LIVE_DEC(vfs, mounts);
+	urcu_memb_call_rcu(&m->m_rcu, mnt_free_rcu);
+}
+
+UVFS_API void uvfs_vd_get(const struct uvfs_vd *vd)
+{
+	uvfs_mount_get(vd->mount);
+	uvfs_dentry_get(vd->dentry);
+}
+
+UVFS_API void uvfs_vd_put(struct uvfs_vd *vd)
+{
+	/* Dentry first: the mount may hold the last reference on the fs that
+	 * the dentry's release needs. */
+	if (vd->dentry)
+		uvfs_dentry_put(vd->dentry);
+	if (vd->mount)
+		uvfs_mount_put(vd->mount);
+	vd->dentry = NULL;
+	vd->mount = NULL;
+}
+
+/* --------------------------------------------------------------- writers */
+
+HIDDEN int mnt_want_write(struct uvfs_mount *m)
+{
+	long v = atomic_fetch_add_explicit(&m->m_writers, 1, memory_order_acquire);
+	if (v & MNT_WRITERS_RO) {
+		atomic_fetch_sub_explicit(&m->m_writers, 1, memory_order_release);
+		return -EROFS;
+	}
+	return 0;
+}
+
+HIDDEN void mnt_drop_write(struct uvfs_mount *m) { atomic_fetch_sub_explicit(&m->m_writers, 1, memory_order_release); }
+
+UVFS_API int uvfs_set_mount_readonly(struct uvfs_mount *m, bool ro)
+{
+	struct uvfs *vfs = m->m_vfs;
+	int err = 0;
+	pthread_mutex_lock(&vfs->mount_lock);
+	if (ro) {
+		long zero = 0;
+		long v = atomic_load(&m->m_writers);
+		if (!(v & MNT_WRITERS_RO) && !atomic_compare_exchange_strong(&m->m_writers, &zero, MNT_WRITERS_RO))
+			err = -EBUSY;
+	} else {
+		atomic_fetch_and(&m->m_writers, ~MNT_WRITERS_RO);
+	}
+	pthread_mutex_unlock(&vfs->mount_lock);
+	return err;
+}
+
+UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *m)
+{
+	return atomic_load(&((struct uvfs_mount *)m)->m_writers) & MNT_WRITERS_RO;
+}
+
+UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *m)
+{
+	return atomic_load(&((struct uvfs_mount *)m)->m_flags) | (uvfs_mount_readonly(m) ? UVFS_MNT_RDONLY : 0);
+}
+
+UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *m) { return m->m_fs; }
+UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *m) { return m->m_root; }
+
+/* ---------------------------------------------------------- construction */
+
+static int mnt_alloc(struct uvfs *vfs, struct uvfs_filesystem *fs, struct uvfs_dentry *root,
+		     const struct uvfs_mount_opts *opts, struct uvfs_mount **out)
+{
+	struct uvfs_mount *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->m_vfs = vfs;
+	m->m_fs = fs;
+	m->m_root = root;
+	uvfs_fs_get(fs);
+	uvfs_dentry_get(root);
+	m->m_id = atomic_fetch_add(&vfs->next_mount_id, 1);
+	unsigned fl = opts ? opts->flags : 0;
+	atomic_init(&m->m_flags, fl & ~UVFS_MNT_RDONLY);
+	atomic_init(&m->m_writers, (fl & UVFS_MNT_RDONLY) ? MNT_WRITERS_RO : 0);
+	atomic_init(&m->m_refs, 1);
+	list_init(&m->m_children);
+	list_init(&m->m_sibling);
+	LIVE_INC(vfs, mounts);
+	*out = m;
+	return 0;
+}
+
+UVFS_API int uvfs_new_disconnected_mount(struct uvfs *vfs, struct uvfs_filesystem *fs, struct uvfs_dentry *root,
+					 const struct uvfs_mount_opts *opts, struct uvfs_mount **out)
+{
+	rcu_enter();
+	if (!fs || !root)
+		return -EINVAL;
+	return mnt_alloc(vfs, fs, root, opts, out);
+}
+
+static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source, const char *fstype,
+		  const struct uvfs_mount_opts *opts, bool check_user, struct uvfs_filesystem **out)
+{
+	const struct uvfs_fs_type *type;
+	unsigned tflags;
+	int err = fs_type_find(vfs, fstype, &type, &tflags);
+	if (err)
+		return err;
+	if (check_user && !(opts && opts->internal_mount) && !(tflags & UVFS_FS_USER_MOUNT))
+		return -ENODEV;
+	struct uvfs_fs_opts fo = { .data = opts ? opts->data : NULL, .internal = opts ? opts->internal : NULL };
+	struct uvfs_filesystem *fs = NULL;
+	err = type->get_fs(vfs, cred, source, &fo, &fs);
+	if (err)
+		return err;
+	if (!fs || !fs->root) {
+		uvfs_log(UVFS_LOG_ERROR, "%s: get_fs returned no root", fstype);
+		if (fs)
+			uvfs_fs_put(fs);
+		return -EIO;
+	}
+	*out = fs;
+	return 0;
+}
+
+UVFS_API int uvfs_mount_disconnected(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+				     const char *fstype, const struct uvfs_mount_opts *opts,
+				     struct uvfs_mount **out)
+{
+	rcu_enter();
+	struct uvfs_filesystem *fs;
+	int err = get_fs(vfs, cred, source, fstype, opts, true, &fs);
+	if (err)
+		return err;
+	err = mnt_alloc(vfs, fs, fs->root, opts, out);
+	uvfs_fs_put(fs);
+	return err;
+}
+
+UVFS_API int uvfs_mntns_new(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+			    const char *fstype, const struct uvfs_mount_opts *opts, struct uvfs_mntns **out)
+{
+	rcu_enter();
+	struct uvfs_filesystem *fs;
+	/* gVisor's NewMountNamespace does not check AllowUserMount. */
+	int err = get_fs(vfs, cred, source, fstype, opts, false, &fs);
+	if (err)
+		return err;
+	struct uvfs_mntns *ns = calloc(1, sizeof(*ns));
+	if (!ns) {
+		uvfs_fs_put(fs);
+		return -ENOMEM;
+	}
+	struct uvfs_mount *m;
+	err = mnt_alloc(vfs, fs, fs->root, opts, &m);
+	uvfs_fs_put(fs);
+	if (err) {
+		free(ns);
+		return err;
+	}
+	m->m_ns = ns;
+	atomic_init(&ns->ns_refs, 1);
+	ns->ns_vfs = vfs;
+	ns->ns_root = m;
+	LIVE_INC(vfs, mntns);
+	*out = ns;
+	return 0;
+}
+
+UVFS_API void uvfs_mntns_get(struct uvfs_mntns *ns) { atomic_fetch_add(&ns->ns_refs, 1); }
+
+UVFS_API void uvfs_mntns_root(struct uvfs_mntns *ns, struct uvfs_vd *out)
+{
+	out->mount = ns->ns_root;
+	out->dentry = ns->ns_root->m_root;
+	uvfs_vd_get(out);
+}
+
+/* ------------------------------------------------------------- umount */
+
+/* What a umount leaves to drop once mount_lock is released. */
+struct drop_list {
+	struct uvfs_mount **mounts;
+	struct uvfs_dentry **dentries;
+	size_t nm, nd, cap;
+};
+
+static int drops_reserve(struct drop_list *dl, size_t more)
+{
+	if (dl->nm + more <= dl->cap && dl->nd + more <= dl->cap)
+		return 0;
+	size_t cap = (dl->cap + more) * 2;
+	struct uvfs_mount **m = realloc(dl->mounts, cap * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	dl->mounts = m;
+	struct uvfs_dentry **d = realloc(dl->dentries, cap * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	dl->dentries = d;
+	dl->cap = cap;
+	return 0;
+}
+
+static void drops_run(struct drop_list *dl)
+{
+	for (size_t i = 0; i < dl->nd; i++)
+		uvfs_dentry_put(dl->dentries[i]);
+	for (size_t i = 0; i < dl->nm; i++)
+		uvfs_mount_put(dl->mounts[i]);
+	free(dl->mounts);
+	free(dl->dentries);
+}
+
+static size_t count_subtree(struct uvfs_mount *m)
+{
+	size_t n = 1;
+	for (struct list_head *l = m->m_children.next; l != &m->m_children; l = l->next)
+		n += count_subtree(container_of(l, struct uvfs_mount, m_sibling));
+	return n;
+}
+
+/* Disconnect m and everything below it. mount_lock held, inside mount_seq. */
+static void umount_tree_locked(struct uvfs *vfs, struct uvfs_mount *m, struct drop_list *dl)
+{
+	while (!list_empty(&m->m_children))
+		umount_tree_locked(vfs, container_of(m->m_children.next, struct uvfs_mount, m_sibling), dl);
+	atomic_fetch_or(&m->m_refs, MNT_REF_UMOUNTED);
+	if (!m->m_connected)
+		return;
+	mnt_hash_remove(vfs, m);
+	list_del_init(&m->m_sibling);
+	atomic_fetch_sub(&m->m_point->d_mounted, 1);
+	dl->dentries[dl->nd++] = m->m_point;
+	dl->mounts[dl->nm++] = m->m_parent;
+	dl->mounts[dl->nm++] = m; /* the VFS's "connected" reference */
+	rcu_store(m->m_parent, NULL);
+	rcu_store(m->m_point, NULL);
+	m->m_ns = NULL;
+	m->m_connected = false;
+}
+
+UVFS_API void uvfs_mntns_put(struct uvfs_mntns *ns)
+{
+	if (atomic_fetch_sub(&ns->ns_refs, 1) != 1)
+		return;
+	struct uvfs *vfs = ns->ns_vfs;
+	rcu_enter();
+	struct drop_list dl = { 0 };
+	pthread_mutex_lock(&vfs->mount_lock);
+	size_t n = count_subtree(ns->ns_root);
+	/* If this allocation fails the namespace leaks, which the live
+	 * counters then report: better than a half-torn tree. */
+	if (drops_reserve(&dl, 2 * n + 2) == 0) {
+		uvfs_seq_write_begin(&vfs->mount_seq);
+		umount_tree_locked(vfs, ns->ns_root, &dl);
+		uvfs_seq_write_end(&vfs->mount_seq);
+	}
+	pthread_mutex_unlock(&vfs->mount_lock);
+	drops_run(&dl);
+	uvfs_mount_put(ns->ns_root);
+	LIVE_DEC(vfs, mntns);
+	free(ns);
+}
+
+UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *target,
+			    int flags)
+{
+	rcu_enter();
+	if (flags & ~(UVFS_UMOUNT_DETACH | 1 /* MNT_FORCE: accepted, nothing to force */))
+		return -EINVAL;
+	if (!uvfs_cred_has_cap(cred, 21 /* CAP_SYS_ADMIN */))
+		return -EPERM;
+	struct uvfs_vd vd;
+	int err = uvfs_get_dentry_at(vfs, cred, target, 0, &vd);
+	if (err)
+		return err;
+	struct uvfs_mount *m = vd.mount;
+	struct drop_list dl = { 0 };
+	pthread_mutex_lock(&vfs->mount_lock);
+	if (vd.dentry != m->m_root || !m->m_connected) {
+		err = -EINVAL; /* not a mount root, or the namespace root */
+		goto out;
+	}
+	if (!(flags & UVFS_UMOUNT_DETACH)) {
+		/* Busy: submounts, or references beyond the VFS's and ours. */
+		long refs = atomic_load(&m->m_refs) & ~MNT_REF_UMOUNTED;
+		if (!list_empty(&m->m_children) || refs > 2) {
+			err = -EBUSY;
+			goto out;
+		}
+	}
+	if ((err = drops_reserve(&dl, 2 * count_subtree(m) + 2)))
+		goto out;
+	uvfs_seq_write_begin(&vfs->mount_seq);
+	umount_tree_locked(vfs, m, &dl);
+	uvfs_seq_write_end(&vfs->mount_seq);
+out:
+	pthread_mutex_unlock(&vfs->mount_lock);
+	uvfs_vd_put(&vd);
+	drops_run(&dl);
+	return err;
+}
+
+/* ------------------------------------------------------------- connect */
+
+/* Lock the directory containing d (in its filesystem) so d cannot be
+ * deleted or renamed while it becomes a mountpoint. Returns the locked
+ * parent's inode, or NULL for a filesystem root. */
+static struct uvfs_inode *lock_parent_of(struct uvfs_dentry *d, struct uvfs_dentry **pp)
+{
+	for (;;) {
+		struct uvfs_dentry *p = rcu_load(d->d_parent);
+		if (p == d) {
+			*pp = NULL;
+			return NULL;
+		}
+		uvfs_dentry_get(p);
+		struct uvfs_inode *pi = p->d_inode;
+		uvfs_lock_acquire(&pi->i_lock);
+		if (rcu_load(d->d_parent) == p) {
+			*pp = p;
+			return pi;
+		}
+		uvfs_lock_release(&pi->i_lock);
+		uvfs_dentry_put(p);
+	}
+}
+
+UVFS_API int uvfs_connect_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_mount *mnt,
+				   const struct uvfs_pathop *target)
+{
+	rcu_enter();
+	struct uvfs_vd vd;
+	int err = uvfs_get_dentry_at(vfs, cred, target, 0, &vd);
+	if (err)
+		return err;
+	struct uvfs_dentry *parent;
+	struct uvfs_inode *pi = lock_parent_of(vd.dentry, &parent);
+	pthread_mutex_lock(&vfs->mount_lock);
+	if (mnt->m_connected || (atomic_load(&mnt->m_refs) & MNT_REF_UMOUNTED) || mnt->m_ns) {
+		err = -EINVAL;
+		goto out;
+	}
+	if ((atomic_load(&vd.dentry->d_flags) & DF_DEAD) ||
+	    (atomic_load(&vd.mount->m_refs) & MNT_REF_UMOUNTED)) {
+		err = -ENOENT;
+		goto out;
+	}
+	/* Stack on top of whatever is mounted here already. */
+	struct uvfs_mount *top = vd.mount;
+	struct uvfs_dentry *point = vd.dentry;
+	struct uvfs_mount *c;
+	while ((c = mnt_lookup_rcu(vfs, top, point))) {
+		top = c;
+		point = c->m_root;
+	}
+	uvfs_seq_write_begin(&vfs->mount_seq);
+	uvfs_mount_get(top);
+	uvfs_dentry_get(point);
+	mnt->m_parent = top;
+	mnt->m_point = point;
+	mnt->m_ns = top->m_ns;
+	mnt->m_connected = true;
+	uvfs_mount_get(mnt); /* the VFS's reference on a connected mount */
+	list_add_tail(&mnt->m_sibling, &top->m_children);
+	atomic_fetch_add(&point->d_mounted, 1);
+	mnt_hash_insert(vfs, mnt);
+	uvfs_seq_write_end(&vfs->mount_seq);
+out:
+	pthread_mutex_unlock(&vfs->mount_lock);
+	if (pi) {
+		uvfs_lock_release(&pi->i_lock);
+		uvfs_dentry_put(parent);
+	}
+	uvfs_vd_put(&vd);
+	return err;
+}
+
+UVFS_API int uvfs_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+			   const struct uvfs_pathop *target, const char *fstype, const struct uvfs_mount_opts *opts)
+{
+	struct uvfs_mount *m;
+	int err = uvfs_mount_disconnected(vfs, cred, source, fstype, opts, &m);
+	if (err)
+		return err;
+	err = uvfs_connect_mount_at(vfs, cred, m, target);
+	uvfs_mount_put(m);
+	return err;
+}
+
+UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_cred *cred, const char *path,
+					    const struct uvfs_vd *root)
+{
+	size_t len = strlen(path);
+	if (len == 0 || path[0] != '/')
+		return -EINVAL;
+	char *buf = strdup(path);
+	if (!buf)
+		return -ENOMEM;
+	int err = 0;
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = buf };
+	/* Create each prefix in turn; existing ones are fine. Mode 0755: gVisor
+	 * used 0777 here, which left world-writable directories behind. */
+	for (size_t i = 1; i <= len; i++) {
+		if (i < len && buf[i] != '/')
+			continue;
+		if (i < len && buf[i - 1] == '/')
+			continue;
+		char saved = buf[i];
+		buf[i] = 0;
+		err = uvfs_mkdir_at(vfs, cred, &pop, 0755);
+		buf[i] = saved;
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			break;
+	}
+	free(buf);
+	return err;
+}

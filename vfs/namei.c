@@ -1,0 +1,601 @@
+/* vfs/namei.c — path resolution.
+ *
+ * Outline (Linux's three tries, gVisor's semantics):
+ *  1. RCU-walk: inside rcu_read_lock, no lock, no reference, no
+ *     allocation. Per component: check search permission from the cached
+ *     inode, probe the dcache, cross mounts through the mount table,
+ *     handle "." / ".." / symlinks (i_link) in place. The walk samples
+ *     vfs->rename_seq and vfs->mount_seq first and validates them before it
+ *     trusts any result, including errors. Anything it cannot do without
+ *     blocking (a cache miss on a filesystem that needs ->lookup, a
+ *     filesystem that did not opt in, a symlink without i_link) returns
+ *     -ECHILD.
+ *  2. ref-walk: the same loop holding a reference on the current
+ *     position, calling ->lookup under the directory's i_lock on misses.
+ *  3. (revalidate retry: reserved for filesystems that report -ESTALE.)
+ * -ECHILD never leaves this file.
+ *
+ * Locks: ref-walk takes a directory's i_lock only around ->lookup.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------- permission */
+
+HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+{
+	uint32_t mode = load_relaxed(inode->i_mode);
+	uint32_t uid = load_relaxed(inode->i_uid), gid = load_relaxed(inode->i_gid);
+	uint32_t bits;
+	if (cred->fsuid == uid)
+		bits = (mode >> 6) & 7;
+	else if (uvfs_cred_in_group(cred, gid))
+		bits = (mode >> 3) & 7;
+	else
+		bits = mode & 7;
+	if ((bits & (uint32_t)mask) == (uint32_t)mask)
+		return 0;
+	bool dir = S_ISDIR(mode);
+	/* CAP_DAC_READ_SEARCH: read anything, search directories. */
+	if (uvfs_cred_has_cap(cred, 2) && !(mask & MAY_WRITE) && (dir || !(mask & MAY_EXEC)))
+		return 0;
+	/* CAP_DAC_OVERRIDE: anything on directories; read/write on files;
+	 * exec on files only if some x bit is set. */
+	if (uvfs_cred_has_cap(cred, 1)) {
+		if (dir || !(mask & MAY_EXEC) || (mode & 0111))
+			return 0;
+	}
+	return -EACCES;
+}
+
+HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode)
+{
+	return cred->fsuid == load_relaxed(((struct uvfs_inode *)inode)->i_uid) ||
+	       uvfs_cred_has_cap(cred, 3 /* CAP_FOWNER */);
+}
+
+/* Sticky directories: only the owner of the file or of the directory (or
+ * CAP_FOWNER) may delete or rename it. */
+HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim)
+{
+	if (!(load_relaxed(dir->i_mode) & S_ISVTX))
+		return 0;
+	if (cred->fsuid == load_relaxed(victim->i_uid) || cred->fsuid == load_relaxed(dir->i_uid) ||
+	    uvfs_cred_has_cap(cred, 3))
+		return 0;
+	return -EPERM;
+}
+
+/* ------------------------------------------------------------ walker */
+
+/* Move to (m, d): in ref mode takes references on the new position
+ * (the caller passes already-referenced ones via `owned`). */
+static inline void nd_set(struct nameidata *nd, struct uvfs_mount *m, struct uvfs_dentry *d)
+{
+	if (!(nd->flags & ND_RCU)) {
+		struct uvfs_vd old = nd->cur;
+		nd->cur.mount = m;
+		nd->cur.dentry = d;
+		uvfs_vd_get(&nd->cur);
+		uvfs_vd_put(&old);
+	} else {
+		nd->cur.mount = m;
+		nd->cur.dentry = d;
+	}
+}
+
+/* Cross every mount stacked on nd->cur. */
+static int follow_mounts(struct nameidata *nd)
+{
+	struct uvfs *vfs = nd->vfs;
+	while (atomic_load_explicit(&nd->cur.dentry->d_mounted, memory_order_acquire)) {
+		if (nd->flags & ND_RCU) {
+			struct uvfs_mount *m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
+			if (!m)
+				return 0;
+			nd->cur.mount = m;
+			nd->cur.dentry = m->m_root;
+			continue;
+		}
+		struct uvfs_mount *m;
+		for (;;) {
+			urcu_memb_read_lock();
+			m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
+			bool ok = !m || mnt_tryget(m);
+			urcu_memb_read_unlock();
+			if (ok)
+				break;
+			/* Being umounted: it leaves the table momentarily. */
+			sched_yield();
+		}
+		if (!m)
+			return 0;
+		struct uvfs_vd old = nd->cur;
+		nd->cur.mount = m; /* reference from mnt_tryget */
+		nd->cur.dentry = m->m_root;
+		uvfs_dentry_get(m->m_root);
+		uvfs_vd_put(&old);
+	}
+	return 0;
+}
+
+static int handle_dotdot(struct nameidata *nd)
+{
+	for (;;) {
+		if (nd->cur.dentry == nd->root.dentry && nd->cur.mount == nd->root.mount)
+			return 0;
+		struct uvfs_mount *m = nd->cur.mount;
+		if (nd->cur.dentry == m->m_root) {
+			/* Mount root: continue from the mountpoint in the parent. */
+			if (nd->flags & ND_RCU) {
+				struct uvfs_mount *p = rcu_load(m->m_parent);
+				struct uvfs_dentry *pt = rcu_load(m->m_point);
+				if (!p || !pt)
+					return 0;
+				nd->cur.mount = p;
+				nd->cur.dentry = pt;
+				continue;
+			}
+			struct uvfs_mount *p = NULL;
+			struct uvfs_dentry *pt = NULL;
+			pthread_mutex_lock(&nd->vfs->mount_lock);
+			if (m->m_connected) {
+				p = m->m_parent;
+				pt = m->m_point;
+				uvfs_mount_get(p);
+				uvfs_dentry_get(pt);
+			}
+			pthread_mutex_unlock(&nd->vfs->mount_lock);
+			if (!p)
+				return 0;
+			struct uvfs_vd old = nd->cur;
+			nd->cur.mount = p;
+			nd->cur.dentry = pt;
+			uvfs_vd_put(&old);
+			continue;
+		}
+		struct uvfs_dentry *d = nd->cur.dentry;
+		if (nd->flags & ND_RCU) {
+			nd->cur.dentry = rcu_load(d->d_parent);
+		} else {
+			struct uvfs_dentry *p;
+			for (;;) {
+				urcu_memb_read_lock();
+				p = rcu_load(d->d_parent);
+				bool ok = d_tryget(p);
+				urcu_memb_read_unlock();
+				if (ok)
+					break;
+			}
+			nd->cur.dentry = p;
+			uvfs_dentry_put(d);
+		}
+		break;
+	}
+	return follow_mounts(nd);
+}
+
+HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+			     struct uvfs_dentry **out)
+{
+	struct uvfs_dentry *d = d_lookup(vfs, parent, name, len);
+	if (d) {
+		*out = d;
+		return 0;
+	}
+	int err = d_alloc(parent, name, len, &d);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = parent->d_inode;
+	if (!(parent->d_fs->flags & UVFS_FST_DCACHE_COMPLETE) && dir->i_op->lookup) {
+		err = dir->i_op->lookup(dir, d);
+		if (err) {
+			uvfs_dentry_put(d);
+			return err;
+		}
+		/* Cache the answer (positive or negative) for the next walk. */
+		d_hash_insert(vfs, d);
+	}
+	*out = d;
+	return 0;
+}
+
+HIDDEN int lookup_one(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+		      struct uvfs_dentry **out)
+{
+	struct uvfs_dentry *d = d_lookup(vfs, parent, name, len);
+	if (d || (parent->d_fs->flags & UVFS_FST_DCACHE_COMPLETE)) {
+		*out = d;
+		return d ? 0 : -ENOENT;
+	}
+	struct uvfs_inode *dir = parent->d_inode;
+	uvfs_lock_acquire(&dir->i_lock);
+	int err = lookup_one_locked(vfs, parent, name, len, &d);
+	uvfs_lock_release(&dir->i_lock);
+	if (!err)
+		*out = d;
+	return err;
+}
+
+/* Look name up in nd->cur and make it the current position (following
+ * nothing). Returns 0, -ENOENT, -ECHILD (RCU: cannot continue) or -errno. */
+static int walk_component(struct nameidata *nd, const char *name, size_t len, struct uvfs_dentry **childp)
+{
+	struct uvfs_dentry *parent = nd->cur.dentry;
+	if (nd->flags & ND_RCU) {
+		struct uvfs_dentry *c = d_lookup_rcu(nd->vfs, parent, name, len, d_hash_name(parent, name, len));
+		if (!c)
+			return (parent->d_fs->flags & UVFS_FST_DCACHE_COMPLETE) ? -ENOENT : -ECHILD;
+		if (!rcu_load(c->d_inode))
+			return -ENOENT;
+		*childp = c;
+		return 0;
+	}
+	struct uvfs_dentry *c;
+	int err = lookup_one(nd->vfs, parent, name, len, &c);
+	if (err)
+		return err;
+	if (!c->d_inode) {
+		uvfs_dentry_put(c);
+		return -ENOENT;
+	}
+	*childp = c;
+	return 0;
+}
+
+/* Push a symlink body. The top stack entry is replaced when it is used up,
+ * so every entry below the top always has components left. */
+static int push_link(struct nameidata *nd, const char *body)
+{
+	if (++nd->nlinks > UVFS_MAXSYMLINKS)
+		return -ELOOP;
+	if (!body[0])
+		return -ENOENT;
+	const char *top = nd->stack[nd->depth - 1];
+	while (*top == '/')
+		top++;
+	if (*top == 0)
+		nd->stack[nd->depth - 1] = body;
+	else if (nd->depth < ND_MAX_STACK)
+		nd->stack[nd->depth++] = body;
+	else
+		return -ELOOP;
+	if (body[0] == '/') {
+		/* Absolute target: restart at the root. */
+		if (nd->flags & ND_RCU) {
+			nd->cur = nd->root;
+		} else {
+			nd_set(nd, nd->root.mount, nd->root.dentry);
+		}
+	}
+	return 0;
+}
+
+static int get_link(struct nameidata *nd, struct uvfs_dentry *link, const char **body)
+{
+	struct uvfs_inode *inode = rcu_load(link->d_inode);
+	const char *l = rcu_load(inode->i_link);
+	if (l && (nd->flags & ND_RCU)) {
+		/* i_link is freed only after a grace period (free_inode). */
+		*body = l;
+		return 0;
+	}
+	if (nd->flags & ND_RCU)
+		return -ECHILD;
+	if (!l && !inode->i_op->readlink)
+		return -EINVAL;
+	if (nd->nbufs >= ND_MAX_STACK)
+		return -ELOOP;
+	/* Ref mode copies the body: the link's reference is dropped before
+	 * the body is walked. */
+	char *buf = malloc(4096);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t n;
+	if (l) {
+		n = (ssize_t)strnlen(l, 4095);
+		memcpy(buf, l, (size_t)n);
+	} else {
+		n = inode->i_op->readlink(link, buf, 4095);
+	}
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[n] = 0;
+	nd->bufs[nd->nbufs++] = buf;
+	*body = buf;
+	return 0;
+}
+
+/* The walk loop shared by both modes. */
+static int walk_loop(struct nameidata *nd, enum walk_final final)
+{
+	for (;;) {
+		const char *p = nd->stack[nd->depth - 1];
+		while (*p == '/')
+			p++;
+		if (*p == 0) {
+			if (nd->depth == 1)
+				return 0;
+			nd->depth--;
+			continue;
+		}
+		const char *name = p;
+		size_t len = 0;
+		while (name[len] && name[len] != '/')
+			len++;
+		const char *rest = name + len;
+		bool trailing = *rest == '/';
+		while (*rest == '/')
+			rest++;
+		nd->stack[nd->depth - 1] = rest;
+		bool last = *rest == 0 && nd->depth == 1;
+		if (last && trailing)
+			nd->flags |= ND_MUST_DIR;
+
+		struct uvfs_inode *dir = rcu_load(nd->cur.dentry->d_inode);
+		if (!S_ISDIR(load_relaxed(dir->i_mode)))
+			return -ENOTDIR;
+		bool dot = len == 1 && name[0] == '.';
+		bool dotdot = len == 2 && name[0] == '.' && name[1] == '.';
+		if (last && final == WALK_PARENT) {
+			nd->last = name;
+			nd->last_len = len;
+			nd->last_dot = dot || dotdot;
+			nd->trailing_slash = trailing;
+			/* Search permission on the parent is still needed. */
+			int err = inode_permission(nd->cred, dir, MAY_EXEC);
+			if (err)
+				return err;
+			if (!nd->last_dot && len > UVFS_NAME_MAX)
+				return -ENAMETOOLONG;
+			return 0;
+		}
+		if ((nd->flags & ND_RCU) && !(nd->cur.mount->m_fs->flags & UVFS_FST_RCU_WALK))
+			return -ECHILD;
+		int err = inode_permission(nd->cred, dir, MAY_EXEC);
+		if (err)
+			return err;
+		if (dot)
+			continue;
+		if (dotdot) {
+			if ((err = handle_dotdot(nd)))
+				return err;
+			continue;
+		}
+		if (len > UVFS_NAME_MAX)
+			return -ENAMETOOLONG;
+		struct uvfs_dentry *child;
+		if ((err = walk_component(nd, name, len, &child)))
+			return err;
+		struct uvfs_inode *ci = rcu_load(child->d_inode);
+		bool mounted = atomic_load_explicit(&child->d_mounted, memory_order_acquire);
+		if (!mounted && S_ISLNK(load_relaxed(ci->i_mode)) && (!last || (nd->flags & (ND_FOLLOW | ND_MUST_DIR)))) {
+			/* Follow: the body resolves relative to the current
+			 * directory, which stays current. */
+			const char *body = NULL;
+			err = get_link(nd, child, &body);
+			if (!(nd->flags & ND_RCU))
+				uvfs_dentry_put(child);
+			if (err || (err = push_link(nd, body)))
+				return err;
+			continue;
+		}
+		/* Make the child current (ref mode: transfer its reference). */
+		if (!(nd->flags & ND_RCU))
+			uvfs_dentry_put(nd->cur.dentry);
+		nd->cur.dentry = child;
+		if (mounted && (err = follow_mounts(nd)))
+			return err;
+	}
+}
+
+static void nd_init(struct nameidata *nd, struct uvfs *vfs, const struct uvfs_cred *cred,
+		    const struct uvfs_pathop *pop, unsigned mode)
+{
+	nd->vfs = vfs;
+	nd->cred = cred;
+	nd->root = pop->root;
+	nd->flags = mode | ((pop->flags & UVFS_PATH_FOLLOW) ? ND_FOLLOW : 0);
+	nd->nlinks = 0;
+	nd->depth = 1;
+	nd->stack[0] = pop->path;
+	nd->nbufs = 0;
+	nd->last = NULL;
+	nd->last_len = 0;
+	nd->last_dot = false;
+	nd->trailing_slash = false;
+	nd->cur = pop->path[0] == '/' ? pop->root : pop->start;
+}
+
+HIDDEN void walk_end(struct nameidata *nd)
+{
+	for (int i = 0; i < nd->nbufs; i++)
+		free(nd->bufs[i]);
+	nd->nbufs = 0;
+}
+
+static int check_pop(const struct uvfs_pathop *pop)
+{
+	if (!pop || !pop->path || !pop->root.mount || !pop->root.dentry)
+		return -EINVAL;
+	if (pop->path[0] != '/' && (!pop->start.mount || !pop->start.dentry))
+		return -EINVAL;
+	if (pop->path[0] == 0 && !(pop->flags & UVFS_PATH_EMPTY))
+		return -ENOENT;
+	return 0;
+}
+
+/* One RCU attempt. On success (err == 0), out holds references. */
+static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
+{
+	struct uvfs *vfs = nd->vfs;
+	urcu_memb_read_lock();
+	nd->rseq = uvfs_seq_read_begin(&vfs->rename_seq);
+	nd->mseq = uvfs_seq_read_begin(&vfs->mount_seq);
+	int err = walk_loop(nd, final);
+	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
+		err = -ENOTDIR;
+	if (err != -ECHILD &&
+	    (uvfs_seq_read_retry(&vfs->rename_seq, nd->rseq) || uvfs_seq_read_retry(&vfs->mount_seq, nd->mseq)))
+		err = -ECHILD;
+	if (!err) {
+		if (!mnt_tryget(nd->cur.mount)) {
+			err = -ECHILD;
+		} else if (!d_tryget(nd->cur.dentry)) {
+			urcu_memb_read_unlock();
+			uvfs_mount_put(nd->cur.mount);
+			return -ECHILD;
+		} else {
+			*out = nd->cur;
+		}
+	}
+	urcu_memb_read_unlock();
+	return err;
+}
+
+static int walk_ref(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
+{
+	uvfs_vd_get(&nd->cur);
+	int err = walk_loop(nd, final);
+	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
+		err = -ENOTDIR;
+	if (err) {
+		uvfs_vd_put(&nd->cur);
+		return err;
+	}
+	*out = nd->cur;
+	return 0;
+}
+
+/* Test hook: force ref-walk (bench compares the two). */
+int uvfs_force_refwalk HIDDEN;
+UVFS_API void uvfs_debug_force_refwalk(int on);
+UVFS_API void uvfs_debug_force_refwalk(int on) { uvfs_force_refwalk = on; }
+
+HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+		     enum walk_final final, struct nameidata *nd, struct uvfs_vd *out)
+{
+	int err = check_pop(pop);
+	if (err)
+		return err;
+	rcu_enter();
+	if (!uvfs_force_refwalk) {
+		nd_init(nd, vfs, cred, pop, ND_RCU);
+		err = walk_rcu(nd, final, out);
+		if (err != -ECHILD)
+			return err;
+	}
+	nd_init(nd, vfs, cred, pop, 0);
+	err = walk_ref(nd, final, out);
+	if (err)
+		walk_end(nd);
+	return err;
+}
+
+/* ------------------------------------------------------- entry points */
+
+UVFS_API int uvfs_get_dentry_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+				unsigned flags, struct uvfs_vd *out)
+{
+	struct nameidata nd;
+	int err = walk_path(vfs, cred, pop, WALK_FINAL, &nd, out);
+	if (err)
+		return err;
+	walk_end(&nd);
+	if (flags & UVFS_GET_SEARCHABLE) {
+		struct uvfs_inode *i = out->dentry->d_inode;
+		err = !S_ISDIR(i->i_mode) ? -ENOTDIR : inode_permission(cred, i, MAY_EXEC);
+		if (err)
+			uvfs_vd_put(out);
+	}
+	return err;
+}
+
+/* Copy the attributes of inode under its seqcount. */
+UVFS_API void uvfs_inode_fill_statx(struct uvfs_inode *i, struct statx *st)
+{
+	uint32_t seq;
+	do {
+		seq = uvfs_seq_read_begin(&i->i_seq);
+		memset(st, 0, sizeof(*st));
+		st->stx_mask = STATX_BASIC_STATS | STATX_BTIME;
+		st->stx_blksize = 4096;
+		st->stx_mode = (uint16_t)load_relaxed(i->i_mode);
+		st->stx_nlink = load_relaxed(i->i_nlink);
+		st->stx_uid = load_relaxed(i->i_uid);
+		st->stx_gid = load_relaxed(i->i_gid);
+		st->stx_ino = i->i_ino;
+		st->stx_size = load_relaxed(i->i_size);
+		st->stx_blocks = load_relaxed(i->i_blocks);
+		st->stx_atime.tv_sec = load_relaxed(i->i_atime.tv_sec);
+		st->stx_atime.tv_nsec = (uint32_t)load_relaxed(i->i_atime.tv_nsec);
+		st->stx_mtime.tv_sec = load_relaxed(i->i_mtime.tv_sec);
+		st->stx_mtime.tv_nsec = (uint32_t)load_relaxed(i->i_mtime.tv_nsec);
+		st->stx_ctime.tv_sec = load_relaxed(i->i_ctime.tv_sec);
+		st->stx_ctime.tv_nsec = (uint32_t)load_relaxed(i->i_ctime.tv_nsec);
+		st->stx_btime.tv_sec = load_relaxed(i->i_btime.tv_sec);
+		st->stx_btime.tv_nsec = (uint32_t)load_relaxed(i->i_btime.tv_nsec);
+		dev_t rdev = load_relaxed(i->i_rdev);
+		st->stx_rdev_major = major(rdev);
+		st->stx_rdev_minor = minor(rdev);
+		st->stx_dev_major = major(i->i_fs->dev);
+		st->stx_dev_minor = minor(i->i_fs->dev);
+	} while (uvfs_seq_read_retry(&i->i_seq, seq));
+}
+
+HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out);
+HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out)
+{
+	struct uvfs_inode *i = d->d_inode;
+	if (i->i_op->getattr)
+		return i->i_op->getattr(d, mask, out);
+	uvfs_inode_fill_statx(i, out);
+	return 0;
+}
+
+UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			  unsigned mask, struct statx *out)
+{
+	int err = check_pop(pop);
+	if (err)
+		return err;
+	rcu_enter();
+	struct nameidata nd;
+	if (!uvfs_force_refwalk) {
+		/* Fast path: walk and read the attributes under RCU; no
+		 * reference is ever taken. */
+		nd_init(&nd, vfs, cred, pop, ND_RCU);
+		urcu_memb_read_lock();
+		nd.rseq = uvfs_seq_read_begin(&vfs->rename_seq);
+		nd.mseq = uvfs_seq_read_begin(&vfs->mount_seq);
+		err = walk_loop(&nd, WALK_FINAL);
+		struct uvfs_inode *i = NULL;
+		if (!err) {
+			i = rcu_load(nd.cur.dentry->d_inode);
+			if ((nd.flags & ND_MUST_DIR) && !S_ISDIR(load_relaxed(i->i_mode)))
+				err = -ENOTDIR;
+			else if (i->i_op->getattr)
+				err = -ECHILD;
+			else
+				uvfs_inode_fill_statx(i, out);
+		}
+		if (err != -ECHILD && (uvfs_seq_read_retry(&vfs->rename_seq, nd.rseq) ||
+				       uvfs_seq_read_retry(&vfs->mount_seq, nd.mseq)))
+			err = -ECHILD;
+		urcu_memb_read_unlock();
+		if (err != -ECHILD)
+			return err;
+	}
+	struct uvfs_vd vd;
+	nd_init(&nd, vfs, cred, pop, 0);
+	err = walk_ref(&nd, WALK_FINAL, &vd);
+	walk_end(&nd);
+	if (err)
+		return err;
+	err = stat_dentry(vd.dentry, mask, out);
+	uvfs_vd_put(&vd);
+	return err;
+}
