@@ -69,14 +69,6 @@ HIDDEN uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, 
 
 /* ------------------------------------------------------------ alloc/free */
 
-static void d_free_rcu(struct rcu_head *h)
-{
-	struct uvfs_dentry *d = container_of(h, struct uvfs_dentry, d_rcu);
-	if (d->d_name != (const struct uvfs_dname *)&d->d_iname)
-		free((void *)d->d_name);
-	free(d);
-}
-
 static void dname_free_rcu(struct rcu_head *h)
 {
 	free(h);
@@ -109,6 +101,13 @@ static void dname_put(struct uvfs_dentry *d, const struct uvfs_dname *n, bool de
 		urcu_memb_call_rcu(&e->rcu, dname_free_rcu);
 	else
 		free(e);
+}
+
+static void d_free_rcu(struct rcu_head *h)
+{
+	struct uvfs_dentry *d = container_of(h, struct uvfs_dentry, d_rcu);
+	dname_put(d, d->d_name, false);
+	free(d);
 }
 
 HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, struct uvfs_dentry **out)
