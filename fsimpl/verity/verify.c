@@ -104,14 +104,18 @@ static void cache_put(struct uvfs_verity_verifier *v, unsigned level, uint64_t i
 	struct slot *s = &v->slots[gi % v->nslots];
 	uint8_t *fresh = NULL;
 
-	if (!s->buf) /* racy peek; rechecked under the lock */
-		fresh = malloc(v->vp.bs);
 	pthread_mutex_lock(&v->lock);
-	v->stats.tree_blocks_verified++;
 	if (!s->buf) {
-		s->buf = fresh;
-		fresh = NULL;
+		/* First use of the slot: allocate without holding the lock. */
+		pthread_mutex_unlock(&v->lock);
+		fresh = malloc(v->vp.bs);
+		pthread_mutex_lock(&v->lock);
+		if (!s->buf) {
+			s->buf = fresh;
+			fresh = NULL;
+		}
 	}
+	v->stats.tree_blocks_verified++;
 	if (s->buf) {
 		memcpy(s->buf, blk, v->vp.bs);
 		s->tag = gi + 1;
