@@ -1,0 +1,222 @@
+/* test_registry.c — filesystem type registry, /proc/filesystems listing,
+ * device registry, anonymous minors, and the leak reporting of
+ * uvfs_destroy itself. */
+#include "fixture.h"
+
+#include "uvfs_fs.h"
+
+extern void __lsan_disable(void) __attribute__((weak));
+
+/* A copy of tmpfs under another name. */
+static struct uvfs_fs_type alias_named(const char *name)
+{
+	struct uvfs_fs_type t = uvfs_tmpfs_type;
+	t.name = name;
+	return t;
+}
+
+FX_TEST(registry, duplicate_registration_eexist)
+{
+	FX_ASSERT_ERR(uvfs_register_fs_type(fx.vfs, &uvfs_tmpfs_type, UVFS_FS_USER_MOUNT), -EEXIST);
+	static struct uvfs_fs_type other;
+	other = alias_named("tmpfs"); /* same name, different struct */
+	FX_ASSERT_ERR(uvfs_register_fs_type(fx.vfs, &other, 0), -EEXIST);
+}
+
+FX_TEST(registry, unknown_type_enodev)
+{
+	struct uvfs_mount_opts o = { 0 };
+	struct uvfs_mntns *ns = NULL;
+	FX_ASSERT_ERR(uvfs_mntns_new(fx.vfs, &fx.cred, "none", "nosuchfs", &o, &ns), -ENODEV);
+	cr_assert_null(ns);
+	struct uvfs_mount *m = NULL;
+	FX_ASSERT_ERR(uvfs_mount_disconnected(fx.vfs, &fx.cred, "none", "nosuchfs", &o, &m), -ENODEV);
+	cr_assert_null(m);
+	fx_must_mkdir("/m", 0755);
+	struct uvfs_pathop p = fx_popf("/m");
+	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "none", &p, "nosuchfs", &o), -ENODEV);
+	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "none", &p, "", &o), -ENODEV);
+}
+
+FX_TEST(registry, user_mount_flag_requires_internal_mount)
+{
+	static struct uvfs_fs_type kern;
+	kern = alias_named("kernonly");
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &kern, UVFS_FS_USER_LIST));
+	fx_must_mkdir("/m", 0755);
+	struct uvfs_pathop p = fx_popf("/m");
+	struct uvfs_mount_opts o = { 0 };
+	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "none", &p, "kernonly", &o), -ENODEV);
+	struct uvfs_mount *m = NULL;
+	FX_ASSERT_ERR(uvfs_mount_disconnected(fx.vfs, &fx.cred, "none", "kernonly", &o, &m), -ENODEV);
+	o.internal_mount = true;
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "none", &p, "kernonly", &o));
+	fx_must_write("/m/x", "mounted");
+	FX_ASSERT_OK(uvfs_mount_disconnected(fx.vfs, &fx.cred, "none", "kernonly", &o, &m));
+	uvfs_mount_put(m);
+	/* tmpfs was registered user-mountable. */
+	o.internal_mount = false;
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "none", &p, "tmpfs", &o));
+}
+
+FX_TEST(registry, list_fs_types_sorted)
+{
+	static struct uvfs_fs_type zzz, aaa, hidden, mmm;
+	zzz = alias_named("zzz");
+	aaa = alias_named("aaa");
+	hidden = alias_named("hidden");
+	mmm = alias_named("mmm");
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &zzz, UVFS_FS_USER_LIST | UVFS_FS_REQUIRES_DEV));
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &aaa, UVFS_FS_USER_LIST | UVFS_FS_USER_MOUNT));
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &hidden, UVFS_FS_USER_MOUNT));
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &mmm, UVFS_FS_USER_LIST));
+	const char *want = "nodev\taaa\nnodev\tmmm\nnodev\ttmpfs\n\tzzz\n";
+	char buf[256];
+	memset(buf, 'X', sizeof buf);
+	ssize_t n = uvfs_list_fs_types(fx.vfs, buf, sizeof buf);
+	cr_assert_eq(n, (ssize_t)strlen(want), "length %zd", n);
+	cr_assert_str_eq(buf, want);
+	/* Asking for the size. */
+	cr_assert_eq(uvfs_list_fs_types(fx.vfs, NULL, 0), (ssize_t)strlen(want));
+	/* A short buffer is filled and NUL-terminated; the return is still the full length. */
+	memset(buf, 'X', sizeof buf);
+	cr_assert_eq(uvfs_list_fs_types(fx.vfs, buf, 10), (ssize_t)strlen(want));
+	cr_assert_eq(buf[9], 0);
+	cr_assert(memcmp(buf, want, 9) == 0);
+	cr_assert_eq(buf[10], 'X', "wrote past len");
+}
+
+/* ------------------------------------------------------------ devices */
+
+static int dev_opens;
+static ssize_t dev_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	cr_assert_str_eq((const char *)f->f_private, "devpriv");
+	memset(buf, 'Z', len);
+	return (ssize_t)len;
+}
+static ssize_t dev_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off) { return (ssize_t)len; }
+static int dev_open(struct uvfs_inode *inode, struct uvfs_file *f)
+{
+	dev_opens++;
+	return 0;
+}
+static const struct uvfs_file_ops zdev_ops = { .open = dev_open, .read = dev_read, .write = dev_write };
+static char devpriv[] = "devpriv";
+
+FX_TEST(registry, device_nodes)
+{
+	struct uvfs_pathop p = fx_pop("/zero");
+	FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred, &p, S_IFCHR | 0666, makedev(1, 5)));
+	p = fx_pop("/blk");
+	FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred, &p, S_IFBLK | 0666, makedev(1, 5)));
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(fx_open("/zero", O_RDONLY, 0, &f), -ENXIO);
+	cr_assert_null(f);
+	FX_ASSERT_OK(uvfs_register_device(fx.vfs, UVFS_DEV_CHAR, 1, 5, &zdev_ops, devpriv, "mem"));
+	FX_ASSERT_ERR(uvfs_register_device(fx.vfs, UVFS_DEV_CHAR, 1, 5, &zdev_ops, devpriv, "mem"), -EEXIST);
+	FX_ASSERT_OK(fx_open("/zero", O_RDWR, 0, &f));
+	cr_assert_eq(dev_opens, 1);
+	char buf[8] = { 0 };
+	cr_assert_eq(uvfs_read(f, buf, 7), 7);
+	cr_assert_str_eq(buf, "ZZZZZZZ");
+	cr_assert_eq(uvfs_write(f, "abc", 3), 3);
+	uvfs_file_put(f);
+	/* The block node with the same numbers is a different device. */
+	FX_ASSERT_ERR(fx_open("/blk", O_RDONLY, 0, &f), -ENXIO);
+	/* Registered devices are served on any filesystem. */
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	p = fx_pop("/m/z2");
+	FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred, &p, S_IFCHR | 0666, makedev(1, 5)));
+	FX_ASSERT_OK(fx_open("/m/z2", O_RDONLY, 0, &f));
+	cr_assert_eq(uvfs_read(f, buf, 2), 2);
+	cr_assert_eq(buf[0], 'Z');
+	uvfs_file_put(f);
+	/* Permission checks still apply to device nodes. */
+	FX_ASSERT_OK(fx_chmod("/zero", 0600));
+	FX_ASSERT_ERR(fx_open_as(&fx.user, "/zero", O_RDONLY, 0, &f), -EACCES);
+}
+
+Test(registry, anon_minors_allocate_free_reuse, .timeout = 30)
+{
+	struct uvfs *vfs;
+	FX_ASSERT_OK(uvfs_create(&vfs));
+	uint32_t a, b, c, d;
+	FX_ASSERT_OK(uvfs_get_anon_minor(vfs, &a));
+	FX_ASSERT_OK(uvfs_get_anon_minor(vfs, &b));
+	FX_ASSERT_OK(uvfs_get_anon_minor(vfs, &c));
+	cr_assert_neq(a, 0, "minor 0 is reserved");
+	cr_assert_neq(a, b);
+	cr_assert_neq(b, c);
+	cr_assert_neq(a, c);
+	uvfs_put_anon_minor(vfs, b);
+	FX_ASSERT_OK(uvfs_get_anon_minor(vfs, &d));
+	cr_assert_eq(d, b, "freed minor %u must be reused, got %u", b, d);
+	/* Many allocations stay distinct. */
+	static uint32_t many[2000];
+	for (int i = 0; i < 2000; i++) {
+		FX_ASSERT_OK(uvfs_get_anon_minor(vfs, &many[i]));
+		cr_assert(many[i] != a && many[i] != c && many[i] != d);
+	}
+	for (int i = 1; i < 2000; i++)
+		cr_assert_neq(many[i], many[i - 1]);
+	for (int i = 0; i < 2000; i++)
+		uvfs_put_anon_minor(vfs, many[i]);
+	uvfs_put_anon_minor(vfs, a);
+	uvfs_put_anon_minor(vfs, c);
+	uvfs_put_anon_minor(vfs, d);
+	fx_destroy_checked(vfs);
+}
+
+FX_TEST(registry, filesystems_get_distinct_anon_devs)
+{
+	fx_must_mkdir("/m1", 0755);
+	fx_must_mkdir("/m2", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m1", NULL, 0));
+	FX_ASSERT_OK(fx_mount_tmpfs("/m2", NULL, 0));
+	struct statx r, a, b;
+	FX_ASSERT_OK(fx_lstat("/", &r));
+	FX_ASSERT_OK(fx_lstat("/m1", &a));
+	FX_ASSERT_OK(fx_lstat("/m2", &b));
+	cr_assert_eq(r.stx_dev_major, 0, "anonymous devices have major 0");
+	cr_assert_eq(a.stx_dev_major, 0);
+	cr_assert_neq(r.stx_dev_minor, 0);
+	cr_assert_neq(r.stx_dev_minor, a.stx_dev_minor);
+	cr_assert_neq(a.stx_dev_minor, b.stx_dev_minor);
+	cr_assert_neq(r.stx_dev_minor, b.stx_dev_minor);
+}
+
+Test(registry, empty_instance_destroys_clean, .timeout = 30)
+{
+	struct uvfs *vfs;
+	FX_ASSERT_OK(uvfs_create(&vfs));
+	FX_ASSERT_OK(uvfs_register_fs_type(vfs, &uvfs_tmpfs_type, UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST));
+	struct uvfs_live live;
+	uvfs_live_counts(vfs, &live);
+	cr_assert_eq(live.mounts + live.files + live.dentries + live.inodes + live.filesystems + live.mntns, 0);
+	fx_destroy_checked(vfs);
+}
+
+Test(registry, destroy_reports_leaks, .timeout = 30)
+{
+	/* The leak detector itself must be able to fail: leak a file on
+	 * purpose and expect -EBUSY with the right counts. */
+	if (__lsan_disable)
+		__lsan_disable(); /* the leak is intentional */
+	fx_setup();
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/m/leak", O_CREAT | O_RDWR, 0644, &f));
+	uvfs_vd_put(&fx.root);
+	uvfs_mntns_put(fx.ns);
+	struct uvfs_live live;
+	memset(&live, 0, sizeof live);
+	FX_ASSERT_ERR(uvfs_destroy(fx.vfs, &live), -EBUSY);
+	cr_assert_eq(live.files, 1, "files %ld", live.files);
+	cr_assert_geq(live.mounts, 1, "the leaked file pins its mount");
+	cr_assert_geq(live.filesystems, 1);
+	cr_assert_geq(live.dentries, 1);
+	cr_assert_geq(live.inodes, 1);
+}
