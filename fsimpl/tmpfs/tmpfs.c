@@ -231,6 +231,25 @@ bad:
 	return -EINVAL;
 }
 
+/* mode=: octal, masked to 07777 like Linux and gVisor (the shared
+ * uvfs_opts_take_octal rejects values above 07777). */
+static int take_mode(struct uvfs_opts *o, uint32_t *out, bool *present)
+{
+	const char *s = uvfs_opts_take(o, "mode");
+	*present = s != NULL;
+	if (!s)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 8);
+	if (!*s || *s == '-' || *s == '+' || *s == ' ' || errno || *end || v > UINT32_MAX) {
+		uvfs_log(UVFS_LOG_ERROR, "tmpfs: bad value for mode: \"%s\"", s);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v & 07777;
+	return 0;
+}
+
 static int take_id(struct uvfs_opts *o, const char *key, uint32_t *out, bool *present)
 {
 	uint64_t v;
@@ -254,9 +273,8 @@ static int parse_options(const char *data, struct tmpfs_params *p)
 		return err;
 	bool present;
 	uint64_t v;
-	if ((err = uvfs_opts_take_octal(&o, "mode", &p->mode, &p->have_mode)))
+	if ((err = take_mode(&o, &p->mode, &p->have_mode)))
 		goto out;
-	p->mode &= 07777;
 	if ((err = take_id(&o, "uid", &p->uid, &p->have_uid)) || (err = take_id(&o, "gid", &p->gid, &p->have_gid)))
 		goto out;
 	long pagesz = sysconf(_SC_PAGESIZE), npages = sysconf(_SC_PHYS_PAGES);
