@@ -2,6 +2,7 @@
  *
  *   uvfs verity digest FILE... [--hash-alg=A] [--block-size=N] [--salt=HEX]
  *                              [--out-merkle-tree=F] [--out-descriptor=F] [--compact]
+ *                              [--for-builtin-sig]
  *   uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]
  *   uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX
  *
@@ -26,13 +27,14 @@ struct opts {
 	uint8_t salt[UVFS_VERITY_MAX_SALT];
 	size_t salt_size;
 	const char *out_tree, *out_desc, *tree, *desc, *digest;
-	int compact;
+	int compact, for_sig;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: uvfs verity digest FILE... [--hash-alg=sha256|sha512] [--block-size=N]\n"
 		   "                          [--salt=HEX] [--out-merkle-tree=F] [--out-descriptor=F] [--compact]\n"
+		   "                          [--for-builtin-sig]\n"
 		   "       uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]\n"
 		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n");
 }
@@ -105,7 +107,8 @@ static int slurp(const char *path, uint8_t **out, size_t *len)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_ALG = 256, O_BS, O_SALT, O_OTREE, O_ODESC, O_COMPACT, O_TREE, O_DESC, O_DIGEST };
+	enum { O_ALG = 256, O_BS, O_SALT, O_OTREE, O_ODESC, O_COMPACT, O_TREE, O_DESC, O_DIGEST,
+	       O_SIG };
 	static const struct option lo[] = {
 		{ "hash-alg", required_argument, 0, O_ALG },
 		{ "block-size", required_argument, 0, O_BS },
@@ -114,6 +117,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "out-tree", required_argument, 0, O_OTREE },
 		{ "out-descriptor", required_argument, 0, O_ODESC },
 		{ "compact", no_argument, 0, O_COMPACT },
+		{ "for-builtin-sig", no_argument, 0, O_SIG },
 		{ "tree", required_argument, 0, O_TREE },
 		{ "descriptor", required_argument, 0, O_DESC },
 		{ "digest", required_argument, 0, O_DIGEST },
@@ -157,6 +161,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_OTREE: o->out_tree = optarg; break;
 		case O_ODESC: o->out_desc = optarg; break;
 		case O_COMPACT: o->compact = 1; break;
+		case O_SIG: o->for_sig = 1; break;
 		case O_TREE: o->tree = optarg; break;
 		case O_DESC: o->desc = optarg; break;
 		case O_DIGEST: o->digest = optarg; break;
@@ -192,13 +197,21 @@ static int build_one(const char *path, const struct opts *o, struct uvfs_merkle_
 	return 0;
 }
 
-static void print_digest(const struct uvfs_merkle_result *res, const char *path, int compact)
+/* As fsverity: "ALG:HEX FILE"; --compact drops the name and prefix;
+ * --for-builtin-sig prints the struct the kernel's built-in signatures sign,
+ * "FSVerity" || le16 algorithm || le16 digest size || digest, in hex. */
+static void print_digest(const struct uvfs_merkle_result *res, const char *path, const struct opts *o)
 {
-	if (!compact)
+	if (o->for_sig) {
+		printf("%s", "4653566572697479"); /* "FSVerity" */
+		printf("%02x%02x%02x%02x", res->hash_alg & 0xff, res->hash_alg >> 8,
+		       res->digest_size & 0xff, res->digest_size >> 8);
+	} else if (!o->compact) {
 		printf("%s:", uvfs_verity_hash_name(res->hash_alg));
+	}
 	for (unsigned i = 0; i < res->digest_size; i++)
 		printf("%02x", res->digest[i]);
-	if (!compact)
+	if (!o->compact)
 		printf(" %s", path);
 	printf("\n");
 }
@@ -231,7 +244,7 @@ static int do_digest(int argc, char **argv, const struct opts *o, int first)
 		}
 		if (write_outputs(&res, o))
 			rc = 1;
-		print_digest(&res, argv[i], o->compact);
+		print_digest(&res, argv[i], o);
 		uvfs_merkle_result_free(&res);
 	}
 	return rc;
@@ -248,7 +261,7 @@ static int do_build(int argc, char **argv, const struct opts *o, int first)
 		return 1;
 	int rc = write_outputs(&res, o) ? 1 : 0;
 	if (!rc)
-		print_digest(&res, argv[first], o->compact);
+		print_digest(&res, argv[first], o);
 	uvfs_merkle_result_free(&res);
 	return rc;
 }

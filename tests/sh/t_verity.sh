@@ -29,6 +29,7 @@ check sha512 --hash-alg=sha512
 check 1k-salt --block-size=1024 --salt=00112233445566778899
 check 64k-sha512-salt --hash-alg=sha512 --block-size=65536 --salt=ff
 check compact --compact --block-size=2048
+check for-builtin-sig --for-builtin-sig --hash-alg=sha512
 
 # build: tree and descriptor bytes equal fsverity's
 for f in rand3m rand70k one; do
