@@ -3,7 +3,8 @@
 # are present; as non-root it only reports what is missing.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev liburcu-dev libxxhash-dev \
-libfuse3-dev fuse3 libcriterion-dev libjansson-dev libssl-dev diod fsverity gnuplot-nox"
+libfuse3-dev fuse3 libcriterion-dev libjansson-dev libssl-dev diod fsverity gnuplot-nox \
+rsync sqlite3 fio git tree attr dbench postmark psmisc"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -472,7 +472,6 @@ static int walk_ref(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 
 /* Test hook: force ref-walk (bench compares the two). */
 int uvfs_force_refwalk HIDDEN;
-UVFS_API void uvfs_debug_force_refwalk(int on);
 UVFS_API void uvfs_debug_force_refwalk(int on) { uvfs_force_refwalk = on; }
 
 HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,

@@ -274,6 +274,11 @@ UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len);
  * -errno if nothing was copied. */
 UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *src);
 
+/* ----------------------------------------------------------------- debug */
+
+/* Benchmarks only: 1 forces every lookup onto the ref-walk (no RCU-walk). */
+UVFS_API void uvfs_debug_force_refwalk(int on);
+
 /* --------------------------------------------------------------- logging */
 
 enum { UVFS_LOG_ERROR, UVFS_LOG_WARN, UVFS_LOG_INFO, UVFS_LOG_DEBUG };
