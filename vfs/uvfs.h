@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/stat.h> /* struct statx, STATX_* */
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
