@@ -2,7 +2,7 @@
  *
  *   uvfs verity digest FILE... [--hash-alg=A] [--block-size=N] [--salt=HEX]
  *                              [--out-merkle-tree=F] [--out-descriptor=F] [--compact]
- *                              [--for-builtin-sig]
+ *                              [--for-builtin-sig] [--threads=N]
  *   uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]
  *   uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX
  *
@@ -23,7 +23,7 @@
 #include "fsimpl/verity/merkle.h"
 
 struct opts {
-	unsigned alg, bs;
+	unsigned alg, bs, threads;
 	uint8_t salt[UVFS_VERITY_MAX_SALT];
 	size_t salt_size;
 	const char *out_tree, *out_desc, *tree, *desc, *digest;
@@ -34,7 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: uvfs verity digest FILE... [--hash-alg=sha256|sha512] [--block-size=N]\n"
 		   "                          [--salt=HEX] [--out-merkle-tree=F] [--out-descriptor=F] [--compact]\n"
-		   "                          [--for-builtin-sig]\n"
+		   "                          [--for-builtin-sig] [--threads=N]\n"
 		   "       uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]\n"
 		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n");
 }
@@ -108,7 +108,7 @@ static int slurp(const char *path, uint8_t **out, size_t *len)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_ALG = 256, O_BS, O_SALT, O_OTREE, O_ODESC, O_COMPACT, O_TREE, O_DESC, O_DIGEST,
-	       O_SIG };
+	       O_SIG, O_THREADS };
 	static const struct option lo[] = {
 		{ "hash-alg", required_argument, 0, O_ALG },
 		{ "block-size", required_argument, 0, O_BS },
@@ -118,6 +118,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "out-descriptor", required_argument, 0, O_ODESC },
 		{ "compact", no_argument, 0, O_COMPACT },
 		{ "for-builtin-sig", no_argument, 0, O_SIG },
+		{ "threads", required_argument, 0, O_THREADS },
 		{ "tree", required_argument, 0, O_TREE },
 		{ "descriptor", required_argument, 0, O_DESC },
 		{ "digest", required_argument, 0, O_DIGEST },
@@ -128,6 +129,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	char *end;
 
 	memset(o, 0, sizeof(*o));
+	/* Hash on every CPU by default; the fd reader is thread-safe. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o->threads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (unsigned)ncpu;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -162,6 +166,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_ODESC: o->out_desc = optarg; break;
 		case O_COMPACT: o->compact = 1; break;
 		case O_SIG: o->for_sig = 1; break;
+		case O_THREADS: {
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 64) {
+				fprintf(stderr, "uvfs verity: --threads must be 1..64\n");
+				return -1;
+			}
+			o->threads = (unsigned)v;
+			break;
+		}
 		case O_TREE: o->tree = optarg; break;
 		case O_DESC: o->desc = optarg; break;
 		case O_DIGEST: o->digest = optarg; break;
@@ -174,7 +188,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 static int build_one(const char *path, const struct opts *o, struct uvfs_merkle_result *res)
 {
-	struct uvfs_merkle_params p = { o->alg, o->bs, o->salt, o->salt_size };
+	struct uvfs_merkle_params p = { o->alg, o->bs, o->salt, o->salt_size, o->threads };
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {

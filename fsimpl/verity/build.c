@@ -4,14 +4,18 @@
  * The whole tree is kept in one buffer laid out in storage order (root-most
  * level first), so each hash is written straight to its final offset and the
  * caller gets exactly what `fsverity digest --out-merkle-tree` writes. Data is
- * read in large chunks so the reader callback costs little per block. */
+ * read in large chunks so the reader callback costs little per block, and
+ * level 0 (all but 1/hashes-per-block of the work) can be split over
+ * threads. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fsimpl/verity/verity_int.h"
 
 #define BUILD_CHUNK (1u << 20)
+#define BUILD_MAX_THREADS 64
 
 /* Fills buf[0..n) from off; a reader that stops early means the file is
  * shorter than the size we were told: -EIO. */
@@ -44,13 +48,93 @@ static int hash_blocks(struct vhasher *h, const uint8_t *src, size_t len, uint8_
 	return 0;
 }
 
+/* Level 0 over data bytes [off, end): one job per thread. */
+struct leaf_job {
+	const struct vparams *vp;
+	uvfs_merkle_read_fn read;
+	void *ctx;
+	uint64_t off, end;
+	size_t chunk_size;
+	uint8_t *dst; /* where the hash of the block at off goes */
+	int err;
+	pthread_t tid;
+};
+
+static void *leaf_job_run(void *arg)
+{
+	struct leaf_job *j = arg;
+	const struct vparams *vp = j->vp;
+	struct vhasher h;
+	uint8_t *chunk = malloc(j->chunk_size);
+	uint8_t *dst = j->dst;
+
+	j->err = chunk ? verity_hasher_init(&h, vp) : -ENOMEM;
+	if (j->err) {
+		free(chunk);
+		return NULL;
+	}
+	for (uint64_t off = j->off; off < j->end && !j->err; off += j->chunk_size) {
+		size_t n = j->end - off < j->chunk_size ? (size_t)(j->end - off) : j->chunk_size;
+		j->err = read_full(j->read, j->ctx, chunk, n, off);
+		if (!j->err)
+			j->err = hash_blocks(&h, chunk, n, dst);
+		dst += (n >> vp->log_bs) * vp->ds + ((n & (vp->bs - 1)) ? vp->ds : 0);
+	}
+	verity_hasher_fini(&h);
+	free(chunk);
+	return NULL;
+}
+
+/* Hashes all data blocks into dst, on up to `threads` threads. Each thread
+ * takes a contiguous, chunk-aligned share, reads it itself and writes its
+ * own slice of dst, so the threads share nothing but the read callback. */
+static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void *ctx,
+		       uint64_t size, unsigned threads, uint8_t *dst)
+{
+	size_t chunk_size = BUILD_CHUNK > vp->bs ? BUILD_CHUNK : vp->bs;
+	uint64_t nchunks = size / chunk_size + (size % chunk_size != 0);
+	struct leaf_job jobs[BUILD_MAX_THREADS];
+	int r = 0;
+
+	if (size < chunk_size)
+		chunk_size = size ? (size_t)size : 1;
+	if (threads > BUILD_MAX_THREADS)
+		threads = BUILD_MAX_THREADS;
+	/* Below a couple of chunks per thread, threads cost more than they save. */
+	if (threads < 1 || nchunks < 2ull * threads)
+		threads = 1;
+	uint64_t per = nchunks / threads, extra = nchunks % threads, off = 0;
+	for (unsigned t = 0; t < threads; t++) {
+		uint64_t len = (per + (t < extra)) * chunk_size;
+		jobs[t] = (struct leaf_job){ .vp = vp, .read = read, .ctx = ctx, .off = off,
+					     .end = off + len < size ? off + len : size,
+					     .chunk_size = chunk_size,
+					     .dst = dst + (off >> vp->log_bs) * vp->ds };
+		off = jobs[t].end;
+	}
+	unsigned started = 1;
+	for (unsigned t = 1; t < threads; t++, started++) {
+		if (pthread_create(&jobs[t].tid, NULL, leaf_job_run, &jobs[t])) {
+			r = -EAGAIN;
+			break;
+		}
+	}
+	if (!r)
+		leaf_job_run(&jobs[0]);
+	for (unsigned t = 1; t < started; t++)
+		pthread_join(jobs[t].tid, NULL);
+	for (unsigned t = 0; t < started && !r; t++)
+		r = jobs[t].err;
+	return r;
+}
+
 UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read,
 			       void *ctx, uint64_t size, struct uvfs_merkle_result *out)
 {
 	struct vparams vp;
 	struct vgeom g;
 	struct vhasher h = { 0 };
-	uint8_t *tree = NULL, *chunk = NULL;
+	uint8_t *tree = NULL;
 	int r;
 
 	if (!out)
@@ -69,14 +153,7 @@ UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_r
 		goto out;
 	}
 	size_t tree_size = (size_t)g.tree_blocks << vp.log_bs;
-	size_t chunk_size = BUILD_CHUNK > vp.bs ? BUILD_CHUNK : vp.bs;
-	if (size < chunk_size)
-		chunk_size = size ? (size_t)size : 1;
 	if (tree_size && !(tree = calloc(1, tree_size))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!(chunk = malloc(chunk_size))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -85,19 +162,13 @@ UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_r
 		goto out;
 
 	/* Level 0 (or, for a single-block file, the root itself). */
-	uint8_t *dst = g.levels ? tree + (g.level_start[0] << vp.log_bs) : out->root_hash;
-	for (uint64_t off = 0; off < size; off += chunk_size) {
-		size_t n = size - off < chunk_size ? (size_t)(size - off) : chunk_size;
-		r = read_full(read, ctx, chunk, n, off);
-		if (r)
-			goto out;
-		r = hash_blocks(&h, chunk, n, dst);
-		if (r)
-			goto out;
-		dst += (n >> vp.log_bs) * vp.ds + ((n & (vp.bs - 1)) ? vp.ds : 0);
-	}
-	/* Upper levels hash whole blocks of the level below; the zero padding
-	 * of each level's last block comes from calloc. */
+	r = hash_leaves(&vp, read, ctx, size, g.levels ? p->threads : 1,
+			g.levels ? tree + (g.level_start[0] << vp.log_bs) : out->root_hash);
+	if (r)
+		goto out;
+	/* Upper levels hash whole blocks of the level below (1/hashes-per-block
+	 * of the work, so single-threaded); the zero padding of each level's
+	 * last block comes from calloc. */
 	for (unsigned l = 1; l < g.levels; l++) {
 		r = hash_blocks(&h, tree + (g.level_start[l - 1] << vp.log_bs),
 				(size_t)g.level_blocks[l - 1] << vp.log_bs,
@@ -124,7 +195,6 @@ UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_r
 	tree = NULL;
 out:
 	verity_hasher_fini(&h);
-	free(chunk);
 	free(tree);
 	verity_params_fini(&vp);
 	if (r)

@@ -54,6 +54,11 @@ struct uvfs_merkle_params {
 	unsigned block_size;
 	const uint8_t *salt; /* may be NULL when salt_size == 0 */
 	size_t salt_size;    /* 0..32 */
+	/* uvfs_merkle_build only: 0 or 1 = hash in the calling thread; N > 1 =
+	 * up to N threads (capped at 64), each calling the reader on its own
+	 * disjoint ranges, so the reader must then be thread-safe (the
+	 * mem and fd readers below are). The result is identical. */
+	unsigned threads;
 };
 
 /* Everything uvfs_merkle_build() produces. tree is malloc'ed (NULL when the

@@ -19,7 +19,7 @@ static void expect_digest(const void *data, size_t n, unsigned alg, unsigned bs,
 	size_t salt_size = strlen(salt_hex) / 2;
 	for (size_t i = 0; i < salt_size; i++)
 		sscanf(salt_hex + 2 * i, "%2hhx", &salt[i]);
-	struct uvfs_merkle_params p = { alg, bs, salt, salt_size };
+	struct uvfs_merkle_params p = { alg, bs, salt, salt_size, 0 };
 	struct uvfs_merkle_result r;
 	char got[320];
 	int rc = vt_build_mem(data, n, &p, &r);
@@ -63,7 +63,7 @@ Test(vectors, reference_digests)
 Test(vectors, tree_shape_1mib)
 {
 	uint8_t *m = pattern(1 << 20, 1, 251);
-	struct uvfs_merkle_params p = { 1, 4096, NULL, 0 };
+	struct uvfs_merkle_params p = { 1, 4096, NULL, 0, 0 };
 	struct uvfs_merkle_result r;
 	cr_assert_eq(vt_build_mem(m, 1 << 20, &p, &r), 0);
 	cr_expect_eq(r.tree_size, 12288);
@@ -127,6 +127,7 @@ static void random_params(uint64_t *s, struct uvfs_merkle_params *p, uint8_t *sa
 	p->salt_size = (vt_rand(s) % 3 == 0) ? 0 : (size_t)(vt_rand(s) % 33);
 	vt_fill_random(salt, p->salt_size, s);
 	p->salt = salt;
+	p->threads = (unsigned)(vt_rand(s) % 4); /* 0..3: the result must not depend on it */
 }
 
 /* Boundary sizes for every (alg, block size): 0, 1, B-1, B, B+1, one full
@@ -149,7 +150,7 @@ Test(property, boundary_sizes_vs_fsverity, .timeout = 600)
 			for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 				if (sizes[i] > max)
 					continue;
-				struct uvfs_merkle_params p = { alg, bs, salt, 0 };
+				struct uvfs_merkle_params p = { alg, bs, salt, 0, 0 };
 				p.salt_size = (size_t)(vt_rand(&s) % 33);
 				vt_fill_random(salt, p.salt_size, &s);
 				compare_with_tool(data, sizes[i], &p, seed);
@@ -181,9 +182,38 @@ Test(property, random_sizes_vs_fsverity, .timeout = 600)
 		}
 		compare_with_tool(data, n, &p, seed);
 	}
-	/* The largest allowed case, once. */
-	struct uvfs_merkle_params p = { 1, 4096, NULL, 0 };
+	/* The largest allowed case, once, on two threads. */
+	struct uvfs_merkle_params p = { 1, 4096, NULL, 0, 2 };
 	compare_with_tool(data, max, &p, seed);
+	free(data);
+}
+
+/* Threaded builds give byte-identical trees, at chunk-boundary sizes too. */
+Test(build, threads_give_identical_results, .timeout = 300)
+{
+	uint64_t seed = vt_seed(), s = seed;
+	size_t max = 24u << 20;
+	uint8_t *data = malloc(max);
+	cr_assert_not_null(data);
+	vt_fill_random(data, max, &s);
+	size_t sizes[] = { 0, 1, 4096, (1u << 20) - 1, 1u << 20, (1u << 20) + 1, (2u << 20) + 4097,
+			   (5u << 20) + 3, max, (size_t)(vt_rand(&s) % max) };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct uvfs_merkle_params p = { 1 + (unsigned)(i % 2), 1024u << (i % 7), NULL, 0, 1 };
+		struct uvfs_merkle_result one, many;
+		cr_assert_eq(vt_build_mem(data, sizes[i], &p, &one), 0);
+		for (unsigned t = 2; t <= 9; t += 7) {
+			p.threads = t;
+			cr_assert_eq(vt_build_mem(data, sizes[i], &p, &many), 0);
+			cr_expect_eq(many.tree_size, one.tree_size);
+			cr_expect_eq(memcmp(many.digest, one.digest, one.digest_size), 0,
+				     "seed=%llu n=%zu threads=%u", (unsigned long long)seed, sizes[i], t);
+			if (many.tree_size == one.tree_size && one.tree_size)
+				cr_expect_eq(memcmp(many.tree, one.tree, one.tree_size), 0);
+			uvfs_merkle_result_free(&many);
+		}
+		uvfs_merkle_result_free(&one);
+	}
 	free(data);
 }
 
@@ -219,9 +249,9 @@ Test(api, rejects_bad_params)
 	struct {
 		struct uvfs_merkle_params p;
 	} bad[] = {
-		{ { 1, 512, NULL, 0 } },  { { 1, 3000, NULL, 0 } }, { { 1, 131072, NULL, 0 } },
-		{ { 3, 4096, NULL, 0 } }, { { 99, 4096, NULL, 0 } }, { { 1, 4096, salt, 33 } },
-		{ { 1, 4096, NULL, 4 } }, { { 2, 1023, NULL, 0 } },
+		{ { 1, 512, NULL, 0, 0 } },  { { 1, 3000, NULL, 0, 0 } }, { { 1, 131072, NULL, 0, 0 } },
+		{ { 3, 4096, NULL, 0, 0 } }, { { 99, 4096, NULL, 0, 0 } }, { { 1, 4096, salt, 33, 0 } },
+		{ { 1, 4096, NULL, 4, 0 } }, { { 2, 1023, NULL, 0, 0 } },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&r, 0xff, sizeof(r));
@@ -230,7 +260,7 @@ Test(api, rejects_bad_params)
 		cr_expect_null(r.tree, "case %zu leaves no allocation", i);
 		cr_expect_eq(uvfs_merkle_tree_size(&bad[i].p, 3, NULL, NULL), -EINVAL);
 	}
-	struct uvfs_merkle_params ok = { 0, 0, NULL, 0 }; /* defaults: sha256, 4096 */
+	struct uvfs_merkle_params ok = { 0, 0, NULL, 0, 0 }; /* defaults: sha256, 4096 */
 	cr_expect_eq(uvfs_merkle_build(NULL, uvfs_merkle_mem_read, &m, 3, &r), -EINVAL);
 	cr_expect_eq(uvfs_merkle_build(&ok, NULL, &m, 3, &r), -EINVAL);
 	cr_expect_eq(uvfs_merkle_build(&ok, uvfs_merkle_mem_read, &m, 3, NULL), -EINVAL);
@@ -243,7 +273,7 @@ Test(api, rejects_bad_params)
 
 Test(api, reader_shorter_than_size_is_eio)
 {
-	struct uvfs_merkle_params p = { 1, 4096, NULL, 0 };
+	struct uvfs_merkle_params p = { 1, 4096, NULL, 0, 0 };
 	struct uvfs_merkle_result r;
 	size_t have = 10000;
 	cr_expect_eq(uvfs_merkle_build(&p, short_reader, &have, 10001, &r), -EIO);
@@ -254,12 +284,20 @@ Test(api, reader_shorter_than_size_is_eio)
 	uint64_t fail_at = 8192;
 	cr_expect_eq(uvfs_merkle_build(&p, failing_reader, &fail_at, 1 << 20, &r), -EACCES);
 	cr_expect_null(r.tree);
+	/* The same failures on worker threads: a late error in one share. */
+	struct uvfs_merkle_params pt = { 1, 4096, NULL, 0, 4 };
+	fail_at = 7u << 20;
+	cr_expect_eq(uvfs_merkle_build(&pt, failing_reader, &fail_at, 8u << 20, &r), -EACCES);
+	cr_expect_null(r.tree);
+	have = (5u << 20) + 3;
+	cr_expect_eq(uvfs_merkle_build(&pt, short_reader, &have, 8u << 20, &r), -EIO);
+	cr_expect_null(r.tree);
 	cr_expect_eq(uvfs_merkle_build(&p, lying_reader, NULL, 1 << 20, &r), -EIO);
 }
 
 Test(api, geometry_of_huge_sizes)
 {
-	struct uvfs_merkle_params p = { 2, 1024, NULL, 0 };
+	struct uvfs_merkle_params p = { 2, 1024, NULL, 0, 0 };
 	uint64_t ts = 0;
 	unsigned lv = 0;
 	/* 2^64-1 bytes with 1K blocks and SHA-512 (16 hashes per block):
@@ -277,7 +315,7 @@ Test(api, geometry_of_huge_sizes)
 		want += n;
 	}
 	cr_expect_eq(ts, want << 10);
-	struct uvfs_merkle_params q = { 1, 4096, NULL, 0 };
+	struct uvfs_merkle_params q = { 1, 4096, NULL, 0, 0 };
 	cr_assert_eq(uvfs_merkle_tree_size(&q, 0, &lv, &ts), 0);
 	cr_expect_eq(lv, 0);
 	cr_expect_eq(ts, 0);
@@ -303,7 +341,7 @@ Test(api, names_and_sizes)
 
 Test(api, descriptor_parse_rejects_malformed)
 {
-	struct uvfs_merkle_params p = { 1, 4096, (const uint8_t *)"\x01\x02", 2 };
+	struct uvfs_merkle_params p = { 1, 4096, (const uint8_t *)"\x01\x02", 2, 0 };
 	struct uvfs_merkle_result r;
 	struct uvfs_verity_descriptor d;
 	cr_assert_eq(vt_build_mem("hello", 5, &p, &r), 0);

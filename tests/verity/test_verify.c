@@ -29,7 +29,7 @@ static void fx_init(struct fx *f, size_t n, unsigned alg, unsigned bs, size_t sa
 	cr_assert_not_null(f->data);
 	vt_fill_random(f->data, n, s);
 	vt_fill_random(f->salt, salt_size, s);
-	f->p = (struct uvfs_merkle_params){ alg, bs, f->salt, salt_size };
+	f->p = (struct uvfs_merkle_params){ alg, bs, f->salt, salt_size, 0 };
 	cr_assert_eq(vt_build_mem(f->data, n, &f->p, &f->r), 0);
 	f->tree = malloc(f->r.tree_size ? f->r.tree_size : 1);
 	cr_assert_not_null(f->tree);
