@@ -31,6 +31,7 @@ struct worker {
 	uint8_t *leaf; /* the verified level-0 block covering the current data */
 	uint8_t *dblk; /* a partially requested data block (kept apart from blk:
 			* tree loads must not clobber data being returned) */
+	uint64_t data_blocks; /* verified since last worker_put() */
 };
 
 /* One cache slot: a verified copy of a tree block. */
@@ -172,13 +173,15 @@ static int expected_hash(struct uvfs_verity_verifier *v, struct worker *w, unsig
 	return 0;
 }
 
-/* out := verified content of level-0 block idx. */
-static int get_leaf(struct uvfs_verity_verifier *v, struct worker *w, uint64_t idx, uint8_t *out)
+/* out[at, at+len) := the same bytes of verified level-0 block idx. Only
+ * the hashes a read needs are copied out of the cache. */
+static int get_leaf(struct uvfs_verity_verifier *v, struct worker *w, uint64_t idx, size_t at,
+		    size_t len, uint8_t *out)
 {
 	uint8_t want[UVFS_VERITY_MAX_DIGEST];
 	int r;
 
-	if (cache_get(v, 0, idx, 0, v->vp.bs, out))
+	if (cache_get(v, 0, idx, at, len, out + at))
 		return 0;
 	r = expected_hash(v, w, 0, idx, want);
 	if (r)
@@ -186,7 +189,7 @@ static int get_leaf(struct uvfs_verity_verifier *v, struct worker *w, uint64_t i
 	r = load_tree_block(v, w, 0, idx, want);
 	if (r)
 		return r;
-	memcpy(out, w->blk, v->vp.bs);
+	memcpy(out + at, w->blk + at, len);
 	return 0;
 }
 
@@ -230,6 +233,8 @@ static struct worker *worker_get(struct uvfs_verity_verifier *v)
 static void worker_put(struct uvfs_verity_verifier *v, struct worker *w)
 {
 	pthread_mutex_lock(&v->lock);
+	v->stats.data_blocks_verified += w->data_blocks;
+	w->data_blocks = 0;
 	w->next = v->idle;
 	v->idle = w;
 	pthread_mutex_unlock(&v->lock);
@@ -354,11 +359,11 @@ static int check_blocks(struct uvfs_verity_verifier *v, struct worker *w, uint64
 	const struct vparams *vp = &v->vp;
 	uint64_t hmask = ((uint64_t)1 << vp->log_hpb) - 1;
 	uint64_t leaf_idx = UINT64_MAX;
+	uint64_t last = first + ((len - 1) >> vp->log_bs); /* len > 0 */
 	uint8_t got[UVFS_VERITY_MAX_DIGEST];
-	uint64_t nblocks = 0;
 	int r;
 
-	for (size_t o = 0; o < len; o += vp->bs, nblocks++) {
+	for (size_t o = 0; o < len; o += vp->bs) {
 		uint64_t b = first + (o >> vp->log_bs);
 		size_t n = len - o < vp->bs ? len - o : vp->bs;
 		const uint8_t *want;
@@ -370,8 +375,12 @@ static int check_blocks(struct uvfs_verity_verifier *v, struct worker *w, uint64
 			want = v->root;
 		} else {
 			if ((b >> vp->log_hpb) != leaf_idx) {
+				/* Fetch the hashes of blocks b..min(last, end of
+				 * this leaf) in one go. */
 				leaf_idx = b >> vp->log_hpb;
-				r = get_leaf(v, w, leaf_idx, w->leaf);
+				uint64_t upto = (b | hmask) < last ? (b | hmask) : last;
+				r = get_leaf(v, w, leaf_idx, (size_t)(b & hmask) * vp->ds,
+					     (size_t)(upto - b + 1) * vp->ds, w->leaf);
 				if (r)
 					return r;
 			}
@@ -379,10 +388,8 @@ static int check_blocks(struct uvfs_verity_verifier *v, struct worker *w, uint64
 		}
 		if (memcmp(got, want, vp->ds))
 			return -EIO;
+		w->data_blocks++;
 	}
-	pthread_mutex_lock(&v->lock);
-	v->stats.data_blocks_verified += nblocks;
-	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
 
