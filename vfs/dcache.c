@@ -71,7 +71,9 @@ HIDDEN uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, 
 
 static void dname_free_rcu(struct rcu_head *h)
 {
+	RCU_CALLBACK_ENTER();
 	free(h);
+	RCU_CALLBACK_EXIT();
 }
 
 /* External name storage, freed with call_rcu after a rename. The rcu_head
@@ -98,16 +100,18 @@ static void dname_put(struct uvfs_dentry *d, const struct uvfs_dname *n, bool de
 		return;
 	struct dname_ext *e = container_of((struct uvfs_dname *)n, struct dname_ext, n);
 	if (deferred)
-		urcu_memb_call_rcu(&e->rcu, dname_free_rcu);
+		call_rcu(&e->rcu, dname_free_rcu);
 	else
 		free(e);
 }
 
 static void d_free_rcu(struct rcu_head *h)
 {
+	RCU_CALLBACK_ENTER();
 	struct uvfs_dentry *d = container_of(h, struct uvfs_dentry, d_rcu);
 	dname_put(d, d->d_name, false);
 	free(d);
+	RCU_CALLBACK_EXIT();
 }
 
 HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, struct uvfs_dentry **out)
@@ -190,9 +194,8 @@ static void d_unlink_child(struct uvfs_dentry *d)
 UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d)
 {
 	while (d) {
-		if (atomic_fetch_sub_explicit(&d->d_ref, 1, memory_order_release) != 1)
+		if (atomic_fetch_sub_explicit(&d->d_ref, 1, memory_order_acq_rel) != 1)
 			return;
-		atomic_thread_fence(memory_order_acquire);
 		struct uvfs_filesystem *fs = d->d_fs;
 		struct uvfs *vfs = fs->vfs;
 		atomic_fetch_or(&d->d_flags, DF_DEAD);
@@ -205,7 +208,7 @@ UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d)
 		if (inode)
 			uvfs_inode_put(inode);
 		LIVE_DEC(vfs, dentries);
-		urcu_memb_call_rcu(&d->d_rcu, d_free_rcu);
+		call_rcu(&d->d_rcu, d_free_rcu);
 		d = parent == d ? NULL : parent;
 	}
 }
@@ -239,11 +242,11 @@ HIDDEN struct uvfs_dentry *d_lookup(struct uvfs *vfs, struct uvfs_dentry *parent
 	uint64_t hash = d_hash_name(parent, name, len);
 	for (;;) {
 		uint32_t seq = uvfs_seq_read_begin(&vfs->rename_seq);
-		urcu_memb_read_lock();
+		rcu_read_lock();
 		struct uvfs_dentry *d = d_lookup_rcu(vfs, parent, name, len, hash);
 		if (d && !d_tryget(d))
 			d = NULL;
-		urcu_memb_read_unlock();
+		rcu_read_unlock();
 		if (d || !uvfs_seq_read_retry(&vfs->rename_seq, seq))
 			return d;
 	}
@@ -285,7 +288,7 @@ static void dcache_resize(struct uvfs *vfs)
 		uvfs_lock_release(&vfs->dcache_stripes[i]);
 	pthread_mutex_unlock(&vfs->dcache_resize_lock);
 	/* Readers may still walk the old bucket array. */
-	urcu_memb_synchronize_rcu();
+	synchronize_rcu();
 	free(old);
 }
 

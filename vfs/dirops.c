@@ -88,7 +88,7 @@ UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const
 		return -EINVAL;
 	struct nameidata nd;
 	struct uvfs_vd parent;
-	struct uvfs_dentry *d;
+	struct uvfs_dentry *d = NULL;
 	int err = create_begin(vfs, cred, pop, true, &nd, &parent, &d);
 	if (err)
 		return err;
@@ -126,7 +126,7 @@ UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const
 		rdev = 0;
 	struct nameidata nd;
 	struct uvfs_vd parent;
-	struct uvfs_dentry *d;
+	struct uvfs_dentry *d = NULL;
 	int err = create_begin(vfs, cred, pop, false, &nd, &parent, &d);
 	if (err)
 		return err;
@@ -147,7 +147,7 @@ UVFS_API int uvfs_symlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 		return -ENAMETOOLONG;
 	struct nameidata nd;
 	struct uvfs_vd parent;
-	struct uvfs_dentry *d;
+	struct uvfs_dentry *d = NULL;
 	int err = create_begin(vfs, cred, pop, false, &nd, &parent, &d);
 	if (err)
 		return err;
@@ -186,7 +186,7 @@ UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 	}
 	struct nameidata nd;
 	struct uvfs_vd parent;
-	struct uvfs_dentry *d;
+	struct uvfs_dentry *d = NULL;
 	err = create_begin(vfs, cred, newpop, false, &nd, &parent, &d);
 	if (err) {
 		uvfs_vd_put(&old);
@@ -283,7 +283,7 @@ static int do_remove(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	rcu_enter();
 	struct nameidata nd;
 	struct uvfs_vd parent;
-	struct uvfs_dentry *d;
+	struct uvfs_dentry *d = NULL;
 	int err = remove_begin(vfs, cred, pop, rmdir, &nd, &parent, &d);
 	if (err)
 		return err;

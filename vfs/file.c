@@ -55,9 +55,8 @@ UVFS_API void uvfs_file_get(struct uvfs_file *f) { atomic_fetch_add_explicit(&f-
 
 UVFS_API void uvfs_file_put(struct uvfs_file *f)
 {
-	if (atomic_fetch_sub_explicit(&f->f_refs, 1, memory_order_release) != 1)
+	if (atomic_fetch_sub_explicit(&f->f_refs, 1, memory_order_acq_rel) != 1)
 		return;
-	atomic_thread_fence(memory_order_acquire);
 	rcu_enter();
 	struct uvfs *vfs = f->f_vd.mount->m_vfs;
 	if (f->f_op->release)
@@ -256,10 +255,10 @@ static int open_create(struct uvfs *vfs, const struct uvfs_cred *cred, const str
 	uvfs_mount_get(parent.mount);
 	/* Something may be mounted on an existing target. */
 	while (atomic_load(&vd.dentry->d_mounted)) {
-		urcu_memb_read_lock();
+		rcu_read_lock();
 		struct uvfs_mount *m = mnt_lookup_rcu(vfs, vd.mount, vd.dentry);
 		bool ok = m && mnt_tryget(m);
-		urcu_memb_read_unlock();
+		rcu_read_unlock();
 		if (!ok)
 			break;
 		uvfs_vd_put(&vd);

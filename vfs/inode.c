@@ -50,20 +50,21 @@ UVFS_API void uvfs_inode_get(struct uvfs_inode *inode)
 
 static void inode_free_rcu(struct rcu_head *h)
 {
+	RCU_CALLBACK_ENTER();
 	struct uvfs_inode *inode = container_of(h, struct uvfs_inode, i_rcu);
 	inode->i_fs->ops->free_inode(inode);
+	RCU_CALLBACK_EXIT();
 }
 
 UVFS_API void uvfs_inode_put(struct uvfs_inode *inode)
 {
-	if (atomic_fetch_sub_explicit(&inode->i_count, 1, memory_order_release) != 1)
+	if (atomic_fetch_sub_explicit(&inode->i_count, 1, memory_order_acq_rel) != 1)
 		return;
-	atomic_thread_fence(memory_order_acquire);
 	struct uvfs_filesystem *fs = inode->i_fs;
 	if (fs->ops->evict_inode)
 		fs->ops->evict_inode(inode);
 	LIVE_DEC(fs->vfs, inodes);
-	urcu_memb_call_rcu(&inode->i_rcu, inode_free_rcu);
+	call_rcu(&inode->i_rcu, inode_free_rcu);
 }
 
 UVFS_API struct timespec uvfs_now(void)

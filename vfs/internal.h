@@ -34,12 +34,47 @@
 #include "uvfs_fs.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
+#define HIDDEN_DECL __attribute__((visibility("hidden")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define UVFS_NAME_MAX 255
 #define UVFS_MAXSYMLINKS 40
 #define CACHELINE 64
+
+/* RCU read sections and deferred frees. Under ThreadSanitizer, a grace
+ * period is modelled as a release by every reader leaving its section and
+ * an acquire by every callback (and synchronize caller): that is exactly
+ * the ordering RCU guarantees, which TSan cannot see through liburcu. */
+#ifdef UVFS_TSAN_BUILD
+#include <sanitizer/tsan_interface.h>
+extern char uvfs_rcu_gp_token HIDDEN_DECL;
+#define RCU_TSAN_RELEASE() __tsan_release(&uvfs_rcu_gp_token)
+#define RCU_TSAN_ACQUIRE() __tsan_acquire(&uvfs_rcu_gp_token)
+#else
+#define RCU_TSAN_RELEASE() ((void)0)
+#define RCU_TSAN_ACQUIRE() ((void)0)
+#endif
+static inline void rcu_read_lock(void) { urcu_memb_read_lock(); }
+static inline void rcu_read_unlock(void)
+{
+	RCU_TSAN_RELEASE();
+	urcu_memb_read_unlock();
+}
+static inline void call_rcu(struct rcu_head *h, void (*fn)(struct rcu_head *))
+{
+	RCU_TSAN_RELEASE();
+	urcu_memb_call_rcu(h, fn);
+}
+/* First and last statements of every call_rcu callback (the exit pairs
+ * with the acquire after urcu_memb_barrier). */
+#define RCU_CALLBACK_ENTER() RCU_TSAN_ACQUIRE()
+#define RCU_CALLBACK_EXIT() RCU_TSAN_RELEASE()
+static inline void synchronize_rcu(void)
+{
+	urcu_memb_synchronize_rcu();
+	RCU_TSAN_ACQUIRE();
+}
 
 /* RCU pointer accessors with C11 atomics so ThreadSanitizer sees them. */
 #define rcu_load(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)

@@ -80,21 +80,25 @@ HIDDEN bool mnt_tryget(struct uvfs_mount *m)
 
 UVFS_API void uvfs_mount_get(struct uvfs_mount *m) { atomic_fetch_add_explicit(&m->m_refs, 1, memory_order_relaxed); }
 
-static void mnt_free_rcu(struct rcu_head *h) { free(container_of(h, struct uvfs_mount, m_rcu)); }
+static void mnt_free_rcu(struct rcu_head *h)
+{
+	RCU_CALLBACK_ENTER();
+	free(container_of(h, struct uvfs_mount, m_rcu));
+	RCU_CALLBACK_EXIT();
+}
 
 UVFS_API void uvfs_mount_put(struct uvfs_mount *m)
 {
-	long v = atomic_fetch_sub_explicit(&m->m_refs, 1, memory_order_release) - 1;
+	long v = atomic_fetch_sub_explicit(&m->m_refs, 1, memory_order_acq_rel) - 1;
 	if ((v & ~MNT_REF_UMOUNTED) != 0)
 		return;
-	atomic_thread_fence(memory_order_acquire);
 	struct uvfs *vfs = m->m_vfs;
 	/* Last reference: a connected mount always holds the VFS's reference,
 	 * so m is disconnected here. */
 	uvfs_dentry_put(m->m_root);
 	uvfs_fs_put(m->m_fs);
 	LIVE_DEC(vfs, mounts);
-	urcu_memb_call_rcu(&m->m_rcu, mnt_free_rcu);
+	call_rcu(&m->m_rcu, mnt_free_rcu);
 }
 
 UVFS_API void uvfs_vd_get(const struct uvfs_vd *vd)

@@ -100,10 +100,10 @@ static int follow_mounts(struct nameidata *nd)
 		}
 		struct uvfs_mount *m;
 		for (;;) {
-			urcu_memb_read_lock();
+			rcu_read_lock();
 			m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
 			bool ok = !m || mnt_tryget(m);
-			urcu_memb_read_unlock();
+			rcu_read_unlock();
 			if (ok)
 				break;
 			/* Being umounted: it leaves the table momentarily. */
@@ -161,10 +161,10 @@ static int handle_dotdot(struct nameidata *nd)
 		} else {
 			struct uvfs_dentry *p;
 			for (;;) {
-				urcu_memb_read_lock();
+				rcu_read_lock();
 				p = rcu_load(d->d_parent);
 				bool ok = d_tryget(p);
-				urcu_memb_read_unlock();
+				rcu_read_unlock();
 				if (ok)
 					break;
 			}
@@ -432,7 +432,7 @@ static int check_pop(const struct uvfs_pathop *pop)
 static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
 {
 	struct uvfs *vfs = nd->vfs;
-	urcu_memb_read_lock();
+	rcu_read_lock();
 	nd->rseq = uvfs_seq_read_begin(&vfs->rename_seq);
 	nd->mseq = uvfs_seq_read_begin(&vfs->mount_seq);
 	int err = walk_loop(nd, final);
@@ -445,14 +445,14 @@ static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 		if (!mnt_tryget(nd->cur.mount)) {
 			err = -ECHILD;
 		} else if (!d_tryget(nd->cur.dentry)) {
-			urcu_memb_read_unlock();
+			rcu_read_unlock();
 			uvfs_mount_put(nd->cur.mount);
 			return -ECHILD;
 		} else {
 			*out = nd->cur;
 		}
 	}
-	urcu_memb_read_unlock();
+	rcu_read_unlock();
 	return err;
 }
 
@@ -567,7 +567,7 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		/* Fast path: walk and read the attributes under RCU; no
 		 * reference is ever taken. */
 		nd_init(&nd, vfs, cred, pop, ND_RCU);
-		urcu_memb_read_lock();
+		rcu_read_lock();
 		nd.rseq = uvfs_seq_read_begin(&vfs->rename_seq);
 		nd.mseq = uvfs_seq_read_begin(&vfs->mount_seq);
 		err = walk_loop(&nd, WALK_FINAL);
@@ -584,7 +584,7 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		if (err != -ECHILD && (uvfs_seq_read_retry(&vfs->rename_seq, nd.rseq) ||
 				       uvfs_seq_read_retry(&vfs->mount_seq, nd.mseq)))
 			err = -ECHILD;
-		urcu_memb_read_unlock();
+		rcu_read_unlock();
 		if (err != -ECHILD)
 			return err;
 	}

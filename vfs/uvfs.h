@@ -215,6 +215,8 @@ UVFS_API int uvfs_statfs_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 UVFS_API int uvfs_access_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			    int mode);
 
+/* Creation and removal calls never follow the final component; like
+ * gVisor they reject UVFS_PATH_FOLLOW with -EINVAL. */
 UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			   mode_t mode);
 UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,

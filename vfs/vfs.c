@@ -11,6 +11,9 @@
 /* ------------------------------------------------ thread registration */
 
 __thread bool uvfs_rcu_registered HIDDEN;
+#ifdef UVFS_TSAN_BUILD
+char uvfs_rcu_gp_token HIDDEN;
+#endif
 static pthread_key_t rcu_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
 
@@ -118,6 +121,7 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 	rcu_enter();
 	/* Run every pending call_rcu callback: frees happen there. */
 	urcu_memb_barrier();
+	RCU_TSAN_ACQUIRE();
 	struct uvfs_live live;
 	uvfs_live_counts(vfs, &live);
 	if (leaks)
@@ -349,6 +353,7 @@ UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs)
 	/* Inodes are freed via call_rcu and their free_inode may still need
 	 * the fs: wait for them before the fs goes. */
 	urcu_memb_barrier();
+	RCU_TSAN_ACQUIRE();
 	fs->ops->release(fs);
 	uvfs_put_anon_minor(vfs, minor(dev));
 	LIVE_DEC(vfs, fs);
