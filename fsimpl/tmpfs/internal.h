@@ -76,6 +76,9 @@ TMPFS_HIDDEN void tmpfs_pages_read(struct tmpfs_pages *p, uint64_t off, void *bu
  * Lock held (write). */
 TMPFS_HIDDEN ssize_t tmpfs_pages_write(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t off,
 				       const void *buf, size_t len);
+/* First page index >= idx that holds data (data) or is a hole (!data);
+ * UINT64_MAX if no data follows. p may be NULL (all holes). Lock held (read). */
+TMPFS_HIDDEN uint64_t tmpfs_pages_next(struct tmpfs_pages *p, uint64_t idx, bool data);
 /* Drop pages at and beyond size and zero the tail of the last partial page,
  * so that later growth reads zeros. Lock held (write). */
 TMPFS_HIDDEN void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t size);

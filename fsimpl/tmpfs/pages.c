@@ -181,6 +181,35 @@ void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_
 		memset(pg + po, 0, TMPFS_PAGE_SIZE - po);
 }
 
+/* First present page index >= from in subtree n (height h, first index
+ * base), or UINT64_MAX. Skips empty subtrees whole. */
+static uint64_t next_present(void *n, unsigned h, uint64_t base, uint64_t from)
+{
+	if (!n)
+		return UINT64_MAX;
+	if (h == 0)
+		return base >= from ? base : UINT64_MAX;
+	struct pnode *node = n;
+	uint64_t cs = span(h - 1);
+	unsigned i = from > base ? (unsigned)((from - base) / cs) : 0;
+	for (; i < FAN; i++) {
+		uint64_t r = next_present(node->slot[i], h - 1, base + i * cs, from);
+		if (r != UINT64_MAX)
+			return r;
+	}
+	return UINT64_MAX;
+}
+
+uint64_t tmpfs_pages_next(struct tmpfs_pages *p, uint64_t idx, bool data)
+{
+	if (data)
+		return p && idx < span(p->height) ? next_present(p->root, p->height, 0, idx) : UINT64_MAX;
+	/* Holes: every present page costs one lookup, and pages are real memory. */
+	while (p && lookup(p, idx))
+		idx++;
+	return idx;
+}
+
 void tmpfs_pages_destroy(struct tmpfs_pages *p, struct tmpfs_budget *b)
 {
 	if (!p)

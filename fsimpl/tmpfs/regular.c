@@ -8,6 +8,7 @@
  * so a reader sees a size and data that match. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fsimpl/tmpfs/internal.h"
 
@@ -141,6 +142,54 @@ int tmpfs_truncate(struct uvfs_inode *inode, uint64_t size)
 	return 0;
 }
 
+/* Generic SEEK_SET/CUR/END plus SEEK_DATA/SEEK_HOLE at page granularity
+ * (EOF is a hole). f_lock held by the VFS, which stores a result >= 0 in
+ * f_pos. */
+static int64_t tmpfs_llseek(struct uvfs_file *f, int64_t off, int whence)
+{
+	struct uvfs_inode *inode = f->f_inode;
+	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+		uint64_t size = read_size(inode);
+		struct tmpfs_pages *p = load_pages(TI(inode));
+		int64_t r;
+		if (p) {
+			pthread_rwlock_rdlock(&p->lock);
+			size = inode->i_size;
+		}
+		if (off < 0 || (uint64_t)off >= size) {
+			r = -ENXIO;
+		} else {
+			uint64_t idx = tmpfs_pages_next(p, (uint64_t)off >> TMPFS_PAGE_SHIFT, whence == SEEK_DATA);
+			uint64_t at = idx >= (size >> TMPFS_PAGE_SHIFT) + 1 ? size : idx << TMPFS_PAGE_SHIFT;
+			if (at < (uint64_t)off)
+				at = (uint64_t)off;
+			if (at > size)
+				at = size;
+			r = (whence == SEEK_DATA && at >= size) ? -ENXIO : (int64_t)at;
+		}
+		if (p)
+			pthread_rwlock_unlock(&p->lock);
+		return r;
+	}
+	int64_t base;
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->f_pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)read_size(inode);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -EINVAL;
+	return base + off;
+}
+
 static int tmpfs_fsync(struct uvfs_file *f, bool datasync) { return 0; }
 
 static int tmpfs_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
@@ -162,6 +211,7 @@ static int tmpfs_special_open(struct uvfs_inode *inode, struct uvfs_file *f)
 const struct uvfs_file_ops tmpfs_reg_fops = {
 	.read = tmpfs_read,
 	.write = tmpfs_write,
+	.llseek = tmpfs_llseek,
 	.fsync = tmpfs_fsync,
 };
 

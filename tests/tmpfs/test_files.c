@@ -365,3 +365,34 @@ FX_TEST(tmpfs_file, concurrent_readers_and_writer)
 	cr_assert_eq(atomic_load(&a.bad), 0, "a reader saw %ld", atomic_load(&a.bad));
 	uvfs_file_put(a.f);
 }
+
+FX_TEST(tmpfs_file, seek_data_and_hole)
+{
+	struct uvfs_file *f = tt_open("/h", O_RDWR | O_CREAT, 0644);
+	FX_ASSERT_ERR(uvfs_seek(f, 0, SEEK_DATA), -ENXIO); /* empty file */
+	cr_assert_eq(uvfs_pwrite(f, "a", 1, 10 * 4096 + 5), 1); /* data in page 10 */
+	cr_assert_eq(uvfs_pwrite(f, "b", 1, ((off_t)1 << 36)), 1); /* and far away */
+	cr_assert_eq(uvfs_seek(f, 0, SEEK_DATA), 10 * 4096);
+	cr_assert_eq(uvfs_seek(f, 10 * 4096 + 100, SEEK_DATA), 10 * 4096 + 100, "inside data: itself");
+	cr_assert_eq(uvfs_seek(f, 0, SEEK_HOLE), 0);
+	cr_assert_eq(uvfs_seek(f, 10 * 4096 + 7, SEEK_HOLE), 11 * 4096);
+	cr_assert_eq(uvfs_seek(f, 11 * 4096, SEEK_DATA), (off_t)1 << 36, "skips the empty subtrees");
+	cr_assert_eq(uvfs_seek(f, ((off_t)1 << 36), SEEK_HOLE), ((off_t)1 << 36) + 1, "EOF is a hole");
+	FX_ASSERT_ERR(uvfs_seek(f, ((off_t)1 << 36) + 1, SEEK_DATA), -ENXIO);
+	FX_ASSERT_ERR(uvfs_seek(f, ((off_t)1 << 36) + 1, SEEK_HOLE), -ENXIO);
+	FX_ASSERT_ERR(uvfs_seek(f, -1, SEEK_DATA), -ENXIO);
+	/* The offset moved with the last successful seek. */
+	cr_assert_eq(uvfs_seek(f, 0, SEEK_CUR), ((off_t)1 << 36) + 1);
+	/* A file grown by truncate only is one hole. */
+	FX_ASSERT_OK(uvfs_file_truncate(f, 0));
+	FX_ASSERT_OK(uvfs_file_truncate(f, 1 << 20));
+	FX_ASSERT_ERR(uvfs_seek(f, 0, SEEK_DATA), -ENXIO);
+	cr_assert_eq(uvfs_seek(f, 4096, SEEK_HOLE), 4096);
+	/* Plain whences. */
+	cr_assert_eq(uvfs_seek(f, 10, SEEK_SET), 10);
+	cr_assert_eq(uvfs_seek(f, 5, SEEK_CUR), 15);
+	cr_assert_eq(uvfs_seek(f, -6, SEEK_END), (1 << 20) - 6);
+	FX_ASSERT_ERR(uvfs_seek(f, -1, SEEK_SET), -EINVAL);
+	FX_ASSERT_ERR(uvfs_seek(f, 0, 42), -EINVAL);
+	uvfs_file_put(f);
+}

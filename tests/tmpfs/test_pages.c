@@ -166,3 +166,21 @@ Test(pages, many_random_writes_match_a_flat_model)
 	free(model);
 	free(buf);
 }
+
+Test(pages, next_data_and_hole)
+{
+	cr_assert_eq(tmpfs_pages_next(NULL, 5, true), UINT64_MAX);
+	cr_assert_eq(tmpfs_pages_next(NULL, 5, false), 5);
+	cr_assert_eq(tmpfs_pages_next(p, 0, true), UINT64_MAX);
+	cr_assert_eq(tmpfs_pages_write(p, &budget, 3 * PG, "x", 1), 1);
+	cr_assert_eq(tmpfs_pages_write(p, &budget, 4 * PG, "x", 1), 1);
+	cr_assert_eq(tmpfs_pages_write(p, &budget, (uint64_t)PG << 30, "x", 1), 1);
+	cr_assert_eq(tmpfs_pages_next(p, 0, true), 3);
+	cr_assert_eq(tmpfs_pages_next(p, 4, true), 4);
+	cr_assert_eq(tmpfs_pages_next(p, 5, true), 1ULL << 30);
+	cr_assert_eq(tmpfs_pages_next(p, (1ULL << 30) + 1, true), UINT64_MAX);
+	cr_assert_eq(tmpfs_pages_next(p, 0, false), 0);
+	cr_assert_eq(tmpfs_pages_next(p, 3, false), 5);
+	cr_assert_eq(tmpfs_pages_next(p, 1ULL << 30, false), (1ULL << 30) + 1);
+	cr_assert_eq(tmpfs_pages_next(p, 1ULL << 50, true), UINT64_MAX, "beyond the tree");
+}
