@@ -28,7 +28,7 @@ struct worker {
 	struct worker *next;
 	struct vhasher h;
 	uint8_t *blk;  /* a tree block being checked */
-	uint8_t *leaf; /* the verified level-0 block covering the current data */
+	uint8_t *leaf; /* verified hashes (level-0 block layout) for the current data */
 	uint8_t *dblk; /* a partially requested data block (kept apart from blk:
 			* tree loads must not clobber data being returned) */
 	uint64_t data_blocks; /* verified since last worker_put() */
