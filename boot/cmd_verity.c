@@ -283,10 +283,10 @@ static int do_build(int argc, char **argv, const struct opts *o, int first)
 static int do_verify(int argc, char **argv, const struct opts *o, int first)
 {
 	uint8_t dig[UVFS_VERITY_MAX_DIGEST];
-	uint8_t *desc = NULL, *tree = NULL;
-	size_t desc_len, tree_len;
+	uint8_t *desc = NULL;
+	size_t desc_len;
 	struct uvfs_verity_verifier *v = NULL;
-	int fd = -1, rc = 1, r;
+	int fd = -1, tfd = -1, rc = 1, r;
 
 	if (argc - first != 1 || !o->tree || !o->desc || !o->digest) {
 		usage(stderr);
@@ -306,18 +306,23 @@ static int do_verify(int argc, char **argv, const struct opts *o, int first)
 		fprintf(stderr, "uvfs verity: bad --digest '%s'\n", o->digest);
 		return 2;
 	}
-	if (slurp(o->desc, &desc, &desc_len) || slurp(o->tree, &tree, &tree_len))
+	if (slurp(o->desc, &desc, &desc_len))
 		goto out;
+	/* The tree is read on demand, like the data: it can be large. */
+	tfd = open(o->tree, O_RDONLY | O_CLOEXEC);
+	if (tfd < 0) {
+		fprintf(stderr, "uvfs verity: %s: %s\n", o->tree, strerror(errno));
+		goto out;
+	}
 	fd = open(argv[first], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "uvfs verity: %s: %s\n", argv[first], strerror(errno));
 		goto out;
 	}
-	struct uvfs_merkle_mem tm = { tree, tree_len };
 	struct uvfs_verity_open_args a = {
 		.hash_alg = alg, .digest = dig, .digest_size = (size_t)dn,
 		.descriptor = desc, .descriptor_size = desc_len,
-		.read_tree = uvfs_merkle_mem_read, .tree_ctx = &tm,
+		.read_tree = uvfs_merkle_fd_read, .tree_ctx = &tfd,
 		.read_data = uvfs_merkle_fd_read, .data_ctx = &fd,
 	};
 	r = uvfs_verity_open(&a, &v);
@@ -333,8 +338,9 @@ out:
 	uvfs_verity_close(v);
 	if (fd >= 0)
 		close(fd);
+	if (tfd >= 0)
+		close(tfd);
 	free(desc);
-	free(tree);
 	return rc;
 }
 
