@@ -1,0 +1,9 @@
+/* boot/cmd_mount.c — `uvfs mount [options] MOUNTPOINT`: the default tree
+ * through FUSE (see boot/fuse_export.h for options and exit codes). */
+#include "boot/cli.h"
+#include "boot/fuse_export.h"
+
+int cmd_mount(int argc, char **argv)
+{
+	return uvfs_fuse_main(argc, argv, uvfs_default_tree_build, NULL);
+}

@@ -1,0 +1,1245 @@
+/* boot/fuse_export.c — FUSE front end: serves a uvfs mount namespace through
+ * the libfuse3 low-level API.
+ *
+ * Node ids are the addresses of struct node (the root is FUSE_ROOT_ID). A node
+ * holds one uvfs_vd reference for as long as the kernel remembers it: every
+ * entry reply (lookup, create, mkdir, mknod, symlink, link, readdirplus)
+ * counts one lookup, forget/forget_multi drop them and the vd is put at zero.
+ * Nodes are keyed by (mount, inode number) so hard links share one node id.
+ * Open files and directories are uvfs_files in fi->fh, so an unlinked file
+ * stays readable until its last release. No host fd or thread per inode.
+ *
+ * Requests run with the caller's credentials (fuse_req_ctx + groups); uvfs
+ * checks permissions, so default_permissions is never set.
+ */
+#define FUSE_USE_VERSION 34
+#include "boot/fuse_export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "vfs/uvfs_fs.h" /* fs->type->name only: per-type reply policy */
+
+struct node {
+	struct uvfs_vd vd; /* immutable: the references this node holds */
+	uint64_t ino; /* immutable: fs inode number; key with vd.mount */
+	uint64_t gen; /* immutable */
+	double entry_to, attr_to; /* immutable: policy of the node's filesystem */
+	bool pseudo; /* immutable: empty regular files may have content (direct_io) */
+	uint64_t nlookup; /* ex->lock */
+	struct node *next; /* ex->lock: hash chain */
+};
+
+struct dirh {
+	struct uvfs_file *f; /* immutable */
+	pthread_mutex_t lock; /* serialises readdir on this handle; protects pos */
+	int64_t pos; /* offset the file is at (after the last entry replied) */
+};
+
+struct uvfs_fuse {
+	struct uvfs *vfs;
+	struct uvfs_mntns *ns;
+	struct uvfs_vd root; /* namespace root, one reference */
+	struct node *rootnode;
+	struct uvfs_fuse_config cfg;
+	bool strict_entries; /* allow_other: no entry caching below dirs not searchable by all */
+	dev_t rootdev; /* st_dev of the root filesystem: its inode numbers pass unchanged */
+	pthread_mutex_t lock; /* buckets, nbuckets, count, next_gen, node nlookup/next */
+	struct node **buckets;
+	size_t nbuckets, count;
+	uint64_t next_gen;
+	struct fuse_session *se;
+	pthread_t thread;
+	bool thread_started;
+	bool mounted;
+};
+
+/* ------------------------------------------------------------ node table */
+
+static size_t node_hash(const struct uvfs_mount *m, uint64_t ino, size_t n)
+{
+	uint64_t h = ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)m * 0xff51afd7ed558ccdULL;
+	return (size_t)(h ^ (h >> 29)) & (n - 1);
+}
+
+static void table_grow(struct uvfs_fuse *ex)
+{
+	size_t n = ex->nbuckets * 2;
+	struct node **b = calloc(n, sizeof(*b));
+	if (!b)
+		return; /* keep the longer chains */
+	for (size_t i = 0; i < ex->nbuckets; i++) {
+		struct node *nd = ex->buckets[i], *next;
+		for (; nd; nd = next) {
+			next = nd->next;
+			size_t h = node_hash(nd->vd.mount, nd->ino, n);
+			nd->next = b[h];
+			b[h] = nd;
+		}
+	}
+	free(ex->buckets);
+	ex->buckets = b;
+	ex->nbuckets = n;
+}
+
+static void policy_for(struct uvfs_fuse *ex, struct node *nd)
+{
+	const char *type = uvfs_mount_fs(nd->vd.mount)->type->name;
+	/* tmpfs changes only through us, so the kernel may cache briefly;
+	 * anything else may be dynamic (proc, sys): no caching, direct_io
+	 * for files that claim to be empty. */
+	bool stable = !strcmp(type, "tmpfs");
+	double def = stable ? 1.0 : 0.0;
+	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def;
+	nd->attr_to = ex->cfg.attr_timeout >= 0 ? ex->cfg.attr_timeout : def;
+	nd->pseudo = !stable;
+}
+
+/* Finds or creates the node for (vd.mount, ino) and counts one lookup. vd's
+ * references are consumed (kept by a new node, dropped otherwise). */
+static struct node *node_get(struct uvfs_fuse *ex, struct uvfs_vd *vd, uint64_t ino)
+{
+	pthread_mutex_lock(&ex->lock);
+	size_t h = node_hash(vd->mount, ino, ex->nbuckets);
+	struct node *nd;
+	for (nd = ex->buckets[h]; nd; nd = nd->next)
+		if (nd->ino == ino && nd->vd.mount == vd->mount)
+			break;
+	if (nd) {
+		nd->nlookup++;
+		pthread_mutex_unlock(&ex->lock);
+		uvfs_vd_put(vd);
+		return nd;
+	}
+	nd = calloc(1, sizeof(*nd));
+	if (!nd) {
+		pthread_mutex_unlock(&ex->lock);
+		uvfs_vd_put(vd);
+		return NULL;
+	}
+	nd->vd = *vd;
+	*vd = (struct uvfs_vd){ 0 };
+	nd->ino = ino;
+	nd->gen = ++ex->next_gen;
+	nd->nlookup = 1;
+	policy_for(ex, nd);
+	nd->next = ex->buckets[h];
+	ex->buckets[h] = nd;
+	if (++ex->count > ex->nbuckets)
+		table_grow(ex);
+	pthread_mutex_unlock(&ex->lock);
+	return nd;
+}
+
+/* Drops n lookups; at zero the node leaves the table and its vd is put. */
+static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n)
+{
+	pthread_mutex_lock(&ex->lock);
+	if (nd->nlookup < n)
+		n = nd->nlookup;
+	nd->nlookup -= n;
+	if (nd->nlookup || nd == ex->rootnode) {
+		pthread_mutex_unlock(&ex->lock);
+		return;
+	}
+	struct node **pp = &ex->buckets[node_hash(nd->vd.mount, nd->ino, ex->nbuckets)];
+	while (*pp && *pp != nd)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = nd->next;
+	ex->count--;
+	pthread_mutex_unlock(&ex->lock);
+	uvfs_vd_put(&nd->vd);
+	free(nd);
+}
+
+/* The kernel never sends a request for a node it has forgotten, so the
+ * pointer is valid for the duration of the request. */
+static struct node *N(struct uvfs_fuse *ex, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
+}
+
+static fuse_ino_t node_id(struct uvfs_fuse *ex, struct node *nd)
+{
+	return nd == ex->rootnode ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)nd;
+}
+
+/* Drops every node (teardown: the kernel is gone). */
+static void table_clear(struct uvfs_fuse *ex)
+{
+	for (size_t i = 0; i < ex->nbuckets; i++) {
+		struct node *nd = ex->buckets[i], *next;
+		for (; nd; nd = next) {
+			next = nd->next;
+			uvfs_vd_put(&nd->vd);
+			free(nd);
+		}
+		ex->buckets[i] = NULL;
+	}
+	ex->count = 0;
+	ex->rootnode = NULL;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static struct uvfs_fuse *EX(fuse_req_t req) { return fuse_req_userdata(req); }
+
+static void req_cred(fuse_req_t req, struct uvfs_cred *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	if (ctx->uid == 0) {
+		uvfs_cred_init_root(c);
+		c->gid = c->egid = c->fsgid = ctx->gid;
+		return;
+	}
+	uvfs_cred_init_user(c, ctx->uid, ctx->gid);
+	gid_t g[UVFS_NGROUPS_MAX];
+	int n = fuse_req_getgroups(req, UVFS_NGROUPS_MAX, g);
+	if (n > UVFS_NGROUPS_MAX)
+		n = UVFS_NGROUPS_MAX;
+	for (int i = 0; i < n; i++)
+		c->groups[i] = g[i];
+	c->ngroups = n > 0 ? (uint32_t)n : 0;
+}
+
+/* Path op on node nd: name, or nd itself for NULL/"". */
+static struct uvfs_pathop pop_at(struct uvfs_fuse *ex, struct node *nd, const char *name)
+{
+	return (struct uvfs_pathop){ .root = ex->root,
+				     .start = nd->vd,
+				     .path = name ? name : "",
+				     .flags = (name && name[0]) ? 0 : UVFS_PATH_EMPTY };
+}
+
+static uint64_t map_ino(struct uvfs_fuse *ex, dev_t dev, uint64_t ino)
+{
+	/* One st_dev for the whole mount: inode numbers of other filesystems
+	 * get their minor in the high bits so they stay unique. */
+	if (dev == ex->rootdev)
+		return ino;
+	return ino ^ ((uint64_t)(minor(dev) + 1) << 44);
+}
+
+static void statx_to_stat(struct uvfs_fuse *ex, const struct statx *x, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = map_ino(ex, makedev(x->stx_dev_major, x->stx_dev_minor), x->stx_ino);
+	st->st_mode = x->stx_mode;
+	st->st_nlink = x->stx_nlink;
+	st->st_uid = x->stx_uid;
+	st->st_gid = x->stx_gid;
+	st->st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor);
+	st->st_size = (off_t)x->stx_size;
+	st->st_blksize = x->stx_blksize ? x->stx_blksize : 4096;
+	st->st_blocks = (blkcnt_t)x->stx_blocks;
+	st->st_atim.tv_sec = x->stx_atime.tv_sec;
+	st->st_atim.tv_nsec = x->stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = x->stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = x->stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = x->stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = x->stx_ctime.tv_nsec;
+}
+
+static int stat_vd(struct uvfs_fuse *ex, const struct uvfs_cred *cred, const struct uvfs_vd *vd, struct statx *x)
+{
+	struct uvfs_pathop p = { .root = ex->root, .start = *vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	return uvfs_stat_at(ex->vfs, cred, &p, STATX_BASIC_STATS, x);
+}
+
+/* Entry timeout for children of parent: with allow_other a cached entry
+ * skips our search-permission check, so cache only below directories that
+ * everybody may search. */
+static double entry_timeout(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct node *parent, double to)
+{
+	if (!ex->strict_entries || to == 0)
+		return to;
+	struct statx x;
+	if (stat_vd(ex, cred, &parent->vd, &x) || (x.stx_mode & 0111) != 0111)
+		return 0;
+	return to;
+}
+
+/* Turns vd (references consumed) into an entry with one lookup counted. */
+static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd, struct node *parent,
+		      struct fuse_entry_param *e, struct node **out)
+{
+	struct statx x;
+	int err = stat_vd(ex, cred, vd, &x);
+	if (err) {
+		uvfs_vd_put(vd);
+		return err;
+	}
+	struct node *nd = node_get(ex, vd, x.stx_ino);
+	if (!nd)
+		return -ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->ino = node_id(ex, nd);
+	e->generation = nd->gen;
+	statx_to_stat(ex, &x, &e->attr);
+	e->attr_timeout = nd->attr_to;
+	e->entry_timeout = parent ? entry_timeout(ex, cred, parent, nd->entry_to) : nd->entry_to;
+	*out = nd;
+	return 0;
+}
+
+static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd,
+			struct node *parent)
+{
+	struct fuse_entry_param e;
+	struct node *nd;
+	int err = make_entry(ex, cred, vd, parent, &e, &nd);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	if (fuse_reply_entry(req, &e))
+		node_forget(ex, nd, 1); /* the kernel did not get it */
+}
+
+/* After a create-like call succeeded: look the new name up and reply. */
+static void reply_new_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct node *parent,
+			    const char *name, int err)
+{
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	struct uvfs_pathop p = pop_at(ex, parent, name);
+	struct uvfs_vd vd;
+	err = uvfs_get_dentry_at(ex->vfs, cred, &p, 0, &vd);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	reply_entry(req, ex, cred, &vd, parent);
+}
+
+static void reply_attr_x(fuse_req_t req, struct uvfs_fuse *ex, struct node *nd, const struct statx *x)
+{
+	struct stat st;
+	statx_to_stat(ex, x, &st);
+	fuse_reply_attr(req, &st, nd->attr_to);
+}
+
+/* ---------------------------------------------------------------- ops */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* The kernel must not clear setuid bits or truncate on its own: uvfs
+	 * does both under its own permission rules. */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* would turn O_WRONLY into O_RDWR */
+	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *pn = N(ex, parent);
+	struct uvfs_pathop p = pop_at(ex, pn, name);
+	struct uvfs_vd vd;
+	int err = uvfs_get_dentry_at(ex->vfs, &cred, &p, 0, &vd);
+	if (err == -ENOENT) {
+		/* A negative entry the kernel may cache. */
+		struct fuse_entry_param e = { .ino = 0 };
+		e.entry_timeout = entry_timeout(ex, &cred, pn, pn->entry_to);
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	reply_entry(req, ex, &cred, &vd, pn);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct uvfs_fuse *ex = EX(req);
+	node_forget(ex, N(ex, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct uvfs_fuse *ex = EX(req);
+	for (size_t i = 0; i < count; i++)
+		node_forget(ex, N(ex, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *nd = N(ex, ino);
+	struct statx x;
+	int err = stat_vd(ex, &cred, &nd->vd, &x);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		reply_attr_x(req, ex, nd, &x);
+}
+
+static struct uvfs_file *FH(struct fuse_file_info *fi) { return (struct uvfs_file *)(uintptr_t)fi->fh; }
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *nd = N(ex, ino);
+	struct uvfs_setattr a = { 0 };
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		/* With the type bits: the core stores a.mode as is when the
+		 * permission bits do not change. */
+		a.mask |= STATX_MODE;
+		a.mode = attr->st_mode;
+		struct statx x;
+		if (!(a.mode & S_IFMT) && !stat_vd(ex, &cred, &nd->vd, &x))
+			a.mode = (a.mode & 07777) | (x.stx_mode & S_IFMT);
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		a.mask |= STATX_UID;
+		a.uid = attr->st_uid;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		a.mask |= STATX_GID;
+		a.gid = attr->st_gid;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		a.mask |= STATX_SIZE;
+		a.size = (uint64_t)attr->st_size;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW)) {
+		a.mask |= STATX_ATIME;
+		a.atime = attr->st_atim;
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			a.atime.tv_nsec = UTIME_NOW;
+	}
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
+		a.mask |= STATX_MTIME;
+		a.mtime = attr->st_mtim;
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			a.mtime.tv_nsec = UTIME_NOW;
+	}
+	int err = 0;
+	if (a.mask && fi && fi->fh) {
+		err = uvfs_file_setstat(FH(fi), &cred, &a);
+	} else if (a.mask) {
+		struct uvfs_pathop p = pop_at(ex, nd, NULL);
+		err = uvfs_setstat_at(ex->vfs, &cred, &p, &a, (a.mask & STATX_SIZE) ? UVFS_SETATTR_NEED_WRITE : 0);
+	}
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	op_getattr(req, ino, fi);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	char buf[4097];
+	ssize_t n = uvfs_readlink_at(ex->vfs, &cred, &p, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	buf[n] = 0;
+	fuse_reply_readlink(req, buf);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *pn = N(ex, parent);
+	struct uvfs_pathop p = pop_at(ex, pn, name);
+	int err = uvfs_mknod_at(ex->vfs, &cred, &p, mode, rdev);
+	reply_new_entry(req, ex, &cred, pn, name, err);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *pn = N(ex, parent);
+	struct uvfs_pathop p = pop_at(ex, pn, name);
+	int err = uvfs_mkdir_at(ex->vfs, &cred, &p, mode);
+	reply_new_entry(req, ex, &cred, pn, name, err);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *pn = N(ex, parent);
+	struct uvfs_pathop p = pop_at(ex, pn, name);
+	int err = uvfs_symlink_at(ex->vfs, &cred, link, &p);
+	reply_new_entry(req, ex, &cred, pn, name, err);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *pn = N(ex, newparent);
+	struct uvfs_pathop op = pop_at(ex, N(ex, ino), NULL);
+	struct uvfs_pathop np = pop_at(ex, pn, newname);
+	int err = uvfs_link_at(ex->vfs, &cred, &op, &np);
+	reply_new_entry(req, ex, &cred, pn, newname, err);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, parent), name);
+	fuse_reply_err(req, -uvfs_unlink_at(ex->vfs, &cred, &p));
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, parent), name);
+	fuse_reply_err(req, -uvfs_rmdir_at(ex->vfs, &cred, &p));
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop op = pop_at(ex, N(ex, parent), name);
+	struct uvfs_pathop np = pop_at(ex, N(ex, newparent), newname);
+	fuse_reply_err(req, -uvfs_rename_at(ex->vfs, &cred, &op, &np, flags));
+}
+
+static void set_open_flags(struct node *nd, struct uvfs_file *f, struct fuse_file_info *fi)
+{
+	struct statx x;
+	fi->fh = (uint64_t)(uintptr_t)f;
+	if (nd->pseudo) {
+		/* Size unknown until read (proc, sys): bypass the page cache. */
+		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) && x.stx_size == 0)
+			fi->direct_io = 1;
+	} else {
+		/* Every change comes through this mount: the cache stays valid. */
+		fi->keep_cache = 1;
+	}
+}
+
+/* The kernel computes append offsets from its own i_size; we write where it says. */
+static int open_flags(int flags) { return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND); }
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *nd = N(ex, ino);
+	struct uvfs_pathop p = pop_at(ex, nd, NULL);
+	struct uvfs_file *f;
+	int err = uvfs_open_at(ex->vfs, &cred, &p, open_flags(fi->flags), 0, 0, &f);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	set_open_flags(nd, f, fi);
+	if (fuse_reply_open(req, fi))
+		uvfs_file_put(f);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct node *pn = N(ex, parent);
+	struct uvfs_pathop p = pop_at(ex, pn, name);
+	struct uvfs_file *f;
+	int err = uvfs_open_at(ex->vfs, &cred, &p, (fi->flags & ~(O_APPEND | O_NOCTTY)) | O_CREAT, mode & 07777, 0, &f);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	struct uvfs_vd vd;
+	uvfs_file_vd(f, &vd);
+	struct fuse_entry_param e;
+	struct node *nd;
+	if ((err = make_entry(ex, &cred, &vd, pn, &e, &nd))) {
+		uvfs_file_put(f);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	set_open_flags(nd, f, fi);
+	if (fuse_reply_create(req, &e, fi)) {
+		node_forget(ex, nd, 1);
+		uvfs_file_put(f);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	char stackbuf[16384];
+	char *buf = size <= sizeof(stackbuf) ? stackbuf : malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t n = uvfs_pread(FH(fi), buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	if (buf != stackbuf)
+		free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	ssize_t n = uvfs_pwrite(FH(fi), buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) { fuse_reply_err(req, 0); }
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uvfs_file_put(FH(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -uvfs_fsync(FH(fi), datasync != 0));
+}
+
+/* ----------------------------------------------------------- directories */
+
+static struct dirh *DH(struct fuse_file_info *fi) { return (struct dirh *)(uintptr_t)fi->fh; }
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	struct dirh *dh = calloc(1, sizeof(*dh));
+	if (!dh) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	int err = uvfs_open_at(ex->vfs, &cred, &p, O_RDONLY | O_DIRECTORY, 0, 0, &dh->f);
+	if (err) {
+		free(dh);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	pthread_mutex_init(&dh->lock, NULL);
+	fi->fh = (uint64_t)(uintptr_t)dh;
+	if (fuse_reply_open(req, fi)) {
+		uvfs_file_put(dh->f);
+		pthread_mutex_destroy(&dh->lock);
+		free(dh);
+	}
+}
+
+struct rd {
+	fuse_req_t req;
+	struct uvfs_fuse *ex;
+	struct node *dir;
+	struct dirh *dh;
+	const struct uvfs_cred *cred;
+	dev_t dev; /* the directory's filesystem, for d_ino mapping */
+	double entry_to; /* for readdirplus entries */
+	bool plus;
+	char *buf;
+	size_t size, used;
+};
+
+static int rd_emit(void *arg, const char *name, size_t len, uint64_t ino, unsigned dtype, int64_t next_off)
+{
+	struct rd *r = arg;
+	char nm[256];
+	if (len >= sizeof(nm))
+		return 0; /* cannot happen: names are at most 255 bytes */
+	memcpy(nm, name, len);
+	nm[len] = 0;
+	struct stat st = { .st_ino = map_ino(r->ex, r->dev, ino), .st_mode = (mode_t)dtype << 12 };
+	size_t room = r->size - r->used, sz;
+	if (!r->plus) {
+		sz = fuse_add_direntry(r->req, r->buf + r->used, room, nm, &st, next_off);
+		if (sz > room)
+			return 1;
+	} else {
+		struct fuse_entry_param e = { .attr = st };
+		struct node *nd = NULL;
+		bool dots = nm[0] == '.' && (len == 1 || (len == 2 && nm[1] == '.'));
+		if (!dots) {
+			/* Each entry except . and .. counts a lookup. An entry
+			 * that vanished meanwhile goes out without attributes
+			 * (ino 0: the kernel does not link it). */
+			struct uvfs_pathop p = pop_at(r->ex, r->dir, nm);
+			struct uvfs_vd vd;
+			if (!uvfs_get_dentry_at(r->ex->vfs, r->cred, &p, 0, &vd) &&
+			    !make_entry(r->ex, r->cred, &vd, NULL, &e, &nd))
+				e.entry_timeout = r->entry_to;
+			else
+				e = (struct fuse_entry_param){ .attr = st };
+		}
+		sz = fuse_add_direntry_plus(r->req, r->buf + r->used, room, nm, &e, next_off);
+		if (sz > room) {
+			if (nd)
+				node_forget(r->ex, nd, 1);
+			return 1;
+		}
+	}
+	r->used += sz;
+	r->dh->pos = next_off;
+	return 0;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct dirh *dh = DH(fi);
+	struct rd r = { .req = req, .ex = ex, .dir = N(ex, ino), .dh = dh, .cred = &cred, .plus = plus, .size = size };
+	r.buf = malloc(size);
+	if (!r.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	struct statx x;
+	int err = stat_vd(ex, &cred, &r.dir->vd, &x);
+	if (!err) {
+		r.dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+		r.entry_to = entry_timeout(ex, &cred, r.dir, ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : r.dir->entry_to);
+	}
+	pthread_mutex_lock(&dh->lock);
+	/* Seek only when the kernel asks for another offset: a seek would
+	 * drop tmpfs's cursor and make big directories quadratic. */
+	if (!err && off != dh->pos) {
+		off_t o = uvfs_seek(dh->f, off, SEEK_SET);
+		if (o < 0)
+			err = (int)o;
+		else
+			dh->pos = off;
+	}
+	if (!err)
+		err = uvfs_iterate_dir(dh->f, rd_emit, &r);
+	pthread_mutex_unlock(&dh->lock);
+	if (err && r.used == 0)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_buf(req, r.buf, r.used);
+	free(r.buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirh *dh = DH(fi);
+	uvfs_file_put(dh->f);
+	pthread_mutex_destroy(&dh->lock);
+	free(dh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -uvfs_fsync(DH(fi)->f, datasync != 0));
+}
+
+/* ---------------------------------------------------------- misc ops */
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	struct statfs s;
+	int err = uvfs_statfs_at(ex->vfs, &cred, &p, &s);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	struct statvfs v = {
+		.f_bsize = (unsigned long)s.f_bsize,
+		.f_frsize = (unsigned long)(s.f_frsize ? s.f_frsize : s.f_bsize),
+		.f_blocks = s.f_blocks,
+		.f_bfree = s.f_bfree,
+		.f_bavail = s.f_bavail,
+		.f_files = s.f_files,
+		.f_ffree = s.f_ffree,
+		.f_favail = s.f_ffree,
+		.f_namemax = (unsigned long)s.f_namelen,
+	};
+	fuse_reply_statfs(req, &v);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	fuse_reply_err(req, -uvfs_setxattr_at(ex->vfs, &cred, &p, name, value, size, flags));
+}
+
+/* getxattr and listxattr: size 0 asks for the length. */
+static void reply_xattr(fuse_req_t req, ssize_t n, char *buf, size_t size)
+{
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	reply_xattr(req, uvfs_getxattr_at(ex->vfs, &cred, &p, name, buf, size), buf, size);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	reply_xattr(req, uvfs_listxattr_at(ex->vfs, &cred, &p, buf, size), buf, size);
+	free(buf);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	fuse_reply_err(req, -uvfs_removexattr_at(ex->vfs, &cred, &p, name));
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_cred cred;
+	req_cred(req, &cred);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
+	fuse_reply_err(req, -uvfs_access_at(ex->vfs, &cred, &p, mask));
+}
+
+static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.symlink = op_symlink,
+	.link = op_link,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.rename = op_rename,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.access = op_access,
+};
+
+/* ------------------------------------------------------------- export */
+
+/* The 3.2-era fuse_session_loop_mt of libfuse 3.14 warns about a max_threads
+ * it was never given; the 3.12 config API is declared for every
+ * FUSE_USE_VERSION and its loop is exported as fuse_session_loop_mt_312. */
+int fuse_session_loop_mt_312(struct fuse_session *se, struct fuse_loop_config *config);
+
+static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle)
+{
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned)clone_fd);
+	if (idle && idle <= 10000) /* libfuse's "unset" is UINT_MAX */
+		fuse_loop_cfg_set_idle_threads(lc, idle);
+	int rc = fuse_session_loop_mt_312(se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return rc;
+}
+
+static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns *ns, const struct uvfs_fuse_config *cfg)
+{
+	ex->vfs = vfs;
+	ex->ns = ns;
+	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ -1, -1 };
+	pthread_mutex_init(&ex->lock, NULL);
+	ex->nbuckets = 1024;
+	ex->buckets = calloc(ex->nbuckets, sizeof(*ex->buckets));
+	if (!ex->buckets)
+		return -ENOMEM;
+	uvfs_mntns_root(ns, &ex->root);
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	struct statx x;
+	int err = stat_vd(ex, &cred, &ex->root, &x);
+	if (err)
+		return err;
+	ex->rootdev = makedev(x.stx_dev_major, x.stx_dev_minor);
+	struct uvfs_vd vd = ex->root;
+	uvfs_vd_get(&vd);
+	ex->rootnode = node_get(ex, &vd, x.stx_ino);
+	return ex->rootnode ? 0 : -ENOMEM;
+}
+
+/* Puts every reference the export holds (not vfs or ns). */
+static void export_fini(struct uvfs_fuse *ex)
+{
+	if (ex->buckets)
+		table_clear(ex);
+	free(ex->buckets);
+	ex->buckets = NULL;
+	if (uvfs_vd_ok(&ex->root))
+		uvfs_vd_put(&ex->root);
+	pthread_mutex_destroy(&ex->lock);
+}
+
+UVFS_API bool uvfs_report_teardown(int destroy_rc, const struct uvfs_live *l)
+{
+	long total = l->dentries + l->inodes + l->mounts + l->mntns + l->files + l->filesystems;
+	if (total == 0 && destroy_rc == 0) {
+		fprintf(stderr, "uvfs: teardown: 0 live objects\n");
+		return true;
+	}
+	fprintf(stderr,
+		"uvfs: teardown: %ld live objects (dentries %ld, inodes %ld, mounts %ld, mntns %ld, files %ld, "
+		"filesystems %ld)%s\n",
+		total, l->dentries, l->inodes, l->mounts, l->mntns, l->files, l->filesystems,
+		destroy_rc && !total ? " (destroy failed)" : "");
+	return false;
+}
+
+/* Is mp already the mount point of a FUSE filesystem (/proc/self/mountinfo)? */
+static bool fuse_mounted_at(const char *mp)
+{
+	char real[4096];
+	if (!realpath(mp, real))
+		return false;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return false;
+	char line[8192];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		/* id parent maj:min root mountpoint opts... - fstype source super */
+		char mpt[4096], fstype[256];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mpt) != 1 || sscanf(dash + 3, "%255s", fstype) != 1)
+			continue;
+		found = !strcmp(mpt, real) && !strncmp(fstype, "fuse", 4);
+	}
+	fclose(f);
+	return found;
+}
+
+/* One-line checks before libfuse's own messages. */
+static int check_mountpoint(const char *mp)
+{
+	if (access("/dev/fuse", R_OK | W_OK)) {
+		fprintf(stderr, "uvfs: /dev/fuse: %s (FUSE is not available here; try `uvfs ls /` instead)\n",
+			strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (stat(mp, &st)) {
+		if (errno == ENOTCONN)
+			fprintf(stderr, "uvfs: %s: busy (a dead FUSE mount; run fusermount3 -u %s)\n", mp, mp);
+		else
+			fprintf(stderr, "uvfs: bad mount point %s: %s\n", mp, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "uvfs: bad mount point %s: %s\n", mp, strerror(ENOTDIR));
+		return -1;
+	}
+	if (fuse_mounted_at(mp)) {
+		fprintf(stderr, "uvfs: %s: busy (already a FUSE mount point; unmount it first)\n", mp);
+		return -1;
+	}
+	return 0;
+}
+
+enum { KEY_ALLOW_OTHER };
+
+struct cli_opts {
+	double entry_timeout, attr_timeout;
+	bool allow_other;
+};
+
+static const struct fuse_opt uvfs_opts[] = {
+	{ "entry_timeout=%lf", offsetof(struct cli_opts, entry_timeout), 0 },
+	{ "attr_timeout=%lf", offsetof(struct cli_opts, attr_timeout), 0 },
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_END,
+};
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	if (key == KEY_ALLOW_OTHER)
+		((struct cli_opts *)data)->allow_other = true;
+	return 1; /* keep it for libfuse */
+}
+
+static void print_help(const char *prog)
+{
+	printf("usage: %s mount [options] MOUNTPOINT\n\n"
+	       "Exports the uvfs default tree through FUSE. Unmount with\n"
+	       "`fusermount3 -u MOUNTPOINT` or SIGINT/SIGTERM.\n\n"
+	       "uvfs options:\n"
+	       "    -o entry_timeout=SECS  cache names this long (default: per filesystem, tmpfs 1)\n"
+	       "    -o attr_timeout=SECS   cache attributes this long (default: per filesystem, tmpfs 1)\n"
+	       "    -o allow_other         let every user in; uvfs checks permissions itself\n\n",
+	       prog);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, void *arg)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts opts;
+	struct cli_opts co = { .entry_timeout = -1, .attr_timeout = -1 };
+	struct uvfs_fuse ex;
+	int ret = 1;
+
+	memset(&ex, 0, sizeof(ex));
+	if (fuse_parse_cmdline(&args, &opts) != 0) {
+		fuse_opt_free_args(&args);
+		return 2;
+	}
+	if (opts.show_help) {
+		print_help("uvfs");
+		ret = 0;
+		goto out_args;
+	}
+	if (opts.show_version) {
+		printf("uvfs %s\n", UVFS_VERSION);
+		fuse_lowlevel_version();
+		ret = 0;
+		goto out_args;
+	}
+	if (!opts.mountpoint) {
+		fprintf(stderr, "uvfs: mount: no mount point given (try `uvfs mount --help`)\n");
+		ret = 2;
+		goto out_args;
+	}
+	if (fuse_opt_parse(&args, &co, uvfs_opts, opt_proc) == -1) {
+		ret = 2;
+		goto out_args;
+	}
+	if (check_mountpoint(opts.mountpoint))
+		goto out_args;
+	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
+	fuse_opt_insert_arg(&args, 1, "-ofsname=uvfs,subtype=uvfs");
+	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout };
+	ex.strict_entries = co.allow_other;
+
+	struct fuse_session *se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), &ex);
+	if (!se)
+		goto out_args;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, opts.mountpoint) != 0) {
+		fprintf(stderr, "uvfs: cannot mount on %s\n", opts.mountpoint);
+		goto out_signals;
+	}
+	fuse_daemonize(opts.foreground);
+
+	struct uvfs *vfs = NULL;
+	struct uvfs_mntns *ns = NULL;
+	int err = build(arg, &vfs, &ns);
+	if (err) {
+		fprintf(stderr, "uvfs: building the tree: %s\n", strerror(-err));
+		goto out_unmount;
+	}
+	struct uvfs_fuse_config cfg = ex.cfg;
+	bool strict = ex.strict_entries;
+	err = export_init(&ex, vfs, ns, &cfg);
+	ex.strict_entries = strict;
+	if (err) {
+		fprintf(stderr, "uvfs: export: %s\n", strerror(-err));
+	} else {
+		int lrc;
+		if (opts.singlethread) {
+			lrc = fuse_session_loop(se);
+		} else {
+			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads);
+		}
+		ret = lrc < 0 ? 1 : 0; /* a signal (lrc > 0) is a normal stop */
+	}
+	fuse_session_unmount(se);
+	export_fini(&ex);
+	uvfs_mntns_put(ns);
+	struct uvfs_live live;
+	memset(&live, 0, sizeof(live));
+	int drc = uvfs_destroy(vfs, &live);
+	if (!uvfs_report_teardown(drc, &live))
+		ret = 3;
+	goto out_signals;
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_args:
+	free(opts.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}
+
+/* ------------------------------------------------ background export */
+
+static void *loop_thread(void *arg)
+{
+	struct uvfs_fuse *ex = arg;
+	loop_mt(ex->se, 0, 0);
+	return NULL;
+}
+
+UVFS_API int uvfs_fuse_start(struct uvfs *vfs, struct uvfs_mntns *ns, const char *mountpoint, const char *options,
+			     const struct uvfs_fuse_config *cfg, struct uvfs_fuse **out)
+{
+	if (access("/dev/fuse", R_OK | W_OK))
+		return -errno;
+	struct uvfs_fuse *ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return -ENOMEM;
+	int err = export_init(ex, vfs, ns, cfg);
+	if (err)
+		goto fail;
+	ex->strict_entries = options && strstr(options, "allow_other");
+	char *argv[4] = { "uvfs", "-ofsname=uvfs,subtype=uvfs", NULL, NULL };
+	char optbuf[1024];
+	int argc = 2;
+	if (options && *options) {
+		snprintf(optbuf, sizeof(optbuf), "-o%s", options);
+		argv[argc++] = optbuf;
+	}
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	ex->se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), ex);
+	fuse_opt_free_args(&args);
+	err = -EINVAL;
+	if (!ex->se)
+		goto fail;
+	err = -EIO;
+	if (fuse_session_mount(ex->se, mountpoint) != 0)
+		goto fail;
+	ex->mounted = true;
+	if ((err = -pthread_create(&ex->thread, NULL, loop_thread, ex)))
+		goto fail;
+	ex->thread_started = true;
+	*out = ex;
+	return 0;
+fail:
+	uvfs_fuse_stop(ex);
+	return err;
+}
+
+UVFS_API void uvfs_fuse_stop(struct uvfs_fuse *ex)
+{
+	if (!ex)
+		return;
+	if (ex->se) {
+		if (ex->mounted) {
+			/* Unmounting ends the connection, which ends the loop. */
+			fuse_session_exit(ex->se);
+			fuse_session_unmount(ex->se);
+		}
+		if (ex->thread_started)
+			pthread_join(ex->thread, NULL);
+		fuse_session_destroy(ex->se);
+	}
+	export_fini(ex);
+	free(ex);
+}
