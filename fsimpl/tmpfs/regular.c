@@ -3,9 +3,10 @@
  *
  * Lock order: inode i_lock → tmpfs_pages.lock. Writers and truncate hold
  * both (write takes i_lock, the VFS holds it for truncate); readers
- * hold only the pages read lock, and i_lock briefly for atime. Once a file
- * has a page store, its i_size changes only under the store's write lock,
- * so a reader sees a size and data that match. */
+ * hold only the pages read lock (i_lock briefly: for atime, and for the
+ * size of a file without a store). Once a file has a page store, its i_size
+ * changes only under the store's write lock, so a reader sees a size and
+ * data that match. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,15 +20,30 @@ static inline struct tmpfs_pages *load_pages(struct tmpfs_inode *ti)
 	return __atomic_load_n(&ti->pages, __ATOMIC_ACQUIRE);
 }
 
-static uint64_t read_size(struct uvfs_inode *inode)
+/* Stable view for readers: returns the page store read-locked (or NULL
+ * when the file has none, i.e. is all holes) and the size matching it. No
+ * lockless i_size read, so ThreadSanitizer needs no exception here. */
+static struct tmpfs_pages *read_begin(struct uvfs_inode *inode, uint64_t *size)
 {
-	uint32_t seq;
-	uint64_t size;
-	do {
-		seq = uvfs_seq_read_begin(&inode->i_seq);
-		size = __atomic_load_n(&inode->i_size, __ATOMIC_RELAXED);
-	} while (uvfs_seq_read_retry(&inode->i_seq, seq));
-	return size;
+	struct tmpfs_pages *p = load_pages(TI(inode));
+	if (!p) {
+		uvfs_lock_acquire(&inode->i_lock);
+		p = TI(inode)->pages;
+		if (!p)
+			*size = inode->i_size;
+		uvfs_lock_release(&inode->i_lock);
+		if (!p)
+			return NULL;
+	}
+	pthread_rwlock_rdlock(&p->lock);
+	*size = inode->i_size;
+	return p;
+}
+
+static void read_end(struct tmpfs_pages *p)
+{
+	if (p)
+		pthread_rwlock_unlock(&p->lock);
 }
 
 static ssize_t tmpfs_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
@@ -41,20 +57,14 @@ static ssize_t tmpfs_read(struct uvfs_file *f, void *buf, size_t len, uint64_t o
 		return 0;
 	if (len > MAX_RW_COUNT)
 		len = MAX_RW_COUNT;
-	/* Size before store: a file without a store is all holes. */
-	uint64_t size = read_size(inode);
-	struct tmpfs_pages *p = load_pages(TI(inode));
-	size_t n;
-	if (p) {
-		pthread_rwlock_rdlock(&p->lock);
-		size = inode->i_size;
-		n = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
+	uint64_t size;
+	struct tmpfs_pages *p = read_begin(inode, &size);
+	size_t n = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
+	if (p)
 		tmpfs_pages_read(p, off, buf, n);
-		pthread_rwlock_unlock(&p->lock);
-	} else {
-		n = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
+	else
 		memset(buf, 0, n);
-	}
+	read_end(p);
 	tmpfs_file_accessed(f, false);
 	return (ssize_t)n;
 }
@@ -149,13 +159,9 @@ static int64_t tmpfs_llseek(struct uvfs_file *f, int64_t off, int whence)
 {
 	struct uvfs_inode *inode = f->f_inode;
 	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
-		uint64_t size = read_size(inode);
-		struct tmpfs_pages *p = load_pages(TI(inode));
+		uint64_t size;
+		struct tmpfs_pages *p = read_begin(inode, &size);
 		int64_t r;
-		if (p) {
-			pthread_rwlock_rdlock(&p->lock);
-			size = inode->i_size;
-		}
 		if (off < 0 || (uint64_t)off >= size) {
 			r = -ENXIO;
 		} else {
@@ -167,8 +173,7 @@ static int64_t tmpfs_llseek(struct uvfs_file *f, int64_t off, int whence)
 				at = size;
 			r = (whence == SEEK_DATA && at >= size) ? -ENXIO : (int64_t)at;
 		}
-		if (p)
-			pthread_rwlock_unlock(&p->lock);
+		read_end(p);
 		return r;
 	}
 	int64_t base;
@@ -179,9 +184,12 @@ static int64_t tmpfs_llseek(struct uvfs_file *f, int64_t off, int whence)
 	case SEEK_CUR:
 		base = (int64_t)f->f_pos;
 		break;
-	case SEEK_END:
-		base = (int64_t)read_size(inode);
+	case SEEK_END: {
+		uint64_t size;
+		read_end(read_begin(inode, &size));
+		base = (int64_t)size;
 		break;
+	}
 	default:
 		return -EINVAL;
 	}
