@@ -365,3 +365,35 @@ Test(api, descriptor_parse_rejects_malformed)
 	cr_expect_eq(uvfs_verity_descriptor_parse(NULL, &d), -EINVAL);
 	uvfs_merkle_result_free(&r);
 }
+
+Test(api, readers)
+{
+	uint8_t buf[16];
+	struct uvfs_merkle_mem m = { "0123456789", 10 };
+	cr_expect_eq(uvfs_merkle_mem_read(&m, buf, 16, 0), 10);
+	cr_expect_eq(memcmp(buf, "0123456789", 10), 0);
+	cr_expect_eq(uvfs_merkle_mem_read(&m, buf, 16, 7), 3);
+	cr_expect_eq(uvfs_merkle_mem_read(&m, buf, 16, 10), 0);
+	cr_expect_eq(uvfs_merkle_mem_read(&m, buf, 16, UINT64_MAX), 0);
+	cr_expect_eq(uvfs_merkle_mem_read(NULL, buf, 16, 0), -EINVAL);
+	char *path = vt_tmpfile("abcdef", 6);
+	int fd = open(path, O_RDONLY);
+	cr_assert(fd >= 0);
+	cr_expect_eq(uvfs_merkle_fd_read(&fd, buf, 16, 2), 4);
+	cr_expect_eq(memcmp(buf, "cdef", 4), 0);
+	cr_expect_eq(uvfs_merkle_fd_read(&fd, buf, 16, 6), 0);
+	cr_expect_eq(uvfs_merkle_fd_read(&fd, buf, 16, UINT64_MAX), -EINVAL);
+	close(fd);
+	int bad = -1;
+	cr_expect_eq(uvfs_merkle_fd_read(&bad, buf, 16, 0), -EBADF);
+	/* A build through the fd reader equals one from memory. */
+	fd = open(path, O_RDONLY);
+	struct uvfs_merkle_params p = { 2, 1024, NULL, 0, 0 };
+	struct uvfs_merkle_result a, b;
+	cr_assert_eq(uvfs_merkle_build(&p, uvfs_merkle_fd_read, &fd, 6, &a), 0);
+	cr_assert_eq(vt_build_mem("abcdef", 6, &p, &b), 0);
+	cr_expect_eq(memcmp(a.digest, b.digest, 64), 0);
+	close(fd);
+	unlink(path);
+	free(path);
+}

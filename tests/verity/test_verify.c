@@ -482,6 +482,54 @@ Test(tamper, swapped_tree)
 	fx_fini(&b);
 }
 
+/* Random single-bit flips anywhere in the data or the tree, random reads:
+ * every read returns either -EIO or exactly the original bytes, never the
+ * flipped ones, and a full verification always fails. */
+Test(tamper, random_flips_never_return_wrong_bytes, .timeout = 300)
+{
+	uint64_t seed = vt_seed(), s = seed;
+	for (int iter = 0; iter < 150; iter++) {
+		unsigned alg = 1 + (unsigned)(vt_rand(&s) % 2);
+		unsigned bs = 1024u << (vt_rand(&s) % 3);
+		struct fx f;
+		fx_init(&f, 1 + (size_t)(vt_rand(&s) % (400u << 10)), alg, bs,
+			(size_t)(vt_rand(&s) % 33), &s);
+		uint8_t *orig = malloc(f.n);
+		cr_assert_not_null(orig);
+		memcpy(orig, f.data, f.n);
+		bool in_tree = f.r.tree_size && vt_rand(&s) % 2;
+		size_t pos = (size_t)(vt_rand(&s) % (in_tree ? f.r.tree_size : f.n));
+		uint8_t bit = (uint8_t)(1u << (vt_rand(&s) % 8));
+		(in_tree ? f.tree : f.data)[pos] ^= bit;
+		struct uvfs_verity_verifier *v = fx_open_ok(&f, vt_rand(&s) % 2 ? 0 : 2 * bs);
+		uint8_t *buf = malloc(3 * bs);
+		cr_assert_not_null(buf);
+		for (int k = 0; k < 30; k++) {
+			uint64_t off = vt_rand(&s) % f.n;
+			size_t len = 1 + (size_t)(vt_rand(&s) % (3 * bs));
+			ssize_t r = uvfs_verity_read(v, buf, len, off);
+			if (r == -EIO)
+				continue;
+			size_t want = f.n - off < len ? (size_t)(f.n - off) : len;
+			cr_assert_eq(r, (ssize_t)want, "seed=%llu iter %d: read = %zd",
+				     (unsigned long long)seed, iter, r);
+			cr_assert_eq(memcmp(buf, orig + off, want), 0,
+				     "seed=%llu iter %d: wrong bytes returned (flip in %s at %zu)",
+				     (unsigned long long)seed, iter, in_tree ? "tree" : "data", pos);
+			if (!in_tree)
+				cr_assert(pos < off || pos >= off + want,
+					  "seed=%llu: read over the flipped byte succeeded",
+					  (unsigned long long)seed);
+		}
+		cr_assert_eq(uvfs_verity_verify_all(v), -EIO, "seed=%llu iter %d: flip in %s at %zu",
+			     (unsigned long long)seed, iter, in_tree ? "tree" : "data", pos);
+		uvfs_verity_close(v);
+		free(buf);
+		free(orig);
+		fx_fini(&f);
+	}
+}
+
 /* ------------------------------------------------------------ API */
 
 static ssize_t eacces_reader(void *ctx, void *buf, size_t len, uint64_t off)
