@@ -2,10 +2,9 @@
  * Names live only in the VFS dcache (UVFS_FST_DCACHE_COMPLETE): tmpfs keeps
  * no name map, it creates inodes, keeps nlink and times, and instantiates.
  *
- * Lock order: the VFS holds the directory i_locks (parent before child,
- * both dirs for rename) and the victim's i_lock; tmpfs takes, innermost, the
- * i_lock of a link source or rename source when the VFS does not (see the
- * TMPFS_VFS_LOCKS_* switches in internal.h). */
+ * Locks: the VFS holds every i_lock a directory op writes under (the
+ * directories, the victim, the link or rename source; see uvfs_fs.h and
+ * vfs/dirops.c); tmpfs takes none. Counters are atomics. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,23 +15,36 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* Attribute change of an inode whose i_lock the caller may not hold. */
-static void lock_if(struct uvfs_inode *i, bool held)
+/* Entries and subdirectories of dir change (dir's i_lock held): nlink,
+ * size, mtime and ctime in one attribute section. */
+static void dir_changed(struct uvfs_inode *dir, int subdirs, int entries, struct timespec now)
 {
-	if (!held)
-		uvfs_lock_acquire(&i->i_lock);
-}
-static void unlock_if(struct uvfs_inode *i, bool held)
-{
-	if (!held)
-		uvfs_lock_release(&i->i_lock);
+	uvfs_inode_attr_begin(dir);
+	dir->i_nlink += subdirs;
+	dir->i_size += (int64_t)entries * TMPFS_DIRENT_SIZE;
+	dir->i_mtime = now;
+	dir->i_ctime = now;
+	uvfs_inode_attr_end(dir);
 }
 
-static void add_nlink(struct uvfs_inode *i, int delta)
+/* Drop one name of inode (i_lock held). Every name beyond the first holds
+ * an inode slot of nr_inodes, as on Linux: tmpfs names pin memory. */
+static void drop_link(struct uvfs_inode *inode, struct timespec now)
 {
-	uvfs_inode_attr_begin(i);
-	i->i_nlink += delta;
-	uvfs_inode_attr_end(i);
+	if (S_ISDIR(inode->i_mode)) {
+		uvfs_inode_attr_begin(inode);
+		inode->i_nlink = 0;
+		inode->i_ctime = now;
+		uvfs_inode_attr_end(inode);
+		return;
+	}
+	if (inode->i_nlink > 1)
+		tmpfs_budget_give(&TFS(inode->i_fs)->inodes, 1);
+	uvfs_inode_attr_begin(inode);
+	if (inode->i_nlink)
+		inode->i_nlink--;
+	inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
 }
 
 /* Create an inode of mode at negative dentry d in dir (i_lock held). */
@@ -43,13 +55,7 @@ static int make_node(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct
 	int err = tmpfs_new_inode(TFS(dir->i_fs), dir, cred, mode, rdev, link, &ti);
 	if (err)
 		return err;
-	struct timespec now = ti->vfs.i_ctime;
-	uvfs_inode_attr_begin(dir);
-	if (S_ISDIR(mode))
-		dir->i_nlink++; /* the child's ".." */
-	dir->i_mtime = now;
-	dir->i_ctime = now;
-	uvfs_inode_attr_end(dir);
+	dir_changed(dir, S_ISDIR(mode) ? 1 : 0, 1, ti->vfs.i_ctime); /* a subdir's ".." links dir */
 	uvfs_d_instantiate(d, &ti->vfs);
 	return 0;
 }
@@ -85,68 +91,51 @@ static int tmpfs_symlink(struct uvfs_inode *dir, struct uvfs_dentry *d, const st
 	return make_node(dir, d, cred, S_IFLNK | 0777, 0, target);
 }
 
+/* dir's and old's inode i_locks held. */
 static int tmpfs_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(old);
 	if (S_ISDIR(inode->i_mode))
 		return -EPERM;
-	int err = 0;
-	struct timespec now = uvfs_now();
-	lock_if(inode, TMPFS_VFS_LOCKS_LINK_SOURCE);
 	if (inode->i_nlink == 0)
-		err = -ENOENT; /* unlinked meanwhile */
-	else if (inode->i_nlink >= UINT32_MAX - 1)
-		err = -EMLINK;
-	if (!err) {
-		uvfs_inode_attr_begin(inode);
-		inode->i_nlink++;
-		inode->i_ctime = now;
-		uvfs_inode_attr_end(inode);
-	}
-	unlock_if(inode, TMPFS_VFS_LOCKS_LINK_SOURCE);
+		return -ENOENT; /* unlinked meanwhile */
+	if (inode->i_nlink >= UINT32_MAX - 1)
+		return -EMLINK;
+	int err = tmpfs_budget_take(&TFS(dir->i_fs)->inodes, 1);
 	if (err)
 		return err;
-	tmpfs_touch_mc(dir, now);
+	struct timespec now = uvfs_now();
+	uvfs_inode_attr_begin(inode);
+	inode->i_nlink++;
+	inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
+	dir_changed(dir, 0, 1, now);
 	uvfs_inode_get(inode); /* consumed by instantiate: one per dentry */
 	uvfs_d_instantiate(d, inode);
 	return 0;
 }
 
+/* dir's and the victim's i_locks held. */
 static int tmpfs_unlink(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
-	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	struct timespec now = uvfs_now();
-	lock_if(inode, TMPFS_VFS_LOCKS_UNLINK_VICTIM);
-	uvfs_inode_attr_begin(inode);
-	if (inode->i_nlink)
-		inode->i_nlink--;
-	inode->i_ctime = now;
-	uvfs_inode_attr_end(inode);
-	unlock_if(inode, TMPFS_VFS_LOCKS_UNLINK_VICTIM);
-	tmpfs_touch_mc(dir, now);
+	drop_link(uvfs_dentry_inode(d), now);
+	dir_changed(dir, 0, -1, now);
 	return 0;
 }
 
-/* Both dir's and d's inode i_locks held. */
+/* dir's and the victim's i_locks held. */
 static int tmpfs_rmdir(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
-	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	if (!uvfs_dcache_dir_empty(d))
 		return -ENOTEMPTY;
 	struct timespec now = uvfs_now();
-	uvfs_inode_attr_begin(inode);
-	inode->i_nlink = 0;
-	inode->i_ctime = now;
-	uvfs_inode_attr_end(inode);
-	uvfs_inode_attr_begin(dir);
-	dir->i_nlink--;
-	dir->i_mtime = now;
-	dir->i_ctime = now;
-	uvfs_inode_attr_end(dir);
+	drop_link(uvfs_dentry_inode(d), now);
+	dir_changed(dir, -1, -1, now);
 	return 0;
 }
 
-/* odir's and ndir's i_locks held, and the replaced victim's. */
+/* odir's and ndir's i_locks held, and the source's and the victim's. */
 static int tmpfs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
 			struct uvfs_dentry *nd, unsigned flags)
 {
@@ -157,46 +146,45 @@ static int tmpfs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 		return -EINVAL;
 	if (victim == src)
 		return 0; /* two links of one inode: POSIX says do nothing */
+	bool sdir = S_ISDIR(src->i_mode);
+	/* Deltas of (subdirs, entries) for odir and ndir. */
+	int osub = 0, oent = 0, nsub = 0, nent = 0;
 
 	if (flags & RENAME_EXCHANGE) {
 		if (!victim)
 			return -ENOENT;
-		if (odir != ndir && S_ISDIR(src->i_mode) != S_ISDIR(victim->i_mode)) {
-			/* A directory changes parent: move its ".." link. */
-			int d = S_ISDIR(src->i_mode) ? 1 : -1;
-			add_nlink(odir, -d);
-			add_nlink(ndir, d);
+		bool vdir = S_ISDIR(victim->i_mode);
+		if (odir != ndir && sdir != vdir) {
+			/* The directory changes parent: move its ".." link. */
+			osub = sdir ? -1 : 1;
+			nsub = -osub;
 		}
-		lock_if(victim, TMPFS_VFS_LOCKS_RENAME_SOURCE);
 		tmpfs_touch_c(victim, now);
-		unlock_if(victim, TMPFS_VFS_LOCKS_RENAME_SOURCE);
 	} else {
 		if (victim && (flags & RENAME_NOREPLACE))
 			return -EEXIST;
 		if (victim && S_ISDIR(victim->i_mode) && !uvfs_dcache_dir_empty(nd))
 			return -ENOTEMPTY;
 		if (victim) {
-			uvfs_inode_attr_begin(victim);
 			if (S_ISDIR(victim->i_mode))
-				victim->i_nlink = 0;
-			else if (victim->i_nlink)
-				victim->i_nlink--;
-			victim->i_ctime = now;
-			uvfs_inode_attr_end(victim);
-			if (S_ISDIR(victim->i_mode))
-				add_nlink(ndir, -1);
+				nsub--;
+			drop_link(victim, now);
+		} else {
+			nent++;
 		}
-		if (S_ISDIR(src->i_mode) && odir != ndir) {
-			add_nlink(odir, -1);
-			add_nlink(ndir, 1);
+		oent--;
+		if (sdir) {
+			osub--;
+			nsub++;
 		}
 	}
-	lock_if(src, TMPFS_VFS_LOCKS_RENAME_SOURCE);
 	tmpfs_touch_c(src, now);
-	unlock_if(src, TMPFS_VFS_LOCKS_RENAME_SOURCE);
-	tmpfs_touch_mc(odir, now);
-	if (ndir != odir)
-		tmpfs_touch_mc(ndir, now);
+	if (odir == ndir) {
+		dir_changed(odir, osub + nsub, oent + nent, now);
+	} else {
+		dir_changed(odir, osub, oent, now);
+		dir_changed(ndir, nsub, nent, now);
+	}
 	return 0;
 }
 

@@ -29,15 +29,16 @@
 #define TMPFS_PAGE_SIZE (1UL << TMPFS_PAGE_SHIFT)
 #define TMPFS_MAX_FILE_SIZE ((uint64_t)INT64_MAX)
 #define TMPFS_SYMLINK_MAX 4095 /* PATH_MAX - 1 */
+/* A directory's size grows by this per entry, as on Linux tmpfs
+ * (BOGO_DIRENT_SIZE); an empty directory counts "." and "..". */
+#define TMPFS_DIRENT_SIZE 20
 
-/* What the VFS holds when it calls us (see uvfs_fs.h / vfs/internal.h lock
- * order). When the VFS holds an inode's i_lock tmpfs must not take it again
- * (the lock is not recursive); otherwise tmpfs takes it for attr writes. */
-#define TMPFS_VFS_LOCKS_WRITE 0 /* i_lock held across ->write (->truncate: always) */
-#define TMPFS_VFS_LOCKS_UNLINK_VICTIM 1 /* unlink victim's i_lock held */
-#define TMPFS_VFS_LOCKS_LINK_SOURCE 1 /* link: old inode's i_lock held */
-#define TMPFS_VFS_LOCKS_RENAME_SOURCE 1 /* rename: moved inode's (and exchange partner's) i_lock held */
-#define TMPFS_VFS_LOCKS_ITERATE 0 /* dir i_lock held across ->iterate (f_lock is) */
+/* What the VFS holds when it calls file ops (vfs/file.c): f_lock, not
+ * i_lock, across ->write, ->read and ->iterate; i_lock across ->truncate.
+ * The lock is not recursive, so tmpfs takes i_lock itself only where the
+ * VFS does not hold it. */
+#define TMPFS_VFS_LOCKS_WRITE 0
+#define TMPFS_VFS_LOCKS_ITERATE 0
 
 /* ------------------------------------------------------------ budgets */
 
@@ -102,7 +103,7 @@ struct tmpfs_fs {
 	struct uvfs_filesystem vfs;
 	_Atomic uint64_t next_ino;
 	struct tmpfs_budget pages; /* data pages */
-	struct tmpfs_budget inodes; /* live inodes, root included */
+	struct tmpfs_budget inodes; /* live inodes (root included) + extra hard links */
 	char *data; /* immutable: the mount's option string, for show_options */
 };
 

@@ -231,3 +231,32 @@ FX_TEST(tmpfs_dir, readdir_dots_order_and_types)
 	fx_list_dir("/d", list, sizeof(list));
 	cr_assert_str_eq(list, "three,two");
 }
+
+/* Directory sizes follow Linux tmpfs: 20 bytes per entry, "." and ".." included. */
+FX_TEST(tmpfs_dir, dir_size_counts_entries)
+{
+	fx_must_mkdir("/d", 0755);
+	cr_assert_eq(tt_lstat("/d").stx_size, 40);
+	fx_must_write("/d/a", "");
+	fx_must_mkdir("/d/b", 0755);
+	FX_ASSERT_OK(fx_symlink("a", "/d/c"));
+	FX_ASSERT_OK(tt_link("/d/a", "/d/a2"));
+	cr_assert_eq(tt_lstat("/d").stx_size, 40 + 4 * 20);
+	fx_must_mkdir("/e", 0755);
+	FX_ASSERT_OK(tt_rename("/d/a", "/e/a", 0));
+	cr_assert_eq(tt_lstat("/d").stx_size, 40 + 3 * 20);
+	cr_assert_eq(tt_lstat("/e").stx_size, 60);
+	FX_ASSERT_OK(tt_rename("/d/a2", "/e/a", 0)); /* same inode: a no-op */
+	cr_assert_eq(tt_lstat("/d").stx_size, 40 + 3 * 20);
+	FX_ASSERT_OK(tt_unlink("/d/a2"));
+	fx_must_write("/d/x", "");
+	FX_ASSERT_OK(tt_rename("/d/x", "/e/a", 0)); /* replaces: e keeps its count */
+	cr_assert_eq(tt_lstat("/d").stx_size, 40 + 2 * 20);
+	cr_assert_eq(tt_lstat("/e").stx_size, 60);
+	FX_ASSERT_OK(tt_rename("/d/c", "/e/a", RENAME_EXCHANGE));
+	cr_assert_eq(tt_lstat("/d").stx_size, 80);
+	cr_assert_eq(tt_lstat("/e").stx_size, 60);
+	FX_ASSERT_OK(tt_unlink("/d/c"));
+	FX_ASSERT_OK(tt_rmdir("/d/b"));
+	cr_assert_eq(tt_lstat("/d").stx_size, 40);
+}

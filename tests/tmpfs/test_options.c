@@ -180,13 +180,24 @@ Test(tmpfs_opts, nr_inodes_limit_enospc)
 	FX_ASSERT_ERR(fx_mkdir("/d/e", 0755), -ENOSPC);
 	FX_ASSERT_ERR(fx_symlink("a", "/t"), -ENOSPC);
 	FX_ASSERT_ERR(tt_mknod("/p", S_IFIFO | 0644, 0), -ENOSPC);
-	FX_ASSERT_OK(tt_link("/a", "/a2")); /* a link is no new inode */
+	/* As on Linux, each extra hard link takes a slot (names pin memory). */
+	FX_ASSERT_ERR(tt_link("/a", "/a2"), -ENOSPC);
 	FX_ASSERT_OK(tt_unlink("/s"));
-	fx_must_write("/b", "2");
+	FX_ASSERT_OK(tt_link("/a", "/a2"));
+	FX_ASSERT_ERR(fx_write_file("/b", "2"), -ENOSPC);
 	struct statfs sf;
 	FX_ASSERT_OK(tt_statfs("/", &sf));
 	cr_assert_eq(sf.f_files, 4);
 	cr_assert_eq(sf.f_ffree, 0);
+	FX_ASSERT_OK(tt_unlink("/a")); /* the inode lives on as /a2: one slot back */
+	fx_must_write("/b", "2");
+	FX_ASSERT_ERR(fx_write_file("/c", "3"), -ENOSPC);
+	/* An unlinked but open file keeps its slot until closed. */
+	struct uvfs_file *f = tt_open("/b", O_RDONLY, 0);
+	FX_ASSERT_OK(tt_unlink("/b"));
+	FX_ASSERT_ERR(fx_write_file("/c", "3"), -ENOSPC);
+	uvfs_file_put(f);
+	fx_must_write("/c", "3");
 	fx_teardown();
 }
 
