@@ -2,8 +2,8 @@
  *
  * One client = one connection (an fd pair as in trans=fd, or a TCP/unix
  * socket).  Every call is synchronous for its caller but any number of
- * threads may call at once: requests carry distinct tags and a single
- * receiver thread routes replies by tag.  Errors are negative errno values:
+ * threads may call at once: requests carry distinct tags, and whichever
+ * waiting caller holds the reader role routes replies by tag.  Errors are negative errno values:
  * the server's Rlerror code, -EPROTO for a malformed reply, -ECONNRESET once
  * the server is gone, -ETIMEDOUT / -EINTR when a call was cancelled (a Tflush
  * was sent) and the server did not complete it before acknowledging. */
@@ -120,7 +120,7 @@ UVFS_API int uvfs_p9_connect_fds(int rfd, int wfd, const struct uvfs_p9_opts *o,
 /* addr: "tcp:HOST:PORT" or "unix:/path". */
 UVFS_API int uvfs_p9_connect(const char *addr, const struct uvfs_p9_opts *o,
 			     struct uvfs_p9_client **out);
-/* Fails any call still waiting, stops the receiver, closes, frees. */
+/* Closes and frees; no call may be in flight. */
 UVFS_API void uvfs_p9_close(struct uvfs_p9_client *c);
 
 UVFS_API uint32_t uvfs_p9_msize(const struct uvfs_p9_client *c);
@@ -128,8 +128,9 @@ UVFS_API void uvfs_p9_set_timeout(struct uvfs_p9_client *c, uint32_t ms);
 /* Cancels every call in flight right now (each sends Tflush). */
 UVFS_API void uvfs_p9_interrupt(struct uvfs_p9_client *c);
 /* Observes each raw reply as received (for tracing/corpus capture).  The
- * hook runs on the receiver thread; set it before issuing calls.  Not
- * called for zero-copy Rread payloads (only the 11-byte header is passed). */
+ * hook runs on whichever calling thread is reading; set it before issuing
+ * calls.  While a hook is set, Rread payloads are received whole (no
+ * zero-copy) so it sees every byte. */
 typedef void (*uvfs_p9_reply_hook)(void *arg, const uint8_t *msg, size_t len);
 UVFS_API void uvfs_p9_set_reply_hook(struct uvfs_p9_client *c, uvfs_p9_reply_hook fn, void *arg);
 

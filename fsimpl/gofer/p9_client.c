@@ -125,6 +125,7 @@ void uvfs_p9_interrupt(struct uvfs_p9_client *c)
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
+	p9_kick(c); /* the reader may be blocked in poll on its own request */
 }
 
 void uvfs_p9_set_reply_hook(struct uvfs_p9_client *c, uvfs_p9_reply_hook fn, void *arg)
@@ -394,7 +395,7 @@ struct io_slot {
 
 /* Sends one Tread/Twrite of `want` bytes at off into/from p. */
 static int io_send(struct uvfs_p9_client *c, struct io_slot *s, bool wr, uint32_t fid, uint64_t off,
-		   uint8_t *p, uint32_t want)
+		   uint8_t *p, uint32_t want, bool nowait)
 {
 	struct p9_enc e;
 	s->want = want;
@@ -404,7 +405,7 @@ static int io_send(struct uvfs_p9_client *c, struct io_slot *s, bool wr, uint32_
 	p9_put64(&e, off);
 	p9_put32(&e, want);
 	long len = p9_enc_finish(&e, wr ? want : 0);
-	int err = p9_send(c, &s->req, s->hdr, (size_t)len, wr ? p : NULL, wr ? want : 0, false);
+	int err = p9_send_ex(c, &s->req, s->hdr, (size_t)len, wr ? p : NULL, wr ? want : 0, false, nowait);
 	if (err)
 		p9_req_free(&s->req);
 	return err;
@@ -444,14 +445,17 @@ static long do_io(struct uvfs_p9_client *c, bool wr, uint32_t fid, uint64_t off,
 		len = (size_t)LONG_MAX;
 	if (len == 0) {
 		/* A zero-length transfer is still a request (EOF/permission probe). */
-		int e = io_send(c, &slots[0], wr, fid, off, buf, 0);
+		int e = io_send(c, &slots[0], wr, fid, off, buf, 0, false);
 		return e ? e : io_wait(c, &slots[0], wr);
 	}
 	while ((sent < len && !stop) || inflight) {
 		unsigned depth = pipeline && done > 0 ? IO_DEPTH : 1;
 		while (!stop && sent < len && inflight < depth) {
 			uint32_t want = len - sent > chunk ? chunk : (uint32_t)(len - sent);
-			int e = io_send(c, &slots[(head + inflight) % IO_DEPTH], wr, fid, off + sent, buf + sent, want);
+			int e = io_send(c, &slots[(head + inflight) % IO_DEPTH], wr, fid, off + sent, buf + sent, want,
+					inflight > 0);
+			if (e == -EAGAIN)
+				break; /* out of tags: retire the oldest first */
 			if (e) {
 				if (!err && !done)
 					err = e;

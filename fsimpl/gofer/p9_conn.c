@@ -1,18 +1,19 @@
 /* fsimpl/gofer/p9_conn.c — connection core of the 9P client.
  *
  * Callers send their own messages (whole messages under wmu, so frames
- * never interleave) and then sleep on their request's condvar.  One
- * receiver thread reads the stream, finds the request by tag and completes
- * it; it is the only thread that completes requests, which is what makes
- * "the caller's stack request stays valid while the receiver writes into
- * it" hold.  When the stream ends or turns out malformed, the receiver
- * fails every registered request and refuses new ones, so nobody hangs on
- * a dead server.
+ * never interleave) and then wait.  There is no receiver thread: a waiter
+ * that finds nobody reading becomes the reader ("leader/follower"), reads
+ * replies, completes whichever request each belongs to (by tag) and keeps
+ * going until its own reply is in; then it hands the role to a sleeping
+ * waiter, if any.  A lone caller thus reads its own reply with no thread
+ * switch on our side, and many callers still share one connection.
  *
- * The fds are switched to non-blocking and every wait polls an eventfd as
- * well, so a writer stuck on a full pipe and the receiver stuck on an idle
- * one both wake up when the connection is torn down (pipes, unlike
- * sockets, cannot be shut down to wake a blocked reader). */
+ * When the stream ends or turns out malformed, the reader fails every
+ * registered request and new ones are refused, so nobody hangs on a dead
+ * server.  The fds are non-blocking and every wait polls an eventfd that
+ * turns readable when the connection is killed (pipes, unlike sockets,
+ * cannot be shut down to wake a blocked reader), plus a kick eventfd that
+ * makes the reader look at cancellations between frames. */
 #include "fsimpl/gofer/p9_conn.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ static int load_dead(struct uvfs_p9_client *c)
 }
 
 /* Marks the connection dead (first error wins) and wakes every poller.
- * Requests are failed by the receiver when it notices. */
+ * Requests are failed by whoever reads next (it sees wakefd). */
 static void conn_kill(struct uvfs_p9_client *c, int err)
 {
 	pthread_mutex_lock(&c->mu);
@@ -51,21 +52,60 @@ static void conn_kill(struct uvfs_p9_client *c, int err)
 	(void)n; /* eventfd saturation is harmless: it is already readable */
 }
 
-/* Waits until fd is ready for `ev` or the connection is killed. */
-static int wait_fd(struct uvfs_p9_client *c, int fd, short ev)
+#define P9_RX_IDLE 1 /* reader stopped between frames (deadline or kick) */
+
+/* Milliseconds left until *dl (rounded up), for poll. */
+static int ms_left(const struct timespec *dl)
 {
-	struct pollfd p[2] = { { .fd = fd, .events = ev }, { .fd = c->wakefd, .events = POLLIN } };
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ns = (long long)(dl->tv_sec - now.tv_sec) * 1000000000LL + (dl->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
+		return 0;
+	return (int)((ns + 999999) / 1000000);
+}
+
+/* Waits until fd is ready for `ev` or the connection is killed.  With
+ * idle_ok, a kick or passing *dl returns P9_RX_IDLE; otherwise kicks are
+ * consumed and ignored (the reader is in the middle of a frame). */
+static int wait_fd(struct uvfs_p9_client *c, int fd, short ev, bool idle_ok, const struct timespec *dl)
+{
+	struct pollfd p[3] = { { .fd = fd, .events = ev },
+			       { .fd = c->wakefd, .events = POLLIN },
+			       { .fd = c->kickfd, .events = POLLIN } };
 	for (;;) {
-		int n = poll(p, 2, -1);
+		int tmo = idle_ok && dl ? ms_left(dl) : -1;
+		int n = poll(p, 3, tmo);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (p[1].revents)
 			return load_dead(c);
-		return 0; /* ready, or HUP/ERR: the next read/write reports it */
+		if (p[2].revents) {
+			uint64_t v;
+			ssize_t k = read(c->kickfd, &v, sizeof(v));
+			(void)k;
+			if (idle_ok)
+				return P9_RX_IDLE;
+		}
+		if (p[0].revents)
+			return 0; /* ready, or HUP/ERR: the next read/write reports it */
+		if (n == 0)
+			return P9_RX_IDLE; /* only reachable with idle_ok && dl */
 	}
 }
+
+void p9_kick(struct uvfs_p9_client *c)
+{
+	uint64_t one = 1;
+	ssize_t n = write(c->kickfd, &one, sizeof(one));
+	(void)n;
+}
+
+static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl);
+static void fail_all_locked(struct uvfs_p9_client *c, int err);
+static void hand_off_locked(struct uvfs_p9_client *c);
 
 /* ------------------------------------------------------------ sending */
 
@@ -101,6 +141,48 @@ static ssize_t write_nosig(struct uvfs_p9_client *c, struct iovec *iov, int n, b
 	return r;
 }
 
+/* Waits for room to write.  A server may stop reading requests while its
+ * replies back up; if nobody is reading them, this writer does, so callers
+ * blocked in writes can never starve the stream. */
+static int wait_writable(struct uvfs_p9_client *c)
+{
+	struct pollfd p[3] = { { .fd = c->wfd, .events = POLLOUT },
+			       { .fd = c->wakefd, .events = POLLIN },
+			       { .fd = c->rfd, .events = POLLIN } };
+	nfds_t nfds = 3;
+	for (;;) {
+		int n = poll(p, nfds, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (p[1].revents)
+			return load_dead(c);
+		if (p[0].revents)
+			return 0;
+		if (nfds < 3 || !p[2].revents)
+			continue;
+		pthread_mutex_lock(&c->mu);
+		bool mine = !c->reading && !c->dead;
+		if (mine)
+			c->reading = true;
+		pthread_mutex_unlock(&c->mu);
+		if (!mine) {
+			nfds = 2; /* someone reads; only wait for room */
+			continue;
+		}
+		int err = rx_one(c, NULL);
+		pthread_mutex_lock(&c->mu);
+		c->reading = false;
+		if (err < 0)
+			fail_all_locked(c, err);
+		hand_off_locked(c);
+		pthread_mutex_unlock(&c->mu);
+		if (err < 0)
+			return err;
+	}
+}
+
 static int send_all(struct uvfs_p9_client *c, struct iovec *iov, int n)
 {
 	int err = 0;
@@ -111,7 +193,7 @@ static int send_all(struct uvfs_p9_client *c, struct iovec *iov, int n)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				err = wait_fd(c, c->wfd, POLLOUT);
+				err = wait_writable(c);
 				if (err)
 					break;
 				continue;
@@ -159,6 +241,12 @@ void p9_req_free(struct p9_req *req)
 int p9_send(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t len, const void *data,
 	    size_t dlen, bool notag)
 {
+	return p9_send_ex(c, req, msg, len, data, dlen, notag, false);
+}
+
+int p9_send_ex(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t len, const void *data,
+	       size_t dlen, bool notag, bool nowait)
+{
 	uint32_t slot;
 	if (len + dlen > __atomic_load_n(&c->msize, __ATOMIC_RELAXED))
 		return -EMSGSIZE;
@@ -180,6 +268,10 @@ int p9_send(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t l
 			req->tag = (uint16_t)slot;
 			break;
 		}
+		if (nowait) {
+			pthread_mutex_unlock(&c->mu);
+			return -EAGAIN;
+		}
 		pthread_cond_wait(&c->tag_cv, &c->mu);
 	}
 	c->reqs[slot] = req;
@@ -189,10 +281,167 @@ int p9_send(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t l
 	msg[5] = (uint8_t)req->tag;
 	msg[6] = (uint8_t)(req->tag >> 8);
 	struct iovec iov[2] = { { msg, len }, { (void *)data, dlen } };
-	/* On failure the request stays registered and the receiver fails it,
-	 * so the caller's p9_wait is the single place results come from. */
+	/* On failure the request stays registered and is failed by whoever
+	 * reads next, so the caller's p9_wait is the one place results come
+	 * from. */
 	send_all(c, iov, dlen ? 2 : 1);
 	return 0;
+}
+
+/* ------------------------------------------------------------ receiving */
+
+/* Makes at least `need` (<= RXBUF) bytes available in the buffer.  With
+ * idle_ok (nothing of a frame read yet) a deadline or kick may stop it. */
+static int rx_fill(struct uvfs_p9_client *c, struct p9_rxbuf *b, size_t need, bool idle_ok,
+		   const struct timespec *dl)
+{
+	if (b->end - b->pos >= need)
+		return 0;
+	if (RXBUF - b->pos < need) {
+		memmove(b->buf, b->buf + b->pos, b->end - b->pos);
+		b->end -= b->pos;
+		b->pos = 0;
+	}
+	while (b->end - b->pos < need) {
+		ssize_t n = read(c->rfd, b->buf + b->end, RXBUF - b->end);
+		if (n > 0) {
+			b->end += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return errno == EPIPE ? -ECONNRESET : -errno;
+		int err = wait_fd(c, c->rfd, POLLIN, idle_ok && b->end == b->pos, dl);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Moves n bytes of the stream to dst: what is buffered, then straight from
+ * the fd (large payloads skip the bounce buffer). */
+static int rx_take(struct uvfs_p9_client *c, struct p9_rxbuf *b, uint8_t *dst, size_t n)
+{
+	size_t have = b->end - b->pos;
+	size_t k = have < n ? have : n;
+	memcpy(dst, b->buf + b->pos, k);
+	b->pos += k;
+	if (b->pos == b->end)
+		b->pos = b->end = 0;
+	while (k < n) {
+		ssize_t r = read(c->rfd, dst + k, n - k);
+		if (r > 0) {
+			k += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		int err = wait_fd(c, c->rfd, POLLIN, false, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Reads and routes one reply (caller holds the reader role, not mu).
+ * Returns 0, P9_RX_IDLE, or -errno when the stream is unusable. */
+static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl)
+{
+	struct p9_rxbuf *b = &c->rx;
+	struct p9_hdr h;
+	int err = rx_fill(c, b, P9_HDRSZ, true, dl);
+	if (err)
+		return err;
+	if (p9_parse_hdr(b->buf + b->pos, P9_HDRSZ, __atomic_load_n(&c->msize, __ATOMIC_RELAXED), &h))
+		return -EPROTO;
+
+	pthread_mutex_lock(&c->mu);
+	uint32_t slot = h.tag == P9_NOTAG ? c->max_tags : h.tag;
+	struct p9_req *req = slot <= c->max_tags ? c->reqs[slot] : NULL;
+	bool ok = req && !req->done;
+	pthread_mutex_unlock(&c->mu);
+	if (!ok)
+		return -EPROTO; /* a reply nobody asked for: the server is confused */
+
+	uvfs_p9_reply_hook hook = __atomic_load_n(&c->hook, __ATOMIC_ACQUIRE);
+	uint8_t *m = NULL;
+	uint32_t count = 0;
+	bool zc = h.type == P9_RREAD && req->rdst && !hook;
+	if (zc) {
+		err = rx_fill(c, b, P9_HDRSZ + 4, false, NULL);
+		if (err)
+			return err;
+		count = le32(b->buf + b->pos + P9_HDRSZ);
+		if (p9_check_io(h.size, count, req->rcap))
+			return -EPROTO;
+		b->pos += P9_HDRSZ + 4;
+		err = rx_take(c, b, req->rdst, count);
+		if (err)
+			return err;
+	} else {
+		m = malloc(h.size);
+		if (!m)
+			return -ENOMEM;
+		err = rx_take(c, b, m, h.size);
+		if (err) {
+			free(m);
+			return err;
+		}
+		if (hook)
+			hook(c->hook_arg, m, h.size);
+	}
+	pthread_mutex_lock(&c->mu);
+	req->zc = zc;
+	req->zc_count = count;
+	req->rmsg = m;
+	req->rlen = h.size;
+	req->done = true;
+	pthread_cond_signal(&req->cv);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+/* The stream is unusable: fail everyone still waiting (mu held). */
+static void fail_all_locked(struct uvfs_p9_client *c, int err)
+{
+	if (!c->dead)
+		c->dead = err;
+	for (uint32_t i = 0; i <= c->max_tags; i++) {
+		struct p9_req *req = c->reqs[i];
+		if (req && !req->done) {
+			req->done = true;
+			req->err = c->dead;
+			pthread_cond_signal(&req->cv);
+		}
+	}
+	pthread_cond_broadcast(&c->tag_cv);
+	uint64_t one = 1;
+	ssize_t n = write(c->wakefd, &one, sizeof(one));
+	(void)n;
+}
+
+/* Nobody reads any more: wake one sleeping waiter to take over (mu held). */
+static void hand_off_locked(struct uvfs_p9_client *c)
+{
+	for (uint32_t i = 0; i <= c->max_tags; i++) {
+		struct p9_req *req = c->reqs[i];
+		if (req && req->sleeping && !req->done) {
+			pthread_cond_signal(&req->cv);
+			return;
+		}
+	}
 }
 
 /* ------------------------------------------------------------ waiting */
@@ -238,30 +487,48 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 		deadline_after(&dl, tmo);
 	pthread_mutex_lock(&c->mu);
 	while (!req->done) {
-		if (!cancel_err && !req->is_flush && req->cancel)
-			cancel_err = -EINTR;
-		if (cancel_err) {
-			/* 9P: the tag stays reserved until Rflush; a reply that
-			 * arrives before it is honoured (the call took effect). */
-			c->nflushes++;
-			pthread_mutex_unlock(&c->mu);
-			int ferr = send_flush(c, req->tag);
-			pthread_mutex_lock(&c->mu);
-			if (!ferr && !req->done) {
-				flushed = true;
-				break;
-			}
-			while (!req->done) /* dead connection: receiver fails us */
-				pthread_cond_wait(&req->cv, &c->mu);
-			break;
-		}
-		if (tmo) {
-			if (pthread_cond_timedwait(&req->cv, &c->mu, &dl) == ETIMEDOUT && !req->done)
+		if (!cancel_err && !req->is_flush) {
+			if (req->cancel)
+				cancel_err = -EINTR;
+			else if (tmo && ms_left(&dl) == 0)
 				cancel_err = -ETIMEDOUT;
-		} else {
-			pthread_cond_wait(&req->cv, &c->mu);
+			if (cancel_err) {
+				/* 9P: the tag stays reserved until Rflush; a reply
+				 * arriving before it is honoured (the call took
+				 * effect). */
+				c->nflushes++;
+				pthread_mutex_unlock(&c->mu);
+				int ferr = send_flush(c, req->tag);
+				pthread_mutex_lock(&c->mu);
+				if (!ferr && !req->done) {
+					flushed = true;
+					break;
+				}
+				continue; /* answered first, or dead: loop sees done */
+			}
 		}
+		if (!c->reading) {
+			/* Become the reader until our reply is in. */
+			c->reading = true;
+			pthread_mutex_unlock(&c->mu);
+			int err = rx_one(c, tmo && !cancel_err ? &dl : NULL);
+			pthread_mutex_lock(&c->mu);
+			c->reading = false;
+			if (err < 0)
+				fail_all_locked(c, err);
+			if (err == P9_RX_IDLE)
+				hand_off_locked(c); /* we may go and flush now */
+			continue; /* look at done / deadline / cancel again */
+		}
+		req->sleeping = true;
+		if (tmo && !cancel_err)
+			pthread_cond_timedwait(&req->cv, &c->mu, &dl);
+		else
+			pthread_cond_wait(&req->cv, &c->mu);
+		req->sleeping = false;
 	}
+	if (!c->reading)
+		hand_off_locked(c);
 	int err = flushed ? cancel_err : (req->rmsg || req->zc) ? 0 : req->err;
 	if (req->tag == P9_NOTAG) {
 		c->reqs[c->max_tags] = NULL;
@@ -292,164 +559,6 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 	return err;
 }
 
-/* ------------------------------------------------------------ receiving */
-
-struct rxbuf {
-	uint8_t *buf;
-	size_t pos, end;
-};
-
-/* Makes at least `need` (<= RXBUF) bytes available in the buffer. */
-static int rx_fill(struct uvfs_p9_client *c, struct rxbuf *b, size_t need)
-{
-	if (b->end - b->pos >= need)
-		return 0;
-	if (RXBUF - b->pos < need) {
-		memmove(b->buf, b->buf + b->pos, b->end - b->pos);
-		b->end -= b->pos;
-		b->pos = 0;
-	}
-	while (b->end - b->pos < need) {
-		ssize_t n = read(c->rfd, b->buf + b->end, RXBUF - b->end);
-		if (n > 0) {
-			b->end += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return errno == EPIPE ? -ECONNRESET : -errno;
-		int err = wait_fd(c, c->rfd, POLLIN);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Moves n bytes of the stream to dst: what is buffered, then straight from
- * the fd (large payloads skip the bounce buffer). */
-static int rx_take(struct uvfs_p9_client *c, struct rxbuf *b, uint8_t *dst, size_t n)
-{
-	size_t have = b->end - b->pos;
-	size_t k = have < n ? have : n;
-	memcpy(dst, b->buf + b->pos, k);
-	b->pos += k;
-	if (b->pos == b->end)
-		b->pos = b->end = 0;
-	while (k < n) {
-		ssize_t r = read(c->rfd, dst + k, n - k);
-		if (r > 0) {
-			k += (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		int err = wait_fd(c, c->rfd, POLLIN);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void complete(struct uvfs_p9_client *c, struct p9_req *req)
-{
-	pthread_mutex_lock(&c->mu);
-	req->done = true;
-	pthread_cond_signal(&req->cv);
-	pthread_mutex_unlock(&c->mu);
-}
-
-/* Reads and routes one reply.  Returns -errno when the stream is unusable. */
-static int rx_one(struct uvfs_p9_client *c, struct rxbuf *b)
-{
-	struct p9_hdr h;
-	int err = rx_fill(c, b, P9_HDRSZ);
-	if (err)
-		return err;
-	if (p9_parse_hdr(b->buf + b->pos, P9_HDRSZ, __atomic_load_n(&c->msize, __ATOMIC_RELAXED), &h))
-		return -EPROTO;
-
-	pthread_mutex_lock(&c->mu);
-	uint32_t slot = h.tag == P9_NOTAG ? c->max_tags : h.tag;
-	struct p9_req *req = slot <= c->max_tags ? c->reqs[slot] : NULL;
-	bool ok = req && !req->done;
-	pthread_mutex_unlock(&c->mu);
-	if (!ok)
-		return -EPROTO; /* a reply nobody asked for: the server is confused */
-
-	uvfs_p9_reply_hook hook = __atomic_load_n(&c->hook, __ATOMIC_ACQUIRE);
-	if (h.type == P9_RREAD && req->rdst && !hook) {
-		err = rx_fill(c, b, P9_HDRSZ + 4);
-		if (err)
-			return err;
-		uint32_t count = le32(b->buf + b->pos + P9_HDRSZ);
-		if (p9_check_io(h.size, count, req->rcap))
-			return -EPROTO;
-		b->pos += P9_HDRSZ + 4;
-		err = rx_take(c, b, req->rdst, count);
-		if (err)
-			return err;
-		pthread_mutex_lock(&c->mu);
-		req->zc = true;
-		req->zc_count = count;
-		pthread_mutex_unlock(&c->mu);
-		complete(c, req);
-		return 0;
-	}
-	uint8_t *m = malloc(h.size);
-	if (!m)
-		return -ENOMEM;
-	err = rx_take(c, b, m, h.size);
-	if (err) {
-		free(m);
-		return err;
-	}
-	if (hook)
-		hook(c->hook_arg, m, h.size);
-	pthread_mutex_lock(&c->mu);
-	req->rmsg = m;
-	req->rlen = h.size;
-	pthread_mutex_unlock(&c->mu);
-	complete(c, req);
-	return 0;
-}
-
-static void *rx_main(void *arg)
-{
-	struct uvfs_p9_client *c = arg;
-	struct rxbuf b = { .buf = malloc(RXBUF) };
-	int err = b.buf ? 0 : -ENOMEM;
-
-	while (!err)
-		err = rx_one(c, &b);
-	free(b.buf);
-
-	/* Fail everyone still waiting and refuse new requests. */
-	conn_kill(c, err);
-	pthread_mutex_lock(&c->mu);
-	for (uint32_t i = 0; i <= c->max_tags; i++) {
-		struct p9_req *req = c->reqs[i];
-		if (req && !req->done) {
-			req->done = true;
-			req->err = c->dead;
-			pthread_cond_signal(&req->cv);
-		}
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
-}
-
 /* ------------------------------------------------------------ lifetime */
 
 static int set_nonblock(int fd)
@@ -466,6 +575,7 @@ int p9_conn_init(struct uvfs_p9_client *c, int rfd, int wfd, const struct uvfs_p
 	c->rfd = rfd;
 	c->wfd = wfd;
 	c->wakefd = -1;
+	c->kickfd = -1;
 	c->msize = o && o->msize ? o->msize : 1u << 20;
 	c->timeout_ms = o ? o->timeout_ms : 0;
 	c->max_tags = o && o->max_inflight ? o->max_inflight : 256;
@@ -490,6 +600,9 @@ int p9_conn_init(struct uvfs_p9_client *c, int rfd, int wfd, const struct uvfs_p
 	c->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wakefd < 0)
 		return -errno;
+	c->kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->kickfd < 0)
+		return -errno;
 	c->reqs = calloc(c->max_tags + 1, sizeof(*c->reqs));
 	c->free_tags = calloc(c->max_tags, sizeof(*c->free_tags));
 	if (!c->reqs || !c->free_tags)
@@ -498,30 +611,24 @@ int p9_conn_init(struct uvfs_p9_client *c, int rfd, int wfd, const struct uvfs_p
 		c->free_tags[i] = (uint16_t)(c->max_tags - 1 - i); /* pop 0 first */
 	c->nfree = c->max_tags;
 
-	/* The receiver never handles signals: they belong to the callers. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&c->rx, NULL, rx_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		return err;
-	c->rx_started = true;
+	c->rx.buf = malloc(RXBUF);
+	if (!c->rx.buf)
+		return -ENOMEM;
 	return 0;
 }
 
 void p9_conn_destroy(struct uvfs_p9_client *c)
 {
-	if (c->rx_started) {
-		conn_kill(c, -ESHUTDOWN);
-		pthread_join(c->rx, NULL);
-	}
+	/* No call may be in flight any more (API contract), so nobody reads. */
+	free(c->rx.buf);
 	if (c->rfd >= 0)
 		close(c->rfd);
 	if (c->wfd >= 0 && c->wfd != c->rfd)
 		close(c->wfd);
 	if (c->wakefd >= 0)
 		close(c->wakefd);
+	if (c->kickfd >= 0)
+		close(c->kickfd);
 	free(c->reqs);
 	free(c->free_tags);
 	free(c->free_fids);

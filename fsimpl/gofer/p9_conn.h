@@ -1,5 +1,5 @@
 /* fsimpl/gofer/p9_conn.h — the client's connection core (internal):
- * tags, the receiver thread, cancellation, fid numbers.  p9_client.c builds
+ * tags, reading replies, cancellation, fid numbers.  p9_client.c builds
  * the per-message calls on top of it. */
 #pragma once
 
@@ -21,19 +21,20 @@
 #define P9_QUIRK_NO_RENAMEAT 0x2u
 
 /* One request in flight.  Lives on the caller's stack; registered in
- * c->reqs[tag] from send until the caller retires it.  Fields marked (mu)
- * are protected by the client's mu; the receiver writes rdst/rmsg outside
- * the lock but only between picking the request (rx_busy) and completing
- * it, and the caller never leaves before completion. */
+ * c->reqs[tag] from send until its owner retires it.  Fields marked (mu)
+ * are protected by the client's mu.  Whoever is the reader may write
+ * rdst/rmsg of any registered request outside the lock, between finding
+ * it by tag and marking it done; the owner never returns before done. */
 struct p9_req {
 	uint16_t tag;        /* set at registration, then immutable */
 	uint8_t ttype;       /* T-message type sent; immutable */
 	bool is_flush;       /* immutable */
 	void *rdst;          /* zero-copy Rread destination or NULL; immutable */
 	uint32_t rcap;       /* bytes asked for (Tread count); immutable */
-	pthread_cond_t cv;   /* signalled on completion / cancellation */
+	pthread_cond_t cv;   /* signalled on completion, cancellation, hand-off */
 	bool done;           /* (mu) reply or failure delivered */
 	bool cancel;         /* (mu) uvfs_p9_interrupt asked to cancel */
+	bool sleeping;       /* (mu) owner is blocked on cv (may take over reading) */
 	int err;             /* (mu) transport error if done without reply */
 	uint8_t *rmsg;       /* (mu) whole reply (malloc), owned by the req */
 	uint32_t rlen;       /* (mu) */
@@ -41,21 +42,27 @@ struct p9_req {
 	uint32_t zc_count;   /* (mu) its count */
 };
 
+/* Receive buffer; owned by whichever caller currently has c->reading. */
+struct p9_rxbuf {
+	uint8_t *buf;
+	size_t pos, end;
+};
+
 struct uvfs_p9_client {
 	int rfd, wfd;     /* immutable after connect; closed by uvfs_p9_close */
 	bool wsock;       /* wfd is a socket (MSG_NOSIGNAL works); immutable */
 	int wakefd;       /* eventfd: readable once the connection is dead */
-	uint32_t msize;   /* atomic: negotiated by Tversion, read by receiver */
+	int kickfd;       /* eventfd: wakes the reader to look at cancellations */
+	uint32_t msize;   /* atomic: negotiated by Tversion, read by the reader */
 	uint32_t timeout_ms; /* atomic */
 	uint32_t quirks;  /* atomic: P9_QUIRK_* learnt from the server's replies */
 	uvfs_p9_reply_hook hook; /* atomic (acquire/release with hook_arg) */
 	void *hook_arg;
 
-	pthread_t rx;     /* receiver thread; only it completes requests */
-	bool rx_started;  /* immutable after connect */
-
 	pthread_mutex_t mu;
 	pthread_cond_t tag_cv;  /* (mu) signalled when a tag frees up */
+	bool reading;           /* (mu) some caller is reading the stream */
+	struct p9_rxbuf rx;     /* owned by the caller that set `reading` */
 	uint32_t max_tags;      /* immutable */
 	struct p9_req **reqs;   /* (mu) [max_tags + 1], last slot = NOTAG */
 	uint16_t *free_tags;    /* (mu) stack of free tags */
@@ -81,12 +88,20 @@ void p9_conn_destroy(struct uvfs_p9_client *c);
  * registered. */
 int p9_send(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t len,
 	    const void *data, size_t dlen, bool notag);
-/* Waits for req (cancelling it with Tflush on timeout or interrupt), then
- * decodes the reply into r.  Always retires req; the caller frees the reply
- * with p9_req_free after reading r (strings in r point into it). */
+/* Same; with nowait, -EAGAIN instead of waiting for a free tag.  A caller
+ * that already has requests in flight must not wait for tags: tags are
+ * only returned by their owners, and an owner stuck here returns none. */
+int p9_send_ex(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_t len,
+	       const void *data, size_t dlen, bool notag, bool nowait);
+/* Waits for req, reading the stream itself when nobody else is (cancelling
+ * with Tflush on timeout or interrupt), then decodes the reply into r.
+ * Always retires req; the caller frees the reply with p9_req_free after
+ * reading r (strings in r point into it). */
 int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r);
 void p9_req_init(struct p9_req *req, uint8_t ttype, void *rdst, uint32_t rcap);
 void p9_req_free(struct p9_req *req);
+/* Wakes the current reader so it notices cancellations. */
+void p9_kick(struct uvfs_p9_client *c);
 
 int p9_fid_alloc(struct uvfs_p9_client *c, uint32_t *fid);
 void p9_fid_free(struct uvfs_p9_client *c, uint32_t fid);

@@ -671,6 +671,67 @@ Test(p9, eight_threads_at_once)
 	cr_assert_eq(left, 0);
 }
 
+struct reader_arg {
+	struct uvfs_p9_client *c;
+	uint32_t root;
+	int errors;
+};
+
+static void *pipelined_reader(void *arg)
+{
+	struct reader_arg *ra = arg;
+	size_t len = 1u << 20;
+	uint8_t *b = malloc(len);
+	for (int it = 0; it < 4; it++) {
+		uint32_t f;
+		if (uvfs_p9_walk_path(ra->c, ra->root, "shared", &f, NULL) ||
+		    uvfs_p9_lopen(ra->c, f, O_RDONLY, NULL, NULL)) {
+			ra->errors++;
+			continue;
+		}
+		long n = uvfs_p9_read(ra->c, f, 0, b, len);
+		if (n != (long)len || b[12345] != (uint8_t)(12345 * 31))
+			ra->errors++;
+		uvfs_p9_clunk(ra->c, f);
+	}
+	free(b);
+	return NULL;
+}
+
+Test(p9, few_tags_many_pipelined_readers)
+{
+	/* 2 tags for 8 threads that each want 4 reads in flight: callers
+	 * holding requests must not sleep on tags (their owners would never
+	 * hand any back). */
+	stop();
+	int fd = diod_start_fd(&srv, 0, -1);
+	cr_assert_geq(fd, 0);
+	struct uvfs_p9_opts o = { .max_inflight = 2 };
+	cr_assert_eq(uvfs_p9_connect_fds(fd, fd, &o, &cl), 0);
+	cr_assert_eq(uvfs_p9_attach(cl, "root", 0, srv.dir, &root, NULL), 0);
+
+	size_t len = 1u << 20;
+	uint8_t *data = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 31);
+	int hfd = open(host_path("shared"), O_CREAT | O_WRONLY, 0644);
+	cr_assert_eq(write(hfd, data, len), (ssize_t)len);
+	close(hfd);
+	free(data);
+
+	pthread_t th[8];
+	struct reader_arg ra[8];
+	for (int i = 0; i < 8; i++) {
+		ra[i] = (struct reader_arg){ .c = cl, .root = root };
+		cr_assert_eq(pthread_create(&th[i], NULL, pipelined_reader, &ra[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(ra[i].errors, 0, "thread %d", i);
+	}
+	cr_assert_eq(fids_in_use(), 1);
+}
+
 /* ------------------------------------------------------------ failure */
 
 /* A Tlopen(O_RDONLY) of a FIFO blocks inside diod until a writer opens
