@@ -5,7 +5,8 @@
  * typed takes, check_unused, free; then a fresh instance mounting tmpfs
  * with data = input, both as a namespace root and on a directory; a
  * successful mount must be usable (mkdir + create inside) and umountable.
- * uvfs_destroy() must report nothing alive; any violation aborts.
+ * The instance is torn down every REBUILD_EVERY inputs (and at exit) and
+ * uvfs_destroy() must then report nothing alive; any violation aborts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,13 +78,51 @@ static void use_mount(struct uvfs *vfs, const struct uvfs_cred *cred, const stru
 	}
 }
 
-static void mounts(const char *s)
+#define REBUILD_EVERY 100
+
+static struct uvfs *vfs;
+static struct uvfs_cred cred;
+static struct uvfs_mntns *plain_ns;
+static struct uvfs_vd plain_root;
+
+static void teardown(void)
 {
-	struct uvfs *vfs;
-	struct uvfs_cred cred;
+	if (!vfs)
+		return;
+	uvfs_vd_put(&plain_root);
+	uvfs_mntns_put(plain_ns);
+	struct uvfs_live live;
+	memset(&live, 0, sizeof live);
+	int rc = uvfs_destroy(vfs, &live);
+	CHECK(rc == 0 && !live.dentries && !live.inodes && !live.mounts && !live.mntns && !live.files &&
+		      !live.filesystems,
+	      "leak: rc %d dentries %ld inodes %ld mounts %ld mntns %ld files %ld fs %ld", rc, live.dentries,
+	      live.inodes, live.mounts, live.mntns, live.files, live.filesystems);
+	vfs = NULL;
+}
+
+static void setup(void)
+{
 	uvfs_cred_init_root(&cred);
 	CHECK(uvfs_create(&vfs) == 0, "create");
 	CHECK(uvfs_register_fs_type(vfs, &uvfs_tmpfs_type, UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST) == 0, "register");
+	struct uvfs_mount_opts plain = { 0 };
+	CHECK(uvfs_mntns_new(vfs, &cred, "none", "tmpfs", &plain, &plain_ns) == 0, "plain mntns");
+	uvfs_mntns_root(plain_ns, &plain_root);
+	struct uvfs_pathop p = { .root = plain_root, .start = plain_root, .path = "/m", .flags = 0 };
+	CHECK(uvfs_mkdir_at(vfs, &cred, &p, 0755) == 0, "mkdir /m");
+}
+
+static void mounts(const char *s)
+{
+	static int runs;
+	if (runs++ % REBUILD_EVERY == 0) {
+		if (vfs)
+			teardown();
+		else
+			atexit(teardown);
+		setup();
+	}
 
 	/* As a namespace root. */
 	struct uvfs_mount_opts o = { .data = s };
@@ -98,30 +137,15 @@ static void mounts(const char *s)
 		uvfs_mntns_put(ns);
 	}
 
-	/* On a directory of a plain namespace. */
-	struct uvfs_mount_opts plain = { 0 };
-	CHECK(uvfs_mntns_new(vfs, &cred, "none", "tmpfs", &plain, &ns) == 0, "plain mntns");
-	struct uvfs_vd root;
-	uvfs_mntns_root(ns, &root);
-	struct uvfs_pathop p = { .root = root, .start = root, .path = "/m", .flags = UVFS_PATH_FOLLOW };
-	CHECK(uvfs_mkdir_at(vfs, &cred, &p, 0755) == 0, "mkdir /m");
+	/* On a directory. */
+	struct uvfs_pathop p = { .root = plain_root, .start = plain_root, .path = "/m", .flags = UVFS_PATH_FOLLOW };
 	rc = uvfs_mount_at(vfs, &cred, "none", &p, "tmpfs", &o);
 	CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM || rc == -ENOSPC, "mount_at: %d", rc);
 	if (rc == 0) {
-		use_mount(vfs, &cred, &root, "/m");
+		use_mount(vfs, &cred, &plain_root, "/m");
 		rc = uvfs_umount_at(vfs, &cred, &p, 0);
 		CHECK(rc == 0, "umount: %d", rc);
 	}
-	uvfs_vd_put(&root);
-	uvfs_mntns_put(ns);
-
-	struct uvfs_live live;
-	memset(&live, 0, sizeof live);
-	rc = uvfs_destroy(vfs, &live);
-	CHECK(rc == 0 && !live.dentries && !live.inodes && !live.mounts && !live.mntns && !live.files &&
-		      !live.filesystems,
-	      "leak: rc %d dentries %ld inodes %ld mounts %ld mntns %ld files %ld fs %ld", rc, live.dentries,
-	      live.inodes, live.mounts, live.mntns, live.files, live.filesystems);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,12 +1,14 @@
 /* fuzz_path.c — libFuzzer target for path resolution.
  *
- * Per input: a fresh instance with a small tree (directories, relative and
- * absolute symlinks, a symlink loop, a dangling link, a mount), then the
+ * A small tree (directories, relative and absolute symlinks, a symlink
+ * loop, a dangling link, a mount) is built once and rebuilt every
+ * REBUILD_EVERY inputs after a checked teardown (uvfs_destroy() must report
+ * nothing alive). Per input the
  * fuzzed bytes (first byte: flags/start selector; the rest, truncated to
  * 8 KiB and NUL-terminated, is the path) go to uvfs_stat_at, uvfs_open_at,
- * uvfs_get_dentry_at, uvfs_mkdir_at, and as a symlink target that is then
- * walked through. Afterwards the tree must be intact and uvfs_destroy()
- * must report nothing alive; any violation aborts.
+ * uvfs_get_dentry_at, uvfs_mkdir_at (undone with uvfs_rmdir_at), and as a
+ * symlink target that is then walked through. Afterwards the tree must be
+ * intact; any violation aborts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include "uvfs.h"
 
 #define MAX_PATH_BYTES 8192
+#define REBUILD_EVERY 200
 
 static struct uvfs *vfs;
 static struct uvfs_mntns *ns;
@@ -109,6 +112,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (!vfs)
+		return;
 	uvfs_vd_put(&root);
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
@@ -118,6 +123,7 @@ static void teardown(void)
 		      !live.filesystems,
 	      "leak: rc %d dentries %ld inodes %ld mounts %ld mntns %ld files %ld fs %ld", rc, live.dentries,
 	      live.inodes, live.mounts, live.mntns, live.files, live.filesystems);
+	vfs = NULL;
 }
 
 static void errno_ok(int rc, const char *what)
@@ -148,7 +154,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path, data, size);
 	path[size] = 0;
 
-	setup();
+	static int runs;
+	if (runs++ % REBUILD_EVERY == 0) {
+		if (vfs)
+			teardown();
+		else
+			atexit(teardown);
+		setup();
+	}
 	unsigned flags = 0;
 	if (sel & 1)
 		flags |= UVFS_PATH_FOLLOW;
@@ -183,7 +196,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uvfs_vd_put(&vd);
 
 	struct uvfs_pathop mp = pop_at(&start, path, 0);
-	errno_ok(uvfs_mkdir_at(vfs, c, &mp, 0755), "mkdir_at");
+	rc = uvfs_mkdir_at(vfs, c, &mp, 0755);
+	errno_ok(rc, "mkdir_at");
+	if (rc == 0) {
+		/* Undo it: the same path names the new, empty directory. */
+		rc = uvfs_rmdir_at(vfs, &cred, &mp);
+		CHECK(rc == 0, "rmdir of the directory just made: %d", rc);
+	}
 
 	char lbuf[64];
 	ssize_t ln_rc = uvfs_readlink_at(vfs, c, &mp, lbuf, sizeof lbuf);
@@ -217,7 +236,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(ino_of("/m/inner/toroot/e/up/d/e/f", 0) == ino_f, "walk through mount and links");
 	CHECK(ino_of("/m/inner/back/inner", 0) == ino_m_inner, "/m/inner/back/inner");
 	CHECK(ino_of("/priv/secret", 0) == ino_priv, "/priv/secret");
-	teardown();
 	free(path);
 	return 0;
 }

@@ -249,7 +249,8 @@ static void *churner(void *arg)
 			uvfs_file_put(f);
 			atomic_fetch_add_explicit(&n_creates, 1, memory_order_relaxed);
 		} else if (rc == -EEXIST) {
-			rc = uvfs_unlink_at(vfs, &cred, &p);
+			struct uvfs_pathop u = pop(path, 0); /* unlink never follows */
+			rc = uvfs_unlink_at(vfs, &cred, &u);
 			if (rc)
 				bad("unlink %s: %d", path, rc);
 			else

@@ -428,7 +428,7 @@ FX_TEST(file, iterate_dir_with_concurrent_removal)
 	c.stop_after = 3; /* ".", "..", first child */
 	FX_ASSERT_OK(uvfs_iterate_dir(f, collect_cb, &c));
 	cr_assert_eq(c.n, 3);
-	char first[64];
+	char first[80];
 	snprintf(first, sizeof first, "/d/%s", c.e[2].name);
 	struct uvfs_pathop p = fx_pop(first);
 	FX_ASSERT_OK(uvfs_unlink_at(fx.vfs, &fx.cred, &p));

@@ -261,7 +261,8 @@ FX_TEST(namei, symlink_relative)
 	tree();
 	FX_ASSERT_OK(fx_symlink("d/f", "/l"));
 	FX_ASSERT_OK(fx_symlink("f", "/d/l2")); /* relative to the link's directory */
-	FX_ASSERT_OK(fx_symlink("../d/f", "/d/e/l3"));
+	FX_ASSERT_OK(fx_symlink("../f", "/d/e/l3"));
+	FX_ASSERT_OK(fx_symlink("../../d/./f", "/d/e/l5"));
 	FX_ASSERT_OK(fx_symlink("e/..", "/d/l4")); /* -> /d */
 	uint64_t f = fx_ino("/d/f");
 	struct statx st;
@@ -271,6 +272,8 @@ FX_TEST(namei, symlink_relative)
 	FX_ASSERT_OK(fx_stat("/d/l2", &st));
 	cr_assert_eq(st.stx_ino, f);
 	FX_ASSERT_OK(fx_stat("/d/e/l3", &st));
+	cr_assert_eq(st.stx_ino, f);
+	FX_ASSERT_OK(fx_stat("/d/e/l5", &st));
 	cr_assert_eq(st.stx_ino, f);
 	FX_ASSERT_OK(fx_stat("/d/l4", &st));
 	cr_assert_eq(st.stx_ino, fx_ino("/d"));

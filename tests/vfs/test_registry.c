@@ -78,12 +78,17 @@ FX_TEST(registry, list_fs_types_sorted)
 	cr_assert_str_eq(buf, want);
 	/* Asking for the size. */
 	cr_assert_eq(uvfs_list_fs_types(fx.vfs, NULL, 0), (ssize_t)strlen(want));
-	/* A short buffer is filled and NUL-terminated; the return is still the full length. */
-	memset(buf, 'X', sizeof buf);
-	cr_assert_eq(uvfs_list_fs_types(fx.vfs, buf, 10), (ssize_t)strlen(want));
-	cr_assert_eq(buf[9], 0);
-	cr_assert(memcmp(buf, want, 9) == 0);
-	cr_assert_eq(buf[10], 'X', "wrote past len");
+	/* A short buffer holds a NUL-terminated prefix of the text (whole
+	 * lines or a byte prefix); the return is still the full length. */
+	for (size_t len = 1; len < strlen(want); len++) {
+		memset(buf, 'X', sizeof buf);
+		cr_assert_eq(uvfs_list_fs_types(fx.vfs, buf, len), (ssize_t)strlen(want));
+		size_t got = strnlen(buf, len);
+		cr_assert_lt(got, len, "len %zu: not NUL-terminated within len", len);
+		cr_assert(memcmp(buf, want, got) == 0, "len %zu: \"%.*s\" is not a prefix of the listing", len, (int)got,
+			  buf);
+		cr_assert_eq(buf[len], 'X', "len %zu: wrote past len", len);
+	}
 }
 
 /* ------------------------------------------------------------ devices */

@@ -129,6 +129,21 @@ FX_TEST(stat, chmod_owner_vs_nonowner)
 	cr_assert_eq(fx_mode("/f"), S_IFREG | 0666);
 }
 
+FX_TEST(stat, chmod_to_current_mode_keeps_file_type)
+{
+	/* chmod(f, 0644) on a 0644 file is a no-op (Linux: st_mode stays
+	 * 0100644); the file type bits must never change. */
+	fx_must_write("/f", "x");
+	cr_assert_eq(fx_mode("/f"), S_IFREG | 0644);
+	FX_ASSERT_OK(fx_chmod("/f", 0644));
+	cr_assert_eq(fx_mode("/f"), S_IFREG | 0644, "mode became %o", fx_mode("/f"));
+	fx_must_mkdir("/d", 0755);
+	FX_ASSERT_OK(fx_chmod("/d", 0755));
+	cr_assert_eq(fx_mode("/d"), S_IFDIR | 0755, "mode became %o", fx_mode("/d"));
+	char buf[4];
+	cr_assert_eq(fx_read_file("/f", buf, sizeof buf), 1, "the file must still open as a regular file");
+}
+
 FX_TEST(stat, chown_rules)
 {
 	fx_must_mkdir("/o", 0777);
@@ -179,7 +194,7 @@ FX_TEST(stat, chown_clears_setuid_setgid)
 	/* Even a no-op chown by the (unprivileged) owner clears them (Linux). */
 	struct uvfs_setattr a = { .mask = STATX_UID | STATX_GID, .uid = 1000, .gid = 1000 };
 	FX_ASSERT_OK(setattr_as(&fx.user, "/o/su", &a));
-	cr_assert_eq(fx_mode("/o/su"), S_IFREG | 0755);
+	cr_assert_eq(fx_mode("/o/su"), S_IFREG | 0755, "mode %o", fx_mode("/o/su"));
 }
 
 FX_TEST(stat, chmod_setgid_cleared_for_nonmember)
