@@ -53,6 +53,7 @@ struct leaf_job {
 	const struct vparams *vp;
 	uvfs_merkle_read_fn read;
 	void *ctx;
+	const uint8_t *mem; /* whole file in memory: hash in place, no reads */
 	uint64_t off, end;
 	size_t chunk_size;
 	uint8_t *dst; /* where the hash of the block at off goes */
@@ -65,18 +66,19 @@ static void *leaf_job_run(void *arg)
 	struct leaf_job *j = arg;
 	const struct vparams *vp = j->vp;
 	struct vhasher h;
-	uint8_t *chunk = malloc(j->chunk_size);
+	uint8_t *chunk = j->mem ? NULL : malloc(j->chunk_size);
 	uint8_t *dst = j->dst;
 
-	j->err = chunk ? verity_hasher_init(&h, vp) : -ENOMEM;
+	j->err = chunk || j->mem ? verity_hasher_init(&h, vp) : -ENOMEM;
 	if (j->err) {
 		free(chunk);
 		return NULL;
 	}
 	for (uint64_t off = j->off; off < j->end && !j->err; off += j->chunk_size) {
 		size_t n = j->end - off < j->chunk_size ? (size_t)(j->end - off) : j->chunk_size;
-		j->err = read_full(j->read, j->ctx, chunk, n, off);
-		if (!j->err)
+		if (j->mem)
+			j->err = hash_blocks(&h, j->mem + off, n, dst);
+		else if (!(j->err = read_full(j->read, j->ctx, chunk, n, off)))
 			j->err = hash_blocks(&h, chunk, n, dst);
 		dst += (n >> vp->log_bs) * vp->ds + ((n & (vp->bs - 1)) ? vp->ds : 0);
 	}
@@ -89,7 +91,7 @@ static void *leaf_job_run(void *arg)
  * takes a contiguous, chunk-aligned share, reads it itself and writes its
  * own slice of dst, so the threads share nothing but the read callback. */
 static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void *ctx,
-		       uint64_t size, unsigned threads, uint8_t *dst)
+		       const uint8_t *mem, uint64_t size, unsigned threads, uint8_t *dst)
 {
 	size_t chunk_size = BUILD_CHUNK > vp->bs ? BUILD_CHUNK : vp->bs;
 	uint64_t nchunks = size / chunk_size + (size % chunk_size != 0);
@@ -106,7 +108,7 @@ static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void 
 	uint64_t per = nchunks / threads, extra = nchunks % threads, off = 0;
 	for (unsigned t = 0; t < threads; t++) {
 		uint64_t len = (per + (t < extra)) * chunk_size;
-		jobs[t] = (struct leaf_job){ .vp = vp, .read = read, .ctx = ctx, .off = off,
+		jobs[t] = (struct leaf_job){ .vp = vp, .read = read, .ctx = ctx, .mem = mem, .off = off,
 					     .end = off + len < size ? off + len : size,
 					     .chunk_size = chunk_size,
 					     .dst = dst + (off >> vp->log_bs) * vp->ds };
@@ -128,8 +130,8 @@ static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void 
 	return r;
 }
 
-UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read,
-			       void *ctx, uint64_t size, struct uvfs_merkle_result *out)
+static int build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, void *ctx,
+		 const uint8_t *mem, uint64_t size, struct uvfs_merkle_result *out)
 {
 	struct vparams vp;
 	struct vgeom g;
@@ -140,7 +142,7 @@ UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_r
 	if (!out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!p || !read)
+	if (!p || (!read && !mem))
 		return -EINVAL;
 	r = verity_params_init(&vp, p->hash_alg, p->block_size, p->salt, p->salt_size);
 	if (r)
@@ -162,7 +164,7 @@ UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_r
 		goto out;
 
 	/* Level 0 (or, for a single-block file, the root itself). */
-	r = hash_leaves(&vp, read, ctx, size, g.levels ? p->threads : 1,
+	r = hash_leaves(&vp, read, ctx, mem, size, g.levels ? p->threads : 1,
 			g.levels ? tree + (g.level_start[0] << vp.log_bs) : out->root_hash);
 	if (r)
 		goto out;
@@ -200,6 +202,29 @@ out:
 	if (r)
 		memset(out, 0, sizeof(*out));
 	return r;
+}
+
+UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read,
+			       void *ctx, uint64_t size, struct uvfs_merkle_result *out)
+{
+	if (!read) {
+		if (out)
+			memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	return build(p, read, ctx, NULL, size, out);
+}
+
+UVFS_API int uvfs_merkle_build_buf(const struct uvfs_merkle_params *p, const void *data,
+				   size_t size, struct uvfs_merkle_result *out)
+{
+	if (!data && size) {
+		if (out)
+			memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	/* A non-NULL pointer even for size 0 selects the in-memory path. */
+	return build(p, NULL, NULL, data ? data : (const void *)"", size, out);
 }
 
 UVFS_API void uvfs_merkle_result_free(struct uvfs_merkle_result *r)

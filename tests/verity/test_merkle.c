@@ -188,7 +188,8 @@ Test(property, random_sizes_vs_fsverity, .timeout = 600)
 	free(data);
 }
 
-/* Threaded builds give byte-identical trees, at chunk-boundary sizes too. */
+/* Threaded and in-memory builds give byte-identical trees, at chunk-boundary
+ * sizes too. */
 Test(build, threads_give_identical_results, .timeout = 300)
 {
 	uint64_t seed = vt_seed(), s = seed;
@@ -202,8 +203,19 @@ Test(build, threads_give_identical_results, .timeout = 300)
 		struct uvfs_merkle_params p = { 1 + (unsigned)(i % 2), 1024u << (i % 7), NULL, 0, 1 };
 		struct uvfs_merkle_result one, many;
 		cr_assert_eq(vt_build_mem(data, sizes[i], &p, &one), 0);
-		for (unsigned t = 2; t <= 9; t += 7) {
+		for (unsigned t = 1; t <= 9; t += 4) {
 			p.threads = t;
+			/* the in-memory entry point, then the reader one */
+			cr_assert_eq(uvfs_merkle_build_buf(&p, data, sizes[i], &many), 0);
+			cr_expect_eq(many.tree_size, one.tree_size);
+			cr_expect_eq(memcmp(many.digest, one.digest, one.digest_size), 0,
+				     "buf: seed=%llu n=%zu threads=%u", (unsigned long long)seed,
+				     sizes[i], t);
+			if (many.tree_size == one.tree_size && one.tree_size)
+				cr_expect_eq(memcmp(many.tree, one.tree, one.tree_size), 0);
+			uvfs_merkle_result_free(&many);
+			if (t == 1)
+				continue;
 			cr_assert_eq(vt_build_mem(data, sizes[i], &p, &many), 0);
 			cr_expect_eq(many.tree_size, one.tree_size);
 			cr_expect_eq(memcmp(many.digest, one.digest, one.digest_size), 0,
@@ -264,6 +276,11 @@ Test(api, rejects_bad_params)
 	cr_expect_eq(uvfs_merkle_build(NULL, uvfs_merkle_mem_read, &m, 3, &r), -EINVAL);
 	cr_expect_eq(uvfs_merkle_build(&ok, NULL, &m, 3, &r), -EINVAL);
 	cr_expect_eq(uvfs_merkle_build(&ok, uvfs_merkle_mem_read, &m, 3, NULL), -EINVAL);
+	cr_expect_eq(uvfs_merkle_build_buf(&ok, NULL, 3, &r), -EINVAL);
+	cr_expect_null(r.tree);
+	cr_expect_eq(uvfs_merkle_build_buf(&bad[0].p, "abc", 3, &r), -EINVAL);
+	cr_expect_eq(uvfs_merkle_build_buf(&ok, NULL, 0, &r), 0); /* empty file */
+	cr_expect_eq(r.descriptor[0], 1);
 	cr_assert_eq(uvfs_merkle_build(&ok, uvfs_merkle_mem_read, &m, 3, &r), 0);
 	cr_expect_eq(r.hash_alg, 1);
 	cr_expect_eq(r.descriptor[2], 12);
