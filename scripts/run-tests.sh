@@ -28,7 +28,9 @@ for b in "$@"; do
   name=$(basename "$b")
   case $mode in
   unit)
-    "$b" --jobs 2 >"$log/$name.log" 2>&1; rc=$?
+    # One job: criterion 2.4.1's runner intermittently leaks 48 bytes with --jobs 2,
+    # which LeakSanitizer reports as a failure of the whole binary.
+    "$b" --jobs 1 >"$log/$name.log" 2>&1; rc=$?
     syn=$(grep -a 'Synthesis:' "$log/$name.log" | tail -1)
     np=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$syn"); nf=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$syn")
     nc=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$syn")

@@ -83,7 +83,9 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 		if (!uvfs_cred_in_group(cred, g) && !uvfs_cred_has_cap(cred, CAP_FSETID))
 			mode &= ~(uint32_t)S_ISGID;
 	}
-	bool chown = ((a.mask & STATX_UID) && a.uid != inode->i_uid) || ((a.mask & STATX_GID) && a.gid != inode->i_gid);
+	/* Linux chown_common: any chown of a non-directory kills setuid (and
+	 * group-executable setgid), even a no-op one, even by root. */
+	bool chown = a.mask & (STATX_UID | STATX_GID);
 	bool kill_priv = (chown && !S_ISDIR(mode)) ||
 			 ((a.mask & STATX_SIZE) && a.size != inode->i_size && !uvfs_cred_has_cap(cred, CAP_FSETID));
 	if (kill_priv) {
@@ -91,9 +93,9 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 		if (mode & S_IXGRP)
 			mode &= ~(uint32_t)S_ISGID;
 	}
-	if (mode != inode->i_mode) {
+	if ((a.mask & STATX_MODE) || mode != inode->i_mode) {
 		a.mask |= STATX_MODE;
-		a.mode = mode;
+		a.mode = mode; /* full mode, file type included */
 	}
 	if (a.mask & STATX_ATIME)
 		a.atime = resolve_time(a.atime, now);

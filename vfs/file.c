@@ -164,6 +164,8 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 			mnt_drop_write(vd->mount);
 		goto fail;
 	}
+	if (uvfs_cred_has_cap(cred, CAP_FSETID))
+		f->f_vfs_flags |= UVFS_FILE_FSETID;
 	if (devops) {
 		f->f_op = devops;
 		f->f_private = devpriv;
@@ -324,12 +326,36 @@ static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 	return f->f_op->read(f, buf, len, off);
 }
 
+/* Linux file_remove_privs: a write by someone without CAP_FSETID drops
+ * setuid, and setgid when group-executable. */
+static void remove_privs(struct uvfs_file *f)
+{
+	struct uvfs_inode *i = f->f_inode;
+	uint32_t mode = load_relaxed(i->i_mode);
+	if (!S_ISREG(mode) || (f->f_vfs_flags & UVFS_FILE_FSETID) ||
+	    !((mode & S_ISUID) || (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)))
+		return;
+	uvfs_lock_acquire(&i->i_lock);
+	mode = i->i_mode & ~(uint32_t)S_ISUID;
+	if (mode & S_IXGRP)
+		mode &= ~(uint32_t)S_ISGID;
+	if (mode != i->i_mode) {
+		uvfs_inode_attr_begin(i);
+		i->i_mode = mode;
+		i->i_ctime = uvfs_now();
+		uvfs_inode_attr_end(i);
+	}
+	uvfs_lock_release(&i->i_lock);
+}
+
 static ssize_t do_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off)
 {
 	if (!f_writable(f))
 		return -EBADF;
 	if (!f->f_op->write)
 		return -EINVAL;
+	if (len)
+		remove_privs(f);
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
 	return f->f_op->write(f, buf, len, off);

@@ -315,7 +315,9 @@ struct uvfs_file {
 	uint64_t f_pos; /* under f_lock */
 	struct uvfs_dentry *f_dir_cursor; /* under f_lock: last child emitted by uvfs_dcache_iterate (ref held) */
 	void *f_private; /* fs-owned (device nodes: the registered priv) */
+	unsigned f_vfs_flags; /* immutable: UVFS_FILE_* set at open */
 };
+#define UVFS_FILE_FSETID 0x1 /* opener had CAP_FSETID: writes keep setuid/setgid */
 /* --------------------------------------------------- mount option parser */
 
 /* The one option parser: splits "a=1,b,,c=2" on ',' (empty items skipped),

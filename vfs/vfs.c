@@ -218,8 +218,11 @@ UVFS_API ssize_t uvfs_list_fs_types(struct uvfs *vfs, char *buf, size_t len)
 				 it->type->name);
 		if (n < 0)
 			continue;
-		if (buf && need + (size_t)n < len)
-			memcpy(buf + need, line, (size_t)n);
+		/* Copy the part that fits, keeping room for the NUL. */
+		if (buf && len && need < len - 1) {
+			size_t room = len - 1 - need;
+			memcpy(buf + need, line, (size_t)n < room ? (size_t)n : room);
+		}
 		need += (size_t)n;
 	}
 	pthread_mutex_unlock(&vfs->types_lock);
