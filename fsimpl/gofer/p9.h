@@ -125,7 +125,9 @@ UVFS_API void uvfs_p9_close(struct uvfs_p9_client *c);
 
 UVFS_API uint32_t uvfs_p9_msize(const struct uvfs_p9_client *c);
 UVFS_API void uvfs_p9_set_timeout(struct uvfs_p9_client *c, uint32_t ms);
-/* Cancels every call in flight right now (each sends Tflush). */
+/* Cancels every call in flight right now (each sends Tflush).  Tclunk and
+ * Tremove are exempt, as they are from timeouts: they release a fid and
+ * must reach the server. */
 UVFS_API void uvfs_p9_interrupt(struct uvfs_p9_client *c);
 /* Observes each raw reply as received (for tracing/corpus capture).  The
  * hook runs on whichever calling thread is reading; set it before issuing

@@ -119,7 +119,7 @@ void uvfs_p9_interrupt(struct uvfs_p9_client *c)
 	pthread_mutex_lock(&c->mu);
 	for (uint32_t i = 0; i <= c->max_tags; i++) {
 		struct p9_req *req = c->reqs[i];
-		if (req && !req->is_flush && !req->done) {
+		if (req && !req->is_flush && !req->nocancel && !req->done) {
 			req->cancel = true;
 			pthread_cond_signal(&req->cv);
 		}
@@ -178,6 +178,7 @@ static int simple_fid_call(struct uvfs_p9_client *c, uint8_t type, uint32_t fid)
 {
 	struct call k;
 	call_begin(&k, type);
+	k.req.nocancel = true; /* only ever Tclunk / Tremove */
 	p9_put32(&k.e, fid);
 	int err = call_run(c, &k, NULL, 0);
 	call_end(&k);

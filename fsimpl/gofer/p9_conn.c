@@ -478,7 +478,8 @@ static void deadline_after(struct timespec *ts, uint32_t ms)
 
 int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 {
-	uint32_t tmo = req->is_flush ? 0 : __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED);
+	bool cancellable = !req->is_flush && !req->nocancel;
+	uint32_t tmo = cancellable ? __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED) : 0;
 	struct timespec dl;
 	int cancel_err = 0;
 	bool flushed = false;
@@ -487,7 +488,7 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 		deadline_after(&dl, tmo);
 	pthread_mutex_lock(&c->mu);
 	while (!req->done) {
-		if (!cancel_err && !req->is_flush) {
+		if (!cancel_err && cancellable) {
 			if (req->cancel)
 				cancel_err = -EINTR;
 			else if (tmo && ms_left(&dl) == 0)

@@ -29,6 +29,8 @@ struct p9_req {
 	uint16_t tag;        /* set at registration, then immutable */
 	uint8_t ttype;       /* T-message type sent; immutable */
 	bool is_flush;       /* immutable */
+	bool nocancel;       /* immutable: no timeout/interrupt (Tclunk, Tremove:
+	                      * a fid must never be left half-released) */
 	void *rdst;          /* zero-copy Rread destination or NULL; immutable */
 	uint32_t rcap;       /* bytes asked for (Tread count); immutable */
 	pthread_cond_t cv;   /* signalled on completion, cancellation, hand-off */

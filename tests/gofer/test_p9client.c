@@ -928,3 +928,33 @@ Test(p9, interrupt_cancels_calls_in_flight)
 	cr_assert_eq(b.ret, 0, "reply raced ahead of Rflush and was kept");
 	cr_assert_eq(uvfs_p9_clunk(cl, b.fid), 0);
 }
+
+Test(p9, clunk_is_never_cancelled)
+{
+	/* One worker, held by a blocked open: a clunk queued behind it must
+	 * wait it out despite a short timeout, or the fid would leak on the
+	 * server while we reuse its number. */
+	stop();
+	int fd = diod_start_fd(&srv, 1, -1);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(uvfs_p9_connect_fds(fd, fd, NULL, &cl), 0);
+	cr_assert_eq(uvfs_p9_attach(cl, "root", 0, srv.dir, &root, NULL), 0);
+	struct blocked_open b = { .fid = server_fifo(), .ret = 1 };
+	uint32_t other = walk("");
+	pthread_t th, wt;
+	cr_assert_eq(pthread_create(&th, NULL, blocked_open_main, &b), 0);
+	msleep(200);
+	struct fifo_writer fw;
+	start_writer(&wt, &fw, 400);
+	uvfs_p9_set_timeout(cl, 50);
+	double t0 = now_s();
+	cr_assert_eq(uvfs_p9_clunk(cl, other), 0);
+	cr_assert_geq(now_s() - t0, 0.3, "waited for the worker");
+	uvfs_p9_set_timeout(cl, 0);
+	pthread_join(wt, NULL);
+	pthread_join(th, NULL);
+	struct uvfs_p9_stats st;
+	uvfs_p9_get_stats(cl, &st);
+	cr_assert_eq(st.flushes, 0);
+	cr_assert_eq(uvfs_p9_clunk(cl, b.fid), 0);
+}

@@ -1,6 +1,7 @@
 /* tests/stress/p9_threads.c — 8 threads share one 9P connection to diod
  * (TSan build): mixed namespace and I/O calls and readdirs while another
- * thread reads the stats, then the server killed under load.
+ * thread reads the stats; then, on a client with only two tags, pipelined
+ * reads while interrupts rain in; then the server killed under load.
  * Prints one summary line; exit 0 means every result was right. */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,56 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Phase 2: few tags, pipelined reads, and interrupts raining in.  Any
+ * call may come back cancelled (-EINTR) or short, but every byte it does
+ * return must be right, and nothing may hang or leak a fid. */
+static struct uvfs_p9_client *cl2;
+static uint32_t root2;
+#define SHARED_LEN (1u << 20)
+
+static uint8_t pattern(size_t i)
+{
+	return (uint8_t)(i * 31 + (i >> 11));
+}
+
+static void *cancel_reader(void *arg)
+{
+	uint8_t *b = malloc(SHARED_LEN);
+	for (int it = 0; it < 40; it++) {
+		uint32_t f;
+		int err = uvfs_p9_walk_path(cl2, root2, "shared", &f, NULL);
+		if (err == -EINTR)
+			continue;
+		CHECK(err == 0, "walk shared: %d", err);
+		if (err)
+			continue;
+		err = uvfs_p9_lopen(cl2, f, O_RDONLY, NULL, NULL);
+		CHECK(err == 0 || err == -EINTR, "lopen: %d", err);
+		long n = err ? 0 : uvfs_p9_read(cl2, f, 0, b, SHARED_LEN);
+		CHECK(n >= 0 || n == -EINTR, "read: %ld", n);
+		for (long i = 0; i < n; i++)
+			if (b[i] != pattern((size_t)i)) {
+				CHECK(0, "byte %ld wrong", i);
+				break;
+			}
+		err = uvfs_p9_clunk(cl2, f);
+		CHECK(err == 0, "clunk: %d", err);
+		atomic_fetch_add(&ops, 3);
+	}
+	free(b);
+	return NULL;
+}
+
+static void *interrupter(void *arg)
+{
+	while (!atomic_load(&stop_flag)) {
+		uvfs_p9_interrupt(cl2);
+		struct timespec ts = { 0, 300000 };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 /* Reads the shared counters while the workers run (lock coverage). */
 static void *ticker(void *arg)
 {
@@ -131,7 +182,43 @@ int main(void)
 	uvfs_p9_get_stats(cl, &st);
 	CHECK(st.fids_in_use == 1, "fids in use %llu (root only)", (unsigned long long)st.fids_in_use);
 
-	/* Phase 2: the server dies under load; every thread must come back. */
+	/* Phase 2: a second server, two tags, cancellations everywhere. */
+	struct diod d2;
+	int fd2 = diod_start_fd(&d2, 0, -1);
+	struct uvfs_p9_opts o = { .max_inflight = 2 };
+	if (fd2 < 0 || uvfs_p9_connect_fds(fd2, fd2, &o, &cl2) ||
+	    uvfs_p9_attach(cl2, "root", 0, d2.dir, &root2, NULL)) {
+		fprintf(stderr, "setup 2 failed\n");
+		return 1;
+	}
+	{
+		char path[256];
+		snprintf(path, sizeof(path), "%s/shared", d2.dir);
+		int hfd = open(path, O_CREAT | O_WRONLY, 0644);
+		uint8_t *b = malloc(SHARED_LEN);
+		for (size_t i = 0; i < SHARED_LEN; i++)
+			b[i] = pattern(i);
+		CHECK(write(hfd, b, SHARED_LEN) == (ssize_t)SHARED_LEN, "write shared");
+		close(hfd);
+		free(b);
+	}
+	atomic_store(&stop_flag, 0);
+	pthread_t it;
+	pthread_create(&it, NULL, interrupter, NULL);
+	for (long i = 0; i < NTHREADS; i++)
+		pthread_create(&th[i], NULL, cancel_reader, NULL);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	atomic_store(&stop_flag, 1);
+	pthread_join(it, NULL);
+	struct uvfs_p9_stats st2;
+	uvfs_p9_get_stats(cl2, &st2);
+	CHECK(st2.fids_in_use == 1, "phase 2 fids in use %llu", (unsigned long long)st2.fids_in_use);
+	uvfs_p9_clunk(cl2, root2);
+	uvfs_p9_close(cl2);
+	diod_stop(&d2);
+
+	/* Phase 3: the server dies under load; every thread must come back. */
 	long bad[NTHREADS] = { 0 };
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_create(&th[i], NULL, loader, &bad[i]);
@@ -144,7 +231,8 @@ int main(void)
 	}
 	uvfs_p9_close(cl);
 	diod_stop(&d);
-	printf("p9_threads: %d threads, %ld ops, %llu requests, %d errors\n", NTHREADS, atomic_load(&ops),
-	       (unsigned long long)st.requests, atomic_load(&errors));
+	printf("p9_threads: %d threads, %ld ops, %llu requests, %llu flushes under interrupts, %d errors\n",
+	       NTHREADS, atomic_load(&ops), (unsigned long long)(st.requests + st2.requests),
+	       (unsigned long long)st2.flushes, atomic_load(&errors));
 	return atomic_load(&errors) ? 1 : 0;
 }
