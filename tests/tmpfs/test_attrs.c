@@ -341,3 +341,30 @@ FX_TEST(tmpfs_xattr, set_updates_ctime_and_freed_with_file)
 	FX_ASSERT_OK(setx(&fx.cred, "/f", "user.b", "2", 0));
 	FX_ASSERT_OK(tt_unlink("/f")); /* ASan reports the store if eviction leaks it */
 }
+
+FX_TEST(tmpfs_times, open_trunc_updates_mc)
+{
+	fx_must_write("/f", "abc");
+	struct statx s0 = tt_lstat("/f");
+	tt_tick();
+	struct uvfs_file *f = tt_open("/f", O_WRONLY | O_TRUNC, 0);
+	uvfs_file_put(f);
+	struct statx s1 = tt_lstat("/f");
+	cr_assert_eq(s1.stx_size, 0);
+	cr_assert(TT_LATER(s1.stx_mtime, s0.stx_mtime));
+	cr_assert(TT_LATER(s1.stx_ctime, s0.stx_ctime));
+	cr_assert_eq(s1.stx_blocks, 0, "pages freed");
+}
+
+FX_TEST(tmpfs_times, ctime_never_goes_back_on_utimes)
+{
+	fx_must_write("/f", "x");
+	struct statx s0 = tt_lstat("/f");
+	struct uvfs_pathop p = fx_pop("/f");
+	struct uvfs_setattr a = { .mask = STATX_MTIME, .mtime = { 5, 0 } };
+	tt_tick();
+	FX_ASSERT_OK(uvfs_setstat_at(fx.vfs, &fx.cred, &p, &a, 0));
+	struct statx s1 = tt_lstat("/f");
+	cr_assert_eq(s1.stx_mtime.tv_sec, 5);
+	cr_assert(TT_LATER(s1.stx_ctime, s0.stx_ctime));
+}

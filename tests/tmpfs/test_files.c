@@ -396,3 +396,40 @@ FX_TEST(tmpfs_file, seek_data_and_hole)
 	FX_ASSERT_ERR(uvfs_seek(f, 0, 42), -EINVAL);
 	uvfs_file_put(f);
 }
+
+FX_TEST(tmpfs_file, fsync_and_dir_ops_on_files)
+{
+	fx_must_write("/f", "x");
+	struct uvfs_file *f = tt_open("/f", O_RDWR, 0);
+	FX_ASSERT_OK(uvfs_fsync(f, false));
+	FX_ASSERT_OK(uvfs_fsync(f, true));
+	char buf[256];
+	FX_ASSERT_ERR(uvfs_getdents64(f, buf, sizeof(buf)), -ENOTDIR);
+	uvfs_file_put(f);
+	FX_ASSERT_ERR(fx_mkdir("/f/sub", 0755), -ENOTDIR);
+	struct uvfs_file *g;
+	FX_ASSERT_ERR(fx_open("/f", O_RDONLY | O_DIRECTORY, 0, &g), -ENOTDIR);
+}
+
+FX_TEST(tmpfs_file, large_file_many_pages)
+{
+	enum { SZ = 8 << 20 };
+	char *w = malloc(SZ), *r = malloc(SZ);
+	for (size_t i = 0; i < SZ; i++)
+		w[i] = (char)(i * 2654435761u >> 24);
+	struct uvfs_file *f = tt_open("/big", O_RDWR | O_CREAT, 0644);
+	cr_assert_eq(uvfs_write(f, w, SZ), SZ);
+	cr_assert_eq(uvfs_pread(f, r, SZ, 0), SZ);
+	cr_assert(!memcmp(w, r, SZ));
+	struct statx st = tt_lstat("/big");
+	cr_assert_eq(st.stx_size, SZ);
+	cr_assert_eq(st.stx_blocks, SZ / 512);
+	/* Unaligned overwrite in the middle. */
+	cr_assert_eq(uvfs_pwrite(f, "ZZZZZ", 5, 4095), 5);
+	memcpy(w + 4095, "ZZZZZ", 5);
+	cr_assert_eq(uvfs_pread(f, r, SZ, 0), SZ);
+	cr_assert(!memcmp(w, r, SZ));
+	uvfs_file_put(f);
+	free(w);
+	free(r);
+}

@@ -331,3 +331,34 @@ Test(tmpfs_opts, listed_in_filesystems)
 	cr_assert(strstr(buf, "nodev\ttmpfs\n"), "got \"%s\"", buf);
 	fx_destroy_checked(vfs);
 }
+
+/* Garbage option strings: only 0 or -EINVAL, never a crash or a leak. */
+Test(tmpfs_opts, random_option_strings)
+{
+	static const char *parts[] = { "mode", "uid", "gid", "size", "nr_inodes", "=", ",", "0", "1777", "-1",
+				       "k", "m", "g", "%", "x", "999999999999999999999", "", "bogus", "==", " " };
+	struct uvfs *vfs = new_vfs();
+	srand(7);
+	char buf[128];
+	int ok = 0, inval = 0;
+	for (int i = 0; i < 400; i++) {
+		buf[0] = 0;
+		int n = 1 + rand() % 8;
+		for (int j = 0; j < n; j++)
+			strncat(buf, parts[rand() % (int)(sizeof(parts) / sizeof(parts[0]))], sizeof(buf) - strlen(buf) - 1);
+		int p[2];
+		cr_assert_eq(pipe2(p, O_NONBLOCK), 0);
+		int saved = dup(2);
+		dup2(p[1], 2); /* keep the expected error lines out of the output */
+		close(p[1]);
+		int rc = try_mount(vfs, buf);
+		dup2(saved, 2);
+		close(saved);
+		close(p[0]);
+		cr_assert(rc == 0 || rc == -EINVAL, "\"%s\": %s", buf, fx_err(rc));
+		rc ? inval++ : ok++;
+	}
+	cr_assert_gt(ok, 0);
+	cr_assert_gt(inval, 0);
+	fx_destroy_checked(vfs);
+}
