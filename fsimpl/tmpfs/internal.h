@@ -101,7 +101,7 @@ TMPFS_HIDDEN void memxattr_free(struct memxattr **x);
 
 struct tmpfs_fs {
 	struct uvfs_filesystem vfs;
-	_Atomic uint64_t next_ino;
+	_Atomic uint64_t next_ino; /* atomic; 1 is the root */
 	struct tmpfs_budget pages; /* data pages */
 	struct tmpfs_budget inodes; /* live inodes (root included) + extra hard links */
 	char *data; /* immutable: the mount's option string, for show_options */

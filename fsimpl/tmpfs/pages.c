@@ -30,7 +30,14 @@ struct tmpfs_pages *tmpfs_pages_new(void)
 	struct tmpfs_pages *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (pthread_rwlock_init(&p->lock, NULL)) {
+	/* Writers first: a stream of readers must not starve a writer
+	 * (readers never nest the lock, so this is safe). */
+	pthread_rwlockattr_t a;
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	int err = pthread_rwlock_init(&p->lock, &a);
+	pthread_rwlockattr_destroy(&a);
+	if (err) {
 		free(p);
 		return NULL;
 	}
