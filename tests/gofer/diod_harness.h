@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@
 struct diod {
 	pid_t pid;
 	char dir[64];   /* exported directory */
-	char addr[64];  /* "tcp:127.0.0.1:PORT" in TCP mode */
+	char addr[160]; /* "tcp:127.0.0.1:PORT" or "unix:PATH" */
 };
 
 static inline int diod_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -137,6 +138,31 @@ static inline int diod_start_tcp(struct diod *d)
 	return -ETIMEDOUT;
 }
 
+/* Starts diod listening on a unix socket inside a fresh directory next to
+ * the export; fills d->addr ("unix:PATH") once it accepts connections. */
+static inline int diod_start_unix(struct diod *d)
+{
+	memset(d, 0, sizeof(*d));
+	int err = diod_mkdir_export(d);
+	if (err)
+		return err;
+	char sock[96];
+	snprintf(sock, sizeof(sock), "%s.sock", d->dir);
+	snprintf(d->addr, sizeof(d->addr), "unix:%s", sock);
+	char *argv[] = { "diod", "-f", "-l", sock, "-e", d->dir, "-n", "-N", "-c", "/dev/null", "-L", "stderr", NULL };
+	d->pid = diod_exec(argv, -1);
+	if (d->pid < 0)
+		return -errno;
+	for (int i = 0; i < 500; i++) {
+		struct stat st;
+		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
 static inline void diod_kill(struct diod *d)
 {
 	if (d->pid > 0) {
@@ -150,6 +176,8 @@ static inline void diod_kill(struct diod *d)
 static inline void diod_stop(struct diod *d)
 {
 	diod_kill(d);
+	if (!strncmp(d->addr, "unix:", 5))
+		unlink(d->addr + 5);
 	if (d->dir[0]) {
 		nftw(d->dir, diod_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		d->dir[0] = '\0';

@@ -610,6 +610,31 @@ Test(p9, tcp_loopback)
 	cr_assert_lt(uvfs_p9_connect(d2.addr, NULL, &bad), 0, "nobody listens any more");
 }
 
+Test(p9, unix_socket)
+{
+	struct diod d2;
+	int err = diod_start_unix(&d2);
+	cr_assert_eq(err, 0, "diod unix: %s", strerror(-err));
+	struct uvfs_p9_client *u;
+	err = uvfs_p9_connect(d2.addr, NULL, &u);
+	cr_assert_eq(err, 0, "connect %s: %s", d2.addr, strerror(-err));
+	int hfd = open(d2.dir, O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(hfd, 0);
+	cr_assert_eq(mkdirat(hfd, "via-host", 0755), 0);
+	close(hfd);
+	uint32_t r, f;
+	struct uvfs_p9_qid q;
+	cr_assert_eq(uvfs_p9_attach(u, "root", 0, d2.dir, &r, NULL), 0);
+	cr_assert_eq(uvfs_p9_walk_path(u, r, "via-host", &f, &q), 0);
+	cr_assert(q.type & UVFS_P9_QTDIR);
+	cr_assert_eq(uvfs_p9_clunk(u, f), 0);
+	cr_assert_eq(uvfs_p9_clunk(u, r), 0);
+	uvfs_p9_close(u);
+	diod_stop(&d2);
+	struct uvfs_p9_client *bad;
+	cr_assert_eq(uvfs_p9_connect(d2.addr, NULL, &bad), -ENOENT, "socket removed");
+}
+
 /* ------------------------------------------------------------ concurrency */
 
 struct worker {
