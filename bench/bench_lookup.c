@@ -17,6 +17,7 @@
  * BenchmarkVFS2TmpfsStat; the path has N+1 components):
  *   depth/N        /DN/1/2/.../N-1/file
  *   mount/N        /MN/1/.../file, MN is the root of a second tmpfs
+ *   longnames8     depth 8 with 16-byte names (longnames-dir-01/...)
  *   negative       depth 8 with the final name missing (ENOENT)
  *   dotdot         depth 8 with "4/../4" spliced in (/D8/1/2/3/4/../4/5/6/7/file)
  *   symlink        depth 8 where component 4 is reached through a symlink
@@ -853,6 +854,19 @@ int main(void)
 		mount_host_ok[i] = build_chain(name, depths[i], 1, rel, sizeof rel);
 		mt[i] = new_target(rel, 0, AT_SYMLINK_NOFOLLOW, 0);
 	}
+	/* Depth 8 with 16-byte names (names above are 1-2 bytes). */
+	struct target *lt;
+	{
+		size_t n = (size_t)snprintf(rel, sizeof rel, "longnames-dir-00");
+		both_mkdir(rel);
+		for (int i = 1; i < 8; i++) {
+			n += (size_t)snprintf(rel + n, sizeof rel - n, "/longnames-dir-%02d", i);
+			both_mkdir(rel);
+		}
+		snprintf(rel + n, sizeof rel - n, "/longnames-file0");
+		both_file(rel);
+		lt = new_target(rel, 0, AT_SYMLINK_NOFOLLOW, 0);
+	}
 	/* Symlink D8/1/2/3/L -> 4. */
 	both_symlink("4", "D8/1/2/3/L");
 	/* Small directory B10 with 10 entries. */
@@ -880,6 +894,8 @@ int main(void)
 		snprintf(name, sizeof name, "mount%d", depths[i]);
 		bench_case(name, "mount", depths[i], mt[i], mount_host_ok[i], 0);
 	}
+	bench_case("longnames8", "misc", 8, lt, 1, 0);
+	free_target(lt);
 	struct target *t = new_target("D8/1/2/3/4/5/6/7/nofile", 0, AT_SYMLINK_NOFOLLOW, -ENOENT);
 	bench_case("negative8", "misc", 8, t, 1, 0);
 	free_target(t);
