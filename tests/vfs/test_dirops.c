@@ -406,3 +406,59 @@ FX_TEST(dirops, times_on_create_and_unlink)
 			   after.stx_mtime.tv_nsec > before.stx_mtime.tv_nsec),
 		  "parent mtime must advance on create");
 }
+
+FX_TEST(dirops, trailing_slash_rules_for_rename_and_link)
+{
+	tree();
+	/* Linux: a non-directory with a trailing slash on either side. */
+	FX_ASSERT_ERR(op_rename("/d/f", "/new/", 0), -ENOTDIR);
+	FX_ASSERT_ERR(op_rename("/d/f/", "/x", 0), -ENOTDIR);
+	cr_assert(exists("/d/f"));
+	cr_assert_not(exists("/new"));
+	/* A directory may carry one. */
+	FX_ASSERT_OK(op_rename("/d/e", "/newd/", 0));
+	cr_assert(S_ISDIR(fx_mode("/newd")));
+	FX_ASSERT_ERR(op_link("/d/f/", "/x"), -ENOTDIR);
+	FX_ASSERT_ERR(op_link("/d/f", "/new/"), -ENOENT); /* sic: Linux says ENOENT */
+	FX_ASSERT_ERR(op_mkdir("/d/f/", 0755), -EEXIST);
+}
+
+FX_TEST(dirops, moving_a_directory_needs_write_on_it)
+{
+	/* Moving a directory to another parent rewrites its "..": Linux asks
+	 * for write permission on the directory itself. */
+	fx_must_mkdir("/pa", 0777);
+	fx_must_mkdir("/pb", 0777);
+	fx_must_mkdir("/pa/rd", 0755); /* root-owned */
+	struct uvfs_pathop a = fx_pop("/pa/rd"), b = fx_pop("/pb/rd"), c = fx_pop("/pa/rd2");
+	FX_ASSERT_ERR(uvfs_rename_at(fx.vfs, &fx.user, &a, &b, 0), -EACCES);
+	cr_assert(exists("/pa/rd"));
+	/* Within the same parent it is fine. */
+	FX_ASSERT_OK(uvfs_rename_at(fx.vfs, &fx.user, &a, &c, 0));
+	cr_assert(exists("/pa/rd2"));
+}
+
+FX_TEST(dirops, link_needs_write_on_target_dir)
+{
+	fx_must_mkdir("/pa", 0777);
+	fx_must_mkdir("/rootdir", 0755);
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open_as(&fx.user, "/pa/own", O_CREAT | O_WRONLY, 0644, &f));
+	uvfs_file_put(f);
+	struct uvfs_pathop a = fx_pop("/pa/own"), b = fx_pop("/rootdir/l"), c = fx_pop("/pa/l");
+	FX_ASSERT_ERR(uvfs_link_at(fx.vfs, &fx.user, &a, &b), -EACCES);
+	FX_ASSERT_OK(uvfs_link_at(fx.vfs, &fx.user, &a, &c));
+	cr_assert_eq(nlink("/pa/own"), 2);
+}
+
+FX_TEST(dirops, exchange_directories_in_different_parents)
+{
+	tree();
+	fx_must_mkdir("/ne/y", 0755);
+	uint64_t e = fx_ino("/d/e"), x = fx_ino("/ne/x");
+	FX_ASSERT_OK(op_rename("/d/e", "/ne/x", RENAME_EXCHANGE));
+	cr_assert_eq(fx_ino("/d/e"), x);
+	cr_assert_eq(fx_ino("/ne/x"), e);
+	cr_assert_eq(fx_ino("/d/e/.."), fx_ino("/d"));
+	cr_assert_eq(fx_ino("/ne/x/.."), fx_ino("/ne"));
+}

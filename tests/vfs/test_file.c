@@ -577,3 +577,66 @@ FX_TEST(file, erofs_writers_on_ro_mount)
 	FX_ASSERT_OK(uvfs_set_mount_readonly(vd.mount, true));
 	uvfs_vd_put(&vd);
 }
+
+FX_TEST(file, o_creat_on_directory_eisdir)
+{
+	fx_must_mkdir("/d", 0755);
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(fx_open("/d", O_CREAT | O_RDONLY, 0644, &f), -EISDIR);
+	FX_ASSERT_ERR(fx_open("/nf/", O_CREAT | O_EXCL | O_WRONLY, 0644, &f), -EISDIR);
+	cr_assert_null(f);
+}
+
+FX_TEST(file, pwrite_with_o_append_appends)
+{
+	/* Linux: pwrite on an O_APPEND file ignores the offset. */
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/f", O_CREAT | O_RDWR | O_APPEND, 0644, &f));
+	cr_assert_eq(uvfs_write(f, "abc", 3), 3);
+	cr_assert_eq(uvfs_pwrite(f, "Z", 1, 0), 1);
+	char buf[8] = { 0 };
+	cr_assert_eq(uvfs_pread(f, buf, sizeof buf, 0), 4);
+	cr_assert_str_eq(buf, "abcZ");
+	uvfs_file_put(f);
+}
+
+FX_TEST(file, truncate_negative_einval)
+{
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/f", O_CREAT | O_RDWR, 0644, &f));
+	cr_assert_eq(uvfs_write(f, "abc", 3), 3);
+	FX_ASSERT_ERR(uvfs_file_truncate(f, (uint64_t)-1), -EINVAL);
+	struct statx st;
+	FX_ASSERT_OK(uvfs_file_stat(f, STATX_SIZE, &st));
+	cr_assert_eq(st.stx_size, 3);
+	uvfs_file_put(f);
+}
+
+FX_TEST(file, o_noatime_needs_ownership)
+{
+	fx_must_write("/rootf", "x");
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(fx_open_as(&fx.user, "/rootf", O_RDONLY | O_NOATIME, 0, &f), -EPERM);
+	FX_ASSERT_OK(fx_open_as(&fx.user, "/rootf", O_RDONLY, 0, &f));
+	uvfs_file_put(f);
+	FX_ASSERT_OK(fx_open("/rootf", O_RDONLY | O_NOATIME, 0, &f));
+	uvfs_file_put(f);
+}
+
+FX_TEST(file, file_setstat)
+{
+	fx_must_write("/f", "abcdef");
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/f", O_RDWR, 0, &f));
+	struct uvfs_setattr a = { .mask = STATX_MODE, .mode = 0600 };
+	FX_ASSERT_OK(uvfs_file_setstat(f, &fx.cred, &a));
+	cr_assert_eq(fx_mode("/f"), S_IFREG | 0600);
+	a = (struct uvfs_setattr){ .mask = STATX_SIZE, .size = 2 };
+	FX_ASSERT_OK(uvfs_file_setstat(f, &fx.cred, &a));
+	struct statx st;
+	FX_ASSERT_OK(uvfs_file_stat(f, STATX_SIZE, &st));
+	cr_assert_eq(st.stx_size, 2);
+	a = (struct uvfs_setattr){ .mask = STATX_MODE, .mode = 0644 };
+	FX_ASSERT_ERR(uvfs_file_setstat(f, &fx.user, &a), -EPERM);
+	uvfs_file_put(f);
+}

@@ -2,6 +2,8 @@
  * synthetic mount points, connect stacking. */
 #include "fixture.h"
 
+#include <sys/statvfs.h>
+
 static int exists(const char *path)
 {
 	struct statx st;
@@ -390,4 +392,86 @@ FX_TEST(mount, detached_mount_dies_with_last_file)
 	cr_assert_eq(after.mounts, before.mounts - 1, "mounts %ld -> %ld", before.mounts, after.mounts);
 	cr_assert_eq(after.filesystems, before.filesystems - 1);
 	cr_assert_eq(after.files, before.files - 1);
+}
+
+FX_TEST(mount, nodev_mount_refuses_device_nodes)
+{
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, UVFS_MNT_NODEV));
+	struct uvfs_pathop p = fx_pop("/m/null");
+	FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred, &p, S_IFCHR | 0666, makedev(1, 3)));
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(fx_open("/m/null", O_RDONLY, 0, &f), -EACCES);
+	cr_assert_null(f);
+}
+
+FX_TEST(mount, access_w_ok_on_readonly_mount_erofs)
+{
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	fx_must_write("/m/f", "x");
+	FX_ASSERT_OK(fx_chmod("/m/f", 0666));
+	struct uvfs_vd vd;
+	get_vd("/m", &vd);
+	FX_ASSERT_OK(uvfs_set_mount_readonly(vd.mount, true));
+	struct uvfs_pathop p = fx_popf("/m/f");
+	FX_ASSERT_ERR(uvfs_access_at(fx.vfs, &fx.cred, &p, W_OK), -EROFS);
+	FX_ASSERT_OK(uvfs_access_at(fx.vfs, &fx.cred, &p, R_OK));
+	p = fx_popf("/m");
+	FX_ASSERT_ERR(uvfs_access_at(fx.vfs, &fx.cred, &p, W_OK), -EROFS);
+	struct uvfs_setattr a = { .mask = STATX_SIZE, .size = 0 };
+	p = fx_popf("/m/f");
+	FX_ASSERT_ERR(uvfs_setstat_at(fx.vfs, &fx.cred, &p, &a, UVFS_SETATTR_NEED_WRITE), -EROFS);
+	uvfs_vd_put(&vd);
+}
+
+FX_TEST(mount, statfs_flags_reflect_mount_flags)
+{
+	fx_must_mkdir("/ro", 0755);
+	fx_must_mkdir("/ne", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/ro", NULL, UVFS_MNT_RDONLY));
+	FX_ASSERT_OK(fx_mount_tmpfs("/ne", NULL, UVFS_MNT_NOEXEC | UVFS_MNT_NOSUID));
+	struct statfs sf;
+	struct uvfs_pathop p = fx_popf("/ro");
+	FX_ASSERT_OK(uvfs_statfs_at(fx.vfs, &fx.cred, &p, &sf));
+	cr_assert(sf.f_flags & ST_RDONLY, "f_flags %#lx", (unsigned long)sf.f_flags);
+	cr_assert_not(sf.f_flags & ST_NOEXEC);
+	p = fx_popf("/ne");
+	FX_ASSERT_OK(uvfs_statfs_at(fx.vfs, &fx.cred, &p, &sf));
+	cr_assert(sf.f_flags & ST_NOEXEC, "f_flags %#lx", (unsigned long)sf.f_flags);
+	cr_assert(sf.f_flags & ST_NOSUID);
+	cr_assert_not(sf.f_flags & ST_RDONLY);
+}
+
+FX_TEST(mount, umount_bad_flags_einval)
+{
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	FX_ASSERT_ERR(fx_umount("/m", 0x100), -EINVAL);
+	fx_must_write("/m/still", "x");
+}
+
+static int64_t atime_of(const char *path)
+{
+	struct statx st;
+	FX_ASSERT_OK(fx_lstat(path, &st));
+	return st.stx_atime.tv_sec;
+}
+
+FX_TEST(mount, noatime_mount_keeps_atime)
+{
+	fx_must_mkdir("/na", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/na", NULL, UVFS_MNT_NOATIME));
+	fx_must_write("/na/f", "data");
+	fx_must_write("/f", "data");
+	struct uvfs_setattr a = { .mask = STATX_ATIME, .atime = { 1, 0 } };
+	struct uvfs_pathop p = fx_popf("/na/f");
+	FX_ASSERT_OK(uvfs_setstat_at(fx.vfs, &fx.cred, &p, &a, 0));
+	p = fx_popf("/f");
+	FX_ASSERT_OK(uvfs_setstat_at(fx.vfs, &fx.cred, &p, &a, 0));
+	char buf[8];
+	cr_assert_eq(fx_read_file("/na/f", buf, sizeof buf), 4);
+	cr_assert_eq(fx_read_file("/f", buf, sizeof buf), 4);
+	cr_assert_eq(atime_of("/na/f"), 1, "noatime: a read must not touch atime");
+	cr_assert_gt(atime_of("/f"), 1000000000, "a read must update an ancient atime");
 }

@@ -588,3 +588,61 @@ FX_TEST(namei, get_dentry_at_same_dentry_twice)
 	uvfs_vd_put(&a);
 	uvfs_vd_put(&b);
 }
+
+FX_TEST(namei, symlink_target_with_trailing_slash)
+{
+	tree();
+	FX_ASSERT_OK(fx_symlink("d/f/", "/lslash"));
+	FX_ASSERT_OK(fx_symlink("d/e/", "/ldslash"));
+	FX_ASSERT_ERR(stat_err("/lslash"), -ENOTDIR);
+	struct statx st;
+	FX_ASSERT_OK(fx_stat("/ldslash", &st));
+	cr_assert_eq(st.stx_ino, fx_ino("/d/e"));
+}
+
+FX_TEST(namei, search_permission_on_the_start_directory)
+{
+	tree();
+	struct uvfs_vd p;
+	get_vd("/priv", &p);
+	struct uvfs_pathop op = { .root = fx.root, .start = p, .path = "f" };
+	struct statx st;
+	FX_ASSERT_ERR(uvfs_stat_at(fx.vfs, &fx.user, &op, STATX_INO, &st), -EACCES);
+	op.path = ".";
+	FX_ASSERT_ERR(uvfs_stat_at(fx.vfs, &fx.user, &op, STATX_INO, &st), -EACCES);
+	/* AT_EMPTY_PATH needs no search permission on the start itself. */
+	op.path = "";
+	op.flags = UVFS_PATH_EMPTY;
+	FX_ASSERT_OK(uvfs_stat_at(fx.vfs, &fx.user, &op, STATX_INO, &st));
+	cr_assert_eq(st.stx_ino, fx_ino("/priv"));
+	uvfs_vd_put(&p);
+}
+
+FX_TEST(namei, empty_path_on_a_file_start)
+{
+	tree();
+	struct uvfs_vd f;
+	get_vd("/d/f", &f);
+	struct uvfs_pathop op = { .root = fx.root, .start = f, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct statx st;
+	FX_ASSERT_OK(uvfs_stat_at(fx.vfs, &fx.cred, &op, STATX_SIZE | STATX_INO, &st));
+	cr_assert_eq(st.stx_size, 5);
+	/* A relative path below a file start: ENOTDIR. */
+	op.path = "x";
+	op.flags = 0;
+	FX_ASSERT_ERR(uvfs_stat_at(fx.vfs, &fx.cred, &op, STATX_INO, &st), -ENOTDIR);
+	uvfs_vd_put(&f);
+}
+
+FX_TEST(namei, dotdot_through_symlink_in_chroot_stays)
+{
+	tree();
+	FX_ASSERT_OK(fx_symlink("../../../..", "/d/e/up"));
+	struct uvfs_vd d;
+	get_vd("/d", &d);
+	struct uvfs_pathop p = { .root = d, .start = d, .path = "e/up/e", .flags = 0 };
+	struct statx st;
+	FX_ASSERT_OK(uvfs_stat_at(fx.vfs, &fx.cred, &p, STATX_INO, &st));
+	cr_assert_eq(st.stx_ino, fx_ino("/d/e"), "'..' chain escaped the contextual root");
+	uvfs_vd_put(&d);
+}
