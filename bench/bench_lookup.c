@@ -25,7 +25,8 @@
  *   dir10/dir1M    /B10/f00000005 in a dir of 10 entries vs /B1M/f00500000
  *                  in a dir of 1,000,000 entries (same name length)
  *   dir10r/dir1Mr  same dirs, cycling through 4096 random names (cold-ish)
- *   threads1/2     depth 8, 1 vs 2 threads (pinned, own loops), aggregate
+ *   threads1/2     depth 8, 1 vs 2 threads (pinned, own loops, 1T and 2T runs
+ *                  interleaved), aggregate
  *   refwalk/N      depth N with uvfs_debug_force_refwalk(1) (kernel column:
  *                  the same kernel number again, for the ratio)
  *   refwalk2T      depth 8, forced ref-walk, 2 threads
@@ -535,28 +536,34 @@ static void bench_case(const char *name, const char *group, int depth, const str
 }
 
 /* Multi-thread case: aggregate Mops/s, median of reps. */
-static void bench_threads(const char *name, const char *group, int depth, const struct target *t, int nthreads,
-			  int refwalk)
+/* Thread scaling: 1 and 2 threads interleaved rep by rep (u1, u2, k1, k2),
+ * so the 2T/1T ratio is taken under the same machine load. Two rows:
+ * <name1> and <name2>; Mops/s is the aggregate (sum of per-thread rates). */
+static void bench_threads(const char *name1, const char *name2, const char *group, int depth,
+			  const struct target *t, int refwalk)
 {
-	if (!wanted(name))
+	if (!wanted(name1) && !wanted(name2))
 		return;
 	uvfs_debug_force_refwalk(refwalk);
 	run_side(UVFS, t, 1000);
 	run_side(KERNEL, t, 200);
 	long iu = calibrate(UVFS, t), ik = calibrate(KERNEL, t);
-	double u[REPS], k[REPS];
-	for (int r = 0; r < reps; r++) {
-		u[r] = run_threads(UVFS, t, iu, nthreads);
-		k[r] = run_threads(KERNEL, t, ik, nthreads);
-	}
+	double u[2][REPS], k[2][REPS];
+	for (int r = 0; r < reps; r++)
+		for (int n = 0; n < 2; n++) {
+			u[n][r] = run_threads(UVFS, t, iu, n + 1);
+			k[n][r] = run_threads(KERNEL, t, ik, n + 1);
+		}
 	uvfs_debug_force_refwalk(0);
-	struct result *res = add_result(name, group, depth, nthreads);
-	res->u_mops = median(u, reps) / 1e6;
-	res->k_mops = median(k, reps) / 1e6;
-	res->u_ns = 1e3 / res->u_mops * nthreads; /* per-thread latency */
-	res->k_ns = 1e3 / res->k_mops * nthreads;
-	res->k_valid = 1;
-	print_row(res);
+	for (int n = 0; n < 2; n++) {
+		struct result *res = add_result(n ? name2 : name1, group, depth, n + 1);
+		res->u_mops = median(u[n], reps) / 1e6;
+		res->k_mops = median(k[n], reps) / 1e6;
+		res->u_ns = 1e3 / res->u_mops * (n + 1); /* per-thread latency */
+		res->k_ns = 1e3 / res->k_mops * (n + 1);
+		res->k_valid = 1;
+		print_row(res);
+	}
 }
 
 static struct result *find(const char *name)
@@ -938,14 +945,12 @@ int main(void)
 		free_target(t);
 	}
 
-	bench_threads("threads1", "threads", 8, dt[2], 1, 0);
-	bench_threads("threads2", "threads", 8, dt[2], 2, 0);
+	bench_threads("threads1", "threads2", "threads", 8, dt[2], 0);
 	for (int i = 0; i < 5; i += 2) {
 		snprintf(name, sizeof name, "refwalk%d", depths[i]);
 		bench_case(name, "refwalk", depths[i], dt[i], 1, 1);
 	}
-	bench_threads("refwalk8-1T", "refwalk-mt", 8, dt[2], 1, 1);
-	bench_threads("refwalk8-2T", "refwalk-mt", 8, dt[2], 2, 1);
+	bench_threads("refwalk8-1T", "refwalk8-2T", "refwalk-mt", 8, dt[2], 1);
 
 	if (mem.files)
 		printf("\nmemory: %ld files in one uvfs tmpfs dir: %.1f B/file RSS delta, %.1f B/file malloc in use "
