@@ -14,9 +14,6 @@
  *
  * Lock order: parent i_lock → d_lock (children lists) → stripe locks.
  */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "internal.h"
 
 #define DCACHE_INITIAL_ORDER 12
@@ -60,11 +57,6 @@ HIDDEN void dcache_fini(struct uvfs *vfs)
 {
 	free(vfs->dcache);
 	vfs->dcache = NULL;
-}
-
-HIDDEN uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len)
-{
-	return XXH3_64bits_withSeed(name, len, (uint64_t)(uintptr_t)parent);
 }
 
 /* ------------------------------------------------------------ alloc/free */
@@ -119,7 +111,7 @@ HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, str
 	struct uvfs_dentry *d = malloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	memset(d, 0, offsetof(struct uvfs_dentry, d_iname));
+	memset(d, 0, sizeof(*d));
 	if (len < DNAME_INLINE_LEN) {
 		d->d_iname.len = (uint32_t)len;
 		memcpy(d->d_iname.name, name, len);

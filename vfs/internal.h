@@ -105,7 +105,7 @@ static inline void list_del_init(struct list_head *n)
 
 /* ----------------------------------------------------------- dentries */
 
-#define DNAME_INLINE_LEN 36
+#define DNAME_INLINE_LEN 28
 
 /* Name storage: immutable once published. A rename publishes a new one. */
 struct uvfs_dname {
@@ -120,6 +120,9 @@ struct uvfs_dname {
 #define DF_LINKED 0x08 /* on its parent's d_subdirs list */
 #define DF_ROOT 0x10 /* root of its filesystem (d_parent == self) */
 
+/* Layout: the first 64-byte line holds everything an RCU-walk step reads
+ * (chain link, hash, parent, inode, name pointer, flags) and the start of
+ * the inline name, so a step over a short name touches one dentry line. */
 struct uvfs_dentry {
 	/* dcache chain; written under the bucket stripe lock, read under RCU. */
 	struct uvfs_dentry *d_hash_next;
@@ -128,30 +131,42 @@ struct uvfs_dentry {
 	/* RCU-read; written under vfs->rename_lock inside rename_seq. Root: self.
 	 * A dentry holds a reference on its parent. */
 	struct uvfs_dentry *d_parent;
-	/* RCU-read; replaced (never modified in place) under rename_seq. */
-	const struct uvfs_dname *d_name;
 	/* RCU-read; NULL = negative. Set once, under the parent's i_lock. */
 	struct uvfs_inode *d_inode;
+	/* RCU-read; replaced (never modified in place) under rename_seq. */
+	const struct uvfs_dname *d_name;
+	_Atomic uint32_t d_flags; /* DF_*; atomic bit operations */
+	_Atomic uint32_t d_mounted; /* mounts on this dentry; changed under vfs->mount_lock */
+	struct {
+		uint32_t len;
+		char name[DNAME_INLINE_LEN];
+	} d_iname; /* immutable; d_name points here for short names */
+	/* ---- cold: not read by the RCU walk */
 	struct uvfs_filesystem *d_fs; /* immutable; no reference */
 	atomic_long d_ref;
-	_Atomic uint32_t d_flags; /* DF_*; changed under the parent's d_lock */
-	_Atomic uint32_t d_mounted; /* mounts on this dentry; changed under vfs->mount_lock */
 	struct uvfs_lock d_lock; /* d_subdirs, and children's d_child/d_off */
 	uint64_t d_off; /* readdir offset in parent; under parent's d_lock */
 	uint64_t d_next_off; /* next child offset; under d_lock */
 	struct list_head d_child; /* in parent's d_subdirs; under parent's d_lock */
-	struct list_head d_subdirs; /* children; under d_lock */
-	struct rcu_head d_rcu;
-	struct {
-		uint32_t len;
-		char name[DNAME_INLINE_LEN];
-	} d_iname;
+	union {
+		struct list_head d_subdirs; /* children; under d_lock */
+		struct rcu_head d_rcu; /* once dead: no children can exist then */
+	};
 };
 
 HIDDEN int dcache_init(struct uvfs *vfs);
 HIDDEN void dcache_fini(struct uvfs *vfs);
 HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, struct uvfs_dentry **out);
-HIDDEN uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len);
+/* (parent, name) hash: XXH3 seeded with the parent pointer. Inlined
+ * (XXH_INLINE_ALL): Debian's libxxhash is a baseline build. */
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+static inline uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len)
+{
+	return XXH3_64bits_withSeed(name, len, (uint64_t)(uintptr_t)parent);
+}
 /* RCU lookup: caller inside rcu read section. No reference taken. */
 HIDDEN struct uvfs_dentry *d_lookup_rcu(struct uvfs *vfs, const struct uvfs_dentry *parent, const char *name,
 					size_t len, uint64_t hash);
