@@ -532,7 +532,7 @@ UVFS_API int uvfs_dcache_iterate(struct uvfs_file *f, struct uvfs_dentry *dir, s
 			struct iter_ent *e = &batch[n++];
 			e->ino = ci->i_ino;
 			e->off = c->d_off;
-			e->type = dtype_of(ci->i_mode);
+			e->type = dtype_of(load_relaxed(ci->i_mode)); /* type bits never change */
 			e->d = c;
 			e->len = nm->len;
 			memcpy(e->name, nm->name, nm->len + 1);
