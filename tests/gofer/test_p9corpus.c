@@ -3,7 +3,8 @@
  *
  * With UVFS_P9_CORPUS_DIR set it also writes the replies as the libFuzzer
  * seed corpus (one byte T-type + raw reply per file):
- *   UVFS_P9_CORPUS_DIR=tests/fuzz/corpus/fuzz_p9reply build/tests/gofer/test_p9corpus */
+ *   UVFS_P9_CORPUS_DIR=tests/fuzz/corpus/fuzz_p9reply \
+ *   UVFS_P9_STREAM_CORPUS_DIR=tests/fuzz/corpus/fuzz_p9stream build/tests/gofer/test_p9corpus */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -167,5 +168,67 @@ Test(p9corpus, real_diod_rversion)
 		fclose(fp);
 	}
 	close(fd);
+	diod_stop(&d);
+}
+
+static int count_cb(void *arg, const struct uvfs_p9_dirent *de)
+{
+	return ++*(int *)arg > 100000;
+}
+
+/* The exact call sequence of tests/fuzz/fuzz_p9stream.c against a real
+ * diod; the concatenated replies seed that fuzzer. */
+Test(p9corpus, stream_seed_sequence)
+{
+	struct diod d;
+	int fd = diod_start_fd(&d, 0, -1);
+	cr_assert_geq(fd, 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/a", d.dir);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/a/b", d.dir);
+	cr_assert_eq(symlink("target", p), 0);
+	cr_assert_eq(setxattr(d.dir, "user.x", "value", 5, 0), 0);
+
+	struct uvfs_p9_client *c;
+	struct uvfs_p9_opts o = { .msize = 8192, .max_inflight = 4 };
+	cr_assert_eq(uvfs_p9_connect_fds(fd, fd, &o, &c), 0);
+	uvfs_p9_set_reply_hook(c, hook, &cap);
+	cap.n = 0;
+	uint32_t root, f;
+	struct uvfs_p9_qid q;
+	struct uvfs_p9_attr a;
+	char buf[9000];
+	int cnt = 0;
+	cr_assert_eq(uvfs_p9_attach(c, "root", 0, d.dir, &root, &q), 0);
+	cr_assert_eq(uvfs_p9_walk_path(c, root, "a/b", &f, &q), 0);
+	cr_assert_eq(uvfs_p9_getattr(c, root, UVFS_P9_GETATTR_ALL, &a), 0);
+	cr_assert_lt(uvfs_p9_read(c, root, 0, buf, sizeof(buf)), 0, "root is not open");
+	cr_assert_lt(uvfs_p9_readdir(c, root, 0, 0, count_cb, &cnt), 0, "root is not open");
+	cr_assert_lt(uvfs_p9_readlink(c, root, buf, 64), 0, "root is no symlink");
+	cr_assert_eq(uvfs_p9_getxattr(c, root, "user.x", buf, sizeof(buf)), 5);
+	struct uvfs_p9_flock fl = { .type = UVFS_P9_LOCK_TYPE_RDLCK };
+	cr_assert_lt(uvfs_p9_getlock(c, root, &fl), 0, "root is not open");
+	cr_assert_eq(uvfs_p9_unlinkat(c, root, "gone", 0), -ENOENT);
+	cr_assert_eq(uvfs_p9_clunk(c, root), 0);
+	cr_assert_geq(cap.n, 10);
+
+	const char *dir = getenv("UVFS_P9_STREAM_CORPUS_DIR");
+	FILE *fp = NULL;
+	if (dir) {
+		snprintf(p, sizeof(p), "%s/diod-sequence", dir);
+		fp = fopen(p, "wb");
+		cr_assert_not_null(fp, "%s", p);
+	}
+	for (size_t i = 0; i < cap.n; i++) {
+		if (fp)
+			fwrite(cap.msg[i], 1, cap.len[i], fp);
+		free(cap.msg[i]);
+	}
+	if (fp)
+		fclose(fp);
+	cap.n = 0;
+	uvfs_p9_clunk(c, f);
+	uvfs_p9_close(c);
 	diod_stop(&d);
 }
