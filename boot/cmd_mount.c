@@ -5,5 +5,7 @@
 
 int cmd_mount(int argc, char **argv)
 {
+	/* libfuse derives the subtype (fuse.<name> in /proc/mounts) from argv[0]. */
+	argv[0] = "uvfs";
 	return uvfs_fuse_main(argc, argv, uvfs_default_tree_build, NULL);
 }

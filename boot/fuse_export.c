@@ -42,10 +42,13 @@ struct node {
 	struct node *next; /* ex->lock: hash chain */
 };
 
-struct dirh {
+/* An open file or directory (fi->fh). Handles are listed so that teardown
+ * can close what the kernel never released (server killed by a signal). */
+struct handle {
 	struct uvfs_file *f; /* immutable */
-	pthread_mutex_t lock; /* serialises readdir on this handle; protects pos */
-	int64_t pos; /* offset the file is at (after the last entry replied) */
+	struct handle *prev, *next; /* ex->fh_lock */
+	pthread_mutex_t lock; /* directories: serialises readdir; protects pos */
+	int64_t pos; /* directories: offset after the last entry replied */
 };
 
 struct uvfs_fuse {
@@ -64,6 +67,8 @@ struct uvfs_fuse {
 	pthread_t thread;
 	bool thread_started;
 	bool mounted;
+	pthread_mutex_t fh_lock; /* handles */
+	struct handle handles; /* list head */
 };
 
 /* ------------------------------------------------------------ node table */
@@ -400,7 +405,38 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_attr_x(req, ex, nd, &x);
 }
 
-static struct uvfs_file *FH(struct fuse_file_info *fi) { return (struct uvfs_file *)(uintptr_t)fi->fh; }
+static struct handle *H(struct fuse_file_info *fi) { return (struct handle *)(uintptr_t)fi->fh; }
+static struct uvfs_file *FH(struct fuse_file_info *fi) { return H(fi)->f; }
+
+/* Wraps f (reference consumed) in a listed handle; NULL (f put) on ENOMEM. */
+static struct handle *handle_new(struct uvfs_fuse *ex, struct uvfs_file *f)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+	if (!h) {
+		uvfs_file_put(f);
+		return NULL;
+	}
+	h->f = f;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_lock(&ex->fh_lock);
+	h->next = ex->handles.next;
+	h->prev = &ex->handles;
+	h->next->prev = h;
+	ex->handles.next = h;
+	pthread_mutex_unlock(&ex->fh_lock);
+	return h;
+}
+
+static void handle_free(struct uvfs_fuse *ex, struct handle *h)
+{
+	pthread_mutex_lock(&ex->fh_lock);
+	h->prev->next = h->next;
+	h->next->prev = h->prev;
+	pthread_mutex_unlock(&ex->fh_lock);
+	uvfs_file_put(h->f);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
@@ -546,10 +582,11 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, -uvfs_rename_at(ex->vfs, &cred, &op, &np, flags));
 }
 
-static void set_open_flags(struct node *nd, struct uvfs_file *f, struct fuse_file_info *fi)
+static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi)
 {
 	struct statx x;
-	fi->fh = (uint64_t)(uintptr_t)f;
+	struct uvfs_file *f = h->f;
+	fi->fh = (uint64_t)(uintptr_t)h;
 	if (nd->pseudo) {
 		/* Size unknown until read (proc, sys): bypass the page cache. */
 		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) && x.stx_size == 0)
@@ -576,9 +613,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	set_open_flags(nd, f, fi);
+	struct handle *h = handle_new(ex, f);
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	set_open_flags(nd, h, fi);
 	if (fuse_reply_open(req, fi))
-		uvfs_file_put(f);
+		handle_free(ex, h);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
@@ -603,10 +645,16 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -err);
 		return;
 	}
-	set_open_flags(nd, f, fi);
+	struct handle *h = handle_new(ex, f);
+	if (!h) {
+		node_forget(ex, nd, 1);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	set_open_flags(nd, h, fi);
 	if (fuse_reply_create(req, &e, fi)) {
 		node_forget(ex, nd, 1);
-		uvfs_file_put(f);
+		handle_free(ex, h);
 	}
 }
 
@@ -641,7 +689,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	uvfs_file_put(FH(fi));
+	handle_free(EX(req), H(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -652,39 +700,33 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 /* ----------------------------------------------------------- directories */
 
-static struct dirh *DH(struct fuse_file_info *fi) { return (struct dirh *)(uintptr_t)fi->fh; }
-
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct uvfs_fuse *ex = EX(req);
 	struct uvfs_cred cred;
 	req_cred(req, &cred);
 	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
-	struct dirh *dh = calloc(1, sizeof(*dh));
-	if (!dh) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	int err = uvfs_open_at(ex->vfs, &cred, &p, O_RDONLY | O_DIRECTORY, 0, 0, &dh->f);
+	struct uvfs_file *f;
+	int err = uvfs_open_at(ex->vfs, &cred, &p, O_RDONLY | O_DIRECTORY, 0, 0, &f);
 	if (err) {
-		free(dh);
 		fuse_reply_err(req, -err);
 		return;
 	}
-	pthread_mutex_init(&dh->lock, NULL);
-	fi->fh = (uint64_t)(uintptr_t)dh;
-	if (fuse_reply_open(req, fi)) {
-		uvfs_file_put(dh->f);
-		pthread_mutex_destroy(&dh->lock);
-		free(dh);
+	struct handle *h = handle_new(ex, f);
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_open(req, fi))
+		handle_free(ex, h);
 }
 
 struct rd {
 	fuse_req_t req;
 	struct uvfs_fuse *ex;
 	struct node *dir;
-	struct dirh *dh;
+	struct handle *dh;
 	const struct uvfs_cred *cred;
 	dev_t dev; /* the directory's filesystem, for d_ino mapping */
 	double entry_to; /* for readdirplus entries */
@@ -740,7 +782,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	struct uvfs_fuse *ex = EX(req);
 	struct uvfs_cred cred;
 	req_cred(req, &cred);
-	struct dirh *dh = DH(fi);
+	struct handle *dh = H(fi);
 	struct rd r = { .req = req, .ex = ex, .dir = N(ex, ino), .dh = dh, .cred = &cred, .plus = plus, .size = size };
 	r.buf = malloc(size);
 	if (!r.buf) {
@@ -785,16 +827,13 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dirh *dh = DH(fi);
-	uvfs_file_put(dh->f);
-	pthread_mutex_destroy(&dh->lock);
-	free(dh);
+	handle_free(EX(req), H(fi));
 	fuse_reply_err(req, 0);
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -uvfs_fsync(DH(fi)->f, datasync != 0));
+	fuse_reply_err(req, -uvfs_fsync(FH(fi), datasync != 0));
 }
 
 /* ---------------------------------------------------------- misc ops */
@@ -954,6 +993,8 @@ static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns
 	ex->ns = ns;
 	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ -1, -1 };
 	pthread_mutex_init(&ex->lock, NULL);
+	pthread_mutex_init(&ex->fh_lock, NULL);
+	ex->handles.next = ex->handles.prev = &ex->handles;
 	ex->nbuckets = 1024;
 	ex->buckets = calloc(ex->nbuckets, sizeof(*ex->buckets));
 	if (!ex->buckets)
@@ -975,6 +1016,10 @@ static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns
 /* Puts every reference the export holds (not vfs or ns). */
 static void export_fini(struct uvfs_fuse *ex)
 {
+	/* Files the kernel never released (the server stopped first). */
+	while (ex->handles.next && ex->handles.next != &ex->handles)
+		handle_free(ex, ex->handles.next);
+	pthread_mutex_destroy(&ex->fh_lock);
 	if (ex->buckets)
 		table_clear(ex);
 	free(ex->buckets);
@@ -1093,6 +1138,22 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 	int ret = 1;
 
 	memset(&ex, 0, sizeof(ex));
+	memset(&opts, 0, sizeof(opts));
+	/* libfuse rejects a bad mount point as a usage error; we want our
+	 * one-line message and exit 1, so look at it first. */
+	const char *mp = NULL;
+	bool info = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o"))
+			i++;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-V") ||
+			 !strcmp(argv[i], "--version"))
+			info = true;
+		else if (argv[i][0] != '-' && !mp)
+			mp = argv[i];
+	}
+	if (mp && !info && check_mountpoint(mp))
+		return 1;
 	if (fuse_parse_cmdline(&args, &opts) != 0) {
 		fuse_opt_free_args(&args);
 		return 2;
@@ -1117,8 +1178,6 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		ret = 2;
 		goto out_args;
 	}
-	if (check_mountpoint(opts.mountpoint))
-		goto out_args;
 	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
 	fuse_opt_insert_arg(&args, 1, "-ofsname=uvfs,subtype=uvfs");
 	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout };
