@@ -38,6 +38,7 @@ void verity_params_fini(struct vparams *vp);
 struct vhasher {
 	const struct vparams *vp;
 	EVP_MD_CTX *ctx;
+	EVP_MD_CTX *salted; /* state after the padded salt; NULL when unsalted */
 };
 
 int verity_hasher_init(struct vhasher *h, const struct vparams *vp);
