@@ -103,6 +103,40 @@ static inline int diod_start_fd(struct diod *d, int nthreads, int runas)
 	return sv[0];
 }
 
+/* Starts diod on two pipes (-r and -w differ, as trans=fd allows):
+ * *rfd reads diod's replies, *wfd carries our requests. */
+static inline int diod_start_pipes(struct diod *d, int *rfd, int *wfd)
+{
+	int to_srv[2], from_srv[2];
+	memset(d, 0, sizeof(*d));
+	int err = diod_mkdir_export(d);
+	if (err)
+		return err;
+	if (pipe2(to_srv, O_CLOEXEC) < 0 || pipe2(from_srv, O_CLOEXEC) < 0)
+		return -errno;
+	d->pid = fork();
+	if (d->pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(to_srv[0], 3);   /* clears CLOEXEC on the copies */
+		dup2(from_srv[1], 4);
+		execl(DIOD_PATH, "diod", "-f", "-r", "3", "-w", "4", "-e", d->dir, "-n", "-N", "-c", "/dev/null",
+		      "-L", "stderr", (char *)NULL);
+		_exit(127);
+	}
+	close(to_srv[0]);
+	close(from_srv[1]);
+	if (d->pid < 0) {
+		close(to_srv[1]);
+		close(from_srv[0]);
+		return -errno;
+	}
+	*rfd = from_srv[0];
+	*wfd = to_srv[1];
+	return 0;
+}
+
 /* Starts diod listening on a free 127.0.0.1 port; fills d->addr and waits
  * until it accepts connections. */
 static inline int diod_start_tcp(struct diod *d)

@@ -635,6 +635,37 @@ Test(p9, unix_socket)
 	cr_assert_eq(uvfs_p9_connect(d2.addr, NULL, &bad), -ENOENT, "socket removed");
 }
 
+Test(p9, separate_read_and_write_pipes)
+{
+	struct diod d2;
+	int rfd, wfd;
+	int err = diod_start_pipes(&d2, &rfd, &wfd);
+	cr_assert_eq(err, 0, "diod pipes: %s", strerror(-err));
+	struct uvfs_p9_client *pc;
+	cr_assert_eq(uvfs_p9_connect_fds(rfd, wfd, NULL, &pc), 0);
+	uint32_t r, f;
+	cr_assert_eq(uvfs_p9_attach(pc, "root", 0, d2.dir, &r, NULL), 0);
+	cr_assert_eq(uvfs_p9_walk(pc, r, 0, NULL, &f, NULL), 0);
+	cr_assert_eq(uvfs_p9_lcreate(pc, f, "p", O_RDWR | O_CREAT, 0644, 0, NULL, NULL), 0);
+	size_t len = 300000;
+	uint8_t *a = malloc(len), *b = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		a[i] = (uint8_t)(i * 13);
+	cr_assert_eq(uvfs_p9_write(pc, f, 0, a, len), (long)len);
+	cr_assert_eq(uvfs_p9_read(pc, f, 0, b, len), (long)len);
+	cr_assert_eq(memcmp(a, b, len), 0);
+	free(a);
+	free(b);
+	/* A dead server behind a pipe: the write gets EPIPE, which must come
+	 * back as an error and not as a SIGPIPE killing us. */
+	diod_kill(&d2);
+	struct uvfs_p9_attr at;
+	cr_assert_eq(uvfs_p9_getattr(pc, f, UVFS_P9_GETATTR_BASIC, &at), -ECONNRESET);
+	cr_assert_eq(uvfs_p9_clunk(pc, f), -ECONNRESET);
+	uvfs_p9_close(pc);
+	diod_stop(&d2);
+}
+
 /* ------------------------------------------------------------ concurrency */
 
 struct worker {
