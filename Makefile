@@ -13,6 +13,7 @@
 #   library : vfs/*.c fsimpl/*/*.c devices/*.c boot/*.c (minus boot/main.c, boot/cmd_*.c)
 #   CLI     : boot/main.c boot/cmd_*.c
 #   tests   : tests/<suite>/test_*.c  -> one criterion binary per file
+#             (extra link flags, e.g. -Wl,--wrap=malloc, in tests/<suite>/test_*.ldflags)
 #   stress  : tests/stress/*.c        -> TSan binaries
 #   fuzz    : tests/fuzz/fuzz_*.c     -> libFuzzer binaries (clang), corpus in tests/fuzz/corpus/<name>/
 #   shell   : tests/sh/*.sh           -> run by tests/sh/run.sh
@@ -108,7 +109,8 @@ $(B)/libuvfs-fuzz.a: $(FUZZ_OBJS)
 
 $(B)/tests/%: tests/%.c $(TEST_HELPERS) $(B)/libuvfs-san.a $(HDRS) $(wildcard tests/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CF) -Itests/lib -o $@ $< $(TEST_HELPERS) $(B)/libuvfs-san.a $(PKG_LIBS) $(CRIT_LIBS)
+	$(CC) $(SAN_CF) -Itests/lib -o $@ $< $(TEST_HELPERS) $(B)/libuvfs-san.a $(PKG_LIBS) $(CRIT_LIBS) \
+		$(shell cat tests/$*.ldflags 2>/dev/null)
 
 $(B)/stress/%: tests/stress/%.c $(B)/libuvfs-tsan.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -360,12 +360,20 @@ HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d)
 		uvfs_dentry_put(d);
 }
 
-HIDDEN int d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent, const char *name,
-		  size_t len)
+HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len) { return dname_ext_alloc(name, len); }
+
+HIDDEN void d_name_free(const struct uvfs_dname *n)
 {
-	const struct uvfs_dname *nn = dname_ext_alloc(name, len);
-	if (!nn)
-		return -ENOMEM;
+	free(container_of((struct uvfs_dname *)n, struct dname_ext, n));
+}
+
+/* The new name is allocated by the caller before the filesystem commits
+ * the rename, so the dcache move itself cannot fail. */
+HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent,
+		   const struct uvfs_dname *nn)
+{
+	const char *name = nn->name;
+	size_t len = nn->len;
 	bool linked = atomic_load(&d->d_flags) & DF_LINKED;
 	bool hashed = atomic_load(&d->d_flags) & DF_HASHED;
 	if (hashed)
@@ -390,7 +398,6 @@ HIDDEN int d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *n
 	dname_put(d, old, true);
 	if (newparent != oldparent)
 		uvfs_dentry_put(oldparent); /* the caller still references it: never the last */
-	return 0;
 }
 
 HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentry *d)

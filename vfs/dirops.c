@@ -447,31 +447,37 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		err = -EPERM;
 		goto out_unlock;
 	}
+	/* Names for the dcache move, allocated before the fs commits. */
+	const struct uvfs_dname *to_new = d_name_alloc(nnd.last, nnd.last_len);
+	const struct uvfs_dname *to_old = (flags & RENAME_EXCHANGE) ? d_name_alloc(ond.last, ond.last_len) : NULL;
+	if (!to_new || ((flags & RENAME_EXCHANGE) && !to_old)) {
+		if (to_new)
+			d_name_free(to_new);
+		if (to_old)
+			d_name_free(to_old);
+		err = -ENOMEM;
+		goto out_unlock;
+	}
 	if (ni)
 		lock_two(&oi->i_lock, &ni->i_lock);
 	else
 		uvfs_lock_acquire(&oi->i_lock);
 	err = odir->i_op->rename(odir, od, ndir, nd, flags);
 	if (!err) {
-		size_t olen, nlen;
-		const char *oname = uvfs_dentry_name(od, &olen);
-		const char *nname = uvfs_dentry_name(nd, &nlen);
-		char obuf[UVFS_NAME_MAX + 1], nbuf[UVFS_NAME_MAX + 1];
-		memcpy(obuf, oname, olen);
-		memcpy(nbuf, nname, nlen);
 		rename_seq_begin(vfs);
 		if (flags & RENAME_EXCHANGE) {
-			err = d_move(vfs, od, npd, nbuf, nlen);
-			if (!err)
-				err = d_move(vfs, nd, opd, obuf, olen);
+			d_move(vfs, od, npd, to_new);
+			d_move(vfs, nd, opd, to_old);
 		} else {
 			if (ni)
 				d_delete(vfs, nd);
-			err = d_move(vfs, od, npd, nbuf, nlen);
+			d_move(vfs, od, npd, to_new);
 		}
 		rename_seq_end(vfs);
-		if (err)
-			uvfs_log(UVFS_LOG_ERROR, "rename: dcache move failed after the fs renamed: %d", err);
+	} else {
+		d_name_free(to_new);
+		if (to_old)
+			d_name_free(to_old);
 	}
 	if (ni)
 		unlock_two(&oi->i_lock, &ni->i_lock);

@@ -179,8 +179,10 @@ HIDDEN void d_link_child(struct uvfs_dentry *d);
 /* Unlink after unlink/rmdir: unhash, mark dead, drop the pin. */
 HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d);
 /* Move d to (newparent, name): caller holds rename_lock, rename_seq write. */
-HIDDEN int d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent, const char *name,
-		  size_t len);
+HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent,
+		   const struct uvfs_dname *newname);
+HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len);
+HIDDEN void d_name_free(const struct uvfs_dname *n);
 HIDDEN bool d_tryget(struct uvfs_dentry *d);
 HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentry *d);
 /* Drop every pinned dentry of a DCACHE_COMPLETE fs (teardown). */
