@@ -640,3 +640,94 @@ FX_TEST(file, file_setstat)
 	FX_ASSERT_ERR(uvfs_file_setstat(f, &fx.user, &a), -EPERM);
 	uvfs_file_put(f);
 }
+
+FX_TEST(file, rename_over_open_file_keeps_old_inode)
+{
+	fx_must_write("/old", "old data");
+	fx_must_write("/new", "new");
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/old", O_RDONLY, 0, &f));
+	struct uvfs_pathop a = fx_pop("/new"), b = fx_pop("/old");
+	FX_ASSERT_OK(uvfs_rename_at(fx.vfs, &fx.cred, &a, &b, 0));
+	char buf[16] = { 0 };
+	cr_assert_eq(uvfs_pread(f, buf, sizeof buf, 0), 8);
+	cr_assert_str_eq(buf, "old data");
+	struct statx st;
+	FX_ASSERT_OK(uvfs_file_stat(f, STATX_NLINK, &st));
+	cr_assert_eq(st.stx_nlink, 0);
+	cr_assert_eq(fx_read_file("/old", buf, sizeof buf), 3);
+	uvfs_file_put(f);
+}
+
+FX_TEST(file, many_links_unlinked_while_open)
+{
+	fx_must_write("/f", "x");
+	char path[32];
+	for (int i = 0; i < 50; i++) {
+		snprintf(path, sizeof path, "/l%d", i);
+		struct uvfs_pathop a = fx_pop("/f"), b = fx_pop(path);
+		FX_ASSERT_OK(uvfs_link_at(fx.vfs, &fx.cred, &a, &b));
+	}
+	struct statx st;
+	FX_ASSERT_OK(fx_lstat("/f", &st));
+	cr_assert_eq(st.stx_nlink, 51);
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/l7", O_RDWR, 0, &f));
+	for (int i = 0; i < 50; i++) {
+		snprintf(path, sizeof path, "/l%d", i);
+		struct uvfs_pathop a = fx_pop(path);
+		FX_ASSERT_OK(uvfs_unlink_at(fx.vfs, &fx.cred, &a));
+	}
+	struct uvfs_pathop a = fx_pop("/f");
+	FX_ASSERT_OK(uvfs_unlink_at(fx.vfs, &fx.cred, &a));
+	FX_ASSERT_OK(uvfs_file_stat(f, STATX_NLINK, &st));
+	cr_assert_eq(st.stx_nlink, 0);
+	cr_assert_eq(uvfs_write(f, "y", 1), 1);
+	uvfs_file_put(f);
+}
+
+FX_TEST(file, getdents64_large_directory_while_growing)
+{
+	fx_must_mkdir("/d", 0755);
+	char path[64];
+	for (int i = 0; i < 500; i++) {
+		snprintf(path, sizeof path, "/d/e%04d", i);
+		FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred, &(struct uvfs_pathop){ .root = fx.root, .start = fx.root, .path = path },
+					   S_IFREG | 0644, 0));
+	}
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/d", O_RDONLY | O_DIRECTORY, 0, &f));
+	static char seen[1000];
+	memset(seen, 0, sizeof seen);
+	_Alignas(8) char buf[512];
+	int total = 0, added = 0;
+	for (;;) {
+		ssize_t n = uvfs_getdents64(f, buf, sizeof buf);
+		cr_assert_geq(n, 0);
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct ld64 *d = (struct ld64 *)(buf + off);
+			if (d->d_name[0] == 'e') {
+				int idx = atoi(d->d_name + 1);
+				cr_assert(idx >= 0 && idx < 1000);
+				cr_assert_not(seen[idx], "entry %s delivered twice", d->d_name);
+				seen[idx] = 1;
+				total++;
+			}
+			off += d->d_reclen;
+		}
+		/* Grow the directory while reading it. */
+		if (added < 100) {
+			snprintf(path, sizeof path, "/d/e%04d", 500 + added++);
+			FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred,
+						   &(struct uvfs_pathop){ .root = fx.root, .start = fx.root, .path = path },
+						   S_IFREG | 0644, 0));
+		}
+	}
+	for (int i = 0; i < 500; i++)
+		cr_assert(seen[i], "pre-existing entry e%04d missing", i);
+	cr_assert_geq(total, 500);
+	cr_assert_leq(total, 500 + added);
+	uvfs_file_put(f);
+}

@@ -475,3 +475,32 @@ FX_TEST(mount, noatime_mount_keeps_atime)
 	cr_assert_eq(atime_of("/na/f"), 1, "noatime: a read must not touch atime");
 	cr_assert_gt(atime_of("/f"), 1000000000, "a read must update an ancient atime");
 }
+
+FX_TEST(mount, namespace_put_before_open_file)
+{
+	/* The namespace (and its mounts) go first; a file open on a submount
+	 * keeps working and releases everything when put. */
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	fx_must_mkdir("/m/sub", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m/sub", NULL, 0));
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/m/sub/x", O_CREAT | O_RDWR, 0644, &f));
+	struct uvfs_vd held;
+	get_vd("/m", &held);
+	uvfs_vd_put(&fx.root);
+	uvfs_mntns_put(fx.ns);
+	cr_assert_eq(uvfs_pwrite(f, "late", 4, 0), 4);
+	char buf[8] = { 0 };
+	cr_assert_eq(uvfs_pread(f, buf, 4, 0), 4);
+	cr_assert_str_eq(buf, "late");
+	/* The held vd still resolves relative paths inside its own mount. */
+	struct uvfs_pathop p = { .root = held, .start = held, .path = "sub" };
+	struct statx st;
+	FX_ASSERT_OK(uvfs_stat_at(fx.vfs, &fx.cred, &p, STATX_INO, &st));
+	uvfs_file_put(f);
+	uvfs_vd_put(&held);
+	fx_destroy_checked(fx.vfs);
+	/* fx_teardown must not run again: re-create an empty fixture. */
+	fx_setup();
+}
