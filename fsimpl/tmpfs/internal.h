@@ -29,6 +29,9 @@
 #define TMPFS_PAGE_SIZE (1UL << TMPFS_PAGE_SHIFT)
 #define TMPFS_MAX_FILE_SIZE ((uint64_t)INT64_MAX)
 #define TMPFS_SYMLINK_MAX 4095 /* PATH_MAX - 1 */
+/* Symlink targets this long or longer take a page (blocks and size=
+ * budget), as on Linux, where shorter ones are stored inline. */
+#define TMPFS_SYMLINK_PAGE_MIN 128
 /* A directory's size grows by this per entry, as on Linux tmpfs
  * (BOGO_DIRENT_SIZE); an empty directory counts "." and "..". */
 #define TMPFS_DIRENT_SIZE 20

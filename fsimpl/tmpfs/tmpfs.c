@@ -85,12 +85,19 @@ int tmpfs_new_inode(struct tmpfs_fs *fs, const struct uvfs_inode *dir, const str
 		if (linklen > TMPFS_SYMLINK_MAX)
 			return -ENAMETOOLONG;
 	}
+	bool link_page = S_ISLNK(mode) && linklen >= TMPFS_SYMLINK_PAGE_MIN;
 	int err = tmpfs_budget_take(&fs->inodes, 1);
 	if (err)
 		return err;
+	if (link_page && (err = tmpfs_budget_take(&fs->pages, 1))) {
+		tmpfs_budget_give(&fs->inodes, 1);
+		return err;
+	}
 	struct tmpfs_inode *ti = calloc(1, sizeof(*ti) + (S_ISLNK(mode) ? linklen + 1 : 0));
 	if (!ti) {
 		tmpfs_budget_give(&fs->inodes, 1);
+		if (link_page)
+			tmpfs_budget_give(&fs->pages, 1);
 		return -ENOMEM;
 	}
 	const struct uvfs_inode_ops *iop;
@@ -133,6 +140,7 @@ int tmpfs_new_inode(struct tmpfs_fs *fs, const struct uvfs_inode *dir, const str
 		t[linklen] = 0;
 		inode->i_link = t;
 		inode->i_size = linklen;
+		inode->i_blocks = link_page ? TMPFS_PAGE_SIZE / 512 : 0;
 	}
 	struct timespec now = uvfs_now();
 	inode->i_atime = inode->i_mtime = inode->i_ctime = inode->i_btime = now;
@@ -149,6 +157,8 @@ static void tmpfs_evict_inode(struct uvfs_inode *inode)
 		ti->pages = NULL;
 	}
 	memxattr_free(&ti->xattrs);
+	if (S_ISLNK(inode->i_mode) && inode->i_size >= TMPFS_SYMLINK_PAGE_MIN)
+		tmpfs_budget_give(&fs->pages, 1);
 	tmpfs_budget_give(&fs->inodes, 1);
 }
 

@@ -220,6 +220,8 @@ FX_TEST(tmpfs_file, symlinks)
 	long_target[4095] = 0;
 	FX_ASSERT_OK(fx_symlink(long_target, "/long"));
 	cr_assert_eq(tt_lstat("/long").stx_size, 4095);
+	cr_assert_eq(tt_lstat("/long").stx_blocks, 8, "long targets take a page, as on Linux");
+	cr_assert_eq(tt_lstat("/rel").stx_blocks, 0, "short targets are inline");
 	free(long_target);
 	/* Symlinks can be hard-linked. */
 	FX_ASSERT_OK(tt_link("/rel", "/rel2"));

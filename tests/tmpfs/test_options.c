@@ -157,6 +157,15 @@ Test(tmpfs_opts, size_limit_enospc)
 	uvfs_file_put(f);
 	FX_ASSERT_OK(tt_unlink("/f"));
 	cr_assert_eq(tt_pwrite_fill("/g", 'b', 4096, 4096), 4096, "the unlinked file's page is free again");
+	/* A long symlink target takes a page too (Linux), a short one does not. */
+	char target[200];
+	memset(target, 't', sizeof(target) - 1);
+	target[sizeof(target) - 1] = 0;
+	FX_ASSERT_ERR(fx_symlink(target, "/long"), -ENOSPC);
+	FX_ASSERT_OK(fx_symlink("short", "/short"));
+	FX_ASSERT_OK(tt_truncate("/g", 0));
+	FX_ASSERT_OK(fx_symlink(target, "/long"));
+	cr_assert_eq(tt_pwrite_fill("/g", 'b', 4096 + 1, 0), 4096, "short: the long symlink holds the other page");
 	fx_teardown();
 }
 

@@ -1,0 +1,331 @@
+/* Differential test: the same operations on the host's tmpfs (/dev/shm,
+ * through syscalls) and on our tmpfs (through the uvfs API) must give the
+ * same results (0 or the same errno) and leave trees that agree on type,
+ * permissions, nlink, size and blocks of every entry, and on user xattrs.
+ * Skipped when /dev/shm is not a tmpfs. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "tt.h"
+
+enum kind { MKDIR, WRITE, TRUNC, LINK, SYMLINK, MKNOD, RENAME, UNLINK, RMDIR, SETX, RMX, CREAT_EXCL };
+
+struct op {
+	enum kind k;
+	const char *a, *b; /* paths (SYMLINK: a = target; SETX/RMX: b = name) */
+	long n; /* mode, offset, size or flags */
+	long len; /* WRITE: length */
+};
+
+static char host_dir[64];
+
+static int err(int rc) { return rc < 0 ? -errno : rc; }
+
+static int host_op(const struct op *o)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof(a), "%s/%s", host_dir, o->a);
+	snprintf(b, sizeof(b), "%s/%s", host_dir, o->b ? o->b : "");
+	switch (o->k) {
+	case MKDIR:
+		return err(mkdir(a, (mode_t)o->n));
+	case WRITE: {
+		int fd = open(a, O_WRONLY | O_CREAT, 0644);
+		if (fd < 0)
+			return -errno;
+		char *buf = malloc((size_t)o->len);
+		memset(buf, 'w', (size_t)o->len);
+		ssize_t n = pwrite(fd, buf, (size_t)o->len, o->n);
+		int e = n < 0 ? -errno : 0;
+		free(buf);
+		close(fd);
+		return e;
+	}
+	case TRUNC:
+		return err(truncate(a, o->n));
+	case LINK:
+		return err(link(a, b));
+	case SYMLINK:
+		return err(symlink(o->a, b));
+	case MKNOD:
+		return err(mknod(a, (mode_t)o->n, 0));
+	case RENAME:
+		return err((int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, (unsigned)o->n));
+	case UNLINK:
+		return err(unlink(a));
+	case RMDIR:
+		return err(rmdir(a));
+	case SETX:
+		return err(lsetxattr(a, o->b, "v", 1, (int)o->n));
+	case RMX:
+		return err(lremovexattr(a, o->b));
+	case CREAT_EXCL: {
+		int fd = open(a, O_WRONLY | O_CREAT | O_EXCL, (mode_t)o->n);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		return 0;
+	}
+	}
+	return -ENOSYS;
+}
+
+static int uvfs_op(const struct op *o)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof(a), "/%s", o->a);
+	snprintf(b, sizeof(b), "/%s", o->b ? o->b : "");
+	struct uvfs_pathop pa = fx_pop(a), pb = fx_pop(b);
+	switch (o->k) {
+	case MKDIR:
+		return uvfs_mkdir_at(fx.vfs, &fx.cred, &pa, (mode_t)o->n);
+	case WRITE: {
+		struct uvfs_file *f;
+		int rc = fx_open(a, O_WRONLY | O_CREAT, 0644, &f);
+		if (rc)
+			return rc;
+		char *buf = malloc((size_t)o->len);
+		memset(buf, 'w', (size_t)o->len);
+		ssize_t n = uvfs_pwrite(f, buf, (size_t)o->len, o->n);
+		free(buf);
+		uvfs_file_put(f);
+		return n < 0 ? (int)n : 0;
+	}
+	case TRUNC:
+		return tt_truncate(a, (uint64_t)o->n);
+	case LINK:
+		return uvfs_link_at(fx.vfs, &fx.cred, &pa, &pb);
+	case SYMLINK:
+		return uvfs_symlink_at(fx.vfs, &fx.cred, o->a, &pb);
+	case MKNOD:
+		return uvfs_mknod_at(fx.vfs, &fx.cred, &pa, (mode_t)o->n, 0);
+	case RENAME:
+		return uvfs_rename_at(fx.vfs, &fx.cred, &pa, &pb, (unsigned)o->n);
+	case UNLINK:
+		return uvfs_unlink_at(fx.vfs, &fx.cred, &pa);
+	case RMDIR:
+		return uvfs_rmdir_at(fx.vfs, &fx.cred, &pa);
+	case SETX:
+		return uvfs_setxattr_at(fx.vfs, &fx.cred, &pa, o->b, "v", 1, (int)o->n);
+	case RMX:
+		return uvfs_removexattr_at(fx.vfs, &fx.cred, &pa, o->b);
+	case CREAT_EXCL: {
+		struct uvfs_file *f;
+		int rc = fx_open(a, O_WRONLY | O_CREAT | O_EXCL, (mode_t)o->n, &f);
+		if (!rc)
+			uvfs_file_put(f);
+		return rc;
+	}
+	}
+	return -ENOSYS;
+}
+
+/* ------------------------------------------------------- tree snapshots */
+
+struct snap {
+	char *lines[256];
+	int n;
+};
+
+static void snap_add(struct snap *s, const char *path, unsigned mode, unsigned nlink, unsigned long long size,
+		     unsigned long long blocks, const char *xattrs)
+{
+	cr_assert_lt(s->n, 256);
+	/* Directory sizes are compared as well: Linux counts 20 bytes per entry. */
+	if (asprintf(&s->lines[s->n++], "%s mode=%o nlink=%u size=%llu blocks=%llu xattrs=[%s]", path, mode, nlink,
+		     size, blocks, xattrs) < 0)
+		cr_assert_fail("asprintf");
+}
+
+static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* NUL-separated list → sorted, comma-separated user.* names. */
+static void xlist(char *list, ssize_t n, char *out, size_t outlen)
+{
+	char *names[32];
+	int k = 0;
+	for (ssize_t off = 0; off < n && k < 32; off += (ssize_t)strlen(list + off) + 1)
+		if (!strncmp(list + off, "user.", 5))
+			names[k++] = list + off;
+	qsort(names, (size_t)k, sizeof(names[0]), cmpstr);
+	out[0] = 0;
+	for (int i = 0; i < k; i++) {
+		if (i)
+			strncat(out, ",", outlen - strlen(out) - 1);
+		strncat(out, names[i], outlen - strlen(out) - 1);
+	}
+}
+
+static void host_walk(const char *rel, struct snap *s)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s%s", host_dir, rel);
+	DIR *d = opendir(path);
+	cr_assert_not_null(d, "opendir %s", path);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char crel[512], cpath[600];
+		snprintf(crel, sizeof(crel), "%s/%s", rel, e->d_name);
+		snprintf(cpath, sizeof(cpath), "%s%s", host_dir, crel);
+		struct stat st;
+		cr_assert_eq(lstat(cpath, &st), 0);
+		char list[512], xs[512];
+		ssize_t n = llistxattr(cpath, list, sizeof(list));
+		xlist(list, n, xs, sizeof(xs));
+		snap_add(s, crel, st.st_mode, (unsigned)st.st_nlink, (unsigned long long)st.st_size,
+			 (unsigned long long)st.st_blocks, xs);
+		if (S_ISDIR(st.st_mode))
+			host_walk(crel, s);
+	}
+	closedir(d);
+}
+
+struct names {
+	char name[64][64];
+	int n;
+};
+static int collect(void *arg, const char *name, size_t len, uint64_t ino, unsigned dtype, int64_t next)
+{
+	struct names *c = arg;
+	if ((len == 1 && name[0] == '.') || (len == 2 && !memcmp(name, "..", 2)) || c->n >= 64)
+		return 0;
+	snprintf(c->name[c->n++], 64, "%.*s", (int)len, name);
+	return 0;
+}
+
+static void uvfs_walk(const char *rel, struct snap *s)
+{
+	struct uvfs_file *f = tt_open(rel[0] ? rel : "/", O_RDONLY | O_DIRECTORY, 0);
+	struct names *c = calloc(1, sizeof(*c));
+	FX_ASSERT_OK(uvfs_iterate_dir(f, collect, c));
+	uvfs_file_put(f);
+	for (int i = 0; i < c->n; i++) {
+		char crel[512];
+		snprintf(crel, sizeof(crel), "%s/%s", rel, c->name[i]);
+		struct statx st = tt_lstat(crel);
+		char list[512], xs[512];
+		struct uvfs_pathop p = fx_pop(crel);
+		ssize_t n = uvfs_listxattr_at(fx.vfs, &fx.cred, &p, list, sizeof(list));
+		xlist(list, n, xs, sizeof(xs));
+		snap_add(s, crel, st.stx_mode, st.stx_nlink, (unsigned long long)st.stx_size,
+			 (unsigned long long)st.stx_blocks, xs);
+		if (S_ISDIR(st.stx_mode))
+			uvfs_walk(crel, s);
+	}
+	free(c);
+}
+
+static void snap_free(struct snap *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->lines[i]);
+	s->n = 0;
+}
+
+static void compare_trees(int step)
+{
+	struct snap h = { 0 }, u = { 0 };
+	host_walk("", &h);
+	uvfs_walk("", &u);
+	qsort(h.lines, (size_t)h.n, sizeof(char *), cmpstr);
+	qsort(u.lines, (size_t)u.n, sizeof(char *), cmpstr);
+	for (int i = 0; i < h.n || i < u.n; i++) {
+		const char *hl = i < h.n ? h.lines[i] : "(none)", *ul = i < u.n ? u.lines[i] : "(none)";
+		cr_assert_str_eq(ul, hl, "after step %d: uvfs \"%s\" vs host \"%s\"", step, ul, hl);
+	}
+	snap_free(&h);
+	snap_free(&u);
+}
+
+static void rm_rf(const char *path)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		cr_log_warn("cleanup of %s failed", path);
+}
+
+static const char *long_target =
+	"a-symlink-target-longer-than-one-hundred-and-twenty-seven-bytes-so-that-linux-tmpfs-stores-it-in-a-page-"
+	"rather-than-inline-xxxxxxxxxxxxxxxxxxxx";
+
+static const struct op script[] = {
+	{ MKDIR, "d", 0, 0755, 0 },
+	{ MKDIR, "d", 0, 0755, 0 }, /* EEXIST */
+	{ MKDIR, "d/sub", 0, 0700, 0 },
+	{ MKDIR, "e", 0, 01777, 0 },
+	{ WRITE, "d/f", 0, 0, 100 },
+	{ WRITE, "d/f", 0, 1 << 20, 1 }, /* sparse */
+	{ WRITE, "d/g", 0, 4090, 10 }, /* across a page boundary */
+	{ TRUNC, "d/f", 0, 5000, 0 },
+	{ TRUNC, "d/f", 0, 3 << 20, 0 },
+	{ TRUNC, "d/g", 0, 0, 0 },
+	{ TRUNC, "d", 0, 0, 0 }, /* EISDIR */
+	{ LINK, "d/f", "e/f2", 0, 0 },
+	{ LINK, "d", "e/d2", 0, 0 }, /* EPERM */
+	{ LINK, "d/f", "e/f2", 0, 0 }, /* EEXIST */
+	{ SYMLINK, "f", "d/s", 0, 0 },
+	{ SYMLINK, NULL, "d/long", 0, 0 }, /* long_target, filled in below */
+	{ SYMLINK, "", "d/empty", 0, 0 }, /* ENOENT */
+	{ MKNOD, "d/fifo", 0, S_IFIFO | 0640, 0 },
+	{ MKNOD, "d/sock", 0, S_IFSOCK | 0600, 0 },
+	{ CREAT_EXCL, "d/x", 0, 0600, 0 },
+	{ CREAT_EXCL, "d/x", 0, 0600, 0 }, /* EEXIST */
+	{ RMDIR, "d", 0, 0, 0 }, /* ENOTEMPTY */
+	{ RMDIR, "d/f", 0, 0, 0 }, /* ENOTDIR */
+	{ UNLINK, "d/sub", 0, 0, 0 }, /* EISDIR */
+	{ RENAME, "d/sub", "e/sub", 0, 0 },
+	{ RENAME, "e", "e/sub/inside", 0, 0 }, /* EINVAL */
+	{ RENAME, "d/x", "d/g", 0, 0 }, /* replace a file */
+	{ RENAME, "d/g", "e/f2", RENAME_NOREPLACE, 0 }, /* EEXIST */
+	{ RENAME, "d/s", "e/sub", RENAME_EXCHANGE, 0 },
+	{ RENAME, "e/none", "d/f", RENAME_EXCHANGE, 0 }, /* ENOENT */
+	{ MKDIR, "e/empty", 0, 0755, 0 },
+	{ MKDIR, "e/full", 0, 0755, 0 },
+	{ WRITE, "e/full/z", 0, 0, 1 },
+	{ RENAME, "d/s", "e/full", 0, 0 }, /* d/s is now the dir: ENOTEMPTY */
+	{ RENAME, "d/s", "e/empty", 0, 0 }, /* replaces an empty dir */
+	{ SETX, "d/f", "user.a", 0, 0 },
+	{ SETX, "d/f", "user.a", XATTR_CREATE, 0 }, /* EEXIST */
+	{ SETX, "d/f", "user.b", XATTR_REPLACE, 0 }, /* ENODATA */
+	{ SETX, "e", "user.dir", 0, 0 },
+	{ RMX, "d/f", "user.zz", 0, 0 }, /* ENODATA */
+	{ UNLINK, "d/f", 0, 0, 0 }, /* e/f2 remains, nlink 1 */
+	{ UNLINK, "e/full/z", 0, 0, 0 },
+	{ RMDIR, "e/full", 0, 0, 0 },
+	{ RMDIR, "e/sub", 0, 0, 0 }, /* e/sub is the symlink now: ENOTDIR */
+};
+
+/* Runs after the body even when an assertion failed. */
+static void cleanup(void)
+{
+	if (host_dir[0])
+		rm_rf(host_dir);
+}
+
+Test(tmpfs_diff, same_results_as_host_tmpfs, .timeout = 60, .fini = cleanup)
+{
+	struct statfs sf;
+	if (statfs("/dev/shm", &sf) || sf.f_type != 0x01021994 || geteuid() != 0)
+		cr_skip_test("needs root and a tmpfs /dev/shm");
+	snprintf(host_dir, sizeof(host_dir), "/dev/shm/uvfs-diff-%d", (int)getpid());
+	umask(0);
+	cr_assert_eq(mkdir(host_dir, 01777), 0);
+	fx_setup();
+	for (size_t i = 0; i < sizeof(script) / sizeof(script[0]); i++) {
+		struct op o = script[i];
+		if (o.k == SYMLINK && !o.a)
+			o.a = long_target;
+		int h = host_op(&o), u = uvfs_op(&o);
+		cr_assert_eq(u, h, "step %zu (%d %s %s): uvfs %s, host %s", i, o.k, o.a, o.b ? o.b : "", fx_err(u),
+			     fx_err(h));
+		compare_trees((int)i);
+	}
+	fx_teardown();
+}
