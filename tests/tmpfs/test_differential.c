@@ -12,13 +12,13 @@
 
 #include "tt.h"
 
-enum kind { MKDIR, WRITE, TRUNC, LINK, SYMLINK, MKNOD, RENAME, UNLINK, RMDIR, SETX, RMX, CREAT_EXCL };
+enum kind { MKDIR, WRITE, TRUNC, LINK, SYMLINK, MKNOD, RENAME, UNLINK, RMDIR, SETX, RMX, CREAT_EXCL, CHMOD, CHOWN };
 
 struct op {
 	enum kind k;
 	const char *a, *b; /* paths (SYMLINK: a = target; SETX/RMX: b = name) */
-	long n; /* mode, offset, size or flags */
-	long len; /* WRITE: length */
+	long n; /* mode, offset, size, flags or uid */
+	long len; /* WRITE: length; CHOWN: gid */
 };
 
 static char host_dir[64];
@@ -70,6 +70,10 @@ static int host_op(const struct op *o)
 		close(fd);
 		return 0;
 	}
+	case CHMOD:
+		return err(chmod(a, (mode_t)o->n));
+	case CHOWN:
+		return err(lchown(a, (uid_t)o->n, (gid_t)o->len));
 	}
 	return -ENOSYS;
 }
@@ -120,6 +124,20 @@ static int uvfs_op(const struct op *o)
 			uvfs_file_put(f);
 		return rc;
 	}
+	case CHMOD:
+		return fx_chmod(a, (mode_t)o->n);
+	case CHOWN: {
+		struct uvfs_setattr at = { .mask = 0 };
+		if (o->n != -1) {
+			at.mask |= STATX_UID;
+			at.uid = (uint32_t)o->n;
+		}
+		if (o->len != -1) {
+			at.mask |= STATX_GID;
+			at.gid = (uint32_t)o->len;
+		}
+		return uvfs_setstat_at(fx.vfs, &fx.cred, &pa, &at, 0);
+	}
 	}
 	return -ENOSYS;
 }
@@ -131,13 +149,13 @@ struct snap {
 	int n;
 };
 
-static void snap_add(struct snap *s, const char *path, unsigned mode, unsigned nlink, unsigned long long size,
-		     unsigned long long blocks, const char *xattrs)
+static void snap_add(struct snap *s, const char *path, unsigned mode, unsigned uid, unsigned gid, unsigned nlink,
+		     unsigned long long size, unsigned long long blocks, const char *xattrs)
 {
 	cr_assert_lt(s->n, 256);
 	/* Directory sizes are compared as well: Linux counts 20 bytes per entry. */
-	if (asprintf(&s->lines[s->n++], "%s mode=%o nlink=%u size=%llu blocks=%llu xattrs=[%s]", path, mode, nlink,
-		     size, blocks, xattrs) < 0)
+	if (asprintf(&s->lines[s->n++], "%s mode=%o owner=%u:%u nlink=%u size=%llu blocks=%llu xattrs=[%s]", path,
+		     mode, uid, gid, nlink, size, blocks, xattrs) < 0)
 		cr_assert_fail("asprintf");
 }
 
@@ -178,7 +196,7 @@ static void host_walk(const char *rel, struct snap *s)
 		char list[512], xs[512];
 		ssize_t n = llistxattr(cpath, list, sizeof(list));
 		xlist(list, n, xs, sizeof(xs));
-		snap_add(s, crel, st.st_mode, (unsigned)st.st_nlink, (unsigned long long)st.st_size,
+		snap_add(s, crel, st.st_mode, st.st_uid, st.st_gid, (unsigned)st.st_nlink, (unsigned long long)st.st_size,
 			 (unsigned long long)st.st_blocks, xs);
 		if (S_ISDIR(st.st_mode))
 			host_walk(crel, s);
@@ -213,7 +231,7 @@ static void uvfs_walk(const char *rel, struct snap *s)
 		struct uvfs_pathop p = fx_pop(crel);
 		ssize_t n = uvfs_listxattr_at(fx.vfs, &fx.cred, &p, list, sizeof(list));
 		xlist(list, n, xs, sizeof(xs));
-		snap_add(s, crel, st.stx_mode, st.stx_nlink, (unsigned long long)st.stx_size,
+		snap_add(s, crel, st.stx_mode, st.stx_uid, st.stx_gid, st.stx_nlink, (unsigned long long)st.stx_size,
 			 (unsigned long long)st.stx_blocks, xs);
 		if (S_ISDIR(st.stx_mode))
 			uvfs_walk(crel, s);
@@ -300,6 +318,21 @@ static const struct op script[] = {
 	{ UNLINK, "e/full/z", 0, 0, 0 },
 	{ RMDIR, "e/full", 0, 0, 0 },
 	{ RMDIR, "e/sub", 0, 0, 0 }, /* e/sub is the symlink now: ENOTDIR */
+	{ CHMOD, "e", 0, 02775, 0 },
+	{ CHOWN, "e", 0, 0, 100 },
+	{ MKDIR, "e/sg", 0, 0755, 0 }, /* inherits the group and S_ISGID */
+	{ CREAT_EXCL, "e/sg/file", 0, 02755, 0 }, /* root is in no group 100 but has CAP_FSETID */
+	{ CHMOD, "e/f2", 0, 06755, 0 },
+	{ WRITE, "e/f2", 0, 0, 1 }, /* root (CAP_FSETID): bits stay */
+	{ TRUNC, "e/f2", 0, 10, 0 },
+	{ CHOWN, "e/f2", 0, 0, 0 }, /* any chown of a non-dir, even to the same ids, kills setuid/setgid(+x) */
+	{ CHMOD, "e/f2", 0, 02745, 0 },
+	{ CHOWN, "e/f2", 0, 5, 6 }, /* setgid without group x survives */
+	{ CHMOD, "e/sg", 0, 06755, 0 },
+	{ CHOWN, "e/sg", 0, 7, -1 }, /* directories keep their bits */
+	{ LINK, "d/long", "e/long2", 0, 0 }, /* symlinks can be hard-linked */
+	{ MKDIR, "e/sg/deeper", 0, 0700, 0 },
+	{ RENAME, "e/sg", "d/moved", 0, 0 },
 };
 
 /* Runs after the body even when an assertion failed. */
