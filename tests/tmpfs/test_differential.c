@@ -150,12 +150,12 @@ struct snap {
 };
 
 static void snap_add(struct snap *s, const char *path, unsigned mode, unsigned uid, unsigned gid, unsigned nlink,
-		     unsigned long long size, unsigned long long blocks, const char *xattrs)
+		     unsigned long long size, unsigned long long blocks, const char *xattrs, const char *extra)
 {
 	cr_assert_lt(s->n, 256);
 	/* Directory sizes are compared as well: Linux counts 20 bytes per entry. */
-	if (asprintf(&s->lines[s->n++], "%s mode=%o owner=%u:%u nlink=%u size=%llu blocks=%llu xattrs=[%s]", path,
-		     mode, uid, gid, nlink, size, blocks, xattrs) < 0)
+	if (asprintf(&s->lines[s->n++], "%s mode=%o owner=%u:%u nlink=%u size=%llu blocks=%llu xattrs=[%s] %s", path,
+		     mode, uid, gid, nlink, size, blocks, xattrs, extra) < 0)
 		cr_assert_fail("asprintf");
 }
 
@@ -178,6 +178,64 @@ static void xlist(char *list, ssize_t n, char *out, size_t outlen)
 	}
 }
 
+/* FNV-1a of a file's bytes. */
+static uint64_t fnv(uint64_t h, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Content digest, SEEK_DATA/SEEK_HOLE from 0 and from 4096 (regular files)
+ * or the target (symlinks). */
+static void host_extra(const char *path, mode_t mode, char *out, size_t len)
+{
+	out[0] = 0;
+	if (S_ISLNK(mode)) {
+		char t[4096];
+		ssize_t n = readlink(path, t, sizeof(t));
+		snprintf(out, len, "target=%.*s", (int)(n > 0 ? n : 0), t);
+	} else if (S_ISREG(mode)) {
+		int fd = open(path, O_RDONLY);
+		cr_assert_geq(fd, 0);
+		char buf[65536];
+		uint64_t h = 0xcbf29ce484222325ULL;
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			h = fnv(h, buf, (size_t)n);
+		long d0 = (long)lseek(fd, 0, SEEK_DATA), h0 = (long)lseek(fd, 0, SEEK_HOLE);
+		long d1 = (long)lseek(fd, 4096, SEEK_DATA), h1 = (long)lseek(fd, 4096, SEEK_HOLE);
+		close(fd);
+		snprintf(out, len, "fnv=%016llx data0=%ld hole0=%ld data1=%ld hole1=%ld", (unsigned long long)h, d0, h0,
+			 d1, h1);
+	}
+}
+
+static void uvfs_extra(const char *path, mode_t mode, char *out, size_t len)
+{
+	out[0] = 0;
+	if (S_ISLNK(mode)) {
+		char t[4096];
+		struct uvfs_pathop p = fx_pop(path);
+		ssize_t n = uvfs_readlink_at(fx.vfs, &fx.cred, &p, t, sizeof(t));
+		snprintf(out, len, "target=%.*s", (int)(n > 0 ? n : 0), t);
+	} else if (S_ISREG(mode)) {
+		struct uvfs_file *f = tt_open(path, O_RDONLY, 0);
+		char *buf = malloc(65536);
+		uint64_t h = 0xcbf29ce484222325ULL;
+		ssize_t n;
+		while ((n = uvfs_read(f, buf, 65536)) > 0)
+			h = fnv(h, buf, (size_t)n);
+		free(buf);
+		/* Linux returns -1/ENXIO; ours -ENXIO: print both as -1. */
+		long d0 = (long)uvfs_seek(f, 0, SEEK_DATA), h0 = (long)uvfs_seek(f, 0, SEEK_HOLE);
+		long d1 = (long)uvfs_seek(f, 4096, SEEK_DATA), h1 = (long)uvfs_seek(f, 4096, SEEK_HOLE);
+		uvfs_file_put(f);
+		snprintf(out, len, "fnv=%016llx data0=%ld hole0=%ld data1=%ld hole1=%ld", (unsigned long long)h,
+			 d0 < 0 ? -1 : d0, h0 < 0 ? -1 : h0, d1 < 0 ? -1 : d1, h1 < 0 ? -1 : h1);
+	}
+}
+
 static void host_walk(const char *rel, struct snap *s)
 {
 	char path[512];
@@ -196,8 +254,10 @@ static void host_walk(const char *rel, struct snap *s)
 		char list[512], xs[512];
 		ssize_t n = llistxattr(cpath, list, sizeof(list));
 		xlist(list, n, xs, sizeof(xs));
+		char extra[4200];
+		host_extra(cpath, st.st_mode, extra, sizeof(extra));
 		snap_add(s, crel, st.st_mode, st.st_uid, st.st_gid, (unsigned)st.st_nlink, (unsigned long long)st.st_size,
-			 (unsigned long long)st.st_blocks, xs);
+			 (unsigned long long)st.st_blocks, xs, extra);
 		if (S_ISDIR(st.st_mode))
 			host_walk(crel, s);
 	}
@@ -231,8 +291,10 @@ static void uvfs_walk(const char *rel, struct snap *s)
 		struct uvfs_pathop p = fx_pop(crel);
 		ssize_t n = uvfs_listxattr_at(fx.vfs, &fx.cred, &p, list, sizeof(list));
 		xlist(list, n, xs, sizeof(xs));
+		char extra[4200];
+		uvfs_extra(crel, st.stx_mode, extra, sizeof(extra));
 		snap_add(s, crel, st.stx_mode, st.stx_uid, st.stx_gid, st.stx_nlink, (unsigned long long)st.stx_size,
-			 (unsigned long long)st.stx_blocks, xs);
+			 (unsigned long long)st.stx_blocks, xs, extra);
 		if (S_ISDIR(st.stx_mode))
 			uvfs_walk(crel, s);
 	}
