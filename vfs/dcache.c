@@ -290,7 +290,7 @@ static void d_hash_insert_noresize(struct uvfs *vfs, struct uvfs_dentry *d, stru
 	uvfs_lock_acquire(s);
 	struct dcache_table *t = vfs->dcache; /* stable while a stripe is held */
 	struct uvfs_dentry **b = &t->buckets[d->d_hash & t->mask];
-	d->d_hash_next = *b;
+	rcu_store(d->d_hash_next, *b); /* readers may be on d (rename re-insert) */
 	atomic_fetch_or(&d->d_flags, DF_HASHED);
 	rcu_store(*b, d);
 	uvfs_lock_release(s);

@@ -52,7 +52,7 @@ HIDDEN struct uvfs_mount *mnt_lookup_rcu(struct uvfs *vfs, const struct uvfs_mou
 static void mnt_hash_insert(struct uvfs *vfs, struct uvfs_mount *m)
 {
 	struct uvfs_mount **b = &vfs->mount_hash[mnt_hash(m->m_parent, m->m_point)];
-	m->m_hash_next = *b;
+	rcu_store(m->m_hash_next, *b);
 	rcu_store(*b, m);
 }
 
