@@ -698,6 +698,17 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, -uvfs_fsync(FH(fi), datasync != 0));
 }
 
+/* The kernel asks only for SEEK_DATA/SEEK_HOLE (sparse-aware cp, tar). The
+ * handle's own position is not used by read/write, so seeking it is harmless. */
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
+{
+	off_t r = uvfs_seek(FH(fi), off, whence);
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_lseek(req, r);
+}
+
 /* ----------------------------------------------------------- directories */
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -965,6 +976,7 @@ static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
 	.listxattr = op_listxattr,
 	.removexattr = op_removexattr,
 	.access = op_access,
+	.lseek = op_lseek,
 };
 
 /* ------------------------------------------------------------- export */

@@ -222,6 +222,9 @@ int main(int argc, char **argv)
 	R("open rdwr", (fd = open("d/f", O_RDWR)) >= 0 ? 0 : -1);
 	R("lseek end", lseek(fd, 0, SEEK_END));
 	R("lseek negative", lseek(fd, -100000, SEEK_SET));
+	R("lseek SEEK_DATA 0", lseek(fd, 0, SEEK_DATA));
+	R("lseek SEEK_DATA past end", lseek(fd, 100000, SEEK_DATA));
+	R("lseek SEEK_HOLE past end", lseek(fd, 100000, SEEK_HOLE));
 	R("close", close(fd));
 
 	/* truncate */
