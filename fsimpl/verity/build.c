@@ -40,7 +40,7 @@ static int hash_blocks(struct vhasher *h, const uint8_t *src, size_t len, uint8_
 	const struct vparams *vp = h->vp;
 	for (size_t o = 0; o < len; o += vp->bs) {
 		size_t n = len - o < vp->bs ? len - o : vp->bs;
-		int r = verity_hash_block(h, src + o, n, dst);
+		int r = merkle_hash_block(h, src + o, n, dst);
 		if (r)
 			return r;
 		dst += vp->ds;
@@ -69,7 +69,7 @@ static void *leaf_job_run(void *arg)
 	uint8_t *chunk = j->mem ? NULL : malloc(j->chunk_size);
 	uint8_t *dst = j->dst;
 
-	j->err = chunk || j->mem ? verity_hasher_init(&h, vp) : -ENOMEM;
+	j->err = chunk || j->mem ? merkle_hasher_init(&h, vp) : -ENOMEM;
 	if (j->err) {
 		free(chunk);
 		return NULL;
@@ -82,7 +82,7 @@ static void *leaf_job_run(void *arg)
 			j->err = hash_blocks(&h, chunk, n, dst);
 		dst += (n >> vp->log_bs) * vp->ds + ((n & (vp->bs - 1)) ? vp->ds : 0);
 	}
-	verity_hasher_fini(&h);
+	merkle_hasher_fini(&h);
 	free(chunk);
 	return NULL;
 }
@@ -144,10 +144,10 @@ static int build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, v
 	memset(out, 0, sizeof(*out));
 	if (!p || (!read && !mem))
 		return -EINVAL;
-	r = verity_params_init(&vp, p->hash_alg, p->block_size, p->salt, p->salt_size);
+	r = merkle_params_init(&vp, p->hash_alg, p->block_size, p->salt, p->salt_size);
 	if (r)
 		return r;
-	r = verity_geom_compute(&vp, size, &g);
+	r = merkle_geom_compute(&vp, size, &g);
 	if (r)
 		goto out;
 	if (g.tree_blocks > (SIZE_MAX >> vp.log_bs)) {
@@ -159,7 +159,7 @@ static int build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, v
 		r = -ENOMEM;
 		goto out;
 	}
-	r = verity_hasher_init(&h, &vp);
+	r = merkle_hasher_init(&h, &vp);
 	if (r)
 		goto out;
 
@@ -180,13 +180,13 @@ static int build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, v
 	}
 	if (g.levels) {
 		/* The top level is one block at storage offset 0. */
-		r = verity_hash_block(&h, tree, vp.bs, out->root_hash);
+		r = merkle_hash_block(&h, tree, vp.bs, out->root_hash);
 		if (r)
 			goto out;
 	}
 
-	verity_desc_encode(&vp, size, out->root_hash, out->descriptor);
-	r = verity_hash_plain(&vp, out->descriptor, UVFS_VERITY_DESC_SIZE, out->digest);
+	merkle_desc_encode(&vp, size, out->root_hash, out->descriptor);
+	r = merkle_hash_plain(&vp, out->descriptor, UVFS_VERITY_DESC_SIZE, out->digest);
 	if (r)
 		goto out;
 	out->tree = tree;
@@ -196,9 +196,9 @@ static int build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, v
 	out->digest_size = vp.ds;
 	tree = NULL;
 out:
-	verity_hasher_fini(&h);
+	merkle_hasher_fini(&h);
 	free(tree);
-	verity_params_fini(&vp);
+	merkle_params_fini(&vp);
 	if (r)
 		memset(out, 0, sizeof(*out));
 	return r;

@@ -43,7 +43,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-void verity_desc_encode(const struct vparams *vp, uint64_t size, const uint8_t *root,
+void merkle_desc_encode(const struct vparams *vp, uint64_t size, const uint8_t *root,
 			uint8_t desc[UVFS_VERITY_DESC_SIZE])
 {
 	memset(desc, 0, UVFS_VERITY_DESC_SIZE);

@@ -9,7 +9,7 @@
 
 #include "fsimpl/verity/verity_int.h"
 
-int verity_geom_compute(const struct vparams *vp, uint64_t size, struct vgeom *g)
+int merkle_geom_compute(const struct vparams *vp, uint64_t size, struct vgeom *g)
 {
 	uint64_t hpb = (uint64_t)1 << vp->log_hpb;
 
@@ -41,10 +41,10 @@ UVFS_API int uvfs_merkle_tree_size(const struct uvfs_merkle_params *p, uint64_t 
 
 	if (!p)
 		return -EINVAL;
-	r = verity_params_init(&vp, p->hash_alg, p->block_size, p->salt, p->salt_size);
+	r = merkle_params_init(&vp, p->hash_alg, p->block_size, p->salt, p->salt_size);
 	if (r)
 		return r;
-	r = verity_geom_compute(&vp, size, &g);
+	r = merkle_geom_compute(&vp, size, &g);
 	if (!r && g.tree_blocks > (UINT64_MAX >> vp.log_bs))
 		r = -EFBIG;
 	if (!r) {
@@ -53,6 +53,6 @@ UVFS_API int uvfs_merkle_tree_size(const struct uvfs_merkle_params *p, uint64_t 
 		if (tree_size)
 			*tree_size = g.tree_blocks << vp.log_bs;
 	}
-	verity_params_fini(&vp);
+	merkle_params_fini(&vp);
 	return r;
 }

@@ -11,7 +11,7 @@
 
 #include "fsimpl/verity/verity_int.h"
 
-const uint8_t verity_zero_block[UVFS_VERITY_MAX_BLOCK];
+const uint8_t merkle_zero_block[UVFS_VERITY_MAX_BLOCK];
 
 static const struct {
 	const char *name;
@@ -58,7 +58,7 @@ static unsigned ilog2(unsigned x)
 	return l;
 }
 
-int verity_params_init(struct vparams *vp, unsigned alg, unsigned bs, const uint8_t *salt,
+int merkle_params_init(struct vparams *vp, unsigned alg, unsigned bs, const uint8_t *salt,
 		       size_t salt_size)
 {
 	memset(vp, 0, sizeof(*vp));
@@ -90,13 +90,13 @@ int verity_params_init(struct vparams *vp, unsigned alg, unsigned bs, const uint
 	return 0;
 }
 
-void verity_params_fini(struct vparams *vp)
+void merkle_params_fini(struct vparams *vp)
 {
 	EVP_MD_free(vp->md);
 	vp->md = NULL;
 }
 
-int verity_hasher_init(struct vhasher *h, const struct vparams *vp)
+int merkle_hasher_init(struct vhasher *h, const struct vparams *vp)
 {
 	h->vp = vp;
 	h->salted = NULL;
@@ -113,18 +113,18 @@ int verity_hasher_init(struct vhasher *h, const struct vparams *vp)
 	}
 	return 0;
 fail:
-	verity_hasher_fini(h);
+	merkle_hasher_fini(h);
 	return -ENOMEM;
 }
 
-void verity_hasher_fini(struct vhasher *h)
+void merkle_hasher_fini(struct vhasher *h)
 {
 	EVP_MD_CTX_free(h->ctx);
 	EVP_MD_CTX_free(h->salted);
 	h->ctx = h->salted = NULL;
 }
 
-int verity_hash_block(struct vhasher *h, const void *blk, size_t len, uint8_t *out)
+int merkle_hash_block(struct vhasher *h, const void *blk, size_t len, uint8_t *out)
 {
 	const struct vparams *vp = h->vp;
 
@@ -137,14 +137,14 @@ int verity_hash_block(struct vhasher *h, const void *blk, size_t len, uint8_t *o
 	}
 	if (len && !EVP_DigestUpdate(h->ctx, blk, len))
 		return -EIO;
-	if (len < vp->bs && !EVP_DigestUpdate(h->ctx, verity_zero_block, vp->bs - len))
+	if (len < vp->bs && !EVP_DigestUpdate(h->ctx, merkle_zero_block, vp->bs - len))
 		return -EIO;
 	if (!EVP_DigestFinal_ex(h->ctx, out, NULL))
 		return -EIO;
 	return 0;
 }
 
-int verity_hash_plain(const struct vparams *vp, const void *p, size_t n, uint8_t *out)
+int merkle_hash_plain(const struct vparams *vp, const void *p, size_t n, uint8_t *out)
 {
 	return EVP_Digest(p, n, out, NULL, vp->md, NULL) ? 0 : -EIO;
 }

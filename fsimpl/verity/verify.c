@@ -140,7 +140,7 @@ static int load_tree_block(struct uvfs_verity_verifier *v, struct worker *w, uns
 		       gindex(v, level, idx) << v->vp.log_bs);
 	if (r)
 		return r;
-	r = verity_hash_block(&w->h, w->blk, v->vp.bs, got);
+	r = merkle_hash_block(&w->h, w->blk, v->vp.bs, got);
 	if (r)
 		return r;
 	if (memcmp(got, want, v->vp.ds))
@@ -199,7 +199,7 @@ static void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
-	verity_hasher_fini(&w->h);
+	merkle_hasher_fini(&w->h);
 	free(w->blk);
 	free(w->leaf);
 	free(w->dblk);
@@ -223,7 +223,7 @@ static struct worker *worker_get(struct uvfs_verity_verifier *v)
 	w->blk = malloc(v->vp.bs);
 	w->leaf = malloc(v->vp.bs);
 	w->dblk = malloc(v->vp.bs);
-	if (!w->blk || !w->leaf || !w->dblk || verity_hasher_init(&w->h, &v->vp)) {
+	if (!w->blk || !w->leaf || !w->dblk || merkle_hasher_init(&w->h, &v->vp)) {
 		worker_free(w);
 		return NULL;
 	}
@@ -263,11 +263,11 @@ UVFS_API int uvfs_verity_open(const struct uvfs_verity_open_args *a,
 	if (!v)
 		return -ENOMEM;
 	/* First, tie the untrusted descriptor to the trusted digest. */
-	r = verity_params_init(&v->vp, a->hash_alg, UVFS_VERITY_DEFAULT_BLOCK, NULL, 0);
+	r = merkle_params_init(&v->vp, a->hash_alg, UVFS_VERITY_DEFAULT_BLOCK, NULL, 0);
 	if (r)
 		goto fail_params;
-	r = verity_hash_plain(&v->vp, a->descriptor, UVFS_VERITY_DESC_SIZE, dig);
-	verity_params_fini(&v->vp);
+	r = merkle_hash_plain(&v->vp, a->descriptor, UVFS_VERITY_DESC_SIZE, dig);
+	merkle_params_fini(&v->vp);
 	if (r)
 		goto fail_params;
 	if (memcmp(dig, a->digest, ds)) {
@@ -279,12 +279,12 @@ UVFS_API int uvfs_verity_open(const struct uvfs_verity_open_args *a,
 		r = -EIO;
 		goto fail_params;
 	}
-	r = verity_params_init(&v->vp, d.hash_alg, 1u << d.log_block_size, d.salt, d.salt_size);
+	r = merkle_params_init(&v->vp, d.hash_alg, 1u << d.log_block_size, d.salt, d.salt_size);
 	if (r) {
 		r = r == -EINVAL ? -EIO : r;
 		goto fail_params;
 	}
-	r = verity_geom_compute(&v->vp, d.data_size, &v->g);
+	r = merkle_geom_compute(&v->vp, d.data_size, &v->g);
 	if (r) {
 		r = -EIO;
 		goto fail;
@@ -314,7 +314,7 @@ UVFS_API int uvfs_verity_open(const struct uvfs_verity_open_args *a,
 	*out = v;
 	return 0;
 fail:
-	verity_params_fini(&v->vp);
+	merkle_params_fini(&v->vp);
 fail_params:
 	free(v);
 	return r;
@@ -333,7 +333,7 @@ UVFS_API void uvfs_verity_close(struct uvfs_verity_verifier *v)
 		worker_free(w);
 	}
 	pthread_mutex_destroy(&v->lock);
-	verity_params_fini(&v->vp);
+	merkle_params_fini(&v->vp);
 	free(v);
 }
 
@@ -368,7 +368,7 @@ static int check_blocks(struct uvfs_verity_verifier *v, struct worker *w, uint64
 		size_t n = len - o < vp->bs ? len - o : vp->bs;
 		const uint8_t *want;
 
-		r = verity_hash_block(&w->h, src + o, n, got);
+		r = merkle_hash_block(&w->h, src + o, n, got);
 		if (r)
 			return r;
 		if (v->g.levels == 0) {

@@ -9,6 +9,9 @@
 
 #include "fsimpl/verity/merkle.h"
 
+/* Library-internal: never exported, whatever the build's visibility flags. */
+#pragma GCC visibility push(hidden)
+
 /* Enough for any legal file: B >= 1024 and digest <= 64 give >= 16 hashes
  * per block, so 2^64 bytes need at most 14 levels. */
 #define VERITY_MAX_LEVELS 16
@@ -16,7 +19,7 @@
 #define VERITY_MAX_HASH_INPUT 128
 
 /* One configured hash: algorithm, block size and salt. Immutable after
- * verity_params_init(), so it may be shared by threads. */
+ * merkle_params_init(), so it may be shared by threads. */
 struct vparams {
 	unsigned alg;
 	unsigned ds;        /* digest size */
@@ -30,9 +33,9 @@ struct vparams {
 	EVP_MD *md;         /* fetched once; refcounted, thread-safe to share */
 };
 
-int verity_params_init(struct vparams *vp, unsigned alg, unsigned bs, const uint8_t *salt,
+int merkle_params_init(struct vparams *vp, unsigned alg, unsigned bs, const uint8_t *salt,
 		 size_t salt_size);
-void verity_params_fini(struct vparams *vp);
+void merkle_params_fini(struct vparams *vp);
 
 /* A per-thread hashing context. */
 struct vhasher {
@@ -41,12 +44,12 @@ struct vhasher {
 	EVP_MD_CTX *salted; /* state after the padded salt; NULL when unsalted */
 };
 
-int verity_hasher_init(struct vhasher *h, const struct vparams *vp);
-void verity_hasher_fini(struct vhasher *h);
+int merkle_hasher_init(struct vhasher *h, const struct vparams *vp);
+void merkle_hasher_fini(struct vhasher *h);
 /* out = H(padded_salt || blk zero-padded to B); len <= B. */
-int verity_hash_block(struct vhasher *h, const void *blk, size_t len, uint8_t *out);
+int merkle_hash_block(struct vhasher *h, const void *blk, size_t len, uint8_t *out);
 /* Unsalted one-shot hash, for the descriptor -> file digest step. */
-int verity_hash_plain(const struct vparams *vp, const void *p, size_t n, uint8_t *out);
+int merkle_hash_plain(const struct vparams *vp, const void *p, size_t n, uint8_t *out);
 
 /* Tree geometry for a given file size. Level 0 hashes data blocks; level
  * levels-1 is the single top block hashed into the root. */
@@ -58,10 +61,12 @@ struct vgeom {
 	uint64_t tree_blocks;
 };
 
-int verity_geom_compute(const struct vparams *vp, uint64_t size, struct vgeom *g);
+int merkle_geom_compute(const struct vparams *vp, uint64_t size, struct vgeom *g);
 
-void verity_desc_encode(const struct vparams *vp, uint64_t size, const uint8_t *root,
+void merkle_desc_encode(const struct vparams *vp, uint64_t size, const uint8_t *root,
 		  uint8_t desc[UVFS_VERITY_DESC_SIZE]);
 
 /* Zeroes used to pad short blocks. */
-extern const uint8_t verity_zero_block[UVFS_VERITY_MAX_BLOCK];
+extern const uint8_t merkle_zero_block[UVFS_VERITY_MAX_BLOCK];
+
+#pragma GCC visibility pop
