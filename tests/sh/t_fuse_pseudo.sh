@@ -1,0 +1,18 @@
+#!/bin/bash
+# Pseudo files (size 0, content on read) through the FUSE export: direct_io
+# and zero timeouts for non-tmpfs filesystems (tests/fuse/pseudo.c).
+set -u
+. "$(dirname "$0")/../fuse/lib.sh"
+need_fuse fuse-pseudo
+lib=${UVFS_LIB:-$ROOT/build/libuvfs.a}
+[ -f "$lib" ] || { nok "fuse-pseudo: $lib not built"; exit 1; }
+bin=$ROOT/build/fuse-pseudo
+if ! ${CC:-cc} -std=gnu11 -O1 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT" -I"$ROOT/vfs" $(pkg-config --cflags fuse3) \
+     -o "$bin" "$ROOT/tests/fuse/pseudo.c" "$lib" \
+     $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto) -lpthread 2>"$T/cc.log"; then
+  nok "fuse-pseudo: does not build: $(head -5 "$T/cc.log")"; exit 1
+fi
+mkdir "$T/mnt"
+timeout 60 "$bin" "$T/mnt"; rc=$?
+is_mounted "$T/mnt" && { nok "fuse-pseudo: left mounted"; fusermount3 -u -z "$T/mnt"; }
+[ $rc = 0 ] || [ $rc = 1 ] || nok "fuse-pseudo: exit $rc"
