@@ -5,7 +5,10 @@
  *   0 u8 version=1 | 1 u8 hash_algorithm | 2 u8 log_blocksize | 3 u8 salt_size
  *   4 le32 reserved | 8 le64 data_size | 16 root_hash[64] | 80 salt[32]
  *   112 reserved[144]
- * The file digest is the plain hash of these 256 bytes. */
+ * The file digest is the plain hash of these 256 bytes. The kernel calls
+ * bytes 4..7 sig_size; it is zero whenever the descriptor is hashed (and in
+ * what FS_IOC_READ_VERITY_METADATA returns), so a non-zero value is
+ * rejected here like any other reserved byte. */
 #include <errno.h>
 #include <string.h>
 
