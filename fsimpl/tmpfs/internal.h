@@ -129,7 +129,6 @@ TMPFS_HIDDEN int tmpfs_new_inode(struct tmpfs_fs *fs, const struct uvfs_inode *d
 				 mode_t mode, dev_t rdev, const char *link, struct tmpfs_inode **out);
 
 /* Attribute helpers: caller holds i_lock. */
-TMPFS_HIDDEN void tmpfs_touch_mc(struct uvfs_inode *inode, struct timespec now); /* mtime+ctime */
 TMPFS_HIDDEN void tmpfs_touch_c(struct uvfs_inode *inode, struct timespec now);
 /* atime of a read/readdir unless noatime (mount) or O_NOATIME (file);
  * takes i_lock unless held_by_caller. */

@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fsimpl/tmpfs/internal.h"
@@ -18,14 +17,6 @@
 #define UNLIMITED_PAGES ((uint64_t)INT64_MAX / TMPFS_PAGE_SIZE)
 
 /* ---------------------------------------------------------- attributes */
-
-void tmpfs_touch_mc(struct uvfs_inode *inode, struct timespec now)
-{
-	uvfs_inode_attr_begin(inode);
-	inode->i_mtime = now;
-	inode->i_ctime = now;
-	uvfs_inode_attr_end(inode);
-}
 
 void tmpfs_touch_c(struct uvfs_inode *inode, struct timespec now)
 {
