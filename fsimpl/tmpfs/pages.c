@@ -15,11 +15,18 @@ struct pnode {
 
 int tmpfs_budget_take(struct tmpfs_budget *b, long n)
 {
-	long old = atomic_fetch_add_explicit(&b->used, n, memory_order_relaxed);
-	if (b->max && old + n > b->max) {
-		atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
-		return -ENOSPC;
+	if (!b->max) {
+		atomic_fetch_add_explicit(&b->used, n, memory_order_relaxed);
+		return 0;
 	}
+	/* CAS, not add-then-undo: two takers near the limit must not both
+	 * fail when one of them fits. */
+	long cur = atomic_load_explicit(&b->used, memory_order_relaxed);
+	do {
+		if (cur + n > b->max)
+			return -ENOSPC;
+	} while (!atomic_compare_exchange_weak_explicit(&b->used, &cur, cur + n, memory_order_relaxed,
+							memory_order_relaxed));
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests of tmpfs's sparse page store and budgets (no VFS needed). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "fsimpl/tmpfs/internal.h"
@@ -183,4 +184,31 @@ Test(pages, next_data_and_hole)
 	cr_assert_eq(tmpfs_pages_next(p, 3, false), 5);
 	cr_assert_eq(tmpfs_pages_next(p, 1ULL << 30, false), (1ULL << 30) + 1);
 	cr_assert_eq(tmpfs_pages_next(p, 1ULL << 50, true), UINT64_MAX, "beyond the tree");
+}
+
+/* Threads racing for the last units: exactly max succeed in total. */
+struct race {
+	struct tmpfs_budget *b;
+	_Atomic long got;
+};
+static void *taker(void *arg)
+{
+	struct race *r = arg;
+	for (int i = 0; i < 10000; i++)
+		if (tmpfs_budget_take(r->b, 1) == 0)
+			atomic_fetch_add(&r->got, 1);
+	return NULL;
+}
+
+Test(pages, budget_exact_under_contention)
+{
+	struct tmpfs_budget b = { .max = 25000 };
+	struct race r = { .b = &b };
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, taker, &r);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(atomic_load(&r.got), 25000);
+	cr_assert_eq(atomic_load(&b.used), 25000);
 }
