@@ -156,6 +156,10 @@ UVFS_API int uvfs_p9_walk_path(struct uvfs_p9_client *c, uint32_t fid, const cha
 			       uint32_t *newfid, struct uvfs_p9_qid *qid);
 UVFS_API int uvfs_p9_clunk(struct uvfs_p9_client *c, uint32_t fid);
 UVFS_API int uvfs_p9_remove(struct uvfs_p9_client *c, uint32_t fid);
+/* Sends Tclunk without waiting for Rclunk (saves a round trip when a
+ * dentry is dropped).  The fid number is reused only after the reply has
+ * been read by some later call; the server's answer is not reported. */
+UVFS_API int uvfs_p9_clunk_async(struct uvfs_p9_client *c, uint32_t fid);
 
 UVFS_API int uvfs_p9_getattr(struct uvfs_p9_client *c, uint32_t fid, uint64_t mask,
 			     struct uvfs_p9_attr *a);

@@ -193,6 +193,29 @@ int uvfs_p9_clunk(struct uvfs_p9_client *c, uint32_t fid)
 	return err;
 }
 
+int uvfs_p9_clunk_async(struct uvfs_p9_client *c, uint32_t fid)
+{
+	struct p9_req *req = malloc(sizeof(*req));
+	if (!req)
+		return uvfs_p9_clunk(c, fid);
+	p9_req_init(req, P9_TCLUNK, NULL, 0);
+	req->nocancel = true;
+	req->orphan = true;
+	req->orphan_fid = fid;
+	uint8_t buf[16];
+	struct p9_enc e;
+	p9_enc_begin(&e, buf, sizeof(buf), P9_TCLUNK, 0);
+	p9_put32(&e, fid);
+	long len = p9_enc_finish(&e, 0);
+	int err = p9_send(c, req, buf, (size_t)len, NULL, 0, false);
+	if (err) { /* never registered: ours to free */
+		p9_req_free(req);
+		free(req);
+		p9_fid_free(c, fid);
+	}
+	return err;
+}
+
 int uvfs_p9_remove(struct uvfs_p9_client *c, uint32_t fid)
 {
 	int err = simple_fid_call(c, P9_TREMOVE, fid);

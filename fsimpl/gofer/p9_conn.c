@@ -30,6 +30,8 @@
 
 #define RXBUF (64u * 1024u)
 
+static void fail_all_locked(struct uvfs_p9_client *c, int err);
+
 static int load_dead(struct uvfs_p9_client *c)
 {
 	pthread_mutex_lock(&c->mu);
@@ -39,12 +41,15 @@ static int load_dead(struct uvfs_p9_client *c)
 }
 
 /* Marks the connection dead (first error wins) and wakes every poller.
- * Requests are failed by whoever reads next (it sees wakefd). */
+ * With nobody reading, the waiting calls (and pending async clunks) are
+ * failed right here; otherwise the reader does it when it sees wakefd. */
 static void conn_kill(struct uvfs_p9_client *c, int err)
 {
 	pthread_mutex_lock(&c->mu);
 	if (!c->dead)
 		c->dead = err;
+	if (!c->reading)
+		fail_all_locked(c, err);
 	pthread_cond_broadcast(&c->tag_cv);
 	pthread_mutex_unlock(&c->mu);
 	uint64_t one = 1;
@@ -104,7 +109,7 @@ void p9_kick(struct uvfs_p9_client *c)
 }
 
 static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl);
-static void fail_all_locked(struct uvfs_p9_client *c, int err);
+static void orphan_retire_locked(struct uvfs_p9_client *c, struct p9_req *req);
 static void hand_off_locked(struct uvfs_p9_client *c);
 
 /* ------------------------------------------------------------ sending */
@@ -272,14 +277,31 @@ int p9_send_ex(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_
 			pthread_mutex_unlock(&c->mu);
 			return -EAGAIN;
 		}
-		pthread_cond_wait(&c->tag_cv, &c->mu);
+		/* Tags come back when their owners retire them, or - for
+		 * orphans (async clunks) - when someone reads their replies:
+		 * with nobody reading, that someone is us. */
+		c->tag_waiters++;
+		if (!c->reading) {
+			c->reading = true;
+			pthread_mutex_unlock(&c->mu);
+			int err = rx_one(c, NULL);
+			pthread_mutex_lock(&c->mu);
+			c->reading = false;
+			if (err < 0)
+				fail_all_locked(c, err);
+			hand_off_locked(c);
+		} else {
+			pthread_cond_wait(&c->tag_cv, &c->mu);
+		}
+		c->tag_waiters--;
 	}
 	c->reqs[slot] = req;
 	c->nrequests++;
+	uint16_t tag = req->tag; /* an orphan may be freed once we unlock */
 	pthread_mutex_unlock(&c->mu);
 
-	msg[5] = (uint8_t)req->tag;
-	msg[6] = (uint8_t)(req->tag >> 8);
+	msg[5] = (uint8_t)tag;
+	msg[6] = (uint8_t)(tag >> 8);
 	struct iovec iov[2] = { { msg, len }, { (void *)data, dlen } };
 	/* On failure the request stays registered and is failed by whoever
 	 * reads next, so the caller's p9_wait is the one place results come
@@ -403,6 +425,13 @@ static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl)
 			hook(c->hook_arg, m, h.size);
 	}
 	pthread_mutex_lock(&c->mu);
+	if (req->orphan) {
+		/* Nobody waits for an async clunk: its reply only frees things. */
+		orphan_retire_locked(c, req);
+		pthread_mutex_unlock(&c->mu);
+		free(m);
+		return 0;
+	}
 	req->zc = zc;
 	req->zc_count = count;
 	req->rmsg = m;
@@ -413,6 +442,31 @@ static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl)
 	return 0;
 }
 
+/* Frees a tag (mu held) and tells whoever waits for one.  A caller that
+ * became the reader while waiting for a tag may be blocked in poll with
+ * nothing left to read: the kick gets it out. */
+static void put_tag_locked(struct uvfs_p9_client *c, struct p9_req *req)
+{
+	if (req->tag == P9_NOTAG) {
+		c->reqs[c->max_tags] = NULL;
+	} else {
+		c->reqs[req->tag] = NULL;
+		c->free_tags[c->nfree++] = req->tag;
+	}
+	pthread_cond_broadcast(&c->tag_cv);
+	if (c->tag_waiters)
+		p9_kick(c);
+}
+
+/* Retires and frees a completed orphan (mu held; fidmu nests inside mu). */
+static void orphan_retire_locked(struct uvfs_p9_client *c, struct p9_req *req)
+{
+	put_tag_locked(c, req);
+	p9_fid_free(c, req->orphan_fid);
+	p9_req_free(req);
+	free(req);
+}
+
 /* The stream is unusable: fail everyone still waiting (mu held). */
 static void fail_all_locked(struct uvfs_p9_client *c, int err)
 {
@@ -420,7 +474,9 @@ static void fail_all_locked(struct uvfs_p9_client *c, int err)
 		c->dead = err;
 	for (uint32_t i = 0; i <= c->max_tags; i++) {
 		struct p9_req *req = c->reqs[i];
-		if (req && !req->done) {
+		if (req && req->orphan) {
+			orphan_retire_locked(c, req);
+		} else if (req && !req->done) {
 			req->done = true;
 			req->err = c->dead;
 			pthread_cond_signal(&req->cv);
@@ -531,13 +587,7 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 	if (!c->reading)
 		hand_off_locked(c);
 	int err = flushed ? cancel_err : (req->rmsg || req->zc) ? 0 : req->err;
-	if (req->tag == P9_NOTAG) {
-		c->reqs[c->max_tags] = NULL;
-	} else {
-		c->reqs[req->tag] = NULL;
-		c->free_tags[c->nfree++] = req->tag;
-	}
-	pthread_cond_broadcast(&c->tag_cv);
+	put_tag_locked(c, req);
 	pthread_mutex_unlock(&c->mu);
 
 	memset(r, 0, sizeof(*r));
@@ -620,7 +670,15 @@ int p9_conn_init(struct uvfs_p9_client *c, int rfd, int wfd, const struct uvfs_p
 
 void p9_conn_destroy(struct uvfs_p9_client *c)
 {
-	/* No call may be in flight any more (API contract), so nobody reads. */
+	/* No call may be in flight any more (API contract), so nobody reads;
+	 * async clunks whose replies were never read are freed here. */
+	if (c->reqs) {
+		pthread_mutex_lock(&c->mu);
+		for (uint32_t i = 0; i <= c->max_tags; i++)
+			if (c->reqs[i] && c->reqs[i]->orphan)
+				orphan_retire_locked(c, c->reqs[i]);
+		pthread_mutex_unlock(&c->mu);
+	}
 	free(c->rx.buf);
 	if (c->rfd >= 0)
 		close(c->rfd);

@@ -31,6 +31,9 @@ struct p9_req {
 	bool is_flush;       /* immutable */
 	bool nocancel;       /* immutable: no timeout/interrupt (Tclunk, Tremove:
 	                      * a fid must never be left half-released) */
+	bool orphan;         /* immutable: heap-allocated, nobody waits; whoever
+	                      * completes or fails it retires and frees it */
+	uint32_t orphan_fid; /* immutable: fid released when an orphan retires */
 	void *rdst;          /* zero-copy Rread destination or NULL; immutable */
 	uint32_t rcap;       /* bytes asked for (Tread count); immutable */
 	pthread_cond_t cv;   /* signalled on completion, cancellation, hand-off */
@@ -72,6 +75,7 @@ struct uvfs_p9_client {
 	int dead;               /* (mu) 0 or the -errno every call now gets */
 	uint64_t nrequests;     /* (mu) stats */
 	uint64_t nflushes;      /* (mu) stats */
+	uint32_t tag_waiters;   /* (mu) callers waiting in p9_send for a tag */
 
 	pthread_mutex_t wmu;    /* serialises whole messages onto wfd */
 

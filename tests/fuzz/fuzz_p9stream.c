@@ -74,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(uvfs_p9_getxattr(c, root, "user.x", buf, sizeof(buf)));
 		struct uvfs_p9_flock fl = { .type = UVFS_P9_LOCK_TYPE_RDLCK };
 		check(uvfs_p9_getlock(c, root, &fl));
+		check(uvfs_p9_clunk_async(c, f));
 		check(uvfs_p9_unlinkat(c, root, "gone", 0));
 		check(uvfs_p9_clunk(c, root));
 		uvfs_p9_close(c);
