@@ -250,15 +250,15 @@ static int do_digest(int argc, char **argv, const struct opts *o, int first)
 		fprintf(stderr, "uvfs verity: --out-* options take a single FILE\n");
 		return 2;
 	}
-	for (int i = first; i < argc; i++) {
+	/* Like fsverity, stop at the first file that fails. */
+	for (int i = first; i < argc && !rc; i++) {
 		struct uvfs_merkle_result res;
-		if (build_one(argv[i], o, &res)) {
-			rc = 1;
-			continue;
-		}
+		if (build_one(argv[i], o, &res))
+			return 1;
 		if (write_outputs(&res, o))
 			rc = 1;
-		print_digest(&res, argv[i], o);
+		else
+			print_digest(&res, argv[i], o);
 		uvfs_merkle_result_free(&res);
 	}
 	return rc;

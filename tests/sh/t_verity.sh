@@ -54,5 +54,7 @@ else echo "not ok verity verify tampered file: rc=$rc out=$out"; fi
 # bad arguments: clear error, no crash
 "$UVFS" verity digest --block-size=3000 "$d/one" >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] && echo "ok verity bad block size" || echo "not ok verity bad block size: rc=$rc"
-"$UVFS" verity digest "$d/nonexistent" >/dev/null 2>&1; rc=$?
-[ $rc = 1 ] && echo "ok verity missing file" || echo "not ok verity missing file: rc=$rc"
+a=$("$UVFS" verity digest "$d/one" "$d/nonexistent" "$d/z4096" 2>/dev/null); rc=$?
+b=$(fsverity digest "$d/one" "$d/nonexistent" "$d/z4096" 2>/dev/null)
+[ $rc = 1 ] && [ "$a" = "$b" ] && echo "ok verity missing file" \
+  || echo "not ok verity missing file: rc=$rc, output '$a' vs fsverity '$b'"
