@@ -351,6 +351,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* would turn O_WRONLY into O_RDWR */
 	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
+	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
+	 * trip: always readdirplus, not only when the kernel guesses stats follow. */
+	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
