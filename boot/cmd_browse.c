@@ -149,7 +149,8 @@ static int list_dir(struct env *e, const char *path, struct names *nm)
 		names_free(nm);
 		return err;
 	}
-	qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
+	if (nm->n)
+		qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
 	return 0;
 }
 
