@@ -34,7 +34,7 @@ static int host_op(const struct op *o)
 	case MKDIR:
 		return err(mkdir(a, (mode_t)o->n));
 	case WRITE: {
-		int fd = open(a, O_WRONLY | O_CREAT, 0644);
+		int fd = open(a, O_WRONLY | O_CREAT | O_NONBLOCK, 0644);
 		if (fd < 0)
 			return -errno;
 		char *buf = malloc((size_t)o->len);
@@ -89,7 +89,7 @@ static int uvfs_op(const struct op *o)
 		return uvfs_mkdir_at(fx.vfs, &fx.cred, &pa, (mode_t)o->n);
 	case WRITE: {
 		struct uvfs_file *f;
-		int rc = fx_open(a, O_WRONLY | O_CREAT, 0644, &f);
+		int rc = fx_open(a, O_WRONLY | O_CREAT | O_NONBLOCK, 0644, &f);
 		if (rc)
 			return rc;
 		char *buf = malloc((size_t)o->len);
@@ -315,12 +315,16 @@ static void compare_trees(int step)
 	uvfs_walk("", &u);
 	qsort(h.lines, (size_t)h.n, sizeof(char *), cmpstr);
 	qsort(u.lines, (size_t)u.n, sizeof(char *), cmpstr);
-	for (int i = 0; i < h.n || i < u.n; i++) {
-		const char *hl = i < h.n ? h.lines[i] : "(none)", *ul = i < u.n ? u.lines[i] : "(none)";
-		cr_assert_str_eq(ul, hl, "after step %d: uvfs \"%s\" vs host \"%s\"", step, ul, hl);
+	static char hl[4400], ul[4400];
+	bool same = true;
+	for (int i = 0; same && (i < h.n || i < u.n); i++) {
+		snprintf(hl, sizeof(hl), "%s", i < h.n ? h.lines[i] : "(none)");
+		snprintf(ul, sizeof(ul), "%s", i < u.n ? u.lines[i] : "(none)");
+		same = !strcmp(hl, ul);
 	}
 	snap_free(&h);
 	snap_free(&u);
+	cr_assert(same, "after step %d: uvfs \"%s\" vs host \"%s\"", step, ul, hl);
 }
 
 static void rm_rf(const char *path)
@@ -424,3 +428,98 @@ Test(tmpfs_diff, same_results_as_host_tmpfs, .timeout = 60, .fini = cleanup)
 	}
 	fx_teardown();
 }
+
+/* ------------------------------------------------- random sequences */
+
+static const char *names[] = { "a", "b", "c", "d", "d/a", "d/b", "d/d", "d/d/a", "e", "e/a", "d/d/d" };
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+#define PICK(arr) (arr)[(size_t)rand() % (sizeof(arr) / sizeof((arr)[0]))]
+
+static struct op random_op(void)
+{
+	static const long offs[] = { 0, 1, 4095, 8192, 1 << 20 }, lens[] = { 1, 100, 5000 };
+	static const long sizes[] = { 0, 10, 4096, 5000, 1 << 20 };
+	static const long modes[] = { 0755, 0700, 06755, 02775, 01777, 0644 };
+	static const long rflags[] = { 0, 0, 0, RENAME_NOREPLACE, RENAME_EXCHANGE };
+	/* Relative and never "..": the host side must not escape its directory. */
+	static const char *targets[] = { "a", "d/a", "nowhere", "d", "e/a" };
+	static const char *xnames[] = { "user.one", "user.two" };
+	struct op o = { .a = names[(size_t)rand() % NNAMES], .b = names[(size_t)rand() % NNAMES] };
+	switch (rand() % 14) {
+	case 0:
+	case 1:
+		o.k = MKDIR;
+		o.n = PICK(modes) & 07777;
+		break;
+	case 2:
+	case 3:
+		o.k = WRITE;
+		o.n = PICK(offs);
+		o.len = PICK(lens);
+		break;
+	case 4:
+		o.k = TRUNC;
+		o.n = PICK(sizes);
+		break;
+	case 5:
+		o.k = LINK;
+		break;
+	case 6:
+		o.k = SYMLINK;
+		o.a = PICK(targets);
+		break;
+	case 7:
+		o.k = MKNOD;
+		o.n = (rand() % 2 ? S_IFIFO : S_IFREG) | 0644;
+		break;
+	case 8:
+	case 9:
+		o.k = RENAME;
+		o.n = PICK(rflags);
+		break;
+	case 10:
+		o.k = UNLINK;
+		break;
+	case 11:
+		o.k = RMDIR;
+		break;
+	case 12:
+		o.k = rand() % 2 ? CHMOD : CHOWN;
+		o.n = o.k == CHMOD ? PICK(modes) : (rand() % 2 ? 0 : 5);
+		o.len = rand() % 2 ? 0 : 100;
+		break;
+	default:
+		o.k = rand() % 3 ? SETX : RMX;
+		o.b = PICK(xnames);
+		o.n = rand() % 3 == 0 ? XATTR_CREATE : 0;
+		break;
+	}
+	return o;
+}
+
+static void run_random(unsigned seed, int steps)
+{
+	struct statfs sf;
+	if (statfs("/dev/shm", &sf) || sf.f_type != 0x01021994 || geteuid() != 0)
+		cr_skip_test("needs root and a tmpfs /dev/shm");
+	snprintf(host_dir, sizeof(host_dir), "/dev/shm/uvfs-diff-%d", (int)getpid());
+	umask(0);
+	cr_assert_eq(mkdir(host_dir, 01777), 0);
+	fx_setup();
+	srand(seed);
+	for (int i = 0; i < steps; i++) {
+		struct op o = random_op();
+		int h = host_op(&o), u = uvfs_op(&o);
+		if (getenv("DIFF_TRACE"))
+			fprintf(stderr, "step %d: op %d a=%s b=%s n=%lo len=%ld -> %s\n", i, o.k, o.a, o.b ? o.b : "", o.n,
+				o.len, fx_err(h));
+		cr_assert_eq(u, h, "seed %u step %d (op %d a=%s b=%s n=%lo len=%ld): uvfs %s, host %s", seed, i, o.k,
+			     o.a, o.b ? o.b : "", o.n, o.len, fx_err(u), fx_err(h));
+		compare_trees(i);
+	}
+	fx_teardown();
+}
+
+Test(tmpfs_diff, random_sequence_seed1, .timeout = 120, .fini = cleanup) { run_random(1, 400); }
+Test(tmpfs_diff, random_sequence_seed2, .timeout = 120, .fini = cleanup) { run_random(2, 400); }
+Test(tmpfs_diff, random_sequence_seed3, .timeout = 120, .fini = cleanup) { run_random(3, 400); }
