@@ -35,3 +35,12 @@ for try in 1 2 3 4 5; do
 done
 check 9p-tcp-ls "" "$out"
 check 9p-tcp-cat "hello 9p" "$("$UVFS" 9p -a "$D" cat tcp:127.0.0.1:$port a.txt 2>&1)"
+# fd:N — a connection inherited from the shell (bash opens the TCP socket).
+if exec 5<>/dev/tcp/127.0.0.1/$port 2>/dev/null; then
+  check 9p-fd-cat "hello 9p" "$("$UVFS" 9p -a "$D" cat fd:5 a.txt 2>&1)"
+  exec 5>&-
+else
+  echo "not ok 9p-fd-cat: could not connect to 127.0.0.1:$port"
+fi
+out=$("$UVFS" 9p ls fd:x / 2>&1); rc=$?
+check 9p-fd-bad "1:uvfs 9p: fd:x: Invalid argument" "$rc:$out"
