@@ -343,14 +343,15 @@ static void reply_attr_x(fuse_req_t req, struct uvfs_fuse *ex, struct node *nd, 
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	/* The kernel must not clear setuid bits or truncate on its own: uvfs
-	 * does both under its own permission rules. */
+	/* O_TRUNC goes to uvfs with the open. Setuid/setgid bits are dropped
+	 * by uvfs on write, truncate and chown (HANDLE_KILLPRIV). */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* would turn O_WRONLY into O_RDWR */
-	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
+	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
+		conn->want |= FUSE_CAP_HANDLE_KILLPRIV; /* see op_setattr */
 	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
 	 * trip: always readdirplus, not only when the kernel guesses stats follow. */
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
@@ -449,13 +450,21 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct node *nd = N(ex, ino);
 	struct uvfs_setattr a = { 0 };
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		/* With the type bits: the core stores a.mode as is when the
-		 * permission bits do not change. */
 		a.mask |= STATX_MODE;
 		a.mode = attr->st_mode;
 		struct statx x;
-		if (!(a.mode & S_IFMT) && !stat_vd(ex, &cred, &nd->vd, &x))
-			a.mode = (a.mode & 07777) | (x.stx_mode & S_IFMT);
+		if (!stat_vd(ex, &cred, &nd->vd, &x)) {
+			uint32_t cur = x.stx_mode & 07777, want = attr->st_mode & 07777;
+			a.mode = want | (x.stx_mode & S_IFMT);
+			/* Without HANDLE_KILLPRIV (libfuse 3.14 does not pass it on)
+			 * the kernel drops setuid/setgid before a write or truncate
+			 * by sending that mode change as the writer, who may not
+			 * chmod. uvfs drops them itself on write and size change,
+			 * so such a change is skipped rather than refused. */
+			if (cred.fsuid != x.stx_uid && !uvfs_cred_has_cap(&cred, CAP_FOWNER) && want != cur &&
+			    (cur & ~want) == ((cur & ~want) & (S_ISUID | S_ISGID)) && (want & ~cur) == 0)
+				a.mask &= ~(unsigned)STATX_MODE;
+		}
 	}
 	if (to_set & FUSE_SET_ATTR_UID) {
 		a.mask |= STATX_UID;

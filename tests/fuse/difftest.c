@@ -407,6 +407,10 @@ int main(int argc, char **argv)
 	R("write priv/secret", wfile("priv/secret", "s", 0644));
 	R("write rootfile 0600", wfile("rootfile", "r", 0600));
 	R("write pub/rootown", wfile("pub/rootown", "r", 0666));
+	R("write pub/suid", wfile("pub/suid", "#!/bin/sh\n", 0644));
+	R("chmod pub/suid 04777", chmod("pub/suid", 04777));
+	R("write pub/sgid", wfile("pub/sgid", "#!/bin/sh\n", 0644));
+	R("chmod pub/sgid 02777", chmod("pub/sgid", 02777));
 	R("mkdir sgid", mkdir("sgid", 0775));
 	R("chown sgid :4242", chown("sgid", 0, 4242));
 	R("chmod sgid 02777", chmod("sgid", 02777));
@@ -448,6 +452,8 @@ int main(int argc, char **argv)
 		R("user: setxattr trusted", lsetxattr("pub/mydir", "trusted.x", "1", 1, 0));
 		R("user: truncate root file", truncate("rootfile", 0));
 		R("user: link other's file", link("rootfile", "pub/hl"));
+		R("user: write a setuid file", wfile("pub/suid", "echo\n", 0));
+		R("user: truncate a setgid file", truncate("pub/sgid", 3));
 		R("user: access rootfile W_OK", access("rootfile", W_OK));
 		R("user: access pub W_OK", access("pub", W_OK | X_OK));
 		R("user: chdir priv", chdir("priv"));
@@ -460,6 +466,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	st("root again", "rootfile", 0);
+	st("setuid dropped by user's write", "pub/suid", 0);
+	st("setgid dropped by user's truncate", "pub/sgid", 0);
+	R("root writes a setuid file", (chmod("pub/suid", 04755) || wfile("pub/suid", "x\n", 0) < 0) ? -1 : 0);
+	st("setuid kept for root (CAP_FSETID)", "pub/suid", 0);
 	ls("ls pub", "pub");
 	return 0;
 }
