@@ -3,10 +3,11 @@
  * One client = one connection (an fd pair as in trans=fd, or a TCP/unix
  * socket).  Every call is synchronous for its caller but any number of
  * threads may call at once: requests carry distinct tags, and whichever
- * waiting caller holds the reader role routes replies by tag.  Errors are negative errno values:
- * the server's Rlerror code, -EPROTO for a malformed reply, -ECONNRESET once
- * the server is gone, -ETIMEDOUT / -EINTR when a call was cancelled (a Tflush
- * was sent) and the server did not complete it before acknowledging. */
+ * waiting caller holds the reader role routes replies by tag.  Errors are
+ * negative errno values: the server's Rlerror code, -EPROTO for a malformed
+ * reply, -ECONNRESET once the server is gone, -ETIMEDOUT / -EINTR when a
+ * call was cancelled (a Tflush was sent) and the server did not complete it
+ * before acknowledging.  Design notes: fsimpl/gofer/README.md. */
 #pragma once
 
 #include <stddef.h>
@@ -108,7 +109,7 @@ struct uvfs_p9_flock {
 struct uvfs_p9_opts {
 	uint32_t msize;       /* requested; 0 = 1 MiB (the seed's default) */
 	uint32_t timeout_ms;  /* per-call timeout before Tflush; 0 = none */
-	uint32_t max_inflight; /* tags in flight; 0 = 256 */
+	uint32_t max_inflight; /* calls in flight; 0 = 256 (+8 tags kept for Tflush) */
 };
 
 struct uvfs_p9_client;

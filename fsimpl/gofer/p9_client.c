@@ -131,7 +131,7 @@ void uvfs_p9_interrupt(struct uvfs_p9_client *c)
 void uvfs_p9_set_reply_hook(struct uvfs_p9_client *c, uvfs_p9_reply_hook fn, void *arg)
 {
 	__atomic_store_n(&c->hook, NULL, __ATOMIC_RELEASE);
-	c->hook_arg = arg;
+	__atomic_store_n(&c->hook_arg, arg, __ATOMIC_RELEASE);
 	__atomic_store_n(&c->hook, fn, __ATOMIC_RELEASE);
 }
 

@@ -422,7 +422,7 @@ static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl)
 			return err;
 		}
 		if (hook)
-			hook(c->hook_arg, m, h.size);
+			hook(__atomic_load_n(&c->hook_arg, __ATOMIC_ACQUIRE), m, h.size);
 	}
 	pthread_mutex_lock(&c->mu);
 	if (req->orphan) {

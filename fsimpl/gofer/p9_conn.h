@@ -61,8 +61,8 @@ struct uvfs_p9_client {
 	uint32_t msize;   /* atomic: negotiated by Tversion, read by the reader */
 	uint32_t timeout_ms; /* atomic */
 	uint32_t quirks;  /* atomic: P9_QUIRK_* learnt from the server's replies */
-	uvfs_p9_reply_hook hook; /* atomic (acquire/release with hook_arg) */
-	void *hook_arg;
+	uvfs_p9_reply_hook hook; /* atomic; swap it only while no call runs */
+	void *hook_arg;   /* atomic */
 
 	pthread_mutex_t mu;
 	pthread_cond_t tag_cv;  /* (mu) signalled when a tag frees up */
