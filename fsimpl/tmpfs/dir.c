@@ -5,7 +5,6 @@
  * Locks: the VFS holds every i_lock a directory op writes under (the
  * directories, the victim, the link or rename source; see uvfs_fs.h and
  * vfs/dirops.c); tmpfs takes none. Counters are atomics. */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "fsimpl/tmpfs/internal.h"

@@ -435,3 +435,19 @@ FX_TEST(tmpfs_file, large_file_many_pages)
 	free(w);
 	free(r);
 }
+
+FX_TEST(tmpfs_file, copy_file_data_between_tmpfs_files)
+{
+	struct uvfs_file *src = tt_open("/src", O_RDWR | O_CREAT, 0644);
+	cr_assert_eq(uvfs_pwrite(src, "head", 4, 0), 4);
+	cr_assert_eq(uvfs_pwrite(src, "tail", 4, 3 * 4096 + 10), 4);
+	struct uvfs_file *dst = tt_open("/dst", O_RDWR | O_CREAT, 0644);
+	ssize_t n = uvfs_copy_file_data(dst, src);
+	cr_assert_eq(n, 3 * 4096 + 14, "copied %s", fx_err(n));
+	char a[3 * 4096 + 14], b[3 * 4096 + 14];
+	cr_assert_eq(uvfs_pread(src, a, sizeof(a), 0), (ssize_t)sizeof(a));
+	cr_assert_eq(uvfs_pread(dst, b, sizeof(b), 0), (ssize_t)sizeof(b));
+	cr_assert(!memcmp(a, b, sizeof(a)));
+	uvfs_file_put(src);
+	uvfs_file_put(dst);
+}
