@@ -260,3 +260,22 @@ FX_TEST(tmpfs_dir, dir_size_counts_entries)
 	FX_ASSERT_OK(tt_rmdir("/d/b"));
 	cr_assert_eq(tt_lstat("/d").stx_size, 40);
 }
+
+FX_TEST(tmpfs_dir, create_in_removed_dir_is_enoent)
+{
+	fx_must_mkdir("/d", 0755);
+	struct uvfs_file *f = tt_open("/d", O_RDONLY | O_DIRECTORY, 0);
+	struct uvfs_vd dvd;
+	uvfs_file_vd(f, &dvd);
+	FX_ASSERT_OK(tt_rmdir("/d"));
+	struct uvfs_pathop p = fx_pop_at(&dvd, "x", 0);
+	struct uvfs_file *g;
+	FX_ASSERT_ERR(uvfs_open_at(fx.vfs, &fx.cred, &p, O_CREAT | O_WRONLY, 0644, 0, &g), -ENOENT);
+	FX_ASSERT_ERR(uvfs_mkdir_at(fx.vfs, &fx.cred, &p, 0755), -ENOENT);
+	FX_ASSERT_ERR(uvfs_symlink_at(fx.vfs, &fx.cred, "t", &p), -ENOENT);
+	struct names c = { 0 };
+	FX_ASSERT_OK(uvfs_iterate_dir(f, collect, &c));
+	cr_assert_leq(c.n, 2, "a removed directory lists at most . and ..");
+	uvfs_vd_put(&dvd);
+	uvfs_file_put(f);
+}
