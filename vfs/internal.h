@@ -165,6 +165,10 @@ HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, str
 #include <xxhash.h>
 static inline uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len)
 {
+	/* Most names are short: call XXH3's 0-16 byte kernel directly so it
+	 * inlines (same value as XXH3_64bits_withSeed). */
+	if (likely(len <= 16))
+		return XXH3_len_0to16_64b((const xxh_u8 *)name, len, XXH3_kSecret, (uint64_t)(uintptr_t)parent);
 	return XXH3_64bits_withSeed(name, len, (uint64_t)(uintptr_t)parent);
 }
 /* RCU lookup: caller inside rcu read section. No reference taken. */

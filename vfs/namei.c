@@ -417,11 +417,13 @@ static int fast_walk(struct nameidata *nd, enum walk_final final)
 		const char *next = name + len;
 		if (*next == '/') {
 			/* Trailing slashes are the general loop's business. */
-			const char *q = next;
-			while (*q == '/')
-				q++;
-			if (!*q)
-				break;
+			if (unlikely(next[1] == '/' || next[1] == 0)) {
+				const char *q = next;
+				while (*q == '/')
+					q++;
+				if (!*q)
+					break;
+			}
 		} else if (final == WALK_PARENT) {
 			break; /* the last component: the general loop records it */
 		}
