@@ -29,6 +29,8 @@ static int run(char *const argv[])
 		return -1;
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "uvfs demo: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -102,8 +104,10 @@ int cmd_demo(int argc, char **argv)
 		uvfs_destroy(vfs, NULL);
 		return in_process(strerror(-err));
 	}
-	/* ^C reaches the children; we go on to unmount. */
-	void (*old)(int) = signal(SIGINT, SIG_IGN);
+	/* ^C and kill reach the children; we go on to unmount. */
+	void (*old_int)(int) = signal(SIGINT, SIG_IGN);
+	void (*old_term)(int) = signal(SIGTERM, SIG_IGN);
+	void (*old_hup)(int) = signal(SIGHUP, SIG_IGN);
 	printf("uvfs demo: the default tree (a tmpfs in this process) is mounted on %s through FUSE\n", mp);
 	char hello[256], osr[256];
 	snprintf(hello, sizeof(hello), "%s/usr/bin/hello", mp);
@@ -118,7 +122,9 @@ int cmd_demo(int argc, char **argv)
 	printf("\n$ fusermount3 -u %s\n", mp);
 	fflush(stdout);
 	uvfs_fuse_stop(fx);
-	signal(SIGINT, old);
+	signal(SIGINT, old_int);
+	signal(SIGTERM, old_term);
+	signal(SIGHUP, old_hup);
 	rmdir(mp);
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
