@@ -17,7 +17,7 @@
 #   stress  : tests/stress/*.c        -> TSan binaries
 #   fuzz    : tests/fuzz/fuzz_*.c     -> libFuzzer binaries (clang), corpus in tests/fuzz/corpus/<name>/
 #   shell   : tests/sh/*.sh           -> run by tests/sh/run.sh
-#   bench   : bench/bench_*.c         -> one binary per file
+#   bench   : bench/bench_*.c         -> one binary per file; bench/*_bench.sh scripts run after them
 
 CC      ?= cc
 ifeq ($(origin CC),default)
@@ -138,6 +138,7 @@ check-run: tests-built
 bench: $(BENCH_BINS) all
 	@mkdir -p bench/results
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@for s in bench/*_bench.sh; do [ -x "$$s" ] || continue; echo "== $$s"; UVFS=$(CURDIR)/$(B)/uvfs $$s || exit 1; done
 
 # ---------------------------------------------------------------- install
 install: all
