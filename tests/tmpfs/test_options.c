@@ -1,5 +1,6 @@
 /* tmpfs mount options, root variants, limits (size=, nr_inodes=), statfs. */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "fsimpl/tmpfs/tmpfs.h"
@@ -370,4 +371,53 @@ Test(tmpfs_opts, random_option_strings)
 	cr_assert_gt(ok, 0);
 	cr_assert_gt(inval, 0);
 	fx_destroy_checked(vfs);
+}
+
+/* Writers racing for the last pages of size=: the limit holds exactly and
+ * statfs agrees with the files' blocks afterwards. */
+struct fill_arg {
+	int id;
+	_Atomic long enospc;
+};
+static void *filler(void *p)
+{
+	struct fill_arg *a = p;
+	char path[32], buf[4096];
+	memset(buf, 'f', sizeof(buf));
+	snprintf(path, sizeof(path), "/w%d", a->id);
+	struct uvfs_file *f;
+	if (fx_open(path, O_RDWR | O_CREAT, 0644, &f))
+		return NULL;
+	for (int i = 0; i < 200; i++) {
+		ssize_t n = uvfs_pwrite(f, buf, sizeof(buf), (off_t)i * 4096);
+		if (n == -ENOSPC)
+			atomic_fetch_add(&a->enospc, 1);
+	}
+	uvfs_file_put(f);
+	return NULL;
+}
+
+Test(tmpfs_opts, size_limit_exact_under_concurrent_writers)
+{
+	fx_setup_opts("size=400k", 0); /* 100 pages for 4 writers wanting 200 each */
+	pthread_t t[4];
+	struct fill_arg a[4];
+	for (int i = 0; i < 4; i++) {
+		a[i] = (struct fill_arg){ .id = i };
+		pthread_create(&t[i], NULL, filler, &a[i]);
+	}
+	long blocks = 0, enospc = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		char path[32];
+		snprintf(path, sizeof(path), "/w%d", i);
+		blocks += (long)tt_lstat(path).stx_blocks;
+		enospc += atomic_load(&a[i].enospc);
+	}
+	cr_assert_eq(blocks, 100 * 8, "all 100 pages used, got %ld blocks", blocks);
+	cr_assert_eq(enospc, 4 * 200 - 100);
+	struct statfs sf;
+	FX_ASSERT_OK(tt_statfs("/", &sf));
+	cr_assert_eq(sf.f_bfree, 0);
+	fx_teardown();
 }
