@@ -81,28 +81,40 @@ static void create_end(struct nameidata *nd, struct uvfs_vd *parent, struct uvfs
 	walk_end(nd);
 }
 
-UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
-			   mode_t mode)
+/* One creation path for every node type: the type in mode picks the
+ * filesystem op (mkdir, symlink with target, or create). */
+static int do_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, mode_t mode,
+		     dev_t rdev, const char *target)
 {
 	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
 		return -EINVAL;
 	struct nameidata nd;
 	struct uvfs_vd parent;
 	struct uvfs_dentry *d = NULL;
-	int err = create_begin(vfs, cred, pop, true, &nd, &parent, &d);
+	int err = create_begin(vfs, cred, pop, S_ISDIR(mode), &nd, &parent, &d);
 	if (err)
 		return err;
 	struct uvfs_inode *dir = parent.dentry->d_inode;
-	err = dir->i_op->mkdir ? dir->i_op->mkdir(dir, d, cred, S_IFDIR | (mode & (0777 | S_ISVTX))) : -EPERM;
+	const struct uvfs_inode_ops *op = dir->i_op;
+	if (S_ISDIR(mode))
+		err = op->mkdir ? op->mkdir(dir, d, cred, mode) : -EPERM;
+	else if (S_ISLNK(mode))
+		err = op->symlink ? op->symlink(dir, d, cred, target) : -EPERM;
+	else
+		err = op->create ? op->create(dir, d, cred, mode, rdev) : -EPERM;
 	create_end(&nd, &parent, d);
 	return err;
+}
+
+UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			   mode_t mode)
+{
+	return do_create(vfs, cred, pop, S_IFDIR | (mode & (0777 | S_ISVTX)), 0, NULL);
 }
 
 UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			   mode_t mode, dev_t rdev)
 {
-	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
-		return -EINVAL;
 	mode_t type = mode & S_IFMT;
 	switch (type) {
 	case 0:
@@ -124,37 +136,17 @@ UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const
 	}
 	if (type != S_IFCHR && type != S_IFBLK)
 		rdev = 0;
-	struct nameidata nd;
-	struct uvfs_vd parent;
-	struct uvfs_dentry *d = NULL;
-	int err = create_begin(vfs, cred, pop, false, &nd, &parent, &d);
-	if (err)
-		return err;
-	struct uvfs_inode *dir = parent.dentry->d_inode;
-	err = dir->i_op->create ? dir->i_op->create(dir, d, cred, type | (mode & 07777), rdev) : -EPERM;
-	create_end(&nd, &parent, d);
-	return err;
+	return do_create(vfs, cred, pop, type | (mode & 07777), rdev, NULL);
 }
 
 UVFS_API int uvfs_symlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *target,
 			     const struct uvfs_pathop *pop)
 {
-	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
-		return -EINVAL;
 	if (!target || !target[0])
 		return -ENOENT;
 	if (strnlen(target, 4096) >= 4096)
 		return -ENAMETOOLONG;
-	struct nameidata nd;
-	struct uvfs_vd parent;
-	struct uvfs_dentry *d = NULL;
-	int err = create_begin(vfs, cred, pop, false, &nd, &parent, &d);
-	if (err)
-		return err;
-	struct uvfs_inode *dir = parent.dentry->d_inode;
-	err = dir->i_op->symlink ? dir->i_op->symlink(dir, d, cred, target) : -EPERM;
-	create_end(&nd, &parent, d);
-	return err;
+	return do_create(vfs, cred, pop, S_IFLNK | 0777, 0, target);
 }
 
 /* Hard-link protection (gVisor MayLink / Linux protected_hardlinks). */
