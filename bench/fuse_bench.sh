@@ -36,14 +36,20 @@ secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
 
 # 1. stat of a depth-8 path
 for d in "$K" "$U"; do mkdir -p "$d/a/b/c/d/e/f/g/h" && touch "$d/a/b/c/d/e/f/g/h/file"; done
-k=$("$H" stat "$K/a/b/c/d/e/f/g/h/file" "$NSTAT"); u=$("$H" stat "$U/a/b/c/d/e/f/g/h/file" "$NSTAT")
+# best of 3 alternating rounds: the machine may be shared
+k=0; u=0
+for _ in 1 2 3; do
+  a=$("$H" stat "$K/a/b/c/d/e/f/g/h/file" "$NSTAT"); b=$("$H" stat "$U/a/b/c/d/e/f/g/h/file" "$NSTAT")
+  [ "${a:-0}" -gt "$k" ] && k=$a; [ "${b:-0}" -gt "$u" ] && u=$b
+done
 row "stat depth-8 (warm)" "$k" "$u" "ops/s"
 # every lookup reaching uvfs: entries and attributes not cached by the kernel
 fusermount3 -u "$mp"; wait $pid
 "$UVFS" mount -f -o entry_timeout=0,attr_timeout=0 "$mp" 2>"$T/log" & pid=$!
 for _ in $(seq 100); do grep -q " $mp fuse" /proc/mounts && break; sleep 0.05; done
 mkdir -p "$U/a/b/c/d/e/f/g/h" && touch "$U/a/b/c/d/e/f/g/h/file"
-u=$("$H" stat "$U/a/b/c/d/e/f/g/h/file" $((NSTAT / 10)))
+u=0
+for _ in 1 2 3; do b=$("$H" stat "$U/a/b/c/d/e/f/g/h/file" $((NSTAT / 20))); [ "${b:-0}" -gt "$u" ] && u=$b; done
 row "stat depth-8 (no kernel cache)" "$k" "$u" "ops/s"
 fusermount3 -u "$mp"; wait $pid
 "$UVFS" mount -f "$mp" 2>"$T/log" & pid=$!

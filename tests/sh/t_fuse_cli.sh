@@ -66,6 +66,14 @@ if uvfs_mount "$mp"; then
   uvfs_umount "$mp" && ok "fuse-cli fusermount3 -u, teardown 0 live objects" || nok "fuse-cli fusermount3 -u: $WHY"
 else nok "fuse-cli mount"; fi
 
+mp=$T/ro
+if uvfs_mount "$mp" ro; then
+  out=$(sh -c "echo x >'$mp/tmp/x'" 2>&1); rc=$?
+  [ $rc != 0 ] && grep -qi 'read-only' <<<"$out" && [ "$(cat "$mp/etc/hostname")" = uvfs ] \
+    && ok "fuse-cli -o ro: reads work, writes fail" || nok "fuse-cli -o ro: rc=$rc: $out"
+  uvfs_umount "$mp" || nok "fuse-cli -o ro unmount: $WHY"
+else nok "fuse-cli -o ro mount"; fi
+
 for sig in INT TERM; do
   mp=$T/sig$sig
   if uvfs_mount "$mp"; then
