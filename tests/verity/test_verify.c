@@ -174,6 +174,78 @@ Test(verify, sequential_read_verifies_each_tree_block_once)
 	}
 }
 
+/* Counts what a reader hands out, to check which blocks a read touches. */
+struct counting {
+	struct uvfs_merkle_mem m;
+	uint64_t calls, bytes;
+	uint64_t offs[64];
+};
+
+static ssize_t counting_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct counting *c = ctx;
+	if (c->calls < 64)
+		c->offs[c->calls] = off;
+	c->calls++;
+	ssize_t r = uvfs_merkle_mem_read(&c->m, buf, len, off);
+	if (r > 0)
+		c->bytes += (uint64_t)r;
+	return r;
+}
+
+/* A small read on a fresh verifier reads one data block and exactly one
+ * tree block per level (the path to the root); a second read in the same
+ * leaf reads no tree block at all. */
+Test(verify, reads_only_the_blocks_it_needs)
+{
+	uint64_t seed = vt_seed(), s = seed;
+	unsigned bs = 1024;
+	struct fx f;
+	fx_init(&f, (5u << 20) + 99, 2, bs, 0, &s); /* SHA-512/1K: 16 per block, 4 levels */
+	cr_assert_eq(f.r.levels, 4);
+	struct counting dc = { { f.data, f.n }, 0, 0, { 0 } };
+	struct counting tc = { { f.tree, f.r.tree_size }, 0, 0, { 0 } };
+	struct uvfs_verity_open_args a = {
+		.hash_alg = 2, .digest = f.digest, .digest_size = 64,
+		.descriptor = f.desc, .descriptor_size = 256,
+		.read_tree = counting_read, .tree_ctx = &tc,
+		.read_data = counting_read, .data_ctx = &dc,
+	};
+	struct uvfs_verity_verifier *v = NULL;
+	cr_assert_eq(uvfs_verity_open(&a, &v), 0);
+	cr_expect_eq(dc.calls + tc.calls, 0, "open reads nothing");
+	uint64_t off = 3u << 20; /* data block 3072 */
+	read_ok(v, &f, off + 5, 10, seed);
+	cr_expect_eq(dc.bytes, bs, "one data block read");
+	cr_expect_eq(dc.offs[0], off);
+	cr_expect_eq(tc.bytes, 4 * bs, "one tree block per level, got %llu bytes",
+		     (unsigned long long)tc.bytes);
+	/* Storage order is root-most first: the walk reads top down. The
+	 * blocks are level 3 block 0, level 2 block 3072/16^3 = 0, level 1
+	 * block 3072/16^2 = 12, level 0 block 3072/16 = 192. */
+	uint64_t nb = (f.n + bs - 1) / bs, cnt[4], start[4], acc = 0;
+	for (unsigned l = 0; l < 4; l++)
+		cnt[l] = nb = (nb + 15) / 16;
+	for (unsigned l = 4; l-- > 0;) {
+		start[l] = acc;
+		acc += cnt[l];
+	}
+	uint64_t want[4] = { start[3], start[2], start[1] + 12, start[0] + 192 };
+	for (unsigned i = 0; i < 4 && i < tc.calls; i++)
+		cr_expect_eq(tc.offs[i], want[i] * bs, "tree read %u at block %llu, want %llu", i,
+			     (unsigned long long)(tc.offs[i] / bs), (unsigned long long)want[i]);
+	/* Same leaf (blocks 3072..3087): only the data blocks are read. */
+	uint64_t tb = tc.bytes;
+	read_ok(v, &f, off + 8 * bs, 3 * bs, seed);
+	cr_expect_eq(tc.bytes, tb, "no tree reads within a verified leaf");
+	cr_expect_eq(dc.bytes, bs + 3 * bs, "just the 3 data blocks touched");
+	/* Next leaf: only its level-0 block is new. */
+	read_ok(v, &f, off + 20 * bs, 1, seed);
+	cr_expect_eq(tc.bytes, tb + bs);
+	uvfs_verity_close(v);
+	fx_fini(&f);
+}
+
 /* With a one-block cache everything is still correct and checked. */
 Test(verify, tiny_cache_still_correct)
 {
