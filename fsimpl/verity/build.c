@@ -9,6 +9,7 @@
  * threads. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,7 @@ struct leaf_job {
 	uint64_t off, end;
 	size_t chunk_size;
 	uint8_t *dst; /* where the hash of the block at off goes */
+	atomic_int *stop; /* set by the first job that fails: the rest quit */
 	int err;
 	pthread_t tid;
 };
@@ -76,12 +78,16 @@ static void *leaf_job_run(void *arg)
 	}
 	for (uint64_t off = j->off; off < j->end && !j->err; off += j->chunk_size) {
 		size_t n = j->end - off < j->chunk_size ? (size_t)(j->end - off) : j->chunk_size;
+		if (atomic_load_explicit(j->stop, memory_order_relaxed))
+			break;
 		if (j->mem)
 			j->err = hash_blocks(&h, j->mem + off, n, dst);
 		else if (!(j->err = read_full(j->read, j->ctx, chunk, n, off)))
 			j->err = hash_blocks(&h, chunk, n, dst);
 		dst += (n >> vp->log_bs) * vp->ds + ((n & (vp->bs - 1)) ? vp->ds : 0);
 	}
+	if (j->err)
+		atomic_store_explicit(j->stop, 1, memory_order_relaxed);
 	merkle_hasher_fini(&h);
 	free(chunk);
 	return NULL;
@@ -96,6 +102,7 @@ static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void 
 	size_t chunk_size = BUILD_CHUNK > vp->bs ? BUILD_CHUNK : vp->bs;
 	uint64_t nchunks = size / chunk_size + (size % chunk_size != 0);
 	struct leaf_job jobs[BUILD_MAX_THREADS];
+	atomic_int stop = 0;
 	int r = 0;
 
 	if (size < chunk_size)
@@ -110,7 +117,7 @@ static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void 
 		uint64_t len = (per + (t < extra)) * chunk_size;
 		jobs[t] = (struct leaf_job){ .vp = vp, .read = read, .ctx = ctx, .mem = mem, .off = off,
 					     .end = off + len < size ? off + len : size,
-					     .chunk_size = chunk_size,
+					     .chunk_size = chunk_size, .stop = &stop,
 					     .dst = dst + (off >> vp->log_bs) * vp->ds };
 		off = jobs[t].end;
 	}
@@ -118,6 +125,7 @@ static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void 
 	for (unsigned t = 1; t < threads; t++, started++) {
 		if (pthread_create(&jobs[t].tid, NULL, leaf_job_run, &jobs[t])) {
 			r = -EAGAIN;
+			atomic_store(&stop, 1);
 			break;
 		}
 	}

@@ -31,6 +31,15 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
+/* Fails from 9 MiB on, to check that one failing build thread stops the
+ * others and its error comes back. */
+static ssize_t failing_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	if (off >= (9u << 20))
+		return -EACCES;
+	return uvfs_merkle_mem_read(ctx, buf, len, off);
+}
+
 static void *worker(void *arg)
 {
 	uint64_t s = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
@@ -77,6 +86,11 @@ int main(void)
 		return 1;
 	}
 	uvfs_merkle_result_free(&single);
+	p.threads = NTHREADS;
+	if (uvfs_merkle_build(&p, failing_read, &dm, SIZE, &single) != -EACCES || single.tree) {
+		printf("verity_threads: threaded build did not report the reader's error\n");
+		return 1;
+	}
 	bad_block = (SIZE / BS) * 2 / 3;
 	data[bad_block * BS + 5] ^= 1;
 	struct uvfs_merkle_mem tm = { res.tree, res.tree_size };
