@@ -82,7 +82,7 @@ struct uvfs_merkle_result {
 UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read,
 			       void *ctx, uint64_t size, struct uvfs_merkle_result *out);
 /* The same for a file already in memory: hashes in place, without copying
- * through a reader (about 10% faster). */
+ * through a reader (about 10% faster). params.threads applies here too. */
 UVFS_API int uvfs_merkle_build_buf(const struct uvfs_merkle_params *p, const void *data,
 				   size_t size, struct uvfs_merkle_result *out);
 UVFS_API void uvfs_merkle_result_free(struct uvfs_merkle_result *r);
