@@ -107,7 +107,7 @@ struct tmpfs_fs {
 	_Atomic uint64_t next_ino; /* atomic; 1 is the root */
 	struct tmpfs_budget pages; /* data pages */
 	struct tmpfs_budget inodes; /* live inodes (root included) + extra hard links */
-	char *data; /* immutable: the mount's option string, for show_options */
+	uint32_t root_mode, root_uid, root_gid; /* immutable: as mounted, for show_options */
 };
 
 struct tmpfs_inode {

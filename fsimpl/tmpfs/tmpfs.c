@@ -179,17 +179,33 @@ static int tmpfs_statfs(struct uvfs_filesystem *vfs, struct statfs *out)
 	return 0;
 }
 
+/* The effective options, as Linux shmem_show_options prints them: limits
+ * when set, the root's mode when not 1777, owner ids when not 0. */
 static int tmpfs_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len)
 {
-	const char *d = TFS(vfs)->data ? TFS(vfs)->data : "";
-	int n = snprintf(buf, len, "%s", d);
-	return (size_t)n < len ? 0 : -ERANGE;
+	struct tmpfs_fs *fs = TFS(vfs);
+	char tmp[160];
+	size_t n = 0;
+	tmp[0] = 0;
+#define ADD(...) n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, __VA_ARGS__)
+	if (fs->pages.max)
+		ADD(",size=%luk", (unsigned long)fs->pages.max * (TMPFS_PAGE_SIZE / 1024));
+	if (fs->inodes.max)
+		ADD(",nr_inodes=%lu", (unsigned long)fs->inodes.max);
+	if (fs->root_mode != 01777)
+		ADD(",mode=%03o", (unsigned)fs->root_mode);
+	if (fs->root_uid)
+		ADD(",uid=%u", (unsigned)fs->root_uid);
+	if (fs->root_gid)
+		ADD(",gid=%u", (unsigned)fs->root_gid);
+#undef ADD
+	int w = snprintf(buf, len, "%s", n ? tmp + 1 : "");
+	return (size_t)w < len ? 0 : -ERANGE;
 }
 
 static void tmpfs_release(struct uvfs_filesystem *vfs)
 {
 	struct tmpfs_fs *fs = TFS(vfs);
-	free(fs->data);
 	free(fs);
 }
 
@@ -323,15 +339,10 @@ static int tmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 	struct tmpfs_fs *fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	if (data && !(fs->data = strdup(data))) {
-		free(fs);
-		return -ENOMEM;
-	}
 	fs->next_ino = 1;
 	fs->pages.max = (long)p.max_pages;
 	fs->inodes.max = (long)p.max_inodes;
 	if ((err = uvfs_fs_init(&fs->vfs, vfs, &uvfs_tmpfs_type, &tmpfs_fs_ops))) {
-		free(fs->data);
 		free(fs);
 		return err;
 	}
@@ -343,6 +354,9 @@ static int tmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		goto fail;
 	root->vfs.i_uid = p.have_uid ? p.uid : (cred ? cred->fsuid : 0);
 	root->vfs.i_gid = p.have_gid ? p.gid : (cred ? cred->fsgid : 0);
+	fs->root_mode = perm;
+	fs->root_uid = root->vfs.i_uid;
+	fs->root_gid = root->vfs.i_gid;
 	if ((err = uvfs_d_make_root(&fs->vfs, &root->vfs, &fs->vfs.root))) {
 		/* Not consumed on failure. free_inode runs after a grace period
 		 * and needs the fs: wait for it before freeing the fs. */
@@ -355,7 +369,6 @@ static int tmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 fail:
 	/* uvfs_fs_abort does not call release: free here. */
 	uvfs_fs_abort(&fs->vfs);
-	free(fs->data);
 	free(fs);
 	return err;
 }

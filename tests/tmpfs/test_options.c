@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "fsimpl/tmpfs/tmpfs.h"
+#include "uvfs_fs.h"
 #include "tt.h"
 
 #define TMPFS_MAGIC 0x01021994
@@ -419,5 +420,27 @@ Test(tmpfs_opts, size_limit_exact_under_concurrent_writers)
 	struct statfs sf;
 	FX_ASSERT_OK(tt_statfs("/", &sf));
 	cr_assert_eq(sf.f_bfree, 0);
+	fx_teardown();
+}
+
+static void show(char *buf, size_t len)
+{
+	struct uvfs_filesystem *fs = uvfs_mount_fs(fx.root.mount);
+	cr_assert_not_null(fs->ops->show_options);
+	FX_ASSERT_OK(fs->ops->show_options(fs, buf, len));
+}
+
+Test(tmpfs_opts, show_options_effective_values)
+{
+	char buf[128];
+	fx_setup();
+	show(buf, sizeof(buf));
+	cr_assert_str_eq(buf, "", "defaults show nothing");
+	fx_teardown();
+	fx_setup_opts("size=1,size=2m,nr_inodes=1k,mode=0755,uid=5,gid=6", 0);
+	show(buf, sizeof(buf));
+	cr_assert_str_eq(buf, "size=2048k,nr_inodes=1024,mode=755,uid=5,gid=6");
+	struct uvfs_filesystem *fs = uvfs_mount_fs(fx.root.mount);
+	FX_ASSERT_ERR(fs->ops->show_options(fs, buf, 10), -ERANGE);
 	fx_teardown();
 }
