@@ -355,6 +355,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
 	 * trip: always readdirplus, not only when the kernel guesses stats follow. */
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+	/* Symlink targets never change: let the kernel keep them. */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
