@@ -172,10 +172,6 @@ UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 	if (err)
 		return err;
 	struct uvfs_inode *inode = old.dentry->d_inode;
-	if (S_ISDIR(inode->i_mode)) {
-		uvfs_vd_put(&old);
-		return -EPERM;
-	}
 	struct nameidata nd;
 	struct uvfs_vd parent;
 	struct uvfs_dentry *d = NULL;
@@ -185,8 +181,11 @@ UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		return err;
 	}
 	struct uvfs_inode *dir = parent.dentry->d_inode;
+	/* Linux order: the new name's errors, EXDEV, then EPERM for a directory. */
 	if (parent.mount != old.mount)
 		err = -EXDEV;
+	else if (S_ISDIR(inode->i_mode))
+		err = -EPERM;
 	else if ((err = may_link(cred, inode)))
 		;
 	else if (!dir->i_op->link)
