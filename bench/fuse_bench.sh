@@ -77,6 +77,17 @@ pm() { printf 'set location %s\nset number 5000\nset transactions 50000\nrun\nqu
 k=$(secs pm "$K"); u=$(secs pm "$U")
 row "postmark 5k files 50k tx" "$k" "$u" "s"
 
+# 5. a million files (built in process, walked through a second mount):
+# no host fd or thread per inode
+if cc -std=gnu11 -O2 -I"$ROOT" -I"$ROOT/vfs" $(pkg-config --cflags fuse3) -o build/fuse_million bench/fuse_million.c \
+     build/libuvfs.a $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto) -lpthread; then
+  mkdir -p "$T/m2"
+  line=$(build/fuse_million "$T/m2" 1000 1000 2>/dev/null)
+  echo "million-file walk: $line"
+  f=$(sed -n 's/.*find_s=\([0-9.]*\).*/\1/p' <<<"$line")
+  echo "find 1M files (uvfs only),,${f:-0},s,$(sed 's/ /;/g' <<<"$line")" >>"$csv"
+fi
+
 fusermount3 -u "$mp"; wait $pid; rc=$?
 grep -q '^uvfs: teardown: 0 live objects$' "$T/log" && echo "uvfs teardown: 0 live objects" || { echo "teardown: $(cat "$T/log")"; rc=1; }
 echo "results in $csv"
