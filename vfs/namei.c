@@ -310,7 +310,10 @@ static int get_link(struct nameidata *nd, struct uvfs_dentry *link, const char *
 }
 
 /* The walk loop shared by both modes. */
-static int walk_loop(struct nameidata *nd, enum walk_final final)
+/* The general loop. With once, it returns 1 after it has consumed one
+ * component (so the RCU fast loop can take over again), 0 at the end of the
+ * path, or -errno. */
+static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 {
 	for (;;) {
 		const char *p = nd->stack[nd->depth - 1];
@@ -359,11 +362,11 @@ static int walk_loop(struct nameidata *nd, enum walk_final final)
 		if (err)
 			return err;
 		if (dot)
-			continue;
+			goto next;
 		if (dotdot) {
 			if ((err = handle_dotdot(nd)))
 				return err;
-			continue;
+			goto next;
 		}
 		if (len > UVFS_NAME_MAX)
 			return -ENAMETOOLONG;
@@ -381,7 +384,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final)
 				uvfs_dentry_put(child);
 			if (err || (err = push_link(nd, body)))
 				return err;
-			continue;
+			goto next;
 		}
 		/* Make the child current (ref mode: transfer its reference). */
 		if (!(nd->flags & ND_RCU))
@@ -389,22 +392,27 @@ static int walk_loop(struct nameidata *nd, enum walk_final final)
 		nd->cur.dentry = child;
 		if (mounted && (err = follow_mounts(nd)))
 			return err;
+	next:
+		if (once)
+			return 1;
 	}
 }
 
-/* The RCU-walk fast loop: plain components between slashes, in
- * directories every caller may search, no mounts, no symlinks, no dots.
- * Anything else hands over to walk_loop at the component it met, with the
- * current position updated, so no work is repeated. One dentry cache line
- * and one inode cache line per component in the common case. */
-static int fast_walk(struct nameidata *nd, enum walk_final final)
+/* The RCU-walk fast loop: plain components in directories every caller
+ * may search, crossing mounts inline. A symlink, "." / "..", a trailing
+ * slash, the last component of a WALK_PARENT walk or anything unusual is
+ * handed to one step of walk_loop, after which the fast loop resumes: no
+ * work is repeated. One dentry cache line and one inode cache line per
+ * component in the common case. */
+static void fast_steps(struct nameidata *nd, enum walk_final final)
 {
-	if (nd->depth != 1 || !(nd->cur.mount->m_fs->flags & UVFS_FST_RCU_WALK))
-		return walk_loop(nd, final);
 	const struct dcache_table *t = rcu_load(nd->vfs->dcache);
 	const uint32_t fsuid = nd->cred->fsuid;
+	struct uvfs_mount *mnt = nd->cur.mount;
 	struct uvfs_dentry *d = nd->cur.dentry;
-	const char *p = nd->stack[0];
+	const char *p = nd->stack[nd->depth - 1];
+	if (!(mnt->m_fs->flags & UVFS_FST_RCU_WALK))
+		return;
 	for (;;) {
 		while (*p == '/')
 			p++;
@@ -424,7 +432,7 @@ static int fast_walk(struct nameidata *nd, enum walk_final final)
 				if (!*q)
 					break;
 			}
-		} else if (final == WALK_PARENT) {
+		} else if (final == WALK_PARENT && nd->depth == 1) {
 			break; /* the last component: the general loop records it */
 		}
 		if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
@@ -456,15 +464,40 @@ static int fast_walk(struct nameidata *nd, enum walk_final final)
 		if (!c || (atomic_load_explicit(&c->d_flags, memory_order_relaxed) & DF_DEAD))
 			break;
 		struct uvfs_inode *ci = rcu_load(c->d_inode);
-		if (!ci || S_ISLNK(load_relaxed(ci->i_mode)) ||
-		    atomic_load_explicit(&c->d_mounted, memory_order_relaxed))
+		if (!ci || S_ISLNK(load_relaxed(ci->i_mode)))
 			break;
+		if (atomic_load_explicit(&c->d_mounted, memory_order_acquire)) {
+			/* Cross every mount stacked here (validated by mount_seq). */
+			struct uvfs_mount *m = mnt;
+			struct uvfs_dentry *r = c;
+			struct uvfs_mount *child;
+			while ((child = mnt_lookup_rcu(nd->vfs, m, r))) {
+				m = child;
+				r = child->m_root;
+				if (!atomic_load_explicit(&r->d_mounted, memory_order_acquire))
+					break;
+			}
+			if (!(m->m_fs->flags & UVFS_FST_RCU_WALK))
+				break;
+			mnt = m;
+			c = r;
+		}
 		d = c;
 		p = next;
 	}
+	nd->cur.mount = mnt;
 	nd->cur.dentry = d;
-	nd->stack[0] = p;
-	return walk_loop(nd, final);
+	nd->stack[nd->depth - 1] = p;
+}
+
+static int fast_walk(struct nameidata *nd, enum walk_final final)
+{
+	for (;;) {
+		fast_steps(nd, final);
+		int r = walk_loop(nd, final, true);
+		if (r != 1)
+			return r;
+	}
 }
 
 static void nd_init(struct nameidata *nd, struct uvfs *vfs, const struct uvfs_cred *cred,
@@ -534,7 +567,7 @@ static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 static int walk_ref(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
 {
 	uvfs_vd_get(&nd->cur);
-	int err = walk_loop(nd, final);
+	int err = walk_loop(nd, final, false);
 	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
 		err = -ENOTDIR;
 	if (err) {
