@@ -18,6 +18,7 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/wait.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -239,6 +240,24 @@ int main(int argc, char **argv)
 	R("ftruncate 2", ftruncate(fd, 2));
 	fst("fstat after ftruncate", fd);
 	R("close", close(fd));
+
+	/* fallocate */
+	R("write fa", wfile("d/fa", "0123456789abcdef", 0644));
+	R("open fa", (fd = open("d/fa", O_RDWR)) >= 0 ? 0 : -1);
+	R("fallocate extend", fallocate(fd, 0, 10, 100));
+	fst("fstat after fallocate", fd);
+	R("fallocate keep size", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 5000));
+	fst("fstat after keep size", fd);
+	R("fallocate punch", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4, 6));
+	R("fallocate zero range", fallocate(fd, FALLOC_FL_ZERO_RANGE, 100, 20));
+	R("fallocate punch without keep", fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 1));
+	R("fallocate bad len", fallocate(fd, 0, 0, 0));
+	R("close", close(fd));
+	readall("read fa", "d/fa");
+	R("open fa rdonly", (fd = open("d/fa", O_RDONLY)) >= 0 ? 0 : -1);
+	R("fallocate on O_RDONLY", fallocate(fd, 0, 0, 10));
+	R("close", close(fd));
+	R("unlink fa", unlink("d/fa"));
 
 	/* rename */
 	R("rename f g", rename("d/f", "d/g"));
