@@ -21,6 +21,7 @@
 #include <linux/capability.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1110,6 +1111,31 @@ UVFS_API bool uvfs_report_teardown(int destroy_rc, const struct uvfs_live *l)
 	return false;
 }
 
+/* libfuse reports a failed mount in its own words on its own line; while
+ * mounting, keep its errors and fold them into our one-line message. */
+static _Thread_local bool log_capture;
+static _Thread_local char log_captured[256];
+
+static void fuse_log_fn(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	if (log_capture && level <= FUSE_LOG_ERR) {
+		vsnprintf(log_captured, sizeof(log_captured), fmt, ap);
+		log_captured[strcspn(log_captured, "\n")] = 0;
+		return;
+	}
+	vfprintf(stderr, fmt, ap);
+}
+
+static int session_mount(struct fuse_session *se, const char *mp)
+{
+	fuse_set_log_func(fuse_log_fn);
+	log_capture = true;
+	log_captured[0] = 0;
+	int rc = fuse_session_mount(se, mp);
+	log_capture = false;
+	return rc;
+}
+
 /* Is mp already the mount point of a FUSE filesystem (/proc/self/mountinfo)? */
 static bool fuse_mounted_at(const char *mp)
 {
@@ -1254,8 +1280,9 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		goto out_args;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
-	if (fuse_session_mount(se, opts.mountpoint) != 0) {
-		fprintf(stderr, "uvfs: cannot mount on %s\n", opts.mountpoint);
+	if (session_mount(se, opts.mountpoint) != 0) {
+		fprintf(stderr, "uvfs: cannot mount on %s: %s\n", opts.mountpoint,
+			log_captured[0] ? log_captured : "libfuse refused");
 		goto out_signals;
 	}
 	fuse_daemonize(opts.foreground);
@@ -1338,8 +1365,11 @@ UVFS_API int uvfs_fuse_start(struct uvfs *vfs, struct uvfs_mntns *ns, const char
 	if (!ex->se)
 		goto fail;
 	err = -EIO;
-	if (fuse_session_mount(ex->se, mountpoint) != 0)
+	if (session_mount(ex->se, mountpoint) != 0) {
+		uvfs_log(UVFS_LOG_WARN, "fuse: cannot mount on %s: %s", mountpoint,
+			 log_captured[0] ? log_captured : "libfuse refused");
 		goto fail;
+	}
 	ex->mounted = true;
 	if ((err = -pthread_create(&ex->thread, NULL, loop_thread, ex)))
 		goto fail;

@@ -46,6 +46,10 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
   out=$(unshare -m sh -c "mount -t tmpfs none /dev && exec '$UVFS' mount -f '$T'" 2>&1); rc=$?
   [ $rc = 1 ] && [ $(wc -l <<<"$out") = 1 ] && grep -q '/dev/fuse' <<<"$out" \
     && ok "fuse-cli missing /dev/fuse" || nok "fuse-cli missing /dev/fuse: rc=$rc: $out"
+  # /dev/fuse that is not FUSE: the kernel refuses the mount
+  out=$(unshare -m sh -c "mount --bind /dev/null /dev/fuse && exec '$UVFS' mount -f '$T'" 2>&1); rc=$?
+  [ $rc = 1 ] && [ $(wc -l <<<"$out") = 1 ] && grep -q 'cannot mount' <<<"$out" \
+    && ok "fuse-cli kernel refuses the mount: one line" || nok "fuse-cli kernel refuses: rc=$rc: $out"
   out=$(unshare -m sh -c "mount -t tmpfs none /dev && exec '$UVFS' demo" 2>&1); rc=$?
   [ $rc = 0 ] && grep -q 'in process' <<<"$out" && grep -q 'os-release' <<<"$out" && grep -q 'teardown: 0 live objects' <<<"$out" \
     && ok "fuse-cli demo falls back without /dev/fuse" || nok "fuse-cli demo fallback: rc=$rc: $out"
