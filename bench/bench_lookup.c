@@ -100,6 +100,24 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+static double vmin(const double *v, int n)
+{
+	double m = v[0];
+	for (int i = 1; i < n; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
+}
+
+static double vmax(const double *v, int n)
+{
+	double m = v[0];
+	for (int i = 1; i < n; i++)
+		if (v[i] > m)
+			m = v[i];
+	return m;
+}
+
 /* 1-minute load average: the machine is shared; reported with the results. */
 static double loadavg(void)
 {
@@ -449,6 +467,7 @@ struct result {
 	int depth; /* components walked (dirs), -1 if n/a */
 	int threads;
 	double u_ns, k_ns; /* median ns/op (per thread) */
+	double u_best, k_best; /* fastest run's ns/op: the quiet-machine figure */
 	double u_mops, k_mops; /* aggregate Mops/s */
 	int k_valid;
 	char note[96];
@@ -503,11 +522,11 @@ static struct result *add_result(const char *name, const char *group, int depth,
 static void print_row(const struct result *r)
 {
 	if (r->k_valid)
-		printf("%-14s %3d %2d %10.1f %9.2f %10.1f %9.2f %8.1fx  %s\n", r->name, r->depth, r->threads, r->u_ns,
-		       r->u_mops, r->k_ns, r->k_mops, r->k_ns / r->u_ns, r->note);
+		printf("%-14s %3d %2d %10.1f %9.2f %10.1f %9.2f %8.1fx %9.1fx  %s\n", r->name, r->depth, r->threads,
+		       r->u_ns, r->u_mops, r->k_ns, r->k_mops, r->k_ns / r->u_ns, r->k_best / r->u_best, r->note);
 	else
-		printf("%-14s %3d %2d %10.1f %9.2f %10s %9s %9s  %s\n", r->name, r->depth, r->threads, r->u_ns,
-		       r->u_mops, "-", "-", "-", r->note);
+		printf("%-14s %3d %2d %10.1f %9.2f %10s %9s %9s %10s  %s\n", r->name, r->depth, r->threads, r->u_ns,
+		       r->u_mops, "-", "-", "-", "-", r->note);
 	fflush(stdout);
 }
 
@@ -537,6 +556,9 @@ static void bench_case(const char *name, const char *group, int depth, const str
 	}
 	uvfs_debug_force_refwalk(0);
 	struct result *res = add_result(name, group, depth, 1);
+	res->u_best = vmin(u, reps);
+	if (kernel_ok)
+		res->k_best = vmin(k, reps);
 	res->u_ns = median(u, reps);
 	res->u_mops = 1e3 / res->u_ns;
 	if (kernel_ok) {
@@ -569,6 +591,8 @@ static void bench_threads(const char *name1, const char *name2, const char *grou
 	uvfs_debug_force_refwalk(0);
 	for (int n = 0; n < 2; n++) {
 		struct result *res = add_result(n ? name2 : name1, group, depth, n + 1);
+		res->u_best = 1e9 / vmax(u[n], reps) * (n + 1);
+		res->k_best = 1e9 / vmax(k[n], reps) * (n + 1);
 		res->u_mops = median(u[n], reps) / 1e6;
 		res->k_mops = median(k[n], reps) / 1e6;
 		res->u_ns = 1e3 / res->u_mops * (n + 1); /* per-thread latency */
@@ -695,19 +719,25 @@ static void write_outputs(void)
 	FILE *f = fopen(OUT_DIR "/lookup.csv", "w");
 	if (!f)
 		die("open %s/lookup.csv: %s", OUT_DIR, strerror(errno));
-	fprintf(f, "case,group,depth,threads,uvfs_ns,uvfs_mops,kernel_ns,kernel_mops,ratio\n");
+	fprintf(f, "case,group,depth,threads,uvfs_ns,uvfs_mops,kernel_ns,kernel_mops,ratio,uvfs_ns_best,kernel_ns_best,"
+		   "ratio_best,value\n");
 	for (int i = 0; i < nresults; i++) {
 		struct result *r = &results[i];
 		if (r->k_valid)
-			fprintf(f, "%s,%s,%d,%d,%.2f,%.3f,%.2f,%.3f,%.2f\n", r->name, r->group, r->depth, r->threads,
-				r->u_ns, r->u_mops, r->k_ns, r->k_mops, r->k_ns / r->u_ns);
+			fprintf(f, "%s,%s,%d,%d,%.2f,%.3f,%.2f,%.3f,%.2f,%.2f,%.2f,%.2f,\n", r->name, r->group, r->depth,
+				r->threads, r->u_ns, r->u_mops, r->k_ns, r->k_mops, r->k_ns / r->u_ns, r->u_best, r->k_best,
+				r->k_best / r->u_best);
 		else
-			fprintf(f, "%s,%s,%d,%d,%.2f,%.3f,,,\n", r->name, r->group, r->depth, r->threads, r->u_ns,
-				r->u_mops);
+			fprintf(f, "%s,%s,%d,%d,%.2f,%.3f,,,,%.2f,,,\n", r->name, r->group, r->depth, r->threads, r->u_ns,
+				r->u_mops, r->u_best);
 	}
-	if (mem.files)
-		fprintf(f, "memory,memory,%ld,1,%.1f,%.1f,%.1f,,\n", mem.files, mem.rss_per_file, mem.heap_per_file,
+	if (mem.files) {
+		/* Memory rows: depth = number of files, the figure in "value". */
+		fprintf(f, "mem_uvfs_rss_bytes_per_file,memory,%ld,1,,,,,,,,,%.1f\n", mem.files, mem.rss_per_file);
+		fprintf(f, "mem_uvfs_malloc_bytes_per_file,memory,%ld,1,,,,,,,,,%.1f\n", mem.files, mem.heap_per_file);
+		fprintf(f, "mem_kernel_slab_shmem_bytes_per_file,memory,%ld,1,,,,,,,,,%.1f\n", mem.files,
 			mem.kern_per_file);
+	}
 	fclose(f);
 
 	f = fopen(OUT_DIR "/lookup.json", "w");
@@ -732,9 +762,12 @@ static void write_outputs(void)
 			"    {\"case\": \"%s\", \"group\": \"%s\", \"depth\": %d, \"threads\": %d, "
 			"\"uvfs_ns\": %.2f, \"uvfs_mops\": %.3f",
 			r->name, r->group, r->depth, r->threads, r->u_ns, r->u_mops);
+		fprintf(f, ", \"uvfs_ns_best\": %.2f", r->u_best);
 		if (r->k_valid)
-			fprintf(f, ", \"kernel_ns\": %.2f, \"kernel_mops\": %.3f, \"ratio\": %.2f", r->k_ns, r->k_mops,
-				r->k_ns / r->u_ns);
+			fprintf(f,
+				", \"kernel_ns\": %.2f, \"kernel_mops\": %.3f, \"ratio\": %.2f, \"kernel_ns_best\": %.2f, "
+				"\"ratio_best\": %.2f",
+				r->k_ns, r->k_mops, r->k_ns / r->u_ns, r->k_best, r->k_best / r->u_best);
 		fprintf(f, "}%s\n", i + 1 < nresults ? "," : "");
 	}
 	fprintf(f, "  ]");
@@ -775,7 +808,8 @@ static void print_targets(void)
 	printf("\nTargets (reported, not asserted):\n");
 	if (d8 && d8->k_valid) {
 		double v = d8->k_ns / d8->u_ns;
-		printf("  depth-8 stat kernel/uvfs      %6.2fx   goal >= 15x    %s\n", v, v >= 15 ? "MET" : "MISSED");
+		printf("  depth-8 stat kernel/uvfs      %6.2fx   goal >= 15x    %s  (fastest runs: %.2fx)\n", v,
+		       v >= 15 ? "MET" : "MISSED", d8->k_best / d8->u_best);
 	}
 	if (d16 && d64) {
 		double v = (d64->u_ns - d16->u_ns) / 48.0;
@@ -902,8 +936,8 @@ int main(void)
 	printf("library: %s\n", git_rev);
 	printf("median of %d runs of ~%.0f ms (thread CPU time) each side, interleaved; %d CPUs, load average %.2f\n\n",
 	       reps, run_ms, ncpu, load_start);
-	printf("%-14s %3s %2s %10s %9s %10s %9s %9s\n", "case", "dep", "T", "uvfs ns/op", "uvfs Mops", "kern ns/op",
-	       "kern Mops", "kern/uvfs");
+	printf("%-14s %3s %2s %10s %9s %10s %9s %9s %10s\n", "case", "dep", "T", "uvfs ns/op", "uvfs Mops", "kern ns/op",
+	       "kern Mops", "kern/uvfs", "best k/u");
 
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof name, "depth%d", depths[i]);
