@@ -32,7 +32,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "vfs/uvfs_fs.h" /* fs->type->name only: per-type reply policy */
+#include "vfs/uvfs_fs.h" /* fs->type->name, fs->flags only: per-filesystem reply policy */
 
 struct node {
 	struct uvfs_vd vd; /* immutable: the references this node holds */
@@ -796,6 +796,7 @@ struct rd {
 	dev_t dev; /* the directory's filesystem, for d_ino mapping */
 	double entry_to; /* for readdirplus entries */
 	bool plus;
+	bool attrs; /* plus, and looking entries up costs no I/O (in-memory fs) */
 	char *buf;
 	size_t size, used;
 };
@@ -818,7 +819,7 @@ static int rd_emit(void *arg, const char *name, size_t len, uint64_t ino, unsign
 		struct fuse_entry_param e = { .attr = st };
 		struct node *nd = NULL;
 		bool dots = nm[0] == '.' && (len == 1 || (len == 2 && nm[1] == '.'));
-		if (!dots) {
+		if (!dots && r->attrs) {
 			/* Each entry except . and .. counts a lookup. An entry
 			 * that vanished meanwhile goes out without attributes
 			 * (ino 0: the kernel does not link it). */
@@ -858,7 +859,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	int err = stat_vd(ex, &cred, &r.dir->vd, &x);
 	if (!err) {
 		r.dev = makedev(x.stx_dev_major, x.stx_dev_minor);
-		r.entry_to = entry_timeout(ex, &cred, r.dir, ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : r.dir->entry_to);
+		r.entry_to = entry_timeout(ex, &cred, r.dir, r.dir->entry_to);
+		/* Always readdirplus (op_init), but only an in-memory filesystem
+		 * answers a lookup per entry for free; elsewhere the entries go
+		 * out without attributes (ino 0: the kernel looks up on demand). */
+		r.attrs = plus && (uvfs_mount_fs(r.dir->vd.mount)->flags & UVFS_FST_DCACHE_COMPLETE);
 	}
 	pthread_mutex_lock(&dh->lock);
 	/* Seek only when the kernel asks for another offset: a seek would
