@@ -95,6 +95,16 @@ for sig in INT TERM; do
   else nok "fuse-cli SIG$sig mount"; fi
 done
 
+# a server killed with SIGKILL leaves a dead mount: the next mount says busy
+mp=$T/dead
+if uvfs_mount "$mp"; then
+  kill -9 "${MPID[$mp]}"; wait "${MPID[$mp]}" 2>/dev/null; unset "MPID[$mp]"
+  out=$("$UVFS" mount -f "$mp" 2>&1); rc=$?
+  [ $rc = 1 ] && [ $(wc -l <<<"$out") = 1 ] && grep -q 'busy' <<<"$out" \
+    && ok "fuse-cli dead mount point is busy" || nok "fuse-cli dead mount point: rc=$rc: $out"
+  fusermount3 -u -z "$mp" 2>/dev/null
+else nok "fuse-cli dead mount: mount"; fi
+
 # daemonized (no -f): the parent returns once mounted
 mp=$T/daemon; mkdir -p "$mp"
 "$UVFS" mount "$mp" 2>"$T/log.daemon"; rc=$?
