@@ -3,9 +3,11 @@
  * For each case the same tree exists twice: in a uvfs tmpfs (uvfs_stat_at,
  * absolute path from the namespace root, in process) and in a host tmpfs
  * (fstatat(dirfd, relative path) — the same components, walked by the
- * kernel). Both run in this process, interleaved run by run (the order
- * alternates each rep), after a warm-up; each side is calibrated to
- * ~RUN_MS per run; the reported figure is the median of REPS runs.
+ * kernel). Both run in this process and thread, after a warm-up; each
+ * side is calibrated to ~run_ms of thread CPU time per run. Runs are
+ * rep-major: every rep runs every case once, uvfs and kernel back to back
+ * (order alternating), so machine noise is spread over cases and sides;
+ * the reported figure is the median of the reps (and the fastest rep).
  *
  * Host side: a private tmpfs is mounted (mount(2), we are root) on a
  * mkdtemp directory under /dev/shm; the mount-crossing cases mount a second
@@ -530,75 +532,125 @@ static void print_row(const struct result *r)
 	fflush(stdout);
 }
 
-/* Single-thread case: interleaved, alternating order, median of reps. */
+/* A registered case; all cases are measured together by run_cases(). */
+struct bcase {
+	char name[32], name2[32]; /* name2: the 2-thread row of a thread pair */
+	const char *group;
+	int depth, kernel_ok, refwalk;
+	int pair; /* thread pair: 1 and 2 threads, aggregate rates */
+	const struct target *t;
+	long iu, ik;
+	double u[2][REPS], k[2][REPS]; /* ns/op (single) or ops/s (pair) */
+};
+static struct bcase bcases[48];
+static int nbcases;
+
+static struct bcase *add_bcase(const char *name, const char *group, int depth, const struct target *t,
+			       int kernel_ok, int refwalk)
+{
+	if (nbcases == (int)(sizeof bcases / sizeof bcases[0]))
+		die("too many cases");
+	struct bcase *c = &bcases[nbcases++];
+	memset(c, 0, sizeof *c);
+	snprintf(c->name, sizeof c->name, "%s", name);
+	c->group = group;
+	c->depth = depth;
+	c->t = t;
+	c->kernel_ok = kernel_ok;
+	c->refwalk = refwalk;
+	return c;
+}
+
 static void bench_case(const char *name, const char *group, int depth, const struct target *t, int kernel_ok,
 		       int refwalk)
 {
-	if (!wanted(name))
-		return;
-	uvfs_debug_force_refwalk(refwalk);
-	/* Warm-up (also faults in the caches on both sides). */
-	run_side(UVFS, t, 1000);
-	if (kernel_ok)
-		run_side(KERNEL, t, 200);
-	long iu = calibrate(UVFS, t), ik = kernel_ok ? calibrate(KERNEL, t) : 0;
-	double u[REPS], k[REPS];
-	for (int r = 0; r < reps; r++) {
-		if (r & 1) {
-			if (kernel_ok)
-				k[r] = run_side(KERNEL, t, ik) / (double)ik * 1e9;
-			u[r] = run_side(UVFS, t, iu) / (double)iu * 1e9;
-		} else {
-			u[r] = run_side(UVFS, t, iu) / (double)iu * 1e9;
-			if (kernel_ok)
-				k[r] = run_side(KERNEL, t, ik) / (double)ik * 1e9;
-		}
-	}
-	uvfs_debug_force_refwalk(0);
-	struct result *res = add_result(name, group, depth, 1);
-	res->u_best = vmin(u, reps);
-	if (kernel_ok)
-		res->k_best = vmin(k, reps);
-	res->u_ns = median(u, reps);
-	res->u_mops = 1e3 / res->u_ns;
-	if (kernel_ok) {
-		res->k_valid = 1;
-		res->k_ns = median(k, reps);
-		res->k_mops = 1e3 / res->k_ns;
-	}
-	print_row(res);
+	if (wanted(name))
+		add_bcase(name, group, depth, t, kernel_ok, refwalk);
 }
 
-/* Multi-thread case: aggregate Mops/s, median of reps. */
-/* Thread scaling: 1 and 2 threads interleaved rep by rep (u1, u2, k1, k2),
- * so the 2T/1T ratio is taken under the same machine load. Two rows:
- * <name1> and <name2>; Mops/s is the aggregate (sum of per-thread rates). */
+/* Thread scaling: 1 and 2 threads (u1, u2, k1, k2 in every rep), so the
+ * 2T/1T ratio is taken under the same machine load. Two rows: name1 and
+ * name2; Mops/s is the aggregate (sum of per-thread rates). */
 static void bench_threads(const char *name1, const char *name2, const char *group, int depth,
 			  const struct target *t, int refwalk)
 {
 	if (!wanted(name1) && !wanted(name2))
 		return;
-	uvfs_debug_force_refwalk(refwalk);
-	run_side(UVFS, t, 1000);
-	run_side(KERNEL, t, 200);
-	long iu = calibrate(UVFS, t), ik = calibrate(KERNEL, t);
-	double u[2][REPS], k[2][REPS];
-	for (int r = 0; r < reps; r++)
-		for (int n = 0; n < 2; n++) {
-			u[n][r] = run_threads(UVFS, t, iu, n + 1);
-			k[n][r] = run_threads(KERNEL, t, ik, n + 1);
-		}
+	struct bcase *c = add_bcase(name1, group, depth, t, 1, refwalk);
+	snprintf(c->name2, sizeof c->name2, "%s", name2);
+	c->pair = 1;
+}
+
+/* Measure every registered case: warm-up and calibration first, then
+ * rep-major — each rep runs every case once (uvfs and kernel back to back,
+ * order alternating) — so a noisy phase of this shared machine lands in one
+ * rep of many cases instead of in all reps of one case, and comparisons
+ * between cases (slope, 1M vs 10 entries, 2T vs 1T) see the same load. */
+static void run_cases(void)
+{
+	for (int i = 0; i < nbcases; i++) {
+		struct bcase *c = &bcases[i];
+		uvfs_debug_force_refwalk(c->refwalk);
+		run_side(UVFS, c->t, 1000);
+		if (c->kernel_ok)
+			run_side(KERNEL, c->t, 200);
+		c->iu = calibrate(UVFS, c->t);
+		c->ik = c->kernel_ok ? calibrate(KERNEL, c->t) : 0;
+	}
 	uvfs_debug_force_refwalk(0);
-	for (int n = 0; n < 2; n++) {
-		struct result *res = add_result(n ? name2 : name1, group, depth, n + 1);
-		res->u_best = 1e9 / vmax(u[n], reps) * (n + 1);
-		res->k_best = 1e9 / vmax(k[n], reps) * (n + 1);
-		res->u_mops = median(u[n], reps) / 1e6;
-		res->k_mops = median(k[n], reps) / 1e6;
-		res->u_ns = 1e3 / res->u_mops * (n + 1); /* per-thread latency */
-		res->k_ns = 1e3 / res->k_mops * (n + 1);
-		res->k_valid = 1;
-		print_row(res);
+	int tty = isatty(2);
+	for (int r = 0; r < reps; r++) {
+		if (tty)
+			fprintf(stderr, "\rrep %d/%d ", r + 1, reps);
+		for (int i = 0; i < nbcases; i++) {
+			struct bcase *c = &bcases[i];
+			uvfs_debug_force_refwalk(c->refwalk);
+			if (c->pair) {
+				for (int n = 0; n < 2; n++) {
+					c->u[n][r] = run_threads(UVFS, c->t, c->iu, n + 1);
+					c->k[n][r] = run_threads(KERNEL, c->t, c->ik, n + 1);
+				}
+				continue;
+			}
+			int kfirst = (r + i) & 1;
+			if (kfirst && c->kernel_ok)
+				c->k[0][r] = run_side(KERNEL, c->t, c->ik) / (double)c->ik * 1e9;
+			c->u[0][r] = run_side(UVFS, c->t, c->iu) / (double)c->iu * 1e9;
+			if (!kfirst && c->kernel_ok)
+				c->k[0][r] = run_side(KERNEL, c->t, c->ik) / (double)c->ik * 1e9;
+		}
+		uvfs_debug_force_refwalk(0);
+	}
+	if (tty)
+		fprintf(stderr, "\r            \r");
+	for (int i = 0; i < nbcases; i++) {
+		struct bcase *c = &bcases[i];
+		if (!c->pair) {
+			struct result *res = add_result(c->name, c->group, c->depth, 1);
+			res->u_best = vmin(c->u[0], reps);
+			res->u_ns = median(c->u[0], reps);
+			res->u_mops = 1e3 / res->u_ns;
+			if (c->kernel_ok) {
+				res->k_valid = 1;
+				res->k_best = vmin(c->k[0], reps);
+				res->k_ns = median(c->k[0], reps);
+				res->k_mops = 1e3 / res->k_ns;
+			}
+			if (wanted(res->name))
+				print_row(res);
+			continue;
+		}
+		for (int n = 0; n < 2; n++) {
+			struct result *res = add_result(n ? c->name2 : c->name, c->group, c->depth, n + 1);
+			res->u_best = 1e9 / vmax(c->u[n], reps) * (n + 1);
+			res->k_best = 1e9 / vmax(c->k[n], reps) * (n + 1);
+			res->u_mops = median(c->u[n], reps) / 1e6;
+			res->k_mops = median(c->k[n], reps) / 1e6;
+			res->u_ns = 1e3 / res->u_mops * (n + 1); /* per-thread latency */
+			res->k_ns = 1e3 / res->k_mops * (n + 1);
+			res->k_valid = 1;
+			print_row(res);
+		}
 	}
 }
 
@@ -612,11 +664,16 @@ static struct result *find(const char *name)
 
 /* ---------------------------------------------------------- targets */
 
+/* Every target lives until the end of main (cases run together). */
+static struct target *all_targets[64];
+static int n_targets;
+
 static struct target *new_target(const char *rel, unsigned uflags, int kflags, int expect)
 {
 	struct target *t = calloc(1, sizeof *t);
-	if (!t)
+	if (!t || n_targets == 64)
 		die("oom");
+	all_targets[n_targets++] = t;
 	t->npaths = 1;
 	t->kpath[0] = strdup(rel);
 	if (asprintf(&t->upath[0], "/%s", rel) < 0 || !t->kpath[0])
@@ -934,7 +991,8 @@ int main(void)
 	load_start = loadavg();
 	read_git_rev();
 	printf("library: %s\n", git_rev);
-	printf("median of %d runs of ~%.0f ms (thread CPU time) each side, interleaved; %d CPUs, load average %.2f\n\n",
+	printf("median of %d reps of ~%.0f ms (thread CPU time) per side; each rep runs every case, uvfs and kernel\n"
+	       "back to back; %d CPUs, load average %.2f\n\n",
 	       reps, run_ms, ncpu, load_start);
 	printf("%-14s %3s %2s %10s %9s %10s %9s %9s %10s\n", "case", "dep", "T", "uvfs ns/op", "uvfs Mops", "kern ns/op",
 	       "kern Mops", "kern/uvfs", "best k/u");
@@ -948,24 +1006,18 @@ int main(void)
 		bench_case(name, "mount", depths[i], mt[i], mount_host_ok[i], 0);
 	}
 	bench_case("longnames8", "misc", 8, lt, 1, 0);
-	free_target(lt);
 	struct target *t = new_target("D8/1/2/3/4/5/6/7/nofile", 0, AT_SYMLINK_NOFOLLOW, -ENOENT);
 	bench_case("negative8", "misc", 8, t, 1, 0);
-	free_target(t);
 	t = new_target("D8/1/2/3/4/../4/5/6/7/file", 0, AT_SYMLINK_NOFOLLOW, 0);
 	bench_case("dotdot8", "misc", 8, t, 1, 0);
-	free_target(t);
 	t = new_target("D8/1/2/3/L/5/6/7/file", 0, AT_SYMLINK_NOFOLLOW, 0);
 	bench_case("symlink8", "misc", 8, t, 1, 0);
-	free_target(t);
 
 	if (do_big) {
 		t = new_target("B10/f00000005", 0, AT_SYMLINK_NOFOLLOW, 0);
 		bench_case("dir10", "dir", 1, t, 1, 0);
-		free_target(t);
 		t = new_target("B1M/f00500000", 0, AT_SYMLINK_NOFOLLOW, 0);
 		bench_case("dir1M", "dir", 1, t, 1, 0);
-		free_target(t);
 		/* Random names: dir10r cycles through the 10 names, dir1Mr
 		 * through 4096 random ones (cache misses on both sides). */
 		t = new_target("B10/f00000000", 0, AT_SYMLINK_NOFOLLOW, 0);
@@ -977,7 +1029,6 @@ int main(void)
 		}
 		t->npaths = 10;
 		bench_case("dir10r", "dir", 1, t, 1, 0);
-		free_target(t);
 		t = new_target("B1M/f00000000", 0, AT_SYMLINK_NOFOLLOW, 0);
 		srandom(42);
 		for (int i = 1; i < MAX_PATHS; i++) {
@@ -988,7 +1039,6 @@ int main(void)
 		}
 		t->npaths = MAX_PATHS;
 		bench_case("dir1Mr", "dir", 1, t, 1, 0);
-		free_target(t);
 	}
 
 	bench_threads("threads1", "threads2", "threads", 8, dt[2], 0);
@@ -997,6 +1047,7 @@ int main(void)
 		bench_case(name, "refwalk", depths[i], dt[i], 1, 1);
 	}
 	bench_threads("refwalk8-1T", "refwalk8-2T", "refwalk-mt", 8, dt[2], 1);
+	run_cases();
 
 	if (mem.files)
 		printf("\nmemory: %ld files in one uvfs tmpfs dir: %.1f B/file RSS delta, %.1f B/file malloc in use "
@@ -1014,10 +1065,8 @@ int main(void)
 		plot();
 	}
 
-	for (int i = 0; i < 5; i++) {
-		free_target(dt[i]);
-		free_target(mt[i]);
-	}
+	for (int i = 0; i < n_targets; i++)
+		free_target(all_targets[i]);
 	uvfs_vd_put(&uroot);
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
