@@ -56,6 +56,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -420,6 +421,21 @@ static double run_side(enum side s, const struct target *t, long iters)
 {
 	return s == UVFS ? loop_uvfs(t, iters) : s == KERNEL ? loop_kernel(t, iters) : loop_control(iters);
 }
+
+/* Context for the kernel column: a null system call (getppid), ns. */
+static double null_syscall_ns(void)
+{
+	double v[REPS];
+	long it = 200000;
+	for (int r = 0; r < reps; r++) {
+		double t0 = cpu_now();
+		for (long i = 0; i < it; i++)
+			syscall(SYS_getppid);
+		v[r] = (cpu_now() - t0) / (double)it * 1e9;
+	}
+	return median(v, reps);
+}
+static double syscall_ns;
 
 /* ------------------------------------------------------------- threads */
 
@@ -835,7 +851,8 @@ static void write_outputs(void)
 		"  \"clock\": \"CLOCK_THREAD_CPUTIME_ID\",\n  \"loadavg_start\": %.2f,\n  \"loadavg_end\": %.2f,\n"
 		"  \"git\": \"%s\",\n",
 		ts, ncpu, reps, run_ms, load_start, load_end, git_rev);
-	fprintf(f, "  \"threads_control_2T_over_1T\": %.2f,\n", ctl_scaling);
+	fprintf(f, "  \"threads_control_2T_over_1T\": %.2f,\n  \"null_syscall_ns\": %.1f,\n", ctl_scaling,
+		syscall_ns);
 	fprintf(f, "  \"kernel_side\": \"%s\",\n",
 		host_mounted ? "fstatat(dirfd) on a private tmpfs mounted under /dev/shm; mount cases on a "
 			       "second real tmpfs (mount(2))"
@@ -1018,8 +1035,9 @@ int main(void)
 	printf("\nuvfs: uvfs_stat_at on tmpfs, in process; kernel: fstatat(dirfd) on %s\n",
 	       host_mounted ? "a private tmpfs (mount(2)) under /dev/shm" : "a /dev/shm directory");
 	load_start = loadavg();
+	syscall_ns = null_syscall_ns();
 	read_git_rev();
-	printf("library: %s\n", git_rev);
+	printf("library: %s; null syscall (getppid) %.0f ns\n", git_rev, syscall_ns);
 	printf("median of %d reps of ~%.0f ms (thread CPU time) per side; each rep runs every case, uvfs and kernel\n"
 	       "back to back; %d CPUs, load average %.2f\n\n",
 	       reps, run_ms, ncpu, load_start);
