@@ -63,12 +63,12 @@
 
 #include "uvfs.h"
 
-#define REPS 11
+#define REPS 15
 #define MAX_PATHS 4096
 #define BIG_N 1000000
 #define OUT_DIR "bench/results"
 
-static double run_ms = 40.0;
+static double run_ms = 30.0;
 static int reps = REPS;
 
 /* ------------------------------------------------------------ helpers */
