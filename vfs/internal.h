@@ -163,13 +163,19 @@ HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, str
 #define XXH_INLINE_ALL
 #endif
 #include <xxhash.h>
-static inline uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name, size_t len)
+__attribute__((noinline, unused)) static uint64_t d_hash_name_long(const struct uvfs_dentry *parent, const char *name,
+								  size_t len)
 {
-	/* Most names are short: call XXH3's 0-16 byte kernel directly so it
-	 * inlines (same value as XXH3_64bits_withSeed). */
+	return XXH3_64bits_withSeed(name, len, (uint64_t)(uintptr_t)parent);
+}
+/* Most names are short: XXH3's 0-16 byte kernel, forced inline into the
+ * walk (same value as XXH3_64bits_withSeed); long names call out. */
+__attribute__((always_inline)) static inline uint64_t d_hash_name(const struct uvfs_dentry *parent, const char *name,
+								size_t len)
+{
 	if (likely(len <= 16))
 		return XXH3_len_0to16_64b((const xxh_u8 *)name, len, XXH3_kSecret, (uint64_t)(uintptr_t)parent);
-	return XXH3_64bits_withSeed(name, len, (uint64_t)(uintptr_t)parent);
+	return d_hash_name_long(parent, name, len);
 }
 /* RCU lookup: caller inside rcu read section. No reference taken. */
 HIDDEN struct uvfs_dentry *d_lookup_rcu(struct uvfs *vfs, const struct uvfs_dentry *parent, const char *name,
