@@ -263,7 +263,8 @@ int uvfs_p9_walk(struct uvfs_p9_client *c, uint32_t fid, size_t n, const char *c
 	bool made = false; /* does nf exist on the server yet? */
 	do {
 		size_t batch = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
-		int got = walk1(c, made ? nf : fid, nf, batch, names + done, qids ? qids + done : NULL);
+		/* (no pointer arithmetic on NULL: a clone passes names == NULL) */
+		int got = walk1(c, made ? nf : fid, nf, batch, n ? names + done : NULL, qids && n ? qids + done : NULL);
 		if (got >= 0 && (size_t)got == batch) {
 			made = true;
 			done += batch;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,6 +56,9 @@ static inline pid_t diod_exec(char *const argv[], int keep_fd)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	/* A test that crashes must not leave diod behind (holding its
+	 * export, its port, or the runner's stderr pipe). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -116,6 +120,7 @@ static inline int diod_start_pipes(struct diod *d, int *rfd, int *wfd)
 		return -errno;
 	d->pid = fork();
 	if (d->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int devnull = open("/dev/null", O_RDWR);
 		dup2(devnull, 0);
 		dup2(devnull, 1);
@@ -169,6 +174,9 @@ static inline int diod_start_tcp(struct diod *d)
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+	kill(d->pid, SIGKILL); /* never came up: don't leave it behind */
+	waitpid(d->pid, NULL, 0);
+	d->pid = 0;
 	return -ETIMEDOUT;
 }
 
@@ -194,6 +202,9 @@ static inline int diod_start_unix(struct diod *d)
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+	kill(d->pid, SIGKILL); /* never came up: don't leave it behind */
+	waitpid(d->pid, NULL, 0);
+	d->pid = 0;
 	return -ETIMEDOUT;
 }
 
@@ -212,6 +223,7 @@ static inline void diod_stop(struct diod *d)
 	diod_kill(d);
 	if (!strncmp(d->addr, "unix:", 5))
 		unlink(d->addr + 5);
+	d->addr[0] = '\0';
 	if (d->dir[0]) {
 		nftw(d->dir, diod_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		d->dir[0] = '\0';

@@ -18,7 +18,14 @@
 
 #define MAXCAP 512
 
-TestSuite(p9corpus, .timeout = 60);
+static struct diod d;
+
+static void reap(void)
+{
+	diod_stop(&d);
+}
+
+TestSuite(p9corpus, .fini = reap, .timeout = 60);
 
 struct capture {
 	pthread_mutex_t mu;
@@ -48,7 +55,6 @@ static int nop_cb(void *arg, const struct uvfs_p9_dirent *de)
 
 Test(p9corpus, real_diod_replies_decode_strictly)
 {
-	struct diod d;
 	int fd = diod_start_fd(&d, 0, -1);
 	cr_assert_geq(fd, 0);
 	struct uvfs_p9_client *c;
@@ -135,7 +141,6 @@ Test(p9corpus, real_diod_replies_decode_strictly)
 /* Tversion happens before a hook can be installed: speak it by hand. */
 Test(p9corpus, real_diod_rversion)
 {
-	struct diod d;
 	int fd = diod_start_fd(&d, 0, -1);
 	cr_assert_geq(fd, 0);
 	uint8_t t[64], r[64];
@@ -180,7 +185,6 @@ static int count_cb(void *arg, const struct uvfs_p9_dirent *de)
  * diod; the concatenated replies seed that fuzzer. */
 Test(p9corpus, stream_seed_sequence)
 {
-	struct diod d;
 	int fd = diod_start_fd(&d, 0, -1);
 	cr_assert_geq(fd, 0);
 	char p[256];
