@@ -154,9 +154,11 @@ static int wait_writable(struct uvfs_p9_client *c)
 	struct pollfd p[3] = { { .fd = c->wfd, .events = POLLOUT },
 			       { .fd = c->wakefd, .events = POLLIN },
 			       { .fd = c->rfd, .events = POLLIN } };
-	nfds_t nfds = 3;
+	bool other_reads = false;
 	for (;;) {
-		int n = poll(p, nfds, -1);
+		/* While someone else reads, rfd stays readable: leave it out,
+		 * but look again soon, as that reader may stop at any time. */
+		int n = poll(p, other_reads ? 2 : 3, other_reads ? 10 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -165,15 +167,17 @@ static int wait_writable(struct uvfs_p9_client *c)
 			return load_dead(c);
 		if (p[0].revents)
 			return 0;
-		if (nfds < 3 || !p[2].revents)
+		if (other_reads || !p[2].revents) {
+			other_reads = false;
 			continue;
+		}
 		pthread_mutex_lock(&c->mu);
 		bool mine = !c->reading && !c->dead;
 		if (mine)
 			c->reading = true;
 		pthread_mutex_unlock(&c->mu);
 		if (!mine) {
-			nfds = 2; /* someone reads; only wait for room */
+			other_reads = true;
 			continue;
 		}
 		int err = rx_one(c, NULL);

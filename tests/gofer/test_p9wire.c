@@ -491,3 +491,100 @@ Test(p9hostile, version_negotiation_checks)
 	cr_assert_eq(uvfs_p9_msize(c), 8192);
 	end_fake(c);
 }
+
+/* A server that handles one request at a time and blocks writing each
+ * reply: when its replies back up it stops reading requests.  One thread
+ * streams big Twrites while another waits for big Rreads; if the writer
+ * (holding the write lock) only waited for room, and nobody read, both
+ * sides would wait forever. */
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int scene_sync_io(int fd, uint8_t type, uint16_t tag, const uint8_t *b, size_t n)
+{
+	static uint8_t out[P9_HDRSZ + 4 + 65536];
+	if (type == P9_TREAD && n >= 16) {
+		uint64_t off = get32(b + 4) | (uint64_t)get32(b + 8) << 32;
+		uint32_t count = get32(b + 12);
+		if (count > 65536 - 11)
+			count = 65536 - 11;
+		struct p9_enc e;
+		p9_enc_begin(&e, out, sizeof(out), P9_RREAD, tag);
+		p9_put32(&e, count);
+		for (uint32_t i = 0; i < count; i++)
+			p9_put8(&e, (uint8_t)((off + i) * 7));
+		long len = p9_enc_finish(&e, 0);
+		write_full(fd, out, (size_t)len);
+	} else if (type == P9_TWRITE && n >= 16) {
+		uint8_t body[4];
+		memcpy(body, b + 12, 4);
+		reply(fd, P9_RWRITE, tag, body, 4);
+	} else {
+		reply(fd, (uint8_t)(type + 1), tag, NULL, 0);
+	}
+	return 0;
+}
+
+struct io_arg {
+	struct uvfs_p9_client *c;
+	int bad;
+};
+
+static void *io_writer(void *arg)
+{
+	struct io_arg *a = arg;
+	size_t len = 256 * 1024;
+	uint8_t *buf = calloc(1, len);
+	for (int i = 0; i < 30; i++)
+		a->bad += uvfs_p9_write(a->c, 1, (uint64_t)i * len, buf, len) != (long)len;
+	free(buf);
+	return NULL;
+}
+
+static void *io_reader(void *arg)
+{
+	struct io_arg *a = arg;
+	size_t len = 256 * 1024;
+	uint8_t *buf = malloc(len);
+	for (int i = 0; i < 30; i++) {
+		uint64_t off = (uint64_t)i * 1000;
+		if (uvfs_p9_read(a->c, 2, off, buf, len) != (long)len) {
+			a->bad++;
+			continue;
+		}
+		for (size_t k = 0; k < len; k++)
+			if (buf[k] != (uint8_t)((off + k) * 7)) {
+				a->bad++;
+				break;
+			}
+	}
+	free(buf);
+	return NULL;
+}
+
+Test(p9hostile, server_that_stops_reading_while_replies_back_up, .timeout = 60)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	int small = 4096;
+	for (int i = 0; i < 2; i++) {
+		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+		setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	}
+	fk = (struct fake){ .fd = sv[1], .scene = scene_sync_io, .msize = 65536, .version = "9P2000.L" };
+	cr_assert_eq(pthread_create(&fk.th, NULL, fake_main, &fk), 0);
+	struct uvfs_p9_client *c;
+	struct uvfs_p9_opts o = { .msize = 65536 };
+	cr_assert_eq(uvfs_p9_connect_fds(sv[0], sv[0], &o, &c), 0);
+	struct io_arg w = { .c = c }, r = { .c = c };
+	pthread_t tw, tr;
+	cr_assert_eq(pthread_create(&tw, NULL, io_writer, &w), 0);
+	cr_assert_eq(pthread_create(&tr, NULL, io_reader, &r), 0);
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	cr_assert_eq(w.bad, 0);
+	cr_assert_eq(r.bad, 0);
+	end_fake(c);
+}
