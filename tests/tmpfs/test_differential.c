@@ -402,6 +402,11 @@ static const struct op script[] = {
 	{ LINK, "d/long", "e/long2", 0, 0 }, /* symlinks can be hard-linked */
 	{ MKDIR, "e/sg/deeper", 0, 0700, 0 },
 	{ RENAME, "e/sg", "d/moved", 0, 0 },
+	/* A target that is an ancestor of the source: ENOTEMPTY before any type check. */
+	{ RENAME, "d/moved/deeper", "d/moved", 0, 0 },
+	{ RENAME, "d/moved/file", "d/moved", 0, 0 },
+	{ RENAME, "d/moved/file", "d", 0, 0 },
+	{ RENAME, "d/moved/file", "d/moved", RENAME_EXCHANGE, 0 }, /* exchange: EINVAL? the host decides */
 };
 
 /* Runs after the body even when an assertion failed. */
