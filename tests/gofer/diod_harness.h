@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -195,10 +196,18 @@ static inline int diod_start_unix(struct diod *d)
 	d->pid = diod_exec(argv, -1);
 	if (d->pid < 0)
 		return -errno;
+	/* The socket file appears at bind(), before listen(): wait until a
+	 * connection is actually accepted, or connect races ECONNREFUSED. */
 	for (int i = 0; i < 500; i++) {
-		struct stat st;
-		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
 			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
