@@ -166,6 +166,10 @@ UVFS_API int uvfs_connect_mount_at(struct uvfs *vfs, const struct uvfs_cred *cre
 				   const struct uvfs_pathop *target);
 UVFS_API int uvfs_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
 			   const struct uvfs_pathop *target, const char *fstype, const struct uvfs_mount_opts *opts);
+/* Unmount the mount whose root target names. -EINVAL if target is not a
+ * mount root or is the namespace root; -EBUSY if it has submounts or other
+ * references (open files, vds) unless UVFS_UMOUNT_DETACH, which detaches
+ * the whole subtree and lets users finish; -EPERM without CAP_SYS_ADMIN. */
 #define UVFS_UMOUNT_DETACH 0x2 /* MNT_DETACH */
 UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *target,
 			    int flags);
