@@ -5,6 +5,7 @@
  * Skipped when /dev/shm is not a tmpfs. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -416,12 +417,31 @@ static void cleanup(void)
 		rm_rf(host_dir);
 }
 
+/* Directories of earlier runs killed by a timeout (no .fini then). */
+static void remove_stale(void)
+{
+	DIR *d = opendir("/dev/shm");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid;
+		char path[300];
+		if (sscanf(e->d_name, "uvfs-diff-%d", &pid) == 1 && pid > 0 && kill(pid, 0) && errno == ESRCH) {
+			snprintf(path, sizeof(path), "/dev/shm/%s", e->d_name);
+			rm_rf(path);
+		}
+	}
+	closedir(d);
+}
+
 /* The host directory and our fixture; skips without root or a tmpfs /dev/shm. */
 static void host_setup(void)
 {
 	struct statfs sf;
 	if (statfs("/dev/shm", &sf) || sf.f_type != 0x01021994 || geteuid() != 0)
 		cr_skip_test("needs root and a tmpfs /dev/shm");
+	remove_stale();
 	snprintf(host_dir, sizeof(host_dir), "/dev/shm/uvfs-diff-%d", (int)getpid());
 	umask(0);
 	cr_assert_eq(mkdir(host_dir, 01777), 0);
