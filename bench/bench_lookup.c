@@ -972,9 +972,13 @@ int main(void)
 		die("mkdir %s: %s", OUT_DIR, strerror(errno));
 
 	atexit(host_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	/* Cleanup also on signals and crashes (best effort), and no death by
+	 * SIGPIPE when the output is piped into head: the write fails instead,
+	 * the run finishes and cleans up. */
+	signal(SIGPIPE, SIG_IGN);
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], on_signal);
 	host_setup();
 	pin(0);
 
