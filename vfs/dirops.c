@@ -397,6 +397,18 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		err = -EEXIST;
 		goto out_unlock;
 	}
+	/* Linux's "trap" checks, before anything looks at the victim: the
+	 * source may not be an ancestor of the target, nor the target an
+	 * ancestor of the source (ENOTEMPTY; EINVAL for an exchange). They
+	 * also keep the victim locks below distinct from the parents'. */
+	if (od != nd && d_is_ancestor(od, npd)) {
+		err = -EINVAL;
+		goto out_unlock;
+	}
+	if (ni && od != nd && d_is_ancestor(nd, opd)) {
+		err = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+		goto out_unlock;
+	}
 	if (od == nd || (ni && oi == ni && !(flags & RENAME_EXCHANGE))) {
 		err = 0; /* same file: nothing to do */
 		goto out_unlock;
@@ -406,15 +418,6 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		goto out_unlock;
 	if ((err = may_delete_sticky(cred, odir, oi)) || (ni && (err = may_delete_sticky(cred, ndir, ni))))
 		goto out_unlock;
-	/* A directory cannot move below itself. */
-	if (odir_is && d_is_ancestor(od, npd)) {
-		err = -EINVAL;
-		goto out_unlock;
-	}
-	if ((flags & RENAME_EXCHANGE) && S_ISDIR(ni->i_mode) && d_is_ancestor(nd, opd)) {
-		err = -EINVAL;
-		goto out_unlock;
-	}
 	if (ni && !(flags & RENAME_EXCHANGE)) {
 		if (odir_is && !S_ISDIR(ni->i_mode)) {
 			err = -ENOTDIR;

@@ -276,6 +276,21 @@ FX_TEST(dirops, rename_into_own_subtree_einval)
 	cr_assert(exists("/d/e/deep"));
 }
 
+FX_TEST(dirops, rename_onto_own_parent_is_enotempty)
+{
+	/* Linux's "target is an ancestor of the source" trap, checked before
+	 * the type rules (used to deadlock on the parent's lock). */
+	tree();
+	fx_must_mkdir("/d/sub", 0755);
+	fx_must_write("/d/file", "x");
+	FX_ASSERT_ERR(op_rename("/d/sub", "/d", 0), -ENOTEMPTY);
+	FX_ASSERT_ERR(op_rename("/d/file", "/d", 0), -ENOTEMPTY);
+	FX_ASSERT_ERR(op_rename("/d/sub", "/d", RENAME_EXCHANGE), -EINVAL);
+	FX_ASSERT_ERR(op_rename("/d", "/d/sub", RENAME_EXCHANGE), -EINVAL);
+	cr_assert(exists("/d/sub"));
+	cr_assert(exists("/d/file"));
+}
+
 FX_TEST(dirops, rename_dot_and_dotdot_ebusy)
 {
 	tree();
