@@ -556,3 +556,6 @@ static void run_random(unsigned seed, int steps)
 Test(tmpfs_diff, random_sequence_seed1, .timeout = 120, .fini = cleanup) { run_random(1, 400); }
 Test(tmpfs_diff, random_sequence_seed2, .timeout = 120, .fini = cleanup) { run_random(2, 400); }
 Test(tmpfs_diff, random_sequence_seed3, .timeout = 120, .fini = cleanup) { run_random(3, 400); }
+/* These two found the rename-onto-an-ancestor deadlock (b7da265). */
+Test(tmpfs_diff, random_sequence_seed11, .timeout = 120, .fini = cleanup) { run_random(11, 600); }
+Test(tmpfs_diff, random_sequence_seed27, .timeout = 120, .fini = cleanup) { run_random(27, 600); }
