@@ -130,8 +130,8 @@ TMPFS_HIDDEN int tmpfs_new_inode(struct tmpfs_fs *fs, const struct uvfs_inode *d
 
 /* Attribute helpers: caller holds i_lock. */
 TMPFS_HIDDEN void tmpfs_touch_c(struct uvfs_inode *inode, struct timespec now);
-/* atime of a read/readdir unless noatime (mount) or O_NOATIME (file);
- * takes i_lock unless held_by_caller. */
+/* atime of a read/readdir unless noatime (mount) or O_NOATIME (file), at
+ * 1 ms resolution; takes i_lock unless held_by_caller. */
 TMPFS_HIDDEN void tmpfs_file_accessed(struct uvfs_file *f, bool held_by_caller);
 
 TMPFS_HIDDEN extern const struct uvfs_inode_ops tmpfs_dir_iops, tmpfs_reg_iops, tmpfs_symlink_iops,

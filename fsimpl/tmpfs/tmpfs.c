@@ -25,12 +25,27 @@ void tmpfs_touch_c(struct uvfs_inode *inode, struct timespec now)
 	uvfs_inode_attr_end(inode);
 }
 
+static bool ts_ge(struct statx_timestamp a, struct statx_timestamp b)
+{
+	return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec >= b.tv_nsec;
+}
+
+/* atime keeps 1 ms resolution: a read leaves it alone (no i_lock, no seq
+ * write, so parallel readers of one file do not serialise here) when it is
+ * already at least mtime and ctime and less than 1 ms old. */
+#define ATIME_SLACK_NS 1000000LL
+
 void tmpfs_file_accessed(struct uvfs_file *f, bool held_by_caller)
 {
 	if ((f->f_flags & O_NOATIME) || (uvfs_mount_flags(f->f_vd.mount) & UVFS_MNT_NOATIME))
 		return;
 	struct uvfs_inode *inode = f->f_inode;
 	struct timespec now = uvfs_now();
+	struct statx st;
+	uvfs_inode_fill_statx(inode, &st); /* the VFS's seq-validated lockless read */
+	long long age = (now.tv_sec - st.stx_atime.tv_sec) * 1000000000LL + (now.tv_nsec - st.stx_atime.tv_nsec);
+	if (age >= 0 && age < ATIME_SLACK_NS && ts_ge(st.stx_atime, st.stx_mtime) && ts_ge(st.stx_atime, st.stx_ctime))
+		return;
 	if (!held_by_caller)
 		uvfs_lock_acquire(&inode->i_lock);
 	uvfs_inode_attr_begin(inode);

@@ -368,3 +368,21 @@ FX_TEST(tmpfs_times, ctime_never_goes_back_on_utimes)
 	cr_assert_eq(s1.stx_mtime.tv_sec, 5);
 	cr_assert(TT_LATER(s1.stx_ctime, s0.stx_ctime));
 }
+
+/* atime has 1 ms resolution, but a read right after a write must still
+ * leave atime >= mtime (mail readers compare them). */
+FX_TEST(tmpfs_times, read_after_write_atime_not_before_mtime)
+{
+	struct uvfs_file *f = tt_open("/m", O_RDWR | O_CREAT, 0644);
+	char b[4];
+	for (int i = 0; i < 50; i++) {
+		cr_assert_eq(uvfs_pread(f, b, 1, 0), i ? 1 : 0);
+		cr_assert_eq(uvfs_pwrite(f, "x", 1, 0), 1);
+		cr_assert_eq(uvfs_pread(f, b, 1, 0), 1);
+		struct statx st;
+		FX_ASSERT_OK(uvfs_file_stat(f, STATX_BASIC_STATS, &st));
+		cr_assert(tt_cmp(st.stx_atime, st.stx_mtime) >= 0, "round %d: atime before mtime", i);
+		cr_assert(tt_cmp(st.stx_atime, st.stx_ctime) >= 0, "round %d: atime before ctime", i);
+	}
+	uvfs_file_put(f);
+}
