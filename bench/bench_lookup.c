@@ -17,22 +17,25 @@
  *
  * Cases (depth N = N nested directories + a final file, as gVisor's
  * BenchmarkVFS2TmpfsStat; the path has N+1 components):
- *   depth/N        /DN/1/2/.../N-1/file
- *   mount/N        /MN/1/.../file, MN is the root of a second tmpfs
+ *   depthN         /DN/1/2/.../N-1/file, N = 1, 4, 8, 16, 64
+ *   mountN         /MN/1/.../file, MN is the root of a second tmpfs
  *   longnames8     depth 8 with 16-byte names (longnames-dir-01/...)
- *   negative       depth 8 with the final name missing (ENOENT)
- *   dotdot         depth 8 with "4/../4" spliced in (/D8/1/2/3/4/../4/5/6/7/file)
- *   symlink        depth 8 where component 4 is reached through a symlink
+ *   negative8      depth 8 with the final name missing (ENOENT)
+ *   dotdot8        depth 8 with "4/../4" spliced in (/D8/1/2/3/4/../4/5/6/7/file)
+ *   symlink8       depth 8 where component 4 is reached through a symlink
  *                  /D8/1/2/3/L/5/6/7/file, L -> "4" (one hop, +0 components)
  *   dir10/dir1M    /B10/f00000005 in a dir of 10 entries vs /B1M/f00500000
  *                  in a dir of 1,000,000 entries (same name length)
- *   dir10r/dir1Mr  same dirs, cycling through 4096 random names (cold-ish)
- *   threads1/2     depth 8, 1 vs 2 threads (pinned, own loops, 1T and 2T runs
- *                  interleaved), aggregate
- *   refwalk/N      depth N with uvfs_debug_force_refwalk(1) (kernel column:
- *                  the same kernel number again, for the ratio)
- *   refwalk2T      depth 8, forced ref-walk, 2 threads
+ *   dir10r/dir1Mr  same dirs, cycling through their 10 / 4096 random names
+ *   threads1/2     depth 8, 1 vs 2 pinned threads, each its own loop; Mops/s
+ *                  aggregate; a pure-CPU control loop run the same way
+ *                  shows what the shared machine gives 2 threads
+ *   refwalkN       depth N (1, 8, 64) with uvfs_debug_force_refwalk(1);
+ *                  the kernel column is measured again alongside
+ *   refwalk8-1T/2T depth 8, forced ref-walk, 1 vs 2 threads
  *   memory         RSS and malloc deltas of creating the 1M-entry directory
+ *                  (and the machine-wide Slab+Shmem delta of the kernel's)
+ * A null system call (getppid) is timed too, as context for the kernel.
  *
  * Output: table on stdout, bench/results/lookup.{csv,json}, and
  * bench/results/lookup_depth.png via bench/plot_lookup.sh (skipped with a
