@@ -113,11 +113,11 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 		if (!err) {
 			uvfs_inode_attr_begin(inode);
 			if (a.mask & STATX_MODE)
-				inode->i_mode = a.mode;
+				store_relaxed(inode->i_mode, a.mode); /* read by lockless walkers */
 			if (a.mask & STATX_UID)
-				inode->i_uid = a.uid;
+				store_relaxed(inode->i_uid, a.uid);
 			if (a.mask & STATX_GID)
-				inode->i_gid = a.gid;
+				store_relaxed(inode->i_gid, a.gid);
 			if (a.mask & STATX_ATIME)
 				inode->i_atime = a.atime;
 			if (a.mask & STATX_MTIME)

@@ -341,7 +341,7 @@ static void remove_privs(struct uvfs_file *f)
 		mode &= ~(uint32_t)S_ISGID;
 	if (mode != i->i_mode) {
 		uvfs_inode_attr_begin(i);
-		i->i_mode = mode;
+		store_relaxed(i->i_mode, mode); /* read by lockless walkers */
 		i->i_ctime = uvfs_now();
 		uvfs_inode_attr_end(i);
 	}

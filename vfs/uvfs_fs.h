@@ -132,7 +132,8 @@ struct uvfs_fs_ops {
 	void (*free_inode)(struct uvfs_inode *inode);
 	/* NULL → zeroed statfs with f_type 0. */
 	int (*statfs)(struct uvfs_filesystem *fs, struct statfs *out);
-	/* Option string as shown in /proc/mounts. NULL → "". */
+	/* Option string as shown in /proc/mounts: 0, or -ERANGE when buf is
+	 * too small. NULL → "". */
 	int (*show_options)(struct uvfs_filesystem *fs, char *buf, size_t len);
 };
 
@@ -151,7 +152,9 @@ struct uvfs_filesystem {
  * refs starts at 1. */
 UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const struct uvfs_fs_type *type,
 			  const struct uvfs_fs_ops *ops);
-/* Undo uvfs_fs_init when get_fs fails before returning the fs. */
+/* Undo uvfs_fs_init when get_fs fails before returning the fs: drops the
+ * root dentry if one was made and the anon minor. It does not call
+ * ops->release; the fs frees its own struct. */
 UVFS_API void uvfs_fs_abort(struct uvfs_filesystem *fs);
 UVFS_API void uvfs_fs_get(struct uvfs_filesystem *fs);
 UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs);
@@ -289,7 +292,8 @@ UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d);
  * DCACHE_COMPLETE filesystems this also pins d (it lives as long as it is
  * linked) and hashes it. */
 UVFS_API void uvfs_d_instantiate(struct uvfs_dentry *d, struct uvfs_inode *inode);
-/* A root dentry for a new filesystem (consumes one inode reference). */
+/* A root dentry for a new filesystem (consumes one inode reference on
+ * success; on failure the caller still owns it). */
 UVFS_API int uvfs_d_make_root(struct uvfs_filesystem *fs, struct uvfs_inode *inode, struct uvfs_dentry **out);
 
 /* Iterate the positive children of directory dentry dir in creation order
