@@ -494,6 +494,9 @@ static int fast_walk(struct nameidata *nd, enum walk_final final)
 {
 	for (;;) {
 		fast_steps(nd, final);
+		/* Whole path consumed by the fast loop (the common case): done. */
+		if (nd->depth == 1 && !*nd->stack[0])
+			return 0;
 		int r = walk_loop(nd, final, true);
 		if (r != 1)
 			return r;
@@ -525,7 +528,7 @@ HIDDEN void walk_end(struct nameidata *nd)
 	nd->nbufs = 0;
 }
 
-static int check_pop(const struct uvfs_pathop *pop)
+static inline __attribute__((always_inline)) int check_pop(const struct uvfs_pathop *pop)
 {
 	if (!pop || !pop->path || !pop->root.mount || !pop->root.dentry)
 		return -EINVAL;
