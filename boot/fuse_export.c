@@ -617,25 +617,33 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 /* The kernel computes append offsets from its own i_size; we write where it says. */
 static int open_flags(int flags) { return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND); }
 
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Open ino with oflags as the caller and wrap the file in a handle; on
+ * failure the request has been answered and NULL comes back. */
+static struct handle *open_handle(fuse_req_t req, fuse_ino_t ino, int oflags)
 {
 	struct uvfs_fuse *ex = EX(req);
 	struct uvfs_cred cred;
 	req_cred(req, &cred);
-	struct node *nd = N(ex, ino);
-	struct uvfs_pathop p = pop_at(ex, nd, NULL);
+	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
 	struct uvfs_file *f;
-	int err = uvfs_open_at(ex->vfs, &cred, &p, open_flags(fi->flags), 0, 0, &f);
+	int err = uvfs_open_at(ex->vfs, &cred, &p, oflags, 0, 0, &f);
 	if (err) {
 		fuse_reply_err(req, -err);
-		return;
+		return NULL;
 	}
 	struct handle *h = handle_new(ex, f);
-	if (!h) {
+	if (!h)
 		fuse_reply_err(req, ENOMEM);
+	return h;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct uvfs_fuse *ex = EX(req);
+	struct handle *h = open_handle(req, ino, open_flags(fi->flags));
+	if (!h)
 		return;
-	}
-	set_open_flags(nd, h, fi);
+	set_open_flags(N(ex, ino), h, fi);
 	if (fuse_reply_open(req, fi))
 		handle_free(ex, h);
 }
@@ -767,24 +775,12 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct uvfs_fuse *ex = EX(req);
-	struct uvfs_cred cred;
-	req_cred(req, &cred);
-	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
-	struct uvfs_file *f;
-	int err = uvfs_open_at(ex->vfs, &cred, &p, O_RDONLY | O_DIRECTORY, 0, 0, &f);
-	if (err) {
-		fuse_reply_err(req, -err);
+	struct handle *h = open_handle(req, ino, O_RDONLY | O_DIRECTORY);
+	if (!h)
 		return;
-	}
-	struct handle *h = handle_new(ex, f);
-	if (!h) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	if (fuse_reply_open(req, fi))
-		handle_free(ex, h);
+		handle_free(EX(req), h);
 }
 
 struct rd {
