@@ -1,6 +1,6 @@
 # uvfs — one Makefile for the library, the CLI, tests, fuzzers and benches.
 #
-#   make            build/libuvfs.a, build/libuvfs.so, build/uvfs (CLI)
+#   make            build/libuvfs{,-fuse,-boot}.{a,so}, build/uvfs (CLI)
 #   make run        install missing deps (as root), build, run the demo job
 #   make check      install missing deps (as root), then every test:
 #                   criterion suites under ASan+UBSan, stress under TSan,
@@ -10,8 +10,11 @@
 #   make deps       apt-get the Debian packages we need (root only)
 #
 # Sources are found by convention, so adding a file needs no Makefile edit:
-#   library : vfs/*.c fsimpl/*/*.c devices/*.c boot/*.c (minus boot/main.c, boot/cmd_*.c)
-#   CLI     : boot/main.c boot/cmd_*.c
+#   libuvfs      : vfs/*.c fsimpl/*/*.c fsimpl/*/*/*.c devices/*.c   (the engine;
+#                  links liburcu, xxhash, libcrypto only)
+#   libuvfs-fuse : fuse/*.c   (the FUSE export; adds libfuse3)
+#   libuvfs-boot : boot/*.c   (container trees; adds jansson)
+#   CLI          : cli/*.c    (links all three)
 #   tests   : tests/<suite>/test_*.c  -> one criterion binary per file
 #             (extra link flags, e.g. -Wl,--wrap=malloc, in tests/<suite>/test_*.ldflags)
 #   stress  : tests/stress/*.c        -> TSan binaries
@@ -28,9 +31,13 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 B       := build
 
-PKGS     = liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto
+CORE_PKGS = liburcu-memb liburcu-cds libxxhash libcrypto
+PKGS     = $(CORE_PKGS) fuse3 jansson
 PKG_CF   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CORE_LIBS = $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lpthread
+FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null)
+BOOT_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
 CRIT_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla
@@ -40,16 +47,21 @@ SAN_CF   = $(BASE_CF) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefine
 TSAN_CF  = $(BASE_CF) -O1 -g -fsanitize=thread -DUVFS_DEBUG=1
 FUZZ_CF  = $(BASE_CF) -O1 -g -fsanitize=fuzzer,address,undefined -DUVFS_DEBUG=1
 
-LIB_SRCS  := $(filter-out boot/main.c boot/cmd_%.c,$(wildcard vfs/*.c fsimpl/*/*.c devices/*.c boot/*.c))
-CLI_SRCS  := $(wildcard boot/main.c boot/cmd_*.c)
-HDRS      := $(wildcard vfs/*.h fsimpl/*/*.h devices/*.h boot/*.h)
+CORE_SRCS := $(wildcard vfs/*.c fsimpl/*/*.c fsimpl/*/*/*.c devices/*.c)
+FUSE_SRCS := $(wildcard fuse/*.c)
+BOOT_SRCS := $(wildcard boot/*.c)
+LIB_SRCS  := $(CORE_SRCS) $(FUSE_SRCS) $(BOOT_SRCS)
+CLI_SRCS  := $(wildcard cli/*.c)
+HDRS      := $(wildcard vfs/*.h fsimpl/*/*.h fsimpl/*/*/*.h devices/*.h fuse/*.h boot/*.h cli/*.h)
 TEST_SRCS := $(wildcard tests/*/test_*.c)
 STRESS_SRCS := $(wildcard tests/stress/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 TEST_HELPERS := $(wildcard tests/lib/*.c)
 
-REL_OBJS  := $(LIB_SRCS:%.c=$(B)/rel/%.o)
+CORE_OBJS := $(CORE_SRCS:%.c=$(B)/rel/%.o)
+FUSE_OBJS := $(FUSE_SRCS:%.c=$(B)/rel/%.o)
+BOOT_OBJS := $(BOOT_SRCS:%.c=$(B)/rel/%.o)
 SAN_OBJS  := $(LIB_SRCS:%.c=$(B)/san/%.o)
 TSAN_OBJS := $(LIB_SRCS:%.c=$(B)/tsan/%.o)
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(B)/fuzzlib/%.o)
@@ -62,7 +74,8 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
         bench install deps clean tests-built
 
 all: lib cli
-lib: $(B)/libuvfs.a $(B)/libuvfs.so
+LIBS_A  := $(B)/libuvfs-boot.a $(B)/libuvfs-fuse.a $(B)/libuvfs.a
+lib: $(LIBS_A) $(B)/libuvfs.so $(B)/libuvfs-fuse.so $(B)/libuvfs-boot.so
 cli: $(B)/uvfs
 
 deps:
@@ -73,15 +86,25 @@ $(B)/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CF) -c $< -o $@
 
-$(B)/libuvfs.a: $(REL_OBJS)
+$(B)/libuvfs.a: $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(B)/libuvfs-fuse.a: $(FUSE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(B)/libuvfs-boot.a: $(BOOT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/libuvfs.so: $(REL_OBJS)
-	$(CC) -shared -o $@ $^ $(PKG_LIBS)
+$(B)/libuvfs.so: $(CORE_OBJS)
+	$(CC) -shared -o $@ $^ $(CORE_LIBS)
+$(B)/libuvfs-fuse.so: $(FUSE_OBJS) $(B)/libuvfs.so
+	$(CC) -shared -o $@ $(FUSE_OBJS) -L$(B) -luvfs $(FUSE_LIBS) $(CORE_LIBS)
+$(B)/libuvfs-boot.so: $(BOOT_OBJS) $(B)/libuvfs.so
+	$(CC) -shared -o $@ $(BOOT_OBJS) -L$(B) -luvfs $(BOOT_LIBS) $(CORE_LIBS)
 
-$(B)/uvfs: $(CLI_SRCS) $(B)/libuvfs.a $(HDRS)
-	$(CC) $(REL_CF) -o $@ $(CLI_SRCS) $(B)/libuvfs.a $(PKG_LIBS)
+$(B)/uvfs: $(CLI_SRCS) $(LIBS_A) $(HDRS)
+	$(CC) $(REL_CF) -o $@ $(CLI_SRCS) $(LIBS_A) $(PKG_LIBS)
 
 # The README's run command: set up, build, and show the engine working.
 run:
@@ -120,9 +143,9 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/libuvfs-fuzz.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CF) -o $@ $< $(B)/libuvfs-fuzz.a $(PKG_LIBS)
 
-$(B)/bench/%: bench/%.c $(B)/libuvfs.a $(HDRS)
+$(B)/bench/%: bench/%.c $(LIBS_A) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CF) -O3 -march=native -o $@ $< $(B)/libuvfs.a $(PKG_LIBS) -lm
+	$(CC) $(REL_CF) -O3 -march=native -o $@ $< $(LIBS_A) $(PKG_LIBS) -lm
 
 tests-built: $(TEST_BINS) $(STRESS_BINS) $(FUZZ_BINS) all
 
@@ -143,8 +166,8 @@ bench: $(BENCH_BINS) all
 # ---------------------------------------------------------------- install
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/uvfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(B)/libuvfs.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/libuvfs.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBS_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libuvfs.so $(B)/libuvfs-fuse.so $(B)/libuvfs-boot.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 vfs/uvfs.h vfs/uvfs_fs.h $(DESTDIR)$(PREFIX)/include/uvfs/
 	install -m 755 $(B)/uvfs $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' scripts/uvfs.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/uvfs.pc

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsimpl/gofer/p9.h"
+#include "fsimpl/gofer/p9/p9.h"
 #include "tests/gofer/diod_harness.h"
 
 #define FILE_MB 256

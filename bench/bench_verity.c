@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsimpl/verity/merkle.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 #define SIZE (64u << 20)
 #define REPS 9

@@ -80,7 +80,7 @@ row "postmark 5k files 50k tx" "$k" "$u" "s"
 # 5. a million files (built in process, walked through a second mount):
 # no host fd or thread per inode
 if cc -std=gnu11 -O2 -I"$ROOT" -I"$ROOT/vfs" $(pkg-config --cflags fuse3) -o build/fuse_million bench/fuse_million.c \
-     build/libuvfs.a $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto) -lpthread; then
+     build/libuvfs-boot.a build/libuvfs-fuse.a build/libuvfs.a $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto) -lpthread; then
   mkdir -p "$T/m2"
   line=$(build/fuse_million "$T/m2" 1000 1000 2>/dev/null)
   echo "million-file walk: $line"

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "boot/fuse_export.h"
+#include "boot/boot.h"
+#include "fuse/fuse_export.h"
 
 static double now(void)
 {

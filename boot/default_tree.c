@@ -1,6 +1,6 @@
 /* boot/default_tree.c — the sample tree `uvfs mount|demo|ls|stat|cat|tree`
  * show until the boot issue provides an OCI sandbox tree. Documented in
- * boot/README-fuse.md; built through the public API only.
+ * fuse/README.md; built through the public API only.
  *
  *   /                   tmpfs (mode 0755)
  *   /bin -> usr/bin     symlink
@@ -18,7 +18,7 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "boot/fuse_export.h"
+#include "boot/boot.h"
 
 struct tb {
 	struct uvfs *vfs;

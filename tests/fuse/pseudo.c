@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot/fuse_export.h"
+#include "boot/boot.h"
+#include "fuse/fuse_export.h"
 #include "vfs/uvfs_fs.h"
 
 static atomic_int nreads;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsimpl/gofer/p9.h"
-#include "fsimpl/gofer/p9_wire.h"
+#include "fsimpl/gofer/p9/p9.h"
+#include "fsimpl/gofer/p9/p9_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

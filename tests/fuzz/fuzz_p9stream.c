@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fsimpl/gofer/p9.h"
-#include "fsimpl/gofer/p9_wire.h"
+#include "fsimpl/gofer/p9/p9.h"
+#include "fsimpl/gofer/p9/p9_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

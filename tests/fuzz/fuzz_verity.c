@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsimpl/verity/merkle.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n);
 

@@ -12,7 +12,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#include "fsimpl/gofer/p9.h"
+#include "fsimpl/gofer/p9/p9.h"
 #include "tests/gofer/diod_harness.h"
 
 static struct diod srv;

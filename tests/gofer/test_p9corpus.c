@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include "fsimpl/gofer/p9.h"
-#include "fsimpl/gofer/p9_wire.h"
+#include "fsimpl/gofer/p9/p9.h"
+#include "fsimpl/gofer/p9/p9_wire.h"
 #include "tests/gofer/diod_harness.h"
 
 #define MAXCAP 512

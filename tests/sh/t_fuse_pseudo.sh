@@ -5,10 +5,11 @@ set -u
 . "$(dirname "$0")/../fuse/lib.sh"
 need_fuse fuse-pseudo
 lib=${UVFS_LIB:-$ROOT/build/libuvfs.a}
+libs="$ROOT/build/libuvfs-boot.a $ROOT/build/libuvfs-fuse.a $lib"
 [ -f "$lib" ] || { nok "fuse-pseudo: $lib not built"; exit 1; }
 bin=$ROOT/build/fuse-pseudo
 if ! ${CC:-cc} -std=gnu11 -O1 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT" -I"$ROOT/vfs" $(pkg-config --cflags fuse3) \
-     -o "$bin" "$ROOT/tests/fuse/pseudo.c" "$lib" \
+     -o "$bin" "$ROOT/tests/fuse/pseudo.c" $libs \
      $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto) -lpthread 2>"$T/cc.log"; then
   nok "fuse-pseudo: does not build: $(head -5 "$T/cc.log")"; exit 1
 fi

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsimpl/gofer/p9.h"
+#include "fsimpl/gofer/p9/p9.h"
 #include "tests/gofer/diod_harness.h"
 
 #define NTHREADS 8

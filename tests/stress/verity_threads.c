@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsimpl/verity/merkle.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 #define SIZE (12u << 20) /* >= 2 build chunks per thread */
 #define BS 1024u

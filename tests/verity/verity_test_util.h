@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsimpl/verity/merkle.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 /* splitmix64: tiny, good enough for test data, reproducible from a seed. */
 static inline uint64_t vt_rand(uint64_t *s)

@@ -14,7 +14,7 @@
  * turns readable when the connection is killed (pipes, unlike sockets,
  * cannot be shut down to wake a blocked reader), plus a kick eventfd that
  * makes the reader look at cancellations between frames. */
-#include "fsimpl/gofer/p9_conn.h"
+#include "fsimpl/gofer/p9/p9_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>

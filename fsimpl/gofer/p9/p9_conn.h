@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "fsimpl/gofer/p9_wire.h"
+#include "fsimpl/gofer/p9/p9_wire.h"
 
 #define P9_NOTAG 0xffffu
 /* Tags kept back for Tflush so that cancelling can always make progress

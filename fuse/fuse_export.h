@@ -1,4 +1,4 @@
-/* boot/fuse_export.h — export a uvfs mount namespace through FUSE (libfuse3,
+/* fuse/fuse_export.h — export a uvfs mount namespace through FUSE (libfuse3,
  * low-level API). Every operation goes through the uvfs_* entry points of
  * vfs/uvfs.h with the requesting process's credentials; permissions are
  * enforced by uvfs, so `-o allow_other` is safe without default_permissions.
@@ -43,9 +43,3 @@ UVFS_API void uvfs_fuse_stop(struct uvfs_fuse *fx);
 /* Prints the live-object report of uvfs_destroy's leak counts to stderr
  * ("uvfs: teardown: 0 live objects" or the counts). Returns true if none. */
 UVFS_API bool uvfs_report_teardown(int destroy_rc, const struct uvfs_live *live);
-
-/* boot/default_tree.c: a fresh instance with tmpfs registered and the sample
- * tree documented in boot/README-fuse.md. */
-UVFS_API int uvfs_default_tree(struct uvfs **vfs, struct uvfs_mntns **ns);
-/* Same signature as uvfs_fuse_build_fn (arg unused). */
-UVFS_API int uvfs_default_tree_build(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns);

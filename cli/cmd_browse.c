@@ -1,4 +1,4 @@
-/* boot/cmd_browse.c — `uvfs ls|stat|cat|tree PATH...`: the default tree in
+/* cli/cmd_browse.c — `uvfs ls|stat|cat|tree PATH...`: the default tree in
  * process, without FUSE (for machines without /dev/fuse and for scripts).
  * Paths are absolute in the tree ("etc" means "/etc"); a final symlink is
  * not followed except by cat. Exit status 1 if any path failed. */
@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot/cli.h"
-#include "boot/fuse_export.h"
+#include "cli/cli.h"
+#include "boot/boot.h"
+#include "fuse/fuse_export.h"
 
 struct env {
 	struct uvfs *vfs;

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fsimpl/verity/verity_int.h"
+#include "fsimpl/verity/merkle/verity_int.h"
 
 const uint8_t merkle_zero_block[UVFS_VERITY_MAX_BLOCK];
 

@@ -1,6 +1,6 @@
 /* fsimpl/gofer/p9_client.c — the 9P2000.L calls, one function per message,
  * on top of the connection core (p9_conn.c). */
-#include "fsimpl/gofer/p9_conn.h"
+#include "fsimpl/gofer/p9/p9_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>

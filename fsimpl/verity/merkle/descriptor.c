@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fsimpl/verity/verity_int.h"
+#include "fsimpl/verity/merkle/verity_int.h"
 
 #define OFF_VERSION 0
 #define OFF_ALG 1

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fsimpl/gofer/p9.h"
+#include "fsimpl/gofer/p9/p9.h"
 
 enum {
 	P9_TLERROR = 6, P9_RLERROR = 7,

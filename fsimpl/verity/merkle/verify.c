@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsimpl/verity/verity_int.h"
+#include "fsimpl/verity/merkle/verity_int.h"
 
 #define DEFAULT_CACHE_BYTES (16u << 20)
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <openssl/evp.h>
 
-#include "fsimpl/verity/merkle.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 /* Library-internal: never exported, whatever the build's visibility flags. */
 #pragma GCC visibility push(hidden)

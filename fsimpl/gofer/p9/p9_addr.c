@@ -1,6 +1,6 @@
 /* fsimpl/gofer/p9_addr.c — dialing a 9P server by address ("tcp:HOST:PORT",
  * "unix:/path"), the remote-machine counterpart of trans=fd. */
-#include "fsimpl/gofer/p9.h"
+#include "fsimpl/gofer/p9/p9.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -1,4 +1,4 @@
-/* boot/cmd_9p.c — `uvfs 9p`: poke a 9P2000.L server by hand.
+/* cli/cmd_9p.c — `uvfs 9p`: poke a 9P2000.L server by hand.
  *
  *   uvfs 9p [-a ANAME] [-u UID] [-m MSIZE] ls|cat|stat ADDR PATH
  *
@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "boot/cli.h"
-#include "fsimpl/gofer/p9.h"
+#include "cli/cli.h"
+#include "fsimpl/gofer/p9/p9.h"
 
 static void usage(void)
 {

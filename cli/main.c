@@ -1,8 +1,8 @@
-/* boot/main.c — `uvfs` command line entry point: dispatches subcommands. */
+/* cli/main.c — `uvfs` command line entry point: dispatches subcommands. */
 #include <stdio.h>
 #include <string.h>
 
-#include "boot/cli.h"
+#include "cli/cli.h"
 
 #define WEAK __attribute__((weak))
 WEAK int cmd_demo(int argc, char **argv);

@@ -1,4 +1,4 @@
-/* boot/cmd_verity.c — `uvfs verity`: fs-verity digests and trees.
+/* cli/cmd_verity.c — `uvfs verity`: fs-verity digests and trees.
  *
  *   uvfs verity digest FILE... [--hash-alg=A] [--block-size=N] [--salt=HEX]
  *                              [--out-merkle-tree=F] [--out-descriptor=F] [--compact]
@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot/cli.h"
-#include "fsimpl/verity/merkle.h"
+#include "cli/cli.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 struct opts {
 	unsigned alg, bs, threads;

@@ -1,4 +1,4 @@
-/* boot/fuse_export.c — FUSE front end: serves a uvfs mount namespace through
+/* fuse/fuse_export.c — FUSE front end: serves a uvfs mount namespace through
  * the libfuse3 low-level API.
  *
  * Node ids are the addresses of struct node (the root is FUSE_ROOT_ID). A node
@@ -13,7 +13,7 @@
  * checks permissions, so default_permissions is never set.
  */
 #define FUSE_USE_VERSION 34
-#include "boot/fuse_export.h"
+#include "fuse/fuse_export.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fsimpl/verity/verity_int.h"
+#include "fsimpl/verity/merkle/verity_int.h"
 
 int merkle_geom_compute(const struct vparams *vp, uint64_t size, struct vgeom *g)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsimpl/verity/verity_int.h"
+#include "fsimpl/verity/merkle/verity_int.h"
 
 #define BUILD_CHUNK (1u << 20)
 #define BUILD_MAX_THREADS 64

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsimpl/verity/merkle.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 UVFS_API ssize_t uvfs_merkle_mem_read(void *ctx, void *buf, size_t len, uint64_t off)
 {

@@ -4,7 +4,7 @@
  * a length: each read is checked against what is left of the message, and
  * the whole message must be consumed exactly, so a hostile server can only
  * ever produce -EPROTO. */
-#include "fsimpl/gofer/p9_wire.h"
+#include "fsimpl/gofer/p9/p9_wire.h"
 
 #include <errno.h>
 #include <string.h>

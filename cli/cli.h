@@ -1,6 +1,6 @@
-/* boot/cli.h — the uvfs command line's subcommands.
+/* cli/cli.h — the uvfs command line's subcommands.
  *
- * Each subcommand lives in boot/cmd_<name>.c and defines cmd_<name>().
+ * Each subcommand lives in cli/cmd_<name>.c and defines cmd_<name>().
  * main.c declares them weak, so a subcommand whose file is absent reports
  * "not built" instead of breaking the link. */
 #pragma once

@@ -1,4 +1,4 @@
-/* boot/cmd_demo.c — `uvfs demo`, the README's run job: mounts the default
+/* cli/cmd_demo.c — `uvfs demo`, the README's run job: mounts the default
  * tree through FUSE in a temporary directory, shows it with ordinary tools
  * (ls -la, tree or find, cat, a script run from the mount), unmounts and
  * prints the teardown live-object report. Without a usable /dev/fuse it
@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot/cli.h"
-#include "boot/fuse_export.h"
+#include "cli/cli.h"
+#include "boot/boot.h"
+#include "fuse/fuse_export.h"
 
 /* Runs argv with a 10 s limit; its output goes to ours. */
 static int run(char *const argv[])
