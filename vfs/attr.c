@@ -8,8 +8,6 @@
 
 #include "internal.h"
 
-HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out);
-
 #define SETATTR_MASK (STATX_MODE | STATX_UID | STATX_GID | STATX_SIZE | STATX_ATIME | STATX_MTIME)
 
 /* gVisor CheckSetStat + Linux setattr_prepare; i_lock held. */
@@ -152,7 +150,6 @@ UVFS_API int uvfs_file_setstat(struct uvfs_file *f, const struct uvfs_cred *cred
 	return do_setattr(f->f_vd.mount, f->f_vd.dentry, cred, attr, 0);
 }
 
-HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size);
 HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size)
 {
 	struct uvfs_setattr a = { .mask = STATX_SIZE, .size = size };

@@ -25,8 +25,6 @@
  * taken only around the seq write sections. */
 static pthread_mutex_t rename_seq_lock = PTHREAD_MUTEX_INITIALIZER;
 
-HIDDEN void rename_seq_begin(struct uvfs *vfs);
-HIDDEN void rename_seq_end(struct uvfs *vfs);
 HIDDEN void rename_seq_begin(struct uvfs *vfs)
 {
 	pthread_mutex_lock(&rename_seq_lock);
@@ -474,99 +472,3 @@ UVFS_API bool uvfs_dcache_dir_empty(struct uvfs_dentry *dir)
 	return empty;
 }
 
-/* ------------------------------------------------------------- readdir */
-
-UVFS_API int uvfs_dir_emit_dots(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
-{
-	struct uvfs_dentry *d = f->f_vd.dentry;
-	if (ctx->pos == 0) {
-		if (ctx->emit(ctx, ".", 1, d->d_inode->i_ino, DT_DIR, 1))
-			return 1;
-		ctx->pos = 1;
-	}
-	if (ctx->pos == 1) {
-		/* ".." of a mount root is the mount root itself as far as this
-		 * fs can tell; callers above the VFS see the same thing Linux
-		 * shows for getdents on a mount root. */
-		struct uvfs_dentry *p = rcu_load(d->d_parent);
-		if (ctx->emit(ctx, "..", 2, p->d_inode->i_ino, DT_DIR, 2))
-			return 1;
-		ctx->pos = 2;
-	}
-	return 0;
-}
-
-#define ITER_BATCH 32
-
-struct iter_ent {
-	uint64_t ino;
-	uint64_t off;
-	unsigned type;
-	struct uvfs_dentry *d; /* reference held */
-	uint32_t len;
-	char name[UVFS_NAME_MAX + 1]; /* copied under d_lock: d_move changes a
-				       * name only while the dentry is off the list */
-};
-
-static unsigned dtype_of(uint32_t mode) { return (mode >> 12) & 15; }
-
-UVFS_API int uvfs_dcache_iterate(struct uvfs_file *f, struct uvfs_dentry *dir, struct uvfs_dir_ctx *ctx)
-{
-	if (uvfs_dir_emit_dots(f, ctx))
-		return 0;
-	struct iter_ent batch[ITER_BATCH];
-	for (;;) {
-		int n = 0;
-		uvfs_lock_acquire(&dir->d_lock);
-		struct list_head *l;
-		struct uvfs_dentry *cur = f->f_dir_cursor;
-		/* Resume after the cursor when it is still a child here and is
-		 * exactly where we stopped; otherwise scan by offset. */
-		if (cur && (atomic_load(&cur->d_flags) & DF_LINKED) && cur->d_parent == dir &&
-		    cur->d_off + 1 == (uint64_t)ctx->pos)
-			l = cur->d_child.next;
-		else
-			for (l = dir->d_subdirs.next; l != &dir->d_subdirs; l = l->next)
-				if (container_of(l, struct uvfs_dentry, d_child)->d_off >= (uint64_t)ctx->pos)
-					break;
-		for (; l != &dir->d_subdirs && n < ITER_BATCH; l = l->next) {
-			struct uvfs_dentry *c = container_of(l, struct uvfs_dentry, d_child);
-			struct uvfs_inode *ci = c->d_inode;
-			if (!ci || (atomic_load(&c->d_flags) & DF_DEAD))
-				continue;
-			uvfs_dentry_get(c);
-			const struct uvfs_dname *nm = c->d_name;
-			struct iter_ent *e = &batch[n++];
-			e->ino = ci->i_ino;
-			e->off = c->d_off;
-			e->type = dtype_of(load_relaxed(ci->i_mode)); /* type bits never change */
-			e->d = c;
-			e->len = nm->len;
-			memcpy(e->name, nm->name, nm->len + 1);
-		}
-		uvfs_lock_release(&dir->d_lock);
-		if (n == 0)
-			return 0;
-		int i = 0, stopped = 0;
-		for (; i < n; i++) {
-			if (ctx->emit(ctx, batch[i].name, batch[i].len, batch[i].ino, batch[i].type,
-				      (int64_t)batch[i].off + 1)) {
-				stopped = 1;
-				break;
-			}
-			ctx->pos = (int64_t)batch[i].off + 1;
-		}
-		struct uvfs_dentry *newcur = i > 0 ? batch[i - 1].d : NULL;
-		if (newcur) {
-			uvfs_dentry_get(newcur);
-			struct uvfs_dentry *oldcur = f->f_dir_cursor;
-			f->f_dir_cursor = newcur;
-			if (oldcur)
-				uvfs_dentry_put(oldcur);
-		}
-		for (int j = 0; j < n; j++)
-			uvfs_dentry_put(batch[j].d);
-		if (stopped)
-			return 0;
-	}
-}

@@ -16,9 +16,6 @@
 
 #include "internal.h"
 
-HIDDEN void rename_seq_begin(struct uvfs *vfs);
-HIDDEN void rename_seq_end(struct uvfs *vfs);
-
 static bool d_dead(const struct uvfs_dentry *d) { return atomic_load(&((struct uvfs_dentry *)d)->d_flags) & DF_DEAD; }
 
 /* Creation preamble: returns with the parent's i_lock held, *dp a
@@ -497,29 +494,3 @@ out:
 	return err;
 }
 
-/* -------------------------------------------------------------- readlink */
-
-UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
-				  char *buf, size_t len)
-{
-	struct uvfs_pathop p = *pop;
-	p.flags &= ~UVFS_PATH_FOLLOW;
-	struct uvfs_vd vd;
-	int err = uvfs_get_dentry_at(vfs, cred, &p, 0, &vd);
-	if (err)
-		return err;
-	struct uvfs_inode *inode = vd.dentry->d_inode;
-	ssize_t n;
-	if (!S_ISLNK(inode->i_mode))
-		n = -EINVAL;
-	else if (inode->i_link) {
-		size_t l = strlen(inode->i_link);
-		n = (ssize_t)(l < len ? l : len);
-		memcpy(buf, inode->i_link, (size_t)n);
-	} else if (inode->i_op->readlink)
-		n = inode->i_op->readlink(vd.dentry, buf, len);
-	else
-		n = -EINVAL;
-	uvfs_vd_put(&vd);
-	return n;
-}

@@ -14,9 +14,6 @@
 
 #include "internal.h"
 
-HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out);
-HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size);
-
 #define OPEN_FLAGS_MASK                                                                                      \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC |      \
 	 O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC | O_PATH | O_TMPFILE)
@@ -488,80 +485,6 @@ UVFS_API int uvfs_file_stat(struct uvfs_file *f, unsigned mask, struct statx *ou
 }
 
 /* -------------------------------------------------------------- readdir */
-
-struct iter_adapter {
-	struct uvfs_dir_ctx ctx;
-	uvfs_dirent_cb cb;
-	void *arg;
-};
-
-static int iter_emit(struct uvfs_dir_ctx *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
-		     int64_t next_off)
-{
-	struct iter_adapter *a = (struct iter_adapter *)ctx;
-	return a->cb(a->arg, name, len, ino, dtype, next_off);
-}
-
-UVFS_API int uvfs_iterate_dir(struct uvfs_file *f, uvfs_dirent_cb cb, void *arg)
-{
-	rcu_enter();
-	if ((f->f_flags & O_PATH))
-		return -EBADF;
-	if (!f->f_op->iterate || !S_ISDIR(f->f_inode->i_mode))
-		return -ENOTDIR;
-	uvfs_lock_acquire(&f->f_lock);
-	struct iter_adapter a = { .ctx = { .emit = iter_emit, .pos = (int64_t)f->f_pos }, .cb = cb, .arg = arg };
-	int err = f->f_op->iterate(f, &a.ctx);
-	f->f_pos = (uint64_t)a.ctx.pos;
-	uvfs_lock_release(&f->f_lock);
-	return err;
-}
-
-struct getdents_buf {
-	char *buf;
-	size_t len, used;
-	int count;
-};
-
-static int getdents_cb(void *arg, const char *name, size_t namelen, uint64_t ino, unsigned dtype, int64_t next_off)
-{
-	struct getdents_buf *g = arg;
-	size_t reclen = (offsetof(struct dirent64, d_name) + namelen + 1 + 7) & ~(size_t)7;
-	if (g->used + reclen > g->len)
-		return 1;
-	struct dirent64 *de = (struct dirent64 *)(g->buf + g->used);
-	de->d_ino = ino;
-	de->d_off = next_off;
-	de->d_reclen = (unsigned short)reclen;
-	de->d_type = (unsigned char)dtype;
-	memcpy(de->d_name, name, namelen);
-	memset(de->d_name + namelen, 0, reclen - offsetof(struct dirent64, d_name) - namelen);
-	g->used += reclen;
-	g->count++;
-	return 0;
-}
-
-UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len)
-{
-	struct getdents_buf g = { .buf = buf, .len = len };
-	int err = uvfs_iterate_dir(f, getdents_cb, &g);
-	if (err)
-		return err;
-	if (g.count == 0 && g.used == 0) {
-		/* Either the end, or the next entry does not fit. */
-		char probe[offsetof(struct dirent64, d_name) + UVFS_NAME_MAX + 8];
-		struct getdents_buf p = { .buf = probe, .len = sizeof(probe) };
-		uint64_t pos = f->f_pos;
-		err = uvfs_iterate_dir(f, getdents_cb, &p);
-		uvfs_lock_acquire(&f->f_lock);
-		f->f_pos = pos;
-		uvfs_lock_release(&f->f_lock);
-		if (err)
-			return err;
-		return p.count ? -EINVAL : 0;
-	}
-	return (ssize_t)g.used;
-}
 
 UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *src)
 {

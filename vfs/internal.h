@@ -34,7 +34,6 @@
 #include "uvfs_fs.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
-#define HIDDEN_DECL __attribute__((visibility("hidden")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -48,7 +47,7 @@
  * the ordering RCU guarantees, which TSan cannot see through liburcu. */
 #ifdef UVFS_TSAN_BUILD
 #include <sanitizer/tsan_interface.h>
-extern char uvfs_rcu_gp_token HIDDEN_DECL;
+extern char uvfs_rcu_gp_token HIDDEN;
 #define RCU_TSAN_RELEASE() __tsan_release(&uvfs_rcu_gp_token)
 #define RCU_TSAN_ACQUIRE() __tsan_acquire(&uvfs_rcu_gp_token)
 #else
@@ -268,6 +267,7 @@ struct dcache_table {
 	struct uvfs_dentry *buckets[];
 };
 
+#define ANON_MINOR_MAX (1u << 20) /* anonymous device minors (bitmap size in bits) */
 #define DCACHE_STRIPES 256
 #define MOUNT_BUCKETS 1024
 
@@ -359,6 +359,48 @@ HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode);
 HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim);
 
+/* Copy the attributes of inode under its seqcount. */
+/* Inline so the RCU-walk stat (namei.c) copies without a call. */
+static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_inode *i, struct statx *st)
+{
+	const dev_t fsdev = i->i_fs->dev;
+	uint32_t seq;
+	/* Zero with plain 16-byte stores: gcc turns a 256-byte zeroing into
+	 * rep stosq, whose start-up costs more than the rest of a short stat. */
+	typedef long long v2 __attribute__((vector_size(16), may_alias));
+	_Static_assert(sizeof(struct statx) == 16 * sizeof(v2), "statx is 256 bytes");
+	v2 *q = (v2 *)st;
+	const v2 z = { 0, 0 };
+	/* Unrolled on purpose: a loop is turned back into rep stosq. */
+	q[0] = z, q[1] = z, q[2] = z, q[3] = z, q[4] = z, q[5] = z, q[6] = z, q[7] = z;
+	q[8] = z, q[9] = z, q[10] = z, q[11] = z, q[12] = z, q[13] = z, q[14] = z, q[15] = z;
+	do {
+		seq = uvfs_seq_read_begin(&i->i_seq);
+		dev_t rdev = load_relaxed(i->i_rdev);
+		st->stx_mask = STATX_BASIC_STATS | STATX_BTIME;
+		st->stx_blksize = 4096;
+		st->stx_mode = (uint16_t)load_relaxed(i->i_mode);
+		st->stx_nlink = load_relaxed(i->i_nlink);
+		st->stx_uid = load_relaxed(i->i_uid);
+		st->stx_gid = load_relaxed(i->i_gid);
+		st->stx_ino = i->i_ino;
+		st->stx_size = load_relaxed(i->i_size);
+		st->stx_blocks = load_relaxed(i->i_blocks);
+		st->stx_atime.tv_sec = load_relaxed(i->i_atime.tv_sec);
+		st->stx_atime.tv_nsec = (uint32_t)load_relaxed(i->i_atime.tv_nsec);
+		st->stx_btime.tv_sec = load_relaxed(i->i_btime.tv_sec);
+		st->stx_btime.tv_nsec = (uint32_t)load_relaxed(i->i_btime.tv_nsec);
+		st->stx_ctime.tv_sec = load_relaxed(i->i_ctime.tv_sec);
+		st->stx_ctime.tv_nsec = (uint32_t)load_relaxed(i->i_ctime.tv_nsec);
+		st->stx_mtime.tv_sec = load_relaxed(i->i_mtime.tv_sec);
+		st->stx_mtime.tv_nsec = (uint32_t)load_relaxed(i->i_mtime.tv_nsec);
+		st->stx_rdev_major = major(rdev);
+		st->stx_rdev_minor = minor(rdev);
+		st->stx_dev_major = major(fsdev);
+		st->stx_dev_minor = minor(fsdev);
+	} while (uvfs_seq_read_retry(&i->i_seq, seq));
+}
+
 /* Counters */
 #define LIVE_INC(vfs, what) atomic_fetch_add_explicit(&(vfs)->live_##what, 1, memory_order_relaxed)
 #define LIVE_DEC(vfs, what) atomic_fetch_sub_explicit(&(vfs)->live_##what, 1, memory_order_relaxed)
@@ -372,5 +414,11 @@ static inline void rcu_enter(void)
 		rcu_thread_ensure();
 }
 
+/* Cross-file helpers. */
+HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out); /* stat.c */
+HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size); /* attr.c */
+HIDDEN void rename_seq_begin(struct uvfs *vfs); /* dcache.c */
+HIDDEN void rename_seq_end(struct uvfs *vfs);
+HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags); /* fstype.c */
 HIDDEN int device_lookup(struct uvfs *vfs, int kind, dev_t rdev, const struct uvfs_file_ops **fops, void **priv);
 HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out);

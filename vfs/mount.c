@@ -19,8 +19,6 @@
 
 #include "internal.h"
 
-HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags);
-
 HIDDEN int mount_table_init(struct uvfs *vfs)
 {
 	vfs->mount_hash = calloc(MOUNT_BUCKETS, sizeof(vfs->mount_hash[0]));

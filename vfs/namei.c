@@ -21,52 +21,6 @@
 
 #include "internal.h"
 
-/* ------------------------------------------------------- permission */
-
-HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
-{
-	uint32_t mode = load_relaxed(inode->i_mode);
-	uint32_t uid = load_relaxed(inode->i_uid), gid = load_relaxed(inode->i_gid);
-	uint32_t bits;
-	if (cred->fsuid == uid)
-		bits = (mode >> 6) & 7;
-	else if (uvfs_cred_in_group(cred, gid))
-		bits = (mode >> 3) & 7;
-	else
-		bits = mode & 7;
-	if ((bits & (uint32_t)mask) == (uint32_t)mask)
-		return 0;
-	bool dir = S_ISDIR(mode);
-	/* CAP_DAC_READ_SEARCH: read anything, search directories. */
-	if (uvfs_cred_has_cap(cred, 2) && !(mask & MAY_WRITE) && (dir || !(mask & MAY_EXEC)))
-		return 0;
-	/* CAP_DAC_OVERRIDE: anything on directories; read/write on files;
-	 * exec on files only if some x bit is set. */
-	if (uvfs_cred_has_cap(cred, 1)) {
-		if (dir || !(mask & MAY_EXEC) || (mode & 0111))
-			return 0;
-	}
-	return -EACCES;
-}
-
-HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode)
-{
-	return cred->fsuid == load_relaxed(((struct uvfs_inode *)inode)->i_uid) ||
-	       uvfs_cred_has_cap(cred, 3 /* CAP_FOWNER */);
-}
-
-/* Sticky directories: only the owner of the file or of the directory (or
- * CAP_FOWNER) may delete or rename it. */
-HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim)
-{
-	if (!(load_relaxed(dir->i_mode) & S_ISVTX))
-		return 0;
-	if (cred->fsuid == load_relaxed(victim->i_uid) || cred->fsuid == load_relaxed(dir->i_uid) ||
-	    uvfs_cred_has_cap(cred, 3))
-		return 0;
-	return -EPERM;
-}
-
 /* ------------------------------------------------------------ walker */
 
 /* Move to (m, d): in ref mode takes references on the new position
@@ -624,57 +578,6 @@ UVFS_API int uvfs_get_dentry_at(struct uvfs *vfs, const struct uvfs_cred *cred, 
 	return err;
 }
 
-/* Copy the attributes of inode under its seqcount. */
-UVFS_API void uvfs_inode_fill_statx(struct uvfs_inode *i, struct statx *st)
-{
-	const dev_t fsdev = i->i_fs->dev;
-	uint32_t seq;
-	/* Zero with plain 16-byte stores: gcc turns a 256-byte zeroing into
-	 * rep stosq, whose start-up costs more than the rest of a short stat. */
-	typedef long long v2 __attribute__((vector_size(16), may_alias));
-	_Static_assert(sizeof(struct statx) == 16 * sizeof(v2), "statx is 256 bytes");
-	v2 *q = (v2 *)st;
-	const v2 z = { 0, 0 };
-	/* Unrolled on purpose: a loop is turned back into rep stosq. */
-	q[0] = z, q[1] = z, q[2] = z, q[3] = z, q[4] = z, q[5] = z, q[6] = z, q[7] = z;
-	q[8] = z, q[9] = z, q[10] = z, q[11] = z, q[12] = z, q[13] = z, q[14] = z, q[15] = z;
-	do {
-		seq = uvfs_seq_read_begin(&i->i_seq);
-		dev_t rdev = load_relaxed(i->i_rdev);
-		st->stx_mask = STATX_BASIC_STATS | STATX_BTIME;
-		st->stx_blksize = 4096;
-		st->stx_mode = (uint16_t)load_relaxed(i->i_mode);
-		st->stx_nlink = load_relaxed(i->i_nlink);
-		st->stx_uid = load_relaxed(i->i_uid);
-		st->stx_gid = load_relaxed(i->i_gid);
-		st->stx_ino = i->i_ino;
-		st->stx_size = load_relaxed(i->i_size);
-		st->stx_blocks = load_relaxed(i->i_blocks);
-		st->stx_atime.tv_sec = load_relaxed(i->i_atime.tv_sec);
-		st->stx_atime.tv_nsec = (uint32_t)load_relaxed(i->i_atime.tv_nsec);
-		st->stx_btime.tv_sec = load_relaxed(i->i_btime.tv_sec);
-		st->stx_btime.tv_nsec = (uint32_t)load_relaxed(i->i_btime.tv_nsec);
-		st->stx_ctime.tv_sec = load_relaxed(i->i_ctime.tv_sec);
-		st->stx_ctime.tv_nsec = (uint32_t)load_relaxed(i->i_ctime.tv_nsec);
-		st->stx_mtime.tv_sec = load_relaxed(i->i_mtime.tv_sec);
-		st->stx_mtime.tv_nsec = (uint32_t)load_relaxed(i->i_mtime.tv_nsec);
-		st->stx_rdev_major = major(rdev);
-		st->stx_rdev_minor = minor(rdev);
-		st->stx_dev_major = major(fsdev);
-		st->stx_dev_minor = minor(fsdev);
-	} while (uvfs_seq_read_retry(&i->i_seq, seq));
-}
-
-HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out);
-HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out)
-{
-	struct uvfs_inode *i = d->d_inode;
-	if (i->i_op->getattr)
-		return i->i_op->getattr(d, mask, out);
-	uvfs_inode_fill_statx(i, out);
-	return 0;
-}
-
 UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			  unsigned mask, struct statx *out)
 {
@@ -699,7 +602,7 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 			else if (i->i_op->getattr)
 				err = -ECHILD;
 			else
-				uvfs_inode_fill_statx(i, out);
+				inode_fill_statx(i, out);
 		}
 		if (err != -ECHILD && (uvfs_seq_read_retry(&vfs->rename_seq, nd.rseq) ||
 				       uvfs_seq_read_retry(&vfs->mount_seq, nd.mseq)))

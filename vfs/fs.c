@@ -1,0 +1,57 @@
+/* vfs/fs.c — filesystem objects: init, abort, references, release. */
+#include "internal.h"
+
+UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const struct uvfs_fs_type *type,
+			  const struct uvfs_fs_ops *ops)
+{
+	uint32_t minor;
+	int err = uvfs_get_anon_minor(vfs, &minor);
+	if (err)
+		return err;
+	fs->vfs = vfs;
+	fs->type = type;
+	fs->ops = ops;
+	fs->root = NULL;
+	fs->dev = makedev(0, minor);
+	fs->flags = type->flags;
+	atomic_init(&fs->refs, 1);
+	LIVE_INC(vfs, fs);
+	return 0;
+}
+
+UVFS_API void uvfs_fs_abort(struct uvfs_filesystem *fs)
+{
+	if (fs->root) {
+		struct uvfs_dentry *r = fs->root;
+		fs->root = NULL;
+		d_shrink_fs(fs);
+		uvfs_dentry_put(r);
+	}
+	uvfs_put_anon_minor(fs->vfs, minor(fs->dev));
+	LIVE_DEC(fs->vfs, fs);
+}
+
+UVFS_API void uvfs_fs_get(struct uvfs_filesystem *fs) { atomic_fetch_add(&fs->refs, 1); }
+
+UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs)
+{
+	if (atomic_fetch_sub(&fs->refs, 1) != 1)
+		return;
+	struct uvfs *vfs = fs->vfs;
+	dev_t dev = fs->dev;
+	/* No mount holds the fs: every dentry left is a pin or the root. */
+	struct uvfs_dentry *root = fs->root;
+	if (root) {
+		if (fs->flags & UVFS_FST_DCACHE_COMPLETE)
+			d_shrink_fs(fs);
+		fs->root = NULL;
+		uvfs_dentry_put(root);
+	}
+	/* Inodes are freed via call_rcu and their free_inode may still need
+	 * the fs: wait for them before the fs goes. */
+	urcu_memb_barrier();
+	RCU_TSAN_ACQUIRE();
+	fs->ops->release(fs);
+	uvfs_put_anon_minor(vfs, minor(dev));
+	LIVE_DEC(vfs, fs);
+}

@@ -1,0 +1,48 @@
+/* vfs/permission.c — permission checks: mode bits against fsuid, groups and
+ * capabilities (Linux generic_permission), ownership, sticky directories.
+ * Reads attributes with relaxed loads: callers in RCU-walk validate. */
+#include "internal.h"
+
+HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+{
+	uint32_t mode = load_relaxed(inode->i_mode);
+	uint32_t uid = load_relaxed(inode->i_uid), gid = load_relaxed(inode->i_gid);
+	uint32_t bits;
+	if (cred->fsuid == uid)
+		bits = (mode >> 6) & 7;
+	else if (uvfs_cred_in_group(cred, gid))
+		bits = (mode >> 3) & 7;
+	else
+		bits = mode & 7;
+	if ((bits & (uint32_t)mask) == (uint32_t)mask)
+		return 0;
+	bool dir = S_ISDIR(mode);
+	/* CAP_DAC_READ_SEARCH: read anything, search directories. */
+	if (uvfs_cred_has_cap(cred, 2) && !(mask & MAY_WRITE) && (dir || !(mask & MAY_EXEC)))
+		return 0;
+	/* CAP_DAC_OVERRIDE: anything on directories; read/write on files;
+	 * exec on files only if some x bit is set. */
+	if (uvfs_cred_has_cap(cred, 1)) {
+		if (dir || !(mask & MAY_EXEC) || (mode & 0111))
+			return 0;
+	}
+	return -EACCES;
+}
+
+HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode)
+{
+	return cred->fsuid == load_relaxed(((struct uvfs_inode *)inode)->i_uid) ||
+	       uvfs_cred_has_cap(cred, 3 /* CAP_FOWNER */);
+}
+
+/* Sticky directories: only the owner of the file or of the directory (or
+ * CAP_FOWNER) may delete or rename it. */
+HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim)
+{
+	if (!(load_relaxed(dir->i_mode) & S_ISVTX))
+		return 0;
+	if (cred->fsuid == load_relaxed(victim->i_uid) || cred->fsuid == load_relaxed(dir->i_uid) ||
+	    uvfs_cred_has_cap(cred, 3))
+		return 0;
+	return -EPERM;
+}

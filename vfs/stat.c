@@ -1,0 +1,14 @@
+/* vfs/stat.c — attributes out: the generic getattr (statx from the inode
+ * under its seqcount) and the ->getattr dispatch. */
+#include "internal.h"
+
+UVFS_API void uvfs_inode_fill_statx(struct uvfs_inode *i, struct statx *st) { inode_fill_statx(i, st); }
+
+HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out)
+{
+	struct uvfs_inode *i = d->d_inode;
+	if (i->i_op->getattr)
+		return i->i_op->getattr(d, mask, out);
+	uvfs_inode_fill_statx(i, out);
+	return 0;
+}
