@@ -462,6 +462,10 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		} else {
 			if (ni)
 				d_delete(vfs, nd);
+			else if (atomic_load(&nd->d_flags) & DF_HASHED)
+				/* A cached negative answer (non-complete
+				 * filesystems) must not shadow the moved entry. */
+				d_hash_remove(vfs, nd);
 			d_move(vfs, od, npd, to_new);
 		}
 		rename_seq_end(vfs);

@@ -319,9 +319,14 @@ struct uvfs_file {
 	uint64_t f_pos; /* under f_lock */
 	struct uvfs_dentry *f_dir_cursor; /* under f_lock: last child emitted by uvfs_dcache_iterate (ref held) */
 	void *f_private; /* fs-owned (device nodes: the registered priv) */
-	unsigned f_vfs_flags; /* immutable: UVFS_FILE_* set at open */
+	unsigned f_vfs_flags; /* immutable once the open returns: UVFS_FILE_* */
+	/* immutable: the opener's credentials (Linux f_cred); write and
+	 * ftruncate decide setuid/setgid clearing with them. */
+	struct uvfs_cred f_cred;
 };
 #define UVFS_FILE_FSETID 0x1 /* opener had CAP_FSETID: writes keep setuid/setgid */
+#define UVFS_FILE_OPENED 0x2 /* ->open succeeded (or there is none): ->release runs at the last put */
+#define UVFS_FILE_WRITER 0x4 /* holds a writer count on its mount (not for special files) */
 /* --------------------------------------------------- mount option parser */
 
 /* The one option parser: splits "a=1,b,,c=2" on ',' (empty items skipped),
