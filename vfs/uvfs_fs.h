@@ -219,9 +219,11 @@ struct uvfs_inode_ops {
 };
 
 struct uvfs_file_ops {
-	/* Called when a file is opened; f->f_inode is set. May be NULL. */
+	/* Called when a file is opened (never for O_PATH); f->f_inode is
+	 * set. O_TRUNC is applied after it. May be NULL. */
 	int (*open)(struct uvfs_inode *inode, struct uvfs_file *f);
-	/* Last reference to the open file. May be NULL. */
+	/* Last reference to a file whose ->open succeeded (or that has no
+	 * ->open); never for O_PATH files. May be NULL. */
 	void (*release)(struct uvfs_file *f);
 	/* Positional I/O. read returns 0 at EOF. write with O_APPEND in
 	 * f_flags must write at the end and store the resulting end offset in
