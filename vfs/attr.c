@@ -38,6 +38,23 @@ static int check_setattr(const struct uvfs_cred *cred, struct uvfs_inode *inode,
 	return 0;
 }
 
+/* Linux setattr_should_drop_sgid: S_ISGID goes if group-executable, or
+ * if the caller is neither in the file's group nor has CAP_FSETID. */
+static uint32_t sgid_to_drop(const struct uvfs_cred *cred, uint32_t mode, uint32_t gid)
+{
+	if (!(mode & S_ISGID))
+		return 0;
+	if (mode & S_IXGRP)
+		return S_ISGID;
+	return uvfs_cred_in_group(cred, gid) || uvfs_cred_has_cap(cred, CAP_FSETID) ? 0 : S_ISGID;
+}
+
+HIDDEN uint32_t suidgid_to_drop(const struct uvfs_cred *cred, uint32_t mode, uint32_t gid)
+{
+	uint32_t kill = (mode & S_ISUID) | sgid_to_drop(cred, mode, gid);
+	return kill && S_ISREG(mode) && !uvfs_cred_has_cap(cred, CAP_FSETID) ? kill : 0;
+}
+
 static struct timespec resolve_time(struct timespec t, struct timespec now)
 {
 	return t.tv_nsec == UTIME_NOW ? now : t;
@@ -47,6 +64,15 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 		      const struct uvfs_setattr *attr, unsigned flags)
 {
 	struct uvfs_inode *inode = d->d_inode;
+	struct uvfs_setattr a = *attr;
+	/* chown(2)'s -1: that id does not change, but the call is still a
+	 * chown (setuid clearing, ctime). */
+	bool chown = a.mask & (STATX_UID | STATX_GID);
+	if ((a.mask & STATX_UID) && a.uid == (uint32_t)-1)
+		a.mask &= ~(unsigned)STATX_UID;
+	if ((a.mask & STATX_GID) && a.gid == (uint32_t)-1)
+		a.mask &= ~(unsigned)STATX_GID;
+	attr = &a;
 	if (attr->mask & ~SETATTR_MASK)
 		return -EINVAL;
 	if ((attr->mask & (STATX_ATIME)) && attr->atime.tv_nsec != UTIME_NOW &&
@@ -62,17 +88,25 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 			return -EINVAL;
 		if ((int64_t)attr->size < 0)
 			return -EINVAL;
-		if ((flags & UVFS_SETATTR_NEED_WRITE) && inode_permission(cred, inode, MAY_WRITE))
-			return -EACCES;
 	}
+	/* A read-only mount answers EROFS before any permission check, as a
+	 * read-only Linux superblock does. */
 	int err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	if ((a.mask & STATX_SIZE) && (flags & UVFS_SETATTR_NEED_WRITE) && inode_permission(cred, inode, MAY_WRITE)) {
+		err = -EACCES;
+		goto out_drop;
+	}
+	/* Linux notify_change: a symlink's mode cannot change. */
+	if ((a.mask & STATX_MODE) && S_ISLNK(inode->i_mode)) {
+		err = -EOPNOTSUPP;
+		goto out_drop;
+	}
 	uvfs_lock_acquire(&inode->i_lock);
 	err = check_setattr(cred, inode, attr);
 	if (err)
 		goto out;
-	struct uvfs_setattr a = *attr;
 	struct timespec now = uvfs_now();
 	/* Mode bits that must drop (Linux setattr_copy / file_remove_privs). */
 	uint32_t mode = (a.mask & STATX_MODE) ? ((inode->i_mode & S_IFMT) | (a.mode & 07777)) : inode->i_mode;
@@ -81,16 +115,22 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 		if (!uvfs_cred_in_group(cred, g) && !uvfs_cred_has_cap(cred, CAP_FSETID))
 			mode &= ~(uint32_t)S_ISGID;
 	}
-	/* Linux chown_common: any chown of a non-directory kills setuid (and
-	 * group-executable setgid), even a no-op one, even by root. */
-	bool chown = a.mask & (STATX_UID | STATX_GID);
-	bool kill_priv = (chown && !S_ISDIR(mode)) ||
-			 ((a.mask & STATX_SIZE) && a.size != inode->i_size && !uvfs_cred_has_cap(cred, CAP_FSETID));
-	if (kill_priv) {
-		mode &= ~(uint32_t)S_ISUID;
-		if (mode & S_IXGRP)
-			mode &= ~(uint32_t)S_ISGID;
+	/* Linux chown_common: any chown of a non-directory kills setuid, even
+	 * a no-op one, even by root, and setgid per sgid_to_drop. That mode
+	 * change is not forced: a non-owner who would cause it gets EPERM. */
+	uint32_t gid = inode->i_gid; /* the group before the change, as Linux */
+	if (chown && !S_ISDIR(mode)) {
+		uint32_t kill = mode & ((uint32_t)S_ISUID | sgid_to_drop(cred, mode, gid));
+		if (kill && cred->fsuid != inode->i_uid && !uvfs_cred_has_cap(cred, CAP_FOWNER)) {
+			err = -EPERM;
+			goto out;
+		}
+		mode &= ~kill;
 	}
+	/* Linux do_truncate: any truncate (same size too) by a caller without
+	 * CAP_FSETID kills them, forced (no owner check). */
+	if (a.mask & STATX_SIZE)
+		mode &= ~suidgid_to_drop(cred, mode, gid);
 	if ((a.mask & STATX_MODE) || mode != inode->i_mode) {
 		a.mask |= STATX_MODE;
 		a.mode = mode; /* full mode, file type included */
@@ -126,6 +166,7 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 	}
 out:
 	uvfs_lock_release(&inode->i_lock);
+out_drop:
 	mnt_drop_write(mnt);
 	return err;
 }
@@ -153,12 +194,10 @@ UVFS_API int uvfs_file_setstat(struct uvfs_file *f, const struct uvfs_cred *cred
 HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size)
 {
 	struct uvfs_setattr a = { .mask = STATX_SIZE, .size = size };
-	struct uvfs_cred root;
-	if (!cred) {
-		/* ftruncate: permission was checked at open. */
-		uvfs_cred_init_root(&root);
-		cred = &root;
-	}
+	/* ftruncate: permission was checked at open; setuid clearing follows
+	 * the opener's privilege (Linux do_truncate with the file). */
+	if (!cred)
+		cred = &f->f_cred;
 	return do_setattr(f->f_vd.mount, f->f_vd.dentry, cred, &a, 0);
 }
 
@@ -238,7 +277,14 @@ static int xattr_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 		return -ERANGE;
 	switch (xattr_ns_of(name)) {
 	case XNS_SECURITY:
-		return 0;
+		/* Anyone reads them. Writes: Linux's capability LSM
+		 * (cap_inode_setxattr/removexattr; uvfs has no other LSM) wants
+		 * CAP_SETFCAP for file capabilities, CAP_SYS_ADMIN for the rest. */
+		if (!(mask & MAY_WRITE))
+			return 0;
+		if (!strcmp(name, "security.capability"))
+			return uvfs_cred_has_cap(cred, CAP_SETFCAP) ? 0 : -EPERM;
+		return uvfs_cred_has_cap(cred, CAP_SYS_ADMIN) ? 0 : -EPERM;
 	case XNS_TRUSTED:
 		if (!uvfs_cred_has_cap(cred, CAP_SYS_ADMIN))
 			return (mask & MAY_WRITE) ? -EPERM : -ENODATA;

@@ -320,6 +320,128 @@ static void unlock_two(struct uvfs_lock *a, struct uvfs_lock *b)
 		uvfs_lock_release(b);
 }
 
+/* Linux lock_rename: both parents' i_lock, ancestor first, unrelated ones
+ * by address. vfs->rename_lock held (it keeps the ancestry stable). */
+static void lock_rename(struct uvfs_dentry *opd, struct uvfs_dentry *npd)
+{
+	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
+	if (opd == npd)
+		uvfs_lock_acquire(&odir->i_lock);
+	else if (d_is_ancestor(opd, npd)) {
+		uvfs_lock_acquire(&odir->i_lock);
+		uvfs_lock_acquire(&ndir->i_lock);
+	} else if (d_is_ancestor(npd, opd)) {
+		uvfs_lock_acquire(&ndir->i_lock);
+		uvfs_lock_acquire(&odir->i_lock);
+	} else
+		lock_two(&odir->i_lock, &ndir->i_lock);
+}
+
+static void unlock_rename(struct uvfs_dentry *opd, struct uvfs_dentry *npd)
+{
+	unlock_two(&opd->d_inode->i_lock, &npd->d_inode->i_lock);
+}
+
+/* Type, trap, permission and busy checks of renaming positive od (in opd)
+ * onto nd (in npd; negative unless replacing or exchanging); both parents
+ * locked. Returns 0 to go on, 1 when old and new are the same file
+ * (nothing to do), or -errno. */
+static int may_rename(const struct uvfs_cred *cred, struct uvfs_dentry *opd, struct uvfs_dentry *od,
+		      struct uvfs_dentry *npd, struct uvfs_dentry *nd, bool old_slash, bool new_slash, unsigned flags)
+{
+	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
+	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
+	bool odir_is = S_ISDIR(oi->i_mode);
+	int err;
+	if (!odir_is && (old_slash || (new_slash && !(ni && S_ISDIR(ni->i_mode)))))
+		return -ENOTDIR;
+	if ((flags & RENAME_EXCHANGE) && !ni)
+		return -ENOENT;
+	if ((flags & RENAME_NOREPLACE) && ni)
+		return -EEXIST;
+	/* Linux's "trap" checks, before anything looks at the victim: the
+	 * source may not be an ancestor of the target, nor the target an
+	 * ancestor of the source (ENOTEMPTY; EINVAL for an exchange). They
+	 * also keep the victim locks below distinct from the parents'. */
+	if (od != nd && d_is_ancestor(od, npd))
+		return -EINVAL;
+	if (ni && od != nd && d_is_ancestor(nd, opd))
+		return (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+	if (od == nd || (ni && oi == ni && !(flags & RENAME_EXCHANGE)))
+		return 1;
+	if ((err = inode_permission(cred, odir, MAY_WRITE | MAY_EXEC)) ||
+	    (err = inode_permission(cred, ndir, MAY_WRITE | MAY_EXEC)))
+		return err;
+	if ((err = may_delete_sticky(cred, odir, oi)) || (ni && (err = may_delete_sticky(cred, ndir, ni))))
+		return err;
+	if (ni && !(flags & RENAME_EXCHANGE)) {
+		if (odir_is && !S_ISDIR(ni->i_mode))
+			return -ENOTDIR;
+		if (!odir_is && S_ISDIR(ni->i_mode))
+			return -EISDIR;
+	}
+	/* Moving a directory to another parent rewrites its "..". */
+	if (opd != npd && ((odir_is && (err = inode_permission(cred, oi, MAY_WRITE))) ||
+			   ((flags & RENAME_EXCHANGE) && S_ISDIR(ni->i_mode) &&
+			    (err = inode_permission(cred, ni, MAY_WRITE)))))
+		return err;
+	if (atomic_load(&od->d_mounted) || (ni && atomic_load(&nd->d_mounted)))
+		return -EBUSY;
+	if (!odir->i_op->rename)
+		return -EPERM;
+	return 0;
+}
+
+/* The filesystem's rename, then the dcache move under rename_seq; both
+ * parents locked, may_rename passed. The victims' i_locks are taken here. */
+static int rename_commit(struct uvfs *vfs, struct uvfs_dentry *opd, struct uvfs_dentry *od, struct uvfs_dentry *npd,
+			 struct uvfs_dentry *nd, const struct nameidata *ond, const struct nameidata *nnd,
+			 unsigned flags)
+{
+	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
+	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
+	/* Names for the dcache move, allocated before the fs commits. */
+	const struct uvfs_dname *to_new = d_name_alloc(nnd->last, nnd->last_len);
+	const struct uvfs_dname *to_old = (flags & RENAME_EXCHANGE) ? d_name_alloc(ond->last, ond->last_len) : NULL;
+	if (!to_new || ((flags & RENAME_EXCHANGE) && !to_old)) {
+		if (to_new)
+			d_name_free(to_new);
+		if (to_old)
+			d_name_free(to_old);
+		return -ENOMEM;
+	}
+	if (ni)
+		lock_two(&oi->i_lock, &ni->i_lock);
+	else
+		uvfs_lock_acquire(&oi->i_lock);
+	int err = odir->i_op->rename(odir, od, ndir, nd, flags);
+	if (!err) {
+		rename_seq_begin(vfs);
+		if (flags & RENAME_EXCHANGE) {
+			d_move(vfs, od, npd, to_new);
+			d_move(vfs, nd, opd, to_old);
+		} else {
+			if (ni)
+				d_delete(vfs, nd);
+			else if (atomic_load(&nd->d_flags) & DF_HASHED)
+				/* A cached negative answer (non-complete
+				 * filesystems) must not shadow the moved entry. */
+				d_hash_remove(vfs, nd);
+			d_move(vfs, od, npd, to_new);
+		}
+		rename_seq_end(vfs);
+	} else {
+		d_name_free(to_new);
+		if (to_old)
+			d_name_free(to_old);
+	}
+	if (ni)
+		unlock_two(&oi->i_lock, &ni->i_lock);
+	else
+		uvfs_lock_release(&oi->i_lock);
+	return err;
+}
+
 UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
 			    const struct uvfs_pathop *newpop, unsigned flags)
 {
@@ -354,131 +476,21 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		goto out;
 	wrote = true;
 	struct uvfs_dentry *opd = op.dentry, *npd = np.dentry;
-	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
 	pthread_mutex_lock(&vfs->rename_lock);
-	/* Parents: ancestor first, unrelated ones by address. */
-	if (opd == npd)
-		uvfs_lock_acquire(&odir->i_lock);
-	else if (d_is_ancestor(opd, npd)) {
-		uvfs_lock_acquire(&odir->i_lock);
-		uvfs_lock_acquire(&ndir->i_lock);
-	} else if (d_is_ancestor(npd, opd)) {
-		uvfs_lock_acquire(&ndir->i_lock);
-		uvfs_lock_acquire(&odir->i_lock);
-	} else
-		lock_two(&odir->i_lock, &ndir->i_lock);
-
-	if (d_dead(opd) || d_dead(npd)) {
+	lock_rename(opd, npd);
+	if (d_dead(opd) || d_dead(npd))
 		err = -ENOENT;
-		goto out_unlock;
-	}
-	if ((err = lookup_one_locked(vfs, opd, ond.last, ond.last_len, &od)))
-		goto out_unlock;
-	if (!od->d_inode) {
+	else if (!(err = lookup_one_locked(vfs, opd, ond.last, ond.last_len, &od)) && !od->d_inode)
 		err = -ENOENT;
-		goto out_unlock;
-	}
-	if ((err = lookup_one_locked(vfs, npd, nnd.last, nnd.last_len, &nd)))
-		goto out_unlock;
-	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
-	bool odir_is = S_ISDIR(oi->i_mode);
-	if (!odir_is && (ond.trailing_slash || (nnd.trailing_slash && !(ni && S_ISDIR(ni->i_mode))))) {
-		err = -ENOTDIR;
-		goto out_unlock;
-	}
-	if ((flags & RENAME_EXCHANGE) && !ni) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	if ((flags & RENAME_NOREPLACE) && ni) {
-		err = -EEXIST;
-		goto out_unlock;
-	}
-	/* Linux's "trap" checks, before anything looks at the victim: the
-	 * source may not be an ancestor of the target, nor the target an
-	 * ancestor of the source (ENOTEMPTY; EINVAL for an exchange). They
-	 * also keep the victim locks below distinct from the parents'. */
-	if (od != nd && d_is_ancestor(od, npd)) {
-		err = -EINVAL;
-		goto out_unlock;
-	}
-	if (ni && od != nd && d_is_ancestor(nd, opd)) {
-		err = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
-		goto out_unlock;
-	}
-	if (od == nd || (ni && oi == ni && !(flags & RENAME_EXCHANGE))) {
+	if (!err)
+		err = lookup_one_locked(vfs, npd, nnd.last, nnd.last_len, &nd);
+	if (!err)
+		err = may_rename(cred, opd, od, npd, nd, ond.trailing_slash, nnd.trailing_slash, flags);
+	if (!err)
+		err = rename_commit(vfs, opd, od, npd, nd, &ond, &nnd, flags);
+	else if (err == 1)
 		err = 0; /* same file: nothing to do */
-		goto out_unlock;
-	}
-	if ((err = inode_permission(cred, odir, MAY_WRITE | MAY_EXEC)) ||
-	    (err = inode_permission(cred, ndir, MAY_WRITE | MAY_EXEC)))
-		goto out_unlock;
-	if ((err = may_delete_sticky(cred, odir, oi)) || (ni && (err = may_delete_sticky(cred, ndir, ni))))
-		goto out_unlock;
-	if (ni && !(flags & RENAME_EXCHANGE)) {
-		if (odir_is && !S_ISDIR(ni->i_mode)) {
-			err = -ENOTDIR;
-			goto out_unlock;
-		}
-		if (!odir_is && S_ISDIR(ni->i_mode)) {
-			err = -EISDIR;
-			goto out_unlock;
-		}
-	}
-	/* Moving a directory to another parent rewrites its "..". */
-	if (opd != npd && ((odir_is && (err = inode_permission(cred, oi, MAY_WRITE))) ||
-			   ((flags & RENAME_EXCHANGE) && S_ISDIR(ni->i_mode) &&
-			    (err = inode_permission(cred, ni, MAY_WRITE)))))
-		goto out_unlock;
-	if (atomic_load(&od->d_mounted) || (ni && atomic_load(&nd->d_mounted))) {
-		err = -EBUSY;
-		goto out_unlock;
-	}
-	if (!odir->i_op->rename) {
-		err = -EPERM;
-		goto out_unlock;
-	}
-	/* Names for the dcache move, allocated before the fs commits. */
-	const struct uvfs_dname *to_new = d_name_alloc(nnd.last, nnd.last_len);
-	const struct uvfs_dname *to_old = (flags & RENAME_EXCHANGE) ? d_name_alloc(ond.last, ond.last_len) : NULL;
-	if (!to_new || ((flags & RENAME_EXCHANGE) && !to_old)) {
-		if (to_new)
-			d_name_free(to_new);
-		if (to_old)
-			d_name_free(to_old);
-		err = -ENOMEM;
-		goto out_unlock;
-	}
-	if (ni)
-		lock_two(&oi->i_lock, &ni->i_lock);
-	else
-		uvfs_lock_acquire(&oi->i_lock);
-	err = odir->i_op->rename(odir, od, ndir, nd, flags);
-	if (!err) {
-		rename_seq_begin(vfs);
-		if (flags & RENAME_EXCHANGE) {
-			d_move(vfs, od, npd, to_new);
-			d_move(vfs, nd, opd, to_old);
-		} else {
-			if (ni)
-				d_delete(vfs, nd);
-			d_move(vfs, od, npd, to_new);
-		}
-		rename_seq_end(vfs);
-	} else {
-		d_name_free(to_new);
-		if (to_old)
-			d_name_free(to_old);
-	}
-	if (ni)
-		unlock_two(&oi->i_lock, &ni->i_lock);
-	else
-		uvfs_lock_release(&oi->i_lock);
-out_unlock:
-	if (opd == npd)
-		uvfs_lock_release(&odir->i_lock);
-	else
-		unlock_two(&odir->i_lock, &ndir->i_lock);
+	unlock_rename(opd, npd);
 	pthread_mutex_unlock(&vfs->rename_lock);
 out:
 	if (od)
@@ -493,4 +505,3 @@ out:
 	walk_end(&nnd);
 	return err;
 }
-

@@ -41,7 +41,8 @@ HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, s
 	atomic_init(&f->f_refs, 1);
 	f->f_vd = *vd;
 	f->f_inode = inode;
-	f->f_op = inode->i_fop ? inode->i_fop : &no_fops;
+	/* An O_PATH file never reaches the filesystem's file ops. */
+	f->f_op = inode->i_fop && !(flags & O_PATH) ? inode->i_fop : &no_fops;
 	f->f_flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	LIVE_INC(vd->mount->m_vfs, files);
 	*out = f;
@@ -56,11 +57,11 @@ UVFS_API void uvfs_file_put(struct uvfs_file *f)
 		return;
 	rcu_enter();
 	struct uvfs *vfs = f->f_vd.mount->m_vfs;
-	if (f->f_op->release)
+	if ((f->f_vfs_flags & UVFS_FILE_OPENED) && f->f_op->release)
 		f->f_op->release(f);
 	if (f->f_dir_cursor)
 		uvfs_dentry_put(f->f_dir_cursor);
-	if (f_writable(f))
+	if (f->f_vfs_flags & UVFS_FILE_WRITER)
 		mnt_drop_write(f->f_vd.mount);
 	uvfs_vd_put(&f->f_vd);
 	LIVE_DEC(vfs, files);
@@ -153,27 +154,35 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 		err = -ENXIO;
 		goto fail;
 	}
-	if (wr && (err = mnt_want_write(vd->mount)))
+	/* Writing to a device node, FIFO or socket does not write to the
+	 * filesystem: Linux skips mnt_want_write for them (special_file). */
+	bool want = wr && !(S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) || S_ISSOCK(mode));
+	if (want && (err = mnt_want_write(vd->mount)))
 		goto fail;
 	struct uvfs_file *f;
 	if ((err = file_alloc(vd, inode, (flags & ~O_ACCMODE) | (acc == 3 ? O_RDWR : acc), &f))) {
-		if (wr)
+		if (want)
 			mnt_drop_write(vd->mount);
 		goto fail;
 	}
+	f->f_cred = *cred;
+	if (want)
+		f->f_vfs_flags |= UVFS_FILE_WRITER;
 	if (uvfs_cred_has_cap(cred, CAP_FSETID))
 		f->f_vfs_flags |= UVFS_FILE_FSETID;
 	if (devops) {
 		f->f_op = devops;
 		f->f_private = devpriv;
 	}
-	if ((flags & O_TRUNC) && S_ISREG(mode) && !created && (err = setattr_truncate(f, cred, 0))) {
+	/* ->release runs only for a file whose ->open succeeded. */
+	if (f->f_op->open && (err = f->f_op->open(inode, f))) {
 		uvfs_file_put(f);
 		return err;
 	}
-	if (f->f_op->open && (err = f->f_op->open(inode, f))) {
-		/* ->release must not run for a failed open. */
-		f->f_op = &no_fops;
+	f->f_vfs_flags |= UVFS_FILE_OPENED;
+	/* After ->open, as Linux and gVisor do: a filesystem may need its
+	 * open state (overlay copy-up, a gofer fid) to truncate. */
+	if ((flags & O_TRUNC) && S_ISREG(mode) && !created && (err = setattr_truncate(f, cred, 0))) {
 		uvfs_file_put(f);
 		return err;
 	}
@@ -323,19 +332,17 @@ static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 	return f->f_op->read(f, buf, len, off);
 }
 
-/* Linux file_remove_privs: a write by someone without CAP_FSETID drops
- * setuid, and setgid when group-executable. */
+/* Linux file_remove_privs: a write by an opener without CAP_FSETID drops
+ * setuid, and setgid when group-executable or when the opener is not in
+ * the file's group (suidgid_to_drop). */
 static void remove_privs(struct uvfs_file *f)
 {
 	struct uvfs_inode *i = f->f_inode;
 	uint32_t mode = load_relaxed(i->i_mode);
-	if (!S_ISREG(mode) || (f->f_vfs_flags & UVFS_FILE_FSETID) ||
-	    !((mode & S_ISUID) || (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)))
+	if (!S_ISREG(mode) || (f->f_vfs_flags & UVFS_FILE_FSETID) || !(mode & (S_ISUID | S_ISGID)))
 		return;
 	uvfs_lock_acquire(&i->i_lock);
-	mode = i->i_mode & ~(uint32_t)S_ISUID;
-	if (mode & S_IXGRP)
-		mode &= ~(uint32_t)S_ISGID;
+	mode = i->i_mode & ~suidgid_to_drop(&f->f_cred, i->i_mode, i->i_gid);
 	if (mode != i->i_mode) {
 		uvfs_inode_attr_begin(i);
 		store_relaxed(i->i_mode, mode); /* read by lockless walkers */
@@ -423,18 +430,20 @@ UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence)
 			base = size;
 			break;
 		case SEEK_DATA:
-			base = 0;
-			if (off >= size) {
-				r = -ENXIO;
-				goto out;
-			}
-			break;
 		case SEEK_HOLE:
-			if (off >= size) {
+			/* A directory has no data to seek in (Linux's dcache
+			 * lseek: EINVAL); a negative offset is past any end
+			 * (generic_file_llseek_size compares it unsigned). */
+			if (S_ISDIR(f->f_inode->i_mode)) {
+				r = -EINVAL;
+				goto out;
+			}
+			if (off < 0 || off >= size) {
 				r = -ENXIO;
 				goto out;
 			}
-			r = size;
+			/* All data: the only hole is the end. */
+			r = whence == SEEK_DATA ? off : size;
 			f->f_pos = (uint64_t)r;
 			goto out;
 		default:

@@ -417,6 +417,9 @@ static inline void rcu_enter(void)
 /* Cross-file helpers. */
 HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out); /* stat.c */
 HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size); /* attr.c */
+/* setuid/setgid bits a write or truncate by cred removes from a file of
+ * (mode, gid): Linux setattr_should_drop_suidgid. attr.c. */
+HIDDEN uint32_t suidgid_to_drop(const struct uvfs_cred *cred, uint32_t mode, uint32_t gid);
 HIDDEN void rename_seq_begin(struct uvfs *vfs); /* dcache.c */
 HIDDEN void rename_seq_end(struct uvfs *vfs);
 HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags); /* fstype.c */

@@ -407,12 +407,19 @@ out:
 static struct uvfs_inode *lock_parent_of(struct uvfs_dentry *d, struct uvfs_dentry **pp)
 {
 	for (;;) {
+		/* d_parent may be renamed away and freed at any moment: read
+		 * it under RCU and take a reference only if it is still live
+		 * (as ref-walk ".." does). */
+		rcu_read_lock();
 		struct uvfs_dentry *p = rcu_load(d->d_parent);
+		bool got = p != d && d_tryget(p);
+		rcu_read_unlock();
 		if (p == d) {
 			*pp = NULL;
 			return NULL;
 		}
-		uvfs_dentry_get(p);
+		if (!got)
+			continue; /* d was moved: its parent changed */
 		struct uvfs_inode *pi = p->d_inode;
 		uvfs_lock_acquire(&pi->i_lock);
 		if (rcu_load(d->d_parent) == p) {

@@ -108,7 +108,7 @@ struct iter_adapter {
 struct getdents_buf {
 	char *buf;
 	size_t len, used;
-	int count;
+	bool full; /* a record did not fit: f_pos stays at it */
 };
 
 static int iter_emit(struct uvfs_dir_ctx *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
@@ -137,8 +137,10 @@ static int getdents_cb(void *arg, const char *name, size_t namelen, uint64_t ino
 {
 	struct getdents_buf *g = arg;
 	size_t reclen = (offsetof(struct dirent64, d_name) + namelen + 1 + 7) & ~(size_t)7;
-	if (g->used + reclen > g->len)
+	if (g->used + reclen > g->len) {
+		g->full = true;
 		return 1;
+	}
 	struct dirent64 *de = (struct dirent64 *)(g->buf + g->used);
 	de->d_ino = ino;
 	de->d_off = next_off;
@@ -147,28 +149,19 @@ static int getdents_cb(void *arg, const char *name, size_t namelen, uint64_t ino
 	memcpy(de->d_name, name, namelen);
 	memset(de->d_name + namelen, 0, reclen - offsetof(struct dirent64, d_name) - namelen);
 	g->used += reclen;
-	g->count++;
 	return 0;
 }
 
 UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len)
 {
+	/* One pass: the iteration stops at the first record that does not
+	 * fit and leaves f_pos on it; nothing emitted because of that is
+	 * EINVAL, nothing emitted at the end is 0. */
 	struct getdents_buf g = { .buf = buf, .len = len };
 	int err = uvfs_iterate_dir(f, getdents_cb, &g);
 	if (err)
 		return err;
-	if (g.count == 0 && g.used == 0) {
-		/* Either the end, or the next entry does not fit. */
-		char probe[offsetof(struct dirent64, d_name) + UVFS_NAME_MAX + 8];
-		struct getdents_buf p = { .buf = probe, .len = sizeof(probe) };
-		uint64_t pos = f->f_pos;
-		err = uvfs_iterate_dir(f, getdents_cb, &p);
-		uvfs_lock_acquire(&f->f_lock);
-		f->f_pos = pos;
-		uvfs_lock_release(&f->f_lock);
-		if (err)
-			return err;
-		return p.count ? -EINVAL : 0;
-	}
+	if (g.used == 0 && g.full)
+		return -EINVAL;
 	return (ssize_t)g.used;
 }

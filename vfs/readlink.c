@@ -4,6 +4,8 @@
 UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 				  char *buf, size_t len)
 {
+	if (len == 0 || len > INT_MAX)
+		return -EINVAL; /* Linux readlinkat: bufsiz <= 0 (an int) */
 	struct uvfs_pathop p = *pop;
 	p.flags &= ~UVFS_PATH_FOLLOW;
 	struct uvfs_vd vd;

@@ -202,7 +202,9 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 			  unsigned mask, struct statx *out);
 
 /* Attribute change: only fields in mask (STATX_MODE, STATX_UID, STATX_GID,
- * STATX_SIZE, STATX_ATIME, STATX_MTIME) change. tv_nsec may be UTIME_NOW. */
+ * STATX_SIZE, STATX_ATIME, STATX_MTIME) change. tv_nsec may be UTIME_NOW.
+ * uid or gid (uint32_t)-1 under STATX_UID/STATX_GID is chown(2)'s -1: that
+ * id stays, but the call is a chown (ctime, setuid/setgid clearing). */
 struct uvfs_setattr {
 	unsigned mask;
 	mode_t mode;

@@ -219,9 +219,11 @@ struct uvfs_inode_ops {
 };
 
 struct uvfs_file_ops {
-	/* Called when a file is opened; f->f_inode is set. May be NULL. */
+	/* Called when a file is opened (never for O_PATH); f->f_inode is
+	 * set. O_TRUNC is applied after it. May be NULL. */
 	int (*open)(struct uvfs_inode *inode, struct uvfs_file *f);
-	/* Last reference to the open file. May be NULL. */
+	/* Last reference to a file whose ->open succeeded (or that has no
+	 * ->open); never for O_PATH files. May be NULL. */
 	void (*release)(struct uvfs_file *f);
 	/* Positional I/O. read returns 0 at EOF. write with O_APPEND in
 	 * f_flags must write at the end and store the resulting end offset in
@@ -319,9 +321,14 @@ struct uvfs_file {
 	uint64_t f_pos; /* under f_lock */
 	struct uvfs_dentry *f_dir_cursor; /* under f_lock: last child emitted by uvfs_dcache_iterate (ref held) */
 	void *f_private; /* fs-owned (device nodes: the registered priv) */
-	unsigned f_vfs_flags; /* immutable: UVFS_FILE_* set at open */
+	unsigned f_vfs_flags; /* immutable once the open returns: UVFS_FILE_* */
+	/* immutable: the opener's credentials (Linux f_cred); write and
+	 * ftruncate decide setuid/setgid clearing with them. */
+	struct uvfs_cred f_cred;
 };
 #define UVFS_FILE_FSETID 0x1 /* opener had CAP_FSETID: writes keep setuid/setgid */
+#define UVFS_FILE_OPENED 0x2 /* ->open succeeded (or there is none): ->release runs at the last put */
+#define UVFS_FILE_WRITER 0x4 /* holds a writer count on its mount (not for special files) */
 /* --------------------------------------------------- mount option parser */
 
 /* The one option parser: splits "a=1,b,,c=2" on ',' (empty items skipped),
