@@ -58,12 +58,60 @@ Test(cred, init_root_and_user, .timeout = 10)
 	cr_assert_not(uvfs_cred_has_cap(&u, CAP_CHOWN));
 	cr_assert(uvfs_cred_in_group(&u, 2000), "fsgid counts as a group");
 	cr_assert_not(uvfs_cred_in_group(&u, 3000));
-	u.ngroups = 2;
-	u.groups[0] = 5;
-	u.groups[1] = 3000;
+	uint32_t two[] = { 3000, 5 };
+	uvfs_cred_set_groups(&u, two, 2);
+	cr_assert_eq(u.ngroups, 2);
 	cr_assert(uvfs_cred_in_group(&u, 3000));
 	cr_assert(uvfs_cred_in_group(&u, 5));
 	cr_assert_not(uvfs_cred_in_group(&u, 6));
+}
+
+/* Linux allows 65,536 supplementary groups: every one of them counts, in
+ * whatever order the caller lists them (issue 9 item 5; issue 17). */
+Test(cred, unbounded_groups, .timeout = 10)
+{
+	enum { N = 65536 };
+	uint32_t *g = malloc(N * sizeof(*g));
+	cr_assert_not_null(g);
+	for (uint32_t i = 0; i < N; i++)
+		g[i] = 100000 + (i * 7919u) % N; /* a permutation: unsorted */
+	struct uvfs_cred u;
+	uvfs_cred_init_user(&u, 1000, 1000);
+	uvfs_cred_set_groups(&u, g, N);
+	cr_assert_eq(u.ngroups, N);
+	for (uint32_t i = 0; i < N; i += 97)
+		cr_assert(uvfs_cred_in_group(&u, 100000 + i), "group %u", 100000 + i);
+	cr_assert(uvfs_cred_in_group(&u, 100000));
+	cr_assert(uvfs_cred_in_group(&u, 100000 + N - 1));
+	cr_assert(uvfs_cred_in_group(&u, 1000), "fsgid counts as a group");
+	cr_assert_not(uvfs_cred_in_group(&u, 99999));
+	cr_assert_not(uvfs_cred_in_group(&u, 100000 + N));
+	cr_assert_not(uvfs_cred_in_group(&u, 0));
+	/* No groups, or a NULL list, is simply no membership. */
+	uvfs_cred_set_groups(&u, NULL, 0);
+	cr_assert_not(uvfs_cred_in_group(&u, 100000));
+	u.ngroups = 5; /* bad input: a count without a list */
+	cr_assert_not(uvfs_cred_in_group(&u, 100000));
+	free(g);
+}
+
+/* The 40th and 41st groups decide access like the first (a 41-group user). */
+FX_TEST(perm, forty_first_group_counts)
+{
+	uint32_t g[41];
+	for (uint32_t i = 0; i < 41; i++)
+		g[i] = 5001 + i;
+	struct uvfs_cred u = fx.user;
+	uvfs_cred_set_groups(&u, g, 41);
+	fx_must_write("/g40", "x");
+	FX_ASSERT_OK(fx_chown("/g40", 0, 5040));
+	FX_ASSERT_OK(fx_chmod("/g40", 0640));
+	fx_must_write("/g41", "x");
+	FX_ASSERT_OK(fx_chown("/g41", 0, 5041));
+	FX_ASSERT_OK(fx_chmod("/g41", 0604));
+	FX_ASSERT_OK(open_as(&u, "/g40", O_RDONLY));
+	FX_ASSERT_ERR(open_as(&u, "/g41", O_RDONLY), -EACCES); /* group class: --- */
+	FX_ASSERT_OK(open_as(&fx.user, "/g41", O_RDONLY)); /* other class: r-- */
 }
 
 FX_TEST(perm, access_owner_group_other_bits)
@@ -80,8 +128,8 @@ FX_TEST(perm, access_owner_group_other_bits)
 	FX_ASSERT_OK(access_as(&fx.user2, "/f", F_OK));
 	/* group member: r-- */
 	struct uvfs_cred member = fx.user2;
-	member.ngroups = 1;
-	member.groups[0] = 1000;
+	uint32_t g1000[] = { 1000 };
+	uvfs_cred_set_groups(&member, g1000, 1);
 	FX_ASSERT_OK(access_as(&member, "/f", R_OK));
 	FX_ASSERT_ERR(access_as(&member, "/f", W_OK), -EACCES);
 }
