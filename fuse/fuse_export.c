@@ -14,9 +14,10 @@
  * the caller's real capabilities and full group list on every operation,
  * including the ones it never sends us (opening FIFOs and sockets, exec,
  * walks through names it has cached). Each request we do get runs as the
- * caller: fsuid/fsgid from the request, and the complete supplementary
- * group list and effective capabilities read from /proc/<tid>/status (none
- * of either if that fails), so uvfs's own checks agree with the kernel's.
+ * caller: fsuid/fsgid from the request, effective capabilities from
+ * capget(tid), and the complete supplementary group list from
+ * /proc/<tid>/status, read only if a decision needs it (none of either if
+ * reading fails), so uvfs's own checks agree with the kernel's.
  */
 #define FUSE_USE_VERSION 34
 #include "fuse/fuse_export.h"
@@ -34,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -209,10 +211,14 @@ static void table_clear(struct uvfs_fuse *ex)
 
 static struct uvfs_fuse *EX(fuse_req_t req) { return fuse_req_userdata(req); }
 
-/* Per-thread scratch for request credentials: the caller's /proc status text
- * and the group list its cred borrows. A cred built by req_cred stays valid
- * until the same thread's next req_cred, i.e. for the request. */
+/* Per-thread scratch for request credentials: the lazy group source a cred
+ * points at, the caller's /proc status text and the group list the cred
+ * borrows. A cred built by req_cred stays valid until the same thread's
+ * next req_cred, i.e. for the request. */
 struct cred_scratch {
+	struct uvfs_groups_src src; /* first: load() gets it back as the scratch */
+	pid_t tid;
+	uint32_t fsuid, fsgid;
 	char *text;
 	size_t text_cap;
 	uint32_t *groups;
@@ -301,50 +307,63 @@ static bool status_fsid(const char *text, const char *key, uint32_t *out)
 	return true;
 }
 
-/* Fills groups and caps of c from the caller's status. Any failure leaves
- * c with no groups and no capabilities (fail closed: the kernel has already
- * granted what the mode bits allow, so we can only refuse more). */
-static void caller_groups_caps(struct cred_scratch *cs, pid_t tid, struct uvfs_cred *c)
+/* uvfs_groups_src.load: the caller's supplementary groups, read from its
+ * status only when a permission decision needs them (most requests never
+ * do: owners, and files whose group and other bits agree). */
+static int load_groups(struct uvfs_groups_src *src, const uint32_t **groups, uint32_t *out_n)
 {
+	struct cred_scratch *cs = (struct cred_scratch *)src;
 	uint32_t fsuid, fsgid;
-	if (!cs || tid <= 0 || read_status(cs, tid))
-		return;
-	/* The thread may have died and its id been reused: the ids must match. */
-	if (!status_fsid(cs->text, "Uid", &fsuid) || !status_fsid(cs->text, "Gid", &fsgid) || fsuid != c->fsuid ||
-	    fsgid != c->fsgid)
-		return;
-	const char *capv = status_field(cs->text, "CapEff");
+	int err = read_status(cs, cs->tid);
+	if (err)
+		return err;
+	/* The caller waits uninterruptibly for our reply, so its thread id
+	 * cannot have been reused; check the ids anyway. */
+	if (!status_fsid(cs->text, "Uid", &fsuid) || !status_fsid(cs->text, "Gid", &fsgid) || fsuid != cs->fsuid ||
+	    fsgid != cs->fsgid)
+		return -ESRCH;
 	const char *gv = status_field(cs->text, "Groups");
-	if (!capv || !gv)
-		return;
-	char *end;
-	errno = 0;
-	unsigned long long caps = strtoull(capv, &end, 16);
-	if (errno || end == capv)
-		return;
+	if (!gv)
+		return -EINVAL;
 	size_t n = 0;
 	for (const char *p = gv; *p && *p != '\n';) {
 		if (*p == ' ' || *p == '\t') {
 			p++;
 			continue;
 		}
+		char *end;
 		errno = 0;
 		unsigned long g = strtoul(p, &end, 10);
 		if (errno || end == p || g > UINT32_MAX)
-			return;
+			return -EINVAL;
 		if (n == cs->groups_cap) {
 			size_t cap = cs->groups_cap ? cs->groups_cap * 2 : 64;
 			uint32_t *ng = realloc(cs->groups, cap * sizeof(*ng));
 			if (!ng)
-				return;
+				return -ENOMEM;
 			cs->groups = ng;
 			cs->groups_cap = cap;
 		}
 		cs->groups[n++] = (uint32_t)g;
 		p = end;
 	}
-	uvfs_cred_set_groups(c, cs->groups, (uint32_t)n);
-	c->caps = caps;
+	struct uvfs_cred sorted; /* the kernel keeps the list sorted; make sure */
+	uvfs_cred_set_groups(&sorted, cs->groups, (uint32_t)n);
+	*groups = sorted.groups;
+	*out_n = sorted.ngroups;
+	return 0;
+}
+
+/* The effective capabilities of thread tid; none if they cannot be read
+ * (fail closed: the kernel has already granted what the mode bits allow, so
+ * we can only refuse more). One syscall, unlike the status file. */
+static uint64_t caller_caps(pid_t tid)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = tid };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	if (tid <= 0 || syscall(SYS_capget, &h, d)) /* pid 0 would be ourselves */
+		return 0;
+	return d[0].effective | (uint64_t)d[1].effective << 32;
 }
 
 /* The caller of req as a uvfs credential (see the top of the file). */
@@ -352,7 +371,15 @@ static void req_cred(fuse_req_t req, struct uvfs_cred *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	uvfs_cred_init_user(c, ctx->uid, ctx->gid);
-	caller_groups_caps(cred_scratch(), ctx->pid, c);
+	c->caps = caller_caps(ctx->pid);
+	struct cred_scratch *cs = cred_scratch();
+	if (!cs || ctx->pid <= 0)
+		return; /* no supplementary groups */
+	cs->src = (struct uvfs_groups_src){ .load = load_groups };
+	cs->tid = ctx->pid;
+	cs->fsuid = c->fsuid;
+	cs->fsgid = c->fsgid;
+	c->groups_src = &cs->src;
 }
 
 /* Path op on node nd: name, or nd itself for NULL/"". */

@@ -25,11 +25,24 @@ UVFS_API bool uvfs_cred_in_group(const struct uvfs_cred *c, uint32_t gid)
 	if (c->fsgid == gid)
 		return true;
 	const uint32_t *g = c->groups;
+	uint32_t n = c->ngroups;
+	struct uvfs_groups_src *src = c->groups_src;
+	if (src) {
+		if (!src->loaded) {
+			if (src->load(src, &src->groups, &src->n)) {
+				src->groups = NULL; /* fail closed */
+				src->n = 0;
+			}
+			src->loaded = true;
+		}
+		g = src->groups;
+		n = src->n;
+	}
 	if (!g)
 		return false; /* a count without a list is no groups */
 	/* Lower-bound bisection: no data-dependent early exit to mispredict,
 	 * and a one-group list costs one comparison. */
-	uint32_t lo = 0, n = c->ngroups;
+	uint32_t lo = 0;
 	while (n > 1) {
 		uint32_t half = n / 2;
 		if (g[lo + half - 1] < gid)

@@ -52,12 +52,28 @@ struct uvfs_fs_type;
  * keeps a cred (or its group pointer) after the call returns, and never frees
  * or writes the array. The list must be sorted ascending, as the kernel keeps
  * it: uvfs_cred_set_groups sorts it for you; uvfs_cred_in_group searches it
- * by bisection. ngroups = 0 (groups may then be NULL) is no groups. */
+ * by bisection. ngroups = 0 (groups may then be NULL) is no groups.
+ *
+ * A caller for whom the list is costly to learn (the FUSE export reads it
+ * from /proc) may set groups_src instead: its load runs at most once per
+ * source, on the first membership test that the fsgid does not answer —
+ * possibly inside a lockless path walk, so it must not call back into uvfs.
+ * groups_src is borrowed too, and used by one thread at a time. */
+struct uvfs_groups_src {
+	/* Sets *groups (sorted ascending, borrowed like uvfs_cred.groups) and
+	 * *n, or returns nonzero: the caller then has no supplementary groups. */
+	int (*load)(struct uvfs_groups_src *src, const uint32_t **groups, uint32_t *n);
+	bool loaded; /* set by uvfs after the first load */
+	uint32_t n;
+	const uint32_t *groups;
+};
+
 struct uvfs_cred {
 	uint32_t uid, gid, euid, egid, fsuid, fsgid;
 	uint32_t ngroups;
 	const uint32_t *groups; /* borrowed, sorted ascending, ngroups entries */
 	uint64_t caps;
+	struct uvfs_groups_src *groups_src; /* optional; when set, replaces ngroups/groups */
 };
 
 /* Root with every capability. */

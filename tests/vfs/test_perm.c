@@ -95,6 +95,59 @@ Test(cred, unbounded_groups, .timeout = 10)
 	free(g);
 }
 
+/* A group list learned on first use: loaded once, only when membership is
+ * asked beyond fsgid, and a failed load is no groups (fail closed). */
+struct counting_src {
+	struct uvfs_groups_src src;
+	int calls, rc;
+};
+static int counting_load(struct uvfs_groups_src *s, const uint32_t **groups, uint32_t *n)
+{
+	static const uint32_t g[] = { 7, 40, 41, 9000 };
+	struct counting_src *cs = (struct counting_src *)s;
+	cs->calls++;
+	*groups = g;
+	*n = 4;
+	return cs->rc;
+}
+
+Test(cred, lazy_groups, .timeout = 10)
+{
+	struct counting_src cs = { .src = { .load = counting_load } };
+	struct uvfs_cred u;
+	uvfs_cred_init_user(&u, 1000, 1000);
+	u.groups_src = &cs.src;
+	cr_assert(uvfs_cred_in_group(&u, 1000));
+	cr_assert_eq(cs.calls, 0, "fsgid needs no list");
+	cr_assert(uvfs_cred_in_group(&u, 41));
+	cr_assert(uvfs_cred_in_group(&u, 9000));
+	cr_assert_not(uvfs_cred_in_group(&u, 42));
+	cr_assert_eq(cs.calls, 1, "loaded once");
+	struct counting_src bad = { .src = { .load = counting_load }, .rc = -EIO };
+	u.groups_src = &bad.src;
+	cr_assert_not(uvfs_cred_in_group(&u, 41), "a failed load is no groups");
+	cr_assert_not(uvfs_cred_in_group(&u, 7));
+	cr_assert_eq(bad.calls, 1);
+}
+
+/* Where group and other bits agree, membership cannot change the answer:
+ * the list is not loaded (every path walk through 0755 root directories). */
+FX_TEST(perm, group_list_loaded_only_when_it_matters)
+{
+	struct counting_src cs = { .src = { .load = counting_load } };
+	struct uvfs_cred u = fx.user;
+	u.groups_src = &cs.src;
+	fx_must_mkdir("/d", 0755);
+	fx_must_write("/d/f", "x");
+	FX_ASSERT_OK(fx_chmod("/d/f", 0644));
+	FX_ASSERT_OK(open_as(&u, "/d/f", O_RDONLY));
+	cr_assert_eq(cs.calls, 0);
+	FX_ASSERT_OK(fx_chown("/d/f", 0, 41));
+	FX_ASSERT_OK(fx_chmod("/d/f", 0640));
+	FX_ASSERT_OK(open_as(&u, "/d/f", O_RDONLY)); /* group 41 from the list */
+	cr_assert_eq(cs.calls, 1);
+}
+
 /* The 40th and 41st groups decide access like the first (a 41-group user). */
 FX_TEST(perm, forty_first_group_counts)
 {
