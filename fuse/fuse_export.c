@@ -9,8 +9,15 @@
  * Open files and directories are uvfs_files in fi->fh, so an unlinked file
  * stays readable until its last release. No host fd or thread per inode.
  *
- * Requests run with the caller's credentials (fuse_req_ctx + groups); uvfs
- * checks permissions, so default_permissions is never set.
+ * Permissions are checked twice, and both answers are exact. The mount
+ * always has default_permissions, so the kernel checks mode bits itself with
+ * the caller's real capabilities and full group list on every operation,
+ * including the ones it never sends us (opening FIFOs and sockets, exec,
+ * walks through names it has cached). Each request we do get runs as the
+ * caller: fsuid/fsgid from the request, effective capabilities from
+ * capget(tid), and the complete supplementary group list from
+ * /proc/<tid>/status, read only if a decision needs it (none of either if
+ * reading fails), so uvfs's own checks agree with the kernel's.
  */
 #define FUSE_USE_VERSION 34
 #include "fuse/fuse_export.h"
@@ -28,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -59,7 +67,6 @@ struct uvfs_fuse {
 	struct uvfs_vd root; /* namespace root, one reference */
 	struct node *rootnode;
 	struct uvfs_fuse_config cfg;
-	bool strict_entries; /* allow_other: no entry caching below dirs not searchable by all */
 	dev_t rootdev; /* st_dev of the root filesystem: its inode numbers pass unchanged */
 	pthread_mutex_t lock; /* buckets, nbuckets, count, next_gen, node nlookup/next */
 	struct node **buckets;
@@ -204,22 +211,175 @@ static void table_clear(struct uvfs_fuse *ex)
 
 static struct uvfs_fuse *EX(fuse_req_t req) { return fuse_req_userdata(req); }
 
+/* Per-thread scratch for request credentials: the lazy group source a cred
+ * points at, the caller's /proc status text and the group list the cred
+ * borrows. A cred built by req_cred stays valid until the same thread's
+ * next req_cred, i.e. for the request. */
+struct cred_scratch {
+	struct uvfs_groups_src src; /* first: load() gets it back as the scratch */
+	pid_t tid;
+	uint32_t fsuid, fsgid;
+	char *text;
+	size_t text_cap;
+	uint32_t *groups;
+	size_t groups_cap;
+};
+
+static pthread_key_t cred_key;
+static pthread_once_t cred_key_once = PTHREAD_ONCE_INIT;
+
+static void cred_scratch_free(void *p)
+{
+	struct cred_scratch *cs = p;
+	free(cs->text);
+	free(cs->groups);
+	free(cs);
+}
+
+static void cred_key_init(void) { pthread_key_create(&cred_key, cred_scratch_free); }
+
+static struct cred_scratch *cred_scratch(void)
+{
+	pthread_once(&cred_key_once, cred_key_init);
+	struct cred_scratch *cs = pthread_getspecific(cred_key);
+	if (!cs && (cs = calloc(1, sizeof(*cs))) && pthread_setspecific(cred_key, cs)) {
+		free(cs);
+		cs = NULL;
+	}
+	return cs;
+}
+
+/* Reads /proc/<tid>/status whole (a 65,536-group line is ~450 KiB) into
+ * cs->text, NUL-terminated. */
+static int read_status(struct cred_scratch *cs, pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = 0;
+	int err = 0;
+	for (;;) {
+		if (cs->text_cap - len < 2) {
+			size_t cap = cs->text_cap ? cs->text_cap * 2 : 4096;
+			char *t = realloc(cs->text, cap);
+			if (!t) {
+				err = -ENOMEM;
+				break;
+			}
+			cs->text = t;
+			cs->text_cap = cap;
+		}
+		ssize_t n = read(fd, cs->text + len, cs->text_cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!err)
+		cs->text[len] = 0;
+	return err;
+}
+
+/* The value of "Key:\t..." in status text, or NULL. */
+static const char *status_field(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, key, kl) && l[kl] == ':')
+			return l + kl + 1;
+	return NULL;
+}
+
+/* The 4th id of a "Uid:"/"Gid:" line: the filesystem id. */
+static bool status_fsid(const char *text, const char *key, uint32_t *out)
+{
+	const char *v = status_field(text, key);
+	unsigned long id[4];
+	if (!v || sscanf(v, "%lu %lu %lu %lu", &id[0], &id[1], &id[2], &id[3]) != 4)
+		return false;
+	*out = (uint32_t)id[3];
+	return true;
+}
+
+/* uvfs_groups_src.load: the caller's supplementary groups, read from its
+ * status only when a permission decision needs them (most requests never
+ * do: owners, and files whose group and other bits agree). */
+static int load_groups(struct uvfs_groups_src *src, const uint32_t **groups, uint32_t *out_n)
+{
+	struct cred_scratch *cs = (struct cred_scratch *)src;
+	uint32_t fsuid, fsgid;
+	int err = read_status(cs, cs->tid);
+	if (err)
+		return err;
+	/* The caller waits uninterruptibly for our reply, so its thread id
+	 * cannot have been reused; check the ids anyway. */
+	if (!status_fsid(cs->text, "Uid", &fsuid) || !status_fsid(cs->text, "Gid", &fsgid) || fsuid != cs->fsuid ||
+	    fsgid != cs->fsgid)
+		return -ESRCH;
+	const char *gv = status_field(cs->text, "Groups");
+	if (!gv)
+		return -EINVAL;
+	size_t n = 0;
+	for (const char *p = gv; *p && *p != '\n';) {
+		if (*p == ' ' || *p == '\t') {
+			p++;
+			continue;
+		}
+		char *end;
+		errno = 0;
+		unsigned long g = strtoul(p, &end, 10);
+		if (errno || end == p || g > UINT32_MAX)
+			return -EINVAL;
+		if (n == cs->groups_cap) {
+			size_t cap = cs->groups_cap ? cs->groups_cap * 2 : 64;
+			uint32_t *ng = realloc(cs->groups, cap * sizeof(*ng));
+			if (!ng)
+				return -ENOMEM;
+			cs->groups = ng;
+			cs->groups_cap = cap;
+		}
+		cs->groups[n++] = (uint32_t)g;
+		p = end;
+	}
+	struct uvfs_cred sorted; /* the kernel keeps the list sorted; make sure */
+	uvfs_cred_set_groups(&sorted, cs->groups, (uint32_t)n);
+	*groups = sorted.groups;
+	*out_n = sorted.ngroups;
+	return 0;
+}
+
+/* The effective capabilities of thread tid; none if they cannot be read
+ * (fail closed: the kernel has already granted what the mode bits allow, so
+ * we can only refuse more). One syscall, unlike the status file. */
+static uint64_t caller_caps(pid_t tid)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = tid };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	if (tid <= 0 || syscall(SYS_capget, &h, d)) /* pid 0 would be ourselves */
+		return 0;
+	return d[0].effective | (uint64_t)d[1].effective << 32;
+}
+
+/* The caller of req as a uvfs credential (see the top of the file). */
 static void req_cred(fuse_req_t req, struct uvfs_cred *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	if (ctx->uid == 0) {
-		uvfs_cred_init_root(c);
-		c->gid = c->egid = c->fsgid = ctx->gid;
-		return;
-	}
 	uvfs_cred_init_user(c, ctx->uid, ctx->gid);
-	gid_t g[UVFS_NGROUPS_MAX];
-	int n = fuse_req_getgroups(req, UVFS_NGROUPS_MAX, g);
-	if (n > UVFS_NGROUPS_MAX)
-		n = UVFS_NGROUPS_MAX;
-	for (int i = 0; i < n; i++)
-		c->groups[i] = g[i];
-	c->ngroups = n > 0 ? (uint32_t)n : 0;
+	c->caps = caller_caps(ctx->pid);
+	struct cred_scratch *cs = cred_scratch();
+	if (!cs || ctx->pid <= 0)
+		return; /* no supplementary groups */
+	cs->src = (struct uvfs_groups_src){ .load = load_groups };
+	cs->tid = ctx->pid;
+	cs->fsuid = c->fsuid;
+	cs->fsgid = c->fsgid;
+	c->groups_src = &cs->src;
 }
 
 /* Path op on node nd: name, or nd itself for NULL/"". */
@@ -266,21 +426,8 @@ static int stat_vd(struct uvfs_fuse *ex, const struct uvfs_cred *cred, const str
 	return uvfs_stat_at(ex->vfs, cred, &p, STATX_BASIC_STATS, x);
 }
 
-/* Entry timeout for children of parent: with allow_other a cached entry
- * skips our search-permission check, so cache only below directories that
- * everybody may search. */
-static double entry_timeout(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct node *parent, double to)
-{
-	if (!ex->strict_entries || to == 0)
-		return to;
-	struct statx x;
-	if (stat_vd(ex, cred, &parent->vd, &x) || (x.stx_mode & 0111) != 0111)
-		return 0;
-	return to;
-}
-
 /* Turns vd (references consumed) into an entry with one lookup counted. */
-static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd, struct node *parent,
+static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd,
 		      struct fuse_entry_param *e, struct node **out)
 {
 	struct statx x;
@@ -297,17 +444,16 @@ static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct
 	e->generation = nd->gen;
 	statx_to_stat(ex, &x, &e->attr);
 	e->attr_timeout = nd->attr_to;
-	e->entry_timeout = parent ? entry_timeout(ex, cred, parent, nd->entry_to) : nd->entry_to;
+	e->entry_timeout = nd->entry_to;
 	*out = nd;
 	return 0;
 }
 
-static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd,
-			struct node *parent)
+static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd)
 {
 	struct fuse_entry_param e;
 	struct node *nd;
-	int err = make_entry(ex, cred, vd, parent, &e, &nd);
+	int err = make_entry(ex, cred, vd, &e, &nd);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return;
@@ -331,7 +477,7 @@ static void reply_new_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct u
 		fuse_reply_err(req, -err);
 		return;
 	}
-	reply_entry(req, ex, cred, &vd, parent);
+	reply_entry(req, ex, cred, &vd);
 }
 
 static void reply_attr_x(fuse_req_t req, struct uvfs_fuse *ex, struct node *nd, const struct statx *x)
@@ -374,7 +520,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (err == -ENOENT) {
 		/* A negative entry the kernel may cache. */
 		struct fuse_entry_param e = { .ino = 0 };
-		e.entry_timeout = entry_timeout(ex, &cred, pn, pn->entry_to);
+		e.entry_timeout = pn->entry_to;
 		fuse_reply_entry(req, &e);
 		return;
 	}
@@ -382,7 +528,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	reply_entry(req, ex, &cred, &vd, pn);
+	reply_entry(req, ex, &cred, &vd);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -495,18 +641,22 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
 			a.mtime.tv_nsec = UTIME_NOW;
 	}
-	int err = 0;
-	if (a.mask && fi && fi->fh) {
+	/* An empty mask is chown(f, -1, -1) (or the kill-priv mode change
+	 * skipped above): uvfs still decides it and updates ctime. */
+	int err;
+	if (fi && fi->fh) {
 		err = uvfs_file_setstat(FH(fi), &cred, &a);
-	} else if (a.mask) {
+	} else {
 		struct uvfs_pathop p = pop_at(ex, nd, NULL);
 		err = uvfs_setstat_at(ex->vfs, &cred, &p, &a, (a.mask & STATX_SIZE) ? UVFS_SETATTR_NEED_WRITE : 0);
 	}
-	if (err) {
+	struct statx x;
+	if (!err)
+		err = stat_vd(ex, &cred, &nd->vd, &x);
+	if (err)
 		fuse_reply_err(req, -err);
-		return;
-	}
-	op_getattr(req, ino, fi);
+	else
+		reply_attr_x(req, ex, nd, &x);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -614,19 +764,23 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 	}
 }
 
-/* The kernel computes append offsets from its own i_size; we write where it says. */
-static int open_flags(int flags) { return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND); }
+/* The kernel's __FMODE_EXEC: set in the open flags of an execve's open. */
+#define KERNEL_FMODE_EXEC 0x20
 
-/* Open ino with oflags as the caller and wrap the file in a handle; on
- * failure the request has been answered and NULL comes back. */
-static struct handle *open_handle(fuse_req_t req, fuse_ino_t ino, int oflags)
+/* The kernel computes append offsets from its own i_size; we write where it says. */
+static int open_flags(int flags) { return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND | KERNEL_FMODE_EXEC); }
+
+/* Open ino with oflags (and UVFS_OPEN_* uflags) as the caller and wrap the
+ * file in a handle; on failure the request has been answered and NULL
+ * comes back. */
+static struct handle *open_handle(fuse_req_t req, fuse_ino_t ino, int oflags, unsigned uflags)
 {
 	struct uvfs_fuse *ex = EX(req);
 	struct uvfs_cred cred;
 	req_cred(req, &cred);
 	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
 	struct uvfs_file *f;
-	int err = uvfs_open_at(ex->vfs, &cred, &p, oflags, 0, 0, &f);
+	int err = uvfs_open_at(ex->vfs, &cred, &p, oflags, 0, uflags, &f);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return NULL;
@@ -640,7 +794,9 @@ static struct handle *open_handle(fuse_req_t req, fuse_ino_t ino, int oflags)
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct uvfs_fuse *ex = EX(req);
-	struct handle *h = open_handle(req, ino, open_flags(fi->flags));
+	/* An exec's open needs execute permission too (noexec, non-regular). */
+	unsigned uflags = (fi->flags & KERNEL_FMODE_EXEC) ? UVFS_OPEN_EXEC : 0;
+	struct handle *h = open_handle(req, ino, open_flags(fi->flags), uflags);
 	if (!h)
 		return;
 	set_open_flags(N(ex, ino), h, fi);
@@ -665,7 +821,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	uvfs_file_vd(f, &vd);
 	struct fuse_entry_param e;
 	struct node *nd;
-	if ((err = make_entry(ex, &cred, &vd, pn, &e, &nd))) {
+	if ((err = make_entry(ex, &cred, &vd, &e, &nd))) {
 		uvfs_file_put(f);
 		fuse_reply_err(req, -err);
 		return;
@@ -775,7 +931,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = open_handle(req, ino, O_RDONLY | O_DIRECTORY);
+	struct handle *h = open_handle(req, ino, O_RDONLY | O_DIRECTORY, 0);
 	if (!h)
 		return;
 	fi->fh = (uint64_t)(uintptr_t)h;
@@ -822,7 +978,7 @@ static int rd_emit(void *arg, const char *name, size_t len, uint64_t ino, unsign
 			struct uvfs_pathop p = pop_at(r->ex, r->dir, nm);
 			struct uvfs_vd vd;
 			if (!uvfs_get_dentry_at(r->ex->vfs, r->cred, &p, 0, &vd) &&
-			    !make_entry(r->ex, r->cred, &vd, NULL, &e, &nd))
+			    !make_entry(r->ex, r->cred, &vd, &e, &nd))
 				e.entry_timeout = r->entry_to;
 			else
 				e = (struct fuse_entry_param){ .attr = st };
@@ -855,7 +1011,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	int err = stat_vd(ex, &cred, &r.dir->vd, &x);
 	if (!err) {
 		r.dev = makedev(x.stx_dev_major, x.stx_dev_minor);
-		r.entry_to = entry_timeout(ex, &cred, r.dir, r.dir->entry_to);
+		r.entry_to = r.dir->entry_to;
 		/* Always readdirplus (op_init), but only an in-memory filesystem
 		 * answers a lookup per entry for free; elsewhere the entries go
 		 * out without attributes (ino 0: the kernel looks up on demand). */
@@ -1187,26 +1343,19 @@ static int check_mountpoint(const char *mp)
 	return 0;
 }
 
-enum { KEY_ALLOW_OTHER };
-
 struct cli_opts {
 	double entry_timeout, attr_timeout;
-	bool allow_other;
 };
 
 static const struct fuse_opt uvfs_opts[] = {
 	{ "entry_timeout=%lf", offsetof(struct cli_opts, entry_timeout), 0 },
 	{ "attr_timeout=%lf", offsetof(struct cli_opts, attr_timeout), 0 },
-	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_END,
 };
 
-static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
-{
-	if (key == KEY_ALLOW_OTHER)
-		((struct cli_opts *)data)->allow_other = true;
-	return 1; /* keep it for libfuse */
-}
+/* Always on: the kernel checks mode bits with the caller's real credentials
+ * wherever it does not ask us (see the top of the file). */
+#define MOUNT_OPTS "-ofsname=uvfs,subtype=uvfs,default_permissions"
 
 static void print_help(const char *prog)
 {
@@ -1216,7 +1365,8 @@ static void print_help(const char *prog)
 	       "uvfs options:\n"
 	       "    -o entry_timeout=SECS  cache names this long (default: per filesystem, tmpfs 1)\n"
 	       "    -o attr_timeout=SECS   cache attributes this long (default: per filesystem, tmpfs 1)\n"
-	       "    -o allow_other         let every user in; uvfs checks permissions itself\n\n",
+	       "    -o allow_other         let every user in; the kernel and uvfs check permissions\n"
+	       "                           with each caller's real ids, groups and capabilities\n\n",
 	       prog);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -1267,14 +1417,13 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		ret = 2;
 		goto out_args;
 	}
-	if (fuse_opt_parse(&args, &co, uvfs_opts, opt_proc) == -1) {
+	if (fuse_opt_parse(&args, &co, uvfs_opts, NULL) == -1) {
 		ret = 2;
 		goto out_args;
 	}
 	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
-	fuse_opt_insert_arg(&args, 1, "-ofsname=uvfs,subtype=uvfs");
+	fuse_opt_insert_arg(&args, 1, MOUNT_OPTS);
 	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout };
-	ex.strict_entries = co.allow_other;
 
 	struct fuse_session *se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), &ex);
 	if (!se)
@@ -1296,9 +1445,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		goto out_unmount;
 	}
 	struct uvfs_fuse_config cfg = ex.cfg;
-	bool strict = ex.strict_entries;
 	err = export_init(&ex, vfs, ns, &cfg);
-	ex.strict_entries = strict;
 	if (err) {
 		fprintf(stderr, "uvfs: export: %s\n", strerror(-err));
 	} else {
@@ -1351,8 +1498,7 @@ UVFS_API int uvfs_fuse_start(struct uvfs *vfs, struct uvfs_mntns *ns, const char
 	int err = export_init(ex, vfs, ns, cfg);
 	if (err)
 		goto fail;
-	ex->strict_entries = options && strstr(options, "allow_other");
-	char *argv[4] = { "uvfs", "-ofsname=uvfs,subtype=uvfs", NULL, NULL };
+	char *argv[4] = { "uvfs", MOUNT_OPTS, NULL, NULL };
 	char optbuf[1024];
 	int argc = 2;
 	if (options && *options) {

@@ -10,7 +10,7 @@ HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 	uint32_t bits;
 	if (cred->fsuid == uid)
 		bits = (mode >> 6) & 7;
-	else if (uvfs_cred_in_group(cred, gid))
+	else if (((mode >> 3) & 7) != (mode & 7) && uvfs_cred_in_group(cred, gid)) /* else it cannot matter */
 		bits = (mode >> 3) & 7;
 	else
 		bits = mode & 7;

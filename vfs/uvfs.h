@@ -40,17 +40,40 @@ struct uvfs_fs_type;
 
 /* ------------------------------------------------------------------ creds */
 
-#define UVFS_NGROUPS_MAX 32
 #define UVFS_CAP(c) (1ULL << (c)) /* c is a Linux CAP_* number */
 #define UVFS_CAPS_ALL (~0ULL)
 
 /* Credentials of a caller. Permission checks use fsuid/fsgid, groups and caps
- * (the effective capability set, Linux numbering). Value type. */
+ * (the effective capability set, Linux numbering). Value type: copy it freely.
+ *
+ * The supplementary group list has no bound (Linux allows 65,536) and is
+ * borrowed, not owned: `groups` points at the caller's array, which must stay
+ * valid and unchanged while any call that was given the cred runs. uvfs never
+ * keeps a cred (or its group pointer) after the call returns, and never frees
+ * or writes the array. The list must be sorted ascending, as the kernel keeps
+ * it: uvfs_cred_set_groups sorts it for you; uvfs_cred_in_group searches it
+ * by bisection. ngroups = 0 (groups may then be NULL) is no groups.
+ *
+ * A caller for whom the list is costly to learn (the FUSE export reads it
+ * from /proc) may set groups_src instead: its load runs at most once per
+ * source, on the first membership test that the fsgid does not answer —
+ * possibly inside a lockless path walk, so it must not call back into uvfs.
+ * groups_src is borrowed too, and used by one thread at a time. */
+struct uvfs_groups_src {
+	/* Sets *groups (sorted ascending, borrowed like uvfs_cred.groups) and
+	 * *n, or returns nonzero: the caller then has no supplementary groups. */
+	int (*load)(struct uvfs_groups_src *src, const uint32_t **groups, uint32_t *n);
+	bool loaded; /* set by uvfs after the first load */
+	uint32_t n;
+	const uint32_t *groups;
+};
+
 struct uvfs_cred {
 	uint32_t uid, gid, euid, egid, fsuid, fsgid;
 	uint32_t ngroups;
-	uint32_t groups[UVFS_NGROUPS_MAX];
+	const uint32_t *groups; /* borrowed, sorted ascending, ngroups entries */
 	uint64_t caps;
+	struct uvfs_groups_src *groups_src; /* optional; when set, replaces ngroups/groups */
 };
 
 /* Root with every capability. */
@@ -58,7 +81,11 @@ UVFS_API void uvfs_cred_init_root(struct uvfs_cred *c);
 /* An unprivileged user: all ids = uid/gid, no supplementary groups, no caps. */
 UVFS_API void uvfs_cred_init_user(struct uvfs_cred *c, uint32_t uid, uint32_t gid);
 UVFS_API bool uvfs_cred_has_cap(const struct uvfs_cred *c, int cap);
+/* Is gid the fsgid or a supplementary group? O(log ngroups). */
 UVFS_API bool uvfs_cred_in_group(const struct uvfs_cred *c, uint32_t gid);
+/* Sorts groups[0..n) in place and makes it c's supplementary group list
+ * (borrowed: see struct uvfs_cred). */
+UVFS_API void uvfs_cred_set_groups(struct uvfs_cred *c, uint32_t *groups, uint32_t n);
 
 /* --------------------------------------------------------------- instance */
 

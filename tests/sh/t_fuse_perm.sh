@@ -1,7 +1,7 @@
 #!/bin/bash
 # Permission checks through an `-o allow_other` mount as non-root users
-# (setpriv/runuser): uvfs, not the kernel, enforces them (no
-# default_permissions), with the caller's uid, gid and groups.
+# (setpriv/runuser): the kernel (default_permissions) and uvfs both check,
+# with the caller's uid, gid, groups and capabilities.
 set -u
 . "$(dirname "$0")/../fuse/lib.sh"
 need_fuse fuse-perm

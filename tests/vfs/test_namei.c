@@ -507,8 +507,8 @@ FX_TEST(namei, search_permission_owner_and_group)
 	/* 0710 group 1000: a member of group 1000 passes. */
 	FX_ASSERT_OK(fx_chmod("/own", 0710));
 	struct uvfs_cred member = fx.user2;
-	member.ngroups = 1;
-	member.groups[0] = 1000;
+	uint32_t g1000[] = { 1000 };
+	uvfs_cred_set_groups(&member, g1000, 1);
 	FX_ASSERT_OK(stat_as(&member, "/own/f", 0, &st));
 	FX_ASSERT_ERR(stat_as(&fx.user2, "/own/f", 0, &st), -EACCES);
 }

@@ -58,12 +58,113 @@ Test(cred, init_root_and_user, .timeout = 10)
 	cr_assert_not(uvfs_cred_has_cap(&u, CAP_CHOWN));
 	cr_assert(uvfs_cred_in_group(&u, 2000), "fsgid counts as a group");
 	cr_assert_not(uvfs_cred_in_group(&u, 3000));
-	u.ngroups = 2;
-	u.groups[0] = 5;
-	u.groups[1] = 3000;
+	uint32_t two[] = { 3000, 5 };
+	uvfs_cred_set_groups(&u, two, 2);
+	cr_assert_eq(u.ngroups, 2);
 	cr_assert(uvfs_cred_in_group(&u, 3000));
 	cr_assert(uvfs_cred_in_group(&u, 5));
 	cr_assert_not(uvfs_cred_in_group(&u, 6));
+}
+
+/* Linux allows 65,536 supplementary groups: every one of them counts, in
+ * whatever order the caller lists them (issue 9 item 5; issue 17). */
+Test(cred, unbounded_groups, .timeout = 10)
+{
+	enum { N = 65536 };
+	uint32_t *g = malloc(N * sizeof(*g));
+	cr_assert_not_null(g);
+	for (uint32_t i = 0; i < N; i++)
+		g[i] = 100000 + (i * 7919u) % N; /* a permutation: unsorted */
+	struct uvfs_cred u;
+	uvfs_cred_init_user(&u, 1000, 1000);
+	uvfs_cred_set_groups(&u, g, N);
+	cr_assert_eq(u.ngroups, N);
+	for (uint32_t i = 0; i < N; i += 97)
+		cr_assert(uvfs_cred_in_group(&u, 100000 + i), "group %u", 100000 + i);
+	cr_assert(uvfs_cred_in_group(&u, 100000));
+	cr_assert(uvfs_cred_in_group(&u, 100000 + N - 1));
+	cr_assert(uvfs_cred_in_group(&u, 1000), "fsgid counts as a group");
+	cr_assert_not(uvfs_cred_in_group(&u, 99999));
+	cr_assert_not(uvfs_cred_in_group(&u, 100000 + N));
+	cr_assert_not(uvfs_cred_in_group(&u, 0));
+	/* No groups, or a NULL list, is simply no membership. */
+	uvfs_cred_set_groups(&u, NULL, 0);
+	cr_assert_not(uvfs_cred_in_group(&u, 100000));
+	u.ngroups = 5; /* bad input: a count without a list */
+	cr_assert_not(uvfs_cred_in_group(&u, 100000));
+	free(g);
+}
+
+/* A group list learned on first use: loaded once, only when membership is
+ * asked beyond fsgid, and a failed load is no groups (fail closed). */
+struct counting_src {
+	struct uvfs_groups_src src;
+	int calls, rc;
+};
+static int counting_load(struct uvfs_groups_src *s, const uint32_t **groups, uint32_t *n)
+{
+	static const uint32_t g[] = { 7, 40, 41, 9000 };
+	struct counting_src *cs = (struct counting_src *)s;
+	cs->calls++;
+	*groups = g;
+	*n = 4;
+	return cs->rc;
+}
+
+Test(cred, lazy_groups, .timeout = 10)
+{
+	struct counting_src cs = { .src = { .load = counting_load } };
+	struct uvfs_cred u;
+	uvfs_cred_init_user(&u, 1000, 1000);
+	u.groups_src = &cs.src;
+	cr_assert(uvfs_cred_in_group(&u, 1000));
+	cr_assert_eq(cs.calls, 0, "fsgid needs no list");
+	cr_assert(uvfs_cred_in_group(&u, 41));
+	cr_assert(uvfs_cred_in_group(&u, 9000));
+	cr_assert_not(uvfs_cred_in_group(&u, 42));
+	cr_assert_eq(cs.calls, 1, "loaded once");
+	struct counting_src bad = { .src = { .load = counting_load }, .rc = -EIO };
+	u.groups_src = &bad.src;
+	cr_assert_not(uvfs_cred_in_group(&u, 41), "a failed load is no groups");
+	cr_assert_not(uvfs_cred_in_group(&u, 7));
+	cr_assert_eq(bad.calls, 1);
+}
+
+/* Where group and other bits agree, membership cannot change the answer:
+ * the list is not loaded (every path walk through 0755 root directories). */
+FX_TEST(perm, group_list_loaded_only_when_it_matters)
+{
+	struct counting_src cs = { .src = { .load = counting_load } };
+	struct uvfs_cred u = fx.user;
+	u.groups_src = &cs.src;
+	fx_must_mkdir("/d", 0755);
+	fx_must_write("/d/f", "x");
+	FX_ASSERT_OK(fx_chmod("/d/f", 0644));
+	FX_ASSERT_OK(open_as(&u, "/d/f", O_RDONLY));
+	cr_assert_eq(cs.calls, 0);
+	FX_ASSERT_OK(fx_chown("/d/f", 0, 41));
+	FX_ASSERT_OK(fx_chmod("/d/f", 0640));
+	FX_ASSERT_OK(open_as(&u, "/d/f", O_RDONLY)); /* group 41 from the list */
+	cr_assert_eq(cs.calls, 1);
+}
+
+/* The 40th and 41st groups decide access like the first (a 41-group user). */
+FX_TEST(perm, forty_first_group_counts)
+{
+	uint32_t g[41];
+	for (uint32_t i = 0; i < 41; i++)
+		g[i] = 5001 + i;
+	struct uvfs_cred u = fx.user;
+	uvfs_cred_set_groups(&u, g, 41);
+	fx_must_write("/g40", "x");
+	FX_ASSERT_OK(fx_chown("/g40", 0, 5040));
+	FX_ASSERT_OK(fx_chmod("/g40", 0640));
+	fx_must_write("/g41", "x");
+	FX_ASSERT_OK(fx_chown("/g41", 0, 5041));
+	FX_ASSERT_OK(fx_chmod("/g41", 0604));
+	FX_ASSERT_OK(open_as(&u, "/g40", O_RDONLY));
+	FX_ASSERT_ERR(open_as(&u, "/g41", O_RDONLY), -EACCES); /* group class: --- */
+	FX_ASSERT_OK(open_as(&fx.user, "/g41", O_RDONLY)); /* other class: r-- */
 }
 
 FX_TEST(perm, access_owner_group_other_bits)
@@ -80,8 +181,8 @@ FX_TEST(perm, access_owner_group_other_bits)
 	FX_ASSERT_OK(access_as(&fx.user2, "/f", F_OK));
 	/* group member: r-- */
 	struct uvfs_cred member = fx.user2;
-	member.ngroups = 1;
-	member.groups[0] = 1000;
+	uint32_t g1000[] = { 1000 };
+	uvfs_cred_set_groups(&member, g1000, 1);
 	FX_ASSERT_OK(access_as(&member, "/f", R_OK));
 	FX_ASSERT_ERR(access_as(&member, "/f", W_OK), -EACCES);
 }

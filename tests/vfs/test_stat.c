@@ -165,8 +165,8 @@ FX_TEST(stat, chown_rules)
 	FX_ASSERT_ERR(setattr_as(&fx.user, "/o/mine", &a), -EPERM);
 	/* Owner: chgrp to a supplementary group. */
 	struct uvfs_cred member = fx.user;
-	member.ngroups = 1;
-	member.groups[0] = 4242;
+	uint32_t g4242[] = { 4242 };
+	uvfs_cred_set_groups(&member, g4242, 1);
 	a.gid = 4242;
 	FX_ASSERT_OK(setattr_as(&member, "/o/mine", &a));
 	statx_of("/o/mine", &st);
