@@ -71,3 +71,29 @@ UVFS_API void uvfs_cred_set_groups(struct uvfs_cred *c, uint32_t *groups, uint32
 	c->groups = groups;
 	c->ngroups = n;
 }
+
+HIDDEN int cred_copy_for_file(const struct uvfs_cred *src, struct uvfs_cred *dst, bool with_groups)
+{
+	*dst = *src;
+	dst->groups = NULL;
+	dst->ngroups = 0;
+	dst->groups_src = NULL;
+	if (!with_groups)
+		return 0;
+	const uint32_t *g = src->groups;
+	uint32_t n = src->ngroups;
+	if (src->groups_src) {
+		(void)uvfs_cred_in_group(src, src->fsgid + 1); /* loads the list once */
+		g = src->groups_src->groups;
+		n = src->groups_src->n;
+	}
+	if (!g || !n)
+		return 0;
+	uint32_t *copy = malloc((size_t)n * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, g, (size_t)n * sizeof(*copy));
+	dst->groups = copy;
+	dst->ngroups = n;
+	return 0;
+}

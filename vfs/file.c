@@ -65,6 +65,7 @@ UVFS_API void uvfs_file_put(struct uvfs_file *f)
 		mnt_drop_write(f->f_vd.mount);
 	uvfs_vd_put(&f->f_vd);
 	LIVE_DEC(vfs, files);
+	free((void *)f->f_cred.groups); /* owned copy (see finish_open) */
 	free(f);
 }
 
@@ -165,7 +166,19 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 			mnt_drop_write(vd->mount);
 		goto fail;
 	}
-	f->f_cred = *cred;
+	/* The cred's group list is borrowed for this call only: the file
+	 * keeps its own copy, and only where it can matter (setgid clearing
+	 * on write/ftruncate of a setgid regular file by a caller without
+	 * CAP_FSETID). Without one, "not in the group" clears setgid: the
+	 * safe direction. */
+	if ((err = cred_copy_for_file(cred, &f->f_cred,
+				      wr && S_ISREG(mode) && !uvfs_cred_has_cap(cred, CAP_FSETID) &&
+					      (load_relaxed(inode->i_mode) & S_ISGID)))) {
+		if (want)
+			mnt_drop_write(vd->mount);
+		uvfs_file_put(f); /* puts vd */
+		return err;
+	}
 	if (want)
 		f->f_vfs_flags |= UVFS_FILE_WRITER;
 	if (uvfs_cred_has_cap(cred, CAP_FSETID))

@@ -415,6 +415,9 @@ static inline void rcu_enter(void)
 }
 
 /* Cross-file helpers. */
+/* A file's copy of its opener's cred: no borrowed pointers survive; the group
+ * list is copied (owned by the file, freed with it) only when with_groups. */
+HIDDEN int cred_copy_for_file(const struct uvfs_cred *src, struct uvfs_cred *dst, bool with_groups); /* cred.c */
 HIDDEN int stat_dentry(struct uvfs_dentry *d, unsigned mask, struct statx *out); /* stat.c */
 HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size); /* attr.c */
 /* setuid/setgid bits a write or truncate by cred removes from a file of

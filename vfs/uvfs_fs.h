@@ -323,7 +323,8 @@ struct uvfs_file {
 	void *f_private; /* fs-owned (device nodes: the registered priv) */
 	unsigned f_vfs_flags; /* immutable once the open returns: UVFS_FILE_* */
 	/* immutable: the opener's credentials (Linux f_cred); write and
-	 * ftruncate decide setuid/setgid clearing with them. */
+	 * ftruncate decide setuid/setgid clearing with them. Its group list
+	 * is the file's own copy (or NULL: see finish_open), never borrowed. */
 	struct uvfs_cred f_cred;
 };
 #define UVFS_FILE_FSETID 0x1 /* opener had CAP_FSETID: writes keep setuid/setgid */

@@ -136,6 +136,26 @@ FX_TEST(privs, setgid_dropped_by_nonmember_write_without_group_exec)
 	cr_assert_eq(perm("/sg"), 0766, "non-member truncate: mode %o", perm("/sg"));
 }
 
+/* A file keeps its opener's groups past the call that lent them: a member
+ * through a supplementary group keeps setgid on write even after the
+ * borrowed array is gone (ASan catches a file that kept the pointer). */
+FX_TEST(privs, file_owns_its_openers_groups)
+{
+	mkfile("/sg2", "abc", 02766);
+	struct uvfs_cred c = fx.user;
+	uint32_t *groups = malloc(3 * sizeof(*groups));
+	groups[0] = 7, groups[1] = 0, groups[2] = 5;
+	uvfs_cred_set_groups(&c, groups, 3);
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open_as(&c, "/sg2", O_WRONLY, 0, &f));
+	memset(groups, 0xff, 3 * sizeof(*groups));
+	free(groups);
+	c.groups = NULL, c.ngroups = 0;
+	cr_assert_eq(uvfs_write(f, "x", 1), 1);
+	cr_assert_eq(perm("/sg2"), 02766, "supplementary member write: mode %o", perm("/sg2"));
+	uvfs_file_put(f);
+}
+
 FX_TEST(privs, nonowner_chmod_is_eperm)
 {
 	mkfile("/su", "abc", 04777);
