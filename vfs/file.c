@@ -325,7 +325,7 @@ static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 
 /* Linux file_remove_privs: a write by someone without CAP_FSETID drops
  * setuid, and setgid when group-executable. */
-static void remove_privs(struct uvfs_file *f)
+HIDDEN void remove_privs(struct uvfs_file *f)
 {
 	struct uvfs_inode *i = f->f_inode;
 	uint32_t mode = load_relaxed(i->i_mode);
