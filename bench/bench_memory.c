@@ -55,7 +55,7 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void die(const char *what, int err)
+__attribute__((noreturn)) static void die(const char *what, int err)
 {
 	fprintf(stderr, "bench_memory: %s: %s\n", what, strerror(err < 0 ? -err : err));
 	exit(1);
