@@ -5,6 +5,7 @@
  *     → non-directory i_lock (victims; file writes, truncate, xattrs, atime)
  *       → tmpfs_pages.lock (rwlock: page contents and, once the store
  *         exists, i_size of a regular file)
+ *         → pagealloc.c's lock (process-wide leaf: the chunk headers)
  * Per-fs counters (pages, inodes) are atomics.
  */
 #pragma once
