@@ -890,41 +890,11 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, stru
 		fuse_reply_lseek(req, r);
 }
 
-/* uvfs has no fallocate: emulate what callers can observe (size and zeros),
- * with the modes Linux tmpfs takes. Mode 0 extends the size; KEEP_SIZE
- * alone is a no-op; PUNCH_HOLE writes zeros (blocks are not reserved, so
- * there is no early ENOSPC). */
+/* The VFS checks and the filesystem does the work (tmpfs frees punched
+ * pages and reserves fallocated ones against size=). */
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi)
 {
-	struct uvfs_file *f = FH(fi);
-	struct statx x;
-	int err = uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x);
-	if (!err && (off < 0 || len <= 0))
-		err = -EINVAL;
-	if (!err && !S_ISREG(x.stx_mode))
-		err = -ENODEV;
-	if (!err && (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
-		err = -EOPNOTSUPP;
-	if (!err && (mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
-		err = -EOPNOTSUPP;
-	if (!err && (uvfs_file_flags(f) & O_ACCMODE) == O_RDONLY)
-		err = -EBADF;
-	uint64_t end = (uint64_t)off + (uint64_t)len;
-	if (!err && (mode & FALLOC_FL_PUNCH_HOLE)) {
-		static const char zeros[65536];
-		uint64_t stop = end < x.stx_size ? end : x.stx_size;
-		for (uint64_t o = (uint64_t)off; !err && o < stop;) {
-			size_t n = stop - o < sizeof(zeros) ? (size_t)(stop - o) : sizeof(zeros);
-			ssize_t w = uvfs_pwrite(f, zeros, n, (off_t)o);
-			if (w <= 0)
-				err = w < 0 ? (int)w : -EIO;
-			else
-				o += (uint64_t)w;
-		}
-	}
-	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && end > x.stx_size)
-		err = uvfs_file_truncate(f, end);
-	fuse_reply_err(req, -err);
+	fuse_reply_err(req, -uvfs_fallocate(FH(fi), mode, off, len));
 }
 
 /* ----------------------------------------------------------- directories */

@@ -348,7 +348,7 @@ static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 /* Linux file_remove_privs: a write by an opener without CAP_FSETID drops
  * setuid, and setgid when group-executable or when the opener is not in
  * the file's group (suidgid_to_drop). */
-static void remove_privs(struct uvfs_file *f)
+HIDDEN void remove_privs(struct uvfs_file *f)
 {
 	struct uvfs_inode *i = f->f_inode;
 	uint32_t mode = load_relaxed(i->i_mode);

@@ -427,4 +427,5 @@ HIDDEN void rename_seq_begin(struct uvfs *vfs); /* dcache.c */
 HIDDEN void rename_seq_end(struct uvfs *vfs);
 HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags); /* fstype.c */
 HIDDEN int device_lookup(struct uvfs *vfs, int kind, dev_t rdev, const struct uvfs_file_ops **fops, void **priv);
+HIDDEN void remove_privs(struct uvfs_file *f); /* file.c: a write's setuid/setgid drop */
 HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out);

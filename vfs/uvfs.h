@@ -293,6 +293,13 @@ UVFS_API int uvfs_file_truncate(struct uvfs_file *f, uint64_t size);
 UVFS_API int uvfs_fsync(struct uvfs_file *f, bool datasync);
 UVFS_API int uvfs_file_stat(struct uvfs_file *f, unsigned mask, struct statx *out);
 UVFS_API int uvfs_file_setstat(struct uvfs_file *f, const struct uvfs_cred *cred, const struct uvfs_setattr *attr);
+/* fallocate(2): mode is 0 or FALLOC_FL_* (<linux/falloc.h>). The checks and
+ * errnos are Linux's vfs_fallocate (-EINVAL bad range, -EOPNOTSUPP bad or
+ * unsupported mode, -EBADF not open for writing, -ENODEV not a regular
+ * file, -EFBIG past the maximum size); the filesystem's fallocate op does
+ * the rest (tmpfs: allocate, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE; -ENOSPC
+ * past size=). */
+UVFS_API int uvfs_fallocate(struct uvfs_file *f, int mode, off_t off, off_t len);
 
 /* Directory iteration from the file's offset. The callback returns 0 to go
  * on, or anything else to stop; an entry the callback refused is delivered

@@ -238,6 +238,15 @@ struct uvfs_file_ops {
 	int64_t (*llseek)(struct uvfs_file *f, int64_t off, int whence);
 	/* NULL → 0. */
 	int (*fsync)(struct uvfs_file *f, bool datasync);
+	/* fallocate(2) after the VFS's checks (uvfs_fallocate): f is
+	 * writable, off + len does not overflow, mode is one of 0,
+	 * FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|KEEP_SIZE, ZERO_RANGE
+	 * (|KEEP_SIZE), UNSHARE_RANGE (|KEEP_SIZE), COLLAPSE_RANGE,
+	 * INSERT_RANGE or WRITE_ZEROES; -EOPNOTSUPP for what the fs does not
+	 * do. No lock held: the fs takes i_lock itself. Updates mtime/ctime
+	 * on success; the VFS then drops setuid/setgid as a write does.
+	 * NULL → -EOPNOTSUPP. */
+	int (*fallocate)(struct uvfs_file *f, int mode, uint64_t off, uint64_t len);
 };
 
 /* Embedded first in each filesystem's inode struct. */

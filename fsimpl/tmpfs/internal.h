@@ -5,6 +5,7 @@
  *     → non-directory i_lock (victims; file writes, truncate, xattrs, atime)
  *       → tmpfs_pages.lock (rwlock: page contents and, once the store
  *         exists, i_size of a regular file)
+ *         → pagealloc.c's lock (process-wide leaf: the chunk headers)
  * Per-fs counters (pages, inodes) are atomics.
  */
 #pragma once
@@ -55,6 +56,23 @@ struct tmpfs_budget {
 TMPFS_HIDDEN int tmpfs_budget_take(struct tmpfs_budget *b, long n);
 TMPFS_HIDDEN void tmpfs_budget_give(struct tmpfs_budget *b, long n);
 
+/* ------------------------------------------------------ page memory */
+
+/* Data pages (pagealloc.c): page-aligned, zeroed, from mmap'd chunks; freed
+ * pages go back to the OS. Thread-safe (a leaf lock of its own). */
+TMPFS_HIDDEN void *tmpfs_page_alloc(void); /* NULL: out of memory */
+/* Frees are batched so that neighbouring pages are released in one call:
+ * add with tmpfs_page_free, finish with tmpfs_page_flush. */
+#define TMPFS_PAGE_BATCH 64
+struct tmpfs_page_batch {
+	unsigned n;
+	void *pg[TMPFS_PAGE_BATCH];
+};
+TMPFS_HIDDEN void tmpfs_page_free(struct tmpfs_page_batch *b, void *pg);
+TMPFS_HIDDEN void tmpfs_page_flush(struct tmpfs_page_batch *b);
+/* Chunks currently mapped (tests, benches). */
+TMPFS_HIDDEN long tmpfs_page_chunks(void);
+
 /* --------------------------------------------------------- page store */
 
 /* Sparse page index of a regular file: a radix tree of 64-slot nodes whose
@@ -86,6 +104,18 @@ TMPFS_HIDDEN uint64_t tmpfs_pages_next(struct tmpfs_pages *p, uint64_t idx, bool
 /* Drop pages at and beyond size and zero the tail of the last partial page,
  * so that later growth reads zeros. Lock held (write). */
 TMPFS_HIDDEN void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t size);
+/* Make [off, off + len) read as zeros: whole pages are freed, partial ones
+ * cleared (FALLOC_FL_PUNCH_HOLE). Lock held (write). */
+TMPFS_HIDDEN void tmpfs_pages_punch(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t off, uint64_t len);
+/* Clear [off, off + len) in the pages present (ZERO_RANGE). Lock held (write). */
+TMPFS_HIDDEN void tmpfs_pages_zero(struct tmpfs_pages *p, uint64_t off, uint64_t len);
+/* Pages present with index in [first, last]. p may be NULL. Lock held. */
+TMPFS_HIDDEN uint64_t tmpfs_pages_count(struct tmpfs_pages *p, uint64_t first, uint64_t last);
+/* Allocate every absent page with index in [first, last], their budget
+ * already reserved by the caller. Returns 0, or -ENOMEM with *added (the
+ * pages allocated before the failure) so the caller can give back the rest.
+ * Lock held (write). */
+TMPFS_HIDDEN int tmpfs_pages_fill(struct tmpfs_pages *p, uint64_t first, uint64_t last, uint64_t *added);
 
 /* -------------------------------------------------------------- xattrs */
 

@@ -1,6 +1,8 @@
 /* fsimpl/tmpfs/pages.c — sparse page store of regular files and the per-fs
  * budgets. No locks are taken here: callers hold tmpfs_pages.lock (and the
- * inode's i_lock for writes); budgets are atomics. */
+ * inode's i_lock for writes); budgets are atomics. Page memory comes from
+ * pagealloc.c (zeroed, returned to the OS when freed); tree nodes from
+ * malloc. */
 #include <stdlib.h>
 
 #include "fsimpl/tmpfs/internal.h"
@@ -64,7 +66,8 @@ static char *lookup(struct tmpfs_pages *p, uint64_t idx)
 	return n;
 }
 
-/* The page at idx, allocated (zeroed) if absent. */
+/* The page at idx, allocated (zeroed) if absent, taking a page from b
+ * (b NULL: the caller has reserved it). */
 static int get_page(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t idx, char **out)
 {
 	while (idx >= span(p->height)) {
@@ -84,11 +87,12 @@ static int get_page(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t idx,
 		slot = &((struct pnode *)*slot)->slot[(idx >> (FAN_SHIFT * (h - 1))) & (FAN - 1)];
 	}
 	if (!*slot) {
-		int err = tmpfs_budget_take(b, 1);
+		int err = b ? tmpfs_budget_take(b, 1) : 0;
 		if (err)
 			return err;
-		if (!(*slot = calloc(1, TMPFS_PAGE_SIZE))) {
-			tmpfs_budget_give(b, 1);
+		if (!(*slot = tmpfs_page_alloc())) {
+			if (b)
+				tmpfs_budget_give(b, 1);
 			return -ENOMEM;
 		}
 		p->npages++;
@@ -132,30 +136,31 @@ ssize_t tmpfs_pages_write(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_
 	return (ssize_t)done;
 }
 
-/* Free pages with index >= keep in the subtree n of height h whose first
- * index is base. Returns true if n is now empty (and freed). */
-static bool trim(struct tmpfs_pages *p, struct tmpfs_budget *b, void *n, unsigned h, uint64_t base, uint64_t keep)
+/* Free pages with index in [lo, hi] in the subtree n of height h whose
+ * first index is base. Returns true if n is now empty (and freed). */
+static bool trim(struct tmpfs_pages *p, struct tmpfs_budget *b, struct tmpfs_page_batch *fb, void *n, unsigned h,
+		 uint64_t base, uint64_t lo, uint64_t hi)
 {
 	if (h == 0) {
-		if (base < keep)
+		if (base < lo || base > hi)
 			return false;
-		free(n);
+		tmpfs_page_free(fb, n);
 		p->npages--;
 		tmpfs_budget_give(b, 1);
 		return true;
 	}
 	struct pnode *node = n;
-	uint64_t child_span = span(h - 1);
+	uint64_t child_span = span(h - 1); /* children of a node span at most 2^54 pages: no overflow */
 	bool empty = true;
 	for (unsigned i = 0; i < FAN; i++) {
 		uint64_t cbase = base + i * child_span;
 		if (!node->slot[i])
 			continue;
-		if (cbase + child_span <= keep && cbase + child_span > cbase) {
+		if (cbase + child_span - 1 < lo || cbase > hi) {
 			empty = false; /* wholly kept */
 			continue;
 		}
-		if (trim(p, b, node->slot[i], h - 1, cbase, keep))
+		if (trim(p, b, fb, node->slot[i], h - 1, cbase, lo, hi))
 			node->slot[i] = NULL;
 		else
 			empty = false;
@@ -165,14 +170,17 @@ static bool trim(struct tmpfs_pages *p, struct tmpfs_budget *b, void *n, unsigne
 	return empty;
 }
 
-void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t size)
+/* Drop pages in [lo, hi], then shrink the tree while only slot 0 of the
+ * root is used. */
+static void drop_range(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t lo, uint64_t hi)
 {
-	uint64_t keep = (size >> TMPFS_PAGE_SHIFT) + ((size & (TMPFS_PAGE_SIZE - 1)) != 0);
-	if (p->root && trim(p, b, p->root, p->height, 0, keep)) {
+	struct tmpfs_page_batch fb;
+	fb.n = 0;
+	if (p->root && lo <= hi && trim(p, b, &fb, p->root, p->height, 0, lo, hi)) {
 		p->root = NULL;
 		p->height = 0;
 	}
-	/* Shrink the tree while only slot 0 of the root is used. */
+	tmpfs_page_flush(&fb);
 	while (p->height > 0 && p->root) {
 		struct pnode *r = p->root;
 		bool only0 = true;
@@ -189,10 +197,91 @@ void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_
 	}
 	if (!p->root)
 		p->height = 0;
+}
+
+/* Clear bytes [off, end) of present pages (end > off). */
+static void zero_bytes(struct tmpfs_pages *p, uint64_t off, uint64_t end)
+{
+	while (off < end) {
+		uint64_t po = off & (TMPFS_PAGE_SIZE - 1);
+		uint64_t n = TMPFS_PAGE_SIZE - po < end - off ? TMPFS_PAGE_SIZE - po : end - off;
+		char *pg = lookup(p, off >> TMPFS_PAGE_SHIFT);
+		if (pg)
+			memset(pg + po, 0, (size_t)n);
+		off += n;
+	}
+}
+
+void tmpfs_pages_truncate(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t size)
+{
+	uint64_t keep = (size >> TMPFS_PAGE_SHIFT) + ((size & (TMPFS_PAGE_SIZE - 1)) != 0);
+	drop_range(p, b, keep, UINT64_MAX);
 	size_t po = size & (TMPFS_PAGE_SIZE - 1);
 	char *pg = po ? lookup(p, size >> TMPFS_PAGE_SHIFT) : NULL;
 	if (pg)
 		memset(pg + po, 0, TMPFS_PAGE_SIZE - po);
+}
+
+void tmpfs_pages_punch(struct tmpfs_pages *p, struct tmpfs_budget *b, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	uint64_t first = (off + TMPFS_PAGE_SIZE - 1) >> TMPFS_PAGE_SHIFT; /* first whole page */
+	uint64_t stop = end >> TMPFS_PAGE_SHIFT; /* one past the last whole page */
+	if (first >= stop) { /* within one page or two partial ones */
+		zero_bytes(p, off, end);
+		return;
+	}
+	zero_bytes(p, off, first << TMPFS_PAGE_SHIFT);
+	zero_bytes(p, stop << TMPFS_PAGE_SHIFT, end);
+	drop_range(p, b, first, stop - 1);
+}
+
+void tmpfs_pages_zero(struct tmpfs_pages *p, uint64_t off, uint64_t len)
+{
+	/* Present pages only: visiting each index of a sparse range would
+	 * cost a lookup per hole. */
+	uint64_t end = off + len;
+	for (uint64_t idx = tmpfs_pages_next(p, off >> TMPFS_PAGE_SHIFT, true);
+	     idx != UINT64_MAX && (idx << TMPFS_PAGE_SHIFT) < end; idx = tmpfs_pages_next(p, idx + 1, true)) {
+		uint64_t s = idx << TMPFS_PAGE_SHIFT, e = s + TMPFS_PAGE_SIZE;
+		zero_bytes(p, s > off ? s : off, e < end ? e : end);
+	}
+}
+
+static uint64_t count(void *n, unsigned h, uint64_t base, uint64_t lo, uint64_t hi)
+{
+	if (!n)
+		return 0;
+	if (h == 0)
+		return base >= lo && base <= hi;
+	struct pnode *node = n;
+	uint64_t cs = span(h - 1), c = 0;
+	for (unsigned i = 0; i < FAN; i++) {
+		uint64_t cbase = base + i * cs;
+		if (cbase + cs - 1 >= lo && cbase <= hi)
+			c += count(node->slot[i], h - 1, cbase, lo, hi);
+	}
+	return c;
+}
+
+uint64_t tmpfs_pages_count(struct tmpfs_pages *p, uint64_t first, uint64_t last)
+{
+	return p ? count(p->root, p->height, 0, first, last) : 0;
+}
+
+int tmpfs_pages_fill(struct tmpfs_pages *p, uint64_t first, uint64_t last, uint64_t *added)
+{
+	*added = 0;
+	for (uint64_t idx = first;; idx++) {
+		uint64_t before = p->npages;
+		char *pg;
+		int err = get_page(p, NULL, idx, &pg);
+		if (err)
+			return err;
+		*added += p->npages - before;
+		if (idx == last)
+			return 0;
+	}
 }
 
 /* First present page index >= from in subtree n (height h, first index

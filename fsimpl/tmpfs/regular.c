@@ -8,6 +8,8 @@
  * changes only under the store's write lock, so a reader sees a size and
  * data that match. */
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -136,20 +138,114 @@ int tmpfs_truncate(struct uvfs_inode *inode, uint64_t size)
 	struct tmpfs_pages *p = TI(inode)->pages;
 	if (p)
 		pthread_rwlock_wrlock(&p->lock);
-	if (size != inode->i_size) {
-		if (p && size < inode->i_size)
-			tmpfs_pages_truncate(p, &TFS(inode->i_fs)->pages, size);
-		struct timespec now = uvfs_now();
+	/* Not growing: pages past the new size go, including those that
+	 * fallocate(KEEP_SIZE) put beyond EOF (Linux shmem_setattr does this
+	 * for an unchanged size too). */
+	uint64_t blocks = inode->i_blocks;
+	if (p && size <= inode->i_size) {
+		tmpfs_pages_truncate(p, &TFS(inode->i_fs)->pages, size);
+		blocks = p->npages * (TMPFS_PAGE_SIZE / 512);
+	}
+	if (size != inode->i_size || blocks != inode->i_blocks) {
 		uvfs_inode_attr_begin(inode);
-		inode->i_size = size;
-		inode->i_blocks = p ? p->npages * (TMPFS_PAGE_SIZE / 512) : 0;
-		inode->i_mtime = now;
-		inode->i_ctime = now;
+		if (size != inode->i_size) {
+			struct timespec now = uvfs_now();
+			inode->i_size = size;
+			inode->i_mtime = now;
+			inode->i_ctime = now;
+		}
+		inode->i_blocks = blocks;
 		uvfs_inode_attr_end(inode);
 	}
 	if (p)
 		pthread_rwlock_unlock(&p->lock);
 	return 0;
+}
+
+/* Total RAM in pages: the most an unlimited (size=0) fs may reserve in one
+ * call before it is -ENOMEM rather than an OOM kill. */
+static uint64_t ram_pages(void)
+{
+	long pagesz = sysconf(_SC_PAGESIZE), npages = sysconf(_SC_PHYS_PAGES);
+	return pagesz > 0 && npages > 0 ? (uint64_t)pagesz * (uint64_t)npages / TMPFS_PAGE_SIZE : 0;
+}
+
+/* Allocate (mode 0, KEEP_SIZE) or zero (ZERO_RANGE) [first, last] pages of
+ * p: the absent pages are reserved from size= in one step first, so a
+ * request that does not fit fails with -ENOSPC before anything changes (Linux
+ * gets the same result by undoing its partial allocation). Lock held. */
+static int alloc_range(struct tmpfs_fs *fs, struct tmpfs_pages *p, int op, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> TMPFS_PAGE_SHIFT, last = (off + len - 1) >> TMPFS_PAGE_SHIFT;
+	uint64_t want = last - first + 1 - tmpfs_pages_count(p, first, last);
+	if (want) {
+		if (!fs->pages.max && want > ram_pages())
+			return -ENOMEM;
+		if (want > (uint64_t)LONG_MAX)
+			return -ENOSPC;
+		int err = tmpfs_budget_take(&fs->pages, (long)want);
+		if (err)
+			return err;
+	}
+	if (op == FALLOC_FL_ZERO_RANGE)
+		tmpfs_pages_zero(p, off, len);
+	if (!want)
+		return 0;
+	uint64_t added;
+	int err = tmpfs_pages_fill(p, first, last, &added);
+	if (err) /* out of memory: the pages added stay (zeros), counted */
+		tmpfs_budget_give(&fs->pages, (long)(want - added));
+	return err;
+}
+
+/* Modes as Linux shmem (allocate, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE) plus
+ * ZERO_RANGE, which Linux's tmpfs lacks: the range reads as zeros and is
+ * allocated, as on ext4/xfs. Takes i_lock (the VFS holds nothing). */
+static int tmpfs_fallocate(struct uvfs_file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct uvfs_inode *inode = f->f_inode;
+	struct tmpfs_inode *ti = TI(inode);
+	struct tmpfs_fs *fs = TFS(inode->i_fs);
+	int op = mode & ~FALLOC_FL_KEEP_SIZE;
+	if (op != 0 && op != FALLOC_FL_PUNCH_HOLE && op != FALLOC_FL_ZERO_RANGE)
+		return -EOPNOTSUPP;
+	if (off + len > TMPFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	uvfs_lock_acquire(&inode->i_lock);
+	struct tmpfs_pages *p = ti->pages;
+	int err = 0;
+	if (!p && op != FALLOC_FL_PUNCH_HOLE) {
+		if (!(p = tmpfs_pages_new())) {
+			uvfs_lock_release(&inode->i_lock);
+			return -ENOMEM;
+		}
+		__atomic_store_n(&ti->pages, p, __ATOMIC_RELEASE);
+	}
+	if (p)
+		pthread_rwlock_wrlock(&p->lock);
+	if (op == FALLOC_FL_PUNCH_HOLE) {
+		if (p)
+			tmpfs_pages_punch(p, &fs->pages, off, len);
+	} else {
+		err = alloc_range(fs, p, op, off, len);
+	}
+	if (!err || p->npages * (TMPFS_PAGE_SIZE / 512) != inode->i_blocks) {
+		uvfs_inode_attr_begin(inode);
+		if (!err) {
+			struct timespec now = uvfs_now();
+			if (!(mode & FALLOC_FL_KEEP_SIZE) && off + len > inode->i_size)
+				inode->i_size = off + len;
+			inode->i_mtime = now;
+			inode->i_ctime = now;
+		}
+		if (p)
+			inode->i_blocks = p->npages * (TMPFS_PAGE_SIZE / 512);
+		uvfs_inode_attr_end(inode);
+	}
+	if (p)
+		pthread_rwlock_unlock(&p->lock);
+	uvfs_lock_release(&inode->i_lock);
+	return err;
 }
 
 /* Generic SEEK_SET/CUR/END plus SEEK_DATA/SEEK_HOLE at page granularity
@@ -221,6 +317,7 @@ const struct uvfs_file_ops tmpfs_reg_fops = {
 	.write = tmpfs_write,
 	.llseek = tmpfs_llseek,
 	.fsync = tmpfs_fsync,
+	.fallocate = tmpfs_fallocate,
 };
 
 const struct uvfs_file_ops tmpfs_dir_fops = {

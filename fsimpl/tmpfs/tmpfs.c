@@ -7,14 +7,24 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "fsimpl/tmpfs/internal.h"
 
-/* Reported as the limit when size=/nr_inodes= are unlimited (gVisor). */
-#define UNLIMITED_PAGES ((uint64_t)INT64_MAX / TMPFS_PAGE_SIZE)
+/* Linux's defaults (mm/shmem.c shmem_default_max_blocks/_inodes): half the
+ * RAM pages for both size= and nr_inodes= (no highmem here), so that one
+ * user's files cannot take the whole process's memory. */
+static long default_max(void)
+{
+	long pagesz = sysconf(_SC_PAGESIZE), npages = sysconf(_SC_PHYS_PAGES);
+	if (pagesz <= 0 || npages <= 0)
+		return 0;
+	uint64_t pages = (uint64_t)pagesz * (uint64_t)npages / TMPFS_PAGE_SIZE / 2;
+	return pages > (uint64_t)LONG_MAX ? 0 : (long)pages;
+}
 
 /* ---------------------------------------------------------- attributes */
 
@@ -168,7 +178,31 @@ static void tmpfs_evict_inode(struct uvfs_inode *inode)
 	tmpfs_budget_give(&fs->inodes, 1);
 }
 
-static void tmpfs_free_inode(struct uvfs_inode *inode) { free(TI(inode)); }
+/* Returning deleted files' memory to the OS. Inodes, dentries and names are
+ * small malloc objects; glibc keeps freed ones in its bins and fastbins and
+ * gives nothing back unless the top of the heap is free, so after deleting
+ * a million files RSS stayed where it was. malloc_trim consolidates and
+ * releases the free pages inside the heap; it costs a walk of the heap, so
+ * it runs once per TRIM_EVERY freed bytes (an inode counts with its dentry
+ * and name, about FREED_PER_INODE), and when a filesystem goes away. */
+#define FREED_PER_INODE 512
+#define TRIM_EVERY (32L << 20)
+static atomic_long freed_since_trim;
+
+static void note_freed(long bytes)
+{
+	long v = atomic_fetch_add_explicit(&freed_since_trim, bytes, memory_order_relaxed) + bytes;
+	if (v >= TRIM_EVERY && atomic_compare_exchange_strong(&freed_since_trim, &v, 0))
+		malloc_trim(0);
+}
+
+/* An RCU callback: the dentries of the files deleted with this inode have
+ * mostly been freed by now (their callbacks ran a grace period earlier). */
+static void tmpfs_free_inode(struct uvfs_inode *inode)
+{
+	free(TI(inode));
+	note_freed(FREED_PER_INODE);
+}
 
 /* ---------------------------------------------------------- filesystem */
 
@@ -177,8 +211,9 @@ static int tmpfs_statfs(struct uvfs_filesystem *vfs, struct statfs *out)
 	struct tmpfs_fs *fs = TFS(vfs);
 	long pused = atomic_load_explicit(&fs->pages.used, memory_order_relaxed);
 	long iused = atomic_load_explicit(&fs->inodes.used, memory_order_relaxed);
-	uint64_t pmax = fs->pages.max ? (uint64_t)fs->pages.max : UNLIMITED_PAGES;
-	uint64_t imax = fs->inodes.max ? (uint64_t)fs->inodes.max : UNLIMITED_PAGES;
+	/* Unlimited (size=0, nr_inodes=0) reports 0 total and 0 free, as
+	 * Linux's shmem_statfs does. */
+	uint64_t pmax = (uint64_t)fs->pages.max, imax = (uint64_t)fs->inodes.max;
 	memset(out, 0, sizeof(*out));
 	out->f_type = TMPFS_MAGIC;
 	out->f_bsize = TMPFS_PAGE_SIZE;
@@ -195,7 +230,8 @@ static int tmpfs_statfs(struct uvfs_filesystem *vfs, struct statfs *out)
 }
 
 /* The effective options, as Linux shmem_show_options prints them: limits
- * when set, the root's mode when not 1777, owner ids when not 0. */
+ * when not the default (so size=0 shows as "size=0k"), the root's mode when
+ * not 1777, owner ids when not 0. */
 static int tmpfs_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len)
 {
 	struct tmpfs_fs *fs = TFS(vfs);
@@ -203,9 +239,10 @@ static int tmpfs_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len
 	size_t n = 0;
 	tmp[0] = 0;
 #define ADD(...) n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, __VA_ARGS__)
-	if (fs->pages.max)
+	long dflt = default_max();
+	if (fs->pages.max != dflt)
 		ADD(",size=%luk", (unsigned long)fs->pages.max * (TMPFS_PAGE_SIZE / 1024));
-	if (fs->inodes.max)
+	if (fs->inodes.max != dflt)
 		ADD(",nr_inodes=%lu", (unsigned long)fs->inodes.max);
 	if (fs->root_mode != 01777)
 		ADD(",mode=%03o", (unsigned)fs->root_mode);
@@ -221,7 +258,10 @@ static int tmpfs_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len
 static void tmpfs_release(struct uvfs_filesystem *vfs)
 {
 	struct tmpfs_fs *fs = TFS(vfs);
+	bool big = atomic_load_explicit(&freed_since_trim, memory_order_relaxed) >= TRIM_EVERY / 8;
 	free(fs);
+	if (big)
+		note_freed(TRIM_EVERY);
 }
 
 static const struct uvfs_fs_ops tmpfs_fs_ops = {
@@ -237,7 +277,7 @@ static const struct uvfs_fs_ops tmpfs_fs_ops = {
 struct tmpfs_params {
 	uint32_t mode, uid, gid;
 	bool have_mode, have_uid, have_gid;
-	uint64_t max_pages, max_inodes; /* 0: unlimited */
+	uint64_t max_pages, max_inodes; /* 0: unlimited; default: half the RAM pages */
 };
 
 /* nr_inodes: a count with an optional k/m/g suffix (no %, unlike size=). */
@@ -315,6 +355,7 @@ static int parse_options(const char *data, struct tmpfs_params *p)
 	uint64_t ram = pagesz > 0 && npages > 0 ? (uint64_t)pagesz * (uint64_t)npages : 0;
 	if ((err = uvfs_opts_take_size(&o, "size", ram, &v, &present)))
 		goto out;
+	p->max_pages = p->max_inodes = (uint64_t)default_max();
 	if (present) { /* rounded up to whole pages; 0 = unlimited (Linux) */
 		p->max_pages = v / TMPFS_PAGE_SIZE + (v % TMPFS_PAGE_SIZE != 0);
 		if (p->max_pages > (uint64_t)LONG_MAX)

@@ -239,15 +239,15 @@ Test(tmpfs_opts, statfs_reports_usage)
 	fx_teardown();
 }
 
-Test(tmpfs_opts, statfs_unlimited_and_fsid)
+Test(tmpfs_opts, statfs_default_and_fsid)
 {
 	fx_setup();
 	struct statfs a, b;
 	FX_ASSERT_OK(tt_statfs("/", &a));
 	cr_assert_eq(a.f_type, TMPFS_MAGIC);
-	cr_assert_gt(a.f_blocks, (1ULL << 40));
+	cr_assert_gt(a.f_blocks, 0); /* half of RAM: see test_memory.c */
 	cr_assert_eq(a.f_blocks, a.f_bfree);
-	cr_assert_gt(a.f_files, 1ULL << 40);
+	cr_assert_gt(a.f_files, 0);
 	fx_must_mkdir("/m", 0755);
 	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
 	FX_ASSERT_OK(tt_statfs("/m", &b));
