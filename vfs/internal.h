@@ -6,8 +6,11 @@
  *       → non-directory i_lock (victims of unlink/rename)
  *         → vfs->mount_lock
  *           → dentry d_lock (children list)
- *             → dcache bucket stripe locks, vfs->types_lock, vfs->dev_lock,
- *               file f_lock
+ *             → one dcache stripe lock (never two), vfs->types_lock,
+ *               vfs->dev_lock, file f_lock
+ *         → vfs->rename_seq_lock (renames' rename_seq write sections)
+ *           → d_lock, one stripe lock (d_move)
+ * The dcache resizer: dcache_resize_lock (trylock) → one stripe at a time.
  * RCU (liburcu memb flavour) protects every pointer the lookup fast path
  * follows: dcache chains, d_parent, d_name, d_inode, mount table chains,
  * mount fields. Objects reachable that way are freed with call_rcu.
