@@ -1,60 +1,80 @@
 /* vfs/dcache.c — the VFS-owned dentry cache.
  *
- * One global hash table keyed by (parent pointer, name), hashed with XXH3
- * (seeded with the parent pointer). Buckets are singly linked chains
+ * One hash table per instance keyed by (parent pointer, name), hashed with
+ * XXH3 (seeded with the parent pointer). Buckets are singly linked chains
  * published with release stores; readers walk them under rcu_read_lock
- * with no lock and no reference. Writers take the stripe lock of the
- * bucket (hash & (DCACHE_STRIPES-1): invariant across resizes because the
- * table never has fewer buckets than stripes).
+ * with no lock, no write and no reference. Writers take the stripe lock of
+ * the bucket (hash & (DCACHE_STRIPES-1): the same stripe in every table,
+ * since a table never has fewer buckets than stripes).
  *
- * Moving a dentry between chains (rename, resize) can make a concurrent
- * reader skip the rest of its chain, so both happen inside a write section
- * of vfs->rename_seq, and readers validate misses (and whole RCU walks)
- * against it.
+ * Growing never stops the world. Each dentry has two chain links and
+ * successive tables use them alternately, so the resizer builds the new
+ * table's chains (one stripe at a time, under that stripe's lock only)
+ * without touching the chains readers of the old table follow. From the
+ * moment a stripe is built until the old table is retired, writers update
+ * both tables for that stripe (struct dcache_stripe's tabs). The new table
+ * is published when every stripe is built; after a grace period nobody
+ * reads the old one, writers drop it stripe by stripe, and it is freed.
+ * Every table a reader can load is therefore complete: a resize needs no
+ * read-side validation and holds at most one stripe lock.
  *
- * Lock order: parent i_lock → d_lock (children lists) → stripe locks.
+ * A rename moves a dentry to another chain (new parent/name, new hash),
+ * which can make a reader standing on it skip the rest of its old chain,
+ * so d_move runs inside a write section of vfs->rename_seq and readers
+ * validate misses (and whole RCU walks) against it.
+ *
+ * Lock order: vfs->rename_seq_lock → parent's d_lock (children lists) →
+ * one stripe lock. The resizer: dcache_resize_lock (trylock) → one stripe
+ * lock at a time; it may run under a directory's i_lock (from an insert).
  */
 #include "internal.h"
 
 #define DCACHE_INITIAL_ORDER 12
 
-/* Resizes and renames both move dentries between chains; both bump
- * rename_seq. Renames hold vfs->rename_lock; a resize cannot take it (it
- * runs under a directory's i_lock, which nests inside rename_lock), so the
- * two writers of rename_seq are serialised by this spinlock-like mutex
- * taken only around the seq write sections. */
-static pthread_mutex_t rename_seq_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* Renames are the only writers of rename_seq. They are serialised by
+ * vfs->rename_seq_lock, taken only around the write sections. */
 HIDDEN void rename_seq_begin(struct uvfs *vfs)
 {
-	pthread_mutex_lock(&rename_seq_lock);
+	pthread_mutex_lock(&vfs->rename_seq_lock);
 	uvfs_seq_write_begin(&vfs->rename_seq);
 }
 HIDDEN void rename_seq_end(struct uvfs *vfs)
 {
 	uvfs_seq_write_end(&vfs->rename_seq);
-	pthread_mutex_unlock(&rename_seq_lock);
+	pthread_mutex_unlock(&vfs->rename_seq_lock);
 }
 
-static struct dcache_table *table_alloc(unsigned order)
+static struct dcache_table *table_alloc(unsigned order, unsigned link)
 {
 	uint64_t n = 1ULL << order;
 	struct dcache_table *t = calloc(1, sizeof(*t) + n * sizeof(t->buckets[0]));
-	if (t)
+	if (t) {
 		t->mask = n - 1;
+		t->link = link;
+	}
 	return t;
 }
 
 HIDDEN int dcache_init(struct uvfs *vfs)
 {
-	vfs->dcache = table_alloc(DCACHE_INITIAL_ORDER);
-	return vfs->dcache ? 0 : -ENOMEM;
+	_Static_assert((1u << DCACHE_INITIAL_ORDER) >= DCACHE_STRIPES, "a table has at least one bucket per stripe");
+	struct dcache_table *t = table_alloc(DCACHE_INITIAL_ORDER, 0);
+	if (!t)
+		return -ENOMEM;
+	pthread_mutex_init(&vfs->rename_seq_lock, NULL);
+	for (int i = 0; i < DCACHE_STRIPES; i++)
+		vfs->dcache_stripes[i].tabs[0] = t;
+	vfs->dcache = t;
+	atomic_store(&vfs->dcache_size, t->mask + 1);
+	return 0;
 }
 
+/* No other thread may use vfs any more (no resize can be under way). */
 HIDDEN void dcache_fini(struct uvfs *vfs)
 {
 	free(vfs->dcache);
 	vfs->dcache = NULL;
+	pthread_mutex_destroy(&vfs->rename_seq_lock);
 }
 
 /* ------------------------------------------------------------ alloc/free */
@@ -205,7 +225,7 @@ UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d)
 
 /* ------------------------------------------------------------ hash table */
 
-static inline struct uvfs_lock *stripe_of(struct uvfs *vfs, uint64_t hash)
+static inline struct dcache_stripe *stripe_of(struct uvfs *vfs, uint64_t hash)
 {
 	return &vfs->dcache_stripes[hash & (DCACHE_STRIPES - 1)];
 }
@@ -213,8 +233,8 @@ static inline struct uvfs_lock *stripe_of(struct uvfs *vfs, uint64_t hash)
 HIDDEN struct uvfs_dentry *d_lookup_rcu(struct uvfs *vfs, const struct uvfs_dentry *parent, const char *name,
 					size_t len, uint64_t hash)
 {
-	struct dcache_table *t = rcu_load(vfs->dcache);
-	for (struct uvfs_dentry *d = rcu_load(t->buckets[hash & t->mask]); d; d = rcu_load(d->d_hash_next)) {
+	const struct dcache_table *t = rcu_load(vfs->dcache);
+	for (struct uvfs_dentry *d = dcache_first(t, hash); d; d = dcache_next(t, d)) {
 		if (load_relaxed(d->d_hash) != hash || rcu_load(d->d_parent) != parent)
 			continue;
 		const struct uvfs_dname *n = rcu_load(d->d_name);
@@ -242,10 +262,33 @@ HIDDEN struct uvfs_dentry *d_lookup(struct uvfs *vfs, struct uvfs_dentry *parent
 	}
 }
 
+/* Chain edits; the caller holds the stripe lock of d's bucket. Readers may
+ * be anywhere on the chain: a new node's link is set before the node is
+ * published, and an unlinked node keeps its link so readers on it go on. */
+static void chain_push(struct dcache_table *t, struct uvfs_dentry *d)
+{
+	struct uvfs_dentry **b = &t->buckets[d->d_hash & t->mask];
+	rcu_store(d->d_hash_next[t->link], load_relaxed(*b));
+	rcu_store(*b, d);
+}
+
+static void chain_unlink(struct dcache_table *t, struct uvfs_dentry *d)
+{
+	struct uvfs_dentry **pp = &t->buckets[d->d_hash & t->mask];
+	struct uvfs_dentry *c;
+	while ((c = load_relaxed(*pp)) && c != d)
+		pp = &c->d_hash_next[t->link];
+	if (c)
+		rcu_store(*pp, load_relaxed(d->d_hash_next[t->link]));
+}
+
+/* Grow the table to about two buckets per entry while everything else goes
+ * on (see the top of the file). Returns at once if another resize runs. */
 static void dcache_resize(struct uvfs *vfs)
 {
-	pthread_mutex_lock(&vfs->dcache_resize_lock);
-	struct dcache_table *old = vfs->dcache;
+	if (pthread_mutex_trylock(&vfs->dcache_resize_lock))
+		return;
+	struct dcache_table *old = vfs->dcache; /* only the resize lock holder replaces it */
 	long count = atomic_load(&vfs->dcache_count);
 	if ((uint64_t)count <= old->mask + 1) {
 		pthread_mutex_unlock(&vfs->dcache_resize_lock);
@@ -254,74 +297,75 @@ static void dcache_resize(struct uvfs *vfs)
 	unsigned order = 0;
 	while ((1ULL << order) < (uint64_t)count * 2)
 		order++;
-	struct dcache_table *nt = table_alloc(order);
+	struct dcache_table *nt = table_alloc(order, !old->link);
 	if (!nt) { /* keep the old table: chains just get longer */
 		pthread_mutex_unlock(&vfs->dcache_resize_lock);
 		return;
 	}
-	for (int i = 0; i < DCACHE_STRIPES; i++)
-		uvfs_lock_acquire(&vfs->dcache_stripes[i]);
-	rename_seq_begin(vfs);
-	for (uint64_t b = 0; b <= old->mask; b++) {
-		struct uvfs_dentry *d = old->buckets[b];
-		while (d) {
-			struct uvfs_dentry *next = d->d_hash_next;
-			struct uvfs_dentry **nb = &nt->buckets[d->d_hash & nt->mask];
-			rcu_store(d->d_hash_next, *nb);
-			*nb = d;
-			d = next;
-		}
+	/* Build: the old buckets of stripe s are s, s + STRIPES, ... Nothing
+	 * reads nt's chains yet; nt's link of these dentries belongs to the
+	 * table before old, retired after a grace period: nobody reads it. */
+	for (int s = 0; s < DCACHE_STRIPES; s++) {
+		struct dcache_stripe *st = &vfs->dcache_stripes[s];
+		uvfs_lock_acquire(&st->lock);
+		for (uint64_t b = (uint64_t)s; b <= old->mask; b += DCACHE_STRIPES)
+			for (struct uvfs_dentry *d = old->buckets[b]; d; d = d->d_hash_next[old->link])
+				chain_push(nt, d);
+		st->tabs[1] = nt;
+		uvfs_lock_release(&st->lock);
 	}
+	/* Publish: nt is complete and kept so by every writer. */
 	rcu_store(vfs->dcache, nt);
-	rename_seq_end(vfs);
-	for (int i = DCACHE_STRIPES - 1; i >= 0; i--)
-		uvfs_lock_release(&vfs->dcache_stripes[i]);
-	pthread_mutex_unlock(&vfs->dcache_resize_lock);
-	/* Readers may still walk the old bucket array. */
+	atomic_store(&vfs->dcache_size, nt->mask + 1);
+	/* Readers that loaded old are gone after this; then writers stop
+	 * keeping it, and its link becomes free for the next resize. */
 	synchronize_rcu();
+	for (int s = 0; s < DCACHE_STRIPES; s++) {
+		struct dcache_stripe *st = &vfs->dcache_stripes[s];
+		uvfs_lock_acquire(&st->lock);
+		st->tabs[0] = nt;
+		st->tabs[1] = NULL;
+		uvfs_lock_release(&st->lock);
+	}
+	pthread_mutex_unlock(&vfs->dcache_resize_lock);
 	free(old);
 }
 
-static void d_hash_insert_noresize(struct uvfs *vfs, struct uvfs_dentry *d, struct dcache_table **tp)
+static void d_hash_insert_noresize(struct uvfs *vfs, struct uvfs_dentry *d)
 {
-	struct uvfs_lock *s = stripe_of(vfs, d->d_hash);
-	uvfs_lock_acquire(s);
-	struct dcache_table *t = vfs->dcache; /* stable while a stripe is held */
-	struct uvfs_dentry **b = &t->buckets[d->d_hash & t->mask];
-	rcu_store(d->d_hash_next, *b); /* readers may be on d (rename re-insert) */
+	struct dcache_stripe *st = stripe_of(vfs, d->d_hash);
+	uvfs_lock_acquire(&st->lock);
+	for (int i = 0; i < 2; i++)
+		if (st->tabs[i])
+			chain_push(st->tabs[i], d);
 	atomic_fetch_or(&d->d_flags, DF_HASHED);
-	rcu_store(*b, d);
-	uvfs_lock_release(s);
+	uvfs_lock_release(&st->lock);
 	atomic_fetch_add_explicit(&vfs->dcache_count, 1, memory_order_relaxed);
-	*tp = t;
 }
 
 HIDDEN void d_hash_insert(struct uvfs *vfs, struct uvfs_dentry *d)
 {
-	struct dcache_table *t;
-	d_hash_insert_noresize(vfs, d, &t);
+	d_hash_insert_noresize(vfs, d);
 	long n = atomic_load_explicit(&vfs->dcache_count, memory_order_relaxed);
 	/* Never resize from inside a read section (synchronize_rcu would wait
 	 * for ourselves). */
-	if (unlikely((uint64_t)n > t->mask + 1) && !urcu_memb_read_ongoing())
+	if (unlikely((uint64_t)n > atomic_load_explicit(&vfs->dcache_size, memory_order_relaxed)) &&
+	    !urcu_memb_read_ongoing())
 		dcache_resize(vfs);
 }
 
 HIDDEN void d_hash_remove(struct uvfs *vfs, struct uvfs_dentry *d)
 {
-	struct uvfs_lock *s = stripe_of(vfs, d->d_hash);
-	uvfs_lock_acquire(s);
+	struct dcache_stripe *st = stripe_of(vfs, d->d_hash);
+	uvfs_lock_acquire(&st->lock);
 	if (atomic_load(&d->d_flags) & DF_HASHED) {
-		struct dcache_table *t = vfs->dcache;
-		struct uvfs_dentry **pp = &t->buckets[d->d_hash & t->mask];
-		while (*pp && *pp != d)
-			pp = &(*pp)->d_hash_next;
-		if (*pp)
-			rcu_store(*pp, d->d_hash_next); /* d keeps its next: readers on d go on */
+		for (int i = 0; i < 2; i++)
+			if (st->tabs[i])
+				chain_unlink(st->tabs[i], d);
 		atomic_fetch_and(&d->d_flags, ~DF_HASHED);
 		atomic_fetch_sub_explicit(&vfs->dcache_count, 1, memory_order_relaxed);
 	}
-	uvfs_lock_release(s);
+	uvfs_lock_release(&st->lock);
 }
 
 /* ------------------------------------------------------ children lists */
@@ -386,11 +430,8 @@ HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *
 		rcu_store(d->d_parent, newparent);
 	}
 	store_relaxed(d->d_hash, d_hash_name(newparent, name, len));
-	if (hashed) {
-		/* Inside a rename_seq write section: no resize here. */
-		struct dcache_table *t;
-		d_hash_insert_noresize(vfs, d, &t);
-	}
+	if (hashed) /* inside a rename_seq write section: no resize here */
+		d_hash_insert_noresize(vfs, d);
 	if (linked)
 		d_link_child(d);
 	dname_put(d, old, true);

@@ -6,8 +6,11 @@
  *       → non-directory i_lock (victims of unlink/rename)
  *         → vfs->mount_lock
  *           → dentry d_lock (children list)
- *             → dcache bucket stripe locks, vfs->types_lock, vfs->dev_lock,
- *               file f_lock
+ *             → one dcache stripe lock (never two), vfs->types_lock,
+ *               vfs->dev_lock, file f_lock
+ *         → vfs->rename_seq_lock (renames' rename_seq write sections)
+ *           → d_lock, one stripe lock (d_move)
+ * The dcache resizer: dcache_resize_lock (trylock) → one stripe at a time.
  * RCU (liburcu memb flavour) protects every pointer the lookup fast path
  * follows: dcache chains, d_parent, d_name, d_inode, mount table chains,
  * mount fields. Objects reachable that way are freed with call_rcu.
@@ -123,8 +126,11 @@ struct uvfs_dname {
  * (chain link, hash, parent, inode, name pointer, flags) and the start of
  * the inline name, so a step over a short name touches one dentry line. */
 struct uvfs_dentry {
-	/* dcache chain; written under the bucket stripe lock, read under RCU. */
-	struct uvfs_dentry *d_hash_next;
+	/* dcache chains: table t links its chains through d_hash_next[t->link].
+	 * Two links so that a resize builds the new table's chains without
+	 * touching those readers of the old table follow. Written under the
+	 * bucket's stripe lock, read under RCU (dcache_first/dcache_next). */
+	struct uvfs_dentry *d_hash_next[2];
 	/* Hash of (d_parent, name): changes only inside a rename_seq write section. */
 	uint64_t d_hash;
 	/* RCU-read; written under vfs->rename_lock inside rename_seq. Root: self.
@@ -153,6 +159,26 @@ struct uvfs_dentry {
 	};
 };
 
+#define DCACHE_STRIPES 256
+
+/* A dcache bucket array. mask and link are immutable; each chain is
+ * written under its stripe lock (bucket & (DCACHE_STRIPES-1)) and read
+ * under RCU. Freed after a grace period once a resize has replaced it. */
+struct dcache_table {
+	uint64_t mask;
+	unsigned link; /* index into d_hash_next: 0 and 1 alternate across resizes */
+	struct uvfs_dentry *buckets[];
+};
+
+/* One stripe of the dcache: the lock of every bucket whose index is
+ * congruent to it, and the tables whose chains writers keep up to date for
+ * those buckets: tabs[0] always, tabs[1] during a resize once the new
+ * table's chains of this stripe are built. Both under lock. */
+struct dcache_stripe {
+	struct uvfs_lock lock;
+	struct dcache_table *tabs[2];
+};
+
 HIDDEN int dcache_init(struct uvfs *vfs);
 HIDDEN void dcache_fini(struct uvfs *vfs);
 HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, struct uvfs_dentry **out);
@@ -175,6 +201,18 @@ __attribute__((always_inline)) static inline uint64_t d_hash_name(const struct u
 	if (likely(len <= 16))
 		return XXH3_len_0to16_64b((const xxh_u8 *)name, len, XXH3_kSecret, (uint64_t)(uintptr_t)parent);
 	return d_hash_name_long(parent, name, len);
+}
+/* Chain walking for RCU readers (inline: the RCU-walk fast loop in namei.c
+ * probes the table itself). t = rcu_load(vfs->dcache), loaded once inside
+ * the read section; every table a reader can get is complete, resizes
+ * included, so only renames (rename_seq) can make a reader miss. */
+static inline struct uvfs_dentry *dcache_first(const struct dcache_table *t, uint64_t hash)
+{
+	return rcu_load(((struct dcache_table *)t)->buckets[hash & t->mask]);
+}
+static inline struct uvfs_dentry *dcache_next(const struct dcache_table *t, const struct uvfs_dentry *d)
+{
+	return rcu_load(((struct uvfs_dentry *)d)->d_hash_next[t->link]);
 }
 /* RCU lookup: caller inside rcu read section. No reference taken. */
 HIDDEN struct uvfs_dentry *d_lookup_rcu(struct uvfs *vfs, const struct uvfs_dentry *parent, const char *name,
@@ -262,27 +300,25 @@ struct dev_entry {
 	struct dev_entry *next;
 };
 
-struct dcache_table {
-	uint64_t mask;
-	struct uvfs_dentry *buckets[];
-};
-
 #define ANON_MINOR_MAX (1u << 20) /* anonymous device minors (bitmap size in bits) */
-#define DCACHE_STRIPES 256
 #define MOUNT_BUCKETS 1024
 
 struct uvfs {
-	/* Read-mostly: sampled by every RCU walk. Writers: renames and dcache
-	 * resizes (rename_seq), mount/umount (mount_seq). */
+	/* Read-mostly: sampled by every RCU walk. Writers: renames
+	 * (rename_seq, under rename_seq_lock), mount/umount (mount_seq). */
 	uvfs_seq_t rename_seq __attribute__((aligned(CACHELINE)));
 	uvfs_seq_t mount_seq;
-	struct dcache_table *dcache; /* RCU; replaced on resize under all stripes */
+	struct dcache_table *dcache; /* RCU; the table new readers use; written by the resizer */
 	struct uvfs_mount **mount_hash; /* immutable array; chains RCU */
 
 	/* Written often: keep off the read-mostly line. */
 	atomic_long dcache_count __attribute__((aligned(CACHELINE)));
-	struct uvfs_lock dcache_stripes[DCACHE_STRIPES];
-	pthread_mutex_t dcache_resize_lock;
+	_Atomic uint64_t dcache_size; /* buckets in vfs->dcache: the resize trigger */
+	struct dcache_stripe dcache_stripes[DCACHE_STRIPES];
+	pthread_mutex_t dcache_resize_lock; /* one resize at a time (trylock: inserts never wait) */
+	/* Serialises rename_seq writers (renames; any rename lock, global or
+	 * per filesystem, is not enough once there are several). */
+	pthread_mutex_t rename_seq_lock;
 
 	pthread_mutex_t rename_lock; /* serialises renames (ancestor checks) */
 	pthread_mutex_t mount_lock; /* mount tree, mount table writes, writers/ro */

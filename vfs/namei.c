@@ -403,7 +403,7 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 			break;
 		uint64_t hash = d_hash_name(d, name, len);
 		struct uvfs_dentry *c;
-		for (c = rcu_load(t->buckets[hash & t->mask]); c; c = rcu_load(c->d_hash_next)) {
+		for (c = dcache_first(t, hash); c; c = dcache_next(t, c)) {
 			if (load_relaxed(c->d_hash) != hash || rcu_load(c->d_parent) != d)
 				continue;
 			const struct uvfs_dname *n = rcu_load(c->d_name);

@@ -4,6 +4,19 @@
  * Lock order: f_lock → dir d_lock → stripe locks (dentry puts). */
 #include "internal.h"
 
+#ifdef UVFS_DEBUG
+/* Tests only: runs between loading ".."'s dentry and reading its inode, to
+ * widen the window in which a concurrent rename + rmdir frees it. */
+HIDDEN void (*uvfs_debug_dotdot_hook)(void);
+#define DOTDOT_HOOK()                                 \
+	do {                                          \
+		if (uvfs_debug_dotdot_hook)           \
+			uvfs_debug_dotdot_hook();     \
+	} while (0)
+#else
+#define DOTDOT_HOOK() ((void)0)
+#endif
+
 UVFS_API int uvfs_dir_emit_dots(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 {
 	struct uvfs_dentry *d = f->f_vd.dentry;
@@ -15,9 +28,16 @@ UVFS_API int uvfs_dir_emit_dots(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 	if (ctx->pos == 1) {
 		/* ".." of a mount root is the mount root itself as far as this
 		 * fs can tell; callers above the VFS see the same thing Linux
-		 * shows for getdents on a mount root. */
+		 * shows for getdents on a mount root.
+		 * A rename may move d and its old parent die meanwhile: we hold
+		 * no reference on the parent, so read it under RCU. */
+		rcu_enter();
+		rcu_read_lock();
 		struct uvfs_dentry *p = rcu_load(d->d_parent);
-		if (ctx->emit(ctx, "..", 2, p->d_inode->i_ino, DT_DIR, 2))
+		DOTDOT_HOOK();
+		uint64_t ino = rcu_load(p->d_inode)->i_ino;
+		rcu_read_unlock();
+		if (ctx->emit(ctx, "..", 2, ino, DT_DIR, 2))
 			return 1;
 		ctx->pos = 2;
 	}
