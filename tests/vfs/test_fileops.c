@@ -126,3 +126,24 @@ FX_TEST(fileops, verify_area_checks_the_file_position)
 	cr_assert_eq(uvfs_write(f, "", 0), 0);
 	uvfs_file_put(f);
 }
+
+/* -------------------------------------------------------- generic seek */
+
+FX_TEST(fileops, generic_seek_without_llseek_op_matches_linux)
+{
+	/* The device has no llseek: the VFS's generic seek on i_size (0 for a
+	 * node). Linux generic_file_llseek: SEEK_DATA/SEEK_HOLE at or past
+	 * EOF, negative offsets included, are ENXIO; overflow is EINVAL. */
+	struct uvfs_file *f = open_dev(&rec_ops, 1, O_RDWR);
+	cr_assert_eq(uvfs_seek(f, 5, SEEK_END), 5);
+	cr_assert_eq(uvfs_seek(f, 7, SEEK_CUR), 12);
+	FX_ASSERT_ERR(uvfs_seek(f, -1, SEEK_DATA), -ENXIO);
+	FX_ASSERT_ERR(uvfs_seek(f, -1, SEEK_HOLE), -ENXIO);
+	FX_ASSERT_ERR(uvfs_seek(f, 0, SEEK_DATA), -ENXIO);
+	cr_assert_eq(uvfs_seek(f, INT64_MAX, SEEK_SET), INT64_MAX);
+	FX_ASSERT_ERR(uvfs_seek(f, 1, SEEK_CUR), -EINVAL);
+	FX_ASSERT_ERR(uvfs_seek(f, -1, SEEK_SET), -EINVAL);
+	FX_ASSERT_ERR(uvfs_seek(f, 0, 42), -EINVAL);
+	cr_assert_eq(uvfs_seek(f, 0, SEEK_CUR), INT64_MAX, "failed seeks leave the position alone");
+	uvfs_file_put(f);
+}
