@@ -64,6 +64,6 @@ UVFS_API int uvfs_fallocate(struct uvfs_file *f, int mode, off_t off, off_t len)
 		return -EOPNOTSUPP;
 	err = f->f_op->fallocate(f, mode, (uint64_t)off, (uint64_t)len);
 	if (!err)
-		remove_privs(f); /* Linux file_modified() */
+		file_remove_privs(f); /* Linux file_modified() */
 	return err;
 }

@@ -332,23 +332,34 @@ UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 
 /* ------------------------------------------------------------------- I/O */
 
-static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+/* Linux vfs_read's order: -EBADF, then -EISDIR/-EINVAL, then the range
+ * (rw.c). */
+HIDDEN int file_may_read(struct uvfs_file *f)
 {
 	if (!f_readable(f))
 		return -EBADF;
 	if (S_ISDIR(f->f_inode->i_mode))
 		return -EISDIR;
-	if (!f->f_op->read)
-		return -EINVAL;
-	if (len > SSIZE_MAX)
-		len = SSIZE_MAX;
-	return f->f_op->read(f, buf, len, off);
+	return f->f_op->read || f->f_op->read_iter ? 0 : -EINVAL;
+}
+
+HIDDEN int file_may_write(struct uvfs_file *f)
+{
+	if (!f_writable(f))
+		return -EBADF;
+	return f->f_op->write || f->f_op->write_iter ? 0 : -EINVAL;
+}
+
+static ssize_t do_read(struct uvfs_file *f, void *buf, size_t len, int64_t off)
+{
+	int err = file_may_read(f);
+	return err ? err : rw_read(f, buf, len, off);
 }
 
 /* Linux file_remove_privs: a write by an opener without CAP_FSETID drops
  * setuid, and setgid when group-executable or when the opener is not in
  * the file's group (suidgid_to_drop). */
-HIDDEN void remove_privs(struct uvfs_file *f)
+HIDDEN void file_remove_privs(struct uvfs_file *f)
 {
 	struct uvfs_inode *i = f->f_inode;
 	uint32_t mode = load_relaxed(i->i_mode);
@@ -367,22 +378,22 @@ HIDDEN void remove_privs(struct uvfs_file *f)
 
 static ssize_t do_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off)
 {
-	if (!f_writable(f))
-		return -EBADF;
-	if (!f->f_op->write)
-		return -EINVAL;
-	if (len)
-		remove_privs(f);
-	if (len > SSIZE_MAX)
-		len = SSIZE_MAX;
-	return f->f_op->write(f, buf, len, off);
+	int err = file_may_write(f);
+	if (err)
+		return err;
+	ssize_t n = rw_verify_area(f, (int64_t)*off, len);
+	if (n < 0)
+		return n;
+	if (n)
+		file_remove_privs(f);
+	return rw_write(f, buf, (size_t)n, off);
 }
 
 UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len)
 {
 	rcu_enter();
 	uvfs_lock_acquire(&f->f_lock);
-	ssize_t n = do_read(f, buf, len, f->f_pos);
+	ssize_t n = do_read(f, buf, len, (int64_t)f->f_pos);
 	if (n > 0)
 		f->f_pos += (uint64_t)n;
 	uvfs_lock_release(&f->f_lock);
@@ -406,7 +417,7 @@ UVFS_API ssize_t uvfs_pread(struct uvfs_file *f, void *buf, size_t len, off_t of
 	rcu_enter();
 	if (off < 0)
 		return -EINVAL;
-	return do_read(f, buf, len, (uint64_t)off);
+	return do_read(f, buf, len, off);
 }
 
 UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, off_t off)
@@ -427,55 +438,14 @@ UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence)
 		return -EBADF;
 	uvfs_lock_acquire(&f->f_lock);
 	int64_t r;
-	if (f->f_op->llseek) {
+	if (f->f_op->llseek)
 		r = f->f_op->llseek(f, off, whence);
-	} else {
-		int64_t size = (int64_t)load_relaxed(f->f_inode->i_size);
-		int64_t base;
-		switch (whence) {
-		case SEEK_SET:
-			base = 0;
-			break;
-		case SEEK_CUR:
-			base = (int64_t)f->f_pos;
-			break;
-		case SEEK_END:
-			base = size;
-			break;
-		case SEEK_DATA:
-		case SEEK_HOLE:
-			/* A directory has no data to seek in (Linux's dcache
-			 * lseek: EINVAL); a negative offset is past any end
-			 * (generic_file_llseek_size compares it unsigned). */
-			if (S_ISDIR(f->f_inode->i_mode)) {
-				r = -EINVAL;
-				goto out;
-			}
-			if (off < 0 || off >= size) {
-				r = -ENXIO;
-				goto out;
-			}
-			/* All data: the only hole is the end. */
-			r = whence == SEEK_DATA ? off : size;
-			f->f_pos = (uint64_t)r;
-			goto out;
-		default:
-			r = -EINVAL;
-			goto out;
-		}
-		if (S_ISDIR(f->f_inode->i_mode) && whence != SEEK_SET && !(whence == SEEK_CUR && off == 0)) {
-			r = -EINVAL;
-			goto out;
-		}
-		if ((off > 0 && base > INT64_MAX - off) || base + off < 0) {
-			r = -EINVAL;
-			goto out;
-		}
-		r = base + off;
-	}
+	else if (S_ISDIR(f->f_inode->i_mode) && whence != SEEK_SET && !(whence == SEEK_CUR && off == 0))
+		r = -EINVAL;
+	else
+		r = uvfs_generic_llseek(f, off, whence, (int64_t)load_relaxed(f->f_inode->i_size));
 	if (r >= 0)
 		f->f_pos = (uint64_t)r;
-out:
 	uvfs_lock_release(&f->f_lock);
 	return (off_t)r;
 }

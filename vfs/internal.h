@@ -291,14 +291,7 @@ struct fs_type_entry {
 	struct fs_type_entry *next;
 };
 
-struct dev_entry {
-	int kind;
-	uint32_t major, minor;
-	const struct uvfs_file_ops *fops;
-	void *priv;
-	char group[32];
-	struct dev_entry *next;
-};
+struct dev_table; /* device.c */
 
 #define ANON_MINOR_MAX (1u << 20) /* anonymous device minors (bitmap size in bits) */
 #define MOUNT_BUCKETS 1024
@@ -325,7 +318,7 @@ struct uvfs {
 	pthread_mutex_t types_lock; /* fs_types */
 	pthread_mutex_t dev_lock; /* devices, anon minors */
 	struct fs_type_entry *fs_types;
-	struct dev_entry *devices;
+	struct dev_table *devices; /* RCU-read at open; replaced under dev_lock */
 	uint8_t *anon_minors; /* bitmap */
 	uint32_t anon_next;
 	_Atomic uint64_t next_mount_id;
@@ -463,5 +456,13 @@ HIDDEN void rename_seq_begin(struct uvfs *vfs); /* dcache.c */
 HIDDEN void rename_seq_end(struct uvfs *vfs);
 HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags); /* fstype.c */
 HIDDEN int device_lookup(struct uvfs *vfs, int kind, dev_t rdev, const struct uvfs_file_ops **fops, void **priv);
-HIDDEN void remove_privs(struct uvfs_file *f); /* file.c: a write's setuid/setgid drop */
+HIDDEN void device_fini(struct uvfs *vfs); /* device.c: after the last RCU barrier */
+/* rw.c / file.c: the read and write entry points share these. */
+HIDDEN int file_may_read(struct uvfs_file *f); /* -EBADF, -EISDIR, -EINVAL (no read op) */
+HIDDEN int file_may_write(struct uvfs_file *f); /* -EBADF, -EINVAL (no write op) */
+HIDDEN void file_remove_privs(struct uvfs_file *f);
+HIDDEN ssize_t rw_verify_area(struct uvfs_file *f, int64_t pos, size_t count);
+HIDDEN ssize_t rw_read(struct uvfs_file *f, void *buf, size_t len, int64_t pos); /* verifies, then ->read or ->read_iter */
+HIDDEN ssize_t rw_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *pos); /* len verified */
+HIDDEN int file_setfl(struct uvfs_file *f, const struct uvfs_cred *cred, int flags); /* setfl.c; cred NULL: no O_NOATIME check */
 HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
+#include <sys/uio.h> /* struct iovec */
 #include <time.h>
 
 #ifdef __cplusplus
@@ -125,9 +126,26 @@ UVFS_API extern const struct uvfs_fs_type uvfs_tmpfs_type;
 #define UVFS_DEV_CHAR 1
 #define UVFS_DEV_BLOCK 2
 struct uvfs_file_ops;
-/* Registers the file operations served when a device node of (kind, major,
- * minor) is opened on any filesystem. -EEXIST if taken. Opening an
- * unregistered device node gives -ENXIO. */
+/* Registers the file operations served when a device node of kind
+ * (UVFS_DEV_CHAR/BLOCK), major and a minor in [base_minor, base_minor +
+ * count) is opened on any filesystem (Linux register_chrdev_region +
+ * cdev_add). The open file gets f_op = fops and f_private = priv; fops->open
+ * can tell the minors apart by f->f_inode->i_rdev. -EBUSY if the range
+ * overlaps a registered one; -EINVAL for count 0, major >= 4096 or a range
+ * past minor 2^20 - 1. Opening a node in no registered range gives -ENXIO.
+ * Lookups at open are lockless (RCU, binary search). */
+UVFS_API int uvfs_register_chrdev_region(struct uvfs *vfs, int kind, uint32_t major, uint32_t base_minor,
+					 uint32_t count, const struct uvfs_file_ops *fops, void *priv,
+					 const char *group);
+/* Removes exactly the range registered with these numbers (-ENOENT if no
+ * such registration). As Linux's cdev_del: files already open keep their
+ * fops and priv and keep working; only new opens get -ENXIO. The caller must
+ * keep fops and priv valid until those files are released (its ->release
+ * sees each one go). */
+UVFS_API int uvfs_unregister_device_region(struct uvfs *vfs, int kind, uint32_t major, uint32_t base_minor,
+					   uint32_t count);
+/* The count = 1 case of uvfs_register_chrdev_region, except that a taken
+ * number gives -EEXIST (its original contract). */
 UVFS_API int uvfs_register_device(struct uvfs *vfs, int kind, uint32_t major, uint32_t minor,
 				  const struct uvfs_file_ops *fops, void *priv, const char *group);
 UVFS_API int uvfs_get_anon_minor(struct uvfs *vfs, uint32_t *minor);
@@ -289,6 +307,60 @@ UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len);
 UVFS_API ssize_t uvfs_pread(struct uvfs_file *f, void *buf, size_t len, off_t off);
 UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, off_t off);
 UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence);
+/* Every read/write call checks its range once, as Linux's rw_verify_area:
+ * a negative position is -EINVAL (pread/pwrite/preadv/pwritev: always),
+ * position + count past INT64_MAX is -EINVAL, a count above SSIZE_MAX is
+ * -EINVAL, and counts are capped at MAX_RW_COUNT (INT_MAX & PAGE_MASK,
+ * 0x7ffff000): one call moves at most that many bytes. */
+/* Vectored I/O: iovcnt in 0..1024 (UIO_MAXIOV, else -EINVAL), a segment
+ * longer than SSIZE_MAX is -EINVAL, the total is capped at MAX_RW_COUNT, a
+ * zero total returns 0 without calling the fs. Without read_iter/write_iter
+ * ops the segments go one by one through read/write, stopping at the first
+ * short transfer; an error after some bytes moved returns those bytes. */
+UVFS_API ssize_t uvfs_readv(struct uvfs_file *f, const struct iovec *iov, int iovcnt);
+UVFS_API ssize_t uvfs_writev(struct uvfs_file *f, const struct iovec *iov, int iovcnt);
+UVFS_API ssize_t uvfs_preadv(struct uvfs_file *f, const struct iovec *iov, int iovcnt, off_t off);
+UVFS_API ssize_t uvfs_pwritev(struct uvfs_file *f, const struct iovec *iov, int iovcnt, off_t off);
+
+/* ioctl(2) on an open file. Handled by the VFS itself, as Linux's
+ * do_vfs_ioctl: FIONBIO and FIOASYNC (arg: const int *; the same rules as
+ * uvfs_file_set_flags) and FIONREAD on regular files (arg: int *, bytes
+ * from the position to EOF). Anything else goes to the file's ->ioctl;
+ * -ENOTTY without one. arg is a pointer in the caller's address space (or
+ * an integer for commands that take one); NULL for a pointer command is
+ * -EFAULT. O_PATH files: -EBADF. */
+UVFS_API long uvfs_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg);
+
+/* F_SETFL: only O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME and O_ASYNC
+ * change, the other bits of flags are ignored (Linux setfl). Setting
+ * O_NOATIME needs cred to own the inode or CAP_FOWNER (-EPERM). The file's
+ * ->setfl may refuse (its errno is returned); O_ASYNC changes only when the
+ * file has a ->setfl that accepts it (Linux: only with ->fasync). O_PATH
+ * files: -EBADF. */
+UVFS_API int uvfs_file_set_flags(struct uvfs_file *f, const struct uvfs_cred *cred, int flags);
+
+/* Readiness. One entry per file; file NULL entries are skipped (revents 0),
+ * as poll(2) skips negative fds. */
+struct uvfs_pollfd {
+	struct uvfs_file *file;
+	short events; /* POLLIN, POLLOUT, ... */
+	short revents; /* out: ready events among events, plus POLLERR/POLLHUP/POLLNVAL */
+};
+/* poll(2) over files: waits until one is ready or timeout_ms passes (< 0:
+ * no limit, 0: just look). Returns how many entries have revents != 0 (0
+ * on timeout) or -errno (-EINVAL for nfds > 65536, -ENOMEM). Files whose
+ * fs has no ->poll are always readable and writable; O_PATH files report
+ * POLLNVAL (Linux). */
+UVFS_API int uvfs_poll_files(struct uvfs_pollfd *fds, size_t nfds, int timeout_ms);
+/* One file: returns its revents (0 on timeout) or -errno. */
+UVFS_API int uvfs_poll(struct uvfs_file *f, short events, int timeout_ms);
+
+/* Close of one descriptor (Linux filp_close): calls the file's ->flush and
+ * returns its result. Every close of an fd or FUSE handle calls it, also
+ * when other references remain. It does not drop a reference:
+ * uvfs_file_close does both. */
+UVFS_API int uvfs_flush(struct uvfs_file *f);
+UVFS_API int uvfs_file_close(struct uvfs_file *f); /* uvfs_flush, then uvfs_file_put; the flush result */
 UVFS_API int uvfs_file_truncate(struct uvfs_file *f, uint64_t size);
 UVFS_API int uvfs_fsync(struct uvfs_file *f, bool datasync);
 UVFS_API int uvfs_file_stat(struct uvfs_file *f, unsigned mask, struct statx *out);

@@ -119,6 +119,8 @@ struct uvfs_fs_type {
 struct uvfs_inode;
 struct uvfs_dentry;
 struct uvfs_file;
+struct uvfs_poll_table; /* a poller's registration state (vfs/poll.c) */
+struct iovec;
 
 struct uvfs_fs_ops {
 	/* Last reference gone, every dentry and inode already released: free
@@ -247,7 +249,87 @@ struct uvfs_file_ops {
 	 * on success; the VFS then drops setuid/setgid as a write does.
 	 * NULL → -EOPNOTSUPP. */
 	int (*fallocate)(struct uvfs_file *f, int mode, uint64_t off, uint64_t len);
+
+	/* ---- Ops added for devices and the filesystems to come. None is
+	 * called on an O_PATH file. */
+
+	/* Device and filesystem control (uvfs_ioctl). arg is the caller's
+	 * argument as is: uvfs runs in the caller's address space, so for
+	 * pointer commands it is a pointer the op may dereference (a syscall
+	 * layer copies user memory in and out around the call). Return >= 0
+	 * or -errno; -ENOTTY (or UVFS_ENOIOCTLCMD) for unknown commands. No
+	 * lock held; may block. NULL → -ENOTTY. */
+	long (*ioctl)(struct uvfs_file *f, unsigned long cmd, void *arg);
+	/* Readiness (uvfs_poll): call uvfs_poll_wait(f, wq, pt) for every wait
+	 * queue whose wake can change the answer, THEN return the current
+	 * POLL* mask (POLLIN, POLLOUT, POLLERR, POLLHUP, ...); the VFS filters
+	 * it by the events asked for. Waking after a state change is the fs's
+	 * job (uvfs_waitq_wake). No lock held; must not block. NULL → always
+	 * ready: POLLIN|POLLOUT|POLLRDNORM|POLLWRNORM (Linux DEFAULT_POLLMASK). */
+	unsigned (*poll)(struct uvfs_file *f, struct uvfs_poll_table *pt);
+	/* Each close of a descriptor of this file (uvfs_flush), not only the
+	 * last reference: write back and report deferred errors (NFS, FUSE).
+	 * No lock held; may block. NULL → 0. */
+	int (*flush)(struct uvfs_file *f);
+	/* Vectored I/O (uvfs_readv ...). iov holds iovcnt segments whose total
+	 * the VFS has checked and capped (rw_verify_area: at most
+	 * MAX_RW_COUNT bytes, off + total <= INT64_MAX unless
+	 * UVFS_FOP_UNSIGNED_OFFSET); offsets as for read/write. f_lock held for
+	 * the non-positional calls. NULL → the VFS loops the plain op over the
+	 * segments, stopping at the first short transfer (Linux's
+	 * do_loop_readv_writev). A file with only these ops serves plain
+	 * read/write through them too. */
+	ssize_t (*read_iter)(struct uvfs_file *f, const struct iovec *iov, int iovcnt, uint64_t off);
+	ssize_t (*write_iter)(struct uvfs_file *f, const struct iovec *iov, int iovcnt, uint64_t *off);
+	/* F_SETFL veto (uvfs_file_set_flags): flags is the complete new status
+	 * word about to be stored. Return 0 to accept, -errno to refuse (e.g.
+	 * -EINVAL for O_DIRECT). Accepting a change of O_ASYNC is what makes
+	 * O_ASYNC change at all: without this op it is ignored, as Linux does
+	 * without ->fasync. No lock held; concurrent set_flags calls on one
+	 * file may each call it (the last store wins, as on Linux). */
+	int (*setfl)(struct uvfs_file *f, int flags);
+	unsigned fop_flags; /* UVFS_FOP_* */
 };
+/* fop_flags */
+#define UVFS_FOP_UNSIGNED_OFFSET 0x1 /* negative positions are valid (Linux FOP_UNSIGNED_OFFSET, /dev/mem) */
+/* An ioctl op may return this for an unknown command; callers see -ENOTTY. */
+#define UVFS_ENOIOCTLCMD 515
+
+/* ------------------------------------------------------------ wait queues */
+
+/* A wait queue a file's ->poll registers pollers on (Linux
+ * wait_queue_head_t). The fs owns it (in its inode, device or file
+ * private data) and calls uvfs_waitq_wake after any change of readiness.
+ * It must outlive every file whose ->poll can register on it (uvfs_poll
+ * holds a file reference while registered, so "lives as long as the open
+ * file" is enough). */
+struct uvfs_wait_entry;
+typedef void (*uvfs_wake_fn)(struct uvfs_wait_entry *e, unsigned events);
+struct uvfs_wait_entry {
+	struct uvfs_wait_entry *prev, *next; /* under the queue's lock */
+	uvfs_wake_fn wake; /* set before add; runs under the queue's lock: must not block or re-enter the queue */
+	void *priv; /* owner's */
+};
+struct uvfs_waitq {
+	struct uvfs_lock lock; /* leaf lock: the entry list; wake callbacks run under it */
+	struct uvfs_wait_entry head; /* circular list of waiters */
+};
+UVFS_API void uvfs_waitq_init(struct uvfs_waitq *wq);
+UVFS_API void uvfs_waitq_add(struct uvfs_waitq *wq, struct uvfs_wait_entry *e);
+/* After it returns, e's wake callback is not running and will not run. */
+UVFS_API void uvfs_waitq_remove(struct uvfs_waitq *wq, struct uvfs_wait_entry *e);
+/* Calls every waiter's wake(e, events); events is a POLL* hint (0: any). */
+UVFS_API void uvfs_waitq_wake(struct uvfs_waitq *wq, unsigned events);
+UVFS_API bool uvfs_waitq_active(struct uvfs_waitq *wq);
+/* From ->poll: register the poller behind pt on wq (pt NULL: a re-poll that
+ * needs no registration; a no-op). */
+UVFS_API void uvfs_poll_wait(struct uvfs_file *f, struct uvfs_waitq *wq, struct uvfs_poll_table *pt);
+
+/* Generic SEEK_SET/CUR/END and SEEK_DATA/SEEK_HOLE (whole file data, EOF
+ * the only hole) for a file of the given size (Linux
+ * generic_file_llseek_size). Returns the new position or -EINVAL/-ENXIO;
+ * it does not store it (the VFS does). f_lock held (it reads f_pos). */
+UVFS_API int64_t uvfs_generic_llseek(struct uvfs_file *f, int64_t off, int whence, int64_t size);
 
 /* Embedded first in each filesystem's inode struct. */
 struct uvfs_inode {
@@ -325,7 +407,7 @@ struct uvfs_file {
 	struct uvfs_vd f_vd; /* immutable; references held (dentry, then mount) */
 	struct uvfs_inode *f_inode; /* immutable; == f_vd.dentry's inode */
 	const struct uvfs_file_ops *f_op; /* immutable (device nodes: the device's ops) */
-	int f_flags; /* O_* status flags; O_APPEND/O_NONBLOCK change under f_lock */
+	int f_flags; /* O_* status flags; the F_SETFL bits change by atomic store (uvfs_file_set_flags) */
 	struct uvfs_lock f_lock; /* f_pos, f_flags, directory cursor */
 	uint64_t f_pos; /* under f_lock */
 	struct uvfs_dentry *f_dir_cursor; /* under f_lock: last child emitted by uvfs_dcache_iterate (ref held) */

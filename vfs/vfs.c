@@ -111,11 +111,7 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 		vfs->fs_types = e->next;
 		free(e);
 	}
-	while (vfs->devices) {
-		struct dev_entry *e = vfs->devices;
-		vfs->devices = e->next;
-		free(e);
-	}
+	device_fini(vfs);
 	mount_table_fini(vfs);
 	dcache_fini(vfs);
 	free(vfs->anon_minors);

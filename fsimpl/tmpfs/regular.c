@@ -15,8 +15,6 @@
 
 #include "fsimpl/tmpfs/internal.h"
 
-#define MAX_RW_COUNT 0x7ffff000UL /* Linux's per-call I/O cap */
-
 static inline struct tmpfs_pages *load_pages(struct tmpfs_inode *ti)
 {
 	return __atomic_load_n(&ti->pages, __ATOMIC_ACQUIRE);
@@ -57,8 +55,6 @@ static ssize_t tmpfs_read(struct uvfs_file *f, void *buf, size_t len, uint64_t o
 		return -EINVAL;
 	if (len == 0)
 		return 0;
-	if (len > MAX_RW_COUNT)
-		len = MAX_RW_COUNT;
 	uint64_t size;
 	struct tmpfs_pages *p = read_begin(inode, &size);
 	size_t n = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
@@ -82,8 +78,6 @@ static ssize_t tmpfs_write_locked(struct uvfs_file *f, const void *buf, size_t l
 	}
 	if (pos >= TMPFS_MAX_FILE_SIZE)
 		return -EFBIG;
-	if (len > MAX_RW_COUNT)
-		len = MAX_RW_COUNT;
 	if (len > TMPFS_MAX_FILE_SIZE - pos)
 		len = (size_t)(TMPFS_MAX_FILE_SIZE - pos);
 	struct tmpfs_pages *p = ti->pages;
@@ -272,26 +266,10 @@ static int64_t tmpfs_llseek(struct uvfs_file *f, int64_t off, int whence)
 		read_end(p);
 		return r;
 	}
-	int64_t base;
-	switch (whence) {
-	case SEEK_SET:
-		base = 0;
-		break;
-	case SEEK_CUR:
-		base = (int64_t)f->f_pos;
-		break;
-	case SEEK_END: {
-		uint64_t size;
+	uint64_t size = 0;
+	if (whence == SEEK_END)
 		read_end(read_begin(inode, &size));
-		base = (int64_t)size;
-		break;
-	}
-	default:
-		return -EINVAL;
-	}
-	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
-		return -EINVAL;
-	return base + off;
+	return uvfs_generic_llseek(f, off, whence, (int64_t)size);
 }
 
 static int tmpfs_fsync(struct uvfs_file *f, bool datasync) { return 0; }

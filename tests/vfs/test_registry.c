@@ -3,6 +3,9 @@
  * uvfs_destroy itself. */
 #include "fixture.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "uvfs_fs.h"
 
 extern void __lsan_disable(void) __attribute__((weak));
@@ -224,4 +227,169 @@ Test(registry, destroy_reports_leaks, .timeout = 30)
 	cr_assert_geq(live.filesystems, 1);
 	cr_assert_geq(live.dentries, 1);
 	cr_assert_geq(live.inodes, 1);
+}
+
+/* ------------------------------------------------------ device regions */
+
+static int region_releases;
+static ssize_t region_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	/* Answers with its minor: one ops table serves a range. */
+	uint32_t m = minor(f->f_inode->i_rdev);
+	return snprintf(buf, len, "%u", m);
+}
+static void region_release(struct uvfs_file *f) { region_releases++; }
+static const struct uvfs_file_ops region_ops = { .read = region_read, .release = region_release };
+
+static void mknod_chr(const char *path, uint32_t maj, uint32_t min)
+{
+	struct uvfs_pathop p = fx_pop(path);
+	FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.cred, &p, S_IFCHR | 0666, makedev(maj, min)));
+}
+
+FX_TEST(registry, chrdev_region_serves_its_range_only)
+{
+	FX_ASSERT_OK(uvfs_register_chrdev_region(fx.vfs, UVFS_DEV_CHAR, 240, 10, 10, &region_ops, NULL, "r"));
+	const uint32_t minors[] = { 9, 10, 15, 19, 20 };
+	for (size_t i = 0; i < 5; i++) {
+		char path[16];
+		snprintf(path, sizeof path, "/n%u", minors[i]);
+		mknod_chr(path, 240, minors[i]);
+		struct uvfs_file *f = NULL;
+		int err = fx_open(path, O_RDONLY, 0, &f);
+		if (minors[i] < 10 || minors[i] >= 20) {
+			FX_ASSERT_ERR(err, -ENXIO);
+			continue;
+		}
+		FX_ASSERT_OK(err);
+		char buf[8] = { 0 }, want[8];
+		snprintf(want, sizeof want, "%u", minors[i]);
+		cr_assert_eq(uvfs_read(f, buf, sizeof buf), (ssize_t)strlen(want));
+		cr_assert_str_eq(buf, want);
+		uvfs_file_put(f);
+	}
+	/* Another major, or the block space, is not this region. */
+	mknod_chr("/other", 241, 12);
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(fx_open("/other", O_RDONLY, 0, &f), -ENXIO);
+}
+
+FX_TEST(registry, overlapping_regions_ebusy_adjacent_ok)
+{
+	struct uvfs *v = fx.vfs;
+	FX_ASSERT_OK(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 10, 10, &region_ops, NULL, "a"));
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 15, 10, &region_ops, NULL, "b"), -EBUSY);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 5, 6, &region_ops, NULL, "b"), -EBUSY);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 0, 100, &region_ops, NULL, "b"), -EBUSY);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 12, 1, &region_ops, NULL, "b"), -EBUSY);
+	FX_ASSERT_ERR(uvfs_register_device(v, UVFS_DEV_CHAR, 240, 19, &region_ops, NULL, "b"), -EEXIST);
+	FX_ASSERT_OK(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 5, 5, &region_ops, NULL, "below"));
+	FX_ASSERT_OK(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 20, 1, &region_ops, NULL, "above"));
+	FX_ASSERT_OK(uvfs_register_chrdev_region(v, UVFS_DEV_BLOCK, 240, 10, 10, &region_ops, NULL, "blk"));
+	FX_ASSERT_OK(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 239, 0, 1u << 20, &region_ops, NULL, "all"));
+	/* Bad ranges. */
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 250, 0, 0, &region_ops, NULL, "x"), -EINVAL);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 250, (1u << 20) - 1, 2, &region_ops, NULL, "x"),
+		      -EINVAL);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 250, 1, UINT32_MAX, &region_ops, NULL, "x"),
+		      -EINVAL);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 4096, 0, 1, &region_ops, NULL, "x"), -EINVAL);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, 3, 250, 0, 1, &region_ops, NULL, "x"), -EINVAL);
+	FX_ASSERT_ERR(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 250, 0, 1, NULL, NULL, "x"), -EINVAL);
+	/* Unregistration names exactly a registered range. */
+	FX_ASSERT_ERR(uvfs_unregister_device_region(v, UVFS_DEV_CHAR, 240, 10, 5), -ENOENT);
+	FX_ASSERT_ERR(uvfs_unregister_device_region(v, UVFS_DEV_CHAR, 240, 11, 9), -ENOENT);
+	FX_ASSERT_ERR(uvfs_unregister_device_region(v, UVFS_DEV_CHAR, 241, 10, 10), -ENOENT);
+	FX_ASSERT_OK(uvfs_unregister_device_region(v, UVFS_DEV_CHAR, 240, 10, 10));
+	FX_ASSERT_ERR(uvfs_unregister_device_region(v, UVFS_DEV_CHAR, 240, 10, 10), -ENOENT);
+	/* The freed range can be taken again, in other shapes. */
+	FX_ASSERT_OK(uvfs_register_chrdev_region(v, UVFS_DEV_CHAR, 240, 12, 8, &region_ops, NULL, "again"));
+}
+
+FX_TEST(registry, unregister_while_open_keeps_the_open_file)
+{
+	mknod_chr("/d", 240, 3);
+	FX_ASSERT_OK(uvfs_register_chrdev_region(fx.vfs, UVFS_DEV_CHAR, 240, 0, 8, &region_ops, NULL, "r"));
+	struct uvfs_file *f = NULL, *g = NULL;
+	FX_ASSERT_OK(fx_open("/d", O_RDONLY, 0, &f));
+	FX_ASSERT_OK(uvfs_unregister_device_region(fx.vfs, UVFS_DEV_CHAR, 240, 0, 8));
+	/* Linux cdev_del: existing opens keep their ops; new opens fail. */
+	FX_ASSERT_ERR(fx_open("/d", O_RDONLY, 0, &g), -ENXIO);
+	cr_assert_null(g);
+	char buf[4] = { 0 };
+	cr_assert_eq(uvfs_read(f, buf, sizeof buf), 1);
+	cr_assert_str_eq(buf, "3");
+	cr_assert_eq(region_releases, 0);
+	uvfs_file_put(f);
+	cr_assert_eq(region_releases, 1, "->release still runs for the file opened before");
+}
+
+FX_TEST(registry, many_regions_lookup_by_binary_search)
+{
+	/* 500 two-minor regions with one-minor gaps, registered out of order:
+	 * every minor maps to its region's priv or to ENXIO. */
+	static char tags[500];
+	for (int k = 0; k < 500; k++) {
+		int i = (k * 7) % 500; /* 7 is coprime with 500: a permutation */
+		FX_ASSERT_OK(uvfs_register_chrdev_region(fx.vfs, UVFS_DEV_CHAR, 200, (uint32_t)i * 3, 2, &zdev_ops,
+							 &tags[i], "many"));
+	}
+	for (uint32_t m = 0; m < 1500; m++) {
+		/* A node per probed minor: every gap, and a sample of the rest. */
+		if (m % 37 != 0 && m % 3 != 2 && m != 1498)
+			continue;
+		char path[16];
+		snprintf(path, sizeof path, "/p%u", m);
+		mknod_chr(path, 200, m);
+		struct uvfs_file *f = NULL;
+		int err = fx_open(path, O_RDONLY, 0, &f);
+		if (m % 3 == 2) {
+			FX_ASSERT_ERR(err, -ENXIO);
+		} else {
+			FX_ASSERT_OK(err);
+			cr_assert_eq(f->f_private, &tags[m / 3], "minor %u got the wrong region", m);
+			uvfs_file_put(f);
+		}
+	}
+}
+
+/* Opens racing registration changes: every open either finds the device
+ * or gets ENXIO, never anything else (nor a crash under ASan). */
+static atomic_int race_stop;
+static struct uvfs *race_vfs;
+static void *race_registrar(void *arg)
+{
+	uvfs_thread_enter();
+	for (int i = 0; !atomic_load(&race_stop) && i < 2000; i++) {
+		cr_assert_eq(uvfs_register_chrdev_region(race_vfs, UVFS_DEV_CHAR, 240, 0, 4, &zdev_ops, devpriv, "r"),
+			     0);
+		uvfs_register_chrdev_region(race_vfs, UVFS_DEV_CHAR, 240, 100 + (uint32_t)(i % 50), 1, &zdev_ops,
+					    devpriv, "noise");
+		cr_assert_eq(uvfs_unregister_device_region(race_vfs, UVFS_DEV_CHAR, 240, 0, 4), 0);
+	}
+	uvfs_thread_leave();
+	return NULL;
+}
+
+FX_TEST(registry, opens_race_registration)
+{
+	mknod_chr("/d", 240, 2);
+	race_vfs = fx.vfs;
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, race_registrar, NULL), 0);
+	int ok = 0, nx = 0;
+	for (int i = 0; i < 2000; i++) {
+		struct uvfs_file *f = NULL;
+		int err = fx_open("/d", O_RDONLY, 0, &f);
+		if (err == 0) {
+			ok++;
+			uvfs_file_put(f);
+		} else {
+			FX_ASSERT_ERR(err, -ENXIO);
+			nx++;
+		}
+	}
+	atomic_store(&race_stop, 1);
+	pthread_join(t, NULL);
+	cr_assert_eq(ok + nx, 2000);
 }
