@@ -74,6 +74,32 @@ static int follow_mounts(struct nameidata *nd)
 	return 0;
 }
 
+/* Linux path_connected(): on a mount whose root is not its filesystem's
+ * root (a bind mount), a dentry renamed out of the bound subtree must not
+ * lead ".." above the mount's root, which it would never meet. Caller in an
+ * RCU read section; RCU-walk validates with rename_seq at the end, ref-walk
+ * re-checks rename_seq here. */
+static bool path_connected(const struct uvfs_mount *m, const struct uvfs_dentry *d)
+{
+	const struct uvfs_dentry *r = m->m_root;
+	if (atomic_load_explicit(&((struct uvfs_dentry *)r)->d_flags, memory_order_relaxed) & DF_ROOT)
+		return true;
+	return d_is_ancestor(r, d);
+}
+
+static bool path_connected_ref(struct uvfs *vfs, const struct uvfs_mount *m, const struct uvfs_dentry *d)
+{
+	for (;;) {
+		rcu_read_lock();
+		uint32_t seq = uvfs_seq_read_begin(&vfs->rename_seq);
+		bool ok = path_connected(m, d);
+		bool again = uvfs_seq_read_retry(&vfs->rename_seq, seq);
+		rcu_read_unlock();
+		if (!again)
+			return ok;
+	}
+}
+
 static int handle_dotdot(struct nameidata *nd)
 {
 	for (;;) {
@@ -112,6 +138,9 @@ static int handle_dotdot(struct nameidata *nd)
 		struct uvfs_dentry *d = nd->cur.dentry;
 		if (nd->flags & ND_RCU) {
 			nd->cur.dentry = rcu_load(d->d_parent);
+			/* Disconnected: let ref-walk decide (and say ENOENT). */
+			if (unlikely(!path_connected(m, nd->cur.dentry)))
+				return -ECHILD;
 		} else {
 			struct uvfs_dentry *p;
 			for (;;) {
@@ -124,6 +153,8 @@ static int handle_dotdot(struct nameidata *nd)
 			}
 			nd->cur.dentry = p;
 			uvfs_dentry_put(d);
+			if (unlikely(!path_connected_ref(nd->vfs, m, p)))
+				return -ENOENT;
 		}
 		break;
 	}
