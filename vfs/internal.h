@@ -359,9 +359,11 @@ HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode);
 HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim);
 
-/* Copy the attributes of inode under its seqcount. */
-/* Inline so the RCU-walk stat (namei.c) copies without a call. */
-static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_inode *i, struct statx *st)
+/* Copy the attributes of inode under its seqcount. Inline so the RCU-walk
+ * stat (namei.c) copies without a call. bounded (RCU readers): false if a
+ * writer kept i_seq odd past a bounded spin; otherwise waits. */
+static inline __attribute__((always_inline)) bool inode_fill_statx_seq(struct uvfs_inode *i, struct statx *st,
+									bool bounded)
 {
 	const dev_t fsdev = i->i_fs->dev;
 	uint32_t seq;
@@ -375,7 +377,10 @@ static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_i
 	q[0] = z, q[1] = z, q[2] = z, q[3] = z, q[4] = z, q[5] = z, q[6] = z, q[7] = z;
 	q[8] = z, q[9] = z, q[10] = z, q[11] = z, q[12] = z, q[13] = z, q[14] = z, q[15] = z;
 	do {
-		seq = uvfs_seq_read_begin(&i->i_seq);
+		if (!bounded)
+			seq = uvfs_seq_read_begin(&i->i_seq);
+		else if (!uvfs_seq_read_try_begin(&i->i_seq, &seq))
+			return false;
 		dev_t rdev = load_relaxed(i->i_rdev);
 		st->stx_mask = STATX_BASIC_STATS | STATX_BTIME;
 		st->stx_blksize = 4096;
@@ -399,6 +404,11 @@ static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_i
 		st->stx_dev_major = major(fsdev);
 		st->stx_dev_minor = minor(fsdev);
 	} while (uvfs_seq_read_retry(&i->i_seq, seq));
+	return true;
+}
+static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_inode *i, struct statx *st)
+{
+	inode_fill_statx_seq(i, st, false);
 }
 
 /* Counters */

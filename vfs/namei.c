@@ -524,14 +524,20 @@ static inline __attribute__((always_inline)) int check_pop(const struct uvfs_pat
 	return 0;
 }
 
+/* Sample rename_seq and mount_seq for an RCU walk; false (-ECHILD) if a
+ * writer is in the middle of a rename, resize or mount. */
+static inline __attribute__((always_inline)) bool nd_seq_begin(struct nameidata *nd)
+{
+	return uvfs_seq_read_try_begin(&nd->vfs->rename_seq, &nd->rseq) &&
+	       uvfs_seq_read_try_begin(&nd->vfs->mount_seq, &nd->mseq);
+}
+
 /* One RCU attempt. On success (err == 0), out holds references. */
 static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
 {
 	struct uvfs *vfs = nd->vfs;
 	rcu_read_lock();
-	nd->rseq = uvfs_seq_read_begin(&vfs->rename_seq);
-	nd->mseq = uvfs_seq_read_begin(&vfs->mount_seq);
-	int err = fast_walk(nd, final);
+	int err = nd_seq_begin(nd) ? fast_walk(nd, final) : -ECHILD;
 	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
 		err = -ENOTDIR;
 	if (err != -ECHILD &&
@@ -622,9 +628,7 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		 * reference is ever taken. */
 		nd_init(&nd, vfs, cred, pop, ND_RCU);
 		rcu_read_lock();
-		nd.rseq = uvfs_seq_read_begin(&vfs->rename_seq);
-		nd.mseq = uvfs_seq_read_begin(&vfs->mount_seq);
-		err = fast_walk(&nd, WALK_FINAL);
+		err = nd_seq_begin(&nd) ? fast_walk(&nd, WALK_FINAL) : -ECHILD;
 		struct uvfs_inode *i = NULL;
 		if (!err) {
 			i = rcu_load(nd.cur.dentry->d_inode);
@@ -632,8 +636,8 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 				err = -ENOTDIR;
 			else if (i->i_op->getattr)
 				err = -ECHILD;
-			else
-				inode_fill_statx(i, out);
+			else if (!inode_fill_statx_seq(i, out, true))
+				err = -ECHILD;
 		}
 		if (err != -ECHILD && (uvfs_seq_read_retry(&vfs->rename_seq, nd.rseq) ||
 				       uvfs_seq_read_retry(&vfs->mount_seq, nd.mseq)))
