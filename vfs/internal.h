@@ -355,7 +355,10 @@ HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const
 #define MAY_WRITE 2
 #define MAY_READ 4
 
+/* Mode, uid and gid from one attribute state (i_seq). */
 HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
+/* Same for RCU-walk: -ECHILD if a writer holds i_seq past a bounded spin. */
+HIDDEN int inode_permission_rcu(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode);
 HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim);
 

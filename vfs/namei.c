@@ -203,6 +203,14 @@ HIDDEN int lookup_one(struct uvfs *vfs, struct uvfs_dentry *parent, const char *
 	return err;
 }
 
+/* Search permission on a directory of the walk. */
+static inline int may_lookup(struct nameidata *nd, struct uvfs_inode *dir)
+{
+	if (nd->flags & ND_RCU)
+		return inode_permission_rcu(nd->cred, dir, MAY_EXEC);
+	return inode_permission(nd->cred, dir, MAY_EXEC);
+}
+
 /* Look name up in nd->cur and make it the current position (following
  * nothing). Returns 0, -ENOENT, -ECHILD (RCU: cannot continue) or -errno. */
 static int walk_component(struct nameidata *nd, const char *name, size_t len, struct uvfs_dentry **childp)
@@ -334,7 +342,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 			nd->last_dot = dot || dotdot;
 			nd->trailing_slash = trailing;
 			/* Search permission on the parent is still needed. */
-			int err = inode_permission(nd->cred, dir, MAY_EXEC);
+			int err = may_lookup(nd, dir);
 			if (err)
 				return err;
 			if (!nd->last_dot && len > UVFS_NAME_MAX)
@@ -343,7 +351,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 		}
 		if ((nd->flags & ND_RCU) && !(nd->cur.mount->m_fs->flags & UVFS_FST_RCU_WALK))
 			return -ECHILD;
-		int err = inode_permission(nd->cred, dir, MAY_EXEC);
+		int err = may_lookup(nd, dir);
 		if (err)
 			return err;
 		if (dot)
@@ -425,12 +433,17 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 		if (len > UVFS_NAME_MAX)
 			break;
 		struct uvfs_inode *dir = rcu_load(d->d_inode);
-		uint32_t mode = load_relaxed(dir->i_mode);
-		if (!S_ISDIR(mode))
+		/* Search permission: the common cases without calling out,
+		 * mode and owner from one attribute state (i_seq). */
+		uint32_t seq;
+		if (!uvfs_seq_read_try_begin(&dir->i_seq, &seq))
 			break;
-		/* Search permission: the common cases without calling out. */
-		bool ok = fsuid == load_relaxed(dir->i_uid) ? (mode & S_IXUSR) : (mode & 0011) == 0011;
-		if (!ok && inode_permission(nd->cred, dir, MAY_EXEC))
+		uint32_t mode = load_relaxed(dir->i_mode);
+		uint32_t uid = load_relaxed(dir->i_uid);
+		if (uvfs_seq_read_retry(&dir->i_seq, seq) || !S_ISDIR(mode))
+			break;
+		bool ok = fsuid == uid ? (mode & S_IXUSR) : (mode & 0011) == 0011;
+		if (!ok && inode_permission_rcu(nd->cred, dir, MAY_EXEC))
 			break;
 		uint64_t hash = d_hash_name(d, name, len);
 		struct uvfs_dentry *c;

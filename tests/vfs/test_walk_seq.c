@@ -63,3 +63,63 @@ FX_TEST(walk_seq, odd_mount_seq_does_not_stall_lookups)
 	cr_assert(stat_finishes_while_mount_seq_odd("/d/e/nope", &rc), "a lookup spun on an odd mount_seq for 5 s");
 	FX_ASSERT_ERR(rc, -ENOENT);
 }
+
+/* C9: two attribute states that both deny uid 1000 search permission on
+ * /d, but whose mixtures grant it: {0100, uid 0} (only the owner, root,
+ * may search) and {0001, uid 1000} (owner 1000 gets the owner bits, 0:
+ * Linux never falls through to "other"). A walker that reads the mode of
+ * one state and the owner of the other succeeds. */
+struct flipper {
+	_Atomic bool stop;
+	long flips;
+};
+
+static void *flip_thread(void *arg)
+{
+	struct flipper *fl = arg;
+	struct uvfs_pathop p = fx_pop("/d");
+	struct uvfs_setattr a = { .mask = STATX_MODE | STATX_UID };
+	while (!atomic_load(&fl->stop)) {
+		bool odd = fl->flips++ & 1;
+		a.mode = odd ? 0001 : 0100;
+		a.uid = odd ? 1000 : 0;
+		cr_assert_eq(uvfs_setstat_at(fx.vfs, &fx.cred, &p, &a, 0), 0);
+	}
+	uvfs_thread_leave();
+	return NULL;
+}
+
+static void permission_never_mixed(bool refwalk)
+{
+	fx_must_mkdir("/d", 0755);
+	fx_must_write("/d/f", "x");
+	FX_ASSERT_OK(fx_chmod("/d", 0100)); /* the flipper's first state */
+	uvfs_debug_force_refwalk(refwalk);
+	struct flipper fl = { .stop = false };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, flip_thread, &fl), 0);
+	struct uvfs_pathop p = fx_pop("/d/f");
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long n = 0, granted = 0;
+	do {
+		for (int i = 0; i < 1000; i++, n++) {
+			struct statx st;
+			int rc = uvfs_stat_at(fx.vfs, &fx.user, &p, STATX_BASIC_STATS, &st);
+			if (rc == 0)
+				granted++;
+			else
+				cr_assert_eq(rc, -EACCES, "stat: %s", fx_err(rc));
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - t0.tv_sec < 2);
+	atomic_store(&fl.stop, true);
+	pthread_join(t, NULL);
+	uvfs_debug_force_refwalk(0);
+	cr_assert_eq(granted, 0, "%ld of %ld lookups as uid 1000 passed /d on a mixed attribute state (%ld flips)",
+		     granted, n, fl.flips);
+	cr_assert_gt(fl.flips, 100, "the flipper barely ran");
+}
+
+FX_TEST(walk_seq, permission_reads_one_attribute_state_rcu) { permission_never_mixed(false); }
+FX_TEST(walk_seq, permission_reads_one_attribute_state_ref) { permission_never_mixed(true); }
