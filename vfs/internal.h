@@ -340,6 +340,9 @@ struct nameidata {
 HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 		     enum walk_final final, struct nameidata *nd, struct uvfs_vd *out);
 HIDDEN void walk_end(struct nameidata *nd);
+/* O_CREAT through a symlink: continue a WALK_PARENT walk through link's
+ * body with the same link budget; replaces *parent and nd->last. */
+HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent);
 /* Look up one child of parent (a referenced vd, a directory) by name in ref
  * mode, calling the fs lookup on misses; does not cross mounts. Returns a
  * referenced dentry (possibly negative) or -errno. Caller holds no locks. */

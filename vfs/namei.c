@@ -534,6 +534,9 @@ static inline __attribute__((always_inline)) int check_pop(const struct uvfs_pat
 		return -EINVAL;
 	if (pop->path[0] == 0 && !(pop->flags & UVFS_PATH_EMPTY))
 		return -ENOENT;
+	/* PATH_MAX counts the NUL (Linux getname). */
+	if (unlikely(strnlen(pop->path, UVFS_PATH_MAX) == UVFS_PATH_MAX))
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -553,6 +556,10 @@ static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 	int err = nd_seq_begin(nd) ? fast_walk(nd, final) : -ECHILD;
 	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
 		err = -ENOTDIR;
+	/* nd->last may point into a symlink's i_link, which lives only as
+	 * long as the RCU section: let ref-walk copy the bodies. */
+	if (!err && final == WALK_PARENT && nd->nlinks)
+		err = -ECHILD;
 	if (err != -ECHILD &&
 	    (uvfs_seq_read_retry(&vfs->rename_seq, nd->rseq) || uvfs_seq_read_retry(&vfs->mount_seq, nd->mseq)))
 		err = -ECHILD;
@@ -607,6 +614,34 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	if (err)
 		walk_end(nd);
 	return err;
+}
+
+/* O_CREAT opens (Linux open_last_lookups): the caller found, under the
+ * parent's lock, that the last name of a WALK_PARENT walk is a symlink to
+ * follow. Continue the same walk through its body, in ref mode, against the
+ * same link budget; *parent (references) is replaced by the new parent and
+ * nd->last names the new last component. link stays the caller's. On error
+ * *parent is put and cleared. */
+HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent)
+{
+	nd->flags &= ~(ND_RCU | ND_MUST_DIR);
+	nd->cur = *parent; /* takes over the references */
+	*parent = (struct uvfs_vd){ 0 };
+	nd->last = NULL;
+	nd->last_len = 0;
+	nd->last_dot = nd->trailing_slash = false;
+	const char *body = NULL;
+	int err = nd->nlinks >= UVFS_MAXSYMLINKS ? -ELOOP : get_link(nd, link, &body);
+	if (!err)
+		err = push_link(nd, body);
+	if (!err)
+		err = walk_loop(nd, WALK_PARENT, false);
+	if (err) {
+		uvfs_vd_put(&nd->cur);
+		return err;
+	}
+	*parent = nd->cur;
+	return 0;
 }
 
 /* ------------------------------------------------------- entry points */

@@ -121,6 +121,12 @@ static inline bool uvfs_vd_ok(const struct uvfs_vd *vd) { return vd->mount != NU
 #define UVFS_PATH_FOLLOW 0x1 /* follow a final symlink */
 #define UVFS_PATH_EMPTY 0x2 /* "" names the start itself (AT_EMPTY_PATH) */
 
+/* Longest path a call accepts, counting the terminating NUL (Linux
+ * PATH_MAX): a longer path is -ENAMETOOLONG before anything is looked up.
+ * Each component is at most 255 bytes (NAME_MAX), and one call follows at
+ * most 40 symlinks in all (an O_CREAT open through links included). */
+#define UVFS_PATH_MAX 4096
+
 /* A path relative to start (absolute paths start at root). References on
  * root and start are borrowed. An empty path is -ENOENT unless
  * UVFS_PATH_EMPTY is set. */
