@@ -285,6 +285,9 @@ UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		oflags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
 	if (!pop)
 		return -EINVAL;
+	/* openat2 RESOLVE_CACHED: creating or truncating would block. */
+	if ((pop->flags & UVFS_RESOLVE_CACHED) && (oflags & (O_CREAT | O_TRUNC)))
+		return -EAGAIN;
 	if ((oflags & O_CREAT) && !(oflags & O_PATH) && pop->path && pop->path[0])
 		return open_create(vfs, cred, pop, oflags, mode, flags, out);
 	struct uvfs_pathop p = *pop;

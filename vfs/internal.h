@@ -321,7 +321,7 @@ struct nameidata {
 	const char *stack[ND_MAX_STACK]; /* remaining path pieces */
 	char *bufs[ND_MAX_STACK]; /* ref mode: allocated link bodies (freed at end) */
 	int nbufs;
-	uint32_t rseq, mseq;
+	uint32_t rseq, mseq; /* RCU-walk, and ref-walk of a scoped lookup */
 	/* WALK_PARENT result: */
 	const char *last;
 	size_t last_len;
@@ -333,6 +333,17 @@ struct nameidata {
 #define ND_FOLLOW 0x2
 #define ND_MUST_DIR 0x4
 #define ND_EMPTY_OK 0x8
+/* The pathop's openat2 resolve flags, kept at their UVFS_RESOLVE_* values. */
+#define ND_NO_XDEV UVFS_RESOLVE_NO_XDEV
+#define ND_NO_SYMLINKS UVFS_RESOLVE_NO_SYMLINKS
+#define ND_BENEATH UVFS_RESOLVE_BENEATH
+#define ND_IN_ROOT UVFS_RESOLVE_IN_ROOT
+#define ND_CACHED UVFS_RESOLVE_CACHED
+#define ND_SCOPED (ND_BENEATH | ND_IN_ROOT) /* root = start; ".." re-validated */
+#define ND_RESOLVE                                                                                            \
+	(UVFS_RESOLVE_NO_XDEV | UVFS_RESOLVE_NO_MAGICLINKS | UVFS_RESOLVE_NO_SYMLINKS | UVFS_RESOLVE_BENEATH | \
+	 UVFS_RESOLVE_IN_ROOT | UVFS_RESOLVE_CACHED)
+#define ND_RESOLVE_RESERVED (0xff00u & ~ND_RESOLVE)
 
 /* Resolve pop. WALK_FINAL: *out = the final vd with refs. WALK_PARENT:
  * *out = parent dir with refs; nd->last/last_len name the last component

@@ -48,6 +48,8 @@ static int follow_mounts(struct nameidata *nd)
 			struct uvfs_mount *m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
 			if (!m)
 				return 0;
+			if (nd->flags & ND_NO_XDEV)
+				return -EXDEV;
 			nd->cur.mount = m;
 			nd->cur.dentry = m->m_root;
 			continue;
@@ -65,6 +67,10 @@ static int follow_mounts(struct nameidata *nd)
 		}
 		if (!m)
 			return 0;
+		if (nd->flags & ND_NO_XDEV) {
+			uvfs_mount_put(m);
+			return -EXDEV;
+		}
 		struct uvfs_vd old = nd->cur;
 		nd->cur.mount = m; /* reference from mnt_tryget */
 		nd->cur.dentry = m->m_root;
@@ -100,11 +106,30 @@ static bool path_connected_ref(struct uvfs *vfs, const struct uvfs_mount *m, con
 	}
 }
 
+static int step_dotdot(struct nameidata *nd);
+
+/* Scoped lookups (Linux LOOKUP_IS_SCOPED): a rename or mount since the walk
+ * started may have let ".." jump out of the root; the caller retries. */
+static int dotdot_scoped_check(struct nameidata *nd)
+{
+	if (uvfs_seq_read_retry(&nd->vfs->rename_seq, nd->rseq) || uvfs_seq_read_retry(&nd->vfs->mount_seq, nd->mseq))
+		return (nd->flags & ND_RCU) ? -ECHILD : -EAGAIN;
+	return 0;
+}
+
 static int handle_dotdot(struct nameidata *nd)
+{
+	int err = step_dotdot(nd);
+	if (!err && (nd->flags & ND_SCOPED))
+		err = dotdot_scoped_check(nd);
+	return err;
+}
+
+static int step_dotdot(struct nameidata *nd)
 {
 	for (;;) {
 		if (nd->cur.dentry == nd->root.dentry && nd->cur.mount == nd->root.mount)
-			return 0;
+			return (nd->flags & ND_BENEATH) ? -EXDEV : 0;
 		struct uvfs_mount *m = nd->cur.mount;
 		if (nd->cur.dentry == m->m_root) {
 			/* Mount root: continue from the mountpoint in the parent. */
@@ -113,6 +138,8 @@ static int handle_dotdot(struct nameidata *nd)
 				struct uvfs_dentry *pt = rcu_load(m->m_point);
 				if (!p || !pt)
 					return 0;
+				if (nd->flags & ND_NO_XDEV)
+					return -EXDEV;
 				nd->cur.mount = p;
 				nd->cur.dentry = pt;
 				continue;
@@ -133,6 +160,8 @@ static int handle_dotdot(struct nameidata *nd)
 			nd->cur.mount = p;
 			nd->cur.dentry = pt;
 			uvfs_vd_put(&old);
+			if (nd->flags & ND_NO_XDEV)
+				return -EXDEV;
 			continue;
 		}
 		struct uvfs_dentry *d = nd->cur.dentry;
@@ -255,7 +284,11 @@ static int push_link(struct nameidata *nd, const char *body)
 	else
 		return -ELOOP;
 	if (body[0] == '/') {
-		/* Absolute target: restart at the root. */
+		/* Absolute target: restart at the root (Linux nd_jump_root). */
+		if (nd->flags & ND_BENEATH)
+			return -EXDEV;
+		if ((nd->flags & ND_NO_XDEV) && nd->cur.mount != nd->root.mount)
+			return -EXDEV;
 		if (nd->flags & ND_RCU) {
 			nd->cur = nd->root;
 		} else {
@@ -372,7 +405,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 			/* Follow: the body resolves relative to the current
 			 * directory, which stays current. */
 			const char *body = NULL;
-			err = get_link(nd, child, &body);
+			err = (nd->flags & ND_NO_SYMLINKS) ? -ELOOP : get_link(nd, child, &body);
 			if (!(nd->flags & ND_RCU))
 				uvfs_dentry_put(child);
 			if (err || (err = push_link(nd, body)))
@@ -404,6 +437,7 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 	struct uvfs_mount *mnt = nd->cur.mount;
 	struct uvfs_dentry *d = nd->cur.dentry;
 	const char *p = nd->stack[nd->depth - 1];
+	const bool xdev_ok = !(nd->flags & ND_NO_XDEV);
 	if (!(mnt->m_fs->flags & UVFS_FST_RCU_WALK))
 		return;
 	for (;;) {
@@ -465,6 +499,8 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 		if (!ci || S_ISLNK(load_relaxed(ci->i_mode)))
 			break;
 		if (atomic_load_explicit(&c->d_mounted, memory_order_acquire)) {
+			if (unlikely(!xdev_ok))
+				break; /* walk_loop says -EXDEV */
 			/* Cross every mount stacked here (validated by mount_seq). */
 			struct uvfs_mount *m = mnt;
 			struct uvfs_dentry *r = c;
@@ -507,7 +543,7 @@ static void nd_init(struct nameidata *nd, struct uvfs *vfs, const struct uvfs_cr
 	nd->vfs = vfs;
 	nd->cred = cred;
 	nd->root = pop->root;
-	nd->flags = mode | ((pop->flags & UVFS_PATH_FOLLOW) ? ND_FOLLOW : 0);
+	nd->flags = mode | ((pop->flags & UVFS_PATH_FOLLOW) ? ND_FOLLOW : 0) | (pop->flags & ND_RESOLVE);
 	nd->nlinks = 0;
 	nd->depth = 1;
 	nd->stack[0] = pop->path;
@@ -517,6 +553,8 @@ static void nd_init(struct nameidata *nd, struct uvfs *vfs, const struct uvfs_cr
 	nd->last_dot = false;
 	nd->trailing_slash = false;
 	nd->cur = pop->path[0] == '/' ? pop->root : pop->start;
+	if (unlikely(pop->flags & ND_SCOPED))
+		nd->root = nd->cur = pop->start; /* BENEATH with "/" was refused */
 }
 
 HIDDEN void walk_end(struct nameidata *nd)
@@ -526,10 +564,27 @@ HIDDEN void walk_end(struct nameidata *nd)
 	nd->nbufs = 0;
 }
 
+static __attribute__((noinline)) int check_resolve(const struct uvfs_pathop *pop)
+{
+	unsigned f = pop->flags;
+	if ((f & ND_RESOLVE_RESERVED) || (f & ND_SCOPED) == ND_SCOPED)
+		return -EINVAL;
+	if ((f & ND_SCOPED) && (!pop->start.mount || !pop->start.dentry))
+		return -EINVAL;
+	if ((f & ND_BENEATH) && pop->path[0] == '/')
+		return -EXDEV;
+	return 0;
+}
+
 static inline __attribute__((always_inline)) int check_pop(const struct uvfs_pathop *pop)
 {
 	if (!pop || !pop->path || !pop->root.mount || !pop->root.dentry)
 		return -EINVAL;
+	if (unlikely(pop->flags & 0xff00u)) {
+		int err = check_resolve(pop);
+		if (err)
+			return err;
+	}
 	if (pop->path[0] != '/' && (!pop->start.mount || !pop->start.dentry))
 		return -EINVAL;
 	if (pop->path[0] == 0 && !(pop->flags & UVFS_PATH_EMPTY))
@@ -580,6 +635,10 @@ static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 
 static int walk_ref(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
 {
+	if (nd->flags & ND_SCOPED) {
+		nd->rseq = uvfs_seq_read_begin(&nd->vfs->rename_seq);
+		nd->mseq = uvfs_seq_read_begin(&nd->vfs->mount_seq);
+	}
 	uvfs_vd_get(&nd->cur);
 	int err = walk_loop(nd, final, false);
 	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
@@ -602,6 +661,8 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	int err = check_pop(pop);
 	if (err)
 		return err;
+	if ((pop->flags & UVFS_RESOLVE_CACHED) && final == WALK_PARENT)
+		return -EAGAIN;
 	rcu_enter();
 	if (!uvfs_force_refwalk) {
 		nd_init(nd, vfs, cred, pop, ND_RCU);
@@ -609,6 +670,10 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 		if (err != -ECHILD)
 			return err;
 	}
+	/* RESOLVE_CACHED: the lockless walk or nothing; creation, removal and
+	 * rename (WALK_PARENT callers) take locks. */
+	if (pop->flags & UVFS_RESOLVE_CACHED)
+		return -EAGAIN;
 	nd_init(nd, vfs, cred, pop, 0);
 	err = walk_ref(nd, final, out);
 	if (err)
@@ -631,7 +696,7 @@ HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, st
 	nd->last_len = 0;
 	nd->last_dot = nd->trailing_slash = false;
 	const char *body = NULL;
-	int err = nd->nlinks >= UVFS_MAXSYMLINKS ? -ELOOP : get_link(nd, link, &body);
+	int err = (nd->nlinks >= UVFS_MAXSYMLINKS || (nd->flags & ND_NO_SYMLINKS)) ? -ELOOP : get_link(nd, link, &body);
 	if (!err)
 		err = push_link(nd, body);
 	if (!err)
@@ -694,6 +759,8 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		if (err != -ECHILD)
 			return err;
 	}
+	if (pop->flags & UVFS_RESOLVE_CACHED)
+		return -EAGAIN;
 	struct uvfs_vd vd;
 	nd_init(&nd, vfs, cred, pop, 0);
 	err = walk_ref(&nd, WALK_FINAL, &vd);
