@@ -14,6 +14,9 @@
  *     position, calling ->lookup under the directory's i_lock on misses.
  *  3. (revalidate retry: reserved for filesystems that report -ESTALE.)
  * -ECHILD never leaves this file.
+ * openat2 resolve flags (UVFS_RESOLVE_*) ride in nd->flags (ND_NO_XDEV ...):
+ * checked where Linux checks them (follow_mounts, "..", absolute links,
+ * link following); RESOLVE_CACHED turns the ref-walk fallback into -EAGAIN.
  *
  * Locks: ref-walk takes a directory's i_lock only around ->lookup.
  */
