@@ -206,22 +206,30 @@ fail:
 	return err;
 }
 
+/* O_CREAT: resolve the parent, then create or open the last name under
+ * the parent's lock. A symlink there is followed (unless O_EXCL or
+ * O_NOFOLLOW) by continuing the same walk (walk_parent_follow), so the
+ * whole open shares one 40-link budget, as Linux's open_last_lookups. */
 static int open_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, int flags,
-		       mode_t mode, unsigned oflags, int depth, struct uvfs_file **out)
+		       mode_t mode, unsigned oflags, struct uvfs_file **out)
 {
 	struct nameidata nd;
 	struct uvfs_vd parent;
 	int err = walk_path(vfs, cred, pop, WALK_PARENT, &nd, &parent);
 	if (err)
 		return err;
+	struct uvfs_inode *dir;
+	struct uvfs_dentry *d;
+	bool created;
+again:
 	if (!nd.last || nd.last_dot || nd.trailing_slash) {
 		err = -EISDIR;
 		goto out_put;
 	}
-	struct uvfs_inode *dir = parent.dentry->d_inode;
+	dir = parent.dentry->d_inode;
 	uvfs_lock_acquire(&dir->i_lock);
-	struct uvfs_dentry *d = NULL;
-	bool created = false;
+	d = NULL;
+	created = false;
 	if (atomic_load(&parent.dentry->d_flags) & DF_DEAD) {
 		err = -ENOENT;
 		goto out_unlock;
@@ -233,32 +241,15 @@ static int open_create(struct uvfs *vfs, const struct uvfs_cred *cred, const str
 			err = -EEXIST;
 			goto out_unlock;
 		}
-		struct uvfs_inode *i = d->d_inode;
-		if (S_ISLNK(i->i_mode) && !(flags & O_NOFOLLOW)) {
-			/* O_CREAT through a symlink: create or open its target,
-			 * resolved from the link's directory. */
-			char target[4096];
-			ssize_t n = -EINVAL;
-			if (i->i_link) {
-				n = (ssize_t)strnlen(i->i_link, sizeof(target) - 1);
-				memcpy(target, i->i_link, (size_t)n);
-			} else if (i->i_op->readlink) {
-				n = i->i_op->readlink(d, target, sizeof(target) - 1);
-			}
+		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW)) {
+			/* Create or open the link's target, resolved from the
+			 * link's directory. */
 			uvfs_lock_release(&dir->i_lock);
+			err = walk_parent_follow(&nd, d, &parent);
 			uvfs_dentry_put(d);
-			if (n < 0) {
-				err = (int)n;
+			if (err)
 				goto out_put;
-			}
-			target[n] = 0;
-			if (depth >= UVFS_MAXSYMLINKS) {
-				err = -ELOOP;
-				goto out_put;
-			}
-			struct uvfs_pathop p2 = { .root = pop->root, .start = parent, .path = target, .flags = pop->flags };
-			err = open_create(vfs, cred, &p2, flags, mode, oflags, depth + 1, out);
-			goto out_put;
+			goto again;
 		}
 	} else {
 		if ((err = mnt_want_write(parent.mount)))
@@ -294,7 +285,8 @@ out_unlock:
 	if (d)
 		uvfs_dentry_put(d);
 out_put:
-	uvfs_vd_put(&parent);
+	if (uvfs_vd_ok(&parent))
+		uvfs_vd_put(&parent);
 	walk_end(&nd);
 	return err;
 }
@@ -315,8 +307,11 @@ UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		oflags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
 	if (!pop)
 		return -EINVAL;
+	/* openat2 RESOLVE_CACHED: creating or truncating would block. */
+	if ((pop->flags & UVFS_RESOLVE_CACHED) && (oflags & (O_CREAT | O_TRUNC)))
+		return -EAGAIN;
 	if ((oflags & O_CREAT) && !(oflags & O_PATH) && pop->path && pop->path[0])
-		return open_create(vfs, cred, pop, oflags, mode, flags, 0, out);
+		return open_create(vfs, cred, pop, oflags, mode, flags, out);
 	struct uvfs_pathop p = *pop;
 	p.flags &= ~UVFS_PATH_FOLLOW;
 	if (!(oflags & O_NOFOLLOW))

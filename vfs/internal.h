@@ -350,7 +350,7 @@ struct nameidata {
 	const char *stack[ND_MAX_STACK]; /* remaining path pieces */
 	char *bufs[ND_MAX_STACK]; /* ref mode: allocated link bodies (freed at end) */
 	int nbufs;
-	uint32_t rseq, mseq;
+	uint32_t rseq, mseq; /* RCU-walk, and ref-walk of a scoped lookup */
 	/* WALK_PARENT result: */
 	const char *last;
 	size_t last_len;
@@ -362,6 +362,17 @@ struct nameidata {
 #define ND_FOLLOW 0x2
 #define ND_MUST_DIR 0x4
 #define ND_EMPTY_OK 0x8
+/* The pathop's openat2 resolve flags, kept at their UVFS_RESOLVE_* values. */
+#define ND_NO_XDEV UVFS_RESOLVE_NO_XDEV
+#define ND_NO_SYMLINKS UVFS_RESOLVE_NO_SYMLINKS
+#define ND_BENEATH UVFS_RESOLVE_BENEATH
+#define ND_IN_ROOT UVFS_RESOLVE_IN_ROOT
+#define ND_CACHED UVFS_RESOLVE_CACHED
+#define ND_SCOPED (ND_BENEATH | ND_IN_ROOT) /* root = start; ".." re-validated */
+#define ND_RESOLVE                                                                                            \
+	(UVFS_RESOLVE_NO_XDEV | UVFS_RESOLVE_NO_MAGICLINKS | UVFS_RESOLVE_NO_SYMLINKS | UVFS_RESOLVE_BENEATH | \
+	 UVFS_RESOLVE_IN_ROOT | UVFS_RESOLVE_CACHED)
+#define ND_RESOLVE_RESERVED (0xff00u & ~ND_RESOLVE)
 
 /* Resolve pop. WALK_FINAL: *out = the final vd with refs. WALK_PARENT:
  * *out = parent dir with refs; nd->last/last_len name the last component
@@ -369,6 +380,9 @@ struct nameidata {
 HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 		     enum walk_final final, struct nameidata *nd, struct uvfs_vd *out);
 HIDDEN void walk_end(struct nameidata *nd);
+/* O_CREAT through a symlink: continue a WALK_PARENT walk through link's
+ * body with the same link budget; replaces *parent and nd->last. */
+HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent);
 /* Look up one child of parent (a referenced vd, a directory) by name in ref
  * mode, calling the fs lookup on misses; does not cross mounts. Returns a
  * referenced dentry (possibly negative) or -errno. Caller holds no locks. */
@@ -384,13 +398,18 @@ HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const
 #define MAY_WRITE 2
 #define MAY_READ 4
 
+/* Mode, uid and gid from one attribute state (i_seq). */
 HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
+/* Same for RCU-walk: -ECHILD if a writer holds i_seq past a bounded spin. */
+HIDDEN int inode_permission_rcu(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode);
 HIDDEN int may_delete_sticky(const struct uvfs_cred *cred, struct uvfs_inode *dir, struct uvfs_inode *victim);
 
-/* Copy the attributes of inode under its seqcount. */
-/* Inline so the RCU-walk stat (namei.c) copies without a call. */
-static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_inode *i, struct statx *st)
+/* Copy the attributes of inode under its seqcount. Inline so the RCU-walk
+ * stat (namei.c) copies without a call. bounded (RCU readers): false if a
+ * writer kept i_seq odd past a bounded spin; otherwise waits. */
+static inline __attribute__((always_inline)) bool inode_fill_statx_seq(struct uvfs_inode *i, struct statx *st,
+									bool bounded)
 {
 	const dev_t fsdev = i->i_fs->dev;
 	uint32_t seq;
@@ -404,7 +423,10 @@ static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_i
 	q[0] = z, q[1] = z, q[2] = z, q[3] = z, q[4] = z, q[5] = z, q[6] = z, q[7] = z;
 	q[8] = z, q[9] = z, q[10] = z, q[11] = z, q[12] = z, q[13] = z, q[14] = z, q[15] = z;
 	do {
-		seq = uvfs_seq_read_begin(&i->i_seq);
+		if (!bounded)
+			seq = uvfs_seq_read_begin(&i->i_seq);
+		else if (!uvfs_seq_read_try_begin(&i->i_seq, &seq))
+			return false;
 		dev_t rdev = load_relaxed(i->i_rdev);
 		st->stx_mask = STATX_BASIC_STATS | STATX_BTIME;
 		st->stx_blksize = 4096;
@@ -428,6 +450,11 @@ static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_i
 		st->stx_dev_major = major(fsdev);
 		st->stx_dev_minor = minor(fsdev);
 	} while (uvfs_seq_read_retry(&i->i_seq, seq));
+	return true;
+}
+static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_inode *i, struct statx *st)
+{
+	inode_fill_statx_seq(i, st, false);
 }
 
 /* Counters */

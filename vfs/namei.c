@@ -14,6 +14,9 @@
  *     position, calling ->lookup under the directory's i_lock on misses.
  *  3. (revalidate retry: reserved for filesystems that report -ESTALE.)
  * -ECHILD never leaves this file.
+ * openat2 resolve flags (UVFS_RESOLVE_*) ride in nd->flags (ND_NO_XDEV ...):
+ * checked where Linux checks them (follow_mounts, "..", absolute links,
+ * link following); RESOLVE_CACHED turns the ref-walk fallback into -EAGAIN.
  *
  * Locks: ref-walk takes a directory's i_lock only around ->lookup.
  */
@@ -48,6 +51,8 @@ static int follow_mounts(struct nameidata *nd)
 			struct uvfs_mount *m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
 			if (!m)
 				return 0;
+			if (nd->flags & ND_NO_XDEV)
+				return -EXDEV;
 			nd->cur.mount = m;
 			nd->cur.dentry = m->m_root;
 			continue;
@@ -65,6 +70,10 @@ static int follow_mounts(struct nameidata *nd)
 		}
 		if (!m)
 			return 0;
+		if (nd->flags & ND_NO_XDEV) {
+			uvfs_mount_put(m);
+			return -EXDEV;
+		}
 		struct uvfs_vd old = nd->cur;
 		nd->cur.mount = m; /* reference from mnt_tryget */
 		nd->cur.dentry = m->m_root;
@@ -74,11 +83,56 @@ static int follow_mounts(struct nameidata *nd)
 	return 0;
 }
 
+/* Linux path_connected(): on a mount whose root is not its filesystem's
+ * root (a bind mount), a dentry renamed out of the bound subtree must not
+ * lead ".." above the mount's root, which it would never meet. Caller in an
+ * RCU read section; RCU-walk validates with rename_seq at the end, ref-walk
+ * re-checks rename_seq here. */
+static bool path_connected(const struct uvfs_mount *m, const struct uvfs_dentry *d)
+{
+	const struct uvfs_dentry *r = m->m_root;
+	if (atomic_load_explicit(&((struct uvfs_dentry *)r)->d_flags, memory_order_relaxed) & DF_ROOT)
+		return true;
+	return d_is_ancestor(r, d);
+}
+
+static bool path_connected_ref(struct uvfs *vfs, const struct uvfs_mount *m, const struct uvfs_dentry *d)
+{
+	for (;;) {
+		rcu_read_lock();
+		uint32_t seq = uvfs_seq_read_begin(&vfs->rename_seq);
+		bool ok = path_connected(m, d);
+		bool again = uvfs_seq_read_retry(&vfs->rename_seq, seq);
+		rcu_read_unlock();
+		if (!again)
+			return ok;
+	}
+}
+
+static int step_dotdot(struct nameidata *nd);
+
+/* Scoped lookups (Linux LOOKUP_IS_SCOPED): a rename or mount since the walk
+ * started may have let ".." jump out of the root; the caller retries. */
+static int dotdot_scoped_check(struct nameidata *nd)
+{
+	if (uvfs_seq_read_retry(&nd->vfs->rename_seq, nd->rseq) || uvfs_seq_read_retry(&nd->vfs->mount_seq, nd->mseq))
+		return (nd->flags & ND_RCU) ? -ECHILD : -EAGAIN;
+	return 0;
+}
+
 static int handle_dotdot(struct nameidata *nd)
+{
+	int err = step_dotdot(nd);
+	if (!err && (nd->flags & ND_SCOPED))
+		err = dotdot_scoped_check(nd);
+	return err;
+}
+
+static int step_dotdot(struct nameidata *nd)
 {
 	for (;;) {
 		if (nd->cur.dentry == nd->root.dentry && nd->cur.mount == nd->root.mount)
-			return 0;
+			return (nd->flags & ND_BENEATH) ? -EXDEV : 0;
 		struct uvfs_mount *m = nd->cur.mount;
 		if (nd->cur.dentry == m->m_root) {
 			/* Mount root: continue from the mountpoint in the parent. */
@@ -87,6 +141,8 @@ static int handle_dotdot(struct nameidata *nd)
 				struct uvfs_dentry *pt = rcu_load(m->m_point);
 				if (!p || !pt)
 					return 0;
+				if (nd->flags & ND_NO_XDEV)
+					return -EXDEV;
 				nd->cur.mount = p;
 				nd->cur.dentry = pt;
 				continue;
@@ -107,11 +163,16 @@ static int handle_dotdot(struct nameidata *nd)
 			nd->cur.mount = p;
 			nd->cur.dentry = pt;
 			uvfs_vd_put(&old);
+			if (nd->flags & ND_NO_XDEV)
+				return -EXDEV;
 			continue;
 		}
 		struct uvfs_dentry *d = nd->cur.dentry;
 		if (nd->flags & ND_RCU) {
 			nd->cur.dentry = rcu_load(d->d_parent);
+			/* Disconnected: let ref-walk decide (and say ENOENT). */
+			if (unlikely(!path_connected(m, nd->cur.dentry)))
+				return -ECHILD;
 		} else {
 			struct uvfs_dentry *p;
 			for (;;) {
@@ -124,6 +185,8 @@ static int handle_dotdot(struct nameidata *nd)
 			}
 			nd->cur.dentry = p;
 			uvfs_dentry_put(d);
+			if (unlikely(!path_connected_ref(nd->vfs, m, p)))
+				return -ENOENT;
 		}
 		break;
 	}
@@ -172,6 +235,14 @@ HIDDEN int lookup_one(struct uvfs *vfs, struct uvfs_dentry *parent, const char *
 	return err;
 }
 
+/* Search permission on a directory of the walk. */
+static inline int may_lookup(struct nameidata *nd, struct uvfs_inode *dir)
+{
+	if (nd->flags & ND_RCU)
+		return inode_permission_rcu(nd->cred, dir, MAY_EXEC);
+	return inode_permission(nd->cred, dir, MAY_EXEC);
+}
+
 /* Look name up in nd->cur and make it the current position (following
  * nothing). Returns 0, -ENOENT, -ECHILD (RCU: cannot continue) or -errno. */
 static int walk_component(struct nameidata *nd, const char *name, size_t len, struct uvfs_dentry **childp)
@@ -216,7 +287,11 @@ static int push_link(struct nameidata *nd, const char *body)
 	else
 		return -ELOOP;
 	if (body[0] == '/') {
-		/* Absolute target: restart at the root. */
+		/* Absolute target: restart at the root (Linux nd_jump_root). */
+		if (nd->flags & ND_BENEATH)
+			return -EXDEV;
+		if ((nd->flags & ND_NO_XDEV) && nd->cur.mount != nd->root.mount)
+			return -EXDEV;
 		if (nd->flags & ND_RCU) {
 			nd->cur = nd->root;
 		} else {
@@ -303,7 +378,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 			nd->last_dot = dot || dotdot;
 			nd->trailing_slash = trailing;
 			/* Search permission on the parent is still needed. */
-			int err = inode_permission(nd->cred, dir, MAY_EXEC);
+			int err = may_lookup(nd, dir);
 			if (err)
 				return err;
 			if (!nd->last_dot && len > UVFS_NAME_MAX)
@@ -312,7 +387,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 		}
 		if ((nd->flags & ND_RCU) && !(nd->cur.mount->m_fs->flags & UVFS_FST_RCU_WALK))
 			return -ECHILD;
-		int err = inode_permission(nd->cred, dir, MAY_EXEC);
+		int err = may_lookup(nd, dir);
 		if (err)
 			return err;
 		if (dot)
@@ -333,7 +408,7 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 			/* Follow: the body resolves relative to the current
 			 * directory, which stays current. */
 			const char *body = NULL;
-			err = get_link(nd, child, &body);
+			err = (nd->flags & ND_NO_SYMLINKS) ? -ELOOP : get_link(nd, child, &body);
 			if (!(nd->flags & ND_RCU))
 				uvfs_dentry_put(child);
 			if (err || (err = push_link(nd, body)))
@@ -365,6 +440,7 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 	struct uvfs_mount *mnt = nd->cur.mount;
 	struct uvfs_dentry *d = nd->cur.dentry;
 	const char *p = nd->stack[nd->depth - 1];
+	const bool xdev_ok = !(nd->flags & ND_NO_XDEV);
 	if (!(mnt->m_fs->flags & UVFS_FST_RCU_WALK))
 		return;
 	for (;;) {
@@ -394,12 +470,17 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 		if (len > UVFS_NAME_MAX)
 			break;
 		struct uvfs_inode *dir = rcu_load(d->d_inode);
-		uint32_t mode = load_relaxed(dir->i_mode);
-		if (!S_ISDIR(mode))
+		/* Search permission: the common cases without calling out,
+		 * mode and owner from one attribute state (i_seq). */
+		uint32_t seq;
+		if (!uvfs_seq_read_try_begin(&dir->i_seq, &seq))
 			break;
-		/* Search permission: the common cases without calling out. */
-		bool ok = fsuid == load_relaxed(dir->i_uid) ? (mode & S_IXUSR) : (mode & 0011) == 0011;
-		if (!ok && inode_permission(nd->cred, dir, MAY_EXEC))
+		uint32_t mode = load_relaxed(dir->i_mode);
+		uint32_t uid = load_relaxed(dir->i_uid);
+		if (uvfs_seq_read_retry(&dir->i_seq, seq) || !S_ISDIR(mode))
+			break;
+		bool ok = fsuid == uid ? (mode & S_IXUSR) : (mode & 0011) == 0011;
+		if (!ok && inode_permission_rcu(nd->cred, dir, MAY_EXEC))
 			break;
 		uint64_t hash = d_hash_name(d, name, len);
 		struct uvfs_dentry *c;
@@ -421,6 +502,8 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 		if (!ci || S_ISLNK(load_relaxed(ci->i_mode)))
 			break;
 		if (atomic_load_explicit(&c->d_mounted, memory_order_acquire)) {
+			if (unlikely(!xdev_ok))
+				break; /* walk_loop says -EXDEV */
 			/* Cross every mount stacked here (validated by mount_seq). */
 			struct uvfs_mount *m = mnt;
 			struct uvfs_dentry *r = c;
@@ -463,7 +546,7 @@ static void nd_init(struct nameidata *nd, struct uvfs *vfs, const struct uvfs_cr
 	nd->vfs = vfs;
 	nd->cred = cred;
 	nd->root = pop->root;
-	nd->flags = mode | ((pop->flags & UVFS_PATH_FOLLOW) ? ND_FOLLOW : 0);
+	nd->flags = mode | ((pop->flags & UVFS_PATH_FOLLOW) ? ND_FOLLOW : 0) | (pop->flags & ND_RESOLVE);
 	nd->nlinks = 0;
 	nd->depth = 1;
 	nd->stack[0] = pop->path;
@@ -473,6 +556,8 @@ static void nd_init(struct nameidata *nd, struct uvfs *vfs, const struct uvfs_cr
 	nd->last_dot = false;
 	nd->trailing_slash = false;
 	nd->cur = pop->path[0] == '/' ? pop->root : pop->start;
+	if (unlikely(pop->flags & ND_SCOPED))
+		nd->root = nd->cur = pop->start; /* BENEATH with "/" was refused */
 }
 
 HIDDEN void walk_end(struct nameidata *nd)
@@ -482,15 +567,43 @@ HIDDEN void walk_end(struct nameidata *nd)
 	nd->nbufs = 0;
 }
 
+static __attribute__((noinline)) int check_resolve(const struct uvfs_pathop *pop)
+{
+	unsigned f = pop->flags;
+	if ((f & ND_RESOLVE_RESERVED) || (f & ND_SCOPED) == ND_SCOPED)
+		return -EINVAL;
+	if ((f & ND_SCOPED) && (!pop->start.mount || !pop->start.dentry))
+		return -EINVAL;
+	if ((f & ND_BENEATH) && pop->path[0] == '/')
+		return -EXDEV;
+	return 0;
+}
+
 static inline __attribute__((always_inline)) int check_pop(const struct uvfs_pathop *pop)
 {
 	if (!pop || !pop->path || !pop->root.mount || !pop->root.dentry)
 		return -EINVAL;
+	if (unlikely(pop->flags & 0xff00u)) {
+		int err = check_resolve(pop);
+		if (err)
+			return err;
+	}
 	if (pop->path[0] != '/' && (!pop->start.mount || !pop->start.dentry))
 		return -EINVAL;
 	if (pop->path[0] == 0 && !(pop->flags & UVFS_PATH_EMPTY))
 		return -ENOENT;
+	/* PATH_MAX counts the NUL (Linux getname). */
+	if (unlikely(strnlen(pop->path, UVFS_PATH_MAX) == UVFS_PATH_MAX))
+		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* Sample rename_seq and mount_seq for an RCU walk; false (-ECHILD) if a
+ * writer is in the middle of a rename, resize or mount. */
+static inline __attribute__((always_inline)) bool nd_seq_begin(struct nameidata *nd)
+{
+	return uvfs_seq_read_try_begin(&nd->vfs->rename_seq, &nd->rseq) &&
+	       uvfs_seq_read_try_begin(&nd->vfs->mount_seq, &nd->mseq);
 }
 
 /* One RCU attempt. On success (err == 0), out holds references. */
@@ -498,11 +611,13 @@ static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 {
 	struct uvfs *vfs = nd->vfs;
 	rcu_read_lock();
-	nd->rseq = uvfs_seq_read_begin(&vfs->rename_seq);
-	nd->mseq = uvfs_seq_read_begin(&vfs->mount_seq);
-	int err = fast_walk(nd, final);
+	int err = nd_seq_begin(nd) ? fast_walk(nd, final) : -ECHILD;
 	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
 		err = -ENOTDIR;
+	/* nd->last may point into a symlink's i_link, which lives only as
+	 * long as the RCU section: let ref-walk copy the bodies. */
+	if (!err && final == WALK_PARENT && nd->nlinks)
+		err = -ECHILD;
 	if (err != -ECHILD &&
 	    (uvfs_seq_read_retry(&vfs->rename_seq, nd->rseq) || uvfs_seq_read_retry(&vfs->mount_seq, nd->mseq)))
 		err = -ECHILD;
@@ -523,6 +638,10 @@ static int walk_rcu(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 
 static int walk_ref(struct nameidata *nd, enum walk_final final, struct uvfs_vd *out)
 {
+	if (nd->flags & ND_SCOPED) {
+		nd->rseq = uvfs_seq_read_begin(&nd->vfs->rename_seq);
+		nd->mseq = uvfs_seq_read_begin(&nd->vfs->mount_seq);
+	}
 	uvfs_vd_get(&nd->cur);
 	int err = walk_loop(nd, final, false);
 	if (!err && final == WALK_FINAL && (nd->flags & ND_MUST_DIR) && !d_is_dir(nd->cur.dentry))
@@ -545,6 +664,8 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	int err = check_pop(pop);
 	if (err)
 		return err;
+	if ((pop->flags & UVFS_RESOLVE_CACHED) && final == WALK_PARENT)
+		return -EAGAIN;
 	rcu_enter();
 	if (!uvfs_force_refwalk) {
 		nd_init(nd, vfs, cred, pop, ND_RCU);
@@ -552,11 +673,43 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 		if (err != -ECHILD)
 			return err;
 	}
+	/* RESOLVE_CACHED: the lockless walk or nothing; creation, removal and
+	 * rename (WALK_PARENT callers) take locks. */
+	if (pop->flags & UVFS_RESOLVE_CACHED)
+		return -EAGAIN;
 	nd_init(nd, vfs, cred, pop, 0);
 	err = walk_ref(nd, final, out);
 	if (err)
 		walk_end(nd);
 	return err;
+}
+
+/* O_CREAT opens (Linux open_last_lookups): the caller found, under the
+ * parent's lock, that the last name of a WALK_PARENT walk is a symlink to
+ * follow. Continue the same walk through its body, in ref mode, against the
+ * same link budget; *parent (references) is replaced by the new parent and
+ * nd->last names the new last component. link stays the caller's. On error
+ * *parent is put and cleared. */
+HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent)
+{
+	nd->flags &= ~(ND_RCU | ND_MUST_DIR);
+	nd->cur = *parent; /* takes over the references */
+	*parent = (struct uvfs_vd){ 0 };
+	nd->last = NULL;
+	nd->last_len = 0;
+	nd->last_dot = nd->trailing_slash = false;
+	const char *body = NULL;
+	int err = (nd->nlinks >= UVFS_MAXSYMLINKS || (nd->flags & ND_NO_SYMLINKS)) ? -ELOOP : get_link(nd, link, &body);
+	if (!err)
+		err = push_link(nd, body);
+	if (!err)
+		err = walk_loop(nd, WALK_PARENT, false);
+	if (err) {
+		uvfs_vd_put(&nd->cur);
+		return err;
+	}
+	*parent = nd->cur;
+	return 0;
 }
 
 /* ------------------------------------------------------- entry points */
@@ -591,9 +744,7 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		 * reference is ever taken. */
 		nd_init(&nd, vfs, cred, pop, ND_RCU);
 		rcu_read_lock();
-		nd.rseq = uvfs_seq_read_begin(&vfs->rename_seq);
-		nd.mseq = uvfs_seq_read_begin(&vfs->mount_seq);
-		err = fast_walk(&nd, WALK_FINAL);
+		err = nd_seq_begin(&nd) ? fast_walk(&nd, WALK_FINAL) : -ECHILD;
 		struct uvfs_inode *i = NULL;
 		if (!err) {
 			i = rcu_load(nd.cur.dentry->d_inode);
@@ -601,8 +752,8 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 				err = -ENOTDIR;
 			else if (i->i_op->getattr)
 				err = -ECHILD;
-			else
-				inode_fill_statx(i, out);
+			else if (!inode_fill_statx_seq(i, out, true))
+				err = -ECHILD;
 		}
 		if (err != -ECHILD && (uvfs_seq_read_retry(&vfs->rename_seq, nd.rseq) ||
 				       uvfs_seq_read_retry(&vfs->mount_seq, nd.mseq)))
@@ -611,6 +762,8 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		if (err != -ECHILD)
 			return err;
 	}
+	if (pop->flags & UVFS_RESOLVE_CACHED)
+		return -EAGAIN;
 	struct uvfs_vd vd;
 	nd_init(&nd, vfs, cred, pop, 0);
 	err = walk_ref(&nd, WALK_FINAL, &vd);

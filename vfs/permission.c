@@ -1,12 +1,11 @@
 /* vfs/permission.c — permission checks: mode bits against fsuid, groups and
  * capabilities (Linux generic_permission), ownership, sticky directories.
- * Reads attributes with relaxed loads: callers in RCU-walk validate. */
+ * Mode, uid and gid are read together under i_seq, so a check never mixes
+ * two attribute states (one setattr may change mode and owner at once). */
 #include "internal.h"
 
-HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+static int generic_permission(const struct uvfs_cred *cred, uint32_t mode, uint32_t uid, uint32_t gid, int mask)
 {
-	uint32_t mode = load_relaxed(inode->i_mode);
-	uint32_t uid = load_relaxed(inode->i_uid), gid = load_relaxed(inode->i_gid);
 	uint32_t bits;
 	if (cred->fsuid == uid)
 		bits = (mode >> 6) & 7;
@@ -27,6 +26,34 @@ HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 			return 0;
 	}
 	return -EACCES;
+}
+
+/* Waits for a writer in its attribute section (callers may block; one
+ * that holds i_lock never waits, since writers hold it too). */
+HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+{
+	uint32_t seq, mode, uid, gid;
+	do {
+		seq = uvfs_seq_read_begin(&inode->i_seq);
+		mode = load_relaxed(inode->i_mode);
+		uid = load_relaxed(inode->i_uid);
+		gid = load_relaxed(inode->i_gid);
+	} while (uvfs_seq_read_retry(&inode->i_seq, seq));
+	return generic_permission(cred, mode, uid, gid, mask);
+}
+
+/* RCU-walk: -ECHILD instead of waiting for a writer. */
+HIDDEN int inode_permission_rcu(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+{
+	uint32_t seq, mode, uid, gid;
+	do {
+		if (!uvfs_seq_read_try_begin(&inode->i_seq, &seq))
+			return -ECHILD;
+		mode = load_relaxed(inode->i_mode);
+		uid = load_relaxed(inode->i_uid);
+		gid = load_relaxed(inode->i_gid);
+	} while (uvfs_seq_read_retry(&inode->i_seq, seq));
+	return generic_permission(cred, mode, uid, gid, mask);
 }
 
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode)

@@ -165,6 +165,35 @@ static inline bool uvfs_vd_ok(const struct uvfs_vd *vd) { return vd->mount != NU
 /* Path operation flags. */
 #define UVFS_PATH_FOLLOW 0x1 /* follow a final symlink */
 #define UVFS_PATH_EMPTY 0x2 /* "" names the start itself (AT_EMPTY_PATH) */
+/* openat2(2) resolve flags (Linux RESOLVE_* << 8), same semantics and
+ * errnos, for every path call:
+ *  NO_XDEV: crossing a mount, up or down, or an absolute symlink from
+ *    another mount than root's, is -EXDEV (an absolute path is allowed).
+ *  NO_MAGICLINKS: -ELOOP on magic links (/proc/self/fd style); none exist
+ *    yet, so it changes nothing today.
+ *  NO_SYMLINKS: following any symlink is -ELOOP (a final one that is not
+ *    followed is returned as itself).
+ *  BENEATH: the walk must stay below start: an absolute path or symlink,
+ *    or ".." at start, is -EXDEV; a rename or mount during the walk makes
+ *    ".." -EAGAIN (it may have jumped out).
+ *  IN_ROOT: start acts as the root for "/", absolute symlinks and "..";
+ *    -EAGAIN on a racing rename or mount as for BENEATH.
+ *  CACHED: only the lockless walk: -EAGAIN if the lookup would need the
+ *    locked walk, and for creation, removal, rename, O_CREAT and O_TRUNC.
+ * BENEATH with IN_ROOT, or a reserved bit of 0xff00, is -EINVAL; both need
+ * start even for an absolute path. */
+#define UVFS_RESOLVE_NO_XDEV 0x100
+#define UVFS_RESOLVE_NO_MAGICLINKS 0x200
+#define UVFS_RESOLVE_NO_SYMLINKS 0x400
+#define UVFS_RESOLVE_BENEATH 0x800
+#define UVFS_RESOLVE_IN_ROOT 0x1000
+#define UVFS_RESOLVE_CACHED 0x2000
+
+/* Longest path a call accepts, counting the terminating NUL (Linux
+ * PATH_MAX): a longer path is -ENAMETOOLONG before anything is looked up.
+ * Each component is at most 255 bytes (NAME_MAX), and one call follows at
+ * most 40 symlinks in all (an O_CREAT open through links included). */
+#define UVFS_PATH_MAX 4096
 
 /* A path relative to start (absolute paths start at root). References on
  * root and start are borrowed. An empty path is -ENOENT unless

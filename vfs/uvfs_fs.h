@@ -22,6 +22,7 @@
  */
 #pragma once
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,11 +65,49 @@ typedef struct {
 #endif
 #endif
 
+/* Spin-wait hint: pause on x86, yield on arm64, a compiler barrier elsewhere. */
+static inline void uvfs_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Writers are ordinary preemptible threads: a reader must not spin on an
+ * odd count for as long as a writer may be descheduled. */
+#define UVFS_SEQ_SPIN 128
+
+/* For lock-free readers (inside an RCU read section): false if the count
+ * stayed odd for UVFS_SEQ_SPIN polls; the caller gives up (RCU-walk:
+ * -ECHILD, then ref-walk) instead of waiting for the writer. */
+static inline bool uvfs_seq_read_try_begin(uvfs_seq_t *s, uint32_t *out)
+{
+	for (unsigned n = 0;; n++) {
+		uint32_t v = atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (__builtin_expect(!(v & 1), 1)) {
+			*out = v;
+			return true;
+		}
+		if (n == UVFS_SEQ_SPIN)
+			return false;
+		uvfs_cpu_relax();
+	}
+}
+/* For readers that may wait: a short spin, then yield the CPU until the
+ * writer is done. */
 static inline uint32_t uvfs_seq_read_begin(uvfs_seq_t *s)
 {
 	uint32_t v;
-	while ((v = atomic_load_explicit(&s->seq, memory_order_acquire)) & 1)
-		__builtin_ia32_pause();
+	for (unsigned n = 0; (v = atomic_load_explicit(&s->seq, memory_order_acquire)) & 1; n++) {
+		if (n < UVFS_SEQ_SPIN)
+			uvfs_cpu_relax();
+		else
+			sched_yield();
+	}
 	return v;
 }
 static inline bool uvfs_seq_read_retry(uvfs_seq_t *s, uint32_t start)
