@@ -217,6 +217,7 @@ struct uvfs_mount {
 	struct uvfs_dentry *m_root; /* immutable; reference held */
 	struct uvfs_filesystem *m_fs; /* immutable; reference held */
 	struct uvfs_mntns *m_ns; /* under mount_lock; no reference */
+	char *m_source; /* immutable; NULL shows as "none" */
 	struct uvfs *m_vfs; /* immutable */
 	uint64_t m_id; /* immutable */
 	_Atomic unsigned m_flags; /* UVFS_MNT_* except RDONLY (which lives in m_writers) */
@@ -422,3 +423,13 @@ HIDDEN void rename_seq_end(struct uvfs *vfs);
 HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs_type **type, unsigned *flags); /* fstype.c */
 HIDDEN int device_lookup(struct uvfs *vfs, int kind, dev_t rdev, const struct uvfs_file_ops **fops, void **priv);
 HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out);
+/* path.c: build the path of (mnt, d) seen from root at the end of buf
+ * (text in buf[*pos, len), no NUL). Returns PATH_* (root not reached: the
+ * path from the top of the mount tree; escaped a bind root: empty, shown
+ * as "/") or -ERANGE. Caller holds no lock. */
+enum { PATH_REACHED, PATH_UNREACHABLE, PATH_ESCAPED };
+HIDDEN int path_build(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_mount *mnt, struct uvfs_dentry *d,
+		      char *buf, size_t len, size_t *pos);
+/* Path of d from its filesystem's root, NUL-terminated ("//deleted" suffix
+ * when unlinked); length or -ERANGE. */
+HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len);

@@ -186,6 +186,27 @@ UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *mnt); /* n
 UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_cred *cred, const char *path,
 					    const struct uvfs_vd *root);
 
+/* Bind mount (mount(2) with MS_BIND): a new mount of src's filesystem rooted
+ * at src's dentry, with src's mount flags and source, connected on top of
+ * whatever is mounted at dst. UVFS_BIND_REC (MS_REC) also copies the mounts
+ * below src (those whose mountpoint lies under src's dentry, and everything
+ * below them). -EPERM without CAP_SYS_ADMIN; -EINVAL if src's mount is not
+ * in dst's namespace (or is umounted); -ENOTDIR if exactly one of src and
+ * dst is a directory; -ENOENT if dst was deleted. */
+#define UVFS_BIND_REC 0x1
+UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *src,
+			  const struct uvfs_pathop *dst, unsigned flags);
+
+/* Path of vd as seen from root (Linux d_path): crosses mounts upward; when
+ * vd is not under root, the path from the top of its mount tree (or "/" if
+ * vd was renamed out of its bind mount's subtree). Returns the length
+ * written (without the NUL) or -errno: -ERANGE when len is too small.
+ * Consistent against concurrent renames and mounts (never a torn path). */
+#define UVFS_VD_PATH_DELETED 0x1 /* append " (deleted)" when vd's dentry was unlinked (/proc/self/fd links) */
+#define UVFS_VD_PATH_GETCWD 0x2 /* getcwd(2): -ENOENT when unlinked, "(unreachable)" prefix when not under root */
+UVFS_API ssize_t uvfs_vd_path(struct uvfs *vfs, const struct uvfs_vd *root, const struct uvfs_vd *vd, char *buf,
+			      size_t len, unsigned flags);
+
 /* ----------------------------------------------------------- path calls */
 
 #define UVFS_GET_SEARCHABLE 0x1 /* result must be a searchable directory */
