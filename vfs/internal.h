@@ -245,6 +245,8 @@ HIDDEN struct uvfs_mount *mnt_lookup_rcu(struct uvfs *vfs, const struct uvfs_mou
 HIDDEN bool mnt_tryget(struct uvfs_mount *m);
 HIDDEN int mnt_want_write(struct uvfs_mount *m);
 HIDDEN void mnt_drop_write(struct uvfs_mount *m);
+/* Mounts in m's subtree, m included; mount_lock held. */
+HIDDEN size_t mnt_count_subtree(struct uvfs_mount *m);
 
 /* ---------------------------------------------------------- instance */
 

@@ -316,11 +316,11 @@ static void drops_run(struct drop_list *dl)
 	free(dl->dentries);
 }
 
-static size_t count_subtree(struct uvfs_mount *m)
+HIDDEN size_t mnt_count_subtree(struct uvfs_mount *m)
 {
 	size_t n = 1;
 	for (struct list_head *l = m->m_children.next; l != &m->m_children; l = l->next)
-		n += count_subtree(container_of(l, struct uvfs_mount, m_sibling));
+		n += mnt_count_subtree(container_of(l, struct uvfs_mount, m_sibling));
 	return n;
 }
 
@@ -352,7 +352,7 @@ UVFS_API void uvfs_mntns_put(struct uvfs_mntns *ns)
 	rcu_enter();
 	struct drop_list dl = { 0 };
 	pthread_mutex_lock(&vfs->mount_lock);
-	size_t n = count_subtree(ns->ns_root);
+	size_t n = mnt_count_subtree(ns->ns_root);
 	/* If this allocation fails the namespace leaks, which the live
 	 * counters then report: better than a half-torn tree. */
 	if (drops_reserve(&dl, 2 * n + 2) == 0) {
@@ -394,7 +394,7 @@ UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 			goto out;
 		}
 	}
-	if ((err = drops_reserve(&dl, 2 * count_subtree(m) + 2)))
+	if ((err = drops_reserve(&dl, 2 * mnt_count_subtree(m) + 2)))
 		goto out;
 	uvfs_seq_write_begin(&vfs->mount_seq);
 	umount_tree_locked(vfs, m, &dl);
@@ -614,7 +614,7 @@ UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		err = -ENOTDIR; /* Linux graft_tree */
 		goto out;
 	}
-	size_t cap = (flags & UVFS_BIND_REC) ? count_subtree(from.mount) : 1;
+	size_t cap = (flags & UVFS_BIND_REC) ? mnt_count_subtree(from.mount) : 1;
 	if (!(items = calloc(cap, sizeof(*items)))) {
 		err = -ENOMEM;
 		goto out;
