@@ -428,10 +428,16 @@ HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, s
 /* path.c: build the path of (mnt, d) seen from root at the end of buf
  * (text in buf[*pos, len), no NUL). Returns PATH_* (root not reached: the
  * path from the top of the mount tree; escaped a bind root: empty, shown
- * as "/") or -ERANGE. Caller holds no lock. */
+ * as "/"), -ERANGE, or with PATH_MOUNT_LOCKED -EAGAIN when renames kept
+ * racing (retry holding rename_lock too). */
 enum { PATH_REACHED, PATH_UNREACHABLE, PATH_ESCAPED };
+enum path_locks {
+	PATH_UNLOCKED, /* caller holds no lock */
+	PATH_MOUNT_LOCKED, /* caller holds mount_lock */
+	PATH_ALL_LOCKED, /* caller holds rename_lock and mount_lock */
+};
 HIDDEN int path_build(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_mount *mnt, struct uvfs_dentry *d,
-		      char *buf, size_t len, size_t *pos);
+		      char *buf, size_t len, size_t *pos, enum path_locks locks);
 /* Path of d from its filesystem's root, NUL-terminated ("//deleted" suffix
- * when unlinked); length or -ERANGE. */
-HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len);
+ * when unlinked); length, -ERANGE or -EAGAIN as path_build. */
+HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len, enum path_locks locks);

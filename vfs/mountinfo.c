@@ -1,35 +1,26 @@
 /* vfs/mountinfo.c — enumeration of a namespace's mounts and the
  * /proc/[pid]/mounts and mountinfo lines (Linux fs/proc_namespace.c).
  *
- * The walk snapshots the tree under mount_lock (a reference on each
- * mount), then computes paths and calls back with no lock held: paths are
- * built by path.c, which may take rename_lock, outer to mount_lock. A mount
- * umounted after the snapshot has no parent any more and is skipped as
- * unreachable, as Linux skips mounts outside the reader's root.
+ * The walk copies what each line needs under mount_lock (paths validated
+ * against rename_seq; if renames keep racing, again under rename_lock and
+ * mount_lock), keeping only a reference on each filesystem, then calls
+ * back with no lock held. Mounts whose root is not reachable from the
+ * reader's root are skipped, as Linux skips mounts outside a chroot.
+ *
+ * Lock order: rename_lock → mount_lock; show_options runs unlocked.
  */
 #include <stdio.h>
 
 #include "internal.h"
 
 struct snap {
-	struct uvfs_mount *m; /* reference held */
-	uint64_t parent_id;
+	uint64_t id, parent_id;
 	uint64_t key; /* max id on the way from the namespace root */
-	unsigned depth;
+	unsigned depth, flags;
+	bool reachable;
+	struct uvfs_filesystem *fs; /* reference held: show_options runs unlocked */
+	char *source, *root, *point; /* malloc'd */
 };
-
-static size_t snap_tree(struct uvfs_mount *m, uint64_t parent_id, uint64_t key, unsigned depth, struct snap *s,
-			size_t n, size_t cap)
-{
-	if (n == cap)
-		return n;
-	key = m->m_id > key ? m->m_id : key;
-	uvfs_mount_get(m);
-	s[n++] = (struct snap){ m, parent_id, key, depth };
-	for (struct list_head *l = m->m_children.next; l != &m->m_children; l = l->next)
-		n = snap_tree(container_of(l, struct uvfs_mount, m_sibling), m->m_id, key, depth + 1, s, n, cap);
-	return n;
-}
 
 /* Mount ID order (Linux lists a namespace's mounts by ID), except that a
  * child mounted from an older disconnected mount still follows its parent:
@@ -41,10 +32,21 @@ static int snap_cmp(const void *a, const void *b)
 		return x->key < y->key ? -1 : 1;
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
-	return x->m->m_id < y->m->m_id ? -1 : x->m->m_id > y->m->m_id;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Grows *buf (doubling, up to 1 MiB) while fill returns -ERANGE. */
+static void snaps_free(struct snap *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uvfs_fs_put(s[i].fs);
+		free(s[i].source);
+		free(s[i].root);
+		free(s[i].point);
+	}
+	free(s);
+}
+
+/* Doubles *buf (up to 1 MiB) after -ERANGE. */
 #define GROW_MAX (1u << 20)
 static int grow(char **buf, size_t *len)
 {
@@ -58,42 +60,82 @@ static int grow(char **buf, size_t *len)
 	return 0;
 }
 
-struct strbufs {
-	char *point, *root, *opts;
-	size_t point_len, root_len, opts_len;
+struct walk {
+	struct uvfs *vfs;
+	const struct uvfs_vd *root;
+	enum path_locks locks;
+	char *buf;
+	size_t len;
+	struct snap *s;
+	size_t n, cap;
 };
 
-static int mount_strings(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_mount *m, struct strbufs *b,
-			 const char **point, bool *reachable)
+/* Strings of m into w->s[w->n]. mount_lock held (and rename_lock with
+ * PATH_ALL_LOCKED). */
+static int snap_one(struct walk *w, struct uvfs_mount *m, struct snap *sn)
 {
 	size_t pos;
 	int r;
-	/* path_build leaves the text at the end of the buffer (no NUL). */
-	while ((r = path_build(vfs, root, m, m->m_root, b->point, b->point_len - 1, &pos)) == -ERANGE)
-		if ((r = grow(&b->point, &b->point_len)))
+	while ((r = path_build(w->vfs, w->root, m, m->m_root, w->buf, w->len, &pos, w->locks)) == -ERANGE)
+		if ((r = grow(&w->buf, &w->len)))
 			return r;
 	if (r < 0)
 		return r;
-	*reachable = r == PATH_REACHED;
-	size_t k = b->point_len - 1 - pos;
-	memmove(b->point, b->point + pos, k);
-	b->point[k] = 0;
-	*point = b->point;
-	ssize_t n;
-	while ((n = dentry_path(vfs, m->m_root, b->root, b->root_len)) == -ERANGE)
-		if ((r = grow(&b->root, &b->root_len)))
+	sn->reachable = r == PATH_REACHED;
+	if (!(sn->point = strndup(w->buf + pos, w->len - pos)))
+		return -ENOMEM;
+	ssize_t k;
+	while ((k = dentry_path(w->vfs, m->m_root, w->buf, w->len, w->locks)) == -ERANGE)
+		if ((r = grow(&w->buf, &w->len)))
 			return r;
-	if (n < 0)
-		return (int)n;
-	b->opts[0] = 0;
-	if (m->m_fs->ops && m->m_fs->ops->show_options) {
-		while ((r = m->m_fs->ops->show_options(m->m_fs, b->opts, b->opts_len)) == -ERANGE)
-			if ((r = grow(&b->opts, &b->opts_len)))
-				return r;
-		if (r < 0)
-			return r;
-	}
+	if (k < 0)
+		return (int)k;
+	if (!(sn->root = strdup(w->buf)) || (m->m_source && !(sn->source = strdup(m->m_source))))
+		return -ENOMEM;
 	return 0;
+}
+
+static int snap_tree(struct walk *w, struct uvfs_mount *m, uint64_t parent_id, uint64_t key, unsigned depth)
+{
+	if (w->n == w->cap)
+		return -EAGAIN; /* cannot happen: the tree is locked */
+	struct snap *sn = &w->s[w->n++];
+	key = m->m_id > key ? m->m_id : key;
+	*sn = (struct snap){ .id = m->m_id, .parent_id = parent_id, .key = key, .depth = depth,
+			     .flags = uvfs_mount_flags(m), .fs = m->m_fs };
+	uvfs_fs_get(m->m_fs);
+	int err = snap_one(w, m, sn);
+	for (struct list_head *l = m->m_children.next; !err && l != &m->m_children; l = l->next)
+		err = snap_tree(w, container_of(l, struct uvfs_mount, m_sibling), m->m_id, key, depth + 1);
+	return err;
+}
+
+/* Everything the callbacks need is copied under the locks, so the
+ * callbacks run with no lock and no mount reference held: reading
+ * /proc/mounts never makes a mount busy, and a callback may call uvfs. */
+static int snapshot(struct uvfs_mntns *ns, const struct uvfs_vd *root, struct walk *w)
+{
+	struct uvfs *vfs = ns->ns_vfs;
+	int err;
+	for (int attempt = 0;; attempt++) {
+		/* First under mount_lock alone; if renames keep racing the
+		 * climbs, again with rename_lock (outer) held as well. */
+		w->locks = attempt ? PATH_ALL_LOCKED : PATH_MOUNT_LOCKED;
+		if (attempt)
+			pthread_mutex_lock(&vfs->rename_lock);
+		pthread_mutex_lock(&vfs->mount_lock);
+		w->cap = mnt_count_subtree(ns->ns_root);
+		w->n = 0;
+		w->s = calloc(w->cap, sizeof(*w->s));
+		err = w->s ? snap_tree(w, ns->ns_root, ns->ns_root->m_id, 0, 0) : -ENOMEM;
+		pthread_mutex_unlock(&vfs->mount_lock);
+		if (attempt)
+			pthread_mutex_unlock(&vfs->rename_lock);
+		if (err != -EAGAIN || attempt)
+			return err;
+		snaps_free(w->s, w->n);
+		w->s = NULL;
+	}
 }
 
 UVFS_API int uvfs_mntns_for_each(struct uvfs_mntns *ns, const struct uvfs_vd *root, uvfs_mount_cb cb, void *arg)
@@ -101,44 +143,45 @@ UVFS_API int uvfs_mntns_for_each(struct uvfs_mntns *ns, const struct uvfs_vd *ro
 	rcu_enter();
 	if (!ns || !root || !uvfs_vd_ok(root) || !cb)
 		return -EINVAL;
-	struct uvfs *vfs = ns->ns_vfs;
-	struct strbufs b = { .point_len = 256, .root_len = 256, .opts_len = 256 };
-	b.point = malloc(b.point_len);
-	b.root = malloc(b.root_len);
-	b.opts = malloc(b.opts_len);
-	pthread_mutex_lock(&vfs->mount_lock);
-	size_t cap = mnt_count_subtree(ns->ns_root);
-	struct snap *s = b.point && b.root && b.opts ? malloc(cap * sizeof(*s)) : NULL;
-	size_t n = s ? snap_tree(ns->ns_root, ns->ns_root->m_id, 0, 0, s, 0, cap) : 0;
-	pthread_mutex_unlock(&vfs->mount_lock);
-	int err = s ? 0 : -ENOMEM;
-	qsort(s, n, sizeof(*s), snap_cmp);
-	for (size_t i = 0; i < n && !err; i++) {
-		struct uvfs_mount *m = s[i].m;
-		const char *point;
-		bool reachable;
-		if ((err = mount_strings(vfs, root, m, &b, &point, &reachable)) || !reachable)
+	struct walk w = { .vfs = ns->ns_vfs, .root = root, .len = 256 };
+	size_t olen = 256;
+	char *opts = malloc(olen);
+	if (!opts || !(w.buf = malloc(w.len))) {
+		free(opts);
+		return -ENOMEM;
+	}
+	int err = snapshot(ns, root, &w);
+	if (!err)
+		qsort(w.s, w.n, sizeof(*w.s), snap_cmp);
+	for (size_t i = 0; i < w.n && !err; i++) {
+		struct snap *sn = &w.s[i];
+		if (!sn->reachable)
 			continue;
+		opts[0] = 0;
+		if (sn->fs->ops && sn->fs->ops->show_options) {
+			while ((err = sn->fs->ops->show_options(sn->fs, opts, olen)) == -ERANGE)
+				if ((err = grow(&opts, &olen)))
+					break;
+			if (err)
+				break;
+		}
 		const struct uvfs_mount_info mi = {
-			.id = m->m_id,
-			.parent_id = s[i].parent_id,
-			.dev_major = major(m->m_fs->dev),
-			.dev_minor = minor(m->m_fs->dev),
-			.flags = uvfs_mount_flags(m),
-			.root = b.root,
-			.mount_point = point,
-			.fstype = m->m_fs->type->name,
-			.source = m->m_source ? m->m_source : "none",
-			.fs_options = b.opts,
+			.id = sn->id,
+			.parent_id = sn->parent_id,
+			.dev_major = major(sn->fs->dev),
+			.dev_minor = minor(sn->fs->dev),
+			.flags = sn->flags,
+			.root = sn->root,
+			.mount_point = sn->point,
+			.fstype = sn->fs->type->name,
+			.source = sn->source ? sn->source : "none",
+			.fs_options = opts,
 		};
 		err = cb(arg, &mi);
 	}
-	for (size_t i = 0; i < n; i++)
-		uvfs_mount_put(s[i].m);
-	free(s);
-	free(b.point);
-	free(b.root);
-	free(b.opts);
+	snaps_free(w.s, w.n);
+	free(w.buf);
+	free(opts);
 	return err;
 }
 

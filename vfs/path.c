@@ -10,6 +10,10 @@
  * write section open) it takes rename_lock and mount_lock, under which
  * d_parent, d_name and the mount tree cannot change.
  *
+ * A caller already holding mount_lock (mount enumeration) validates
+ * against rename_seq only and gets -EAGAIN instead of the fallback, since
+ * rename_lock comes first; it then retakes both itself.
+ *
  * Lock order: rename_lock → mount_lock (LOCKING.md); the locked climb takes
  * no other lock and runs outside any RCU read section (a reader blocked on
  * a mutex must not hold up a grace period that a lock holder waits for).
@@ -75,30 +79,40 @@ static bool seq_sample(uvfs_seq_t *s, uint32_t *out)
 }
 
 HIDDEN int path_build(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_mount *mnt, struct uvfs_dentry *d,
-		      char *buf, size_t len, size_t *pos)
+		      char *buf, size_t len, size_t *pos, enum path_locks locks)
 {
 	struct pbuf b = { buf, len, len };
 	int r;
+	if (locks == PATH_ALL_LOCKED)
+		goto locked;
 	for (int tries = 0; tries < PATH_RCU_TRIES; tries++) {
-		uint32_t rs, ms;
+		uint32_t rs, ms = 0;
 		b.pos = len;
-		if (!seq_sample(&vfs->rename_seq, &rs) || !seq_sample(&vfs->mount_seq, &ms)) {
+		/* Under mount_lock the mount tree cannot change: only renames. */
+		if (!seq_sample(&vfs->rename_seq, &rs) ||
+		    (locks == PATH_UNLOCKED && !seq_sample(&vfs->mount_seq, &ms))) {
 			sched_yield();
 			continue;
 		}
 		rcu_read_lock();
 		r = climb(root, mnt, d, &b);
-		bool stale = uvfs_seq_read_retry(&vfs->rename_seq, rs) || uvfs_seq_read_retry(&vfs->mount_seq, ms);
+		bool stale = uvfs_seq_read_retry(&vfs->rename_seq, rs) ||
+			     (locks == PATH_UNLOCKED && uvfs_seq_read_retry(&vfs->mount_seq, ms));
 		rcu_read_unlock();
 		if (!stale)
 			goto done;
 	}
-	b.pos = len;
+	if (locks == PATH_MOUNT_LOCKED)
+		return -EAGAIN; /* rename_lock is outer to mount_lock: the caller escalates */
 	pthread_mutex_lock(&vfs->rename_lock);
 	pthread_mutex_lock(&vfs->mount_lock);
+locked:
+	b.pos = len;
 	r = climb(root, mnt, d, &b);
-	pthread_mutex_unlock(&vfs->mount_lock);
-	pthread_mutex_unlock(&vfs->rename_lock);
+	if (locks == PATH_UNLOCKED) {
+		pthread_mutex_unlock(&vfs->mount_lock);
+		pthread_mutex_unlock(&vfs->rename_lock);
+	}
 done:
 	if (r == PATH_ESCAPED)
 		b.pos = len; /* Linux: nothing of an escaped climb is shown */
@@ -142,7 +156,7 @@ UVFS_API ssize_t uvfs_vd_path(struct uvfs *vfs, const struct uvfs_vd *root, cons
 	if (len == 0)
 		return -ERANGE;
 	size_t pos;
-	int r = path_build(vfs, root, vd->mount, vd->dentry, buf, len, &pos);
+	int r = path_build(vfs, root, vd->mount, vd->dentry, buf, len, &pos, PATH_UNLOCKED);
 	if (r < 0)
 		return r;
 	/* The prefix goes in front: keep room for it at the start. */
@@ -156,13 +170,13 @@ UVFS_API ssize_t uvfs_vd_path(struct uvfs *vfs, const struct uvfs_vd *root, cons
 	return n;
 }
 
-HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len)
+HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len, enum path_locks locks)
 {
 	if (len == 0)
 		return -ERANGE;
 	const struct uvfs_vd none = { 0 };
 	size_t pos;
-	int r = path_build(vfs, &none, NULL, d, buf, len, &pos);
+	int r = path_build(vfs, &none, NULL, d, buf, len, &pos, locks);
 	if (r < 0)
 		return r;
 	/* Linux dentry_path: an unlinked dentry gets "//deleted". */

@@ -810,3 +810,25 @@ FX_TEST(mount, format_flags_and_truncation)
 	cr_assert_eq(uvfs_mount_info_format(&mi, UVFS_SHOW_MOUNTS, NULL, 0), (ssize_t)strlen(mounts));
 	FX_ASSERT_ERR(uvfs_mount_info_format(&mi, 7, buf, sizeof buf), -EINVAL);
 }
+
+/* Reading /proc/mounts must not make a mount busy, nor hold a lock the
+ * callback could need: the callback umounts a mount not yet reported. */
+static int umount_cb(void *arg, const struct uvfs_mount_info *mi)
+{
+	int *rc = arg;
+	if (!strcmp(mi->mount_point, "/a"))
+		*rc = fx_umount("/b", 0);
+	return 0;
+}
+
+FX_TEST(mount, enumeration_does_not_make_mounts_busy)
+{
+	fx_must_mkdir("/a", 0755);
+	fx_must_mkdir("/b", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/a", NULL, 0));
+	FX_ASSERT_OK(fx_mount_tmpfs("/b", NULL, 0));
+	int rc = 1;
+	FX_ASSERT_OK(uvfs_mntns_for_each(fx.ns, &fx.root, umount_cb, &rc));
+	FX_ASSERT_OK(rc);
+	cr_assert_eq(devminor("/b"), devminor("/"));
+}
