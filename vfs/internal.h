@@ -255,6 +255,7 @@ struct uvfs_mount {
 	struct uvfs_dentry *m_root; /* immutable; reference held */
 	struct uvfs_filesystem *m_fs; /* immutable; reference held */
 	struct uvfs_mntns *m_ns; /* under mount_lock; no reference */
+	char *m_source; /* immutable; NULL shows as "none" */
 	struct uvfs *m_vfs; /* immutable */
 	uint64_t m_id; /* immutable */
 	_Atomic unsigned m_flags; /* UVFS_MNT_* except RDONLY (which lives in m_writers) */
@@ -282,6 +283,8 @@ HIDDEN struct uvfs_mount *mnt_lookup_rcu(struct uvfs *vfs, const struct uvfs_mou
 HIDDEN bool mnt_tryget(struct uvfs_mount *m);
 HIDDEN int mnt_want_write(struct uvfs_mount *m);
 HIDDEN void mnt_drop_write(struct uvfs_mount *m);
+/* Mounts in m's subtree, m included; mount_lock held. */
+HIDDEN size_t mnt_count_subtree(struct uvfs_mount *m);
 
 /* ---------------------------------------------------------- instance */
 
@@ -493,3 +496,19 @@ HIDDEN ssize_t rw_read(struct uvfs_file *f, void *buf, size_t len, int64_t pos);
 HIDDEN ssize_t rw_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *pos); /* len verified */
 HIDDEN int file_setfl(struct uvfs_file *f, const struct uvfs_cred *cred, int flags); /* setfl.c; cred NULL: no O_NOATIME check */
 HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, struct uvfs_file **out);
+/* path.c: build the path of (mnt, d) seen from root at the end of buf
+ * (text in buf[*pos, len), no NUL). Returns PATH_* (root not reached: the
+ * path from the top of the mount tree; escaped a bind root: empty, shown
+ * as "/"), -ERANGE, or with PATH_MOUNT_LOCKED -EAGAIN when renames kept
+ * racing (retry holding rename_lock too). */
+enum { PATH_REACHED, PATH_UNREACHABLE, PATH_ESCAPED };
+enum path_locks {
+	PATH_UNLOCKED, /* caller holds no lock */
+	PATH_MOUNT_LOCKED, /* caller holds mount_lock */
+	PATH_ALL_LOCKED, /* caller holds rename_lock and mount_lock */
+};
+HIDDEN int path_build(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_mount *mnt, struct uvfs_dentry *d,
+		      char *buf, size_t len, size_t *pos, enum path_locks locks);
+/* Path of d from its filesystem's root, NUL-terminated ("//deleted" suffix
+ * when unlinked); length, -ERANGE or -EAGAIN as path_build. */
+HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len, enum path_locks locks);

@@ -19,6 +19,8 @@
 
 #include "internal.h"
 
+#define CAP_SYS_ADMIN_NR 21 /* Linux CAP_SYS_ADMIN */
+
 HIDDEN int mount_table_init(struct uvfs *vfs)
 {
 	vfs->mount_hash = calloc(MOUNT_BUCKETS, sizeof(vfs->mount_hash[0]));
@@ -81,7 +83,9 @@ UVFS_API void uvfs_mount_get(struct uvfs_mount *m) { atomic_fetch_add_explicit(&
 static void mnt_free_rcu(struct rcu_head *h)
 {
 	RCU_CALLBACK_ENTER();
-	free(container_of(h, struct uvfs_mount, m_rcu));
+	struct uvfs_mount *m = container_of(h, struct uvfs_mount, m_rcu);
+	free(m->m_source);
+	free(m);
 	RCU_CALLBACK_EXIT();
 }
 
@@ -163,21 +167,24 @@ UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *m) { retur
 
 /* ---------------------------------------------------------- construction */
 
-static int mnt_alloc(struct uvfs *vfs, struct uvfs_filesystem *fs, struct uvfs_dentry *root,
-		     const struct uvfs_mount_opts *opts, struct uvfs_mount **out)
+static int mnt_alloc(struct uvfs *vfs, struct uvfs_filesystem *fs, struct uvfs_dentry *root, const char *source,
+		     unsigned flags, struct uvfs_mount **out)
 {
 	struct uvfs_mount *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	if (source && !(m->m_source = strdup(source))) {
+		free(m);
+		return -ENOMEM;
+	}
 	m->m_vfs = vfs;
 	m->m_fs = fs;
 	m->m_root = root;
 	uvfs_fs_get(fs);
 	uvfs_dentry_get(root);
 	m->m_id = atomic_fetch_add(&vfs->next_mount_id, 1);
-	unsigned fl = opts ? opts->flags : 0;
-	atomic_init(&m->m_flags, fl & ~UVFS_MNT_RDONLY);
-	atomic_init(&m->m_writers, (fl & UVFS_MNT_RDONLY) ? MNT_WRITERS_RO : 0);
+	atomic_init(&m->m_flags, flags & ~UVFS_MNT_RDONLY);
+	atomic_init(&m->m_writers, (flags & UVFS_MNT_RDONLY) ? MNT_WRITERS_RO : 0);
 	atomic_init(&m->m_refs, 1);
 	list_init(&m->m_children);
 	list_init(&m->m_sibling);
@@ -192,7 +199,7 @@ UVFS_API int uvfs_new_disconnected_mount(struct uvfs *vfs, struct uvfs_filesyste
 	rcu_enter();
 	if (!fs || !root)
 		return -EINVAL;
-	return mnt_alloc(vfs, fs, root, opts, out);
+	return mnt_alloc(vfs, fs, root, NULL, opts ? opts->flags : 0, out);
 }
 
 static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source, const char *fstype,
@@ -229,7 +236,7 @@ UVFS_API int uvfs_mount_disconnected(struct uvfs *vfs, const struct uvfs_cred *c
 	int err = get_fs(vfs, cred, source, fstype, opts, true, &fs);
 	if (err)
 		return err;
-	err = mnt_alloc(vfs, fs, fs->root, opts, out);
+	err = mnt_alloc(vfs, fs, fs->root, source, opts ? opts->flags : 0, out);
 	uvfs_fs_put(fs);
 	return err;
 }
@@ -249,7 +256,7 @@ UVFS_API int uvfs_mntns_new(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		return -ENOMEM;
 	}
 	struct uvfs_mount *m;
-	err = mnt_alloc(vfs, fs, fs->root, opts, &m);
+	err = mnt_alloc(vfs, fs, fs->root, source, opts ? opts->flags : 0, &m);
 	uvfs_fs_put(fs);
 	if (err) {
 		free(ns);
@@ -309,11 +316,11 @@ static void drops_run(struct drop_list *dl)
 	free(dl->dentries);
 }
 
-static size_t count_subtree(struct uvfs_mount *m)
+HIDDEN size_t mnt_count_subtree(struct uvfs_mount *m)
 {
 	size_t n = 1;
 	for (struct list_head *l = m->m_children.next; l != &m->m_children; l = l->next)
-		n += count_subtree(container_of(l, struct uvfs_mount, m_sibling));
+		n += mnt_count_subtree(container_of(l, struct uvfs_mount, m_sibling));
 	return n;
 }
 
@@ -345,7 +352,7 @@ UVFS_API void uvfs_mntns_put(struct uvfs_mntns *ns)
 	rcu_enter();
 	struct drop_list dl = { 0 };
 	pthread_mutex_lock(&vfs->mount_lock);
-	size_t n = count_subtree(ns->ns_root);
+	size_t n = mnt_count_subtree(ns->ns_root);
 	/* If this allocation fails the namespace leaks, which the live
 	 * counters then report: better than a half-torn tree. */
 	if (drops_reserve(&dl, 2 * n + 2) == 0) {
@@ -366,7 +373,7 @@ UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	rcu_enter();
 	if (flags & ~(UVFS_UMOUNT_DETACH | 1 /* MNT_FORCE: accepted, nothing to force */))
 		return -EINVAL;
-	if (!uvfs_cred_has_cap(cred, 21 /* CAP_SYS_ADMIN */))
+	if (!uvfs_cred_has_cap(cred, CAP_SYS_ADMIN_NR))
 		return -EPERM;
 	struct uvfs_vd vd;
 	int err = uvfs_get_dentry_at(vfs, cred, target, 0, &vd);
@@ -387,7 +394,7 @@ UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 			goto out;
 		}
 	}
-	if ((err = drops_reserve(&dl, 2 * count_subtree(m) + 2)))
+	if ((err = drops_reserve(&dl, 2 * mnt_count_subtree(m) + 2)))
 		goto out;
 	uvfs_seq_write_begin(&vfs->mount_seq);
 	umount_tree_locked(vfs, m, &dl);
@@ -431,6 +438,34 @@ static struct uvfs_inode *lock_parent_of(struct uvfs_dentry *d, struct uvfs_dent
 	}
 }
 
+/* Connect mnt at (parent, point). mount_lock held, inside mount_seq. */
+static void mnt_attach_locked(struct uvfs *vfs, struct uvfs_mount *mnt, struct uvfs_mount *parent,
+			      struct uvfs_dentry *point)
+{
+	uvfs_mount_get(parent);
+	uvfs_dentry_get(point);
+	mnt->m_parent = parent;
+	mnt->m_point = point;
+	mnt->m_ns = parent->m_ns;
+	mnt->m_connected = true;
+	uvfs_mount_get(mnt); /* the VFS's reference on a connected mount */
+	list_add_tail(&mnt->m_sibling, &parent->m_children);
+	atomic_fetch_add(&point->d_mounted, 1);
+	mnt_hash_insert(vfs, mnt);
+}
+
+/* Connect mnt on top of whatever is mounted at (parent, point) already. */
+static void mnt_attach_top_locked(struct uvfs *vfs, struct uvfs_mount *mnt, struct uvfs_mount *parent,
+				  struct uvfs_dentry *point)
+{
+	struct uvfs_mount *c;
+	while ((c = mnt_lookup_rcu(vfs, parent, point))) {
+		parent = c;
+		point = c->m_root;
+	}
+	mnt_attach_locked(vfs, mnt, parent, point);
+}
+
 UVFS_API int uvfs_connect_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_mount *mnt,
 				   const struct uvfs_pathop *target)
 {
@@ -451,25 +486,8 @@ UVFS_API int uvfs_connect_mount_at(struct uvfs *vfs, const struct uvfs_cred *cre
 		err = -ENOENT;
 		goto out;
 	}
-	/* Stack on top of whatever is mounted here already. */
-	struct uvfs_mount *top = vd.mount;
-	struct uvfs_dentry *point = vd.dentry;
-	struct uvfs_mount *c;
-	while ((c = mnt_lookup_rcu(vfs, top, point))) {
-		top = c;
-		point = c->m_root;
-	}
 	uvfs_seq_write_begin(&vfs->mount_seq);
-	uvfs_mount_get(top);
-	uvfs_dentry_get(point);
-	mnt->m_parent = top;
-	mnt->m_point = point;
-	mnt->m_ns = top->m_ns;
-	mnt->m_connected = true;
-	uvfs_mount_get(mnt); /* the VFS's reference on a connected mount */
-	list_add_tail(&mnt->m_sibling, &top->m_children);
-	atomic_fetch_add(&point->d_mounted, 1);
-	mnt_hash_insert(vfs, mnt);
+	mnt_attach_top_locked(vfs, mnt, vd.mount, vd.dentry);
 	uvfs_seq_write_end(&vfs->mount_seq);
 out:
 	pthread_mutex_unlock(&vfs->mount_lock);
@@ -521,5 +539,116 @@ UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_
 			break;
 	}
 	free(buf);
+	return err;
+}
+
+/* ---------------------------------------------------------------- bind */
+
+struct bind_item {
+	struct uvfs_mount *orig, *copy;
+	size_t parent; /* index of the item whose copy this one's copy mounts on */
+};
+
+/* Clone from's subtree (mount_lock held): items[0] is the copy of from
+ * rooted at root; with rec, each mount below follows its parent, those
+ * directly on from only if their mountpoint lies under root (Linux
+ * copy_tree). Returns the item count or -ENOMEM (copies made so far are in
+ * items[0..*made) for the caller to put). */
+static ssize_t bind_copy_locked(struct uvfs *vfs, struct uvfs_mount *from, struct uvfs_dentry *root, bool rec,
+				struct bind_item *items, size_t cap, size_t *made)
+{
+	size_t n = 0;
+	*made = 0;
+	int err = mnt_alloc(vfs, from->m_fs, root, from->m_source, uvfs_mount_flags(from), &items[0].copy);
+	if (err)
+		return err;
+	items[0].orig = from;
+	*made = n = 1;
+	for (size_t i = 0; rec && i < n; i++) {
+		struct uvfs_mount *m = items[i].orig;
+		for (struct list_head *l = m->m_children.next; l != &m->m_children; l = l->next) {
+			struct uvfs_mount *c = container_of(l, struct uvfs_mount, m_sibling);
+			if (i == 0) {
+				rcu_read_lock(); /* d_parent chain */
+				bool under = d_is_ancestor(root, c->m_point);
+				rcu_read_unlock();
+				if (!under)
+					continue;
+			}
+			if (n == cap)
+				return -ENOMEM; /* cannot happen: cap counts the subtree */
+			err = mnt_alloc(vfs, c->m_fs, c->m_root, c->m_source, uvfs_mount_flags(c), &items[n].copy);
+			if (err)
+				return err;
+			items[n].orig = c;
+			items[n].parent = i;
+			*made = ++n;
+		}
+	}
+	return (ssize_t)n;
+}
+
+UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *src,
+			  const struct uvfs_pathop *dst, unsigned flags)
+{
+	rcu_enter();
+	if (flags & ~UVFS_BIND_REC)
+		return -EINVAL;
+	if (!uvfs_cred_has_cap(cred, CAP_SYS_ADMIN_NR))
+		return -EPERM;
+	struct uvfs_vd from, to;
+	int err = uvfs_get_dentry_at(vfs, cred, src, 0, &from);
+	if (err)
+		return err;
+	if ((err = uvfs_get_dentry_at(vfs, cred, dst, 0, &to))) {
+		uvfs_vd_put(&from);
+		return err;
+	}
+	struct uvfs_dentry *parent;
+	struct uvfs_inode *pi = lock_parent_of(to.dentry, &parent);
+	struct bind_item *items = NULL;
+	size_t made = 0;
+	pthread_mutex_lock(&vfs->mount_lock);
+	if ((atomic_load(&to.dentry->d_flags) & DF_DEAD) || !to.mount->m_ns) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (!from.mount->m_ns || from.mount->m_ns != to.mount->m_ns) {
+		err = -EINVAL; /* Linux check_mnt: both in the caller's namespace */
+		goto out;
+	}
+	if (d_is_dir(from.dentry) != d_is_dir(to.dentry)) {
+		err = -ENOTDIR; /* Linux graft_tree */
+		goto out;
+	}
+	size_t cap = (flags & UVFS_BIND_REC) ? mnt_count_subtree(from.mount) : 1;
+	if (!(items = calloc(cap, sizeof(*items)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Copy everything before attaching anything, so a bind of a tree
+	 * onto a point inside itself does not copy its own copy. */
+	ssize_t n = bind_copy_locked(vfs, from.mount, from.dentry, flags & UVFS_BIND_REC, items, cap, &made);
+	if (n < 0) {
+		err = (int)n;
+		goto out;
+	}
+	uvfs_seq_write_begin(&vfs->mount_seq);
+	mnt_attach_top_locked(vfs, items[0].copy, to.mount, to.dentry);
+	for (ssize_t i = 1; i < n; i++)
+		mnt_attach_locked(vfs, items[i].copy, items[items[i].parent].copy, items[i].orig->m_point);
+	uvfs_seq_write_end(&vfs->mount_seq);
+out:
+	pthread_mutex_unlock(&vfs->mount_lock);
+	if (pi) {
+		uvfs_lock_release(&pi->i_lock);
+		uvfs_dentry_put(parent);
+	}
+	/* Connected copies hold the VFS's reference; failed ones die here. */
+	for (size_t i = 0; i < made; i++)
+		uvfs_mount_put(items[i].copy);
+	free(items);
+	uvfs_vd_put(&to);
+	uvfs_vd_put(&from);
 	return err;
 }

@@ -260,6 +260,55 @@ UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *mnt); /* n
 UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_cred *cred, const char *path,
 					    const struct uvfs_vd *root);
 
+/* Bind mount (mount(2) with MS_BIND): a new mount of src's filesystem rooted
+ * at src's dentry, with src's mount flags and source, connected on top of
+ * whatever is mounted at dst. UVFS_BIND_REC (MS_REC) also copies the mounts
+ * below src (those whose mountpoint lies under src's dentry, and everything
+ * below them). -EPERM without CAP_SYS_ADMIN; -EINVAL if src's mount is not
+ * in dst's namespace (or is umounted); -ENOTDIR if exactly one of src and
+ * dst is a directory; -ENOENT if dst was deleted. */
+#define UVFS_BIND_REC 0x1
+UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *src,
+			  const struct uvfs_pathop *dst, unsigned flags);
+
+/* What /proc/[pid]/mounts and mountinfo say about one mount. Strings are
+ * valid during the callback only. */
+struct uvfs_mount_info {
+	uint64_t id, parent_id; /* a namespace root is its own parent */
+	uint32_t dev_major, dev_minor; /* st_dev of the filesystem */
+	unsigned flags; /* UVFS_MNT_* */
+	const char *root; /* the mount's root within its filesystem: "/", "/sub" ("//deleted" suffix when unlinked) */
+	const char *mount_point; /* as seen from the enumeration root */
+	const char *fstype;
+	const char *source; /* "none" when the mount has none */
+	const char *fs_options; /* the filesystem's show_options ("" if none) */
+};
+/* Return 0 to go on; anything else stops the walk and is returned. */
+typedef int (*uvfs_mount_cb)(void *arg, const struct uvfs_mount_info *mi);
+/* Calls cb for each mount of ns whose root is reachable from root (as
+ * Linux, mounts outside a chroot are skipped), a parent before its
+ * children, otherwise in mount ID order. */
+UVFS_API int uvfs_mntns_for_each(struct uvfs_mntns *ns, const struct uvfs_vd *root, uvfs_mount_cb cb, void *arg);
+#define UVFS_SHOW_MOUNTS 0 /* /proc/[pid]/mounts */
+#define UVFS_SHOW_MOUNTINFO 1 /* /proc/[pid]/mountinfo */
+/* One line in Linux's format (space, tab, newline and backslash escaped as
+ * \ooo). snprintf-like: returns the length the line needs, writes at most
+ * len bytes, NUL-terminated; -EINVAL for an unknown format. */
+UVFS_API ssize_t uvfs_mount_info_format(const struct uvfs_mount_info *mi, int format, char *buf, size_t len);
+/* The whole file for ns seen from root: *out is malloc'd (free() it),
+ * NUL-terminated; returns its length or -errno. */
+UVFS_API ssize_t uvfs_mntns_show(struct uvfs_mntns *ns, const struct uvfs_vd *root, int format, char **out);
+
+/* Path of vd as seen from root (Linux d_path): crosses mounts upward; when
+ * vd is not under root, the path from the top of its mount tree (or "/" if
+ * vd was renamed out of its bind mount's subtree). Returns the length
+ * written (without the NUL) or -errno: -ERANGE when len is too small.
+ * Consistent against concurrent renames and mounts (never a torn path). */
+#define UVFS_VD_PATH_DELETED 0x1 /* append " (deleted)" when vd's dentry was unlinked (/proc/self/fd links) */
+#define UVFS_VD_PATH_GETCWD 0x2 /* getcwd(2): -ENOENT when unlinked, "(unreachable)" prefix when not under root */
+UVFS_API ssize_t uvfs_vd_path(struct uvfs *vfs, const struct uvfs_vd *root, const struct uvfs_vd *vd, char *buf,
+			      size_t len, unsigned flags);
+
 /* ----------------------------------------------------------- path calls */
 
 #define UVFS_GET_SEARCHABLE 0x1 /* result must be a searchable directory */

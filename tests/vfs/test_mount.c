@@ -504,3 +504,331 @@ FX_TEST(mount, namespace_put_before_open_file)
 	/* fx_teardown must not run again: re-create an empty fixture. */
 	fx_setup();
 }
+
+/* ------------------------------------------------ bind and enumeration */
+
+static int bind(const char *src, const char *dst, unsigned flags)
+{
+	struct uvfs_pathop s = fx_popf(src), d = fx_popf(dst);
+	return uvfs_bind_at(fx.vfs, &fx.cred, &s, &d, flags);
+}
+
+static ssize_t show(const struct uvfs_vd *root, int format, char *out, size_t len)
+{
+	char *text = NULL;
+	ssize_t n = uvfs_mntns_show(fx.ns, root, format, &text);
+	cr_assert(n >= 0, "mntns_show: %s", fx_err(n));
+	cr_assert_eq(strlen(text), (size_t)n);
+	snprintf(out, len, "%s", text);
+	free(text);
+	return n;
+}
+
+/* mountinfo with the ids and device numbers replaced by letters, so the
+ * expected text does not depend on allocation order. */
+static void show_info_shape(const struct uvfs_vd *root, char *out, size_t len)
+{
+	char text[4096];
+	show(root, UVFS_SHOW_MOUNTINFO, text, sizeof text);
+	size_t o = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long long id, pid;
+		unsigned ma, mi;
+		int skip;
+		cr_assert_eq(sscanf(line, "%llu %llu %u:%u %n", &id, &pid, &ma, &mi, &skip), 4, "%s", line);
+		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? "|" : "", line + skip);
+	}
+}
+
+FX_TEST(mount, bind_shows_the_subtree_at_a_second_place)
+{
+	fx_must_mkdir("/src", 0755);
+	fx_must_mkdir("/src/sub", 0755);
+	fx_must_write("/src/sub/f", "data");
+	fx_must_mkdir("/b", 0755);
+	FX_ASSERT_OK(bind("/src/sub", "/b", 0));
+	char buf[64];
+	cr_assert_eq(fx_read_file("/b/f", buf, sizeof buf), 4);
+	cr_assert_str_eq(buf, "data");
+	cr_assert_eq(fx_ino("/b"), fx_ino("/src/sub"));
+	cr_assert_eq(devminor("/b"), devminor("/src"), "a bind shares the filesystem");
+	fx_must_write("/b/g", "new");
+	cr_assert(exists("/src/sub/g"));
+	/* ".." at the bind root leaves through the mountpoint, not into /src. */
+	cr_assert_eq(fx_ino("/b/.."), fx_ino("/"));
+	FX_ASSERT_ERR(fx_umount("/src/sub", 0), -EINVAL);
+	FX_ASSERT_OK(fx_umount("/b", 0));
+	cr_assert_not(exists("/b/f"));
+	cr_assert(exists("/src/sub/f"));
+}
+
+FX_TEST(mount, bind_errors)
+{
+	fx_must_mkdir("/d", 0755);
+	fx_must_mkdir("/d2", 0755);
+	fx_must_write("/f", "x");
+	fx_must_write("/f2", "y");
+	struct uvfs_pathop s = fx_popf("/d"), t = fx_popf("/d2");
+	FX_ASSERT_ERR(uvfs_bind_at(fx.vfs, &fx.user, &s, &t, 0), -EPERM);
+	struct uvfs_cred admin = fx_user_with_cap(CAP_SYS_ADMIN);
+	FX_ASSERT_OK(uvfs_bind_at(fx.vfs, &admin, &s, &t, 0));
+	FX_ASSERT_OK(fx_umount("/d2", 0));
+	FX_ASSERT_ERR(uvfs_bind_at(fx.vfs, &fx.cred, &s, &t, 0x100), -EINVAL);
+	FX_ASSERT_ERR(bind("/missing", "/d2", 0), -ENOENT);
+	FX_ASSERT_ERR(bind("/d", "/missing", 0), -ENOENT);
+	/* Linux graft_tree: a directory over a file or a file over a directory. */
+	FX_ASSERT_ERR(bind("/d", "/f", 0), -ENOTDIR);
+	FX_ASSERT_ERR(bind("/f", "/d", 0), -ENOTDIR);
+	FX_ASSERT_OK(bind("/f", "/f2", 0));
+	char buf[8];
+	cr_assert_eq(fx_read_file("/f2", buf, sizeof buf), 1);
+	cr_assert_str_eq(buf, "x");
+	FX_ASSERT_OK(fx_umount("/f2", 0));
+	/* A deleted target: -ENOENT. */
+	struct uvfs_vd gone;
+	fx_must_mkdir("/gone", 0755);
+	get_vd("/gone", &gone);
+	struct uvfs_pathop rm = fx_pop("/gone");
+	FX_ASSERT_OK(uvfs_rmdir_at(fx.vfs, &fx.cred, &rm));
+	struct uvfs_pathop g = fx_pop_at(&gone, "", UVFS_PATH_EMPTY);
+	FX_ASSERT_ERR(uvfs_bind_at(fx.vfs, &fx.cred, &s, &g, 0), -ENOENT);
+	uvfs_vd_put(&gone);
+	/* A source outside the namespace (lazily umounted): -EINVAL. */
+	fx_must_mkdir("/m", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	struct uvfs_vd m;
+	get_vd("/m", &m);
+	FX_ASSERT_OK(fx_umount("/m", UVFS_UMOUNT_DETACH));
+	struct uvfs_pathop ms = fx_pop_at(&m, "", UVFS_PATH_EMPTY);
+	FX_ASSERT_ERR(uvfs_bind_at(fx.vfs, &fx.cred, &ms, &t, 0), -EINVAL);
+	uvfs_vd_put(&m);
+	/* ... or in another namespace. */
+	struct uvfs_mntns *ns2;
+	struct uvfs_vd root2;
+	FX_ASSERT_OK(uvfs_mntns_new(fx.vfs, &fx.cred, "none", "tmpfs", NULL, &ns2));
+	uvfs_mntns_root(ns2, &root2);
+	struct uvfs_pathop o = { .root = root2, .start = root2, .path = "/" };
+	FX_ASSERT_ERR(uvfs_bind_at(fx.vfs, &fx.cred, &o, &t, 0), -EINVAL);
+	uvfs_vd_put(&root2);
+	uvfs_mntns_put(ns2);
+}
+
+FX_TEST(mount, bind_keeps_the_source_mount_flags)
+{
+	fx_must_mkdir("/ro", 0755);
+	fx_must_mkdir("/b", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/ro", NULL, UVFS_MNT_RDONLY | UVFS_MNT_NOEXEC));
+	FX_ASSERT_OK(bind("/ro", "/b", 0));
+	FX_ASSERT_ERR(fx_mkdir("/b/x", 0755), -EROFS);
+	struct uvfs_vd b;
+	get_vd("/b", &b);
+	cr_assert_eq(uvfs_mount_flags(b.mount), UVFS_MNT_RDONLY | UVFS_MNT_NOEXEC);
+	uvfs_vd_put(&b);
+	FX_ASSERT_OK(fx_umount("/b", 0));
+	FX_ASSERT_OK(fx_umount("/ro", 0));
+}
+
+FX_TEST(mount, recursive_bind_copies_submounts)
+{
+	fx_must_mkdir("/src", 0755);
+	fx_must_mkdir("/src/in", 0755);
+	fx_must_mkdir("/src/in/sub", 0755);
+	fx_must_mkdir("/src/out", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/src/in/sub", NULL, 0));
+	fx_must_mkdir("/src/in/sub/deep", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/src/in/sub/deep", NULL, 0));
+	fx_must_write("/src/in/sub/deep/f", "d");
+	FX_ASSERT_OK(fx_mount_tmpfs("/src/out", NULL, 0));
+	fx_must_mkdir("/plain", 0755);
+	fx_must_mkdir("/rec", 0755);
+	FX_ASSERT_OK(bind("/src/in", "/plain", 0));
+	FX_ASSERT_OK(bind("/src/in", "/rec", UVFS_BIND_REC));
+	cr_assert_not(exists("/plain/sub/deep"), "a plain bind leaves submounts behind");
+	cr_assert(exists("/rec/sub/deep/f"));
+	cr_assert_eq(devminor("/rec/sub/deep"), devminor("/src/in/sub/deep"));
+	char shape[1024];
+	show_info_shape(&fx.root, shape, sizeof shape);
+	cr_assert_str_eq(shape, "/ / rw - tmpfs none rw"
+				"|/ /src/in/sub rw - tmpfs none rw"
+				"|/ /src/in/sub/deep rw - tmpfs none rw"
+				"|/ /src/out rw - tmpfs none rw"
+				"|/src/in /plain rw - tmpfs none rw"
+				"|/src/in /rec rw - tmpfs none rw"
+				"|/ /rec/sub rw - tmpfs none rw"
+				"|/ /rec/sub/deep rw - tmpfs none rw");
+	/* The copy is its own tree: umounting the original leaves it. */
+	FX_ASSERT_OK(fx_umount("/src/in/sub/deep", 0));
+	cr_assert(exists("/rec/sub/deep/f"));
+	FX_ASSERT_ERR(fx_umount("/rec/sub", 0), -EBUSY);
+	FX_ASSERT_OK(fx_umount("/rec", UVFS_UMOUNT_DETACH));
+}
+
+/* mount --rbind / /mnt: the copy is made before it is attached, so it does
+ * not contain itself. */
+FX_TEST(mount, recursive_bind_into_itself_terminates)
+{
+	fx_must_mkdir("/a", 0755);
+	fx_must_mkdir("/mnt", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/a", NULL, 0));
+	FX_ASSERT_OK(bind("/", "/mnt", UVFS_BIND_REC));
+	char shape[1024];
+	show_info_shape(&fx.root, shape, sizeof shape);
+	cr_assert_str_eq(shape, "/ / rw - tmpfs none rw"
+				"|/ /a rw - tmpfs none rw"
+				"|/ /mnt rw - tmpfs none rw"
+				"|/ /mnt/a rw - tmpfs none rw");
+	cr_assert(exists("/mnt/mnt"));
+	cr_assert_not(exists("/mnt/mnt/a"));
+}
+
+struct collect {
+	int n;
+	uint64_t ids[16], parents[16];
+	char points[16][64];
+	int stop_after;
+};
+
+static int collect_cb(void *arg, const struct uvfs_mount_info *mi)
+{
+	struct collect *c = arg;
+	cr_assert_lt(c->n, 16);
+	c->ids[c->n] = mi->id;
+	c->parents[c->n] = mi->parent_id;
+	snprintf(c->points[c->n], sizeof c->points[0], "%s", mi->mount_point);
+	c->n++;
+	return c->n == c->stop_after ? 42 : 0;
+}
+
+FX_TEST(mount, enumeration_order_ids_and_stop)
+{
+	fx_must_mkdir("/a", 0755);
+	fx_must_mkdir("/b", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/a", NULL, 0));
+	FX_ASSERT_OK(fx_mount_tmpfs("/b", NULL, 0));
+	fx_must_mkdir("/a/c", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/a/c", NULL, 0));
+	/* A disconnected mount made before /x exists, then connected under
+	 * it: its id is lower than its parent's, and it still comes after. */
+	struct uvfs_mount *early;
+	FX_ASSERT_OK(uvfs_mount_disconnected(fx.vfs, &fx.cred, "early", "tmpfs", NULL, &early));
+	fx_must_mkdir("/x", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/x", NULL, 0));
+	fx_must_mkdir("/x/e", 0755);
+	struct uvfs_pathop e = fx_popf("/x/e");
+	FX_ASSERT_OK(uvfs_connect_mount_at(fx.vfs, &fx.cred, early, &e));
+	uvfs_mount_put(early);
+	struct collect c = { 0 };
+	FX_ASSERT_OK(uvfs_mntns_for_each(fx.ns, &fx.root, collect_cb, &c));
+	cr_assert_eq(c.n, 6);
+	const char *want[] = { "/", "/a", "/b", "/a/c", "/x", "/x/e" };
+	for (int i = 0; i < 6; i++)
+		cr_assert_str_eq(c.points[i], want[i], "entry %d", i);
+	cr_assert_eq(c.parents[0], c.ids[0], "the namespace root is its own parent");
+	cr_assert_eq(c.parents[1], c.ids[0]);
+	cr_assert_eq(c.parents[3], c.ids[1]);
+	cr_assert_eq(c.parents[5], c.ids[4]);
+	cr_assert_lt(c.ids[5], c.ids[4]);
+	for (int i = 1; i < 5; i++)
+		cr_assert_lt(c.ids[i - 1], c.ids[i]);
+	struct collect s = { .stop_after = 2 };
+	FX_ASSERT_ERR(uvfs_mntns_for_each(fx.ns, &fx.root, collect_cb, &s), 42);
+	cr_assert_eq(s.n, 2);
+	FX_ASSERT_OK(fx_umount("/x", UVFS_UMOUNT_DETACH));
+}
+
+/* Host, in a chroot: /proc/self/mounts lists only mounts under the root,
+ * with paths relative to it. */
+FX_TEST(mount, enumeration_from_a_subdirectory_root_skips_the_rest)
+{
+	fx_must_mkdir("/jail", 0755);
+	fx_must_mkdir("/jail/m", 0755);
+	fx_must_mkdir("/out", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/out", NULL, 0));
+	FX_ASSERT_OK(fx_mount_tmpfs("/jail/m", NULL, 0));
+	struct uvfs_vd jail;
+	get_vd("/jail", &jail);
+	char text[1024];
+	show(&jail, UVFS_SHOW_MOUNTS, text, sizeof text);
+	cr_assert_str_eq(text, "none /m tmpfs rw 0 0\n");
+	/* A bind of /jail at /jail/m/j shows from inside as /m/j. */
+	fx_must_mkdir("/jail/m/j", 0755);
+	FX_ASSERT_OK(bind("/jail", "/jail/m/j", 0));
+	show(&jail, UVFS_SHOW_MOUNTS, text, sizeof text);
+	cr_assert_str_eq(text, "none /m tmpfs rw 0 0\nnone /m/j tmpfs rw 0 0\n");
+	uvfs_vd_put(&jail);
+}
+
+/* Host (Linux 6.18): mount -t tmpfs -o size=1m "my src" /t; mount --bind
+ * "/t/sub dir" /b; remount,bind,ro,nosuid,nodev,noexec,noatime /b gives
+ *   75 50 0:43 /sub\040dir /tmp/h7/b ro,nosuid,nodev,noexec,noatime - tmpfs my\040src rw,size=1024k
+ *   my\040src /tmp/h7/b tmpfs ro,nosuid,nodev,noexec,noatime,size=1024k 0 0
+ * (uvfs has no relatime; the rest must match byte for byte). */
+FX_TEST(mount, mounts_and_mountinfo_lines_match_linux)
+{
+	fx_must_mkdir("/t", 0755);
+	struct uvfs_pathop t = fx_popf("/t");
+	struct uvfs_mount_opts o = { .data = "size=1m" };
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "my src", &t, "tmpfs", &o));
+	fx_must_mkdir("/t/sub dir", 0755);
+	fx_must_mkdir("/b\\x\ty", 0755);
+	FX_ASSERT_OK(bind("/t/sub dir", "/b\\x\ty", 0));
+	struct uvfs_vd b;
+	get_vd("/b\\x\ty", &b);
+	/* The flags a remount would set (no remount API yet). */
+	FX_ASSERT_OK(uvfs_set_mount_readonly(b.mount, true));
+	uvfs_vd_put(&b);
+	char text[2048];
+	show(&fx.root, UVFS_SHOW_MOUNTS, text, sizeof text);
+	cr_assert_str_eq(text, "none / tmpfs rw 0 0\n"
+			       "my\\040src /t tmpfs rw,size=1024k 0 0\n"
+			       "my\\040src /b\\134x\\011y tmpfs ro,size=1024k 0 0\n");
+	show_info_shape(&fx.root, text, sizeof text);
+	cr_assert_str_eq(text, "/ / rw - tmpfs none rw"
+			       "|/ /t rw - tmpfs my\\040src rw,size=1024k"
+			       "|/sub\\040dir /b\\134x\\011y ro - tmpfs my\\040src rw,size=1024k");
+}
+
+FX_TEST(mount, format_flags_and_truncation)
+{
+	struct uvfs_mount_info mi = {
+		.id = 75, .parent_id = 50, .dev_major = 0, .dev_minor = 43,
+		.flags = UVFS_MNT_RDONLY | UVFS_MNT_NOSUID | UVFS_MNT_NODEV | UVFS_MNT_NOEXEC | UVFS_MNT_NOATIME,
+		.root = "/sub dir", .mount_point = "/tmp/h7/b", .fstype = "tmpfs", .source = "my src",
+		.fs_options = "size=1024k",
+	};
+	const char *info = "75 50 0:43 /sub\\040dir /tmp/h7/b ro,nosuid,nodev,noexec,noatime - tmpfs my\\040src "
+			   "rw,size=1024k\n";
+	const char *mounts = "my\\040src /tmp/h7/b tmpfs ro,nosuid,nodev,noexec,noatime,size=1024k 0 0\n";
+	char buf[256];
+	cr_assert_eq(uvfs_mount_info_format(&mi, UVFS_SHOW_MOUNTINFO, buf, sizeof buf), (ssize_t)strlen(info));
+	cr_assert_str_eq(buf, info);
+	cr_assert_eq(uvfs_mount_info_format(&mi, UVFS_SHOW_MOUNTS, buf, sizeof buf), (ssize_t)strlen(mounts));
+	cr_assert_str_eq(buf, mounts);
+	/* snprintf-like: the needed length, a truncated NUL-terminated prefix. */
+	cr_assert_eq(uvfs_mount_info_format(&mi, UVFS_SHOW_MOUNTS, buf, 10), (ssize_t)strlen(mounts));
+	cr_assert_str_eq(buf, "my\\040src");
+	cr_assert_eq(uvfs_mount_info_format(&mi, UVFS_SHOW_MOUNTS, NULL, 0), (ssize_t)strlen(mounts));
+	FX_ASSERT_ERR(uvfs_mount_info_format(&mi, 7, buf, sizeof buf), -EINVAL);
+}
+
+/* Reading /proc/mounts must not make a mount busy, nor hold a lock the
+ * callback could need: the callback umounts a mount not yet reported. */
+static int umount_cb(void *arg, const struct uvfs_mount_info *mi)
+{
+	int *rc = arg;
+	if (!strcmp(mi->mount_point, "/a"))
+		*rc = fx_umount("/b", 0);
+	return 0;
+}
+
+FX_TEST(mount, enumeration_does_not_make_mounts_busy)
+{
+	fx_must_mkdir("/a", 0755);
+	fx_must_mkdir("/b", 0755);
+	FX_ASSERT_OK(fx_mount_tmpfs("/a", NULL, 0));
+	FX_ASSERT_OK(fx_mount_tmpfs("/b", NULL, 0));
+	int rc = 1;
+	FX_ASSERT_OK(uvfs_mntns_for_each(fx.ns, &fx.root, umount_cb, &rc));
+	FX_ASSERT_OK(rc);
+	cr_assert_eq(devminor("/b"), devminor("/"));
+}
