@@ -83,9 +83,8 @@ static inline void synchronize_rcu(void)
 
 /* ------------------------------------------------------------- lists */
 
-struct list_head {
-	struct list_head *next, *prev;
-};
+/* One list type for the core and the public per-fs LRU (uvfs_fs.h). */
+#define list_head uvfs_list_head
 static inline void list_init(struct list_head *h) { h->next = h->prev = h; }
 static inline bool list_empty(const struct list_head *h) { return h->next == h; }
 static inline void list_add_tail(struct list_head *n, struct list_head *h)
@@ -118,6 +117,12 @@ struct uvfs_dname {
 #define DF_PINNED 0x04 /* holds one self reference (DCACHE_COMPLETE fs, linked) */
 #define DF_LINKED 0x08 /* on its parent's d_subdirs list */
 #define DF_ROOT 0x10 /* root of its filesystem (d_parent == self) */
+#define DF_LRU 0x20 /* on d_fs's LRU (set/cleared holding d_lock and lru_lock) */
+#define DF_REVAL 0x40 /* d_op->revalidate exists: RCU fast loop hands d to walk_component */
+
+/* d_ref of a dentry being freed: d_tryget fails. A count of 0 without it is
+ * a parked (LRU) dentry that a lookup may revive (lockref style). */
+#define DREF_DEAD (-(1L << 40))
 
 /* Layout: the first 64-byte line holds everything an RCU-walk step reads
  * (chain link, hash, parent, inode, name pointer, flags) and the start of
@@ -142,8 +147,10 @@ struct uvfs_dentry {
 	} d_iname; /* immutable; d_name points here for short names */
 	/* ---- cold: not read by the RCU walk */
 	struct uvfs_filesystem *d_fs; /* immutable; no reference */
+	/* References; DREF_DEAD once being freed. 1 → 0 happens only under
+	 * d_lock (uvfs_dentry_put), 0 → DREF_DEAD under d_lock too. */
 	atomic_long d_ref;
-	struct uvfs_lock d_lock; /* d_subdirs, and children's d_child/d_off */
+	struct uvfs_lock d_lock; /* d_subdirs, children's d_child/d_off, and the 1 → 0 step of d_ref */
 	uint64_t d_off; /* readdir offset in parent; under parent's d_lock */
 	uint64_t d_next_off; /* next child offset; under d_lock */
 	struct list_head d_child; /* in parent's d_subdirs; under parent's d_lock */
@@ -151,6 +158,9 @@ struct uvfs_dentry {
 		struct list_head d_subdirs; /* children; under d_lock */
 		struct rcu_head d_rcu; /* once dead: no children can exist then */
 	};
+	struct list_head d_lru; /* on d_fs->lru; under d_fs->lru_lock (see DF_LRU) */
+	const struct uvfs_dentry_ops *d_op; /* set before d is published, then immutable */
+	void *d_fsdata; /* the filesystem's */
 };
 
 HIDDEN int dcache_init(struct uvfs *vfs);
@@ -185,7 +195,8 @@ HIDDEN void d_hash_insert(struct uvfs *vfs, struct uvfs_dentry *d);
 HIDDEN void d_hash_remove(struct uvfs *vfs, struct uvfs_dentry *d);
 /* Link d under its parent (children list), parent's d_lock taken inside. */
 HIDDEN void d_link_child(struct uvfs_dentry *d);
-/* Unlink after unlink/rmdir: unhash, mark dead, drop the pin. */
+/* Unlink after unlink/rmdir: unhash, mark dead, drop the pin (and drop
+ * any cached children of a removed directory). */
 HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d);
 /* Move d to (newparent, name): caller holds rename_lock, rename_seq write. */
 HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent,
@@ -194,8 +205,10 @@ HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len);
 HIDDEN void d_name_free(const struct uvfs_dname *n);
 HIDDEN bool d_tryget(struct uvfs_dentry *d);
 HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentry *d);
-/* Drop every pinned dentry of a DCACHE_COMPLETE fs (teardown). */
+/* Teardown (no mount left): drop every cached dentry but the root and
+ * empty the LRU. */
 HIDDEN void d_shrink_fs(struct uvfs_filesystem *fs);
+HIDDEN void d_lru_init(struct uvfs_filesystem *fs);
 
 static inline bool d_is_dir(const struct uvfs_dentry *d)
 {
@@ -333,6 +346,7 @@ struct nameidata {
 #define ND_FOLLOW 0x2
 #define ND_MUST_DIR 0x4
 #define ND_EMPTY_OK 0x8
+#define ND_REVAL 0x10 /* third try after -ESTALE: revalidate with UVFS_LOOKUP_REVAL */
 
 /* Resolve pop. WALK_FINAL: *out = the final vd with refs. WALK_PARENT:
  * *out = parent dir with refs; nd->last/last_len name the last component
