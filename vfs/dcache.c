@@ -107,6 +107,10 @@ static void d_free_rcu(struct rcu_head *h)
 {
 	RCU_CALLBACK_ENTER();
 	struct uvfs_dentry *d = container_of(h, struct uvfs_dentry, d_rcu);
+	/* After the grace period: an RCU-walk revalidate may still have been
+	 * reading d_fsdata until then. */
+	if (d->d_op && d->d_op->release)
+		d->d_op->release(d);
 	dname_put(d, d->d_name, false);
 	free(d);
 	RCU_CALLBACK_EXIT();
@@ -216,8 +220,6 @@ static struct uvfs_dentry *d_kill(struct uvfs_dentry *d)
 	struct uvfs_dentry *parent = d->d_parent;
 	if (atomic_load(&d->d_flags) & DF_LINKED)
 		d_unlink_child(d);
-	if (d->d_op && d->d_op->release)
-		d->d_op->release(d);
 	struct uvfs_inode *inode = d->d_inode;
 	if (inode)
 		uvfs_inode_put(inode);

@@ -151,10 +151,11 @@ struct uvfs_dentry_ops {
 	 * (anything but 0 sends the walk to ref-walk mode, which asks again).
 	 * NULL → always valid. */
 	int (*revalidate)(struct uvfs_dentry *d, unsigned flags);
-	/* d is being freed (no reference, unhashed, unreachable; its inode is
-	 * still attached): free d_fsdata. Runs on whichever thread dropped the
-	 * last reference or shrank the LRU, possibly holding VFS locks: do
-	 * not call back into the VFS. May be NULL. */
+	/* d is being freed: free d_fsdata. Called from the RCU callback
+	 * thread after a grace period (an RCU-walk revalidate may read
+	 * d_fsdata until then), before the filesystem's release: only d's
+	 * name and d_fsdata may be used (its inode and parent may be gone).
+	 * Must not call into the VFS. May be NULL. */
 	void (*release)(struct uvfs_dentry *d);
 };
 
