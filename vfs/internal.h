@@ -5,7 +5,7 @@
  *     → directory i_lock (ancestor before descendant; unrelated: by address)
  *       → non-directory i_lock (victims of unlink/rename)
  *         → vfs->mount_lock
- *           → dentry d_lock (children list)
+ *           → dentry d_lock (children list, own last put) → fs lru_lock
  *             → dcache bucket stripe locks, vfs->types_lock, vfs->dev_lock,
  *               file f_lock
  * RCU (liburcu memb flavour) protects every pointer the lookup fast path

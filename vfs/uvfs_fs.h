@@ -15,6 +15,11 @@
  * A filesystem whose cache can go stale sets dentry ops (revalidate) and
  * calls uvfs_d_invalidate when it learns that a name changed.
  *
+ * Dentry lifetime: unreferenced cached dentries sit on fs->lru (no
+ * reference held; lru_lock nests inside the dentry's d_lock); a lookup
+ * revives them, the shrinker frees the oldest past lru_max, umount frees
+ * the rest. Details in vfs/LOCKING.md.
+ *
  * Locking summary (details in vfs/LOCKING.md):
  *  - dir->i_lock is held (by the VFS) across every directory op on dir:
  *    lookup, create, mkdir, symlink, link, unlink, rmdir, rename (both dirs).
