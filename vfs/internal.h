@@ -381,7 +381,7 @@ static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_i
 	uint32_t seq;
 	/* Zero with plain 16-byte stores: gcc turns a 256-byte zeroing into
 	 * rep stosq, whose start-up costs more than the rest of a short stat. */
-	typedef long long v2 __attribute__((vector_size(16), may_alias));
+	typedef long long v2 __attribute__((vector_size(16), may_alias, aligned(8))); /* statx is only 8-aligned */
 	_Static_assert(sizeof(struct statx) == 16 * sizeof(v2), "statx is 256 bytes");
 	v2 *q = (v2 *)st;
 	const v2 z = { 0, 0 };
