@@ -26,6 +26,14 @@
  * Lock order: vfs->rename_seq_lock → parent's d_lock (children lists) →
  * one stripe lock. The resizer: dcache_resize_lock (trylock) → one stripe
  * lock at a time; it may run under a directory's i_lock (from an insert).
+ * A dentry's own d_lock → its fs's lru_lock (the LRU side takes d_lock
+ * only with trylock).
+ *
+ * Lifetime (lockref style): d_ref counts references; 0 means "parked":
+ * still hashed, on its fs's LRU, revivable by d_tryget; DREF_DEAD means
+ * "being freed" and only whoever moved it there (under d_lock) frees it.
+ * The 1 → 0 step is taken under d_lock so that a concurrent reviver's own
+ * last put cannot free d under our feet.
  */
 #include "internal.h"
 
@@ -119,6 +127,10 @@ static void d_free_rcu(struct rcu_head *h)
 {
 	RCU_CALLBACK_ENTER();
 	struct uvfs_dentry *d = container_of(h, struct uvfs_dentry, d_rcu);
+	/* After the grace period: an RCU-walk revalidate may still have been
+	 * reading d_fsdata until then. */
+	if (d->d_op && d->d_op->release)
+		d->d_op->release(d);
 	dname_put(d, d->d_name, false);
 	free(d);
 	RCU_CALLBACK_EXIT();
@@ -150,6 +162,8 @@ HIDDEN int d_alloc(struct uvfs_dentry *parent, const char *name, size_t len, str
 	d->d_parent = parent;
 	d->d_fs = parent->d_fs;
 	d->d_hash = d_hash_name(parent, name, len);
+	list_init(&d->d_lru);
+	uvfs_d_set_op(d, d->d_fs->d_op);
 	LIVE_INC(d->d_fs->vfs, dentries);
 	*out = d;
 	return 0;
@@ -170,16 +184,19 @@ UVFS_API int uvfs_d_make_root(struct uvfs_filesystem *fs, struct uvfs_inode *ino
 	d->d_fs = fs;
 	d->d_inode = inode;
 	d->d_flags = DF_ROOT;
+	list_init(&d->d_lru);
+	d->d_op = fs->d_op; /* roots are never revalidated: no DF_REVAL */
 	LIVE_INC(fs->vfs, dentries);
 	*out = d;
 	return 0;
 }
 
+/* Succeeds on a parked (zero-reference) dentry, never on one being freed. */
 HIDDEN bool d_tryget(struct uvfs_dentry *d)
 {
 	long v = atomic_load_explicit(&d->d_ref, memory_order_relaxed);
 	do {
-		if (v <= 0)
+		if (v < 0)
 			return false;
 	} while (!atomic_compare_exchange_weak_explicit(&d->d_ref, &v, v + 1, memory_order_acquire,
 							memory_order_relaxed));
@@ -201,26 +218,157 @@ static void d_unlink_child(struct uvfs_dentry *d)
 	uvfs_lock_release(&p->d_lock);
 }
 
+/* Free d, which the caller moved to DREF_DEAD (nobody else can reach it
+ * through a reference). Returns its parent, whose reference the caller
+ * must drop, or NULL for a root. */
+static struct uvfs_dentry *d_kill(struct uvfs_dentry *d)
+{
+	struct uvfs_filesystem *fs = d->d_fs;
+	struct uvfs *vfs = fs->vfs;
+	atomic_fetch_or(&d->d_flags, DF_DEAD);
+	/* Nobody can park a dead dentry, so DF_LRU can only be cleared now. */
+	if (atomic_load(&d->d_flags) & DF_LRU) {
+		uvfs_lock_acquire(&fs->lru_lock);
+		if (atomic_fetch_and(&d->d_flags, ~DF_LRU) & DF_LRU) {
+			list_del_init(&d->d_lru);
+			fs->lru_count--;
+		}
+		uvfs_lock_release(&fs->lru_lock);
+	}
+	if (atomic_load(&d->d_flags) & DF_HASHED)
+		d_hash_remove(vfs, d);
+	struct uvfs_dentry *parent = d->d_parent;
+	if (atomic_load(&d->d_flags) & DF_LINKED)
+		d_unlink_child(d);
+	struct uvfs_inode *inode = d->d_inode;
+	if (inode)
+		uvfs_inode_put(inode);
+	LIVE_DEC(vfs, dentries);
+	call_rcu(&d->d_rcu, d_free_rcu);
+	return parent == d ? NULL : parent;
+}
+
+/* Worth keeping unreferenced: still reachable by lookup (hashed, not
+ * dead, parent not dead) on a filesystem with an LRU. */
+static bool d_retain(struct uvfs_dentry *d)
+{
+	uint32_t f = atomic_load(&d->d_flags);
+	if ((f & (DF_DEAD | DF_ROOT)) || !(f & DF_HASHED) || !d->d_fs->lru_max)
+		return false;
+	/* A reviver may rename d meanwhile: its old parent is RCU-freed. */
+	rcu_enter();
+	rcu_read_lock();
+	bool parent_dead = atomic_load(&rcu_load(d->d_parent)->d_flags) & DF_DEAD;
+	rcu_read_unlock();
+	return !parent_dead;
+}
+
+/* Shrinks run on the putting thread; a shrink's own puts (parents of the
+ * freed) must not start another one below it: the outer loop goes on. */
+static _Thread_local bool in_shrink;
+
+UVFS_API long uvfs_fs_shrink(struct uvfs_filesystem *fs, long keep)
+{
+	if (in_shrink)
+		return -1;
+	in_shrink = true;
+	if (keep < 0)
+		keep = 0;
+	for (;;) {
+		struct list_head victims;
+		list_init(&victims);
+		uvfs_lock_acquire(&fs->lru_lock);
+		long skips = 0;
+		while (fs->lru_count > keep && skips <= fs->lru_count) {
+			struct uvfs_dentry *d = container_of(fs->lru.next, struct uvfs_dentry, d_lru);
+			list_del_init(&d->d_lru);
+			/* Lock order is d_lock → lru_lock: only try. Busy: retry later. */
+			if (!uvfs_lock_try(&d->d_lock)) {
+				list_add_tail(&d->d_lru, &fs->lru);
+				skips++;
+				continue;
+			}
+			atomic_fetch_and(&d->d_flags, ~DF_LRU);
+			fs->lru_count--;
+			/* Revived dentries just leave the LRU (lazy LRU): their
+			 * last put parks them again. */
+			long zero = 0;
+			if (atomic_compare_exchange_strong(&d->d_ref, &zero, DREF_DEAD))
+				list_add_tail(&d->d_lru, &victims);
+			uvfs_lock_release(&d->d_lock);
+		}
+		uvfs_lock_release(&fs->lru_lock);
+		if (list_empty(&victims))
+			break;
+		while (!list_empty(&victims)) {
+			struct uvfs_dentry *d = container_of(victims.next, struct uvfs_dentry, d_lru);
+			list_del_init(&d->d_lru);
+			uvfs_dentry_put(d_kill(d)); /* may park the parent */
+		}
+	}
+	uvfs_lock_acquire(&fs->lru_lock);
+	long left = fs->lru_count;
+	uvfs_lock_release(&fs->lru_lock);
+	in_shrink = false;
+	return left;
+}
+
+/* d_ref just went 1 → 0 under d_lock (held; released here). Park d on its
+ * fs's LRU, or claim it (0 → DREF_DEAD) and free it. A lookup may revive d
+ * meanwhile (d_tryget from 0): then the claim fails and the reviver's last
+ * put decides. Returns the parent to put, or NULL. */
+static struct uvfs_dentry *d_put_last(struct uvfs_dentry *d)
+{
+	struct uvfs_filesystem *fs = d->d_fs;
+	if (d_retain(d)) {
+		uvfs_lock_acquire(&fs->lru_lock);
+		if (atomic_load(&d->d_flags) & DF_LRU) {
+			list_del_init(&d->d_lru); /* used again: move to the young end */
+		} else {
+			atomic_fetch_or(&d->d_flags, DF_LRU);
+			fs->lru_count++;
+		}
+		list_add_tail(&d->d_lru, &fs->lru);
+		bool over = (unsigned long)fs->lru_count > fs->lru_max;
+		uvfs_lock_release(&fs->lru_lock);
+		uvfs_lock_release(&d->d_lock);
+		if (over)
+			uvfs_fs_shrink(fs, (long)fs->lru_max);
+		return NULL;
+	}
+	long zero = 0;
+	bool mine = atomic_compare_exchange_strong(&d->d_ref, &zero, DREF_DEAD);
+	uvfs_lock_release(&d->d_lock);
+	return mine ? d_kill(d) : NULL;
+}
+
 UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d)
 {
 	while (d) {
-		if (atomic_fetch_sub_explicit(&d->d_ref, 1, memory_order_acq_rel) != 1)
+		long v = atomic_load_explicit(&d->d_ref, memory_order_relaxed);
+		while (v > 1)
+			if (atomic_compare_exchange_weak_explicit(&d->d_ref, &v, v - 1, memory_order_acq_rel,
+								  memory_order_relaxed))
+				return;
+		/* Possibly the last reference: step to 0 under d_lock. */
+		uvfs_lock_acquire(&d->d_lock);
+		if (atomic_fetch_sub_explicit(&d->d_ref, 1, memory_order_acq_rel) != 1) {
+			uvfs_lock_release(&d->d_lock); /* revived meanwhile: not the last */
 			return;
-		struct uvfs_filesystem *fs = d->d_fs;
-		struct uvfs *vfs = fs->vfs;
-		atomic_fetch_or(&d->d_flags, DF_DEAD);
-		if (atomic_load(&d->d_flags) & DF_HASHED)
-			d_hash_remove(vfs, d);
-		struct uvfs_dentry *parent = d->d_parent;
-		if (atomic_load(&d->d_flags) & DF_LINKED)
-			d_unlink_child(d);
-		struct uvfs_inode *inode = d->d_inode;
-		if (inode)
-			uvfs_inode_put(inode);
-		LIVE_DEC(vfs, dentries);
-		call_rcu(&d->d_rcu, d_free_rcu);
-		d = parent == d ? NULL : parent;
+		}
+		d = d_put_last(d);
 	}
+}
+
+/* ---------------------------------------------------------- fs LRU */
+
+HIDDEN void d_lru_init(struct uvfs_filesystem *fs)
+{
+	fs->d_op = NULL;
+	fs->lru_max = UVFS_DENTRY_CACHE_LIMIT;
+	fs->lru_lock = (struct uvfs_lock)UVFS_LOCK_INIT;
+	fs->lru_count = 0;
+	list_init(&fs->lru);
 }
 
 /* ------------------------------------------------------------ hash table */
@@ -380,26 +528,158 @@ HIDDEN void d_link_child(struct uvfs_dentry *d)
 	uvfs_lock_release(&p->d_lock);
 }
 
+/* Pin d (one self reference), hash it and link it under its parent. */
+static void d_pin(struct uvfs_dentry *d)
+{
+	uvfs_dentry_get(d);
+	atomic_fetch_or(&d->d_flags, DF_PINNED);
+	if (!(atomic_load(&d->d_flags) & DF_HASHED))
+		d_hash_insert(d->d_fs->vfs, d);
+	if (!(atomic_load(&d->d_flags) & DF_LINKED))
+		d_link_child(d);
+}
+
 UVFS_API void uvfs_d_instantiate(struct uvfs_dentry *d, struct uvfs_inode *inode)
 {
 	rcu_store(d->d_inode, inode);
-	if (d->d_fs->flags & UVFS_FST_DCACHE_COMPLETE) {
-		uvfs_dentry_get(d);
-		atomic_fetch_or(&d->d_flags, DF_PINNED);
-		if (!(atomic_load(&d->d_flags) & DF_HASHED))
-			d_hash_insert(d->d_fs->vfs, d);
-		if (!(atomic_load(&d->d_flags) & DF_LINKED))
-			d_link_child(d);
-	}
+	struct uvfs_dentry *p = d->d_parent;
+	if (p != d && (load_relaxed(p->d_inode->i_flags) & UVFS_I_COMPLETE))
+		d_pin(d);
 }
 
-HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d)
+UVFS_API int uvfs_d_add_static(struct uvfs_dentry *parent, const char *name, size_t len,
+			       struct uvfs_inode *inode, struct uvfs_dentry **out)
+{
+	if (!parent || !name || !inode || !len || len > UVFS_NAME_MAX || !d_is_dir(parent))
+		return -EINVAL;
+	struct uvfs_dentry *d = d_lookup(parent->d_fs->vfs, parent, name, len);
+	if (d) {
+		uvfs_dentry_put(d);
+		return -EEXIST;
+	}
+	int err = d_alloc(parent, name, len, &d);
+	if (err)
+		return err;
+	rcu_store(d->d_inode, inode);
+	d_pin(d);
+	uvfs_dentry_put(d); /* the pin keeps it */
+	if (out)
+		*out = d;
+	return 0;
+}
+
+/* Mark d dead, unhash it, take it off its parent's list, drop its pin. */
+static void d_drop_dead(struct uvfs *vfs, struct uvfs_dentry *d)
 {
 	atomic_fetch_or(&d->d_flags, DF_DEAD);
 	d_hash_remove(vfs, d);
 	d_unlink_child(d);
 	if (atomic_fetch_and(&d->d_flags, ~DF_PINNED) & DF_PINNED)
 		uvfs_dentry_put(d);
+}
+
+/* Drop every cached dentry below top, children first (the caller holds a
+ * reference on top). Unreferenced ones are freed now; referenced ones when
+ * their holders let go. The walk holds one reference on the dentry it
+ * stands on (top: the caller's), so climbing back up is always safe. A
+ * rename moving a dentry out of the subtree during the walk (possible only
+ * through a reference into it) can make the walk drop the cache of the
+ * dentry's new siblings: cache only, never a pinned complete-dir entry,
+ * since invalidation refuses complete directories. */
+static void d_prune(struct uvfs_dentry *top)
+{
+	struct uvfs *vfs = top->d_fs->vfs;
+	struct uvfs_dentry *d = top;
+	long depth = 0;
+	for (;;) {
+		struct uvfs_dentry *c = NULL;
+		bool busy = false;
+		uvfs_lock_acquire(&d->d_lock);
+		for (struct list_head *l = d->d_subdirs.next; l != &d->d_subdirs; l = l->next) {
+			c = container_of(l, struct uvfs_dentry, d_child);
+			if (d_tryget(c))
+				break;
+			c = NULL; /* being freed elsewhere: it leaves the list shortly */
+			busy = true;
+		}
+		uvfs_lock_release(&d->d_lock);
+		if (c) {
+			if (d != top)
+				uvfs_dentry_put(d); /* c's parent reference keeps d */
+			d = c;
+			depth++;
+			continue;
+		}
+		if (busy) {
+			sched_yield();
+			continue;
+		}
+		if (depth == 0)
+			break;
+		struct uvfs_dentry *p = d->d_parent;
+		if (--depth)
+			uvfs_dentry_get(p);
+		d_drop_dead(vfs, d);
+		uvfs_dentry_put(d);
+		d = depth ? p : top;
+	}
+}
+
+HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d)
+{
+	d_drop_dead(vfs, d);
+	d_prune(d); /* a removed directory's cached (negative) children */
+}
+
+/* Is a mount on d or below it? Caller holds mount_lock. */
+static bool d_has_mounts_below(struct uvfs *vfs, struct uvfs_dentry *d)
+{
+	bool found = false;
+	rcu_read_lock(); /* d_is_ancestor follows d_parent */
+	for (unsigned b = 0; b < MOUNT_BUCKETS && !found; b++)
+		for (struct uvfs_mount *m = vfs->mount_hash[b]; m; m = m->m_hash_next)
+			if (m->m_connected && m->m_point && m->m_point->d_fs == d->d_fs &&
+			    d_is_ancestor(d, m->m_point)) {
+				found = true;
+				break;
+			}
+	rcu_read_unlock();
+	return found;
+}
+
+UVFS_API int uvfs_d_invalidate(struct uvfs_dentry *d)
+{
+	if (!d || (atomic_load(&d->d_flags) & DF_ROOT))
+		return -EINVAL;
+	struct uvfs_inode *pi = rcu_load(d->d_parent->d_inode);
+	if (load_relaxed(pi->i_flags) & UVFS_I_COMPLETE)
+		return -EINVAL;
+	struct uvfs *vfs = d->d_fs->vfs;
+	rcu_enter();
+	/* Marking d dead under mount_lock: a later mount on d sees DF_DEAD. */
+	pthread_mutex_lock(&vfs->mount_lock);
+	if (atomic_load(&d->d_mounted) || d_has_mounts_below(vfs, d)) {
+		pthread_mutex_unlock(&vfs->mount_lock);
+		return -EBUSY;
+	}
+	atomic_fetch_or(&d->d_flags, DF_DEAD);
+	pthread_mutex_unlock(&vfs->mount_lock);
+	uvfs_dentry_get(d); /* d_drop_dead may drop the pin: keep d for the prune */
+	d_drop_dead(vfs, d);
+	d_prune(d);
+	uvfs_dentry_put(d);
+	return 0;
+}
+
+UVFS_API void *uvfs_dentry_fsdata(const struct uvfs_dentry *d) { return d->d_fsdata; }
+UVFS_API void uvfs_dentry_set_fsdata(struct uvfs_dentry *d, void *data) { d->d_fsdata = data; }
+UVFS_API void uvfs_d_set_op(struct uvfs_dentry *d, const struct uvfs_dentry_ops *op)
+{
+	d->d_op = op;
+	if (op && op->revalidate)
+		atomic_fetch_or(&d->d_flags, DF_REVAL);
+	else
+		atomic_fetch_and(&d->d_flags, ~DF_REVAL);
 }
 
 HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len) { return dname_ext_alloc(name, len); }
@@ -453,29 +733,11 @@ HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentr
 
 HIDDEN void d_shrink_fs(struct uvfs_filesystem *fs)
 {
-	struct uvfs_dentry *root = fs->root, *d = root;
-	struct uvfs *vfs = fs->vfs;
-	for (;;) {
-		uvfs_lock_acquire(&d->d_lock);
-		if (!list_empty(&d->d_subdirs)) {
-			struct uvfs_dentry *c = container_of(d->d_subdirs.next, struct uvfs_dentry, d_child);
-			uvfs_lock_release(&d->d_lock);
-			d = c;
-			continue;
-		}
-		uvfs_lock_release(&d->d_lock);
-		if (d == root)
-			break;
-		struct uvfs_dentry *parent = d->d_parent;
-		/* Take d off its parent's list first so the walk always progresses,
-		 * then drop the pin. */
-		atomic_fetch_or(&d->d_flags, DF_DEAD);
-		d_hash_remove(vfs, d);
-		d_unlink_child(d);
-		if (atomic_fetch_and(&d->d_flags, ~DF_PINNED) & DF_PINNED)
-			uvfs_dentry_put(d);
-		d = parent;
-	}
+	if (fs->root)
+		d_prune(fs->root);
+	/* Children of dentries that an old invalidation disconnected are
+	 * reachable only from the LRU. */
+	uvfs_fs_shrink(fs, 0);
 }
 
 /* ---------------------------------------------------------- accessors */

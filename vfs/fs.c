@@ -15,6 +15,7 @@ UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const st
 	fs->dev = makedev(0, minor);
 	fs->flags = type->flags;
 	atomic_init(&fs->refs, 1);
+	d_lru_init(fs);
 	LIVE_INC(vfs, fs);
 	return 0;
 }
@@ -23,8 +24,8 @@ UVFS_API void uvfs_fs_abort(struct uvfs_filesystem *fs)
 {
 	if (fs->root) {
 		struct uvfs_dentry *r = fs->root;
-		fs->root = NULL;
 		d_shrink_fs(fs);
+		fs->root = NULL;
 		uvfs_dentry_put(r);
 	}
 	uvfs_put_anon_minor(fs->vfs, minor(fs->dev));
@@ -39,11 +40,11 @@ UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs)
 		return;
 	struct uvfs *vfs = fs->vfs;
 	dev_t dev = fs->dev;
-	/* No mount holds the fs: every dentry left is a pin or the root. */
+	/* No mount holds the fs: every dentry left is the root, pinned or
+	 * cached (on the LRU). */
 	struct uvfs_dentry *root = fs->root;
 	if (root) {
-		if (fs->flags & UVFS_FST_DCACHE_COMPLETE)
-			d_shrink_fs(fs);
+		d_shrink_fs(fs);
 		fs->root = NULL;
 		uvfs_dentry_put(root);
 	}

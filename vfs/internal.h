@@ -5,7 +5,7 @@
  *     → directory i_lock (ancestor before descendant; unrelated: by address)
  *       → non-directory i_lock (victims of unlink/rename)
  *         → vfs->mount_lock
- *           → dentry d_lock (children list)
+ *           → dentry d_lock (children list, own last put) → fs lru_lock
  *             → one dcache stripe lock (never two), vfs->types_lock,
  *               vfs->dev_lock, file f_lock
  *         → vfs->rename_seq_lock (renames' rename_seq write sections)
@@ -86,9 +86,8 @@ static inline void synchronize_rcu(void)
 
 /* ------------------------------------------------------------- lists */
 
-struct list_head {
-	struct list_head *next, *prev;
-};
+/* One list type for the core and the public per-fs LRU (uvfs_fs.h). */
+#define list_head uvfs_list_head
 static inline void list_init(struct list_head *h) { h->next = h->prev = h; }
 static inline bool list_empty(const struct list_head *h) { return h->next == h; }
 static inline void list_add_tail(struct list_head *n, struct list_head *h)
@@ -121,6 +120,12 @@ struct uvfs_dname {
 #define DF_PINNED 0x04 /* holds one self reference (DCACHE_COMPLETE fs, linked) */
 #define DF_LINKED 0x08 /* on its parent's d_subdirs list */
 #define DF_ROOT 0x10 /* root of its filesystem (d_parent == self) */
+#define DF_LRU 0x20 /* on d_fs's LRU (set/cleared holding d_lock and lru_lock) */
+#define DF_REVAL 0x40 /* d_op->revalidate exists: RCU fast loop hands d to walk_component */
+
+/* d_ref of a dentry being freed: d_tryget fails. A count of 0 without it is
+ * a parked (LRU) dentry that a lookup may revive (lockref style). */
+#define DREF_DEAD (-(1L << 40))
 
 /* Layout: the first 64-byte line holds everything an RCU-walk step reads
  * (chain link, hash, parent, inode, name pointer, flags) and the start of
@@ -148,8 +153,10 @@ struct uvfs_dentry {
 	} d_iname; /* immutable; d_name points here for short names */
 	/* ---- cold: not read by the RCU walk */
 	struct uvfs_filesystem *d_fs; /* immutable; no reference */
+	/* References; DREF_DEAD once being freed. 1 → 0 happens only under
+	 * d_lock (uvfs_dentry_put), 0 → DREF_DEAD under d_lock too. */
 	atomic_long d_ref;
-	struct uvfs_lock d_lock; /* d_subdirs, and children's d_child/d_off */
+	struct uvfs_lock d_lock; /* d_subdirs, children's d_child/d_off, and the 1 → 0 step of d_ref */
 	uint64_t d_off; /* readdir offset in parent; under parent's d_lock */
 	uint64_t d_next_off; /* next child offset; under d_lock */
 	struct list_head d_child; /* in parent's d_subdirs; under parent's d_lock */
@@ -157,6 +164,9 @@ struct uvfs_dentry {
 		struct list_head d_subdirs; /* children; under d_lock */
 		struct rcu_head d_rcu; /* once dead: no children can exist then */
 	};
+	struct list_head d_lru; /* on d_fs->lru; under d_fs->lru_lock (see DF_LRU) */
+	const struct uvfs_dentry_ops *d_op; /* set before d is published, then immutable */
+	void *d_fsdata; /* the filesystem's */
 };
 
 #define DCACHE_STRIPES 256
@@ -223,7 +233,8 @@ HIDDEN void d_hash_insert(struct uvfs *vfs, struct uvfs_dentry *d);
 HIDDEN void d_hash_remove(struct uvfs *vfs, struct uvfs_dentry *d);
 /* Link d under its parent (children list), parent's d_lock taken inside. */
 HIDDEN void d_link_child(struct uvfs_dentry *d);
-/* Unlink after unlink/rmdir: unhash, mark dead, drop the pin. */
+/* Unlink after unlink/rmdir: unhash, mark dead, drop the pin (and drop
+ * any cached children of a removed directory). */
 HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d);
 /* Move d to (newparent, name): caller holds rename_lock, rename_seq write. */
 HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent,
@@ -232,8 +243,10 @@ HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len);
 HIDDEN void d_name_free(const struct uvfs_dname *n);
 HIDDEN bool d_tryget(struct uvfs_dentry *d);
 HIDDEN bool d_is_ancestor(const struct uvfs_dentry *anc, const struct uvfs_dentry *d);
-/* Drop every pinned dentry of a DCACHE_COMPLETE fs (teardown). */
+/* Teardown (no mount left): drop every cached dentry but the root and
+ * empty the LRU. */
 HIDDEN void d_shrink_fs(struct uvfs_filesystem *fs);
+HIDDEN void d_lru_init(struct uvfs_filesystem *fs);
 
 static inline bool d_is_dir(const struct uvfs_dentry *d)
 {
@@ -376,6 +389,7 @@ struct nameidata {
 	(UVFS_RESOLVE_NO_XDEV | UVFS_RESOLVE_NO_MAGICLINKS | UVFS_RESOLVE_NO_SYMLINKS | UVFS_RESOLVE_BENEATH | \
 	 UVFS_RESOLVE_IN_ROOT | UVFS_RESOLVE_CACHED)
 #define ND_RESOLVE_RESERVED (0xff00u & ~ND_RESOLVE)
+#define ND_REVAL 0x10 /* third try after -ESTALE: revalidate with UVFS_LOOKUP_REVAL */
 
 /* Resolve pop. WALK_FINAL: *out = the final vd with refs. WALK_PARENT:
  * *out = parent dir with refs; nd->last/last_len name the last component
@@ -418,7 +432,7 @@ static inline __attribute__((always_inline)) bool inode_fill_statx_seq(struct uv
 	uint32_t seq;
 	/* Zero with plain 16-byte stores: gcc turns a 256-byte zeroing into
 	 * rep stosq, whose start-up costs more than the rest of a short stat. */
-	typedef long long v2 __attribute__((vector_size(16), may_alias));
+	typedef long long v2 __attribute__((vector_size(16), may_alias, aligned(8))); /* statx is only 8-aligned */
 	_Static_assert(sizeof(struct statx) == 16 * sizeof(v2), "statx is 256 bytes");
 	v2 *q = (v2 *)st;
 	const v2 z = { 0, 0 };

@@ -7,12 +7,15 @@
  *     handle "." / ".." / symlinks (i_link) in place. The walk samples
  *     vfs->rename_seq and vfs->mount_seq first and validates them before it
  *     trusts any result, including errors. Anything it cannot do without
- *     blocking (a cache miss on a filesystem that needs ->lookup, a
+ *     blocking (a cache miss in a directory that is not UVFS_I_COMPLETE,
+ *     a revalidate op that answers anything but 0 under UVFS_LOOKUP_RCU, a
  *     filesystem that did not opt in, a symlink without i_link) returns
  *     -ECHILD.
  *  2. ref-walk: the same loop holding a reference on the current
- *     position, calling ->lookup under the directory's i_lock on misses.
- *  3. (revalidate retry: reserved for filesystems that report -ESTALE.)
+ *     position, revalidating cached dentries (invalid ones are dropped) and
+ *     calling ->lookup under the directory's i_lock on misses.
+ *  3. a ref-walk that ends in -ESTALE is retried once with
+ *     UVFS_LOOKUP_REVAL, so the filesystem revalidates everything.
  * -ECHILD never leaves this file.
  * openat2 resolve flags (UVFS_RESOLVE_*) ride in nd->flags (ND_NO_XDEV ...):
  * checked where Linux checks them (follow_mounts, "..", absolute links,
@@ -193,42 +196,83 @@ static int step_dotdot(struct nameidata *nd)
 	return follow_mounts(nd);
 }
 
-HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
-			     struct uvfs_dentry **out)
+/* The cached child name of parent, revalidated when its ops ask for it:
+ * 0 with a referenced *out, or *out NULL (not cached, or invalid and
+ * dropped), or the -errno revalidate returned. */
+static int d_lookup_valid(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+			  unsigned lflags, struct uvfs_dentry **out)
 {
 	struct uvfs_dentry *d = d_lookup(vfs, parent, name, len);
-	if (d) {
-		*out = d;
-		return 0;
-	}
-	int err = d_alloc(parent, name, len, &d);
-	if (err)
-		return err;
-	struct uvfs_inode *dir = parent->d_inode;
-	if (!(parent->d_fs->flags & UVFS_FST_DCACHE_COMPLETE) && dir->i_op->lookup) {
-		err = dir->i_op->lookup(dir, d);
-		if (err) {
+	*out = NULL;
+	if (d && (atomic_load_explicit(&d->d_flags, memory_order_relaxed) & DF_REVAL)) {
+		int r = d->d_op->revalidate(d, lflags);
+		if (r < 0 && r != -ESTALE) {
 			uvfs_dentry_put(d);
-			return err;
+			return r;
 		}
-		/* Cache the answer (positive or negative) for the next walk. */
-		d_hash_insert(vfs, d);
+		/* Invalid: drop it and look again. A mountpoint cannot be
+		 * dropped (-EBUSY) and stays in use, as in Linux. */
+		if (r != 0 && uvfs_d_invalidate(d) == 0) {
+			uvfs_dentry_put(d);
+			d = NULL;
+		}
 	}
 	*out = d;
 	return 0;
 }
 
-HIDDEN int lookup_one(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
-		      struct uvfs_dentry **out)
+static int lookup_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+			 unsigned lflags, struct uvfs_dentry **out)
 {
-	struct uvfs_dentry *d = d_lookup(vfs, parent, name, len);
-	if (d || (parent->d_fs->flags & UVFS_FST_DCACHE_COMPLETE)) {
+	struct uvfs_dentry *d;
+	int err = d_lookup_valid(vfs, parent, name, len, lflags, &d);
+	if (err || d) {
+		*out = d;
+		return err;
+	}
+	if ((err = d_alloc(parent, name, len, &d)))
+		return err;
+	struct uvfs_inode *dir = parent->d_inode;
+	/* A complete directory's miss is final; so is one in a directory that
+	 * was removed or invalidated (it has no children left). */
+	if (!(load_relaxed(dir->i_flags) & UVFS_I_COMPLETE) && dir->i_op->lookup &&
+	    !(atomic_load(&parent->d_flags) & DF_DEAD)) {
+		err = dir->i_op->lookup(dir, d);
+		if (err) {
+			uvfs_dentry_put(d);
+			return err;
+		}
+		/* Cache the answer (positive or negative) for the next walk;
+		 * linked so that invalidation and teardown find it. */
+		if (!(atomic_load(&d->d_flags) & DF_HASHED))
+			d_hash_insert(vfs, d);
+		if (!(atomic_load(&d->d_flags) & DF_LINKED))
+			d_link_child(d);
+	}
+	*out = d;
+	return 0;
+}
+
+HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+			     struct uvfs_dentry **out)
+{
+	return lookup_locked(vfs, parent, name, len, 0, out);
+}
+
+static int lookup_one_flags(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+			    unsigned lflags, struct uvfs_dentry **out)
+{
+	struct uvfs_dentry *d;
+	int err = d_lookup_valid(vfs, parent, name, len, lflags, &d);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = parent->d_inode;
+	if (d || (load_relaxed(dir->i_flags) & UVFS_I_COMPLETE)) {
 		*out = d;
 		return d ? 0 : -ENOENT;
 	}
-	struct uvfs_inode *dir = parent->d_inode;
 	uvfs_lock_acquire(&dir->i_lock);
-	int err = lookup_one_locked(vfs, parent, name, len, &d);
+	err = lookup_locked(vfs, parent, name, len, lflags, &d);
 	uvfs_lock_release(&dir->i_lock);
 	if (!err)
 		*out = d;
@@ -243,6 +287,12 @@ static inline int may_lookup(struct nameidata *nd, struct uvfs_inode *dir)
 	return inode_permission(nd->cred, dir, MAY_EXEC);
 }
 
+HIDDEN int lookup_one(struct uvfs *vfs, struct uvfs_dentry *parent, const char *name, size_t len,
+		      struct uvfs_dentry **out)
+{
+	return lookup_one_flags(vfs, parent, name, len, 0, out);
+}
+
 /* Look name up in nd->cur and make it the current position (following
  * nothing). Returns 0, -ENOENT, -ECHILD (RCU: cannot continue) or -errno. */
 static int walk_component(struct nameidata *nd, const char *name, size_t len, struct uvfs_dentry **childp)
@@ -250,15 +300,22 @@ static int walk_component(struct nameidata *nd, const char *name, size_t len, st
 	struct uvfs_dentry *parent = nd->cur.dentry;
 	if (nd->flags & ND_RCU) {
 		struct uvfs_dentry *c = d_lookup_rcu(nd->vfs, parent, name, len, d_hash_name(parent, name, len));
-		if (!c)
-			return (parent->d_fs->flags & UVFS_FST_DCACHE_COMPLETE) ? -ENOENT : -ECHILD;
+		if (!c) {
+			struct uvfs_inode *dir = rcu_load(parent->d_inode);
+			return (load_relaxed(dir->i_flags) & UVFS_I_COMPLETE) ? -ENOENT : -ECHILD;
+		}
+		/* A valid cached answer keeps the walk in RCU mode; anything
+		 * else is decided again in ref-walk. */
+		if ((atomic_load_explicit(&c->d_flags, memory_order_relaxed) & DF_REVAL) &&
+		    c->d_op->revalidate(c, UVFS_LOOKUP_RCU) != 0)
+			return -ECHILD;
 		if (!rcu_load(c->d_inode))
 			return -ENOENT;
 		*childp = c;
 		return 0;
 	}
 	struct uvfs_dentry *c;
-	int err = lookup_one(nd->vfs, parent, name, len, &c);
+	int err = lookup_one_flags(nd->vfs, parent, name, len, (nd->flags & ND_REVAL) ? UVFS_LOOKUP_REVAL : 0, &c);
 	if (err)
 		return err;
 	if (!c->d_inode) {
@@ -496,7 +553,8 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 			if (i == len)
 				break;
 		}
-		if (!c || (atomic_load_explicit(&c->d_flags, memory_order_relaxed) & DF_DEAD))
+		/* Dead, or to be revalidated: walk_component decides. */
+		if (!c || (atomic_load_explicit(&c->d_flags, memory_order_relaxed) & (DF_DEAD | DF_REVAL)))
 			break;
 		struct uvfs_inode *ci = rcu_load(c->d_inode);
 		if (!ci || S_ISLNK(load_relaxed(ci->i_mode)))
@@ -679,6 +737,12 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 		return -EAGAIN;
 	nd_init(nd, vfs, cred, pop, 0);
 	err = walk_ref(nd, final, out);
+	if (err == -ESTALE) {
+		/* Third try: the filesystem revalidates every cached step. */
+		walk_end(nd);
+		nd_init(nd, vfs, cred, pop, ND_REVAL);
+		err = walk_ref(nd, final, out);
+	}
 	if (err)
 		walk_end(nd);
 	return err;
@@ -764,13 +828,17 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 	}
 	if (pop->flags & UVFS_RESOLVE_CACHED)
 		return -EAGAIN;
-	struct uvfs_vd vd;
-	nd_init(&nd, vfs, cred, pop, 0);
-	err = walk_ref(&nd, WALK_FINAL, &vd);
-	walk_end(&nd);
-	if (err)
-		return err;
-	err = stat_dentry(vd.dentry, mask, out);
-	uvfs_vd_put(&vd);
-	return err;
+	for (unsigned mode = 0;; mode = ND_REVAL) {
+		struct uvfs_vd vd;
+		nd_init(&nd, vfs, cred, pop, mode);
+		err = walk_ref(&nd, WALK_FINAL, &vd);
+		walk_end(&nd);
+		if (!err) {
+			err = stat_dentry(vd.dentry, mask, out);
+			uvfs_vd_put(&vd);
+		}
+		/* Third try after -ESTALE (from the walk or from getattr). */
+		if (err != -ESTALE || mode == ND_REVAL)
+			return err;
+	}
 }

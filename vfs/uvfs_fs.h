@@ -5,10 +5,20 @@
  * initializers. NULL ops mean "generic behaviour" or "not supported" as
  * documented per op.
  *
- * The VFS owns the dentry cache (dcache). A filesystem whose type sets
- * UVFS_FST_DCACHE_COMPLETE (tmpfs) keeps every entry in the dcache, pinned:
- * a cache miss means the name does not exist and no lookup op is needed.
- * Others implement lookup and get called on misses.
+ * The VFS owns the dentry cache (dcache). Completeness is per directory:
+ * a directory inode with UVFS_I_COMPLETE in i_flags keeps every child in
+ * the dcache, pinned (a miss is ENOENT, ->lookup is never called); in any
+ * other directory a miss calls ->lookup, and the answer (positive or
+ * negative) is cached. Cached dentries that nobody references are kept on
+ * a bounded per-filesystem LRU (lru_max, default UVFS_DENTRY_CACHE_LIMIT)
+ * and revived by the next lookup; the oldest are freed past the limit.
+ * A filesystem whose cache can go stale sets dentry ops (revalidate) and
+ * calls uvfs_d_invalidate when it learns that a name changed.
+ *
+ * Dentry lifetime: unreferenced cached dentries sit on fs->lru (no
+ * reference held; lru_lock nests inside the dentry's d_lock); a lookup
+ * revives them, the shrinker frees the oldest past lru_max, umount frees
+ * the rest. Details in vfs/LOCKING.md.
  *
  * Locking summary (details in vfs/LOCKING.md):
  *  - dir->i_lock is held (by the VFS) across every directory op on dir:
@@ -143,7 +153,9 @@ struct uvfs_fs_opts {
 
 /* Type flags (properties of the implementation, not of the registration). */
 #define UVFS_FST_RCU_WALK 0x1 /* lookups may run lockless (dcache + i_link + generic getattr) */
-#define UVFS_FST_DCACHE_COMPLETE 0x2 /* the dcache holds every entry; misses are ENOENT */
+/* Informational: every directory of this fs is UVFS_I_COMPLETE (the FUSE
+ * export uses it); the core reads the per-directory flag only. */
+#define UVFS_FST_DCACHE_COMPLETE 0x2
 
 struct uvfs_fs_type {
 	const char *name;
@@ -160,6 +172,38 @@ struct uvfs_dentry;
 struct uvfs_file;
 struct uvfs_poll_table; /* a poller's registration state (vfs/poll.c) */
 struct iovec;
+
+/* A doubly linked list node (the VFS's list type; used for the LRU). */
+struct uvfs_list_head {
+	struct uvfs_list_head *next, *prev;
+};
+
+/* Flags for dentry ops ->revalidate. */
+#define UVFS_LOOKUP_RCU 0x1 /* RCU-walk: must not block or sleep; -ECHILD leaves RCU mode */
+#define UVFS_LOOKUP_REVAL 0x2 /* the walk is retried after -ESTALE: do not trust any cache */
+
+/* Dentry operations: fs->d_op is copied into every dentry the VFS
+ * allocates for that fs (set it before uvfs_d_make_root); ->lookup may
+ * replace a new dentry's ops with uvfs_d_set_op before instantiating it. */
+struct uvfs_dentry_ops {
+	/* Is cached dentry d (positive or negative) still right? Called on
+	 * every lookup that finds d in the dcache, with no VFS lock held
+	 * (except when the VFS looks a name up for a create/unlink/rename: the
+	 * parent's i_lock). Return 0: valid. >0 or -ESTALE: invalid — the VFS
+	 * invalidates d (uvfs_d_invalidate) and calls ->lookup again. Other
+	 * -errno: the walk fails with it. With UVFS_LOOKUP_RCU the caller is
+	 * inside an RCU read section holding no reference on d: read only
+	 * RCU-safe state and return -ECHILD for anything that would block
+	 * (anything but 0 sends the walk to ref-walk mode, which asks again).
+	 * NULL → always valid. */
+	int (*revalidate)(struct uvfs_dentry *d, unsigned flags);
+	/* d is being freed: free d_fsdata. Called from the RCU callback
+	 * thread after a grace period (an RCU-walk revalidate may read
+	 * d_fsdata until then), before the filesystem's release: only d's
+	 * name and d_fsdata may be used (its inode and parent may be gone).
+	 * Must not call into the VFS. May be NULL. */
+	void (*release)(struct uvfs_dentry *d);
+};
 
 struct uvfs_fs_ops {
 	/* Last reference gone, every dentry and inode already released: free
@@ -187,10 +231,21 @@ struct uvfs_filesystem {
 	dev_t dev; /* immutable; makedev(0, anon minor) unless the fs sets another */
 	unsigned flags; /* immutable: copy of type->flags, may be narrowed by the fs */
 	atomic_long refs; /* mounts + transient holders */
+	/* Set by the fs in get_fs (before uvfs_d_make_root), then immutable. */
+	const struct uvfs_dentry_ops *d_op; /* NULL: no dentry ops */
+	unsigned long lru_max; /* unreferenced dentries kept cached (0: none) */
+	/* VFS-private: the LRU of unreferenced cached dentries, oldest first.
+	 * lru_lock nests inside the dentry d_lock (vfs/LOCKING.md). */
+	struct uvfs_lock lru_lock;
+	long lru_count; /* under lru_lock */
+	struct uvfs_list_head lru; /* under lru_lock: dentries' d_lru */
 };
 
+/* gVisor's default dentry_cache_limit. */
+#define UVFS_DENTRY_CACHE_LIMIT 1000
+
 /* Initialise the embedded struct: takes an anon minor (-EMFILE when none).
- * refs starts at 1. */
+ * refs starts at 1, d_op NULL, lru_max UVFS_DENTRY_CACHE_LIMIT. */
 UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const struct uvfs_fs_type *type,
 			  const struct uvfs_fs_ops *ops);
 /* Undo uvfs_fs_init when get_fs fails before returning the fs: drops the
@@ -199,6 +254,11 @@ UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const st
 UVFS_API void uvfs_fs_abort(struct uvfs_filesystem *fs);
 UVFS_API void uvfs_fs_get(struct uvfs_filesystem *fs);
 UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs);
+/* Free unreferenced cached dentries of fs, oldest first, until at most
+ * keep remain on its LRU (freeing a dentry may park its parent there).
+ * Returns the number left, or -1 when called from inside a shrink (a
+ * release op). */
+UVFS_API long uvfs_fs_shrink(struct uvfs_filesystem *fs, long keep);
 
 /* ---------------------------------------------------------------- inodes */
 
@@ -387,6 +447,9 @@ struct uvfs_inode {
 	uint32_t i_mode;
 	uint32_t i_uid, i_gid;
 	uint32_t i_nlink;
+	/* UVFS_I_*: set before the inode is published, or changed with i_lock
+	 * held; read locklessly (relaxed) by the walk. */
+	uint32_t i_flags;
 	uint64_t i_size;
 	uint64_t i_blocks; /* 512-byte units */
 	dev_t i_rdev;
@@ -395,6 +458,9 @@ struct uvfs_inode {
 	atomic_long i_count; /* each dentry pointing here, plus transient holders */
 	struct rcu_head i_rcu;
 };
+
+/* i_flags */
+#define UVFS_I_COMPLETE 0x1 /* directory: the dcache holds every child; a miss is ENOENT */
 
 UVFS_API void uvfs_inode_init(struct uvfs_inode *inode, struct uvfs_filesystem *fs, const struct uvfs_inode_ops *iop,
 			      const struct uvfs_file_ops *fop, uint64_t ino, mode_t mode);
@@ -420,22 +486,46 @@ UVFS_API struct uvfs_inode *uvfs_dentry_inode(const struct uvfs_dentry *d);
 UVFS_API struct uvfs_dentry *uvfs_dentry_parent(const struct uvfs_dentry *d); /* no reference */
 UVFS_API void uvfs_dentry_get(struct uvfs_dentry *d);
 UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d);
-/* Attach inode to negative dentry d, consuming one inode reference. For
- * DCACHE_COMPLETE filesystems this also pins d (it lives as long as it is
- * linked) and hashes it. */
+/* Attach inode to negative dentry d, consuming one inode reference. In a
+ * UVFS_I_COMPLETE directory this also pins d (it lives as long as it is
+ * linked) and hashes it; elsewhere the VFS caches d after ->lookup. */
 UVFS_API void uvfs_d_instantiate(struct uvfs_dentry *d, struct uvfs_inode *inode);
+/* Add a pinned ("static") positive child name → inode under directory
+ * dentry parent, consuming one inode reference: it stays in the dcache
+ * until unlinked, invalidated or the fs goes (e.g. /proc's fixed entries
+ * beside its looked-up pid directories). Caller holds parent's inode
+ * i_lock or the fs is not mounted yet. *out (if out is not NULL) gets
+ * the dentry without a reference (valid while it stays pinned). -EEXIST
+ * if the name is cached, -EINVAL, -ENOMEM (the inode reference is then
+ * still the caller's). */
+UVFS_API int uvfs_d_add_static(struct uvfs_dentry *parent, const char *name, size_t len,
+			       struct uvfs_inode *inode, struct uvfs_dentry **out);
+/* Drop d and every cached dentry below it from the dcache: they are marked
+ * dead (no lookup finds them again), unhashed, unpinned, and freed once
+ * unreferenced; holders of references (open files, cwds) keep valid but
+ * disconnected dentries, and lookups below a dead directory find nothing.
+ * -EBUSY (nothing changed) if a mount sits on d or below it: we refuse
+ * rather than detach mounts lazily. -EINVAL for a filesystem root or a
+ * child of a UVFS_I_COMPLETE directory (their only copy of the name).
+ * Call with no VFS lock held, or the parent directory's i_lock. */
+UVFS_API int uvfs_d_invalidate(struct uvfs_dentry *d);
+/* Per-dentry fs data (cold; the fs owns it, free it in ops->release). */
+UVFS_API void *uvfs_dentry_fsdata(const struct uvfs_dentry *d);
+UVFS_API void uvfs_dentry_set_fsdata(struct uvfs_dentry *d, void *data);
+/* Replace d's ops (from ->lookup, before d is instantiated/cached). */
+UVFS_API void uvfs_d_set_op(struct uvfs_dentry *d, const struct uvfs_dentry_ops *op);
 /* A root dentry for a new filesystem (consumes one inode reference on
  * success; on failure the caller still owns it). */
 UVFS_API int uvfs_d_make_root(struct uvfs_filesystem *fs, struct uvfs_inode *inode, struct uvfs_dentry **out);
 
 /* Iterate the positive children of directory dentry dir in creation order
- * (DCACHE_COMPLETE filesystems), starting at the first child whose offset
+ * (UVFS_I_COMPLETE directories), starting at the first child whose offset
  * is >= ctx->pos, emitting each with next_off = its offset + 1. Offsets 0
  * and 1 are "." and "..". Used by tmpfs's iterate. */
 UVFS_API int uvfs_dcache_iterate(struct uvfs_file *f, struct uvfs_dentry *dir, struct uvfs_dir_ctx *ctx);
 /* Emit "." and ".." if ctx->pos < 2. Returns nonzero if the emitter stopped. */
 UVFS_API int uvfs_dir_emit_dots(struct uvfs_file *f, struct uvfs_dir_ctx *ctx);
-/* Number of positive children (DCACHE_COMPLETE filesystems); dir's i_lock held. */
+/* Whether dir has no positive cached child (UVFS_I_COMPLETE directories: no child); dir's i_lock held. */
 UVFS_API bool uvfs_dcache_dir_empty(struct uvfs_dentry *dir);
 
 /* ------------------------------------------------------------------ files */

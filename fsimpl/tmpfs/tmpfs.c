@@ -147,8 +147,10 @@ int tmpfs_new_inode(struct tmpfs_fs *fs, const struct uvfs_inode *dir, const str
 	}
 	inode->i_mode = mode;
 	inode->i_nlink = S_ISDIR(mode) ? 2 : 1;
-	if (S_ISDIR(mode))
+	if (S_ISDIR(mode)) {
 		inode->i_size = 2 * TMPFS_DIRENT_SIZE;
+		inode->i_flags = UVFS_I_COMPLETE; /* names live only in the dcache */
+	}
 	inode->i_rdev = (S_ISCHR(mode) || S_ISBLK(mode)) ? rdev : 0;
 	if (S_ISLNK(mode)) {
 		char *t = (char *)(ti + 1);
