@@ -20,15 +20,21 @@
  * revives them, the shrinker frees the oldest past lru_max, umount frees
  * the rest. Details in vfs/LOCKING.md.
  *
- * Locking summary (details in vfs/LOCKING.md):
+ * Locking summary (details and the full table in vfs/LOCKING.md):
  *  - dir->i_lock is held (by the VFS) across every directory op on dir:
  *    lookup, create, mkdir, symlink, link, unlink, rmdir, rename (both dirs).
- *  - A non-directory's i_lock is held across setattr, truncate, xattr ops and
- *    write/truncate through the file ops (the fs may take it itself for
- *    read if it needs to).
+ *    The victim's i_lock is held too for unlink, rmdir and rename (a
+ *    directory victim included), and the source's for link.
+ *  - An inode's i_lock is held by the VFS across setattr (and the truncate
+ *    the generic setattr calls) and the xattr ops. The lock is not
+ *    recursive: never take it in those ops.
+ *  - File I/O (read, write, fallocate, iterate, llseek, ...) runs with NO
+ *    inode lock; the VFS holds only the file's f_lock for calls that use
+ *    the file position. A filesystem that needs the inode locked while it
+ *    writes or truncates through a file takes i_lock itself (tmpfs does).
  *  - Attribute fields of struct uvfs_inode are written only with i_lock held
- *    and inside uvfs_inode_attr_begin/end, so RCU-walk stat can read them
- *    locklessly.
+ *    and inside uvfs_inode_attr_begin/end, so RCU-walk stat and permission
+ *    checks can read them locklessly (validated by i_seq).
  */
 #pragma once
 
