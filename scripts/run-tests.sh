@@ -4,7 +4,7 @@
 # FUZZ_SECONDS (default 20) bounds each libFuzzer run.
 set -u
 cd "$(dirname "$0")/.."
-passed=0; failed=0; failures=()
+passed=0; failed=0; failures=(); details=()
 mode=unit
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -37,30 +37,38 @@ for b in "$@"; do
     np=${np:-0}; nf=$(( ${nf:-0} + ${nc:-0} ))
     [ -z "$syn" ] && nf=1
     echo "unit   $name: $np passed, $nf failed"
-    [ "$nf" != 0 ] && grep -a -E '\[FAIL\]|\[----\].*(Assert|FAIL|crash)|ERROR: |runtime error' "$log/$name.log" | head -20
+    if [ "$nf" != 0 ] || [ $rc != 0 ]; then
+      d=$(grep -a -E '\[FAIL\]|\[----\].*(Assert|FAIL|crash|Timed out)|ERROR: |runtime error|SUMMARY:' "$log/$name.log" | head -20)
+      echo "$d"; details+=("== $name" "$d")
+    fi
     record "$name" $rc "$np" "$nf" ;;
   stress)
     "$b" >"$log/$name.log" 2>&1; rc=$?
     if [ $rc = 0 ]; then echo "stress $name: ok ($(tail -1 "$log/$name.log"))"; record "$name" 0 1 0
-    else echo "stress $name: FAILED rc=$rc"; tail -30 "$log/$name.log"; record "$name" $rc 0 1; fi ;;
+    else echo "stress $name: FAILED rc=$rc"; tail -30 "$log/$name.log"
+      details+=("== $name" "$(tail -15 "$log/$name.log")"); record "$name" $rc 0 1; fi ;;
   fuzz)
     corpus=tests/fuzz/corpus/$name; work=build/fuzz-work/$name
     mkdir -p "$work"; cp -r "$corpus"/. "$work"/ 2>/dev/null
     "$b" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 "$work" >"$log/$name.log" 2>&1; rc=$?
     if [ $rc = 0 ]; then echo "fuzz   $name: ok ($(grep -a -o 'Done [0-9]* runs' "$log/$name.log" | tail -1))"; record "$name" 0 1 0
-    else echo "fuzz   $name: FAILED rc=$rc"; tail -30 "$log/$name.log"; record "$name" $rc 0 1; fi ;;
+    else echo "fuzz   $name: FAILED rc=$rc"; tail -30 "$log/$name.log"
+      details+=("== $name" "$(tail -15 "$log/$name.log")"); record "$name" $rc 0 1; fi ;;
   esac
 done
 
 if [ -x tests/sh/run.sh ]; then
   out=$(tests/sh/run.sh 2>&1); rc=$?
   echo "$out" | grep -v '^ok ' | sed 's/^/shell  /'
+  sd=$(echo "$out" | grep -a -E '^(not ok|FAIL)' | head -20); [ -n "$sd" ] && details+=("== shell" "$sd")
   sp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<<"$out" | tail -1)
   sf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<<"$out" | tail -1)
   record shell $rc "${sp:-0}" "${sf:-1}"
 fi
 
 echo
+# CI shows only the tail of this output: repeat what failed, and why, here.
+[ ${#details[@]} -gt 0 ] && printf '%s\n' "${details[@]}"
 [ ${#failures[@]} -gt 0 ] && printf 'FAILED: %s\n' "${failures[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

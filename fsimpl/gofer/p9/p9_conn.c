@@ -72,15 +72,21 @@ static int ms_left(const struct timespec *dl)
 
 /* Waits until fd is ready for `ev` or the connection is killed.  With
  * idle_ok, a kick or passing *dl returns P9_RX_IDLE; otherwise kicks are
- * consumed and ignored (the reader is in the middle of a frame). */
-static int wait_fd(struct uvfs_p9_client *c, int fd, short ev, bool idle_ok, const struct timespec *dl)
+ * consumed and ignored (the reader is in the middle of a frame).  With
+ * idle_ok and or_writable, the request fd turning writable also returns
+ * P9_RX_IDLE: a writer that took the reader role must go back to writing
+ * when the server waits for the rest of its request rather than replying. */
+static int wait_fd(struct uvfs_p9_client *c, int fd, short ev, bool idle_ok, const struct timespec *dl,
+		   bool or_writable)
 {
-	struct pollfd p[3] = { { .fd = fd, .events = ev },
+	struct pollfd p[4] = { { .fd = fd, .events = ev },
 			       { .fd = c->wakefd, .events = POLLIN },
-			       { .fd = c->kickfd, .events = POLLIN } };
+			       { .fd = c->kickfd, .events = POLLIN },
+			       { .fd = c->wfd, .events = POLLOUT } };
+	nfds_t np = idle_ok && or_writable ? 4 : 3;
 	for (;;) {
 		int tmo = idle_ok && dl ? ms_left(dl) : -1;
-		int n = poll(p, 3, tmo);
+		int n = poll(p, np, tmo);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -96,6 +102,8 @@ static int wait_fd(struct uvfs_p9_client *c, int fd, short ev, bool idle_ok, con
 		}
 		if (p[0].revents)
 			return 0; /* ready, or HUP/ERR: the next read/write reports it */
+		if (np == 4 && p[3].revents)
+			return P9_RX_IDLE;
 		if (n == 0)
 			return P9_RX_IDLE; /* only reachable with idle_ok && dl */
 	}
@@ -108,7 +116,7 @@ void p9_kick(struct uvfs_p9_client *c)
 	(void)n;
 }
 
-static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl);
+static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl, bool or_writable);
 static void orphan_retire_locked(struct uvfs_p9_client *c, struct p9_req *req);
 static void hand_off_locked(struct uvfs_p9_client *c);
 
@@ -180,7 +188,9 @@ static int wait_writable(struct uvfs_p9_client *c)
 			other_reads = true;
 			continue;
 		}
-		int err = rx_one(c, NULL);
+		/* rfd looked readable, but the reader before us may have
+		 * taken those bytes: stop as soon as we can write again. */
+		int err = rx_one(c, NULL, true);
 		pthread_mutex_lock(&c->mu);
 		c->reading = false;
 		if (err < 0)
@@ -288,7 +298,7 @@ int p9_send_ex(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_
 		if (!c->reading) {
 			c->reading = true;
 			pthread_mutex_unlock(&c->mu);
-			int err = rx_one(c, NULL);
+			int err = rx_one(c, NULL, false);
 			pthread_mutex_lock(&c->mu);
 			c->reading = false;
 			if (err < 0)
@@ -319,7 +329,7 @@ int p9_send_ex(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_
 /* Makes at least `need` (<= RXBUF) bytes available in the buffer.  With
  * idle_ok (nothing of a frame read yet) a deadline or kick may stop it. */
 static int rx_fill(struct uvfs_p9_client *c, struct p9_rxbuf *b, size_t need, bool idle_ok,
-		   const struct timespec *dl)
+		   const struct timespec *dl, bool or_writable)
 {
 	if (b->end - b->pos >= need)
 		return 0;
@@ -340,7 +350,7 @@ static int rx_fill(struct uvfs_p9_client *c, struct p9_rxbuf *b, size_t need, bo
 			continue;
 		if (errno != EAGAIN)
 			return errno == EPIPE ? -ECONNRESET : -errno;
-		int err = wait_fd(c, c->rfd, POLLIN, idle_ok && b->end == b->pos, dl);
+		int err = wait_fd(c, c->rfd, POLLIN, idle_ok && b->end == b->pos, dl, or_writable);
 		if (err)
 			return err;
 	}
@@ -369,7 +379,7 @@ static int rx_take(struct uvfs_p9_client *c, struct p9_rxbuf *b, uint8_t *dst, s
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		int err = wait_fd(c, c->rfd, POLLIN, false, NULL);
+		int err = wait_fd(c, c->rfd, POLLIN, false, NULL, false);
 		if (err)
 			return err;
 	}
@@ -383,11 +393,11 @@ static uint32_t le32(const uint8_t *p)
 
 /* Reads and routes one reply (caller holds the reader role, not mu).
  * Returns 0, P9_RX_IDLE, or -errno when the stream is unusable. */
-static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl)
+static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl, bool or_writable)
 {
 	struct p9_rxbuf *b = &c->rx;
 	struct p9_hdr h;
-	int err = rx_fill(c, b, P9_HDRSZ, true, dl);
+	int err = rx_fill(c, b, P9_HDRSZ, true, dl, or_writable);
 	if (err)
 		return err;
 	if (p9_parse_hdr(b->buf + b->pos, P9_HDRSZ, __atomic_load_n(&c->msize, __ATOMIC_RELAXED), &h))
@@ -406,7 +416,7 @@ static int rx_one(struct uvfs_p9_client *c, const struct timespec *dl)
 	uint32_t count = 0;
 	bool zc = h.type == P9_RREAD && req->rdst && !hook;
 	if (zc) {
-		err = rx_fill(c, b, P9_HDRSZ + 4, false, NULL);
+		err = rx_fill(c, b, P9_HDRSZ + 4, false, NULL, false);
 		if (err)
 			return err;
 		count = le32(b->buf + b->pos + P9_HDRSZ);
@@ -572,7 +582,7 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 			/* Become the reader until our reply is in. */
 			c->reading = true;
 			pthread_mutex_unlock(&c->mu);
-			int err = rx_one(c, tmo && !cancel_err ? &dl : NULL);
+			int err = rx_one(c, tmo && !cancel_err ? &dl : NULL, false);
 			pthread_mutex_lock(&c->mu);
 			c->reading = false;
 			if (err < 0)
