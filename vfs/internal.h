@@ -1,7 +1,8 @@
 /* vfs/internal.h — declarations shared by the VFS core's .c files only.
  *
- * Global lock order (outer → inner):
- *   vfs->rename_lock
+ * Global lock order (outer → inner), per filesystem (a stacking fs's op
+ * may nest the whole order of its layers' filesystems, see LOCKING.md):
+ *   fs->rename_lock
  *     → directory i_lock (ancestor before descendant; unrelated: by address)
  *       → non-directory i_lock (victims of unlink/rename)
  *         → vfs->mount_lock
@@ -127,7 +128,7 @@ struct uvfs_dentry {
 	struct uvfs_dentry *d_hash_next;
 	/* Hash of (d_parent, name): changes only inside a rename_seq write section. */
 	uint64_t d_hash;
-	/* RCU-read; written under vfs->rename_lock inside rename_seq. Root: self.
+	/* RCU-read; written under d_fs->rename_lock inside rename_seq. Root: self.
 	 * A dentry holds a reference on its parent. */
 	struct uvfs_dentry *d_parent;
 	/* RCU-read; NULL = negative. Set once, under the parent's i_lock. */
@@ -187,7 +188,7 @@ HIDDEN void d_hash_remove(struct uvfs *vfs, struct uvfs_dentry *d);
 HIDDEN void d_link_child(struct uvfs_dentry *d);
 /* Unlink after unlink/rmdir: unhash, mark dead, drop the pin. */
 HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d);
-/* Move d to (newparent, name): caller holds rename_lock, rename_seq write. */
+/* Move d to (newparent, name): caller holds d_fs->rename_lock, rename_seq write. */
 HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent,
 		   const struct uvfs_dname *newname);
 HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len);
@@ -284,7 +285,6 @@ struct uvfs {
 	struct uvfs_lock dcache_stripes[DCACHE_STRIPES];
 	pthread_mutex_t dcache_resize_lock;
 
-	pthread_mutex_t rename_lock; /* serialises renames (ancestor checks) */
 	pthread_mutex_t mount_lock; /* mount tree, mount table writes, writers/ro */
 	pthread_mutex_t types_lock; /* fs_types */
 	pthread_mutex_t dev_lock; /* devices, anon minors */

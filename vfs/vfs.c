@@ -51,7 +51,6 @@ UVFS_API int uvfs_create(struct uvfs **out)
 		return -ENOMEM;
 	memset(vfs, 0, sizeof(*vfs));
 	pthread_mutex_init(&vfs->dcache_resize_lock, NULL);
-	pthread_mutex_init(&vfs->rename_lock, NULL);
 	pthread_mutex_init(&vfs->mount_lock, NULL);
 	pthread_mutex_init(&vfs->types_lock, NULL);
 	pthread_mutex_init(&vfs->dev_lock, NULL);
@@ -120,7 +119,6 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 	dcache_fini(vfs);
 	free(vfs->anon_minors);
 	pthread_mutex_destroy(&vfs->dcache_resize_lock);
-	pthread_mutex_destroy(&vfs->rename_lock);
 	pthread_mutex_destroy(&vfs->mount_lock);
 	pthread_mutex_destroy(&vfs->types_lock);
 	pthread_mutex_destroy(&vfs->dev_lock);
