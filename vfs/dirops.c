@@ -486,9 +486,9 @@ static int may_rename(const struct uvfs_cred *cred, struct uvfs_dentry *opd, str
  * with the whiteout in the same step as the rename (for a moment both it
  * and od are hashed under that name: lookups find either, each a
  * consistent state, as on Linux). */
-static int rename_commit(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_dentry *opd, struct uvfs_dentry *od, struct uvfs_dentry *npd,
-			 struct uvfs_dentry *nd, const struct nameidata *ond, const struct nameidata *nnd,
-			 unsigned flags)
+static int rename_commit(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_dentry *opd,
+			 struct uvfs_dentry *od, struct uvfs_dentry *npd, struct uvfs_dentry *nd,
+			 const struct nameidata *ond, const struct nameidata *nnd, unsigned flags)
 {
 	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
 	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
