@@ -60,8 +60,9 @@ static struct timespec resolve_time(struct timespec t, struct timespec now)
 	return t.tv_nsec == UTIME_NOW ? now : t;
 }
 
-static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struct uvfs_cred *cred,
-		      const struct uvfs_setattr *attr, unsigned flags)
+/* file: the open file the change came through, or NULL (for ->setattr). */
+static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, struct uvfs_file *file,
+		      const struct uvfs_cred *cred, const struct uvfs_setattr *attr, unsigned flags)
 {
 	struct uvfs_inode *inode = d->d_inode;
 	struct uvfs_setattr a = *attr;
@@ -144,7 +145,7 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, const struc
 		a.mtime = now;
 	}
 	if (inode->i_op->setattr) {
-		err = inode->i_op->setattr(d, &a);
+		err = inode->i_op->setattr(d, &a, file);
 	} else {
 		if (a.mask & STATX_SIZE)
 			err = inode->i_op->truncate ? inode->i_op->truncate(inode, a.size) : -EINVAL;
@@ -178,7 +179,7 @@ UVFS_API int uvfs_setstat_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 	int err = uvfs_get_dentry_at(vfs, cred, pop, 0, &vd);
 	if (err)
 		return err;
-	err = do_setattr(vd.mount, vd.dentry, cred, attr, flags);
+	err = do_setattr(vd.mount, vd.dentry, NULL, cred, attr, flags);
 	uvfs_vd_put(&vd);
 	return err;
 }
@@ -188,7 +189,7 @@ UVFS_API int uvfs_file_setstat(struct uvfs_file *f, const struct uvfs_cred *cred
 	rcu_enter();
 	if (f->f_flags & O_PATH)
 		return -EBADF;
-	return do_setattr(f->f_vd.mount, f->f_vd.dentry, cred, attr, 0);
+	return do_setattr(f->f_vd.mount, f->f_vd.dentry, f, cred, attr, 0);
 }
 
 HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, uint64_t size)
@@ -198,7 +199,7 @@ HIDDEN int setattr_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, u
 	 * the opener's privilege (Linux do_truncate with the file). */
 	if (!cred)
 		cred = &f->f_cred;
-	return do_setattr(f->f_vd.mount, f->f_vd.dentry, cred, &a, 0);
+	return do_setattr(f->f_vd.mount, f->f_vd.dentry, f, cred, &a, 0);
 }
 
 UVFS_API int uvfs_statfs_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,

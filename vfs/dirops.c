@@ -6,10 +6,12 @@
  * follows Linux: for creation EEXIST beats EROFS beats EACCES; for removal
  * EROFS comes first, then ENOENT, EACCES, EPERM (sticky), type errors, EBUSY.
  *
- * Lock order: vfs->rename_lock → parent dirs' i_lock (ancestor first,
- * unrelated ones by address) → victims' i_lock (by address) → mount_lock
- * (not taken here; d_mounted is read atomically under the parent lock,
- * and connecting a mount takes the parent lock too).
+ * Lock order: fs->rename_lock (per filesystem) → parent dirs' i_lock
+ * (ancestor first, unrelated ones by address) → victims' i_lock (by
+ * address) → mount_lock (not taken here; d_mounted is read atomically
+ * under the parent lock, and connecting a mount takes the parent lock
+ * too). A stacking fs's ops may call these functions on other
+ * filesystems (its layers): their locks nest inside the caller's.
  */
 #include <linux/capability.h>
 #include <stdio.h>
@@ -78,15 +80,55 @@ static void create_end(struct nameidata *nd, struct uvfs_vd *parent, struct uvfs
 	walk_end(nd);
 }
 
+/* What a creation call made, held for its *_at2 caller: references taken
+ * on d (positive after the fs op) and the mount before the parent lock
+ * goes, so the result is the object made, not whatever the name means by
+ * the time the caller looks. */
+static void result_hold(const struct uvfs_create_opts *opts, const struct uvfs_vd *parent, struct uvfs_dentry *d,
+			struct uvfs_vd *res)
+{
+	*res = (struct uvfs_vd){ 0 };
+	if (!opts || (!opts->vd && !opts->stat) || !d->d_inode)
+		return;
+	uvfs_mount_get(parent->mount);
+	uvfs_dentry_get(d);
+	res->mount = parent->mount;
+	res->dentry = d;
+}
+
+/* Fills opts from res (locks dropped) or puts it; returns err or the stat error. */
+static int result_give(const struct uvfs_create_opts *opts, struct uvfs_vd *res, int err)
+{
+	if (!res->dentry)
+		return err;
+	if (!err && opts->stat)
+		err = stat_dentry(res->dentry, STATX_BASIC_STATS | STATX_BTIME, opts->stat);
+	if (!err && opts->vd)
+		*opts->vd = *res;
+	else
+		uvfs_vd_put(res);
+	return err;
+}
+
+/* Clears the caller's out vd and checks flags (allowed: the call's own). */
+static int opts_begin(const struct uvfs_create_opts *opts, unsigned allowed)
+{
+	if (!opts)
+		return 0;
+	if (opts->vd)
+		*opts->vd = (struct uvfs_vd){ 0 };
+	return (opts->flags & ~allowed) ? -EINVAL : 0;
+}
+
 /* One creation path for every node type: the type in mode picks the
  * filesystem op (mkdir, symlink with target, or create). */
 static int do_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, mode_t mode,
-		     dev_t rdev, const char *target)
+		     dev_t rdev, const char *target, const struct uvfs_create_opts *opts)
 {
 	if (pop && (pop->flags & UVFS_PATH_FOLLOW))
 		return -EINVAL;
 	struct nameidata nd;
-	struct uvfs_vd parent;
+	struct uvfs_vd parent, res;
 	struct uvfs_dentry *d = NULL;
 	int err = create_begin(vfs, cred, pop, S_ISDIR(mode), &nd, &parent, &d);
 	if (err)
@@ -94,24 +136,37 @@ static int do_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	struct uvfs_inode *dir = parent.dentry->d_inode;
 	const struct uvfs_inode_ops *op = dir->i_op;
 	if (S_ISDIR(mode))
-		err = op->mkdir ? op->mkdir(dir, d, cred, mode) : -EPERM;
+		err = op->mkdir ? op->mkdir(dir, d, cred, mode, opts ? opts->flags : 0) : -EPERM;
 	else if (S_ISLNK(mode))
 		err = op->symlink ? op->symlink(dir, d, cred, target) : -EPERM;
 	else
 		err = op->create ? op->create(dir, d, cred, mode, rdev) : -EPERM;
+	result_hold(err ? NULL : opts, &parent, d, &res);
 	create_end(&nd, &parent, d);
-	return err;
+	return result_give(opts, &res, err);
+}
+
+UVFS_API int uvfs_mkdir_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			    mode_t mode, const struct uvfs_create_opts *opts)
+{
+	int err = opts_begin(opts, UVFS_MKDIR_SYNTHETIC);
+	if (err)
+		return err;
+	return do_create(vfs, cred, pop, S_IFDIR | (mode & (0777 | S_ISVTX)), 0, NULL, opts);
 }
 
 UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			   mode_t mode)
 {
-	return do_create(vfs, cred, pop, S_IFDIR | (mode & (0777 | S_ISVTX)), 0, NULL);
+	return uvfs_mkdir_at2(vfs, cred, pop, mode, NULL);
 }
 
-UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
-			   mode_t mode, dev_t rdev)
+UVFS_API int uvfs_mknod_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			    mode_t mode, dev_t rdev, const struct uvfs_create_opts *opts)
 {
+	int err = opts_begin(opts, 0);
+	if (err)
+		return err;
 	mode_t type = mode & S_IFMT;
 	switch (type) {
 	case 0:
@@ -123,7 +178,9 @@ UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const
 		break;
 	case S_IFCHR:
 	case S_IFBLK:
-		if (!uvfs_cred_has_cap(cred, CAP_MKNOD))
+		/* A whiteout (char 0:0) needs no privilege: Linux vfs_mknod
+		 * since 5.8, so that overlay works in user namespaces. */
+		if (!(type == S_IFCHR && rdev == 0) && !uvfs_cred_has_cap(cred, CAP_MKNOD))
 			return -EPERM;
 		break;
 	case S_IFDIR:
@@ -133,17 +190,37 @@ UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const
 	}
 	if (type != S_IFCHR && type != S_IFBLK)
 		rdev = 0;
-	return do_create(vfs, cred, pop, type | (mode & 07777), rdev, NULL);
+	return do_create(vfs, cred, pop, type | (mode & 07777), rdev, NULL, opts);
+}
+
+UVFS_API int uvfs_mknod_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			   mode_t mode, dev_t rdev)
+{
+	return uvfs_mknod_at2(vfs, cred, pop, mode, rdev, NULL);
+}
+
+UVFS_API int uvfs_whiteout_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop)
+{
+	return uvfs_mknod_at2(vfs, cred, pop, S_IFCHR, 0, NULL); /* Linux WHITEOUT_MODE 0, WHITEOUT_DEV 0 */
+}
+
+UVFS_API int uvfs_symlink_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const char *target,
+			      const struct uvfs_pathop *pop, const struct uvfs_create_opts *opts)
+{
+	int err = opts_begin(opts, 0);
+	if (err)
+		return err;
+	if (!target || !target[0])
+		return -ENOENT;
+	if (strnlen(target, 4096) >= 4096)
+		return -ENAMETOOLONG;
+	return do_create(vfs, cred, pop, S_IFLNK | 0777, 0, target, opts);
 }
 
 UVFS_API int uvfs_symlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const char *target,
 			     const struct uvfs_pathop *pop)
 {
-	if (!target || !target[0])
-		return -ENOENT;
-	if (strnlen(target, 4096) >= 4096)
-		return -ENAMETOOLONG;
-	return do_create(vfs, cred, pop, S_IFLNK | 0777, 0, target);
+	return uvfs_symlink_at2(vfs, cred, target, pop, NULL);
 }
 
 /* Hard-link protection (gVisor MayLink / Linux protected_hardlinks). */
@@ -159,13 +236,16 @@ static int may_link(const struct uvfs_cred *cred, struct uvfs_inode *inode)
 	return 0;
 }
 
-UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
-			  const struct uvfs_pathop *newpop)
+UVFS_API int uvfs_link_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			   const struct uvfs_pathop *newpop, const struct uvfs_create_opts *opts)
 {
+	int err = opts_begin(opts, 0);
+	if (err)
+		return err;
 	if (newpop && (newpop->flags & UVFS_PATH_FOLLOW))
 		return -EINVAL;
-	struct uvfs_vd old;
-	int err = uvfs_get_dentry_at(vfs, cred, oldpop, 0, &old);
+	struct uvfs_vd old, res;
+	err = uvfs_get_dentry_at(vfs, cred, oldpop, 0, &old);
 	if (err)
 		return err;
 	struct uvfs_inode *inode = old.dentry->d_inode;
@@ -195,9 +275,16 @@ UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 			err = dir->i_op->link(old.dentry, dir, d);
 		uvfs_lock_release(&inode->i_lock);
 	}
+	result_hold(err ? NULL : opts, &parent, d, &res);
 	create_end(&nd, &parent, d);
 	uvfs_vd_put(&old);
-	return err;
+	return result_give(opts, &res, err);
+}
+
+UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			  const struct uvfs_pathop *newpop)
+{
+	return uvfs_link_at2(vfs, cred, oldpop, newpop, NULL);
 }
 
 /* Removal preamble: parent locked, *dp the referenced positive victim,
@@ -321,7 +408,8 @@ static void unlock_two(struct uvfs_lock *a, struct uvfs_lock *b)
 }
 
 /* Linux lock_rename: both parents' i_lock, ancestor first, unrelated ones
- * by address. vfs->rename_lock held (it keeps the ancestry stable). */
+ * by address. The fs's rename_lock held (it keeps the ancestry stable:
+ * only renames on this fs move its dentries). */
 static void lock_rename(struct uvfs_dentry *opd, struct uvfs_dentry *npd)
 {
 	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
@@ -393,17 +481,23 @@ static int may_rename(const struct uvfs_cred *cred, struct uvfs_dentry *opd, str
 }
 
 /* The filesystem's rename, then the dcache move under rename_seq; both
- * parents locked, may_rename passed. The victims' i_locks are taken here. */
-static int rename_commit(struct uvfs *vfs, struct uvfs_dentry *opd, struct uvfs_dentry *od, struct uvfs_dentry *npd,
-			 struct uvfs_dentry *nd, const struct nameidata *ond, const struct nameidata *nnd,
-			 unsigned flags)
+ * parents locked, may_rename passed. The victims' i_locks are taken here.
+ * RENAME_WHITEOUT: the fs instantiates a fresh dentry for the old name
+ * with the whiteout in the same step as the rename (for a moment both it
+ * and od are hashed under that name: lookups find either, each a
+ * consistent state, as on Linux). */
+static int rename_commit(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_dentry *opd,
+			 struct uvfs_dentry *od, struct uvfs_dentry *npd, struct uvfs_dentry *nd,
+			 const struct nameidata *ond, const struct nameidata *nnd, unsigned flags)
 {
 	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
 	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
 	/* Names for the dcache move, allocated before the fs commits. */
 	const struct uvfs_dname *to_new = d_name_alloc(nnd->last, nnd->last_len);
 	const struct uvfs_dname *to_old = (flags & RENAME_EXCHANGE) ? d_name_alloc(ond->last, ond->last_len) : NULL;
-	if (!to_new || ((flags & RENAME_EXCHANGE) && !to_old)) {
+	struct uvfs_dentry *wd = NULL;
+	if (!to_new || ((flags & RENAME_EXCHANGE) && !to_old) ||
+	    ((flags & RENAME_WHITEOUT) && d_alloc(opd, ond->last, ond->last_len, &wd))) {
 		if (to_new)
 			d_name_free(to_new);
 		if (to_old)
@@ -414,7 +508,7 @@ static int rename_commit(struct uvfs *vfs, struct uvfs_dentry *opd, struct uvfs_
 		lock_two(&oi->i_lock, &ni->i_lock);
 	else
 		uvfs_lock_acquire(&oi->i_lock);
-	int err = odir->i_op->rename(odir, od, ndir, nd, flags);
+	int err = odir->i_op->rename(odir, od, ndir, nd, flags, cred, wd);
 	if (!err) {
 		rename_seq_begin(vfs);
 		if (flags & RENAME_EXCHANGE) {
@@ -430,6 +524,10 @@ static int rename_commit(struct uvfs *vfs, struct uvfs_dentry *opd, struct uvfs_
 			d_move(vfs, od, npd, to_new);
 		}
 		rename_seq_end(vfs);
+		/* A non-complete fs's whiteout: cache it now that od has left
+		 * the name (outside rename_seq: an insert may resize). */
+		if (wd && wd->d_inode && !(atomic_load(&wd->d_flags) & DF_HASHED))
+			d_hash_insert(vfs, wd);
 	} else {
 		d_name_free(to_new);
 		if (to_old)
@@ -439,16 +537,49 @@ static int rename_commit(struct uvfs *vfs, struct uvfs_dentry *opd, struct uvfs_
 		unlock_two(&oi->i_lock, &ni->i_lock);
 	else
 		uvfs_lock_release(&oi->i_lock);
+	if (wd)
+		uvfs_dentry_put(wd); /* a complete fs's whiteout keeps its pin */
 	return err;
+}
+
+/* vfs->rename_rw is held shared by every rename (outermost only: a
+ * stacking fs's ->rename re-enters here for its layers, and a read lock
+ * taken twice by one thread could deadlock behind a waiting writer), and
+ * exclusive by path.c's locked climb, which needs every d_parent in the
+ * instance to hold still across all filesystems at once. */
+#define RENAME_NEST_MAX 8 /* Linux stacks at most 2 filesystems */
+static __thread const struct uvfs *rename_held[RENAME_NEST_MAX];
+static __thread int rename_nheld;
+
+static int rename_rw_enter(struct uvfs *vfs)
+{
+	if (rename_nheld == RENAME_NEST_MAX)
+		return -ELOOP;
+	for (int i = 0; i < rename_nheld; i++)
+		if (rename_held[i] == vfs) {
+			rename_held[rename_nheld++] = NULL; /* nested: not taken */
+			return 0;
+		}
+	pthread_rwlock_rdlock(&vfs->rename_rw);
+	rename_held[rename_nheld++] = vfs;
+	return 0;
+}
+
+static void rename_rw_exit(struct uvfs *vfs)
+{
+	if (rename_held[--rename_nheld])
+		pthread_rwlock_unlock(&vfs->rename_rw);
 }
 
 UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
 			    const struct uvfs_pathop *newpop, unsigned flags)
 {
 	rcu_enter();
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+	/* Linux do_renameat2's order; RENAME_WHITEOUT needs no CAP_MKNOD
+	 * since Linux 5.8 (checked on the host's tmpfs). */
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
-	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+	if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) && (flags & RENAME_EXCHANGE))
 		return -EINVAL;
 	if ((oldpop && (oldpop->flags & UVFS_PATH_FOLLOW)) || (newpop && (newpop->flags & UVFS_PATH_FOLLOW)))
 		return -EINVAL;
@@ -468,6 +599,8 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		err = -EBUSY;
 		goto out;
 	}
+	/* Before any name is looked up or lock taken: the rename lock is
+	 * per filesystem, so one taken here could be the caller's own. */
 	if (op.mount != np.mount) {
 		err = -EXDEV;
 		goto out;
@@ -476,7 +609,12 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		goto out;
 	wrote = true;
 	struct uvfs_dentry *opd = op.dentry, *npd = np.dentry;
-	pthread_mutex_lock(&vfs->rename_lock);
+	if ((err = rename_rw_enter(vfs)))
+		goto out;
+	/* Per fs, not per instance: a stacking fs's ->rename (called with
+	 * its own rename_lock held) renames on its layers through here. */
+	struct uvfs_lock *rlock = &op.mount->m_fs->rename_lock;
+	uvfs_lock_acquire(rlock);
 	lock_rename(opd, npd);
 	if (d_dead(opd) || d_dead(npd))
 		err = -ENOENT;
@@ -487,11 +625,12 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	if (!err)
 		err = may_rename(cred, opd, od, npd, nd, ond.trailing_slash, nnd.trailing_slash, flags);
 	if (!err)
-		err = rename_commit(vfs, opd, od, npd, nd, &ond, &nnd, flags);
+		err = rename_commit(vfs, cred, opd, od, npd, nd, &ond, &nnd, flags);
 	else if (err == 1)
 		err = 0; /* same file: nothing to do */
 	unlock_rename(opd, npd);
-	pthread_mutex_unlock(&vfs->rename_lock);
+	uvfs_lock_release(rlock);
+	rename_rw_exit(vfs);
 out:
 	if (od)
 		uvfs_dentry_put(od);

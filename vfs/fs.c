@@ -16,6 +16,7 @@ UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const st
 	fs->flags = type->flags;
 	atomic_init(&fs->refs, 1);
 	d_lru_init(fs);
+	fs->rename_lock = (struct uvfs_lock)UVFS_LOCK_INIT;
 	LIVE_INC(vfs, fs);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* vfs/internal.h — declarations shared by the VFS core's .c files only.
  *
- * Global lock order (outer → inner):
- *   vfs->rename_lock
+ * Global lock order (outer → inner): vfs->rename_rw, then per filesystem (a stacking fs's op
+ * may nest the whole order of its layers' filesystems, see LOCKING.md):
+ *   fs->rename_lock
  *     → directory i_lock (ancestor before descendant; unrelated: by address)
  *       → non-directory i_lock (victims of unlink/rename)
  *         → vfs->mount_lock
@@ -138,7 +139,7 @@ struct uvfs_dentry {
 	struct uvfs_dentry *d_hash_next[2];
 	/* Hash of (d_parent, name): changes only inside a rename_seq write section. */
 	uint64_t d_hash;
-	/* RCU-read; written under vfs->rename_lock inside rename_seq. Root: self.
+	/* RCU-read; written under d_fs->rename_lock inside rename_seq. Root: self.
 	 * A dentry holds a reference on its parent. */
 	struct uvfs_dentry *d_parent;
 	/* RCU-read; NULL = negative. Set once, under the parent's i_lock. */
@@ -236,7 +237,7 @@ HIDDEN void d_link_child(struct uvfs_dentry *d);
 /* Unlink after unlink/rmdir: unhash, mark dead, drop the pin (and drop
  * any cached children of a removed directory). */
 HIDDEN void d_delete(struct uvfs *vfs, struct uvfs_dentry *d);
-/* Move d to (newparent, name): caller holds rename_lock, rename_seq write. */
+/* Move d to (newparent, name): caller holds d_fs->rename_lock, rename_seq write. */
 HIDDEN void d_move(struct uvfs *vfs, struct uvfs_dentry *d, struct uvfs_dentry *newparent,
 		   const struct uvfs_dname *newname);
 HIDDEN const struct uvfs_dname *d_name_alloc(const char *name, size_t len);
@@ -329,7 +330,9 @@ struct uvfs {
 	 * per filesystem, is not enough once there are several). */
 	pthread_mutex_t rename_seq_lock;
 
-	pthread_mutex_t rename_lock; /* serialises renames (ancestor checks) */
+	/* Shared by every rename, exclusive for path.c's locked climb (no
+	 * d_parent moves in any filesystem); outer to fs->rename_lock. */
+	pthread_rwlock_t rename_rw;
 	pthread_mutex_t mount_lock; /* mount tree, mount table writes, writers/ro */
 	pthread_mutex_t types_lock; /* fs_types */
 	pthread_mutex_t dev_lock; /* devices, anon minors */

@@ -531,7 +531,7 @@ UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_
 			continue;
 		char saved = buf[i];
 		buf[i] = 0;
-		err = uvfs_mkdir_at(vfs, cred, &pop, 0755);
+		err = uvfs_mkdir_at2(vfs, cred, &pop, 0755, &(struct uvfs_create_opts){ .flags = UVFS_MKDIR_SYNTHETIC });
 		buf[i] = saved;
 		if (err == -EEXIST)
 			err = 0;

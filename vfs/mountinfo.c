@@ -2,12 +2,12 @@
  * /proc/[pid]/mounts and mountinfo lines (Linux fs/proc_namespace.c).
  *
  * The walk copies what each line needs under mount_lock (paths validated
- * against rename_seq; if renames keep racing, again under rename_lock and
+ * against rename_seq; if renames keep racing, again under rename_rw and
  * mount_lock), keeping only a reference on each filesystem, then calls
  * back with no lock held. Mounts whose root is not reachable from the
  * reader's root are skipped, as Linux skips mounts outside a chroot.
  *
- * Lock order: rename_lock → mount_lock; show_options runs unlocked.
+ * Lock order: rename_rw → mount_lock; show_options runs unlocked.
  */
 #include <stdio.h>
 
@@ -70,7 +70,7 @@ struct walk {
 	size_t n, cap;
 };
 
-/* Strings of m into w->s[w->n]. mount_lock held (and rename_lock with
+/* Strings of m into w->s[w->n]. mount_lock held (and rename_rw with
  * PATH_ALL_LOCKED). */
 static int snap_one(struct walk *w, struct uvfs_mount *m, struct snap *sn)
 {
@@ -119,10 +119,10 @@ static int snapshot(struct uvfs_mntns *ns, const struct uvfs_vd *root, struct wa
 	int err;
 	for (int attempt = 0;; attempt++) {
 		/* First under mount_lock alone; if renames keep racing the
-		 * climbs, again with rename_lock (outer) held as well. */
+		 * climbs, again with rename_rw (outer) held as well. */
 		w->locks = attempt ? PATH_ALL_LOCKED : PATH_MOUNT_LOCKED;
 		if (attempt)
-			pthread_mutex_lock(&vfs->rename_lock);
+			pthread_rwlock_wrlock(&vfs->rename_rw);
 		pthread_mutex_lock(&vfs->mount_lock);
 		w->cap = mnt_count_subtree(ns->ns_root);
 		w->n = 0;
@@ -130,7 +130,7 @@ static int snapshot(struct uvfs_mntns *ns, const struct uvfs_vd *root, struct wa
 		err = w->s ? snap_tree(w, ns->ns_root, ns->ns_root->m_id, 0, 0) : -ENOMEM;
 		pthread_mutex_unlock(&vfs->mount_lock);
 		if (attempt)
-			pthread_mutex_unlock(&vfs->rename_lock);
+			pthread_rwlock_unlock(&vfs->rename_rw);
 		if (err != -EAGAIN || attempt)
 			return err;
 		snaps_free(w->s, w->n);

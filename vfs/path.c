@@ -7,14 +7,14 @@
  * runs under RCU with rename_seq and mount_seq sampled; a result (a path or
  * an error) counts only if neither changed, so a reader never returns a
  * path mixing two states of a rename. After a few failed tries (or with a
- * write section open) it takes rename_lock and mount_lock, under which
+ * write section open) it takes rename_rw and mount_lock, under which
  * d_parent, d_name and the mount tree cannot change.
  *
  * A caller already holding mount_lock (mount enumeration) validates
  * against rename_seq only and gets -EAGAIN instead of the fallback, since
- * rename_lock comes first; it then retakes both itself.
+ * rename_rw comes first; it then retakes both itself.
  *
- * Lock order: rename_lock → mount_lock (LOCKING.md); the locked climb takes
+ * Lock order: rename_rw → mount_lock (LOCKING.md); the locked climb takes
  * no other lock and runs outside any RCU read section (a reader blocked on
  * a mutex must not hold up a grace period that a lock holder waits for).
  */
@@ -103,15 +103,15 @@ HIDDEN int path_build(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_
 			goto done;
 	}
 	if (locks == PATH_MOUNT_LOCKED)
-		return -EAGAIN; /* rename_lock is outer to mount_lock: the caller escalates */
-	pthread_mutex_lock(&vfs->rename_lock);
+		return -EAGAIN; /* rename_rw is outer to mount_lock: the caller escalates */
+	pthread_rwlock_wrlock(&vfs->rename_rw);
 	pthread_mutex_lock(&vfs->mount_lock);
 locked:
 	b.pos = len;
 	r = climb(root, mnt, d, &b);
 	if (locks == PATH_UNLOCKED) {
 		pthread_mutex_unlock(&vfs->mount_lock);
-		pthread_mutex_unlock(&vfs->rename_lock);
+		pthread_rwlock_unlock(&vfs->rename_rw);
 	}
 done:
 	if (r == PATH_ESCAPED)

@@ -354,9 +354,37 @@ UVFS_API int uvfs_symlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 			     const struct uvfs_pathop *pop);
 UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
 			  const struct uvfs_pathop *newpop);
+
+/* Options and results of the creation calls' *_at2 forms (each pointer may
+ * be NULL, and so may opts). On success *vd holds references on what was
+ * made, {mount, dentry} (put with uvfs_vd_put), and *stat its attributes
+ * (STATX_BASIC_STATS | STATX_BTIME, as uvfs_stat_at): the very object
+ * created, even if another thread renames or unlinks it at once, with no
+ * second lookup. On failure *vd is cleared and *stat untouched. */
+#define UVFS_MKDIR_SYNTHETIC 0x1 /* mkdir: made only to mount on (passed to the fs's ->mkdir) */
+struct uvfs_create_opts {
+	unsigned flags; /* UVFS_MKDIR_SYNTHETIC (mkdir only); others: -EINVAL */
+	struct uvfs_vd *vd; /* out, optional */
+	struct statx *stat; /* out, optional */
+};
+UVFS_API int uvfs_mkdir_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			    mode_t mode, const struct uvfs_create_opts *opts);
+UVFS_API int uvfs_mknod_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
+			    mode_t mode, dev_t rdev, const struct uvfs_create_opts *opts);
+UVFS_API int uvfs_symlink_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const char *target,
+			      const struct uvfs_pathop *pop, const struct uvfs_create_opts *opts);
+UVFS_API int uvfs_link_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
+			   const struct uvfs_pathop *newpop, const struct uvfs_create_opts *opts);
+/* An overlay whiteout at pop: a char 0:0 node of mode 0 (Linux
+ * vfs_whiteout). Like Linux since 5.8, whiteouts need no CAP_MKNOD. */
+UVFS_API int uvfs_whiteout_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop);
 UVFS_API int uvfs_unlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop);
 UVFS_API int uvfs_rmdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop);
-/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE (from <stdio.h>/<linux/fs.h>). */
+/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT (from
+ * <stdio.h>/<linux/fs.h>). RENAME_WHITEOUT leaves a whiteout (see
+ * uvfs_whiteout_at) at the old name in the same step; it needs no
+ * CAP_MKNOD (Linux >= 5.8) and is -EINVAL with RENAME_EXCHANGE. Renames
+ * between mounts are -EXDEV before any name is looked at or locked. */
 UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *oldpop,
 			    const struct uvfs_pathop *newpop, unsigned flags);
 UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,

@@ -245,6 +245,10 @@ struct uvfs_filesystem {
 	struct uvfs_lock lru_lock;
 	long lru_count; /* under lru_lock */
 	struct uvfs_list_head lru; /* under lru_lock: dentries' d_lru */
+	/* Serialises renames on this fs (Linux s_vfs_rename_mutex): keeps
+	 * d_parent of its dentries, and so the ancestor checks, stable. Per
+	 * fs so that a stacking fs's ->rename can rename on its layers. */
+	struct uvfs_lock rename_lock;
 };
 
 /* gVisor's default dentry_cache_limit. */
@@ -289,7 +293,11 @@ struct uvfs_inode_ops {
 	 * fsgid or the setgid directory's gid: see uvfs_inode_init_owner). */
 	int (*create)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 		      dev_t rdev);
-	int (*mkdir)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode);
+	/* flags: UVFS_MKDIR_SYNTHETIC when the directory is made only to
+	 * mount something on (gVisor MkdirOptions.ForSyntheticMountpoint: a
+	 * remote fs may make it locally instead of on the server). */
+	int (*mkdir)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
+		     unsigned flags);
 	int (*symlink)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred,
 		       const char *target);
 	/* Hard link of old's inode at negative dentry d. */
@@ -303,9 +311,15 @@ struct uvfs_inode_ops {
 	/* Rename od (in odir) to nd (in ndir). nd may be positive (replace;
 	 * the VFS has checked types and held nd's inode lock; the fs checks
 	 * emptiness of a replaced directory) unless RENAME_EXCHANGE, which
-	 * swaps. The VFS moves the dentries afterwards. */
+	 * swaps. The VFS moves the dentries afterwards. fs->rename_lock is
+	 * held. With RENAME_WHITEOUT, whiteout is a negative dentry for od's
+	 * name in odir: the fs must, only if the rename succeeds, instantiate
+	 * it with a whiteout (char 0:0, mode 0, owned by cred) made in the
+	 * same step; a fs that cannot returns -EINVAL (whiteout is NULL
+	 * otherwise). Unknown flags: -EINVAL. */
 	int (*rename)(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
-		      struct uvfs_dentry *nd, unsigned flags);
+		      struct uvfs_dentry *nd, unsigned flags, const struct uvfs_cred *cred,
+		      struct uvfs_dentry *whiteout);
 	/* NULL → inode->i_link is copied. */
 	ssize_t (*readlink)(struct uvfs_dentry *d, char *buf, size_t len);
 	/* NULL → generic: attributes from the inode. */
@@ -313,8 +327,10 @@ struct uvfs_inode_ops {
 	/* Apply attr (already permission-checked by the VFS; setuid/setgid
 	 * clearing already folded into attr->mode). NULL → generic: SIZE goes
 	 * to ->truncate (-EINVAL if none), the rest to the inode fields.
-	 * i_lock held. */
-	int (*setattr)(struct uvfs_dentry *d, const struct uvfs_setattr *attr);
+	 * file is the open file when the change came through one (ftruncate,
+	 * fchmod, fchown, futimens, O_TRUNC: Linux ATTR_FILE), so a remote fs
+	 * can use its open handle; NULL for path calls. i_lock held. */
+	int (*setattr)(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file);
 	/* Change the size of a regular file (i_lock held). Must update i_size
 	 * (inside an attr write section) and i_blocks. */
 	int (*truncate)(struct uvfs_inode *inode, uint64_t size);

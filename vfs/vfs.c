@@ -51,7 +51,12 @@ UVFS_API int uvfs_create(struct uvfs **out)
 		return -ENOMEM;
 	memset(vfs, 0, sizeof(*vfs));
 	pthread_mutex_init(&vfs->dcache_resize_lock, NULL);
-	pthread_mutex_init(&vfs->rename_lock, NULL);
+	pthread_rwlockattr_t rwa;
+	pthread_rwlockattr_init(&rwa);
+	/* Readers never recurse (dirops.c), so a waiting path climb may go first. */
+	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&vfs->rename_rw, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
 	pthread_mutex_init(&vfs->mount_lock, NULL);
 	pthread_mutex_init(&vfs->types_lock, NULL);
 	pthread_mutex_init(&vfs->dev_lock, NULL);
@@ -116,7 +121,7 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 	dcache_fini(vfs);
 	free(vfs->anon_minors);
 	pthread_mutex_destroy(&vfs->dcache_resize_lock);
-	pthread_mutex_destroy(&vfs->rename_lock);
+	pthread_rwlock_destroy(&vfs->rename_rw);
 	pthread_mutex_destroy(&vfs->mount_lock);
 	pthread_mutex_destroy(&vfs->types_lock);
 	pthread_mutex_destroy(&vfs->dev_lock);

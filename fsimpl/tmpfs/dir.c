@@ -13,6 +13,9 @@
 #define RENAME_NOREPLACE (1 << 0)
 #define RENAME_EXCHANGE (1 << 1)
 #endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
 
 /* Entries and subdirectories of dir change (dir's i_lock held): nlink,
  * size, mtime and ctime in one attribute section. */
@@ -77,8 +80,11 @@ static int tmpfs_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const str
 	return make_node(dir, d, cred, (mode & S_IFMT) | (mode & 07777), rdev, NULL);
 }
 
-static int tmpfs_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode)
+/* flags (UVFS_MKDIR_SYNTHETIC) do not matter to a local fs. */
+static int tmpfs_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
+			unsigned flags)
 {
+	(void)flags;
 	if (dir->i_nlink >= UINT32_MAX - 1)
 		return -EMLINK;
 	return make_node(dir, d, cred, S_IFDIR | (mode & 01777), 0, NULL);
@@ -134,15 +140,21 @@ static int tmpfs_rmdir(struct uvfs_inode *dir, struct uvfs_dentry *d)
 	return 0;
 }
 
-/* odir's and ndir's i_locks held, and the source's and the victim's. */
+/* odir's and ndir's i_locks held, and the source's and the victim's.
+ * RENAME_WHITEOUT (Linux shmem_whiteout): a char 0:0 inode of mode 0,
+ * owned by cred, is made before anything changes (so ENOSPC renames
+ * nothing) and instantiated at whiteout, od's name, at the end. */
 static int tmpfs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
-			struct uvfs_dentry *nd, unsigned flags)
+			struct uvfs_dentry *nd, unsigned flags, const struct uvfs_cred *cred, struct uvfs_dentry *whiteout)
 {
 	struct uvfs_inode *src = uvfs_dentry_inode(od);
 	struct uvfs_inode *victim = uvfs_dentry_inode(nd);
 	struct timespec now = uvfs_now();
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
+	if ((flags & RENAME_WHITEOUT) && (!whiteout || (flags & RENAME_EXCHANGE)))
+		return -EINVAL;
+	struct tmpfs_inode *wi = NULL;
 	if (victim == src)
 		return 0; /* two links of one inode: POSIX says do nothing */
 	bool sdir = S_ISDIR(src->i_mode);
@@ -164,6 +176,12 @@ static int tmpfs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 			return -EEXIST;
 		if (victim && S_ISDIR(victim->i_mode) && !uvfs_dcache_dir_empty(nd))
 			return -ENOTEMPTY;
+		if (flags & RENAME_WHITEOUT) {
+			int err = tmpfs_new_inode(TFS(odir->i_fs), odir, cred, S_IFCHR, 0, NULL, &wi);
+			if (err)
+				return err;
+			oent++; /* the whiteout keeps od's entry */
+		}
 		if (victim) {
 			if (S_ISDIR(victim->i_mode))
 				nsub--;
@@ -184,6 +202,8 @@ static int tmpfs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 		dir_changed(odir, osub, oent, now);
 		dir_changed(ndir, nsub, nent, now);
 	}
+	if (wi)
+		uvfs_d_instantiate(whiteout, &wi->vfs);
 	return 0;
 }
 

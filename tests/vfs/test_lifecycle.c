@@ -97,9 +97,9 @@ static int d_lookup_op(struct uvfs_inode *dir, struct uvfs_dentry *d)
 }
 
 static int d_rename_op(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
-		       struct uvfs_dentry *nd, unsigned flags)
+		       struct uvfs_dentry *nd, unsigned flags, const struct uvfs_cred *cred, struct uvfs_dentry *wd)
 {
-	(void)odir, (void)ndir;
+	(void)odir, (void)ndir, (void)cred, (void)wd;
 	if (flags)
 		return -EINVAL;
 	size_t ol, nl;
