@@ -42,7 +42,8 @@ HIDDEN int file_alloc(struct uvfs_vd *vd, struct uvfs_inode *inode, int flags, s
 	f->f_vd = *vd;
 	f->f_inode = inode;
 	/* An O_PATH file never reaches the filesystem's file ops. */
-	f->f_op = inode->i_fop && !(flags & O_PATH) ? inode->i_fop : &no_fops;
+	/* inode NULL: an atomic_open file, whose inode the op makes. */
+	f->f_op = inode && inode->i_fop && !(flags & O_PATH) ? inode->i_fop : &no_fops;
 	f->f_flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	LIVE_INC(vd->mount->m_vfs, files);
 	*out = f;
@@ -206,6 +207,52 @@ fail:
 	return err;
 }
 
+/* O_CREAT on a miss in a directory with ->atomic_open: the file is built
+ * first (writer count, cred copy), the op creates the node, instantiates d
+ * and opens f in one step. dir->i_lock and a writer count on parent's
+ * mount held; d stays the caller's. */
+static int open_atomic(const struct uvfs_cred *cred, const struct uvfs_vd *parent, struct uvfs_inode *dir,
+		       struct uvfs_dentry *d, int flags, mode_t mode, struct uvfs_file **out)
+{
+	int acc = flags & O_ACCMODE;
+	bool wr = acc == O_WRONLY || acc == O_RDWR || acc == 3;
+	mode_t m = S_IFREG | (mode & 07777);
+	if (wr && mnt_want_write(parent->mount))
+		return -EROFS; /* cannot happen: the caller holds a writer count */
+	struct uvfs_vd vd = { parent->mount, d };
+	uvfs_vd_get(&vd);
+	struct uvfs_file *f;
+	int err = file_alloc(&vd, NULL, (flags & ~O_ACCMODE) | (acc == 3 ? O_RDWR : acc), &f);
+	if (err) {
+		uvfs_vd_put(&vd);
+		if (wr)
+			mnt_drop_write(parent->mount);
+		return err;
+	}
+	if (wr)
+		f->f_vfs_flags |= UVFS_FILE_WRITER; /* dropped by the put */
+	if (uvfs_cred_has_cap(cred, CAP_FSETID))
+		f->f_vfs_flags |= UVFS_FILE_FSETID;
+	/* As finish_open: the group list only where setgid clearing needs it. */
+	if ((err = cred_copy_for_file(cred, &f->f_cred, wr && !(f->f_vfs_flags & UVFS_FILE_FSETID) && (m & S_ISGID))) ||
+	    (err = dir->i_op->atomic_open(dir, d, cred, m, f))) {
+		uvfs_file_put(f); /* not opened: no ->release */
+		return err;
+	}
+	if (!d->d_inode) {
+		/* The op said yes but made nothing: refuse rather than open a
+		 * negative dentry. */
+		uvfs_log(UVFS_LOG_ERROR, "atomic_open returned 0 without instantiating the dentry");
+		uvfs_file_put(f);
+		return -EIO;
+	}
+	f->f_inode = d->d_inode;
+	f->f_op = f->f_inode->i_fop ? f->f_inode->i_fop : &no_fops;
+	f->f_vfs_flags |= UVFS_FILE_OPENED;
+	*out = f;
+	return 0;
+}
+
 /* O_CREAT: resolve the parent, then create or open the last name under
  * the parent's lock. A symlink there is followed (unless O_EXCL or
  * O_NOFOLLOW) by continuing the same walk (walk_parent_follow), so the
@@ -241,6 +288,18 @@ again:
 			err = -EEXIST;
 			goto out_unlock;
 		}
+		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW) && d->d_inode->i_op->get_link) {
+			/* A jump link names an existing object: open it. */
+			uvfs_lock_release(&dir->i_lock);
+			err = walk_jump_final(&nd, d, &parent);
+			uvfs_dentry_put(d);
+			if (err)
+				goto out_put;
+			struct uvfs_vd target = parent;
+			parent = (struct uvfs_vd){ 0 };
+			err = finish_open(vfs, cred, &target, flags, oflags, false, out);
+			goto out_put;
+		}
 		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW)) {
 			/* Create or open the link's target, resolved from the
 			 * link's directory. */
@@ -255,6 +314,13 @@ again:
 		if ((err = mnt_want_write(parent.mount)))
 			goto out_unlock;
 		err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC);
+		if (!err && dir->i_op->atomic_open && !(flags & O_DIRECTORY) && !(oflags & UVFS_OPEN_EXEC)) {
+			/* One call creates and opens (a remote fs's single
+			 * round trip); the file is complete when it returns. */
+			err = open_atomic(cred, &parent, dir, d, flags, mode, out);
+			mnt_drop_write(parent.mount);
+			goto out_unlock;
+		}
 		if (!err)
 			err = dir->i_op->create ? dir->i_op->create(dir, d, cred, S_IFREG | (mode & 07777), 0) : -EPERM;
 		mnt_drop_write(parent.mount);
@@ -266,17 +332,9 @@ again:
 	struct uvfs_vd vd = { parent.mount, d };
 	uvfs_mount_get(parent.mount);
 	/* Something may be mounted on an existing target. */
-	while (atomic_load(&vd.dentry->d_mounted)) {
-		rcu_read_lock();
-		struct uvfs_mount *m = mnt_lookup_rcu(vfs, vd.mount, vd.dentry);
-		bool ok = m && mnt_tryget(m);
-		rcu_read_unlock();
-		if (!ok)
-			break;
+	if ((err = follow_mounts_ref(vfs, &vd, nd.flags))) {
 		uvfs_vd_put(&vd);
-		vd.mount = m;
-		vd.dentry = m->m_root;
-		uvfs_dentry_get(vd.dentry);
+		goto out_put;
 	}
 	err = finish_open(vfs, cred, &vd, flags, oflags, created, out);
 	goto out_put;

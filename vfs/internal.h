@@ -403,6 +403,11 @@ HIDDEN void walk_end(struct nameidata *nd);
 /* O_CREAT through a symlink: continue a WALK_PARENT walk through link's
  * body with the same link budget; replaces *parent and nd->last. */
 HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent);
+/* O_CREAT open of an existing jump link: *parent becomes its target. */
+HIDDEN int walk_jump_final(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent);
+/* Ref mode: cross the mounts stacked on *vd (references replaced); -EXDEV
+ * with ND_NO_XDEV in ndflags. */
+HIDDEN int follow_mounts_ref(struct uvfs *vfs, struct uvfs_vd *vd, unsigned ndflags);
 /* Look up one child of parent (a referenced vd, a directory) by name in ref
  * mode, calling the fs lookup on misses; does not cross mounts. Returns a
  * referenced dentry (possibly negative) or -errno. Caller holds no locks. */
@@ -414,12 +419,14 @@ HIDDEN int lookup_one_locked(struct uvfs *vfs, struct uvfs_dentry *parent, const
 
 /* ------------------------------------------------------------ permission */
 
-#define MAY_EXEC 1
-#define MAY_WRITE 2
-#define MAY_READ 4
+#define MAY_EXEC UVFS_MAY_EXEC
+#define MAY_WRITE UVFS_MAY_WRITE
+#define MAY_READ UVFS_MAY_READ
 
 /* Mode, uid and gid from one attribute state (i_seq). */
 HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
+/* Both call the inode's ->permission op when it has one (UVFS_MAY_NOT_BLOCK
+ * for the RCU form). */
 /* Same for RCU-walk: -ECHILD if a writer holds i_seq past a bounded spin. */
 HIDDEN int inode_permission_rcu(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask);
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode);

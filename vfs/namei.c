@@ -45,25 +45,17 @@ static inline void nd_set(struct nameidata *nd, struct uvfs_mount *m, struct uvf
 	}
 }
 
-/* Cross every mount stacked on nd->cur. */
-static int follow_mounts(struct nameidata *nd)
+/* Ref mode: cross every mount stacked on *vd (references held, replaced).
+ * The one mount crossing of ref-walk, also used by O_CREAT opens (file.c)
+ * on the dentry they found or made. ndflags: ND_NO_XDEV makes a crossing
+ * -EXDEV (vd keeps its references). */
+HIDDEN int follow_mounts_ref(struct uvfs *vfs, struct uvfs_vd *vd, unsigned ndflags)
 {
-	struct uvfs *vfs = nd->vfs;
-	while (atomic_load_explicit(&nd->cur.dentry->d_mounted, memory_order_acquire)) {
-		if (nd->flags & ND_RCU) {
-			struct uvfs_mount *m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
-			if (!m)
-				return 0;
-			if (nd->flags & ND_NO_XDEV)
-				return -EXDEV;
-			nd->cur.mount = m;
-			nd->cur.dentry = m->m_root;
-			continue;
-		}
+	while (atomic_load_explicit(&vd->dentry->d_mounted, memory_order_acquire)) {
 		struct uvfs_mount *m;
 		for (;;) {
 			rcu_read_lock();
-			m = mnt_lookup_rcu(vfs, nd->cur.mount, nd->cur.dentry);
+			m = mnt_lookup_rcu(vfs, vd->mount, vd->dentry);
 			bool ok = !m || mnt_tryget(m);
 			rcu_read_unlock();
 			if (ok)
@@ -73,15 +65,32 @@ static int follow_mounts(struct nameidata *nd)
 		}
 		if (!m)
 			return 0;
-		if (nd->flags & ND_NO_XDEV) {
+		if (ndflags & ND_NO_XDEV) {
 			uvfs_mount_put(m);
 			return -EXDEV;
 		}
-		struct uvfs_vd old = nd->cur;
-		nd->cur.mount = m; /* reference from mnt_tryget */
-		nd->cur.dentry = m->m_root;
+		struct uvfs_vd old = *vd;
+		vd->mount = m; /* reference from mnt_tryget */
+		vd->dentry = m->m_root;
 		uvfs_dentry_get(m->m_root);
 		uvfs_vd_put(&old);
+	}
+	return 0;
+}
+
+/* Cross every mount stacked on nd->cur. */
+static int follow_mounts(struct nameidata *nd)
+{
+	if (!(nd->flags & ND_RCU))
+		return follow_mounts_ref(nd->vfs, &nd->cur, nd->flags);
+	while (atomic_load_explicit(&nd->cur.dentry->d_mounted, memory_order_acquire)) {
+		struct uvfs_mount *m = mnt_lookup_rcu(nd->vfs, nd->cur.mount, nd->cur.dentry);
+		if (!m)
+			return 0;
+		if (nd->flags & ND_NO_XDEV)
+			return -EXDEV;
+		nd->cur.mount = m;
+		nd->cur.dentry = m->m_root;
 	}
 	return 0;
 }
@@ -395,6 +404,35 @@ static int get_link(struct nameidata *nd, struct uvfs_dentry *link, const char *
 	return 0;
 }
 
+/* Follow jump link `link` (ref mode; Linux nd_jump_link): the current
+ * position becomes the vd its ->get_link returns. No body is pushed, so
+ * what follows the link in the path continues from there. */
+static int nd_jump_link(struct nameidata *nd, struct uvfs_dentry *link)
+{
+	if (nd->flags & (ND_NO_SYMLINKS | UVFS_RESOLVE_NO_MAGICLINKS))
+		return -ELOOP;
+	if (++nd->nlinks > UVFS_MAXSYMLINKS)
+		return -ELOOP;
+	struct uvfs_vd vd = { 0 };
+	int err = link->d_inode->i_op->get_link(link, &vd);
+	if (err)
+		return err;
+	if (!vd.mount || !vd.dentry)
+		err = -EIO; /* a broken ->get_link: never a NULL position */
+	else if ((nd->flags & ND_NO_XDEV) && vd.mount != nd->cur.mount)
+		err = -EXDEV;
+	else if (nd->flags & ND_SCOPED)
+		err = -EXDEV; /* Linux: not safe for scoped lookups */
+	if (err) {
+		uvfs_vd_put(&vd); /* NULL members are skipped */
+		return err;
+	}
+	struct uvfs_vd old = nd->cur;
+	nd->cur = vd; /* the op's references */
+	uvfs_vd_put(&old);
+	return 0;
+}
+
 /* The walk loop shared by both modes. */
 /* The general loop. With once, it returns 1 after it has consumed one
  * component (so the RCU fast loop can take over again), 0 at the end of the
@@ -462,6 +500,16 @@ static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 		struct uvfs_inode *ci = rcu_load(child->d_inode);
 		bool mounted = atomic_load_explicit(&child->d_mounted, memory_order_acquire);
 		if (!mounted && S_ISLNK(load_relaxed(ci->i_mode)) && (!last || (nd->flags & (ND_FOLLOW | ND_MUST_DIR)))) {
+			if (unlikely(ci->i_op->get_link)) {
+				/* A jump link: ref-walk only (get_link may block). */
+				if (nd->flags & ND_RCU)
+					return -ECHILD;
+				err = nd_jump_link(nd, child);
+				uvfs_dentry_put(child);
+				if (err)
+					return err;
+				goto next;
+			}
 			/* Follow: the body resolves relative to the current
 			 * directory, which stays current. */
 			const char *body = NULL;
@@ -537,7 +585,8 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 		if (uvfs_seq_read_retry(&dir->i_seq, seq) || !S_ISDIR(mode))
 			break;
 		bool ok = fsuid == uid ? (mode & S_IXUSR) : (mode & 0011) == 0011;
-		if (!ok && inode_permission_rcu(nd->cred, dir, MAY_EXEC))
+		/* A filesystem's own ->permission decides alone. */
+		if ((!ok || unlikely(dir->i_op->permission)) && inode_permission_rcu(nd->cred, dir, MAY_EXEC))
 			break;
 		uint64_t hash = d_hash_name(d, name, len);
 		struct uvfs_dentry *c;
@@ -768,6 +817,23 @@ HIDDEN int walk_parent_follow(struct nameidata *nd, struct uvfs_dentry *link, st
 		err = push_link(nd, body);
 	if (!err)
 		err = walk_loop(nd, WALK_PARENT, false);
+	if (err) {
+		uvfs_vd_put(&nd->cur);
+		return err;
+	}
+	*parent = nd->cur;
+	return 0;
+}
+
+/* O_CREAT opens whose last name is a jump link (file.c): the link's target
+ * becomes the final position, in place of *parent (references replaced;
+ * cleared on error), with the walk's flags and link budget. */
+HIDDEN int walk_jump_final(struct nameidata *nd, struct uvfs_dentry *link, struct uvfs_vd *parent)
+{
+	nd->flags &= ~ND_RCU;
+	nd->cur = *parent; /* takes over the references */
+	*parent = (struct uvfs_vd){ 0 };
+	int err = nd_jump_link(nd, link);
 	if (err) {
 		uvfs_vd_put(&nd->cur);
 		return err;

@@ -28,13 +28,19 @@ static int generic_permission(const struct uvfs_cred *cred, uint32_t mode, uint3
 	return -EACCES;
 }
 
-/* Waits for a writer in its attribute section (callers may block; one
- * that holds i_lock never waits, since writers hold it too). */
-HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+/* Mode, uid and gid of one attribute state. Waits for a writer in its
+ * attribute section (callers may block; one that holds i_lock never waits,
+ * since writers hold it too), or with UVFS_MAY_NOT_BLOCK returns -ECHILD
+ * after a bounded spin. */
+UVFS_API int uvfs_generic_permission(struct uvfs_inode *inode, const struct uvfs_cred *cred, int mask,
+				     unsigned flags)
 {
 	uint32_t seq, mode, uid, gid;
 	do {
-		seq = uvfs_seq_read_begin(&inode->i_seq);
+		if (!(flags & UVFS_MAY_NOT_BLOCK))
+			seq = uvfs_seq_read_begin(&inode->i_seq);
+		else if (!uvfs_seq_read_try_begin(&inode->i_seq, &seq))
+			return -ECHILD;
 		mode = load_relaxed(inode->i_mode);
 		uid = load_relaxed(inode->i_uid);
 		gid = load_relaxed(inode->i_gid);
@@ -42,18 +48,22 @@ HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 	return generic_permission(cred, mode, uid, gid, mask);
 }
 
-/* RCU-walk: -ECHILD instead of waiting for a writer. */
+/* Every permission check of the VFS goes through these two, so a
+ * filesystem's ->permission sees them all (walk, open, create, ...). */
+HIDDEN int inode_permission(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
+{
+	if (unlikely(inode->i_op->permission))
+		return inode->i_op->permission(inode, cred, mask, 0);
+	return uvfs_generic_permission(inode, cred, mask, 0);
+}
+
+/* RCU-walk: -ECHILD instead of waiting for a writer (or when the
+ * filesystem's op cannot answer without blocking). */
 HIDDEN int inode_permission_rcu(const struct uvfs_cred *cred, struct uvfs_inode *inode, int mask)
 {
-	uint32_t seq, mode, uid, gid;
-	do {
-		if (!uvfs_seq_read_try_begin(&inode->i_seq, &seq))
-			return -ECHILD;
-		mode = load_relaxed(inode->i_mode);
-		uid = load_relaxed(inode->i_uid);
-		gid = load_relaxed(inode->i_gid);
-	} while (uvfs_seq_read_retry(&inode->i_seq, seq));
-	return generic_permission(cred, mode, uid, gid, mask);
+	if (unlikely(inode->i_op->permission))
+		return inode->i_op->permission(inode, cred, mask, UVFS_MAY_NOT_BLOCK);
+	return uvfs_generic_permission(inode, cred, mask, UVFS_MAY_NOT_BLOCK);
 }
 
 HIDDEN bool inode_owner_or_capable(const struct uvfs_cred *cred, const struct uvfs_inode *inode)

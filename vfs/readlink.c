@@ -1,6 +1,31 @@
 /* vfs/readlink.c — reading a symlink's target by path. */
 #include "internal.h"
 
+/* A jump link reads as the path of its target seen from root (Linux
+ * proc_fd_link + d_path), truncated to len as readlink(2) truncates. */
+static ssize_t readlink_jump(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_dentry *link, char *buf,
+			     size_t len)
+{
+	struct uvfs_vd target = { 0 };
+	int err = link->d_inode->i_op->get_link(link, &target);
+	if (err)
+		return err;
+	if (!target.mount || !target.dentry) {
+		uvfs_vd_put(&target); /* a broken ->get_link */
+		return -EIO;
+	}
+	char *tmp = malloc(UVFS_PATH_MAX);
+	ssize_t n = tmp ? uvfs_vd_path(vfs, root, &target, tmp, UVFS_PATH_MAX, UVFS_VD_PATH_DELETED) : -ENOMEM;
+	uvfs_vd_put(&target);
+	if (n >= 0) {
+		if ((size_t)n > len)
+			n = (ssize_t)len;
+		memcpy(buf, tmp, (size_t)n);
+	}
+	free(tmp);
+	return n;
+}
+
 UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 				  char *buf, size_t len)
 {
@@ -22,6 +47,8 @@ UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred
 		memcpy(buf, inode->i_link, (size_t)n);
 	} else if (inode->i_op->readlink)
 		n = inode->i_op->readlink(vd.dentry, buf, len);
+	else if (inode->i_op->get_link)
+		n = readlink_jump(vfs, &pop->root, vd.dentry, buf, len);
 	else
 		n = -EINVAL;
 	uvfs_vd_put(&vd);

@@ -88,6 +88,36 @@ UVFS_API bool uvfs_cred_in_group(const struct uvfs_cred *c, uint32_t gid);
  * (borrowed: see struct uvfs_cred). */
 UVFS_API void uvfs_cred_set_groups(struct uvfs_cred *c, uint32_t *groups, uint32_t n);
 
+/* --------------------------------------------------------- caller context */
+
+/* Who is calling (gVisor's context.Context, reduced): a filesystem op
+ * reads it with uvfs_current_ctx() — /proc/self needs the task, a remote
+ * filesystem the interrupt check. It is per thread: the embedder sets it
+ * around its calls with uvfs_ctx_enter/uvfs_ctx_leave, and every path and
+ * file call made in between runs "as" that context. Per thread rather than
+ * a parameter so that the existing uvfs_*_at(vfs, cred, ...) calls keep
+ * working unchanged, and so that the lockless lookup pays nothing: the VFS
+ * itself never reads the context, only the filesystem ops that want it.
+ * The struct is borrowed: it must stay valid and unchanged until the
+ * matching leave. */
+struct uvfs_ctx {
+	const struct uvfs_cred *cred; /* the task's credentials (may be NULL); the VFS checks the call's cred */
+	void *task; /* opaque to uvfs: the embedder's task or thread (NULL: none) */
+	/* Nonzero when the task has a signal to handle (gVisor's
+	 * Interrupted()); a filesystem that blocks (a remote call) polls it
+	 * through uvfs_ctx_interrupted and returns -EINTR. NULL: never. */
+	int (*interrupted)(void *task);
+};
+/* Makes ctx the calling thread's current context; returns the previous
+ * one (NULL if none) for the matching uvfs_ctx_leave. Nests. */
+UVFS_API const struct uvfs_ctx *uvfs_ctx_enter(const struct uvfs_ctx *ctx);
+UVFS_API void uvfs_ctx_leave(const struct uvfs_ctx *prev);
+/* The calling thread's context; never NULL (an empty one, task NULL, when
+ * none was entered). */
+UVFS_API const struct uvfs_ctx *uvfs_current_ctx(void);
+/* -EINTR if the current context's interrupted() says so, else 0. */
+UVFS_API int uvfs_ctx_interrupted(void);
+
 /* --------------------------------------------------------------- instance */
 
 /* Live object counts; uvfs_destroy reports them after teardown. */
@@ -169,8 +199,9 @@ static inline bool uvfs_vd_ok(const struct uvfs_vd *vd) { return vd->mount != NU
  * errnos, for every path call:
  *  NO_XDEV: crossing a mount, up or down, or an absolute symlink from
  *    another mount than root's, is -EXDEV (an absolute path is allowed).
- *  NO_MAGICLINKS: -ELOOP on magic links (/proc/self/fd style); none exist
- *    yet, so it changes nothing today.
+ *  NO_MAGICLINKS: -ELOOP on following a jump link (a link whose inode
+ *    has ->get_link: /proc/self/fd/N style); one not followed (final,
+ *    no UVFS_PATH_FOLLOW) is returned as itself.
  *  NO_SYMLINKS: following any symlink is -ELOOP (a final one that is not
  *    followed is returned as itself).
  *  BENEATH: the walk must stay below start: an absolute path or symlink,

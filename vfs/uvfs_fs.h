@@ -339,7 +339,57 @@ struct uvfs_inode_ops {
 	int (*setxattr)(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags);
 	ssize_t (*listxattr)(struct uvfs_inode *inode, char *buf, size_t len);
 	int (*removexattr)(struct uvfs_inode *inode, const char *name);
+
+	/* ---- Jump links, permission, atomic create+open. Each may be NULL;
+	 * the filesystem may read the caller's context (uvfs_current_ctx). */
+
+	/* Jump link (Linux nd_jump_link, gVisor's SymlinkTo a vd): an S_IFLNK
+	 * inode whose target is an object, not text (/proc/self/cwd,
+	 * /proc/N/fd/M). Store the target in *out with references (the VFS
+	 * puts them); the walk continues from there. Counts as one of the 40
+	 * links; -ELOOP under UVFS_RESOLVE_NO_MAGICLINKS, -EXDEV under
+	 * RESOLVE_BENEATH/IN_ROOT, and under NO_XDEV when the target is on
+	 * another mount (Linux). Called in ref-walk only (an RCU walk meeting
+	 * one falls back), no lock held; i_link must be NULL. Without
+	 * ->readlink, readlink(2) gives uvfs_vd_path of the target seen from
+	 * the call's root, with " (deleted)" when unlinked. */
+	int (*get_link)(struct uvfs_dentry *d, struct uvfs_vd *out);
+	/* Replaces the mode-bit check (Linux ->permission: proc's ptrace-style
+	 * checks, a remote fs that asks its server). mask is UVFS_MAY_* bits.
+	 * uvfs_generic_permission is the default it may fall back to. With
+	 * UVFS_MAY_NOT_BLOCK the caller is an RCU walk (no reference, no
+	 * lock, inside an RCU read section): read only RCU-safe state and
+	 * return -ECHILD for anything that would block; the walk then asks
+	 * again in ref-walk. Otherwise no lock is held except as for the op
+	 * being checked (the dir's i_lock for create/unlink/rename checks). */
+	int (*permission)(struct uvfs_inode *inode, const struct uvfs_cred *cred, int mask, unsigned flags);
+	/* Create and open in one step (Linux ->atomic_open, 9P Tlcreate):
+	 * open(O_CREAT) on a name that does not exist calls this once instead
+	 * of ->create and then the file's ->open. Create a regular file of
+	 * mode (S_IFREG | perms) at negative dentry d, instantiate d, and
+	 * prepare f as ->open would (f->f_flags holds the open flags;
+	 * f_private is the fs's); f->f_inode and f->f_op are set by the VFS
+	 * from d's new inode after the op returns 0, and the file's ->release
+	 * runs at its last put, as after a successful ->open. On error d must
+	 * stay negative and f untouched (release is not called). The VFS has
+	 * checked write and search permission on dir and a writable mount;
+	 * dir->i_lock held. Not used for O_DIRECTORY, O_TMPFILE or
+	 * UVFS_OPEN_EXEC opens (they take ->create). */
+	int (*atomic_open)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
+			   struct uvfs_file *f);
 };
+
+/* Access mask bits for ->permission and uvfs_generic_permission (Linux MAY_*). */
+#define UVFS_MAY_EXEC 0x1
+#define UVFS_MAY_WRITE 0x2
+#define UVFS_MAY_READ 0x4
+/* ->permission flags */
+#define UVFS_MAY_NOT_BLOCK 0x1 /* RCU walk: must not block; -ECHILD falls back */
+/* Mode bits, owner and group (one attribute state) against cred's fsuid,
+ * groups and capabilities (Linux generic_permission): 0 or -EACCES; with
+ * UVFS_MAY_NOT_BLOCK, -ECHILD instead of waiting for an attribute writer. */
+UVFS_API int uvfs_generic_permission(struct uvfs_inode *inode, const struct uvfs_cred *cred, int mask,
+				     unsigned flags);
 
 struct uvfs_file_ops {
 	/* Called when a file is opened (never for O_PATH); f->f_inode is

@@ -9,6 +9,7 @@
 
 struct testfs_counters testfs_calls;
 struct testfs_policy testfs_policy;
+struct uvfs_vd testfs_jump_target;
 
 /* ------------------------------------------------------------ the server */
 
@@ -39,6 +40,7 @@ void testfs_reset(void)
 	atomic_store(&srv_gen, 1);
 	memset(&testfs_calls, 0, sizeof testfs_calls);
 	memset(&testfs_policy, 0, sizeof testfs_policy);
+	memset(&testfs_jump_target, 0, sizeof testfs_jump_target);
 }
 
 unsigned testfs_gen(void) { return atomic_load(&srv_gen); }
@@ -122,16 +124,48 @@ struct tf_dentry {
 
 static uint64_t ino_id(struct uvfs_inode *i) { return container_of(i, struct tf_inode, vfs)->id; }
 
-static const struct uvfs_inode_ops tf_dir_iops;
+static const struct uvfs_inode_ops tf_dir_iops, tf_dir_ao_iops, tf_jump_iops;
 static const struct uvfs_inode_ops tf_file_iops = { 0 };
-static const struct uvfs_file_ops tf_fops = { 0 };
+
+/* Files: a per-open handle in f_private (a gofer's fid), made by ->open or
+ * ->atomic_open and freed by ->release, so a test sees both run once. */
+static int tf_new_handle(struct uvfs_file *f)
+{
+	if (!(f->f_private = malloc(1)))
+		return -ENOMEM;
+	atomic_fetch_add(&testfs_calls.handles_live, 1);
+	return 0;
+}
+static int tf_open(struct uvfs_inode *inode, struct uvfs_file *f)
+{
+	atomic_fetch_add(&testfs_calls.file_opens, 1);
+	return tf_new_handle(f);
+}
+static void tf_file_release(struct uvfs_file *f)
+{
+	atomic_fetch_add(&testfs_calls.file_releases, 1);
+	if (f->f_private) {
+		atomic_fetch_sub(&testfs_calls.handles_live, 1);
+		free(f->f_private);
+	}
+}
+static ssize_t tf_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	atomic_store(&testfs_calls.read_task, uvfs_current_ctx()->task);
+	return 0;
+}
+static const struct uvfs_file_ops tf_fops = { .open = tf_open, .release = tf_file_release, .read = tf_read };
+static const struct uvfs_file_ops tf_dir_fops = { 0 };
 
 static struct uvfs_inode *tf_new_inode(struct uvfs_filesystem *fs, uint64_t id, mode_t mode)
 {
 	struct tf_inode *ti = calloc(1, sizeof(*ti));
 	if (!ti)
 		return NULL;
-	uvfs_inode_init(&ti->vfs, fs, S_ISDIR(mode) ? &tf_dir_iops : &tf_file_iops, &tf_fops, id, mode);
+	const struct uvfs_inode_ops *iop = S_ISDIR(mode) ? (testfs_policy.atomic_open ? &tf_dir_ao_iops : &tf_dir_iops)
+				       : S_ISLNK(mode)	 ? &tf_jump_iops
+							 : &tf_file_iops;
+	uvfs_inode_init(&ti->vfs, fs, iop, S_ISDIR(mode) ? &tf_dir_fops : &tf_fops, id, mode);
 	ti->vfs.i_nlink = S_ISDIR(mode) ? 2 : 1;
 	ti->id = id;
 	return &ti->vfs;
@@ -153,8 +187,12 @@ static int tf_set_fsdata(struct uvfs_dentry *d, unsigned gen)
 static int tf_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
 	atomic_fetch_add(&testfs_calls.lookups, 1);
+	atomic_store(&testfs_calls.lookup_task, uvfs_current_ctx()->task);
 	size_t len;
 	const char *name = uvfs_dentry_name(d, &len);
+	int intr;
+	if (len >= 4 && !memcmp(name, "intr", 4) && (intr = uvfs_ctx_interrupted()))
+		return intr; /* a remote call cut short by a signal */
 	unsigned gen = atomic_load(&srv_gen);
 	pthread_mutex_lock(&srv_lock);
 	struct node *dn = find_id(ino_id(dir));
@@ -177,7 +215,85 @@ static int tf_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 	return 0;
 }
 
-static const struct uvfs_inode_ops tf_dir_iops = { .lookup = tf_lookup };
+static int tf_permission(struct uvfs_inode *inode, const struct uvfs_cred *cred, int mask, unsigned flags)
+{
+	if (flags & UVFS_MAY_NOT_BLOCK) {
+		atomic_fetch_add(&testfs_calls.perms_rcu, 1);
+		if (testfs_policy.perm_rcu_echild)
+			return -ECHILD;
+	} else {
+		atomic_fetch_add(&testfs_calls.perms, 1);
+	}
+	if (testfs_policy.deny_uid && cred->fsuid == testfs_policy.deny_uid)
+		return -EACCES;
+	return uvfs_generic_permission(inode, cred, mask, flags);
+}
+
+/* A new regular file on the server, instantiated at d. */
+static int tf_make(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode)
+{
+	size_t len;
+	const char *name = uvfs_dentry_name(d, &len);
+	char buf[64];
+	if (len >= sizeof buf)
+		return -ENAMETOOLONG;
+	memcpy(buf, name, len);
+	buf[len] = 0;
+	uint64_t id = testfs_add(ino_id(dir), buf, mode);
+	struct uvfs_inode *i = id ? tf_new_inode(dir->i_fs, id, mode) : NULL;
+	if (!i)
+		return -ENOSPC;
+	uvfs_inode_init_owner(i, dir, cred, &mode);
+	i->i_mode = mode;
+	unsigned gen = atomic_load(&srv_gen);
+	if (!testfs_policy.no_dops && tf_set_fsdata(d, gen)) {
+		uvfs_inode_put(i);
+		return -ENOMEM;
+	}
+	uvfs_d_instantiate(d, i);
+	return 0;
+}
+
+static int tf_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
+		     dev_t rdev)
+{
+	atomic_fetch_add(&testfs_calls.creates, 1);
+	return S_ISREG(mode) ? tf_make(dir, d, cred, mode) : -EPERM;
+}
+
+static int tf_atomic_open(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
+			  struct uvfs_file *f)
+{
+	atomic_fetch_add(&testfs_calls.atomic_opens, 1);
+	int err = tf_new_handle(f);
+	if (err)
+		return err;
+	if ((err = tf_make(dir, d, cred, mode))) {
+		atomic_fetch_sub(&testfs_calls.handles_live, 1);
+		free(f->f_private);
+		f->f_private = NULL;
+	}
+	return err;
+}
+
+static int tf_get_link(struct uvfs_dentry *d, struct uvfs_vd *out)
+{
+	atomic_fetch_add(&testfs_calls.get_links, 1);
+	if (!testfs_jump_target.mount)
+		return -ENOENT;
+	*out = testfs_jump_target;
+	uvfs_vd_get(out);
+	return 0;
+}
+
+static const struct uvfs_inode_ops tf_dir_iops = { .lookup = tf_lookup,
+						   .create = tf_create,
+						   .permission = tf_permission };
+static const struct uvfs_inode_ops tf_dir_ao_iops = { .lookup = tf_lookup,
+						      .create = tf_create,
+						      .permission = tf_permission,
+						      .atomic_open = tf_atomic_open };
+static const struct uvfs_inode_ops tf_jump_iops = { .get_link = tf_get_link };
 
 static int tf_revalidate(struct uvfs_dentry *d, unsigned flags)
 {

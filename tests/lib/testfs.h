@@ -10,6 +10,12 @@
  * entry in the (non-complete) root: /proc's mix of fixed and looked-up
  * entries.
  *
+ * The directories have ->permission and ->create (and ->atomic_open by
+ * policy), S_IFLNK nodes are jump links, and the ops record the caller's
+ * context (uvfs_current_ctx) so tests can see it; a lookup of a name that
+ * starts with "intr" asks uvfs_ctx_interrupted() first, as a remote call
+ * would.
+ *
  * One backing table per process (criterion forks per test); testfs_reset()
  * empties it (root only, id 1) and zeroes the counters.
  */
@@ -31,6 +37,17 @@ struct testfs_counters {
 	atomic_int revalidates_reval; /* ->revalidate calls with UVFS_LOOKUP_REVAL */
 	atomic_int releases; /* dentry ->release calls */
 	atomic_int fsdata_live; /* d_fsdata blocks allocated and not released */
+	/* Interface calls (test_ctxops.c). */
+	atomic_int perms; /* ->permission calls in ref-walk */
+	atomic_int perms_rcu; /* ->permission calls with UVFS_MAY_NOT_BLOCK */
+	atomic_int creates; /* ->create calls */
+	atomic_int atomic_opens; /* ->atomic_open calls */
+	atomic_int file_opens; /* file ->open calls */
+	atomic_int file_releases; /* file ->release calls */
+	atomic_int handles_live; /* per-open handles (f_private) not yet released */
+	atomic_int get_links; /* jump link ->get_link calls */
+	_Atomic(void *) lookup_task; /* uvfs_current_ctx()->task seen by the last ->lookup */
+	_Atomic(void *) read_task; /* ... by the last file ->read */
 };
 extern struct testfs_counters testfs_calls;
 
@@ -45,10 +62,23 @@ struct testfs_policy {
 	bool no_dops;
 	/* lru_max of the next mounted instance (0 → the VFS default, <0 → 0). */
 	long lru_max;
+	/* Directories made from now on have ->atomic_open (set before mount
+	 * for the root). */
+	bool atomic_open;
+	/* ->permission (on every directory): -EACCES for this fsuid whatever
+	 * the mode says (0: nobody), otherwise uvfs_generic_permission. */
+	uint32_t deny_uid;
+	/* ->permission with UVFS_MAY_NOT_BLOCK answers -ECHILD. */
+	bool perm_rcu_echild;
 };
 extern struct testfs_policy testfs_policy;
 
 extern const struct uvfs_fs_type testfs_type;
+
+/* Nodes added with S_IFLNK mode are jump links: ->get_link returns this
+ * vd (borrowed: the test keeps its references while the links are used;
+ * -ENOENT while it is unset). */
+extern struct uvfs_vd testfs_jump_target;
 
 void testfs_reset(void);
 /* Server-side changes. Return the new node's id (or 0). */
