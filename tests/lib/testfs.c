@@ -258,13 +258,15 @@ static int tf_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct
 		     dev_t rdev)
 {
 	atomic_fetch_add(&testfs_calls.creates, 1);
-	return S_ISREG(mode) ? tf_make(dir, d, cred, mode) : -EPERM;
+	return S_ISREG(mode) && !testfs_policy.no_create ? tf_make(dir, d, cred, mode) : -EPERM;
 }
 
 static int tf_atomic_open(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 			  struct uvfs_file *f)
 {
 	atomic_fetch_add(&testfs_calls.atomic_opens, 1);
+	if (testfs_policy.no_create)
+		return -EPERM;
 	int err = tf_new_handle(f);
 	if (err)
 		return err;

@@ -68,6 +68,8 @@ struct testfs_policy {
 	/* ->permission (on every directory): -EACCES for this fsuid whatever
 	 * the mode says (0: nobody), otherwise uvfs_generic_permission. */
 	uint32_t deny_uid;
+	/* ->create (and ->atomic_open) answer -EPERM. */
+	bool no_create;
 	/* ->permission with UVFS_MAY_NOT_BLOCK answers -ECHILD. */
 	bool perm_rcu_echild;
 };

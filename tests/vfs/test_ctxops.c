@@ -370,3 +370,16 @@ FX_TEST(ctxops, symlink_target_length)
 	free(buf);
 	free(t);
 }
+
+/* A failing ->atomic_open leaves no file, no release and a negative name. */
+TF_TEST_P(atomic_open_error_leaves_nothing, testfs_policy.atomic_open = true)
+{
+	testfs_policy.no_create = true;
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(fx_open("/t/new", O_CREAT | O_WRONLY, 0644, &f), -EPERM);
+	cr_assert_null(f);
+	cr_assert_eq(atomic_load(&testfs_calls.atomic_opens), 1);
+	cr_assert_eq(atomic_load(&testfs_calls.file_releases), 0, "->release for a file that was never opened");
+	struct statx st;
+	FX_ASSERT_ERR(fx_stat("/t/new", &st), -ENOENT);
+}

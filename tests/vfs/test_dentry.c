@@ -281,8 +281,9 @@ TF_TEST(completeness_is_per_directory, 0)
 
 TF_TEST(create_on_cached_negative_is_refused_by_fs, 0)
 {
-	/* testfs has no create op: the cached negative dentry stays negative
-	 * and consistent for later lookups. */
+	/* testfs refuses the create (-EPERM): the cached negative dentry
+	 * stays negative and consistent for later lookups. */
+	testfs_policy.no_create = true;
 	struct statx st;
 	FX_ASSERT_ERR(fx_stat("/t/n", &st), -ENOENT);
 	struct uvfs_file *f = NULL;
