@@ -17,6 +17,11 @@
  *  3. a ref-walk that ends in -ESTALE is retried once with
  *     UVFS_LOOKUP_REVAL, so the filesystem revalidates everything.
  * -ECHILD never leaves this file.
+ * Jump links (an S_IFLNK inode with ->get_link: /proc/self/fd/N) replace
+ * the position with the vd the op returns (nd_jump_link), in ref-walk
+ * only. A filesystem's ->permission is asked in both walks (RCU: with
+ * UVFS_MAY_NOT_BLOCK); the fast loop's inline mode-bit check is only for
+ * inodes without one.
  * openat2 resolve flags (UVFS_RESOLVE_*) ride in nd->flags (ND_NO_XDEV ...):
  * checked where Linux checks them (follow_mounts, "..", absolute links,
  * link following); RESOLVE_CACHED turns the ref-walk fallback into -EAGAIN.

@@ -35,6 +35,14 @@
  *  - Attribute fields of struct uvfs_inode are written only with i_lock held
  *    and inside uvfs_inode_attr_begin/end, so RCU-walk stat and permission
  *    checks can read them locklessly (validated by i_seq).
+ *  - Ops that may be called in RCU mode (no reference, no lock, must not
+ *    block; -ECHILD falls back to ref-walk): dentry revalidate with
+ *    UVFS_LOOKUP_RCU and inode permission with UVFS_MAY_NOT_BLOCK. Jump
+ *    links (get_link) are followed in ref-walk only.
+ *
+ * Who calls: any op may read the caller's context with uvfs_current_ctx()
+ * (uvfs.h: the task, its credentials, an interrupt check that a blocking
+ * op polls with uvfs_ctx_interrupted() to return -EINTR).
  */
 #pragma once
 
