@@ -760,6 +760,36 @@ UVFS_API struct uvfs_dentry *uvfs_dentry_parent(const struct uvfs_dentry *d)
 	return rcu_load(((struct uvfs_dentry *)d)->d_parent);
 }
 
+UVFS_API struct uvfs_dentry *uvfs_dentry_get_parent(const struct uvfs_dentry *d)
+{
+	struct uvfs_dentry *dd = (struct uvfs_dentry *)d;
+	rcu_read_lock();
+	for (;;) {
+		struct uvfs_dentry *p = rcu_load(dd->d_parent);
+		/* The parent cannot be freed inside the read section; if it is
+		 * dying, d has moved (a dentry pins its parent): read again. */
+		if (d_tryget(p)) {
+			rcu_read_unlock();
+			return p;
+		}
+		uvfs_cpu_relax();
+	}
+}
+
+UVFS_API size_t uvfs_dentry_name_copy(const struct uvfs_dentry *d, char *buf, size_t len)
+{
+	rcu_read_lock();
+	const struct uvfs_dname *n = rcu_load(((struct uvfs_dentry *)d)->d_name);
+	size_t l = n->len;
+	if (len) {
+		size_t k = l < len - 1 ? l : len - 1;
+		memcpy(buf, n->name, k);
+		buf[k] = 0;
+	}
+	rcu_read_unlock();
+	return l;
+}
+
 UVFS_API bool uvfs_dcache_dir_empty(struct uvfs_dentry *dir)
 {
 	bool empty = true;

@@ -561,9 +561,20 @@ UVFS_API void uvfs_inode_fill_statx(struct uvfs_inode *inode, struct statx *out)
 
 /* --------------------------------------------------------------- dentries */
 
+/* Name and parent without a reference: stable only while a rename cannot
+ * move d (inside an op given d's parent directory locked: lookup, create,
+ * unlink, rename's own dentries) or inside an RCU read section (then the
+ * pointer stays readable, but may be stale). Elsewhere use the two calls
+ * below, which are safe from any context (review C4). */
 UVFS_API const char *uvfs_dentry_name(const struct uvfs_dentry *d, size_t *len);
 UVFS_API struct uvfs_inode *uvfs_dentry_inode(const struct uvfs_dentry *d);
 UVFS_API struct uvfs_dentry *uvfs_dentry_parent(const struct uvfs_dentry *d); /* no reference */
+/* d's current parent with a reference (the caller puts it); d itself for
+ * a root. */
+UVFS_API struct uvfs_dentry *uvfs_dentry_get_parent(const struct uvfs_dentry *d);
+/* Copies d's current name into buf (NUL-terminated, truncated to len-1);
+ * returns the full name length. */
+UVFS_API size_t uvfs_dentry_name_copy(const struct uvfs_dentry *d, char *buf, size_t len);
 UVFS_API void uvfs_dentry_get(struct uvfs_dentry *d);
 UVFS_API void uvfs_dentry_put(struct uvfs_dentry *d);
 /* Attach inode to negative dentry d, consuming one inode reference. In a
