@@ -190,7 +190,7 @@ static int show_stat(struct kernfs_node *n, struct kernfs_buf *b)
 	kernfs_printf(b, "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 %llu 0 0 %llu", tk->tid, comm,
 		      state, tk->ppid, tk->pid, tk->pid, nthreads(tk), start, 18446744073709551615ULL);
 	/* 26-37: startcode..cnswap; 38 exit_signal; 39-52. */
-	kernfs_printf(b, " 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	kernfs_printf(b, " 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
 	return 0;
 }
 
