@@ -13,7 +13,7 @@ static struct uvfs_tasks *T;
 
 /* A fixed fd table: fds[i] open at number i (NULL: closed). */
 static struct uvfs_file *pfx_fds[8];
-static int pfx_fd_list(void *arg, int after, int *fds, int max)
+static inline int pfx_fd_list(void *arg, int after, int *fds, int max)
 {
 	int n = 0;
 	for (int i = after + 1; i < 8 && n < max; i++)
@@ -120,7 +120,7 @@ static ssize_t pfx_read(const char *path, char **out)
 	return (ssize_t)len;
 }
 
-static ssize_t pfx_readlink(const char *path, char *buf, size_t len)
+static inline ssize_t pfx_readlink(const char *path, char *buf, size_t len)
 {
 	struct uvfs_pathop p = fx_pop(path);
 	ssize_t n = uvfs_readlink_at(fx.vfs, &fx.cred, &p, buf, len - 1);
