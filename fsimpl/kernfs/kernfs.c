@@ -351,7 +351,8 @@ static int kn_revalidate(struct uvfs_dentry *d, unsigned flags)
 		struct uvfs_inode *pi = p ? uvfs_dentry_inode(p) : NULL;
 		return pi && KN(pi)->ent->dyn ? 1 : 0;
 	}
-	return node_alive(KN(i)) ? 0 : 1;
+	struct kernfs_node *n = KN(i);
+	return node_alive(n) && (!n->ent->valid || n->ent->valid(n)) ? 0 : 1;
 }
 static const struct uvfs_dentry_ops kn_dops = { .revalidate = kn_revalidate };
 

@@ -61,6 +61,9 @@ struct kernfs_entry {
 	ssize_t (*store)(struct kernfs_node *n, struct uvfs_file *f, const char *buf, size_t len, uint64_t off);
 	/* Symlinks: the target (as uvfs's ->readlink). */
 	ssize_t (*readlink)(struct kernfs_node *n, char *buf, size_t len);
+	/* Optional: is this node still there (e.g. its fd still open)? Asked
+	 * by revalidation with a reference held, after the data's liveness. */
+	bool (*valid)(struct kernfs_node *n);
 	/* Directories: fixed children, and optional dynamic ones. */
 	const struct kernfs_entry *children;
 	const struct kernfs_dyn_ops *dyn;

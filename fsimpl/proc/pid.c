@@ -218,7 +218,19 @@ static ssize_t fd_readlink(struct kernfs_node *n, char *buf, size_t len)
 	uvfs_vd_put(&vd);
 	return r;
 }
-static const struct kernfs_entry fd_link = { .name = "fd", .mode = S_IFLNK | 0700, .readlink = fd_readlink };
+/* Linux tid_fd_revalidate: the link lives as long as the descriptor. */
+static bool fd_valid(struct kernfs_node *n)
+{
+	struct task *tk = TK(n);
+	struct uvfs_file *f;
+	if (!tk->fd_ops || tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f))
+		return false;
+	uvfs_file_put(f);
+	return true;
+}
+static const struct kernfs_entry fd_link = {
+	.name = "fd", .mode = S_IFLNK | 0700, .readlink = fd_readlink, .valid = fd_valid,
+};
 
 static bool parse_num(const char *name, size_t len, int64_t max, int64_t *out)
 {

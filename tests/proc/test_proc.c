@@ -319,6 +319,13 @@ PROC_TEST(proc, fd_links)
 	struct statx st;
 	FX_ASSERT_ERR(fx_lstat("/proc/1/fd/4", &st), -ENOENT);
 	FX_ASSERT_ERR(fx_lstat("/proc/1/fd/x", &st), -ENOENT);
+	/* A closed descriptor's cached link goes stale. */
+	FX_ASSERT_OK(fx_lstat("/proc/1/fd/3", &st));
+	uvfs_file_put(pfx_fds[3]);
+	pfx_fds[3] = NULL;
+	FX_ASSERT_ERR(fx_lstat("/proc/1/fd/3", &st), -ENOENT);
+	fx_list_dir("/proc/1/fd", list, sizeof list);
+	cr_assert_str_eq(list, "5");
 	/* Another task has no fd table: empty. */
 	FX_ASSERT_OK(pfx_register(2, 0, "/", "/", "nofd", NULL));
 	fx_list_dir("/proc/2/fd", list, sizeof list);
