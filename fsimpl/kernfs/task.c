@@ -228,7 +228,7 @@ static void set_comm(struct task *tk, const char *comm)
 UVFS_API int uvfs_task_register(struct uvfs_tasks *t, const struct uvfs_task_params *p)
 {
 	if (!t || !p || p->pid <= 0 || p->tid < 0 || p->ppid < 0 || !p->mntns || !p->root || !p->cwd ||
-	    !uvfs_vd_ok(p->root) || !uvfs_vd_ok(p->cwd))
+	    !uvfs_vd_ok(p->root) || !uvfs_vd_ok(p->cwd) || (p->cred && p->cred->ngroups && !p->cred->groups))
 		return -EINVAL;
 	struct task *tk = calloc(1, sizeof(*tk));
 	if (!tk)

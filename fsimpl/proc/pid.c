@@ -80,8 +80,16 @@ static ssize_t vd_link(struct kernfs_node *n, const struct uvfs_vd *vd, char *bu
 		task_put(cur);
 	if (err && (err = task_get_vd(TK(n), TASK_ROOT, &root)))
 		return err;
-	ssize_t r = uvfs_vd_path(fs->k.vfs.vfs, &root, vd, buf, len, UVFS_VD_PATH_DELETED);
+	/* readlink(2) truncates: build the whole path, then copy. */
+	char *full = malloc(UVFS_PATH_MAX);
+	ssize_t r = full ? uvfs_vd_path(fs->k.vfs.vfs, &root, vd, full, UVFS_PATH_MAX, UVFS_VD_PATH_DELETED) : -ENOMEM;
 	uvfs_vd_put(&root);
+	if (r >= 0) {
+		if ((size_t)r > len)
+			r = (ssize_t)len;
+		memcpy(buf, full, (size_t)r);
+	}
+	free(full);
 	return r;
 }
 

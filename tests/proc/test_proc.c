@@ -79,6 +79,11 @@ PROC_TEST(proc, links)
 	cr_assert_str_eq(buf, "/");
 	cr_assert_gt(pfx_readlink("/proc/self/exe", buf, sizeof buf), 0);
 	cr_assert_str_eq(buf, "/home/u");
+	/* A short buffer truncates, as readlink(2) does. */
+	cr_assert_eq(pfx_readlink("/proc/1/cwd", buf, 5), 4);
+	cr_assert_str_eq(buf, "/hom");
+	cr_assert_eq(pfx_readlink("/proc/thread-self", buf, 3), 2);
+	cr_assert_str_eq(buf, "1/");
 	/* Followed: /proc/self/cwd is the directory itself. */
 	struct statx a, b;
 	FX_ASSERT_OK(fx_stat("/proc/self/cwd", &a));
@@ -330,4 +335,42 @@ PROC_TEST(proc, fd_links)
 	FX_ASSERT_OK(pfx_register(2, 0, "/", "/", "nofd", NULL));
 	fx_list_dir("/proc/2/fd", list, sizeof list);
 	cr_assert_str_eq(list, "");
+}
+
+PROC_TEST(proc, register_checks_and_copies)
+{
+	struct uvfs_vd r = pfx_vd("/");
+	struct uvfs_task_params p = { .pid = 0, .root = &r, .cwd = &r, .mntns = fx.ns };
+	FX_ASSERT_ERR(uvfs_task_register(T, &p), -EINVAL);
+	p.pid = 4;
+	p.mntns = NULL;
+	FX_ASSERT_ERR(uvfs_task_register(T, &p), -EINVAL);
+	p.mntns = fx.ns;
+	struct uvfs_cred c;
+	uvfs_cred_init_user(&c, 7, 8);
+	c.ngroups = 2;
+	p.cred = &c;
+	FX_ASSERT_ERR(uvfs_task_register(T, &p), -EINVAL);
+	uint32_t groups[] = { 5, 3 };
+	uvfs_cred_set_groups(&c, groups, 2);
+	char argv0[] = "/usr/bin/prog";
+	const char *argv[] = { argv0, NULL };
+	p.argv = argv;
+	FX_ASSERT_OK(uvfs_task_register(T, &p));
+	uvfs_vd_put(&r);
+	groups[0] = 99; /* the table keeps its own copies */
+	argv0[1] = 'X';
+	char *s;
+	pfx_read("/proc/4/status", &s);
+	cr_assert(strstr(s, "\nUid:\t7\t7\t7\t7\nGid:\t8\t8\t8\t8\nFDSize:\t64\nGroups:\t3 5 \n"), "%s", s);
+	cr_assert(strstr(s, "Name:\tprog\n"), "%s", s);
+	free(s);
+	pfx_read("/proc/4/cmdline", &s);
+	cr_assert_str_eq(s, "/usr/bin/prog");
+	free(s);
+	/* An empty argv reads as an empty file. */
+	struct statx st;
+	FX_ASSERT_OK(fx_stat("/proc/4/environ", &st));
+	cr_assert_eq(pfx_read("/proc/4/environ", &s), 0);
+	free(s);
 }
