@@ -156,6 +156,27 @@ static int kn_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 	return 0;
 }
 
+static int kn_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
+		    unsigned flags)
+{
+	struct kernfs_node *dn = KN(dir);
+	if (!dn->ent->mkdir)
+		return -EPERM;
+	size_t len;
+	const char *name = uvfs_dentry_name(d, &len);
+	if (find_child(dn->ent, name, len))
+		return -EEXIST;
+	struct kernfs_node *n = NULL;
+	int err = dn->ent->mkdir(dn, name, len, flags, &n);
+	if (err)
+		return err;
+	uvfs_inode_attr_begin(dir);
+	dir->i_nlink++;
+	uvfs_inode_attr_end(dir);
+	uvfs_d_instantiate(d, &n->vfs);
+	return 0;
+}
+
 static unsigned dtype_of(mode_t mode) { return (mode >> 12) & 15; }
 
 static int64_t nchildren(const struct kernfs_entry *ent)
@@ -327,7 +348,7 @@ static int kn_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, st
 	return (attr->mask & ~(unsigned)STATX_SIZE) ? -EPERM : 0;
 }
 
-static const struct uvfs_inode_ops kn_dir_iops = { .lookup = kn_lookup, .setattr = kn_setattr };
+static const struct uvfs_inode_ops kn_dir_iops = { .lookup = kn_lookup, .mkdir = kn_mkdir, .setattr = kn_setattr };
 static const struct uvfs_inode_ops kn_file_iops = { .setattr = kn_setattr };
 static const struct uvfs_inode_ops kn_link_iops = { .readlink = kn_readlink, .setattr = kn_setattr };
 static const struct uvfs_file_ops kn_dir_fops = { .iterate = kn_iterate, .llseek = kn_dir_llseek };

@@ -64,6 +64,9 @@ struct kernfs_entry {
 	/* Optional: is this node still there (e.g. its fd still open)? Asked
 	 * by revalidation with a reference held, after the data's liveness. */
 	bool (*valid)(struct kernfs_node *n);
+	/* Directories: optional mkdir (flags: UVFS_MKDIR_SYNTHETIC...); the
+	 * new node in *out. NULL: mkdir is -EPERM. dir's i_lock held. */
+	int (*mkdir)(struct kernfs_node *dir, const char *name, size_t len, unsigned flags, struct kernfs_node **out);
 	/* Directories: fixed children, and optional dynamic ones. */
 	const struct kernfs_entry *children;
 	const struct kernfs_dyn_ops *dyn;

@@ -206,8 +206,18 @@ PROC_TEST(proc, errors)
 	struct uvfs_pathop p = fx_popf("/p2");
 	struct uvfs_mount_opts o = { .data = "bogus=1" };
 	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "proc", &p, "proc", &o), -EINVAL);
-	o.data = "dentry_cache_limit=5";
+	o.data = "dentry_cache_limit=0"; /* nothing cached: every name looked up afresh */
 	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "proc", &p, "proc", &o));
+	char *s;
+	for (int i = 0; i < 3; i++) {
+		cr_assert_gt(pfx_read("/p2/1/status", &s), 0);
+		free(s);
+		cr_assert_gt(pfx_read("/p2/self/task/1/comm", &s), 0);
+		free(s);
+	}
+	char list[256];
+	fx_list_dir("/p2/1/task", list, sizeof list);
+	cr_assert_str_eq(list, "1");
 	struct statfs sf;
 	FX_ASSERT_OK(uvfs_statfs_at(fx.vfs, &fx.cred, &p, &sf));
 	cr_assert_eq(sf.f_type, UVFS_PROC_SUPER_MAGIC);
