@@ -396,8 +396,18 @@ static int kn_statfs(struct uvfs_filesystem *fs, struct statfs *out)
 	out->f_frsize = 4096;
 	return 0;
 }
+static int kn_show_options(struct uvfs_filesystem *fs, char *buf, size_t len)
+{
+	if (KFS(fs)->show_options)
+		return KFS(fs)->show_options(KFS(fs), buf, len);
+	if (!len)
+		return -ERANGE;
+	buf[0] = 0;
+	return 0;
+}
 static const struct uvfs_fs_ops kn_fs_ops = {
 	.release = kn_fs_release, .evict_inode = kn_evict, .free_inode = kn_free_inode, .statfs = kn_statfs,
+	.show_options = kn_show_options,
 };
 
 int kernfs_fs_init(struct kernfs_fs *kfs, struct uvfs *vfs, const struct uvfs_fs_type *type,

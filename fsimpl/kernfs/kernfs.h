@@ -95,6 +95,8 @@ struct kernfs_fs {
 	const struct kernfs_data_ops *dops; /* immutable; NULL: data is not refcounted */
 	void (*release)(struct kernfs_fs *kfs); /* immutable: frees the containing struct */
 	uint32_t magic; /* immutable: statfs f_type */
+	/* Optional, immutable: the superblock options shown in mountinfo. */
+	int (*show_options)(struct kernfs_fs *kfs, char *buf, size_t len);
 };
 
 static inline struct kernfs_node *KN(struct uvfs_inode *i) { return container_of(i, struct kernfs_node, vfs); }
