@@ -76,7 +76,9 @@ static void *writer(void *arg)
 	int w = (int)(long)arg;
 	unsigned seed = (unsigned)w * 7919u + 1;
 	bool live[PIDS_PER_WRITER] = { 0 };
-	while (!atomic_load(&stop)) {
+	for (unsigned it = 0; !atomic_load(&stop); it++) {
+		if (it % 8 == 0)
+			usleep(20); /* let the readers see the table in many states */
 		int k = (int)(rand_r(&seed) % PIDS_PER_WRITER);
 		int32_t pid = 100 + w * 1000 + k * 10; /* threads at pid+1 */
 		int rc;
