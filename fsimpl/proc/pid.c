@@ -202,6 +202,14 @@ static int show_stat(struct kernfs_node *n, struct kernfs_buf *b)
 	return 0;
 }
 
+/* The sandbox's user namespace maps every id to itself (Linux's initial
+ * namespace: "%10u %10u %10u"). */
+static int show_id_map(struct kernfs_node *n, struct kernfs_buf *b)
+{
+	kernfs_printf(b, "%10u %10u %10u\n", 0u, 0u, 4294967295u);
+	return 0;
+}
+
 static int show_statm(struct kernfs_node *n, struct kernfs_buf *b)
 {
 	kernfs_printf(b, "0 0 0 0 0 0 0\n");
@@ -313,14 +321,15 @@ static const struct kernfs_dyn_ops fd_dyn = { .lookup = fd_lookup, .iterate = fd
 		{ .name = "comm", .mode = S_IFREG | 0644, .show = show_comm, .store = store_comm },       \
 		LINK("cwd", cwd_readlink), { .name = "environ", .mode = S_IFREG | 0400, .show = show_environ }, \
 		LINK("exe", exe_readlink), { .name = "fd", .mode = S_IFDIR | 0500, .dyn = &fd_dyn },      \
-		RO_FILE("mountinfo", show_mountinfo), RO_FILE("mounts", show_mounts), LINK("root", root_readlink), \
+		RO_FILE("gid_map", show_id_map), RO_FILE("mountinfo", show_mountinfo), RO_FILE("mounts", show_mounts), LINK("root", root_readlink), \
 		RO_FILE("stat", show_stat), RO_FILE("statm", show_statm), RO_FILE("status", show_status)
 
 static const struct kernfs_dyn_ops tid_dyn;
-static const struct kernfs_entry tid_children[] = { TASK_ENTRIES, { 0 } };
+static const struct kernfs_entry tid_children[] = { TASK_ENTRIES, RO_FILE("uid_map", show_id_map), { 0 } };
 static const struct kernfs_entry pid_children[] = {
 	TASK_ENTRIES,
 	{ .name = "task", .mode = S_IFDIR | 0555, .dyn = &tid_dyn },
+	RO_FILE("uid_map", show_id_map),
 	{ 0 },
 };
 static const struct kernfs_entry pid_dir = { .name = "pid", .mode = S_IFDIR | 0555, .children = pid_children };

@@ -9,7 +9,7 @@ static const char *const root_files[] = {
 	"/proc/sys/kernel/osrelease", "/proc/sys/kernel/version", "/proc/sys/vm/max_map_count",
 	"/proc/sys/vm/mmap_min_addr", "/proc/sys/vm/overcommit_memory", "/proc/self/cmdline", "/proc/1/cgroup",
 	"/proc/1/cmdline", "/proc/1/comm", "/proc/1/environ", "/proc/1/mountinfo", "/proc/1/mounts", "/proc/1/stat",
-	"/proc/1/statm", "/proc/1/status", "/proc/thread-self/status", "/proc/1/task/1/stat", NULL,
+	"/proc/1/statm", "/proc/1/status", "/proc/1/uid_map", "/proc/1/gid_map", "/proc/thread-self/status", "/proc/1/task/1/stat", NULL,
 };
 
 PROC_TEST(proc, root_listing)
@@ -19,7 +19,7 @@ PROC_TEST(proc, root_listing)
 	cr_assert_str_eq(list, "1,cmdline,cpuinfo,filesystems,loadavg,meminfo,mounts,self,stat,sys,thread-self,uptime,"
 			       "version");
 	fx_list_dir("/proc/1", list, sizeof list);
-	cr_assert_str_eq(list, "cgroup,cmdline,comm,cwd,environ,exe,fd,mountinfo,mounts,root,stat,statm,status,task");
+	cr_assert_str_eq(list, "cgroup,cmdline,comm,cwd,environ,exe,fd,gid_map,mountinfo,mounts,root,stat,statm,status,task,uid_map");
 	fx_list_dir("/proc/sys/kernel", list, sizeof list);
 	cr_assert_str_eq(list, "hostname,osrelease,ostype,version");
 }
@@ -130,6 +130,9 @@ PROC_TEST(proc, task_contents)
 	free(s);
 	pfx_read("/proc/1/statm", &s);
 	cr_assert_str_eq(s, "0 0 0 0 0 0 0\n");
+	free(s);
+	pfx_read("/proc/1/uid_map", &s);
+	cr_assert_str_eq(s, "         0          0 4294967295\n");
 	free(s);
 	pfx_read("/proc/1/cgroup", &s);
 	cr_assert_str_eq(s, "0::/\n");
@@ -312,7 +315,7 @@ PROC_TEST(proc, ownership_and_modes)
 		}
 		o += e->reclen;
 	}
-	cr_assert_eq(checked, 14);
+	cr_assert_eq(checked, 16);
 	uvfs_file_put(d);
 }
 
