@@ -103,6 +103,11 @@ UVFS_API void uvfs_cred_set_groups(struct uvfs_cred *c, uint32_t *groups, uint32
 struct uvfs_ctx {
 	const struct uvfs_cred *cred; /* the task's credentials (may be NULL); the VFS checks the call's cred */
 	void *task; /* opaque to uvfs: the embedder's task or thread (NULL: none) */
+	/* The task's thread id in its pid namespace, as registered in a task
+	 * table (fsimpl/kernfs/task.h): /proc/self and /proc/thread-self name
+	 * it. 0: no task (a host process over FUSE): they name the table's
+	 * init task. */
+	int32_t tid;
 	/* Nonzero when the task has a signal to handle (gVisor's
 	 * Interrupted()); a filesystem that blocks (a remote call) polls it
 	 * through uvfs_ctx_interrupted and returns -EINTR. NULL: never. */

@@ -158,13 +158,18 @@ struct task *tasks_find(struct uvfs_tasks *t, int32_t tid)
 	return tk;
 }
 
-/* The one place /proc/self learns who is asking: wiring the caller
- * context is a change here only. */
+/* The one place /proc/self learns who is asking: the caller context's
+ * tid, or the init task for callers that are no task (FUSE readers). A
+ * tid this table does not know gets NULL (ENOENT), as a task outside the
+ * pid namespace sees in Linux. */
 struct task *tasks_current(struct uvfs_tasks *t)
 {
-	pthread_mutex_lock(&t->lock);
-	int32_t tid = t->init_tid ? t->init_tid : 1;
-	pthread_mutex_unlock(&t->lock);
+	int32_t tid = uvfs_current_ctx()->tid;
+	if (!tid) {
+		pthread_mutex_lock(&t->lock);
+		tid = t->init_tid ? t->init_tid : 1;
+		pthread_mutex_unlock(&t->lock);
+	}
 	return tasks_find(t, tid);
 }
 

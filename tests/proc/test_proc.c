@@ -101,6 +101,27 @@ PROC_TEST(proc, links)
 	FX_ASSERT_ERR(fx_stat("/proc/self/status", &a), -ENOENT);
 }
 
+/* /proc/self follows the caller context's task (review §2: caller context). */
+PROC_TEST(proc, self_is_the_calling_task)
+{
+	char buf[64];
+	FX_ASSERT_OK(pfx_register(7, 0, "/", "/home", NULL, NULL));
+	FX_ASSERT_OK(pfx_register(7, 8, "/", "/home", NULL, NULL));
+	struct uvfs_ctx c = { .tid = 8 };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&c);
+	cr_assert_gt(pfx_readlink("/proc/self", buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "7");
+	cr_assert_gt(pfx_readlink("/proc/thread-self", buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "7/task/8");
+	cr_assert_gt(pfx_readlink("/proc/self/cwd", buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "/home");
+	c.tid = 99; /* not in this table */
+	FX_ASSERT_ERR(pfx_readlink("/proc/self", buf, sizeof buf), -ENOENT);
+	uvfs_ctx_leave(prev);
+	cr_assert_gt(pfx_readlink("/proc/self", buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, "1", "no context: the init task");
+}
+
 PROC_TEST(proc, task_contents)
 {
 	char *s;
