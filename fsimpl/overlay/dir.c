@@ -370,8 +370,10 @@ static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uv
 	    (err = ovl_purge_whiteouts(ofs, (struct ovl_real){ ovl_upper(ni), 0 })))
 		return err;
 	struct uvfs_pathop op = ovl_pop(ofs, uodir, oname), np = ovl_pop(ofs, undir, nname);
-	/* The moved directory must hide what lowers have at the new name. */
-	if (is_dir && new_lower && !ovl_is_opaque(ofs, (struct ovl_real){ ovl_upper(oi), 0 })) {
+	/* The moved directory must hide what lowers have at the new name:
+	 * as Linux, it is marked opaque whenever the new parent is merged
+	 * (a new directory made there is not). */
+	if (is_dir && (new_lower || ovl_is_merge(OI(ndir))) && !ovl_is_opaque(ofs, (struct ovl_real){ ovl_upper(oi), 0 })) {
 		struct uvfs_pathop sp = ovl_pop(ofs, (struct ovl_real){ ovl_upper(oi), 0 }, NULL);
 		if ((err = uvfs_setxattr_at(vfs, &ofs->cred, &sp, OVL_XATTR_OPAQUE, "y", 1, 0)))
 			return err;

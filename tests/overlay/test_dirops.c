@@ -162,3 +162,20 @@ FX_TEST(ovl_dirops, rename_over_merged_empty_dir)
 	fx_must_write("/m/t/more", "m");
 	FX_ASSERT_ERR(ov_rename("/m/s2", "/m/t", 0), -ENOTEMPTY);
 }
+
+/* Linux marks a directory moved into a merged parent opaque (upper format:
+ * the kernel mounting our upper must see the same tree); a directory made
+ * there is not. Differential seed 100. */
+FX_TEST(ovl_dirops, rename_into_merged_parent_sets_opaque)
+{
+	ov_layers();
+	fx_must_mkdir("/l1/p", 0755);
+	fx_must_write("/l1/p/f", "f");
+	ov_mount();
+	fx_must_mkdir("/m/x", 0755);
+	fx_must_mkdir("/m/p/made", 0755);
+	FX_ASSERT_OK(ov_rename("/m/x", "/m/p/y", 0));
+	cr_assert(opaque("/up/u/p/y"));
+	cr_assert(!opaque("/up/u/p/made"));
+	cr_assert(!opaque("/up/u/p"));
+}
