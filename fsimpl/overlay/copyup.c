@@ -203,11 +203,23 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 	if (!err && (err = make_copy(ofs, oi->lower, &st, tmp, &made)))
 		ovl_work_cleanup(ofs, tmp);
 	if (!err) {
+		/* Not a change of the parent in the merged view: its times
+		 * are put back after the rename (Linux ovl_set_timestamps). */
+		struct uvfs_pathop pp = ovl_pop(ofs, (struct ovl_real){ ovl_upper(pi), 0 }, NULL);
+		struct statx pst;
+		bool have_pst = uvfs_stat_at(vfs, &ofs->cred, &pp, STATX_ATIME | STATX_MTIME, &pst) == 0;
 		struct uvfs_pathop wp = ovl_work_pop(ofs, tmp);
 		struct uvfs_pathop up = ovl_pop(ofs, (struct ovl_real){ ovl_upper(pi), 0 }, name);
 		if ((err = uvfs_rename_at(vfs, &ofs->cred, &wp, &up, RENAME_NOREPLACE))) {
 			uvfs_dentry_put(made);
 			ovl_work_cleanup(ofs, tmp);
+		} else if (have_pst) {
+			struct uvfs_setattr sa = {
+				.mask = STATX_ATIME | STATX_MTIME,
+				.atime = { pst.stx_atime.tv_sec, pst.stx_atime.tv_nsec },
+				.mtime = { pst.stx_mtime.tv_sec, pst.stx_mtime.tv_nsec },
+			};
+			uvfs_setstat_at(vfs, &ofs->cred, &pp, &sa, 0); /* best effort, as Linux */
 		}
 	}
 	if (!err) {

@@ -317,6 +317,45 @@ static int ovl_rmdir(struct uvfs_inode *dir, struct uvfs_dentry *d)
 
 /* ------------------------------------------------------------- rename */
 
+/* Sets the opaque mark on directory oi's upper copy unless it has one. */
+static int set_opaque(struct ovl_fs *ofs, struct ovl_inode *oi)
+{
+	struct ovl_real u = { ovl_upper(oi), 0 };
+	if (ovl_is_opaque(ofs, u))
+		return 0;
+	struct uvfs_pathop sp = ovl_pop(ofs, u, NULL);
+	return uvfs_setxattr_at(ofs->vfs.vfs, &ofs->cred, &sp, OVL_XATTR_OPAQUE, "y", 1, 0);
+}
+
+/* RENAME_EXCHANGE: both names stay positive, so no whiteout; both objects
+ * are copied up and swapped in the upper layer. A directory landing in a
+ * merged parent is marked opaque (Linux ovl_rename). */
+static int ovl_exchange(struct ovl_fs *ofs, struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
+			struct uvfs_dentry *nd)
+{
+	struct ovl_inode *oi = OI(uvfs_dentry_inode(od)), *ni = OI(uvfs_dentry_inode(nd));
+	bool odirp = S_ISDIR(oi->vfs.i_mode), ndirp = S_ISDIR(ni->vfs.i_mode);
+	if (ndirp && ni->nlowerdirs)
+		return -EXDEV;
+	if (od == nd)
+		return 0;
+	int err = ovl_copy_up(ofs, od);
+	if (!err)
+		err = ovl_copy_up(ofs, nd);
+	if (!err && odirp && ovl_is_merge(OI(ndir)))
+		err = set_opaque(ofs, oi);
+	if (!err && ndirp && ovl_is_merge(OI(odir)))
+		err = set_opaque(ofs, ni);
+	if (err)
+		return err;
+	char oname[256], nname[256];
+	dname(od, oname, sizeof(oname));
+	dname(nd, nname, sizeof(nname));
+	struct uvfs_pathop op = ovl_pop(ofs, (struct ovl_real){ ovl_upper(OI(odir)), 0 }, oname);
+	struct uvfs_pathop np = ovl_pop(ofs, (struct ovl_real){ ovl_upper(OI(ndir)), 0 }, nname);
+	return uvfs_rename_at(ofs->vfs.vfs, &ofs->cred, &op, &np, RENAME_EXCHANGE);
+}
+
 static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
 		      struct uvfs_dentry *nd, unsigned flags, const struct uvfs_cred *cred,
 		      struct uvfs_dentry *whiteout)
@@ -324,8 +363,8 @@ static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uv
 	(void)cred, (void)whiteout;
 	struct ovl_fs *ofs = ofs_of(odir);
 	struct uvfs *vfs = ofs->vfs.vfs;
-	if (flags & ~RENAME_NOREPLACE)
-		return -EINVAL; /* EXCHANGE: not yet; WHITEOUT: as Linux */
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL; /* RENAME_WHITEOUT: as Linux */
 	struct ovl_inode *oi = OI(uvfs_dentry_inode(od));
 	struct uvfs_inode *ninode = uvfs_dentry_inode(nd);
 	struct ovl_inode *ni = ninode ? OI(ninode) : NULL;
@@ -335,6 +374,8 @@ static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uv
 	/* Without redirect_dir a directory with lower entries cannot move. */
 	if (is_dir && oi->nlowerdirs)
 		return -EXDEV;
+	if (flags & RENAME_EXCHANGE)
+		return ovl_exchange(ofs, odir, od, ndir, nd);
 	if (ni && S_ISDIR(ni->vfs.i_mode)) {
 		struct ovl_dirlist l;
 		int err = ovl_dir_read_merged(ofs, ni, &l);
@@ -373,11 +414,8 @@ static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uv
 	/* The moved directory must hide what lowers have at the new name:
 	 * as Linux, it is marked opaque whenever the new parent is merged
 	 * (a new directory made there is not). */
-	if (is_dir && (new_lower || ovl_is_merge(OI(ndir))) && !ovl_is_opaque(ofs, (struct ovl_real){ ovl_upper(oi), 0 })) {
-		struct uvfs_pathop sp = ovl_pop(ofs, (struct ovl_real){ ovl_upper(oi), 0 }, NULL);
-		if ((err = uvfs_setxattr_at(vfs, &ofs->cred, &sp, OVL_XATTR_OPAQUE, "y", 1, 0)))
-			return err;
-	}
+	if (is_dir && (new_lower || ovl_is_merge(OI(ndir))) && (err = set_opaque(ofs, oi)))
+		return err;
 	unsigned fl = 0;
 	bool drop_whiteout_at_old = false;
 	if (new_whiteout && is_dir) {

@@ -203,3 +203,19 @@ FX_TEST(ovl_copyup, symlink_and_dir)
 	ov_expect_list("/up/u/d", ""); /* a directory's copy-up copies no children */
 	ov_expect_list("/m/d", "in");
 }
+
+/* A copy-up is not a change of the parent directory: its times stay (Linux
+ * restores them after the rename into place). Differential seed 2004. */
+FX_TEST(ovl_copyup, parent_times_kept)
+{
+	ov_layers();
+	fx_must_mkdir("/l1/d", 0755);
+	fx_must_write("/l1/d/f", "x");
+	struct uvfs_setattr t = { .mask = STATX_ATIME | STATX_MTIME, .atime = { 1000, 0 }, .mtime = { 5000, 0 } };
+	struct uvfs_pathop pd = fx_pop("/l1/d");
+	FX_ASSERT_OK(uvfs_setstat_at(fx.vfs, &fx.cred, &pd, &t, 0));
+	ov_mount();
+	FX_ASSERT_OK(ov_setx("/m/d/f", "user.x", "1")); /* copies up d, then f into it */
+	cr_assert_eq(lst("/m/d").stx_mtime.tv_sec, 5000);
+	cr_assert_eq(lst("/up/u/d").stx_mtime.tv_sec, 5000);
+}

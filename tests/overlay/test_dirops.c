@@ -134,7 +134,7 @@ FX_TEST(ovl_dirops, rename_rules)
 	FX_ASSERT_OK(ov_rename("/m/lf", "/m/other", 0));
 	ov_expect_file("/m/other", "lf");
 	ov_expect_list("/m", "lowdir,other,updir2");
-	FX_ASSERT_ERR(ov_rename("/m/other", "/m/lowdir", RENAME_EXCHANGE), -EINVAL);
+	FX_ASSERT_ERR(ov_rename("/m/other", "/m/lowdir", RENAME_EXCHANGE), -EXDEV); /* lowdir has lower entries */
 	FX_ASSERT_ERR(ov_rename("/m/other", "/m/x", RENAME_WHITEOUT), -EINVAL);
 	/* a directory over a whiteout becomes opaque: lowdir's x stays hidden */
 	FX_ASSERT_OK(ov_unlink("/m/lowdir/x"));
@@ -178,4 +178,22 @@ FX_TEST(ovl_dirops, rename_into_merged_parent_sets_opaque)
 	cr_assert(opaque("/up/u/p/y"));
 	cr_assert(!opaque("/up/u/p/made"));
 	cr_assert(!opaque("/up/u/p"));
+}
+
+FX_TEST(ovl_dirops, exchange)
+{
+	ov_layers();
+	fx_must_write("/l1/a", "A");
+	fx_must_mkdir("/l1/p", 0755);
+	ov_mount();
+	fx_must_mkdir("/m/dir", 0700);
+	fx_must_write("/m/dir/in", "i");
+	FX_ASSERT_OK(ov_rename("/m/a", "/m/dir", RENAME_EXCHANGE));
+	ov_expect_file("/m/dir", "A");
+	ov_expect_file("/m/a/in", "i");
+	ov_expect_file("/up/u/dir", "A");
+	cr_assert(opaque("/up/u/a")); /* a directory now where the (merged) root's lower had a file */
+	FX_ASSERT_ERR(ov_rename("/m/a", "/m/p", RENAME_EXCHANGE), -EXDEV);
+	FX_ASSERT_ERR(ov_rename("/m/a", "/m/nope", RENAME_EXCHANGE), -ENOENT);
+	ov_expect_list("/up/w", "");
 }
