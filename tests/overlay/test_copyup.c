@@ -219,3 +219,25 @@ FX_TEST(ovl_copyup, parent_times_kept)
 	cr_assert_eq(lst("/m/d").stx_mtime.tv_sec, 5000);
 	cr_assert_eq(lst("/up/u/d").stx_mtime.tv_sec, 5000);
 }
+
+/* A file opened read-only before a copy-up reads the upper copy after it
+ * (Linux >= 4.19: the stacked file follows the copy-up). */
+FX_TEST(ovl_copyup, ro_fd_follows_copy_up)
+{
+	ov_layers();
+	fx_must_write("/l1/f", "old");
+	ov_mount();
+	struct uvfs_file *ro;
+	FX_ASSERT_OK(fx_open("/m/f", O_RDONLY, 0, &ro));
+	char b[8] = { 0 };
+	cr_assert_eq(uvfs_pread(ro, b, sizeof b, 0), 3);
+	cr_assert_str_eq(b, "old");
+	fx_must_write("/m/f", "newer");
+	memset(b, 0, sizeof b);
+	cr_assert_eq(uvfs_pread(ro, b, sizeof b, 0), 5);
+	cr_assert_str_eq(b, "newer");
+	struct statx st;
+	FX_ASSERT_OK(uvfs_file_stat(ro, STATX_BASIC_STATS, &st));
+	cr_assert_eq(st.stx_size, 5);
+	uvfs_file_put(ro);
+}
