@@ -1,10 +1,15 @@
 /* fsimpl/overlay/copyup.c — copy-up: making an upper copy of a lower
  * object (data, mode, owner, timestamps, xattrs), parents first.
  *
- * The copy is built under a temporary name in the work directory and
- * renamed into place (RENAME_NOREPLACE) only when complete, so a copy-up
- * that fails leaves the lower object visible and nothing in the upper
- * directory. Regular files are copied sparsely (SEEK_DATA/SEEK_HOLE).
+ * A non-directory is built under a temporary name in the work directory
+ * and hard-linked into place only when complete (then its work name goes),
+ * so a copy-up that fails leaves the lower object visible and nothing in
+ * the upper directory. Not a rename, as Linux does: a rename on a layer
+ * takes the instance's rename_rw, which comes before every filesystem lock
+ * (vfs/LOCKING.md), and copy-ups run under overlay i_locks outside any
+ * rename. A directory is made in place (empty: nothing half-copied to
+ * see) and removed if its attributes cannot be set. Regular files are
+ * copied sparsely (SEEK_DATA/SEEK_HOLE).
  * Locks: the inode's cu_lock (no other cu_lock held: parents are copied up
  * before it is taken), then layer locks inside the uvfs calls. */
 #include <fcntl.h>
@@ -96,13 +101,13 @@ out:
 	return err;
 }
 
-/* Builds the copy of lower object r (attributes st) at work/tmp; *made gets
+/* Builds the copy of lower object r (attributes st) at wp; *made gets
  * its dentry (reference). */
-static int make_copy(struct ovl_fs *ofs, struct ovl_real r, const struct statx *st, const char *tmp,
+static int make_copy(struct ovl_fs *ofs, struct ovl_real r, const struct statx *st, struct uvfs_pathop wp,
 		     struct uvfs_dentry **made)
 {
 	struct uvfs *vfs = ofs->vfs.vfs;
-	struct uvfs_pathop wp = ovl_work_pop(ofs, tmp), lp = ovl_pop(ofs, r, NULL);
+	struct uvfs_pathop lp = ovl_pop(ofs, r, NULL);
 	struct uvfs_vd vd = { 0 };
 	struct uvfs_create_opts co = { .vd = &vd };
 	mode_t type = st->stx_mode & S_IFMT;
@@ -200,27 +205,36 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 	struct uvfs_pathop lp = ovl_pop(ofs, oi->lower, NULL);
 	int err = uvfs_stat_at(vfs, &ofs->cred, &lp, STATX_BASIC_STATS, &st);
 	struct uvfs_dentry *made = NULL;
-	if (!err && (err = make_copy(ofs, oi->lower, &st, tmp, &made)))
-		ovl_work_cleanup(ofs, tmp);
-	if (!err) {
-		/* Not a change of the parent in the merged view: its times
-		 * are put back after the rename (Linux ovl_set_timestamps). */
-		struct uvfs_pathop pp = ovl_pop(ofs, (struct ovl_real){ ovl_upper(pi), 0 }, NULL);
-		struct statx pst;
-		bool have_pst = uvfs_stat_at(vfs, &ofs->cred, &pp, STATX_ATIME | STATX_MTIME, &pst) == 0;
+	/* Not a change of the parent in the merged view: its times are put
+	 * back afterwards (Linux ovl_set_timestamps). */
+	struct ovl_real pu = { ovl_upper(pi), 0 };
+	struct uvfs_pathop pp = ovl_pop(ofs, pu, NULL), up = ovl_pop(ofs, pu, name);
+	struct statx pst;
+	bool have_pst = uvfs_stat_at(vfs, &ofs->cred, &pp, STATX_ATIME | STATX_MTIME, &pst) == 0;
+	if (!err && S_ISDIR(st.stx_mode)) {
+		if ((err = make_copy(ofs, oi->lower, &st, up, &made)) && err != -EEXIST)
+			uvfs_rmdir_at(vfs, &ofs->cred, &up);
+	} else if (!err) {
 		struct uvfs_pathop wp = ovl_work_pop(ofs, tmp);
-		struct uvfs_pathop up = ovl_pop(ofs, (struct ovl_real){ ovl_upper(pi), 0 }, name);
-		if ((err = uvfs_rename_at(vfs, &ofs->cred, &wp, &up, RENAME_NOREPLACE))) {
-			uvfs_dentry_put(made);
-			ovl_work_cleanup(ofs, tmp);
-		} else if (have_pst) {
-			struct uvfs_setattr sa = {
-				.mask = STATX_ATIME | STATX_MTIME,
-				.atime = { pst.stx_atime.tv_sec, pst.stx_atime.tv_nsec },
-				.mtime = { pst.stx_mtime.tv_sec, pst.stx_mtime.tv_nsec },
-			};
-			uvfs_setstat_at(vfs, &ofs->cred, &pp, &sa, 0); /* best effort, as Linux */
+		struct uvfs_dentry *wd;
+		if (!(err = make_copy(ofs, oi->lower, &st, wp, &wd))) {
+			struct uvfs_vd vd = { 0 };
+			struct uvfs_create_opts co = { .vd = &vd };
+			uvfs_dentry_put(wd);
+			if (!(err = uvfs_link_at2(vfs, &ofs->cred, &wp, &up, &co))) {
+				made = vd.dentry;
+				uvfs_mount_put(vd.mount);
+			}
 		}
+		ovl_work_cleanup(ofs, tmp);
+	}
+	if (have_pst) {
+		struct uvfs_setattr sa = {
+			.mask = STATX_ATIME | STATX_MTIME,
+			.atime = { pst.stx_atime.tv_sec, pst.stx_atime.tv_nsec },
+			.mtime = { pst.stx_mtime.tv_sec, pst.stx_mtime.tv_nsec },
+		};
+		uvfs_setstat_at(vfs, &ofs->cred, &pp, &sa, 0); /* best effort, as Linux */
 	}
 	if (!err) {
 		ovl_ino_remember(ofs, uvfs_dentry_inode(made)->i_ino, oi->vfs.i_ino);

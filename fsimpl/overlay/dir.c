@@ -113,6 +113,19 @@ struct newobj {
 	struct uvfs_dentry *link_src; /* link: the upper object to link */
 };
 
+/* Owner and exact mode of a new object (chown may drop setgid: mode after). */
+static int set_owner_mode(struct ovl_fs *ofs, const struct uvfs_pathop *p, const struct uvfs_inode *owner, mode_t mode,
+			  mode_t type)
+{
+	struct uvfs_setattr sa = { .mask = STATX_UID | STATX_GID, .uid = owner->i_uid, .gid = owner->i_gid };
+	int err = uvfs_setstat_at(ofs->vfs.vfs, &ofs->cred, p, &sa, 0);
+	if (!err && type != S_IFLNK) {
+		struct uvfs_setattr sm = { .mask = STATX_MODE, .mode = mode & 07777 };
+		err = uvfs_setstat_at(ofs->vfs.vfs, &ofs->cred, p, &sm, 0);
+	}
+	return err;
+}
+
 static int ovl_create_obj(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred,
 			  struct newobj *no, struct uvfs_inode *linked)
 {
@@ -134,10 +147,6 @@ static int ovl_create_obj(struct uvfs_inode *dir, struct uvfs_dentry *d, const s
 		if (!over_whiteout)
 			return -EEXIST;
 	}
-	ovl_tmpname(ofs, tmp, sizeof(tmp));
-	struct uvfs_pathop wp = ovl_work_pop(ofs, tmp);
-	struct uvfs_vd vd = { 0 };
-	struct uvfs_create_opts co = { .vd = &vd };
 	mode_t type = no->mode & S_IFMT;
 	/* The owner the caller would get (fsuid, fsgid or a setgid
 	 * directory's group) and, for directories, setgid inheritance. */
@@ -145,44 +154,58 @@ static int ovl_create_obj(struct uvfs_inode *dir, struct uvfs_dentry *d, const s
 	mode_t mode = no->mode;
 	if (!no->link_src)
 		uvfs_inode_init_owner(&owner, dir, cred, &mode);
-	if (no->link_src) {
-		struct uvfs_pathop sp = ovl_pop(ofs, (struct ovl_real){ no->link_src, 0 }, NULL);
-		err = uvfs_link_at2(vfs, &ofs->cred, &sp, &wp, &co);
-	} else if (type == S_IFDIR) {
-		err = uvfs_mkdir_at2(vfs, &ofs->cred, &wp, mode & 07777, &co);
-	} else if (type == S_IFLNK) {
-		err = uvfs_symlink_at2(vfs, &ofs->cred, no->target, &wp, &co);
-	} else {
-		err = uvfs_mknod_at2(vfs, &ofs->cred, &wp, mode, no->rdev, &co);
-	}
-	if (err)
-		return err;
-	if (!no->link_src) {
-		struct uvfs_setattr sa = { .mask = STATX_UID | STATX_GID, .uid = owner.i_uid, .gid = owner.i_gid };
-		err = uvfs_setstat_at(vfs, &ofs->cred, &wp, &sa, 0);
-		if (!err && type != S_IFLNK) {
-			/* Exact mode: chown may have dropped setgid. */
-			struct uvfs_setattr sm = { .mask = STATX_MODE, .mode = mode & 07777 };
-			err = uvfs_setstat_at(vfs, &ofs->cred, &wp, &sm, 0);
-		}
-	}
-	/* A directory over a whiteout hides what the lowers had there. */
-	if (!err && type == S_IFDIR && over_whiteout)
-		err = uvfs_setxattr_at(vfs, &ofs->cred, &wp, OVL_XATTR_OPAQUE, "y", 1, 0);
 	struct uvfs_pathop up = ovl_pop(ofs, udir, name);
-	if (!err) {
-		/* A directory cannot replace the whiteout (a non-directory):
-		 * swap them, then drop the whiteout now in work. */
-		unsigned fl = !over_whiteout ? RENAME_NOREPLACE : type == S_IFDIR ? RENAME_EXCHANGE : 0;
-		err = uvfs_rename_at(vfs, &ofs->cred, &wp, &up, fl);
-	}
-	if (err) {
-		uvfs_vd_put(&vd);
+	struct uvfs_vd vd = { 0 };
+	struct uvfs_create_opts co = { .vd = &vd };
+	if (type == S_IFDIR || no->link_src) {
+		/* Made in place: an empty directory or a link to a complete
+		 * file shows nothing half-made. The whiteout goes first and
+		 * comes back if the creation fails (gVisor does the same). */
+		if (over_whiteout && (err = uvfs_unlink_at(vfs, &ofs->cred, &up)))
+			return err;
+		if (no->link_src) {
+			struct uvfs_pathop sp = ovl_pop(ofs, (struct ovl_real){ no->link_src, 0 }, NULL);
+			err = uvfs_link_at2(vfs, &ofs->cred, &sp, &up, &co);
+		} else {
+			err = uvfs_mkdir_at2(vfs, &ofs->cred, &up, 0700, &co);
+			if (!err)
+				err = set_owner_mode(ofs, &up, &owner, mode, type);
+			/* A directory over a whiteout hides what the lowers had there. */
+			if (!err && over_whiteout)
+				err = uvfs_setxattr_at(vfs, &ofs->cred, &up, OVL_XATTR_OPAQUE, "y", 1, 0);
+			if (err && vd.mount) {
+				uvfs_vd_put(&vd);
+				uvfs_rmdir_at(vfs, &ofs->cred, &up);
+			}
+		}
+		if (err) {
+			if (over_whiteout)
+				uvfs_whiteout_at(vfs, &ofs->cred, &up);
+			return err;
+		}
+	} else {
+		/* Built complete in work, then linked into place: not renamed,
+		 * see copyup.c (a layer rename here would invert rename_rw). */
+		ovl_tmpname(ofs, tmp, sizeof(tmp));
+		struct uvfs_pathop wp = ovl_work_pop(ofs, tmp);
+		struct uvfs_vd wvd = { 0 };
+		struct uvfs_create_opts wco = { .vd = &wvd };
+		if (type == S_IFLNK)
+			err = uvfs_symlink_at2(vfs, &ofs->cred, no->target, &wp, &wco);
+		else
+			err = uvfs_mknod_at2(vfs, &ofs->cred, &wp, mode, no->rdev, &wco);
+		if (err)
+			return err;
+		uvfs_vd_put(&wvd);
+		err = set_owner_mode(ofs, &wp, &owner, mode, type);
+		if (!err && over_whiteout)
+			err = uvfs_unlink_at(vfs, &ofs->cred, &up);
+		if (!err && (err = uvfs_link_at2(vfs, &ofs->cred, &wp, &up, &co)) && over_whiteout)
+			uvfs_whiteout_at(vfs, &ofs->cred, &up);
 		ovl_work_cleanup(ofs, tmp);
-		return err;
+		if (err)
+			return err;
 	}
-	if (over_whiteout && type == S_IFDIR)
-		ovl_work_cleanup(ofs, tmp);
 	struct uvfs_dentry *made = vd.dentry;
 	uvfs_mount_put(vd.mount);
 	if (linked) {
@@ -238,8 +261,7 @@ static int ovl_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uvfs
 /* ------------------------------------------------------------ removal */
 
 /* Removes name from dir's upper directory, leaving a whiteout when a lower
- * layer has the name. The upper object goes to work first (with
- * RENAME_WHITEOUT when needed): one step in the merged view. */
+ * layer has the name. */
 static int remove_name(struct ovl_fs *ofs, struct ovl_inode *dir, const char *name, bool is_dir)
 {
 	struct uvfs *vfs = ofs->vfs.vfs;
@@ -254,23 +276,33 @@ static int remove_name(struct ovl_fs *ofs, struct ovl_inode *dir, const char *na
 		if (wh)
 			return -ENOENT;
 	}
-	if (!has_upper)
-		return whiteout ? uvfs_whiteout_at(vfs, &ofs->cred, &up) : -ENOENT;
-	if (!whiteout && !is_dir)
-		return uvfs_unlink_at(vfs, &ofs->cred, &up);
-	char tmp[64];
-	ovl_tmpname(ofs, tmp, sizeof(tmp));
-	struct uvfs_pathop wp = ovl_work_pop(ofs, tmp);
-	int err = uvfs_rename_at(vfs, &ofs->cred, &up, &wp, whiteout ? RENAME_WHITEOUT : RENAME_NOREPLACE);
-	if (!err)
-		ovl_work_cleanup(ofs, tmp);
+	if (!has_upper && !whiteout)
+		return -ENOENT;
+	int err = 0;
+	if (has_upper && is_dir) {
+		/* Empty in the merged view: only whiteouts may be left in it. */
+		struct ovl_real c;
+		if (!(err = ovl_layer_lookup(ofs, udir, name, &c))) {
+			err = ovl_purge_whiteouts(ofs, c);
+			ovl_real_put(&c);
+		}
+		if (!err)
+			err = uvfs_rmdir_at(vfs, &ofs->cred, &up);
+	} else if (has_upper) {
+		err = uvfs_unlink_at(vfs, &ofs->cred, &up);
+	}
+	/* Two steps, not a rename with RENAME_WHITEOUT (see copyup.c); the
+	 * overlay directory's i_lock keeps the merged view from seeing the
+	 * gap. */
+	if (!err && whiteout)
+		err = uvfs_whiteout_at(vfs, &ofs->cred, &up);
 	return err;
 }
 
 static void drop_nlink(struct uvfs_inode *i, bool dir)
 {
 	uvfs_inode_attr_begin(i);
-	i->i_nlink = dir || i->i_nlink == 0 ? 0 : i->i_nlink - 1;
+	__atomic_store_n(&i->i_nlink, dir || i->i_nlink == 0 ? 0 : i->i_nlink - 1, __ATOMIC_RELAXED);
 	i->i_ctime = uvfs_now();
 	uvfs_inode_attr_end(i);
 }

@@ -50,13 +50,23 @@ void ovl_copy_attr(struct ovl_inode *oi)
 	uvfs_inode_fill_statx(uvfs_dentry_inode(r.d), &st);
 	struct uvfs_inode *i = &oi->vfs;
 	uvfs_inode_attr_begin(i);
-	i->i_mode = (i->i_mode & S_IFMT) | (st.stx_mode & ~S_IFMT);
-	i->i_uid = st.stx_uid;
-	i->i_gid = st.stx_gid;
-	i->i_nlink = S_ISDIR(i->i_mode) && ovl_is_merge(oi) ? 1 : st.stx_nlink;
-	i->i_size = st.stx_size;
-	i->i_blocks = st.stx_blocks;
-	i->i_rdev = makedev(st.stx_rdev_major, st.stx_rdev_minor);
+	/* Scalars that the lockless walk also reads with relaxed loads; only
+	 * stored when they change (the VFS reads the type bits of i_mode
+	 * without any, as they never change). */
+#define SET(f, v)                                                     \
+	do {                                                          \
+		__typeof__(i->f) v_ = (v);                            \
+		if (__atomic_load_n(&i->f, __ATOMIC_RELAXED) != v_)   \
+			__atomic_store_n(&i->f, v_, __ATOMIC_RELAXED); \
+	} while (0)
+	SET(i_mode, (i->i_mode & S_IFMT) | (st.stx_mode & ~S_IFMT));
+	SET(i_uid, st.stx_uid);
+	SET(i_gid, st.stx_gid);
+	SET(i_nlink, S_ISDIR(i->i_mode) && ovl_is_merge(oi) ? 1 : st.stx_nlink);
+	SET(i_size, st.stx_size);
+	SET(i_blocks, st.stx_blocks);
+	SET(i_rdev, makedev(st.stx_rdev_major, st.stx_rdev_minor));
+#undef SET
 	i->i_atime = (struct timespec){ st.stx_atime.tv_sec, st.stx_atime.tv_nsec };
 	i->i_mtime = (struct timespec){ st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec };
 	i->i_ctime = (struct timespec){ st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec };
