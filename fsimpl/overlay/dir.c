@@ -408,7 +408,11 @@ static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uv
 		return -EXDEV;
 	if (flags & RENAME_EXCHANGE)
 		return ovl_exchange(ofs, odir, od, ndir, nd);
-	if (ni && S_ISDIR(ni->vfs.i_mode)) {
+	/* A replaced directory with lower entries is checked in the merged
+	 * view here; a pure upper one by the upper rename itself, after the
+	 * source was marked opaque below — Linux's order, which leaves that
+	 * mark even when the rename fails (same upper layer as the kernel). */
+	if (ni && S_ISDIR(ni->vfs.i_mode) && ni->nlowerdirs) {
 		struct ovl_dirlist l;
 		int err = ovl_dir_read_merged(ofs, ni, &l);
 		if (err)

@@ -197,3 +197,20 @@ FX_TEST(ovl_dirops, exchange)
 	FX_ASSERT_ERR(ov_rename("/m/a", "/m/nope", RENAME_EXCHANGE), -ENOENT);
 	ov_expect_list("/up/w", "");
 }
+
+/* Linux marks the moved directory opaque before the upper rename, so the
+ * mark stays when the rename then fails (ENOTEMPTY from a pure upper
+ * target). Same upper layer as the kernel: differential seed 3117. */
+FX_TEST(ovl_dirops, failed_rename_keeps_opaque_mark)
+{
+	ov_layers();
+	fx_must_mkdir("/l1/p", 0755);
+	fx_must_mkdir("/l1/q", 0755);
+	ov_mount();
+	fx_must_mkdir("/m/p/src", 0755);
+	fx_must_mkdir("/m/q/full", 0755);
+	fx_must_write("/m/q/full/x", "x");
+	FX_ASSERT_ERR(ov_rename("/m/p/src", "/m/q/full", 0), -ENOTEMPTY);
+	cr_assert(opaque("/up/u/p/src"));
+	ov_expect_list("/m/q/full", "x");
+}
