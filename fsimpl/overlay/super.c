@@ -202,7 +202,13 @@ static int parse_layers(struct ovl_fs *ofs, const struct uvfs_cred *cred, const 
 	const char *workdir = uvfs_opts_take(&o, "workdir");
 	if ((err = uvfs_opts_check_unused(&o, "overlay")))
 		goto out;
+	static const struct uvfs_vd no_root;
+	const struct uvfs_vd *root = in ? &in->root : &no_root;
 	bool in_lower = in && in->nlower, in_upper = in && uvfs_vd_ok(&in->upper);
+	if (in_lower && !in->lower) {
+		err = -EINVAL;
+		goto out;
+	}
 	if ((lowerdir && in_lower) || ((upperdir || workdir) && in_upper) || (!!upperdir != !!workdir) ||
 	    (in && !!uvfs_vd_ok(&in->upper) != !!uvfs_vd_ok(&in->work))) {
 		err = -EINVAL;
@@ -239,7 +245,7 @@ static int parse_layers(struct ovl_fs *ofs, const struct uvfs_cred *cred, const 
 			if (!tok || !*tok)
 				err = -EINVAL;
 			else
-				err = resolve_dir(vfs, cred, in ? &in->root : &(struct uvfs_vd){ 0 }, tok, &ofs->layers[i]);
+				err = resolve_dir(vfs, cred, root, tok, &ofs->layers[i]);
 			if (err)
 				break;
 		}
@@ -253,8 +259,8 @@ static int parse_layers(struct ovl_fs *ofs, const struct uvfs_cred *cred, const 
 	if (err)
 		goto out;
 	if (upperdir) {
-		if ((err = resolve_dir(vfs, cred, &in->root, upperdir, &ofs->layers[0])) ||
-		    (err = resolve_dir(vfs, cred, &in->root, workdir, &ofs->work)))
+		if ((err = resolve_dir(vfs, cred, root, upperdir, &ofs->layers[0])) ||
+		    (err = resolve_dir(vfs, cred, root, workdir, &ofs->work)))
 			goto out;
 	} else if (in_upper) {
 		ofs->layers[0] = in->upper;

@@ -152,3 +152,21 @@ FX_TEST(ovl_lookup, internal_vds)
 	fx_must_write("/m/b", "B");
 	ov_expect_file("/up/u/b", "B");
 }
+
+/* Bad input never crashes: Data paths without a root to resolve them, a
+ * lower count without lowers. */
+FX_TEST(ovl_lookup, bad_internal_options)
+{
+	ov_layers();
+	struct uvfs_pathop t = fx_pop("/m");
+	struct uvfs_mount_opts mo = { .data = "lowerdir=/l1,upperdir=/up/u,workdir=/up/w" };
+	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "overlay", &t, "overlay", &mo), -EINVAL);
+	struct uvfs_overlay_opts in = { .nlower = 2 };
+	struct uvfs_mount_opts mo2 = { .internal = &in };
+	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "overlay", &t, "overlay", &mo2), -EINVAL);
+	in.nlower = UVFS_OVERLAY_MAX_LOWER + 1;
+	FX_ASSERT_ERR(uvfs_mount_at(fx.vfs, &fx.cred, "overlay", &t, "overlay", &mo2), -EINVAL);
+	FX_ASSERT_ERR(ov_mount_data("lowerdir=/l1::/l2"), -EINVAL);
+	FX_ASSERT_ERR(ov_mount_data("lowerdir="), -EINVAL);
+	FX_ASSERT_ERR(ov_mount_data("lowerdir=/up/u,upperdir=/up/u,workdir=/up/u"), -EINVAL);
+}
