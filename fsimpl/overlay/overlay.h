@@ -1,0 +1,30 @@
+/* fsimpl/overlay/overlay.h — the overlay filesystem type (Linux overlayfs
+ * semantics, its upper-layer format: whiteouts are char 0:0 nodes, opaque
+ * directories carry trusted.overlay.opaque=y).
+ *
+ * Two ways to give the layers (gVisor's overlay.FilesystemOptions and the
+ * Data string); both go through uvfs_mount_opts.internal = a struct
+ * uvfs_overlay_opts:
+ *  - vds: upper/work (optional: no upper is a read-only overlay, which then
+ *    needs at least two lowers) and nlower lower vds, top first. The
+ *    filesystem takes its own references.
+ *  - the Data string "lowerdir=A:B,upperdir=U,workdir=W": the paths are
+ *    resolved (following symlinks) from `root`, the caller's root, since a
+ *    uvfs call has no current task to take it from. Data and vds for the
+ *    same layer: -EINVAL.
+ * upperdir and workdir must be directories of the same mount (the copy-up
+ * renames from one to the other). Layers must not have submounts. */
+#pragma once
+
+#include "uvfs.h"
+
+UVFS_API extern const struct uvfs_fs_type uvfs_overlay_type;
+
+#define UVFS_OVERLAY_MAX_LOWER 500
+
+struct uvfs_overlay_opts {
+	struct uvfs_vd root; /* resolves Data paths; borrowed */
+	struct uvfs_vd upper, work; /* borrowed; both unset: no upper (or from Data) */
+	unsigned nlower;
+	const struct uvfs_vd *lower; /* borrowed, top first */
+};
