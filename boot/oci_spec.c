@@ -632,7 +632,7 @@ UVFS_API int uvfs_oci_parse(const char *buf, size_t len, const char *name, struc
 	json_error_t je;
 	json_t *top = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!top)
-		return berr(err, errlen, -EINVAL, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+		return berr(err, errlen, -EINVAL, "%s:%d:%d: invalid JSON: %s", name, je.line, je.column, je.text);
 	struct pctx c = { .name = name, .text = buf, .len = len, .err = err, .errlen = errlen };
 	struct uvfs_oci_spec *s = calloc(1, sizeof *s);
 	int rc = s ? 0 : -ENOMEM;
