@@ -132,6 +132,7 @@ HIDDEN char *clean_abs_path(const char *p)
 /* ------------------------------------------------------------ plan building */
 
 struct builder {
+	const char *file; /* for messages */
 	struct uvfs_mount_plan *p;
 	size_t cap;
 	unsigned flags;
@@ -365,14 +366,8 @@ static int name_and_options(struct builder *b, struct uvfs_plan_mount *m)
 		/* The seed skips the mount (no mount point either) with a warning. */
 		return warn(b->p, UVFS_LOG_WARN, "%s: ignoring unknown filesystem type \"%s\"", m->destination, t);
 	}
-	if (rc) {
-		if (rc == -EINVAL) { /* name the mount */
-			char msg[256];
-			snprintf(msg, sizeof msg, "%s", b->err ? b->err : "");
-			berr(b->err, b->errlen, rc, "mount %s: %s", m->destination, msg);
-		}
+	if (rc)
 		return rc;
-	}
 	if (!data && !(data = strdup("")))
 		return -ENOMEM;
 	m->data = data;
@@ -415,56 +410,74 @@ static char *p9_data(int fd, enum uvfs_file_access a, bool root)
 	return s;
 }
 
-/* prepareMountsVFS2 up to the sort: bind conversion, hints, gofer indices in
- * spec order, then options. */
+/* Prefixes the message in b->err with the file and the spec mount. */
+static int name_mount(struct builder *b, const struct uvfs_plan_mount *m, int rc)
+{
+	if (rc != -EINVAL || !b->err || !b->errlen)
+		return rc;
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s", b->err);
+	if (m->spec_index >= 0)
+		snprintf(b->err, b->errlen, "%s: mounts[%d] (%s): %s", b->file, m->spec_index, m->destination, msg);
+	else
+		snprintf(b->err, b->errlen, "%s: %s: %s", b->file, m->destination, msg);
+	return rc;
+}
+
+/* prepareMountsVFS2 up to the sort, one mount at a time in compiled order:
+ * bind conversion, hints, gofer indices (so in spec order), then options. */
+static int prepare_one(struct builder *b, struct uvfs_plan_mount *m);
+
 static int prepare(struct builder *b)
 {
-	struct uvfs_mount_plan *p = b->p;
 	int rc = 0;
-	for (size_t i = 0; i < p->nmounts && !rc; i++) {
-		struct uvfs_plan_mount *m = &p->mounts[i];
-		if ((rc = maybe_convert_to_bind(m)))
-			break;
-		bool bind = !strcmp(m->type, "bind");
-		m->hint = hints_find(p->hints, p->nhints, m->source);
-		if (m->hint >= 0) {
-			const struct uvfs_plan_hint *h = &p->hints[m->hint];
-			m->access = h->share == UVFS_SHARE_CONTAINER ? UVFS_ACCESS_EXCLUSIVE : UVFS_ACCESS_SHARED;
-			if (hint_is_supported(h)) {
-				m->shared = true;
-				rc = hint_check_compatible(h, m->type, m->options, m->noptions, bind, b->err, b->errlen);
-				if (rc == -EINVAL) {
-					char msg[400];
-					snprintf(msg, sizeof msg, "%s", b->err ? b->err : "");
-					berr(b->err, b->errlen, rc, "mount shared mount \"%s\" to \"%s\": %s", h->name,
-					     m->destination, msg);
-				}
-				if (rc)
-					break;
+	for (size_t i = 0; i < b->p->nmounts && !rc; i++)
+		rc = name_mount(b, &b->p->mounts[i], prepare_one(b, &b->p->mounts[i]));
+	return rc;
+}
+
+static int prepare_one(struct builder *b, struct uvfs_plan_mount *m)
+{
+	struct uvfs_mount_plan *p = b->p;
+	int rc = maybe_convert_to_bind(m);
+	if (rc)
+		return rc;
+	bool bind = !strcmp(m->type, "bind");
+	m->hint = hints_find(p->hints, p->nhints, m->source);
+	if (m->hint >= 0) {
+		const struct uvfs_plan_hint *h = &p->hints[m->hint];
+		m->access = h->share == UVFS_SHARE_CONTAINER ? UVFS_ACCESS_EXCLUSIVE : UVFS_ACCESS_SHARED;
+		if (hint_is_supported(h)) {
+			m->shared = true;
+			rc = hint_check_compatible(h, m->type, m->options, m->noptions, bind, b->err, b->errlen);
+			if (rc == -EINVAL) {
+				char msg[400];
+				snprintf(msg, sizeof msg, "%s", b->err ? b->err : "");
+				berr(b->err, b->errlen, rc, "shared mount \"%s\": %s", h->name, msg);
 			}
-		} else {
-			m->access = (b->flags & UVFS_OCI_MOUNTS_EXCLUSIVE) ? UVFS_ACCESS_EXCLUSIVE : UVFS_ACCESS_SHARED;
+			if (rc)
+				return rc;
 		}
-		/* Only bind mounts take gofer fds; a bind of a pod-shared master
-		 * is served by the master (design.md §6), not by a gofer. */
-		if (bind && !m->shared)
-			m->gofer = (int)p->ngofers++;
-		if (m->shared && bind) {
-			/* The master is a tmpfs: bind it with the container's flags. */
-			free(m->type);
-			if (!(m->type = strdup("tmpfs"))) {
-				rc = -ENOMEM;
-				break;
-			}
-		}
-		rc = name_and_options(b, m);
-		if (!rc && m->shared) {
-			/* The master's data and overlay were applied to the master. */
-			free(m->data);
-			m->data = strdup("");
-			rc = m->data ? 0 : -ENOMEM;
-			m->overlay = false;
-		}
+	} else {
+		m->access = (b->flags & UVFS_OCI_MOUNTS_EXCLUSIVE) ? UVFS_ACCESS_EXCLUSIVE : UVFS_ACCESS_SHARED;
+	}
+	/* Only bind mounts take gofer fds; a bind of a pod-shared master is
+	 * served by the master (design.md §6), not by a gofer. */
+	if (bind && !m->shared)
+		m->gofer = (int)p->ngofers++;
+	if (m->shared && bind) {
+		/* The master is a tmpfs: bind it with the container's flags. */
+		free(m->type);
+		if (!(m->type = strdup("tmpfs")))
+			return -ENOMEM;
+	}
+	rc = name_and_options(b, m);
+	if (!rc && m->shared) {
+		/* The master's data and overlay were applied to the master. */
+		free(m->data);
+		m->data = strdup("");
+		rc = m->data ? 0 : -ENOMEM;
+		m->overlay = false;
 	}
 	return rc;
 }
@@ -515,7 +528,7 @@ UVFS_API int uvfs_oci_compile_mounts(const struct uvfs_oci_spec *s, unsigned fla
 	struct uvfs_mount_plan *p = calloc(1, sizeof *p);
 	if (!p)
 		return berr(err, errlen, -ENOMEM, "out of memory");
-	struct builder b = { .p = p, .flags = flags, .err = err, .errlen = errlen };
+	struct builder b = { .p = p, .flags = flags, .err = err, .errlen = errlen, .file = s->file ? s->file : "config.json" };
 	p->root.fd = -1;
 	p->root.readonly = s->root_readonly;
 	p->root.access = (flags & UVFS_OCI_ROOT_SHARED) ? UVFS_ACCESS_SHARED : UVFS_ACCESS_EXCLUSIVE;

@@ -237,7 +237,7 @@ Test(compile, tmpfs_options_filtered)
 			 "/dev/pts devpts fs=devpts rw data=\"\" added\n"
 			 "tmp disabled\n");
 	expect_error("{\"destination\": \"/t\", \"type\": \"tmpfs\", \"options\": [\"mode=1=2\"]}", "", 0,
-		     "mount /t: invalid option \"mode=1=2\"");
+		     "config.json: mounts[0] (/t): invalid option \"mode=1=2\"");
 }
 
 Test(compile, none_is_sysfs_unknown_types_skipped)
@@ -293,9 +293,9 @@ Test(compile, verity_options)
 	uvfs_mount_plan_free(p);
 	uvfs_oci_spec_free(s);
 	expect_error("{\"destination\": \"/v\", \"type\": \"tmpfs\", \"options\": [\"verity.roothash\"]}", "", 0,
-		     "invalid verity mount option with no value: \"verity.roothash\"");
+		     "config.json: mounts[0] (/v): invalid verity mount option with no value: \"verity.roothash\"");
 	expect_error("{\"destination\": \"/v\", \"type\": \"tmpfs\", \"options\": [\"verity.salt=1\"]}", "", 0,
-		     "unknown verity mount option: \"verity.salt\"");
+		     "config.json: mounts[0] (/v): unknown verity mount option: \"verity.salt\"");
 }
 
 Test(compile, tmp_rule_inputs)

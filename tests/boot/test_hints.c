@@ -133,11 +133,11 @@ Test(hints, incompatible_container_mount)
 {
 	expect_error("{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"/k/vol\", \"options\": [\"ro\"]}",
 		     POD ", " A("vol", "options", "rw"),
-		     "mount shared mount \"vol\" to \"/data\": mount options in annotations differ from container mount,"
+		     "config.json: mounts[0] (/data): shared mount \"vol\": mount options in annotations differ from container mount,"
 		     " annotation: [rw], mount: [ro]");
 	expect_error("{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"/k/vol\", \"options\": [\"mode=0700\"]}",
 		     POD ", " A("vol", "options", "mode=1777"),
-		     "mount shared mount \"vol\" to \"/data\": mount options in annotations differ from container mount,"
+		     "config.json: mounts[0] (/data): shared mount \"vol\": mount options in annotations differ from container mount,"
 		     " annotation: [mode=1777], mount: [mode=0700]");
 }
 
@@ -175,7 +175,7 @@ Test(hints, bind_typed_container_mount_uses_the_shared_master)
 	/* Flags still have to agree. */
 	expect_error("{\"destination\": \"/cache\", \"type\": \"bind\", \"source\": \"/k/vol\", \"options\": [\"rbind\", \"ro\"]}",
 		     POD ", " A("vol", "options", "rw,mode=1777"),
-		     "mount shared mount \"vol\" to \"/cache\": mount options in annotations differ from container mount,"
+		     "config.json: mounts[0] (/cache): shared mount \"vol\": mount options in annotations differ from container mount,"
 		     " annotation: [rw], mount: [ro]");
 }
 
