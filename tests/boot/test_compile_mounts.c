@@ -426,3 +426,18 @@ Test(fds, access_and_overlay_flags)
 	uvfs_mount_plan_free(p);
 	uvfs_oci_spec_free(s);
 }
+
+Test(print, one_line_per_mount_whatever_the_names)
+{
+	/* Destinations and data may hold spaces, newlines, backslashes: escaped
+	 * as /proc/mounts does, so the printed plan keeps one line per mount. */
+	expect_plan("",
+		    "{\"destination\": \"/a b\\n\\\\c\", \"type\": \"tmpfs\", \"options\": [\"mode=1\\t7\"]}",
+		    "", UVFS_OCI_NO_TMP,
+		    ROOT "/sys sysfs fs=sysfs rw data=\"\" added\n"
+			 "/dev devtmpfs fs=devtmpfs rw data=\"\" added\n"
+			 "/proc proc fs=proc rw data=\"\" added\n"
+			 "/a\\040b\\012\\134c tmpfs fs=tmpfs rw data=\"mode=1\\0117\"\n"
+			 "/dev/pts devpts fs=devpts rw data=\"\" added\n"
+			 "tmp disabled\n");
+}
