@@ -443,6 +443,10 @@ static int prepare_one(struct builder *b, struct uvfs_plan_mount *m)
 	if (rc)
 		return rc;
 	bool bind = !strcmp(m->type, "bind");
+	/* A gofer serves only binds with a source (Is9PMount); taking an fd for
+	 * one without would shift every later bind onto its neighbour's fd. */
+	if (bind && !m->source[0])
+		return berr(b->err, b->errlen, -EINVAL, "bind mount without a source");
 	m->hint = hints_find(p->hints, p->nhints, m->source);
 	if (m->hint >= 0) {
 		const struct uvfs_plan_hint *h = &p->hints[m->hint];

@@ -441,3 +441,13 @@ Test(print, one_line_per_mount_whatever_the_names)
 			 "/dev/pts devpts fs=devpts rw data=\"\" added\n"
 			 "tmp disabled\n");
 }
+
+Test(fds, bind_without_source_is_an_error)
+{
+	/* The gofer side serves only binds with a source (runsc's Is9PMount);
+	 * the seed's sandbox side still took an fd for a source-less bind, so
+	 * every later bind got its neighbour's fd. We refuse the spec instead. */
+	expect_error("{\"destination\": \"/a\", \"type\": \"bind\", \"source\": \"/h\"},"
+		     "{\"destination\": \"/x\", \"options\": [\"rbind\"]}",
+		     "", 0, "config.json: mounts[1] (/x): bind mount without a source");
+}
