@@ -2,6 +2,11 @@
  * tree; the OCI config.json boot (registerFilesystems, mountAll) lands here. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
 #include "vfs/uvfs.h"
 
 /* boot/default_tree.c: a fresh instance with tmpfs registered and the sample
@@ -9,3 +14,146 @@
 UVFS_API int uvfs_default_tree(struct uvfs **vfs, struct uvfs_mntns **ns);
 /* Same signature as uvfs_fuse_build_fn (arg unused). */
 UVFS_API int uvfs_default_tree_build(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns);
+
+/* ------------------------------------------------------------ OCI config.json
+ *
+ * uvfs_oci_load parses an OCI runtime bundle's config.json (jansson; duplicate
+ * keys rejected; unknown keys ignored as the OCI spec requires) into plain C
+ * strings and arrays. On error it returns -EINVAL (or the open/read errno, or
+ * -ENOMEM) and writes one line to err such as
+ *   config.json:14:22: mounts[3].destination: expected a string
+ * (file, line and column of the offending value, the field, the problem).
+ * Nothing is allocated on error. The spec owns all its memory. */
+
+struct uvfs_oci_mount {
+	char *destination; /* as written (non-empty) */
+	char *type; /* "" when absent */
+	char *source; /* "" when absent */
+	char **options;
+	size_t noptions;
+};
+
+struct uvfs_oci_kv {
+	char *key;
+	char *value;
+};
+
+struct uvfs_oci_spec {
+	char *file; /* the name errors use */
+	char *oci_version;
+	char *root_path;
+	bool root_readonly;
+	struct uvfs_oci_mount *mounts;
+	size_t nmounts;
+	char **args; /* process.args, at least one */
+	size_t nargs;
+	char **env; /* process.env */
+	size_t nenv;
+	char *cwd; /* process.cwd, absolute */
+	uint32_t uid, gid; /* process.user */
+	uint32_t *additional_gids;
+	size_t nadditional_gids;
+	bool terminal;
+	char *hostname; /* NULL when absent */
+	struct uvfs_oci_kv *annotations; /* in file order */
+	size_t nannotations;
+	char *cgroups_path; /* linux.cgroupsPath, NULL when absent */
+};
+
+UVFS_API int uvfs_oci_load(const char *path, struct uvfs_oci_spec **out, char *err, size_t errlen);
+/* Same from memory; name is used in messages. */
+UVFS_API int uvfs_oci_parse(const char *buf, size_t len, const char *name, struct uvfs_oci_spec **out, char *err,
+			    size_t errlen);
+UVFS_API void uvfs_oci_spec_free(struct uvfs_oci_spec *spec);
+
+/* ------------------------------------------------------------ the mount plan
+ *
+ * uvfs_oci_compile_mounts runs runsc's compileMounts + prepareMounts +
+ * getMountNameAndOptions over a spec without touching a VFS: which filesystem
+ * each mount becomes, with which data and flags, in which order, which mounts
+ * need a gofer, and which pod hints apply. See boot/README.md for every rule
+ * and our deliberate differences from the seed. */
+enum {
+	UVFS_OCI_CGROUPFS = 1u << 0, /* --cgroupfs: tmpfs /sys/fs/cgroup + cgroup memory, cpu */
+	UVFS_OCI_OVERLAY = 1u << 1, /* --overlay: tmpfs upper over the root and writable binds */
+	UVFS_OCI_NO_TMP = 1u << 2, /* never mount the internal /tmp tmpfs */
+	UVFS_OCI_ROOT_SHARED = 1u << 3, /* --file-access=shared (default exclusive) */
+	UVFS_OCI_MOUNTS_EXCLUSIVE = 1u << 4, /* --file-access-mounts=exclusive (default shared) */
+};
+
+enum uvfs_file_access { UVFS_ACCESS_EXCLUSIVE, UVFS_ACCESS_SHARED };
+enum uvfs_share { UVFS_SHARE_INVALID, UVFS_SHARE_CONTAINER, UVFS_SHARE_POD, UVFS_SHARE_SHARED };
+
+/* The /tmp rule's decision as far as the spec decides it. */
+enum uvfs_tmp_rule {
+	UVFS_TMP_IF_EMPTY, /* mount tmpfs mode=01777 at /tmp if the image's /tmp is missing or empty */
+	UVFS_TMP_SPEC, /* the spec mounts /tmp itself: nothing */
+	UVFS_TMP_DISABLED, /* UVFS_OCI_NO_TMP */
+};
+
+struct uvfs_plan_mount {
+	char *destination; /* cleaned, absolute */
+	char *source;
+	char *type; /* compiled type: /dev forced devtmpfs, "bind" if options say (r)bind */
+	char *fs_name; /* filesystem to mount ("9p" for bind, "sysfs" for none, "verity"); NULL: skipped */
+	char *lower_fs_name; /* verity: the wrapped filesystem */
+	char *lower_data; /* verity: the wrapped filesystem's data */
+	char *data; /* filesystem data; for bind set by uvfs_mount_plan_bind_fds */
+	char **options; /* spec options minus verity.* */
+	size_t noptions;
+	bool readonly, noatime, noexec;
+	bool overlay; /* tmpfs upper over this mount */
+	bool verity;
+	bool verity_action_error; /* verity.action=error (default panic) */
+	char *verity_roothash; /* "" when absent (runtime enable allowed) */
+	bool added; /* a mandatory mount compileMounts prepended */
+	int spec_index; /* index into spec->mounts, -1 when added */
+	size_t order; /* position in the compiled (pre-sort) list */
+	int gofer; /* index into the gofer fd list (0 is the root), -1 none */
+	int fd; /* set by uvfs_mount_plan_bind_fds, else -1 */
+	enum uvfs_file_access access; /* bind mounts */
+	int hint; /* index into plan->hints matched by source, -1 none */
+	bool shared; /* a bind of the hint's pod-shared tmpfs master */
+};
+
+struct uvfs_plan_hint {
+	char *name, *source, *type;
+	enum uvfs_share share;
+	char **options; /* sorted */
+	size_t noptions;
+	char *data; /* master's tmpfs data (type tmpfs only, else NULL) */
+	bool readonly, noatime, noexec; /* master's flags */
+};
+
+struct uvfs_mount_plan {
+	struct {
+		char *path;
+		bool readonly;
+		const char *fs_name; /* "9p", or "overlay" with UVFS_OCI_OVERLAY and a writable root */
+		enum uvfs_file_access access;
+		int fd; /* -1 until uvfs_mount_plan_bind_fds */
+		char *data;
+	} root;
+	struct uvfs_plan_mount *mounts; /* mount order: stable sort by destination length */
+	size_t nmounts;
+	struct uvfs_plan_hint *hints; /* in annotation order */
+	size_t nhints;
+	size_t ngofers; /* gofer fds needed: the root + each bind mount without a shared master */
+	enum uvfs_tmp_rule tmp;
+	char **warnings;
+	size_t nwarnings;
+};
+
+/* Errors: -EINVAL with a message in err (bad hint annotations, bad verity or
+ * filesystem options, incompatible shared mounts), -ENOMEM. */
+UVFS_API int uvfs_oci_compile_mounts(const struct uvfs_oci_spec *spec, unsigned flags, struct uvfs_mount_plan **out,
+				     char *err, size_t errlen);
+/* Hands out fds in the seed's order (root first, then gofer mounts in spec
+ * order) and fills the 9p data strings. More fds than gofer mounts: -EINVAL
+ * "not all gofer FDs were consumed, remaining: [...]"; fewer: -EBADF. The plan
+ * does not own the fds. On error the plan is unchanged. */
+UVFS_API int uvfs_mount_plan_bind_fds(struct uvfs_mount_plan *plan, const int *fds, size_t nfds, char *err,
+				      size_t errlen);
+/* One line per mount, in mount order, plus the root, hints and /tmp rule. */
+UVFS_API int uvfs_mount_plan_print(const struct uvfs_mount_plan *plan, FILE *out);
+UVFS_API void uvfs_mount_plan_free(struct uvfs_mount_plan *plan);
