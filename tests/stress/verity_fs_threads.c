@@ -21,6 +21,8 @@
 #define SIZE (2u << 20)
 #define THREADS 6
 #define ROUNDS 300
+#define NSMALL 64 /* small files every thread opens in the same order, racing each first open */
+#define SMALL 20000
 
 static struct uvfs *vfs;
 static struct uvfs_cred cred;
@@ -45,10 +47,28 @@ static void check(const uint8_t *buf, ssize_t n, uint64_t off)
 		}
 }
 
+static pthread_barrier_t start;
+
 static void *reader(void *arg)
 {
 	unsigned seed = (unsigned)(long)arg * 2654435761u;
 	uint8_t *buf = malloc(65536);
+	pthread_barrier_wait(&start);
+	for (int i = 0; i < NSMALL; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "/dir/s%d", i);
+		struct uvfs_pathop p = vpop(name);
+		struct uvfs_file *f;
+		ssize_t n = uvfs_open_at(vfs, &cred, &p, O_RDONLY, 0, 0, &f);
+		if (!n) {
+			n = uvfs_pread(f, buf, SMALL, 0);
+			uvfs_file_put(f);
+		}
+		if (n != SMALL)
+			atomic_fetch_add(&errors, 1);
+		else
+			check(buf, n, 0);
+	}
 	for (int r = 0; r < ROUNDS; r++) {
 		struct uvfs_file *f = atomic_load(&shared);
 		bool own = !f || r == 0 || r % 3 == (int)((long)arg % 3);
@@ -115,6 +135,14 @@ int main(void)
 	if (uvfs_pwrite(f, data, SIZE, 0) != SIZE)
 		return 2;
 	uvfs_file_put(f);
+	for (int i = 0; i < NSMALL; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "/lower/dir/s%d", i);
+		struct uvfs_pathop ps = { .root = root, .start = root, .path = name };
+		if (uvfs_open_at(vfs, &cred, &ps, O_CREAT | O_WRONLY, 0644, 0, &f) || uvfs_pwrite(f, data, SMALL, 0) != SMALL)
+			return 2;
+		uvfs_file_put(f);
+	}
 	free(data);
 	if (uvfs_get_dentry_at(vfs, &cred, &p, 0, &lower) || uvfs_verity_seal(vfs, &cred, &lower, hash))
 		return 2;
@@ -124,6 +152,7 @@ int main(void)
 		return 2;
 	uvfs_vd_put(&lower);
 	pthread_t t[THREADS];
+	pthread_barrier_init(&start, NULL, THREADS);
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, reader, (void *)i);
 	struct uvfs_pathop vf = vpop("/dir/file");
