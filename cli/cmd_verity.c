@@ -5,10 +5,13 @@
  *                              [--for-builtin-sig] [--threads=N]
  *   uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]
  *   uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX
+ *   uvfs verity seal DIR
  *
  * `digest` prints what `fsverity digest` prints ("sha256:HEX FILE"), so the
  * two can be compared byte for byte. `verify` reads the whole file through
- * the verifier and fails (exit 1, "EIO") on any mismatch. */
+ * the verifier and fails (exit 1, "EIO") on any mismatch. `seal` writes the
+ * hidden trees and manifests of the verity filesystem into a host directory
+ * tree and prints its root hash (fsimpl/verity/README.md). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "fsimpl/verity/merkle/merkle.h"
+#include "fsimpl/verity/verity.h"
 
 struct opts {
 	unsigned alg, bs, threads;
@@ -36,7 +40,8 @@ static void usage(FILE *f)
 		   "                          [--salt=HEX] [--out-merkle-tree=F] [--out-descriptor=F] [--compact]\n"
 		   "                          [--for-builtin-sig] [--threads=N]\n"
 		   "       uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]\n"
-		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n");
+		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n"
+		   "       uvfs verity seal DIR\n");
 }
 
 static int hexval(char c)
@@ -360,6 +365,24 @@ out:
 	return rc;
 }
 
+static int do_seal(int argc, char **argv, int first)
+{
+	uint8_t h[UVFS_VERITY_ROOT_HASH_SIZE];
+	char hex[65];
+	if (argc - first != 1) {
+		usage(stderr);
+		return 2;
+	}
+	int r = uvfs_verity_seal_path(argv[first], h);
+	if (r) {
+		fprintf(stderr, "uvfs verity: seal %s: %s\n", argv[first], strerror(-r));
+		return 1;
+	}
+	uvfs_verity_hash_hex(h, hex);
+	printf("%s\n", hex);
+	return 0;
+}
+
 int cmd_verity(int argc, char **argv)
 {
 	struct opts o;
@@ -378,6 +401,8 @@ int cmd_verity(int argc, char **argv)
 		return do_build(argc, argv, &o, first);
 	if (!strcmp(sub, "verify"))
 		return do_verify(argc, argv, &o, first);
+	if (!strcmp(sub, "seal"))
+		return do_seal(argc, argv, first);
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")) {
 		usage(stdout);
 		return 0;

@@ -47,6 +47,9 @@ UVFS_API void uvfs_verity_set_panic_hook(void (*hook)(const char *what));
 UVFS_API int uvfs_verity_seal(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *dir,
 			      uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE]);
 
+/* The same for a directory of the host, with host syscalls (the CLI). */
+UVFS_API int uvfs_verity_seal_path(const char *path, uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE]);
+
 /* Hex form of a root hash: 64 digits + NUL. */
 UVFS_API void uvfs_verity_hash_hex(const uint8_t hash[UVFS_VERITY_ROOT_HASH_SIZE], char out[65]);
 

@@ -90,3 +90,22 @@ a=$(cat "$d/cmd.out"); b=$(fsverity digest "$d/sparse")
 if [ "$rss_rc" = 0 ] && [ "$a" = "$b" ] && [ "$kb" -lt 24576 ]; then echo "ok verity digest streams (${kb} KiB)"
 else echo "not ok verity digest streams: rc=$rss_rc max RSS ${kb} KiB, '$a' vs '$b'"; fi
 rm -f "$d/sparse"
+
+# seal: a host tree gets a root hash that is stable, moves with the tree
+# (tar), changes with any byte, and per-file trees that are fsverity's.
+s="$d/sealme"; mkdir -p "$s/sub/deep"
+head -c 70001 /dev/urandom >"$s/f"; printf hi >"$s/sub/g"; : >"$s/sub/deep/e"; ln -s f "$s/l"
+h1=$("$UVFS" verity seal "$s"); rc=$?
+h2=$("$UVFS" verity seal "$s")
+if [ $rc = 0 ] && [[ $h1 =~ ^[0-9a-f]{64}$ ]] && [ "$h1" = "$h2" ]; then echo "ok verity seal stable"
+else echo "not ok verity seal stable: rc=$rc '$h1' vs '$h2'"; fi
+fsverity digest "$s/f" --out-merkle-tree="$d/ft" --out-descriptor="$d/fd" >/dev/null
+if cmp -s <(head -c 256 "$s/.merkle.verity.f") "$d/fd" && cmp -s <(tail -c +257 "$s/.merkle.verity.f") "$d/ft"
+then echo "ok verity seal tree is fsverity's"; else echo "not ok verity seal tree is fsverity's"; fi
+mkdir "$d/moved"; tar -C "$s" -cf - . | tar -C "$d/moved" -xpf -
+h3=$("$UVFS" verity seal "$d/moved")
+[ "$h3" = "$h1" ] && echo "ok verity seal moves with tar" || echo "not ok verity seal moves with tar: '$h3' vs '$h1'"
+printf x >>"$d/moved/sub/g"; h4=$("$UVFS" verity seal "$d/moved")
+[ "$h4" != "$h1" ] && echo "ok verity seal sees a changed byte" || echo "not ok verity seal sees a changed byte"
+"$UVFS" verity seal "$d/nonexistent" >/dev/null 2>&1; rc=$?
+[ $rc = 1 ] && echo "ok verity seal missing dir" || echo "not ok verity seal missing dir: rc=$rc"

@@ -481,3 +481,37 @@ FX_TEST(verityfs, wrong_root_hash_fails_mount)
 	FX_ASSERT_OK(fx_chmod("/lower", 0700));
 	FX_ASSERT_ERR(mount_verity(hash, NULL, &mnt), -EIO);
 }
+
+/* The CLI's host seal and the VFS seal write the same format: the same
+ * tree on the host and on tmpfs has the same root hash. */
+FX_TEST(verityfs, host_seal_equals_vfs_seal)
+{
+	char dir[] = "/tmp/uvfs-verity-XXXXXX", p[256];
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(p, sizeof p, "%s/sub", dir);
+	cr_assert_eq(mkdir(p, 0750), 0);
+	cr_assert_eq(chmod(p, 0750), 0);
+	snprintf(p, sizeof p, "%s/sub/c.txt", dir);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	uint8_t *big = pattern(BIG, 3);
+	cr_assert_eq(fwrite(big, 1, BIG, f), BIG);
+	fclose(f);
+	cr_assert_eq(chmod(p, 0644), 0);
+	snprintf(p, sizeof p, "%s/link", dir);
+	cr_assert_eq(symlink("sub/c.txt", p), 0);
+	uint8_t h1[32], h2[32];
+	FX_ASSERT_OK(uvfs_verity_seal_path(dir, h1));
+
+	fx_must_mkdir("/lower", 0755);
+	fx_must_mkdir("/lower/sub", 0750);
+	write_bytes("/lower/sub/c.txt", big, BIG, 0, O_TRUNC);
+	FX_ASSERT_OK(fx_symlink("sub/c.txt", "/lower/link"));
+	free(big);
+	seal(h2);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert(!memcmp(h1, h2, 32), "host and VFS seals differ");
+}
