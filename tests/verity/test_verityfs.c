@@ -8,6 +8,7 @@
 
 #include "fixture.h"
 #include "fsimpl/verity/verity.h"
+#include "uvfs_fs.h"
 
 #define BIG (600 * 1024 + 123) /* 147 blocks: a two-level tree */
 #define SMALL (3 * 4096 + 100)
@@ -514,4 +515,31 @@ FX_TEST(verityfs, host_seal_equals_vfs_seal)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 	cr_assert(!memcmp(h1, h2, 32), "host and VFS seals differ");
+}
+
+static char panic_msg[512];
+static void on_panic(const char *what) { snprintf(panic_msg, sizeof panic_msg, "%s", what); }
+
+/* action=panic calls the embedder's hook with the violation; /proc/mounts
+ * shows the options. */
+FX_TEST(verityfs, action_panic_calls_hook)
+{
+	uint8_t hash[32], buf[BIG];
+	char hex[65], want[128], opts[256];
+	make_tree();
+	seal(hash);
+	flip_big();
+	uvfs_verity_set_panic_hook(on_panic);
+	FX_ASSERT_OK(mount_verity(hash, "action=panic", &mnt));
+	cr_assert_eq(panic_msg[0], 0);
+	cr_assert_eq(vread("/a.txt", buf, sizeof buf), SMALL);
+	cr_assert_eq(panic_msg[0], 0);
+	cr_assert_eq(vread("/big", buf, sizeof buf), -EIO);
+	cr_assert(strstr(panic_msg, "verity: /big:"), "hook got '%s'", panic_msg);
+	cr_assert_eq(uvfs_mount_fs(mnt)->ops->show_options(uvfs_mount_fs(mnt), opts, sizeof opts), 0);
+	uvfs_verity_hash_hex(hash, hex);
+	snprintf(want, sizeof want, "root_hash=%s,action=panic", hex);
+	cr_assert_str_eq(opts, want);
+	umount_verity();
+	uvfs_verity_set_panic_hook(NULL);
 }
