@@ -50,6 +50,12 @@ UVFS_API int uvfs_verity_seal(struct uvfs *vfs, const struct uvfs_cred *cred, co
 /* The same for a directory of the host, with host syscalls (the CLI). */
 UVFS_API int uvfs_verity_seal_path(const char *path, uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE]);
 
+/* Counters of an open verity regular file's verifier (tests, benches):
+ * data blocks hashed, tree blocks hashed, tree cache hits. -EINVAL for any
+ * other file. */
+struct uvfs_verity_stats;
+UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stats *out);
+
 /* Hex form of a root hash: 64 digits + NUL. */
 UVFS_API void uvfs_verity_hash_hex(const uint8_t hash[UVFS_VERITY_ROOT_HASH_SIZE], char out[65]);
 

@@ -40,7 +40,14 @@ struct vt_fs {
 	struct uvfs_cred cred; /* immutable: root, for calls on the lower */
 	uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE]; /* immutable */
 	int action; /* immutable */
+	uint64_t cache_max; /* immutable: bytes of verified data blocks kept (data_cache=) */
+	_Atomic uint64_t cache_used; /* bytes in every inode's blocks[] */
 };
+
+#define VT_BLOCK 4096u /* the data block size of sealed trees */
+#define VT_RUN 32u /* blocks read and verified at once on a miss */
+#define VT_MAX_CACHED_BLOCKS (1u << 18) /* files above 1 GiB are not cached */
+#define VT_DEFAULT_CACHE (64ull << 20)
 
 struct vt_inode {
 	struct uvfs_inode vfs;
@@ -57,6 +64,11 @@ struct vt_inode {
 	pthread_mutex_t open_lock;
 	struct uvfs_file *data; /* under open_lock, then immutable */
 	_Atomic(struct uvfs_verity_verifier *) ver;
+	/* Regular files: verified data blocks by index (NULL: not cached),
+	 * so a re-read hashes nothing (the kernel's PG_checked). The array
+	 * and its slots are under cache_lock (a leaf mutex). */
+	pthread_mutex_t cache_lock;
+	uint8_t **blocks;
 };
 
 #define VT_FS(fs) container_of(fs, struct vt_fs, vfs)
@@ -122,6 +134,7 @@ static struct vt_inode *vt_new_inode(struct vt_fs *fs, const struct statx *st, u
 	const struct uvfs_file_ops *fop = S_ISDIR(mode) ? &vt_dir_fops : S_ISREG(mode) ? &vt_reg_fops : &vt_other_fops;
 	uvfs_inode_init(&vi->vfs, &fs->vfs, iop, fop, st->stx_ino, mode);
 	pthread_mutex_init(&vi->open_lock, NULL);
+	pthread_mutex_init(&vi->cache_lock, NULL);
 	/* Not published yet: no attr write section needed. */
 	vi->vfs.i_uid = uid;
 	vi->vfs.i_gid = gid;
@@ -146,7 +159,18 @@ static void vt_evict_inode(struct uvfs_inode *inode)
 	if (uvfs_vd_ok(&vi->lower))
 		uvfs_vd_put(&vi->lower);
 	vm_free(&vi->man);
+	if (vi->blocks) {
+		uint64_t n = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK, freed = 0;
+		for (uint64_t b = 0; b < n; b++)
+			if (vi->blocks[b]) {
+				free(vi->blocks[b]);
+				freed += VT_BLOCK;
+			}
+		free(vi->blocks);
+		atomic_fetch_sub(&VT_FS(inode->i_fs)->cache_used, freed);
+	}
 	pthread_mutex_destroy(&vi->open_lock);
+	pthread_mutex_destroy(&vi->cache_lock);
 }
 
 static void vt_free_inode(struct uvfs_inode *inode)
@@ -360,17 +384,113 @@ static int vt_reg_open(struct uvfs_inode *inode, struct uvfs_file *f)
 	return err;
 }
 
+static ssize_t read_failed(struct uvfs_file *f, size_t len, uint64_t off)
+{
+	char what[96];
+	snprintf(what, sizeof what, "data or Merkle tree mismatch reading %zu bytes at %llu", len,
+		 (unsigned long long)off);
+	return violation(VT_FS(f->f_inode->i_fs), VT_I(f->f_inode)->path, what);
+}
+
+/* Keeps verified blocks [first, first + n) (their bytes at src) while the
+ * fs's budget lasts. */
+static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, const uint8_t *src, uint64_t n)
+{
+	uint64_t nb = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
+	pthread_mutex_lock(&vi->cache_lock);
+	if (!vi->blocks && nb <= VT_MAX_CACHED_BLOCKS)
+		vi->blocks = calloc(nb, sizeof(*vi->blocks));
+	for (uint64_t i = 0; vi->blocks && i < n; i++) {
+		if (vi->blocks[first + i])
+			continue;
+		if (atomic_fetch_add(&fs->cache_used, VT_BLOCK) + VT_BLOCK > fs->cache_max) {
+			atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
+			break;
+		}
+		uint8_t *p = malloc(VT_BLOCK);
+		if (!p) {
+			atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
+			break;
+		}
+		uint64_t at = (first + i) * VT_BLOCK, have = vi->vfs.i_size - at;
+		memcpy(p, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
+		if (have < VT_BLOCK)
+			memset(p + have, 0, VT_BLOCK - have);
+		vi->blocks[first + i] = p;
+	}
+	pthread_mutex_unlock(&vi->cache_lock);
+}
+
+/* Copies the cached part of block b at in..in+n to out; false on a miss. */
+static bool cache_get(struct vt_inode *vi, uint64_t b, size_t in, size_t n, uint8_t *out)
+{
+	pthread_mutex_lock(&vi->cache_lock);
+	bool hit = vi->blocks && vi->blocks[b];
+	if (hit)
+		memcpy(out, vi->blocks[b] + in, n);
+	pthread_mutex_unlock(&vi->cache_lock);
+	return hit;
+}
+
 static ssize_t vt_reg_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 {
 	struct vt_inode *vi = VT_I(f->f_inode);
-	ssize_t r = uvfs_verity_read(atomic_load_explicit(&vi->ver, memory_order_acquire), buf, len, off);
-	if (r == -EIO) {
-		char what[96];
-		snprintf(what, sizeof what, "data or Merkle tree mismatch reading %zu bytes at %llu", len,
-			 (unsigned long long)off);
-		return violation(VT_FS(f->f_inode->i_fs), vi->path, what);
+	struct vt_fs *fs = VT_FS(f->f_inode->i_fs);
+	struct uvfs_verity_verifier *v = atomic_load_explicit(&vi->ver, memory_order_acquire);
+	uint64_t size = vi->vfs.i_size; /* immutable: nothing changes a verity inode */
+	if (off >= size || !len)
+		return 0;
+	if (len > size - off)
+		len = (size_t)(size - off);
+	uint64_t nb = (size + VT_BLOCK - 1) / VT_BLOCK;
+	/* Not cacheable (too big, or the budget is spent): verify in place. */
+	if (nb > VT_MAX_CACHED_BLOCKS || atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max) {
+		ssize_t r = uvfs_verity_read(v, buf, len, off);
+		return r == -EIO ? read_failed(f, len, off) : r;
 	}
-	return r;
+	uint8_t *out = buf, *tmp = NULL;
+	uint64_t pos = off, end = off + len;
+	while (pos < end) {
+		uint64_t b = pos / VT_BLOCK;
+		size_t in = (size_t)(pos % VT_BLOCK);
+		size_t n = (size_t)(end - pos < VT_BLOCK - in ? end - pos : VT_BLOCK - in);
+		if (cache_get(vi, b, in, n, out)) {
+			out += n;
+			pos += n;
+			continue;
+		}
+		/* A miss: verify a run of blocks from b (the cache fills whole
+		 * blocks only with verified bytes). */
+		uint64_t e = (end + VT_BLOCK - 1) / VT_BLOCK;
+		if (e - b > VT_RUN)
+			e = b + VT_RUN;
+		if (!tmp && !(tmp = malloc(VT_RUN * VT_BLOCK)))
+			return -ENOMEM;
+		size_t rlen = (size_t)((e * VT_BLOCK < size ? e * VT_BLOCK : size) - b * VT_BLOCK);
+		ssize_t r = uvfs_verity_read(v, tmp, rlen, b * VT_BLOCK);
+		if (r != (ssize_t)rlen) {
+			free(tmp);
+			return r == -EIO || r >= 0 ? read_failed(f, len, off) : r;
+		}
+		cache_fill(fs, vi, b, tmp, e - b);
+		uint64_t stop = e * VT_BLOCK < end ? e * VT_BLOCK : end;
+		memcpy(out, tmp + (pos - b * VT_BLOCK), (size_t)(stop - pos));
+		out += stop - pos;
+		pos = stop;
+	}
+	free(tmp);
+	return (ssize_t)len;
+}
+
+UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stats *out)
+{
+	if (!f || !out || !f->f_inode || f->f_inode->i_fs->type != &uvfs_verity_type || f->f_op != &vt_reg_fops)
+		return -EINVAL;
+	struct uvfs_verity_verifier *v = atomic_load_explicit(&VT_I(f->f_inode)->ver, memory_order_acquire);
+	if (!v)
+		return -EINVAL;
+	uvfs_verity_get_stats(v, out);
+	return 0;
 }
 
 static int vt_other_open(struct uvfs_inode *inode, struct uvfs_file *f) { return vt_check_open(f); }
@@ -541,7 +661,11 @@ static int parse_options(const struct uvfs_fs_opts *opts, struct vt_fs *v)
 		return err;
 	const char *rh = uvfs_opts_take(&o, "root_hash");
 	const char *act = uvfs_opts_take(&o, "action");
-	if (rh) {
+	bool have_cache;
+	v->cache_max = VT_DEFAULT_CACHE;
+	if (!err)
+		err = uvfs_opts_take_size(&o, "data_cache", 0, &v->cache_max, &have_cache);
+	if (!err && rh) {
 		if (parse_hex(rh, v->root_hash)) {
 			uvfs_log(UVFS_LOG_WARN, "verity: root_hash must be 64 hex digits");
 			err = -EINVAL;

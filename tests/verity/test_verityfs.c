@@ -9,6 +9,7 @@
 #include "fixture.h"
 #include "fsimpl/verity/verity.h"
 #include "uvfs_fs.h"
+#include "fsimpl/verity/merkle/merkle.h"
 
 #define BIG (600 * 1024 + 123) /* 147 blocks: a two-level tree */
 #define SMALL (3 * 4096 + 100)
@@ -542,4 +543,58 @@ FX_TEST(verityfs, action_panic_calls_hook)
 	cr_assert_str_eq(opts, want);
 	umount_verity();
 	uvfs_verity_set_panic_hook(NULL);
+}
+
+/* A re-read while cached hashes nothing (the kernel's PG_checked idea):
+ * neither data blocks nor tree blocks are verified again. */
+FX_TEST(verityfs, reread_hashes_nothing)
+{
+	uint8_t hash[32];
+	make_tree();
+	seal(hash);
+	FX_ASSERT_OK(mount_verity(hash, NULL, &mnt));
+	struct uvfs_pathop pop = vpop("/big", 0);
+	struct uvfs_file *f;
+	FX_ASSERT_OK(uvfs_open_at(fx.vfs, &fx.cred, &pop, O_RDONLY, 0, 0, &f));
+	uint8_t *buf = malloc(BIG), *want = pattern(BIG, 3);
+	struct uvfs_verity_stats s1, s2;
+	cr_assert_eq(uvfs_pread(f, buf, BIG, 0), BIG);
+	cr_assert(!memcmp(buf, want, BIG));
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s1));
+	cr_assert_eq(s1.data_blocks_verified, (BIG + 4095) / 4096);
+	memset(buf, 0, BIG);
+	/* unaligned pieces, then the whole file again */
+	cr_assert_eq(uvfs_pread(f, buf + 5000, 10000, 5000), 10000);
+	cr_assert_eq(uvfs_pread(f, buf, BIG, 0), BIG);
+	cr_assert(!memcmp(buf, want, BIG));
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s2));
+	cr_assert_eq(s2.data_blocks_verified, s1.data_blocks_verified, "re-read hashed %llu more data blocks",
+		     (unsigned long long)(s2.data_blocks_verified - s1.data_blocks_verified));
+	cr_assert_eq(s2.tree_blocks_verified, s1.tree_blocks_verified);
+	/* the lower changing under a cached block does not change what is served */
+	flip_big();
+	cr_assert_eq(uvfs_pread(f, buf, BIG, 0), BIG);
+	cr_assert(!memcmp(buf, want, BIG));
+	FX_ASSERT_ERR(uvfs_verity_file_stats(NULL, &s2), -EINVAL);
+	free(buf);
+	free(want);
+	uvfs_file_put(f);
+	umount_verity();
+}
+
+/* data_cache=0: every read verifies in place; same answers. */
+FX_TEST(verityfs, uncached_reads)
+{
+	uint8_t hash[32];
+	make_tree();
+	seal(hash);
+	FX_ASSERT_OK(mount_verity(hash, "data_cache=0", &mnt));
+	check_all(NULL);
+	check_all(NULL);
+	umount_verity();
+	flip_big();
+	FX_ASSERT_OK(mount_verity(hash, "data_cache=0", &mnt));
+	check_all((const char *[]){ "/big", NULL });
+	umount_verity();
+	FX_ASSERT_ERR(mount_verity(hash, "data_cache=lots", &mnt), -EINVAL);
 }
