@@ -5,10 +5,13 @@
  *                              [--for-builtin-sig] [--threads=N]
  *   uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]
  *   uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX
+ *   uvfs verity seal DIR
  *
  * `digest` prints what `fsverity digest` prints ("sha256:HEX FILE"), so the
  * two can be compared byte for byte. `verify` reads the whole file through
- * the verifier and fails (exit 1, "EIO") on any mismatch. */
+ * the verifier and fails (exit 1, "EIO") on any mismatch. `seal` writes the
+ * hidden trees and manifests of the verity filesystem into a host directory
+ * tree and prints its root hash (fsimpl/verity/README.md). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "fsimpl/verity/merkle/merkle.h"
+#include "fsimpl/verity/verity.h"
 
 struct opts {
 	unsigned alg, bs, threads;
@@ -36,7 +40,8 @@ static void usage(FILE *f)
 		   "                          [--salt=HEX] [--out-merkle-tree=F] [--out-descriptor=F] [--compact]\n"
 		   "                          [--for-builtin-sig] [--threads=N]\n"
 		   "       uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]\n"
-		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n");
+		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n"
+		   "       uvfs verity seal DIR\n");
 }
 
 static int hexval(char c)
@@ -81,8 +86,9 @@ static int write_file(const char *path, const void *p, size_t n)
 	return 0;
 }
 
-/* Reads a whole (small) file; the caller frees *out. */
-static int slurp(const char *path, uint8_t **out, size_t *len)
+/* Reads a whole small file of at most max bytes (checked before reading:
+ * a huge file is refused, not read); the caller frees *out. */
+static int slurp(const char *path, size_t max, uint8_t **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -90,6 +96,11 @@ static int slurp(const char *path, uint8_t **out, size_t *len)
 		fprintf(stderr, "uvfs verity: %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		fprintf(stderr, "uvfs verity: %s: not a regular file of at most %zu bytes\n", path, max);
+		close(fd);
 		return -1;
 	}
 	*len = (size_t)st.st_size;
@@ -186,7 +197,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return optind;
 }
 
-static int build_one(const char *path, const struct opts *o, struct uvfs_merkle_result *res)
+/* With tree false only the digest is wanted: stream the file instead of
+ * keeping its tree (bounded memory for any size). */
+static int build_one(const char *path, const struct opts *o, bool tree, struct uvfs_merkle_result *res)
 {
 	struct uvfs_merkle_params p = { o->alg, o->bs, o->salt, o->salt_size, o->threads };
 	struct stat st;
@@ -202,7 +215,8 @@ static int build_one(const char *path, const struct opts *o, struct uvfs_merkle_
 		close(fd);
 		return -1;
 	}
-	int r = uvfs_merkle_build(&p, uvfs_merkle_fd_read, &fd, (uint64_t)st.st_size, res);
+	int r = tree ? uvfs_merkle_build(&p, uvfs_merkle_fd_read, &fd, (uint64_t)st.st_size, res)
+		     : uvfs_merkle_digest(&p, uvfs_merkle_fd_read, &fd, (uint64_t)st.st_size, res);
 	close(fd);
 	if (r) {
 		fprintf(stderr, "uvfs verity: %s: %s\n", path, strerror(-r));
@@ -253,7 +267,7 @@ static int do_digest(int argc, char **argv, const struct opts *o, int first)
 	/* Like fsverity, stop at the first file that fails. */
 	for (int i = first; i < argc && !rc; i++) {
 		struct uvfs_merkle_result res;
-		if (build_one(argv[i], o, &res))
+		if (build_one(argv[i], o, o->out_tree != NULL, &res))
 			return 1;
 		if (write_outputs(&res, o))
 			rc = 1;
@@ -271,7 +285,7 @@ static int do_build(int argc, char **argv, const struct opts *o, int first)
 		usage(stderr);
 		return 2;
 	}
-	if (build_one(argv[first], o, &res))
+	if (build_one(argv[first], o, true, &res))
 		return 1;
 	int rc = write_outputs(&res, o) ? 1 : 0;
 	if (!rc)
@@ -306,7 +320,7 @@ static int do_verify(int argc, char **argv, const struct opts *o, int first)
 		fprintf(stderr, "uvfs verity: bad --digest '%s'\n", o->digest);
 		return 2;
 	}
-	if (slurp(o->desc, &desc, &desc_len))
+	if (slurp(o->desc, UVFS_VERITY_DESC_SIZE, &desc, &desc_len))
 		goto out;
 	/* The tree is read on demand, like the data: it can be large. */
 	tfd = open(o->tree, O_RDONLY | O_CLOEXEC);
@@ -328,6 +342,13 @@ static int do_verify(int argc, char **argv, const struct opts *o, int first)
 	r = uvfs_verity_open(&a, &v);
 	if (!r)
 		r = uvfs_verity_verify_all(v);
+	/* The verifier reads only the sealed size; the size is part of the
+	 * descriptor, so a file of any other size (bytes appended) is not it. */
+	struct stat st;
+	if (!r && fstat(fd, &st) < 0)
+		r = -errno;
+	if (!r && (uint64_t)st.st_size != uvfs_verity_data_size(v))
+		r = -EIO;
 	if (r) {
 		fprintf(stderr, "uvfs verity: %s: verification failed: %s\n", argv[first], strerror(-r));
 		goto out;
@@ -342,6 +363,24 @@ out:
 		close(tfd);
 	free(desc);
 	return rc;
+}
+
+static int do_seal(int argc, char **argv, int first)
+{
+	uint8_t h[UVFS_VERITY_ROOT_HASH_SIZE];
+	char hex[65];
+	if (argc - first != 1) {
+		usage(stderr);
+		return 2;
+	}
+	int r = uvfs_verity_seal_path(argv[first], h);
+	if (r) {
+		fprintf(stderr, "uvfs verity: seal %s: %s\n", argv[first], strerror(-r));
+		return 1;
+	}
+	uvfs_verity_hash_hex(h, hex);
+	printf("%s\n", hex);
+	return 0;
 }
 
 int cmd_verity(int argc, char **argv)
@@ -362,6 +401,8 @@ int cmd_verity(int argc, char **argv)
 		return do_build(argc, argv, &o, first);
 	if (!strcmp(sub, "verify"))
 		return do_verify(argc, argv, &o, first);
+	if (!strcmp(sub, "seal"))
+		return do_seal(argc, argv, first);
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")) {
 		usage(stdout);
 		return 0;

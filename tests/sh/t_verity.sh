@@ -58,3 +58,54 @@ a=$("$UVFS" verity digest "$d/one" "$d/nonexistent" "$d/z4096" 2>/dev/null); rc=
 b=$(fsverity digest "$d/one" "$d/nonexistent" "$d/z4096" 2>/dev/null)
 [ $rc = 1 ] && [ "$a" = "$b" ] && echo "ok verity missing file" \
   || echo "not ok verity missing file: rc=$rc, output '$a' vs fsverity '$b'"
+
+# verify: the data size is part of the descriptor, so bytes appended after
+# the sealed size (or a byte cut off) must fail verification.
+cp "$d/rand3m" "$d/app"; printf x >>"$d/app"
+out=$("$UVFS" verity verify "$d/app" --tree "$d/t" --descriptor "$d/desc" --digest "$dig" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'Input/output error' <<<"$out" && echo "ok verity verify appended byte" \
+  || echo "not ok verity verify appended byte: rc=$rc out=$out"
+head -c 2999999 "$d/rand3m" >"$d/cut"
+out=$("$UVFS" verity verify "$d/cut" --tree "$d/t" --descriptor "$d/desc" --digest "$dig" 2>&1); rc=$?
+[ $rc = 1 ] && echo "ok verity verify truncated byte" || echo "not ok verity verify truncated byte: rc=$rc out=$out"
+
+# Runs a command under GNU time: its exit status in $rss_rc, its max RSS in
+# KiB in $kb, its output in $d/cmd.out.
+maxrss() {
+  /usr/bin/time -v -o "$d/time.out" "$@" >"$d/cmd.out" 2>&1; rss_rc=$?
+  kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$d/time.out")
+}
+# --descriptor: a 4 GiB file is refused by its size, not read whole first.
+truncate -s 4G "$d/bigdesc"
+maxrss "$UVFS" verity verify "$d/rand3m" --tree "$d/t" --descriptor "$d/bigdesc" --digest "$dig"
+if [ "$rss_rc" = 1 ] && [ "$kb" -lt 65536 ]; then echo "ok verity verify huge descriptor"
+else echo "not ok verity verify huge descriptor: rc=$rss_rc max RSS ${kb} KiB"; fi
+rm -f "$d/bigdesc"
+
+# digest streams: a 4 GiB sparse file (32 MiB of level-0 hashes) in bounded
+# memory, with fsverity's digest.
+truncate -s 4G "$d/sparse"
+maxrss "$UVFS" verity digest "$d/sparse"
+a=$(cat "$d/cmd.out"); b=$(fsverity digest "$d/sparse")
+if [ "$rss_rc" = 0 ] && [ "$a" = "$b" ] && [ "$kb" -lt 24576 ]; then echo "ok verity digest streams (${kb} KiB)"
+else echo "not ok verity digest streams: rc=$rss_rc max RSS ${kb} KiB, '$a' vs '$b'"; fi
+rm -f "$d/sparse"
+
+# seal: a host tree gets a root hash that is stable, moves with the tree
+# (tar), changes with any byte, and per-file trees that are fsverity's.
+s="$d/sealme"; mkdir -p "$s/sub/deep"
+head -c 70001 /dev/urandom >"$s/f"; printf hi >"$s/sub/g"; : >"$s/sub/deep/e"; ln -s f "$s/l"
+h1=$("$UVFS" verity seal "$s"); rc=$?
+h2=$("$UVFS" verity seal "$s")
+if [ $rc = 0 ] && [[ $h1 =~ ^[0-9a-f]{64}$ ]] && [ "$h1" = "$h2" ]; then echo "ok verity seal stable"
+else echo "not ok verity seal stable: rc=$rc '$h1' vs '$h2'"; fi
+fsverity digest "$s/f" --out-merkle-tree="$d/ft" --out-descriptor="$d/fd" >/dev/null
+if cmp -s <(head -c 256 "$s/.merkle.verity.f") "$d/fd" && cmp -s <(tail -c +257 "$s/.merkle.verity.f") "$d/ft"
+then echo "ok verity seal tree is fsverity's"; else echo "not ok verity seal tree is fsverity's"; fi
+mkdir "$d/moved"; tar -C "$s" -cf - . | tar -C "$d/moved" -xpf -
+h3=$("$UVFS" verity seal "$d/moved")
+[ "$h3" = "$h1" ] && echo "ok verity seal moves with tar" || echo "not ok verity seal moves with tar: '$h3' vs '$h1'"
+printf x >>"$d/moved/sub/g"; h4=$("$UVFS" verity seal "$d/moved")
+[ "$h4" != "$h1" ] && echo "ok verity seal sees a changed byte" || echo "not ok verity seal sees a changed byte"
+"$UVFS" verity seal "$d/nonexistent" >/dev/null 2>&1; rc=$?
+[ $rc = 1 ] && echo "ok verity seal missing dir" || echo "not ok verity seal missing dir: rc=$rc"

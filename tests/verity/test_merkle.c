@@ -414,3 +414,57 @@ Test(api, readers)
 	unlink(path);
 	free(path);
 }
+
+/* uvfs_merkle_digest (the streaming form `uvfs verity digest` uses) gives
+ * exactly the build's root, descriptor and digest, with no tree: at every
+ * level boundary, for both hashes, small blocks and salts, one and several
+ * threads, and across its 32 MiB windows. */
+Test(stream, digest_equals_build, .timeout = 300)
+{
+	size_t max = (40u << 20) + 4097;
+	uint8_t *data = malloc(max);
+	cr_assert_not_null(data);
+	uint64_t seed = 99;
+	vt_fill_random(data, max, &seed);
+	uint8_t salt[5] = { 1, 2, 3, 4, 5 };
+	struct { unsigned alg, bs; size_t salt; } ps[] = { { 1, 1024, 0 }, { 2, 1024, 5 }, { 1, 4096, 5 }, { 2, 4096, 0 } };
+	for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+		unsigned hpb = ps[k].bs / uvfs_verity_digest_size(ps[k].alg);
+		size_t b = ps[k].bs, sizes[] = { 0, 1, b - 1, b, b + 1, hpb * b, hpb * b + 1, hpb * hpb * b,
+						 hpb * hpb * b + 1, 3 * hpb * b + 77 };
+		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+			if (sizes[i] > max)
+				continue;
+			for (unsigned threads = 1; threads <= 3; threads += 2) {
+				struct uvfs_merkle_params p = { ps[k].alg, ps[k].bs, salt, ps[k].salt, threads };
+				struct uvfs_merkle_result a, d;
+				struct uvfs_merkle_mem m = { data, sizes[i] };
+				cr_assert_eq(uvfs_merkle_build_buf(&p, data, sizes[i], &a), 0);
+				cr_assert_eq(uvfs_merkle_digest(&p, uvfs_merkle_mem_read, &m, sizes[i], &d), 0);
+				cr_assert(d.tree == NULL && d.tree_size == 0);
+				cr_assert_eq(d.levels, a.levels, "alg %u bs %zu size %zu", ps[k].alg, b, sizes[i]);
+				cr_assert(!memcmp(d.root_hash, a.root_hash, a.digest_size), "root: alg %u bs %zu size %zu",
+					  ps[k].alg, b, sizes[i]);
+				cr_assert(!memcmp(d.descriptor, a.descriptor, 256));
+				cr_assert(!memcmp(d.digest, a.digest, a.digest_size));
+				uvfs_merkle_result_free(&a);
+			}
+		}
+	}
+	/* several windows */
+	struct uvfs_merkle_params p = { 1, 4096, NULL, 0, 2 };
+	struct uvfs_merkle_result a, d;
+	struct uvfs_merkle_mem m = { data, max };
+	cr_assert_eq(uvfs_merkle_build_buf(&p, data, max, &a), 0);
+	cr_assert_eq(uvfs_merkle_digest(&p, uvfs_merkle_mem_read, &m, max, &d), 0);
+	cr_assert(!memcmp(d.digest, a.digest, 32));
+	uvfs_merkle_result_free(&a);
+	/* a reader shorter than the size is EIO; bad arguments EINVAL */
+	m.size = 5000;
+	cr_assert_eq(uvfs_merkle_digest(&p, uvfs_merkle_mem_read, &m, 9000, &d), -EIO);
+	cr_assert_eq(uvfs_merkle_digest(&p, NULL, &m, 9000, &d), -EINVAL);
+	cr_assert_eq(uvfs_merkle_digest(NULL, uvfs_merkle_mem_read, &m, 9000, &d), -EINVAL);
+	p.block_size = 3000;
+	cr_assert_eq(uvfs_merkle_digest(&p, uvfs_merkle_mem_read, &m, 10, &d), -EINVAL);
+	free(data);
+}

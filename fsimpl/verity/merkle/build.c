@@ -96,7 +96,7 @@ static void *leaf_job_run(void *arg)
 /* Hashes all data blocks into dst, on up to `threads` threads. Each thread
  * takes a contiguous, chunk-aligned share, reads it itself and writes its
  * own slice of dst, so the threads share nothing but the read callback. */
-static int hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void *ctx,
+int merkle_hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void *ctx,
 		       const uint8_t *mem, uint64_t size, unsigned threads, uint8_t *dst)
 {
 	size_t chunk_size = BUILD_CHUNK > vp->bs ? BUILD_CHUNK : vp->bs;
@@ -172,7 +172,7 @@ static int build(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, v
 		goto out;
 
 	/* Level 0 (or, for a single-block file, the root itself). */
-	r = hash_leaves(&vp, read, ctx, mem, size, g.levels ? p->threads : 1,
+	r = merkle_hash_leaves(&vp, read, ctx, mem, size, g.levels ? p->threads : 1,
 			g.levels ? tree + (g.level_start[0] << vp.log_bs) : out->root_hash);
 	if (r)
 		goto out;

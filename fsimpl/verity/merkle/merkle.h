@@ -86,6 +86,11 @@ UVFS_API int uvfs_merkle_build(const struct uvfs_merkle_params *p, uvfs_merkle_r
 UVFS_API int uvfs_merkle_build_buf(const struct uvfs_merkle_params *p, const void *data,
 				   size_t size, struct uvfs_merkle_result *out);
 UVFS_API void uvfs_merkle_result_free(struct uvfs_merkle_result *r);
+/* The same result without the tree (out->tree NULL, tree_size 0): streams
+ * the file in bounded memory whatever its size (a 1 MiB read buffer per
+ * thread, 256 KiB of leaf hashes, one block per level). */
+UVFS_API int uvfs_merkle_digest(const struct uvfs_merkle_params *p, uvfs_merkle_read_fn read, void *ctx,
+				uint64_t size, struct uvfs_merkle_result *out);
 
 /* Geometry without hashing: number of levels and stored tree size for a file
  * of size bytes. -EINVAL for bad parameters, -EFBIG on overflow. */

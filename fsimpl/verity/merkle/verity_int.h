@@ -66,6 +66,11 @@ int merkle_geom_compute(const struct vparams *vp, uint64_t size, struct vgeom *g
 void merkle_desc_encode(const struct vparams *vp, uint64_t size, const uint8_t *root,
 		  uint8_t desc[UVFS_VERITY_DESC_SIZE]);
 
+/* Level 0: hashes of the data blocks of [0, size) (read through read, or
+ * in place from mem) into dst, on up to threads threads (build.c). */
+int merkle_hash_leaves(const struct vparams *vp, uvfs_merkle_read_fn read, void *ctx, const uint8_t *mem,
+		       uint64_t size, unsigned threads, uint8_t *dst);
+
 /* Zeroes used to pad short blocks. */
 extern const uint8_t merkle_zero_block[UVFS_VERITY_MAX_BLOCK];
 

@@ -1,0 +1,764 @@
+/* fsimpl/verity/verityfs.c — the filesystem type "verity": a read-only
+ * view of a sealed lower directory in which every name, attribute, symlink
+ * target and data byte is checked against the root hash.
+ *
+ * Trust flows down: the root manifest is hashed against the root hash at
+ * mount; a child is checked at lookup against its verified parent's
+ * manifest (type, mode, owner, size, target; a directory's manifest against
+ * its digest), once: the answer is cached with the dentry (no revalidate:
+ * nothing of the verity fs can change). A regular file's data is verified
+ * block by block on read by the Merkle verifier, anchored by the file digest
+ * from the manifest; verified tree blocks stay cached in the verifier.
+ * Readdir compares the lower listing with the manifest.
+ *
+ * The fs calls the VFS only on the lower mount (vfs/LOCKING.md "Filesystems
+ * that call back into the VFS"), with its own root credentials: access to
+ * the verity tree is checked by the VFS on the verity inodes, whose
+ * attributes come from the manifests.
+ *
+ * Locks: the VFS holds the directory's i_lock across ->lookup (lower calls
+ * nest inside it, layering order); vt_inode.open_lock (a pthread mutex,
+ * leaf apart from lower calls) serialises a regular file's first open. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <dirent.h>
+
+#include "uvfs_fs.h"
+#include "fsimpl/verity/internal.h"
+#include "fsimpl/verity/merkle/merkle.h"
+
+struct vt_fs {
+	struct uvfs_filesystem vfs;
+	struct uvfs_vd lower; /* immutable; references held until release */
+	struct uvfs_cred cred; /* immutable: root, for calls on the lower */
+	uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE]; /* immutable */
+	int action; /* immutable */
+	uint64_t cache_max; /* immutable: bytes of verified data blocks kept (data_cache=) */
+	_Atomic uint64_t cache_used; /* bytes in every inode's blocks[] */
+};
+
+#define VT_BLOCK 4096u /* the data block size of sealed trees */
+#define VT_RUN 32u /* blocks read and verified at once on a miss */
+#define VT_MAX_CACHED_BLOCKS (1u << 18) /* files above 1 GiB are not cached */
+#define VT_DEFAULT_CACHE (64ull << 20)
+
+struct vt_inode {
+	struct uvfs_inode vfs;
+	/* Immutable after creation (before the inode is published). */
+	struct uvfs_vd lower; /* this object on the lower; references held */
+	char *path; /* for log lines: "/a/b" from the verity root */
+	struct vmanifest man; /* directories: the verified manifest */
+	uint8_t digest[VM_DIGEST]; /* regular files: the file digest from the parent's manifest */
+	uint8_t desc[UVFS_VERITY_DESC_SIZE]; /* regular files: the descriptor, verified at lookup */
+	struct uvfs_file *tree; /* regular files: VM_HIDDEN.name on the lower, open */
+	char *link; /* symlinks: the verified target (i_link) */
+	/* Regular files: the verifier, made at the first open under
+	 * open_lock, then read without it (acquire load). */
+	pthread_mutex_t open_lock;
+	struct uvfs_file *data; /* under open_lock, then immutable */
+	_Atomic(struct uvfs_verity_verifier *) ver;
+	/* Regular files: verified data blocks by index (NULL: not cached),
+	 * so a re-read hashes nothing (the kernel's PG_checked). The array
+	 * and its slots are under cache_lock (a leaf mutex). */
+	pthread_mutex_t cache_lock;
+	uint8_t **blocks;
+};
+
+#define VT_FS(fs) container_of(fs, struct vt_fs, vfs)
+#define VT_I(i) container_of(i, struct vt_inode, vfs)
+
+static _Atomic(void (*)(const char *)) panic_hook;
+
+UVFS_API void uvfs_verity_set_panic_hook(void (*hook)(const char *what)) { atomic_store(&panic_hook, hook); }
+
+/* A verification failure: the log line names the file; -EIO, or the panic
+ * action. */
+static int violation(struct vt_fs *fs, const char *path, const char *what)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, "verity: %s: %s", path && *path ? path : "/", what);
+	uvfs_log(UVFS_LOG_ERROR, "%s", msg);
+	if (fs->action == UVFS_VERITY_ACTION_PANIC) {
+		void (*h)(const char *) = atomic_load(&panic_hook);
+		if (h)
+			h(msg);
+		else
+			abort();
+	}
+	return -EIO;
+}
+
+static const struct uvfs_inode_ops vt_dir_iops, vt_other_iops;
+static const struct uvfs_file_ops vt_dir_fops, vt_reg_fops, vt_other_fops;
+
+/* ------------------------------------------------------------ mutations */
+
+static int vt_erofs_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *c, mode_t m,
+			   dev_t r) { return -EROFS; }
+static int vt_erofs_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *c, mode_t m,
+			  unsigned f) { return -EROFS; }
+static int vt_erofs_symlink(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *c,
+			    const char *t) { return -EROFS; }
+static int vt_erofs_link(struct uvfs_dentry *o, struct uvfs_inode *dir, struct uvfs_dentry *d) { return -EROFS; }
+static int vt_erofs_unlink(struct uvfs_inode *dir, struct uvfs_dentry *d) { return -EROFS; }
+static int vt_erofs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uvfs_inode *ndir,
+			   struct uvfs_dentry *nd, unsigned flags, const struct uvfs_cred *cred,
+			   struct uvfs_dentry *w) { return -EROFS; }
+/* Path calls: EROFS; through an open file (fchmod, futimens, ...): EPERM,
+ * as gVisor's verity does — except a size change, which is EROFS either
+ * way (open with O_TRUNC truncates through the new file, and Linux gives
+ * EROFS there). */
+static int vt_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *a, struct uvfs_file *f)
+{
+	return f && !(a->mask & STATX_SIZE) ? -EPERM : -EROFS;
+}
+static int vt_setxattr(struct uvfs_inode *i, const char *n, const void *v, size_t l, int f) { return -EROFS; }
+static int vt_removexattr(struct uvfs_inode *i, const char *n) { return -EROFS; }
+
+/* --------------------------------------------------------------- inodes */
+
+static struct vt_inode *vt_new_inode(struct vt_fs *fs, const struct statx *st, uint32_t mode, uint32_t uid,
+				     uint32_t gid, uint64_t size)
+{
+	struct vt_inode *vi = calloc(1, sizeof(*vi));
+	if (!vi)
+		return NULL;
+	const struct uvfs_inode_ops *iop = S_ISDIR(mode) ? &vt_dir_iops : &vt_other_iops;
+	const struct uvfs_file_ops *fop = S_ISDIR(mode) ? &vt_dir_fops : S_ISREG(mode) ? &vt_reg_fops : &vt_other_fops;
+	uvfs_inode_init(&vi->vfs, &fs->vfs, iop, fop, st->stx_ino, mode);
+	pthread_mutex_init(&vi->open_lock, NULL);
+	pthread_mutex_init(&vi->cache_lock, NULL);
+	/* Not published yet: no attr write section needed. */
+	vi->vfs.i_uid = uid;
+	vi->vfs.i_gid = gid;
+	vi->vfs.i_size = size;
+	vi->vfs.i_nlink = S_ISDIR(mode) ? 2 : 1;
+	vi->vfs.i_blocks = st->stx_blocks;
+	vi->vfs.i_atime = (struct timespec){ st->stx_atime.tv_sec, st->stx_atime.tv_nsec };
+	vi->vfs.i_mtime = (struct timespec){ st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec };
+	vi->vfs.i_ctime = (struct timespec){ st->stx_ctime.tv_sec, st->stx_ctime.tv_nsec };
+	vi->vfs.i_btime = vi->vfs.i_ctime;
+	return vi;
+}
+
+static void vt_evict_inode(struct uvfs_inode *inode)
+{
+	struct vt_inode *vi = VT_I(inode);
+	uvfs_verity_close(atomic_load(&vi->ver));
+	if (vi->data)
+		uvfs_file_put(vi->data);
+	if (vi->tree)
+		uvfs_file_put(vi->tree);
+	if (uvfs_vd_ok(&vi->lower))
+		uvfs_vd_put(&vi->lower);
+	vm_free(&vi->man);
+	if (vi->blocks) {
+		uint64_t n = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK, freed = 0;
+		for (uint64_t b = 0; b < n; b++)
+			if (vi->blocks[b]) {
+				free(vi->blocks[b]);
+				freed += VT_BLOCK;
+			}
+		free(vi->blocks);
+		atomic_fetch_sub(&VT_FS(inode->i_fs)->cache_used, freed);
+	}
+	pthread_mutex_destroy(&vi->open_lock);
+	pthread_mutex_destroy(&vi->cache_lock);
+}
+
+static void vt_free_inode(struct uvfs_inode *inode)
+{
+	struct vt_inode *vi = VT_I(inode);
+	free(vi->path);
+	free(vi->link);
+	free(vi);
+}
+
+/* Reads and checks the manifest of lower directory dir against digest. */
+static int load_manifest(struct vt_fs *fs, const struct uvfs_vd *dir, const char *path, const uint8_t *digest,
+			 struct vmanifest *m)
+{
+	uint8_t *raw, h[VM_DIGEST];
+	size_t len;
+	int err = vl_read_all(fs->vfs.vfs, &fs->cred, dir, VM_HIDDEN, VM_MANIFEST_MAX, &raw, &len);
+	if (err == -ENOENT || err == -EFBIG || err == -EIO)
+		return violation(fs, path, "directory manifest missing or not a sealed manifest");
+	if (err)
+		return err;
+	if ((err = vm_sha256(raw, len, h))) {
+		free(raw);
+		return err;
+	}
+	if (memcmp(h, digest, VM_DIGEST)) {
+		free(raw);
+		return violation(fs, path, "directory manifest does not match its digest");
+	}
+	if ((err = vm_parse(raw, len, m))) {
+		free(raw);
+		return err == -EIO ? violation(fs, path, "malformed directory manifest") : err;
+	}
+	return 0;
+}
+
+static char *join_path(const char *parent, const char *name)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s", strcmp(parent, "/") ? parent : "", name) < 0)
+		return NULL;
+	return p;
+}
+
+/* Checks what the lower holds for entry e against e; on success fills the
+ * new inode's type-specific state. */
+static int check_child(struct vt_fs *fs, struct vt_inode *parent, const struct vm_entry *e, const char *name,
+		       const struct statx *st, struct vt_inode *vi)
+{
+	struct uvfs *vfs = fs->vfs.vfs;
+	const char *path = vi->path;
+	if (st->stx_mode != e->mode)
+		return violation(fs, path, "type or mode differs from the manifest");
+	if (st->stx_uid != e->uid || st->stx_gid != e->gid)
+		return violation(fs, path, "owner differs from the manifest");
+	if (S_ISDIR(e->mode)) {
+		int err = load_manifest(fs, &vi->lower, path, e->digest, &vi->man);
+		if (err)
+			return err;
+		if (vi->man.mode != e->mode || vi->man.uid != e->uid || vi->man.gid != e->gid)
+			return violation(fs, path, "manifest header differs from the parent's entry");
+		return 0;
+	}
+	if (S_ISREG(e->mode)) {
+		if (st->stx_size != e->size)
+			return violation(fs, path, "size differs from the manifest");
+		char tname[256];
+		int err = vl_tree_name(tname, name, strlen(name));
+		struct uvfs_pathop pop = { .root = parent->lower, .start = parent->lower, .path = tname };
+		if (err || (err = uvfs_open_at(vfs, &fs->cred, &pop, O_RDONLY | O_NOFOLLOW, 0, 0, &vi->tree)))
+			return err == -ENOENT ? violation(fs, path, "Merkle tree missing") : err;
+		uint8_t h[VM_DIGEST];
+		struct uvfs_verity_descriptor dd;
+		ssize_t r = vl_pread_full(vi->tree, vi->desc, sizeof vi->desc, 0);
+		if (r < 0)
+			return (int)r;
+		if (r != (ssize_t)sizeof vi->desc || vm_sha256(vi->desc, sizeof vi->desc, h) ||
+		    memcmp(h, e->digest, VM_DIGEST))
+			return violation(fs, path, "fs-verity descriptor does not match the file digest");
+		if (uvfs_verity_descriptor_parse(vi->desc, &dd) || dd.data_size != e->size)
+			return violation(fs, path, "fs-verity descriptor does not match the manifest");
+		memcpy(vi->digest, e->digest, VM_DIGEST);
+		return 0;
+	}
+	if (S_ISLNK(e->mode)) {
+		char buf[UVFS_PATH_MAX];
+		struct uvfs_pathop pop = { .root = vi->lower, .start = vi->lower, .path = "", .flags = UVFS_PATH_EMPTY };
+		ssize_t r = uvfs_readlink_at(vfs, &fs->cred, &pop, buf, sizeof buf);
+		if (r < 0)
+			return (int)r;
+		if ((size_t)r != e->target_len || memcmp(buf, e->target, e->target_len))
+			return violation(fs, path, "symlink target differs from the manifest");
+		if (!(vi->link = strndup(e->target, e->target_len)))
+			return -ENOMEM;
+		vi->vfs.i_link = vi->link;
+		return 0;
+	}
+	if ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
+	    (st->stx_rdev_major != e->rdev_major || st->stx_rdev_minor != e->rdev_minor))
+		return violation(fs, path, "device number differs from the manifest");
+	if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+		vi->vfs.i_rdev = makedev(e->rdev_major, e->rdev_minor);
+	return 0;
+}
+
+static int vt_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
+{
+	struct vt_fs *fs = VT_FS(dir->i_fs);
+	struct vt_inode *parent = VT_I(dir);
+	size_t len;
+	const char *dname = uvfs_dentry_name(d, &len);
+	char name[256];
+	if (len >= sizeof name)
+		return -ENAMETOOLONG;
+	memcpy(name, dname, len);
+	name[len] = 0;
+	if (vm_is_hidden(name, len))
+		return -EPERM; /* the trees and manifests are not part of the view */
+
+	const struct vm_entry *e = vm_find(&parent->man, name, len);
+	struct uvfs_pathop pop = { .root = parent->lower, .start = parent->lower, .path = name };
+	struct uvfs_vd lv = { 0 };
+	int err = uvfs_get_dentry_at(fs->vfs.vfs, &fs->cred, &pop, 0, &lv);
+	char *path = join_path(parent->path, name);
+	if (!path) {
+		if (!err)
+			uvfs_vd_put(&lv);
+		return -ENOMEM;
+	}
+	if (!e) {
+		if (!err) {
+			uvfs_vd_put(&lv);
+			err = violation(fs, path, "present on the lower but not in the manifest");
+		} else if (err == -ENOENT) {
+			err = 0; /* a true negative: cached as such */
+		}
+		free(path);
+		return err;
+	}
+	if (err) {
+		if (err == -ENOENT)
+			err = violation(fs, path, "in the manifest but missing on the lower");
+		free(path);
+		return err;
+	}
+	struct statx st;
+	struct uvfs_pathop here = { .root = lv, .start = lv, .path = "", .flags = UVFS_PATH_EMPTY };
+	if ((err = uvfs_stat_at(fs->vfs.vfs, &fs->cred, &here, STATX_BASIC_STATS, &st))) {
+		uvfs_vd_put(&lv);
+		free(path);
+		return err;
+	}
+	struct vt_inode *vi = vt_new_inode(fs, &st, e->mode, e->uid, e->gid, e->size);
+	if (!vi) {
+		uvfs_vd_put(&lv);
+		free(path);
+		return -ENOMEM;
+	}
+	vi->lower = lv;
+	vi->path = path;
+	if ((err = check_child(fs, parent, e, name, &st, vi))) {
+		uvfs_inode_put(&vi->vfs); /* evicts: drops lv and whatever check_child took */
+		return err;
+	}
+	uvfs_d_instantiate(d, &vi->vfs);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static ssize_t tree_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct vt_inode *vi = ctx;
+	return vl_pread_full(vi->tree, buf, len, off + UVFS_VERITY_DESC_SIZE);
+}
+
+static ssize_t data_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return vl_pread_full(ctx, buf, len, off);
+}
+
+static int vt_check_open(struct uvfs_file *f)
+{
+	return (f->f_flags & O_ACCMODE) != O_RDONLY || (f->f_flags & O_TRUNC) ? -EROFS : 0;
+}
+
+static int vt_reg_open(struct uvfs_inode *inode, struct uvfs_file *f)
+{
+	struct vt_inode *vi = VT_I(inode);
+	struct vt_fs *fs = VT_FS(inode->i_fs);
+	int err = vt_check_open(f);
+	if (err || atomic_load_explicit(&vi->ver, memory_order_acquire))
+		return err;
+	pthread_mutex_lock(&vi->open_lock);
+	if (!atomic_load_explicit(&vi->ver, memory_order_relaxed)) {
+		struct uvfs_pathop here = { .root = vi->lower, .start = vi->lower, .path = "", .flags = UVFS_PATH_EMPTY };
+		if (!vi->data)
+			err = uvfs_open_at(fs->vfs.vfs, &fs->cred, &here, O_RDONLY, 0, 0, &vi->data);
+		struct uvfs_verity_open_args a = {
+			.hash_alg = UVFS_VERITY_HASH_SHA256, .digest = vi->digest, .digest_size = VM_DIGEST,
+			.descriptor = vi->desc, .descriptor_size = sizeof vi->desc,
+			.read_tree = tree_read, .tree_ctx = vi, .read_data = data_read, .data_ctx = vi->data,
+		};
+		struct uvfs_verity_verifier *v = NULL;
+		if (!err && (err = uvfs_verity_open(&a, &v)) == -EIO)
+			err = violation(fs, vi->path, "fs-verity descriptor does not match the file digest");
+		if (!err)
+			atomic_store_explicit(&vi->ver, v, memory_order_release);
+	}
+	pthread_mutex_unlock(&vi->open_lock);
+	return err;
+}
+
+static ssize_t read_failed(struct uvfs_file *f, size_t len, uint64_t off)
+{
+	char what[96];
+	snprintf(what, sizeof what, "data or Merkle tree mismatch reading %zu bytes at %llu", len,
+		 (unsigned long long)off);
+	return violation(VT_FS(f->f_inode->i_fs), VT_I(f->f_inode)->path, what);
+}
+
+/* Keeps verified blocks [first, first + n) (their bytes at src) while the
+ * fs's budget lasts. */
+static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, const uint8_t *src, uint64_t n)
+{
+	uint64_t nb = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
+	pthread_mutex_lock(&vi->cache_lock);
+	if (!vi->blocks && nb <= VT_MAX_CACHED_BLOCKS)
+		vi->blocks = calloc(nb, sizeof(*vi->blocks));
+	for (uint64_t i = 0; vi->blocks && i < n; i++) {
+		if (vi->blocks[first + i])
+			continue;
+		if (atomic_fetch_add(&fs->cache_used, VT_BLOCK) + VT_BLOCK > fs->cache_max) {
+			atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
+			break;
+		}
+		uint8_t *p = malloc(VT_BLOCK);
+		if (!p) {
+			atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
+			break;
+		}
+		uint64_t at = (first + i) * VT_BLOCK, have = vi->vfs.i_size - at;
+		memcpy(p, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
+		if (have < VT_BLOCK)
+			memset(p + have, 0, VT_BLOCK - have);
+		vi->blocks[first + i] = p;
+	}
+	pthread_mutex_unlock(&vi->cache_lock);
+}
+
+/* Copies the cached part of block b at in..in+n to out; false on a miss. */
+static bool cache_get(struct vt_inode *vi, uint64_t b, size_t in, size_t n, uint8_t *out)
+{
+	pthread_mutex_lock(&vi->cache_lock);
+	bool hit = vi->blocks && vi->blocks[b];
+	if (hit)
+		memcpy(out, vi->blocks[b] + in, n);
+	pthread_mutex_unlock(&vi->cache_lock);
+	return hit;
+}
+
+static ssize_t vt_reg_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	struct vt_inode *vi = VT_I(f->f_inode);
+	struct vt_fs *fs = VT_FS(f->f_inode->i_fs);
+	struct uvfs_verity_verifier *v = atomic_load_explicit(&vi->ver, memory_order_acquire);
+	uint64_t size = vi->vfs.i_size; /* immutable: nothing changes a verity inode */
+	if (off >= size || !len)
+		return 0;
+	if (len > size - off)
+		len = (size_t)(size - off);
+	uint64_t nb = (size + VT_BLOCK - 1) / VT_BLOCK;
+	/* Not cacheable (too big, or the budget is spent): verify in place. */
+	if (nb > VT_MAX_CACHED_BLOCKS || atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max) {
+		ssize_t r = uvfs_verity_read(v, buf, len, off);
+		return r == -EIO ? read_failed(f, len, off) : r;
+	}
+	uint8_t *out = buf, *tmp = NULL;
+	uint64_t pos = off, end = off + len;
+	while (pos < end) {
+		uint64_t b = pos / VT_BLOCK;
+		size_t in = (size_t)(pos % VT_BLOCK);
+		size_t n = (size_t)(end - pos < VT_BLOCK - in ? end - pos : VT_BLOCK - in);
+		if (cache_get(vi, b, in, n, out)) {
+			out += n;
+			pos += n;
+			continue;
+		}
+		/* A miss: verify a run of blocks from b (the cache fills whole
+		 * blocks only with verified bytes). */
+		uint64_t e = (end + VT_BLOCK - 1) / VT_BLOCK;
+		if (e - b > VT_RUN)
+			e = b + VT_RUN;
+		if (!tmp && !(tmp = malloc(VT_RUN * VT_BLOCK)))
+			return -ENOMEM;
+		size_t rlen = (size_t)((e * VT_BLOCK < size ? e * VT_BLOCK : size) - b * VT_BLOCK);
+		ssize_t r = uvfs_verity_read(v, tmp, rlen, b * VT_BLOCK);
+		if (r != (ssize_t)rlen) {
+			free(tmp);
+			return r == -EIO || r >= 0 ? read_failed(f, len, off) : r;
+		}
+		cache_fill(fs, vi, b, tmp, e - b);
+		uint64_t stop = e * VT_BLOCK < end ? e * VT_BLOCK : end;
+		memcpy(out, tmp + (pos - b * VT_BLOCK), (size_t)(stop - pos));
+		out += stop - pos;
+		pos = stop;
+	}
+	free(tmp);
+	return (ssize_t)len;
+}
+
+UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stats *out)
+{
+	if (!f || !out || !f->f_inode || f->f_inode->i_fs->type != &uvfs_verity_type || f->f_op != &vt_reg_fops)
+		return -EINVAL;
+	struct uvfs_verity_verifier *v = atomic_load_explicit(&VT_I(f->f_inode)->ver, memory_order_acquire);
+	if (!v)
+		return -EINVAL;
+	uvfs_verity_get_stats(v, out);
+	return 0;
+}
+
+static int vt_other_open(struct uvfs_inode *inode, struct uvfs_file *f) { return vt_check_open(f); }
+
+/* A directory's verified listing for one open file (f_private): the lower
+ * inode numbers of the manifest's entries, in manifest order. */
+struct vt_list {
+	uint32_t n;
+	uint64_t ino[];
+};
+
+struct lower_names {
+	struct vm_entry *e; /* name and ino (in size) only */
+	uint32_t n, cap;
+	int err;
+};
+
+static int collect_lower(void *arg, const char *name, size_t len, uint64_t ino, unsigned dtype, int64_t next)
+{
+	struct lower_names *ln = arg;
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.') || vm_is_hidden(name, len))
+		return 0;
+	if (ln->n == ln->cap) {
+		uint32_t cap = ln->cap ? ln->cap * 2 : 32;
+		struct vm_entry *e = cap > 2 * VM_ENTRY_MAX ? NULL : realloc(ln->e, cap * sizeof(*e));
+		if (!e) {
+			ln->err = -ENOMEM;
+			return 1;
+		}
+		ln->e = e;
+		ln->cap = cap;
+	}
+	char *copy = len <= VM_NAME_MAX ? strndup(name, len) : NULL;
+	if (!copy) {
+		ln->err = len > VM_NAME_MAX ? -ENAMETOOLONG : -ENOMEM;
+		return 1;
+	}
+	ln->e[ln->n++] = (struct vm_entry){ .name = copy, .name_len = (uint16_t)len, .size = ino };
+	return 0;
+}
+
+static int vt_build_list(struct vt_fs *fs, struct vt_inode *vi, struct vt_list **out)
+{
+	struct uvfs_pathop here = { .root = vi->lower, .start = vi->lower, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct lower_names ln = { 0 };
+	struct uvfs_file *df;
+	int err = uvfs_open_at(fs->vfs.vfs, &fs->cred, &here, O_RDONLY | O_DIRECTORY, 0, 0, &df);
+	if (err)
+		return err;
+	err = uvfs_iterate_dir(df, collect_lower, &ln);
+	uvfs_file_put(df);
+	if (!err)
+		err = ln.err;
+	if (err == -ENAMETOOLONG)
+		err = violation(fs, vi->path, "lower listing has a name no manifest can hold");
+	if (!err && (vm_sort(ln.e, ln.n) || ln.n != vi->man.n))
+		err = violation(fs, vi->path, "lower listing differs from the manifest");
+	for (uint32_t i = 0; !err && i < ln.n; i++)
+		if (vm_name_cmp(ln.e[i].name, ln.e[i].name_len, vi->man.e[i].name, vi->man.e[i].name_len))
+			err = violation(fs, vi->path, "lower listing differs from the manifest");
+	struct vt_list *l = err ? NULL : malloc(sizeof(*l) + ln.n * sizeof(uint64_t));
+	if (!err && !l)
+		err = -ENOMEM;
+	if (!err) {
+		l->n = ln.n;
+		for (uint32_t i = 0; i < ln.n; i++)
+			l->ino[i] = ln.e[i].size;
+		*out = l;
+	}
+	for (uint32_t i = 0; i < ln.n; i++)
+		free((char *)ln.e[i].name);
+	free(ln.e);
+	return err;
+}
+
+static int vt_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
+{
+	struct vt_inode *vi = VT_I(f->f_inode);
+	struct vt_list *l = f->f_private; /* under f_lock, held by the VFS here */
+	if (!l) {
+		int err = vt_build_list(VT_FS(f->f_inode->i_fs), vi, &l);
+		if (err)
+			return err;
+		f->f_private = l;
+	}
+	if (uvfs_dir_emit_dots(f, ctx))
+		return 0;
+	for (uint64_t i = (uint64_t)ctx->pos - 2; i < l->n; i++) {
+		const struct vm_entry *e = &vi->man.e[i];
+		if (ctx->emit(ctx, e->name, e->name_len, l->ino[i], (e->mode & S_IFMT) >> 12, (int64_t)i + 3))
+			return 0;
+		ctx->pos = (int64_t)i + 3;
+	}
+	return 0;
+}
+
+static int vt_dir_open(struct uvfs_inode *inode, struct uvfs_file *f) { return vt_check_open(f); }
+static void vt_dir_release(struct uvfs_file *f) { free(f->f_private); }
+
+static const struct uvfs_inode_ops vt_dir_iops = {
+	.lookup = vt_lookup, .create = vt_erofs_create, .mkdir = vt_erofs_mkdir, .symlink = vt_erofs_symlink,
+	.link = vt_erofs_link, .unlink = vt_erofs_unlink, .rmdir = vt_erofs_unlink, .rename = vt_erofs_rename,
+	.setattr = vt_setattr, .setxattr = vt_setxattr, .removexattr = vt_removexattr,
+};
+static const struct uvfs_inode_ops vt_other_iops = {
+	.setattr = vt_setattr, .setxattr = vt_setxattr, .removexattr = vt_removexattr,
+};
+static const struct uvfs_file_ops vt_dir_fops = { .open = vt_dir_open, .release = vt_dir_release,
+						  .iterate = vt_iterate };
+static const struct uvfs_file_ops vt_reg_fops = { .open = vt_reg_open, .read = vt_reg_read };
+static const struct uvfs_file_ops vt_other_fops = { .open = vt_other_open };
+
+/* ----------------------------------------------------------- filesystem */
+
+static void vt_release(struct uvfs_filesystem *fs)
+{
+	struct vt_fs *v = VT_FS(fs);
+	uvfs_vd_put(&v->lower);
+	free(v);
+}
+
+static int vt_show_options(struct uvfs_filesystem *fs, char *buf, size_t len)
+{
+	struct vt_fs *v = VT_FS(fs);
+	char hex[65];
+	uvfs_verity_hash_hex(v->root_hash, hex);
+	int n = snprintf(buf, len, "root_hash=%s,action=%s", hex,
+			 v->action == UVFS_VERITY_ACTION_PANIC ? "panic" : "error");
+	return n < 0 || (size_t)n >= len ? -ERANGE : 0;
+}
+
+static const struct uvfs_fs_ops vt_fs_ops = {
+	.release = vt_release, .evict_inode = vt_evict_inode, .free_inode = vt_free_inode,
+	.show_options = vt_show_options,
+};
+
+static int parse_hex(const char *s, uint8_t out[UVFS_VERITY_ROOT_HASH_SIZE])
+{
+	if (strlen(s) != 2 * UVFS_VERITY_ROOT_HASH_SIZE)
+		return -EINVAL;
+	for (int i = 0; i < 2 * UVFS_VERITY_ROOT_HASH_SIZE; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return -EINVAL;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | v : v);
+	}
+	return 0;
+}
+
+static int parse_options(const struct uvfs_fs_opts *opts, struct vt_fs *v)
+{
+	const struct uvfs_verity_mount *m = opts ? opts->internal : NULL;
+	struct uvfs_opts o;
+	bool have = false;
+	if (!m || !uvfs_vd_ok(&m->lower)) {
+		uvfs_log(UVFS_LOG_WARN, "verity: needs internal mount data naming the lower directory");
+		return -EINVAL;
+	}
+	if (m->root_hash) {
+		memcpy(v->root_hash, m->root_hash, UVFS_VERITY_ROOT_HASH_SIZE);
+		have = true;
+	}
+	v->action = m->action;
+	int err = uvfs_opts_parse(&o, opts->data);
+	if (err)
+		return err;
+	const char *rh = uvfs_opts_take(&o, "root_hash");
+	const char *act = uvfs_opts_take(&o, "action");
+	bool have_cache;
+	v->cache_max = VT_DEFAULT_CACHE;
+	if (!err)
+		err = uvfs_opts_take_size(&o, "data_cache", 0, &v->cache_max, &have_cache);
+	if (!err && rh) {
+		if (parse_hex(rh, v->root_hash)) {
+			uvfs_log(UVFS_LOG_WARN, "verity: root_hash must be 64 hex digits");
+			err = -EINVAL;
+		}
+		have = true;
+	}
+	if (!err && act) {
+		if (!strcmp(act, "error"))
+			v->action = UVFS_VERITY_ACTION_ERROR;
+		else if (!strcmp(act, "panic"))
+			v->action = UVFS_VERITY_ACTION_PANIC;
+		else {
+			uvfs_log(UVFS_LOG_WARN, "verity: action must be error or panic");
+			err = -EINVAL;
+		}
+	}
+	if (!err)
+		err = uvfs_opts_check_unused(&o, "verity");
+	uvfs_opts_free(&o);
+	if (!err && !have) {
+		uvfs_log(UVFS_LOG_WARN, "verity: no root hash given");
+		err = -EINVAL;
+	}
+	if (!err && v->action != UVFS_VERITY_ACTION_ERROR && v->action != UVFS_VERITY_ACTION_PANIC)
+		err = -EINVAL;
+	return err;
+}
+
+static int vt_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
+		     const struct uvfs_fs_opts *opts, struct uvfs_filesystem **out)
+{
+	struct vt_fs *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	int err = parse_options(opts, v);
+	if (err) {
+		free(v);
+		return err;
+	}
+	const struct uvfs_verity_mount *m = opts->internal;
+	uvfs_cred_init_root(&v->cred);
+	if ((err = uvfs_fs_init(&v->vfs, vfs, &uvfs_verity_type, &vt_fs_ops))) {
+		free(v);
+		return err;
+	}
+	v->lower = m->lower;
+	uvfs_vd_get(&v->lower);
+
+	struct uvfs_pathop here = { .root = v->lower, .start = v->lower, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct statx st;
+	struct vt_inode *root = NULL;
+	if ((err = uvfs_stat_at(vfs, &v->cred, &here, STATX_BASIC_STATS, &st)))
+		goto fail;
+	if (!S_ISDIR(st.stx_mode)) {
+		err = -ENOTDIR;
+		goto fail;
+	}
+	if (!(root = vt_new_inode(v, &st, st.stx_mode, st.stx_uid, st.stx_gid, 0))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	root->lower = v->lower;
+	uvfs_vd_get(&root->lower);
+	if (!(root->path = strdup("/"))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	/* A wrong root hash (or a tampered root manifest) fails the mount. */
+	if ((err = load_manifest(v, &v->lower, "/", v->root_hash, &root->man))) {
+		if (err == -EIO)
+			uvfs_log(UVFS_LOG_ERROR, "verity: the root hash does not match the lower tree");
+		goto fail;
+	}
+	if (root->man.mode != st.stx_mode || root->man.uid != st.stx_uid || root->man.gid != st.stx_gid) {
+		err = violation(v, "/", "root directory attributes differ from its manifest");
+		goto fail;
+	}
+	if ((err = uvfs_d_make_root(&v->vfs, &root->vfs, &v->vfs.root)))
+		goto fail;
+	*out = &v->vfs;
+	return 0;
+fail:
+	if (root) {
+		/* free_inode runs after a grace period and needs the fs: wait
+		 * for it before freeing the fs (as tmpfs does). */
+		uvfs_inode_put(&root->vfs);
+		urcu_memb_barrier();
+	}
+	uvfs_vd_put(&v->lower);
+	uvfs_fs_abort(&v->vfs);
+	free(v);
+	return err;
+}
+
+UVFS_API const struct uvfs_fs_type uvfs_verity_type = { .name = "verity", .flags = UVFS_FST_RCU_WALK,
+							.get_fs = vt_get_fs };
