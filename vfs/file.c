@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 
 #include "internal.h"
+#include "devices/fifo.h"
 
 #define OPEN_FLAGS_MASK                                                                                      \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC |      \
@@ -151,9 +152,7 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 					 &devpriv)))
 			goto fail;
 	} else if (S_ISFIFO(mode)) {
-		/* No pipe implementation behind fifos yet. */
-		err = -ENXIO;
-		goto fail;
+		devops = &uvfs_fifo_fops; /* devices/fifo.c: the inode's pipe, on any fs */
 	}
 	/* Writing to a device node, FIFO or socket does not write to the
 	 * filesystem: Linux skips mnt_want_write for them (special_file). */
