@@ -362,4 +362,5 @@ __attribute__((visibility("hidden"))) const struct uvfs_file_ops uvfs_fifo_fops 
 	.poll = fifo_poll,
 	.ioctl = fifo_ioctl,
 	.llseek = fifo_llseek,
+	.fop_flags = UVFS_FOP_STREAM,
 };

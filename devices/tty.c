@@ -64,6 +64,7 @@ static const struct uvfs_file_ops tty_fops = {
 	.ioctl = tty_ioctl,
 	.flush = tty_flush,
 	.llseek = tty_llseek,
+	.fop_flags = UVFS_FOP_STREAM,
 };
 
 DEV_HIDDEN int tty_register(struct uvfs *vfs, const struct uvfs_devices_opts *opts)

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -406,4 +407,46 @@ FX_TEST(fifo, separate_inodes_and_reset)
 	FX_ASSERT_ERR(uvfs_read(ra2, b, 4), 2);
 	uvfs_file_put(ra2);
 	uvfs_file_put(ra);
+}
+
+/* A FIFO is a stream: a reader blocked on one O_RDWR file description
+ * must not stop a writer using the same description (Linux takes no
+ * f_pos lock for FMODE_STREAM files), and pread/pwrite are ESPIPE. */
+FX_TEST(fifo, same_file_read_blocked_write_proceeds)
+{
+	mkfifo_u("/f");
+	struct uvfs_file *rw = open_u("/f", O_RDWR);
+	struct reader rd = { .f = rw };
+	pthread_t t;
+	pthread_create(&t, NULL, read_thread, &rd);
+	sleep_ms(100);
+	cr_assert_eq(atomic_load(&rd.done), 0, "read did not block");
+	struct writer wr = { .f = rw, .buf = "ping", .len = 4 };
+	pthread_t t2;
+	pthread_create(&t2, NULL, write_thread, &wr);
+	for (int i = 0; i < 50 && !atomic_load(&wr.done); i++)
+		sleep_ms(10);
+	cr_assert_eq(atomic_load(&wr.done), 1, "a write on the same file waited behind the blocked read");
+	pthread_join(t2, NULL);
+	pthread_join(t, NULL);
+	cr_assert_eq(rd.n, 4);
+	uvfs_file_put(rw);
+}
+
+FX_TEST(fifo, pread_pwrite_espipe_as_host)
+{
+	mkfifo_u("/f");
+	host_fifo();
+	struct uvfs_file *rw = open_u("/f", O_RDWR);
+	int h = open(host_path, O_RDWR);
+	cr_assert_geq(h, 0);
+	char b[4];
+	FX_ASSERT_ERR(uvfs_pwrite(rw, "x", 1, 0), hret(pwrite(h, "x", 1, 0)));
+	FX_ASSERT_ERR(uvfs_pread(rw, b, 1, 0), hret(pread(h, b, 1, 0)));
+	FX_ASSERT_ERR(uvfs_pread(rw, b, 1, 0), -ESPIPE);
+	struct iovec iov = { b, 1 };
+	FX_ASSERT_ERR(uvfs_preadv(rw, &iov, 1, 0), hret(preadv(h, &iov, 1, 0)));
+	uvfs_file_put(rw);
+	close(h);
+	host_fifo_done();
 }
