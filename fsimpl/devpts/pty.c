@@ -139,8 +139,8 @@ static void erase_one(struct pty *p)
 		output(p, "\b \b", 3);
 }
 
-/* mu held: the edited line (len 0 with eof: an EOF) becomes readable. A
- * line with no room left is dropped, as n_tty drops past its buffer. */
+/* mu held: the edited line (len 0: an EOF) becomes readable; the caller
+ * made sure it fits. */
 static void push_line(struct pty *p)
 {
 	size_t n = p->linelen;
@@ -152,8 +152,9 @@ static void push_line(struct pty *p)
 	p->rec_n++;
 }
 
-/* mu held: one byte typed at the master. Returns false when raw input has
- * no room (the master write stops there). */
+/* mu held: one byte typed at the master. Returns false, consuming
+ * nothing, when the input queue has no room for it (raw) or for the line
+ * it ends (canonical): the master write stops there. */
 static bool ldisc_input(struct pty *p, unsigned char c)
 {
 	const struct termios *t = &p->tio;
@@ -173,6 +174,11 @@ static bool ldisc_input(struct pty *p, unsigned char c)
 			echo_char(p, c);
 		return true;
 	}
+	/* A line end needs room for the whole line: without it the master's
+	 * write waits for the reader (Linux throttles), nothing is lost. */
+	if ((c == t->c_cc[VEOF] || c == '\n') &&
+	    (p->linelen + (c == '\n') > ring_room(&p->in) || p->rec_n == PTY_RECS))
+		return false;
 	if (c == t->c_cc[VERASE]) {
 		if (p->linelen) {
 			if (t->c_lflag & ECHOE)
@@ -675,6 +681,7 @@ static const struct uvfs_file_ops ptmx_fops = {
 	.poll = master_poll,
 	.ioctl = master_ioctl,
 	.llseek = pty_llseek,
+	.fop_flags = UVFS_FOP_STREAM,
 };
 
 static const struct uvfs_file_ops replica_fops = {
@@ -685,6 +692,7 @@ static const struct uvfs_file_ops replica_fops = {
 	.poll = replica_poll,
 	.ioctl = replica_ioctl,
 	.llseek = pty_llseek,
+	.fop_flags = UVFS_FOP_STREAM,
 };
 
 UVFS_API int uvfs_devpts_register_devices(struct uvfs *vfs)
