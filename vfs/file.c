@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 
 #include "internal.h"
+#include "devices/fifo.h"
 
 #define OPEN_FLAGS_MASK                                                                                      \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC |      \
@@ -152,9 +153,7 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 					 &devpriv)))
 			goto fail;
 	} else if (S_ISFIFO(mode)) {
-		/* No pipe implementation behind fifos yet. */
-		err = -ENXIO;
-		goto fail;
+		devops = &uvfs_fifo_fops; /* devices/fifo.c: the inode's pipe, on any fs */
 	}
 	/* Writing to a device node, FIFO or socket does not write to the
 	 * filesystem: Linux skips mnt_want_write for them (special_file). */
@@ -442,9 +441,13 @@ static ssize_t do_write(struct uvfs_file *f, const void *buf, size_t len, uint64
 	return rw_write(f, buf, (size_t)n, off);
 }
 
+static bool f_stream(const struct uvfs_file *f) { return f->f_op->fop_flags & UVFS_FOP_STREAM; }
+
 UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len)
 {
 	rcu_enter();
+	if (f_stream(f))
+		return do_read(f, buf, len, 0);
 	uvfs_lock_acquire(&f->f_lock);
 	ssize_t n = do_read(f, buf, len, (int64_t)f->f_pos);
 	if (n > 0)
@@ -456,6 +459,10 @@ UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len)
 UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len)
 {
 	rcu_enter();
+	if (f_stream(f)) {
+		uint64_t zero = 0;
+		return do_write(f, buf, len, &zero);
+	}
 	uvfs_lock_acquire(&f->f_lock);
 	uint64_t off = f->f_pos;
 	ssize_t n = do_write(f, buf, len, &off);
@@ -470,6 +477,8 @@ UVFS_API ssize_t uvfs_pread(struct uvfs_file *f, void *buf, size_t len, off_t of
 	rcu_enter();
 	if (off < 0)
 		return -EINVAL;
+	if (f_stream(f))
+		return -ESPIPE;
 	return do_read(f, buf, len, off);
 }
 
@@ -478,6 +487,8 @@ UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, o
 	rcu_enter();
 	if (off < 0)
 		return -EINVAL;
+	if (f_stream(f))
+		return -ESPIPE;
 	/* pwrite ignores O_APPEND's position on Linux? No: with O_APPEND,
 	 * Linux appends anyway; the fs implements that from f_flags. */
 	uint64_t o = (uint64_t)off;

@@ -150,6 +150,10 @@ out:
 static ssize_t rw_iov_fpos(struct uvfs_file *f, const struct iovec *iov, int cnt, bool write)
 {
 	rcu_enter();
+	if (f->f_op->fop_flags & UVFS_FOP_STREAM) {
+		uint64_t zero = 0; /* no position: no f_lock either */
+		return do_rw_iov(f, iov, cnt, &zero, write);
+	}
 	uvfs_lock_acquire(&f->f_lock);
 	uint64_t pos = f->f_pos;
 	ssize_t n = do_rw_iov(f, iov, cnt, &pos, write);
@@ -164,6 +168,8 @@ static ssize_t rw_iov_at(struct uvfs_file *f, const struct iovec *iov, int cnt, 
 	rcu_enter();
 	if (off < 0)
 		return -EINVAL; /* preadv/pwritev check before anything else */
+	if (f->f_op->fop_flags & UVFS_FOP_STREAM)
+		return -ESPIPE;
 	uint64_t pos = (uint64_t)off;
 	return do_rw_iov(f, iov, cnt, &pos, write);
 }

@@ -471,6 +471,11 @@ struct uvfs_file_ops {
 };
 /* fop_flags */
 #define UVFS_FOP_UNSIGNED_OFFSET 0x1 /* negative positions are valid (Linux FOP_UNSIGNED_OFFSET, /dev/mem) */
+/* A stream (pipe, FIFO, terminal; Linux FMODE_STREAM without FMODE_ATOMIC_POS):
+ * no position, so read/write/readv/writev run without f_lock (a reader
+ * blocked in the op must not stall a writer on the same file) and pass
+ * offset 0; pread/pwrite/preadv/pwritev are -ESPIPE. */
+#define UVFS_FOP_STREAM 0x2
 /* An ioctl op may return this for an unknown command; callers see -ENOTTY. */
 #define UVFS_ENOIOCTLCMD 515
 
