@@ -225,6 +225,7 @@ struct fake {
 	scene_fn scene;
 	uint32_t msize;
 	const char *version;
+	bool mute_version; /* never answer Tversion */
 	pthread_t th;
 };
 
@@ -268,6 +269,8 @@ static void *fake_main(void *arg)
 			break;
 		uint8_t type = buf[4];
 		uint16_t tag = (uint16_t)(buf[5] | buf[6] << 8);
+		if (type == P9_TVERSION && f->mute_version)
+			continue;
 		if (type == P9_TVERSION) {
 			uint8_t b[64];
 			struct p9_enc e = { .buf = b, .cap = sizeof(b) };
@@ -489,6 +492,38 @@ Test(p9hostile, version_negotiation_checks)
 	pthread_join(fk.th, NULL);
 	cr_assert_eq(start_fake(scene_never, 8192, "9P2000.L", &c), 0);
 	cr_assert_eq(uvfs_p9_msize(c), 8192);
+	end_fake(c);
+}
+
+/* A server that never answers Tversion: connecting must give up at the
+ * deadline, not block forever (uvfs 9p ls used to hang here). */
+Test(p9hostile, silent_version_times_out, .timeout = 10)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	fk = (struct fake){ .fd = sv[1], .scene = scene_never, .msize = 65536, .version = "9P2000.L",
+			    .mute_version = true };
+	cr_assert_eq(pthread_create(&fk.th, NULL, fake_main, &fk), 0);
+	struct uvfs_p9_client *c = NULL;
+	struct uvfs_p9_opts o = { .msize = 65536, .timeout_ms = 50 };
+	cr_assert_eq(uvfs_p9_connect_fds(sv[0], sv[0], &o, &c), -ETIMEDOUT);
+	cr_assert_null(c);
+	pthread_join(fk.th, NULL); /* our end was closed: the fake sees EOF */
+}
+
+/* A server that answers Tversion and then nothing, not even Tflush: the
+ * cancelled call's flush gets a grace period, then the connection is dead
+ * and every call fails at once instead of waiting for an Rflush forever. */
+Test(p9hostile, unanswered_flush_kills_connection, .timeout = 10)
+{
+	struct uvfs_p9_client *c;
+	cr_assert_eq(start_fake(scene_never, 65536, "9P2000.L", &c), 0);
+	uvfs_p9_set_timeout(c, 20);
+	struct uvfs_p9_attr a;
+	int err = uvfs_p9_getattr(c, 1, 0, &a);
+	cr_assert(err == -ETIMEDOUT || err == -ECONNRESET, "got %d", err);
+	cr_assert_eq(uvfs_p9_getattr(c, 1, 0, &a), -ECONNRESET, "the connection is dead now");
+	cr_assert_eq(uvfs_p9_fsync(c, 1, 0), -ECONNRESET);
 	end_fake(c);
 }
 
