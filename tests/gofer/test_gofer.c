@@ -342,3 +342,206 @@ BOTH(setattr_statfs_xattr)
 	cr_assert_eq(uvfs_removexattr_at(fx.vfs, &fx.cred, &pf, "user.k"), 0);
 	cr_assert_eq(getxattr(hp("f"), "user.k", v, sizeof(v)), -1);
 }
+
+/* ------------------------------------------------- remote_revalidating */
+
+Test(gofer_reval, host_changes_are_seen, .timeout = 60)
+{
+	gsetup("cache=remote_revalidating");
+	struct statx st;
+	char buf[64];
+	host_write("f", "one");
+	cr_assert_eq(fx_stat("/g/f", &st), 0);
+	cr_assert_eq(st.stx_size, 3);
+	uint64_t ino = st.stx_ino;
+	/* Rewritten in place: same file, new size and content. */
+	host_write("f", "three!");
+	cr_assert_eq(fx_stat("/g/f", &st), 0);
+	cr_assert_eq(st.stx_size, 6);
+	cr_assert_eq(st.stx_ino, ino);
+	cr_assert_eq(fx_read_file("/g/f", buf, sizeof(buf)), 6);
+	cr_assert_str_eq(buf, "three!");
+	/* Renamed on the host. */
+	cr_assert_eq(rename(hp("f"), hp("g")), 0);
+	cr_assert_eq(fx_stat("/g/f", &st), -ENOENT);
+	cr_assert_eq(fx_read_file("/g/g", buf, sizeof(buf)), 6);
+	/* Replaced by a directory. */
+	cr_assert_eq(unlink(hp("g")), 0);
+	cr_assert_eq(mkdir(hp("g"), 0700), 0);
+	host_write("g/inner", "in");
+	cr_assert_eq(fx_stat("/g/g", &st), 0);
+	cr_assert(S_ISDIR(st.stx_mode), "mode %o", st.stx_mode);
+	cr_assert_eq(fx_read_file("/g/g/inner", buf, sizeof(buf)), 2);
+	/* A cached miss: the name appears on the host. */
+	cr_assert_eq(fx_stat("/g/late", &st), -ENOENT);
+	host_write("late", "now");
+	cr_assert_eq(fx_stat("/g/late", &st), 0);
+	/* Replaced by another file of the same name (new identity). */
+	cr_assert_eq(unlink(hp("late")), 0);
+	host_write("late.tmp", "other file");
+	cr_assert_eq(rename(hp("late.tmp"), hp("late")), 0);
+	cr_assert_eq(fx_read_file("/g/late", buf, sizeof(buf)), 10);
+	cr_assert_str_eq(buf, "other file");
+	gteardown();
+}
+
+/* fscache trusts its cache: a name the host removes stays cached (the
+ * mount is the exclusive writer), and costs no round trip. */
+Test(gofer_fscache, cached_names_are_trusted, .timeout = 60)
+{
+	gsetup("cache=fscache");
+	struct statx st;
+	host_write("f", "one");
+	cr_assert_eq(fx_stat("/g/f", &st), 0);
+	cr_assert_eq(unlink(hp("f")), 0);
+	cr_assert_eq(fx_stat("/g/f", &st), 0, "served from the cache");
+	cr_assert_eq(st.stx_size, 3);
+	gteardown();
+}
+
+/* ------------------------------------------------------------ dead gofer */
+
+struct writer {
+	struct uvfs_file *f;
+	int err;
+	long rounds;
+};
+
+static void *write_until_error(void *arg)
+{
+	struct writer *w = arg;
+	static char chunk[256 << 10];
+	for (;;) {
+		ssize_t n = uvfs_pwrite(w->f, chunk, sizeof(chunk), (off_t)(w->rounds % 64) * (off_t)sizeof(chunk));
+		if (n < 0) {
+			w->err = (int)n;
+			return NULL;
+		}
+		w->rounds++;
+	}
+}
+
+static void killed_gofer(const char *opts)
+{
+	gsetup(opts);
+	cr_assert_eq(fx_write_file("/g/f", "data"), 0);
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &f), 0);
+	struct writer w = { .f = f };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, write_until_error, &w), 0);
+	while (__atomic_load_n(&w.rounds, __ATOMIC_RELAXED) < 4)
+		usleep(1000);
+	cr_assert_eq(kill(diod_pid, SIGKILL), 0);
+	pthread_join(th, NULL); /* a hang here is the bug */
+	cr_assert(w.err == -ECONNRESET || w.err == -EIO, "pending write: %d", w.err);
+	char buf[8];
+	cr_assert(uvfs_pread(f, buf, sizeof(buf), 0) < 0, "later reads fail");
+	uvfs_file_put(f);
+	cr_assert_lt(fx_write_file("/g/other", "x"), 0, "later creates fail");
+	struct uvfs_pathop p = fx_pop("/g/f");
+	cr_assert_lt(uvfs_unlink_at(fx.vfs, &fx.cred, &p), 0);
+	/* Another mount, another gofer: unaffected. */
+	char host2[64];
+	snprintf(host2, sizeof(host2), "/tmp/uvfs-gofer-XXXXXX");
+	cr_assert_not_null(mkdtemp(host2));
+	fx_must_mkdir("/h", 0755);
+	cr_assert_eq(gmount_at("/h", host2, opts, NULL), 0);
+	cr_assert_eq(fx_write_file("/h/f", "fine"), 0);
+	char back[8];
+	cr_assert_eq(fx_read_file("/h/f", back, sizeof(back)), 4);
+	gteardown();
+	nftw(host2, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+Test(gofer_fscache, killed_gofer_fails_not_hangs, .timeout = 30) { killed_gofer("cache=fscache"); }
+Test(gofer_reval, killed_gofer_fails_not_hangs, .timeout = 30) { killed_gofer("cache=remote_revalidating"); }
+
+/* ---------------------------------------------------------------- LRU */
+
+Test(gofer_fscache, dentry_cache_limit_bounds_the_lru, .timeout = 60)
+{
+	gsetup("cache=fscache,dentry_cache_limit=20");
+	mkdir(hp("many"), 0755);
+	for (int i = 0; i < 300; i++) {
+		char n[32];
+		snprintf(n, sizeof(n), "many/f%d", i);
+		host_write(n, "");
+	}
+	struct uvfs_live before, after;
+	struct statx st;
+	cr_assert_eq(fx_stat("/g/many", &st), 0);
+	uvfs_live_counts(fx.vfs, &before);
+	for (int i = 0; i < 300; i++) {
+		char n[32];
+		snprintf(n, sizeof(n), "/g/many/f%d", i);
+		cr_assert_eq(fx_stat(n, &st), 0);
+	}
+	uvfs_live_counts(fx.vfs, &after);
+	cr_assert_leq(after.dentries - before.dentries, 21, "%ld cached past the limit of 20",
+		      after.dentries - before.dentries);
+	cr_assert_leq(after.inodes - before.inodes, 21);
+	gteardown();
+}
+
+/* ------------------------------------------------------------ options */
+
+Test(gofer_opts, bad_options_are_einval, .timeout = 30)
+{
+	fx_setup();
+	cr_assert_eq(uvfs_register_fs_type(fx.vfs, &uvfs_gofer_type, UVFS_FS_USER_MOUNT), 0);
+	fx_must_mkdir("/g", 0755);
+	const char *bad[] = {
+		"",
+		"trans=fd",
+		"trans=fd,rfdno=900",
+		"trans=pigeon,rfdno=900,wfdno=900",
+		"trans=fd,rfdno=900,wfdno=900,bogus=1",
+		"trans=fd,rfdno=900,wfdno=900,cache=sometimes",
+		"trans=fd,rfdno=900,wfdno=900,version=9P2000.u",
+		"trans=fd,rfdno=900,wfdno=900,msize=12",
+		"trans=fd,rfdno=900,wfdno=900,dentry_cache_limit=lots",
+		"trans=fd,rfdno=900,wfdno=900,dfltuid=-1",
+		"trans=fd,rfdno=900,wfdno=900,overlayfs_stale_read=yes",
+		"trans=unix",
+		"trans=tcp,addr=127.0.0.1:1,rfdno=900",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct uvfs_mount_opts o = { .data = bad[i] };
+		struct uvfs_pathop p = fx_popf("/g");
+		cr_assert_eq(uvfs_mount_at(fx.vfs, &fx.cred, "x", &p, "9p", &o), -EINVAL, "%s", bad[i]);
+	}
+	fx_teardown();
+}
+
+Test(gofer_opts, tcp_and_unix_transports, .timeout = 30)
+{
+	gsetup("cache=fscache"); /* for the fixture and the host dir */
+	/* diod listening on a unix socket exporting the same host dir. */
+	char sock[96];
+	snprintf(sock, sizeof(sock), "%s.sock", host);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/usr/sbin/diod", "diod", "-f", "-l", sock, "-e", host, "-n", "-N", "-c", "/dev/null", "-L",
+		      "/dev/null", (char *)NULL);
+		_exit(127);
+	}
+	struct stat ss;
+	for (int i = 0; i < 500 && stat(sock, &ss) < 0; i++)
+		usleep(10000);
+	usleep(50000);
+	host_write("via-unix", "u");
+	char data[256];
+	snprintf(data, sizeof(data), "trans=unix,addr=%s,aname=%s,cache=remote_revalidating", sock, host);
+	fx_must_mkdir("/u", 0755);
+	struct uvfs_mount_opts o = { .data = data };
+	struct uvfs_pathop p = fx_popf("/u");
+	int err = uvfs_mount_at(fx.vfs, &fx.cred, host, &p, "9p", &o);
+	cr_assert_eq(err, 0, "%s", strerror(-err));
+	char buf[8];
+	cr_assert_eq(fx_read_file("/u/via-unix", buf, sizeof(buf)), 1);
+	gteardown();
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+}
