@@ -28,7 +28,10 @@ static int gofer_revalidate(struct uvfs_dentry *d, unsigned flags)
 		return -ECHILD;
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	if (inode) {
-		int err = gofer_refresh(inode, false);
+		uint32_t fid;
+		int err = gofer_fresh_fid(d, &fid);
+		if (!err)
+			err = gofer_refresh(inode, false);
 		return err == -ENOENT || err == -ESTALE ? 1 : err;
 	}
 	struct uvfs_dentry *parent = uvfs_dentry_parent(d);
@@ -63,31 +66,30 @@ const struct uvfs_dentry_ops gofer_reval_dops = {
 	.revalidate = gofer_revalidate,
 };
 
-/* fscache: the cache is trusted, but a fid walked before a directory was
- * renamed through this mount may name a path that no longer exists (diod
- * resolves fids by path). Such an inode gets a fresh fid walked from its
- * parent (validated just before by the same walk) and keeps its dentry;
- * an RCU walk only compares two counters. */
-static int gofer_revalidate_cached(struct uvfs_dentry *d, unsigned flags)
+/* A fid walked before a directory was renamed through this mount may name
+ * a path that no longer exists (diod resolves fids by path). Such an inode
+ * gets a fresh fid walked from its parent (made fresh first, up to the
+ * root) and keeps its dentry and identity. Returns the fid, or -ESTALE if
+ * the name now reaches another file, or another -errno. */
+int gofer_fresh_fid(struct uvfs_dentry *d, uint32_t *out)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
-	if (!inode)
-		return 0;
 	struct gofer_inode *gi = GI(inode);
 	struct gofer_fs *fs = GFS(inode->i_fs);
 	unsigned long gen = atomic_load_explicit(&fs->dir_renames, memory_order_acquire);
-	if (atomic_load_explicit(&gi->fid_gen, memory_order_relaxed) == gen ||
-	    atomic_load_explicit(&gi->fid, memory_order_relaxed) == UVFS_P9_NOFID)
-		return 0;
-	if (flags & UVFS_LOOKUP_RCU)
-		return -ECHILD;
+	uint32_t cur = atomic_load_explicit(&gi->fid, memory_order_acquire);
 	struct uvfs_dentry *parent = uvfs_dentry_parent(d);
-	uint32_t dfid = parent ? gofer_fid(uvfs_dentry_inode(parent)) : UVFS_P9_NOFID;
-	if (dfid == UVFS_P9_NOFID)
+	*out = cur;
+	if (atomic_load_explicit(&gi->fid_gen, memory_order_relaxed) == gen || cur == UVFS_P9_NOFID || !parent ||
+	    parent == d)
 		return 0;
+	uint32_t dfid;
+	int err = gofer_fresh_fid(parent, &dfid);
+	if (err)
+		return err;
 	char name[GOFER_NAME_MAX + 1];
 	size_t len;
-	urcu_memb_read_lock();
+	urcu_memb_read_lock(); /* a rename may replace the name meanwhile */
 	const char *n = uvfs_dentry_name(d, &len);
 	if (len > GOFER_NAME_MAX)
 		len = GOFER_NAME_MAX;
@@ -97,27 +99,36 @@ static int gofer_revalidate_cached(struct uvfs_dentry *d, unsigned flags)
 	const char *np = name;
 	uint32_t fid;
 	struct uvfs_p9_qid qid;
-	int err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, &qid);
-	if (err == -ENOENT)
-		return 1;
-	if (err)
-		return gofer_err(fs, err);
+	if ((err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, &qid)))
+		return err == -ENOENT ? -ESTALE : gofer_err(fs, err);
 	if (qid.path != gi->qid_path) {
 		uvfs_p9_clunk_async(fs->c, fid);
-		return 1;
+		return -ESTALE;
 	}
-	uvfs_lock_acquire(&inode->i_lock);
-	uint32_t *r = realloc(gi->retired, (gi->nretired + 1) * sizeof(*r));
-	if (r) {
-		gi->retired = r;
-		r[gi->nretired++] = atomic_load_explicit(&gi->fid, memory_order_relaxed);
-		atomic_store_explicit(&gi->fid, fid, memory_order_release);
-		atomic_store_explicit(&gi->fid_gen, gen, memory_order_relaxed);
-	} else {
-		uvfs_p9_clunk_async(fs->c, fid);
-	}
-	uvfs_lock_release(&inode->i_lock);
+	if (!gofer_swap_fid(gi, fid, gen))
+		uvfs_p9_clunk_async(fs->c, fid); /* out of memory: keep the old one */
+	*out = gofer_fid(inode);
 	return 0;
+}
+
+/* fscache: the cache is trusted; only stale fids are re-walked. An RCU
+ * walk only compares two counters. */
+static int gofer_revalidate_cached(struct uvfs_dentry *d, unsigned flags)
+{
+	struct uvfs_inode *inode = uvfs_dentry_inode(d);
+	if (!inode)
+		return 0;
+	struct gofer_inode *gi = GI(inode);
+	struct gofer_fs *fs = GFS(inode->i_fs);
+	if (atomic_load_explicit(&gi->fid_gen, memory_order_relaxed) ==
+		    atomic_load_explicit(&fs->dir_renames, memory_order_acquire) ||
+	    atomic_load_explicit(&gi->fid, memory_order_relaxed) == UVFS_P9_NOFID)
+		return 0;
+	if (flags & UVFS_LOOKUP_RCU)
+		return -ECHILD;
+	uint32_t fid;
+	int err = gofer_fresh_fid(d, &fid);
+	return err == -ESTALE ? 1 : err;
 }
 
 const struct uvfs_dentry_ops gofer_cached_dops = {
@@ -362,15 +373,8 @@ static int gofer_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 	unsigned long gen = atomic_load_explicit(&fs->dir_renames, memory_order_relaxed);
 	if (S_ISDIR(src->i_mode)) /* every fid below it names an old path now */
 		gen = atomic_fetch_add_explicit(&fs->dir_renames, 1, memory_order_acq_rel) + 1;
-	uint32_t *r = realloc(gs->retired, (gs->nretired + 1) * sizeof(*r));
-	if (r) {
-		gs->retired = r;
-		if (!uvfs_p9_walk(fs->c, nfid, 1, &nname, &fresh, NULL)) {
-			r[gs->nretired++] = sfid;
-			atomic_store_explicit(&gs->fid, fresh, memory_order_release);
-			atomic_store_explicit(&gs->fid_gen, gen, memory_order_relaxed);
-		}
-	}
+	if (!uvfs_p9_walk(fs->c, nfid, 1, &nname, &fresh, NULL) && !gofer_swap_fid(gs, fresh, gen))
+		uvfs_p9_clunk_async(fs->c, fresh);
 	if (victim)
 		drop_link(victim);
 	gofer_refresh(src, true);

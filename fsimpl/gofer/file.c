@@ -20,7 +20,10 @@
 int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
-	int err = gofer_refresh(inode, false);
+	uint32_t fid;
+	int err = gofer_fresh_fid(d, &fid);
+	if (!err)
+		err = gofer_refresh(inode, false);
 	if (err == -ENOENT)
 		err = -ESTALE; /* gone on the host: the VFS walks again */
 	if (err)
@@ -130,7 +133,12 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 	if (!gf)
 		return -ENOMEM;
 	gf->fid = UVFS_P9_NOFID;
-	uint32_t pfid = gofer_fid(inode);
+	uint32_t pfid;
+	int ferr = gofer_fresh_fid(f->f_vd.dentry, &pfid);
+	if (ferr) {
+		free(gf);
+		return ferr;
+	}
 	if (pfid != UVFS_P9_NOFID) {
 		uint32_t fid;
 		int err = uvfs_p9_walk(fs->c, pfid, 0, NULL, &fid, NULL);

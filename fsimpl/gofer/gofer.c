@@ -67,6 +67,20 @@ void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 	uvfs_inode_attr_end(i);
 }
 
+bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *r = realloc(gi->retired, (gi->nretired + 1) * sizeof(*r));
+	if (r) {
+		gi->retired = r;
+		r[gi->nretired++] = atomic_load_explicit(&gi->fid, memory_order_relaxed);
+		atomic_store_explicit(&gi->fid, fid, memory_order_release);
+		atomic_store_explicit(&gi->fid_gen, gen, memory_order_relaxed);
+	}
+	uvfs_lock_release(&gi->fid_lock);
+	return r != NULL;
+}
+
 int gofer_refresh(struct uvfs_inode *inode, bool locked)
 {
 	struct gofer_fs *fs = GFS(inode->i_fs);

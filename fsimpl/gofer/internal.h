@@ -4,13 +4,16 @@
  * Each inode holds a 9P fid walked to its file (the "path fid"); open
  * files hold fids of their own (a clone of it, Tlopen'ed). diod names
  * files by path, so a rename through us walks a fresh path fid for the
- * moved inode; the old one is retired (kept until the inode is evicted,
- * because another thread may be using it right now) rather than clunked.
+ * moved inode, and fids below a renamed directory are re-walked on their
+ * next use (gofer_fresh_fid); an old fid is retired (kept until the inode
+ * is evicted, because another thread may be using it right now) rather
+ * than clunked.
  *
  * Lock order: the VFS's (vfs/LOCKING.md). Directory ops run under the
  * directory's i_lock (held by the VFS); the gofer takes an inode's i_lock
  * itself only where the VFS does not hold it (getattr, revalidate, write)
- * to store attributes. The 9P client has its own internal locks, all
+ * to store attributes. A gofer inode's fid_lock is a leaf inside all of
+ * them. The 9P client has its own internal locks, all
  * leaves with respect to ours. No gofer lock is held across a 9P call
  * except the VFS-held i_locks above.
  */
@@ -63,14 +66,17 @@ struct gofer_fs {
 struct gofer_inode {
 	struct uvfs_inode vfs;
 	/* The path fid (UVFS_P9_NOFID: a synthetic directory, in memory
-	 * only). Loaded atomically by any op; replaced by rename under the
-	 * inode's i_lock, the old one going to retired. */
+	 * only). Loaded atomically by any op; replaced (rename, re-walk)
+	 * under fid_lock, the old one going to retired. */
 	_Atomic uint32_t fid;
 	/* fs->dir_renames sampled before fid was walked; stored with fid. */
 	_Atomic unsigned long fid_gen;
 	uint64_t qid_path; /* immutable: the server's identity of the file */
-	uint32_t *retired; /* under i_lock: old path fids, clunked at evict */
-	unsigned nretired; /* under i_lock */
+	/* A leaf lock (inside any i_lock; never held across a 9P call):
+	 * fid replacement and the retired list. */
+	struct uvfs_lock fid_lock;
+	uint32_t *retired; /* under fid_lock: old path fids, clunked at evict */
+	unsigned nretired; /* under fid_lock */
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -108,6 +114,13 @@ GOFER_HIDDEN int gofer_walk_new(struct gofer_fs *fs, struct uvfs_inode *dir, con
 /* Store a's attributes in inode: caller holds i_lock (or the inode is not
  * published yet). */
 GOFER_HIDDEN void gofer_attr_store(struct uvfs_inode *inode, const struct uvfs_p9_attr *a);
+/* d's inode's path fid, re-walked first if a directory rename through this
+ * mount may have left it naming an old path (no lock held). 0 or -ESTALE
+ * (the name now reaches another file) or -errno. */
+GOFER_HIDDEN int gofer_fresh_fid(struct uvfs_dentry *d, uint32_t *fid);
+/* Make fid (walked when fs->dir_renames was gen) gi's path fid, retiring
+ * the old one. false (nothing changed) when out of memory. */
+GOFER_HIDDEN bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen);
 /* Re-read inode's attributes from the server and store them (i_lock held
  * by the caller iff locked). */
 GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);

@@ -545,3 +545,27 @@ Test(gofer_opts, tcp_and_unix_transports, .timeout = 30)
 	waitpid(pid, NULL, 0);
 	unlink(sock);
 }
+
+/* A held dentry below a directory renamed through the mount (the FUSE
+ * export keeps one per node): its fid named the old path; it must be
+ * re-walked, not answer ESTALE (cat of a moved file failed over FUSE). */
+BOTH(held_dentry_survives_parent_rename)
+{
+	cr_assert_eq(fx_mkdir("/g/d1", 0755), 0);
+	cr_assert_eq(fx_write_file("/g/d1/c", "child"), 0);
+	struct uvfs_vd held;
+	struct uvfs_pathop pc = fx_pop("/g/d1/c");
+	cr_assert_eq(uvfs_get_dentry_at(fx.vfs, &fx.cred, &pc, 0, &held), 0);
+	struct uvfs_pathop pd1 = fx_pop("/g/d1"), pd2 = fx_pop("/g/d2");
+	cr_assert_eq(uvfs_rename_at(fx.vfs, &fx.cred, &pd1, &pd2, 0), 0);
+	struct uvfs_pathop self = { .root = fx.root, .start = held, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct statx st;
+	cr_assert_eq(uvfs_stat_at(fx.vfs, &fx.cred, &self, STATX_BASIC_STATS, &st), 0);
+	cr_assert_eq(st.stx_size, 5);
+	struct uvfs_file *f;
+	cr_assert_eq(uvfs_open_at(fx.vfs, &fx.cred, &self, O_RDONLY, 0, 0, &f), 0);
+	char buf[8];
+	cr_assert_eq(uvfs_pread(f, buf, sizeof(buf), 0), 5);
+	uvfs_file_put(f);
+	uvfs_vd_put(&held);
+}
