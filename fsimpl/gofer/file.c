@@ -222,21 +222,41 @@ static int gofer_fsync(struct uvfs_file *f, bool datasync)
 
 struct rd {
 	struct uvfs_dir_ctx *ctx;
+	struct gofer_file *gf; /* loop detection state, entries seen */
 	uint64_t start, cookie; /* cookie the batch was asked from; after the last consumed entry */
 	uint64_t skip; /* entries to pass over before emitting (a seek) */
-	int64_t seen; /* entries taken from the server by this stream */
 	bool stop;
 	int err;
 };
 
+/* Does the server cycle through its cookies? Brent's algorithm: O(1)
+ * memory, and any cycle is caught within twice its length. */
+static bool cookie_loops(struct gofer_file *gf, uint64_t c)
+{
+	if (c == gf->brent_saved)
+		return true;
+	if (++gf->brent_steps == gf->brent_power) {
+		gf->brent_saved = c;
+		gf->brent_power *= 2;
+		gf->brent_steps = 0;
+	}
+	return false;
+}
+
 static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 {
 	struct rd *r = arg;
-	/* A server that hands back an offset it was asked from, or the
-	 * previous one, would make the stream loop forever. */
-	if (de->offset == r->start || de->offset == r->cookie || ++r->seen > GOFER_MAX_DIRENTS) {
-		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: the server repeats offset %" PRIu64 " or never ends",
-			 de->offset);
+	/* A server that hands back an offset it was asked from, the previous
+	 * one or any earlier one would make the stream loop forever; one
+	 * that never ends is cut off. */
+	if (de->offset == r->start || de->offset == r->cookie || cookie_loops(r->gf, de->offset)) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: the server repeats offset %" PRIu64, de->offset);
+		r->err = -EIO;
+		return 1;
+	}
+	if (++r->gf->dir_seen > GOFER_MAX_DIRENTS) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: more than %ld entries: the directory never ends?",
+			 (long)GOFER_MAX_DIRENTS);
 		r->err = -EIO;
 		return 1;
 	}
@@ -266,11 +286,15 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 	if (uvfs_dir_emit_dots(f, ctx))
 		return 0;
 	struct gofer_fs *fs = GFS(inode->i_fs);
-	struct rd r = { .ctx = ctx };
+	struct rd r = { .ctx = ctx, .gf = gf };
 	if (ctx->pos == gf->dir_pos && gf->dir_pos > 2) {
 		r.cookie = gf->dir_cookie; /* resume where the last call stopped */
 	} else {
 		r.skip = (uint64_t)(ctx->pos - 2); /* a seek: count from the start */
+		gf->brent_saved = 0; /* the start cookie */
+		gf->brent_steps = 0;
+		gf->brent_power = 1;
+		gf->dir_seen = 0;
 	}
 	uint32_t count = uvfs_p9_msize(fs->c) - 24; /* diod: at most msize - 24 */
 	int err = 0;

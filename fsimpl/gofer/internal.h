@@ -35,9 +35,10 @@
 
 #define V9FS_MAGIC 0x01021997
 #define GOFER_NAME_MAX 255
-/* A directory stream yields at most this many entries per open: a server
- * whose directory never ends cannot keep a reader looping forever. */
-#define GOFER_MAX_DIRENTS (1L << 24)
+/* A directory stream yields at most this many entries (from its start): a
+ * server whose directory never ends cannot keep a reader (and the memory
+ * of an `ls` collecting names) growing forever. */
+#define GOFER_MAX_DIRENTS (1L << 20)
 
 enum gofer_cache {
 	GOFER_CACHE_FSCACHE, /* exclusive: dentries and attributes trusted */
@@ -87,6 +88,11 @@ struct gofer_file {
 	 * as (VFS position, 9P cookie) so the next call resumes there. */
 	int64_t dir_pos;
 	uint64_t dir_cookie;
+	/* Loop detection over the cookies of this stream (Brent): the
+	 * cookie saved at the last power-of-two step; a cookie equal to it
+	 * means the server cycles. dir_seen counts entries from the start. */
+	uint64_t brent_saved, brent_steps, brent_power;
+	int64_t dir_seen;
 };
 
 static inline struct gofer_fs *GFS(struct uvfs_filesystem *fs) { return container_of(fs, struct gofer_fs, vfs); }
