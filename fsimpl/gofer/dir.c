@@ -111,34 +111,20 @@ int gofer_fresh_fid(struct uvfs_dentry *d, uint32_t *out)
 	return 0;
 }
 
-/* fscache: the cache is trusted; only stale fids are re-walked. An RCU
- * walk only compares two counters. */
-static int gofer_revalidate_cached(struct uvfs_dentry *d, unsigned flags)
+/* Before an op uses d's fid: re-walk it if it may be stale (errors are
+ * left to the op, whose own call then fails). */
+static void freshen(struct uvfs_dentry *d)
 {
-	struct uvfs_inode *inode = uvfs_dentry_inode(d);
-	if (!inode)
-		return 0;
-	struct gofer_inode *gi = GI(inode);
-	struct gofer_fs *fs = GFS(inode->i_fs);
-	if (atomic_load_explicit(&gi->fid_gen, memory_order_relaxed) ==
-		    atomic_load_explicit(&fs->dir_renames, memory_order_acquire) ||
-	    atomic_load_explicit(&gi->fid, memory_order_relaxed) == UVFS_P9_NOFID)
-		return 0;
-	if (flags & UVFS_LOOKUP_RCU)
-		return -ECHILD;
 	uint32_t fid;
-	int err = gofer_fresh_fid(d, &fid);
-	return err == -ESTALE ? 1 : err;
+	if (d && uvfs_dentry_inode(d))
+		gofer_fresh_fid(d, &fid);
 }
-
-const struct uvfs_dentry_ops gofer_cached_dops = {
-	.revalidate = gofer_revalidate_cached,
-};
 
 /* ---------------------------------------------------------------- lookup */
 
 static int gofer_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
+	freshen(uvfs_dentry_parent(d));
 	const char *name = uvfs_dentry_name(d, NULL); /* stable: dir's i_lock */
 	struct gofer_inode *gi;
 	int err = gofer_walk_new(GFS(dir->i_fs), dir, name, &gi);
@@ -197,6 +183,7 @@ static int finish_new(struct uvfs_inode *dir, struct uvfs_dentry *d, const char 
 static int gofer_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 			dev_t rdev)
 {
+	freshen(uvfs_dentry_parent(d));
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	uint32_t dfid = gofer_fid(dir);
 	if (dfid == UVFS_P9_NOFID)
@@ -260,6 +247,7 @@ static int synthetic_dir(struct uvfs_inode *dir, struct uvfs_dentry *d, mode_t m
 static int gofer_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 		       unsigned flags)
 {
+	freshen(uvfs_dentry_parent(d));
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	const char *name = uvfs_dentry_name(d, NULL);
 	uint32_t uid, gid;
@@ -277,6 +265,7 @@ static int gofer_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const stru
 static int gofer_symlink(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred,
 			 const char *target)
 {
+	freshen(uvfs_dentry_parent(d));
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	uint32_t dfid = gofer_fid(dir);
 	if (dfid == UVFS_P9_NOFID)
@@ -295,6 +284,8 @@ static int gofer_symlink(struct uvfs_inode *dir, struct uvfs_dentry *d, const st
  * own (hard links are not merged into one inode here). */
 static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
+	freshen(uvfs_dentry_parent(d));
+	freshen(old);
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	struct uvfs_inode *src = uvfs_dentry_inode(old);
 	uint32_t dfid = gofer_fid(dir), sfid = gofer_fid(src);
@@ -326,6 +317,7 @@ static void drop_link(struct uvfs_inode *inode)
 
 static int remove_name(struct uvfs_inode *dir, struct uvfs_dentry *d, unsigned flags)
 {
+	freshen(uvfs_dentry_parent(d));
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	uint32_t dfid = gofer_fid(dir);
 	struct uvfs_inode *victim = uvfs_dentry_inode(d);
@@ -351,6 +343,9 @@ static int gofer_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 			struct uvfs_dentry *whiteout)
 {
 	struct gofer_fs *fs = GFS(odir->i_fs);
+	freshen(uvfs_dentry_parent(od));
+	freshen(uvfs_dentry_parent(nd));
+	freshen(od);
 	struct uvfs_inode *src = uvfs_dentry_inode(od), *victim = uvfs_dentry_inode(nd);
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL; /* no exchange or whiteout in 9P2000.L */

@@ -36,7 +36,11 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	struct gofer_fs *fs = GFS(inode->i_fs);
-	uint32_t fid = file && file->f_private ? ((struct gofer_file *)file->f_private)->fid : gofer_fid(inode);
+	uint32_t fid;
+	if (file && file->f_private && ((struct gofer_file *)file->f_private)->fid != UVFS_P9_NOFID)
+		fid = ((struct gofer_file *)file->f_private)->fid;
+	else if (gofer_fresh_fid(d, &fid))
+		fid = gofer_fid(inode);
 	if (fid == UVFS_P9_NOFID) {
 		/* Synthetic directory: in memory only. */
 		uvfs_inode_attr_begin(inode);
@@ -249,7 +253,7 @@ static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 	/* A server that hands back an offset it was asked from, the previous
 	 * one or any earlier one would make the stream loop forever; one
 	 * that never ends is cut off. */
-	if (de->offset == r->start || de->offset == r->cookie || cookie_loops(r->gf, de->offset)) {
+	if (de->offset == r->start || de->offset == r->cookie) {
 		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: the server repeats offset %" PRIu64, de->offset);
 		r->err = -EIO;
 		return 1;
@@ -272,6 +276,12 @@ static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 			return 1; /* not consumed: the cookie stays before it */
 		}
 		r->ctx->pos++;
+	}
+	/* Only consumed entries count: one the caller refused comes again. */
+	if (cookie_loops(r->gf, de->offset)) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: the server cycles back to offset %" PRIu64, de->offset);
+		r->err = -EIO;
+		return 1;
 	}
 	r->cookie = de->offset;
 	return 0;

@@ -439,7 +439,10 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		return err;
 	}
 	fs->vfs.lru_max = fs->cache == GOFER_CACHE_NONE ? 0 : (unsigned long)p.lru_max;
-	fs->vfs.d_op = fs->cache >= GOFER_CACHE_REVAL ? &gofer_reval_dops : &gofer_cached_dops;
+	/* fscache: no dentry ops, so cached paths take the RCU fast path
+	 * untouched; ops re-walk fids left stale by a directory rename. */
+	if (fs->cache >= GOFER_CACHE_REVAL)
+		fs->vfs.d_op = &gofer_reval_dops;
 	if (fs->cache >= GOFER_CACHE_REVAL)
 		fs->vfs.flags &= ~(unsigned)UVFS_FST_RCU_WALK; /* every walk asks the server */
 	struct gofer_inode *root;

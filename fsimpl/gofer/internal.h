@@ -136,7 +136,7 @@ GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, 
 GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops_reval, gofer_reg_iops_reval,
 	gofer_symlink_iops_reval, gofer_special_iops_reval;
 GOFER_HIDDEN extern const struct uvfs_file_ops gofer_dir_fops, gofer_reg_fops, gofer_special_fops;
-GOFER_HIDDEN extern const struct uvfs_dentry_ops gofer_reval_dops, gofer_cached_dops;
+GOFER_HIDDEN extern const struct uvfs_dentry_ops gofer_reval_dops;
 
 /* Shared inode ops (file.c). */
 GOFER_HIDDEN int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out);
