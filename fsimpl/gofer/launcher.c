@@ -49,8 +49,15 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 	}
 	/* Everything the child needs is built before fork: after it, only
 	 * async-signal-safe calls (the caller may be multithreaded). */
-	char *argv[] = { "diod", "-f", "-r", "3", "-w", "3", "-e", (char *)hostdir, "-n", "-N", "-c", "/dev/null",
-			 "-L", "/dev/null", ro ? "-o" : NULL, "ro", NULL };
+	char *argv[20] = { "diod", "-f", "-r", "3", "-w", "3", "-n", "-N", "-c", "/dev/null", "-L", "/dev/null" };
+	int argc = 12;
+	if (ro) {
+		argv[argc++] = "-o";
+		argv[argc++] = "ro";
+	}
+	argv[argc++] = "-e";
+	argv[argc++] = (char *)hostdir;
+	argv[argc] = NULL;
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {

@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -18,6 +20,7 @@
 
 static char host[64];
 static pid_t diod_pid;
+
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) { return remove(p); }
 
@@ -569,3 +572,44 @@ BOTH(held_dentry_survives_parent_rename)
 	uvfs_file_put(f);
 	uvfs_vd_put(&held);
 }
+
+/* The server refuses mkdir (the host directory is immutable: even diod
+ * as root gets EPERM); a directory made only to mount on is made in
+ * memory (gVisor ForSyntheticMountpoint) and holds a mount. */
+static void set_immutable(const char *path, bool on)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(fd, 0);
+	int fl = 0;
+	cr_assert_eq(ioctl(fd, FS_IOC_GETFLAGS, &fl), 0);
+	fl = on ? (fl | FS_IMMUTABLE_FL) : (fl & ~FS_IMMUTABLE_FL);
+	cr_assert_eq(ioctl(fd, FS_IOC_SETFLAGS, &fl), 0, "chattr: %s", strerror(errno));
+	close(fd);
+}
+
+static void synthetic(const char *opts)
+{
+	gsetup(opts);
+	set_immutable(host, true);
+	struct uvfs_pathop p = fx_pop("/g/mnt");
+	int err = uvfs_mkdir_at(fx.vfs, &fx.cred, &p, 0755);
+	cr_assert_eq(err, -EPERM, "plain mkdir: %d", err);
+	struct uvfs_create_opts co = { .flags = UVFS_MKDIR_SYNTHETIC };
+	cr_assert_eq(uvfs_mkdir_at2(fx.vfs, &fx.cred, &p, 0755, &co), 0);
+	struct stat hs;
+	cr_assert_eq(stat(hp("mnt"), &hs), -1, "nothing on the host");
+	struct statx st;
+	cr_assert_eq(fx_stat("/g/mnt", &st), 0);
+	cr_assert(S_ISDIR(st.stx_mode));
+	cr_assert_eq(fx_mount_tmpfs("/g/mnt", NULL, 0), 0);
+	cr_assert_eq(fx_write_file("/g/mnt/x", "in tmpfs"), 0);
+	char buf[16];
+	cr_assert_eq(fx_read_file("/g/mnt/x", buf, sizeof(buf)), 8);
+	cr_assert_eq(fx_umount("/g/mnt", 0), 0);
+	cr_assert_eq(fx_write_file("/g/file", "x"), -EPERM, "the server still refuses the rest");
+	set_immutable(host, false);
+	gteardown();
+}
+
+Test(gofer_fscache, synthetic_mountpoint, .timeout = 60) { synthetic("cache=fscache"); }
+Test(gofer_reval, synthetic_mountpoint, .timeout = 60) { synthetic("cache=remote_revalidating"); }
