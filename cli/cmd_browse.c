@@ -1,5 +1,6 @@
-/* cli/cmd_browse.c — `uvfs ls|stat|cat|tree PATH...`: the default tree in
- * process, without FUSE (for machines without /dev/fuse and for scripts).
+/* cli/cmd_browse.c — `uvfs ls|stat|cat|tree [-t TYPE [-o OPTS] SOURCE]
+ * PATH...`: the default tree (or one filesystem of TYPE: cli/mount_spec.h)
+ * in process, without FUSE (for machines without /dev/fuse and for scripts).
  * Paths are absolute in the tree ("etc" means "/etc"); a final symlink is
  * not followed except by cat. Exit status 1 if any path failed. */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/mount_spec.h"
 #include "boot/boot.h"
 #include "fuse/fuse_export.h"
 
@@ -22,11 +24,15 @@ struct env {
 	struct uvfs_cred cred;
 };
 
-static int env_open(struct env *e)
+/* Takes -t/-o/SOURCE out of argv, then builds that tree (or the default). */
+static int env_open_args(struct env *e, int *argc, char **argv)
 {
-	int err = uvfs_default_tree(&e->vfs, &e->ns);
+	struct cli_mount_spec spec;
+	if (cli_take_mount_args(argc, argv, &spec))
+		return -1;
+	int err = cli_build_tree(&spec, &e->vfs, &e->ns);
 	if (err) {
-		fprintf(stderr, "uvfs: building the default tree: %s\n", strerror(-err));
+		fprintf(stderr, "uvfs: building the %s tree: %s\n", spec.type ? spec.type : "default", strerror(-err));
 		return -1;
 	}
 	uvfs_mntns_root(e->ns, &e->root);
@@ -164,7 +170,7 @@ static void join(char *out, size_t len, const char *dir, const char *name)
 int cmd_ls(int argc, char **argv)
 {
 	struct env e;
-	if (env_open(&e))
+	if (env_open_args(&e, &argc, argv))
 		return 1;
 	int rc = 0;
 	char *deflt[] = { "/" };
@@ -238,7 +244,7 @@ int cmd_stat(int argc, char **argv)
 		return 2;
 	}
 	struct env e;
-	if (env_open(&e))
+	if (env_open_args(&e, &argc, argv))
 		return 1;
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
@@ -280,7 +286,7 @@ int cmd_cat(int argc, char **argv)
 		return 2;
 	}
 	struct env e;
-	if (env_open(&e))
+	if (env_open_args(&e, &argc, argv))
 		return 1;
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
@@ -346,7 +352,7 @@ static void tree_walk(struct env *e, const char *path, const char *prefix, struc
 int cmd_tree(int argc, char **argv)
 {
 	struct env e;
-	if (env_open(&e))
+	if (env_open_args(&e, &argc, argv))
 		return 1;
 	int rc = 0;
 	char *deflt[] = { "/" };

@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsimpl/gofer/gofer.h"
 #include "fsimpl/gofer/p9/p9.h"
 #include "fsimpl/gofer/p9/p9_wire.h"
+#include "vfs/uvfs.h"
 
 /* ------------------------------------------------------------ codec */
 
@@ -225,6 +229,7 @@ struct fake {
 	scene_fn scene;
 	uint32_t msize;
 	const char *version;
+	bool mute_version; /* never answer Tversion */
 	pthread_t th;
 };
 
@@ -268,6 +273,8 @@ static void *fake_main(void *arg)
 			break;
 		uint8_t type = buf[4];
 		uint16_t tag = (uint16_t)(buf[5] | buf[6] << 8);
+		if (type == P9_TVERSION && f->mute_version)
+			continue;
 		if (type == P9_TVERSION) {
 			uint8_t b[64];
 			struct p9_enc e = { .buf = b, .cap = sizeof(b) };
@@ -492,6 +499,38 @@ Test(p9hostile, version_negotiation_checks)
 	end_fake(c);
 }
 
+/* A server that never answers Tversion: connecting must give up at the
+ * deadline, not block forever (uvfs 9p ls used to hang here). */
+Test(p9hostile, silent_version_times_out, .timeout = 10)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	fk = (struct fake){ .fd = sv[1], .scene = scene_never, .msize = 65536, .version = "9P2000.L",
+			    .mute_version = true };
+	cr_assert_eq(pthread_create(&fk.th, NULL, fake_main, &fk), 0);
+	struct uvfs_p9_client *c = NULL;
+	struct uvfs_p9_opts o = { .msize = 65536, .timeout_ms = 50 };
+	cr_assert_eq(uvfs_p9_connect_fds(sv[0], sv[0], &o, &c), -ETIMEDOUT);
+	cr_assert_null(c);
+	pthread_join(fk.th, NULL); /* our end was closed: the fake sees EOF */
+}
+
+/* A server that answers Tversion and then nothing, not even Tflush: the
+ * cancelled call's flush gets a grace period, then the connection is dead
+ * and every call fails at once instead of waiting for an Rflush forever. */
+Test(p9hostile, unanswered_flush_kills_connection, .timeout = 10)
+{
+	struct uvfs_p9_client *c;
+	cr_assert_eq(start_fake(scene_never, 65536, "9P2000.L", &c), 0);
+	uvfs_p9_set_timeout(c, 20);
+	struct uvfs_p9_attr a;
+	int err = uvfs_p9_getattr(c, 1, 0, &a);
+	cr_assert(err == -ETIMEDOUT || err == -ECONNRESET, "got %d", err);
+	cr_assert_eq(uvfs_p9_getattr(c, 1, 0, &a), -ECONNRESET, "the connection is dead now");
+	cr_assert_eq(uvfs_p9_fsync(c, 1, 0), -ECONNRESET);
+	end_fake(c);
+}
+
 /* A server that handles one request at a time and blocks writing each
  * reply: when its replies back up it stops reading requests.  One thread
  * streams big Twrites while another waits for big Rreads; if the writer
@@ -586,5 +625,214 @@ Test(p9hostile, server_that_stops_reading_while_replies_back_up, .timeout = 60)
 	pthread_join(tr, NULL);
 	cr_assert_eq(w.bad, 0);
 	cr_assert_eq(r.bad, 0);
+	end_fake(c);
+}
+
+/* ------------------------------------------- the 9p filesystem vs a liar */
+
+/* A fake export: one directory (the root) whose Treaddir answers come from
+ * rd_mode; everything the mount and an open need is answered truthfully. */
+static int rd_mode;
+enum { RD_REPEAT, RD_CYCLE, RD_ENDLESS, RD_NAMES };
+
+static void put_ent(struct p9_enc *e, const char *name, size_t len, uint64_t off)
+{
+	p9_put8(e, 0);
+	p9_put32(e, 0);
+	p9_put64(e, 1000 + off);
+	p9_put64(e, off);
+	p9_put8(e, 8);
+	p9_put16(e, (uint16_t)len);
+	p9_putbytes(e, name, len);
+}
+
+static void reply_big(int fd, uint8_t type, uint16_t tag, const uint8_t *body, size_t blen)
+{
+	static uint8_t m[1 << 16];
+	struct p9_enc e;
+	p9_enc_begin(&e, m, sizeof(m), type, tag);
+	p9_putbytes(&e, body, blen);
+	long n = p9_enc_finish(&e, 0);
+	write_full(fd, m, (size_t)n);
+}
+
+static int scene_fs(int fd, uint8_t type, uint16_t tag, const uint8_t *b, size_t n)
+{
+	static uint8_t body[1 << 16];
+	struct p9_enc e = { .buf = body, .cap = sizeof(body) };
+	switch (type) {
+	case P9_TATTACH:
+		qid_body(&e);
+		break;
+	case P9_TWALK: /* clones only */
+		p9_put16(&e, 0);
+		break;
+	case P9_TGETATTR:
+		p9_put64(&e, UVFS_P9_GETATTR_BASIC);
+		qid_body(&e);
+		p9_put32(&e, S_IFDIR | 0755);
+		p9_put32(&e, 0);
+		p9_put32(&e, 0);
+		for (int i = 0; i < 5; i++) /* nlink rdev size blksize blocks */
+			p9_put64(&e, i == 0 ? 2 : 4096);
+		for (int i = 0; i < 10; i++) /* 4 times, gen, data_version */
+			p9_put64(&e, 0);
+		break;
+	case P9_TLOPEN:
+		qid_body(&e);
+		p9_put32(&e, 0);
+		break;
+	case P9_TREADDIR: {
+		uint64_t off = get32(b + 4) | (uint64_t)get32(b + 8) << 32;
+		uint32_t count = get32(b + 12);
+		p9_put32(&e, 0);
+		char nm[32];
+		switch (rd_mode) {
+		case RD_REPEAT: /* always the same entry and cookie */
+			put_ent(&e, "same", 4, 7);
+			break;
+		case RD_CYCLE: /* 0 -> 1 -> 2 -> 0 ... */
+			snprintf(nm, sizeof(nm), "c%u", (unsigned)off);
+			put_ent(&e, nm, strlen(nm), (off + 1) % 3);
+			break;
+		case RD_ENDLESS: /* fresh names and cookies, for ever */
+			for (uint64_t k = off; e.len + 40 < count; k++) {
+				snprintf(nm, sizeof(nm), "n%llu", (unsigned long long)k);
+				put_ent(&e, nm, strlen(nm), k + 1);
+			}
+			break;
+		case RD_NAMES:
+			if (off == 0) {
+				char longname[300];
+				memset(longname, 'L', sizeof(longname));
+				put_ent(&e, ".", 1, 1);
+				put_ent(&e, "..", 2, 2);
+				put_ent(&e, longname, sizeof(longname), 3);
+				put_ent(&e, "ok", 2, 4);
+			}
+			break;
+		}
+		uint32_t cnt = (uint32_t)e.len - 4;
+		memcpy(body, &cnt, 4);
+		break;
+	}
+	default: /* Tclunk and the rest: an empty R-message */
+		break;
+	}
+	reply_big(fd, (uint8_t)(type + 1), tag, body, e.len);
+	return 0;
+}
+
+struct names {
+	int n;
+	char first[8][16];
+};
+
+static int names_cb(void *arg, const char *name, size_t len, uint64_t ino, unsigned dtype, int64_t next)
+{
+	struct names *a = arg;
+	if (a->n < 8)
+		snprintf(a->first[a->n], sizeof(a->first[0]), "%.*s", (int)(len < 15 ? len : 15), name);
+	a->n++;
+	return 0;
+}
+
+/* Mounts the fake as a 9p root and lists it; the listing's result. */
+static int list_fake(int mode, struct names *out)
+{
+	rd_mode = mode;
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	fk = (struct fake){ .fd = sv[1], .scene = scene_fs, .msize = 65536, .version = "9P2000.L" };
+	cr_assert_eq(pthread_create(&fk.th, NULL, fake_main, &fk), 0);
+	struct uvfs *vfs;
+	struct uvfs_mntns *ns;
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	cr_assert_eq(uvfs_create(&vfs), 0);
+	cr_assert_eq(uvfs_register_fs_type(vfs, &uvfs_gofer_type, 0), 0);
+	char data[96];
+	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,cache=fscache,msize=65536", sv[0], sv[0]);
+	struct uvfs_mount_opts mo = { .data = data };
+	cr_assert_eq(uvfs_mntns_new(vfs, &cred, "fake", "9p", &mo, &ns), 0);
+	struct uvfs_vd root;
+	uvfs_mntns_root(ns, &root);
+	struct uvfs_pathop p = { .root = root, .start = root, .path = "/", .flags = UVFS_PATH_FOLLOW };
+	struct uvfs_file *f;
+	cr_assert_eq(uvfs_open_at(vfs, &cred, &p, O_RDONLY | O_DIRECTORY, 0, 0, &f), 0);
+	memset(out, 0, sizeof(*out));
+	int rc = uvfs_iterate_dir(f, names_cb, out);
+	uvfs_file_put(f);
+	uvfs_vd_put(&root);
+	uvfs_mntns_put(ns);
+	struct uvfs_live live;
+	cr_assert_eq(uvfs_destroy(vfs, &live), 0, "nothing left alive");
+	pthread_join(fk.th, NULL); /* the fs closed the connection */
+	return rc;
+}
+
+Test(p9fs, readdir_repeating_offset_is_eio, .timeout = 10)
+{
+	struct names nm;
+	cr_assert_eq(list_fake(RD_REPEAT, &nm), -EIO);
+	cr_assert_leq(nm.n, 4, "%d entries", nm.n);
+}
+
+Test(p9fs, readdir_cycle_is_eio, .timeout = 10)
+{
+	struct names nm;
+	cr_assert_eq(list_fake(RD_CYCLE, &nm), -EIO);
+	cr_assert_leq(nm.n, 16, "%d entries", nm.n);
+}
+
+Test(p9fs, readdir_that_never_ends_is_cut_off, .timeout = 30)
+{
+	struct names nm;
+	cr_assert_eq(list_fake(RD_ENDLESS, &nm), -EIO);
+	cr_assert_leq(nm.n, (1 << 20) + 2, "%d entries", nm.n);
+}
+
+Test(p9fs, readdir_skips_dots_and_overlong_names, .timeout = 10)
+{
+	struct names nm;
+	cr_assert_eq(list_fake(RD_NAMES, &nm), 0);
+	cr_assert_eq(nm.n, 3, "%d entries", nm.n); /* the VFS's . and .., then ok */
+	cr_assert_str_eq(nm.first[2], "ok");
+}
+
+/* A name longer than NAME_MAX before a good one: the validation pass used
+ * to forget the error and copy it into a 256-byte stack buffer. Names
+ * are delivered whole; the filesystem decides what it accepts. */
+static int scene_long_name(int fd, uint8_t type, uint16_t tag, const uint8_t *b, size_t n)
+{
+	static uint8_t body[1024];
+	struct p9_enc e = { .buf = body, .cap = sizeof(body) };
+	char longname[300];
+	memset(longname, 'L', sizeof(longname));
+	p9_put32(&e, 0);
+	put_ent(&e, longname, sizeof(longname), 1);
+	put_ent(&e, "ok", 2, 2);
+	uint32_t cnt = (uint32_t)e.len - 4;
+	memcpy(body, &cnt, 4);
+	reply_big(fd, P9_RREADDIR, tag, body, e.len);
+	return 0;
+}
+
+static int len_cb(void *arg, const struct uvfs_p9_dirent *de)
+{
+	size_t *lens = arg;
+	lens[lens[0] + 1] = strlen(de->name);
+	lens[0]++;
+	return 0;
+}
+
+Test(p9hostile, readdir_name_longer_than_name_max)
+{
+	struct uvfs_p9_client *c;
+	cr_assert_eq(start_fake(scene_long_name, 65536, "9P2000.L", &c), 0);
+	size_t lens[4] = { 0 };
+	cr_assert_eq(uvfs_p9_readdir(c, 1, 0, 0, len_cb, lens), 2);
+	cr_assert_eq(lens[1], 300);
+	cr_assert_eq(lens[2], 2);
 	end_fake(c);
 }

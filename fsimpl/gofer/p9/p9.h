@@ -80,7 +80,8 @@ struct uvfs_p9_statfs {
 };
 
 /* One directory entry; name is NUL terminated and valid only during the
- * callback. */
+ * callback. It is a well-formed name (not empty, no '/' or NUL) but may be
+ * ".", ".." or longer than NAME_MAX: the caller decides what it accepts. */
 struct uvfs_p9_dirent {
 	struct uvfs_p9_qid qid;
 	uint64_t offset; /* cookie to resume readdir after this entry */

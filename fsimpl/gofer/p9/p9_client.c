@@ -555,13 +555,18 @@ int uvfs_p9_readdir(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, uint32
 	if (!err) {
 		struct p9_dec d;
 		struct p9_dirent_raw raw;
-		char name[256];
+		char small[256], *name = small;
+		size_t longest = 0;
 		p9_dec_init(&d, k.r.u.io.data, k.r.u.io.count);
 		/* Validate the whole batch before delivering any of it, so the
-		 * caller never sees half a reply. */
+		 * caller never sees half a reply. Names longer than NAME_MAX
+		 * are delivered whole (in a buffer of their size): what to
+		 * accept is the caller's decision. */
 		while ((err = p9_dirent_next(&d, &raw)) > 0)
-			if (raw.namelen >= sizeof(name))
-				err = -ENAMETOOLONG;
+			if (raw.namelen > longest)
+				longest = raw.namelen;
+		if (!err && longest >= sizeof(small) && !(name = malloc(longest + 1)))
+			err = -ENOMEM;
 		p9_dec_init(&d, k.r.u.io.data, k.r.u.io.count);
 		while (!err && p9_dirent_next(&d, &raw) > 0) {
 			memcpy(name, raw.name, raw.namelen);
@@ -573,6 +578,8 @@ int uvfs_p9_readdir(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, uint32
 			if (cb(arg, &de))
 				break;
 		}
+		if (name != small)
+			free(name);
 	}
 	call_end(&k);
 	return err ? err : nent;

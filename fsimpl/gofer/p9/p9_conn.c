@@ -550,6 +550,15 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 {
 	bool cancellable = !req->is_flush && !req->nocancel;
 	uint32_t tmo = cancellable ? __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED) : 0;
+	/* Tversion and Tflush cannot be cancelled, so their deadline is
+	 * fatal: a server that does not answer them is declared dead (every
+	 * waiter fails) rather than waited for forever. */
+	bool fatal = req->is_flush || req->ttype == P9_TVERSION;
+	if (fatal) {
+		uint32_t t = __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED);
+		tmo = req->is_flush ? (t > P9_FLUSH_GRACE_MS ? t : P9_FLUSH_GRACE_MS)
+				    : (t ? t : P9_VERSION_TIMEOUT_MS);
+	}
 	struct timespec dl;
 	int cancel_err = 0;
 	bool flushed = false;
@@ -558,6 +567,12 @@ int p9_wait(struct uvfs_p9_client *c, struct p9_req *req, struct p9_rmsg *r)
 		deadline_after(&dl, tmo);
 	pthread_mutex_lock(&c->mu);
 	while (!req->done) {
+		if (fatal && ms_left(&dl) == 0) {
+			fail_all_locked(c, -ECONNRESET); /* marks req done too */
+			cancel_err = -ETIMEDOUT;
+			flushed = true; /* report the timeout, not the reset */
+			break;
+		}
 		if (!cancel_err && cancellable) {
 			if (req->cancel)
 				cancel_err = -EINTR;

@@ -14,6 +14,11 @@
 /* Tags kept back for Tflush so that cancelling can always make progress
  * even when every other tag belongs to a call waiting to be flushed. */
 #define P9_FLUSH_RESERVE 8u
+/* Deadlines of the calls that cannot be cancelled (p9_wait): Tversion
+ * when no per-call timeout is set, and Tflush at least this long (or the
+ * per-call timeout if longer); past them the connection is dead. */
+#define P9_VERSION_TIMEOUT_MS 10000u
+#define P9_FLUSH_GRACE_MS 1000u
 
 /* Messages the server answered EOPNOTSUPP to (diod 1.0.24 lacks both):
  * later calls go straight to the walk+Tremove / walk+Trename fallback. */

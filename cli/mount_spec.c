@@ -1,0 +1,209 @@
+/* cli/mount_spec.c — the table of mountable types behind `-t TYPE` and the
+ * argument parsing shared by `uvfs mount|ls|stat|cat|tree` (see
+ * mount_spec.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot/boot.h"
+#include "cli/mount_spec.h"
+#include "fsimpl/gofer/gofer.h"
+#include "vfs/uvfs_fs.h"
+
+/* What a row prepares for uvfs_mntns_new: the data string (malloc'd), the
+ * mount flags, the typed internal data. */
+struct prepared {
+	char *data;
+	unsigned flags;
+	struct uvfs_gofer_internal gofer;
+	const void *internal;
+};
+
+/* Splits opts into (ro?, the rest without ro and without trans=diod) and
+ * reports the trans= value (NULL if none). */
+static char *strip_opts(const char *opts, bool *ro, char *trans, size_t tlen)
+{
+	char *out = calloc(1, (opts ? strlen(opts) : 0) + 1);
+	if (!out)
+		return NULL;
+	*ro = false;
+	trans[0] = 0;
+	if (!opts)
+		return out;
+	char *copy = strdup(opts), *save = NULL;
+	if (!copy) {
+		free(out);
+		return NULL;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "ro")) {
+			*ro = true;
+			continue;
+		}
+		if (!strcmp(tok, "rw"))
+			continue;
+		if (!strncmp(tok, "trans=", 6)) {
+			snprintf(trans, tlen, "%s", tok + 6);
+			if (!strcmp(tok + 6, "diod"))
+				continue;
+		}
+		if (*out)
+			strcat(out, ",");
+		strcat(out, tok);
+	}
+	free(copy);
+	return out;
+}
+
+static int prep_tmpfs(const struct cli_mount_spec *s, struct prepared *p)
+{
+	bool ro;
+	char trans[16];
+	p->data = strip_opts(s->opts, &ro, trans, sizeof(trans));
+	if (!p->data)
+		return -ENOMEM;
+	p->flags = ro ? UVFS_MNT_RDONLY : 0;
+	return 0;
+}
+
+static int prep_9p(const struct cli_mount_spec *s, struct prepared *p)
+{
+	bool ro;
+	char trans[16];
+	char *rest = strip_opts(s->opts, &ro, trans, sizeof(trans));
+	if (!rest)
+		return -ENOMEM;
+	p->flags = ro ? UVFS_MNT_RDONLY : 0;
+	if (trans[0] && strcmp(trans, "diod")) {
+		/* A running server: SOURCE is the aname unless -o gives one. */
+		bool has_aname = strstr(rest, "aname=") != NULL;
+		size_t n = strlen(rest) + strlen(s->source) + 16;
+		p->data = malloc(n);
+		if (!p->data) {
+			free(rest);
+			return -ENOMEM;
+		}
+		snprintf(p->data, n, "%s%s%s", rest, has_aname ? "" : ",aname=", has_aname ? "" : s->source);
+		free(rest);
+		return 0;
+	}
+	char dir[PATH_MAX];
+	if (!realpath(s->source, dir)) {
+		int e = -errno;
+		fprintf(stderr, "uvfs: 9p: %s: %s\n", s->source, strerror(errno));
+		free(rest);
+		return e;
+	}
+	int fd;
+	struct uvfs_gofer_proc *proc;
+	int err = uvfs_gofer_spawn(dir, ro, &fd, &proc);
+	if (err) {
+		fprintf(stderr, "uvfs: 9p: starting diod for %s: %s\n", dir, strerror(-err));
+		free(rest);
+		return err;
+	}
+	size_t n = strlen(rest) + strlen(dir) + 64;
+	p->data = malloc(n);
+	if (!p->data) {
+		free(rest);
+		close(fd); /* diod sees EOF and exits */
+		uvfs_gofer_reap(proc);
+		return -ENOMEM;
+	}
+	snprintf(p->data, n, "trans=fd,rfdno=%d,wfdno=%d,aname=%s%s%s", fd, fd, dir, *rest ? "," : "", rest);
+	free(rest);
+	p->gofer.proc = proc; /* the mount owns it (and the fd) from here */
+	p->internal = &p->gofer;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	const struct uvfs_fs_type *type;
+	int (*prep)(const struct cli_mount_spec *s, struct prepared *p);
+} types[] = {
+	{ "tmpfs", &uvfs_tmpfs_type, prep_tmpfs },
+	{ "9p", &uvfs_gofer_type, prep_9p },
+};
+
+int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	int out = 1;
+	bool want_source = false;
+	int n = *argc;
+	/* Two passes: -t decides whether the first positional is SOURCE. */
+	for (int i = 1; i < n; i++)
+		if (!strcmp(argv[i], "-t") && i + 1 < n)
+			want_source = true;
+	if (!want_source)
+		return 0; /* nothing to take: today's arguments unchanged */
+	for (int i = 1; i < n; i++) {
+		if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "-o")) && i + 1 < n) {
+			if (argv[i][1] == 't')
+				spec->type = argv[i + 1];
+			else
+				spec->opts = argv[i + 1];
+			i++;
+			continue;
+		}
+		if (argv[i][0] != '-' && !spec->source) {
+			spec->source = argv[i];
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	if (!spec->source) {
+		fprintf(stderr, "uvfs: -t %s needs a SOURCE\n", spec->type);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct uvfs_mntns **nsp)
+{
+	if (!spec->type)
+		return uvfs_default_tree(vfsp, nsp);
+	size_t k;
+	for (k = 0; k < sizeof(types) / sizeof(types[0]) && strcmp(types[k].name, spec->type); k++)
+		;
+	if (k == sizeof(types) / sizeof(types[0])) {
+		fprintf(stderr, "uvfs: unknown filesystem type '%s' (known:", spec->type);
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			fprintf(stderr, " %s", types[i].name);
+		fprintf(stderr, ")\n");
+		return -ENODEV;
+	}
+	struct uvfs *vfs;
+	int err = uvfs_create(&vfs);
+	if (err)
+		return err;
+	if ((err = uvfs_register_fs_type(vfs, types[k].type, UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST))) {
+		uvfs_destroy(vfs, NULL);
+		return err;
+	}
+	struct prepared p = { 0 };
+	if ((err = types[k].prep(spec, &p))) {
+		uvfs_destroy(vfs, NULL);
+		return err;
+	}
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	struct uvfs_mount_opts mo = { .flags = p.flags, .data = p.data, .internal = p.internal };
+	struct uvfs_mntns *ns;
+	err = uvfs_mntns_new(vfs, &cred, spec->source, spec->type, &mo, &ns);
+	free(p.data);
+	if (err) {
+		fprintf(stderr, "uvfs: mounting %s (%s): %s\n", spec->source, spec->type, strerror(-err));
+		uvfs_destroy(vfs, NULL);
+		return err;
+	}
+	*vfsp = vfs;
+	*nsp = ns;
+	return 0;
+}

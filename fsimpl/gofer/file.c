@@ -1,0 +1,346 @@
+/* fsimpl/gofer/file.c — attributes (getattr, setattr, xattrs) and open
+ * files: regular file I/O straight to the server (no page cache yet),
+ * directory streams over Treaddir.
+ *
+ * Locks: setattr and the xattr ops run under the inode's i_lock (held by
+ * the VFS); getattr and write take it to store attributes; read, write and
+ * iterate run under the file's f_lock (VFS), which protects the directory
+ * stream position in struct gofer_file. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/xattr.h>
+
+#include "fsimpl/gofer/internal.h"
+
+/* ------------------------------------------------------------ attributes */
+
+/* remote_revalidating and none only (fscache stats from the cache). */
+int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
+{
+	struct uvfs_inode *inode = uvfs_dentry_inode(d);
+	uint32_t fid;
+	int err = gofer_fresh_fid(d, &fid);
+	if (!err)
+		err = gofer_refresh(inode, false);
+	if (err == -ENOENT)
+		err = -ESTALE; /* gone on the host: the VFS walks again */
+	if (err)
+		return err;
+	uvfs_inode_fill_statx(inode, out);
+	return 0;
+}
+
+int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file)
+{
+	struct uvfs_inode *inode = uvfs_dentry_inode(d);
+	struct gofer_fs *fs = GFS(inode->i_fs);
+	uint32_t fid;
+	if (file && file->f_private && ((struct gofer_file *)file->f_private)->fid != UVFS_P9_NOFID)
+		fid = ((struct gofer_file *)file->f_private)->fid;
+	else if (gofer_fresh_fid(d, &fid))
+		fid = gofer_fid(inode);
+	if (fid == UVFS_P9_NOFID) {
+		/* Synthetic directory: in memory only. */
+		uvfs_inode_attr_begin(inode);
+		if (attr->mask & STATX_MODE)
+			inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & 07777);
+		if ((attr->mask & STATX_UID) && attr->uid != (uint32_t)-1)
+			inode->i_uid = attr->uid;
+		if ((attr->mask & STATX_GID) && attr->gid != (uint32_t)-1)
+			inode->i_gid = attr->gid;
+		if (attr->mask & STATX_ATIME)
+			inode->i_atime = attr->atime;
+		if (attr->mask & STATX_MTIME)
+			inode->i_mtime = attr->mtime;
+		inode->i_ctime = uvfs_now();
+		uvfs_inode_attr_end(inode);
+		return 0;
+	}
+	struct uvfs_p9_setattr s = { 0 };
+	if (attr->mask & STATX_MODE) {
+		s.valid |= UVFS_P9_SETATTR_MODE;
+		s.mode = attr->mode & 07777;
+	}
+	if ((attr->mask & STATX_UID) && attr->uid != (uint32_t)-1) {
+		s.valid |= UVFS_P9_SETATTR_UID;
+		s.uid = attr->uid;
+	}
+	if ((attr->mask & STATX_GID) && attr->gid != (uint32_t)-1) {
+		s.valid |= UVFS_P9_SETATTR_GID;
+		s.gid = attr->gid;
+	}
+	if (attr->mask & STATX_SIZE) {
+		if (S_ISDIR(inode->i_mode))
+			return -EISDIR;
+		s.valid |= UVFS_P9_SETATTR_SIZE;
+		s.size = attr->size;
+	}
+	if (attr->mask & STATX_ATIME) {
+		s.valid |= UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_ATIME_SET;
+		s.atime_sec = (uint64_t)attr->atime.tv_sec;
+		s.atime_nsec = (uint64_t)attr->atime.tv_nsec;
+	}
+	if (attr->mask & STATX_MTIME) {
+		s.valid |= UVFS_P9_SETATTR_MTIME | UVFS_P9_SETATTR_MTIME_SET;
+		s.mtime_sec = (uint64_t)attr->mtime.tv_sec;
+		s.mtime_nsec = (uint64_t)attr->mtime.tv_nsec;
+	}
+	int err = 0;
+	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s)))
+		return gofer_err(fs, err);
+	err = gofer_refresh(inode, true);
+	return err == -ESTALE ? 0 : err; /* the change was made; the name moved on */
+}
+
+ssize_t gofer_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+{
+	uint32_t fid = gofer_fid(inode);
+	if (fid == UVFS_P9_NOFID)
+		return -ENODATA;
+	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_getxattr(GC(inode), fid, name, buf, len));
+}
+
+int gofer_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+{
+	uint32_t fid = gofer_fid(inode);
+	if (fid == UVFS_P9_NOFID)
+		return -EOPNOTSUPP;
+	return gofer_err(GFS(inode->i_fs), uvfs_p9_setxattr(GC(inode), fid, name, val, len, (uint32_t)flags));
+}
+
+ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
+{
+	uint32_t fid = gofer_fid(inode);
+	if (fid == UVFS_P9_NOFID)
+		return 0;
+	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_listxattr(GC(inode), fid, buf, len));
+}
+
+/* 9P2000.L has no Tremovexattr: Txattrcreate of an empty value with
+ * XATTR_REPLACE is how Linux's v9fs removes one. */
+int gofer_removexattr(struct uvfs_inode *inode, const char *name)
+{
+	uint32_t fid = gofer_fid(inode);
+	if (fid == UVFS_P9_NOFID)
+		return -ENODATA;
+	return gofer_err(GFS(inode->i_fs), uvfs_p9_setxattr(GC(inode), fid, name, NULL, 0, XATTR_REPLACE));
+}
+
+/* ------------------------------------------------------------ open files */
+
+static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
+{
+	struct gofer_fs *fs = GFS(inode->i_fs);
+	struct gofer_file *gf = calloc(1, sizeof(*gf));
+	if (!gf)
+		return -ENOMEM;
+	gf->fid = UVFS_P9_NOFID;
+	uint32_t pfid;
+	int ferr = gofer_fresh_fid(f->f_vd.dentry, &pfid);
+	if (ferr) {
+		free(gf);
+		return ferr;
+	}
+	if (pfid != UVFS_P9_NOFID) {
+		uint32_t fid;
+		int err = uvfs_p9_walk(fs->c, pfid, 0, NULL, &fid, NULL);
+		if (err) {
+			free(gf);
+			return gofer_err(fs, err);
+		}
+		/* O_TRUNC is the VFS's (a setattr after open); O_APPEND is
+		 * ours (write asks for the size). */
+		uint32_t flags = S_ISDIR(inode->i_mode) ? O_RDONLY : (uint32_t)(f->f_flags & O_ACCMODE);
+		err = uvfs_p9_lopen(fs->c, fid, flags, NULL, NULL);
+		if (err) {
+			uvfs_p9_clunk_async(fs->c, fid);
+			free(gf);
+			return gofer_err(fs, err);
+		}
+		gf->fid = fid;
+	}
+	f->f_private = gf;
+	return 0;
+}
+
+static void gofer_release_file(struct uvfs_file *f)
+{
+	struct gofer_file *gf = f->f_private;
+	if (!gf)
+		return;
+	if (gf->fid != UVFS_P9_NOFID)
+		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
+	free(gf);
+	f->f_private = NULL;
+}
+
+static ssize_t gofer_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	struct gofer_file *gf = f->f_private;
+	long n = uvfs_p9_read(GC(f->f_inode), gf->fid, off, buf, len);
+	return n < 0 ? gofer_err(GFS(f->f_inode->i_fs), (int)n) : n;
+}
+
+static ssize_t gofer_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off)
+{
+	struct uvfs_inode *inode = f->f_inode;
+	struct gofer_fs *fs = GFS(inode->i_fs);
+	struct gofer_file *gf = f->f_private;
+	if (f->f_flags & O_APPEND) {
+		/* The host file may have grown behind our back (shared modes). */
+		if (fs->cache >= GOFER_CACHE_REVAL) {
+			int err = gofer_refresh(inode, false);
+			if (err && err != -ESTALE)
+				return err;
+		}
+		*off = __atomic_load_n(&inode->i_size, __ATOMIC_RELAXED);
+	}
+	long n = uvfs_p9_write(fs->c, gf->fid, *off, buf, len);
+	if (n < 0)
+		return gofer_err(fs, (int)n);
+	uvfs_lock_acquire(&inode->i_lock);
+	struct timespec now = uvfs_now();
+	uvfs_inode_attr_begin(inode);
+	if (*off + (uint64_t)n > inode->i_size) {
+		inode->i_size = *off + (uint64_t)n;
+		inode->i_blocks = (inode->i_size + 511) / 512;
+	}
+	inode->i_mtime = inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
+	uvfs_lock_release(&inode->i_lock);
+	*off += (uint64_t)n;
+	return n;
+}
+
+static int gofer_fsync(struct uvfs_file *f, bool datasync)
+{
+	struct gofer_file *gf = f->f_private;
+	if (!gf || gf->fid == UVFS_P9_NOFID)
+		return 0;
+	return gofer_err(GFS(f->f_inode->i_fs), uvfs_p9_fsync(GC(f->f_inode), gf->fid, datasync));
+}
+
+/* ------------------------------------------------------- directory stream */
+
+struct rd {
+	struct uvfs_dir_ctx *ctx;
+	struct gofer_file *gf; /* loop detection state, entries seen */
+	uint64_t start, cookie; /* cookie the batch was asked from; after the last consumed entry */
+	uint64_t skip; /* entries to pass over before emitting (a seek) */
+	bool stop;
+	int err;
+};
+
+/* Does the server cycle through its cookies? Brent's algorithm: O(1)
+ * memory, and any cycle is caught within twice its length. */
+static bool cookie_loops(struct gofer_file *gf, uint64_t c)
+{
+	if (c == gf->brent_saved)
+		return true;
+	if (++gf->brent_steps == gf->brent_power) {
+		gf->brent_saved = c;
+		gf->brent_power *= 2;
+		gf->brent_steps = 0;
+	}
+	return false;
+}
+
+static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
+{
+	struct rd *r = arg;
+	/* A server that hands back an offset it was asked from, the previous
+	 * one or any earlier one would make the stream loop forever; one
+	 * that never ends is cut off. */
+	if (de->offset == r->start || de->offset == r->cookie) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: the server repeats offset %" PRIu64, de->offset);
+		r->err = -EIO;
+		return 1;
+	}
+	if (++r->gf->dir_seen > GOFER_MAX_DIRENTS) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: more than %ld entries: the directory never ends?",
+			 (long)GOFER_MAX_DIRENTS);
+		r->err = -EIO;
+		return 1;
+	}
+	size_t len = strlen(de->name);
+	bool dots = de->name[0] == '.' && (len == 1 || (len == 2 && de->name[1] == '.'));
+	if (!dots && !gofer_name_ok(de->name, len)) {
+		uvfs_log(UVFS_LOG_WARN, "9p: readdir: skipping an entry with an unusable name (%zu bytes)", len);
+	} else if (!dots && r->skip) {
+		r->skip--;
+	} else if (!dots) {
+		if (r->ctx->emit(r->ctx, de->name, len, de->qid.path, de->type, r->ctx->pos + 1)) {
+			r->stop = true;
+			return 1; /* not consumed: the cookie stays before it */
+		}
+		r->ctx->pos++;
+	}
+	/* Only consumed entries count: one the caller refused comes again. */
+	if (cookie_loops(r->gf, de->offset)) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: readdir: the server cycles back to offset %" PRIu64, de->offset);
+		r->err = -EIO;
+		return 1;
+	}
+	r->cookie = de->offset;
+	return 0;
+}
+
+static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
+{
+	struct gofer_file *gf = f->f_private;
+	struct uvfs_inode *inode = f->f_inode;
+	if (gf->fid == UVFS_P9_NOFID)
+		return uvfs_dcache_iterate(f, f->f_vd.dentry, ctx); /* synthetic: names in the dcache */
+	if (uvfs_dir_emit_dots(f, ctx))
+		return 0;
+	struct gofer_fs *fs = GFS(inode->i_fs);
+	struct rd r = { .ctx = ctx, .gf = gf };
+	if (ctx->pos == gf->dir_pos && gf->dir_pos > 2) {
+		r.cookie = gf->dir_cookie; /* resume where the last call stopped */
+	} else {
+		r.skip = (uint64_t)(ctx->pos - 2); /* a seek: count from the start */
+		gf->brent_saved = 0; /* the start cookie */
+		gf->brent_steps = 0;
+		gf->brent_power = 1;
+		gf->dir_seen = 0;
+	}
+	uint32_t count = uvfs_p9_msize(fs->c) - 24; /* diod: at most msize - 24 */
+	int err = 0;
+	for (;;) {
+		r.start = r.cookie;
+		int n = uvfs_p9_readdir(fs->c, gf->fid, r.cookie, count, rd_cb, &r);
+		if (r.err) {
+			err = r.err;
+			break;
+		}
+		if (n < 0) {
+			err = gofer_err(fs, n);
+			break;
+		}
+		if (r.stop || n == 0)
+			break;
+	}
+	gf->dir_pos = ctx->pos;
+	gf->dir_cookie = r.cookie;
+	return err;
+}
+
+const struct uvfs_file_ops gofer_reg_fops = {
+	.open = gofer_open,
+	.release = gofer_release_file,
+	.read = gofer_read,
+	.write = gofer_write,
+	.fsync = gofer_fsync,
+};
+
+const struct uvfs_file_ops gofer_dir_fops = {
+	.open = gofer_open,
+	.release = gofer_release_file,
+	.iterate = gofer_iterate,
+	.fsync = gofer_fsync,
+};
+
+/* Symlinks, devices, FIFOs, sockets: nothing is opened on the server. */
+const struct uvfs_file_ops gofer_special_fops = { 0 };

@@ -1,0 +1,147 @@
+/* fsimpl/gofer/internal.h — declarations shared by the gofer filesystem's
+ * .c files only.
+ *
+ * Each inode holds a 9P fid walked to its file (the "path fid"); open
+ * files hold fids of their own (a clone of it, Tlopen'ed). diod names
+ * files by path, so a rename through us walks a fresh path fid for the
+ * moved inode, and fids below a renamed directory are re-walked on their
+ * next use (gofer_fresh_fid); an old fid is retired (kept until the inode
+ * is evicted, because another thread may be using it right now) rather
+ * than clunked.
+ *
+ * Lock order: the VFS's (vfs/LOCKING.md). Directory ops run under the
+ * directory's i_lock (held by the VFS); the gofer takes an inode's i_lock
+ * itself only where the VFS does not hold it (getattr, revalidate, write)
+ * to store attributes. A gofer inode's fid_lock is a leaf inside all of
+ * them. The 9P client has its own internal locks, all
+ * leaves with respect to ours. No gofer lock is held across a 9P call
+ * except the VFS-held i_locks above.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "uvfs.h"
+#include "uvfs_fs.h"
+#include "fsimpl/gofer/gofer.h"
+#include "fsimpl/gofer/p9/p9.h"
+
+#define GOFER_HIDDEN __attribute__((visibility("hidden")))
+
+#define V9FS_MAGIC 0x01021997
+#define GOFER_NAME_MAX 255
+/* A directory stream yields at most this many entries (from its start): a
+ * server whose directory never ends cannot keep a reader (and the memory
+ * of an `ls` collecting names) growing forever. */
+#define GOFER_MAX_DIRENTS (1L << 20)
+
+enum gofer_cache {
+	GOFER_CACHE_FSCACHE, /* exclusive: dentries and attributes trusted */
+	GOFER_CACHE_FSCACHE_WT, /* same here: writes always go through */
+	GOFER_CACHE_REVAL, /* shared: every cached dentry revalidated on a walk */
+	GOFER_CACHE_NONE, /* as REVAL, and nothing kept unreferenced */
+};
+
+struct gofer_fs {
+	struct uvfs_filesystem vfs;
+	/* All immutable after get_fs. */
+	struct uvfs_p9_client *c;
+	struct uvfs_gofer_proc *proc; /* reaped at release; may be NULL */
+	enum gofer_cache cache;
+	uint32_t dfltuid, dfltgid, msize, timeout_ms;
+	bool stale_read;
+	char *source, *aname, *trans;
+	atomic_bool lost_logged; /* the connection loss was logged */
+	/* Directory renames made through this mount. diod's fids name paths,
+	 * so a fid walked before a directory moved may point at the old
+	 * path: cached dentries whose fid is older are re-walked (fscache)
+	 * on their next lookup. */
+	_Atomic unsigned long dir_renames;
+};
+
+struct gofer_inode {
+	struct uvfs_inode vfs;
+	/* The path fid (UVFS_P9_NOFID: a synthetic directory, in memory
+	 * only). Loaded atomically by any op; replaced (rename, re-walk)
+	 * under fid_lock, the old one going to retired. */
+	_Atomic uint32_t fid;
+	/* fs->dir_renames sampled before fid was walked; stored with fid. */
+	_Atomic unsigned long fid_gen;
+	uint64_t qid_path; /* immutable: the server's identity of the file */
+	/* A leaf lock (inside any i_lock; never held across a 9P call):
+	 * fid replacement and the retired list. */
+	struct uvfs_lock fid_lock;
+	uint32_t *retired; /* under fid_lock: old path fids, clunked at evict */
+	unsigned nretired; /* under fid_lock */
+	/* Symlinks: the target follows the struct (vfs.i_link points there). */
+};
+
+/* An open file's state (f_private). */
+struct gofer_file {
+	uint32_t fid; /* immutable: open fid, clunked at release */
+	/* Directories, under the VFS's f_lock: where the last iterate stopped,
+	 * as (VFS position, 9P cookie) so the next call resumes there. */
+	int64_t dir_pos;
+	uint64_t dir_cookie;
+	/* Loop detection over the cookies of this stream (Brent): the
+	 * cookie saved at the last power-of-two step; a cookie equal to it
+	 * means the server cycles. dir_seen counts entries from the start. */
+	uint64_t brent_saved, brent_steps, brent_power;
+	int64_t dir_seen;
+};
+
+static inline struct gofer_fs *GFS(struct uvfs_filesystem *fs) { return container_of(fs, struct gofer_fs, vfs); }
+static inline struct gofer_inode *GI(struct uvfs_inode *i) { return container_of(i, struct gofer_inode, vfs); }
+static inline uint32_t gofer_fid(struct uvfs_inode *i)
+{
+	return atomic_load_explicit(&GI(i)->fid, memory_order_acquire);
+}
+static inline struct uvfs_p9_client *GC(struct uvfs_inode *i) { return GFS(i->i_fs)->c; }
+
+/* Passes err through; a lost connection is logged once per mount, with its
+ * source. */
+GOFER_HIDDEN int gofer_err(struct gofer_fs *fs, int err);
+/* A name from the server is usable: not empty, ".", "..", no '/' or NUL,
+ * at most GOFER_NAME_MAX bytes. */
+GOFER_HIDDEN bool gofer_name_ok(const char *name, size_t len);
+
+/* A new inode for the file behind path fid `fid` (consumed: clunked on
+ * failure), of attributes a; symlinks read their target. One reference. */
+GOFER_HIDDEN int gofer_new_inode(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr *a,
+				 struct gofer_inode **out);
+/* Walks name from directory dir and makes its inode: -ENOENT if absent. */
+GOFER_HIDDEN int gofer_walk_new(struct gofer_fs *fs, struct uvfs_inode *dir, const char *name,
+				struct gofer_inode **out);
+/* Store a's attributes in inode: caller holds i_lock (or the inode is not
+ * published yet). */
+GOFER_HIDDEN void gofer_attr_store(struct uvfs_inode *inode, const struct uvfs_p9_attr *a);
+/* d's inode's path fid, re-walked first if a directory rename through this
+ * mount may have left it naming an old path (no lock held). 0 or -ESTALE
+ * (the name now reaches another file) or -errno. */
+GOFER_HIDDEN int gofer_fresh_fid(struct uvfs_dentry *d, uint32_t *fid);
+/* Make fid (walked when fs->dir_renames was gen) gi's path fid, retiring
+ * the old one. false (nothing changed) when out of memory. */
+GOFER_HIDDEN bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen);
+/* Re-read inode's attributes from the server and store them (i_lock held
+ * by the caller iff locked). */
+GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);
+
+GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, gofer_symlink_iops,
+	gofer_special_iops;
+GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops_reval, gofer_reg_iops_reval,
+	gofer_symlink_iops_reval, gofer_special_iops_reval;
+GOFER_HIDDEN extern const struct uvfs_file_ops gofer_dir_fops, gofer_reg_fops, gofer_special_fops;
+GOFER_HIDDEN extern const struct uvfs_dentry_ops gofer_reval_dops;
+
+/* Shared inode ops (file.c). */
+GOFER_HIDDEN int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out);
+GOFER_HIDDEN int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file);
+GOFER_HIDDEN ssize_t gofer_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len);
+GOFER_HIDDEN int gofer_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags);
+GOFER_HIDDEN ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len);
+GOFER_HIDDEN int gofer_removexattr(struct uvfs_inode *inode, const char *name);
