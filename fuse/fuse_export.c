@@ -426,7 +426,25 @@ static int stat_vd(struct uvfs_fuse *ex, const struct uvfs_cred *cred, const str
 	return uvfs_stat_at(ex->vfs, cred, &p, STATX_BASIC_STATS, x);
 }
 
-/* Turns vd (references consumed) into an entry with one lookup counted. */
+/* Turns vd (references consumed) with attributes x into an entry with one
+ * lookup counted. */
+static int make_entry_x(struct uvfs_fuse *ex, struct uvfs_vd *vd, const struct statx *x, struct fuse_entry_param *e,
+			struct node **out)
+{
+	struct node *nd = node_get(ex, vd, x->stx_ino);
+	if (!nd)
+		return -ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->ino = node_id(ex, nd);
+	e->generation = nd->gen;
+	statx_to_stat(ex, x, &e->attr);
+	e->attr_timeout = nd->attr_to;
+	e->entry_timeout = nd->entry_to;
+	*out = nd;
+	return 0;
+}
+
+/* make_entry_x with vd's current attributes. */
 static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd,
 		      struct fuse_entry_param *e, struct node **out)
 {
@@ -436,17 +454,7 @@ static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct
 		uvfs_vd_put(vd);
 		return err;
 	}
-	struct node *nd = node_get(ex, vd, x.stx_ino);
-	if (!nd)
-		return -ENOMEM;
-	memset(e, 0, sizeof(*e));
-	e->ino = node_id(ex, nd);
-	e->generation = nd->gen;
-	statx_to_stat(ex, &x, &e->attr);
-	e->attr_timeout = nd->attr_to;
-	e->entry_timeout = nd->entry_to;
-	*out = nd;
-	return 0;
+	return make_entry_x(ex, vd, &x, e, out);
 }
 
 static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd)
@@ -462,22 +470,20 @@ static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_
 		node_forget(ex, nd, 1); /* the kernel did not get it */
 }
 
-/* After a create-like call succeeded: look the new name up and reply. */
-static void reply_new_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct node *parent,
-			    const char *name, int err)
+/* After a *_at2 creation call: reply with what it made (vd and x, no
+ * second lookup), or its error. */
+static void reply_new_entry(fuse_req_t req, struct uvfs_fuse *ex, int err, struct uvfs_vd *vd, const struct statx *x)
 {
+	struct fuse_entry_param e;
+	struct node *nd;
+	if (!err)
+		err = make_entry_x(ex, vd, x, &e, &nd);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return;
 	}
-	struct uvfs_pathop p = pop_at(ex, parent, name);
-	struct uvfs_vd vd;
-	err = uvfs_get_dentry_at(ex->vfs, cred, &p, 0, &vd);
-	if (err) {
-		fuse_reply_err(req, -err);
-		return;
-	}
-	reply_entry(req, ex, cred, &vd);
+	if (fuse_reply_entry(req, &e))
+		node_forget(ex, nd, 1); /* the kernel did not get it */
 }
 
 static void reply_attr_x(fuse_req_t req, struct uvfs_fuse *ex, struct node *nd, const struct statx *x)
@@ -682,8 +688,10 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	req_cred(req, &cred);
 	struct node *pn = N(ex, parent);
 	struct uvfs_pathop p = pop_at(ex, pn, name);
-	int err = uvfs_mknod_at(ex->vfs, &cred, &p, mode, rdev);
-	reply_new_entry(req, ex, &cred, pn, name, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_mknod_at2(ex->vfs, &cred, &p, mode, rdev, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -693,8 +701,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	req_cred(req, &cred);
 	struct node *pn = N(ex, parent);
 	struct uvfs_pathop p = pop_at(ex, pn, name);
-	int err = uvfs_mkdir_at(ex->vfs, &cred, &p, mode);
-	reply_new_entry(req, ex, &cred, pn, name, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_mkdir_at2(ex->vfs, &cred, &p, mode, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -704,8 +714,10 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	req_cred(req, &cred);
 	struct node *pn = N(ex, parent);
 	struct uvfs_pathop p = pop_at(ex, pn, name);
-	int err = uvfs_symlink_at(ex->vfs, &cred, link, &p);
-	reply_new_entry(req, ex, &cred, pn, name, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_symlink_at2(ex->vfs, &cred, link, &p, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -716,8 +728,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	struct node *pn = N(ex, newparent);
 	struct uvfs_pathop op = pop_at(ex, N(ex, ino), NULL);
 	struct uvfs_pathop np = pop_at(ex, pn, newname);
-	int err = uvfs_link_at(ex->vfs, &cred, &op, &np);
-	reply_new_entry(req, ex, &cred, pn, newname, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_link_at2(ex->vfs, &cred, &op, &np, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -754,6 +768,9 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 	struct statx x;
 	struct uvfs_file *f = h->f;
 	fi->fh = (uint64_t)(uintptr_t)h;
+	/* Each close sends a FLUSH round trip unless the open says none is
+	 * needed: only files whose filesystem has something to flush get it. */
+	fi->noflush = !f->f_op->flush;
 	if (nd->pseudo) {
 		/* Size unknown until read (proc, sys): bypass the page cache. */
 		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) && x.stx_size == 0)
@@ -866,7 +883,11 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) { fuse_reply_err(req, 0); }
+/* A close of one of the caller's descriptors (Linux filp_close). */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -uvfs_flush(FH(fi)));
+}
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
