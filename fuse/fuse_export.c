@@ -76,6 +76,9 @@ struct uvfs_fuse {
 	pthread_t thread;
 	bool thread_started;
 	bool mounted;
+	/* Set by op_init before any other request, read-only after: the
+	 * kernel caches writes and owns size and times of regular files. */
+	bool writeback;
 	pthread_mutex_t fh_lock; /* handles */
 	struct handle handles; /* list head */
 };
@@ -503,7 +506,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* would turn O_WRONLY into O_RDWR */
+	/* Writeback caching: write() fills the kernel's page cache and the
+	 * kernel sends large WRITEs later, keeping size and times itself. Only
+	 * content that changes through this mount may be cached that way:
+	 * files of other filesystem types are opened direct_io (set_open_flags);
+	 * write-only opens get readable handles (reopen_rw) and the kernel's
+	 * time updates are applied as the writer's (op_setattr). */
+	struct uvfs_fuse *ex = userdata;
+	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !ex->cfg.no_writeback) {
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+		ex->writeback = true;
+	}
 	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
 		conn->want |= FUSE_CAP_HANDLE_KILLPRIV; /* see op_setattr */
 	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
@@ -650,6 +663,18 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	/* An empty mask is chown(f, -1, -1) (or the kill-priv mode change
 	 * skipped above): uvfs still decides it and updates ctime. */
 	int err;
+	/* Writeback caching: the kernel keeps mtime itself and sends it on
+	 * close, fsync and writeback as exactly MTIME|CTIME with the handle
+	 * that wrote (fuse_flush_times); no user call has that shape. The
+	 * writer may not own the file, and the kernel checked the write, so
+	 * apply it with the handle's authority, not the caller's. */
+	if (ex->writeback && fi && fi->fh && (to_set & ~FUSE_SET_ATTR_CTIME) == FUSE_SET_ATTR_MTIME)
+		uvfs_cred_init_root(&cred);
+	/* Under writeback the kernel adds its own MTIME|CTIME to a size
+	 * change; uvfs sets both itself when the size changes, and the
+	 * explicit time would need the owner (a writer's truncate is not). */
+	if (ex->writeback && (to_set & FUSE_SET_ATTR_SIZE) && !(to_set & FUSE_SET_ATTR_MTIME_NOW))
+		a.mask &= ~(unsigned)STATX_MTIME;
 	if (fi && fi->fh) {
 		err = uvfs_file_setstat(FH(fi), &cred, &a);
 	} else {
@@ -763,7 +788,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, -uvfs_rename_at(ex->vfs, &cred, &op, &np, flags));
 }
 
-static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi)
+static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi, bool writeback)
 {
 	struct statx x;
 	struct uvfs_file *f = h->f;
@@ -773,7 +798,8 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 	fi->noflush = !f->f_op->flush;
 	if (nd->pseudo) {
 		/* Size unknown until read (proc, sys): bypass the page cache. */
-		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) && x.stx_size == 0)
+		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) &&
+		    (x.stx_size == 0 || writeback))
 			fi->direct_io = 1;
 	} else {
 		/* Every change comes through this mount: the cache stays valid. */
@@ -787,6 +813,33 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 /* The kernel computes append offsets from its own i_size; we write where it says. */
 static int open_flags(int flags) { return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND | KERNEL_FMODE_EXEC); }
 
+/* With writeback caching the kernel reads through any handle to fill a
+ * partly written page, also one its caller opened write-only. Once the
+ * caller's open has passed every check, *f is replaced by a read-write
+ * open of the same file for the kernel's own use: the caller's descriptor
+ * stays write-only in the kernel, which never lets it read. Files of other
+ * filesystem types are direct_io and keep the caller's open. */
+static int reopen_rw(struct uvfs_fuse *ex, struct node *nd, int oflags, struct uvfs_file **f)
+{
+	if (!ex->writeback || nd->pseudo || (oflags & O_ACCMODE) != O_WRONLY)
+		return 0;
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_vd vd;
+	uvfs_file_vd(*f, &vd);
+	struct uvfs_pathop p = { .root = ex->root, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *rw;
+	int err = uvfs_open_at(ex->vfs, &root, &p,
+			       (oflags & ~(O_ACCMODE | O_TRUNC | O_CREAT | O_EXCL | O_APPEND | O_NOCTTY)) | O_RDWR, 0, 0,
+			       &rw);
+	uvfs_vd_put(&vd);
+	if (err)
+		return err;
+	uvfs_file_put(*f);
+	*f = rw;
+	return 0;
+}
+
 /* Open ino with oflags (and UVFS_OPEN_* uflags) as the caller and wrap the
  * file in a handle; on failure the request has been answered and NULL
  * comes back. */
@@ -798,6 +851,8 @@ static struct handle *open_handle(fuse_req_t req, fuse_ino_t ino, int oflags, un
 	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
 	struct uvfs_file *f;
 	int err = uvfs_open_at(ex->vfs, &cred, &p, oflags, 0, uflags, &f);
+	if (!err && (err = reopen_rw(ex, N(ex, ino), oflags, &f)))
+		uvfs_file_put(f);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return NULL;
@@ -816,7 +871,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct handle *h = open_handle(req, ino, open_flags(fi->flags), uflags);
 	if (!h)
 		return;
-	set_open_flags(N(ex, ino), h, fi);
+	set_open_flags(N(ex, ino), h, fi, ex->writeback);
 	if (fuse_reply_open(req, fi))
 		handle_free(ex, h);
 }
@@ -843,13 +898,19 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -err);
 		return;
 	}
+	if ((err = reopen_rw(ex, nd, fi->flags, &f))) {
+		uvfs_file_put(f);
+		node_forget(ex, nd, 1);
+		fuse_reply_err(req, -err);
+		return;
+	}
 	struct handle *h = handle_new(ex, f);
 	if (!h) {
 		node_forget(ex, nd, 1);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	set_open_flags(nd, h, fi);
+	set_open_flags(nd, h, fi, ex->writeback);
 	if (fuse_reply_create(req, &e, fi)) {
 		node_forget(ex, nd, 1);
 		handle_free(ex, h);
@@ -1206,7 +1267,7 @@ static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns
 {
 	ex->vfs = vfs;
 	ex->ns = ns;
-	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ -1, -1 };
+	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ .entry_timeout = -1, .attr_timeout = -1 };
 	pthread_mutex_init(&ex->lock, NULL);
 	pthread_mutex_init(&ex->fh_lock, NULL);
 	ex->handles.next = ex->handles.prev = &ex->handles;
@@ -1336,11 +1397,13 @@ static int check_mountpoint(const char *mp)
 
 struct cli_opts {
 	double entry_timeout, attr_timeout;
+	int writeback;
 };
 
 static const struct fuse_opt uvfs_opts[] = {
 	{ "entry_timeout=%lf", offsetof(struct cli_opts, entry_timeout), 0 },
 	{ "attr_timeout=%lf", offsetof(struct cli_opts, attr_timeout), 0 },
+	{ "writeback=%d", offsetof(struct cli_opts, writeback), 0 },
 	FUSE_OPT_END,
 };
 
@@ -1356,6 +1419,7 @@ static void print_help(const char *prog)
 	       "uvfs options:\n"
 	       "    -o entry_timeout=SECS  cache names this long (default: per filesystem, tmpfs 1)\n"
 	       "    -o attr_timeout=SECS   cache attributes this long (default: per filesystem, tmpfs 1)\n"
+	       "    -o writeback=0         no kernel writeback cache: each write() reaches uvfs at once\n"
 	       "    -o allow_other         let every user in; the kernel and uvfs check permissions\n"
 	       "                           with each caller's real ids, groups and capabilities\n\n",
 	       prog);
@@ -1367,7 +1431,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts;
-	struct cli_opts co = { .entry_timeout = -1, .attr_timeout = -1 };
+	struct cli_opts co = { .entry_timeout = -1, .attr_timeout = -1, .writeback = 1 };
 	struct uvfs_fuse ex;
 	int ret = 1;
 
@@ -1414,7 +1478,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 	}
 	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
 	fuse_opt_insert_arg(&args, 1, MOUNT_OPTS);
-	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout };
+	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout, !co.writeback };
 
 	struct fuse_session *se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), &ex);
 	if (!se)
