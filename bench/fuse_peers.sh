@@ -92,6 +92,7 @@ run1() {
 
 targets="tmpfs overlay uvfs"
 [ -n "$UVFS_BEFORE" ] && targets="tmpfs overlay uvfs_before uvfs"
+targets=${TARGETS:-$targets} # a subset, e.g. TARGETS="tmpfs uvfs_before uvfs"
 declare -A R
 for t in $targets; do
   setup "$t" || exit 1; d=$D
@@ -122,10 +123,11 @@ unit() { case $1 in stat8) echo ops/s ;; dbench) echo MB/s ;; *) echo s ;; esac;
     [ "$m" = create ] && ms="create unlink" || ms=$m
     for mm in $ms; do
       printf '%s,%s' "$mm" "$(unit "$mm")"
-      for t in $targets; do printf ',%s' "${R[$t,$mm]}"; done
+      for t in $targets; do printf ",%s" "${R[$t,$mm]:-}"; done
       # speed ratios, higher is better for uvfs
-      awk -v k="${R[tmpfs,$mm]}" -v o="${R[overlay,$mm]}" -v u="${R[uvfs,$mm]}" -v rate="$([ "$(unit "$mm")" = s ] && echo 0 || echo 1)" \
-        'BEGIN { if (rate) printf ",%.3f,%.3f\n", u / k, u / o; else printf ",%.3f,%.3f\n", k / u, o / u }'
+      awk -v k="${R[tmpfs,$mm]:-}" -v o="${R[overlay,$mm]:-}" -v u="${R[uvfs,$mm]}" -v rate="$([ "$(unit "$mm")" = s ] && echo 0 || echo 1)" \
+        'function r(a, b) { return (a > 0 && b > 0) ? sprintf("%.3f", a / b) : "" }
+         BEGIN { if (rate) printf ",%s,%s\n", r(u, k), r(u, o); else printf ",%s,%s\n", r(k, u), r(o, u) }'
     done
   done
 } >"$csv"
