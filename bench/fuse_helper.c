@@ -2,6 +2,7 @@
  * script, not a bench_*.c binary):
  *   fuse_helper stat PATH N       N lstat() calls; prints ops/s
  *   fuse_helper mktree DIR D F    D directories of F empty files each
+ *   fuse_helper rmtree DIR D F    unlinks what mktree made
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -54,6 +55,25 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	fprintf(stderr, "usage: fuse_helper stat PATH N | mktree DIR NDIRS NFILES\n");
+	if (argc == 5 && !strcmp(argv[1], "rmtree")) {
+		int nd = atoi(argv[3]), nf = atoi(argv[4]);
+		char p[4096];
+		for (int d = 0; d < nd; d++) {
+			for (int f = 0; f < nf; f++) {
+				snprintf(p, sizeof(p), "%s/d%04d/file%05d", argv[2], d, f);
+				if (unlink(p)) {
+					perror(p);
+					return 1;
+				}
+			}
+			snprintf(p, sizeof(p), "%s/d%04d", argv[2], d);
+			if (rmdir(p)) {
+				perror(p);
+				return 1;
+			}
+		}
+		return 0;
+	}
+	fprintf(stderr, "usage: fuse_helper stat PATH N | mktree|rmtree DIR NDIRS NFILES\n");
 	return 2;
 }

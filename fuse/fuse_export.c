@@ -76,6 +76,9 @@ struct uvfs_fuse {
 	pthread_t thread;
 	bool thread_started;
 	bool mounted;
+	/* Set by op_init before any other request, read-only after: the
+	 * kernel caches writes and owns size and times of regular files. */
+	bool writeback;
 	pthread_mutex_t fh_lock; /* handles */
 	struct handle handles; /* list head */
 };
@@ -426,7 +429,25 @@ static int stat_vd(struct uvfs_fuse *ex, const struct uvfs_cred *cred, const str
 	return uvfs_stat_at(ex->vfs, cred, &p, STATX_BASIC_STATS, x);
 }
 
-/* Turns vd (references consumed) into an entry with one lookup counted. */
+/* Turns vd (references consumed) with attributes x into an entry with one
+ * lookup counted. */
+static int make_entry_x(struct uvfs_fuse *ex, struct uvfs_vd *vd, const struct statx *x, struct fuse_entry_param *e,
+			struct node **out)
+{
+	struct node *nd = node_get(ex, vd, x->stx_ino);
+	if (!nd)
+		return -ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->ino = node_id(ex, nd);
+	e->generation = nd->gen;
+	statx_to_stat(ex, x, &e->attr);
+	e->attr_timeout = nd->attr_to;
+	e->entry_timeout = nd->entry_to;
+	*out = nd;
+	return 0;
+}
+
+/* make_entry_x with vd's current attributes. */
 static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd,
 		      struct fuse_entry_param *e, struct node **out)
 {
@@ -436,17 +457,7 @@ static int make_entry(struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct
 		uvfs_vd_put(vd);
 		return err;
 	}
-	struct node *nd = node_get(ex, vd, x.stx_ino);
-	if (!nd)
-		return -ENOMEM;
-	memset(e, 0, sizeof(*e));
-	e->ino = node_id(ex, nd);
-	e->generation = nd->gen;
-	statx_to_stat(ex, &x, &e->attr);
-	e->attr_timeout = nd->attr_to;
-	e->entry_timeout = nd->entry_to;
-	*out = nd;
-	return 0;
+	return make_entry_x(ex, vd, &x, e, out);
 }
 
 static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct uvfs_vd *vd)
@@ -462,22 +473,20 @@ static void reply_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_
 		node_forget(ex, nd, 1); /* the kernel did not get it */
 }
 
-/* After a create-like call succeeded: look the new name up and reply. */
-static void reply_new_entry(fuse_req_t req, struct uvfs_fuse *ex, const struct uvfs_cred *cred, struct node *parent,
-			    const char *name, int err)
+/* After a *_at2 creation call: reply with what it made (vd and x, no
+ * second lookup), or its error. */
+static void reply_new_entry(fuse_req_t req, struct uvfs_fuse *ex, int err, struct uvfs_vd *vd, const struct statx *x)
 {
+	struct fuse_entry_param e;
+	struct node *nd;
+	if (!err)
+		err = make_entry_x(ex, vd, x, &e, &nd);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return;
 	}
-	struct uvfs_pathop p = pop_at(ex, parent, name);
-	struct uvfs_vd vd;
-	err = uvfs_get_dentry_at(ex->vfs, cred, &p, 0, &vd);
-	if (err) {
-		fuse_reply_err(req, -err);
-		return;
-	}
-	reply_entry(req, ex, cred, &vd);
+	if (fuse_reply_entry(req, &e))
+		node_forget(ex, nd, 1); /* the kernel did not get it */
 }
 
 static void reply_attr_x(fuse_req_t req, struct uvfs_fuse *ex, struct node *nd, const struct statx *x)
@@ -497,7 +506,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* would turn O_WRONLY into O_RDWR */
+	/* Writeback caching: write() fills the kernel's page cache and the
+	 * kernel sends large WRITEs later, keeping size and times itself. Only
+	 * content that changes through this mount may be cached that way:
+	 * files of other filesystem types are opened direct_io (set_open_flags);
+	 * write-only opens get readable handles (reopen_rw) and the kernel's
+	 * time updates are applied as the writer's (op_setattr). */
+	struct uvfs_fuse *ex = userdata;
+	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !ex->cfg.no_writeback) {
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+		ex->writeback = true;
+	}
 	if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV)
 		conn->want |= FUSE_CAP_HANDLE_KILLPRIV; /* see op_setattr */
 	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
@@ -644,6 +663,18 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	/* An empty mask is chown(f, -1, -1) (or the kill-priv mode change
 	 * skipped above): uvfs still decides it and updates ctime. */
 	int err;
+	/* Writeback caching: the kernel keeps mtime itself and sends it on
+	 * close, fsync and writeback as exactly MTIME|CTIME with the handle
+	 * that wrote (fuse_flush_times); no user call has that shape. The
+	 * writer may not own the file, and the kernel checked the write, so
+	 * apply it with the handle's authority, not the caller's. */
+	if (ex->writeback && fi && fi->fh && (to_set & ~FUSE_SET_ATTR_CTIME) == FUSE_SET_ATTR_MTIME)
+		uvfs_cred_init_root(&cred);
+	/* Under writeback the kernel adds its own MTIME|CTIME to a size
+	 * change; uvfs sets both itself when the size changes, and the
+	 * explicit time would need the owner (a writer's truncate is not). */
+	if (ex->writeback && (to_set & FUSE_SET_ATTR_SIZE) && !(to_set & FUSE_SET_ATTR_MTIME_NOW))
+		a.mask &= ~(unsigned)STATX_MTIME;
 	if (fi && fi->fh) {
 		err = uvfs_file_setstat(FH(fi), &cred, &a);
 	} else {
@@ -682,8 +713,10 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	req_cred(req, &cred);
 	struct node *pn = N(ex, parent);
 	struct uvfs_pathop p = pop_at(ex, pn, name);
-	int err = uvfs_mknod_at(ex->vfs, &cred, &p, mode, rdev);
-	reply_new_entry(req, ex, &cred, pn, name, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_mknod_at2(ex->vfs, &cred, &p, mode, rdev, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -693,8 +726,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	req_cred(req, &cred);
 	struct node *pn = N(ex, parent);
 	struct uvfs_pathop p = pop_at(ex, pn, name);
-	int err = uvfs_mkdir_at(ex->vfs, &cred, &p, mode);
-	reply_new_entry(req, ex, &cred, pn, name, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_mkdir_at2(ex->vfs, &cred, &p, mode, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -704,8 +739,10 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	req_cred(req, &cred);
 	struct node *pn = N(ex, parent);
 	struct uvfs_pathop p = pop_at(ex, pn, name);
-	int err = uvfs_symlink_at(ex->vfs, &cred, link, &p);
-	reply_new_entry(req, ex, &cred, pn, name, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_symlink_at2(ex->vfs, &cred, link, &p, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -716,8 +753,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	struct node *pn = N(ex, newparent);
 	struct uvfs_pathop op = pop_at(ex, N(ex, ino), NULL);
 	struct uvfs_pathop np = pop_at(ex, pn, newname);
-	int err = uvfs_link_at(ex->vfs, &cred, &op, &np);
-	reply_new_entry(req, ex, &cred, pn, newname, err);
+	struct uvfs_vd vd;
+	struct statx x;
+	int err = uvfs_link_at2(ex->vfs, &cred, &op, &np, &(struct uvfs_create_opts){ .vd = &vd, .stat = &x });
+	reply_new_entry(req, ex, err, &vd, &x);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -749,14 +788,18 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, -uvfs_rename_at(ex->vfs, &cred, &op, &np, flags));
 }
 
-static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi)
+static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi, bool writeback)
 {
 	struct statx x;
 	struct uvfs_file *f = h->f;
 	fi->fh = (uint64_t)(uintptr_t)h;
+	/* Each close sends a FLUSH round trip unless the open says none is
+	 * needed: only files whose filesystem has something to flush get it. */
+	fi->noflush = !f->f_op->flush;
 	if (nd->pseudo) {
 		/* Size unknown until read (proc, sys): bypass the page cache. */
-		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) && x.stx_size == 0)
+		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) &&
+		    (x.stx_size == 0 || writeback))
 			fi->direct_io = 1;
 	} else {
 		/* Every change comes through this mount: the cache stays valid. */
@@ -770,6 +813,33 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 /* The kernel computes append offsets from its own i_size; we write where it says. */
 static int open_flags(int flags) { return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND | KERNEL_FMODE_EXEC); }
 
+/* With writeback caching the kernel reads through any handle to fill a
+ * partly written page, also one its caller opened write-only. Once the
+ * caller's open has passed every check, *f is replaced by a read-write
+ * open of the same file for the kernel's own use: the caller's descriptor
+ * stays write-only in the kernel, which never lets it read. Files of other
+ * filesystem types are direct_io and keep the caller's open. */
+static int reopen_rw(struct uvfs_fuse *ex, struct node *nd, int oflags, struct uvfs_file **f)
+{
+	if (!ex->writeback || nd->pseudo || (oflags & O_ACCMODE) != O_WRONLY)
+		return 0;
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_vd vd;
+	uvfs_file_vd(*f, &vd);
+	struct uvfs_pathop p = { .root = ex->root, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *rw;
+	int err = uvfs_open_at(ex->vfs, &root, &p,
+			       (oflags & ~(O_ACCMODE | O_TRUNC | O_CREAT | O_EXCL | O_APPEND | O_NOCTTY)) | O_RDWR, 0, 0,
+			       &rw);
+	uvfs_vd_put(&vd);
+	if (err)
+		return err;
+	uvfs_file_put(*f);
+	*f = rw;
+	return 0;
+}
+
 /* Open ino with oflags (and UVFS_OPEN_* uflags) as the caller and wrap the
  * file in a handle; on failure the request has been answered and NULL
  * comes back. */
@@ -781,6 +851,8 @@ static struct handle *open_handle(fuse_req_t req, fuse_ino_t ino, int oflags, un
 	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
 	struct uvfs_file *f;
 	int err = uvfs_open_at(ex->vfs, &cred, &p, oflags, 0, uflags, &f);
+	if (!err && (err = reopen_rw(ex, N(ex, ino), oflags, &f)))
+		uvfs_file_put(f);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return NULL;
@@ -799,7 +871,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct handle *h = open_handle(req, ino, open_flags(fi->flags), uflags);
 	if (!h)
 		return;
-	set_open_flags(N(ex, ino), h, fi);
+	set_open_flags(N(ex, ino), h, fi, ex->writeback);
 	if (fuse_reply_open(req, fi))
 		handle_free(ex, h);
 }
@@ -826,13 +898,19 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -err);
 		return;
 	}
+	if ((err = reopen_rw(ex, nd, fi->flags, &f))) {
+		uvfs_file_put(f);
+		node_forget(ex, nd, 1);
+		fuse_reply_err(req, -err);
+		return;
+	}
 	struct handle *h = handle_new(ex, f);
 	if (!h) {
 		node_forget(ex, nd, 1);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	set_open_flags(nd, h, fi);
+	set_open_flags(nd, h, fi, ex->writeback);
 	if (fuse_reply_create(req, &e, fi)) {
 		node_forget(ex, nd, 1);
 		handle_free(ex, h);
@@ -866,7 +944,11 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) { fuse_reply_err(req, 0); }
+/* A close of one of the caller's descriptors (Linux filp_close). */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -uvfs_flush(FH(fi)));
+}
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -1185,7 +1267,7 @@ static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns
 {
 	ex->vfs = vfs;
 	ex->ns = ns;
-	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ -1, -1 };
+	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ .entry_timeout = -1, .attr_timeout = -1 };
 	pthread_mutex_init(&ex->lock, NULL);
 	pthread_mutex_init(&ex->fh_lock, NULL);
 	ex->handles.next = ex->handles.prev = &ex->handles;
@@ -1315,11 +1397,13 @@ static int check_mountpoint(const char *mp)
 
 struct cli_opts {
 	double entry_timeout, attr_timeout;
+	int writeback;
 };
 
 static const struct fuse_opt uvfs_opts[] = {
 	{ "entry_timeout=%lf", offsetof(struct cli_opts, entry_timeout), 0 },
 	{ "attr_timeout=%lf", offsetof(struct cli_opts, attr_timeout), 0 },
+	{ "writeback=%d", offsetof(struct cli_opts, writeback), 0 },
 	FUSE_OPT_END,
 };
 
@@ -1335,6 +1419,7 @@ static void print_help(const char *prog)
 	       "uvfs options:\n"
 	       "    -o entry_timeout=SECS  cache names this long (default: per filesystem, tmpfs 1)\n"
 	       "    -o attr_timeout=SECS   cache attributes this long (default: per filesystem, tmpfs 1)\n"
+	       "    -o writeback=0         no kernel writeback cache: each write() reaches uvfs at once\n"
 	       "    -o allow_other         let every user in; the kernel and uvfs check permissions\n"
 	       "                           with each caller's real ids, groups and capabilities\n\n",
 	       prog);
@@ -1346,7 +1431,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts;
-	struct cli_opts co = { .entry_timeout = -1, .attr_timeout = -1 };
+	struct cli_opts co = { .entry_timeout = -1, .attr_timeout = -1, .writeback = 1 };
 	struct uvfs_fuse ex;
 	int ret = 1;
 
@@ -1393,7 +1478,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 	}
 	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
 	fuse_opt_insert_arg(&args, 1, MOUNT_OPTS);
-	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout };
+	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout, !co.writeback };
 
 	struct fuse_session *se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), &ex);
 	if (!se)

@@ -14,6 +14,9 @@
 struct uvfs_fuse_config {
 	double entry_timeout;
 	double attr_timeout;
+	/* Do not ask for the kernel's writeback cache (-o writeback=0): every
+	 * write() is a WRITE request, size and times come from uvfs. */
+	bool no_writeback;
 };
 
 /* Builds the namespace to export. Called by uvfs_fuse_main after the mount
@@ -23,7 +26,7 @@ struct uvfs_fuse_config {
 typedef int (*uvfs_fuse_build_fn)(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns);
 
 /* `uvfs mount`: libfuse command line (argv[0] is the program name): -f -d -s
- * -o opt,... --help --version MOUNTPOINT, plus -o entry_timeout=,attr_timeout=.
+ * -o opt,... --help --version MOUNTPOINT, plus -o entry_timeout=,attr_timeout=,writeback=.
  * Mounts, builds the tree, serves until unmounted (fusermount3 -u) or
  * SIGINT/SIGTERM/SIGHUP, unmounts, tears the instance down and prints
  * "uvfs: teardown: 0 live objects" (or the leak counts) to stderr.

@@ -1,0 +1,38 @@
+#!/bin/bash
+# The requests the kernel sends through the FUSE export for common calls
+# (libfuse's debug log): none it does not need (issue 17, speed).
+set -u
+. "$(dirname "$0")/../fuse/lib.sh"
+need_fuse fuse-roundtrips
+# ops LOG CMD...: runs CMD, prints the opcodes the server got meanwhile
+ops() {
+  local log=$1 n; shift; n=$(wc -l <"$log")
+  "$@"
+  sleep 0.2
+  tail -n +"$((n + 1))" "$log" | sed -n 's/.*opcode: \([A-Z_]*\).*/\1/p' | tr '\n' ' '
+}
+
+# Without the writeback cache, a close sends no FLUSH for files whose
+# filesystem has nothing to flush (tmpfs). (With it, the kernel sends one
+# after writing back whatever the file has cached.)
+mp=$T/nowb
+uvfs_mount "$mp" debug,writeback=0 || { nok "fuse-roundtrips: mount"; exit 1; }
+o=$(ops "$T/log.nowb" sh -c ": > $mp/tmp/new")
+case " $o" in
+*" FLUSH "*) nok "fuse-roundtrips: create+close sends FLUSH though uvfs has nothing to flush: $o" ;;
+*" CREATE "*) ok "fuse-roundtrips: create+close, writeback=0 ($o)" ;;
+*) nok "fuse-roundtrips: create+close: no CREATE: $o" ;;
+esac
+uvfs_umount "$mp" && ok "fuse-roundtrips: teardown (writeback=0)" || nok "fuse-roundtrips: teardown: $WHY"
+
+# Default (tmpfs, writeback cache): small writes reach uvfs as one WRITE.
+mp=$T/wb
+uvfs_mount "$mp" debug || { nok "fuse-roundtrips: mount"; exit 1; }
+: >"$mp/tmp/new"
+o=$(ops "$T/log.wb" dd if=/dev/zero of="$mp/tmp/new" bs=4096 count=8 conv=notrunc status=none)
+n=$(grep -o ' WRITE' <<<" $o" | wc -l)
+[ "$n" -le 1 ] && ok "fuse-roundtrips: 8 writes of 4 KiB, $n WRITE ($o)" ||
+  nok "fuse-roundtrips: 8 writes of 4 KiB send $n WRITEs: $o"
+[ "$(stat -c %s "$mp/tmp/new")" = 32768 ] && [ "$(cmp -n 32768 "$mp/tmp/new" /dev/zero && echo same)" = same ] &&
+  ok "fuse-roundtrips: written data" || nok "fuse-roundtrips: written data: size $(stat -c %s "$mp/tmp/new")"
+uvfs_umount "$mp" && ok "fuse-roundtrips: teardown" || nok "fuse-roundtrips: teardown: $WHY"
