@@ -23,8 +23,10 @@ static bool d_dead(const struct uvfs_dentry *d) { return atomic_load(&((struct u
 /* Creation preamble: returns with the parent's i_lock held, *dp a
  * referenced negative dentry for the last name, and a write reference on
  * the mount. is_dir: a trailing slash is allowed. */
+/* check_perm false: the caller checks the directory's write permission
+ * itself, later (link: protected_hardlinks comes first, as in Linux). */
 static int create_begin(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, bool is_dir,
-			struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry **dp)
+			bool check_perm, struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry **dp)
 {
 	int err = walk_path(vfs, cred, pop, WALK_PARENT, nd, parent);
 	if (err)
@@ -55,7 +57,7 @@ static int create_begin(struct uvfs *vfs, const struct uvfs_cred *cred, const st
 		err = werr;
 		goto out_unlock;
 	}
-	if ((err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC)))
+	if (check_perm && (err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC)))
 		goto out_unlock;
 	*dp = d;
 	return 0;
@@ -130,7 +132,7 @@ static int do_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	struct nameidata nd;
 	struct uvfs_vd parent, res;
 	struct uvfs_dentry *d = NULL;
-	int err = create_begin(vfs, cred, pop, S_ISDIR(mode), &nd, &parent, &d);
+	int err = create_begin(vfs, cred, pop, S_ISDIR(mode), true, &nd, &parent, &d);
 	if (err)
 		return err;
 	struct uvfs_inode *dir = parent.dentry->d_inode;
@@ -252,19 +254,23 @@ UVFS_API int uvfs_link_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const
 	struct nameidata nd;
 	struct uvfs_vd parent;
 	struct uvfs_dentry *d = NULL;
-	err = create_begin(vfs, cred, newpop, false, &nd, &parent, &d);
+	err = create_begin(vfs, cred, newpop, false, false, &nd, &parent, &d);
 	if (err) {
 		uvfs_vd_put(&old);
 		return err;
 	}
 	struct uvfs_inode *dir = parent.dentry->d_inode;
-	/* Linux order: the new name's errors, EXDEV, then EPERM for a directory. */
+	/* Linux order: the new name's errors, EXDEV, protected_hardlinks
+	 * (do_linkat), the directory's permission (vfs_link's may_create),
+	 * then EPERM for a directory. */
 	if (parent.mount != old.mount)
 		err = -EXDEV;
-	else if (S_ISDIR(inode->i_mode))
-		err = -EPERM;
 	else if ((err = may_link(cred, inode)))
 		;
+	else if ((err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC)))
+		;
+	else if (S_ISDIR(inode->i_mode))
+		err = -EPERM;
 	else if (!dir->i_op->link)
 		err = -EPERM;
 	else {

@@ -368,3 +368,18 @@ FX_TEST(perm, mknod_device_needs_cap_mknod)
 	FX_ASSERT_OK(uvfs_mknod_at(fx.vfs, &fx.user, &p, S_IFIFO | 0600, 0));
 	cr_assert(S_ISFIFO(fx_mode("/d/p")));
 }
+
+/* Linux do_linkat checks protected_hardlinks (EPERM) before vfs_link's
+ * may_create (EACCES): a user linking root's 0644 file inside root's 0755
+ * directory gets EPERM (checked on the host's tmpfs as nobody). */
+FX_TEST(perm, link_protection_comes_before_dir_write_permission)
+{
+	fx_must_mkdir("/d", 0755);
+	fx_must_write("/d/f", "x");
+	cr_assert_eq(fx_chmod("/d/f", 0644), 0);
+	struct uvfs_pathop o = fx_pop("/d/f"), n = fx_pop("/d/g");
+	cr_assert_eq(uvfs_link_at(fx.vfs, &fx.user, &o, &n), -EPERM);
+	/* The user's own file in root's directory: now the directory's EACCES. */
+	cr_assert_eq(fx_chown("/d/f", 1000, 1000), 0);
+	cr_assert_eq(uvfs_link_at(fx.vfs, &fx.user, &o, &n), -EACCES);
+}
