@@ -500,6 +500,8 @@ UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence)
 	rcu_enter();
 	if (f->f_flags & O_PATH)
 		return -EBADF;
+	if (whence < 0 || whence > SEEK_HOLE)
+		return -EINVAL; /* Linux ksys_lseek: before any llseek */
 	uvfs_lock_acquire(&f->f_lock);
 	int64_t r;
 	if (f->f_op->llseek)

@@ -148,6 +148,27 @@ FX_TEST(fileops, generic_seek_without_llseek_op_matches_linux)
 	uvfs_file_put(f);
 }
 
+/* A driver's llseek never sees a whence lseek(2) itself refuses (Linux
+ * ksys_lseek: whence > SEEK_MAX is EINVAL before vfs_llseek). */
+static int seek_calls;
+static int64_t any_llseek(struct uvfs_file *f, int64_t off, int whence)
+{
+	seek_calls++;
+	return 0;
+}
+static const struct uvfs_file_ops seek_ops = { .read = rec_read, .llseek = any_llseek };
+
+FX_TEST(fileops, bad_whence_never_reaches_the_driver)
+{
+	struct uvfs_file *f = open_dev(&seek_ops, 2, O_RDONLY);
+	FX_ASSERT_ERR(uvfs_seek(f, 0, SEEK_HOLE + 1), -EINVAL);
+	FX_ASSERT_ERR(uvfs_seek(f, 0, -1), -EINVAL);
+	cr_assert_eq(seek_calls, 0);
+	cr_assert_eq(uvfs_seek(f, 0, SEEK_HOLE), 0);
+	cr_assert_eq(seek_calls, 1);
+	uvfs_file_put(f);
+}
+
 /* --------------------------------------------------------- vectored I/O */
 
 FX_TEST(fileops, readv_loops_plain_read_and_stops_at_short)
