@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
+#include <linux/fs.h>
+#include <linux/fsverity.h>
 
 #include "uvfs_fs.h"
 #include "fsimpl/verity/internal.h"
@@ -493,6 +495,42 @@ UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stat
 	return 0;
 }
 
+/* The fs-verity ioctls (Linux fs/verity/). Every regular file of a sealed
+ * tree is a verity file: MEASURE gives its digest from the verified
+ * manifest, GETFLAGS shows FS_VERITY_FL. ENABLE is EROFS: the mount is
+ * read-only, and Linux's inode_permission(MAY_WRITE) answers that before
+ * anything else. */
+static long vt_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
+{
+	bool reg = S_ISREG(f->f_inode->i_mode);
+	switch (cmd) {
+	case FS_IOC_GETFLAGS:
+		if (!arg)
+			return -EFAULT;
+		*(int *)arg = reg ? FS_VERITY_FL : 0;
+		return 0;
+	case FS_IOC_MEASURE_VERITY: {
+		struct fsverity_digest *d = arg;
+		if (!d)
+			return -EFAULT;
+		if (!reg)
+			return -ENODATA;
+		/* As fsverity_ioctl_measure: the size needed is written back
+		 * even when the caller's buffer is too small. */
+		uint16_t room = d->digest_size;
+		d->digest_algorithm = FS_VERITY_HASH_ALG_SHA256;
+		d->digest_size = VM_DIGEST;
+		if (room < VM_DIGEST)
+			return -EOVERFLOW;
+		memcpy(d->digest, VT_I(f->f_inode)->digest, VM_DIGEST);
+		return 0;
+	}
+	case FS_IOC_ENABLE_VERITY:
+		return arg ? -EROFS : -EFAULT;
+	}
+	return -ENOTTY;
+}
+
 static int vt_other_open(struct uvfs_inode *inode, struct uvfs_file *f) { return vt_check_open(f); }
 
 /* A directory's verified listing for one open file (f_private): the lower
@@ -599,8 +637,8 @@ static const struct uvfs_inode_ops vt_other_iops = {
 	.setattr = vt_setattr, .setxattr = vt_setxattr, .removexattr = vt_removexattr,
 };
 static const struct uvfs_file_ops vt_dir_fops = { .open = vt_dir_open, .release = vt_dir_release,
-						  .iterate = vt_iterate };
-static const struct uvfs_file_ops vt_reg_fops = { .open = vt_reg_open, .read = vt_reg_read };
+						  .iterate = vt_iterate, .ioctl = vt_ioctl };
+static const struct uvfs_file_ops vt_reg_fops = { .open = vt_reg_open, .read = vt_reg_read, .ioctl = vt_ioctl };
 static const struct uvfs_file_ops vt_other_fops = { .open = vt_other_open };
 
 /* ----------------------------------------------------------- filesystem */
