@@ -11,6 +11,7 @@
 #include "boot/boot.h"
 #include "cli/mount_spec.h"
 #include "fsimpl/gofer/gofer.h"
+#include "fsimpl/verity/verity.h"
 #include "vfs/uvfs_fs.h"
 
 /* What a row prepares for uvfs_mntns_new: the data string (malloc'd), the
@@ -19,6 +20,8 @@ struct prepared {
 	char *data;
 	unsigned flags;
 	struct uvfs_gofer_internal gofer;
+	struct uvfs_verity_mount verity;
+	struct uvfs_mount *lower; /* a stacked type's lower mount: put after the mount */
 	const void *internal;
 };
 
@@ -58,7 +61,7 @@ static char *strip_opts(const char *opts, bool *ro, char *trans, size_t tlen)
 	return out;
 }
 
-static int prep_tmpfs(const struct cli_mount_spec *s, struct prepared *p)
+static int prep_tmpfs(struct uvfs *vfs, const struct cli_mount_spec *s, struct prepared *p)
 {
 	bool ro;
 	char trans[16];
@@ -69,7 +72,7 @@ static int prep_tmpfs(const struct cli_mount_spec *s, struct prepared *p)
 	return 0;
 }
 
-static int prep_9p(const struct cli_mount_spec *s, struct prepared *p)
+static int prep_9p(struct uvfs *vfs, const struct cli_mount_spec *s, struct prepared *p)
 {
 	bool ro;
 	char trans[16];
@@ -120,13 +123,47 @@ static int prep_9p(const struct cli_mount_spec *s, struct prepared *p)
 	return 0;
 }
 
+/* verity over a host directory sealed by `uvfs verity seal`: a read-only
+ * gofer serves SOURCE (as -t 9p does), and verity wraps that mount; -o goes
+ * to verity (root_hash=HEX, action=, data_cache=; ro is implied). */
+static int prep_verity(struct uvfs *vfs, const struct cli_mount_spec *s, struct prepared *p)
+{
+	bool ro;
+	char trans[16];
+	int err = uvfs_register_fs_type(vfs, &uvfs_gofer_type, 0);
+	if (err)
+		return err;
+	if (!(p->data = strip_opts(s->opts, &ro, trans, sizeof(trans))))
+		return -ENOMEM;
+	struct cli_mount_spec lower = { .type = "9p", .opts = "ro", .source = s->source };
+	struct prepared lp = { 0 };
+	if ((err = prep_9p(vfs, &lower, &lp)))
+		return err;
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	struct uvfs_mount_opts mo = { .flags = lp.flags, .data = lp.data, .internal = lp.internal,
+				      .internal_mount = true };
+	err = uvfs_mount_disconnected(vfs, &cred, s->source, "9p", &mo, &p->lower);
+	free(lp.data);
+	if (err) {
+		fprintf(stderr, "uvfs: verity: serving %s: %s\n", s->source, strerror(-err));
+		return err;
+	}
+	p->verity.lower = (struct uvfs_vd){ p->lower, uvfs_mount_root(p->lower) }; /* borrowed */
+	p->verity.action = UVFS_VERITY_ACTION_ERROR;
+	p->internal = &p->verity;
+	p->flags = UVFS_MNT_RDONLY;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	const struct uvfs_fs_type *type;
-	int (*prep)(const struct cli_mount_spec *s, struct prepared *p);
+	int (*prep)(struct uvfs *vfs, const struct cli_mount_spec *s, struct prepared *p);
 } types[] = {
 	{ "tmpfs", &uvfs_tmpfs_type, prep_tmpfs },
 	{ "9p", &uvfs_gofer_type, prep_9p },
+	{ "verity", &uvfs_verity_type, prep_verity },
 };
 
 int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
@@ -188,7 +225,10 @@ int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct
 		return err;
 	}
 	struct prepared p = { 0 };
-	if ((err = types[k].prep(spec, &p))) {
+	if ((err = types[k].prep(vfs, spec, &p))) {
+		free(p.data);
+		if (p.lower)
+			uvfs_mount_put(p.lower);
 		uvfs_destroy(vfs, NULL);
 		return err;
 	}
@@ -198,6 +238,8 @@ int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct
 	struct uvfs_mntns *ns;
 	err = uvfs_mntns_new(vfs, &cred, spec->source, spec->type, &mo, &ns);
 	free(p.data);
+	if (p.lower)
+		uvfs_mount_put(p.lower); /* the stacked fs holds its own references */
 	if (err) {
 		fprintf(stderr, "uvfs: mounting %s (%s): %s\n", spec->source, spec->type, strerror(-err));
 		uvfs_destroy(vfs, NULL);

@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
+#include <linux/fs.h>
+#include <linux/fsverity.h>
 
 #include "uvfs_fs.h"
 #include "fsimpl/verity/internal.h"
@@ -41,7 +43,21 @@ struct vt_fs {
 	uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE]; /* immutable */
 	int action; /* immutable */
 	uint64_t cache_max; /* immutable: bytes of verified data blocks kept (data_cache=) */
-	_Atomic uint64_t cache_used; /* bytes in every inode's blocks[] */
+	/* The verified-data cache, one LRU for the mount: cache_lock (a
+	 * leaf mutex) protects lru, every inode's blocks[] and the blocks
+	 * themselves; cache_used is written under it and read without it
+	 * (stats). */
+	pthread_mutex_t cache_lock;
+	struct vt_block *lru_head, *lru_tail; /* most recently used first */
+	_Atomic uint64_t cache_used; /* bytes in the LRU */
+};
+
+/* One cached verified data block of one inode. */
+struct vt_block {
+	struct vt_block *prev, *next; /* the fs's LRU */
+	struct vt_inode *owner;
+	uint64_t idx; /* owner->blocks[idx] == this */
+	uint8_t data[];
 };
 
 #define VT_BLOCK 4096u /* the data block size of sealed trees */
@@ -66,9 +82,8 @@ struct vt_inode {
 	_Atomic(struct uvfs_verity_verifier *) ver;
 	/* Regular files: verified data blocks by index (NULL: not cached),
 	 * so a re-read hashes nothing (the kernel's PG_checked). The array
-	 * and its slots are under cache_lock (a leaf mutex). */
-	pthread_mutex_t cache_lock;
-	uint8_t **blocks;
+	 * and its slots are under the fs's cache_lock. */
+	struct vt_block **blocks;
 };
 
 #define VT_FS(fs) container_of(fs, struct vt_fs, vfs)
@@ -134,7 +149,6 @@ static struct vt_inode *vt_new_inode(struct vt_fs *fs, const struct statx *st, u
 	const struct uvfs_file_ops *fop = S_ISDIR(mode) ? &vt_dir_fops : S_ISREG(mode) ? &vt_reg_fops : &vt_other_fops;
 	uvfs_inode_init(&vi->vfs, &fs->vfs, iop, fop, st->stx_ino, mode);
 	pthread_mutex_init(&vi->open_lock, NULL);
-	pthread_mutex_init(&vi->cache_lock, NULL);
 	/* Not published yet: no attr write section needed. */
 	vi->vfs.i_uid = uid;
 	vi->vfs.i_gid = gid;
@@ -146,6 +160,22 @@ static struct vt_inode *vt_new_inode(struct vt_fs *fs, const struct statx *st, u
 	vi->vfs.i_ctime = (struct timespec){ st->stx_ctime.tv_sec, st->stx_ctime.tv_nsec };
 	vi->vfs.i_btime = vi->vfs.i_ctime;
 	return vi;
+}
+
+/* LRU list edits; cache_lock held. */
+static void lru_unlink(struct vt_fs *fs, struct vt_block *b)
+{
+	*(b->prev ? &b->prev->next : &fs->lru_head) = b->next;
+	*(b->next ? &b->next->prev : &fs->lru_tail) = b->prev;
+	b->prev = b->next = NULL;
+}
+
+static void lru_push(struct vt_fs *fs, struct vt_block *b)
+{
+	b->prev = NULL;
+	b->next = fs->lru_head;
+	*(fs->lru_head ? &fs->lru_head->prev : &fs->lru_tail) = b;
+	fs->lru_head = b;
 }
 
 static void vt_evict_inode(struct uvfs_inode *inode)
@@ -160,17 +190,19 @@ static void vt_evict_inode(struct uvfs_inode *inode)
 		uvfs_vd_put(&vi->lower);
 	vm_free(&vi->man);
 	if (vi->blocks) {
-		uint64_t n = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK, freed = 0;
+		struct vt_fs *fs = VT_FS(inode->i_fs);
+		uint64_t n = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
+		pthread_mutex_lock(&fs->cache_lock);
 		for (uint64_t b = 0; b < n; b++)
 			if (vi->blocks[b]) {
+				lru_unlink(fs, vi->blocks[b]);
 				free(vi->blocks[b]);
-				freed += VT_BLOCK;
+				atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
 			}
+		pthread_mutex_unlock(&fs->cache_lock);
 		free(vi->blocks);
-		atomic_fetch_sub(&VT_FS(inode->i_fs)->cache_used, freed);
 	}
 	pthread_mutex_destroy(&vi->open_lock);
-	pthread_mutex_destroy(&vi->cache_lock);
 }
 
 static void vt_free_inode(struct uvfs_inode *inode)
@@ -392,44 +424,57 @@ static ssize_t read_failed(struct uvfs_file *f, size_t len, uint64_t off)
 	return violation(VT_FS(f->f_inode->i_fs), VT_I(f->f_inode)->path, what);
 }
 
-/* Keeps verified blocks [first, first + n) (their bytes at src) while the
- * fs's budget lasts. */
+/* Keeps verified blocks [first, first + n) (their bytes at src), evicting
+ * the least recently used blocks of the mount beyond its budget. */
 static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, const uint8_t *src, uint64_t n)
 {
 	uint64_t nb = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
-	pthread_mutex_lock(&vi->cache_lock);
+	pthread_mutex_lock(&fs->cache_lock);
 	if (!vi->blocks && nb <= VT_MAX_CACHED_BLOCKS)
 		vi->blocks = calloc(nb, sizeof(*vi->blocks));
 	for (uint64_t i = 0; vi->blocks && i < n; i++) {
 		if (vi->blocks[first + i])
 			continue;
-		if (atomic_fetch_add(&fs->cache_used, VT_BLOCK) + VT_BLOCK > fs->cache_max) {
-			atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
-			break;
-		}
-		uint8_t *p = malloc(VT_BLOCK);
-		if (!p) {
-			atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
+		struct vt_block *b = NULL;
+		if (atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max) {
+			/* Reuse the oldest block (never one of this run: those
+			 * are the newest). */
+			if (!(b = fs->lru_tail))
+				break;
+			lru_unlink(fs, b);
+			b->owner->blocks[b->idx] = NULL;
+		} else if ((b = malloc(sizeof(*b) + VT_BLOCK))) {
+			atomic_fetch_add(&fs->cache_used, VT_BLOCK);
+		} else {
 			break;
 		}
 		uint64_t at = (first + i) * VT_BLOCK, have = vi->vfs.i_size - at;
-		memcpy(p, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
+		memcpy(b->data, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
 		if (have < VT_BLOCK)
-			memset(p + have, 0, VT_BLOCK - have);
-		vi->blocks[first + i] = p;
+			memset(b->data + have, 0, VT_BLOCK - have);
+		b->owner = vi;
+		b->idx = first + i;
+		vi->blocks[first + i] = b;
+		lru_push(fs, b);
 	}
-	pthread_mutex_unlock(&vi->cache_lock);
+	pthread_mutex_unlock(&fs->cache_lock);
 }
 
-/* Copies the cached part of block b at in..in+n to out; false on a miss. */
-static bool cache_get(struct vt_inode *vi, uint64_t b, size_t in, size_t n, uint8_t *out)
+/* Copies the cached part of block b at in..in+n to out and marks it
+ * recently used; false on a miss. */
+static bool cache_get(struct vt_fs *fs, struct vt_inode *vi, uint64_t b, size_t in, size_t n, uint8_t *out)
 {
-	pthread_mutex_lock(&vi->cache_lock);
-	bool hit = vi->blocks && vi->blocks[b];
-	if (hit)
-		memcpy(out, vi->blocks[b] + in, n);
-	pthread_mutex_unlock(&vi->cache_lock);
-	return hit;
+	pthread_mutex_lock(&fs->cache_lock);
+	struct vt_block *blk = vi->blocks ? vi->blocks[b] : NULL;
+	if (blk) {
+		memcpy(out, blk->data + in, n);
+		if (fs->lru_head != blk) {
+			lru_unlink(fs, blk);
+			lru_push(fs, blk);
+		}
+	}
+	pthread_mutex_unlock(&fs->cache_lock);
+	return blk != NULL;
 }
 
 static ssize_t vt_reg_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
@@ -443,8 +488,8 @@ static ssize_t vt_reg_read(struct uvfs_file *f, void *buf, size_t len, uint64_t 
 	if (len > size - off)
 		len = (size_t)(size - off);
 	uint64_t nb = (size + VT_BLOCK - 1) / VT_BLOCK;
-	/* Not cacheable (too big, or the budget is spent): verify in place. */
-	if (nb > VT_MAX_CACHED_BLOCKS || atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max) {
+	/* Not cacheable (too big, or no cache): verify in place. */
+	if (nb > VT_MAX_CACHED_BLOCKS || fs->cache_max < VT_BLOCK) {
 		ssize_t r = uvfs_verity_read(v, buf, len, off);
 		return r == -EIO ? read_failed(f, len, off) : r;
 	}
@@ -454,7 +499,7 @@ static ssize_t vt_reg_read(struct uvfs_file *f, void *buf, size_t len, uint64_t 
 		uint64_t b = pos / VT_BLOCK;
 		size_t in = (size_t)(pos % VT_BLOCK);
 		size_t n = (size_t)(end - pos < VT_BLOCK - in ? end - pos : VT_BLOCK - in);
-		if (cache_get(vi, b, in, n, out)) {
+		if (cache_get(fs, vi, b, in, n, out)) {
 			out += n;
 			pos += n;
 			continue;
@@ -490,7 +535,44 @@ UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stat
 	if (!v)
 		return -EINVAL;
 	uvfs_verity_get_stats(v, out);
+	out->data_cache_bytes = atomic_load(&VT_FS(f->f_inode->i_fs)->cache_used);
 	return 0;
+}
+
+/* The fs-verity ioctls (Linux fs/verity/). Every regular file of a sealed
+ * tree is a verity file: MEASURE gives its digest from the verified
+ * manifest, GETFLAGS shows FS_VERITY_FL. ENABLE is EROFS: the mount is
+ * read-only, and Linux's inode_permission(MAY_WRITE) answers that before
+ * anything else. */
+static long vt_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
+{
+	bool reg = S_ISREG(f->f_inode->i_mode);
+	switch (cmd) {
+	case FS_IOC_GETFLAGS:
+		if (!arg)
+			return -EFAULT;
+		*(int *)arg = reg ? FS_VERITY_FL : 0;
+		return 0;
+	case FS_IOC_MEASURE_VERITY: {
+		struct fsverity_digest *d = arg;
+		if (!d)
+			return -EFAULT;
+		if (!reg)
+			return -ENODATA;
+		/* As fsverity_ioctl_measure: the size needed is written back
+		 * even when the caller's buffer is too small. */
+		uint16_t room = d->digest_size;
+		d->digest_algorithm = FS_VERITY_HASH_ALG_SHA256;
+		d->digest_size = VM_DIGEST;
+		if (room < VM_DIGEST)
+			return -EOVERFLOW;
+		memcpy(d->digest, VT_I(f->f_inode)->digest, VM_DIGEST);
+		return 0;
+	}
+	case FS_IOC_ENABLE_VERITY:
+		return arg ? -EROFS : -EFAULT;
+	}
+	return -ENOTTY;
 }
 
 static int vt_other_open(struct uvfs_inode *inode, struct uvfs_file *f) { return vt_check_open(f); }
@@ -599,8 +681,8 @@ static const struct uvfs_inode_ops vt_other_iops = {
 	.setattr = vt_setattr, .setxattr = vt_setxattr, .removexattr = vt_removexattr,
 };
 static const struct uvfs_file_ops vt_dir_fops = { .open = vt_dir_open, .release = vt_dir_release,
-						  .iterate = vt_iterate };
-static const struct uvfs_file_ops vt_reg_fops = { .open = vt_reg_open, .read = vt_reg_read };
+						  .iterate = vt_iterate, .ioctl = vt_ioctl };
+static const struct uvfs_file_ops vt_reg_fops = { .open = vt_reg_open, .read = vt_reg_read, .ioctl = vt_ioctl };
 static const struct uvfs_file_ops vt_other_fops = { .open = vt_other_open };
 
 /* ----------------------------------------------------------- filesystem */
@@ -609,6 +691,7 @@ static void vt_release(struct uvfs_filesystem *fs)
 {
 	struct vt_fs *v = VT_FS(fs);
 	uvfs_vd_put(&v->lower);
+	pthread_mutex_destroy(&v->cache_lock); /* every inode is gone: the LRU is empty */
 	free(v);
 }
 
@@ -707,7 +790,9 @@ static int vt_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char 
 	}
 	const struct uvfs_verity_mount *m = opts->internal;
 	uvfs_cred_init_root(&v->cred);
+	pthread_mutex_init(&v->cache_lock, NULL);
 	if ((err = uvfs_fs_init(&v->vfs, vfs, &uvfs_verity_type, &vt_fs_ops))) {
+		pthread_mutex_destroy(&v->cache_lock);
 		free(v);
 		return err;
 	}
@@ -756,6 +841,7 @@ fail:
 	}
 	uvfs_vd_put(&v->lower);
 	uvfs_fs_abort(&v->vfs);
+	pthread_mutex_destroy(&v->cache_lock);
 	free(v);
 	return err;
 }

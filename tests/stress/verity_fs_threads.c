@@ -147,7 +147,10 @@ int main(void)
 	if (uvfs_get_dentry_at(vfs, &cred, &p, 0, &lower) || uvfs_verity_seal(vfs, &cred, &lower, hash))
 		return 2;
 	struct uvfs_verity_mount vm = { .lower = lower, .root_hash = hash };
-	struct uvfs_mount_opts mo = { .internal = &vm, .internal_mount = true, .flags = UVFS_MNT_RDONLY };
+	/* A data cache far below the 2 MiB file: readers race evictions of
+	 * each other's blocks (the mount's LRU) as well as hits and fills. */
+	struct uvfs_mount_opts mo = { .internal = &vm, .internal_mount = true, .flags = UVFS_MNT_RDONLY,
+				      .data = "data_cache=256k" };
 	if (uvfs_mount_disconnected(vfs, &cred, "none", "verity", &mo, &vmnt))
 		return 2;
 	uvfs_vd_put(&lower);

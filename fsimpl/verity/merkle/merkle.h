@@ -171,6 +171,10 @@ struct uvfs_verity_stats {
 	uint64_t data_blocks_verified;
 	uint64_t tree_blocks_verified; /* tree blocks read and hashed */
 	uint64_t cache_hits;
+	/* uvfs_verity_file_stats only (0 from a bare verifier): bytes of
+	 * verified data blocks the whole verity mount keeps (its data_cache=
+	 * LRU). */
+	uint64_t data_cache_bytes;
 };
 UVFS_API void uvfs_verity_get_stats(struct uvfs_verity_verifier *v, struct uvfs_verity_stats *s);
 
