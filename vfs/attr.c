@@ -60,59 +60,58 @@ static struct timespec resolve_time(struct timespec t, struct timespec now)
 	return t.tv_nsec == UTIME_NOW ? now : t;
 }
 
-/* file: the open file the change came through, or NULL (for ->setattr). */
-static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, struct uvfs_file *file,
-		      const struct uvfs_cred *cred, const struct uvfs_setattr *attr, unsigned flags)
+/* Argument checks that need no lock and no permission (Linux's
+ * notify_change/do_sys_utimes EINVALs), on a copy with chown(2)'s -1 ids
+ * dropped. *chown: the call is a chown even if both ids were -1 (setuid
+ * clearing and ctime still apply). */
+static int setattr_args(const struct uvfs_inode *inode, struct uvfs_setattr *a, bool *chown)
 {
-	struct uvfs_inode *inode = d->d_inode;
-	struct uvfs_setattr a = *attr;
-	/* chown(2)'s -1: that id does not change, but the call is still a
-	 * chown (setuid clearing, ctime). */
-	bool chown = a.mask & (STATX_UID | STATX_GID);
-	if ((a.mask & STATX_UID) && a.uid == (uint32_t)-1)
-		a.mask &= ~(unsigned)STATX_UID;
-	if ((a.mask & STATX_GID) && a.gid == (uint32_t)-1)
-		a.mask &= ~(unsigned)STATX_GID;
-	attr = &a;
-	if (attr->mask & ~SETATTR_MASK)
+	*chown = a->mask & (STATX_UID | STATX_GID);
+	if ((a->mask & STATX_UID) && a->uid == (uint32_t)-1)
+		a->mask &= ~(unsigned)STATX_UID;
+	if ((a->mask & STATX_GID) && a->gid == (uint32_t)-1)
+		a->mask &= ~(unsigned)STATX_GID;
+	if (a->mask & ~SETATTR_MASK)
 		return -EINVAL;
-	if ((attr->mask & (STATX_ATIME)) && attr->atime.tv_nsec != UTIME_NOW &&
-	    (attr->atime.tv_nsec < 0 || attr->atime.tv_nsec >= 1000000000))
+	if ((a->mask & (STATX_ATIME)) && a->atime.tv_nsec != UTIME_NOW &&
+	    (a->atime.tv_nsec < 0 || a->atime.tv_nsec >= 1000000000))
 		return -EINVAL;
-	if ((attr->mask & (STATX_MTIME)) && attr->mtime.tv_nsec != UTIME_NOW &&
-	    (attr->mtime.tv_nsec < 0 || attr->mtime.tv_nsec >= 1000000000))
+	if ((a->mask & (STATX_MTIME)) && a->mtime.tv_nsec != UTIME_NOW &&
+	    (a->mtime.tv_nsec < 0 || a->mtime.tv_nsec >= 1000000000))
 		return -EINVAL;
-	if (attr->mask & STATX_SIZE) {
+	if (a->mask & STATX_SIZE) {
 		if (S_ISDIR(inode->i_mode))
 			return -EISDIR;
 		if (!S_ISREG(inode->i_mode))
 			return -EINVAL;
-		if ((int64_t)attr->size < 0)
+		if ((int64_t)a->size < 0)
 			return -EINVAL;
 	}
-	/* A read-only mount answers EROFS before any permission check, as a
-	 * read-only Linux superblock does. */
-	int err = mnt_want_write(mnt);
-	if (err)
-		return err;
-	if ((a.mask & STATX_SIZE) && (flags & UVFS_SETATTR_NEED_WRITE) && inode_permission(cred, inode, MAY_WRITE)) {
-		err = -EACCES;
-		goto out_drop;
-	}
+	return 0;
+}
+
+/* Permission checks made after write access to the mount is held and
+ * before i_lock (the rest, check_setattr, needs i_lock). */
+static int setattr_may(const struct uvfs_cred *cred, struct uvfs_inode *inode, const struct uvfs_setattr *a,
+		       unsigned flags)
+{
+	if ((a->mask & STATX_SIZE) && (flags & UVFS_SETATTR_NEED_WRITE) && inode_permission(cred, inode, MAY_WRITE))
+		return -EACCES;
 	/* Linux notify_change: a symlink's mode cannot change. */
-	if ((a.mask & STATX_MODE) && S_ISLNK(inode->i_mode)) {
-		err = -EOPNOTSUPP;
-		goto out_drop;
-	}
-	uvfs_lock_acquire(&inode->i_lock);
-	err = check_setattr(cred, inode, attr);
-	if (err)
-		goto out;
-	struct timespec now = uvfs_now();
-	/* Mode bits that must drop (Linux setattr_copy / file_remove_privs). */
-	uint32_t mode = (a.mask & STATX_MODE) ? ((inode->i_mode & S_IFMT) | (a.mode & 07777)) : inode->i_mode;
-	if ((a.mask & STATX_MODE) && (mode & S_ISGID) && !S_ISDIR(mode)) {
-		uint32_t g = (a.mask & STATX_GID) ? a.gid : inode->i_gid;
+	if ((a->mask & STATX_MODE) && S_ISLNK(inode->i_mode))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* The mode after the change, with the setuid/setgid bits that must drop
+ * (Linux setattr_copy / chown_common / file_remove_privs). Called under
+ * i_lock. -EPERM when a non-owner's chown would have to drop them. */
+static int setattr_mode(const struct uvfs_cred *cred, const struct uvfs_inode *inode, const struct uvfs_setattr *a,
+			bool chown, uint32_t *modep)
+{
+	uint32_t mode = (a->mask & STATX_MODE) ? ((inode->i_mode & S_IFMT) | (a->mode & 07777)) : inode->i_mode;
+	if ((a->mask & STATX_MODE) && (mode & S_ISGID) && !S_ISDIR(mode)) {
+		uint32_t g = (a->mask & STATX_GID) ? a->gid : inode->i_gid;
 		if (!uvfs_cred_in_group(cred, g) && !uvfs_cred_has_cap(cred, CAP_FSETID))
 			mode &= ~(uint32_t)S_ISGID;
 	}
@@ -122,16 +121,75 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, struct uvfs
 	uint32_t gid = inode->i_gid; /* the group before the change, as Linux */
 	if (chown && !S_ISDIR(mode)) {
 		uint32_t kill = mode & ((uint32_t)S_ISUID | sgid_to_drop(cred, mode, gid));
-		if (kill && cred->fsuid != inode->i_uid && !uvfs_cred_has_cap(cred, CAP_FOWNER)) {
-			err = -EPERM;
-			goto out;
-		}
+		if (kill && cred->fsuid != inode->i_uid && !uvfs_cred_has_cap(cred, CAP_FOWNER))
+			return -EPERM;
 		mode &= ~kill;
 	}
 	/* Linux do_truncate: any truncate (same size too) by a caller without
 	 * CAP_FSETID kills them, forced (no owner check). */
-	if (a.mask & STATX_SIZE)
+	if (a->mask & STATX_SIZE)
 		mode &= ~suidgid_to_drop(cred, mode, gid);
+	*modep = mode;
+	return 0;
+}
+
+/* Store a fully resolved change (times resolved, full mode) through
+ * ->setattr, or through ->truncate and the generic inode fields. Called
+ * under i_lock. */
+static int setattr_apply(struct uvfs_dentry *d, struct uvfs_file *file, const struct uvfs_setattr *a,
+			 struct timespec now)
+{
+	struct uvfs_inode *inode = d->d_inode;
+	if (inode->i_op->setattr)
+		return inode->i_op->setattr(d, a, file);
+	if (a->mask & STATX_SIZE) {
+		int err = inode->i_op->truncate ? inode->i_op->truncate(inode, a->size) : -EINVAL;
+		if (err)
+			return err;
+	}
+	uvfs_inode_attr_begin(inode);
+	if (a->mask & STATX_MODE)
+		store_relaxed(inode->i_mode, a->mode); /* read by lockless walkers */
+	if (a->mask & STATX_UID)
+		store_relaxed(inode->i_uid, a->uid);
+	if (a->mask & STATX_GID)
+		store_relaxed(inode->i_gid, a->gid);
+	if (a->mask & STATX_ATIME)
+		inode->i_atime = a->atime;
+	if (a->mask & STATX_MTIME)
+		inode->i_mtime = a->mtime;
+	inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
+	return 0;
+}
+
+/* file: the open file the change came through, or NULL (for ->setattr). */
+static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, struct uvfs_file *file,
+		      const struct uvfs_cred *cred, const struct uvfs_setattr *attr, unsigned flags)
+{
+	struct uvfs_inode *inode = d->d_inode;
+	struct uvfs_setattr a = *attr;
+	bool chown;
+	int err = setattr_args(inode, &a, &chown);
+	if (err)
+		return err;
+	/* A read-only mount answers EROFS before any permission check, as a
+	 * read-only Linux superblock does. */
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
+	err = setattr_may(cred, inode, &a, flags);
+	if (err)
+		goto out_drop;
+	uvfs_lock_acquire(&inode->i_lock);
+	err = check_setattr(cred, inode, &a);
+	if (err)
+		goto out;
+	struct timespec now = uvfs_now();
+	uint32_t mode;
+	err = setattr_mode(cred, inode, &a, chown, &mode);
+	if (err)
+		goto out;
 	if ((a.mask & STATX_MODE) || mode != inode->i_mode) {
 		a.mask |= STATX_MODE;
 		a.mode = mode; /* full mode, file type included */
@@ -144,27 +202,7 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, struct uvfs
 		a.mask |= STATX_MTIME;
 		a.mtime = now;
 	}
-	if (inode->i_op->setattr) {
-		err = inode->i_op->setattr(d, &a, file);
-	} else {
-		if (a.mask & STATX_SIZE)
-			err = inode->i_op->truncate ? inode->i_op->truncate(inode, a.size) : -EINVAL;
-		if (!err) {
-			uvfs_inode_attr_begin(inode);
-			if (a.mask & STATX_MODE)
-				store_relaxed(inode->i_mode, a.mode); /* read by lockless walkers */
-			if (a.mask & STATX_UID)
-				store_relaxed(inode->i_uid, a.uid);
-			if (a.mask & STATX_GID)
-				store_relaxed(inode->i_gid, a.gid);
-			if (a.mask & STATX_ATIME)
-				inode->i_atime = a.atime;
-			if (a.mask & STATX_MTIME)
-				inode->i_mtime = a.mtime;
-			inode->i_ctime = now;
-			uvfs_inode_attr_end(inode);
-		}
-	}
+	err = setattr_apply(d, file, &a, now);
 out:
 	uvfs_lock_release(&inode->i_lock);
 out_drop:

@@ -104,67 +104,84 @@ static int access_mask(int flags, unsigned oflags)
 	return m;
 }
 
-/* Checks and file creation for an existing (or just created) target. vd's
+static bool open_for_write(int flags)
+{
+	int acc = flags & O_ACCMODE;
+	return acc == O_WRONLY || acc == O_RDWR || acc == 3;
+}
+
+/* O_PATH: no permission check and no call into the filesystem. vd's
  * references are consumed. */
-static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_vd *vd, int flags,
-		       unsigned oflags, bool created, struct uvfs_file **out)
+static int open_path(struct uvfs_vd *vd, int flags, struct uvfs_file **out)
+{
+	struct uvfs_inode *inode = vd->dentry->d_inode;
+	int err;
+	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->i_mode))
+		err = -ENOTDIR;
+	else
+		err = file_alloc(vd, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), out);
+	if (err)
+		uvfs_vd_put(vd);
+	return err;
+}
+
+/* Linux may_open: the type, permission and mount checks of a non-O_PATH
+ * open, and the ops of a device node or FIFO (*devops stays NULL for
+ * others). A just-created file skips the permission check. */
+static int may_open(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *vd, int flags,
+		    unsigned oflags, bool created, const struct uvfs_file_ops **devops, void **devpriv)
 {
 	struct uvfs_inode *inode = vd->dentry->d_inode;
 	uint32_t mode = inode->i_mode;
-	int err = 0;
-	int acc = flags & O_ACCMODE;
-	bool wr = acc == O_WRONLY || acc == O_RDWR || acc == 3;
-	const struct uvfs_file_ops *devops = NULL;
-	void *devpriv = NULL;
-
-	if (flags & O_PATH) {
-		if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
-			err = -ENOTDIR;
-		else
-			err = file_alloc(vd, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), out);
-		if (err)
-			uvfs_vd_put(vd);
-		return err;
-	}
+	int err;
 	if (S_ISLNK(mode))
-		err = -ELOOP;
-	else if (S_ISDIR(mode) && (wr || (flags & (O_TRUNC | O_CREAT))))
-		err = -EISDIR;
-	else if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
-		err = -ENOTDIR;
-	else if (S_ISSOCK(mode))
-		err = -ENXIO;
-	else if ((oflags & UVFS_OPEN_EXEC) && (!S_ISREG(mode) || (uvfs_mount_flags(vd->mount) & UVFS_MNT_NOEXEC)))
-		err = -EACCES;
-	if (err)
-		goto fail;
+		return -ELOOP;
+	if (S_ISDIR(mode) && (open_for_write(flags) || (flags & (O_TRUNC | O_CREAT))))
+		return -EISDIR;
+	if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
+		return -ENOTDIR;
+	if (S_ISSOCK(mode))
+		return -ENXIO;
+	if ((oflags & UVFS_OPEN_EXEC) && (!S_ISREG(mode) || (uvfs_mount_flags(vd->mount) & UVFS_MNT_NOEXEC)))
+		return -EACCES;
 	if (!created && (err = inode_permission(cred, inode, access_mask(flags, oflags))))
-		goto fail;
-	if ((flags & O_NOATIME) && !inode_owner_or_capable(cred, inode)) {
-		err = -EPERM;
-		goto fail;
-	}
+		return err;
+	if ((flags & O_NOATIME) && !inode_owner_or_capable(cred, inode))
+		return -EPERM;
 	if (S_ISCHR(mode) || S_ISBLK(mode)) {
-		if (uvfs_mount_flags(vd->mount) & UVFS_MNT_NODEV) {
-			err = -EACCES;
-			goto fail;
-		}
-		if ((err = device_lookup(vfs, S_ISCHR(mode) ? UVFS_DEV_CHAR : UVFS_DEV_BLOCK, inode->i_rdev, &devops,
-					 &devpriv)))
-			goto fail;
-	} else if (S_ISFIFO(mode)) {
-		devops = &uvfs_fifo_fops; /* devices/fifo.c: the inode's pipe, on any fs */
+		if (uvfs_mount_flags(vd->mount) & UVFS_MNT_NODEV)
+			return -EACCES;
+		return device_lookup(vfs, S_ISCHR(mode) ? UVFS_DEV_CHAR : UVFS_DEV_BLOCK, inode->i_rdev, devops,
+				     devpriv);
 	}
+	if (S_ISFIFO(mode))
+		*devops = &uvfs_fifo_fops; /* devices/fifo.c: the inode's pipe, on any fs */
+	return 0;
+}
+
+/* The open file for a checked target, not yet ->open'ed: writer count,
+ * flags and its copy of the credential. vd's references are consumed
+ * (by *out on success). */
+static int open_file_alloc(const struct uvfs_cred *cred, struct uvfs_vd *vd, int flags, struct uvfs_file **out)
+{
+	struct uvfs_inode *inode = vd->dentry->d_inode;
+	uint32_t mode = inode->i_mode;
+	int acc = flags & O_ACCMODE;
+	bool wr = open_for_write(flags);
+	int err;
 	/* Writing to a device node, FIFO or socket does not write to the
 	 * filesystem: Linux skips mnt_want_write for them (special_file). */
 	bool want = wr && !(S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) || S_ISSOCK(mode));
-	if (want && (err = mnt_want_write(vd->mount)))
-		goto fail;
+	if (want && (err = mnt_want_write(vd->mount))) {
+		uvfs_vd_put(vd);
+		return err;
+	}
 	struct uvfs_file *f;
 	if ((err = file_alloc(vd, inode, (flags & ~O_ACCMODE) | (acc == 3 ? O_RDWR : acc), &f))) {
 		if (want)
 			mnt_drop_write(vd->mount);
-		goto fail;
+		uvfs_vd_put(vd);
+		return err;
 	}
 	/* The cred's group list is borrowed for this call only: the file
 	 * keeps its own copy, and only where it can matter (setgid clearing
@@ -183,6 +200,38 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 		f->f_vfs_flags |= UVFS_FILE_WRITER;
 	if (uvfs_cred_has_cap(cred, CAP_FSETID))
 		f->f_vfs_flags |= UVFS_FILE_FSETID;
+	*out = f;
+	return 0;
+}
+
+/* Linux handle_truncate: O_TRUNC of an existing regular file, after
+ * ->open, as Linux and gVisor do: a filesystem may need its open state
+ * (overlay copy-up, a gofer fid) to truncate. */
+static int open_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, int flags, bool created)
+{
+	if (!(flags & O_TRUNC) || !S_ISREG(f->f_inode->i_mode) || created)
+		return 0;
+	return setattr_truncate(f, cred, 0);
+}
+
+/* Checks and file creation for an existing (or just created) target. vd's
+ * references are consumed. */
+static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs_vd *vd, int flags,
+		       unsigned oflags, bool created, struct uvfs_file **out)
+{
+	struct uvfs_inode *inode = vd->dentry->d_inode;
+	const struct uvfs_file_ops *devops = NULL;
+	void *devpriv = NULL;
+	if (flags & O_PATH)
+		return open_path(vd, flags, out);
+	int err = may_open(vfs, cred, vd, flags, oflags, created, &devops, &devpriv);
+	if (err) {
+		uvfs_vd_put(vd);
+		return err;
+	}
+	struct uvfs_file *f;
+	if ((err = open_file_alloc(cred, vd, flags, &f)))
+		return err;
 	if (devops) {
 		f->f_op = devops;
 		f->f_private = devpriv;
@@ -193,17 +242,12 @@ static int finish_open(struct uvfs *vfs, const struct uvfs_cred *cred, struct uv
 		return err;
 	}
 	f->f_vfs_flags |= UVFS_FILE_OPENED;
-	/* After ->open, as Linux and gVisor do: a filesystem may need its
-	 * open state (overlay copy-up, a gofer fid) to truncate. */
-	if ((flags & O_TRUNC) && S_ISREG(mode) && !created && (err = setattr_truncate(f, cred, 0))) {
+	if ((err = open_truncate(f, cred, flags, created))) {
 		uvfs_file_put(f);
 		return err;
 	}
 	*out = f;
 	return 0;
-fail:
-	uvfs_vd_put(vd);
-	return err;
 }
 
 /* O_CREAT on a miss in a directory with ->atomic_open: the file is built
@@ -252,6 +296,47 @@ static int open_atomic(const struct uvfs_cred *cred, const struct uvfs_vd *paren
 	return 0;
 }
 
+/* O_CREAT on a negative d (Linux lookup_open's create half): create the
+ * file, or create and open it in one step through ->atomic_open, which
+ * sets *opened and *out. dir->i_lock held; d stays the caller's. */
+static int open_create_new(const struct uvfs_cred *cred, const struct uvfs_vd *parent, struct uvfs_inode *dir,
+			   struct uvfs_dentry *d, int flags, mode_t mode, unsigned oflags, bool *opened,
+			   struct uvfs_file **out)
+{
+	int err = mnt_want_write(parent->mount);
+	if (err)
+		return err;
+	err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC);
+	if (!err && dir->i_op->atomic_open && !(flags & O_DIRECTORY) && !(oflags & UVFS_OPEN_EXEC)) {
+		/* One call creates and opens (a remote fs's single round
+		 * trip); the file is complete when it returns. */
+		err = open_atomic(cred, parent, dir, d, flags, mode, out);
+		*opened = !err;
+	} else if (!err) {
+		err = dir->i_op->create ? dir->i_op->create(dir, d, cred, S_IFREG | (mode & 07777), 0) : -EPERM;
+	}
+	mnt_drop_write(parent->mount);
+	return err;
+}
+
+/* A symlink as the last name of an O_CREAT open; d (consumed) is the link,
+ * dir->i_lock already released. A jump link names an existing object:
+ * returns 1 with *target set to it and *parent emptied. Otherwise the walk
+ * goes on to the link's target, resolved from the link's directory, and
+ * returns 0 with *parent and nd's last name replaced. */
+static int open_create_follow(struct nameidata *nd, struct uvfs_dentry *d, struct uvfs_vd *parent,
+			      struct uvfs_vd *target)
+{
+	bool jump = d->d_inode->i_op->get_link != NULL;
+	int err = jump ? walk_jump_final(nd, d, parent) : walk_parent_follow(nd, d, parent);
+	uvfs_dentry_put(d);
+	if (err || !jump)
+		return err;
+	*target = *parent;
+	*parent = (struct uvfs_vd){ 0 };
+	return 1;
+}
+
 /* O_CREAT: resolve the parent, then create or open the last name under
  * the parent's lock. A symlink there is followed (unless O_EXCL or
  * O_NOFOLLOW) by continuing the same walk (walk_parent_follow), so the
@@ -287,43 +372,20 @@ again:
 			err = -EEXIST;
 			goto out_unlock;
 		}
-		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW) && d->d_inode->i_op->get_link) {
-			/* A jump link names an existing object: open it. */
+		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW)) {
 			uvfs_lock_release(&dir->i_lock);
-			err = walk_jump_final(&nd, d, &parent);
-			uvfs_dentry_put(d);
-			if (err)
-				goto out_put;
-			struct uvfs_vd target = parent;
-			parent = (struct uvfs_vd){ 0 };
-			err = finish_open(vfs, cred, &target, flags, oflags, false, out);
+			struct uvfs_vd target;
+			err = open_create_follow(&nd, d, &parent, &target);
+			if (err == 0)
+				goto again;
+			if (err > 0)
+				err = finish_open(vfs, cred, &target, flags, oflags, false, out);
 			goto out_put;
 		}
-		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW)) {
-			/* Create or open the link's target, resolved from the
-			 * link's directory. */
-			uvfs_lock_release(&dir->i_lock);
-			err = walk_parent_follow(&nd, d, &parent);
-			uvfs_dentry_put(d);
-			if (err)
-				goto out_put;
-			goto again;
-		}
 	} else {
-		if ((err = mnt_want_write(parent.mount)))
-			goto out_unlock;
-		err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC);
-		if (!err && dir->i_op->atomic_open && !(flags & O_DIRECTORY) && !(oflags & UVFS_OPEN_EXEC)) {
-			/* One call creates and opens (a remote fs's single
-			 * round trip); the file is complete when it returns. */
-			err = open_atomic(cred, &parent, dir, d, flags, mode, out);
-			mnt_drop_write(parent.mount);
-			goto out_unlock;
-		}
-		if (!err)
-			err = dir->i_op->create ? dir->i_op->create(dir, d, cred, S_IFREG | (mode & 07777), 0) : -EPERM;
-		mnt_drop_write(parent.mount);
-		if (err)
+		bool opened = false;
+		err = open_create_new(cred, &parent, dir, d, flags, mode, oflags, &opened, out);
+		if (err || opened)
 			goto out_unlock;
 		created = true;
 	}

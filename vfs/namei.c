@@ -438,30 +438,44 @@ static int nd_jump_link(struct nameidata *nd, struct uvfs_dentry *link)
 	return 0;
 }
 
-/* The walk loop shared by both modes. */
-/* The general loop. With once, it returns 1 after it has consumed one
+/* One path component, for both walk loops: skips p's leading slashes and
+ * returns the name there (the end of p, with *len 0, when only slashes
+ * remain); *rest is the text after the name with its slashes skipped and
+ * *trailing says whether a slash followed the name. Inlined: it is on the
+ * RCU fast path. */
+static inline __attribute__((always_inline)) const char *next_component(const char *p, size_t *len,
+									const char **rest, bool *trailing)
+{
+	while (*p == '/')
+		p++;
+	size_t n = 0;
+	while (p[n] && p[n] != '/')
+		n++;
+	const char *r = p + n;
+	*trailing = *r == '/';
+	while (*r == '/')
+		r++;
+	*len = n;
+	*rest = r;
+	return p;
+}
+
+/* The walk loop shared by both modes. With once, it returns 1 after it has consumed one
  * component (so the RCU fast loop can take over again), 0 at the end of the
  * path, or -errno. */
 static int walk_loop(struct nameidata *nd, enum walk_final final, bool once)
 {
 	for (;;) {
-		const char *p = nd->stack[nd->depth - 1];
-		while (*p == '/')
-			p++;
-		if (*p == 0) {
+		size_t len;
+		const char *rest;
+		bool trailing;
+		const char *name = next_component(nd->stack[nd->depth - 1], &len, &rest, &trailing);
+		if (len == 0) {
 			if (nd->depth == 1)
 				return 0;
 			nd->depth--;
 			continue;
 		}
-		const char *name = p;
-		size_t len = 0;
-		while (name[len] && name[len] != '/')
-			len++;
-		const char *rest = name + len;
-		bool trailing = *rest == '/';
-		while (*rest == '/')
-			rest++;
 		nd->stack[nd->depth - 1] = rest;
 		bool last = *rest == 0 && nd->depth == 1;
 		if (last && trailing)
@@ -554,27 +568,17 @@ static void fast_steps(struct nameidata *nd, enum walk_final final)
 	if (!(mnt->m_fs->flags & UVFS_FST_RCU_WALK))
 		return;
 	for (;;) {
-		while (*p == '/')
-			p++;
-		if (!*p)
+		size_t len;
+		const char *next;
+		bool trailing;
+		/* On a break, p is left at the name, as walk_loop wants it. */
+		const char *name = p = next_component(p, &len, &next, &trailing);
+		if (!len)
 			break;
-		const char *name = p;
-		size_t len = 0;
-		while (name[len] && name[len] != '/')
-			len++;
-		const char *next = name + len;
-		if (*next == '/') {
-			/* Trailing slashes are the general loop's business. */
-			if (unlikely(next[1] == '/' || next[1] == 0)) {
-				const char *q = next;
-				while (*q == '/')
-					q++;
-				if (!*q)
-					break;
-			}
-		} else if (final == WALK_PARENT && nd->depth == 1) {
-			break; /* the last component: the general loop records it */
-		}
+		/* Trailing slashes and the last component of a WALK_PARENT
+		 * walk are the general loop's business (it records them). */
+		if (!*next && (trailing || (final == WALK_PARENT && nd->depth == 1)))
+			break;
 		if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
 			break;
 		if (len > UVFS_NAME_MAX)
