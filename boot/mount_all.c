@@ -339,7 +339,8 @@ static int register_init(struct uvfs_boot *b, const struct uvfs_oci_spec *s, con
 	else
 		uvfs_cred_init_user(&cred, s->uid, s->gid);
 	cred.gid = cred.egid = cred.fsgid = s->gid;
-	memcpy(groups, s->additional_gids, s->nadditional_gids * sizeof *groups);
+	if (s->nadditional_gids) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(groups, s->additional_gids, s->nadditional_gids * sizeof *groups);
 	uvfs_cred_set_groups(&cred, groups, (uint32_t)s->nadditional_gids);
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = s->cwd, .flags = UVFS_PATH_FOLLOW };
 	if ((rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, UVFS_GET_SEARCHABLE, &cwd)))
@@ -368,6 +369,7 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 {
 	if (!vfs || !plan || !o || !o->spec || !out)
 		return -EINVAL;
+	*out = NULL;
 	char *err = o->err;
 	size_t errlen = o->errlen;
 	if (err && errlen)
