@@ -307,6 +307,8 @@ static bool tmp_wanted(struct uvfs_boot *b, const struct uvfs_vd *root)
 		for (ssize_t off = 0; off < n;) {
 			uint16_t reclen;
 			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			if (!reclen)
+				break;
 			const char *name = buf + off + 19;
 			if (strcmp(name, ".") && strcmp(name, ".."))
 				empty = false;

@@ -255,3 +255,45 @@ Test(mount_all, late_failure_unwinds_everything, .timeout = 60)
 	cr_assert(!have_children());
 	rm_bundle();
 }
+
+/* Two bind mounts, listed longest destination first: after the stable sort
+ * each still gets its own diod (fds in spec order), and serves its own
+ * directory; the image's non-empty /tmp gets no tmpfs. */
+Test(mount_all, binds_get_their_own_gofer, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	sh("mkdir -p %s/rootfs/tmp %s/A", bundle, bundle);
+	sh("mkdir -p %s/B && echo B > %s/B/f", bundle, bundle);
+	sh("echo A > %s/A/f && echo keep > %s/rootfs/tmp/keep", bundle, bundle);
+	sh("sed -i 's|\"mounts\": \\[|\"mounts\": [{\"destination\": \"/deep/er/b\", \"type\": \"bind\", \"source\": "
+	   "\"B\", \"options\": [\"rbind\", \"ro\"]}, {\"destination\": \"/a\", \"type\": \"bind\", \"source\": "
+	   "\"%s/A\", \"options\": [\"rbind\"]},|' %s/config.json",
+	   bundle, bundle);
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	char *a = read_all(&t, "/a/f"), *b = read_all(&t, "/deep/er/b/f"), *k = read_all(&t, "/tmp/keep");
+	cr_assert_str_eq(a, "A\n");
+	cr_assert_str_eq(b, "B\n");
+	cr_assert_str_eq(k, "keep\n");
+	free(a);
+	free(b);
+	free(k);
+	struct uvfs_vd root;
+	char *mi = NULL, line[1024];
+	uvfs_mntns_root(uvfs_boot_mntns(t.b), &root);
+	cr_assert_gt(uvfs_mntns_show(uvfs_boot_mntns(t.b), &root, UVFS_SHOW_MOUNTINFO, &mi), 0);
+	expect_type(mi, "/a", "9p");
+	expect_type(mi, "/deep/er/b", "9p");
+	cr_assert_not_null(strstr(mi_line(mi, "/deep/er/b", line, sizeof line), " ro"), "%s", line);
+	cr_assert_null(mi_line(mi, "/tmp", line, sizeof line), "/tmp has content: no tmpfs");
+	free(mi);
+	/* The ro bind is read-only to writers. */
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	struct uvfs_pathop pop = { .root = root, .start = root, .path = "/deep/er/b/g" };
+	cr_assert_eq(uvfs_mkdir_at(t.vfs, &cred, &pop, 0755), -EROFS);
+	uvfs_vd_put(&root);
+	unboot(&t);
+	rm_bundle();
+}
