@@ -157,3 +157,53 @@ UVFS_API int uvfs_mount_plan_bind_fds(struct uvfs_mount_plan *plan, const int *f
 /* One line per mount, in mount order, plus the root, hints and /tmp rule. */
 UVFS_API int uvfs_mount_plan_print(const struct uvfs_mount_plan *plan, FILE *out);
 UVFS_API void uvfs_mount_plan_free(struct uvfs_mount_plan *plan);
+
+/* ------------------------------------------------------------ registerFilesystems
+ *
+ * boot/register.c: the seed's type table (spec §1.1: 9p and devpts not
+ * user-mountable, every type listed), the devices of devices/ and devpts.
+ * UVFS_BOOT_FUSE / UVFS_BOOT_TUN add /dev/fuse and /dev/net/tun. The
+ * devtmpfs contents (UserspaceInit + device files) are made by
+ * uvfs_boot_mount_all: our devtmpfs lives only while a mount or accessor
+ * holds it, so the accessor belongs to the booted sandbox. Errors: -errno
+ * and a log line naming the type or step; what was registered stays (the
+ * caller destroys the instance). */
+enum {
+	UVFS_BOOT_FUSE = 1u << 0,
+	UVFS_BOOT_TUN = 1u << 1,
+};
+UVFS_API int uvfs_boot_register_filesystems(struct uvfs *vfs, unsigned flags);
+
+/* ------------------------------------------------------------ mountAll
+ *
+ * boot/mount_all.c: executes a compiled plan (uvfs_oci_compile_mounts, fds
+ * not yet bound) in vfs, registered by uvfs_boot_register_filesystems:
+ * starts one diod per gofer (the root, then binds in spec order), mounts the
+ * root (9p; overlay of a tmpfs upper over a read-only 9p with
+ * UVFS_OCI_OVERLAY), fills devtmpfs, then each planned mount in sorted
+ * order on a mount point made with synthetic directories where the lower
+ * refuses mkdir; read-only mounts are set read-only only at the end, in
+ * LIFO order. Registers the container's init task (pid 1: args, env, cwd,
+ * user) in a new task table that the proc mounts show. All set-up runs
+ * with root credentials. On error: -errno, a message naming the step in
+ * opts->err, nothing mounted and every diod reaped. */
+struct uvfs_boot_opts {
+	const struct uvfs_oci_spec *spec; /* the process of the init task; required */
+	const char *bundle_dir; /* relative root.path and bind sources resolve here; NULL: "." */
+	unsigned register_flags; /* the UVFS_BOOT_* given to uvfs_boot_register_filesystems */
+	char *err; /* message buffer (may be NULL) */
+	size_t errlen;
+};
+
+struct uvfs_boot; /* the booted sandbox tree */
+struct uvfs_tasks;
+
+UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *opts,
+				 struct uvfs_boot **out);
+/* Borrowed views, valid until uvfs_boot_destroy. */
+UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b);
+UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b);
+/* Drops the task table, the namespace (every mount) and the devtmpfs
+ * accessor; the gofer mounts reap their diod as their filesystems go.
+ * Then uvfs_destroy(vfs) reports zero live objects. NULL is a no-op. */
+UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b);

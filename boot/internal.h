@@ -61,3 +61,8 @@ HIDDEN extern const char *const tmpfs_allowed_data[];
 HIDDEN bool is_supported_mount_flag(const char *fstype, const char *opt);
 /* mountFlags: rw/ro/noatime/noexec (bind/rbind ignored). */
 HIDDEN void mount_flags(char *const *opts, size_t n, bool *ro, bool *noatime, bool *noexec);
+
+/* ---- register.c: the devices' options for UVFS_BOOT_* flags (static, so
+ * uvfs_devices_register may borrow them for the instance's life). */
+struct uvfs_devices_opts;
+HIDDEN const struct uvfs_devices_opts *boot_devices_opts(unsigned flags);

@@ -13,6 +13,7 @@ WEAK int cmd_tree(int argc, char **argv);
 WEAK int cmd_mount(int argc, char **argv);
 WEAK int cmd_9p(int argc, char **argv);
 WEAK int cmd_verity(int argc, char **argv);
+WEAK int cmd_boot(int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -27,6 +28,7 @@ static const struct {
 	{ "tree", cmd_tree, "tree [PATH]     print the default tree recursively" },
 	{ "9p", cmd_9p, "9p ls|cat|stat ADDR|fd:N PATH   talk to a 9P2000.L server" },
 	{ "verity", cmd_verity, "verity digest FILE... | build FILE --out-tree T" },
+	{ "boot", cmd_boot, "boot --bundle DIR --print   boot an OCI bundle, print its mountinfo" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,442 @@
+/* boot/mount_all.c — runsc's mountAll (spec §4.2–§4.8), first slice:
+ * gofers, the root (9p or overlay over 9p), devtmpfs contents, the planned
+ * submounts in sorted order, the /tmp rule, read-only flags restored LIFO,
+ * and the container's init task. Not yet: pod-shared tmpfs masters and
+ * verity mounts (refused with -EOPNOTSUPP naming the mount, never skipped
+ * silently), mount points for bind mounts of regular files.
+ *
+ * A struct uvfs_boot belongs to the thread that boots and destroys it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot/internal.h"
+#include "devices/devices.h"
+#include "fsimpl/devtmpfs/devtmpfs.h"
+#include "fsimpl/gofer/gofer.h"
+#include "fsimpl/kernfs/task.h"
+#include "fsimpl/overlay/overlay.h"
+#include "fsimpl/proc/proc.h"
+
+struct gofer_slot {
+	char *dir; /* host directory served (absolute, resolved) */
+	bool ro;
+	int fd; /* our end until a mount takes it, else -1 */
+	struct uvfs_gofer_proc *proc; /* until a mount takes it, else NULL */
+};
+
+struct uvfs_boot {
+	struct uvfs *vfs;
+	struct uvfs_cred cred; /* root: all set-up runs with it (design.md §6) */
+	struct uvfs_mntns *ns;
+	struct uvfs_tasks *tasks;
+	struct uvfs_devtmpfs_accessor *dev;
+	struct gofer_slot *g;
+	size_t ng;
+	struct uvfs_mount **ro; /* mounts to make read-only at the end, in mount order; a reference each */
+	size_t nro;
+};
+
+static void slots_release(struct uvfs_boot *b)
+{
+	for (size_t i = 0; i < b->ng; i++) {
+		if (b->g[i].fd >= 0)
+			close(b->g[i].fd); /* diod sees EOF and exits */
+		uvfs_gofer_reap(b->g[i].proc);
+		free(b->g[i].dir);
+	}
+	free(b->g);
+	b->g = NULL;
+	b->ng = 0;
+}
+
+UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nro; i++)
+		uvfs_mount_put(b->ro[i]);
+	free(b->ro);
+	/* Tasks hold vds and the namespace: they go first. */
+	if (b->tasks)
+		uvfs_tasks_destroy(b->tasks);
+	if (b->ns)
+		uvfs_mntns_put(b->ns); /* gofer filesystems reap their diod as they go */
+	if (b->dev)
+		uvfs_devtmpfs_accessor_release(b->dev);
+	slots_release(b);
+	free(b);
+}
+
+UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b) { return b->ns; }
+UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b) { return b->tasks; }
+
+/* bundle_dir/p (p as is when absolute), resolved. */
+static int host_dir(const char *bundle, const char *p, char **out)
+{
+	char joined[PATH_MAX], real[PATH_MAX];
+	int n = p[0] == '/' ? snprintf(joined, sizeof joined, "%s", p)
+			    : snprintf(joined, sizeof joined, "%s/%s", bundle ? bundle : ".", p);
+	if (n < 0 || (size_t)n >= sizeof joined)
+		return -ENAMETOOLONG;
+	if (!realpath(joined, real))
+		return -errno;
+	return (*out = strdup(real)) ? 0 : -ENOMEM;
+}
+
+/* Resolves and starts every gofer (root first, then gofer mounts in spec
+ * order: the plan's gofer indices), then binds their fds into the plan. */
+static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o)
+{
+	char *err = o->err;
+	size_t errlen = o->errlen;
+	if (!(b->g = calloc(plan->ngofers ? plan->ngofers : 1, sizeof *b->g)))
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->ngofers; i++)
+		b->g[i].fd = -1;
+	b->ng = plan->ngofers;
+	for (size_t i = 0; i < plan->ngofers; i++) {
+		const char *src = NULL;
+		bool ro = false;
+		if (i == 0) {
+			src = plan->root.path;
+			/* An overlay never writes its lower layer. */
+			ro = plan->root.readonly || !strcmp(plan->root.fs_name, "overlay");
+		} else {
+			for (size_t k = 0; k < plan->nmounts; k++)
+				if (plan->mounts[k].gofer == (int)i) {
+					src = plan->mounts[k].source;
+					ro = plan->mounts[k].readonly || plan->mounts[k].overlay;
+				}
+		}
+		if (!src)
+			return berr(err, errlen, -EINVAL, "gofer %zu: no mount in the plan uses it", i);
+		int rc = host_dir(o->bundle_dir, src, &b->g[i].dir);
+		if (rc)
+			return berr(err, errlen, rc, "gofer for %s: %s", src, strerror(-rc));
+		b->g[i].ro = ro;
+	}
+	int *fds = calloc(b->ng ? b->ng : 1, sizeof *fds);
+	if (!fds)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < b->ng && !rc; i++) {
+		rc = uvfs_gofer_spawn(b->g[i].dir, b->g[i].ro, &b->g[i].fd, &b->g[i].proc);
+		if (rc)
+			berr(err, errlen, rc, "starting gofer (diod) for %s: %s", b->g[i].dir, strerror(-rc));
+		fds[i] = b->g[i].fd;
+	}
+	if (!rc)
+		rc = uvfs_mount_plan_bind_fds(plan, fds, b->ng, err, errlen);
+	free(fds);
+	return rc;
+}
+
+/* The typed data of a 9p mount of slot g; the mount owns fd and proc from
+ * the call on (it reaps proc itself if it fails). */
+static const char *take_slot(struct uvfs_boot *b, size_t g, struct uvfs_gofer_internal *gi)
+{
+	gi->proc = b->g[g].proc;
+	b->g[g].proc = NULL;
+	b->g[g].fd = -1;
+	return b->g[g].dir;
+}
+
+/* A disconnected 9p mount of slot g (read-only: an overlay's lower) and a
+ * tmpfs with upper/ and work/; fills ov. The caller puts *lower, *upper
+ * after mounting the overlay. */
+static int overlay_layers(struct uvfs_boot *b, size_t g, const char *data, struct uvfs_mount **lower,
+			  struct uvfs_mount **upper, struct uvfs_vd vds[3], struct uvfs_overlay_opts *ov)
+{
+	struct uvfs_gofer_internal gi;
+	const char *dir = take_slot(b, g, &gi);
+	int rc = uvfs_mount_disconnected(
+		b->vfs, &b->cred, dir, "9p",
+		&(struct uvfs_mount_opts){ .flags = UVFS_MNT_RDONLY, .data = data, .internal = &gi, .internal_mount = true },
+		lower);
+	if (rc)
+		return rc;
+	rc = uvfs_mount_disconnected(b->vfs, &b->cred, "none", "tmpfs",
+				     &(struct uvfs_mount_opts){ .data = "mode=0755", .internal_mount = true }, upper);
+	if (rc)
+		return rc;
+	uvfs_mount_get(*lower);
+	vds[0] = (struct uvfs_vd){ *lower, uvfs_mount_root(*lower) };
+	uvfs_dentry_get(vds[0].dentry);
+	struct uvfs_vd top = { *upper, uvfs_mount_root(*upper) };
+	const char *names[2] = { "upper", "work" };
+	for (int i = 0; i < 2 && !rc; i++) {
+		struct uvfs_pathop pop = { .root = top, .start = top, .path = names[i] };
+		rc = uvfs_mkdir_at2(b->vfs, &b->cred, &pop, 0755, &(struct uvfs_create_opts){ .vd = &vds[1 + i] });
+	}
+	if (rc)
+		return rc;
+	*ov = (struct uvfs_overlay_opts){ .upper = vds[1], .work = vds[2], .nlower = 1, .lower = &vds[0] };
+	return 0;
+}
+
+static void overlay_layers_put(struct uvfs_mount *lower, struct uvfs_mount *upper, struct uvfs_vd vds[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (uvfs_vd_ok(&vds[i]))
+			uvfs_vd_put(&vds[i]);
+	if (lower)
+		uvfs_mount_put(lower);
+	if (upper)
+		uvfs_mount_put(upper);
+}
+
+static int remember_ro(struct uvfs_boot *b, struct uvfs_mount *m)
+{
+	struct uvfs_mount **n = realloc(b->ro, (b->nro + 1) * sizeof *n);
+	if (!n)
+		return -ENOMEM;
+	b->ro = n;
+	uvfs_mount_get(m);
+	b->ro[b->nro++] = m;
+	return 0;
+}
+
+static int mount_root(struct uvfs_boot *b, struct uvfs_mount_plan *plan)
+{
+	int rc;
+	if (!strcmp(plan->root.fs_name, "overlay")) {
+		struct uvfs_mount *lower = NULL, *upper = NULL;
+		struct uvfs_vd vds[3] = { 0 };
+		struct uvfs_overlay_opts ov;
+		rc = overlay_layers(b, 0, plan->root.data, &lower, &upper, vds, &ov);
+		if (!rc)
+			rc = uvfs_mntns_new(b->vfs, &b->cred, "overlay", "overlay",
+					    &(struct uvfs_mount_opts){ .internal = &ov, .internal_mount = true }, &b->ns);
+		overlay_layers_put(lower, upper, vds);
+		return rc;
+	}
+	struct uvfs_gofer_internal gi;
+	const char *dir = take_slot(b, 0, &gi);
+	/* Read-write during set-up so mount points can be made (synthetic
+	 * ones: diod itself refuses writes to a read-only root). */
+	rc = uvfs_mntns_new(b->vfs, &b->cred, dir, "9p",
+			    &(struct uvfs_mount_opts){ .data = plan->root.data, .internal = &gi, .internal_mount = true },
+			    &b->ns);
+	if (!rc && plan->root.readonly) {
+		struct uvfs_vd root;
+		uvfs_mntns_root(b->ns, &root);
+		rc = remember_ro(b, root.mount);
+		uvfs_vd_put(&root);
+	}
+	return rc;
+}
+
+/* devtmpfs as gVisor's boot fills it: UserspaceInit, then the devices. */
+static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
+{
+	int rc = uvfs_devtmpfs_accessor_new(b->vfs, &b->dev);
+	if (!rc)
+		rc = uvfs_devtmpfs_userspace_init(b->dev);
+	if (!rc)
+		rc = uvfs_devtmpfs_create_device_files(b->dev, boot_devices_opts(reg_flags));
+	return rc;
+}
+
+/* One planned mount, on a mount point made at its destination. */
+static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_plan_mount *m)
+{
+	if (m->shared)
+		return -EOPNOTSUPP; /* pod-shared masters: next slice */
+	if (m->verity)
+		return -EOPNOTSUPP; /* verity mounts: next slice */
+	int rc = uvfs_make_synthetic_mountpoint(b->vfs, &b->cred, m->destination, root);
+	if (rc)
+		return rc;
+	unsigned flags = (m->noatime ? UVFS_MNT_NOATIME : 0) | (m->noexec ? UVFS_MNT_NOEXEC : 0);
+	struct uvfs_mount *mnt = NULL;
+	if (m->gofer > 0 && m->overlay) {
+		struct uvfs_mount *lower = NULL, *upper = NULL;
+		struct uvfs_vd vds[3] = { 0 };
+		struct uvfs_overlay_opts ov;
+		rc = overlay_layers(b, (size_t)m->gofer, m->data, &lower, &upper, vds, &ov);
+		if (!rc)
+			rc = uvfs_mount_disconnected(
+				b->vfs, &b->cred, "overlay", "overlay",
+				&(struct uvfs_mount_opts){ .flags = flags, .internal = &ov, .internal_mount = true }, &mnt);
+		overlay_layers_put(lower, upper, vds);
+	} else if (m->gofer > 0) {
+		struct uvfs_gofer_internal gi;
+		const char *dir = take_slot(b, (size_t)m->gofer, &gi);
+		rc = uvfs_mount_disconnected(
+			b->vfs, &b->cred, dir, "9p",
+			&(struct uvfs_mount_opts){ .flags = flags, .data = m->data, .internal = &gi, .internal_mount = true },
+			&mnt);
+	} else {
+		struct uvfs_proc_internal pi = { .tasks = b->tasks };
+		bool proc = !strcmp(m->fs_name, "proc");
+		rc = uvfs_mount_disconnected(b->vfs, &b->cred, *m->source ? m->source : m->fs_name, m->fs_name,
+					     &(struct uvfs_mount_opts){ .flags = flags,
+									.data = m->data,
+									.internal = proc ? &pi : NULL,
+									.internal_mount = true },
+					     &mnt);
+	}
+	if (rc)
+		return rc;
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = m->destination, .flags = UVFS_PATH_FOLLOW };
+	rc = uvfs_connect_mount_at(b->vfs, &b->cred, mnt, &pop);
+	if (!rc && m->readonly)
+		rc = remember_ro(b, mnt);
+	uvfs_mount_put(mnt);
+	return rc;
+}
+
+/* The /tmp rule: true when the image's /tmp is missing or an empty directory. */
+static bool tmp_wanted(struct uvfs_boot *b, const struct uvfs_vd *root)
+{
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = "/tmp", .flags = UVFS_PATH_FOLLOW };
+	struct uvfs_file *f;
+	int rc = uvfs_open_at(b->vfs, &b->cred, &pop, O_RDONLY | O_DIRECTORY, 0, 0, &f);
+	if (rc == -ENOENT)
+		return true;
+	if (rc)
+		return false; /* a file or something odd: leave it alone */
+	char buf[4096];
+	bool empty = true;
+	ssize_t n;
+	while (empty && (n = uvfs_getdents64(f, buf, sizeof buf)) > 0)
+		for (ssize_t off = 0; off < n;) {
+			uint16_t reclen;
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			if (!reclen)
+				break;
+			const char *name = buf + off + 19;
+			if (strcmp(name, ".") && strcmp(name, ".."))
+				empty = false;
+			off += reclen;
+		}
+	uvfs_file_put(f);
+	return empty;
+}
+
+static int register_init(struct uvfs_boot *b, const struct uvfs_oci_spec *s, const struct uvfs_vd *root)
+{
+	int rc = 0;
+	if (s->hostname && (rc = uvfs_tasks_set_uts(b->tasks, s->hostname, NULL, NULL)))
+		return rc;
+	const char **argv = calloc(s->nargs + 1, sizeof *argv);
+	const char **envp = calloc(s->nenv + 1, sizeof *envp);
+	uint32_t *groups = calloc(s->nadditional_gids + 1, sizeof *groups);
+	struct uvfs_vd cwd = { 0 };
+	if (!argv || !envp || !groups) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s->nargs; i++)
+		argv[i] = s->args[i];
+	for (size_t i = 0; i < s->nenv; i++)
+		envp[i] = s->env[i];
+	struct uvfs_cred cred;
+	if (s->uid == 0)
+		uvfs_cred_init_root(&cred);
+	else
+		uvfs_cred_init_user(&cred, s->uid, s->gid);
+	cred.gid = cred.egid = cred.fsgid = s->gid;
+	if (s->nadditional_gids) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(groups, s->additional_gids, s->nadditional_gids * sizeof *groups);
+	uvfs_cred_set_groups(&cred, groups, (uint32_t)s->nadditional_gids);
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = s->cwd, .flags = UVFS_PATH_FOLLOW };
+	if ((rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, UVFS_GET_SEARCHABLE, &cwd)))
+		goto out;
+	rc = uvfs_task_register(b->tasks, &(struct uvfs_task_params){ .pid = 1,
+								       .cred = &cred,
+								       .argv = argv,
+								       .envp = envp,
+								       .root = root,
+								       .cwd = &cwd,
+								       .mntns = b->ns,
+								       .state = 'S' });
+	if (!rc)
+		rc = uvfs_tasks_set_init(b->tasks, 1);
+out:
+	if (uvfs_vd_ok(&cwd))
+		uvfs_vd_put(&cwd);
+	free(argv);
+	free(envp);
+	free(groups);
+	return rc;
+}
+
+UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o,
+				 struct uvfs_boot **out)
+{
+	if (!vfs || !plan || !o || !o->spec || !out)
+		return -EINVAL;
+	*out = NULL;
+	char *err = o->err;
+	size_t errlen = o->errlen;
+	if (err && errlen)
+		err[0] = 0;
+	struct uvfs_boot *b = calloc(1, sizeof *b);
+	if (!b)
+		return -ENOMEM;
+	b->vfs = vfs;
+	uvfs_cred_init_root(&b->cred);
+	struct uvfs_vd root = { 0 };
+	int rc = start_gofers(b, plan, o);
+	if (rc) {
+		if (err && errlen && !err[0])
+			berr(err, errlen, rc, "starting gofers: %s", strerror(-rc));
+		goto fail;
+	}
+	if ((rc = mount_root(b, plan))) {
+		berr(err, errlen, rc, "mounting the root (%s of %s): %s", plan->root.fs_name, plan->root.path,
+		     strerror(-rc));
+		goto fail;
+	}
+	uvfs_mntns_root(b->ns, &root);
+	if ((rc = fill_devtmpfs(b, o->register_flags))) {
+		berr(err, errlen, rc, "filling devtmpfs: %s", strerror(-rc));
+		goto fail;
+	}
+	/* The task table before the mounts: proc mounts show it. */
+	if ((rc = uvfs_tasks_new(vfs, &b->tasks))) {
+		berr(err, errlen, rc, "creating the task table: %s", strerror(-rc));
+		goto fail;
+	}
+	for (size_t i = 0; i < plan->nmounts; i++) {
+		const struct uvfs_plan_mount *m = &plan->mounts[i];
+		if (!m->fs_name)
+			continue; /* skipped type: the plan carries its warning */
+		if ((rc = mount_one(b, &root, m))) {
+			berr(err, errlen, rc, "mounting %s (%s) at %s: %s", m->fs_name, m->type, m->destination,
+			     rc == -EOPNOTSUPP ? "not supported yet" : strerror(-rc));
+			goto fail;
+		}
+	}
+	if (plan->tmp == UVFS_TMP_IF_EMPTY && tmp_wanted(b, &root)) {
+		struct uvfs_plan_mount t = { .destination = "/tmp", .source = "", .type = "tmpfs", .fs_name = "tmpfs",
+					     .data = "mode=01777", .gofer = -1 };
+		if ((rc = mount_one(b, &root, &t))) {
+			berr(err, errlen, rc, "mounting tmpfs at /tmp: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	/* Read-only last, innermost first (LIFO): set-up wrote through them. */
+	for (size_t i = b->nro; i-- > 0;)
+		if ((rc = uvfs_set_mount_readonly(b->ro[i], true))) {
+			berr(err, errlen, rc, "making a mount read-only: %s", strerror(-rc));
+			goto fail;
+		}
+	if ((rc = register_init(b, o->spec, &root))) {
+		berr(err, errlen, rc, "registering the init task: %s", strerror(-rc));
+		goto fail;
+	}
+	uvfs_vd_put(&root);
+	*out = b;
+	return 0;
+fail:
+	if (uvfs_vd_ok(&root))
+		uvfs_vd_put(&root);
+	uvfs_boot_destroy(b);
+	return rc;
+}
