@@ -42,8 +42,13 @@ static struct timespec ts_of(uint64_t sec, uint64_t nsec)
 void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 {
 	uvfs_inode_attr_begin(i);
-	if (a->valid & UVFS_P9_GETATTR_MODE)
-		i->i_mode = (i->i_mode & S_IFMT) | (a->mode & 07777); /* the type never changes */
+	/* The type never changes. Written only when the permission bits did
+	 * (a chmod on the host): the core reads i_mode's type bits without the
+	 * seqlock in many places (some plainly, e.g. uvfs_iterate_dir), so a
+	 * refresh must not rewrite the word for nothing (TSan, stress_gofer). */
+	uint32_t mode = (i->i_mode & S_IFMT) | (a->mode & 07777);
+	if ((a->valid & UVFS_P9_GETATTR_MODE) && mode != i->i_mode)
+		__atomic_store_n(&i->i_mode, mode, __ATOMIC_RELAXED);
 	if (a->valid & UVFS_P9_GETATTR_UID)
 		i->i_uid = a->uid;
 	if (a->valid & UVFS_P9_GETATTR_GID)
@@ -92,7 +97,7 @@ int gofer_refresh(struct uvfs_inode *inode, bool locked)
 	if (err)
 		return gofer_err(fs, err);
 	/* diod names files by path: the same fid may now reach another file. */
-	if (a.qid.path != GI(inode)->qid_path || ((a.mode ^ inode->i_mode) & S_IFMT))
+	if (a.qid.path != GI(inode)->qid_path || ((a.mode & S_IFMT) != GI(inode)->type))
 		return -ESTALE;
 	if (!locked)
 		uvfs_lock_acquire(&inode->i_lock);
@@ -148,6 +153,7 @@ int gofer_new_inode(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr
 	uvfs_inode_init(&gi->vfs, &fs->vfs, iop, fop, a->qid.path, type);
 	atomic_init(&gi->fid, fid);
 	gi->qid_path = a->qid.path;
+	gi->type = type;
 	if (S_ISLNK(type)) {
 		char *t = (char *)(gi + 1);
 		memcpy(t, target, tlen);

@@ -73,6 +73,10 @@ struct gofer_inode {
 	/* fs->dir_renames sampled before fid was walked; stored with fid. */
 	_Atomic unsigned long fid_gen;
 	uint64_t qid_path; /* immutable: the server's identity of the file */
+	/* immutable: S_IFMT bits. Read this, not vfs.i_mode, outside the
+	 * attribute seqlock: i_mode's permission bits are rewritten by every
+	 * refresh, so a plain read of the word races (TSan, stress_gofer). */
+	mode_t type;
 	/* A leaf lock (inside any i_lock; never held across a 9P call):
 	 * fid replacement and the retired list. */
 	struct uvfs_lock fid_lock;
