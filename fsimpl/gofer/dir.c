@@ -298,8 +298,24 @@ static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 	int err = uvfs_p9_link(fs->c, dfid, sfid, name);
 	if (err)
 		return gofer_err(fs, err);
+	/* The new name shares src's inode (as on a local fs, and as the FUSE
+	 * export keys nodes by inode number): its own path fid is kept so the
+	 * inode survives the removal of the name its fid walks (git: link
+	 * tmp -> object, unlink tmp). */
+	uint32_t fid;
+	struct uvfs_p9_qid qid;
+	const char *np = name;
+	if ((err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, &qid)))
+		return gofer_err(fs, err);
+	if (qid.path != GI(src)->qid_path || !gofer_add_link_fid(GI(src), fid)) {
+		uvfs_p9_clunk_async(fs->c, fid);
+		return qid.path != GI(src)->qid_path ? -ESTALE : -ENOMEM; /* the host replaced it meanwhile */
+	}
 	gofer_refresh(src, true); /* nlink, ctime */
-	return finish_new(dir, d, name, false, 0, 0);
+	uvfs_inode_get(src);
+	uvfs_d_instantiate(d, src);
+	gofer_refresh(dir, true);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- removal */
@@ -328,6 +344,8 @@ static int remove_name(struct uvfs_inode *dir, struct uvfs_dentry *d, unsigned f
 	if (err)
 		return gofer_err(fs, err);
 	drop_link(victim);
+	if (!S_ISDIR(GI(victim)->type) && victim->i_nlink > 0)
+		gofer_repoint(GI(victim)); /* another name may carry the file now */
 	gofer_refresh(dir, true);
 	return 0;
 }

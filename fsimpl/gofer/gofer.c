@@ -86,6 +86,51 @@ bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen)
 	return r != NULL;
 }
 
+bool gofer_add_link_fid(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *l = realloc(gi->links, (gi->nlinks + 1) * sizeof(*l));
+	if (l) {
+		gi->links = l;
+		l[gi->nlinks++] = fid;
+	}
+	uvfs_lock_release(&gi->fid_lock);
+	return l != NULL;
+}
+
+static void retire_fid(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *r = realloc(gi->retired, (gi->nretired + 1) * sizeof(*r));
+	if (r) {
+		gi->retired = r;
+		r[gi->nretired++] = fid;
+	}
+	uvfs_lock_release(&gi->fid_lock);
+	if (!r)
+		uvfs_p9_clunk_async(GC(&gi->vfs), fid); /* nobody else has it */
+}
+
+void gofer_repoint(struct gofer_inode *gi)
+{
+	struct uvfs_p9_client *c = GC(&gi->vfs);
+	struct uvfs_p9_attr a;
+	uint32_t cur = gofer_fid(&gi->vfs);
+	if (cur == UVFS_P9_NOFID || (!uvfs_p9_getattr(c, cur, UVFS_P9_GETATTR_BASIC, &a) && a.qid.path == gi->qid_path))
+		return;
+	for (;;) {
+		uvfs_lock_acquire(&gi->fid_lock);
+		uint32_t fid = gi->nlinks ? gi->links[--gi->nlinks] : UVFS_P9_NOFID;
+		uvfs_lock_release(&gi->fid_lock);
+		if (fid == UVFS_P9_NOFID)
+			return;
+		if (!uvfs_p9_getattr(c, fid, UVFS_P9_GETATTR_BASIC, &a) && a.qid.path == gi->qid_path &&
+		    gofer_swap_fid(gi, fid, atomic_load_explicit(&gi->fid_gen, memory_order_relaxed)))
+			return;
+		retire_fid(gi, fid);
+	}
+}
+
 int gofer_refresh(struct uvfs_inode *inode, bool locked)
 {
 	struct gofer_fs *fs = GFS(inode->i_fs);
@@ -200,6 +245,11 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	free(gi->retired);
 	gi->retired = NULL;
 	gi->nretired = 0;
+	for (unsigned k = 0; k < gi->nlinks; k++)
+		uvfs_p9_clunk_async(c, gi->links[k]);
+	free(gi->links);
+	gi->links = NULL;
+	gi->nlinks = 0;
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }
