@@ -24,8 +24,17 @@ int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 	int err = gofer_fresh_fid(d, &fid);
 	if (!err)
 		err = gofer_refresh(inode, false);
-	if (err == -ENOENT)
-		err = -ESTALE; /* gone on the host: the VFS walks again */
+	if (err == -ENOENT) {
+		/* The fid walks d's own path (made fresh above): nothing is at
+		 * that path now (say a directory above was renamed on the host),
+		 * which ENOENT says as of this call; a retried walk could lose
+		 * the same race again and leak ESTALE (stress_gofer). An inode
+		 * shared by hard links may walk another name: walk again. */
+		uvfs_lock_acquire(&GI(inode)->fid_lock);
+		bool shared = GI(inode)->nlinks > 0;
+		uvfs_lock_release(&GI(inode)->fid_lock);
+		err = shared ? -ESTALE : -ENOENT;
+	}
 	if (err)
 		return err;
 	uvfs_inode_fill_statx(inode, out);
