@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/escape.h"
 #include "fsimpl/gofer/p9/p9.h"
 
 static void usage(void)
@@ -126,7 +127,7 @@ static int do_ls(struct uvfs_p9_client *c, uint32_t fid)
 	if (!err) {
 		qsort(ns.v, ns.n, sizeof(*ns.v), name_cmp);
 		for (size_t i = 0; i < ns.n; i++)
-			printf("%s\n", ns.v[i]);
+			cli_put_str(stdout, ns.v[i]), putchar('\n');
 	}
 	for (size_t i = 0; i < ns.n; i++)
 		free(ns.v[i]);
@@ -190,7 +191,7 @@ static int do_stat(struct uvfs_p9_client *c, uint32_t fid, const char *path)
 	if (S_ISLNK(a.mode)) {
 		char t[4096];
 		if (uvfs_p9_readlink(c, fid, t, sizeof(t)) >= 0)
-			printf("Target: %s\n", t);
+			fputs("Target: ", stdout), cli_put_str(stdout, t), putchar('\n');
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/escape.h"
 #include "cli/mount_spec.h"
 #include "boot/boot.h"
 #include "fuse/fuse_export.h"
@@ -90,18 +91,19 @@ static void print_long(struct env *e, const char *path, const char *name, const 
 	struct tm tm;
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M", gmtime_r(&t, &tm));
 	if (S_ISCHR(x->stx_mode) || S_ISBLK(x->stx_mode))
-		printf("%s %3u %5u %5u %4u, %4u %s %s", m, x->stx_nlink, x->stx_uid, x->stx_gid, x->stx_rdev_major,
-		       x->stx_rdev_minor, tbuf, name);
+		printf("%s %3u %5u %5u %4u, %4u %s ", m, x->stx_nlink, x->stx_uid, x->stx_gid, x->stx_rdev_major,
+		       x->stx_rdev_minor, tbuf);
 	else
-		printf("%s %3u %5u %5u %10llu %s %s", m, x->stx_nlink, x->stx_uid, x->stx_gid,
-		       (unsigned long long)x->stx_size, tbuf, name);
+		printf("%s %3u %5u %5u %10llu %s ", m, x->stx_nlink, x->stx_uid, x->stx_gid,
+		       (unsigned long long)x->stx_size, tbuf);
+	cli_put_str(stdout, name);
 	if (S_ISLNK(x->stx_mode)) {
 		char target[4097];
 		struct uvfs_pathop p = pop(e, path, 0);
 		ssize_t n = uvfs_readlink_at(e->vfs, &e->cred, &p, target, sizeof(target) - 1);
 		if (n >= 0) {
 			target[n] = 0;
-			printf(" -> %s", target);
+			fputs(" -> ", stdout), cli_put_str(stdout, target);
 		}
 	}
 	putchar('\n');
@@ -272,8 +274,10 @@ int cmd_stat(int argc, char **argv)
 		for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
 			char val[1024];
 			ssize_t vl = uvfs_getxattr_at(e.vfs, &e.cred, &p, names + off, val, sizeof(val));
-			if (vl >= 0)
-				printf(" Xattr: %s=\"%.*s\"\n", names + off, (int)vl, val);
+			if (vl >= 0) {
+				fputs(" Xattr: ", stdout), cli_put_str(stdout, names + off), fputs("=\"", stdout);
+				cli_put_name(stdout, val, (size_t)vl), fputs("\"\n", stdout);
+			}
 		}
 	}
 	return env_close(&e, rc);
@@ -326,14 +330,14 @@ static void tree_walk(struct env *e, const char *path, const char *prefix, struc
 		struct statx x;
 		if (lstat_(e, child, &x))
 			continue;
-		printf("%s%s %s", prefix, last ? "`--" : "|--", nm.v[j]);
+		printf("%s%s ", prefix, last ? "`--" : "|--"), cli_put_str(stdout, nm.v[j]);
 		if (S_ISLNK(x.stx_mode)) {
 			char t[4097];
 			struct uvfs_pathop p = pop(e, child, 0);
 			ssize_t n = uvfs_readlink_at(e->vfs, &e->cred, &p, t, sizeof(t) - 1);
 			if (n >= 0) {
 				t[n] = 0;
-				printf(" -> %s", t);
+				fputs(" -> ", stdout), cli_put_str(stdout, t);
 			}
 		}
 		putchar('\n');

@@ -121,7 +121,8 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	double def = stable ? 1.0 : 0.0;
 	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def;
 	nd->attr_to = ex->cfg.attr_timeout >= 0 ? ex->cfg.attr_timeout : def;
-	nd->pseudo = !stable;
+	/* 9p files have real sizes (the server's): page cache and mmap work */
+	nd->pseudo = !stable && strcmp(type, "9p");
 }
 
 /* Finds or creates the node for (vd.mount, ino) and counts one lookup. vd's
@@ -801,7 +802,7 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) &&
 		    (x.stx_size == 0 || writeback))
 			fi->direct_io = 1;
-	} else {
+	} else if (!strcmp(uvfs_mount_fs(nd->vd.mount)->type->name, "tmpfs")) {
 		/* Every change comes through this mount: the cache stays valid. */
 		fi->keep_cache = 1;
 	}

@@ -235,6 +235,7 @@ static int synthetic_dir(struct uvfs_inode *dir, struct uvfs_dentry *d, mode_t m
 			S_IFDIR | (mode & 07777));
 	atomic_init(&gi->fid, UVFS_P9_NOFID);
 	gi->qid_path = ino;
+	gi->type = S_IFDIR;
 	gi->vfs.i_uid = uid;
 	gi->vfs.i_gid = gid;
 	gi->vfs.i_nlink = 2;
@@ -291,14 +292,30 @@ static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 	uint32_t dfid = gofer_fid(dir), sfid = gofer_fid(src);
 	if (dfid == UVFS_P9_NOFID || sfid == UVFS_P9_NOFID)
 		return -EPERM;
-	if (S_ISDIR(src->i_mode))
+	if (S_ISDIR(GI(src)->type))
 		return -EPERM;
 	const char *name = uvfs_dentry_name(d, NULL);
 	int err = uvfs_p9_link(fs->c, dfid, sfid, name);
 	if (err)
 		return gofer_err(fs, err);
+	/* The new name shares src's inode (as on a local fs, and as the FUSE
+	 * export keys nodes by inode number): its own path fid is kept so the
+	 * inode survives the removal of the name its fid walks (git: link
+	 * tmp -> object, unlink tmp). */
+	uint32_t fid;
+	struct uvfs_p9_qid qid;
+	const char *np = name;
+	if ((err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, &qid)))
+		return gofer_err(fs, err);
+	if (qid.path != GI(src)->qid_path || !gofer_add_link_fid(GI(src), fid)) {
+		uvfs_p9_clunk_async(fs->c, fid);
+		return qid.path != GI(src)->qid_path ? -ESTALE : -ENOMEM; /* the host replaced it meanwhile */
+	}
 	gofer_refresh(src, true); /* nlink, ctime */
-	return finish_new(dir, d, name, false, 0, 0);
+	uvfs_inode_get(src);
+	uvfs_d_instantiate(d, src);
+	gofer_refresh(dir, true);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- removal */
@@ -307,7 +324,7 @@ static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 static void drop_link(struct uvfs_inode *inode)
 {
 	uvfs_inode_attr_begin(inode);
-	if (S_ISDIR(inode->i_mode))
+	if (S_ISDIR(GI(inode)->type))
 		inode->i_nlink = 0;
 	else if (inode->i_nlink)
 		inode->i_nlink--;
@@ -327,6 +344,8 @@ static int remove_name(struct uvfs_inode *dir, struct uvfs_dentry *d, unsigned f
 	if (err)
 		return gofer_err(fs, err);
 	drop_link(victim);
+	if (!S_ISDIR(GI(victim)->type) && victim->i_nlink > 0)
+		gofer_repoint(GI(victim)); /* another name may carry the file now */
 	gofer_refresh(dir, true);
 	return 0;
 }
@@ -366,7 +385,7 @@ static int gofer_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 	uint32_t fresh;
 	struct gofer_inode *gs = GI(src);
 	unsigned long gen = atomic_load_explicit(&fs->dir_renames, memory_order_relaxed);
-	if (S_ISDIR(src->i_mode)) /* every fid below it names an old path now */
+	if (S_ISDIR(GI(src)->type)) /* every fid below it names an old path now */
 		gen = atomic_fetch_add_explicit(&fs->dir_renames, 1, memory_order_acq_rel) + 1;
 	if (!uvfs_p9_walk(fs->c, nfid, 1, &nname, &fresh, NULL) && !gofer_swap_fid(gs, fresh, gen))
 		uvfs_p9_clunk_async(fs->c, fresh);

@@ -24,8 +24,17 @@ int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 	int err = gofer_fresh_fid(d, &fid);
 	if (!err)
 		err = gofer_refresh(inode, false);
-	if (err == -ENOENT)
-		err = -ESTALE; /* gone on the host: the VFS walks again */
+	if (err == -ENOENT) {
+		/* The fid walks d's own path (made fresh above): nothing is at
+		 * that path now (say a directory above was renamed on the host),
+		 * which ENOENT says as of this call; a retried walk could lose
+		 * the same race again and leak ESTALE (stress_gofer). An inode
+		 * shared by hard links may walk another name: walk again. */
+		uvfs_lock_acquire(&GI(inode)->fid_lock);
+		bool shared = GI(inode)->nlinks > 0;
+		uvfs_lock_release(&GI(inode)->fid_lock);
+		err = shared ? -ESTALE : -ENOENT;
+	}
 	if (err)
 		return err;
 	uvfs_inode_fill_statx(inode, out);
@@ -45,7 +54,8 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 		/* Synthetic directory: in memory only. */
 		uvfs_inode_attr_begin(inode);
 		if (attr->mask & STATX_MODE)
-			inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & 07777);
+			__atomic_store_n(&inode->i_mode, (inode->i_mode & S_IFMT) | (attr->mode & 07777),
+					 __ATOMIC_RELAXED); /* read by lockless walkers */
 		if ((attr->mask & STATX_UID) && attr->uid != (uint32_t)-1)
 			inode->i_uid = attr->uid;
 		if ((attr->mask & STATX_GID) && attr->gid != (uint32_t)-1)
@@ -72,7 +82,7 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 		s.gid = attr->gid;
 	}
 	if (attr->mask & STATX_SIZE) {
-		if (S_ISDIR(inode->i_mode))
+		if (S_ISDIR(GI(inode)->type))
 			return -EISDIR;
 		s.valid |= UVFS_P9_SETATTR_SIZE;
 		s.size = attr->size;
@@ -152,7 +162,7 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 		}
 		/* O_TRUNC is the VFS's (a setattr after open); O_APPEND is
 		 * ours (write asks for the size). */
-		uint32_t flags = S_ISDIR(inode->i_mode) ? O_RDONLY : (uint32_t)(f->f_flags & O_ACCMODE);
+		uint32_t flags = S_ISDIR(GI(inode)->type) ? O_RDONLY : (uint32_t)(f->f_flags & O_ACCMODE);
 		err = uvfs_p9_lopen(fs->c, fid, flags, NULL, NULL);
 		if (err) {
 			uvfs_p9_clunk_async(fs->c, fid);

@@ -42,8 +42,13 @@ static struct timespec ts_of(uint64_t sec, uint64_t nsec)
 void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 {
 	uvfs_inode_attr_begin(i);
-	if (a->valid & UVFS_P9_GETATTR_MODE)
-		i->i_mode = (i->i_mode & S_IFMT) | (a->mode & 07777); /* the type never changes */
+	/* The type never changes. Written only when the permission bits did
+	 * (a chmod on the host): the core reads i_mode's type bits without the
+	 * seqlock in many places (some plainly, e.g. uvfs_iterate_dir), so a
+	 * refresh must not rewrite the word for nothing (TSan, stress_gofer). */
+	uint32_t mode = (i->i_mode & S_IFMT) | (a->mode & 07777);
+	if ((a->valid & UVFS_P9_GETATTR_MODE) && mode != i->i_mode)
+		__atomic_store_n(&i->i_mode, mode, __ATOMIC_RELAXED);
 	if (a->valid & UVFS_P9_GETATTR_UID)
 		i->i_uid = a->uid;
 	if (a->valid & UVFS_P9_GETATTR_GID)
@@ -81,6 +86,51 @@ bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen)
 	return r != NULL;
 }
 
+bool gofer_add_link_fid(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *l = realloc(gi->links, (gi->nlinks + 1) * sizeof(*l));
+	if (l) {
+		gi->links = l;
+		l[gi->nlinks++] = fid;
+	}
+	uvfs_lock_release(&gi->fid_lock);
+	return l != NULL;
+}
+
+static void retire_fid(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *r = realloc(gi->retired, (gi->nretired + 1) * sizeof(*r));
+	if (r) {
+		gi->retired = r;
+		r[gi->nretired++] = fid;
+	}
+	uvfs_lock_release(&gi->fid_lock);
+	if (!r)
+		uvfs_p9_clunk_async(GC(&gi->vfs), fid); /* nobody else has it */
+}
+
+void gofer_repoint(struct gofer_inode *gi)
+{
+	struct uvfs_p9_client *c = GC(&gi->vfs);
+	struct uvfs_p9_attr a;
+	uint32_t cur = gofer_fid(&gi->vfs);
+	if (cur == UVFS_P9_NOFID || (!uvfs_p9_getattr(c, cur, UVFS_P9_GETATTR_BASIC, &a) && a.qid.path == gi->qid_path))
+		return;
+	for (;;) {
+		uvfs_lock_acquire(&gi->fid_lock);
+		uint32_t fid = gi->nlinks ? gi->links[--gi->nlinks] : UVFS_P9_NOFID;
+		uvfs_lock_release(&gi->fid_lock);
+		if (fid == UVFS_P9_NOFID)
+			return;
+		if (!uvfs_p9_getattr(c, fid, UVFS_P9_GETATTR_BASIC, &a) && a.qid.path == gi->qid_path &&
+		    gofer_swap_fid(gi, fid, atomic_load_explicit(&gi->fid_gen, memory_order_relaxed)))
+			return;
+		retire_fid(gi, fid);
+	}
+}
+
 int gofer_refresh(struct uvfs_inode *inode, bool locked)
 {
 	struct gofer_fs *fs = GFS(inode->i_fs);
@@ -92,7 +142,7 @@ int gofer_refresh(struct uvfs_inode *inode, bool locked)
 	if (err)
 		return gofer_err(fs, err);
 	/* diod names files by path: the same fid may now reach another file. */
-	if (a.qid.path != GI(inode)->qid_path || ((a.mode ^ inode->i_mode) & S_IFMT))
+	if (a.qid.path != GI(inode)->qid_path || ((a.mode & S_IFMT) != GI(inode)->type))
 		return -ESTALE;
 	if (!locked)
 		uvfs_lock_acquire(&inode->i_lock);
@@ -148,6 +198,7 @@ int gofer_new_inode(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr
 	uvfs_inode_init(&gi->vfs, &fs->vfs, iop, fop, a->qid.path, type);
 	atomic_init(&gi->fid, fid);
 	gi->qid_path = a->qid.path;
+	gi->type = type;
 	if (S_ISLNK(type)) {
 		char *t = (char *)(gi + 1);
 		memcpy(t, target, tlen);
@@ -194,6 +245,11 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	free(gi->retired);
 	gi->retired = NULL;
 	gi->nretired = 0;
+	for (unsigned k = 0; k < gi->nlinks; k++)
+		uvfs_p9_clunk_async(c, gi->links[k]);
+	free(gi->links);
+	gi->links = NULL;
+	gi->nlinks = 0;
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }

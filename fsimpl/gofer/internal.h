@@ -73,11 +73,21 @@ struct gofer_inode {
 	/* fs->dir_renames sampled before fid was walked; stored with fid. */
 	_Atomic unsigned long fid_gen;
 	uint64_t qid_path; /* immutable: the server's identity of the file */
+	/* immutable: S_IFMT bits. Read this, not vfs.i_mode, outside the
+	 * attribute seqlock: i_mode's permission bits are rewritten by every
+	 * refresh, so a plain read of the word races (TSan, stress_gofer). */
+	mode_t type;
 	/* A leaf lock (inside any i_lock; never held across a 9P call):
 	 * fid replacement and the retired list. */
 	struct uvfs_lock fid_lock;
 	uint32_t *retired; /* under fid_lock: old path fids, clunked at evict */
 	unsigned nretired; /* under fid_lock */
+	/* Path fids of the file's other names made by a link through us (the
+	 * new name shares this inode, as on a local fs): when the name fid
+	 * walks goes, gofer_repoint moves fid to a live one. Under fid_lock;
+	 * clunked at evict. */
+	uint32_t *links;
+	unsigned nlinks;
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -127,6 +137,11 @@ GOFER_HIDDEN int gofer_fresh_fid(struct uvfs_dentry *d, uint32_t *fid);
 /* Make fid (walked when fs->dir_renames was gen) gi's path fid, retiring
  * the old one. false (nothing changed) when out of memory. */
 GOFER_HIDDEN bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen);
+/* Remembers fid (walked to another name of gi's file) in gi->links. */
+GOFER_HIDDEN bool gofer_add_link_fid(struct gofer_inode *gi, uint32_t fid);
+/* A name of gi's file went: if its path fid no longer reaches the file,
+ * take a live one from gi->links (dead ones are retired). */
+GOFER_HIDDEN void gofer_repoint(struct gofer_inode *gi);
 /* Re-read inode's attributes from the server and store them (i_lock held
  * by the caller iff locked). */
 GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);

@@ -216,6 +216,39 @@ BOTH(symlink_mknod_link)
 	cr_assert_eq(st.stx_nlink, 2);
 }
 
+/* git's object store: write tmp, link tmp -> final, unlink tmp. Whoever
+ * still holds tmp's dentry (an open file, the FUSE node of the inode)
+ * must reach the file through its other name, as on Linux. */
+BOTH(link_then_unlink_first_name)
+{
+	cr_assert_eq(fx_write_file("/g/tmp", "data"), 0);
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/tmp", O_RDONLY, 0, &f), 0);
+	struct uvfs_pathop pa = fx_pop("/g/tmp"), pb = fx_pop("/g/final");
+	cr_assert_eq(uvfs_link_at(fx.vfs, &fx.cred, &pa, &pb), 0);
+	cr_assert_eq(uvfs_unlink_at(fx.vfs, &fx.cred, &pa), 0);
+	struct statx st;
+	cr_assert_eq(uvfs_file_stat(f, STATX_BASIC_STATS, &st), 0, "fstat after the first name went");
+	cr_assert_eq(st.stx_nlink, 1);
+	cr_assert_eq(st.stx_size, 4);
+	/* a fresh open through the held dentry (what the FUSE node does) */
+	struct uvfs_vd vd;
+	uvfs_file_vd(f, &vd);
+	struct uvfs_pathop pe = { .root = vd, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *g;
+	cr_assert_eq(uvfs_open_at(fx.vfs, &fx.cred, &pe, O_RDONLY, 0, 0, &g), 0, "reopen through the held dentry");
+	char buf[8] = "";
+	cr_assert_eq(uvfs_read(g, buf, sizeof(buf)), 4);
+	cr_assert_eq(memcmp(buf, "data", 4), 0);
+	uvfs_file_put(g);
+	uvfs_vd_put(&vd);
+	uvfs_file_put(f);
+	cr_assert_eq(fx_stat("/g/final", &st), 0);
+	cr_assert_eq(st.stx_nlink, 1);
+	cr_assert_eq(fx_read_file("/g/final", buf, sizeof(buf)), 4);
+	cr_assert_eq(fx_stat("/g/tmp", &st), -ENOENT);
+}
+
 BOTH(rename_file_and_dir)
 {
 	cr_assert_eq(fx_write_file("/g/x", "data"), 0);
