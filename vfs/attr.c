@@ -80,9 +80,9 @@ static int setattr_args(const struct uvfs_inode *inode, struct uvfs_setattr *a, 
 	    (a->mtime.tv_nsec < 0 || a->mtime.tv_nsec >= 1000000000))
 		return -EINVAL;
 	if (a->mask & STATX_SIZE) {
-		if (S_ISDIR(inode->i_mode))
+		if (S_ISDIR(load_relaxed(inode->i_mode)))
 			return -EISDIR;
-		if (!S_ISREG(inode->i_mode))
+		if (!S_ISREG(load_relaxed(inode->i_mode)))
 			return -EINVAL;
 		if ((int64_t)a->size < 0)
 			return -EINVAL;
@@ -98,7 +98,7 @@ static int setattr_may(const struct uvfs_cred *cred, struct uvfs_inode *inode, c
 	if ((a->mask & STATX_SIZE) && (flags & UVFS_SETATTR_NEED_WRITE) && inode_permission(cred, inode, MAY_WRITE))
 		return -EACCES;
 	/* Linux notify_change: a symlink's mode cannot change. */
-	if ((a->mask & STATX_MODE) && S_ISLNK(inode->i_mode))
+	if ((a->mask & STATX_MODE) && S_ISLNK(load_relaxed(inode->i_mode)))
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -282,7 +282,7 @@ UVFS_API int uvfs_access_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	struct uvfs_inode *inode = vd.dentry->d_inode;
 	int mask = ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) | ((mode & X_OK) ? MAY_EXEC : 0);
 	if ((mode & W_OK) && uvfs_mount_readonly(vd.mount) &&
-	    (S_ISREG(inode->i_mode) || S_ISDIR(inode->i_mode) || S_ISLNK(inode->i_mode)))
+	    (S_ISREG(load_relaxed(inode->i_mode)) || S_ISDIR(load_relaxed(inode->i_mode)) || S_ISLNK(load_relaxed(inode->i_mode))))
 		err = -EROFS;
 	else if (mask)
 		err = inode_permission(cred, inode, mask);
@@ -329,7 +329,7 @@ static int xattr_permission(const struct uvfs_cred *cred, struct uvfs_inode *ino
 			return (mask & MAY_WRITE) ? -EPERM : -ENODATA;
 		return 0;
 	case XNS_USER: {
-		uint32_t mode = inode->i_mode;
+		uint32_t mode = load_relaxed(inode->i_mode);
 		if (!S_ISREG(mode) && !S_ISDIR(mode))
 			return (mask & MAY_WRITE) ? -EPERM : -ENODATA;
 		if (S_ISDIR(mode) && (mode & S_ISVTX) && (mask & MAY_WRITE) && !inode_owner_or_capable(cred, inode))

@@ -269,7 +269,7 @@ UVFS_API int uvfs_link_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const
 		;
 	else if ((err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC)))
 		;
-	else if (S_ISDIR(inode->i_mode))
+	else if (S_ISDIR(load_relaxed(inode->i_mode)))
 		err = -EPERM;
 	else if (!dir->i_op->link)
 		err = -EPERM;
@@ -330,11 +330,11 @@ static int remove_begin(struct uvfs *vfs, const struct uvfs_cred *cred, const st
 		goto out_unlock;
 	if ((err = may_delete_sticky(cred, dir, inode)))
 		goto out_unlock;
-	if (rmdir && !S_ISDIR(inode->i_mode)) {
+	if (rmdir && !S_ISDIR(load_relaxed(inode->i_mode))) {
 		err = -ENOTDIR;
 		goto out_unlock;
 	}
-	if (!rmdir && S_ISDIR(inode->i_mode)) {
+	if (!rmdir && S_ISDIR(load_relaxed(inode->i_mode))) {
 		err = -EISDIR;
 		goto out_unlock;
 	}
@@ -445,9 +445,9 @@ static int may_rename(const struct uvfs_cred *cred, struct uvfs_dentry *opd, str
 {
 	struct uvfs_inode *odir = opd->d_inode, *ndir = npd->d_inode;
 	struct uvfs_inode *oi = od->d_inode, *ni = nd->d_inode;
-	bool odir_is = S_ISDIR(oi->i_mode);
+	bool odir_is = S_ISDIR(load_relaxed(oi->i_mode));
 	int err;
-	if (!odir_is && (old_slash || (new_slash && !(ni && S_ISDIR(ni->i_mode)))))
+	if (!odir_is && (old_slash || (new_slash && !(ni && S_ISDIR(load_relaxed(ni->i_mode))))))
 		return -ENOTDIR;
 	if ((flags & RENAME_EXCHANGE) && !ni)
 		return -ENOENT;
@@ -469,14 +469,14 @@ static int may_rename(const struct uvfs_cred *cred, struct uvfs_dentry *opd, str
 	if ((err = may_delete_sticky(cred, odir, oi)) || (ni && (err = may_delete_sticky(cred, ndir, ni))))
 		return err;
 	if (ni && !(flags & RENAME_EXCHANGE)) {
-		if (odir_is && !S_ISDIR(ni->i_mode))
+		if (odir_is && !S_ISDIR(load_relaxed(ni->i_mode)))
 			return -ENOTDIR;
-		if (!odir_is && S_ISDIR(ni->i_mode))
+		if (!odir_is && S_ISDIR(load_relaxed(ni->i_mode)))
 			return -EISDIR;
 	}
 	/* Moving a directory to another parent rewrites its "..". */
 	if (opd != npd && ((odir_is && (err = inode_permission(cred, oi, MAY_WRITE))) ||
-			   ((flags & RENAME_EXCHANGE) && S_ISDIR(ni->i_mode) &&
+			   ((flags & RENAME_EXCHANGE) && S_ISDIR(load_relaxed(ni->i_mode)) &&
 			    (err = inode_permission(cred, ni, MAY_WRITE)))))
 		return err;
 	if (atomic_load(&od->d_mounted) || (ni && atomic_load(&nd->d_mounted)))

@@ -116,7 +116,7 @@ static int open_path(struct uvfs_vd *vd, int flags, struct uvfs_file **out)
 {
 	struct uvfs_inode *inode = vd->dentry->d_inode;
 	int err;
-	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->i_mode))
+	if ((flags & O_DIRECTORY) && !S_ISDIR(load_relaxed(inode->i_mode)))
 		err = -ENOTDIR;
 	else
 		err = file_alloc(vd, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), out);
@@ -132,7 +132,7 @@ static int may_open(struct uvfs *vfs, const struct uvfs_cred *cred, const struct
 		    unsigned oflags, bool created, const struct uvfs_file_ops **devops, void **devpriv)
 {
 	struct uvfs_inode *inode = vd->dentry->d_inode;
-	uint32_t mode = inode->i_mode;
+	uint32_t mode = load_relaxed(inode->i_mode);
 	int err;
 	if (S_ISLNK(mode))
 		return -ELOOP;
@@ -165,7 +165,7 @@ static int may_open(struct uvfs *vfs, const struct uvfs_cred *cred, const struct
 static int open_file_alloc(const struct uvfs_cred *cred, struct uvfs_vd *vd, int flags, struct uvfs_file **out)
 {
 	struct uvfs_inode *inode = vd->dentry->d_inode;
-	uint32_t mode = inode->i_mode;
+	uint32_t mode = load_relaxed(inode->i_mode);
 	int acc = flags & O_ACCMODE;
 	bool wr = open_for_write(flags);
 	int err;
@@ -209,7 +209,7 @@ static int open_file_alloc(const struct uvfs_cred *cred, struct uvfs_vd *vd, int
  * (overlay copy-up, a gofer fid) to truncate. */
 static int open_truncate(struct uvfs_file *f, const struct uvfs_cred *cred, int flags, bool created)
 {
-	if (!(flags & O_TRUNC) || !S_ISREG(f->f_inode->i_mode) || created)
+	if (!(flags & O_TRUNC) || !S_ISREG(load_relaxed(f->f_inode->i_mode)) || created)
 		return 0;
 	return setattr_truncate(f, cred, 0);
 }
@@ -372,7 +372,7 @@ again:
 			err = -EEXIST;
 			goto out_unlock;
 		}
-		if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW)) {
+		if (S_ISLNK(load_relaxed(d->d_inode->i_mode)) && !(flags & O_NOFOLLOW)) {
 			uvfs_lock_release(&dir->i_lock);
 			struct uvfs_vd target;
 			err = open_create_follow(&nd, d, &parent, &target);
@@ -452,7 +452,7 @@ HIDDEN int file_may_read(struct uvfs_file *f)
 {
 	if (!f_readable(f))
 		return -EBADF;
-	if (S_ISDIR(f->f_inode->i_mode))
+	if (S_ISDIR(load_relaxed(f->f_inode->i_mode)))
 		return -EISDIR;
 	return f->f_op->read || f->f_op->read_iter ? 0 : -EINVAL;
 }
@@ -568,7 +568,7 @@ UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence)
 	int64_t r;
 	if (f->f_op->llseek)
 		r = f->f_op->llseek(f, off, whence);
-	else if (S_ISDIR(f->f_inode->i_mode) && whence != SEEK_SET && !(whence == SEEK_CUR && off == 0))
+	else if (S_ISDIR(load_relaxed(f->f_inode->i_mode)) && whence != SEEK_SET && !(whence == SEEK_CUR && off == 0))
 		r = -EINVAL;
 	else
 		r = uvfs_generic_llseek(f, off, whence, (int64_t)load_relaxed(f->f_inode->i_size));
@@ -583,7 +583,7 @@ UVFS_API int uvfs_file_truncate(struct uvfs_file *f, uint64_t size)
 	rcu_enter();
 	if (f->f_flags & O_PATH)
 		return -EBADF;
-	if (!f_writable(f) || !S_ISREG(f->f_inode->i_mode))
+	if (!f_writable(f) || !S_ISREG(load_relaxed(f->f_inode->i_mode)))
 		return -EINVAL;
 	if ((int64_t)size < 0)
 		return -EINVAL;

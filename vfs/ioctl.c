@@ -25,7 +25,7 @@ UVFS_API long uvfs_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
 	case FIONREAD:
 		/* Regular files only; others (pipes, ttys, sockets) answer it in
 		 * their own op. */
-		if (!S_ISREG(f->f_inode->i_mode))
+		if (!S_ISREG(load_relaxed(f->f_inode->i_mode)))
 			break;
 		if (!arg)
 			return -EFAULT;

@@ -863,7 +863,7 @@ UVFS_API int uvfs_get_dentry_at(struct uvfs *vfs, const struct uvfs_cred *cred, 
 	walk_end(&nd);
 	if (flags & UVFS_GET_SEARCHABLE) {
 		struct uvfs_inode *i = out->dentry->d_inode;
-		err = !S_ISDIR(i->i_mode) ? -ENOTDIR : inode_permission(cred, i, MAY_EXEC);
+		err = !S_ISDIR(load_relaxed(i->i_mode)) ? -ENOTDIR : inode_permission(cred, i, MAY_EXEC);
 		if (err)
 			uvfs_vd_put(out);
 	}

@@ -143,7 +143,7 @@ UVFS_API int uvfs_iterate_dir(struct uvfs_file *f, uvfs_dirent_cb cb, void *arg)
 	rcu_enter();
 	if ((f->f_flags & O_PATH))
 		return -EBADF;
-	if (!f->f_op->iterate || !S_ISDIR(f->f_inode->i_mode))
+	if (!f->f_op->iterate || !S_ISDIR(load_relaxed(f->f_inode->i_mode)))
 		return -ENOTDIR;
 	uvfs_lock_acquire(&f->f_lock);
 	struct iter_adapter a = { .ctx = { .emit = iter_emit, .pos = (int64_t)f->f_pos }, .cb = cb, .arg = arg };

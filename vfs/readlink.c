@@ -39,7 +39,7 @@ UVFS_API ssize_t uvfs_readlink_at(struct uvfs *vfs, const struct uvfs_cred *cred
 		return err;
 	struct uvfs_inode *inode = vd.dentry->d_inode;
 	ssize_t n;
-	if (!S_ISLNK(inode->i_mode))
+	if (!S_ISLNK(load_relaxed(inode->i_mode)))
 		n = -EINVAL;
 	else if (inode->i_link) {
 		size_t l = strlen(inode->i_link);
