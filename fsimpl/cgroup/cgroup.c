@@ -229,11 +229,8 @@ static int cg_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char 
 	for (size_t i = 0; i < NCTL; i++)
 		if (uvfs_opts_take(&o, controllers[i].name))
 			mask |= controllers[i].bit;
-	uint64_t limit = UVFS_DENTRY_CACHE_LIMIT;
-	bool have;
-	err = uvfs_opts_take_u64(&o, "dentry_cache_limit", &limit, &have);
-	if (!err)
-		err = uvfs_opts_check_unused(&o, "cgroup");
+	uint64_t limit;
+	err = kernfs_take_common_opts(&o, "cgroup", &limit);
 	uvfs_opts_free(&o);
 	if (err)
 		return err;

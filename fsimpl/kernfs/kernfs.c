@@ -410,6 +410,14 @@ static const struct uvfs_fs_ops kn_fs_ops = {
 	.show_options = kn_show_options,
 };
 
+int kernfs_take_common_opts(struct uvfs_opts *o, const char *fsname, uint64_t *limit)
+{
+	bool have;
+	*limit = UVFS_DENTRY_CACHE_LIMIT;
+	int err = uvfs_opts_take_u64(o, "dentry_cache_limit", limit, &have);
+	return err ? err : uvfs_opts_check_unused(o, fsname);
+}
+
 int kernfs_fs_init(struct kernfs_fs *kfs, struct uvfs *vfs, const struct uvfs_fs_type *type,
 		   const struct kernfs_entry *root, void *data, unsigned long lru_max)
 {

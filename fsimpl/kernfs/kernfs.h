@@ -103,6 +103,12 @@ static inline struct kernfs_node *KN(struct uvfs_inode *i) { return container_of
 static inline struct kernfs_fs *KFS(struct uvfs_filesystem *fs) { return container_of(fs, struct kernfs_fs, vfs); }
 static inline struct kernfs_fs *kernfs_node_fs(struct kernfs_node *n) { return KFS(n->vfs.i_fs); }
 
+struct uvfs_opts;
+/* The options every kernfs-based type takes last: dentry_cache_limit
+ * (default UVFS_DENTRY_CACHE_LIMIT) into *limit, then -EINVAL with a log
+ * line naming any key left over. */
+int kernfs_take_common_opts(struct uvfs_opts *o, const char *fsname, uint64_t *limit);
+
 /* Initialise kfs (uvfs_fs_init) and make its root from the directory
  * template root with data. On failure nothing is left to undo but
  * freeing kfs. */

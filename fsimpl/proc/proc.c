@@ -327,11 +327,8 @@ static int proc_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const cha
 	int err = uvfs_opts_parse(&o, opts ? opts->data : NULL);
 	if (err)
 		return err;
-	uint64_t limit = UVFS_DENTRY_CACHE_LIMIT;
-	bool have;
-	err = uvfs_opts_take_u64(&o, "dentry_cache_limit", &limit, &have);
-	if (!err)
-		err = uvfs_opts_check_unused(&o, "proc");
+	uint64_t limit;
+	err = kernfs_take_common_opts(&o, "proc", &limit);
 	uvfs_opts_free(&o);
 	if (err)
 		return err;
