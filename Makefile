@@ -34,7 +34,7 @@ B       := build
 CORE_PKGS = liburcu-memb liburcu-cds libxxhash libcrypto
 PKGS     = $(CORE_PKGS) fuse3 jansson
 PKG_CF   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lseccomp
 CORE_LIBS = $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lpthread
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null)
 BOOT_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
@@ -50,9 +50,11 @@ FUZZ_CF  = $(BASE_CF) -O1 -g -fsanitize=fuzzer,address,undefined -DUVFS_DEBUG=1
 CORE_SRCS := $(wildcard vfs/*.c fsimpl/*/*.c fsimpl/*/*/*.c devices/*.c)
 FUSE_SRCS := $(wildcard fuse/*.c)
 BOOT_SRCS := $(wildcard boot/*.c)
-LIB_SRCS  := $(CORE_SRCS) $(FUSE_SRCS) $(BOOT_SRCS)
+# uvfs run's supervisor (libseccomp): in the CLI and the sanitizer archive.
+RUN_SRCS  := $(wildcard sandbox/run/*.c)
+LIB_SRCS  := $(CORE_SRCS) $(FUSE_SRCS) $(BOOT_SRCS) $(RUN_SRCS)
 CLI_SRCS  := $(wildcard cli/*.c)
-HDRS      := $(wildcard vfs/*.h fsimpl/*/*.h fsimpl/*/*/*.h devices/*.h fuse/*.h boot/*.h cli/*.h)
+HDRS      := $(wildcard vfs/*.h fsimpl/*/*.h fsimpl/*/*/*.h devices/*.h fuse/*.h boot/*.h cli/*.h sandbox/run/*.h)
 TEST_SRCS := $(wildcard tests/*/test_*.c)
 STRESS_SRCS := $(wildcard tests/stress/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -103,8 +105,8 @@ $(B)/libuvfs-fuse.so: $(FUSE_OBJS) $(B)/libuvfs.so
 $(B)/libuvfs-boot.so: $(BOOT_OBJS) $(B)/libuvfs.so
 	$(CC) -shared -o $@ $(BOOT_OBJS) -L$(B) -luvfs $(BOOT_LIBS) $(CORE_LIBS)
 
-$(B)/uvfs: $(CLI_SRCS) $(LIBS_A) $(HDRS)
-	$(CC) $(REL_CF) -o $@ $(CLI_SRCS) $(LIBS_A) $(PKG_LIBS)
+$(B)/uvfs: $(CLI_SRCS) $(RUN_SRCS) $(LIBS_A) $(HDRS)
+	$(CC) $(REL_CF) -o $@ $(CLI_SRCS) $(RUN_SRCS) $(LIBS_A) $(PKG_LIBS)
 
 # The README's run command: set up, build, and show the engine working.
 run:

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev liburcu-dev libxxhash-dev \
 libfuse3-dev fuse3 libcriterion-dev libjansson-dev libssl-dev diod fsverity gnuplot-nox \
-rsync sqlite3 fio git tree attr dbench postmark fuse-overlayfs psmisc runc busybox-static procps"
+rsync sqlite3 fio git tree attr dbench postmark fuse-overlayfs psmisc runc busybox-static procps \
+libseccomp-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

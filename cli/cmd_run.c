@@ -1,0 +1,341 @@
+/* cli/cmd_run.c — `uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR]
+ * [--dump FILE] -- PROGRAM ARGS`: runs an unmodified program whose file
+ * system is a uvfs tmpfs (sandbox/run/).
+ *
+ * The tree: a fresh tmpfs filled with a copy of HOSTDIR (directories,
+ * regular files, symlinks, modes, owners, mtimes; hard links become
+ * separate files; devices, FIFOs and sockets are skipped), or of a
+ * bundle's root.path (then PROGRAM defaults to the bundle's process args,
+ * env and cwd), or the built-in default tree. Nothing is written to the
+ * host. --dump FILE writes a listing of the tree after the run ("TYPE MODE
+ * SIZE PATH" lines) for tests.
+ * The exit status is the program's; a program killed by a signal kills
+ * uvfs with the same signal. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "boot/boot.h"
+#include "cli/cli.h"
+#include "fuse/fuse_export.h"
+#include "sandbox/run/run.h"
+
+static int copy_tree(struct uvfs *vfs, const struct uvfs_cred *cr, const struct uvfs_vd *root, int dirfd,
+		     const char *upath);
+
+static int copy_attrs(struct uvfs *vfs, const struct uvfs_cred *cr, const struct uvfs_vd *root, const char *upath,
+		      const struct stat *st, bool link)
+{
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = upath };
+	struct uvfs_setattr a = { .mask = STATX_UID | STATX_GID, .uid = st->st_uid, .gid = st->st_gid };
+	int err = uvfs_setstat_at(vfs, cr, &pop, &a, 0);
+	if (err || link)
+		return err;
+	a = (struct uvfs_setattr){ .mask = STATX_MODE | STATX_ATIME | STATX_MTIME, .mode = st->st_mode & 07777,
+				   .atime = st->st_atim, .mtime = st->st_mtim };
+	return uvfs_setstat_at(vfs, cr, &pop, &a, 0);
+}
+
+static int copy_file(struct uvfs *vfs, const struct uvfs_cred *cr, const struct uvfs_vd *root, int fd,
+		     const char *upath)
+{
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = upath };
+	struct uvfs_file *f;
+	int err = uvfs_open_at(vfs, cr, &pop, O_CREAT | O_EXCL | O_WRONLY, 0600, 0, &f);
+	if (err)
+		return err;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			err = -errno;
+		if (n <= 0)
+			break;
+		if (uvfs_write(f, buf, (size_t)n) != n) {
+			err = -EIO;
+			break;
+		}
+	}
+	int cerr = uvfs_file_close(f);
+	return err ? err : cerr;
+}
+
+static int copy_entry(struct uvfs *vfs, const struct uvfs_cred *cr, const struct uvfs_vd *root, int dirfd,
+		      const char *name, const char *upath)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = upath };
+	int err = 0;
+	if (S_ISDIR(st.st_mode)) {
+		err = uvfs_mkdir_at(vfs, cr, &pop, 0700);
+		int sub = err ? -1 : openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (!err && sub < 0)
+			err = -errno;
+		if (!err)
+			err = copy_tree(vfs, cr, root, sub, upath);
+	} else if (S_ISREG(st.st_mode)) {
+		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		err = fd < 0 ? -errno : copy_file(vfs, cr, root, fd, upath);
+		if (fd >= 0)
+			close(fd);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = 0;
+		err = uvfs_symlink_at(vfs, cr, target, &pop);
+	} else {
+		return 0; /* devices, FIFOs, sockets: not copied */
+	}
+	return err ? err : copy_attrs(vfs, cr, root, upath, &st, S_ISLNK(st.st_mode));
+}
+
+/* Copies the directory dirfd (closed here) into upath ("" for the root). */
+static int copy_tree(struct uvfs *vfs, const struct uvfs_cred *cr, const struct uvfs_vd *root, int dirfd,
+		     const char *upath)
+{
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return -errno;
+	}
+	int err = 0;
+	struct dirent *e;
+	while (!err && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		size_t n = strlen(upath) + strlen(e->d_name) + 2;
+		char *sub = malloc(n);
+		if (!sub) {
+			err = -ENOMEM;
+			break;
+		}
+		snprintf(sub, n, "%s/%s", upath, e->d_name);
+		err = copy_entry(vfs, cr, root, dirfd, e->d_name, sub);
+		if (err)
+			fprintf(stderr, "uvfs run: copying %s: %s\n", sub, strerror(-err));
+		free(sub);
+	}
+	closedir(d);
+	return err;
+}
+
+static int build_copy(const char *hostdir, struct uvfs **vfs, struct uvfs_mntns **ns)
+{
+	struct uvfs_cred cr;
+	uvfs_cred_init_root(&cr);
+	int err = uvfs_create(vfs);
+	if (err)
+		return err;
+	err = uvfs_register_fs_type(*vfs, &uvfs_tmpfs_type, UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST);
+	if (!err)
+		err = uvfs_mntns_new(*vfs, &cr, "none", "tmpfs", &(struct uvfs_mount_opts){ .data = "mode=0755" }, ns);
+	if (err) {
+		uvfs_destroy(*vfs, NULL);
+		return err;
+	}
+	struct uvfs_vd root;
+	uvfs_mntns_root(*ns, &root);
+	int fd = open(hostdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	err = fd < 0 ? -errno : fstat(fd, &st) ? -errno : 0;
+	if (!err) {
+		struct uvfs_pathop pop = { .root = root, .start = root, .path = "/" };
+		struct uvfs_setattr a = { .mask = STATX_MODE | STATX_UID | STATX_GID, .mode = st.st_mode & 07777,
+					  .uid = st.st_uid, .gid = st.st_gid };
+		err = uvfs_setstat_at(*vfs, &cr, &pop, &a, 0);
+	}
+	if (!err)
+		err = copy_tree(*vfs, &cr, &root, fd, "");
+	else if (fd >= 0)
+		close(fd);
+	uvfs_vd_put(&root);
+	return err;
+}
+
+static void dump_walk(struct uvfs *vfs, const struct uvfs_vd *root, const char *path, FILE *out);
+
+struct dump_ctx {
+	struct uvfs *vfs;
+	const struct uvfs_vd *root;
+	const char *path;
+	char **names;
+	size_t n, cap;
+};
+
+static int dump_cb(void *arg, const char *name, size_t namelen, uint64_t ino, unsigned dtype, int64_t next_off)
+{
+	struct dump_ctx *d = arg;
+	if ((namelen == 1 && name[0] == '.') || (namelen == 2 && !memcmp(name, "..", 2)))
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		char **nn = realloc(d->names, cap * sizeof(*nn));
+		if (!nn)
+			return 1;
+		d->names = nn, d->cap = cap;
+	}
+	d->names[d->n] = strndup(name, namelen);
+	if (!d->names[d->n])
+		return 1;
+	d->n++;
+	return 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "TYPE MODE SIZE PATH" for every entry below path, sorted by name. */
+static void dump_walk(struct uvfs *vfs, const struct uvfs_vd *root, const char *path, FILE *out)
+{
+	struct uvfs_cred cr;
+	uvfs_cred_init_root(&cr);
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = path[0] ? path : "/" };
+	struct uvfs_file *f;
+	if (uvfs_open_at(vfs, &cr, &pop, O_RDONLY | O_DIRECTORY, 0, 0, &f))
+		return;
+	struct dump_ctx d = { .vfs = vfs, .root = root, .path = path };
+	uvfs_iterate_dir(f, dump_cb, &d);
+	uvfs_file_put(f);
+	qsort(d.names, d.n, sizeof(*d.names), cmpstr);
+	for (size_t i = 0; i < d.n; i++) {
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof(sub), "%s/%s", path, d.names[i]);
+		struct uvfs_pathop p = { .root = *root, .start = *root, .path = sub };
+		struct statx x;
+		if (!uvfs_stat_at(vfs, &cr, &p, STATX_BASIC_STATS, &x)) {
+			char t = S_ISDIR(x.stx_mode) ? 'd' : S_ISLNK(x.stx_mode) ? 'l' : S_ISREG(x.stx_mode) ? 'f' : 'o';
+			fprintf(out, "%c %04o %llu %s\n", t, x.stx_mode & 07777,
+				S_ISDIR(x.stx_mode) ? 0ULL : (unsigned long long)x.stx_size, sub);
+			if (S_ISDIR(x.stx_mode))
+				dump_walk(vfs, root, sub, out);
+		}
+		free(d.names[i]);
+	}
+	free(d.names);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR] [--dump FILE] -- PROGRAM [ARGS]\n");
+	return 2;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const char *hostdir = NULL, *bundle = NULL, *cwd = NULL, *dump = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		const char **opt = !strcmp(argv[i], "--root")     ? &hostdir
+				   : !strcmp(argv[i], "--bundle") ? &bundle
+				   : !strcmp(argv[i], "--cwd")    ? &cwd
+				   : !strcmp(argv[i], "--dump")   ? &dump
+								  : NULL;
+		if (!opt) {
+			if (argv[i][0] == '-')
+				return usage();
+			break;
+		}
+		if (i + 1 >= argc)
+			return usage();
+		*opt = argv[++i];
+	}
+	if (hostdir && bundle)
+		return usage();
+	struct uvfs_oci_spec *spec = NULL;
+	char rootbuf[PATH_MAX];
+	if (bundle) {
+		char cfg[PATH_MAX], err[256];
+		snprintf(cfg, sizeof(cfg), "%s/config.json", bundle);
+		int e = uvfs_oci_load(cfg, &spec, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "uvfs run: %s\n", err);
+			return 1;
+		}
+		if (spec->root_path[0] == '/')
+			snprintf(rootbuf, sizeof(rootbuf), "%s", spec->root_path);
+		else
+			snprintf(rootbuf, sizeof(rootbuf), "%s/%s", bundle, spec->root_path);
+		hostdir = rootbuf;
+		if (!cwd)
+			cwd = spec->cwd;
+	}
+	char **prog = argv + i;
+	char **envp = NULL;
+	if (i >= argc && !spec)
+		return usage();
+	char **pargv = NULL, **penv = NULL;
+	if (i >= argc) {
+		pargv = calloc(spec->nargs + 1, sizeof(*pargv));
+		penv = calloc(spec->nenv + 1, sizeof(*penv));
+		if (!pargv || !penv) {
+			free(pargv), free(penv);
+			uvfs_oci_spec_free(spec);
+			return 1;
+		}
+		memcpy(pargv, spec->args, spec->nargs * sizeof(*pargv));
+		memcpy(penv, spec->env, spec->nenv * sizeof(*penv));
+		prog = pargv;
+		envp = penv;
+	}
+	struct uvfs *vfs = NULL;
+	struct uvfs_mntns *ns = NULL;
+	int err = hostdir ? build_copy(hostdir, &vfs, &ns) : uvfs_default_tree(&vfs, &ns);
+	if (err) {
+		fprintf(stderr, "uvfs run: building the tree%s%s: %s\n", hostdir ? " from " : "", hostdir ? hostdir : "",
+			strerror(-err));
+		free(pargv), free(penv);
+		uvfs_oci_spec_free(spec);
+		return 1;
+	}
+	int status = 0;
+	err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp },
+		       &status);
+	if (dump) {
+		FILE *out = fopen(dump, "we");
+		if (out) {
+			struct uvfs_vd root;
+			uvfs_mntns_root(ns, &root);
+			dump_walk(vfs, &root, "", out);
+			uvfs_vd_put(&root);
+			fclose(out);
+		} else
+			fprintf(stderr, "uvfs run: %s: %s\n", dump, strerror(errno));
+	}
+	free(pargv), free(penv);
+	uvfs_oci_spec_free(spec);
+	uvfs_mntns_put(ns);
+	struct uvfs_live live;
+	memset(&live, 0, sizeof(live));
+	int drc = uvfs_destroy(vfs, &live);
+	if (drc || live.dentries || live.inodes || live.mounts || live.mntns || live.files || live.filesystems) {
+		uvfs_report_teardown(drc, &live);
+		return 3;
+	}
+	if (err)
+		return 1;
+	fflush(stdout);
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return 128 + sig;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}

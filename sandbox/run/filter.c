@@ -1,0 +1,157 @@
+/* sandbox/run/filter.c — the seccomp filter and the launch of the tracee.
+ *
+ * The child installs the filter itself (PR_SET_NO_NEW_PRIVS, then a
+ * libseccomp filter whose notify rules make the kernel set
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER), sends the listener to the parent over
+ * a socketpair (SCM_RIGHTS) and execs. Everything not in
+ * run_notified_syscalls is allowed untouched. The child's host cwd is the
+ * supervisor's exec directory (see exec.c); it never changes, since every
+ * chdir is answered from the tree. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/run/internal.h"
+
+static int send_fd(int sock, int fd)
+{
+	char b = 0;
+	struct iovec iov = { &b, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char b;
+	struct iovec iov = { &b, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	if (n != 1)
+		return n < 0 ? -errno : -EPIPE;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static int install_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	int err = 0;
+	/* Native ABI only: libseccomp kills a tracee that uses another one
+	 * (int 0x80, x32) instead of letting it past the filter. */
+	for (size_t i = 0; i < run_nhandlers && !err; i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, run_handlers[i].nr, 0);
+	if (!err)
+		err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (!err)
+		err = seccomp_load(ctx);
+	int fd = err ? err : seccomp_notify_fd(ctx);
+	seccomp_release(ctx);
+	return fd;
+}
+
+int run_launch(struct run_sup *s, const struct uvfs_run_opts *o)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	char *const *envp = o->envp;
+	if (!envp) {
+		extern char **environ;
+		envp = environ;
+	}
+	/* The path execve reads must be its own buffer: exec.c rewrites it. */
+	char *path = strdup(o->argv[0]);
+	if (!path) {
+		close(sv[0]), close(sv[1]);
+		return -ENOMEM;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		free(path);
+		close(sv[0]), close(sv[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* the supervisor died: nobody would answer */
+		if (chdir(s->hostdir))
+			_exit(127);
+		int fd = install_filter();
+		if (fd < 0) {
+			fprintf(stderr, "uvfs run: installing the seccomp filter: %s\n", strerror(-fd));
+			_exit(127);
+		}
+		if (send_fd(sv[1], fd))
+			_exit(127);
+		close(fd);
+		close(sv[1]);
+		if (strchr(path, '/')) {
+			execve(path, o->argv, envp);
+		} else {
+			/* PATH search, as execvp, each candidate looked up in the tree */
+			const char *p = getenv("PATH");
+			if (!p)
+				p = "/usr/local/bin:/usr/bin:/bin";
+			while (*p) {
+				const char *e = strchrnul(p, ':');
+				char *cand = malloc((size_t)(e - p) + strlen(path) + 2);
+				if (!cand)
+					break;
+				sprintf(cand, "%.*s/%s", (int)(e - p), p, path);
+				execve(cand, o->argv, envp);
+				free(cand);
+				p = *e ? e + 1 : e;
+			}
+		}
+		fprintf(stderr, "uvfs run: %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	free(path);
+	close(sv[1]);
+	s->child = pid;
+	int fd = recv_fd(sv[0]);
+	close(sv[0]);
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		s->child = -1;
+		return fd;
+	}
+	s->listener = fd;
+	return 0;
+}
+
+bool run_id_valid(struct run_call *c)
+{
+	return seccomp_notify_id_valid(c->s->listener, c->req->id) == 0;
+}

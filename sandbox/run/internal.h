@@ -1,0 +1,142 @@
+/* sandbox/run/internal.h — the supervisor's pieces (one .c per concept):
+ * mem.c (tracee memory), proc.c (tasks from /proc), vfd.c (uvfs files as
+ * tracee fds), dispatch.c (the syscall handlers), exec.c (execve of a uvfs
+ * file), filter.c (the seccomp filter and the launch), loop.c (the notify
+ * loop and uvfs_run).
+ *
+ * Threading: the supervisor is single-threaded (one notification at a
+ * time), so none of these structures has a lock. */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/run/run.h"
+
+#ifndef HIDDEN
+#define HIDDEN __attribute__((visibility("hidden")))
+#endif
+
+/* ------------------------------------------------------------- mem.c */
+/* Copies a NUL-terminated path out of pid's memory into buf (PATH_MAX
+ * bytes): -EFAULT on an unreadable byte before the NUL, -ENAMETOOLONG when
+ * no NUL is found within PATH_MAX bytes (Linux strncpy_from_user +
+ * getname order). */
+HIDDEN int run_read_path(pid_t pid, uint64_t addr, char *buf, size_t bufsz);
+/* Exactly len bytes, or -EFAULT. */
+HIDDEN int run_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+HIDDEN int run_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
+/* Through /proc/pid/mem: may write read-only pages (FOLL_FORCE). */
+HIDDEN int run_poke_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
+
+/* ------------------------------------------------------------ proc.c */
+struct run_task {
+	pid_t tgid;
+	struct uvfs_vd cwd; /* references held */
+	struct run_task *next;
+};
+/* What /proc/pid/status says right now (read at every notification: the
+ * tracee may have changed ids or umask since). */
+struct run_status {
+	pid_t tgid, ppid;
+	mode_t umask;
+	struct uvfs_cred cred;
+	uint32_t groups[64];
+};
+HIDDEN int run_read_status(pid_t pid, struct run_status *st);
+
+struct run_sup; /* below */
+/* The task of tgid, created on first sight with its parent's cwd (or the
+ * root). */
+HIDDEN struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid);
+HIDDEN void run_tasks_free(struct run_sup *s);
+
+/* ------------------------------------------------------------- vfd.c */
+enum { RUN_VFD_REG = 1, RUN_VFD_DIR, RUN_VFD_OTHER };
+/* One uvfs object behind placeholder host files. REG: one per uvfs inode;
+ * memfd holds the content the tracee reads, writes and maps; it is written
+ * back to uvfs when it changed (run_vfd_sync_all). DIR/OTHER: one per open,
+ * file is the uvfs open file (getdents offset lives there). Keyed by the
+ * placeholder's host inode number (memfds: unique per boot). */
+struct run_vfd {
+	int type;
+	uint64_t key_ino; /* host inode of memfd / placeholder */
+	struct uvfs_vd vd; /* references held */
+	struct uvfs_file *file; /* DIR/OTHER: the open file; REG: NULL */
+	int memfd; /* REG: the supervisor's copy; else -1 */
+	uint64_t src_dev, src_ino; /* REG: the uvfs inode */
+	bool writable_seen; /* REG: some open allowed writing */
+	int64_t synced_size;
+	struct timespec synced_mtime, synced_at;
+	struct run_vfd *next; /* in the placeholder hash */
+	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
+	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
+};
+/* The vfd behind fd in pid, or NULL (a host fd: let the kernel act). *err
+ * is -EBADF when fd is not open at all. */
+HIDDEN struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err);
+/* Opens a tracee fd for f (an uvfs open file, reference consumed) with
+ * oflags: returns the tracee fd or -errno. */
+HIDDEN int run_vfd_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, int oflags);
+/* Writes changed memfds back into uvfs. */
+HIDDEN void run_vfd_sync_all(struct run_sup *s);
+/* After an O_TRUNC / truncate of the uvfs inode. */
+HIDDEN void run_vfd_truncated(struct run_sup *s, const struct statx *stx, uint64_t size);
+HIDDEN void run_vfd_free_all(struct run_sup *s);
+/* The memfd holding the content of the regular file f (materialised on
+ * first use; the vfd keeps it). */
+HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
+
+/* ------------------------------------------------------ supervisor */
+struct run_sup {
+	struct uvfs *vfs;
+	struct uvfs_mntns *ns;
+	struct uvfs_vd root; /* references held */
+	int listener;
+	pid_t child;
+	char *hostdir; /* the tracee's host cwd: holds the exec symlinks */
+	struct run_task *tasks;
+	size_t ntasks, sweep_at;
+	dev_t memfd_dev; /* st_dev of every memfd */
+	struct run_vfd **vfd_hash, **src_hash;
+	size_t vfd_nbuckets, nvfds;
+	struct run_vfd *reg_list; /* REG vfds that were opened writable */
+};
+
+/* One notification being served. */
+struct run_call {
+	struct run_sup *s;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	pid_t pid;
+	struct run_status st;
+	struct run_task *task;
+	bool cont; /* answer with SECCOMP_USER_NOTIF_FLAG_CONTINUE */
+};
+
+/* ------------------------------------------------------- dispatch.c */
+/* The dispatch table: every syscall the filter sends to the supervisor,
+ * with its handler (a negative errno, a result, or c->cont set). */
+struct run_handler {
+	int nr;
+	const char *name;
+	long (*fn)(struct run_call *c);
+};
+HIDDEN extern const struct run_handler run_handlers[];
+HIDDEN extern const size_t run_nhandlers;
+/* Serves c->req into c->resp (val/error, or the CONTINUE flag). */
+HIDDEN void run_dispatch(struct run_call *c);
+
+/* ----------------------------------------------------------- exec.c */
+HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr);
+
+/* --------------------------------------------------------- filter.c */
+/* Forks the tracee: it installs the filter, passes back the listener and
+ * execs argv[0]. */
+HIDDEN int run_launch(struct run_sup *s, const struct uvfs_run_opts *o);
+/* Is the notification still live (the tracee did not die or get
+ * interrupted since we read its memory)? */
+HIDDEN bool run_id_valid(struct run_call *c);

@@ -1,0 +1,159 @@
+/* sandbox/run/loop.c — the notification loop and uvfs_run.
+ *
+ * One thread serves every tracee, one notification at a time. It waits on
+ * the listener and on a pidfd of the program: when the program exits, the
+ * rest of its process group is killed (as a container's init exit ends the
+ * container), the changed files are written back, and the listener is
+ * closed — the kernel then fails any syscall still waiting for us, so no
+ * tracee is ever left blocked; likewise when the supervisor fails, it
+ * kills the tracees before returning. SIGINT, SIGTERM, SIGHUP and SIGQUIT
+ * sent to the supervisor are forwarded to the program. */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/run/internal.h"
+
+static volatile sig_atomic_t fwd_pid;
+
+static void forward(int sig)
+{
+	if (fwd_pid > 0)
+		kill((pid_t)fwd_pid, sig);
+}
+
+static const int fwd_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void serve_one(struct run_sup *s, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+	memset(req, 0, sizeof(*req));
+	if (seccomp_notify_receive(s->listener, req))
+		return; /* the caller died or was interrupted meanwhile */
+	memset(resp, 0, sizeof(*resp));
+	struct run_call c = { .s = s, .req = req, .resp = resp, .pid = (pid_t)req->pid };
+	run_vfd_sync_all(s);
+	resp->id = req->id;
+	if (run_read_status(c.pid, &c.st) || !(c.task = run_task_get(s, c.st.tgid, c.st.ppid)))
+		resp->error = -ESRCH;
+	else
+		run_dispatch(&c);
+	seccomp_notify_respond(s->listener, resp); /* ENOENT: it died meanwhile */
+}
+
+static void cleanup_hostdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+int uvfs_run(const struct uvfs_run_opts *o, int *status)
+{
+	if (!o || !o->vfs || !o->ns || !o->argv || !o->argv[0] || !status)
+		return -EINVAL;
+	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1 };
+	char dir[] = "/tmp/uvfs-run-XXXXXX";
+	if (!mkdtemp(dir))
+		return -errno;
+	chmod(dir, 0711);
+	s.hostdir = dir;
+	uvfs_mntns_root(o->ns, &s.root);
+	struct uvfs_vd cwd = s.root;
+	uvfs_vd_get(&cwd);
+	int err = 0;
+	if (o->cwd) {
+		struct uvfs_cred root;
+		uvfs_cred_init_root(&root);
+		struct uvfs_pathop pop = { .root = s.root, .start = s.root, .path = o->cwd, .flags = UVFS_PATH_FOLLOW };
+		uvfs_vd_put(&cwd);
+		err = uvfs_get_dentry_at(o->vfs, &root, &pop, UVFS_GET_SEARCHABLE, &cwd);
+	}
+	struct seccomp_notif *req = NULL;
+	struct seccomp_notif_resp *resp = NULL;
+	if (!err && seccomp_notify_alloc(&req, &resp))
+		err = -ENOMEM;
+	if (!err)
+		err = run_launch(&s, o);
+	if (err) {
+		if (uvfs_vd_ok(&cwd))
+			uvfs_vd_put(&cwd);
+		goto out;
+	}
+	/* the program's task, with the initial cwd */
+	struct run_task *t = run_task_get(&s, s.child, getpid());
+	if (t) {
+		uvfs_vd_put(&t->cwd);
+		t->cwd = cwd;
+	} else
+		uvfs_vd_put(&cwd);
+	fwd_pid = s.child;
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART }, old[4];
+	for (int i = 0; i < 4; i++)
+		sigaction(fwd_sigs[i], &sa, &old[i]);
+	int pidfd = (int)syscall(SYS_pidfd_open, s.child, 0);
+	if (pidfd < 0) {
+		err = -errno;
+		kill(-s.child, SIGKILL);
+		kill(s.child, SIGKILL);
+	}
+	while (!err) {
+		struct pollfd p[2] = { { s.listener, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (p[0].revents & POLLIN) {
+			serve_one(&s, req, resp);
+			continue;
+		}
+		if (p[1].revents & POLLIN)
+			break;
+		if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* no tracee left with our filter: just wait for the program */
+			struct pollfd q = { pidfd, POLLIN, 0 };
+			while (poll(&q, 1, -1) < 0 && errno == EINTR)
+				;
+			break;
+		}
+	}
+	/* the program is gone (or we failed): no tracee may outlive it waiting
+	 * for us */
+	kill(-s.child, SIGKILL);
+	if (err)
+		kill(s.child, SIGKILL);
+	while (waitpid(s.child, status, 0) < 0 && errno == EINTR)
+		;
+	fwd_pid = 0;
+	for (int i = 0; i < 4; i++)
+		sigaction(fwd_sigs[i], &old[i], NULL);
+	if (pidfd >= 0)
+		close(pidfd);
+	run_vfd_sync_all(&s);
+out:
+	if (err)
+		fprintf(stderr, "uvfs run: supervisor: %s\n", strerror(-err));
+	if (s.listener >= 0)
+		close(s.listener);
+	seccomp_notify_free(req, resp);
+	run_vfd_free_all(&s);
+	run_tasks_free(&s);
+	uvfs_vd_put(&s.root);
+	cleanup_hostdir(dir);
+	return err;
+}

@@ -1,0 +1,117 @@
+/* sandbox/run/proc.c — who is calling: credentials, umask and parentage
+ * from /proc/<pid>/status, and the per-process task (its cwd in the tree).
+ *
+ * Tasks are keyed by thread-group id: threads share the cwd (CLONE_FS, as
+ * every threads library does). A process seen for the first time starts
+ * from its parent's cwd: fork copies the cwd, and the parent's first
+ * change after the fork is ordered after the child's first syscall in
+ * every program we run (a shell waits for its children). Dead tasks are
+ * swept when the table has doubled since the last sweep. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandbox/run/internal.h"
+
+int run_read_status(pid_t pid, struct run_status *st)
+{
+	char p[64], line[1024];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -ESRCH;
+	memset(st, 0, sizeof(*st));
+	st->umask = 022;
+	unsigned ng = 0;
+	unsigned long long cap = 0;
+	int seen = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned a, b, c, d;
+		if (sscanf(line, "Tgid: %d", &st->tgid) == 1)
+			seen |= 1;
+		else if (sscanf(line, "PPid: %d", &st->ppid) == 1)
+			seen |= 2;
+		else if (sscanf(line, "Umask: %o", &a) == 1)
+			st->umask = a;
+		else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			st->cred.uid = a, st->cred.euid = b, st->cred.fsuid = d;
+			seen |= 4;
+		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			st->cred.gid = a, st->cred.egid = b, st->cred.fsgid = d;
+			seen |= 8;
+		} else if (!strncmp(line, "Groups:", 7)) {
+			char *q = line + 7, *end;
+			for (;;) {
+				unsigned long g = strtoul(q, &end, 10);
+				if (end == q || ng == sizeof(st->groups) / sizeof(st->groups[0]))
+					break;
+				st->groups[ng++] = (uint32_t)g;
+				q = end;
+			}
+		} else if (sscanf(line, "CapEff: %llx", &cap) == 1)
+			seen |= 16;
+	}
+	fclose(f);
+	if (seen != 31)
+		return -ESRCH;
+	st->cred.caps = cap;
+	uvfs_cred_set_groups(&st->cred, st->groups, ng);
+	return 0;
+}
+
+static struct run_task *find(struct run_sup *s, pid_t tgid)
+{
+	for (struct run_task *t = s->tasks; t; t = t->next)
+		if (t->tgid == tgid)
+			return t;
+	return NULL;
+}
+
+static void sweep(struct run_sup *s)
+{
+	for (struct run_task **pp = &s->tasks; *pp;) {
+		struct run_task *t = *pp;
+		if (kill(t->tgid, 0) && errno == ESRCH) {
+			*pp = t->next;
+			uvfs_vd_put(&t->cwd);
+			free(t);
+			s->ntasks--;
+		} else
+			pp = &t->next;
+	}
+	s->sweep_at = s->ntasks * 2 + 16;
+}
+
+struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid)
+{
+	struct run_task *t = find(s, tgid);
+	if (t)
+		return t;
+	if (s->ntasks >= s->sweep_at)
+		sweep(s);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tgid = tgid;
+	struct run_task *parent = find(s, ppid);
+	t->cwd = parent ? parent->cwd : s->root;
+	uvfs_vd_get(&t->cwd);
+	t->next = s->tasks;
+	s->tasks = t;
+	s->ntasks++;
+	return t;
+}
+
+void run_tasks_free(struct run_sup *s)
+{
+	while (s->tasks) {
+		struct run_task *t = s->tasks;
+		s->tasks = t->next;
+		uvfs_vd_put(&t->cwd);
+		free(t);
+	}
+	s->ntasks = 0;
+}

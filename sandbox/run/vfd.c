@@ -1,0 +1,319 @@
+/* sandbox/run/vfd.c — uvfs files as fds of the tracee.
+ *
+ * Every uvfs open gives the tracee a placeholder host file installed with
+ * SECCOMP_IOCTL_NOTIF_ADDFD, always a memfd (or a new open file description
+ * of one). The tracee fd is recognised later by the placeholder's host
+ * inode (stat of /proc/<pid>/fd/<n>), not by fd number: dup, dup2, fcntl
+ * F_DUPFD, fork, SCM_RIGHTS and close need no interception, and no
+ * per-process fd table can drift out of step with the kernel's.
+ *
+ * Regular files: one memfd per uvfs inode holds the content (copied in on
+ * first open). Each open gets its own open file description of it
+ * (reopened through /proc/self/fd), so offsets and O_APPEND are per open
+ * as in Linux, and read, write, lseek, mmap (shared libraries), ftruncate
+ * run in the kernel at native speed. Changes reach the uvfs inode at the
+ * next notification of any tracee (run_vfd_sync_all runs before every
+ * handled call, so a later stat, open or exec sees them) and when the run
+ * ends. Directories and other types: a fresh empty memfd per open,
+ * reopened read-only; the vfd keeps the uvfs open file, whose position
+ * getdents64 and lseek use. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/run/internal.h"
+
+#define RUN_SYNC_SLACK_NS 20000000LL /* memfd mtimes are jiffy-coarse */
+
+static size_t hidx(struct run_sup *s, uint64_t k)
+{
+	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 20) & (s->vfd_nbuckets - 1);
+}
+
+static int ensure_tables(struct run_sup *s)
+{
+	if (s->vfd_hash)
+		return 0;
+	s->vfd_nbuckets = 4096;
+	s->vfd_hash = calloc(s->vfd_nbuckets, sizeof(*s->vfd_hash));
+	s->src_hash = calloc(s->vfd_nbuckets, sizeof(*s->src_hash));
+	if (!s->vfd_hash || !s->src_hash)
+		return -ENOMEM;
+	int fd = memfd_create("uvfs-probe", MFD_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	close(fd);
+	s->memfd_dev = st.st_dev;
+	return 0;
+}
+
+struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
+{
+	char p[64];
+	struct stat st;
+	*err = 0;
+	if (fd < 0) {
+		*err = -EBADF;
+		return NULL;
+	}
+	snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)pid, fd);
+	if (stat(p, &st)) {
+		*err = errno == ENOENT ? -EBADF : -errno;
+		return NULL;
+	}
+	if (!s->vfd_hash || st.st_dev != s->memfd_dev)
+		return NULL;
+	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
+		if (v->key_ino == st.st_ino)
+			return v;
+	return NULL;
+}
+
+static void add_key(struct run_sup *s, struct run_vfd *v, int hostfd)
+{
+	struct stat st;
+	fstat(hostfd, &st);
+	v->key_ino = st.st_ino;
+	size_t i = hidx(s, v->key_ino);
+	v->next = s->vfd_hash[i];
+	s->vfd_hash[i] = v;
+	s->nvfds++;
+}
+
+static int copy_in(int memfd, struct uvfs_file *f)
+{
+	char *buf = malloc(65536);
+	if (!buf)
+		return -ENOMEM;
+	off_t off = 0;
+	int err = 0;
+	for (;;) {
+		ssize_t n = uvfs_pread(f, buf, 65536, off);
+		if (n < 0)
+			err = (int)n;
+		if (n <= 0)
+			break;
+		if (pwrite(memfd, buf, (size_t)n, off) != n) {
+			err = -errno;
+			break;
+		}
+		off += n;
+	}
+	free(buf);
+	return err;
+}
+
+static void mark_synced(struct run_vfd *v)
+{
+	struct stat st;
+	if (fstat(v->memfd, &st))
+		return;
+	v->synced_size = st.st_size;
+	v->synced_mtime = st.st_mtim;
+	clock_gettime(CLOCK_REALTIME, &v->synced_at);
+}
+
+int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out)
+{
+	int err = ensure_tables(s);
+	if (err)
+		return err;
+	struct statx stx;
+	err = uvfs_file_stat(f, STATX_BASIC_STATS, &stx);
+	if (err)
+		return err;
+	uint64_t dev = ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor;
+	size_t i = hidx(s, stx.stx_ino ^ dev);
+	for (struct run_vfd *v = s->src_hash[i]; v; v = v->src_next)
+		if (v->src_dev == dev && v->src_ino == stx.stx_ino) {
+			*out = v;
+			return 0;
+		}
+	struct run_vfd *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->type = RUN_VFD_REG;
+	v->memfd = memfd_create("uvfs", MFD_CLOEXEC);
+	if (v->memfd < 0) {
+		err = -errno;
+		free(v);
+		return err;
+	}
+	err = copy_in(v->memfd, f);
+	if (err) {
+		close(v->memfd);
+		free(v);
+		return err;
+	}
+	uvfs_file_vd(f, &v->vd);
+	v->src_dev = dev;
+	v->src_ino = stx.stx_ino;
+	mark_synced(v);
+	add_key(s, v, v->memfd);
+	v->src_next = s->src_hash[i];
+	s->src_hash[i] = v;
+	*out = v;
+	return 0;
+}
+
+static int addfd(struct run_sup *s, uint64_t id, int hostfd, int oflags)
+{
+	struct seccomp_notif_addfd a = {
+		.id = id,
+		.srcfd = (uint32_t)hostfd,
+		.newfd_flags = (uint32_t)(oflags & O_CLOEXEC),
+	};
+	int r = ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+	return r < 0 ? -errno : r;
+}
+
+static int reopen(int memfd, int flags)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", memfd);
+	int fd = open(p, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int oflags)
+{
+	struct statx stx;
+	int err = ensure_tables(s);
+	if (!err)
+		err = uvfs_file_stat(f, STATX_TYPE, &stx);
+	if (err) {
+		uvfs_file_put(f);
+		return err;
+	}
+	int acc = oflags & O_ACCMODE;
+	int hostflags = (oflags & O_PATH) ? O_PATH : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
+	if (S_ISREG(stx.stx_mode)) {
+		struct run_vfd *v;
+		err = run_vfd_memfd_for(s, f, &v);
+		uvfs_file_put(f);
+		if (err)
+			return err;
+		if ((oflags & O_TRUNC) && acc != O_RDONLY && !(oflags & O_PATH)) {
+			if (ftruncate(v->memfd, 0))
+				return -errno;
+			mark_synced(v);
+		}
+		int h = reopen(v->memfd, hostflags);
+		if (h < 0)
+			return h;
+		if (acc != O_RDONLY && !(oflags & O_PATH) && !v->writable_seen) {
+			v->writable_seen = true;
+			v->dirty_next = s->reg_list;
+			s->reg_list = v;
+		}
+		int r = addfd(s, id, h, oflags);
+		close(h);
+		return r;
+	}
+	struct run_vfd *v = calloc(1, sizeof(*v));
+	if (!v) {
+		uvfs_file_put(f);
+		return -ENOMEM;
+	}
+	v->type = S_ISDIR(stx.stx_mode) ? RUN_VFD_DIR : RUN_VFD_OTHER;
+	v->file = f;
+	v->memfd = -1;
+	uvfs_file_vd(f, &v->vd);
+	int m = memfd_create("uvfs-dir", MFD_CLOEXEC);
+	int h = m < 0 ? -errno : reopen(m, (oflags & O_PATH) ? O_PATH : O_RDONLY);
+	if (h < 0) {
+		if (m >= 0)
+			close(m);
+		uvfs_vd_put(&v->vd);
+		uvfs_file_put(f);
+		free(v);
+		return h;
+	}
+	add_key(s, v, m);
+	close(m);
+	int r = addfd(s, id, h, oflags);
+	close(h);
+	return r;
+}
+
+static void writeback(struct run_sup *s, struct run_vfd *v, const struct stat *st)
+{
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_pathop pop = { .root = s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *f;
+	if (uvfs_open_at(s->vfs, &root, &pop, O_WRONLY, 0, 0, &f))
+		return; /* unlinked or unwritable: nothing in the tree to update */
+	char *buf = malloc(65536);
+	int err = buf ? uvfs_file_truncate(f, (uint64_t)st->st_size) : -ENOMEM;
+	for (off_t off = 0; !err && off < st->st_size;) {
+		ssize_t n = pread(v->memfd, buf, 65536, off);
+		if (n <= 0)
+			break;
+		if (uvfs_pwrite(f, buf, (size_t)n, off) != n)
+			break;
+		off += n;
+	}
+	free(buf);
+	uvfs_file_close(f);
+}
+
+void run_vfd_sync_all(struct run_sup *s)
+{
+	for (struct run_vfd *v = s->reg_list; v; v = v->dirty_next) {
+		struct stat st;
+		if (fstat(v->memfd, &st))
+			continue;
+		int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		int64_t at = (int64_t)v->synced_at.tv_sec * 1000000000LL + v->synced_at.tv_nsec;
+		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == v->synced_mtime.tv_sec &&
+		    st.st_mtim.tv_nsec == v->synced_mtime.tv_nsec && at - mt > RUN_SYNC_SLACK_NS)
+			continue;
+		writeback(s, v, &st);
+		mark_synced(v);
+	}
+}
+
+void run_vfd_truncated(struct run_sup *s, const struct statx *stx, uint64_t size)
+{
+	if (!s->src_hash)
+		return;
+	uint64_t dev = ((uint64_t)stx->stx_dev_major << 32) | stx->stx_dev_minor;
+	for (struct run_vfd *v = s->src_hash[hidx(s, stx->stx_ino ^ dev)]; v; v = v->src_next)
+		if (v->src_dev == dev && v->src_ino == stx->stx_ino) {
+			if (ftruncate(v->memfd, (off_t)size) == 0)
+				mark_synced(v);
+		}
+}
+
+void run_vfd_free_all(struct run_sup *s)
+{
+	for (size_t i = 0; s->vfd_hash && i < s->vfd_nbuckets; i++) {
+		while (s->vfd_hash[i]) {
+			struct run_vfd *v = s->vfd_hash[i];
+			s->vfd_hash[i] = v->next;
+			if (v->file)
+				uvfs_file_put(v->file);
+			if (v->memfd >= 0)
+				close(v->memfd);
+			uvfs_vd_put(&v->vd);
+			free(v);
+		}
+	}
+	free(s->vfd_hash);
+	free(s->src_hash);
+	s->vfd_hash = s->src_hash = NULL;
+	s->reg_list = NULL;
+	s->nvfds = 0;
+}
