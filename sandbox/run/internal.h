@@ -69,8 +69,7 @@ struct run_vfd {
 	int memfd; /* REG: the supervisor's copy; else -1 */
 	uint64_t src_dev, src_ino; /* REG: the uvfs inode */
 	bool writable_seen; /* REG: some open allowed writing */
-	int64_t synced_size;
-	struct timespec synced_mtime, synced_at;
+	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
 	struct run_vfd *next; /* in the placeholder hash */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */

@@ -14,7 +14,8 @@
  * run in the kernel at native speed. Changes reach the uvfs inode at the
  * next notification of any tracee (run_vfd_sync_all runs before every
  * handled call, so a later stat, open or exec sees them) and when the run
- * ends. Directories and other types: a fresh empty memfd per open,
+ * ends. Stores through a shared mapping may not stamp the memfd's mtime: they
+ * are written back only together with a write(2) or truncate. Directories and other types: a fresh empty memfd per open,
  * reopened read-only; the vfd keeps the uvfs open file, whose position
  * getdents64 and lseek use. */
 #include <errno.h>
@@ -29,8 +30,6 @@
 #include <unistd.h>
 
 #include "sandbox/run/internal.h"
-
-#define RUN_SYNC_SLACK_NS 20000000LL /* memfd mtimes are jiffy-coarse */
 
 static size_t hidx(struct run_sup *s, uint64_t k)
 {
@@ -114,14 +113,18 @@ static int copy_in(int memfd, struct uvfs_file *f)
 	return err;
 }
 
+/* After a sync the memfd's mtime is set to a sentinel no write can leave
+ * behind (any write or truncate stamps the current time): dirty is then
+ * exact, with no clock granularity to guess about. */
+static const struct timespec SYNCED_MTIME = { 1, 0 };
+
 static void mark_synced(struct run_vfd *v)
 {
 	struct stat st;
-	if (fstat(v->memfd, &st))
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, SYNCED_MTIME };
+	if (futimens(v->memfd, ts) || fstat(v->memfd, &st))
 		return;
 	v->synced_size = st.st_size;
-	v->synced_mtime = st.st_mtim;
-	clock_gettime(CLOCK_REALTIME, &v->synced_at);
 }
 
 int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out)
@@ -150,13 +153,23 @@ int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **o
 		free(v);
 		return err;
 	}
-	err = copy_in(v->memfd, f);
+	/* f may be write-only: read the content through a handle of our own */
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_file *rf;
+	uvfs_file_vd(f, &v->vd);
+	struct uvfs_pathop pop = { .root = s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	err = uvfs_open_at(s->vfs, &root, &pop, O_RDONLY, 0, 0, &rf);
+	if (!err) {
+		err = copy_in(v->memfd, rf);
+		uvfs_file_put(rf);
+	}
 	if (err) {
+		uvfs_vd_put(&v->vd);
 		close(v->memfd);
 		free(v);
 		return err;
 	}
-	uvfs_file_vd(f, &v->vd);
 	v->src_dev = dev;
 	v->src_ino = stx.stx_ino;
 	mark_synced(v);
@@ -275,10 +288,8 @@ void run_vfd_sync_all(struct run_sup *s)
 		struct stat st;
 		if (fstat(v->memfd, &st))
 			continue;
-		int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-		int64_t at = (int64_t)v->synced_at.tv_sec * 1000000000LL + v->synced_at.tv_nsec;
-		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == v->synced_mtime.tv_sec &&
-		    st.st_mtim.tv_nsec == v->synced_mtime.tv_nsec && at - mt > RUN_SYNC_SLACK_NS)
+		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == SYNCED_MTIME.tv_sec &&
+		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec)
 			continue;
 		writeback(s, v, &st);
 		mark_synced(v);

@@ -1,0 +1,130 @@
+#!/bin/bash
+# `uvfs run`: unmodified programs (busybox-static, dynamically linked
+# coreutils, a hostile static test program) run with their file system
+# served from a uvfs tmpfs copy of a host tree. Each command's output and
+# exit status are compared with the same command under `chroot` of an
+# identical host copy; files written inside land in the uvfs tree (seen
+# with --dump) and never on the host.
+set -u
+D=$(mktemp -d /tmp/uvfs-trun-XXXXXX)
+trap 'rm -rf "$D"' EXIT
+check() { # name expected actual
+  if [ "$2" = "$3" ]; then echo "ok $1"; else echo "not ok $1: expected [$2] got [$3]"; fi
+}
+if [ ! -x /bin/busybox ]; then echo "ok run-skipped # busybox-static missing"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "ok run-skipped # the chroot references need root"; exit 0; fi
+# the references run on a host tmpfs, so sizes of directories match
+mkdir -p "$D/r" && mount -t tmpfs none "$D/r" || exit 1
+trap 'umount "$D/r"; rm -rf "$D"' EXIT
+T=$D/tree
+mkdir -p "$T/bin" "$T/etc" "$T/tmp" "$T/data/sub"
+cp /bin/busybox "$T/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$T/bin/$a"; done
+echo hello > "$T/etc/greeting"
+seq 1 2000 | sort > "$T/data/numbers"
+ln -s ../etc/greeting "$T/data/link"
+chmod 1777 "$T/tmp"
+
+# diff NAME SCRIPT: the same sh -c SCRIPT under uvfs run and under chroot
+diffrun() {
+  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+  out=$("$UVFS" run --root "$T" -- /bin/sh -c "$2" 2>&1); rc=$?
+  ref=$(chroot "$D/r/ref" /bin/sh -c "$2" 2>&1); rrc=$?
+  check "run-$1" "$rrc:$ref" "$rc:$out"
+}
+diffrun ls-la 'ls -la / /data | sed "s/ [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* / DATE /"'
+diffrun cat 'cat /etc/greeting /data/link; cat /nonexistent; echo rc=$?'
+diffrun mkdir-echo-cat 'mkdir -p a/b && echo hi > a/b/f && cat a/b/f && echo more >> a/b/f && cat a/b/f && wc -c a/b/f'
+diffrun cd-pwd 'cd /data/sub && pwd && cd .. && ls && cd /nonexistent; echo rc=$?'
+diffrun find 'find / -path /proc -prune -o -print | sort | head -20; find /data -type l'
+diffrun mv-rm-ln 'cd /tmp && echo x > f && mv f g && ln g h && ln -s g s && readlink s && ls -l | wc -l && rm -r /tmp/* && ls /tmp'
+diffrun pipes-sort 'sort -rn /data/numbers | head -3; cat /data/numbers | sort -n | tail -1 > /tmp/last; cat /tmp/last'
+diffrun stat 'stat -c "%s %a %F %h" /etc/greeting /data /data/link; stat -L -c %s /data/link'
+diffrun chmod-touch 'touch /tmp/t && chmod 640 /tmp/t && stat -c %a /tmp/t && touch -d @1000000 /tmp/t && stat -c %Y /tmp/t'
+diffrun exit-status 'exit 42'
+diffrun tar 'cd /tmp && tar cf x.tar -C /data . && mkdir u && tar xf x.tar -C u && ls u && cmp u/numbers /data/numbers && echo same'
+
+# files written inside are in the uvfs tree, not on the host
+"$UVFS" run --root "$T" --dump "$D/dump" -- /bin/sh -c 'mkdir -p /a/b && echo hi > /a/b/f' ; rc=$?
+check run-write-rc 0 "$rc"
+check run-write-in-tree "f 0644 3 /a/b/f" "$(grep ' /a/b/f$' "$D/dump")"
+check run-write-not-on-host "no" "$([ -e "$T/a" ] && echo yes || echo no)"
+
+# a signal kills uvfs the same way
+"$UVFS" run --root "$T" -- /bin/sh -c 'kill -TERM $$' ; rc=$?
+check run-signal 143 "$rc"
+
+# dynamically linked programs from the tree (ld.so is the host's, the
+# libraries are opened from the tree)
+if command -v ldd >/dev/null && [ -x /usr/bin/ls ] && [ -x /bin/bash ]; then
+  Y=$D/dyn
+  for f in /usr/bin/ls /usr/bin/cat /bin/bash $(ldd /usr/bin/ls /usr/bin/cat /bin/bash | grep -o '/[^ :]*' | sort -u); do
+    mkdir -p "$Y$(dirname "$f")" && cp -L "$f" "$Y$f"
+  done
+  [ -e /etc/ld.so.cache ] && mkdir -p "$Y/etc" && cp /etc/ld.so.cache "$Y/etc/"
+  mkdir -p "$Y/w"
+  rm -rf "$D/r/dref" && cp -a "$Y" "$D/r/dref"
+  S='cd /w && echo dyn > x && /usr/bin/cat x && /usr/bin/ls -la / | wc -l 2>/dev/null; /usr/bin/ls /w; exit 3'
+  out=$("$UVFS" run --root "$Y" -- /bin/bash -c "$S" 2>&1); rc=$?
+  ref=$(chroot "$D/r/dref" /bin/bash -c "$S" 2>&1); rrc=$?
+  check run-dynamic "$rrc:$ref" "$rc:$out"
+fi
+
+# hostile pointers and lengths: the errnos the kernel gives (compared with
+# the same static program under chroot)
+if cc -static -o "$T/bin/hostile" -x c - 2>/dev/null <<'CEOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void r(const char *what, long rc) { printf("%s %ld %s\n", what, rc, rc < 0 ? strerrorname_np(errno) : "-"); }
+int main(void) {
+	static char longp[8192];
+	struct stat st;
+	char cwd[2];
+	r("open-null", syscall(SYS_openat, AT_FDCWD, (char *)0, O_RDONLY));
+	r("open-bad", syscall(SYS_openat, AT_FDCWD, (char *)8, O_RDONLY));
+	memset(longp, 'a', sizeof(longp) - 1);
+	r("open-toolong", syscall(SYS_openat, AT_FDCWD, longp, O_RDONLY));
+	for (int i = 0; i < 4094; i += 2) longp[i] = 'x', longp[i + 1] = '/';
+	longp[4094] = 'x', longp[4095] = 0; /* 4095 bytes: long, but allowed */
+	r("open-4095", syscall(SYS_openat, AT_FDCWD, longp, O_RDONLY));
+	longp[4095] = 'x', longp[4096] = 0;
+	r("open-4096", syscall(SYS_openat, AT_FDCWD, longp, O_RDONLY));
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(m + pg, pg);
+	memcpy(m + pg - 4, "/etc", 4);
+	r("stat-unterminated", syscall(SYS_newfstatat, AT_FDCWD, m + pg - 4, &st, 0));
+	r("stat-badbuf", syscall(SYS_newfstatat, AT_FDCWD, "/etc", (void *)8, 0));
+	r("stat-badflags", syscall(SYS_newfstatat, AT_FDCWD, "/etc", &st, 0x40000));
+	r("getcwd-small", syscall(SYS_getcwd, cwd, sizeof(cwd)));
+	r("openat-badfd", syscall(SYS_openat, 12345, "etc", O_RDONLY));
+	r("openat-stdin", syscall(SYS_openat, 0, "etc", O_RDONLY));
+	r("fstat-badfd", syscall(SYS_fstat, 12345, &st));
+	r("readlink-zero", syscall(SYS_readlinkat, AT_FDCWD, "/etc", cwd, 0));
+	r("mkdir-exists", syscall(SYS_mkdirat, AT_FDCWD, "/etc", 0755));
+	r("rmdir-notempty", syscall(SYS_unlinkat, AT_FDCWD, "/etc", AT_REMOVEDIR));
+	r("unlink-dir", syscall(SYS_unlinkat, AT_FDCWD, "/etc", 0));
+	int fd = open("/etc", O_RDONLY | O_DIRECTORY);
+	r("dir-fstat-isdir", fstat(fd, &st) == 0 && S_ISDIR(st.st_mode));
+	r("fchdir-file", syscall(SYS_fchdir, open("/etc/greeting", O_RDONLY)));
+	r("exec-notfound", syscall(SYS_execve, "/nonexistent", (char *[]){ "x", 0 }, (char *[]){ 0 }));
+	r("exec-dir", syscall(SYS_execve, "/etc", (char *[]){ "x", 0 }, (char *[]){ 0 }));
+	return 0;
+}
+CEOF
+then
+  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+  out=$("$UVFS" run --root "$T" -- /bin/hostile 2>&1); rc=$?
+  ref=$(chroot "$D/r/ref" /bin/hostile 2>&1); rrc=$?
+  check run-hostile "$rrc:$ref" "$rc:$out"
+  check run-hostile-efault "open-bad -1 EFAULT" "$(echo "$out" | grep '^open-bad ')"
+  check run-hostile-toolong "open-4096 -1 ENAMETOOLONG" "$(echo "$out" | grep '^open-4096 ')"
+else
+  echo "ok run-hostile-skipped # no static libc to build the test program"
+fi
