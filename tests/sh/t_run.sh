@@ -44,6 +44,15 @@ diffrun chmod-touch 'touch /tmp/t && chmod 640 /tmp/t && stat -c %a /tmp/t && to
 diffrun exit-status 'exit 42'
 diffrun tar 'cd /tmp && tar cf x.tar -C /data . && mkdir u && tar xf x.tar -C u && ls u && cmp u/numbers /data/numbers && echo same'
 
+# as a user without privileges: the caller's credentials decide
+chmod 755 "$D"
+S='id -u; mkdir /x; echo rc=$?; cd /tmp && echo hi > f && cat f && ls -l f | cut -c1-30; rm /etc/greeting; echo rc=$?'
+rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+out=$(runuser -u nobody -- "$UVFS" run --root "$T" -- /bin/sh -c "$S" 2>&1); rc=$?
+ref=$(chroot --userspec=65534:65534 "$D/r/ref" /bin/sh -c "$S" 2>&1); rrc=$?
+check run-nonroot "$rrc:$ref" "$rc:$out"
+diffrun subshells 'cd /data; (cd sub && pwd; sh -c "pwd; cd /; pwd"); pwd; (cd /etc & wait); pwd; echo x | (cd /tmp; cat > y); cat /tmp/y'
+
 # files written inside are in the uvfs tree, not on the host
 "$UVFS" run --root "$T" --dump "$D/dump" -- /bin/sh -c 'mkdir -p /a/b && echo hi > /a/b/f' ; rc=$?
 check run-write-rc 0 "$rc"
