@@ -7,10 +7,21 @@
 
 #include "sandbox/sbx.h"
 
+/* The kernel's O_LARGEFILE: glibc defines O_LARGEFILE as 0 on 64-bit
+ * ABIs, but the kernel forces its own bit on every open there and F_GETFL
+ * reports it. */
+#if defined(__x86_64__)
+#define SBX_KO_LARGEFILE 0100000
+#elif defined(__aarch64__)
+#define SBX_KO_LARGEFILE 0400000
+#else
+#define SBX_KO_LARGEFILE 0
+#endif
+
 /* Linux's VALID_OPEN_FLAGS and O_PATH_FLAGS (fs/open.c). */
 #define SBX_VALID_OPEN_FLAGS                                                                                     \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NDELAY | O_NONBLOCK | O_SYNC | O_DSYNC | \
-	 FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE)
+	 FASYNC | O_DIRECT | SBX_KO_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE)
 #define SBX_O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
 #define SBX_RESOLVE_ALL                                                                                          \
 	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT |        \
@@ -23,9 +34,7 @@ static long do_open(struct uvfs_sbx_task *t, int dirfd, const char *path, int fl
 	struct sbx_at at;
 	if (flags & O_PATH)
 		flags &= SBX_O_PATH_FLAGS;
-	/* Linux forces O_LARGEFILE on 64-bit (F_GETFL shows it). */
-	if (sizeof(long) == 8)
-		flags |= O_LARGEFILE;
+	flags &= ~SBX_KO_LARGEFILE; /* not a uvfs flag: F_GETFL adds it back */
 	if (flags & (O_CREAT | O_TMPFILE))
 		mode = mode & 07777 & ~sbx_umask(t);
 	else
@@ -222,6 +231,8 @@ UVFS_API long uvfs_sbx_fcntl(struct uvfs_sbx_task *t, int fd, int cmd, unsigned 
 		break;
 	case F_GETFL:
 		ret = uvfs_file_flags(f);
+		if (!(ret & O_PATH)) /* O_PATH drops the forced bit (O_PATH_FLAGS) */
+			ret |= SBX_KO_LARGEFILE;
 		break;
 	case F_SETFL:
 		ret = uvfs_file_set_flags(f, &t->cred, (int)arg);
