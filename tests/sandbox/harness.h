@@ -91,27 +91,27 @@ struct res {
 	char data[RES_DATA];
 };
 
-static int h_dir(const struct step *s) { return s->dir ? s->dir : AT_FDCWD; }
-static long h_sys(long r) { return r < 0 ? -errno : r; }
+static inline int h_dir(const struct step *s) { return s->dir ? s->dir : AT_FDCWD; }
+static inline long h_sys(long r) { return r < 0 ? -errno : r; }
 
-static void fmt_statx(struct res *r, const struct statx *x)
+static inline void fmt_statx(struct res *r, const struct statx *x)
 {
 	r->len = snprintf(r->data, RES_DATA, "mode=%o nlink=%u uid=%u gid=%u size=%llu blocks=%llu rdev=%u:%u",
 			  x->stx_mode, x->stx_nlink, x->stx_uid, x->stx_gid, (unsigned long long)x->stx_size,
 			  (unsigned long long)x->stx_blocks, x->stx_rdev_major, x->stx_rdev_minor);
 }
 
-static void fmt_stat(struct res *r, const struct stat *st)
+static inline void fmt_stat(struct res *r, const struct stat *st)
 {
 	r->len = snprintf(r->data, RES_DATA, "mode=%o nlink=%lu uid=%u gid=%u size=%lld blocks=%lld rdev=%u:%u blksize=%ld",
 			  st->st_mode, (unsigned long)st->st_nlink, st->st_uid, st->st_gid, (long long)st->st_size,
 			  (long long)st->st_blocks, major(st->st_rdev), minor(st->st_rdev), (long)st->st_blksize);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static inline int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Collects linux_dirent64 records of buf[0..n) into names[]. */
-static int dents_collect(const char *buf, long n, char names[][300], int k, int max)
+static inline int dents_collect(const char *buf, long n, char names[][300], int k, int max)
 {
 	for (long off = 0; off < n && k < max;) {
 		const struct dirent64 *d = (const void *)(buf + off);
@@ -121,7 +121,7 @@ static int dents_collect(const char *buf, long n, char names[][300], int k, int 
 	return k;
 }
 
-static void dents_finish(struct res *r, char names[][300], int k)
+static inline void dents_finish(struct res *r, char names[][300], int k)
 {
 	char *ptrs[128];
 	for (int i = 0; i < k; i++)
@@ -135,7 +135,7 @@ static void dents_finish(struct res *r, char names[][300], int k)
 
 /* ------------------------------------------------------------ host side */
 
-static void host_step(const struct step *s, struct res *r)
+static inline void host_step(const struct step *s, struct res *r)
 {
 	char buf[8192];
 	struct stat st;
@@ -318,7 +318,7 @@ static void host_step(const struct step *s, struct res *r)
 
 /* Runs steps on a fresh kernel tmpfs in a forked child; results land in
  * shared memory (the child closes every fd above 2). */
-static void run_host(const struct step *steps, int n, struct res *out)
+static inline void run_host(const struct step *steps, int n, struct res *out)
 {
 	struct res *shm = mmap(NULL, sizeof(struct res) * (size_t)n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 			       -1, 0);
@@ -352,7 +352,7 @@ static void run_host(const struct step *steps, int n, struct res *out)
 
 /* ------------------------------------------------------------ uvfs side */
 
-static void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, struct res *r)
+static inline void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, struct res *r)
 {
 	char buf[8192];
 	struct stat st;
@@ -530,7 +530,7 @@ static void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, struct res 
 }
 
 /* A task on the fixture's namespace with fds 0-2 taken, umask 022. */
-static struct uvfs_sbx_task *h_task(void)
+static inline struct uvfs_sbx_task *h_task(void)
 {
 	struct uvfs_sbx_task *t;
 	struct uvfs_sbx_task_params p = { .vfs = fx.vfs, .mntns = fx.ns, .root = &fx.root, .umask = 022 };
@@ -540,7 +540,7 @@ static struct uvfs_sbx_task *h_task(void)
 	return t;
 }
 
-static void run_uvfs(const struct step *steps, int n, struct res *out)
+static inline void run_uvfs(const struct step *steps, int n, struct res *out)
 {
 	struct uvfs_sbx_task *t = h_task();
 	for (int i = 0; i < n; i++) {
@@ -550,7 +550,7 @@ static void run_uvfs(const struct step *steps, int n, struct res *out)
 	uvfs_sbx_task_put(t);
 }
 
-static const char *op_name(int op)
+static inline const char *op_name(int op)
 {
 	static const char *names[] = { "END", "CRED", "UMASK", "NOFILE", "OPEN", "OPENAT2", "CLOSE", "READ", "WRITE",
 				       "PREAD", "PWRITE", "LSEEK", "FSTAT", "STAT", "STATX", "GETDENTS", "READLINK",
@@ -562,7 +562,7 @@ static const char *op_name(int op)
 }
 
 /* Runs the table on both sides and fails listing every step that differs. */
-static void run_diff(const struct step *steps)
+static inline void run_diff(const struct step *steps)
 {
 	int n = 0;
 	while (steps[n].op != S_END)
