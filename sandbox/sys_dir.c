@@ -9,13 +9,25 @@
 
 #include "sandbox/sbx.h"
 
+/* Linux iterate_dir: -ENOTDIR for a non-directory, -ENOENT once the
+ * directory was removed (IS_DEADDIR; the VFS's readdir would still list
+ * "." and "..", so a removed directory — nlink 0 — is caught here). */
+static long do_getdents(struct uvfs_file *f, void *dirp, size_t count)
+{
+	if (!S_ISDIR(__atomic_load_n(&f->f_inode->i_mode, __ATOMIC_RELAXED)))
+		return -ENOTDIR;
+	struct statx x;
+	if (!uvfs_file_stat(f, STATX_NLINK, &x) && (x.stx_mask & STATX_NLINK) && x.stx_nlink == 0)
+		return -ENOENT;
+	if (!dirp && count)
+		return -EFAULT;
+	return uvfs_getdents64(f, dirp, count > INT_MAX ? INT_MAX : count);
+}
+
 UVFS_API long uvfs_sbx_getdents64(struct uvfs_sbx_task *t, int fd, void *dirp, size_t count)
 {
 	SBX_CTX(t);
-	return WITH_FILE_NOPATH(t, fd,
-				!S_ISDIR(__atomic_load_n(&f->f_inode->i_mode, __ATOMIC_RELAXED)) ? -ENOTDIR
-				: !dirp && count ? -EFAULT
-						 : uvfs_getdents64(f, dirp, count > INT_MAX ? INT_MAX : count));
+	return WITH_FILE_NOPATH(t, fd, do_getdents(f, dirp, count));
 }
 
 UVFS_API long uvfs_sbx_readlinkat(struct uvfs_sbx_task *t, int dirfd, const char *path, char *buf, size_t bufsiz)

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/statvfs.h> /* ST_* */
+
+#define SBX_ST_VALID 0x0020 /* the kernel's ST_VALID: f_flags is filled (not in glibc) */
 #include <sys/sysmacros.h>
 
 #include "sandbox/sbx.h"
@@ -256,6 +259,26 @@ UVFS_API long uvfs_sbx_fdatasync(struct uvfs_sbx_task *t, int fd)
 	return WITH_FILE(t, fd, uvfs_fsync(f, true));
 }
 
+/* statfs of vd. The VFS leaves f_flags 0; Linux's calculate_f_flags
+ * reports ST_VALID and the mount's flags, and relatime is the default
+ * atime mode of every mount that is not noatime. */
+static long statfs_vd(struct uvfs_sbx_task *t, const struct uvfs_vd *vd, struct statfs *buf)
+{
+	struct uvfs_pathop pop = { .root = *vd, .start = *vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct statfs s;
+	long err = uvfs_statfs_at(t->vfs, &t->cred, &pop, &s);
+	if (err)
+		return err;
+	unsigned mf = uvfs_mount_flags(vd->mount);
+	s.f_flags = SBX_ST_VALID | ((mf & UVFS_MNT_RDONLY) ? ST_RDONLY : 0) | ((mf & UVFS_MNT_NOSUID) ? ST_NOSUID : 0) |
+		    ((mf & UVFS_MNT_NODEV) ? ST_NODEV : 0) | ((mf & UVFS_MNT_NOEXEC) ? ST_NOEXEC : 0) |
+		    ((mf & UVFS_MNT_NOATIME) ? ST_NOATIME : ST_RELATIME);
+	if (!buf)
+		return -EFAULT;
+	*buf = s;
+	return 0;
+}
+
 UVFS_API long uvfs_sbx_statfs(struct uvfs_sbx_task *t, const char *path, struct statfs *buf)
 {
 	SBX_CTX(t);
@@ -263,33 +286,24 @@ UVFS_API long uvfs_sbx_statfs(struct uvfs_sbx_task *t, const char *path, struct 
 	long err = sbx_at_begin(t, AT_FDCWD, path, SBX_AT_FOLLOW, &at);
 	if (err)
 		return err;
-	struct statfs s;
-	err = uvfs_statfs_at(t->vfs, &t->cred, &at.pop, &s);
+	struct uvfs_vd vd;
+	err = uvfs_get_dentry_at(t->vfs, &t->cred, &at.pop, 0, &vd);
 	sbx_at_end(&at);
-	if (!err) {
-		if (!buf)
-			return -EFAULT;
-		*buf = s;
-	}
+	if (err)
+		return err;
+	err = statfs_vd(t, &vd, buf);
+	uvfs_vd_put(&vd);
 	return err;
 }
 
 UVFS_API long uvfs_sbx_fstatfs(struct uvfs_sbx_task *t, int fd, struct statfs *buf)
 {
 	SBX_CTX(t);
-	if (fd < 0)
-		return -EBADF; /* AT_FDCWD is no fd here */
-	struct sbx_at at;
-	long err = sbx_at_begin(t, fd, "", SBX_AT_EMPTY, &at);
+	struct uvfs_file *f;
+	long err = sbx_file(t, fd, &f); /* O_PATH allowed (fdget_raw) */
 	if (err)
 		return err;
-	struct statfs s;
-	err = uvfs_statfs_at(t->vfs, &t->cred, &at.pop, &s);
-	sbx_at_end(&at);
-	if (!err) {
-		if (!buf)
-			return -EFAULT;
-		*buf = s;
-	}
+	err = statfs_vd(t, &f->f_vd, buf);
+	uvfs_file_put(f);
 	return err;
 }

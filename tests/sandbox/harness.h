@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -71,6 +72,17 @@ enum {
 	S_POLL, /* fd a=events */
 	S_FCHOWN, /* fd a=uid b=gid */
 	S_UTIMENS, /* dir p1 a=atime sec b=mtime sec c=flags (nsec 0); data: stat's times */
+	S_READV, /* fd a=len of the first segment b=len of the second */
+	S_WRITEV, /* fd p1 p2 (two segments) */
+	S_PREADV, /* fd a=len1 b=len2 c=off */
+	S_PWRITEV, /* fd p1 p2 c=off */
+	S_FALLOCATE, /* fd a=mode b=off c=len */
+	S_UTIMES_SPECIAL, /* dir p1 a=atime nsec b=mtime nsec (UTIME_NOW/OMIT) c=flags; p2 "null": times NULL, "nopath": path NULL */
+	S_FSTATFS, /* fd */
+	S_XATTR_LF, /* p1 (l* forms) or fd (f* forms, when p1 NULL) p2=name a=0 set,1 get,2 list,3 remove */
+	S_FIONREAD, /* fd */
+	S_DENTS_RESUME, /* fd: every d_off resumes at the next entry ("ok" or the first failure) */
+	S_CHMOD2, /* dir p1 a=mode b=flags (fchmodat2) */
 };
 
 struct step {
@@ -132,6 +144,48 @@ static inline void dents_finish(struct res *r, char names[][300], int k)
 		r->len += snprintf(r->data + r->len, RES_DATA - r->len, "%s,", ptrs[i]);
 	r->ret = k;
 }
+
+static inline void fmt_statfs(struct res *r, const struct statfs *f)
+{
+	r->len = snprintf(r->data, RES_DATA, "type=%lx bsize=%ld namelen=%ld flags=%lx", (long)f->f_type, (long)f->f_bsize,
+			  (long)f->f_namelen, (long)f->f_flags);
+}
+
+/* getdents through gd (host or uvfs); checks that seeking to each entry's
+ * d_off yields the next entry first. */
+typedef long (*dents_fn)(void *ctx, int fd, void *buf, size_t len);
+typedef long (*seek_fn)(void *ctx, int fd, long off);
+static inline void dents_resume(void *ctx, dents_fn gd, seek_fn sk, int fd, struct res *r)
+{
+	static char all[64][300];
+	static long offs[64];
+	char buf[8192];
+	int k = 0;
+	r->ret = sk(ctx, fd, 0);
+	long n;
+	while (r->ret >= 0 && (n = gd(ctx, fd, buf, sizeof buf)) > 0)
+		for (long off = 0; off < n && k < 64;) {
+			const struct dirent64 *d = (const void *)(buf + off);
+			snprintf(all[k], 300, "%s", d->d_name);
+			offs[k++] = d->d_off;
+			off += d->d_reclen;
+		}
+	if (r->ret < 0)
+		return;
+	for (int i = 0; i + 1 < k; i++) {
+		sk(ctx, fd, offs[i]);
+		n = gd(ctx, fd, buf, 64);
+		const struct dirent64 *d = (const void *)buf;
+		if (n <= 0 || strcmp(d->d_name, all[i + 1])) {
+			r->len = snprintf(r->data, RES_DATA, "after %s: got %s", all[i], n > 0 ? d->d_name : "nothing");
+			return;
+		}
+	}
+	r->ret = k;
+	r->len = snprintf(r->data, RES_DATA, "ok");
+}
+static inline long host_gd(void *ctx, int fd, void *buf, size_t len) { return h_sys(syscall(SYS_getdents64, fd, buf, len)); }
+static inline long host_sk(void *ctx, int fd, long off) { return h_sys(syscall(SYS_lseek, fd, off, SEEK_SET)); }
 
 /* ------------------------------------------------------------ host side */
 
@@ -311,6 +365,71 @@ static inline void host_step(const struct step *s, struct res *r)
 			r->len = snprintf(r->data, RES_DATA, "atime=%ld mtime=%ld", (long)st.st_atime, (long)st.st_mtime);
 		break;
 	}
+	case S_READV:
+	case S_PREADV: {
+		char b1[256], b2[256];
+		struct iovec iov[2] = { { b1, (size_t)s->a }, { b2, (size_t)s->b } };
+		r->ret = s->op == S_READV ? h_sys(syscall(SYS_readv, s->fd, iov, 2)) : h_sys(syscall(SYS_preadv, s->fd, iov, 2, s->c, 0));
+		if (r->ret > 0) {
+			size_t n1 = (size_t)r->ret < (size_t)s->a ? (size_t)r->ret : (size_t)s->a;
+			memcpy(r->data, b1, n1);
+			memcpy(r->data + n1, b2, (size_t)r->ret - n1);
+			r->len = (int)r->ret;
+		}
+		break;
+	}
+	case S_WRITEV:
+	case S_PWRITEV: {
+		struct iovec iov[2] = { { (void *)s->p1, strlen(s->p1) }, { (void *)s->p2, strlen(s->p2) } };
+		r->ret = s->op == S_WRITEV ? h_sys(syscall(SYS_writev, s->fd, iov, 2)) : h_sys(syscall(SYS_pwritev, s->fd, iov, 2, s->c, 0));
+		break;
+	}
+	case S_FALLOCATE:
+		r->ret = h_sys(syscall(SYS_fallocate, s->fd, s->a, s->b, s->c));
+		if (!r->ret && !syscall(SYS_fstat, s->fd, &st))
+			fmt_stat(r, &st);
+		break;
+	case S_UTIMES_SPECIAL: {
+		struct timespec ts[2] = { { 5, s->a }, { 7, s->b } };
+		bool null_times = s->p2 && !strcmp(s->p2, "null"), no_path = s->p2 && !strcmp(s->p2, "nopath");
+		const char *path = no_path ? NULL : s->p1;
+		const struct timespec *tp = null_times ? NULL : ts;
+		r->ret = h_sys(syscall(SYS_utimensat, dir, path, tp, s->c));
+		if (!r->ret && !syscall(SYS_newfstatat, AT_FDCWD, s->p1, &st, 0))
+			r->len = snprintf(r->data, RES_DATA, "atime_is5=%d mtime_is7=%d", st.st_atime == 5, st.st_mtime == 7);
+		break;
+	}
+	case S_FSTATFS: {
+		struct statfs f;
+		r->ret = h_sys(syscall(SYS_fstatfs, s->fd, &f));
+		if (!r->ret)
+			fmt_statfs(r, &f);
+		break;
+	}
+	case S_XATTR_LF:
+		if (s->a == 0)
+			r->ret = s->p1 ? h_sys(syscall(SYS_lsetxattr, s->p1, s->p2, "lv", 2, 0)) : h_sys(syscall(SYS_fsetxattr, s->fd, s->p2, "fv", 2, 0));
+		else if (s->a == 1)
+			r->ret = s->p1 ? h_sys(syscall(SYS_lgetxattr, s->p1, s->p2, buf, 100)) : h_sys(syscall(SYS_fgetxattr, s->fd, s->p2, buf, 100));
+		else if (s->a == 2)
+			r->ret = s->p1 ? h_sys(syscall(SYS_llistxattr, s->p1, buf, 1000)) : h_sys(syscall(SYS_flistxattr, s->fd, buf, 1000));
+		else
+			r->ret = s->p1 ? h_sys(syscall(SYS_lremovexattr, s->p1, s->p2)) : h_sys(syscall(SYS_fremovexattr, s->fd, s->p2));
+		if (r->ret > 0 && (s->a == 1 || s->a == 2))
+			memcpy(r->data, buf, (size_t)(r->len = (int)r->ret));
+		break;
+	case S_FIONREAD: {
+		int v = -1;
+		r->ret = h_sys(syscall(SYS_ioctl, s->fd, FIONREAD, &v));
+		r->len = snprintf(r->data, RES_DATA, "%d", v);
+		break;
+	}
+	case S_DENTS_RESUME:
+		dents_resume(NULL, host_gd, host_sk, s->fd, r);
+		break;
+	case S_CHMOD2:
+		r->ret = h_sys(syscall(452 /* fchmodat2 */, dir, s->p1, s->a, s->b));
+		break;
 	default:
 		r->ret = -9999;
 	}
@@ -351,6 +470,9 @@ static inline void run_host(const struct step *steps, int n, struct res *out)
 }
 
 /* ------------------------------------------------------------ uvfs side */
+
+static inline long uv_gd(void *ctx, int fd, void *buf, size_t len) { return uvfs_sbx_getdents64(ctx, fd, buf, len); }
+static inline long uv_sk(void *ctx, int fd, long off) { return uvfs_sbx_lseek(ctx, fd, off, SEEK_SET); }
 
 static inline void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, struct res *r)
 {
@@ -524,6 +646,71 @@ static inline void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, stru
 			r->len = snprintf(r->data, RES_DATA, "atime=%ld mtime=%ld", (long)st.st_atime, (long)st.st_mtime);
 		break;
 	}
+	case S_READV:
+	case S_PREADV: {
+		char b1[256], b2[256];
+		struct iovec iov[2] = { { b1, (size_t)s->a }, { b2, (size_t)s->b } };
+		r->ret = s->op == S_READV ? uvfs_sbx_readv(t, s->fd, iov, 2) : uvfs_sbx_preadv(t, s->fd, iov, 2, s->c);
+		if (r->ret > 0) {
+			size_t n1 = (size_t)r->ret < (size_t)s->a ? (size_t)r->ret : (size_t)s->a;
+			memcpy(r->data, b1, n1);
+			memcpy(r->data + n1, b2, (size_t)r->ret - n1);
+			r->len = (int)r->ret;
+		}
+		break;
+	}
+	case S_WRITEV:
+	case S_PWRITEV: {
+		struct iovec iov[2] = { { (void *)s->p1, strlen(s->p1) }, { (void *)s->p2, strlen(s->p2) } };
+		r->ret = s->op == S_WRITEV ? uvfs_sbx_writev(t, s->fd, iov, 2) : uvfs_sbx_pwritev(t, s->fd, iov, 2, s->c);
+		break;
+	}
+	case S_FALLOCATE:
+		r->ret = uvfs_sbx_fallocate(t, s->fd, (int)s->a, s->b, s->c);
+		if (!r->ret && !uvfs_sbx_fstat(t, s->fd, &st))
+			fmt_stat(r, &st);
+		break;
+	case S_UTIMES_SPECIAL: {
+		struct timespec ts[2] = { { 5, s->a }, { 7, s->b } };
+		bool null_times = s->p2 && !strcmp(s->p2, "null"), no_path = s->p2 && !strcmp(s->p2, "nopath");
+		const char *path = no_path ? NULL : s->p1;
+		const struct timespec *tp = null_times ? NULL : ts;
+		r->ret = uvfs_sbx_utimensat(t, dir, path, tp, (int)s->c);
+		if (!r->ret && !uvfs_sbx_newfstatat(t, AT_FDCWD, s->p1, &st, 0))
+			r->len = snprintf(r->data, RES_DATA, "atime_is5=%d mtime_is7=%d", st.st_atime == 5, st.st_mtime == 7);
+		break;
+	}
+	case S_FSTATFS: {
+		struct statfs f;
+		r->ret = uvfs_sbx_fstatfs(t, s->fd, &f);
+		if (!r->ret)
+			fmt_statfs(r, &f);
+		break;
+	}
+	case S_XATTR_LF:
+		if (s->a == 0)
+			r->ret = s->p1 ? uvfs_sbx_lsetxattr(t, s->p1, s->p2, "lv", 2, 0) : uvfs_sbx_fsetxattr(t, s->fd, s->p2, "fv", 2, 0);
+		else if (s->a == 1)
+			r->ret = s->p1 ? uvfs_sbx_lgetxattr(t, s->p1, s->p2, buf, 100) : uvfs_sbx_fgetxattr(t, s->fd, s->p2, buf, 100);
+		else if (s->a == 2)
+			r->ret = s->p1 ? uvfs_sbx_llistxattr(t, s->p1, buf, 1000) : uvfs_sbx_flistxattr(t, s->fd, buf, 1000);
+		else
+			r->ret = s->p1 ? uvfs_sbx_lremovexattr(t, s->p1, s->p2) : uvfs_sbx_fremovexattr(t, s->fd, s->p2);
+		if (r->ret > 0 && (s->a == 1 || s->a == 2))
+			memcpy(r->data, buf, (size_t)(r->len = (int)r->ret));
+		break;
+	case S_FIONREAD: {
+		int v = -1;
+		r->ret = uvfs_sbx_ioctl(t, s->fd, FIONREAD, &v);
+		r->len = snprintf(r->data, RES_DATA, "%d", v);
+		break;
+	}
+	case S_DENTS_RESUME:
+		dents_resume(t, uv_gd, uv_sk, s->fd, r);
+		break;
+	case S_CHMOD2:
+		r->ret = uvfs_sbx_fchmodat(t, dir, s->p1, (mode_t)s->a, (int)s->b);
+		break;
 	default:
 		r->ret = -9999;
 	}
@@ -557,7 +744,7 @@ static inline const char *op_name(int op)
 				       "GETCWD", "CHDIR", "FCHDIR", "MKDIR", "MKNOD", "SYMLINK", "UNLINK", "RENAME",
 				       "LINK", "DUP", "DUP2", "DUP3", "FCNTL", "CLOSE_RANGE", "ACCESS", "CHMOD",
 				       "FCHMOD", "CHOWN", "TRUNCATE", "FTRUNCATE", "SETXATTR", "GETXATTR", "POLL",
-				       "FCHOWN", "UTIMENS" };
+				       "FCHOWN", "UTIMENS", "READV", "WRITEV", "PREADV", "PWRITEV", "FALLOCATE", "UTIMES_SPECIAL", "FSTATFS", "XATTR_LF", "FIONREAD", "DENTS_RESUME", "CHMOD2" };
 	return op >= 0 && op < (int)(sizeof(names) / sizeof(names[0])) ? names[op] : "?";
 }
 
