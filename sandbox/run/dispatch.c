@@ -2,9 +2,12 @@
  *
  * Each handler copies its arguments out of the tracee (mem.c), re-checks
  * that the notification is still live (SECCOMP_IOCTL_NOTIF_ID_VALID: the
- * pid we read from is still the caller), acts on the tree with the
- * caller's credentials and umask from /proc/<pid>/status, and copies
- * results back. Calls on host fds (stdin, pipes, sockets: anything that is
+ * pid we read from is still the caller), calls the syscall layer
+ * (sandbox/uvfs_sandbox.h) on the caller's task — whose credentials and
+ * umask were just set from /proc/<pid>/status — and copies results back.
+ * A tracee fd that names a uvfs file (vfd.c) is installed in the task's
+ * fd table for the duration of the call only: the layer sees the same
+ * open file (same directory position), the kernel keeps the real fd. Calls on host fds (stdin, pipes, sockets: anything that is
  * not one of our placeholders, see vfd.c) continue in the kernel
  * untouched. Paths never reach the host: every path-taking syscall of the
  * native ABI is in the table, those we do not serve answer an errno. */
@@ -35,8 +38,15 @@
 #ifndef AT_EACCESS
 #define AT_EACCESS 0x200
 #endif
+/* the open(2) flags the kernel knows (its VALID_OPEN_FLAGS) */
+#define VALID_OPEN_FLAGS_RUN                                                                                     \
+	(O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | \
+	 FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |          \
+	 __O_TMPFILE | O_SYNC)
 
 /* -------------------------------------------------------------- helpers */
+
+#define SBX (c->task->sbx)
 
 /* Reads a path argument, then checks the notification is still live. */
 static int get_path(struct run_call *c, uint64_t addr, char *buf)
@@ -47,286 +57,257 @@ static int get_path(struct run_call *c, uint64_t addr, char *buf)
 	return err;
 }
 
-/* Resolves (dirfd, path addr, AT_* flags) to a pathop. *host: the call is
- * on a host fd with an empty path: let the kernel do it. follow: whether
- * the final symlink is followed without AT_SYMLINK_NOFOLLOW. */
-static int path_at(struct run_call *c, int dirfd, uint64_t addr, int atflags, bool follow, char *buf,
-		   struct uvfs_pathop *pop, bool *host)
+/* A tracee fd as an fd of the caller's task, for one call. */
+struct tfd {
+	int sfd;
+	bool installed;
+};
+
+static void tfd_put(struct run_call *c, struct tfd *t)
 {
-	int err;
+	if (t->installed)
+		uvfs_sbx_close(SBX, t->sfd);
+	t->installed = false;
+}
+
+/* *host: fd is open but not a uvfs file. */
+static int tfd_get(struct run_call *c, int fd, struct tfd *t, bool *host)
+{
+	*t = (struct tfd){ .sfd = fd };
 	*host = false;
-	if (!addr && (atflags & AT_EMPTY_PATH)) {
-		buf[0] = 0; /* Linux >= 6.11: NULL with AT_EMPTY_PATH is "" */
-	} else if ((err = get_path(c, addr, buf)))
-		return err;
-	*pop = (struct uvfs_pathop){ .root = c->s->root, .start = c->task->cwd, .path = buf };
-	if (follow && !(atflags & AT_SYMLINK_NOFOLLOW))
-		pop->flags |= UVFS_PATH_FOLLOW;
-	if (buf[0] == '/')
+	if (fd == AT_FDCWD)
 		return 0;
-	bool empty = !buf[0] && (atflags & AT_EMPTY_PATH);
-	if (empty)
-		pop->flags |= UVFS_PATH_EMPTY;
-	if (dirfd == AT_FDCWD)
-		return 0;
-	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, dirfd, &err);
+	int err;
+	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, fd, &err);
 	if (err)
 		return err;
 	if (!v) {
-		if (empty) {
-			*host = true;
-			return 0;
-		}
-		return -ENOTDIR;
+		*host = true;
+		return 0;
 	}
-	if (v->type != RUN_VFD_DIR && !empty)
-		return -ENOTDIR;
-	pop->start = v->vd;
+	struct uvfs_file *f = v->file;
+	if (!f) { /* REG: the content is the memfd; the layer needs a uvfs file */
+		if (!v->rfile) {
+			struct uvfs_cred root;
+			uvfs_cred_init_root(&root);
+			struct uvfs_pathop pop = { .root = c->s->root, .start = v->vd, .path = "",
+						   .flags = UVFS_PATH_EMPTY };
+			err = uvfs_open_at(c->s->vfs, &root, &pop, O_RDONLY, 0, 0, &v->rfile);
+			if (err)
+				return err;
+		}
+		f = v->rfile;
+	}
+	long r = uvfs_sbx_fd_install(SBX, f, 0, false);
+	if (r < 0)
+		return (int)r;
+	t->sfd = (int)r;
+	t->installed = true;
 	return 0;
 }
 
-static struct uvfs_pathop vd_pop(struct run_call *c, const struct run_vfd *v)
+/* A (dirfd, path, AT_* flags) argument triple: 0 to go on with t->sfd,
+ * 1 when the kernel answers (an empty path on a host fd: c->cont set),
+ * or -errno. */
+static int at_prep(struct run_call *c, int dirfd, uint64_t addr, int atflags, char *path, struct tfd *t)
 {
-	return (struct uvfs_pathop){ .root = c->s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
-}
-
-/* The vfd behind fd, or *host when fd is a host file. */
-static int fd_vfd(struct run_call *c, int fd, struct run_vfd **v, bool *host)
-{
+	*t = (struct tfd){ .sfd = AT_FDCWD };
 	int err;
-	*v = run_vfd_lookup(c->s, c->pid, fd, &err);
-	*host = !err && !*v;
-	return err;
+	if (!addr && (atflags & AT_EMPTY_PATH))
+		path[0] = 0; /* Linux >= 6.11: NULL with AT_EMPTY_PATH is "" */
+	else if ((err = get_path(c, addr, path)))
+		return err;
+	if (path[0] == '/')
+		return 0; /* dirfd is not even looked at */
+	if (!path[0] && !(atflags & AT_EMPTY_PATH))
+		return -ENOENT;
+	bool host;
+	if ((err = tfd_get(c, dirfd, t, &host)))
+		return err;
+	if (host) {
+		if (path[0])
+			return -ENOTDIR;
+		c->cont = true;
+		return 1;
+	}
+	return 0;
 }
 
-static const struct uvfs_cred *cred(struct run_call *c)
+/* An fd argument: 0 to go on, 1 when it is a host fd (c->cont set), or
+ * -errno. */
+static int fd_prep(struct run_call *c, int fd, struct tfd *t)
 {
-	return &c->st.cred;
+	bool host;
+	int err = tfd_get(c, fd, t, &host);
+	if (err)
+		return err;
+	if (host) {
+		c->cont = true;
+		return 1;
+	}
+	return 0;
 }
 
-static mode_t umasked(struct run_call *c, mode_t mode)
+/* Runs expr with the argument triple prepared; host fds continue. */
+#define AT_CALL(dirfd, addr, atflags, expr)                                                                      \
+	({                                                                                                       \
+		char path[PATH_MAX];                                                                             \
+		struct tfd t;                                                                                    \
+		long r_ = at_prep(c, (dirfd), (addr), (atflags), path, &t);                                      \
+		if (r_ == 0)                                                                                     \
+			r_ = (expr);                                                                             \
+		else if (r_ > 0)                                                                                 \
+			r_ = 0;                                                                                  \
+		tfd_put(c, &t);                                                                                  \
+		r_;                                                                                              \
+	})
+#define FD_CALL(fd, expr)                                                                                        \
+	({                                                                                                       \
+		struct tfd t;                                                                                    \
+		long r_ = fd_prep(c, (fd), &t);                                                                  \
+		if (r_ == 0)                                                                                     \
+			r_ = (expr);                                                                             \
+		else if (r_ > 0)                                                                                 \
+			r_ = 0;                                                                                  \
+		tfd_put(c, &t);                                                                                  \
+		r_;                                                                                              \
+	})
+
+static long put_out(struct run_call *c, long r, uint64_t addr, const void *buf, size_t len)
 {
-	return mode & ~c->st.umask & 07777;
+	if (r < 0)
+		return r;
+	return run_write_mem(c->pid, addr, buf, len) ? -EFAULT : r;
 }
 
 /* ----------------------------------------------------------------- open */
 
-static long do_open(struct run_call *c, int dirfd, uint64_t addr, int flags, mode_t mode, unsigned resolve)
+static long do_open(struct run_call *c, int dirfd, uint64_t addr, const struct open_how *how, size_t size)
 {
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, 0, !(flags & O_NOFOLLOW), path, &pop, &host);
-	if (err)
-		return err;
-	pop.flags |= resolve << 8;
-	if (flags & (O_CREAT | __O_TMPFILE))
-		mode = umasked(c, mode);
+	long fd = AT_CALL(dirfd, addr, 0, uvfs_sbx_openat2(SBX, t.sfd, path, how, size));
+	if (fd < 0 || c->cont)
+		return fd;
 	struct uvfs_file *f;
-	err = uvfs_open_at(c->s->vfs, cred(c), &pop, flags & ~O_CLOEXEC, mode, 0, &f);
+	int err = uvfs_sbx_fd_get(SBX, (int)fd, &f);
+	uvfs_sbx_close(SBX, (int)fd);
 	if (err)
 		return err;
-	return run_vfd_install(c->s, c->req->id, f, flags);
+	return run_vfd_install(c->s, c->req->id, f, (int)how->flags); /* consumes f */
+}
+
+/* open/openat/creat: openat2 without its strictness (unknown flags are
+ * ignored, mode is masked), as the kernel's build_open_how. */
+static long do_open_legacy(struct run_call *c, int dirfd, uint64_t addr, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (uint64_t)(unsigned)flags & VALID_OPEN_FLAGS_RUN };
+	if (how.flags & (O_CREAT | __O_TMPFILE))
+		how.mode = mode & 07777;
+	if (how.flags & O_PATH)
+		how.flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	return do_open(c, dirfd, addr, &how, sizeof(how));
 }
 
 static long h_open(struct run_call *c)
 {
-	return do_open(c, AT_FDCWD, ARG(0), IARG(1), (mode_t)ARG(2), 0);
+	return do_open_legacy(c, AT_FDCWD, ARG(0), IARG(1), (mode_t)ARG(2));
 }
 static long h_creat(struct run_call *c)
 {
-	return do_open(c, AT_FDCWD, ARG(0), O_CREAT | O_WRONLY | O_TRUNC, (mode_t)ARG(1), 0);
+	return do_open_legacy(c, AT_FDCWD, ARG(0), O_CREAT | O_WRONLY | O_TRUNC, (mode_t)ARG(1));
 }
 static long h_openat(struct run_call *c)
 {
-	return do_open(c, IARG(0), ARG(1), IARG(2), (mode_t)ARG(3), 0);
+	return do_open_legacy(c, IARG(0), ARG(1), IARG(2), (mode_t)ARG(3));
 }
 static long h_openat2(struct run_call *c)
 {
-	struct open_how how;
-	if (ARG(3) < sizeof(how))
+	size_t size = ARG(3);
+	if (size < 24) /* OPEN_HOW_SIZE_VER0 */
 		return -EINVAL;
-	if (run_read_mem(c->pid, ARG(2), &how, sizeof(how)))
+	if (size > 4096)
+		return -E2BIG;
+	char buf[4096];
+	if (run_read_mem(c->pid, ARG(2), buf, size))
 		return -EFAULT;
-	if (how.flags > INT_MAX || how.mode > 07777 || (how.resolve & ~0x3fULL))
-		return -EINVAL;
-	return do_open(c, IARG(0), ARG(1), (int)how.flags, (mode_t)how.mode, (unsigned)how.resolve);
+	for (size_t i = sizeof(struct open_how); i < size; i++)
+		if (buf[i])
+			return -E2BIG;
+	struct open_how how;
+	memcpy(&how, buf, sizeof(how));
+	return do_open(c, IARG(0), ARG(1), &how, sizeof(how));
 }
 
 /* ----------------------------------------------------------------- stat */
 
-static void to_stat(const struct statx *x, struct stat *st)
+static long h_newfstatat(struct run_call *c)
 {
-	memset(st, 0, sizeof(*st));
-	st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
-	st->st_ino = x->stx_ino;
-	st->st_nlink = x->stx_nlink;
-	st->st_mode = x->stx_mode;
-	st->st_uid = x->stx_uid;
-	st->st_gid = x->stx_gid;
-	st->st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor);
-	st->st_size = (off_t)x->stx_size;
-	st->st_blksize = x->stx_blksize;
-	st->st_blocks = (blkcnt_t)x->stx_blocks;
-	st->st_atim = (struct timespec){ x->stx_atime.tv_sec, x->stx_atime.tv_nsec };
-	st->st_mtim = (struct timespec){ x->stx_mtime.tv_sec, x->stx_mtime.tv_nsec };
-	st->st_ctim = (struct timespec){ x->stx_ctime.tv_sec, x->stx_ctime.tv_nsec };
-}
-
-static long stat_common(struct run_call *c, int dirfd, uint64_t addr, int atflags, uint64_t out, bool is_statx,
-			unsigned mask)
-{
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, atflags, true, path, &pop, &host);
-	if (err)
-		return err;
-	if (host) {
-		c->cont = true;
-		return 0;
-	}
-	struct statx x;
-	err = uvfs_stat_at(c->s->vfs, cred(c), &pop, is_statx ? mask | STATX_BASIC_STATS : STATX_BASIC_STATS, &x);
-	if (err)
-		return err;
-	if (is_statx)
-		return run_write_mem(c->pid, out, &x, sizeof(x));
 	struct stat st;
-	to_stat(&x, &st);
-	return run_write_mem(c->pid, out, &st, sizeof(st));
+	long r = AT_CALL(IARG(0), ARG(1), IARG(3), uvfs_sbx_newfstatat(SBX, t.sfd, path, &st, IARG(3)));
+	return c->cont ? 0 : put_out(c, r, ARG(2), &st, sizeof(st));
 }
-
 static long h_stat(struct run_call *c)
 {
-	return stat_common(c, AT_FDCWD, ARG(0), 0, ARG(1), false, 0);
+	struct stat st;
+	long r = AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_newfstatat(SBX, t.sfd, path, &st, 0));
+	return put_out(c, r, ARG(1), &st, sizeof(st));
 }
 static long h_lstat(struct run_call *c)
 {
-	return stat_common(c, AT_FDCWD, ARG(0), AT_SYMLINK_NOFOLLOW, ARG(1), false, 0);
-}
-static long h_newfstatat(struct run_call *c)
-{
-	int fl = IARG(3);
-	if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
-		return -EINVAL;
-	return stat_common(c, IARG(0), ARG(1), fl, ARG(2), false, 0);
+	struct stat st;
+	long r = AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_newfstatat(SBX, t.sfd, path, &st, AT_SYMLINK_NOFOLLOW));
+	return put_out(c, r, ARG(1), &st, sizeof(st));
 }
 static long h_statx(struct run_call *c)
 {
-	int fl = IARG(2);
-	if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
-		return -EINVAL;
-	if ((fl & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || (ARG(3) & STATX__RESERVED))
-		return -EINVAL;
-	return stat_common(c, IARG(0), ARG(1), fl, ARG(4), true, (unsigned)ARG(3));
+	struct statx x;
+	long r = AT_CALL(IARG(0), ARG(1), IARG(2),
+			 uvfs_sbx_statx(SBX, t.sfd, path, IARG(2), (unsigned)ARG(3), &x));
+	return c->cont ? 0 : put_out(c, r, ARG(4), &x, sizeof(x));
 }
 static long h_fstat(struct run_call *c)
 {
-	struct run_vfd *v;
-	bool host;
-	int err = fd_vfd(c, IARG(0), &v, &host);
-	if (err || host) {
-		c->cont = host;
-		return err;
-	}
-	struct uvfs_pathop pop = vd_pop(c, v);
-	struct statx x;
-	err = uvfs_stat_at(c->s->vfs, cred(c), &pop, STATX_BASIC_STATS, &x);
-	if (err)
-		return err;
 	struct stat st;
-	to_stat(&x, &st);
-	return run_write_mem(c->pid, ARG(1), &st, sizeof(st));
-}
-
-static long statfs_common(struct run_call *c, struct uvfs_pathop *pop, uint64_t out)
-{
-	struct statfs sf;
-	int err = uvfs_statfs_at(c->s->vfs, cred(c), pop, &sf);
-	return err ? err : run_write_mem(c->pid, out, &sf, sizeof(sf));
+	long r = FD_CALL(IARG(0), uvfs_sbx_fstat(SBX, t.sfd, &st));
+	return c->cont ? 0 : put_out(c, r, ARG(1), &st, sizeof(st));
 }
 static long h_statfs(struct run_call *c)
 {
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, AT_FDCWD, ARG(0), 0, true, path, &pop, &host);
-	return err ? err : statfs_common(c, &pop, ARG(1));
+	struct statfs sf;
+	long r = AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_statfs(SBX, path, &sf));
+	return put_out(c, r, ARG(1), &sf, sizeof(sf));
 }
 static long h_fstatfs(struct run_call *c)
 {
-	struct run_vfd *v;
-	bool host;
-	int err = fd_vfd(c, IARG(0), &v, &host);
-	if (err || host) {
-		c->cont = host;
-		return err;
-	}
-	struct uvfs_pathop pop = vd_pop(c, v);
-	return statfs_common(c, &pop, ARG(1));
+	struct statfs sf;
+	long r = FD_CALL(IARG(0), uvfs_sbx_fstatfs(SBX, t.sfd, &sf));
+	return c->cont ? 0 : put_out(c, r, ARG(1), &sf, sizeof(sf));
 }
 
 /* --------------------------------------------------------------- access */
 
-static long access_common(struct run_call *c, int dirfd, uint64_t addr, int mode, int fl)
-{
-	if (mode & ~(R_OK | W_OK | X_OK))
-		return -EINVAL;
-	if (fl & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
-		return -EINVAL;
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, fl, true, path, &pop, &host);
-	if (err)
-		return err;
-	if (host) {
-		c->cont = true;
-		return 0;
-	}
-	struct uvfs_cred cr = c->st.cred;
-	if (!(fl & AT_EACCESS)) {
-		/* access(2) checks the real ids; root keeps its capabilities */
-		cr.fsuid = cr.uid;
-		cr.fsgid = cr.gid;
-		if (cr.uid != 0)
-			cr.caps = 0;
-	}
-	return uvfs_access_at(c->s->vfs, &cr, &pop, mode);
-}
 static long h_access(struct run_call *c)
 {
-	return access_common(c, AT_FDCWD, ARG(0), IARG(1), 0);
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_faccessat(SBX, t.sfd, path, IARG(1)));
 }
 static long h_faccessat(struct run_call *c)
 {
-	return access_common(c, IARG(0), ARG(1), IARG(2), 0);
+	return AT_CALL(IARG(0), ARG(1), 0, uvfs_sbx_faccessat(SBX, t.sfd, path, IARG(2)));
 }
 static long h_faccessat2(struct run_call *c)
 {
-	return access_common(c, IARG(0), ARG(1), IARG(2), IARG(3));
+	return AT_CALL(IARG(0), ARG(1), IARG(3), uvfs_sbx_faccessat2(SBX, t.sfd, path, IARG(2), IARG(3)));
 }
 
 /* ------------------------------------------------------------ directories */
 
 static long h_getdents64(struct run_call *c)
 {
-	struct run_vfd *v;
-	bool host;
-	int err = fd_vfd(c, IARG(0), &v, &host);
-	if (err || host) {
-		c->cont = host;
-		return err;
-	}
-	if (v->type != RUN_VFD_DIR)
-		return -ENOTDIR;
 	size_t len = ARG(2) > (1u << 20) ? (1u << 20) : (size_t)ARG(2);
 	char *buf = malloc(len ? len : 1);
 	if (!buf)
 		return -ENOMEM;
-	ssize_t n = uvfs_getdents64(v->file, buf, len);
-	if (n > 0 && run_write_mem(c->pid, ARG(1), buf, (size_t)n))
+	long n = FD_CALL(IARG(0), uvfs_sbx_getdents64(SBX, t.sfd, buf, len));
+	if (!c->cont && n > 0 && run_write_mem(c->pid, ARG(1), buf, (size_t)n))
 		n = -EFAULT;
 	free(buf);
 	return n;
@@ -334,136 +315,103 @@ static long h_getdents64(struct run_call *c)
 
 static long h_lseek(struct run_call *c)
 {
-	struct run_vfd *v;
-	bool host;
-	int err = fd_vfd(c, IARG(0), &v, &host);
-	if (err || host || v->type == RUN_VFD_REG) {
-		c->cont = !err;
-		return err;
+	int err;
+	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, IARG(0), &err);
+	if (!err && (!v || v->type == RUN_VFD_REG)) {
+		c->cont = true; /* a host file, or the memfd of a regular file */
+		return 0;
 	}
-	return uvfs_seek(v->file, (off_t)ARG(1), IARG(2));
+	return FD_CALL(IARG(0), uvfs_sbx_lseek(SBX, t.sfd, (off_t)ARG(1), IARG(2)));
 }
 
-static long do_mkdir(struct run_call *c, int dirfd, uint64_t addr, mode_t mode)
-{
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, 0, false, path, &pop, &host);
-	return err ? err : uvfs_mkdir_at(c->s->vfs, cred(c), &pop, umasked(c, mode));
-}
 static long h_mkdir(struct run_call *c)
 {
-	return do_mkdir(c, AT_FDCWD, ARG(0), (mode_t)ARG(1));
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_mkdirat(SBX, t.sfd, path, (mode_t)ARG(1)));
 }
 static long h_mkdirat(struct run_call *c)
 {
-	return do_mkdir(c, IARG(0), ARG(1), (mode_t)ARG(2));
-}
-
-static long do_mknod(struct run_call *c, int dirfd, uint64_t addr, mode_t mode, dev_t dev)
-{
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, 0, false, path, &pop, &host);
-	if (err)
-		return err;
-	if (!(mode & S_IFMT))
-		mode |= S_IFREG;
-	return uvfs_mknod_at(c->s->vfs, cred(c), &pop, (mode & S_IFMT) | umasked(c, mode), dev);
+	return AT_CALL(IARG(0), ARG(1), 0, uvfs_sbx_mkdirat(SBX, t.sfd, path, (mode_t)ARG(2)));
 }
 static long h_mknod(struct run_call *c)
 {
-	return do_mknod(c, AT_FDCWD, ARG(0), (mode_t)ARG(1), (dev_t)ARG(2));
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_mknodat(SBX, t.sfd, path, (mode_t)ARG(1), (dev_t)ARG(2)));
 }
 static long h_mknodat(struct run_call *c)
 {
-	return do_mknod(c, IARG(0), ARG(1), (mode_t)ARG(2), (dev_t)ARG(3));
-}
-
-static long do_unlink(struct run_call *c, int dirfd, uint64_t addr, int fl)
-{
-	if (fl & ~AT_REMOVEDIR)
-		return -EINVAL;
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, 0, false, path, &pop, &host);
-	if (err)
-		return err;
-	return fl ? uvfs_rmdir_at(c->s->vfs, cred(c), &pop) : uvfs_unlink_at(c->s->vfs, cred(c), &pop);
+	return AT_CALL(IARG(0), ARG(1), 0, uvfs_sbx_mknodat(SBX, t.sfd, path, (mode_t)ARG(2), (dev_t)ARG(3)));
 }
 static long h_unlink(struct run_call *c)
 {
-	return do_unlink(c, AT_FDCWD, ARG(0), 0);
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_unlinkat(SBX, t.sfd, path, 0));
 }
 static long h_rmdir(struct run_call *c)
 {
-	return do_unlink(c, AT_FDCWD, ARG(0), AT_REMOVEDIR);
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_unlinkat(SBX, t.sfd, path, AT_REMOVEDIR));
 }
 static long h_unlinkat(struct run_call *c)
 {
-	return do_unlink(c, IARG(0), ARG(1), IARG(2));
+	return AT_CALL(IARG(0), ARG(1), 0, uvfs_sbx_unlinkat(SBX, t.sfd, path, IARG(2)));
 }
 
-static long do_rename(struct run_call *c, int ofd, uint64_t oaddr, int nfd, uint64_t naddr, unsigned fl)
+/* Two (dirfd, path) pairs: rename and link. */
+static long two_paths(struct run_call *c, int ofd, uint64_t oaddr, int oatfl, int nfd, uint64_t naddr,
+		      long (*fn)(struct run_call *c, int, const char *, int, const char *, long), long arg)
 {
 	char op[PATH_MAX], np[PATH_MAX];
-	struct uvfs_pathop opop, npop;
-	bool host;
-	int err = path_at(c, ofd, oaddr, 0, false, op, &opop, &host);
-	if (!err)
-		err = path_at(c, nfd, naddr, 0, false, np, &npop, &host);
-	return err ? err : uvfs_rename_at(c->s->vfs, cred(c), &opop, &npop, fl);
+	struct tfd ot, nt = { .sfd = AT_FDCWD };
+	long r = at_prep(c, ofd, oaddr, oatfl, op, &ot);
+	if (r > 0) { /* linkat(hostfd, "", AT_EMPTY_PATH): not into the tree */
+		c->cont = false;
+		r = -EXDEV;
+	}
+	if (!r)
+		r = at_prep(c, nfd, naddr, 0, np, &nt);
+	if (r > 0) {
+		c->cont = false;
+		r = -ENOENT;
+	}
+	if (!r)
+		r = fn(c, ot.sfd, op, nt.sfd, np, arg);
+	tfd_put(c, &ot);
+	tfd_put(c, &nt);
+	return r;
+}
+static long rename_fn(struct run_call *c, int ofd, const char *op, int nfd, const char *np, long fl)
+{
+	return uvfs_sbx_renameat2(SBX, ofd, op, nfd, np, (unsigned)fl);
+}
+static long link_fn(struct run_call *c, int ofd, const char *op, int nfd, const char *np, long fl)
+{
+	return uvfs_sbx_linkat(SBX, ofd, op, nfd, np, (int)fl);
 }
 static long h_rename(struct run_call *c)
 {
-	return do_rename(c, AT_FDCWD, ARG(0), AT_FDCWD, ARG(1), 0);
+	return two_paths(c, AT_FDCWD, ARG(0), 0, AT_FDCWD, ARG(1), rename_fn, 0);
 }
 static long h_renameat(struct run_call *c)
 {
-	return do_rename(c, IARG(0), ARG(1), IARG(2), ARG(3), 0);
+	return two_paths(c, IARG(0), ARG(1), 0, IARG(2), ARG(3), rename_fn, 0);
 }
 static long h_renameat2(struct run_call *c)
 {
-	return do_rename(c, IARG(0), ARG(1), IARG(2), ARG(3), (unsigned)ARG(4));
-}
-
-static long do_link(struct run_call *c, int ofd, uint64_t oaddr, int nfd, uint64_t naddr, int fl)
-{
-	if (fl & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
-		return -EINVAL;
-	char op[PATH_MAX], np[PATH_MAX];
-	struct uvfs_pathop opop, npop;
-	bool host;
-	int err = path_at(c, ofd, oaddr, fl & AT_EMPTY_PATH, false, op, &opop, &host);
-	if (!err && host)
-		err = -EXDEV; /* a host file cannot be linked into the tree */
-	if (!err && (fl & AT_SYMLINK_FOLLOW))
-		opop.flags |= UVFS_PATH_FOLLOW;
-	if (!err)
-		err = path_at(c, nfd, naddr, 0, false, np, &npop, &host);
-	return err ? err : uvfs_link_at(c->s->vfs, cred(c), &opop, &npop);
+	return two_paths(c, IARG(0), ARG(1), 0, IARG(2), ARG(3), rename_fn, (long)ARG(4));
 }
 static long h_link(struct run_call *c)
 {
-	return do_link(c, AT_FDCWD, ARG(0), AT_FDCWD, ARG(1), 0);
+	return two_paths(c, AT_FDCWD, ARG(0), 0, AT_FDCWD, ARG(1), link_fn, 0);
 }
 static long h_linkat(struct run_call *c)
 {
-	return do_link(c, IARG(0), ARG(1), IARG(2), ARG(3), IARG(4));
+	return two_paths(c, IARG(0), ARG(1), IARG(4) & AT_EMPTY_PATH, IARG(2), ARG(3), link_fn, IARG(4));
 }
 
 static long do_symlink(struct run_call *c, uint64_t taddr, int dirfd, uint64_t addr)
 {
-	char target[PATH_MAX], path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
+	char target[PATH_MAX];
 	int err = get_path(c, taddr, target);
-	if (!err)
-		err = path_at(c, dirfd, addr, 0, false, path, &pop, &host);
-	return err ? err : uvfs_symlink_at(c->s->vfs, cred(c), target, &pop);
+	if (err)
+		return err;
+	return AT_CALL(dirfd, addr, 0, uvfs_sbx_symlinkat(SBX, target, t.sfd, path));
 }
 static long h_symlink(struct run_call *c)
 {
@@ -478,20 +426,14 @@ static long do_readlink(struct run_call *c, int dirfd, uint64_t addr, uint64_t b
 {
 	if (size <= 0)
 		return -EINVAL;
-	char path[PATH_MAX], out[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, dirfd, addr, AT_EMPTY_PATH, false, path, &pop, &host);
-	if (err)
-		return err;
-	if (host || !path[0]) {
-		if (host)
-			return -ENOENT; /* readlinkat(fd, "") on a non-symlink host file */
+	char out[PATH_MAX];
+	size_t len = size < PATH_MAX ? (size_t)size : PATH_MAX;
+	long n = AT_CALL(dirfd, addr, AT_EMPTY_PATH, uvfs_sbx_readlinkat(SBX, t.sfd, path, out, len));
+	if (c->cont) { /* readlinkat(hostfd, ""): host files here are never symlinks */
+		c->cont = false;
+		return -ENOENT;
 	}
-	ssize_t n = uvfs_readlink_at(c->s->vfs, cred(c), &pop, out, size < PATH_MAX ? (size_t)size : PATH_MAX);
-	if (n > 0 && run_write_mem(c->pid, buf, out, (size_t)n))
-		return -EFAULT;
-	return n;
+	return n > 0 ? put_out(c, n, buf, out, (size_t)n) : n;
 }
 static long h_readlink(struct run_call *c)
 {
@@ -504,373 +446,278 @@ static long h_readlinkat(struct run_call *c)
 
 /* ------------------------------------------------------------ attributes */
 
-static long setattr_common(struct run_call *c, int dirfd, uint64_t addr, int fl, bool fdcall,
-			   const struct uvfs_setattr *a, unsigned sflags)
-{
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err;
-	if (fdcall) {
-		struct run_vfd *v;
-		err = fd_vfd(c, dirfd, &v, &host);
-		if (err || host) {
-			c->cont = host;
-			return err;
-		}
-		pop = vd_pop(c, v);
-	} else {
-		err = path_at(c, dirfd, addr, fl, true, path, &pop, &host);
-		if (err)
-			return err;
-		if (host) {
-			c->cont = true;
-			return 0;
-		}
-	}
-	err = uvfs_setstat_at(c->s->vfs, cred(c), &pop, a, sflags);
-	if (!err && (a->mask & STATX_SIZE)) {
-		struct statx x;
-		if (!uvfs_stat_at(c->s->vfs, cred(c), &pop, STATX_INO, &x))
-			run_vfd_truncated(c->s, &x, a->size);
-	}
-	return err;
-}
-
 static long h_chmod(struct run_call *c)
 {
-	struct uvfs_setattr a = { .mask = STATX_MODE, .mode = (mode_t)ARG(1) & 07777 };
-	return setattr_common(c, AT_FDCWD, ARG(0), 0, false, &a, 0);
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_fchmodat(SBX, t.sfd, path, (mode_t)ARG(1), 0));
 }
 static long h_fchmod(struct run_call *c)
 {
-	struct uvfs_setattr a = { .mask = STATX_MODE, .mode = (mode_t)ARG(1) & 07777 };
-	return setattr_common(c, IARG(0), 0, 0, true, &a, 0);
+	return FD_CALL(IARG(0), uvfs_sbx_fchmod(SBX, t.sfd, (mode_t)ARG(1)));
 }
 static long h_fchmodat(struct run_call *c)
 {
-	struct uvfs_setattr a = { .mask = STATX_MODE, .mode = (mode_t)ARG(2) & 07777 };
-	return setattr_common(c, IARG(0), ARG(1), 0, false, &a, 0);
+	return AT_CALL(IARG(0), ARG(1), 0, uvfs_sbx_fchmodat(SBX, t.sfd, path, (mode_t)ARG(2), 0));
 }
 static long h_fchmodat2(struct run_call *c)
 {
-	int fl = IARG(3);
-	if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
-		return -EINVAL;
-	if (fl & AT_SYMLINK_NOFOLLOW)
-		return -EOPNOTSUPP; /* Linux: symlinks have no mode of their own */
-	struct uvfs_setattr a = { .mask = STATX_MODE, .mode = (mode_t)ARG(2) & 07777 };
-	return setattr_common(c, IARG(0), ARG(1), fl, false, &a, 0);
-}
-
-static struct uvfs_setattr chown_attr(uint64_t uid, uint64_t gid)
-{
-	struct uvfs_setattr a = { .uid = (uint32_t)uid, .gid = (uint32_t)gid };
-	if ((uint32_t)uid != (uint32_t)-1)
-		a.mask |= STATX_UID;
-	if ((uint32_t)gid != (uint32_t)-1)
-		a.mask |= STATX_GID;
-	if (!a.mask) /* chown(f, -1, -1) still is a chown: ctime */
-		a.mask = STATX_UID;
-	return a;
+	return AT_CALL(IARG(0), ARG(1), IARG(3), uvfs_sbx_fchmodat(SBX, t.sfd, path, (mode_t)ARG(2), IARG(3)));
 }
 static long h_chown(struct run_call *c)
 {
-	struct uvfs_setattr a = chown_attr(ARG(1), ARG(2));
-	return setattr_common(c, AT_FDCWD, ARG(0), 0, false, &a, 0);
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_fchownat(SBX, t.sfd, path, (uid_t)ARG(1), (gid_t)ARG(2), 0));
 }
 static long h_lchown(struct run_call *c)
 {
-	struct uvfs_setattr a = chown_attr(ARG(1), ARG(2));
-	return setattr_common(c, AT_FDCWD, ARG(0), AT_SYMLINK_NOFOLLOW, false, &a, 0);
+	return AT_CALL(AT_FDCWD, ARG(0), 0,
+		       uvfs_sbx_fchownat(SBX, t.sfd, path, (uid_t)ARG(1), (gid_t)ARG(2), AT_SYMLINK_NOFOLLOW));
 }
 static long h_fchown(struct run_call *c)
 {
-	struct uvfs_setattr a = chown_attr(ARG(1), ARG(2));
-	return setattr_common(c, IARG(0), 0, 0, true, &a, 0);
+	return FD_CALL(IARG(0), uvfs_sbx_fchown(SBX, t.sfd, (uid_t)ARG(1), (gid_t)ARG(2)));
 }
 static long h_fchownat(struct run_call *c)
 {
-	int fl = IARG(4);
-	if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
-		return -EINVAL;
-	struct uvfs_setattr a = chown_attr(ARG(2), ARG(3));
-	return setattr_common(c, IARG(0), ARG(1), fl, false, &a, 0);
+	return AT_CALL(IARG(0), ARG(1), IARG(4),
+		       uvfs_sbx_fchownat(SBX, t.sfd, path, (uid_t)ARG(2), (gid_t)ARG(3), IARG(4)));
 }
 
 static long h_truncate(struct run_call *c)
 {
-	if ((int64_t)ARG(1) < 0)
-		return -EINVAL;
-	struct uvfs_setattr a = { .mask = STATX_SIZE, .size = ARG(1) };
-	return setattr_common(c, AT_FDCWD, ARG(0), 0, false, &a, UVFS_SETATTR_NEED_WRITE);
+	struct statx x;
+	long r = AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_truncate(SBX, path, (off_t)ARG(1)));
+	/* the memfd of an open regular file follows the new size */
+	if (!r && !AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_statx(SBX, AT_FDCWD, path, 0, STATX_INO, &x)))
+		run_vfd_truncated(c->s, &x, ARG(1));
+	return r;
 }
 
-static int times_attr(struct run_call *c, uint64_t addr, bool timeval, struct uvfs_setattr *a)
+/* times from the tracee: timespec[2] (utimensat), timeval[2] (utimes,
+ * futimesat) or utimbuf (utime); NULL: now. */
+enum { TS_SPEC, TS_VAL, TS_UTIMBUF };
+static int get_times(struct run_call *c, uint64_t addr, int kind, struct timespec ts[2], bool *null)
 {
-	struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
-	if (addr && timeval) {
-		struct timeval tv[2];
-		if (run_read_mem(c->pid, addr, tv, sizeof(tv)))
+	*null = !addr;
+	if (!addr)
+		return 0;
+	if (kind == TS_SPEC)
+		return run_read_mem(c->pid, addr, ts, 2 * sizeof(*ts));
+	if (kind == TS_UTIMBUF) {
+		int64_t t[2];
+		if (run_read_mem(c->pid, addr, t, sizeof(t)))
 			return -EFAULT;
-		for (int i = 0; i < 2; i++) {
-			if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000)
-				return -EINVAL;
-			ts[i] = (struct timespec){ tv[i].tv_sec, tv[i].tv_usec * 1000 };
-		}
-	} else if (addr) {
-		if (run_read_mem(c->pid, addr, ts, sizeof(ts)))
-			return -EFAULT;
-		for (int i = 0; i < 2; i++)
-			if (ts[i].tv_nsec != UTIME_NOW && ts[i].tv_nsec != UTIME_OMIT &&
-			    (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000))
-				return -EINVAL;
+		ts[0] = (struct timespec){ t[0], 0 };
+		ts[1] = (struct timespec){ t[1], 0 };
+		return 0;
 	}
-	*a = (struct uvfs_setattr){ .atime = ts[0], .mtime = ts[1] };
-	if (ts[0].tv_nsec != UTIME_OMIT)
-		a->mask |= STATX_ATIME;
-	if (ts[1].tv_nsec != UTIME_OMIT)
-		a->mask |= STATX_MTIME;
+	struct timeval tv[2];
+	if (run_read_mem(c->pid, addr, tv, sizeof(tv)))
+		return -EFAULT;
+	for (int i = 0; i < 2; i++) {
+		if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000)
+			return -EINVAL;
+		ts[i] = (struct timespec){ tv[i].tv_sec, tv[i].tv_usec * 1000 };
+	}
 	return 0;
+}
+static long do_utimes(struct run_call *c, int dirfd, uint64_t addr, uint64_t taddr, int kind, int fl)
+{
+	struct timespec ts[2];
+	bool null;
+	int err = get_times(c, taddr, kind, ts, &null);
+	if (err)
+		return err;
+	if (!addr) /* futimens / futimesat(fd, NULL): the fd itself */
+		return FD_CALL(dirfd, uvfs_sbx_utimensat(SBX, t.sfd, NULL, null ? NULL : ts, fl));
+	return AT_CALL(dirfd, addr, fl, uvfs_sbx_utimensat(SBX, t.sfd, path, null ? NULL : ts, fl));
 }
 static long h_utimensat(struct run_call *c)
 {
-	int fl = IARG(3);
-	if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
-		return -EINVAL;
-	struct uvfs_setattr a;
-	int err = times_attr(c, ARG(2), false, &a);
-	if (err)
-		return err;
-	if (!a.mask)
-		return 0;
-	if (!ARG(1)) /* futimens: the fd itself */
-		return setattr_common(c, IARG(0), 0, 0, true, &a, 0);
-	return setattr_common(c, IARG(0), ARG(1), fl, false, &a, 0);
+	return do_utimes(c, IARG(0), ARG(1), ARG(2), TS_SPEC, IARG(3));
 }
 static long h_utimes(struct run_call *c)
 {
-	struct uvfs_setattr a;
-	int err = times_attr(c, ARG(1), true, &a);
-	return err ? err : setattr_common(c, AT_FDCWD, ARG(0), 0, false, &a, 0);
+	return do_utimes(c, AT_FDCWD, ARG(0), ARG(1), TS_VAL, 0);
 }
 static long h_futimesat(struct run_call *c)
 {
-	struct uvfs_setattr a;
-	int err = times_attr(c, ARG(2), true, &a);
-	if (err)
-		return err;
-	if (!ARG(1))
-		return setattr_common(c, IARG(0), 0, 0, true, &a, 0);
-	return setattr_common(c, IARG(0), ARG(1), 0, false, &a, 0);
+	return do_utimes(c, IARG(0), ARG(1), ARG(2), TS_VAL, 0);
 }
 static long h_utime(struct run_call *c)
 {
-	struct uvfs_setattr a;
-	int err;
-	if (ARG(1)) {
-		int64_t t[2]; /* struct utimbuf: actime, modtime */
-		if (run_read_mem(c->pid, ARG(1), t, sizeof(t)))
-			return -EFAULT;
-		a = (struct uvfs_setattr){ .mask = STATX_ATIME | STATX_MTIME, .atime = { t[0], 0 }, .mtime = { t[1], 0 } };
-	} else if ((err = times_attr(c, 0, false, &a)))
-		return err;
-	return setattr_common(c, AT_FDCWD, ARG(0), 0, false, &a, 0);
+	return do_utimes(c, AT_FDCWD, ARG(0), ARG(1), TS_UTIMBUF, 0);
 }
 
 /* ------------------------------------------------------------- cwd */
 
-static long set_cwd(struct run_call *c, struct uvfs_pathop *pop)
-{
-	struct uvfs_vd vd;
-	int err = uvfs_get_dentry_at(c->s->vfs, cred(c), pop, UVFS_GET_SEARCHABLE, &vd);
-	if (err)
-		return err;
-	uvfs_vd_put(&c->task->cwd);
-	c->task->cwd = vd;
-	return 0;
-}
 static long h_chdir(struct run_call *c)
 {
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
-	int err = path_at(c, AT_FDCWD, ARG(0), 0, true, path, &pop, &host);
-	return err ? err : set_cwd(c, &pop);
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_chdir(SBX, path));
 }
 static long h_fchdir(struct run_call *c)
 {
-	struct run_vfd *v;
-	bool host;
-	int err = fd_vfd(c, IARG(0), &v, &host);
-	if (err)
-		return err;
-	if (host || v->type != RUN_VFD_DIR)
-		return -ENOTDIR;
-	struct uvfs_pathop pop = vd_pop(c, v);
-	return set_cwd(c, &pop);
+	long r = FD_CALL(IARG(0), uvfs_sbx_fchdir(SBX, t.sfd));
+	if (c->cont) { /* a host fd is never a directory of the tree */
+		c->cont = false;
+		r = -ENOTDIR;
+	}
+	return r;
 }
 static long h_getcwd(struct run_call *c)
 {
 	char buf[PATH_MAX];
 	size_t size = ARG(1) < sizeof(buf) ? (size_t)ARG(1) : sizeof(buf);
-	ssize_t n = uvfs_vd_path(c->s->vfs, &c->s->root, &c->task->cwd, buf, size, UVFS_VD_PATH_GETCWD);
-	if (n < 0)
-		return n;
-	if (run_write_mem(c->pid, ARG(0), buf, (size_t)n + 1))
-		return -EFAULT;
-	return n + 1;
+	long n = uvfs_sbx_getcwd(SBX, buf, size);
+	return n > 0 ? put_out(c, n, ARG(0), buf, (size_t)n) : n;
+}
+static long h_chroot(struct run_call *c)
+{
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_chroot(SBX, path));
 }
 
 /* ------------------------------------------------------------- xattrs */
 
-/* Which xattr call: path (follow or not) or fd; the first argument. */
-enum { XA_PATH, XA_LPATH, XA_FD };
+#define XATTR_SIZE_MAX_RUN 65536
 
-static int xattr_target(struct run_call *c, int kind, char *path, struct uvfs_pathop *pop)
+static int get_name(struct run_call *c, uint64_t addr, char *name)
 {
-	bool host;
-	int err;
-	if (kind == XA_FD) {
-		struct run_vfd *v;
-		err = fd_vfd(c, IARG(0), &v, &host);
-		if (err || host) {
-			c->cont = host;
-			return err ? err : 1;
-		}
-		*pop = vd_pop(c, v);
-		return 0;
-	}
-	return path_at(c, AT_FDCWD, ARG(0), kind == XA_LPATH ? AT_SYMLINK_NOFOLLOW : 0, true, path, pop, &host);
-}
-
-static int xattr_name(struct run_call *c, uint64_t addr, char *name)
-{
-	char buf[PATH_MAX];
-	int err = run_read_path(c->pid, addr, buf, 257);
-	if (err == -ENAMETOOLONG || (!err && strlen(buf) > 255))
+	int err = run_read_path(c->pid, addr, name, 257);
+	if (err == -ENAMETOOLONG || (!err && (strlen(name) > 255 || !name[0])))
 		return -ERANGE;
-	if (!err && !buf[0])
-		return -ERANGE;
-	if (!err)
-		strcpy(name, buf);
 	return err;
 }
 
-static long xa_get(struct run_call *c, int kind)
+/* get/list: a value buffer copied out; set: copied in. */
+static long xa(struct run_call *c, int kind, int op)
 {
-	char path[PATH_MAX], name[256];
-	struct uvfs_pathop pop;
-	int err = xattr_target(c, kind, path, &pop);
+	char name[PATH_MAX];
+	uint64_t vaddr = op == 'l' ? ARG(1) : ARG(2);
+	size_t size = op == 'l' ? ARG(2) : ARG(3);
+	int err = op == 'l' ? 0 : get_name(c, ARG(1), name);
 	if (err)
-		return err > 0 ? 0 : err;
-	if ((err = xattr_name(c, ARG(1), name)))
 		return err;
-	size_t size = ARG(3) > 65536 ? 65536 : (size_t)ARG(3);
-	char *buf = malloc(size ? size : 1);
-	if (!buf)
-		return -ENOMEM;
-	ssize_t n = uvfs_getxattr_at(c->s->vfs, cred(c), &pop, name, buf, size);
-	if (n > 0 && size && run_write_mem(c->pid, ARG(2), buf, (size_t)n))
-		n = -EFAULT;
-	free(buf);
-	return n;
-}
-static long xa_set(struct run_call *c, int kind)
-{
-	char path[PATH_MAX], name[256];
-	struct uvfs_pathop pop;
-	int err = xattr_target(c, kind, path, &pop);
-	if (err)
-		return err > 0 ? 0 : err;
-	if ((err = xattr_name(c, ARG(1), name)))
-		return err;
-	if (ARG(3) > 65536)
+	if (op == 's' && size > XATTR_SIZE_MAX_RUN)
 		return -E2BIG;
-	char *buf = malloc(ARG(3) ? ARG(3) : 1);
-	if (!buf)
-		return -ENOMEM;
-	err = ARG(3) && run_read_mem(c->pid, ARG(2), buf, ARG(3)) ? -EFAULT : 0;
-	if (!err)
-		err = uvfs_setxattr_at(c->s->vfs, cred(c), &pop, name, buf, ARG(3), IARG(4));
-	free(buf);
-	return err;
-}
-static long xa_list(struct run_call *c, int kind)
-{
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	int err = xattr_target(c, kind, path, &pop);
-	if (err)
-		return err > 0 ? 0 : err;
-	size_t size = ARG(2) > 65536 ? 65536 : (size_t)ARG(2);
+	if (size > XATTR_SIZE_MAX_RUN)
+		size = XATTR_SIZE_MAX_RUN;
 	char *buf = malloc(size ? size : 1);
 	if (!buf)
 		return -ENOMEM;
-	ssize_t n = uvfs_listxattr_at(c->s->vfs, cred(c), &pop, buf, size);
-	if (n > 0 && size && run_write_mem(c->pid, ARG(1), buf, (size_t)n))
-		n = -EFAULT;
-	free(buf);
-	return n;
-}
-static long xa_remove(struct run_call *c, int kind)
-{
-	char path[PATH_MAX], name[256];
-	struct uvfs_pathop pop;
-	int err = xattr_target(c, kind, path, &pop);
-	if (err)
-		return err > 0 ? 0 : err;
-	if ((err = xattr_name(c, ARG(1), name)))
-		return err;
-	return uvfs_removexattr_at(c->s->vfs, cred(c), &pop, name);
-}
-#define XA(op, kind)                                                                                             \
-	static long h_##kind##op(struct run_call *c)                                                             \
-	{                                                                                                        \
-		return xa_##op(c, kind);                                                                         \
+	if (op == 's' && size && run_read_mem(c->pid, vaddr, buf, size)) {
+		free(buf);
+		return -EFAULT;
 	}
-XA(get, XA_PATH)
-XA(get, XA_LPATH)
-XA(get, XA_FD)
-XA(set, XA_PATH)
-XA(set, XA_LPATH)
-XA(set, XA_FD)
-XA(list, XA_PATH)
-XA(list, XA_LPATH)
-XA(list, XA_FD)
-XA(remove, XA_PATH)
-XA(remove, XA_LPATH)
-XA(remove, XA_FD)
+	int fl = IARG(4);
+	long r;
+	if (kind == 'f') {
+		r = op == 'g'	? FD_CALL(IARG(0), uvfs_sbx_fgetxattr(SBX, t.sfd, name, buf, size))
+		    : op == 's' ? FD_CALL(IARG(0), uvfs_sbx_fsetxattr(SBX, t.sfd, name, buf, size, fl))
+		    : op == 'l' ? FD_CALL(IARG(0), uvfs_sbx_flistxattr(SBX, t.sfd, buf, size))
+				: FD_CALL(IARG(0), uvfs_sbx_fremovexattr(SBX, t.sfd, name));
+	} else if (kind == 'l') {
+		r = op == 'g'	? AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_lgetxattr(SBX, path, name, buf, size))
+		    : op == 's' ? AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_lsetxattr(SBX, path, name, buf, size, fl))
+		    : op == 'l' ? AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_llistxattr(SBX, path, buf, size))
+				: AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_lremovexattr(SBX, path, name));
+	} else {
+		r = op == 'g'	? AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_getxattr(SBX, path, name, buf, size))
+		    : op == 's' ? AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_setxattr(SBX, path, name, buf, size, fl))
+		    : op == 'l' ? AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_listxattr(SBX, path, buf, size))
+				: AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_removexattr(SBX, path, name));
+	}
+	if (!c->cont && r > 0 && size && (op == 'g' || op == 'l'))
+		r = put_out(c, r, vaddr, buf, (size_t)r);
+	free(buf);
+	return r;
+}
+#define XA(kind, op, fname)                                                                                      \
+	static long fname(struct run_call *c)                                                                    \
+	{                                                                                                        \
+		return xa(c, kind, op);                                                                          \
+	}
+XA('p', 'g', h_getxattr)
+XA('l', 'g', h_lgetxattr)
+XA('f', 'g', h_fgetxattr)
+XA('p', 's', h_setxattr)
+XA('l', 's', h_lsetxattr)
+XA('f', 's', h_fsetxattr)
+XA('p', 'l', h_listxattr)
+XA('l', 'l', h_llistxattr)
+XA('f', 'l', h_flistxattr)
+XA('p', 'r', h_removexattr)
+XA('l', 'r', h_lremovexattr)
+XA('f', 'r', h_fremovexattr)
+
+/* --------------------------------------------------------------- mounts */
+
+static long h_mount(struct run_call *c)
+{
+	char src[PATH_MAX], type[256], data[4096];
+	const char *srcp = NULL, *typep = NULL, *datap = NULL;
+	int err;
+	if (ARG(0) && (err = get_path(c, ARG(0), src)))
+		return err;
+	if (ARG(0))
+		srcp = src;
+	if (ARG(2)) {
+		if ((err = run_read_path(c->pid, ARG(2), type, sizeof(type))))
+			return err == -ENAMETOOLONG ? -ENODEV : err;
+		typep = type;
+	}
+	if (ARG(4)) { /* a page at most, as the kernel's copy_mount_options */
+		memset(data, 0, sizeof(data));
+		err = run_read_path(c->pid, ARG(4), data, sizeof(data));
+		if (err == -EFAULT)
+			return err;
+		data[sizeof(data) - 1] = 0;
+		datap = data;
+	}
+	return AT_CALL(AT_FDCWD, ARG(1), 0, uvfs_sbx_mount(SBX, srcp, path, typep, ARG(3), datap));
+}
+static long h_umount2(struct run_call *c)
+{
+	return AT_CALL(AT_FDCWD, ARG(0), 0, uvfs_sbx_umount2(SBX, path, IARG(1)));
+}
 
 /* --------------------------------------------------------------- exec */
 
 static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t argv, int fl)
 {
-	char path[PATH_MAX];
-	struct uvfs_pathop pop;
-	bool host;
 	if (fl & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		return -EINVAL;
-	int err = path_at(c, dirfd, addr, fl, true, path, &pop, &host);
-	if (err)
+	char path0[PATH_MAX];
+	int err;
+	if (addr && (err = get_path(c, addr, path0)))
 		return err;
-	if (host || (pop.flags & UVFS_PATH_EMPTY)) {
+	if ((!addr || !path0[0]) && (fl & AT_EMPTY_PATH)) {
 		/* fexecve: the fd is a memfd holding the program (or a host
-		 * file): the kernel can exec it as it is. */
+		 * file): the kernel can exec it as it is */
 		c->cont = true;
 		return 0;
 	}
-	if (dirfd != AT_FDCWD && path[0] != '/')
+	if (dirfd != AT_FDCWD && path0[0] != '/')
 		return -ENOEXEC; /* our rewritten name is relative to the host cwd, not dirfd */
-	/* exec needs search and execute permission only (not read): check
-	 * as the task, then read the content with the supervisor's rights */
-	err = uvfs_access_at(c->s->vfs, cred(c), &pop, X_OK);
+	/* exec needs execute permission only (not read): check it as the
+	 * task, then read the content with the supervisor's rights */
+	err = (int)AT_CALL(dirfd, addr, 0, uvfs_sbx_faccessat2(SBX, t.sfd, path, X_OK, AT_EACCESS));
 	if (err)
 		return err;
+	long fd = AT_CALL(dirfd, addr, 0, uvfs_sbx_openat(SBX, t.sfd, path, O_PATH | O_CLOEXEC, 0));
+	if (fd < 0)
+		return fd;
+	struct uvfs_file *pf;
+	err = uvfs_sbx_fd_get(SBX, (int)fd, &pf);
+	uvfs_sbx_close(SBX, (int)fd);
+	if (err)
+		return err;
+	struct uvfs_vd vd;
+	uvfs_file_vd(pf, &vd);
+	uvfs_file_put(pf);
 	struct uvfs_cred root;
 	uvfs_cred_init_root(&root);
+	struct uvfs_pathop pop = { .root = c->s->root, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
 	struct uvfs_file *f;
 	err = uvfs_open_at(c->s->vfs, &root, &pop, O_RDONLY, 0, UVFS_OPEN_EXEC, &f);
+	uvfs_vd_put(&vd);
 	if (err)
 		return err;
 	long r = run_exec(c, f, addr, argv);
@@ -916,13 +763,13 @@ const struct run_handler run_handlers[] = {
 	H(truncate, h_truncate),
 	H(utimensat, h_utimensat), H(utimes, h_utimes), H(futimesat, h_futimesat), H(utime, h_utime),
 	H(chdir, h_chdir), H(fchdir, h_fchdir), H(getcwd, h_getcwd),
-	H(getxattr, h_XA_PATHget), H(lgetxattr, h_XA_LPATHget), H(fgetxattr, h_XA_FDget),
-	H(setxattr, h_XA_PATHset), H(lsetxattr, h_XA_LPATHset), H(fsetxattr, h_XA_FDset),
-	H(listxattr, h_XA_PATHlist), H(llistxattr, h_XA_LPATHlist), H(flistxattr, h_XA_FDlist),
-	H(removexattr, h_XA_PATHremove), H(lremovexattr, h_XA_LPATHremove), H(fremovexattr, h_XA_FDremove),
+	H(getxattr, h_getxattr), H(lgetxattr, h_lgetxattr), H(fgetxattr, h_fgetxattr),
+	H(setxattr, h_setxattr), H(lsetxattr, h_lsetxattr), H(fsetxattr, h_fsetxattr),
+	H(listxattr, h_listxattr), H(llistxattr, h_llistxattr), H(flistxattr, h_flistxattr),
+	H(removexattr, h_removexattr), H(lremovexattr, h_lremovexattr), H(fremovexattr, h_fremovexattr),
 	H(execve, h_execve), H(execveat, h_execveat),
 	/* path-taking calls we do not serve: an errno, never the host's file */
-	H(chroot, h_eperm), H(mount, h_eperm), H(umount2, h_eperm), H(pivot_root, h_eperm),
+	H(chroot, h_chroot), H(mount, h_mount), H(umount2, h_umount2), H(pivot_root, h_eperm),
 	H(swapon, h_eperm), H(swapoff, h_eperm), H(acct, h_eperm), H(quotactl, h_eperm),
 	H(name_to_handle_at, h_eperm), H(open_by_handle_at, h_eperm),
 	H(open_tree, h_eperm), H(move_mount, h_eperm), H(fsopen, h_eperm), H(fspick, h_eperm),
@@ -934,7 +781,12 @@ const size_t run_nhandlers = sizeof(run_handlers) / sizeof(run_handlers[0]);
 void run_dispatch(struct run_call *c)
 {
 	long r = -ENOSYS;
-	for (size_t i = 0; i < run_nhandlers; i++)
+	/* the task acts with the caller's ids and umask as they are now */
+	int err = uvfs_sbx_task_set_cred(c->task->sbx, &c->st.cred);
+	if (err)
+		r = err;
+	uvfs_sbx_umask(c->task->sbx, c->st.umask);
+	for (size_t i = 0; !err && i < run_nhandlers; i++)
 		if (run_handlers[i].nr == c->req->data.nr) {
 			r = run_handlers[i].fn(c);
 			break;

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "sandbox/run/run.h"
+#include "sandbox/uvfs_sandbox.h"
 
 #ifndef HIDDEN
 #define HIDDEN __attribute__((visibility("hidden")))
@@ -33,9 +34,12 @@ HIDDEN int run_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 HIDDEN int run_poke_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
 /* ------------------------------------------------------------ proc.c */
+/* A tracee process: its task of the syscall layer holds root, cwd and
+ * umask; its fd table is scratch (a uvfs fd is installed there for the
+ * duration of one call, see dispatch.c), the real fds live in the kernel. */
 struct run_task {
 	pid_t tgid;
-	struct uvfs_vd cwd; /* references held */
+	struct uvfs_sbx_task *sbx;
 	struct run_task *next;
 };
 /* What /proc/pid/status says right now (read at every notification: the
@@ -49,9 +53,11 @@ struct run_status {
 HIDDEN int run_read_status(pid_t pid, struct run_status *st);
 
 struct run_sup; /* below */
-/* The task of tgid, created on first sight with its parent's cwd (or the
- * root). */
+/* The task of tgid, created on first sight as a fork of its parent's (or
+ * fresh at the tree's root). */
 HIDDEN struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid);
+/* The program's own task, with the initial cwd. */
+HIDDEN int run_task_first(struct run_sup *s, pid_t tgid, const struct uvfs_vd *cwd);
 HIDDEN void run_tasks_free(struct run_sup *s);
 
 /* ------------------------------------------------------------- vfd.c */
@@ -71,6 +77,7 @@ struct run_vfd {
 	bool writable_seen; /* REG: some open allowed writing */
 	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
 	struct run_vfd *next; /* in the placeholder hash */
+	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
 };

@@ -94,12 +94,14 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 		goto out;
 	}
 	/* the program's task, with the initial cwd */
-	struct run_task *t = run_task_get(&s, s.child, getpid());
-	if (t) {
-		uvfs_vd_put(&t->cwd);
-		t->cwd = cwd;
-	} else
-		uvfs_vd_put(&cwd);
+	err = run_task_first(&s, s.child, &cwd);
+	uvfs_vd_put(&cwd);
+	if (err) {
+		kill(-s.child, SIGKILL);
+		kill(s.child, SIGKILL);
+		waitpid(s.child, status, 0);
+		goto out;
+	}
 	fwd_pid = s.child;
 	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART }, old[4];
 	for (int i = 0; i < 4; i++)

@@ -1,12 +1,12 @@
 /* sandbox/run/proc.c — who is calling: credentials, umask and parentage
  * from /proc/<pid>/status, and the per-process task (its cwd in the tree).
  *
- * Tasks are keyed by thread-group id: threads share the cwd (CLONE_FS, as
- * every threads library does). A process seen for the first time starts
- * from its parent's cwd: fork copies the cwd, and the parent's first
- * change after the fork is ordered after the child's first syscall in
- * every program we run (a shell waits for its children). Dead tasks are
- * swept when the table has doubled since the last sweep. */
+ * Tasks are keyed by thread-group id: threads share root, cwd and umask
+ * (CLONE_FS, as every threads library does). A process seen for the first
+ * time is a fork (uvfs_sbx_task_fork: root and cwd copied) of its parent's
+ * task: right unless the parent changes directory between the fork and
+ * the child's first file syscall (a shell waits for its children). Dead
+ * tasks are swept when the table has doubled since the last sweep. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,13 +76,36 @@ static void sweep(struct run_sup *s)
 		struct run_task *t = *pp;
 		if (kill(t->tgid, 0) && errno == ESRCH) {
 			*pp = t->next;
-			uvfs_vd_put(&t->cwd);
+			uvfs_sbx_task_put(t->sbx);
 			free(t);
 			s->ntasks--;
 		} else
 			pp = &t->next;
 	}
 	s->sweep_at = s->ntasks * 2 + 16;
+}
+
+static struct run_task *add(struct run_sup *s, pid_t tgid, struct uvfs_sbx_task *sbx)
+{
+	struct run_task *t = calloc(1, sizeof(*t));
+	if (!t) {
+		uvfs_sbx_task_put(sbx);
+		return NULL;
+	}
+	t->tgid = tgid;
+	t->sbx = sbx;
+	t->next = s->tasks;
+	s->tasks = t;
+	s->ntasks++;
+	return t;
+}
+
+static int fresh(struct run_sup *s, pid_t tgid, const struct uvfs_vd *cwd, struct uvfs_sbx_task **out)
+{
+	struct uvfs_sbx_task_params p = {
+		.vfs = s->vfs, .mntns = s->ns, .root = &s->root, .cwd = cwd, .umask = 022, .tid = tgid,
+	};
+	return uvfs_sbx_task_new(&p, out);
 }
 
 struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid)
@@ -92,17 +115,19 @@ struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid)
 		return t;
 	if (s->ntasks >= s->sweep_at)
 		sweep(s);
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->tgid = tgid;
 	struct run_task *parent = find(s, ppid);
-	t->cwd = parent ? parent->cwd : s->root;
-	uvfs_vd_get(&t->cwd);
-	t->next = s->tasks;
-	s->tasks = t;
-	s->ntasks++;
-	return t;
+	struct uvfs_sbx_task *sbx;
+	int err = parent ? uvfs_sbx_task_fork(parent->sbx, 0, tgid, &sbx) : fresh(s, tgid, NULL, &sbx);
+	return err ? NULL : add(s, tgid, sbx);
+}
+
+int run_task_first(struct run_sup *s, pid_t tgid, const struct uvfs_vd *cwd)
+{
+	struct uvfs_sbx_task *sbx;
+	int err = fresh(s, tgid, cwd, &sbx);
+	if (err)
+		return err;
+	return add(s, tgid, sbx) ? 0 : -ENOMEM;
 }
 
 void run_tasks_free(struct run_sup *s)
@@ -110,7 +135,7 @@ void run_tasks_free(struct run_sup *s)
 	while (s->tasks) {
 		struct run_task *t = s->tasks;
 		s->tasks = t->next;
-		uvfs_vd_put(&t->cwd);
+		uvfs_sbx_task_put(t->sbx);
 		free(t);
 	}
 	s->ntasks = 0;

@@ -316,6 +316,8 @@ void run_vfd_free_all(struct run_sup *s)
 			s->vfd_hash[i] = v->next;
 			if (v->file)
 				uvfs_file_put(v->file);
+			if (v->rfile)
+				uvfs_file_put(v->rfile);
 			if (v->memfd >= 0)
 				close(v->memfd);
 			uvfs_vd_put(&v->vd);
