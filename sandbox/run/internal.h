@@ -109,6 +109,7 @@ struct run_sup {
 	dev_t memfd_dev; /* st_dev of every memfd */
 	struct run_vfd **vfd_hash, **src_hash;
 	size_t vfd_nbuckets, nvfds;
+	size_t ndirlike, gc_at; /* DIR/OTHER vfds; collect when ndirlike reaches gc_at */
 	struct run_vfd *reg_list; /* REG vfds that were opened writable */
 };
 

@@ -65,7 +65,7 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 {
 	if (!o || !o->vfs || !o->ns || !o->argv || !o->argv[0] || !status)
 		return -EINVAL;
-	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1 };
+	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1, .gc_at = 1024 };
 	char dir[] = "/tmp/uvfs-run-XXXXXX";
 	if (!mkdtemp(dir))
 		return -errno;

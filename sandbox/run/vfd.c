@@ -17,7 +17,8 @@
  * ends. Stores through a shared mapping may not stamp the memfd's mtime: they
  * are written back only together with a write(2) or truncate. Directories and other types: a fresh empty memfd per open,
  * reopened read-only; the vfd keeps the uvfs open file, whose position
- * getdents64 and lseek use. */
+ * getdents64 and lseek use; they are garbage-collected (gc below). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -199,6 +200,73 @@ static int reopen(int memfd, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Drops directory (and other non-regular) vfds that no process holds any
+ * more: the placeholders' inodes still open anywhere are collected from
+ * /proc/<pid>/fd (every process we may read: a superset of the tracees),
+ * the rest are freed. Runs when their number doubled since the last run,
+ * so its cost is amortised; a placeholder in flight in an SCM_RIGHTS
+ * message would be lost (its fd then acts as a host memfd). */
+static void gc(struct run_sup *s)
+{
+	size_t n = 0, cap = 1024;
+	uint64_t *live = malloc(cap * sizeof(*live));
+	DIR *proc = opendir("/proc");
+	if (!live || !proc)
+		goto out;
+	struct dirent *pe;
+	while ((pe = readdir(proc))) {
+		if (pe->d_name[0] < '0' || pe->d_name[0] > '9')
+			continue;
+		char p[300];
+		snprintf(p, sizeof(p), "/proc/%s/fd", pe->d_name);
+		DIR *fds = opendir(p);
+		if (!fds)
+			continue;
+		struct dirent *fe;
+		while ((fe = readdir(fds))) {
+			struct stat st;
+			if (fe->d_name[0] == '.' || fstatat(dirfd(fds), fe->d_name, &st, 0) || st.st_dev != s->memfd_dev)
+				continue;
+			if (n == cap) {
+				uint64_t *nl = realloc(live, 2 * cap * sizeof(*live));
+				if (!nl) {
+					closedir(fds);
+					goto out; /* keep everything */
+				}
+				live = nl, cap *= 2;
+			}
+			live[n++] = st.st_ino;
+		}
+		closedir(fds);
+	}
+	qsort(live, n, sizeof(*live), cmp_u64);
+	for (size_t i = 0; i < s->vfd_nbuckets; i++)
+		for (struct run_vfd **pp = &s->vfd_hash[i]; *pp;) {
+			struct run_vfd *v = *pp;
+			if (v->type == RUN_VFD_REG || bsearch(&v->key_ino, live, n, sizeof(*live), cmp_u64)) {
+				pp = &v->next;
+				continue;
+			}
+			*pp = v->next;
+			uvfs_file_put(v->file);
+			uvfs_vd_put(&v->vd);
+			free(v);
+			s->nvfds--;
+			s->ndirlike--;
+		}
+out:
+	if (proc)
+		closedir(proc);
+	free(live);
+	s->gc_at = s->ndirlike * 2 + 1024;
+}
+
 int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int oflags)
 {
 	struct statx stx;
@@ -234,6 +302,8 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		close(h);
 		return r;
 	}
+	if (s->ndirlike >= s->gc_at)
+		gc(s);
 	struct run_vfd *v = calloc(1, sizeof(*v));
 	if (!v) {
 		uvfs_file_put(f);
@@ -254,6 +324,7 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		return h;
 	}
 	add_key(s, v, m);
+	s->ndirlike++;
 	close(m);
 	int r = addfd(s, id, h, oflags);
 	close(h);

@@ -42,6 +42,8 @@ diffrun pipes-sort 'sort -rn /data/numbers | head -3; cat /data/numbers | sort -
 diffrun stat 'stat -c "%s %a %F %h" /etc/greeting /data /data/link; stat -L -c %s /data/link'
 diffrun chmod-touch 'touch /tmp/t && chmod 640 /tmp/t && stat -c %a /tmp/t && touch -d @1000000 /tmp/t && stat -c %Y /tmp/t'
 diffrun exit-status 'exit 42'
+diffrun umask 'umask 027; mkdir /tmp/d; touch /tmp/f; stat -c "%a %n" /tmp/d /tmp/f; umask 0; mkdir -m 777 /tmp/e; stat -c %a /tmp/e'
+diffrun chroot 'mkdir -p /j/bin && cp /bin/busybox /j/bin/ && chroot /j /bin/busybox sh -c "cd /; /bin/busybox ls /; /bin/busybox pwd"; ls /j' 
 diffrun tar 'cd /tmp && tar cf x.tar -C /data . && mkdir u && tar xf x.tar -C u && ls u && cmp u/numbers /data/numbers && echo same'
 
 # as a user without privileges: the caller's credentials decide
@@ -81,9 +83,11 @@ fi
 
 # hostile pointers and lengths: the errnos the kernel gives (compared with
 # the same static program under chroot)
-if cc -static -o "$T/bin/hostile" -x c - 2>/dev/null <<'CEOF'
+if cc -static -pthread -o "$T/bin/hostile" -x c - 2>/dev/null <<'CEOF'
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -91,6 +95,22 @@ if cc -static -o "$T/bin/hostile" -x c - 2>/dev/null <<'CEOF'
 #include <sys/syscall.h>
 #include <unistd.h>
 static void r(const char *what, long rc) { printf("%s %ld %s\n", what, rc, rc < 0 ? strerrorname_np(errno) : "-"); }
+static char racy[64] = "/etc/greeting";
+static volatile int stop;
+static void *flip(void *a) { /* rewrites the path while the other thread opens it */
+	(void)a;
+	while (!stop) { memcpy(racy, "/etc/greetinX", 14); memset(racy, 'z', 63); memcpy(racy, "/etc/greeting", 14); }
+	return NULL;
+}
+static int entries(int fd) {
+	char buf[4096];
+	int n = 0;
+	long k;
+	lseek(fd, 0, SEEK_SET);
+	while ((k = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+		for (long o = 0; o < k; o += ((struct dirent *)(buf + o))->d_reclen) n++;
+	return k < 0 ? -1 : n;
+}
 int main(void) {
 	static char longp[8192];
 	struct stat st;
@@ -124,6 +144,26 @@ int main(void) {
 	r("fchdir-file", syscall(SYS_fchdir, open("/etc/greeting", O_RDONLY)));
 	r("exec-notfound", syscall(SYS_execve, "/nonexistent", (char *[]){ "x", 0 }, (char *[]){ 0 }));
 	r("exec-dir", syscall(SYS_execve, "/etc", (char *[]){ "x", 0 }, (char *[]){ 0 }));
+	/* a directory fd held (and moved) across thousands of other opens */
+	int held = open("/data", O_RDONLY | O_DIRECTORY);
+	int moved = dup2(held, 200);
+	close(held);
+	for (int i = 0; i < 3000; i++) close(open("/data/sub", O_RDONLY | O_DIRECTORY));
+	r("held-dir-entries", entries(moved));
+	/* a path rewritten by another thread while it is read: some opens
+	 * work, some fail, nothing else happens */
+	pthread_t th;
+	pthread_create(&th, NULL, flip, NULL);
+	int ok = 0, bad = 0;
+	for (int i = 0; i < 2000; i++) {
+		int f = open(racy, O_RDONLY);
+		if (f >= 0) ok++, close(f);
+		else if (errno == ENOENT || errno == ENAMETOOLONG) bad++;
+	}
+	stop = 1;
+	pthread_join(th, NULL);
+	r("race-all-answered", ok + bad == 2000);
+	r("after-race", open("/etc/greeting", O_RDONLY) >= 0);
 	return 0;
 }
 CEOF
