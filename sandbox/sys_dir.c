@@ -41,7 +41,15 @@ UVFS_API long uvfs_sbx_readlinkat(struct uvfs_sbx_task *t, int dirfd, const char
 	long err = sbx_at_begin(t, dirfd, path, SBX_AT_EMPTY, &at);
 	if (err)
 		return err;
-	err = uvfs_readlink_at(t->vfs, &t->cred, &at.pop, buf, bufsiz);
+	if (buf) {
+		err = uvfs_readlink_at(t->vfs, &t->cred, &at.pop, buf, bufsiz);
+	} else {
+		/* Linux faults only when copying the target: errors first. */
+		char c;
+		err = uvfs_readlink_at(t->vfs, &t->cred, &at.pop, &c, 1);
+		if (err >= 0)
+			err = -EFAULT;
+	}
 	sbx_at_end(&at);
 	if (err == -EINVAL && !path[0])
 		err = -ENOENT; /* Linux: "" naming a non-symlink */
