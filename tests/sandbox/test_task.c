@@ -201,6 +201,14 @@ FX_TEST(sbx_task, proc_self_fd)
 	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/self/fd/5", buf, sizeof buf);
 	cr_assert_eq(n, 2, "%s", fx_err(n));
 	cr_assert(!memcmp(buf, "/f", 2));
+	/* chdir moves /proc/self/cwd. */
+	FX_ASSERT_OK(uvfs_sbx_mkdirat(t, AT_FDCWD, "/dir", 0755));
+	FX_ASSERT_OK(uvfs_sbx_chdir(t, "/dir"));
+	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/self/cwd", buf, sizeof buf);
+	cr_assert(n == 4 && !memcmp(buf, "/dir", 4), "cwd link: %s %.*s", fx_err(n), n > 0 ? (int)n : 0, buf);
+	FX_ASSERT_OK(uvfs_sbx_fchdir(t, 1));
+	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/self/cwd", buf, sizeof buf);
+	cr_assert(n == 10 && !memcmp(buf, "/proc/1/fd", 10), "cwd link after fchdir: %s", fx_err(n));
 	/* A forked child is registered with its own table. */
 	FX_ASSERT_OK(uvfs_sbx_task_fork(t, 0, 2, &c));
 	FX_ASSERT_OK(uvfs_sbx_close(c, 5));
