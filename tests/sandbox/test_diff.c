@@ -300,3 +300,78 @@ FX_TEST(sbx_diff, names)
 	};
 	run_diff(s);
 }
+
+/* chroot: the old cwd becomes unreachable, ".." stops at the new root,
+ * privilege and type errors in Linux's order. */
+FX_TEST(sbx_diff, chroot)
+{
+	static const struct step s[] = {
+		ST(S_MKDIR, .p1 = "/jail", .a = 0755),
+		ST(S_MKDIR, .p1 = "/jail/sub", .a = 0755),
+		ST(S_OPEN, .p1 = "/jail/sub/f", .a = O_CREAT | O_WRONLY, .b = 0644),
+		ST(S_MKDIR, .p1 = "/jail/closed", .a = 0700),
+		ST(S_CLOSE, .fd = 3),
+		ST(S_OPEN, .p1 = "/jail", .a = O_PATH),
+		ST(S_CHROOT, .p1 = "/jail/sub/f"),
+		ST(S_CHROOT, .p1 = "/jail/nope"),
+		ST(S_CHROOT, .p1 = "/jail"),
+		ST(S_STAT, .p1 = "/sub/f"),
+		ST(S_STAT, .p1 = "/jail"),
+		ST(S_STAT, .p1 = "/../../sub/f"),
+		ST(S_CHDIR, .p1 = "/"),
+		ST(S_GETCWD, .a = 100),
+		ST(S_CHDIR, .p1 = ".."),
+		ST(S_GETCWD, .a = 100),
+		ST(S_OPEN, .dir = 3, .p1 = "sub/f", .a = O_RDONLY),
+		ST(S_CRED, .a = 1000, .b = 1000),
+		ST(S_CHROOT, .p1 = "/sub"),
+		ST(S_CHROOT, .p1 = "/closed"),
+		ST(S_CHROOT, .p1 = "/nope"),
+		ST(S_CRED, .a = 0, .b = 0),
+		ST(S_SYMLINKAT, .p1 = "../f", .fd = 3, .p2 = "sub/l"),
+		ST(S_READLINK, .p1 = "/sub/l", .a = 100),
+		ST(S_RENAMEAT, .dir = 3, .p1 = "sub/l", .fd = AT_FDCWD, .p2 = "/sub/l2"),
+		ST(S_RENAMEAT, .dir = 3, .p1 = "sub/l", .fd = 99, .p2 = "x"),
+		ST(S_RENAMEAT, .dir = 3, .p1 = "sub/l2", .fd = 3, .p2 = "sub/l3", .a = 0x10),
+		ST_END,
+	};
+	run_diff(s);
+}
+
+/* mount and umount2 for tmpfs: flags show in statfs, EROFS, EBUSY with an
+ * open file, MNT_DETACH, binds, EINVAL and EPERM. */
+FX_TEST(sbx_diff, mounts)
+{
+	static const struct step s[] = {
+		ST(S_MKDIR, .p1 = "/m", .a = 0755),
+		ST(S_MKDIR, .p1 = "/b", .a = 0755),
+		ST(S_MOUNT, .p1 = "/m", .p2 = "tmpfs", .a = MS_NOSUID | MS_NODEV),
+		ST(S_STATFS, .p1 = "/m"),
+		ST(S_OPEN, .p1 = "/m/f", .a = O_CREAT | O_WRONLY, .b = 0644),
+		ST(S_UMOUNT, .p1 = "/m"),
+		ST(S_MOUNT, .p1 = "/b", .p2 = "bind:/m"),
+		ST(S_STAT, .p1 = "/b/f"),
+		ST(S_CLOSE, .fd = 3),
+		ST(S_UMOUNT, .p1 = "/m"),
+		ST(S_UMOUNT, .p1 = "/b"),
+		ST(S_UMOUNT, .p1 = "/b"),
+		ST(S_UMOUNT, .p1 = "/m"),
+		ST(S_STAT, .p1 = "/m/f"),
+		ST(S_MOUNT, .p1 = "/m", .p2 = "tmpfs", .a = MS_RDONLY),
+		ST(S_STATFS, .p1 = "/m"),
+		ST(S_OPEN, .p1 = "/m/f", .a = O_CREAT | O_WRONLY, .b = 0644),
+		ST(S_MKDIR, .p1 = "/m/d", .a = 0755),
+		ST(S_OPEN, .p1 = "/m", .a = O_RDONLY | O_DIRECTORY),
+		ST(S_UMOUNT, .p1 = "/m", .a = MNT_DETACH),
+		ST(S_FSTATFS, .fd = 3),
+		ST(S_MOUNT, .p1 = "/nope", .p2 = "tmpfs"),
+		ST(S_MOUNT, .p1 = "/m", .p2 = "nosuchfs"),
+		ST(S_UMOUNT, .p1 = "/m", .a = 0x100),
+		ST(S_CRED, .a = 1000, .b = 1000),
+		ST(S_MOUNT, .p1 = "/m", .p2 = "tmpfs"),
+		ST(S_UMOUNT, .p1 = "/"),
+		ST(S_CRED, .a = 0, .b = 0),
+		ST_END,
+	};
+	run_diff(s);
+}

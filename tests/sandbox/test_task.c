@@ -87,6 +87,11 @@ FX_TEST(sbx_task, clone_fs_shares_cwd_and_umask)
 	cr_assert_eq(uvfs_sbx_getcwd(copied, buf, sizeof buf), 2);
 	cr_assert_str_eq(buf, "/");
 	cr_assert_eq(uvfs_sbx_getcwd(p, buf, sizeof buf), 3, "chroot of a copied fs state stays there");
+	/* A cwd left outside the new root reads "(unreachable)/..." (Linux). */
+	FX_ASSERT_OK(uvfs_sbx_chdir(p, "/"));
+	FX_ASSERT_OK(uvfs_sbx_chroot(p, "/d"));
+	cr_assert_eq(uvfs_sbx_getcwd(p, buf, sizeof buf), 15);
+	cr_assert_str_eq(buf, "(unreachable)/");
 	uvfs_sbx_task_put(copied);
 	uvfs_sbx_task_put(shared);
 	uvfs_sbx_task_put(p);
