@@ -7,6 +7,7 @@
 #include <stdio.h> /* RENAME_* */
 #include <string.h>
 
+#include "fsimpl/kernfs/task.h"
 #include "sandbox/sbx.h"
 
 /* Linux iterate_dir: -ENOTDIR for a non-directory, -ENOENT once the
@@ -41,7 +42,15 @@ UVFS_API long uvfs_sbx_readlinkat(struct uvfs_sbx_task *t, int dirfd, const char
 	long err = sbx_at_begin(t, dirfd, path, SBX_AT_EMPTY, &at);
 	if (err)
 		return err;
-	err = uvfs_readlink_at(t->vfs, &t->cred, &at.pop, buf, bufsiz);
+	if (buf) {
+		err = uvfs_readlink_at(t->vfs, &t->cred, &at.pop, buf, bufsiz);
+	} else {
+		/* Linux faults only when copying the target: errors first. */
+		char c;
+		err = uvfs_readlink_at(t->vfs, &t->cred, &at.pop, &c, 1);
+		if (err >= 0)
+			err = -EFAULT;
+	}
 	sbx_at_end(&at);
 	if (err == -EINVAL && !path[0])
 		err = -ENOENT; /* Linux: "" naming a non-symlink */
@@ -184,6 +193,16 @@ static void set_vd(struct uvfs_sbx_task *t, struct uvfs_vd *vd, bool root)
 	*slot = *vd;
 	pthread_mutex_unlock(&t->fs->lock);
 	uvfs_vd_put(&old);
+	/* /proc/[tid]/cwd follows (only this task's entry: tasks sharing the
+	 * fs state by CLONE_FS keep their last registered cwd). */
+	if (!root && t->tasks && t->tid > 0) {
+		pthread_mutex_lock(&t->fs->lock);
+		struct uvfs_vd cwd = t->fs->cwd;
+		uvfs_vd_get(&cwd);
+		pthread_mutex_unlock(&t->fs->lock);
+		uvfs_task_set_cwd(t->tasks, t->tid, &cwd);
+		uvfs_vd_put(&cwd);
+	}
 }
 
 UVFS_API long uvfs_sbx_chdir(struct uvfs_sbx_task *t, const char *path)

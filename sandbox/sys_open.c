@@ -210,7 +210,13 @@ UVFS_API long uvfs_sbx_fcntl(struct uvfs_sbx_task *t, int fd, int cmd, unsigned 
 		fdt_put(fdt);
 		return ret;
 	}
+	/* Linux check_fcntl_cmd: an O_PATH fd allows only these. */
+	if ((uvfs_file_flags(f) & O_PATH) && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_GETFD &&
+	    cmd != F_SETFD && cmd != F_GETFL)
+		cmd = -1, ret = -EBADF;
 	switch (cmd) {
+	case -1:
+		break;
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
 		/* arg is an int in the kernel (negative: past any limit). */

@@ -38,6 +38,9 @@ static unsigned at_flags(int flags)
 /* statx of dirfd+path (AT_* flags already validated). */
 static long do_stat(struct uvfs_sbx_task *t, int dirfd, const char *path, int flags, unsigned mask, struct statx *x)
 {
+	/* Linux >= 6.11: a NULL path with AT_EMPTY_PATH is the empty path. */
+	if (!path && (flags & AT_EMPTY_PATH))
+		path = "";
 	struct sbx_at at;
 	int err = sbx_at_begin(t, dirfd, path, at_flags(flags), &at);
 	if (err)

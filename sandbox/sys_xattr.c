@@ -29,7 +29,13 @@ static long do_get(struct uvfs_sbx_task *t, int fd, const char *path, bool follo
 	long err = xat_begin(t, fd, path, follow, &at);
 	if (err)
 		return err;
-	err = uvfs_getxattr_at(t->vfs, &t->cred, &at.pop, name, value, size);
+	if (value || !size) {
+		err = uvfs_getxattr_at(t->vfs, &t->cred, &at.pop, name, value, size);
+	} else { /* NULL buffer: the kernel faults only when copying a value */
+		err = uvfs_getxattr_at(t->vfs, &t->cred, &at.pop, name, NULL, 0);
+		if (err > 0)
+			err = -EFAULT;
+	}
 	sbx_at_end(&at);
 	return err;
 }
@@ -37,8 +43,8 @@ static long do_get(struct uvfs_sbx_task *t, int fd, const char *path, bool follo
 static long do_set(struct uvfs_sbx_task *t, int fd, const char *path, bool follow, const char *name,
 		   const void *value, size_t size, int flags)
 {
-	if (!name)
-		return -EFAULT;
+	if (!name || (!value && size))
+		return -EFAULT; /* the kernel copies name and value first */
 	struct sbx_at at;
 	long err = xat_begin(t, fd, path, follow, &at);
 	if (err)
@@ -54,7 +60,13 @@ static long do_list(struct uvfs_sbx_task *t, int fd, const char *path, bool foll
 	long err = xat_begin(t, fd, path, follow, &at);
 	if (err)
 		return err;
-	err = uvfs_listxattr_at(t->vfs, &t->cred, &at.pop, list, size);
+	if (list || !size) {
+		err = uvfs_listxattr_at(t->vfs, &t->cred, &at.pop, list, size);
+	} else {
+		err = uvfs_listxattr_at(t->vfs, &t->cred, &at.pop, NULL, 0);
+		if (err > 0)
+			err = -EFAULT;
+	}
 	sbx_at_end(&at);
 	return err;
 }

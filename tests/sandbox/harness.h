@@ -83,6 +83,12 @@ enum {
 	S_FIONREAD, /* fd */
 	S_DENTS_RESUME, /* fd: every d_off resumes at the next entry ("ok" or the first failure) */
 	S_CHMOD2, /* dir p1 a=mode b=flags (fchmodat2) */
+	S_CHROOT, /* p1 */
+	S_MOUNT, /* p1=target p2=fstype ("bind:SRC" binds SRC) a=flags */
+	S_UMOUNT, /* p1 a=flags */
+	S_STATFS, /* p1 */
+	S_SYMLINKAT, /* p1=target fd=newdirfd p2=link */
+	S_RENAMEAT, /* dir p1 fd=newdirfd p2 a=flags */
 };
 
 struct step {
@@ -430,6 +436,30 @@ static inline void host_step(const struct step *s, struct res *r)
 	case S_CHMOD2:
 		r->ret = h_sys(syscall(452 /* fchmodat2 */, dir, s->p1, s->a, s->b));
 		break;
+	case S_CHROOT:
+		r->ret = h_sys(syscall(SYS_chroot, s->p1));
+		break;
+	case S_MOUNT: {
+		bool bind = !strncmp(s->p2, "bind:", 5);
+		r->ret = bind ? h_sys(mount(s->p2 + 5, s->p1, NULL, MS_BIND | (unsigned long)s->a, NULL)) : h_sys(mount("none", s->p1, s->p2, (unsigned long)s->a, NULL));
+		break;
+	}
+	case S_UMOUNT:
+		r->ret = h_sys(syscall(SYS_umount2, s->p1, s->a));
+		break;
+	case S_STATFS: {
+		struct statfs f;
+		r->ret = h_sys(syscall(SYS_statfs, s->p1, &f));
+		if (!r->ret)
+			fmt_statfs(r, &f);
+		break;
+	}
+	case S_SYMLINKAT:
+		r->ret = h_sys(syscall(SYS_symlinkat, s->p1, s->fd, s->p2));
+		break;
+	case S_RENAMEAT:
+		r->ret = h_sys(syscall(SYS_renameat2, dir, s->p1, s->fd, s->p2, s->a));
+		break;
 	default:
 		r->ret = -9999;
 	}
@@ -711,6 +741,30 @@ static inline void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, stru
 	case S_CHMOD2:
 		r->ret = uvfs_sbx_fchmodat(t, dir, s->p1, (mode_t)s->a, (int)s->b);
 		break;
+	case S_CHROOT:
+		r->ret = uvfs_sbx_chroot(t, s->p1);
+		break;
+	case S_MOUNT: {
+		bool bind = !strncmp(s->p2, "bind:", 5);
+		r->ret = bind ? uvfs_sbx_mount(t, s->p2 + 5, s->p1, NULL, MS_BIND | (unsigned long)s->a, NULL) : uvfs_sbx_mount(t, "none", s->p1, s->p2, (unsigned long)s->a, NULL);
+		break;
+	}
+	case S_UMOUNT:
+		r->ret = uvfs_sbx_umount2(t, s->p1, (int)s->a);
+		break;
+	case S_STATFS: {
+		struct statfs f;
+		r->ret = uvfs_sbx_statfs(t, s->p1, &f);
+		if (!r->ret)
+			fmt_statfs(r, &f);
+		break;
+	}
+	case S_SYMLINKAT:
+		r->ret = uvfs_sbx_symlinkat(t, s->p1, s->fd, s->p2);
+		break;
+	case S_RENAMEAT:
+		r->ret = uvfs_sbx_renameat2(t, dir, s->p1, s->fd, s->p2, (unsigned)s->a);
+		break;
 	default:
 		r->ret = -9999;
 	}
@@ -744,7 +798,7 @@ static inline const char *op_name(int op)
 				       "GETCWD", "CHDIR", "FCHDIR", "MKDIR", "MKNOD", "SYMLINK", "UNLINK", "RENAME",
 				       "LINK", "DUP", "DUP2", "DUP3", "FCNTL", "CLOSE_RANGE", "ACCESS", "CHMOD",
 				       "FCHMOD", "CHOWN", "TRUNCATE", "FTRUNCATE", "SETXATTR", "GETXATTR", "POLL",
-				       "FCHOWN", "UTIMENS", "READV", "WRITEV", "PREADV", "PWRITEV", "FALLOCATE", "UTIMES_SPECIAL", "FSTATFS", "XATTR_LF", "FIONREAD", "DENTS_RESUME", "CHMOD2" };
+				       "FCHOWN", "UTIMENS", "READV", "WRITEV", "PREADV", "PWRITEV", "FALLOCATE", "UTIMES_SPECIAL", "FSTATFS", "XATTR_LF", "FIONREAD", "DENTS_RESUME", "CHMOD2", "CHROOT", "MOUNT", "UMOUNT", "STATFS", "SYMLINKAT", "RENAMEAT" };
 	return op >= 0 && op < (int)(sizeof(names) / sizeof(names[0])) ? names[op] : "?";
 }
 

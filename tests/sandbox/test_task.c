@@ -87,6 +87,11 @@ FX_TEST(sbx_task, clone_fs_shares_cwd_and_umask)
 	cr_assert_eq(uvfs_sbx_getcwd(copied, buf, sizeof buf), 2);
 	cr_assert_str_eq(buf, "/");
 	cr_assert_eq(uvfs_sbx_getcwd(p, buf, sizeof buf), 3, "chroot of a copied fs state stays there");
+	/* A cwd left outside the new root reads "(unreachable)/..." (Linux). */
+	FX_ASSERT_OK(uvfs_sbx_chdir(p, "/"));
+	FX_ASSERT_OK(uvfs_sbx_chroot(p, "/d"));
+	cr_assert_eq(uvfs_sbx_getcwd(p, buf, sizeof buf), 15);
+	cr_assert_str_eq(buf, "(unreachable)/");
 	uvfs_sbx_task_put(copied);
 	uvfs_sbx_task_put(shared);
 	uvfs_sbx_task_put(p);
@@ -201,6 +206,14 @@ FX_TEST(sbx_task, proc_self_fd)
 	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/self/fd/5", buf, sizeof buf);
 	cr_assert_eq(n, 2, "%s", fx_err(n));
 	cr_assert(!memcmp(buf, "/f", 2));
+	/* chdir moves /proc/self/cwd. */
+	FX_ASSERT_OK(uvfs_sbx_mkdirat(t, AT_FDCWD, "/dir", 0755));
+	FX_ASSERT_OK(uvfs_sbx_chdir(t, "/dir"));
+	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/self/cwd", buf, sizeof buf);
+	cr_assert(n == 4 && !memcmp(buf, "/dir", 4), "cwd link: %s %.*s", fx_err(n), n > 0 ? (int)n : 0, buf);
+	FX_ASSERT_OK(uvfs_sbx_fchdir(t, 1));
+	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/self/cwd", buf, sizeof buf);
+	cr_assert(n == 10 && !memcmp(buf, "/proc/1/fd", 10), "cwd link after fchdir: %s", fx_err(n));
 	/* A forked child is registered with its own table. */
 	FX_ASSERT_OK(uvfs_sbx_task_fork(t, 0, 2, &c));
 	FX_ASSERT_OK(uvfs_sbx_close(c, 5));
@@ -208,5 +221,42 @@ FX_TEST(sbx_task, proc_self_fd)
 	cr_assert_eq(uvfs_sbx_readlinkat(c, AT_FDCWD, "/proc/1/fd/5", buf, sizeof buf), 2);
 	uvfs_sbx_task_put(c);
 	uvfs_sbx_task_put(t);
+	uvfs_tasks_destroy(T);
+}
+
+/* A /proc/[pid]/fd directory held open by another task outlives the task
+ * it describes: after that task exits, listing it and looking names up in
+ * it must not reach the freed fd table (ASan would see it). Sequential
+ * only: kernfs checks the task is alive at each op's entry, but nothing
+ * stops an exit between that check and the fd_ops call (see README). */
+FX_TEST(sbx_task, proc_fd_dir_after_exit)
+{
+	struct uvfs_tasks *T;
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &uvfs_proc_type, UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST));
+	FX_ASSERT_OK(uvfs_tasks_new(fx.vfs, &T));
+	fx_must_mkdir("/proc", 0555);
+	struct uvfs_pathop pp = fx_popf("/proc");
+	struct uvfs_mount_opts o = { 0 };
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "proc", &pp, "proc", &o));
+	struct uvfs_sbx_task *a, *b;
+	struct uvfs_sbx_task_params p = { .vfs = fx.vfs, .mntns = fx.ns, .root = &fx.root, .tid = 1, .tasks = T };
+	FX_ASSERT_OK(uvfs_sbx_task_new(&p, &a));
+	p.tid = 2;
+	FX_ASSERT_OK(uvfs_sbx_task_new(&p, &b));
+	cr_assert_eq(uvfs_sbx_openat(a, AT_FDCWD, "/f", O_CREAT | O_RDWR, 0644), 0);
+	cr_assert_eq(uvfs_sbx_openat(b, AT_FDCWD, "/proc/1/fd", O_RDONLY | O_DIRECTORY, 0), 0);
+	char buf[4096];
+	cr_assert_eq(uvfs_sbx_readlinkat(b, 0, "0", buf, sizeof buf), 2);
+	long d = uvfs_sbx_openat(b, 0, "0", O_PATH | O_NOFOLLOW, 0);
+	cr_assert_eq(d, 1, "%s", fx_err(d));
+	uvfs_sbx_task_put(a);
+	FX_ASSERT_OK(uvfs_sbx_lseek(b, 0, 0, SEEK_SET));
+	long n = uvfs_sbx_getdents64(b, 0, buf, sizeof buf);
+	FX_ASSERT_ERR(n, -ENOENT); /* kernfs: a dead task's nodes are stale */
+	n = uvfs_sbx_readlinkat(b, 1, "", buf, sizeof buf);
+	cr_assert(n < 0, "a dead task's fd link reads %s", fx_err(n));
+	n = uvfs_sbx_readlinkat(b, 0, "0", buf, sizeof buf);
+	cr_assert(n < 0, "a dead task's fd name resolves: %s", fx_err(n));
+	uvfs_sbx_task_put(b);
 	uvfs_tasks_destroy(T);
 }
