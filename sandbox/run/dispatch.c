@@ -691,6 +691,7 @@ static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t arg
 	if ((!addr || !path0[0]) && (fl & AT_EMPTY_PATH)) {
 		/* fexecve: the fd is a memfd holding the program (or a host
 		 * file): the kernel can exec it as it is */
+		run_caller_stale(c->s, c->st.tgid);
 		c->cont = true;
 		return 0;
 	}
@@ -722,6 +723,7 @@ static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t arg
 		return err;
 	long r = run_exec(c, f, addr, argv);
 	uvfs_file_put(f);
+	run_caller_stale(c->s, c->st.tgid); /* exec recomputes capabilities */
 	return r;
 }
 static long h_execve(struct run_call *c)
@@ -731,6 +733,17 @@ static long h_execve(struct run_call *c)
 static long h_execveat(struct run_call *c)
 {
 	return do_execve(c, IARG(0), ARG(1), ARG(2), IARG(4));
+}
+
+/* ------------------------------------------------- credential changes */
+
+/* set*id, setgroups, capset, umask, prctl: the kernel does them; the
+ * cached status of the process is read again at its next call. */
+static long h_creds(struct run_call *c)
+{
+	run_caller_stale(c->s, c->st.tgid);
+	c->cont = true;
+	return 0;
 }
 
 /* --------------------------------------------- refused: never the host's */
@@ -768,6 +781,9 @@ const struct run_handler run_handlers[] = {
 	H(listxattr, h_listxattr), H(llistxattr, h_llistxattr), H(flistxattr, h_flistxattr),
 	H(removexattr, h_removexattr), H(lremovexattr, h_lremovexattr), H(fremovexattr, h_fremovexattr),
 	H(execve, h_execve), H(execveat, h_execveat),
+	H(setuid, h_creds), H(setgid, h_creds), H(setreuid, h_creds), H(setregid, h_creds),
+	H(setresuid, h_creds), H(setresgid, h_creds), H(setfsuid, h_creds), H(setfsgid, h_creds),
+	H(setgroups, h_creds), H(capset, h_creds), H(umask, h_creds), H(prctl, h_creds),
 	/* path-taking calls we do not serve: an errno, never the host's file */
 	H(chroot, h_chroot), H(mount, h_mount), H(umount2, h_umount2), H(pivot_root, h_eperm),
 	H(swapon, h_eperm), H(swapoff, h_eperm), H(acct, h_eperm), H(quotactl, h_eperm),

@@ -33,6 +33,8 @@ HIDDEN int run_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 /* Through /proc/pid/mem: may write read-only pages (FOLL_FORCE). */
 HIDDEN int run_poke_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
+struct run_sup; /* below */
+
 /* ------------------------------------------------------------ proc.c */
 /* A tracee process: its task of the syscall layer holds root, cwd and
  * umask; its fd table is scratch (a uvfs fd is installed there for the
@@ -52,7 +54,25 @@ struct run_status {
 };
 HIDDEN int run_read_status(pid_t pid, struct run_status *st);
 
-struct run_sup; /* below */
+/* A tracee thread's cached status. Reading /proc/<tid>/status costs more
+ * than the rest of a typical call, so it is read once per thread and again
+ * only after the thread's process may have changed ids, groups, caps or
+ * umask (those syscalls are in the table and mark it stale) or exec'd. A
+ * pidfd of the thread (PIDFD_THREAD) proves the tid was not reused: it
+ * turns readable once that thread is gone. */
+struct run_thread {
+	pid_t tid;
+	int pidfd; /* -1: no pidfd (old kernel): never cached */
+	bool stale;
+	struct run_status st;
+	struct run_thread *next;
+};
+/* The caller's status (fresh or cached) and task. */
+HIDDEN int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_task **task);
+/* Ids or umask of tgid's threads may have changed: read them again. */
+HIDDEN void run_caller_stale(struct run_sup *s, pid_t tgid);
+HIDDEN void run_threads_free(struct run_sup *s);
+
 /* The task of tgid, created on first sight as a fork of its parent's (or
  * fresh at the tree's root). */
 HIDDEN struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid);
@@ -106,6 +126,8 @@ struct run_sup {
 	char *hostdir; /* the tracee's host cwd: holds the exec symlinks */
 	struct run_task *tasks;
 	size_t ntasks, sweep_at;
+	struct run_thread *threads;
+	size_t nthreads, tsweep_at;
 	dev_t memfd_dev; /* st_dev of every memfd */
 	struct run_vfd **vfd_hash, **src_hash;
 	size_t vfd_nbuckets, nvfds;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ static void serve_one(struct run_sup *s, struct seccomp_notif *req, struct secco
 	struct run_call c = { .s = s, .req = req, .resp = resp, .pid = (pid_t)req->pid };
 	run_vfd_sync_all(s);
 	resp->id = req->id;
-	if (run_read_status(c.pid, &c.st) || !(c.task = run_task_get(s, c.st.tgid, c.st.ppid)))
+	if (run_caller(s, c.pid, &c.st, &c.task))
 		resp->error = -ESRCH;
 	else
 		run_dispatch(&c);
@@ -65,7 +66,7 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 {
 	if (!o || !o->vfs || !o->ns || !o->argv || !o->argv[0] || !status)
 		return -EINVAL;
-	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1, .gc_at = 1024 };
+	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1, .gc_at = 1024, .tsweep_at = 64 };
 	char dir[] = "/tmp/uvfs-run-XXXXXX";
 	if (!mkdtemp(dir))
 		return -errno;
@@ -92,6 +93,13 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 		if (uvfs_vd_ok(&cwd))
 			uvfs_vd_put(&cwd);
 		goto out;
+	}
+	/* a pidfd per tracee thread: room for them (the tracee keeps its own
+	 * limit, it was forked before) */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	/* the program's task, with the initial cwd */
 	err = run_task_first(&s, s.child, &cwd);
@@ -154,6 +162,7 @@ out:
 		close(s.listener);
 	seccomp_notify_free(req, resp);
 	run_vfd_free_all(&s);
+	run_threads_free(&s);
 	run_tasks_free(&s);
 	uvfs_vd_put(&s.root);
 	cleanup_hostdir(dir);

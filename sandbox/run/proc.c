@@ -8,10 +8,13 @@
  * the child's first file syscall (a shell waits for its children). Dead
  * tasks are swept when the table has doubled since the last sweep. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sandbox/run/internal.h"
@@ -139,4 +142,94 @@ void run_tasks_free(struct run_sup *s)
 		free(t);
 	}
 	s->ntasks = 0;
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+#endif
+
+static bool thread_gone(const struct run_thread *th)
+{
+	struct pollfd p = { th->pidfd, POLLIN, 0 };
+	return poll(&p, 1, 0) != 0;
+}
+
+static void thread_free(struct run_thread *th)
+{
+	if (th->pidfd >= 0)
+		close(th->pidfd);
+	free(th);
+}
+
+static void sweep_threads(struct run_sup *s)
+{
+	for (struct run_thread **pp = &s->threads; *pp;) {
+		struct run_thread *th = *pp;
+		if (th->pidfd < 0 || thread_gone(th)) {
+			*pp = th->next;
+			thread_free(th);
+			s->nthreads--;
+		} else
+			pp = &th->next;
+	}
+	s->tsweep_at = s->nthreads * 2 + 64;
+}
+
+int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_task **task)
+{
+	struct run_thread **pp = &s->threads, *th = NULL;
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->tid == tid) {
+			th = *pp;
+			break;
+		}
+	if (th && (th->pidfd < 0 || thread_gone(th))) { /* a new thread with a reused tid */
+		*pp = th->next;
+		thread_free(th);
+		s->nthreads--;
+		th = NULL;
+	}
+	int err = 0;
+	if (!th) {
+		if (s->nthreads >= s->tsweep_at)
+			sweep_threads(s);
+		th = calloc(1, sizeof(*th));
+		if (!th)
+			return -ENOMEM;
+		th->tid = tid;
+		th->stale = true;
+		th->pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+		if (th->pidfd >= 0)
+			fcntl(th->pidfd, F_SETFD, FD_CLOEXEC);
+		th->next = s->threads;
+		s->threads = th;
+		s->nthreads++;
+	}
+	if (th->stale || th->pidfd < 0) {
+		err = run_read_status(tid, &th->st);
+		if (err)
+			return err;
+		th->stale = false;
+	}
+	*st = th->st;
+	st->cred.groups = st->groups; /* the copy's own array */
+	*task = run_task_get(s, st->tgid, st->ppid);
+	return *task ? 0 : -ENOMEM;
+}
+
+void run_caller_stale(struct run_sup *s, pid_t tgid)
+{
+	for (struct run_thread *th = s->threads; th; th = th->next)
+		if (th->st.tgid == tgid)
+			th->stale = true;
+}
+
+void run_threads_free(struct run_sup *s)
+{
+	while (s->threads) {
+		struct run_thread *th = s->threads;
+		s->threads = th->next;
+		thread_free(th);
+	}
+	s->nthreads = 0;
 }

@@ -164,6 +164,12 @@ int main(void) {
 	pthread_join(th, NULL);
 	r("race-all-answered", ok + bad == 2000);
 	r("after-race", open("/etc/greeting", O_RDONLY) >= 0);
+	/* ids changed without an exec are the ids the next call is checked with */
+	int sf = open("/tmp/secret", O_CREAT | O_WRONLY, 0600);
+	r("secret-created", sf >= 0);
+	r("drop-ids", syscall(SYS_setresuid, 65534, 65534, 65534));
+	r("secret-as-nobody", open("/tmp/secret", O_RDONLY));
+	r("mkdir-as-nobody", mkdir("/data/x", 0755));
 	return 0;
 }
 CEOF
