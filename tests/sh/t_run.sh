@@ -55,6 +55,16 @@ ref=$(chroot --userspec=65534:65534 "$D/r/ref" /bin/sh -c "$S" 2>&1); rrc=$?
 check run-nonroot "$rrc:$ref" "$rc:$out"
 diffrun subshells 'cd /data; (cd sub && pwd; sh -c "pwd; cd /; pwd"); pwd; (cd /etc & wait); pwd; echo x | (cd /tmp; cat > y); cat /tmp/y'
 
+# an OCI bundle: its rootfs copied, its process.args/cwd used
+if command -v runc >/dev/null; then
+  mkdir -p "$D/b/rootfs/bin" "$D/b/rootfs/w" && cp /bin/busybox "$D/b/rootfs/bin/sh"
+  (cd "$D/b" && runc spec)
+  sed -i 's|"sh"$|"sh", "-c", "echo bundle; pwd; echo x > f; ls"|; s|"cwd": "/"|"cwd": "/w"|' "$D/b/config.json"
+  out=$("$UVFS" run --bundle "$D/b" 2>&1); rc=$?
+  check run-bundle "0:bundle /w f" "$rc:$(echo $out)"
+  check run-bundle-host-untouched "" "$(ls "$D/b/rootfs/w")"
+fi
+
 # files written inside are in the uvfs tree, not on the host
 "$UVFS" run --root "$T" --dump "$D/dump" -- /bin/sh -c 'mkdir -p /a/b && echo hi > /a/b/f' ; rc=$?
 check run-write-rc 0 "$rc"
