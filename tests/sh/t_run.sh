@@ -71,6 +71,12 @@ check run-write-rc 0 "$rc"
 check run-write-in-tree "f 0644 3 /a/b/f" "$(grep ' /a/b/f$' "$D/dump")"
 check run-write-not-on-host "no" "$([ -e "$T/a" ] && echo yes || echo no)"
 
+# the supervisor killed mid-run: no tracee stays behind, blocked or not
+M=uvfsrunmarker$$
+"$UVFS" run --root "$T" -- /bin/sh -c "while :; do stat / > /tmp/x; done # $M" 2>/dev/null & sup=$!
+sleep 1; kill -9 $sup; wait $sup 2>/dev/null; sleep 1
+check run-supervisor-killed "" "$(pgrep -f "$M")"
+
 # a signal kills uvfs the same way
 "$UVFS" run --root "$T" -- /bin/sh -c 'kill -TERM $$' ; rc=$?
 check run-signal 143 "$rc"
