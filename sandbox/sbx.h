@@ -69,7 +69,7 @@ struct uvfs_sbx_task {
 static inline void sbx_ctx_leave_(const struct uvfs_ctx **prev) { uvfs_ctx_leave(*prev); }
 #define SBX_CTX(t)                                                                                               \
 	struct uvfs_ctx sbx_ctx_ = { .cred = &(t)->cred, .task = (t), .tid = (t)->tid };                          \
-	__attribute__((cleanup(sbx_ctx_leave_))) const struct uvfs_ctx *sbx_prev_ = uvfs_ctx_enter(&sbx_ctx_)
+	__attribute__((cleanup(sbx_ctx_leave_), unused)) const struct uvfs_ctx *sbx_prev_ = uvfs_ctx_enter(&sbx_ctx_)
 
 /* fdtable.c */
 HIDDEN int fdt_new(struct sbx_fdtable **out);
