@@ -3,6 +3,7 @@
  * CLOEXEC through exec, teardown closing files, and /proc/self/fd fed
  * from the task's fd table. Expected values are Linux's. */
 #include <stdio.h>
+#include <sys/mount.h>
 
 #include "harness.h"
 #include "fsimpl/kernfs/task.h"
@@ -259,4 +260,49 @@ FX_TEST(sbx_task, proc_fd_dir_after_exit)
 	cr_assert(n < 0, "a dead task's fd name resolves: %s", fx_err(n));
 	uvfs_sbx_task_put(b);
 	uvfs_tasks_destroy(T);
+}
+
+/* execve's open (Linux do_open_execat): exec permission, not read; only
+ * regular files; noexec mounts refused; AT_SYMLINK_NOFOLLOW gives ELOOP on
+ * a link; AT_EMPTY_PATH execs the fd. The file comes back readable so the
+ * interceptor can map it, even when the task itself may not read it. */
+FX_TEST(sbx_task, open_exec)
+{
+	struct uvfs_sbx_task *t = new_task();
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/prog", O_CREAT | O_WRONLY, 0700), 0);
+	cr_assert_eq(uvfs_sbx_write(t, 0, "\177ELF", 4), 4);
+	FX_ASSERT_OK(uvfs_sbx_close(t, 0));
+	FX_ASSERT_OK(uvfs_sbx_fchmodat(t, AT_FDCWD, "/prog", 0711, 0));
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/data", O_CREAT | O_WRONLY, 0644), 0);
+	FX_ASSERT_OK(uvfs_sbx_symlinkat(t, "prog", AT_FDCWD, "/link"));
+	FX_ASSERT_OK(uvfs_sbx_mkdirat(t, AT_FDCWD, "/nx", 0755));
+	FX_ASSERT_OK(uvfs_sbx_mount(t, "none", "/nx", "tmpfs", MS_NOEXEC, NULL));
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/nx/prog", O_CREAT | O_WRONLY, 0755), 1);
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/data", 0, &f), -EACCES); /* root too needs an x bit */
+	struct uvfs_cred u;
+	uvfs_cred_init_user(&u, 1000, 1000);
+	FX_ASSERT_OK(uvfs_sbx_task_set_cred(t, &u));
+	FX_ASSERT_ERR(uvfs_sbx_openat(t, AT_FDCWD, "/prog", O_RDONLY, 0), -EACCES);
+	FX_ASSERT_OK(uvfs_sbx_open_exec(t, AT_FDCWD, "/prog", 0, &f));
+	char buf[8];
+	cr_assert_eq(uvfs_read(f, buf, sizeof buf), 4, "the supervisor reads it for the task");
+	uvfs_file_put(f);
+	FX_ASSERT_OK(uvfs_sbx_open_exec(t, AT_FDCWD, "/link", 0, &f));
+	uvfs_file_put(f);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/link", AT_SYMLINK_NOFOLLOW, &f), -ELOOP);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/data", 0, &f), -EACCES);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/nx", 0, &f), -EACCES);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/nx/prog", 0, &f), -EACCES);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/none", 0, &f), -ENOENT);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "", 0, &f), -ENOENT);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/prog", 0x1, &f), -EINVAL);
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/prog", O_PATH, 0), 2);
+	FX_ASSERT_OK(uvfs_sbx_open_exec(t, 2, "", AT_EMPTY_PATH, &f));
+	uvfs_file_put(f);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, 0, "", AT_EMPTY_PATH, &f), -EACCES); /* /data: no x bit */
+	uvfs_sbx_close(t, 1);
+	uvfs_sbx_task_set_cred(t, &fx.cred);
+	FX_ASSERT_OK(uvfs_sbx_umount2(t, "/nx", 0));
+	uvfs_sbx_task_put(t);
 }
