@@ -84,6 +84,12 @@ HIDDEN long fdt_alloc(struct sbx_fdtable *fdt, struct uvfs_file *f, unsigned min
  * (NULL if free) for the caller to close. */
 HIDDEN int fdt_replace(struct sbx_fdtable *fdt, unsigned fd, struct uvfs_file *f, bool cloexec,
 		       struct uvfs_file **old);
+/* An open's fd, taken before the walk (Linux order: -EMFILE first) and
+ * then filled (consuming f's reference) or given back. The slot stays in
+ * this table: the caller keeps its table reference until it installs. */
+HIDDEN long fdt_reserve(struct sbx_fdtable *fdt, unsigned minfd, unsigned limit);
+HIDDEN void fdt_install(struct sbx_fdtable *fdt, unsigned fd, struct uvfs_file *f, bool cloexec);
+HIDDEN void fdt_unreserve(struct sbx_fdtable *fdt, unsigned fd);
 HIDDEN int fdt_remove(struct sbx_fdtable *fdt, int fd, struct uvfs_file **old); /* -EBADF */
 HIDDEN int fdt_set_cloexec(struct sbx_fdtable *fdt, int fd, bool on); /* -EBADF */
 /* Closes fds in [first, last] (only the CLOEXEC ones if cloexec_only), or

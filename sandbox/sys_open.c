@@ -39,23 +39,29 @@ static long do_open(struct uvfs_sbx_task *t, int dirfd, const char *path, int fl
 		mode = mode & 07777 & ~sbx_umask(t);
 	else
 		mode = 0;
+	/* Linux do_sys_openat2: the fd first (-EMFILE before any lookup or
+	 * creation), then the walk. */
+	struct sbx_fdtable *fdt = sbx_files(t);
+	long fd = fdt_reserve(fdt, 0, t->nofile);
+	if (fd < 0) {
+		fdt_put(fdt);
+		return fd;
+	}
 	/* Scoped walks start at dirfd even for an absolute path. */
 	unsigned atf = (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) ? SBX_AT_SCOPED : 0;
 	int err = sbx_at_begin(t, dirfd, path, atf, &at);
+	struct uvfs_file *f = NULL;
+	if (!err) {
+		at.pop.flags |= resolve << 8; /* UVFS_RESOLVE_* are RESOLVE_* << 8 */
+		err = uvfs_open_at(t->vfs, &t->cred, &at.pop, flags, mode, 0, &f);
+		sbx_at_end(&at);
+	}
 	if (err)
-		return err;
-	at.pop.flags |= resolve << 8; /* UVFS_RESOLVE_* are RESOLVE_* << 8 */
-	struct uvfs_file *f;
-	err = uvfs_open_at(t->vfs, &t->cred, &at.pop, flags, mode, 0, &f);
-	sbx_at_end(&at);
-	if (err)
-		return err;
-	struct sbx_fdtable *fdt = sbx_files(t);
-	long fd = fdt_alloc(fdt, f, 0, t->nofile, flags & O_CLOEXEC);
+		fdt_unreserve(fdt, (unsigned)fd);
+	else
+		fdt_install(fdt, (unsigned)fd, f, flags & O_CLOEXEC);
 	fdt_put(fdt);
-	if (fd < 0)
-		uvfs_file_close(f);
-	return fd;
+	return err ? err : fd;
 }
 
 UVFS_API long uvfs_sbx_openat(struct uvfs_sbx_task *t, int dirfd, const char *path, int flags, mode_t mode)
