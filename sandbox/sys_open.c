@@ -39,8 +39,15 @@ static long do_open(struct uvfs_sbx_task *t, int dirfd, const char *path, int fl
 		mode = mode & 07777 & ~sbx_umask(t);
 	else
 		mode = 0;
-	/* Linux do_sys_openat2: the fd first (-EMFILE before any lookup or
+	/* Linux do_sys_openat2: getname (-EFAULT, -ENOENT for "",
+	 * -ENAMETOOLONG), then the fd (-EMFILE before any lookup or
 	 * creation), then the walk. */
+	if (!path)
+		return -EFAULT;
+	if (!path[0])
+		return -ENOENT;
+	if (strnlen(path, UVFS_PATH_MAX) >= UVFS_PATH_MAX)
+		return -ENAMETOOLONG;
 	struct sbx_fdtable *fdt = sbx_files(t);
 	long fd = fdt_reserve(fdt, 0, t->nofile);
 	if (fd < 0) {

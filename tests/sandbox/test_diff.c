@@ -180,6 +180,8 @@ FX_TEST(sbx_diff, fd_table)
 		ST(S_CLOSE, .fd = 5),
 		ST(S_DUP, .fd = 3),
 		ST(S_OPEN, .p1 = "/nonexist", .a = O_RDONLY),
+		ST(S_OPEN, .p1 = "", .a = O_RDONLY),
+		ST(S_OPENAT2, .p1 = "/f", .a = O_RDONLY, .b = 0644),
 		ST(S_OPEN, .p1 = "/newfile", .a = O_CREAT | O_WRONLY, .b = 0644),
 		ST(S_STAT, .p1 = "/newfile"),
 		ST(S_POLL, .fd = 3, .a = POLLIN | POLLOUT),
