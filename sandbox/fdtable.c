@@ -83,8 +83,10 @@ HIDDEN void fdt_put(struct sbx_fdtable *fdt)
 		return;
 	/* Last user: nobody else can reach the table, no lock needed. */
 	for (unsigned i = 0; i < fdt->cap; i++)
-		if (FD_OPEN(&fdt->ents[i]))
+		if (FD_OPEN(&fdt->ents[i])) {
+			sbx_locks_remove(fdt, fdt->ents[i].file);
 			uvfs_file_close(fdt->ents[i].file);
+		}
 	free(fdt->ents);
 	pthread_mutex_destroy(&fdt->lock);
 	free(fdt);
@@ -186,8 +188,10 @@ HIDDEN void fdt_close_range(struct sbx_fdtable *fdt, unsigned first, unsigned la
 			*e = (struct sbx_fdent){ 0 };
 		}
 		pthread_mutex_unlock(&fdt->lock);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			sbx_locks_remove(fdt, batch[i]);
 			uvfs_file_close(batch[i]);
+		}
 		if (n < 32)
 			return;
 	}

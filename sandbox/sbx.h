@@ -98,6 +98,14 @@ HIDDEN void fdt_close_range(struct sbx_fdtable *fdt, unsigned first, unsigned la
 			    bool mark_cloexec);
 HIDDEN int fdt_list(struct sbx_fdtable *fdt, int after, int *fds, int max);
 
+/* locks.c */
+/* fcntl F_GETLK/F_SETLK/F_SETLKW for f on behalf of owner (the fd table). */
+HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, struct uvfs_file *f, int cmd,
+			   struct flock *fl);
+/* Close of an fd of f by owner: drops all owner's locks on f's inode.
+ * Call before the file is put (the inode must still be alive). */
+HIDDEN void sbx_locks_remove(const struct sbx_fdtable *owner, const struct uvfs_file *f);
+
 /* task.c */
 HIDDEN struct sbx_fdtable *sbx_files(struct uvfs_sbx_task *t); /* with a reference: fdt_put it */
 /* Replaces the task's table by a private copy when it is shared. */

@@ -117,6 +117,8 @@ UVFS_API long uvfs_sbx_close(struct uvfs_sbx_task *t, int fd)
 	struct sbx_fdtable *fdt = sbx_files(t);
 	struct uvfs_file *f;
 	int err = fdt_remove(fdt, fd, &f);
+	if (!err)
+		sbx_locks_remove(fdt, f); /* POSIX: any close drops the owner's locks */
 	fdt_put(fdt);
 	if (err)
 		return err;
@@ -182,6 +184,8 @@ static long do_dup3(struct uvfs_sbx_task *t, int oldfd, int newfd, bool cloexec)
 		else
 			ret = newfd;
 	}
+	if (old)
+		sbx_locks_remove(fdt, old);
 	fdt_put(fdt);
 	if (old)
 		uvfs_file_close(old); /* Linux ignores this close's error */
@@ -255,6 +259,24 @@ UVFS_API long uvfs_sbx_fcntl(struct uvfs_sbx_task *t, int fd, int cmd, unsigned 
 		break;
 	case F_SETFL:
 		ret = uvfs_file_set_flags(f, &t->cred, (int)arg);
+		break;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+		ret = sbx_posix_lock(t, fdt, f, cmd, (struct flock *)arg);
+		if (!ret && cmd != F_GETLK && ((struct flock *)arg)->l_type != F_UNLCK) {
+			/* Linux fcntl_setlk: a close racing the lock call would
+			 * leave a lock with no fd behind; undo it, -EBADF. */
+			struct uvfs_file *now = NULL;
+			if (fdt_file(fdt, fd, &now, NULL) || now != f) {
+				struct flock un = *(struct flock *)arg;
+				un.l_type = F_UNLCK;
+				sbx_posix_lock(t, fdt, f, F_SETLK, &un);
+				ret = -EBADF;
+			}
+			if (now)
+				uvfs_file_put(now);
+		}
 		break;
 	default:
 		ret = -EINVAL;

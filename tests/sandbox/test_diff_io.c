@@ -166,3 +166,40 @@ FX_TEST(sbx_diff, xattrs_and_dirents)
 	};
 	run_diff(s);
 }
+
+/* POSIX record locks as one process sees them: argument checks, access
+ * mode rules, and that a process's own locks never conflict. */
+FX_TEST(sbx_diff, record_locks)
+{
+	static const struct step s[] = {
+		ST(S_OPEN, .p1 = "/f", .a = O_CREAT | O_RDWR, .b = 0644),
+		ST(S_WRITE, .fd = 3, .p1 = "0123456789"),
+		ST(S_OPEN, .p1 = "/f", .a = O_RDONLY),
+		ST(S_OPEN, .p1 = "/f", .a = O_WRONLY),
+		ST(S_OPEN, .p1 = "/f", .a = O_PATH),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_WRLCK, .c = 0, .d = 5),
+		ST(S_LOCK, .fd = 3, .a = F_GETLK, .b = F_WRLCK, .c = 0, .d = 0),
+		ST(S_LOCK, .fd = 4, .a = F_SETLK, .b = F_RDLCK, .c = 2, .d = 10),
+		ST(S_LOCK, .fd = 4, .a = F_SETLK, .b = F_WRLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 5, .a = F_SETLK, .b = F_RDLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 5, .a = F_SETLKW, .b = F_WRLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 6, .a = F_SETLK, .b = F_RDLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 6, .a = F_GETLK, .b = F_RDLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = 7, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_GETLK, .b = F_UNLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .p1 = "bad"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = -1, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = 5, .d = -6),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = 5, .d = -5),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = -3, .d = 2, .p1 = "end"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = -30, .d = 2, .p1 = "end"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = 0, .d = 2, .p1 = "cur"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = INT64_MAX, .d = 2),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_UNLCK, .c = 0, .d = 0),
+		ST(S_LOCK, .fd = 99, .a = F_SETLK, .b = F_RDLCK),
+		ST(S_CLOSE, .fd = 4),
+		ST(S_LOCK, .fd = 3, .a = F_GETLK, .b = F_WRLCK, .c = 0, .d = 0),
+		ST_END,
+	};
+	run_diff(s);
+}
