@@ -10,6 +10,13 @@
 
 #include "sandbox/sbx.h"
 
+/* A slot held by an open in progress (Linux get_unused_fd_flags runs
+ * before the path walk: a full table is -EMFILE before any lookup or
+ * creation). Neither open nor free: lookups see -EBADF, allocation skips
+ * it, dup2 onto it is -EBUSY, copies and closes leave it alone. */
+#define FD_RESERVED ((struct uvfs_file *)1)
+#define FD_OPEN(e) ((e)->file && (e)->file != FD_RESERVED)
+
 HIDDEN int fdt_new(struct sbx_fdtable **out)
 {
 	struct sbx_fdtable *fdt = calloc(1, sizeof(*fdt));
@@ -54,9 +61,10 @@ HIDDEN int fdt_copy(struct sbx_fdtable *src, struct sbx_fdtable **out)
 		}
 		fdt->cap = src->cap;
 		for (unsigned i = 0; i < src->cap; i++) {
-			fdt->ents[i] = src->ents[i];
-			if (fdt->ents[i].file)
+			if (FD_OPEN(&src->ents[i])) {
+				fdt->ents[i] = src->ents[i];
 				uvfs_file_get(fdt->ents[i].file);
+			}
 		}
 	}
 	pthread_mutex_unlock(&src->lock);
@@ -75,8 +83,10 @@ HIDDEN void fdt_put(struct sbx_fdtable *fdt)
 		return;
 	/* Last user: nobody else can reach the table, no lock needed. */
 	for (unsigned i = 0; i < fdt->cap; i++)
-		if (fdt->ents[i].file)
+		if (FD_OPEN(&fdt->ents[i])) {
+			sbx_locks_remove(fdt, fdt->ents[i].file);
 			uvfs_file_close(fdt->ents[i].file);
+		}
 	free(fdt->ents);
 	pthread_mutex_destroy(&fdt->lock);
 	free(fdt);
@@ -86,7 +96,7 @@ HIDDEN int fdt_file(struct sbx_fdtable *fdt, int fd, struct uvfs_file **out, boo
 {
 	int err = -EBADF;
 	pthread_mutex_lock(&fdt->lock);
-	if (fd >= 0 && (unsigned)fd < fdt->cap && fdt->ents[fd].file) {
+	if (fd >= 0 && (unsigned)fd < fdt->cap && FD_OPEN(&fdt->ents[fd])) {
 		*out = fdt->ents[fd].file;
 		uvfs_file_get(*out);
 		if (cloexec)
@@ -122,6 +132,8 @@ HIDDEN int fdt_replace(struct sbx_fdtable *fdt, unsigned fd, struct uvfs_file *f
 {
 	pthread_mutex_lock(&fdt->lock);
 	int err = fdt_grow(fdt, fd);
+	if (!err && fdt->ents[fd].file == FD_RESERVED)
+		err = -EBUSY; /* Linux do_dup2: an fd being installed */
 	if (!err) {
 		*old = fdt->ents[fd].file;
 		fdt->ents[fd] = (struct sbx_fdent){ .file = f, .cloexec = cloexec };
@@ -134,7 +146,7 @@ HIDDEN int fdt_remove(struct sbx_fdtable *fdt, int fd, struct uvfs_file **old)
 {
 	int err = -EBADF;
 	pthread_mutex_lock(&fdt->lock);
-	if (fd >= 0 && (unsigned)fd < fdt->cap && fdt->ents[fd].file) {
+	if (fd >= 0 && (unsigned)fd < fdt->cap && FD_OPEN(&fdt->ents[fd])) {
 		*old = fdt->ents[fd].file;
 		fdt->ents[fd] = (struct sbx_fdent){ 0 };
 		err = 0;
@@ -147,7 +159,7 @@ HIDDEN int fdt_set_cloexec(struct sbx_fdtable *fdt, int fd, bool on)
 {
 	int err = -EBADF;
 	pthread_mutex_lock(&fdt->lock);
-	if (fd >= 0 && (unsigned)fd < fdt->cap && fdt->ents[fd].file) {
+	if (fd >= 0 && (unsigned)fd < fdt->cap && FD_OPEN(&fdt->ents[fd])) {
 		fdt->ents[fd].cloexec = on;
 		err = 0;
 	}
@@ -166,7 +178,7 @@ HIDDEN void fdt_close_range(struct sbx_fdtable *fdt, unsigned first, unsigned la
 		unsigned end = last < fdt->cap ? last : (fdt->cap ? fdt->cap - 1 : 0);
 		for (unsigned i = first; fdt->cap && i <= end && n < 32; i++) {
 			struct sbx_fdent *e = &fdt->ents[i];
-			if (!e->file || (cloexec_only && !e->cloexec))
+			if (!FD_OPEN(e) || (cloexec_only && !e->cloexec))
 				continue;
 			if (mark_cloexec) {
 				e->cloexec = true;
@@ -176,8 +188,10 @@ HIDDEN void fdt_close_range(struct sbx_fdtable *fdt, unsigned first, unsigned la
 			*e = (struct sbx_fdent){ 0 };
 		}
 		pthread_mutex_unlock(&fdt->lock);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			sbx_locks_remove(fdt, batch[i]);
 			uvfs_file_close(batch[i]);
+		}
 		if (n < 32)
 			return;
 	}
@@ -188,8 +202,27 @@ HIDDEN int fdt_list(struct sbx_fdtable *fdt, int after, int *fds, int max)
 	int n = 0;
 	pthread_mutex_lock(&fdt->lock);
 	for (unsigned i = after < 0 ? 0 : (unsigned)after + 1; i < fdt->cap && n < max; i++)
-		if (fdt->ents[i].file)
+		if (FD_OPEN(&fdt->ents[i]))
 			fds[n++] = (int)i;
 	pthread_mutex_unlock(&fdt->lock);
 	return n;
+}
+
+HIDDEN long fdt_reserve(struct sbx_fdtable *fdt, unsigned minfd, unsigned limit)
+{
+	return fdt_alloc(fdt, FD_RESERVED, minfd, limit, false);
+}
+
+HIDDEN void fdt_install(struct sbx_fdtable *fdt, unsigned fd, struct uvfs_file *f, bool cloexec)
+{
+	pthread_mutex_lock(&fdt->lock);
+	fdt->ents[fd] = (struct sbx_fdent){ .file = f, .cloexec = cloexec };
+	pthread_mutex_unlock(&fdt->lock);
+}
+
+HIDDEN void fdt_unreserve(struct sbx_fdtable *fdt, unsigned fd)
+{
+	pthread_mutex_lock(&fdt->lock);
+	fdt->ents[fd] = (struct sbx_fdent){ 0 };
+	pthread_mutex_unlock(&fdt->lock);
 }

@@ -69,7 +69,7 @@ struct uvfs_sbx_task {
 static inline void sbx_ctx_leave_(const struct uvfs_ctx **prev) { uvfs_ctx_leave(*prev); }
 #define SBX_CTX(t)                                                                                               \
 	struct uvfs_ctx sbx_ctx_ = { .cred = &(t)->cred, .task = (t), .tid = (t)->tid };                          \
-	__attribute__((cleanup(sbx_ctx_leave_))) const struct uvfs_ctx *sbx_prev_ = uvfs_ctx_enter(&sbx_ctx_)
+	__attribute__((cleanup(sbx_ctx_leave_), unused)) const struct uvfs_ctx *sbx_prev_ = uvfs_ctx_enter(&sbx_ctx_)
 
 /* fdtable.c */
 HIDDEN int fdt_new(struct sbx_fdtable **out);
@@ -84,6 +84,12 @@ HIDDEN long fdt_alloc(struct sbx_fdtable *fdt, struct uvfs_file *f, unsigned min
  * (NULL if free) for the caller to close. */
 HIDDEN int fdt_replace(struct sbx_fdtable *fdt, unsigned fd, struct uvfs_file *f, bool cloexec,
 		       struct uvfs_file **old);
+/* An open's fd, taken before the walk (Linux order: -EMFILE first) and
+ * then filled (consuming f's reference) or given back. The slot stays in
+ * this table: the caller keeps its table reference until it installs. */
+HIDDEN long fdt_reserve(struct sbx_fdtable *fdt, unsigned minfd, unsigned limit);
+HIDDEN void fdt_install(struct sbx_fdtable *fdt, unsigned fd, struct uvfs_file *f, bool cloexec);
+HIDDEN void fdt_unreserve(struct sbx_fdtable *fdt, unsigned fd);
 HIDDEN int fdt_remove(struct sbx_fdtable *fdt, int fd, struct uvfs_file **old); /* -EBADF */
 HIDDEN int fdt_set_cloexec(struct sbx_fdtable *fdt, int fd, bool on); /* -EBADF */
 /* Closes fds in [first, last] (only the CLOEXEC ones if cloexec_only), or
@@ -91,6 +97,14 @@ HIDDEN int fdt_set_cloexec(struct sbx_fdtable *fdt, int fd, bool on); /* -EBADF 
 HIDDEN void fdt_close_range(struct sbx_fdtable *fdt, unsigned first, unsigned last, bool cloexec_only,
 			    bool mark_cloexec);
 HIDDEN int fdt_list(struct sbx_fdtable *fdt, int after, int *fds, int max);
+
+/* locks.c */
+/* fcntl F_GETLK/F_SETLK/F_SETLKW for f on behalf of owner (the fd table). */
+HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, struct uvfs_file *f, int cmd,
+			   struct flock *fl);
+/* Close of an fd of f by owner: drops all owner's locks on f's inode.
+ * Call before the file is put (the inode must still be alive). */
+HIDDEN void sbx_locks_remove(const struct sbx_fdtable *owner, const struct uvfs_file *f);
 
 /* task.c */
 HIDDEN struct sbx_fdtable *sbx_files(struct uvfs_sbx_task *t); /* with a reference: fdt_put it */

@@ -39,23 +39,36 @@ static long do_open(struct uvfs_sbx_task *t, int dirfd, const char *path, int fl
 		mode = mode & 07777 & ~sbx_umask(t);
 	else
 		mode = 0;
+	/* Linux do_sys_openat2: getname (-EFAULT, -ENOENT for "",
+	 * -ENAMETOOLONG), then the fd (-EMFILE before any lookup or
+	 * creation), then the walk. */
+	if (!path)
+		return -EFAULT;
+	if (!path[0])
+		return -ENOENT;
+	if (strnlen(path, UVFS_PATH_MAX) >= UVFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	struct sbx_fdtable *fdt = sbx_files(t);
+	long fd = fdt_reserve(fdt, 0, t->nofile);
+	if (fd < 0) {
+		fdt_put(fdt);
+		return fd;
+	}
 	/* Scoped walks start at dirfd even for an absolute path. */
 	unsigned atf = (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) ? SBX_AT_SCOPED : 0;
 	int err = sbx_at_begin(t, dirfd, path, atf, &at);
+	struct uvfs_file *f = NULL;
+	if (!err) {
+		at.pop.flags |= resolve << 8; /* UVFS_RESOLVE_* are RESOLVE_* << 8 */
+		err = uvfs_open_at(t->vfs, &t->cred, &at.pop, flags, mode, 0, &f);
+		sbx_at_end(&at);
+	}
 	if (err)
-		return err;
-	at.pop.flags |= resolve << 8; /* UVFS_RESOLVE_* are RESOLVE_* << 8 */
-	struct uvfs_file *f;
-	err = uvfs_open_at(t->vfs, &t->cred, &at.pop, flags, mode, 0, &f);
-	sbx_at_end(&at);
-	if (err)
-		return err;
-	struct sbx_fdtable *fdt = sbx_files(t);
-	long fd = fdt_alloc(fdt, f, 0, t->nofile, flags & O_CLOEXEC);
+		fdt_unreserve(fdt, (unsigned)fd);
+	else
+		fdt_install(fdt, (unsigned)fd, f, flags & O_CLOEXEC);
 	fdt_put(fdt);
-	if (fd < 0)
-		uvfs_file_close(f);
-	return fd;
+	return err ? err : fd;
 }
 
 UVFS_API long uvfs_sbx_openat(struct uvfs_sbx_task *t, int dirfd, const char *path, int flags, mode_t mode)
@@ -104,6 +117,8 @@ UVFS_API long uvfs_sbx_close(struct uvfs_sbx_task *t, int fd)
 	struct sbx_fdtable *fdt = sbx_files(t);
 	struct uvfs_file *f;
 	int err = fdt_remove(fdt, fd, &f);
+	if (!err)
+		sbx_locks_remove(fdt, f); /* POSIX: any close drops the owner's locks */
 	fdt_put(fdt);
 	if (err)
 		return err;
@@ -169,6 +184,8 @@ static long do_dup3(struct uvfs_sbx_task *t, int oldfd, int newfd, bool cloexec)
 		else
 			ret = newfd;
 	}
+	if (old)
+		sbx_locks_remove(fdt, old);
 	fdt_put(fdt);
 	if (old)
 		uvfs_file_close(old); /* Linux ignores this close's error */
@@ -242,6 +259,24 @@ UVFS_API long uvfs_sbx_fcntl(struct uvfs_sbx_task *t, int fd, int cmd, unsigned 
 		break;
 	case F_SETFL:
 		ret = uvfs_file_set_flags(f, &t->cred, (int)arg);
+		break;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+		ret = sbx_posix_lock(t, fdt, f, cmd, (struct flock *)arg);
+		if (!ret && cmd != F_GETLK && ((struct flock *)arg)->l_type != F_UNLCK) {
+			/* Linux fcntl_setlk: a close racing the lock call would
+			 * leave a lock with no fd behind; undo it, -EBADF. */
+			struct uvfs_file *now = NULL;
+			if (fdt_file(fdt, fd, &now, NULL) || now != f) {
+				struct flock un = *(struct flock *)arg;
+				un.l_type = F_UNLCK;
+				sbx_posix_lock(t, fdt, f, F_SETLK, &un);
+				ret = -EBADF;
+			}
+			if (now)
+				uvfs_file_put(now);
+		}
 		break;
 	default:
 		ret = -EINVAL;

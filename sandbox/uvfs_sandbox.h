@@ -97,6 +97,18 @@ UVFS_API long uvfs_sbx_fd_install(struct uvfs_sbx_task *t, struct uvfs_file *f, 
 /* Lists open fds > after, ascending, at most max (the proc fd_ops shape). */
 UVFS_API int uvfs_sbx_fd_list(struct uvfs_sbx_task *t, int after, int *fds, int max);
 
+/* execve/execveat's open (Linux do_open_execat), for an interceptor that
+ * runs programs living in the uvfs tree: path as execveat takes it (flags
+ * AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW — a final symlink is then -ELOOP);
+ * needs exec permission (not read), a regular file (-EACCES otherwise)
+ * and a mount without noexec (-EACCES). On success *out is the file opened
+ * for reading (a reference: put it) — the supervisor reads or maps it on
+ * the task's behalf, as the kernel does, even when the task may not read
+ * it. The fd table is not touched; call uvfs_sbx_task_exec once the exec
+ * commits. */
+UVFS_API long uvfs_sbx_open_exec(struct uvfs_sbx_task *t, int dirfd, const char *path, int flags,
+				 struct uvfs_file **out);
+
 /* ----------------------------------------------------------------- syscalls */
 /* dirfd is an fd of the task or AT_FDCWD. Paths are NUL-terminated. */
 

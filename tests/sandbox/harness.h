@@ -89,6 +89,7 @@ enum {
 	S_STATFS, /* p1 */
 	S_SYMLINKAT, /* p1=target fd=newdirfd p2=link */
 	S_RENAMEAT, /* dir p1 fd=newdirfd p2 a=flags */
+	S_LOCK, /* fd a=cmd b=l_type c=l_start d=l_len, l_whence from p1 ("cur", "end", "bad"; default SEEK_SET) */
 };
 
 struct step {
@@ -96,7 +97,7 @@ struct step {
 	int dir; /* dirfd; 0 means AT_FDCWD */
 	int fd;
 	const char *p1, *p2;
-	long a, b, c;
+	long a, b, c, d;
 	int line;
 };
 #define ST(o, ...) { .op = (o), __VA_ARGS__, .line = __LINE__ }
@@ -192,6 +193,21 @@ static inline void dents_resume(void *ctx, dents_fn gd, seek_fn sk, int fd, stru
 }
 static inline long host_gd(void *ctx, int fd, void *buf, size_t len) { return h_sys(syscall(SYS_getdents64, fd, buf, len)); }
 static inline long host_sk(void *ctx, int fd, long off) { return h_sys(syscall(SYS_lseek, fd, off, SEEK_SET)); }
+
+static inline void lock_prep(const struct step *s, struct flock *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = (short)s->b;
+	fl->l_whence = !s->p1 ? SEEK_SET : !strcmp(s->p1, "cur") ? SEEK_CUR : !strcmp(s->p1, "end") ? SEEK_END : 9;
+	fl->l_start = s->c;
+	fl->l_len = s->d;
+}
+static inline void lock_fmt(const struct step *s, struct res *r, const struct flock *fl)
+{
+	if (!r->ret && (s->a == F_GETLK || s->a == F_OFD_GETLK))
+		r->len = snprintf(r->data, RES_DATA, "type=%d whence=%d start=%lld len=%lld", fl->l_type, fl->l_whence,
+				  (long long)fl->l_start, (long long)fl->l_len);
+}
 
 /* ------------------------------------------------------------ host side */
 
@@ -460,6 +476,13 @@ static inline void host_step(const struct step *s, struct res *r)
 	case S_RENAMEAT:
 		r->ret = h_sys(syscall(SYS_renameat2, dir, s->p1, s->fd, s->p2, s->a));
 		break;
+	case S_LOCK: {
+		struct flock fl;
+		lock_prep(s, &fl);
+		r->ret = h_sys(syscall(SYS_fcntl, s->fd, s->a, &fl));
+		lock_fmt(s, r, &fl);
+		break;
+	}
 	default:
 		r->ret = -9999;
 	}
@@ -765,6 +788,13 @@ static inline void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, stru
 	case S_RENAMEAT:
 		r->ret = uvfs_sbx_renameat2(t, dir, s->p1, s->fd, s->p2, (unsigned)s->a);
 		break;
+	case S_LOCK: {
+		struct flock fl;
+		lock_prep(s, &fl);
+		r->ret = uvfs_sbx_fcntl(t, s->fd, (int)s->a, (unsigned long)&fl);
+		lock_fmt(s, r, &fl);
+		break;
+	}
 	default:
 		r->ret = -9999;
 	}
@@ -798,7 +828,7 @@ static inline const char *op_name(int op)
 				       "GETCWD", "CHDIR", "FCHDIR", "MKDIR", "MKNOD", "SYMLINK", "UNLINK", "RENAME",
 				       "LINK", "DUP", "DUP2", "DUP3", "FCNTL", "CLOSE_RANGE", "ACCESS", "CHMOD",
 				       "FCHMOD", "CHOWN", "TRUNCATE", "FTRUNCATE", "SETXATTR", "GETXATTR", "POLL",
-				       "FCHOWN", "UTIMENS", "READV", "WRITEV", "PREADV", "PWRITEV", "FALLOCATE", "UTIMES_SPECIAL", "FSTATFS", "XATTR_LF", "FIONREAD", "DENTS_RESUME", "CHMOD2", "CHROOT", "MOUNT", "UMOUNT", "STATFS", "SYMLINKAT", "RENAMEAT" };
+				       "FCHOWN", "UTIMENS", "READV", "WRITEV", "PREADV", "PWRITEV", "FALLOCATE", "UTIMES_SPECIAL", "FSTATFS", "XATTR_LF", "FIONREAD", "DENTS_RESUME", "CHMOD2", "CHROOT", "MOUNT", "UMOUNT", "STATFS", "SYMLINKAT", "RENAMEAT", "LOCK" };
 	return op >= 0 && op < (int)(sizeof(names) / sizeof(names[0])) ? names[op] : "?";
 }
 

@@ -60,6 +60,21 @@ FX_TEST(sbx_diff, io)
 		ST(S_POLL, .fd = 3, .a = POLLIN | POLLOUT | POLLPRI),
 		ST(S_POLL, .fd = 6, .a = POLLIN),
 		ST(S_POLL, .fd = -1, .a = POLLIN),
+		ST(S_OPEN, .p1 = "/app", .a = O_CREAT | O_RDWR | O_APPEND, .b = 0644),
+		ST(S_WRITE, .fd = 8, .p1 = "0123456789"),
+		ST(S_PWRITE, .fd = 8, .p1 = "AB", .b = 0),
+		ST(S_PREAD, .fd = 8, .a = 100, .b = 0),
+		ST(S_PWRITEV, .fd = 8, .p1 = "C", .p2 = "D", .c = 1),
+		ST(S_PREAD, .fd = 8, .a = 100, .b = 0),
+		ST(S_LSEEK, .fd = 8, .a = 100, .b = SEEK_SET),
+		ST(S_READ, .fd = 8, .a = 10),
+		ST(S_FCNTL, .fd = 8, .a = F_SETFL, .b = 0),
+		ST(S_PWRITE, .fd = 8, .p1 = "z", .b = 20),
+		ST(S_FSTAT, .fd = 8),
+		ST(S_PREAD, .fd = 8, .a = 100, .b = 0),
+		ST(S_LSEEK, .fd = 8, .a = 0, .b = SEEK_HOLE),
+		ST(S_LSEEK, .fd = 8, .a = 30, .b = SEEK_DATA),
+		ST(S_READV, .fd = 8, .a = 0, .b = 0),
 		ST_END,
 	};
 	run_diff(s);
@@ -147,6 +162,43 @@ FX_TEST(sbx_diff, xattrs_and_dirents)
 		ST(S_GETDENTS, .fd = 6, .a = 4096),
 		ST(S_OPEN, .dir = 6, .p1 = "new", .a = O_CREAT | O_WRONLY, .b = 0644),
 		ST(S_FSTAT, .fd = 6),
+		ST_END,
+	};
+	run_diff(s);
+}
+
+/* POSIX record locks as one process sees them: argument checks, access
+ * mode rules, and that a process's own locks never conflict. */
+FX_TEST(sbx_diff, record_locks)
+{
+	static const struct step s[] = {
+		ST(S_OPEN, .p1 = "/f", .a = O_CREAT | O_RDWR, .b = 0644),
+		ST(S_WRITE, .fd = 3, .p1 = "0123456789"),
+		ST(S_OPEN, .p1 = "/f", .a = O_RDONLY),
+		ST(S_OPEN, .p1 = "/f", .a = O_WRONLY),
+		ST(S_OPEN, .p1 = "/f", .a = O_PATH),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_WRLCK, .c = 0, .d = 5),
+		ST(S_LOCK, .fd = 3, .a = F_GETLK, .b = F_WRLCK, .c = 0, .d = 0),
+		ST(S_LOCK, .fd = 4, .a = F_SETLK, .b = F_RDLCK, .c = 2, .d = 10),
+		ST(S_LOCK, .fd = 4, .a = F_SETLK, .b = F_WRLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 5, .a = F_SETLK, .b = F_RDLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 5, .a = F_SETLKW, .b = F_WRLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 6, .a = F_SETLK, .b = F_RDLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 6, .a = F_GETLK, .b = F_RDLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = 7, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_GETLK, .b = F_UNLCK, .c = 0, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .p1 = "bad"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = -1, .d = 1),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = 5, .d = -6),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = 5, .d = -5),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = -3, .d = 2, .p1 = "end"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = -30, .d = 2, .p1 = "end"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = 0, .d = 2, .p1 = "cur"),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_RDLCK, .c = INT64_MAX, .d = 2),
+		ST(S_LOCK, .fd = 3, .a = F_SETLK, .b = F_UNLCK, .c = 0, .d = 0),
+		ST(S_LOCK, .fd = 99, .a = F_SETLK, .b = F_RDLCK),
+		ST(S_CLOSE, .fd = 4),
+		ST(S_LOCK, .fd = 3, .a = F_GETLK, .b = F_WRLCK, .c = 0, .d = 0),
 		ST_END,
 	};
 	run_diff(s);

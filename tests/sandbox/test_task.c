@@ -2,7 +2,10 @@
  * the host in one process: fork with and without CLONE_FILES/CLONE_FS,
  * CLOEXEC through exec, teardown closing files, and /proc/self/fd fed
  * from the task's fd table. Expected values are Linux's. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <sys/mount.h>
 
 #include "harness.h"
 #include "fsimpl/kernfs/task.h"
@@ -259,4 +262,131 @@ FX_TEST(sbx_task, proc_fd_dir_after_exit)
 	cr_assert(n < 0, "a dead task's fd name resolves: %s", fx_err(n));
 	uvfs_sbx_task_put(b);
 	uvfs_tasks_destroy(T);
+}
+
+/* execve's open (Linux do_open_execat): exec permission, not read; only
+ * regular files; noexec mounts refused; AT_SYMLINK_NOFOLLOW gives ELOOP on
+ * a link; AT_EMPTY_PATH execs the fd. The file comes back readable so the
+ * interceptor can map it, even when the task itself may not read it. */
+FX_TEST(sbx_task, open_exec)
+{
+	struct uvfs_sbx_task *t = new_task();
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/prog", O_CREAT | O_WRONLY, 0700), 0);
+	cr_assert_eq(uvfs_sbx_write(t, 0, "\177ELF", 4), 4);
+	FX_ASSERT_OK(uvfs_sbx_close(t, 0));
+	FX_ASSERT_OK(uvfs_sbx_fchmodat(t, AT_FDCWD, "/prog", 0711, 0));
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/data", O_CREAT | O_WRONLY, 0644), 0);
+	FX_ASSERT_OK(uvfs_sbx_symlinkat(t, "prog", AT_FDCWD, "/link"));
+	FX_ASSERT_OK(uvfs_sbx_mkdirat(t, AT_FDCWD, "/nx", 0755));
+	FX_ASSERT_OK(uvfs_sbx_mount(t, "none", "/nx", "tmpfs", MS_NOEXEC, NULL));
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/nx/prog", O_CREAT | O_WRONLY, 0755), 1);
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/data", 0, &f), -EACCES); /* root too needs an x bit */
+	struct uvfs_cred u;
+	uvfs_cred_init_user(&u, 1000, 1000);
+	FX_ASSERT_OK(uvfs_sbx_task_set_cred(t, &u));
+	FX_ASSERT_ERR(uvfs_sbx_openat(t, AT_FDCWD, "/prog", O_RDONLY, 0), -EACCES);
+	FX_ASSERT_OK(uvfs_sbx_open_exec(t, AT_FDCWD, "/prog", 0, &f));
+	char buf[8];
+	cr_assert_eq(uvfs_read(f, buf, sizeof buf), 4, "the supervisor reads it for the task");
+	uvfs_file_put(f);
+	FX_ASSERT_OK(uvfs_sbx_open_exec(t, AT_FDCWD, "/link", 0, &f));
+	uvfs_file_put(f);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/link", AT_SYMLINK_NOFOLLOW, &f), -ELOOP);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/data", 0, &f), -EACCES);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/nx", 0, &f), -EACCES);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/nx/prog", 0, &f), -EACCES);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/none", 0, &f), -ENOENT);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "", 0, &f), -ENOENT);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, AT_FDCWD, "/prog", 0x1, &f), -EINVAL);
+	cr_assert_eq(uvfs_sbx_openat(t, AT_FDCWD, "/prog", O_PATH, 0), 2);
+	FX_ASSERT_OK(uvfs_sbx_open_exec(t, 2, "", AT_EMPTY_PATH, &f));
+	uvfs_file_put(f);
+	FX_ASSERT_ERR(uvfs_sbx_open_exec(t, 0, "", AT_EMPTY_PATH, &f), -EACCES); /* /data: no x bit */
+	uvfs_sbx_close(t, 1);
+	uvfs_sbx_task_set_cred(t, &fx.cred);
+	FX_ASSERT_OK(uvfs_sbx_umount2(t, "/nx", 0));
+	uvfs_sbx_task_put(t);
+}
+
+/* POSIX record locks between processes (Linux semantics): owned by the fd
+ * table (threads share them, a fork does not inherit them), EAGAIN on
+ * conflict, F_GETLK names the holder's pid, splitting on unlock, every
+ * lock on the inode dropped when the owner closes any fd of it, F_SETLKW
+ * waits, exit releases. */
+static struct uvfs_sbx_task *task_tid(int32_t tid)
+{
+	struct uvfs_sbx_task *t;
+	struct uvfs_sbx_task_params p = { .vfs = fx.vfs, .mntns = fx.ns, .root = &fx.root, .tid = tid };
+	cr_assert_eq(uvfs_sbx_task_new(&p, &t), 0);
+	return t;
+}
+
+static long lk(struct uvfs_sbx_task *t, int fd, int cmd, short type, off_t start, off_t len, struct flock *out)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len };
+	long r = uvfs_sbx_fcntl(t, fd, cmd, (unsigned long)&fl);
+	if (out)
+		*out = fl;
+	return r;
+}
+
+struct waiter {
+	struct uvfs_sbx_task *t;
+	atomic_int done;
+	long ret;
+};
+static void *setlkw(void *arg)
+{
+	struct waiter *w = arg;
+	w->ret = lk(w->t, 0, F_SETLKW, F_WRLCK, 0, 1, NULL);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+FX_TEST(sbx_task, record_lock_conflicts)
+{
+	struct uvfs_sbx_task *a = task_tid(10), *b, *a2;
+	struct flock fl;
+	cr_assert_eq(uvfs_sbx_openat(a, AT_FDCWD, "/f", O_CREAT | O_RDWR, 0644), 0);
+	FX_ASSERT_OK(uvfs_sbx_task_fork(a, 0, 20, &b));
+	FX_ASSERT_OK(uvfs_sbx_task_fork(a, UVFS_SBX_CLONE_FILES | UVFS_SBX_CLONE_THREAD, 11, &a2));
+	FX_ASSERT_OK(lk(a, 0, F_SETLK, F_WRLCK, 0, 10, NULL));
+	FX_ASSERT_ERR(lk(b, 0, F_SETLK, F_RDLCK, 5, 1, NULL), -EAGAIN);
+	FX_ASSERT_OK(lk(b, 0, F_GETLK, F_RDLCK, 0, 0, &fl));
+	cr_assert(fl.l_type == F_WRLCK && fl.l_start == 0 && fl.l_len == 10 && fl.l_pid == 10,
+		  "getlk: type %d start %ld len %ld pid %d", fl.l_type, (long)fl.l_start, (long)fl.l_len, fl.l_pid);
+	FX_ASSERT_OK(lk(a2, 0, F_SETLK, F_WRLCK, 7, 1, NULL)); /* a thread of a: same owner */
+	FX_ASSERT_OK(lk(b, 0, F_SETLK, F_WRLCK, 10, 5, NULL));
+	FX_ASSERT_OK(lk(a, 0, F_SETLK, F_UNLCK, 0, 5, NULL));
+	FX_ASSERT_OK(lk(b, 0, F_GETLK, F_WRLCK, 0, 5, &fl));
+	cr_assert_eq(fl.l_type, F_UNLCK);
+	FX_ASSERT_OK(lk(b, 0, F_GETLK, F_WRLCK, 0, 0, &fl));
+	cr_assert(fl.l_type == F_WRLCK && fl.l_start == 5 && fl.l_len == 5, "split: start %ld len %ld",
+		  (long)fl.l_start, (long)fl.l_len);
+	FX_ASSERT_OK(lk(b, 0, F_SETLK, F_RDLCK, 0, 5, NULL));
+	FX_ASSERT_ERR(lk(a, 0, F_SETLK, F_WRLCK, 12, 1, NULL), -EAGAIN);
+	/* Closing any fd of the inode drops all of a's locks on it. */
+	cr_assert_eq(uvfs_sbx_openat(a, AT_FDCWD, "/f", O_RDONLY, 0), 1);
+	FX_ASSERT_OK(uvfs_sbx_close(a, 1));
+	FX_ASSERT_OK(lk(b, 0, F_SETLK, F_WRLCK, 5, 5, NULL));
+	/* F_SETLKW waits for b's read lock on [0, 5). */
+	struct waiter w = { .t = a };
+	pthread_t th;
+	pthread_create(&th, NULL, setlkw, &w);
+	usleep(100 * 1000);
+	cr_assert_eq(atomic_load(&w.done), 0, "F_SETLKW returned %ld without waiting", w.ret);
+	FX_ASSERT_OK(lk(b, 0, F_SETLK, F_UNLCK, 0, 5, NULL));
+	pthread_join(th, NULL);
+	FX_ASSERT_OK(w.ret);
+	/* b's exit releases [5, 10) and [10, 15). */
+	uvfs_sbx_task_put(b);
+	FX_ASSERT_OK(lk(a, 0, F_GETLK, F_WRLCK, 0, 0, &fl));
+	cr_assert_eq(fl.l_type, F_UNLCK);
+	struct uvfs_sbx_task *c;
+	FX_ASSERT_OK(uvfs_sbx_task_fork(a, 0, 30, &c));
+	FX_ASSERT_ERR(lk(c, 0, F_SETLK, F_WRLCK, 0, 1, NULL), -EAGAIN); /* not inherited: a still holds it */
+	uvfs_sbx_task_put(c);
+	uvfs_sbx_task_put(a2);
+	uvfs_sbx_task_put(a);
 }

@@ -2,7 +2,7 @@
  * an fd table (CLONE_FILES) and fs state (CLONE_FS) under TSan: openers
  * check their own data through their fds while others dup/close, mark
  * ranges CLOEXEC, fork copies of the table (and exec them), list it, and
- * chdir/getcwd race. Prints one summary line; exit 0 means every result was
+ * chdir/getcwd race, and two processes take a record lock in turns. Prints one summary line; exit 0 means every result was
  * right and no object was left alive. */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +29,26 @@ static atomic_int stop_flag;
 		}                                                                                                \
 	} while (0)
 
-static struct uvfs_sbx_task *tasks[6];
+static struct uvfs_sbx_task *tasks[6], *procs[2];
+static int counter_in_lock; /* only touched under the F_SETLKW lock: TSan sees the lock's ordering */
+
+/* Two processes (separate fd tables) take a write lock in turns. */
+static void *locker(void *arg)
+{
+	struct uvfs_sbx_task *t = procs[(long)arg];
+	long fd = uvfs_sbx_openat(t, AT_FDCWD, "/lockfile", O_CREAT | O_RDWR, 0644);
+	CHECK(fd >= 0, "open lockfile %ld", fd);
+	for (int i = 0; i < ITERS / 4; i++) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+		CHECK(uvfs_sbx_fcntl(t, (int)fd, F_SETLKW, (unsigned long)&fl) == 0, "setlkw");
+		counter_in_lock++;
+		fl.l_type = F_UNLCK;
+		CHECK(uvfs_sbx_fcntl(t, (int)fd, F_SETLK, (unsigned long)&fl) == 0, "unlock");
+		atomic_fetch_add(&ops, 2);
+	}
+	uvfs_sbx_close(t, (int)fd);
+	return NULL;
+}
 
 static void *opener(void *arg)
 {
@@ -127,20 +146,28 @@ int main(void)
 		if (uvfs_sbx_task_fork(tasks[0], UVFS_SBX_CLONE_FILES | UVFS_SBX_CLONE_FS | UVFS_SBX_CLONE_THREAD, 0,
 				       &tasks[i]))
 			return 1;
-	pthread_t th[7];
+	for (int i = 0; i < 2; i++)
+		if (uvfs_sbx_task_fork(tasks[0], 0, 0, &procs[i]))
+			return 1;
+	pthread_t th[8];
 	pthread_create(&th[0], NULL, opener, (void *)0L);
 	pthread_create(&th[1], NULL, opener, (void *)1L);
 	pthread_create(&th[2], NULL, duper, NULL);
 	pthread_create(&th[3], NULL, marker, NULL);
 	pthread_create(&th[4], NULL, cwd_racer, (void *)4L);
 	pthread_create(&th[5], NULL, cwd_racer, (void *)5L);
-	for (int i = 0; i < 6; i++)
+	pthread_create(&th[6], NULL, locker, (void *)0L);
+	pthread_create(&th[7], NULL, locker, (void *)1L);
+	for (int i = 0; i < 8; i++)
 		if (i != 3)
 			pthread_join(th[i], NULL);
 	atomic_store(&stop_flag, 1);
 	pthread_join(th[3], NULL);
+	CHECK(counter_in_lock == ITERS / 2, "lock counter %d", counter_in_lock);
 	for (int i = 0; i < 6; i++)
 		uvfs_sbx_task_put(tasks[i]);
+	uvfs_sbx_task_put(procs[0]);
+	uvfs_sbx_task_put(procs[1]);
 	uvfs_vd_put(&root);
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
