@@ -684,8 +684,10 @@ static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t arg
 {
 	if (fl & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		return -EINVAL;
-	char path0[PATH_MAX];
+	char path0[PATH_MAX] = "";
 	int err;
+	if (!addr && !(fl & AT_EMPTY_PATH))
+		return -EFAULT;
 	if (addr && (err = get_path(c, addr, path0)))
 		return err;
 	if ((!addr || !path0[0]) && (fl & AT_EMPTY_PATH)) {
@@ -697,28 +699,10 @@ static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t arg
 	}
 	if (dirfd != AT_FDCWD && path0[0] != '/')
 		return -ENOEXEC; /* our rewritten name is relative to the host cwd, not dirfd */
-	/* exec needs execute permission only (not read): check it as the
-	 * task, then read the content with the supervisor's rights */
-	err = (int)AT_CALL(dirfd, addr, 0, uvfs_sbx_faccessat2(SBX, t.sfd, path, X_OK, AT_EACCESS));
-	if (err)
-		return err;
-	long fd = AT_CALL(dirfd, addr, 0, uvfs_sbx_openat(SBX, t.sfd, path, O_PATH | O_CLOEXEC, 0));
-	if (fd < 0)
-		return fd;
-	struct uvfs_file *pf;
-	err = uvfs_sbx_fd_get(SBX, (int)fd, &pf);
-	uvfs_sbx_close(SBX, (int)fd);
-	if (err)
-		return err;
-	struct uvfs_vd vd;
-	uvfs_file_vd(pf, &vd);
-	uvfs_file_put(pf);
-	struct uvfs_cred root;
-	uvfs_cred_init_root(&root);
-	struct uvfs_pathop pop = { .root = c->s->root, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
-	struct uvfs_file *f;
-	err = uvfs_open_at(c->s->vfs, &root, &pop, O_RDONLY, 0, UVFS_OPEN_EXEC, &f);
-	uvfs_vd_put(&vd);
+	/* the layer checks exec permission (not read), the type and noexec,
+	 * and hands back the program opened for reading */
+	struct uvfs_file *f = NULL;
+	err = (int)AT_CALL(dirfd, addr, 0, uvfs_sbx_open_exec(SBX, t.sfd, path, fl, &f));
 	if (err)
 		return err;
 	long r = run_exec(c, f, addr, argv);
