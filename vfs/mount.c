@@ -164,6 +164,7 @@ UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *m)
 
 UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *m) { return m->m_fs; }
 UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *m) { return m->m_root; }
+UVFS_API uint64_t uvfs_mount_id(const struct uvfs_mount *m) { return m->m_id; }
 
 /* ---------------------------------------------------------- construction */
 

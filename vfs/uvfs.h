@@ -291,6 +291,7 @@ UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *mnt);
 UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *mnt);
 UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *mnt); /* no reference */
 UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *mnt); /* no reference */
+UVFS_API uint64_t uvfs_mount_id(const struct uvfs_mount *mnt); /* mountinfo's first field (fdinfo's mnt_id) */
 /* mkdir -p of dirname(path) and path itself, mode 0755; an existing final
  * file of any type is accepted (mounting over a file is allowed). */
 UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_cred *cred, const char *path,
