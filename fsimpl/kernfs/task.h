@@ -21,6 +21,9 @@ struct uvfs_task_fd_ops {
 	int (*list)(void *arg, int after, int *fds, int max);
 	/* The open file of fd, with a reference (uvfs_file_put it), or -EBADF. */
 	int (*get)(void *arg, int fd, struct uvfs_file **out);
+	/* Optional: the descriptor flags of fd (FD_CLOEXEC), shown in
+	 * fdinfo's flags as O_CLOEXEC; NULL: none. */
+	int (*fd_flags)(void *arg, int fd);
 };
 
 struct uvfs_task_params {

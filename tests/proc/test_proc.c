@@ -19,7 +19,7 @@ PROC_TEST(proc, root_listing)
 	cr_assert_str_eq(list, "1,cmdline,cpuinfo,filesystems,loadavg,meminfo,mounts,self,stat,sys,thread-self,uptime,"
 			       "version");
 	fx_list_dir("/proc/1", list, sizeof list);
-	cr_assert_str_eq(list, "cgroup,cmdline,comm,cwd,environ,exe,fd,gid_map,mountinfo,mounts,root,stat,statm,status,task,uid_map");
+	cr_assert_str_eq(list, "cgroup,cmdline,comm,cwd,environ,exe,fd,fdinfo,gid_map,mountinfo,mounts,root,stat,statm,status,task,uid_map");
 	fx_list_dir("/proc/sys/kernel", list, sizeof list);
 	cr_assert_str_eq(list, "hostname,osrelease,ostype,version");
 }
@@ -336,7 +336,7 @@ PROC_TEST(proc, ownership_and_modes)
 		}
 		o += e->reclen;
 	}
-	cr_assert_eq(checked, 16);
+	cr_assert_eq(checked, 17);
 	uvfs_file_put(d);
 }
 
