@@ -3,6 +3,8 @@
  * that the directory and everything below go stale when it unregisters. */
 #include "fsimpl/proc/internal.h"
 
+#include "fsimpl/cgroup/internal.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -110,8 +112,7 @@ static ssize_t store_comm(struct kernfs_node *n, struct uvfs_file *f, const char
 
 static int show_cgroup(struct kernfs_node *n, struct kernfs_buf *b)
 {
-	kernfs_printf(b, "0::/\n");
-	return 0;
+	return cgroup_show_task(kernfs_node_fs(n)->vfs.vfs, TK(n), b);
 }
 
 /* Path of a task vd as the reader sees it: relative to the current task's
