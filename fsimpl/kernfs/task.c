@@ -429,6 +429,16 @@ UVFS_API int uvfs_tasks_set_init(struct uvfs_tasks *t, int32_t tid)
 	return 0;
 }
 
+UVFS_API int uvfs_tasks_set_ncpus(struct uvfs_tasks *t, int ncpus)
+{
+	if (ncpus < 1 || ncpus > 8192)
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	t->ncpus = ncpus;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 UVFS_API int uvfs_tasks_set_uts(struct uvfs_tasks *t, const char *hostname, const char *release,
 				const char *version)
 {

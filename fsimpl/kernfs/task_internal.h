@@ -46,6 +46,7 @@ struct uvfs_tasks {
 	int32_t init_tid; /* 0: pid 1 */
 	int32_t last_pid;
 	char hostname[65], release[65], version[128];
+	int ncpus; /* 0: the host's online CPUs */
 };
 
 void task_get(struct task *tk);
