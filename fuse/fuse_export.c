@@ -523,9 +523,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
 	 * trip: always readdirplus, not only when the kernel guesses stats follow. */
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
-	/* Symlink targets never change: let the kernel keep them. */
-	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
-		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* No FUSE_CAP_CACHE_SYMLINKS: proc's links change target (cwd, fd/N)
+	 * and answer each caller differently (ptrace-style checks), and the
+	 * kernel's symlink cache is per connection, not per inode. */
+	conn->want &= ~(unsigned)FUSE_CAP_CACHE_SYMLINKS;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -698,7 +699,12 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	req_cred(req, &cred);
 	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
 	char buf[4097];
+	/* The caller as the context's cred: proc's ptrace-style checks on its
+	 * links (/proc/N/cwd, fd/N) see no other credentials. */
+	struct uvfs_ctx ctx = { .cred = &cred };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&ctx);
 	ssize_t n = uvfs_readlink_at(ex->vfs, &cred, &p, buf, sizeof(buf) - 1);
+	uvfs_ctx_leave(prev);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 		return;
