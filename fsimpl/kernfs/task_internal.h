@@ -68,3 +68,5 @@ int task_get_vd(struct task *tk, int which, struct uvfs_vd *out);
 int task_get_mntns(struct task *tk, struct uvfs_mntns **out);
 enum { TASK_ROOT, TASK_CWD, TASK_EXE };
 uint64_t tasks_now_ns(void);
+/* The configured CPU count, else the host's online CPUs (>= 1). */
+int tasks_ncpus(struct uvfs_tasks *t);

@@ -19,15 +19,7 @@ struct task *current_task(struct proc_fs *fs) { return tasks_current(fs->tasks);
 static struct uvfs_tasks *TASKS(struct kernfs_node *n) { return proc_fs_of(n)->tasks; }
 
 /* The configured CPU count (uvfs_tasks_set_ncpus), else the host's. */
-static long ncpus(struct uvfs_tasks *t)
-{
-	pthread_mutex_lock(&t->lock);
-	long n = t->ncpus;
-	pthread_mutex_unlock(&t->lock);
-	if (n <= 0)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? n : 1;
-}
+static long ncpus(struct uvfs_tasks *t) { return tasks_ncpus(t); }
 
 /* Sandbox uptime: since the task table was made. */
 static uint64_t uptime_ns(struct uvfs_tasks *t) { return tasks_now_ns() - t->boot_ns; }

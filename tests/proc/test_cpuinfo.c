@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "fsimpl/sys/sys.h"
 #include "proc_fx.h"
 
 #if defined(__x86_64__)
@@ -96,16 +97,35 @@ PROC_TEST(cpuinfo, entries_and_fields)
 	cr_assert(strstr(st, "\ncpu2 ") && !strstr(st, "\ncpu3 "), "%s", st);
 	free(st);
 
-	/* lscpu, reading it from a sysroot. */
+	/* sysfs mounted after the setting agrees. */
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &uvfs_sysfs_type, UVFS_FS_USER_MOUNT));
+	fx_must_mkdir("/sys", 0555);
+	struct uvfs_pathop sp = fx_popf("/sys");
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "sysfs", &sp, "sysfs", &(struct uvfs_mount_opts){ 0 }));
+	char list[256];
+	fx_list_dir("/sys/devices/system/cpu", list, sizeof list);
+	cr_assert_str_eq(list, "cpu0,cpu1,cpu2,kernel_max,online,possible,present");
+
+	/* lscpu, reading our cpuinfo and sysfs cpu files from a sysroot. */
 	char dir[] = "/tmp/uvfs-cpuinfo-XXXXXX", path[256], cmd[512];
 	cr_assert(mkdtemp(dir));
-	snprintf(cmd, sizeof cmd, "mkdir -p %s/proc %s/sys/devices/system/cpu && for f in possible present online; "
-		 "do echo 0-2 > %s/sys/devices/system/cpu/$f; done", dir, dir, dir);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/proc %s/sys/devices/system/cpu", dir, dir);
 	cr_assert_eq(system(cmd), 0);
 	snprintf(path, sizeof path, "%s/proc/cpuinfo", dir);
 	FILE *f = fopen(path, "w");
 	fputs(s, f);
 	fclose(f);
+	const char *sysfiles[] = { "possible", "present", "online", NULL };
+	for (int i = 0; sysfiles[i]; i++) {
+		char src[128], buf[64];
+		snprintf(src, sizeof src, "/sys/devices/system/cpu/%s", sysfiles[i]);
+		cr_assert_gt(fx_read_file(src, buf, sizeof buf), 0);
+		cr_assert_str_eq(buf, "0-2\n", "%s", src);
+		snprintf(path, sizeof path, "%s/sys/devices/system/cpu/%s", dir, sysfiles[i]);
+		f = fopen(path, "w");
+		fputs(buf, f);
+		fclose(f);
+	}
 	snprintf(cmd, sizeof cmd, "lscpu -s %s", dir);
 	FILE *p = popen(cmd, "r");
 	char line[4096];
