@@ -722,6 +722,7 @@ static int cg_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char 
 	fs->k.dops = &cg_dops;
 	fs->k.release = cg_release;
 	fs->k.magic = UVFS_CGROUP_SUPER_MAGIC;
+	fs->k.dead_errno = ENODEV;
 	fs->k.show_options = cg_show_options;
 	if ((err = kernfs_fs_init(&fs->k, vfs, &uvfs_cgroupfs_type, &cg_dir, fs->root, (unsigned long)limit))) {
 		pthread_mutex_unlock(&hier_lock);

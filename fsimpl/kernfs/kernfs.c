@@ -278,10 +278,16 @@ struct kfile {
 	uint64_t read_end; /* end of the last read; a read at 0 after reads regenerates */
 };
 
+static int dead_err(struct kernfs_node *n)
+{
+	int e = kernfs_node_fs(n)->dead_errno;
+	return e ? -e : -ESRCH;
+}
+
 static int generate(struct kernfs_node *n, struct kfile *kf)
 {
 	if (!node_alive(n))
-		return -ESRCH;
+		return dead_err(n);
 	struct kernfs_buf b = { 0 };
 	int err = n->ent->show(n, &b);
 	if (!err)
@@ -364,7 +370,7 @@ static ssize_t kn_fwrite(struct uvfs_file *f, const void *buf, size_t len, uint6
 	if (!n->ent->store)
 		return -EINVAL;
 	if (!node_alive(n))
-		return -ESRCH;
+		return dead_err(n);
 	ssize_t r = n->ent->store(n, f, buf, len, *off);
 	if (r > 0)
 		*off += (uint64_t)r;

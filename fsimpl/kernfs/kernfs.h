@@ -106,6 +106,10 @@ struct kernfs_fs {
 	const struct kernfs_data_ops *dops; /* immutable; NULL: data is not refcounted */
 	void (*release)(struct kernfs_fs *kfs); /* immutable: frees the containing struct */
 	uint32_t magic; /* immutable: statfs f_type */
+	/* Immutable: the errno of reads and writes through a file whose node's
+	 * data died (0: ESRCH, as proc for an exited task; cgroupfs: ENODEV,
+	 * as Linux kernfs for a removed cgroup). */
+	int dead_errno;
 	/* Optional, immutable: the superblock options shown in mountinfo. */
 	int (*show_options)(struct kernfs_fs *kfs, char *buf, size_t len);
 };

@@ -78,6 +78,18 @@ PROC_TEST(cgroup_tree, mkdir_rmdir)
 	FX_ASSERT_OK(rmdir_("/cg/a/x"));
 	fx_list_dir("/cg/a", list, sizeof list);
 	cr_assert(!strstr(list, "x"), "%s", list);
+	/* Files of a removed cgroup still open: ENODEV (Linux kernfs). */
+	FX_ASSERT_OK(fx_mkdir("/cg/a/x", 0755));
+	struct uvfs_file *w, *r;
+	FX_ASSERT_OK(fx_open("/cg/a/x/tasks", O_WRONLY, 0, &w));
+	FX_ASSERT_OK(fx_open("/cg/a/x/cpu.shares", O_RDONLY, 0, &r));
+	char b[16];
+	cr_assert_eq(uvfs_read(r, b, sizeof b), 5);
+	FX_ASSERT_OK(rmdir_("/cg/a/x"));
+	FX_ASSERT_ERR(uvfs_write(w, "1", 1), -ENODEV);
+	FX_ASSERT_ERR(uvfs_pread(r, b, sizeof b, 0), -ENODEV);
+	uvfs_file_put(w);
+	uvfs_file_put(r);
 	/* A name used again is a new cgroup. */
 	FX_ASSERT_OK(fx_mkdir("/cg/a/x", 0755));
 	FX_ASSERT_OK(rmdir_("/cg/a/x"));
