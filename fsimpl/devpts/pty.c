@@ -11,7 +11,8 @@
  * Locks: devpts_mu (instance tables, pty refs) → pty->mu (everything else
  * in the pty) → pty->wq.lock (poll wakes are issued under mu; ->poll
  * registers first and takes mu after, never both). Sleepers wait on
- * pty->cv, broadcast on every change. The master's release calls
+ * pty->cv, broadcast on every change, interruptibly (devices/wait.h: a
+ * caller context with a pending interrupt gets -EINTR or the count so far). The master's release calls
  * uvfs_unlink_at on devpts with no lock held. */
 #include <sys/ioctl.h> /* ioctl numbers, struct winsize */
 #include <asm/termbits.h>
@@ -24,6 +25,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "devices/wait.h"
 #include "fsimpl/devpts/internal.h"
 
 #define PTY_INQ 4096 /* N_TTY_BUF_SIZE: input queue and longest line */
@@ -225,16 +227,6 @@ static bool ldisc_input(struct pty *p, unsigned char c)
 
 static bool nonblock(struct uvfs_file *f) { return __atomic_load_n(&f->f_flags, __ATOMIC_RELAXED) & O_NONBLOCK; }
 
-/* mu held; deadline NULL: no limit. false once it passed. */
-static bool wait_until(struct pty *p, const struct timespec *deadline)
-{
-	if (!deadline) {
-		pthread_cond_wait(&p->cv, &p->mu);
-		return true;
-	}
-	return pthread_cond_timedwait(&p->cv, &p->mu, deadline) != ETIMEDOUT;
-}
-
 static ssize_t replica_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 {
 	struct pty *p = f->f_private;
@@ -290,7 +282,12 @@ static ssize_t replica_read(struct uvfs_file *f, void *buf, size_t len, uint64_t
 			ret = -EAGAIN;
 			break;
 		}
-		if (!wait_until(p, dlp)) {
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, dlp);
+		if (err == -EINTR) {
+			ret = err;
+			break;
+		}
+		if (err == -ETIMEDOUT) {
 			size_t n = len < p->in.len ? len : p->in.len;
 			ring_get(&p->in, buf, n);
 			ret = (ssize_t)n;
@@ -325,7 +322,11 @@ static ssize_t replica_write(struct uvfs_file *f, const void *buf, size_t len, u
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, NULL);
+		if (err) {
+			ret = done ? (ssize_t)done : err; /* Linux: the count so far */
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -354,7 +355,11 @@ static ssize_t master_read(struct uvfs_file *f, void *buf, size_t len, uint64_t 
 			ret = -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, NULL);
+		if (err) {
+			ret = err;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -380,7 +385,11 @@ static ssize_t master_write(struct uvfs_file *f, const void *buf, size_t len, ui
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, NULL);
+		if (err) {
+			ret = done ? (ssize_t)done : err; /* Linux: the count so far */
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;

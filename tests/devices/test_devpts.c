@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsimpl/devpts/devpts.h"
+#include "tests/devices/intr.h"
 
 /* The kernel's struct termios, which TCGETS/TCSETS move (glibc's differs). */
 struct kterm {
@@ -329,4 +330,108 @@ FX_TEST(devpts, mount_data_must_be_empty)
 	struct statx st;
 	FX_ASSERT_OK(fx_lstat("/p2/0", &st));
 	uvfs_file_put(m);
+}
+
+/* Interruptible waits: blocked terminal reads and writes return -EINTR
+ * when the caller's context is interrupted (Linux n_tty: -ERESTARTSYS,
+ * or the count so far), and the pair keeps working. */
+static long op_pty_read(struct intr_op *op)
+{
+	char b[8];
+	return uvfs_read(op->arg, b, sizeof b);
+}
+
+FX_TEST(devpts, blocked_reads_interrupted_eintr)
+{
+	setup_devpts();
+	struct pair p;
+	open_pair(&p);
+	FX_ASSERT_OK(uvfs_file_set_flags(p.r, &fx.cred, O_RDWR));
+	FX_ASSERT_OK(uvfs_file_set_flags(p.m, &fx.cred, O_RDWR));
+	/* The replica, canonical mode, no line yet. */
+	FX_ASSERT_ERR(uvfs_write(p.m, "par", 3), 3);
+	char e[8];
+	FX_ASSERT_ERR(uvfs_read(p.m, e, sizeof e), 3); /* the echo */
+	struct intr_op op = { .fn = op_pty_read, .arg = p.r };
+	cr_assert(intr_start(&op), "replica read did not block");
+	bool ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_write(p.m, "\n", 1);
+	intr_join(&op);
+	cr_assert(ok, "a blocked replica read did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	/* The partial line survived. */
+	FX_ASSERT_ERR(uvfs_write(p.m, "t\n", 2), 2);
+	char b[8];
+	FX_ASSERT_ERR(uvfs_read(p.r, b, sizeof b), 5);
+	cr_assert_eq(memcmp(b, "part\n", 5), 0);
+	FX_ASSERT_ERR(uvfs_read(p.m, e, sizeof e), 3); /* "t\r\n" */
+	/* The master, nothing to read. */
+	op = (struct intr_op){ .fn = op_pty_read, .arg = p.m };
+	cr_assert(intr_start(&op), "master read did not block");
+	ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_write(p.r, "x", 1);
+	intr_join(&op);
+	cr_assert(ok, "a blocked master read did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	close_pair(&p);
+}
+
+struct pty_write_arg {
+	struct uvfs_file *f;
+	const char *buf;
+	size_t len;
+};
+static long op_pty_write(struct intr_op *op)
+{
+	struct pty_write_arg *a = op->arg;
+	return uvfs_write(a->f, a->buf, a->len);
+}
+
+FX_TEST(devpts, blocked_writes_interrupted)
+{
+	setup_devpts();
+	struct pair p;
+	open_pair(&p);
+	static char big[8192];
+	memset(big, 'a', sizeof big);
+	/* Fill the output queue toward the master, which nobody reads. */
+	while (uvfs_write(p.r, big, sizeof big) > 0)
+		;
+	FX_ASSERT_OK(uvfs_file_set_flags(p.r, &fx.cred, O_RDWR));
+	FX_ASSERT_OK(uvfs_file_set_flags(p.m, &fx.cred, O_RDWR));
+	/* Master writes into a raw, echo-less replica whose queue fills. */
+	set_mode(&p, ICANON | ECHO, 0, 0, 0, 1, 0);
+	struct pty_write_arg wa = { p.m, big, sizeof big };
+	struct intr_op op = { .fn = op_pty_write, .arg = &wa };
+	cr_assert(intr_start(&op), "master write did not block on a full input queue");
+	bool ok = intr_interrupt(&op);
+	char b[4096];
+	if (!ok) {
+		uvfs_file_set_flags(p.r, &fx.cred, O_RDWR | O_NONBLOCK);
+		while (!atomic_load(&op.done))
+			uvfs_read(p.r, b, sizeof b);
+	}
+	intr_join(&op);
+	cr_assert(ok, "a blocked master write did not return when interrupted");
+	cr_assert(op.rc > 0 && op.rc < (long)sizeof big, "interrupted part-way: the count so far, got %ld", op.rc);
+	int n = -1;
+	FX_ASSERT_OK(uvfs_ioctl(p.r, FIONREAD, &n));
+	cr_assert_eq(n, op.rc);
+	/* The replica's write into the full output queue is interrupted
+	 * with nothing written: -EINTR. */
+	wa = (struct pty_write_arg){ p.r, "zz", 2 };
+	op = (struct intr_op){ .fn = op_pty_write, .arg = &wa };
+	cr_assert(intr_start(&op), "replica write did not block on a full output queue");
+	ok = intr_interrupt(&op);
+	if (!ok) {
+		uvfs_file_set_flags(p.m, &fx.cred, O_RDWR | O_NONBLOCK);
+		while (!atomic_load(&op.done))
+			uvfs_read(p.m, b, sizeof b);
+	}
+	intr_join(&op);
+	cr_assert(ok, "a blocked replica write did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	close_pair(&p);
 }
