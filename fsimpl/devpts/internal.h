@@ -11,13 +11,11 @@
 
 struct pty;
 
-/* The devpts of one uvfs instance. Fields under devpts_mu. */
+/* The pty table of one devpts instance (its singleton's priv). Fields
+ * under devpts_mu. */
 struct devpts_inst {
-	struct uvfs *vfs;
-	struct uvfs_filesystem *fs; /* no reference (see devpts.c) */
 	struct pty **ptys; /* by index; NULL = free */
 	unsigned nptys;
-	struct devpts_inst *next;
 };
 
 /* Protects the instance list, each instance's pty table and every pty's
