@@ -497,7 +497,9 @@ static long op_open(struct intr_op *op)
 FX_TEST(fifo, blocked_open_interrupted_eintr_undone)
 {
 	mkfifo_u("/f");
-	/* A reader waiting for a writer. */
+	/* A non-blocking reader keeps the pipe alive (and its counts seen). */
+	struct uvfs_file *r0 = open_u("/f", O_RDONLY | O_NONBLOCK);
+	/* A blocking reader waiting for a writer. */
 	struct open_arg oa = { "/f", O_RDONLY, NULL };
 	struct intr_op op = { .fn = op_open, .arg = &oa };
 	cr_assert(intr_start(&op), "reader open did not block");
@@ -512,11 +514,14 @@ FX_TEST(fifo, blocked_open_interrupted_eintr_undone)
 	cr_assert(ok, "a reader's blocked open did not return when interrupted");
 	FX_ASSERT_ERR(op.rc, -EINTR);
 	cr_assert_null(oa.f);
-	/* The failed open left no reader behind: a writer still finds none. */
-	struct uvfs_file *w = NULL;
-	FX_ASSERT_ERR(fx_open("/f", O_WRONLY | O_NONBLOCK, 0, &w), -ENXIO);
+	/* The failed open left no reader behind: once r0 goes, a write has
+	 * no reader (EPIPE) and poll says POLLERR. */
+	struct uvfs_file *w = open_u("/f", O_WRONLY | O_NONBLOCK);
+	uvfs_file_put(r0);
+	cr_assert(uvfs_poll(w, POLLOUT, 0) & POLLERR, "a reader was left behind");
+	FX_ASSERT_ERR(uvfs_write(w, "x", 1), -EPIPE);
 
-	/* A writer waiting for a reader. */
+	/* A blocking writer waiting for a reader, w keeping the pipe. */
 	oa = (struct open_arg){ "/f", O_WRONLY, NULL };
 	cr_assert(intr_start(&op), "writer open did not block");
 	ok = intr_interrupt(&op);
@@ -529,8 +534,9 @@ FX_TEST(fifo, blocked_open_interrupted_eintr_undone)
 		uvfs_file_put(oa.f);
 	cr_assert(ok, "a writer's blocked open did not return when interrupted");
 	FX_ASSERT_ERR(op.rc, -EINTR);
-	/* No writer left behind: a reader reads EOF at once, not EAGAIN. */
+	/* No writer left behind: once w goes, a reader reads EOF, not EAGAIN. */
 	struct uvfs_file *r = open_u("/f", O_RDONLY | O_NONBLOCK);
+	uvfs_file_put(w);
 	char b[4];
 	FX_ASSERT_ERR(uvfs_read(r, b, sizeof b), 0);
 	uvfs_file_put(r);
