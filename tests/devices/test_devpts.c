@@ -746,6 +746,10 @@ FX_TEST(devpts, werase_and_lnext_as_host)
 	/* ^V: the next character literally (^C, ^?, ^U), echoed ^\b then ^X. */
 	type_and_compare(&p, "a\x16\x03" "b\n", "a\x03" "b\n|");
 	type_and_compare(&p, "\x16\x7f\x16\x15z\x7f\n", "\x7f\x15\n|");
+	/* Without ECHOCTL a control character echoes as itself and its
+	 * erase echoes nothing (n_tty's eraser). */
+	set_mode(&p, ECHOCTL, 0, 0, 0, -1, 0);
+	type_and_compare(&p, "a\x01\x7f\x7f" "b\n", "b\n|");
 	/* IEXTEN off: ^W and ^V are ordinary characters. */
 	set_mode(&p, IEXTEN, 0, 0, 0, -1, 0);
 	type_and_compare(&p, "w\x17v\x16\n", "w\x17v\x16\n|");
