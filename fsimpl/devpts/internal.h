@@ -33,6 +33,7 @@ struct ring {
 struct pty {
 	long refs; /* master + replica files; under devpts_mu */
 	unsigned index; /* immutable */
+	struct uvfs *vfs; /* immutable; outlives the pty (dir is put with the master) */
 	struct uvfs_vd dir; /* devpts root where the replica node lives; the master's (put at its release) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* any change below */

@@ -87,7 +87,7 @@ static long set_ctty(struct uvfs_file *f, struct pty *p, const struct uvfs_tty_t
 	long ret = 0;
 	int32_t stolen = 0;
 	pthread_mutex_lock(&devpts_mu);
-	struct devpts_inst *inst = devpts_find(uvfs_mount_fs(p->dir.mount)->vfs);
+	struct devpts_inst *inst = devpts_find(p->vfs);
 	bool leader = me->pid == me->sid;
 	bool has_other = leader && session_has_tty(inst, p, me->sid);
 	pthread_mutex_lock(&p->mu);

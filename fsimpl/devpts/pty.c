@@ -609,6 +609,12 @@ static long master_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
 
 static long replica_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
 {
+	struct pty *p = f->f_private;
+	pthread_mutex_lock(&p->mu);
+	bool hung = !p->master_open;
+	pthread_mutex_unlock(&p->mu);
+	if (hung) /* the master went: Linux's hung_up_tty_ioctl */
+		return cmd == TIOCSPGRP ? -ENOTTY : -EIO;
 	if (cmd == TIOCGPTN || cmd == TIOCSPTLCK)
 		return -ENOTTY; /* master only (Linux: -ENOIOCTLCMD → ENOTTY) */
 	return common_ioctl(f, f->f_private, false, cmd, arg);
@@ -649,6 +655,7 @@ static int ptmx_open(struct uvfs_inode *inode, struct uvfs_file *f)
 	pthread_cond_init(&p->cv, NULL);
 	uvfs_waitq_init(&p->wq);
 	std_termios(&p->tio);
+	p->vfs = fs->vfs;
 	p->opts = f->f_private; /* the registration's (uvfs_devpts_register_devices_opts) */
 	p->locked = true; /* until unlockpt */
 	p->master_open = true;

@@ -755,3 +755,23 @@ FX_TEST(devpts, werase_and_lnext_as_host)
 	type_and_compare(&p, "w\x17v\x16\n", "w\x17v\x16\n|");
 	close_pair(&p);
 }
+
+/* After the master closes, the replica's file is hung up: every ioctl is
+ * EIO but TIOCSPGRP, ENOTTY (Linux hung_up_tty_ioctl), as the host's. */
+FX_TEST(devpts, ioctls_after_hangup_as_host)
+{
+	setup_devpts_jobctl();
+	struct pair p;
+	open_pair(&p);
+	uvfs_file_put(p.m);
+	close(p.hm);
+	static const unsigned long cmds[] = { TIOCSCTTY, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCNOTTY, TCGETS, TIOCGWINSZ };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char buf[64] = { 0 };
+		void *arg = cmds[i] == TIOCSCTTY || cmds[i] == TIOCNOTTY ? NULL : buf;
+		long h = ioctl(p.hr, cmds[i], arg) < 0 ? -errno : 0;
+		FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, cmds[i], arg), h);
+	}
+	uvfs_file_put(p.r);
+	close(p.hr);
+}
