@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -156,15 +158,51 @@ static void end_log(void)
 	closelog();
 }
 
+/* Copies what fd from holds (from its start) to fd to. */
+static void copy_fd(int from, int to)
+{
+	char buf[4096];
+	ssize_t n;
+	lseek(from, 0, SEEK_SET);
+	while ((n = read(from, buf, sizeof(buf))) > 0)
+		if (write(to, buf, (size_t)n) != n)
+			break;
+}
+
 /* Runs after the mount: builds the tree, then (background) tells the
- * parent and moves stderr to the log. */
+ * parent and moves stderr to the log. While building, stderr is a memfd:
+ * a gofer started by the build inherits it, and must not hold the caller's
+ * terminal or pipe open (`$(uvfs mount ...)` would never end); what the
+ * build printed is then copied to the caller's stderr and to the log. */
 static int build(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns)
 {
 	struct mount_args *a = arg;
+	if (a->ready_fd < 0)
+		return a->spec.type ? cli_build_tree(&a->spec, vfs, ns) : uvfs_default_tree(vfs, ns);
+	fflush(stderr);
+	int orig = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	int cap = memfd_create("uvfs-build", MFD_CLOEXEC);
+	if (cap >= 0)
+		dup2(cap, 2);
 	int err = a->spec.type ? cli_build_tree(&a->spec, vfs, ns) : uvfs_default_tree(vfs, ns);
-	if (err || a->ready_fd < 0)
+	fflush(stderr);
+	if (cap >= 0 && orig >= 0)
+		copy_fd(cap, orig);
+	if (err) {
+		if (orig >= 0)
+			dup2(orig, 2); /* the caller still waits: later messages are theirs */
+	} else {
+		redirect_stderr(a);
+		fflush(stderr);
+		if (cap >= 0)
+			copy_fd(cap, 2);
+	}
+	if (cap >= 0)
+		close(cap);
+	if (orig >= 0)
+		close(orig);
+	if (err)
 		return err;
-	redirect_stderr(a);
 	if (write(a->ready_fd, "ok", 2) < 0) {
 		/* the parent is gone; nothing to tell */
 	}
@@ -182,9 +220,11 @@ static int wait_ready(pid_t pid, int rfd, const char *mnt)
 	close(rfd);
 	int st;
 	if (n == 2) {
-		struct stat sb;
-		if (!stat(mnt, &sb))
-			return 0; /* INIT answered: serving */
+		/* statfs is always a request, which waits for INIT's answer
+		 * (a stat of the root may be answered from the mount's own). */
+		struct statfs sb;
+		if (!statfs(mnt, &sb))
+			return 0;
 		fprintf(stderr, "uvfs: mount: %s: the FUSE session ended at start: %s (see the log)\n", mnt,
 			strerror(errno));
 	}
