@@ -5,7 +5,9 @@
  * a command, followed by a mount point, is the mount.fuse3 helper form:
  * `mount -t fuse.uvfs SOURCE MNT -o OPTS` runs `uvfs SOURCE MNT -o OPTS`. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -100,8 +102,24 @@ static int help_cmd(int argc, char **argv)
 	return cmds[k].fn(2, hv);
 }
 
+/* UVFS_LOG must name a level: a typo would silently hide the messages asked for. */
+static bool log_env_ok(void)
+{
+	const char *e = getenv("UVFS_LOG");
+	static const char *const levels[] = { "error", "warn", "warning", "info", "debug", "off", "none" };
+	if (!e || !*e)
+		return true;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcasecmp(e, levels[i]))
+			return true;
+	fprintf(stderr, "uvfs: UVFS_LOG=%s: unknown level (want error, warn, info, debug or off)\n", e);
+	return false;
+}
+
 int main(int argc, char **argv)
 {
+	if (!log_env_ok())
+		return 2;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -46,4 +46,8 @@ chk "mount missing source" 1 "source /nonexistent-src" mount /nonexistent-src /t
 chk "ls missing path" 1 "/nope" ls /nope
 chk "9p no args" 2 "usage" 9p
 chk "version" 0 "^uvfs [0-9]" --version
+out=$(UVFS_LOG=verbose "$UVFS" ls / 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'UVFS_LOG=verbose' <<<"$out" && ok "cli-help unknown UVFS_LOG level is an error" || nok "cli-help UVFS_LOG=verbose: rc=$rc: $out"
+out=$(UVFS_LOG=debug "$UVFS" ls / 2>&1); rc=$?
+[ $rc = 0 ] && ok "cli-help UVFS_LOG=debug accepted" || nok "cli-help UVFS_LOG=debug: rc=$rc: $out"
 exit 0
