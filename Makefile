@@ -1,8 +1,8 @@
 # uvfs — one Makefile for the library, the CLI, tests, fuzzers and benches.
 #
 #   make            build/libuvfs{,-fuse,-boot}.{a,so}, build/uvfs (CLI)
-#   make run        install missing deps (as root), build, run the demo job
-#   make check      install missing deps (as root), then every test:
+#   make run        install missing deps of the build and demo (as root), build, run the demo job
+#   make check      install missing deps of every test too (as root), then every test:
 #                   criterion suites under ASan+UBSan, stress under TSan,
 #                   shell-level tests, a short libFuzzer run per target
 #   make bench      benchmarks (bench/), results in bench/results/
@@ -84,7 +84,7 @@ lib: $(LIBS_A) $(B)/libuvfs.so $(B)/libuvfs-fuse.so $(B)/libuvfs-boot.so
 cli: $(B)/uvfs
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh check
 
 # ---------------------------------------------------------------- release
 $(B)/rel/%.o: %.c $(HDRS)
@@ -119,7 +119,7 @@ $(B)/uvfs: $(CLI_SRCS) $(LIBS_A) $(HDRS)
 
 # The README's run command: set up, build, and show the engine working.
 run:
-	@scripts/deps.sh
+	@scripts/deps.sh run
 	@$(MAKE) --no-print-directory all
 	@$(B)/uvfs demo
 
@@ -163,7 +163,7 @@ tests-built: $(TEST_BINS) $(STRESS_BINS) $(FUZZ_BINS) all
 # The README's test command. Installs deps first (root), then runs everything
 # in a fresh make so pkg-config sees the freshly installed packages.
 check:
-	@scripts/deps.sh
+	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory check-run
 
 check-run: tests-built
