@@ -32,6 +32,7 @@
 #include "cli/mount_spec.h"
 #include "boot/boot.h"
 #include "fuse/fuse_export.h"
+#include "vfs/uvfs_fs.h" /* uvfs_log */
 
 /* Options libfuse or fuse_export take (NAME or NAME=). */
 static const char *const export_opts[] = {
@@ -90,12 +91,15 @@ static int sort_opts(struct mount_args *a, const char *s)
 			fprintf(stderr, "uvfs: mount: option '%s' is not supported yet\n", o);
 			rc = 2;
 		} else if (in(ignored_opts, o)) {
+			uvfs_log(UVFS_LOG_DEBUG, "mount: option %s: ignored (mount(8)/fstab bookkeeping)", o);
 			continue;
 		} else if (in(export_opts, o)) {
+			uvfs_log(UVFS_LOG_DEBUG, "mount: option %s: for the FUSE export", o);
 			append(a->fuse_opts, sizeof(a->fuse_opts), o);
 			if (!strcmp(o, "ro")) /* a read-only export of a read-only mount */
 				append(a->fs_opts, sizeof(a->fs_opts), o);
 		} else {
+			uvfs_log(UVFS_LOG_DEBUG, "mount: option %s: for the filesystem", o);
 			append(a->fs_opts, sizeof(a->fs_opts), o);
 		}
 	}
@@ -177,6 +181,8 @@ static void copy_fd(int from, int to)
 static int build(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns)
 {
 	struct mount_args *a = arg;
+	uvfs_log(UVFS_LOG_INFO, "mount: building %s%s%s (options: %s)", a->spec.type ? a->spec.type : "the default tree",
+		 a->spec.type ? " from " : "", a->spec.type ? a->spec.source : "", a->spec.opts ? a->spec.opts : "none");
 	if (a->ready_fd < 0)
 		return a->spec.type ? cli_build_tree(&a->spec, vfs, ns) : uvfs_default_tree(vfs, ns);
 	fflush(stderr);
@@ -375,7 +381,10 @@ int cmd_mount(int argc, char **argv)
 			/* keep the cwd */
 		}
 	}
+	uvfs_log(UVFS_LOG_INFO, "mount: exporting on %s (FUSE options: %s)%s", mnt, a.fuse_opts[0] ? a.fuse_opts : "none",
+		 a.foreground ? "" : ", in the background");
 	rc = uvfs_fuse_main(fargc, fargv, build, &a);
+	uvfs_log(UVFS_LOG_INFO, "mount: %s unmounted, exit status %d", mnt, rc);
 	end_log();
 out:
 	if (a.log_fd >= 0)

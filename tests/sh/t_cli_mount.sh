@@ -46,6 +46,14 @@ done
 out=$(uvfs mount tmpfs:none "$T/m" -o nosuchfsopt=1 2>&1); rc=$?
 [ $rc = 1 ] && ! mounted "$T/m" && ok "cli-mount unknown fs option: exit 1, not mounted" || nok "cli-mount fs option: rc=$rc: $out"
 umnt "$T/m"
+# UVFS_LOG=info/debug: real messages; the background part in the log file
+out=$(UVFS_LOG=debug uvfs mount "$T/src" "$T/m" -o ro,nofail,log="$T/info.log" 2>&1); rc=$?
+umnt "$T/m"
+for _ in $(seq 40); do grep -q unmounted "$T/info.log" 2>/dev/null && break; sleep 0.05; done
+[ $rc = 0 ] && grep -q 'debug: mount: option nofail: ignored' <<<"$out" && grep -q 'info: 9p: started diod for' <<<"$out" \
+  && grep -q 'info: mount: .* unmounted, exit status 0' "$T/info.log" && grep -q 'teardown: 0 live objects' "$T/info.log" \
+  && ok "cli-mount UVFS_LOG=debug messages, background ones in log=FILE" || nok "cli-mount UVFS_LOG: rc=$rc: $out // $(cat "$T/info.log" 2>&1)"
+
 # -o max_read=N (libfuse wants it in init() too) mounts and is served; a
 # background mount failing after the fork is not exit 0 (a bad fs option, above)
 out=$(uvfs mount -o max_read=4096 default "$T/m" 2>&1); rc=$?
