@@ -33,6 +33,7 @@ done
 [ -f "$P/share/man/man1/uvfs.1" ] && [ -f "$P/share/bash-completion/completions/uvfs" ] \
   && ok "cli-install man page and completion" || nok "cli-install man/completion missing"
 
+out=""
 cat >"$tmp/v.c" <<'C'
 #include <stdio.h>
 #include <string.h>
