@@ -79,6 +79,7 @@ struct uvfs_fuse {
 	/* Set by op_init before any other request, read-only after: the
 	 * kernel caches writes and owns size and times of regular files. */
 	bool writeback;
+	unsigned max_read; /* -o max_read=N: libfuse wants it again in init() */
 	pthread_mutex_t fh_lock; /* handles */
 	struct handle handles; /* list head */
 };
@@ -514,6 +515,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * write-only opens get readable handles (reopen_rw) and the kernel's
 	 * time updates are applied as the writer's (op_setattr). */
 	struct uvfs_fuse *ex = userdata;
+	if (ex->max_read)
+		conn->max_read = ex->max_read;
 	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !ex->cfg.no_writeback) {
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 		ex->writeback = true;
@@ -1405,12 +1408,14 @@ static int check_mountpoint(const char *mp)
 struct cli_opts {
 	double entry_timeout, attr_timeout;
 	int writeback;
+	unsigned max_read;
 };
 
 static const struct fuse_opt uvfs_opts[] = {
 	{ "entry_timeout=%lf", offsetof(struct cli_opts, entry_timeout), 0 },
 	{ "attr_timeout=%lf", offsetof(struct cli_opts, attr_timeout), 0 },
 	{ "writeback=%d", offsetof(struct cli_opts, writeback), 0 },
+	{ "max_read=%u", offsetof(struct cli_opts, max_read), 0 }, /* also kept for libfuse: uvfs_fuse_main */
 	FUSE_OPT_END,
 };
 
@@ -1486,6 +1491,11 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
 	fuse_opt_insert_arg(&args, 1, MOUNT_OPTS);
 	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout, !co.writeback };
+	if ((ex.max_read = co.max_read)) {
+		char mr[32];
+		snprintf(mr, sizeof(mr), "-omax_read=%u", co.max_read);
+		fuse_opt_add_arg(&args, mr);
+	}
 
 	struct fuse_session *se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), &ex);
 	if (!se)

@@ -23,6 +23,8 @@
 #include <sys/uio.h> /* struct iovec */
 #include <time.h>
 
+#include "uvfs_version.h" /* UVFS_VERSION_*, uvfs_version() */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -540,8 +542,14 @@ UVFS_API void uvfs_debug_force_refwalk(int on);
 /* --------------------------------------------------------------- logging */
 
 enum { UVFS_LOG_ERROR, UVFS_LOG_WARN, UVFS_LOG_INFO, UVFS_LOG_DEBUG };
-/* Level from $UVFS_LOG (error|warn|info|debug); default warn, to stderr. */
+/* Level from $UVFS_LOG (error|warn|info|debug|off); default warn, to stderr.
+ * An unknown $UVFS_LOG value is reported once (an error line) and means warn. */
 UVFS_API void uvfs_log_set_level(int level);
+/* Where log lines go instead of stderr: fn(level, message without newline,
+ * arg), called from any thread that logs, with no uvfs lock held; it must
+ * not call back into uvfs. NULL restores stderr. Process-wide, like the level. */
+typedef void (*uvfs_log_fn)(int level, const char *msg, void *arg);
+UVFS_API void uvfs_set_log_func(uvfs_log_fn fn, void *arg);
 
 #ifdef __cplusplus
 }
