@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
@@ -53,20 +54,35 @@ struct vt_fs {
 	uint64_t cache_max; /* immutable: bytes of verified data blocks kept (data_cache=) */
 	/* The verified-data cache, one LRU for the mount: cache_lock (a
 	 * leaf mutex) protects lru, every inode's blocks[] and the blocks
-	 * themselves; cache_used is written under it and read without it
-	 * (stats). */
+	 * themselves, the slabs and the free list; cache_used is written
+	 * under it and read without it (stats). */
 	pthread_mutex_t cache_lock;
 	struct vt_block *lru_head, *lru_tail; /* most recently used first */
 	_Atomic uint64_t cache_used; /* bytes in the LRU */
+	/* Blocks come from slabs mapped whole and pre-faulted (one
+	 * MAP_POPULATE instead of a page fault and a malloc per block: they
+	 * were half the cost of a first read), kept until release; at most
+	 * cache_max bytes of them. */
+	struct vt_slab *slabs;
+	struct vt_block *free_blocks; /* linked by next */
+	uint64_t cache_alloc; /* bytes mapped in slabs */
 };
 
-/* One cached verified data block of one inode. */
+/* One cached verified data block of one inode (or free). */
 struct vt_block {
-	struct vt_block *prev, *next; /* the fs's LRU */
+	struct vt_block *prev, *next; /* the fs's LRU (free: next only) */
 	struct vt_inode *owner;
 	uint64_t idx; /* owner->blocks[idx] == this */
-	uint8_t data[];
+	uint8_t *data; /* VT_BLOCK bytes in its slab */
 };
+
+struct vt_slab {
+	struct vt_slab *next;
+	uint8_t *mem;
+	size_t len;
+	struct vt_block hdr[];
+};
+#define VT_SLAB_BLOCKS 512u /* 2 MiB */
 
 #define VT_BLOCK 4096u /* the data block size of sealed trees */
 #define VT_RUN 32u /* blocks read and verified at once on a miss */
@@ -220,8 +236,10 @@ static void vt_evict_inode(struct uvfs_inode *inode)
 		pthread_mutex_lock(&fs->cache_lock);
 		for (uint64_t b = 0; b < n; b++)
 			if (vi->blocks[b]) {
-				lru_unlink(fs, vi->blocks[b]);
-				free(vi->blocks[b]);
+				struct vt_block *blk = vi->blocks[b];
+				lru_unlink(fs, blk);
+				blk->next = fs->free_blocks;
+				fs->free_blocks = blk;
 				atomic_fetch_sub(&fs->cache_used, VT_BLOCK);
 			}
 		pthread_mutex_unlock(&fs->cache_lock);
@@ -685,6 +703,61 @@ static ssize_t read_failed(struct uvfs_file *f, size_t len, uint64_t off)
 	return violation(VT_FS(f->f_inode->i_fs), VT_I(f->f_inode)->path, what);
 }
 
+/* len bytes of fresh memory for a slab; a whole slab is 2 MiB-aligned and
+ * asks for a transparent huge page (one fault and one page to zero
+ * instead of 512: fresh memory was most of a first read's cost). */
+static void *slab_map(size_t len)
+{
+	const size_t huge = (size_t)VT_SLAB_BLOCKS * VT_BLOCK;
+	if (len < huge) {
+		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	uint8_t *p = mmap(NULL, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + len + huge > a + len)
+		munmap(a + len, (size_t)(p + len + huge - (a + len)));
+	madvise(a, len, MADV_HUGEPAGE); /* a hint: 4 KiB pages otherwise */
+	return a;
+}
+
+/* A free block, from the free list or a new slab while the budget allows;
+ * NULL when it is spent (cache_lock held). */
+static struct vt_block *block_get(struct vt_fs *fs)
+{
+	if (!fs->free_blocks && fs->cache_alloc + VT_BLOCK <= fs->cache_max) {
+		uint64_t n = (fs->cache_max - fs->cache_alloc) / VT_BLOCK;
+		if (n > VT_SLAB_BLOCKS)
+			n = VT_SLAB_BLOCKS;
+		struct vt_slab *sl = malloc(sizeof(*sl) + n * sizeof(struct vt_block));
+		void *mem = sl ? slab_map(n * VT_BLOCK) : NULL;
+		if (!mem) {
+			free(sl);
+			return NULL;
+		}
+		sl->mem = mem;
+		sl->len = n * VT_BLOCK;
+		sl->next = fs->slabs;
+		fs->slabs = sl;
+		for (uint64_t i = n; i-- > 0;) {
+			sl->hdr[i] = (struct vt_block){ .next = fs->free_blocks, .data = sl->mem + i * VT_BLOCK };
+			fs->free_blocks = &sl->hdr[i];
+		}
+		fs->cache_alloc += n * VT_BLOCK;
+	}
+	struct vt_block *b = fs->free_blocks;
+	if (b) {
+		fs->free_blocks = b->next;
+		b->next = NULL;
+		atomic_fetch_add(&fs->cache_used, VT_BLOCK);
+	}
+	return b;
+}
+
 /* Keeps verified blocks [first, first + n) (their bytes at src), evicting
  * the least recently used blocks of the mount beyond its budget. */
 static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, const uint8_t *src, uint64_t n)
@@ -697,17 +770,13 @@ static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, co
 		if (vi->blocks[first + i])
 			continue;
 		struct vt_block *b = NULL;
-		if (atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max) {
+		if (atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max || !(b = block_get(fs))) {
 			/* Reuse the oldest block (never one of this run: those
 			 * are the newest). */
 			if (!(b = fs->lru_tail))
 				break;
 			lru_unlink(fs, b);
 			b->owner->blocks[b->idx] = NULL;
-		} else if ((b = malloc(sizeof(*b) + VT_BLOCK))) {
-			atomic_fetch_add(&fs->cache_used, VT_BLOCK);
-		} else {
-			break;
 		}
 		uint64_t at = (first + i) * VT_BLOCK, have = vi->vfs.i_size - at;
 		memcpy(b->data, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
@@ -1162,6 +1231,11 @@ static void vt_release(struct uvfs_filesystem *fs)
 	uvfs_vd_put(&v->lower);
 	uvfs_vd_put(&v->meta);
 	pthread_mutex_destroy(&v->cache_lock); /* every inode is gone: the LRU is empty */
+	for (struct vt_slab *sl = v->slabs, *next; sl; sl = next) {
+		next = sl->next;
+		munmap(sl->mem, sl->len);
+		free(sl);
+	}
 	free(v);
 }
 
