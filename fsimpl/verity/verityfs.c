@@ -841,17 +841,24 @@ static ssize_t vt_reg_read(struct uvfs_file *f, void *buf, size_t len, uint64_t 
 		uint64_t e = (end + VT_BLOCK - 1) / VT_BLOCK;
 		if (e - b > VT_RUN)
 			e = b + VT_RUN;
-		if (!tmp && !(tmp = malloc(VT_RUN * VT_BLOCK)))
-			return -ENOMEM;
 		size_t rlen = (size_t)((e * VT_BLOCK < size ? e * VT_BLOCK : size) - b * VT_BLOCK);
-		ssize_t r = uvfs_verity_read(v, tmp, rlen, b * VT_BLOCK);
+		/* A run wholly inside the caller's range (aligned reads) is
+		 * verified in place, saving a copy. */
+		bool direct = pos == b * VT_BLOCK && b * VT_BLOCK + rlen <= end;
+		if (!direct && !tmp && !(tmp = malloc(VT_RUN * VT_BLOCK)))
+			return -ENOMEM;
+		uint8_t *dst = direct ? out : tmp;
+		ssize_t r = uvfs_verity_read(v, dst, rlen, b * VT_BLOCK);
 		if (r != (ssize_t)rlen) {
+			if (direct) /* no unverified bytes left behind, even with the error */
+				memset(dst, 0, rlen);
 			free(tmp);
 			return r == -EIO || r >= 0 ? read_failed(f, len, off) : r;
 		}
-		cache_fill(fs, vi, b, tmp, e - b);
+		cache_fill(fs, vi, b, dst, e - b);
 		uint64_t stop = e * VT_BLOCK < end ? e * VT_BLOCK : end;
-		memcpy(out, tmp + (pos - b * VT_BLOCK), (size_t)(stop - pos));
+		if (!direct)
+			memcpy(out, tmp + (pos - b * VT_BLOCK), (size_t)(stop - pos));
 		out += stop - pos;
 		pos = stop;
 	}
