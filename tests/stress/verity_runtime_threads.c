@@ -158,14 +158,16 @@ int main(void)
 		struct uvfs_pathop vp = vpop(name);
 		struct uvfs_file *f;
 		struct fsverity_enable_arg a = { .version = 1, .hash_algorithm = 1, .block_size = 4096 };
-		struct { struct fsverity_digest h; uint8_t d[64]; } md = { .h.digest_size = 64 };
+		_Alignas(8) uint8_t mdbuf[sizeof(struct fsverity_digest) + 64] = { 0 };
+		struct fsverity_digest *mdh = (void *)mdbuf;
+		mdh->digest_size = 64;
 		long rc = uvfs_open_at(vfs, &cred, &vp, O_RDONLY, 0, 0, &f);
 		if (rc) {
 			unmeasured++;
 			continue;
 		}
 		rc = uvfs_ioctl(f, FS_IOC_ENABLE_VERITY, &a);
-		if ((rc && rc != -EEXIST) || uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, &md) || memcmp(md.d, res.digest, 32))
+		if ((rc && rc != -EEXIST) || uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, mdh) || memcmp(mdh->digest, res.digest, 32))
 			unmeasured++;
 		uvfs_file_put(f);
 	}

@@ -23,11 +23,13 @@ static struct fsverity_enable_arg ea(unsigned alg, unsigned bs)
 
 static void measure(struct uvfs_file *f, uint8_t out[64], unsigned *alg, unsigned *size)
 {
-	struct { struct fsverity_digest h; uint8_t d[64]; } md = { .h.digest_size = 64 };
-	FX_ASSERT_OK(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, &md));
-	memcpy(out, md.d, 64);
-	*alg = md.h.digest_algorithm;
-	*size = md.h.digest_size;
+	_Alignas(8) uint8_t mdbuf[sizeof(struct fsverity_digest) + 64] = { 0 };
+	struct fsverity_digest *mdh = (void *)mdbuf;
+	mdh->digest_size = 64;
+	FX_ASSERT_OK(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, mdh));
+	memcpy(out, mdh->digest, 64);
+	*alg = mdh->digest_algorithm;
+	*size = mdh->digest_size;
 }
 
 /* `fsverity digest` of the same bytes (the pattern in a host file), or
@@ -67,8 +69,10 @@ FX_TEST(verity_runtime, enable_measure_verify)
 	int fl = -1;
 	FX_ASSERT_OK(uvfs_ioctl(f, FS_IOC_GETFLAGS, &fl));
 	cr_assert(!(fl & FS_VERITY_FL));
-	struct { struct fsverity_digest h; uint8_t d[64]; } md = { .h.digest_size = 64 };
-	FX_ASSERT_ERR(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, &md), -ENODATA);
+	_Alignas(8) uint8_t mdbuf[sizeof(struct fsverity_digest) + 64] = { 0 };
+	struct fsverity_digest *mdh = (void *)mdbuf;
+	mdh->digest_size = 64;
+	FX_ASSERT_ERR(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, mdh), -ENODATA);
 	vu_check(f, N, 3);
 	struct uvfs_verity_stats st;
 	FX_ASSERT_ERR(uvfs_verity_file_stats(f, &st), -EINVAL);
