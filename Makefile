@@ -53,12 +53,12 @@ SAN_CF   = $(BASE_CF) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefine
 TSAN_CF  = $(BASE_CF) -O1 -g -fsanitize=thread -DUVFS_DEBUG=1
 FUZZ_CF  = $(BASE_CF) -O1 -g -fsanitize=fuzzer,address,undefined -DUVFS_DEBUG=1
 
-CORE_SRCS := $(wildcard vfs/*.c fsimpl/*/*.c fsimpl/*/*/*.c devices/*.c)
+CORE_SRCS := $(wildcard vfs/*.c fsimpl/*/*.c fsimpl/*/*/*.c devices/*.c sandbox/*.c)
 FUSE_SRCS := $(wildcard fuse/*.c)
 BOOT_SRCS := $(wildcard boot/*.c)
 LIB_SRCS  := $(CORE_SRCS) $(FUSE_SRCS) $(BOOT_SRCS)
 CLI_SRCS  := $(wildcard cli/*.c)
-HDRS      := $(wildcard vfs/*.h fsimpl/*/*.h fsimpl/*/*/*.h devices/*.h fuse/*.h boot/*.h cli/*.h)
+HDRS      := $(wildcard vfs/*.h sandbox/*.h fsimpl/*/*.h fsimpl/*/*/*.h devices/*.h fuse/*.h boot/*.h cli/*.h)
 TEST_SRCS := $(wildcard tests/*/test_*.c)
 STRESS_SRCS := $(wildcard tests/stress/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
