@@ -203,6 +203,35 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 /* Borrowed views, valid until uvfs_boot_destroy. */
 UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b);
 UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b);
+/* The init's executable as ResolveExecutablePath found it in the booted
+ * tree (borrowed), or NULL with *rc = -errno and *msg the seed's message
+ * (`error finding executable "sh" in PATH [/usr/bin /bin]: no such file or
+ * directory`). A boot does not fail on it: runsc would fail starting the
+ * process, which uvfs does not start. rc and msg may be NULL. */
+UVFS_API const char *uvfs_boot_executable(struct uvfs_boot *b, int *rc, const char **msg);
+
+/* ------------------------------------------------------------ ResolveExecutablePath
+ *
+ * boot/resolve_exec.c: gVisor's user.ResolveExecutablePath (spec §4.9).
+ * name = filename, or argv[0] when filename is NULL or empty (no argv:
+ * -EINVAL "no filename or command provided"). Absolute: returned as is.
+ * Containing '/' (not first): path.Join(cwd or "/", name) (a relative cwd:
+ * -EINVAL "working directory \"x\" must be absolute"). Otherwise each
+ * absolute entry of env's first PATH= (else /usr/local/sbin:/usr/local/bin:
+ * /usr/sbin:/usr/bin:/sbin:/bin) is tried in the tree under root, opened
+ * O_RDONLY for execution following symlinks with cred: -ENOENT and -EACCES
+ * go on, another error stops; none found is -ENOENT. Errors name the name,
+ * the PATH list and the errno as the seed words them. *out is malloc'd. */
+struct uvfs_exec_args {
+	const char *filename; /* NULL or "": argv[0] */
+	char *const *argv;
+	size_t argc;
+	const char *cwd; /* NULL or "": "/" */
+	char *const *env;
+	size_t nenv;
+};
+UVFS_API int uvfs_resolve_executable_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *root,
+					  const struct uvfs_exec_args *a, char **out, char *err, size_t errlen);
 /* Drops the task table, the namespace (every mount) and the devtmpfs
  * accessor; the gofer mounts reap their diod as their filesystems go.
  * Then uvfs_destroy(vfs) reports zero live objects. NULL is a no-op. */

@@ -42,6 +42,11 @@ struct uvfs_boot {
 	size_t ng;
 	struct uvfs_mount **ro; /* mounts to make read-only at the end, in mount order; a reference each */
 	size_t nro;
+	/* ResolveExecutablePath of the init's args[0], done at boot: the path,
+	 * or NULL and the error (-errno, message). Set once before return. */
+	char *exec;
+	int exec_rc;
+	char exec_err[512];
 };
 
 static void slots_release(struct uvfs_boot *b)
@@ -73,11 +78,21 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	if (b->dev)
 		uvfs_devtmpfs_accessor_release(b->dev);
 	slots_release(b);
+	free(b->exec);
 	free(b);
 }
 
 UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b) { return b->ns; }
 UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b) { return b->tasks; }
+
+UVFS_API const char *uvfs_boot_executable(struct uvfs_boot *b, int *rc, const char **msg)
+{
+	if (rc)
+		*rc = b->exec_rc;
+	if (msg)
+		*msg = b->exec ? NULL : b->exec_err;
+	return b->exec;
+}
 
 /* bundle_dir/p (p as is when absolute), resolved. A source that is not a
  * directory is split: *out its directory (what diod serves: it exports
@@ -490,6 +505,18 @@ static int register_init(struct uvfs_boot *b, const struct uvfs_oci_spec *s, con
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = s->cwd, .flags = UVFS_PATH_FOLLOW };
 	if ((rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, UVFS_GET_SEARCHABLE, &cwd)))
 		goto out;
+	/* As setupContainerVFS2: the executable is resolved in the finished
+	 * tree with the process's credentials (not root's). Its failure is
+	 * kept for the caller (no process is started here). */
+	b->exec_rc = uvfs_resolve_executable_path(
+		b->vfs, &cred, root,
+		&(struct uvfs_exec_args){
+			.argv = s->args, .argc = s->nargs, .cwd = s->cwd, .env = s->env, .nenv = s->nenv },
+		&b->exec, b->exec_err, sizeof b->exec_err);
+	if (b->exec_rc == -ENOMEM) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = uvfs_task_register(b->tasks, &(struct uvfs_task_params){ .pid = 1,
 								       .cred = &cred,
 								       .argv = argv,

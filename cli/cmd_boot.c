@@ -1,8 +1,10 @@
 /* cli/cmd_boot.c — `uvfs boot --bundle DIR --print [--overlay] [--cgroupfs]`:
  * boots an OCI bundle in process (registerFilesystems, compileMounts,
- * mountAll), prints the booted tree's /proc/self/mountinfo, and tears down
- * with the live-object report. Exit 1 on a boot error (one line naming the
- * step), 2 on usage errors, 3 when teardown finds live objects. */
+ * mountAll), prints the booted tree's /proc/self/mountinfo and the init's
+ * executable (ResolveExecutablePath), and tears down with the live-object
+ * report. Exit 1 on a boot error (one line naming the step) or when the
+ * executable is not found, 2 on usage errors, 3 when teardown finds live
+ * objects. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -94,6 +96,15 @@ int cmd_boot(int argc, char **argv)
 		fprintf(stderr, "uvfs: boot: mountinfo: %s\n", strerror(-rc));
 	} else {
 		fwrite(text, 1, (size_t)n, stdout);
+		/* ResolveExecutablePath's answer; runsc would fail the start. */
+		int erc;
+		const char *msg, *exe = uvfs_boot_executable(b, &erc, &msg);
+		if (exe) {
+			printf("executable: %s\n", exe);
+		} else {
+			fprintf(stderr, "uvfs: boot: %s\n", msg);
+			rc = erc;
+		}
 		fflush(stdout);
 	}
 	free(text);

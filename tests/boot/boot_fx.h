@@ -22,8 +22,8 @@
 
 static char bundle[256];
 
-static void shf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void shf(const char *fmt, ...)
+static __attribute__((unused)) void shf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static __attribute__((unused)) void shf(const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;
@@ -34,7 +34,7 @@ static void shf(const char *fmt, ...)
 }
 
 /* A bundle dir with rootfs/bin/busybox and config.json = src. */
-static void make_bundle(const char *config_src)
+static __attribute__((unused)) void make_bundle(const char *config_src)
 {
 	if (access("/bin/busybox", X_OK))
 		cr_skip_test("busybox-static not installed");
@@ -46,13 +46,13 @@ static void make_bundle(const char *config_src)
 	shf("cp %s %s/config.json", config_src, bundle);
 }
 
-static void rm_bundle(void) { shf("rm -rf %s", bundle); }
+static __attribute__((unused)) void rm_bundle(void) { shf("rm -rf %s", bundle); }
 
 /* Prepends a JSON mount object to the bundle's "mounts" list. */
-static void add_mount(const char *json) { shf("sed -i 's|\"mounts\": \\[|\"mounts\": [%s,|' %s/config.json", json, bundle); }
+static __attribute__((unused)) void add_mount(const char *json) { shf("sed -i 's|\"mounts\": \\[|\"mounts\": [%s,|' %s/config.json", json, bundle); }
 
 /* True while the test process has a child (a diod) left. */
-static bool have_children(void)
+static __attribute__((unused)) bool have_children(void)
 {
 	siginfo_t si = { 0 };
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
@@ -66,7 +66,7 @@ struct booted {
 	char err[512];
 };
 
-static int boot(struct booted *t, unsigned oci_flags)
+static __attribute__((unused)) int boot(struct booted *t, unsigned oci_flags)
 {
 	char path[300];
 	snprintf(path, sizeof path, "%s/config.json", bundle);
@@ -81,7 +81,7 @@ static int boot(struct booted *t, unsigned oci_flags)
 		&t->b);
 }
 
-static void unboot(struct booted *t)
+static __attribute__((unused)) void unboot(struct booted *t)
 {
 	uvfs_boot_destroy(t->b);
 	uvfs_mount_plan_free(t->plan);
@@ -91,13 +91,13 @@ static void unboot(struct booted *t)
 }
 
 /* A boot that failed: nothing may be left. */
-static void unboot_failed(struct booted *t)
+static __attribute__((unused)) void unboot_failed(struct booted *t)
 {
 	cr_assert_null(t->b);
 	unboot(t);
 }
 
-static int open_in(struct booted *t, const char *path, int oflags, struct uvfs_file **f)
+static __attribute__((unused)) int open_in(struct booted *t, const char *path, int oflags, struct uvfs_file **f)
 {
 	struct uvfs_cred cred;
 	uvfs_cred_init_root(&cred);
@@ -110,7 +110,7 @@ static int open_in(struct booted *t, const char *path, int oflags, struct uvfs_f
 }
 
 /* The whole file at path in the booted tree. */
-static char *read_all(struct booted *t, const char *path)
+static __attribute__((unused)) char *read_all(struct booted *t, const char *path)
 {
 	struct uvfs_file *f;
 	int rc = open_in(t, path, O_RDONLY, &f);
@@ -127,7 +127,7 @@ static char *read_all(struct booted *t, const char *path)
 }
 
 /* The booted tree's mountinfo (malloc'd). */
-static char *mountinfo(struct booted *t)
+static __attribute__((unused)) char *mountinfo(struct booted *t)
 {
 	struct uvfs_vd root;
 	char *mi = NULL;
@@ -138,7 +138,7 @@ static char *mountinfo(struct booted *t)
 }
 
 /* The mountinfo line of mount point mp (field 5), or NULL. */
-static const char *mi_line(const char *mi, const char *mp, char *line, size_t len)
+static __attribute__((unused)) const char *mi_line(const char *mi, const char *mp, char *line, size_t len)
 {
 	for (const char *p = mi; *p;) {
 		const char *e = strchr(p, '\n');
@@ -153,7 +153,7 @@ static const char *mi_line(const char *mi, const char *mp, char *line, size_t le
 }
 
 /* Field after " - " is the type. */
-static void expect_type(const char *mi, const char *mp, const char *type)
+static __attribute__((unused)) void expect_type(const char *mi, const char *mp, const char *type)
 {
 	char line[1024], want[64];
 	cr_assert_not_null(mi_line(mi, mp, line, sizeof line), "no mount at %s in:\n%s", mp, mi);
