@@ -187,12 +187,24 @@ UVFS_API int uvfs_boot_register_filesystems(struct uvfs *vfs, unsigned flags);
  * user) in a new task table that the proc mounts show. All set-up runs
  * with root credentials. On error: -errno, a message naming the step in
  * opts->err, nothing mounted and every diod reaped. */
+/* boot/pod.c: a pod — what the containers booted in one instance share:
+ * the pod-shared tmpfs masters of the mount hints (type tmpfs, share pod).
+ * The first container naming a hint's source mounts its master; every
+ * container mount matched by it binds the same filesystem. Destroy it
+ * after (or before) the boots that used it, before uvfs_destroy. Boots may
+ * share a pod from several threads. */
+struct uvfs_pod;
+UVFS_API int uvfs_pod_new(struct uvfs *vfs, struct uvfs_pod **out);
+UVFS_API void uvfs_pod_destroy(struct uvfs_pod *pod);
+UVFS_API size_t uvfs_pod_nmasters(struct uvfs_pod *pod); /* masters mounted so far */
+
 struct uvfs_boot_opts {
 	const struct uvfs_oci_spec *spec; /* the process of the init task; required */
 	const char *bundle_dir; /* relative root.path and bind sources resolve here; NULL: "." */
 	unsigned register_flags; /* the UVFS_BOOT_* given to uvfs_boot_register_filesystems */
 	char *err; /* message buffer (may be NULL) */
 	size_t errlen;
+	struct uvfs_pod *pod; /* the container's pod; NULL: a pod of its own (destroyed with the boot) */
 };
 
 struct uvfs_boot; /* the booted sandbox tree */

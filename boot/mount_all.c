@@ -2,9 +2,9 @@
  * gofers, the root (9p or overlay over 9p), devtmpfs contents, the planned
  * submounts in sorted order, the /tmp rule, read-only flags restored LIFO,
  * and the container's init task; bind mounts of regular files (the diod
- * serves the file's directory, the mount is rooted at the file). Not yet:
- * pod-shared tmpfs masters and verity mounts (refused with -EOPNOTSUPP
- * naming the mount, never skipped silently).
+ * serves the file's directory, the mount is rooted at the file);
+ * pod-shared tmpfs masters (boot/pod.c) bound into the container; verity
+ * mounts over their lower filesystem.
  *
  * A struct uvfs_boot belongs to the thread that boots and destroys it. */
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include "fsimpl/overlay/overlay.h"
 #include "fsimpl/proc/proc.h"
 #include "fsimpl/tmpfs/tmpfs.h"
+#include "fsimpl/verity/verity.h"
 
 struct gofer_slot {
 	char *dir; /* host directory served (absolute, resolved) */
@@ -40,6 +41,9 @@ struct uvfs_boot {
 	struct uvfs_devtmpfs_accessor *dev;
 	struct gofer_slot *g;
 	size_t ng;
+	struct uvfs_pod *pod; /* the container's pod (shared tmpfs masters) */
+	bool own_pod; /* made for this boot alone: destroyed with it */
+	const char *why; /* a mount step's reason for its errno, for the error line, or NULL */
 	struct uvfs_mount **ro; /* mounts to make read-only at the end, in mount order; a reference each */
 	size_t nro;
 	/* ResolveExecutablePath of the init's args[0], done at boot: the path,
@@ -75,6 +79,8 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 		uvfs_tasks_destroy(b->tasks);
 	if (b->ns)
 		uvfs_mntns_put(b->ns); /* gofer filesystems reap their diod as they go */
+	if (b->own_pod)
+		uvfs_pod_destroy(b->pod);
 	if (b->dev)
 		uvfs_devtmpfs_accessor_release(b->dev);
 	slots_release(b);
@@ -267,6 +273,10 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
 	int rc = uvfs_devtmpfs_accessor_new(b->vfs, &b->dev);
 	if (!rc)
 		rc = uvfs_devtmpfs_userspace_init(b->dev);
+	/* One devtmpfs per instance (gVisor: per kernel): another container of
+	 * this instance, still booted, holds it filled already. */
+	if (rc == -EEXIST)
+		return 0;
 	if (!rc)
 		rc = uvfs_devtmpfs_create_device_files(b->dev, boot_devices_opts(reg_flags));
 	return rc;
@@ -396,20 +406,91 @@ static int file_bind(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsig
 	return rc;
 }
 
-/* One planned mount, on a mount point made at its destination. */
-static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_plan_mount *m)
+/* mountSharedSubmountVFS2: a new mount of the pod's master filesystem
+ * with the container mount's flags (the plan made the compatibility check). */
+static int shared_mount(struct uvfs_boot *b, const struct uvfs_plan_hint *h, unsigned flags, struct uvfs_mount **out)
 {
-	if (m->shared)
-		return -EOPNOTSUPP; /* pod-shared masters: next slice */
-	if (m->verity)
-		return -EOPNOTSUPP; /* verity mounts: next slice */
-	bool file = m->gofer > 0 && b->g[m->gofer].file;
+	struct uvfs_mount *master;
+	int rc = pod_master(b->pod, &b->cred, h, &master);
+	if (rc)
+		return rc;
+	rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(master), uvfs_mount_root(master),
+					 &(struct uvfs_mount_opts){ .flags = flags, .internal_mount = true }, out);
+	uvfs_mount_put(master);
+	return rc;
+}
+
+/* A verity mount: the lower filesystem (a gofer's 9p, or the planned type)
+ * mounted read-only and disconnected, and verity over its root, with the
+ * option-string form root_hash=HEX,action=error|panic. The plan's
+ * root_name= is gVisor's Merkle layout; ours hashes the root manifest. */
+static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsigned flags, struct uvfs_mount **out)
+{
+	if (!*m->verity_roothash) {
+		b->why = "no verity.roothash (enabling verity at run time is not supported)";
+		return -EINVAL;
+	}
+	if (m->overlay) {
+		b->why = "an overlay over a verity mount is not supported yet (make the mount ro)";
+		return -EOPNOTSUPP;
+	}
+	struct uvfs_mount *lower = NULL;
+	int rc;
+	if (m->gofer > 0) {
+		if (b->g[m->gofer].file) {
+			b->why = "a verity mount's source must be a directory";
+			return -ENOTDIR;
+		}
+		struct uvfs_gofer_internal gi;
+		const char *dir = take_slot(b, (size_t)m->gofer, &gi);
+		rc = uvfs_mount_disconnected(b->vfs, &b->cred, dir, "9p",
+					     &(struct uvfs_mount_opts){ .flags = UVFS_MNT_RDONLY,
+									.data = m->lower_data,
+									.internal = &gi,
+									.internal_mount = true },
+					     &lower);
+	} else {
+		rc = uvfs_mount_disconnected(
+			b->vfs, &b->cred, *m->source ? m->source : m->lower_fs_name, m->lower_fs_name,
+			&(struct uvfs_mount_opts){ .flags = UVFS_MNT_RDONLY, .data = m->lower_data, .internal_mount = true },
+			&lower);
+	}
+	if (rc)
+		return rc;
+	char *data = NULL;
+	if (asprintf(&data, "root_hash=%s,action=%s", m->verity_roothash, m->verity_action_error ? "error" : "panic") <
+	    0) {
+		uvfs_mount_put(lower);
+		return -ENOMEM;
+	}
+	struct uvfs_verity_mount vm = { .lower = { lower, uvfs_mount_root(lower) },
+					.action = m->verity_action_error ? UVFS_VERITY_ACTION_ERROR
+									 : UVFS_VERITY_ACTION_PANIC };
+	rc = uvfs_mount_disconnected(b->vfs, &b->cred, *m->source ? m->source : "verity", "verity",
+				     &(struct uvfs_mount_opts){ .flags = flags, .data = data, .internal = &vm, .internal_mount = true },
+				     out);
+	if (rc == -EINVAL)
+		b->why = "bad verity options or root hash (see the log)";
+	free(data);
+	uvfs_mount_put(lower);
+	return rc;
+}
+
+/* One planned mount, on a mount point made at its destination. */
+static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
+		     const struct uvfs_plan_mount *m)
+{
+	bool file = m->gofer > 0 && b->g[m->gofer].file && !m->verity && !m->shared;
 	int rc = make_mount_point(b, root, m->destination, !file);
 	if (rc)
 		return rc;
 	unsigned flags = (m->noatime ? UVFS_MNT_NOATIME : 0) | (m->noexec ? UVFS_MNT_NOEXEC : 0);
 	struct uvfs_mount *mnt = NULL;
-	if (file) {
+	if (m->shared) {
+		rc = shared_mount(b, &plan->hints[m->hint], flags, &mnt);
+	} else if (m->verity) {
+		rc = verity_mount(b, m, flags, &mnt);
+	} else if (file) {
 		rc = file_bind(b, m, flags, &mnt);
 	} else if (m->gofer > 0 && m->overlay) {
 		struct uvfs_mount *lower = NULL, *upper = NULL;
@@ -568,6 +649,23 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 		berr(err, errlen, rc, "filling devtmpfs: %s", strerror(-rc));
 		goto fail;
 	}
+	/* processHintsVFS2: the pod's masters, mounted by its first container. */
+	b->pod = o->pod;
+	if (!b->pod && (rc = uvfs_pod_new(vfs, &b->pod))) {
+		berr(err, errlen, rc, "creating the pod: %s", strerror(-rc));
+		goto fail;
+	}
+	b->own_pod = !o->pod;
+	for (size_t i = 0; i < plan->nhints; i++) {
+		struct uvfs_mount *master;
+		if (strcmp(plan->hints[i].type, "tmpfs"))
+			continue; /* bind hints need a common gofer (the seed's TODO too) */
+		if ((rc = pod_master(b->pod, &b->cred, &plan->hints[i], &master))) {
+			berr(err, errlen, rc, "mounting shared master \"%s\": %s", plan->hints[i].name, strerror(-rc));
+			goto fail;
+		}
+		uvfs_mount_put(master);
+	}
 	/* The task table before the mounts: proc mounts show it. */
 	if ((rc = uvfs_tasks_new(vfs, &b->tasks))) {
 		berr(err, errlen, rc, "creating the task table: %s", strerror(-rc));
@@ -577,16 +675,16 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 		const struct uvfs_plan_mount *m = &plan->mounts[i];
 		if (!m->fs_name)
 			continue; /* skipped type: the plan carries its warning */
-		if ((rc = mount_one(b, &root, m))) {
-			berr(err, errlen, rc, "mounting %s (%s) at %s: %s", m->fs_name, m->type, m->destination,
-			     rc == -EOPNOTSUPP ? "not supported yet" : strerror(-rc));
+		if ((rc = mount_one(b, &root, plan, m))) {
+			berr(err, errlen, rc, "mounting %s (%s) at %s: %s%s%s", m->fs_name, m->type, m->destination,
+			     strerror(-rc), b->why ? ": " : "", b->why ? b->why : "");
 			goto fail;
 		}
 	}
 	if (plan->tmp == UVFS_TMP_IF_EMPTY && tmp_wanted(b, &root)) {
 		struct uvfs_plan_mount t = { .destination = "/tmp", .source = "", .type = "tmpfs", .fs_name = "tmpfs",
 					     .data = "mode=01777", .gofer = -1 };
-		if ((rc = mount_one(b, &root, &t))) {
+		if ((rc = mount_one(b, &root, plan, &t))) {
 			berr(err, errlen, rc, "mounting tmpfs at /tmp: %s", strerror(-rc));
 			goto fail;
 		}
