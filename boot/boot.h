@@ -66,6 +66,11 @@ UVFS_API int uvfs_oci_parse(const char *buf, size_t len, const char *name, struc
 			    size_t errlen);
 UVFS_API void uvfs_oci_spec_free(struct uvfs_oci_spec *spec);
 
+/* boot/default_spec.c: `uvfs spec`'s config.json, the document `runc spec`
+ * writes (rootless: `runc spec --rootless`, mapping container root to
+ * uid/gid). *out is malloc'd JSON text ending in a newline. 0 or -ENOMEM. */
+UVFS_API int uvfs_oci_default_spec(bool rootless, uint32_t uid, uint32_t gid, char **out);
+
 /* ------------------------------------------------------------ the mount plan
  *
  * uvfs_oci_compile_mounts runs runsc's compileMounts + prepareMounts +

@@ -14,6 +14,7 @@ WEAK int cmd_mount(int argc, char **argv);
 WEAK int cmd_9p(int argc, char **argv);
 WEAK int cmd_verity(int argc, char **argv);
 WEAK int cmd_boot(int argc, char **argv);
+WEAK int cmd_spec(int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -29,6 +30,7 @@ static const struct {
 	{ "9p", cmd_9p, "9p ls|cat|stat ADDR|fd:N PATH   talk to a 9P2000.L server" },
 	{ "verity", cmd_verity, "verity digest FILE... | build FILE --out-tree T" },
 	{ "boot", cmd_boot, "boot --bundle DIR --print   boot an OCI bundle, print its mountinfo" },
+	{ "spec", cmd_spec, "spec [--rootless] [--bundle DIR]   write a default config.json (as runc spec)" },
 };
 
 static void usage(FILE *f)
