@@ -2,6 +2,7 @@
  * through FUSE, or `uvfs mount -t TYPE [-o OPTIONS] SOURCE MOUNTPOINT`: one
  * filesystem of TYPE (cli/mount_spec.h), e.g. `-t 9p HOSTDIR`. See
  * fuse/fuse_export.h for the other options and the exit codes. */
+#include "cli/bundle.h"
 #include "cli/cli.h"
 #include "cli/mount_spec.h"
 #include "boot/boot.h"
@@ -15,6 +16,10 @@ static int build_spec(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns)
 
 int cmd_mount(int argc, char **argv)
 {
+	struct cli_bundle bundle; /* --bundle DIR: an OCI bundle booted (cli/bundle.h) */
+	int b = cli_bundle_take_args(&argc, argv, &bundle);
+	if (b)
+		return b < 0 ? 2 : cli_bundle_mount(&bundle, argc, argv);
 	struct cli_mount_spec spec;
 	if (cli_take_mount_args(&argc, argv, &spec))
 		return 2;
