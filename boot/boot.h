@@ -70,6 +70,11 @@ UVFS_API void uvfs_oci_spec_free(struct uvfs_oci_spec *spec);
  * writes (rootless: `runc spec --rootless`, mapping container root to
  * uid/gid). *out is malloc'd JSON text ending in a newline. 0 or -ENOMEM. */
 UVFS_API int uvfs_oci_default_spec(bool rootless, uint32_t uid, uint32_t gid, char **out);
+/* The built-in default with no bundle, `runsc do`'s idea: runc spec's
+ * mounts over the host's "/" as a writable root; compile it with
+ * UVFS_OCI_OVERLAY so the root is a tmpfs overlay over a read-only gofer
+ * of "/" (nothing reaches the host). Errors as uvfs_oci_parse. */
+UVFS_API int uvfs_oci_host_spec(struct uvfs_oci_spec **out, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ the mount plan
  *

@@ -104,3 +104,32 @@ UVFS_API int uvfs_oci_default_spec(bool rootless, uint32_t uid, uint32_t gid, ch
 	*out = nl;
 	return 0;
 }
+
+UVFS_API int uvfs_oci_host_spec(struct uvfs_oci_spec **out, char *err, size_t errlen)
+{
+	char *text;
+	int rc = uvfs_oci_default_spec(false, 0, 0, &text);
+	if (rc)
+		return rc;
+	json_error_t je;
+	json_t *doc = json_loads(text, 0, &je);
+	free(text);
+	if (!doc)
+		return -ENOMEM;
+	/* runsc do: the host's / read-only under a tmpfs overlay (the caller
+	 * compiles with UVFS_OCI_OVERLAY), a root shell in "/". */
+	json_t *root = json_object_get(doc, "root");
+	rc = json_object_set_new(root, "path", json_string("/")) ||
+			     json_object_set_new(root, "readonly", json_false()) ||
+			     json_object_set_new(json_object_get(doc, "process"), "terminal", json_false()) ||
+			     json_object_set_new(doc, "hostname", json_string("uvfs"))
+		     ? -ENOMEM
+		     : 0;
+	char *s = rc ? NULL : json_dumps(doc, JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!s)
+		return -ENOMEM;
+	rc = uvfs_oci_parse(s, strlen(s), "(host default)", out, err, errlen);
+	free(s);
+	return rc;
+}

@@ -9,17 +9,18 @@
 
 struct cli_bundle {
 	const char *dir; /* NULL: no --bundle */
+	bool host; /* --host: uvfs_oci_host_spec, the host's / under a tmpfs overlay */
 	unsigned flags; /* UVFS_OCI_* from --overlay, --cgroupfs, --file-access*, --no-tmp */
 	struct uvfs_oci_spec *spec;
 	struct uvfs_mount_plan *plan;
 	struct uvfs_boot *boot;
 };
 
-/* Takes --bundle DIR (or --bundle=DIR), --overlay, --cgroupfs,
+/* Takes --bundle DIR (or --bundle=DIR) or --host, --overlay, --cgroupfs,
  * --file-access=exclusive|shared, --file-access-mounts=shared|exclusive
  * out of argv (argv[0] stays; other arguments keep their order). Returns
  * 1 when --bundle was given, 0 when not (argv unchanged), -1 after a usage
- * message. */
+ * message. --host counts as --bundle. */
 int cli_bundle_take_args(int *argc, char **argv, struct cli_bundle *b);
 /* Boots b in a new instance; *ns is a new reference. 0, or -errno after a
  * one-line message on stderr naming the step (nothing is left behind). */

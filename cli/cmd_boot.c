@@ -6,6 +6,9 @@
  * Exit 1 on a boot error (one line naming the step) or when the executable
  * is not found, 2 on usage errors, 3 when teardown finds live objects.
  *
+ * `--host` instead of `--bundle DIR` boots runsc do's default: the host's /
+ * read-only under a tmpfs overlay, runc spec's mounts (uvfs_oci_host_spec).
+ *
  * Also the --bundle helpers of cli/bundle.h: `uvfs mount --bundle` and
  * `uvfs ls|stat|cat|tree --bundle` boot through them. */
 #include <errno.h>
@@ -31,7 +34,7 @@ int cli_bundle_take_args(int *argc, char **argv, struct cli_bundle *b)
 	int n = *argc, out = 1;
 	bool any = false;
 	for (int i = 1; i < n; i++)
-		if (!strcmp(argv[i], "--bundle") || !strncmp(argv[i], "--bundle=", 9))
+		if (!strcmp(argv[i], "--bundle") || !strncmp(argv[i], "--bundle=", 9) || !strcmp(argv[i], "--host"))
 			any = true;
 	if (!any)
 		return 0;
@@ -45,6 +48,8 @@ int cli_bundle_take_args(int *argc, char **argv, struct cli_bundle *b)
 			b->dir = argv[++i];
 		} else if (!strncmp(a, "--bundle=", 9)) {
 			b->dir = a + 9;
+		} else if (!strcmp(a, "--host")) {
+			b->host = true;
 		} else if (!strcmp(a, "--overlay")) {
 			b->flags |= UVFS_OCI_OVERLAY;
 		} else if (!strcmp(a, "--cgroupfs")) {
@@ -66,6 +71,14 @@ int cli_bundle_take_args(int *argc, char **argv, struct cli_bundle *b)
 	}
 	argv[out] = NULL;
 	*argc = out;
+	if (b->host && b->dir) {
+		fprintf(stderr, "uvfs: --host and --bundle are exclusive\n");
+		return -1;
+	}
+	if (b->host) {
+		b->flags |= UVFS_OCI_OVERLAY; /* runsc do: never write the host */
+		b->dir = "/";
+	}
 	if ((b->flags & UVFS_OCI_OVERLAY) && (b->flags & UVFS_OCI_ROOT_SHARED)) {
 		/* runsc's config validation */
 		fprintf(stderr, "uvfs: --overlay and --file-access=shared are incompatible\n");
@@ -79,7 +92,7 @@ int cli_bundle_boot(struct cli_bundle *b, struct uvfs **vfsp, struct uvfs_mntns 
 	char err[1024] = "", path[4096];
 	snprintf(path, sizeof path, "%s/config.json", b->dir);
 	struct uvfs *vfs = NULL;
-	int rc = uvfs_oci_load(path, &b->spec, err, sizeof err);
+	int rc = b->host ? uvfs_oci_host_spec(&b->spec, err, sizeof err) : uvfs_oci_load(path, &b->spec, err, sizeof err);
 	if (!rc)
 		rc = uvfs_oci_compile_mounts(b->spec, b->flags, &b->plan, err, sizeof err);
 	if (rc) {
@@ -200,7 +213,7 @@ int cli_bundle_mount(struct cli_bundle *b, int argc, char **argv)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: uvfs boot --bundle DIR --print [--overlay] [--cgroupfs] [--file-access=exclusive|shared] "
+	fprintf(stderr, "usage: uvfs boot --bundle DIR|--host --print [--overlay] [--cgroupfs] [--file-access=exclusive|shared] "
 			"[--file-access-mounts=shared|exclusive]\n");
 	return 2;
 }
