@@ -146,3 +146,39 @@ Test(shared_mounts, private_pod_without_one, .timeout = 60)
 	unboot(&t);
 	rm_bundle();
 }
+
+/* Our fix (design.md §6): a bind-typed container mount of a pod-shared
+ * tmpfs (k8s emptyDir) binds the master and takes no gofer; the seed tried
+ * 9P with fd 0. A container mount and a bind-typed one see one tmpfs. */
+Test(shared_mounts, bind_typed_mount_binds_the_master, .timeout = 60)
+{
+	char a[256], b[256];
+	pod_bundle(a, sizeof a, VOL_MOUNT("/data"));
+	pod_bundle(b, sizeof b,
+		   "{\"destination\": \"/empty\", \"type\": \"bind\", \"source\": \"/k8s/vol\", \"options\": [\"rbind\", "
+		   "\"rw\"]}");
+	struct uvfs *vfs;
+	struct uvfs_pod *pod;
+	cr_assert_eq(uvfs_create(&vfs), 0);
+	cr_assert_eq(uvfs_boot_register_filesystems(vfs, 0), 0);
+	cr_assert_eq(uvfs_pod_new(vfs, &pod), 0);
+	struct booted ta, tb;
+	int rc = boot_in(vfs, pod, a, &ta);
+	cr_assert_eq(rc, 0, "boot a: %d %s", rc, ta.err);
+	rc = boot_in(vfs, pod, b, &tb);
+	cr_assert_eq(rc, 0, "boot b: %d %s", rc, tb.err);
+	cr_assert_eq(tb.plan->ngofers, 1, "only the root's gofer");
+	char *mi = mountinfo(&tb);
+	expect_type(mi, "/empty", "tmpfs");
+	free(mi);
+	write_in(&tb, "/empty/x", "k8s\n");
+	char *s = read_all(&ta, "/data/x");
+	cr_assert_str_eq(s, "k8s\n");
+	free(s);
+	put_boot(&ta);
+	put_boot(&tb);
+	uvfs_pod_destroy(pod);
+	fx_destroy_checked(vfs);
+	cr_assert(!have_children());
+	shf("rm -rf %s %s", a, b);
+}
