@@ -193,8 +193,11 @@ UVFS_API int uvfs_boot_register_filesystems(struct uvfs *vfs, unsigned flags);
  * UVFS_OCI_OVERLAY), fills devtmpfs, then each planned mount in sorted
  * order on a mount point made with synthetic directories where the lower
  * refuses mkdir; read-only mounts are set read-only only at the end, in
- * LIFO order. Registers the container's init task (pid 1: args, env, cwd,
- * user) in a new task table that the proc mounts show. All set-up runs
+ * LIFO order. Bind mounts of regular files, pod-shared tmpfs masters
+ * (opts->pod) and verity mounts are handled (boot/README.md). Registers the
+ * container's init task (pid 1: args, env, cwd, user) in a new task table
+ * that the proc mounts show, and resolves its executable
+ * (uvfs_boot_executable). All set-up runs
  * with root credentials. On error: -errno, a message naming the step in
  * opts->err, nothing mounted and every diod reaped. */
 /* boot/pod.c: a pod — what the containers booted in one instance share:
