@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/escape.h"
+#include "cli/bundle.h"
 #include "cli/mount_spec.h"
 #include "cli/statfmt.h"
 #include "boot/boot.h"
@@ -26,13 +27,18 @@ struct env {
 	struct uvfs_cred cred;
 };
 
+static struct cli_bundle bundle; /* a booted --bundle, released by env_close */
+
 /* Takes -t/-o/SOURCE out of argv, then builds that tree (or the default). */
 static int env_open_args(struct env *e, int *argc, char **argv)
 {
-	struct cli_mount_spec spec;
-	if (cli_take_mount_args(argc, argv, &spec))
+	int b = cli_bundle_take_args(argc, argv, &bundle); /* --bundle DIR: cli/bundle.h */
+	if (b < 0 || (b > 0 && cli_bundle_boot(&bundle, &e->vfs, &e->ns)))
 		return -1;
-	int err = cli_build_tree(&spec, &e->vfs, &e->ns);
+	struct cli_mount_spec spec = { 0 };
+	if (!b && cli_take_mount_args(argc, argv, &spec))
+		return -1;
+	int err = b ? 0 : cli_build_tree(&spec, &e->vfs, &e->ns);
 	if (err) {
 		fprintf(stderr, "uvfs: building the %s tree: %s\n", spec.type ? spec.type : "default", strerror(-err));
 		return -1;
@@ -47,6 +53,7 @@ static int env_close(struct env *e, int rc)
 {
 	uvfs_vd_put(&e->root);
 	uvfs_mntns_put(e->ns);
+	cli_bundle_release(&bundle);
 	struct uvfs_live live;
 	memset(&live, 0, sizeof(live));
 	int drc = uvfs_destroy(e->vfs, &live);

@@ -28,6 +28,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cli/bundle.h"
 #include "cli/cli.h"
 #include "cli/mount_spec.h"
 #include "boot/boot.h"
@@ -271,6 +272,10 @@ static int resolve_source(struct mount_args *a, char *src)
 
 int cmd_mount(int argc, char **argv)
 {
+	struct cli_bundle bundle; /* --bundle DIR / --host: an OCI bundle booted (cli/bundle.h) */
+	int b = cli_bundle_take_args(&argc, argv, &bundle);
+	if (b)
+		return b < 0 ? 2 : cli_bundle_mount(&bundle, argc, argv);
 	struct mount_args a = { .ready_fd = -1, .log_fd = -1 };
 	char *pos[3];
 	int npos = 0, rc = 0;

@@ -106,14 +106,22 @@ static const struct help {
 			 "Writes DIR's verity manifest and prints the root hash to pass as\n"
 			 "-o root_hash=HEX to `-t verity`.\n\n"
 			 "example:\n  uvfs ls -t verity -o root_hash=$(uvfs verity seal /srv/d) /srv/d /\n" },
-	{ "boot", "usage: uvfs boot --bundle DIR --print [--overlay] [--cgroupfs]\n\n"
+	{ "boot", "usage: uvfs boot --bundle DIR|--host --print [--overlay] [--cgroupfs]\n"
+		  "                 [--file-access=exclusive|shared] [--file-access-mounts=shared|exclusive]\n\n"
 		  "Boots an OCI bundle's mounts (config.json) in process, over diod gofers, and\n"
-		  "prints the resulting mountinfo.\n\n"
+		  "prints the resulting mountinfo, the resolved executable and the live-object report.\n\n"
 		  "  --bundle DIR   the bundle (config.json and its root)\n"
+		  "  --host         the host's / read-only under a tmpfs overlay, with runc spec's mounts\n"
 		  "  --print        print the booted tree's mountinfo\n"
 		  "  --overlay      an overlay over the root filesystem\n"
 		  "  --cgroupfs     mount cgroupfs where the spec asks for cgroup\n\n"
+		  "The same bundle options work for `uvfs mount --bundle DIR MNT` (FUSE export of\n"
+		  "the booted tree) and `uvfs ls|stat|cat|tree --bundle DIR PATH`.\n\n"
 		  "example:\n  uvfs boot --bundle ./bundle --print\n" },
+	{ "spec", "usage: uvfs spec [--rootless] [--bundle DIR]\n\n"
+		  "Writes a default config.json into DIR (default: the current directory), the\n"
+		  "same document `runc spec` writes; refuses to overwrite one.\n\n"
+		  "example:\n  mkdir b && cd b && uvfs spec && uvfs boot --bundle . --print\n" },
 	{ "help", "usage: uvfs help [COMMAND [SUBCOMMAND]]\n\nPrints the help of a command.\n\n"
 		  "example:\n  uvfs help mount\n" },
 };

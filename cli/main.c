@@ -23,6 +23,7 @@ WEAK int cmd_9p(int argc, char **argv);
 WEAK int cmd_verity(int argc, char **argv);
 WEAK int cmd_boot(int argc, char **argv);
 WEAK int cmd_run(int argc, char **argv);
+WEAK int cmd_spec(int argc, char **argv);
 
 /* One line per command (other branches add rows). */
 static const struct {
@@ -39,6 +40,7 @@ static const struct {
 	{ "9p", cmd_9p, "ls|cat|stat ADDR PATH           talk to a 9P2000.L server" },
 	{ "verity", cmd_verity, "digest|build|verify|seal ...    fs-verity digests, sealed trees" },
 	{ "boot", cmd_boot, "--bundle DIR --print            boot an OCI bundle, print its mountinfo" },
+	{ "spec", cmd_spec, "[--rootless] [--bundle DIR]     write a default config.json (as runc spec)" },
 	{ "run", cmd_run, "...                             run a program in a uvfs sandbox" },
 };
 
