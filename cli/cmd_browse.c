@@ -110,6 +110,16 @@ static int take_flags(const char *cmd, int *argc, char **argv, const char *lette
 			argv[out++] = argv[++i];
 			continue;
 		}
+		if (!strcmp(s, "--bundle") && i + 1 < *argc) { /* cli/bundle.h takes these later */
+			argv[out++] = s;
+			argv[out++] = argv[++i];
+			continue;
+		}
+		if (!strncmp(s, "--bundle=", 9) || !strcmp(s, "--host") || !strcmp(s, "--overlay") ||
+		    !strcmp(s, "--cgroupfs") || !strncmp(s, "--file-access", 13)) {
+			argv[out++] = s;
+			continue;
+		}
 		if (!strcmp(s, "--json") && json) {
 			*json = true;
 			continue;
