@@ -155,11 +155,13 @@ static ssize_t rw_iov_fpos(struct uvfs_file *f, const struct iovec *iov, int cnt
 		return do_rw_iov(f, iov, cnt, &zero, write);
 	}
 	uvfs_lock_acquire(&f->f_lock);
-	uint64_t pos = f->f_pos;
+	uint64_t pos = f->f_pos, start = pos;
 	ssize_t n = do_rw_iov(f, iov, cnt, &pos, write);
 	if (n > 0)
 		f->f_pos = pos;
 	uvfs_lock_release(&f->f_lock);
+	if (write)
+		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0), start);
 	return n;
 }
 
@@ -171,7 +173,10 @@ static ssize_t rw_iov_at(struct uvfs_file *f, const struct iovec *iov, int cnt, 
 	if (f->f_op->fop_flags & UVFS_FOP_STREAM)
 		return -ESPIPE;
 	uint64_t pos = (uint64_t)off;
-	return do_rw_iov(f, iov, cnt, &pos, write);
+	ssize_t n = do_rw_iov(f, iov, cnt, &pos, write);
+	if (write)
+		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0), (uint64_t)off);
+	return n;
 }
 
 UVFS_API ssize_t uvfs_readv(struct uvfs_file *f, const struct iovec *iov, int iovcnt)
