@@ -547,7 +547,7 @@ HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, s
 struct watch {
 	const struct uvfs_watch_ops *ops; /* immutable */
 	void *arg; /* immutable */
-	struct rcu_head rcu;
+	atomic_long active; /* callbacks running (watch.c) */
 };
 HIDDEN void watch_entry_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
 			     size_t len, struct uvfs_inode *child);

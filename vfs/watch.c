@@ -4,14 +4,19 @@
  * so a front end that caches (the FUSE export, through the kernel's dcache
  * and page cache) can drop what went stale.
  *
- * Locking: vfs->watch is read under RCU by the changing thread after it has
- * dropped every VFS lock (LOCKING.md, "Change notification"); the pointer is
- * swapped with an atomic exchange and the old one freed after a grace
- * period, so an unsubscribe returns only once no callback runs. With no
- * subscriber a change costs one relaxed load (watch_entry/watch_inode in
- * internal.h).
+ * Locking: vfs->watch is loaded under RCU by the changing thread after it
+ * has dropped every VFS lock (LOCKING.md, "Change notification"), which
+ * counts itself in w->active before leaving the read section: the callback
+ * itself runs outside any RCU section, so it may wait (the FUSE export waits
+ * for its kernel notifications) without holding up grace periods, which a
+ * dcache resize waits for under a directory lock. Unsubscribing swaps the
+ * pointer out (atomic exchange), waits a grace period (no thread can count
+ * itself in any more), then for active to drain. With no subscriber a
+ * change costs one relaxed load (watch_entry/watch_inode in internal.h).
  */
 #include "internal.h"
+
+#include <unistd.h>
 
 UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, void *arg)
 {
@@ -19,7 +24,9 @@ UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, 
 	if (!ops) {
 		struct watch *old = __atomic_exchange_n(&vfs->watch, NULL, __ATOMIC_ACQ_REL);
 		if (old) {
-			synchronize_rcu(); /* callbacks still running finish first */
+			synchronize_rcu(); /* no thread can count itself in now */
+			while (atomic_load_explicit(&old->active, memory_order_acquire))
+				usleep(1000); /* callbacks still running finish first */
 			free(old);
 		}
 		return 0;
@@ -29,6 +36,7 @@ UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, 
 		return -ENOMEM;
 	w->ops = ops;
 	w->arg = arg;
+	atomic_init(&w->active, 0);
 	struct watch *none = NULL;
 	if (!__atomic_compare_exchange_n(&vfs->watch, &none, w, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
 		free(w);
@@ -44,24 +52,39 @@ HIDDEN void watch_fini(struct uvfs *vfs)
 	vfs->watch = NULL;
 }
 
-HIDDEN void watch_entry_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
-			     size_t len, struct uvfs_inode *child)
+/* The subscriber, counted in (NULL if none). */
+static struct watch *watch_enter(struct uvfs *vfs)
 {
 	rcu_read_lock();
 	struct watch *w = rcu_load(vfs->watch);
-	if (w && w->ops->entry)
-		w->ops->entry(w->arg, ev, dir, name, len, child);
+	if (w)
+		atomic_fetch_add_explicit(&w->active, 1, memory_order_relaxed);
 	rcu_read_unlock();
+	return w;
+}
+
+static void watch_leave(struct watch *w) { atomic_fetch_sub_explicit(&w->active, 1, memory_order_release); }
+
+HIDDEN void watch_entry_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
+			     size_t len, struct uvfs_inode *child)
+{
+	struct watch *w = watch_enter(vfs);
+	if (!w)
+		return;
+	if (w->ops->entry)
+		w->ops->entry(w->arg, ev, dir, name, len, child);
+	watch_leave(w);
 }
 
 HIDDEN void watch_inode_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off,
 			     uint64_t len)
 {
-	rcu_read_lock();
-	struct watch *w = rcu_load(vfs->watch);
-	if (w && w->ops->inode)
+	struct watch *w = watch_enter(vfs);
+	if (!w)
+		return;
+	if (w->ops->inode)
 		w->ops->inode(w->arg, ev, inode, off, len);
-	rcu_read_unlock();
+	watch_leave(w);
 }
 
 /* The caller holds references on parent and point. A mount on a mount's
@@ -72,16 +95,28 @@ HIDDEN void watch_mount(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_
 {
 	if (likely(!load_relaxed(vfs->watch)))
 		return;
-	rcu_read_lock();
-	struct watch *w = rcu_load(vfs->watch);
-	while (parent && point == parent->m_root) {
-		point = rcu_load(parent->m_point);
-		parent = rcu_load(parent->m_parent);
+	/* Find the covered name under the mount lock (m_point, m_parent),
+	 * with references, then report it with no lock held. */
+	struct uvfs_dentry *dp = NULL;
+	pthread_mutex_lock(&vfs->mount_lock);
+	while (parent && point == parent->m_root && parent->m_connected) {
+		point = parent->m_point;
+		parent = parent->m_parent;
 	}
-	struct uvfs_dentry *dp = point ? rcu_load(point->d_parent) : NULL;
-	if (w && w->ops->entry && parent && dp && dp != point) {
-		const struct uvfs_dname *n = rcu_load(point->d_name);
-		w->ops->entry(w->arg, ev, rcu_load(dp->d_inode), n->name, n->len, child);
+	if (parent && point && point != parent->m_root) {
+		dp = uvfs_dentry_get_parent(point);
+		uvfs_dentry_get(point);
+	} else {
+		point = NULL;
 	}
-	rcu_read_unlock();
+	pthread_mutex_unlock(&vfs->mount_lock);
+	if (!point)
+		return;
+	char name[UVFS_NAME_MAX + 1];
+	size_t len = uvfs_dentry_name_copy(point, name, sizeof(name));
+	if (dp && dp != point && len < sizeof(name))
+		watch_entry_slow(vfs, ev, dp->d_inode, name, len, child);
+	if (dp)
+		uvfs_dentry_put(dp);
+	uvfs_dentry_put(point);
 }
