@@ -41,6 +41,8 @@
 #include <fuse_lowlevel.h>
 #include <linux/capability.h>
 #include <linux/falloc.h>
+#include <linux/fsverity.h>
+#include <linux/ioctl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1322,6 +1324,52 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	fuse_reply_err(req, -uvfs_fallocate(FH(fi), mode, off, len));
 }
 
+/* Restricted FUSE ioctls (all a FUSE mount gets): the kernel sends only
+ * commands that encode a direction and a size, copies in_bufsz bytes in and
+ * takes out_bufsz bytes back; arg is the caller's pointer, useless here.
+ * FS_IOC_MEASURE_VERITY is sized by the kernel from the caller's
+ * digest_size (fuse_setup_measure_verity). TTY ioctls (TCGETS, TIOCGWINSZ)
+ * encode no size, and device nodes and FIFOs are opened by the kernel
+ * itself, never through us: those never arrive. A handler gets a zeroed
+ * buffer at least as large as the command's encoded size. */
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, int icmd, void *arg, struct fuse_file_info *fi, unsigned flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	EX(req);
+	unsigned cmd = (unsigned)icmd; /* FUSE_USE_VERSION 34 passes the 32-bit command as int */
+	if ((flags & FUSE_IOCTL_UNRESTRICTED) || _IOC_DIR(cmd) == _IOC_NONE || _IOC_SIZE(cmd) == 0) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	size_t size = _IOC_SIZE(cmd);
+	if (in_bufsz > size)
+		size = in_bufsz;
+	if (out_bufsz > size)
+		size = out_bufsz;
+	char *buf = calloc(1, size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(buf, in_buf, in_bufsz);
+	if (cmd == FS_IOC_MEASURE_VERITY) {
+		/* The digest goes where the kernel has room for it. */
+		struct fsverity_digest *d = (struct fsverity_digest *)buf;
+		size_t room = out_bufsz > sizeof(*d) ? out_bufsz - sizeof(*d) : 0;
+		if (d->digest_size > room)
+			d->digest_size = (uint16_t)room;
+	}
+	long r = uvfs_ioctl(FH(fi), cmd, buf);
+	/* MEASURE writes the size it needs back even on EOVERFLOW; FUSE
+	 * returns data only with a result of 0 or more, as Linux's own
+	 * ioctl copy-out does for these commands. */
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_ioctl(req, (int)r, out_bufsz ? buf : NULL, out_bufsz);
+	free(buf);
+}
+
 /* ----------------------------------------------------------- directories */
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1584,6 +1632,7 @@ static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
 	.access = op_access,
 	.lseek = op_lseek,
 	.fallocate = op_fallocate,
+	.ioctl = op_ioctl,
 };
 
 /* ------------------------------------------------------------- export */
