@@ -536,9 +536,9 @@ UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *sr
 /* One subscriber per instance hears about every change the VFS commits,
  * whoever made it and on every filesystem (a FUSE export keeps the kernel's
  * caches current with it). Callbacks run on the thread that made the
- * change, after it is committed, with no VFS lock held (vfs/LOCKING.md),
- * inside an RCU read section: they must not block for long, must not call
- * back into the VFS, and must not call uvfs_watch_set. The inode and vd
+ * change, after it is committed, with no VFS lock held (vfs/LOCKING.md)
+ * and outside any RCU read section: they may wait, but must not call back
+ * into the VFS, and must not call uvfs_watch_set. The inode and vd
  * pointers are borrowed for the call (no reference survives it); name is
  * not NUL-terminated. Changes made inside a filesystem on its own (a remote
  * fs seeing its server change, generated files) are not reported. */
