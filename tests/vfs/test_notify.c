@@ -4,6 +4,7 @@
 #include "fixture.h"
 
 #include <linux/falloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "uvfs_fs.h"
@@ -198,4 +199,41 @@ FX_TEST(notify, one_subscriber_and_unsubscribe)
 	watch_on();
 	fx_must_mkdir("/loud", 0755);
 	cr_assert_eq(nev, 1);
+}
+
+/* Callbacks run outside any RCU read section: one may wait for a grace
+ * period (inside a section that would never end), and an unsubscribe waits
+ * for a callback still running on another thread. */
+#include <pthread.h>
+#include <unistd.h>
+#include <urcu/urcu-memb.h>
+
+static atomic_int in_cb, cb_done;
+
+static void slow_entry(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name, size_t len,
+		       struct uvfs_inode *child)
+{
+	urcu_memb_synchronize_rcu(); /* hangs (test timeout) inside a read section */
+	atomic_store(&in_cb, 1);
+	usleep(200 * 1000);
+	atomic_store(&cb_done, 1);
+}
+static const struct uvfs_watch_ops slow_ops = { .entry = slow_entry };
+
+static void *mkdir_thread(void *arg)
+{
+	fx_mkdir("/slow", 0755); /* no criterion assert off the test's thread */
+	return NULL;
+}
+
+FX_TEST(notify, callbacks_may_wait_and_unsubscribe_waits_for_them)
+{
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &slow_ops, NULL));
+	pthread_t t;
+	pthread_create(&t, NULL, mkdir_thread, NULL);
+	while (!atomic_load(&in_cb))
+		usleep(1000);
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, NULL, NULL));
+	cr_assert(atomic_load(&cb_done), "unsubscribe returned while a callback was running");
+	pthread_join(t, NULL);
 }
