@@ -510,11 +510,10 @@ static ssize_t do_write(struct uvfs_file *f, const void *buf, size_t len, uint64
 static bool f_stream(const struct uvfs_file *f) { return f->f_op->fop_flags & UVFS_FOP_STREAM; }
 
 /* After a write with no lock held: n bytes went to [at, at + n) (at: where
- * the fs says they went, O_APPEND included; start if unknown). Only regular
- * files have content anyone caches. */
-HIDDEN void write_done(struct uvfs_file *f, ssize_t n, uint64_t at, uint64_t start)
+ * the fs says they went, O_APPEND included). Only regular files have
+ * content anyone caches. */
+HIDDEN void write_done(struct uvfs_file *f, ssize_t n, uint64_t at)
 {
-	(void)start;
 	if (n > 0 && S_ISREG(load_relaxed(f->f_inode->i_mode)))
 		watch_inode(f->f_vd.mount->m_vfs, UVFS_WATCH_DATA, f->f_inode, at, (uint64_t)n);
 }
@@ -541,12 +540,11 @@ UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len)
 	}
 	uvfs_lock_acquire(&f->f_lock);
 	uint64_t off = f->f_pos;
-	uint64_t start = off;
 	ssize_t n = do_write(f, buf, len, &off);
 	if (n >= 0)
 		f->f_pos = off;
 	uvfs_lock_release(&f->f_lock);
-	write_done(f, n, off - (uint64_t)(n > 0 ? n : 0), start);
+	write_done(f, n, off - (uint64_t)(n > 0 ? n : 0));
 	return n;
 }
 
@@ -571,7 +569,7 @@ UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, o
 	 * Linux appends anyway; the fs implements that from f_flags. */
 	uint64_t o = (uint64_t)off;
 	ssize_t n = do_write(f, buf, len, &o);
-	write_done(f, n, o - (uint64_t)(n > 0 ? n : 0), (uint64_t)off);
+	write_done(f, n, o - (uint64_t)(n > 0 ? n : 0));
 	return n;
 }
 

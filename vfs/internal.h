@@ -519,7 +519,7 @@ HIDDEN int file_may_read(struct uvfs_file *f); /* -EBADF, -EISDIR, -EINVAL (no r
 HIDDEN int file_may_write(struct uvfs_file *f); /* -EBADF, -EINVAL (no write op) */
 HIDDEN void file_remove_privs(struct uvfs_file *f);
 /* file.c: report a committed write (no lock held). */
-HIDDEN void write_done(struct uvfs_file *f, ssize_t n, uint64_t at, uint64_t start);
+HIDDEN void write_done(struct uvfs_file *f, ssize_t n, uint64_t at);
 HIDDEN ssize_t rw_verify_area(struct uvfs_file *f, int64_t pos, size_t count);
 HIDDEN ssize_t rw_read(struct uvfs_file *f, void *buf, size_t len, int64_t pos); /* verifies, then ->read or ->read_iter */
 HIDDEN ssize_t rw_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *pos); /* len verified */

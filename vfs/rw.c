@@ -155,13 +155,13 @@ static ssize_t rw_iov_fpos(struct uvfs_file *f, const struct iovec *iov, int cnt
 		return do_rw_iov(f, iov, cnt, &zero, write);
 	}
 	uvfs_lock_acquire(&f->f_lock);
-	uint64_t pos = f->f_pos, start = pos;
+	uint64_t pos = f->f_pos;
 	ssize_t n = do_rw_iov(f, iov, cnt, &pos, write);
 	if (n > 0)
 		f->f_pos = pos;
 	uvfs_lock_release(&f->f_lock);
 	if (write)
-		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0), start);
+		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0));
 	return n;
 }
 
@@ -175,7 +175,7 @@ static ssize_t rw_iov_at(struct uvfs_file *f, const struct iovec *iov, int cnt, 
 	uint64_t pos = (uint64_t)off;
 	ssize_t n = do_rw_iov(f, iov, cnt, &pos, write);
 	if (write)
-		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0), (uint64_t)off);
+		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0));
 	return n;
 }
 
