@@ -14,12 +14,15 @@
  * address is reused after a FORGET.
  *
  * Always current: the export subscribes to the instance's change
- * notification (uvfs_watch_set). A change made in process by any thread but
- * our request handlers (whose changes the kernel made itself) becomes
- * notify_inval_entry / notify_inval_inode / notify_store messages, queued to
- * a notifier thread (notifying from a request handler, or from under a VFS
- * lock, can deadlock with the kernel); the changing thread waits (bounded)
- * until they are sent, so its next look through the mount is fresh.
+ * notification (uvfs_watch_set). A change made in process becomes
+ * notify_inval_entry / notify_inval_inode / notify_store messages for every
+ * node of the changed inode, queued to a notifier thread (notifying from a
+ * request handler, or from under a VFS lock, can deadlock with the kernel);
+ * the changing thread waits (bounded) until they are sent, so its next look
+ * through the mount is fresh. A change one of our request handlers makes
+ * was asked for by the kernel, which updates that node itself: only the
+ * inode's nodes on other mounts are told, and the handler does not wait.
+ *
  * Open files and directories are uvfs_files in fi->fh, so an unlinked file
  * stays readable until its last release. No host fd or thread per inode.
  *
@@ -124,9 +127,13 @@ struct uvfs_fuse {
 	pthread_t notifier;
 };
 
-/* Set on every thread that serves our requests (EX): changes it makes were
- * made by the kernel, which updates its own caches. */
+/* Set on every thread that serves our requests (EX), with the mount of the
+ * node the current request acts on (N, and the file ops): the kernel
+ * updates its own caches for a change it asked for, so only the nodes of
+ * the same inode on other mounts (bind-mount copies) are told, without
+ * waiting. */
 static __thread struct uvfs_fuse *tls_serving;
+static __thread const struct uvfs_mount *tls_req_mount;
 
 /* ------------------------------------------------------------ node table */
 
@@ -237,7 +244,9 @@ static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n)
  * pointer is valid for the duration of the request. */
 static struct node *N(struct uvfs_fuse *ex, fuse_ino_t ino)
 {
-	return ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
+	struct node *nd = ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
+	tls_req_mount = nd->vd.mount;
+	return nd;
 }
 
 static fuse_ino_t node_id(struct uvfs_fuse *ex, struct node *nd)
@@ -328,10 +337,21 @@ static struct note *note_add(struct notes *l, enum note_kind kind, fuse_ino_t in
 	return n;
 }
 
+/* Does a change by this thread need telling nd's kernel inode? */
+static bool told(struct uvfs_fuse *ex, const struct node *nd)
+{
+	return tls_serving != ex || nd->vd.mount != tls_req_mount;
+}
+
+/* Request threads never wait: the notifier may be blocked on a kernel lock
+ * held for the very request they serve. */
 static void notes_submit(struct uvfs_fuse *ex, struct notes *l)
 {
-	if (l->first)
-		notes_wait(ex, notes_queue(ex, l->first, l->tail));
+	if (!l->first)
+		return;
+	uint64_t seq = notes_queue(ex, l->first, l->tail);
+	if (tls_serving != ex)
+		notes_wait(ex, seq);
 }
 
 /* uvfs_watch_ops.entry: name in dir changed meaning. Every node of dir (one
@@ -341,16 +361,14 @@ static void watch_entry_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inod
 			   struct uvfs_inode *child)
 {
 	struct uvfs_fuse *ex = arg;
-	if (tls_serving == ex)
-		return;
 	struct notes l = { NULL, &l.first };
 	pthread_mutex_lock(&ex->lock);
 	for (struct node *nd = ex->buckets[node_hash(dir, ex->nbuckets)]; nd; nd = nd->next)
-		if (nd->inode == dir)
+		if (nd->inode == dir && told(ex, nd))
 			note_add(&l, NOTE_ENTRY, node_id(ex, nd), name, len);
 	if (child && ev == UVFS_WATCH_REMOVE)
 		for (struct node *nd = ex->buckets[node_hash(child, ex->nbuckets)]; nd; nd = nd->next)
-			if (nd->inode == child) {
+			if (nd->inode == child && told(ex, nd)) {
 				struct note *n = note_add(&l, NOTE_INODE, node_id(ex, nd), NULL, 0);
 				if (n)
 					n->off = -1;
@@ -367,15 +385,13 @@ static void watch_entry_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inod
 static void watch_inode_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len)
 {
 	struct uvfs_fuse *ex = arg;
-	if (tls_serving == ex)
-		return;
 	struct notes l = { NULL, &l.first };
 	bool reg = S_ISREG(__atomic_load_n(&inode->i_mode, __ATOMIC_RELAXED));
 	pthread_mutex_lock(&ex->lock);
 	struct node **pp = &ex->buckets[node_hash(inode, ex->nbuckets)];
 	while (*pp) {
 		struct node *nd = *pp;
-		if (nd->inode != inode) {
+		if (nd->inode != inode || !told(ex, nd)) {
 			pp = &nd->next;
 			continue;
 		}
@@ -1281,6 +1297,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	EX(req); /* marks this thread as serving: the kernel made this change */
+	tls_req_mount = FH(fi)->f_vd.mount;
 	ssize_t n = uvfs_pwrite(FH(fi), buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -1321,6 +1338,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, stru
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi)
 {
 	EX(req);
+	tls_req_mount = FH(fi)->f_vd.mount;
 	fuse_reply_err(req, -uvfs_fallocate(FH(fi), mode, off, len));
 }
 

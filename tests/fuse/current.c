@@ -207,6 +207,25 @@ int main(int argc, char **argv)
 	check("bind mounts are separate nodes", !err && same_ino && r1 == -ENOENT && !r2 && !r3,
 	      "setup %d same ino %d b1 %d b2 %d src %d", err, same_ino, r1, r2, r3);
 
+	/* A change through one bind-mount copy (a request the kernel makes on
+	 * b2's nodes) reaches the kernel's cache of the other copy (b1's),
+	 * page cache included (keep_cache). */
+	uwrite("/src/f", "old", O_TRUNC, 0);
+	n1 = kread("b1/f", buf, sizeof(buf));
+	r1 = kstat("b1/made", NULL);
+	int fd = open(K("b2/f"), O_WRONLY | O_TRUNC);
+	ssize_t w = fd >= 0 ? write(fd, "brand new", 9) : -1;
+	if (fd >= 0)
+		close(fd); /* writeback: the data reaches uvfs at close */
+	fd = open(K("b2/made"), O_WRONLY | O_CREAT, 0644);
+	if (fd >= 0)
+		close(fd);
+	n2 = kread("b1/f", buf, sizeof(buf));
+	r2 = kstat("b1/made", NULL);
+	check("a change through one bind copy shows through the other", n1 == 3 && w == 9 && n2 == 9 &&
+	      !strcmp(buf, "brand new") && r1 == -ENOENT && !r2, "read %zd then %zd '%s', made %d then %d", n1, n2,
+	      n2 > 0 ? buf : "", r1, r2);
+
 	uvfs_fuse_stop(fx);
 	uvfs_vd_put(&rvd);
 	uvfs_mntns_put(ns);
