@@ -534,6 +534,35 @@ UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len);
  * -errno if nothing was copied. */
 UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *src);
 
+/* ------------------------------------------------- change notification */
+
+/* One subscriber per instance hears about every change the VFS commits,
+ * whoever made it and on every filesystem (a FUSE export keeps the kernel's
+ * caches current with it). Callbacks run on the thread that made the
+ * change, after it is committed, with no VFS lock held (vfs/LOCKING.md)
+ * and outside any RCU read section: they may wait, but must not call back
+ * into the VFS, and must not call uvfs_watch_set. The inode and vd
+ * pointers are borrowed for the call (no reference survives it); name is
+ * not NUL-terminated. Changes made inside a filesystem on its own (a remote
+ * fs seeing its server change, generated files) are not reported. */
+enum uvfs_watch_event {
+	UVFS_WATCH_CREATE = 1, /* entry: name now exists in dir (child: its inode) */
+	UVFS_WATCH_REMOVE, /* entry: name no longer exists in dir (child: the inode it named) */
+	UVFS_WATCH_MOUNT, /* entry: a mount now covers name in dir (child: the mounted root's inode) */
+	UVFS_WATCH_UMOUNT, /* entry: the mount on name in dir is gone (child: the covered inode) */
+	UVFS_WATCH_ATTR, /* inode: attributes changed (setattr, xattrs, link count) */
+	UVFS_WATCH_DATA, /* inode: content of [off, off + len) changed, size perhaps too */
+};
+struct uvfs_inode;
+struct uvfs_watch_ops {
+	void (*entry)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name, size_t len,
+		      struct uvfs_inode *child);
+	void (*inode)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len);
+};
+/* Subscribes (ops non-NULL: -EBUSY if another subscriber is set) or
+ * unsubscribes (ops NULL; when it returns no callback is running). */
+UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, void *arg);
+
 /* ----------------------------------------------------------------- debug */
 
 /* Benchmarks only: 1 forces every lookup onto the ref-walk (no RCU-walk). */
