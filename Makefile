@@ -1,11 +1,12 @@
 # uvfs — one Makefile for the library, the CLI, tests, fuzzers and benches.
 #
 #   make            build/libuvfs{,-fuse,-boot}.{a,so}, build/uvfs (CLI)
-#   make run        install missing deps (as root), build, run the demo job
-#   make check      install missing deps (as root), then every test:
+#   make run        install missing deps of the build and demo (as root), build, run the demo job
+#   make check      install missing deps of every test too (as root), then every test:
 #                   criterion suites under ASan+UBSan, stress under TSan,
 #                   shell-level tests, a short libFuzzer run per target
-#   make bench      benchmarks (bench/), results in bench/results/
+#   make bench      benchmarks (bench/), results in build/bench-run/bench/results
+#                   (QUICK=1 short runs; SAVE=1 writes the committed bench/results/)
 #   make install PREFIX=/usr/local
 #   make deps       apt-get the Debian packages we need (root only)
 #
@@ -28,7 +29,12 @@ CC      := gcc
 endif
 CLANG   ?= clang
 PREFIX  ?= /usr/local
-VERSION := 0.1.0
+# The version lives in vfs/uvfs_version.h; the SONAME follows its major.
+VERSION := $(shell sed -n 's/^\#define UVFS_VERSION_STRING "\(.*\)"/\1/p' vfs/uvfs_version.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+LIBDIR  ?= $(PREFIX)/lib
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 B       := build
 
 CORE_PKGS = liburcu-memb liburcu-cds libxxhash libcrypto
@@ -73,7 +79,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all lib cli run check check-build check-run test-unit test-stress test-shell test-fuzz \
-        bench install deps clean tests-built
+        bench install uninstall deps clean tests-built
 
 all: lib cli
 LIBS_A  := $(B)/libuvfs-boot.a $(B)/libuvfs-fuse.a $(B)/libuvfs.a
@@ -81,7 +87,7 @@ lib: $(LIBS_A) $(B)/libuvfs.so $(B)/libuvfs-fuse.so $(B)/libuvfs-boot.so
 cli: $(B)/uvfs
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh check
 
 # ---------------------------------------------------------------- release
 $(B)/rel/%.o: %.c $(HDRS)
@@ -98,19 +104,25 @@ $(B)/libuvfs-boot.a: $(BOOT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Shared libraries: the real file libX.so.VERSION with SONAME libX.so.MAJOR,
+# and the two links (libX.so.MAJOR for the loader, libX.so for -lX).
+SOLINK = ln -sf $(notdir $@).$(VERSION) $@.$(SOMAJOR) && ln -sf $(notdir $@).$(SOMAJOR) $@
 $(B)/libuvfs.so: $(CORE_OBJS)
-	$(CC) -shared -o $@ $^ $(CORE_LIBS)
+	$(CC) -shared -Wl,-soname,libuvfs.so.$(SOMAJOR) -o $@.$(VERSION) $^ $(CORE_LIBS)
+	$(SOLINK)
 $(B)/libuvfs-fuse.so: $(FUSE_OBJS) $(B)/libuvfs.so
-	$(CC) -shared -o $@ $(FUSE_OBJS) -L$(B) -luvfs $(FUSE_LIBS) $(CORE_LIBS)
+	$(CC) -shared -Wl,-soname,libuvfs-fuse.so.$(SOMAJOR) -o $@.$(VERSION) $(FUSE_OBJS) -L$(B) -luvfs $(FUSE_LIBS) $(CORE_LIBS)
+	$(SOLINK)
 $(B)/libuvfs-boot.so: $(BOOT_OBJS) $(B)/libuvfs.so
-	$(CC) -shared -o $@ $(BOOT_OBJS) -L$(B) -luvfs $(BOOT_LIBS) $(CORE_LIBS)
+	$(CC) -shared -Wl,-soname,libuvfs-boot.so.$(SOMAJOR) -o $@.$(VERSION) $(BOOT_OBJS) -L$(B) -luvfs $(BOOT_LIBS) $(CORE_LIBS)
+	$(SOLINK)
 
 $(B)/uvfs: $(CLI_SRCS) $(RUN_SRCS) $(LIBS_A) $(HDRS)
 	$(CC) $(REL_CF) -o $@ $(CLI_SRCS) $(RUN_SRCS) $(LIBS_A) $(PKG_LIBS)
 
 # The README's run command: set up, build, and show the engine working.
 run:
-	@scripts/deps.sh
+	@scripts/deps.sh run
 	@$(MAKE) --no-print-directory all
 	@$(B)/uvfs demo
 
@@ -154,25 +166,68 @@ tests-built: $(TEST_BINS) $(STRESS_BINS) $(FUZZ_BINS) all
 # The README's test command. Installs deps first (root), then runs everything
 # in a fresh make so pkg-config sees the freshly installed packages.
 check:
-	@scripts/deps.sh
+	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory check-run
 
 check-run: tests-built
 	@scripts/run-tests.sh $(TEST_BINS) -- $(STRESS_BINS) -- $(FUZZ_BINS)
 
-bench: $(BENCH_BINS) all
-	@mkdir -p bench/results
-	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
-	@for s in bench/*_bench.sh; do [ -x "$$s" ] || continue; echo "== $$s"; UVFS=$(CURDIR)/$(B)/uvfs $$s || exit 1; done
+# make bench [QUICK=1] [SAVE=1]: results go to build/bench-run/bench/results
+# (a scratch tree whose bench/ links to ours, so every bench's relative
+# bench/results lands there) unless SAVE=1, which writes the committed
+# bench/results. QUICK=1 shortens every bench (BENCH_QUICK=1). After the
+# lookup bench, the instructions per lookup (callgrind, machine independent)
+# from bench/profile_lookup.sh, when valgrind is installed.
+BENCH_SCRIPTS ?= $(wildcard bench/*_bench.sh)
+BENCH_RUN := $(if $(SAVE),$(CURDIR),$(CURDIR)/$(B)/bench-run)
+bench: $(BENCH_BINS) $(B)/bench/portable/bench_lookup all
+	@if [ -z "$(SAVE)" ]; then mkdir -p $(BENCH_RUN)/bench/results && \
+		for f in bench/*; do [ "$$f" = bench/results ] || ln -sfn $(CURDIR)/$$f $(BENCH_RUN)/$$f; done; fi
+	@mkdir -p $(BENCH_RUN)/bench/results
+	@cd $(BENCH_RUN) && for b in $(BENCH_BINS); do echo "== $$b"; $(if $(QUICK),BENCH_QUICK=1) $(CURDIR)/$$b || exit 1; done
+	@cd $(BENCH_RUN) && for s in $(BENCH_SCRIPTS); do [ -x "$$s" ] || continue; echo "== $$s"; \
+		$(if $(QUICK),BENCH_QUICK=1) UVFS=$(CURDIR)/$(B)/uvfs $$s || exit 1; done
+	@if command -v valgrind >/dev/null; then echo "== bench/profile_lookup.sh depth8 depth64"; \
+		bench/profile_lookup.sh depth8 depth64 | tee $(BENCH_RUN)/bench/results/lookup_ir.txt; fi
+	@echo "results: $(BENCH_RUN)/bench/results$(if $(SAVE),, (make bench SAVE=1 to replace the committed ones))"
+
+# The profiled lookup bench: no -march=native, so valgrind (3.19 cannot
+# decode every AVX-512 instruction) runs it on any x86-64 we build on.
+$(B)/bench/portable/%: bench/%.c $(LIBS_A) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CF) -O2 -o $@ $< $(LIBS_A) $(PKG_LIBS) -lm
 
 # ---------------------------------------------------------------- install
+# Public headers: the API, each filesystem's, device, FUSE export and boot
+# headers, never an internal.h. They include each other as "vfs/uvfs.h",
+# "uvfs.h" or "fsimpl/x/x.h", so they keep their tree under include/uvfs/
+# (the API headers at its top, vfs/ a link to it) and uvfs.pc adds
+# -I$(includedir)/uvfs: <uvfs/uvfs.h> and every internal spelling resolve to
+# the one file.
+PUB_HDRS := $(filter-out %internal.h %_int.h %/p9_conn.h %/p9_wire.h,$(wildcard fsimpl/*/*.h fsimpl/*/*/*.h devices/*.h)) fuse/fuse_export.h boot/boot.h
+SYSTEM_PREFIX := $(filter /usr /usr/local,$(PREFIX))
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/uvfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(LIBS_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/libuvfs.so $(B)/libuvfs-fuse.so $(B)/libuvfs-boot.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 vfs/uvfs.h vfs/uvfs_fs.h $(DESTDIR)$(PREFIX)/include/uvfs/
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/uvfs $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 $(LIBS_A) $(DESTDIR)$(LIBDIR)/
+	for l in libuvfs libuvfs-fuse libuvfs-boot; do \
+		install -m 755 $(B)/$$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/ && \
+		ln -sf $$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.$(SOMAJOR) && \
+		ln -sf $$l.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/$$l.so || exit 1; done
+	install -m 644 vfs/uvfs.h vfs/uvfs_fs.h vfs/uvfs_version.h $(DESTDIR)$(PREFIX)/include/uvfs/
+	ln -sfn . $(DESTDIR)$(PREFIX)/include/uvfs/vfs
+	for h in $(PUB_HDRS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/uvfs/$$h || exit 1; done
 	install -m 755 $(B)/uvfs $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' scripts/uvfs.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/uvfs.pc
+	install -m 644 doc/uvfs.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 cli/uvfs.bash-completion $(DESTDIR)$(BASHCOMPDIR)/uvfs
+	for pc in uvfs uvfs-static; do sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		scripts/$$pc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc || exit 1; done
+	@if [ -z "$(DESTDIR)" ] && [ -n "$(SYSTEM_PREFIX)" ] && [ "$$(id -u)" = 0 ]; then echo ldconfig; ldconfig; fi
+
+uninstall:
+	cd $(DESTDIR)$(LIBDIR) && rm -f libuvfs*.a libuvfs*.so libuvfs*.so.$(SOMAJOR) libuvfs*.so.$(VERSION) pkgconfig/uvfs.pc pkgconfig/uvfs-static.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/uvfs
+	rm -f $(DESTDIR)$(PREFIX)/bin/uvfs $(DESTDIR)$(MANDIR)/man1/uvfs.1 $(DESTDIR)$(BASHCOMPDIR)/uvfs
 
 clean:
 	rm -rf $(B)

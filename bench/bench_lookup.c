@@ -956,9 +956,47 @@ static void plot(void)
 
 /* ---------------------------------------------------------------- main */
 
-int main(void)
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bench_lookup [--quick] [--only CASE[,CASE...]] [--no-1m]\n\n"
+		   "Times path lookup (uvfs_stat_at) against the kernel's (fstatat on a tmpfs) on\n"
+		   "this machine: ns/op and Mops/s per case, the ratio, and a null syscall for\n"
+		   "context. Writes %s/lookup.{csv,json} and lookup_depth.png relative to the\n"
+		   "current directory (`make bench` runs it in build/bench-run; SAVE=1 in the\n"
+		   "repository, replacing the committed results).\n\n"
+		   "  --quick        short runs (BENCH_QUICK=1)\n"
+		   "  --only CASES   only these cases, prefixes like dir* allowed; writes nothing\n"
+		   "                 (BENCH_ONLY=)\n"
+		   "  --no-1m        skip the 1,000,000-entry directory (BENCH_NO_1M=1)\n\n"
+		   "cases: depth1 depth4 depth8 depth16 depth64 mount8 longnames8 negative8 dotdot8\n"
+		   "       symlink8 dir10 dir1M dir10r dir1Mr threads1 threads2 refwalk1 refwalk8\n"
+		   "       refwalk64 refwalk8-1T refwalk8-2T memory\n\n"
+		   "Instructions per lookup, which do not move with the machine: bench/profile_lookup.sh.\n"
+		   "example:\n  build/bench/bench_lookup --quick --only depth8,depth64\n",
+		OUT_DIR);
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--quick")) {
+			setenv("BENCH_QUICK", "1", 1);
+		} else if (!strcmp(argv[i], "--no-1m")) {
+			setenv("BENCH_NO_1M", "1", 1);
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			setenv("BENCH_ONLY", argv[++i], 1);
+		} else if (!strncmp(argv[i], "--only=", 7)) {
+			setenv("BENCH_ONLY", argv[i] + 7, 1);
+		} else {
+			fprintf(stderr, "bench_lookup: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
 	page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (getenv("BENCH_QUICK")) {

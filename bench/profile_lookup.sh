@@ -7,13 +7,16 @@
 #   bench/profile_lookup.sh [case ...]      default: depth8 depth64
 #
 # Cases are bench_lookup case names (depth1 … depth64, mount8, negative8,
-# dotdot8, symlink8, dir10, dir1M, refwalk8 …). Run from the repository root
-# after `make build/bench/bench_lookup`. Output files: /tmp/uvfs-cg.<case>
-# (open with callgrind_annotate or kcachegrind).
+# dotdot8, symlink8, dir10, dir1M, refwalk8 …). Builds and profiles
+# build/bench/portable/bench_lookup: the bench compiled without -march=native,
+# since valgrind 3.19 stops on AVX-512 instructions the native build uses on
+# such CPUs (`make bench` runs this after the lookup bench). Output files:
+# /tmp/uvfs-cg.<case> (open with callgrind_annotate or kcachegrind).
 set -e
 cd "$(dirname "$0")/.."
-BIN=build/bench/bench_lookup
-[ -x "$BIN" ] || { echo "build $BIN first (make $BIN)" >&2; exit 1; }
+case "${1:-}" in -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
+BIN=build/bench/portable/bench_lookup
+make -s --no-print-directory "$BIN" >/dev/null || { echo "cannot build $BIN" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 1; }
 [ $# -gt 0 ] || set -- depth8 depth64
 for c in "$@"; do

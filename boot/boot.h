@@ -66,6 +66,16 @@ UVFS_API int uvfs_oci_parse(const char *buf, size_t len, const char *name, struc
 			    size_t errlen);
 UVFS_API void uvfs_oci_spec_free(struct uvfs_oci_spec *spec);
 
+/* boot/default_spec.c: `uvfs spec`'s config.json, the document `runc spec`
+ * writes (rootless: `runc spec --rootless`, mapping container root to
+ * uid/gid). *out is malloc'd JSON text ending in a newline. 0 or -ENOMEM. */
+UVFS_API int uvfs_oci_default_spec(bool rootless, uint32_t uid, uint32_t gid, char **out);
+/* The built-in default with no bundle, `runsc do`'s idea: runc spec's
+ * mounts over the host's "/" as a writable root; compile it with
+ * UVFS_OCI_OVERLAY so the root is a tmpfs overlay over a read-only gofer
+ * of "/" (nothing reaches the host). Errors as uvfs_oci_parse. */
+UVFS_API int uvfs_oci_host_spec(struct uvfs_oci_spec **out, char *err, size_t errlen);
+
 /* ------------------------------------------------------------ the mount plan
  *
  * uvfs_oci_compile_mounts runs runsc's compileMounts + prepareMounts +
@@ -183,16 +193,31 @@ UVFS_API int uvfs_boot_register_filesystems(struct uvfs *vfs, unsigned flags);
  * UVFS_OCI_OVERLAY), fills devtmpfs, then each planned mount in sorted
  * order on a mount point made with synthetic directories where the lower
  * refuses mkdir; read-only mounts are set read-only only at the end, in
- * LIFO order. Registers the container's init task (pid 1: args, env, cwd,
- * user) in a new task table that the proc mounts show. All set-up runs
+ * LIFO order. Bind mounts of regular files, pod-shared tmpfs masters
+ * (opts->pod) and verity mounts are handled (boot/README.md). Registers the
+ * container's init task (pid 1: args, env, cwd, user) in a new task table
+ * that the proc mounts show, and resolves its executable
+ * (uvfs_boot_executable). All set-up runs
  * with root credentials. On error: -errno, a message naming the step in
  * opts->err, nothing mounted and every diod reaped. */
+/* boot/pod.c: a pod — what the containers booted in one instance share:
+ * the pod-shared tmpfs masters of the mount hints (type tmpfs, share pod).
+ * The first container naming a hint's source mounts its master; every
+ * container mount matched by it binds the same filesystem. Destroy it
+ * after (or before) the boots that used it, before uvfs_destroy. Boots may
+ * share a pod from several threads. */
+struct uvfs_pod;
+UVFS_API int uvfs_pod_new(struct uvfs *vfs, struct uvfs_pod **out);
+UVFS_API void uvfs_pod_destroy(struct uvfs_pod *pod);
+UVFS_API size_t uvfs_pod_nmasters(struct uvfs_pod *pod); /* masters mounted so far */
+
 struct uvfs_boot_opts {
 	const struct uvfs_oci_spec *spec; /* the process of the init task; required */
 	const char *bundle_dir; /* relative root.path and bind sources resolve here; NULL: "." */
 	unsigned register_flags; /* the UVFS_BOOT_* given to uvfs_boot_register_filesystems */
 	char *err; /* message buffer (may be NULL) */
 	size_t errlen;
+	struct uvfs_pod *pod; /* the container's pod; NULL: a pod of its own (destroyed with the boot) */
 };
 
 struct uvfs_boot; /* the booted sandbox tree */
@@ -203,6 +228,35 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 /* Borrowed views, valid until uvfs_boot_destroy. */
 UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b);
 UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b);
+/* The init's executable as ResolveExecutablePath found it in the booted
+ * tree (borrowed), or NULL with *rc = -errno and *msg the seed's message
+ * (`error finding executable "sh" in PATH [/usr/bin /bin]: no such file or
+ * directory`). A boot does not fail on it: runsc would fail starting the
+ * process, which uvfs does not start. rc and msg may be NULL. */
+UVFS_API const char *uvfs_boot_executable(struct uvfs_boot *b, int *rc, const char **msg);
+
+/* ------------------------------------------------------------ ResolveExecutablePath
+ *
+ * boot/resolve_exec.c: gVisor's user.ResolveExecutablePath (spec §4.9).
+ * name = filename, or argv[0] when filename is NULL or empty (no argv:
+ * -EINVAL "no filename or command provided"). Absolute: returned as is.
+ * Containing '/' (not first): path.Join(cwd or "/", name) (a relative cwd:
+ * -EINVAL "working directory \"x\" must be absolute"). Otherwise each
+ * absolute entry of env's first PATH= (else /usr/local/sbin:/usr/local/bin:
+ * /usr/sbin:/usr/bin:/sbin:/bin) is tried in the tree under root, opened
+ * O_RDONLY for execution following symlinks with cred: -ENOENT and -EACCES
+ * go on, another error stops; none found is -ENOENT. Errors name the name,
+ * the PATH list and the errno as the seed words them. *out is malloc'd. */
+struct uvfs_exec_args {
+	const char *filename; /* NULL or "": argv[0] */
+	char *const *argv;
+	size_t argc;
+	const char *cwd; /* NULL or "": "/" */
+	char *const *env;
+	size_t nenv;
+};
+UVFS_API int uvfs_resolve_executable_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *root,
+					  const struct uvfs_exec_args *a, char **out, char *err, size_t errlen);
 /* Drops the task table, the namespace (every mount) and the devtmpfs
  * accessor; the gofer mounts reap their diod as their filesystems go.
  * Then uvfs_destroy(vfs) reports zero live objects. NULL is a no-op. */

@@ -66,3 +66,9 @@ HIDDEN void mount_flags(char *const *opts, size_t n, bool *ro, bool *noatime, bo
  * uvfs_devices_register may borrow them for the instance's life). */
 struct uvfs_devices_opts;
 HIDDEN const struct uvfs_devices_opts *boot_devices_opts(unsigned flags);
+
+/* ---- pod.c: the pod's shared tmpfs master for hint h (by source), mounted
+ * on first use; *out is a new reference. */
+struct uvfs_cred;
+HIDDEN int pod_master(struct uvfs_pod *p, const struct uvfs_cred *cred, const struct uvfs_plan_hint *h,
+		      struct uvfs_mount **out);

@@ -1,9 +1,10 @@
 /* boot/mount_all.c — runsc's mountAll (spec §4.2–§4.8), first slice:
  * gofers, the root (9p or overlay over 9p), devtmpfs contents, the planned
  * submounts in sorted order, the /tmp rule, read-only flags restored LIFO,
- * and the container's init task. Not yet: pod-shared tmpfs masters and
- * verity mounts (refused with -EOPNOTSUPP naming the mount, never skipped
- * silently), mount points for bind mounts of regular files.
+ * and the container's init task; bind mounts of regular files (the diod
+ * serves the file's directory, the mount is rooted at the file);
+ * pod-shared tmpfs masters (boot/pod.c) bound into the container; verity
+ * mounts over their lower filesystem.
  *
  * A struct uvfs_boot belongs to the thread that boots and destroys it. */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/internal.h"
@@ -20,9 +22,12 @@
 #include "fsimpl/kernfs/task.h"
 #include "fsimpl/overlay/overlay.h"
 #include "fsimpl/proc/proc.h"
+#include "fsimpl/tmpfs/tmpfs.h"
+#include "fsimpl/verity/verity.h"
 
 struct gofer_slot {
 	char *dir; /* host directory served (absolute, resolved) */
+	char *file; /* a file bind: its name in dir (the mount's root), else NULL */
 	bool ro;
 	int fd; /* our end until a mount takes it, else -1 */
 	struct uvfs_gofer_proc *proc; /* until a mount takes it, else NULL */
@@ -36,8 +41,16 @@ struct uvfs_boot {
 	struct uvfs_devtmpfs_accessor *dev;
 	struct gofer_slot *g;
 	size_t ng;
+	struct uvfs_pod *pod; /* the container's pod (shared tmpfs masters) */
+	bool own_pod; /* made for this boot alone: destroyed with it */
+	const char *why; /* a mount step's reason for its errno, for the error line, or NULL */
 	struct uvfs_mount **ro; /* mounts to make read-only at the end, in mount order; a reference each */
 	size_t nro;
+	/* ResolveExecutablePath of the init's args[0], done at boot: the path,
+	 * or NULL and the error (-errno, message). Set once before return. */
+	char *exec;
+	int exec_rc;
+	char exec_err[512];
 };
 
 static void slots_release(struct uvfs_boot *b)
@@ -47,6 +60,7 @@ static void slots_release(struct uvfs_boot *b)
 			close(b->g[i].fd); /* diod sees EOF and exits */
 		uvfs_gofer_reap(b->g[i].proc);
 		free(b->g[i].dir);
+		free(b->g[i].file);
 	}
 	free(b->g);
 	b->g = NULL;
@@ -65,17 +79,31 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 		uvfs_tasks_destroy(b->tasks);
 	if (b->ns)
 		uvfs_mntns_put(b->ns); /* gofer filesystems reap their diod as they go */
+	if (b->own_pod)
+		uvfs_pod_destroy(b->pod);
 	if (b->dev)
 		uvfs_devtmpfs_accessor_release(b->dev);
 	slots_release(b);
+	free(b->exec);
 	free(b);
 }
 
 UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b) { return b->ns; }
 UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b) { return b->tasks; }
 
-/* bundle_dir/p (p as is when absolute), resolved. */
-static int host_dir(const char *bundle, const char *p, char **out)
+UVFS_API const char *uvfs_boot_executable(struct uvfs_boot *b, int *rc, const char **msg)
+{
+	if (rc)
+		*rc = b->exec_rc;
+	if (msg)
+		*msg = b->exec ? NULL : b->exec_err;
+	return b->exec;
+}
+
+/* bundle_dir/p (p as is when absolute), resolved. A source that is not a
+ * directory is split: *out its directory (what diod serves: it exports
+ * directories only), *file its name. */
+static int host_dir(const char *bundle, const char *p, char **out, char **file)
 {
 	char joined[PATH_MAX], real[PATH_MAX];
 	int n = p[0] == '/' ? snprintf(joined, sizeof joined, "%s", p)
@@ -84,6 +112,15 @@ static int host_dir(const char *bundle, const char *p, char **out)
 		return -ENAMETOOLONG;
 	if (!realpath(joined, real))
 		return -errno;
+	struct stat st;
+	if (stat(real, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) && file) {
+		char *slash = strrchr(real, '/');
+		if (!(*file = strdup(slash + 1)))
+			return -ENOMEM;
+		slash[slash == real ? 1 : 0] = 0; /* "/f" serves "/" */
+	}
 	return (*out = strdup(real)) ? 0 : -ENOMEM;
 }
 
@@ -114,7 +151,7 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 		}
 		if (!src)
 			return berr(err, errlen, -EINVAL, "gofer %zu: no mount in the plan uses it", i);
-		int rc = host_dir(o->bundle_dir, src, &b->g[i].dir);
+		int rc = host_dir(o->bundle_dir, src, &b->g[i].dir, i ? &b->g[i].file : NULL);
 		if (rc)
 			return berr(err, errlen, rc, "gofer for %s: %s", src, strerror(-rc));
 		b->g[i].ro = ro;
@@ -236,24 +273,226 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
 	int rc = uvfs_devtmpfs_accessor_new(b->vfs, &b->dev);
 	if (!rc)
 		rc = uvfs_devtmpfs_userspace_init(b->dev);
+	/* One devtmpfs per instance (gVisor: per kernel): another container of
+	 * this instance, still booted, holds it filled already. */
+	if (rc == -EEXIST)
+		return 0;
 	if (!rc)
 		rc = uvfs_devtmpfs_create_device_files(b->dev, boot_devices_opts(reg_flags));
 	return rc;
 }
 
-/* One planned mount, on a mount point made at its destination. */
-static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_plan_mount *m)
+/* makeMountPoint. An existing destination must be of the source's kind
+ * (Linux's graft_tree: -ENOTDIR; the seed did not check); a missing one is
+ * made: a directory with synthetic parents, or for a file bind an empty
+ * 0644 file under synthetic parents, as runc makes it (a gofer that
+ * refuses the file, e.g. below a synthetic directory, fails the boot with
+ * its errno: synthetic directories hold mount points only). */
+static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, bool dir)
 {
-	if (m->shared)
-		return -EOPNOTSUPP; /* pod-shared masters: next slice */
-	if (m->verity)
-		return -EOPNOTSUPP; /* verity mounts: next slice */
-	int rc = uvfs_make_synthetic_mountpoint(b->vfs, &b->cred, m->destination, root);
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
+	struct statx st;
+	int rc = uvfs_stat_at(b->vfs, &b->cred, &pop, STATX_TYPE, &st);
+	if (!rc)
+		return S_ISDIR(st.stx_mode) == dir ? 0 : -ENOTDIR;
+	if (rc != -ENOENT || dir)
+		return uvfs_make_synthetic_mountpoint(b->vfs, &b->cred, dest, root);
+	char *parent = strdup(dest);
+	if (!parent)
+		return -ENOMEM;
+	*strrchr(parent, '/') = 0; /* dest is absolute and clean */
+	rc = parent[0] ? uvfs_make_synthetic_mountpoint(b->vfs, &b->cred, parent, root) : 0;
+	free(parent);
+	if (rc)
+		return rc;
+	struct uvfs_file *f;
+	pop.flags = 0;
+	if (!(rc = uvfs_open_at(b->vfs, &b->cred, &pop, O_CREAT | O_EXCL | O_WRONLY, 0644, 0, &f)))
+		uvfs_file_put(f);
+	return rc;
+}
+
+/* --overlay over a writable file bind: gVisor's configureOverlay gives a
+ * regular-file lower a tmpfs upper whose root is a whole copy of the file
+ * (mode, owner, data); the copy is all the container ever sees, so the
+ * tmpfs itself is the mount. */
+static int file_copy(struct uvfs_boot *b, const struct uvfs_vd *src, unsigned flags, struct uvfs_mount **out)
+{
+	struct uvfs_pathop sp = { .root = *src, .start = *src, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct statx st;
+	int rc = uvfs_stat_at(b->vfs, &b->cred, &sp, STATX_BASIC_STATS, &st);
+	if (rc)
+		return rc;
+	if (!S_ISREG(st.stx_mode))
+		return -EINVAL; /* configureOverlay: only a directory or a regular file */
+	struct uvfs_mount *t = NULL;
+	rc = uvfs_mount_disconnected(b->vfs, &b->cred, "none", "tmpfs",
+				     &(struct uvfs_mount_opts){ .flags = flags,
+								.internal = &(struct uvfs_tmpfs_internal){ .root_type = S_IFREG },
+								.internal_mount = true },
+				     &t);
+	if (rc)
+		return rc;
+	struct uvfs_vd top = { t, uvfs_mount_root(t) };
+	struct uvfs_pathop dp = { .root = top, .start = top, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *in = NULL, *o = NULL;
+	char *buf = malloc(1 << 16);
+	if (!buf)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = uvfs_open_at(b->vfs, &b->cred, &sp, O_RDONLY, 0, 0, &in);
+	if (!rc)
+		rc = uvfs_open_at(b->vfs, &b->cred, &dp, O_WRONLY, 0, 0, &o);
+	ssize_t n;
+	while (!rc && (n = uvfs_read(in, buf, 1 << 16)) != 0) {
+		if (n < 0)
+			rc = (int)n;
+		for (ssize_t off = 0; !rc && off < n;) {
+			ssize_t w = uvfs_write(o, buf + off, (size_t)(n - off));
+			if (w <= 0)
+				rc = w < 0 ? (int)w : -EIO;
+			else
+				off += w;
+		}
+	}
+	free(buf);
+	if (in)
+		uvfs_file_put(in);
+	if (o)
+		uvfs_file_put(o);
+	if (!rc)
+		rc = uvfs_setstat_at(b->vfs, &b->cred, &dp,
+				     &(struct uvfs_setattr){ .mask = STATX_MODE | STATX_UID | STATX_GID,
+							     .mode = st.stx_mode & 07777,
+							     .uid = st.stx_uid,
+							     .gid = st.stx_gid },
+				     0);
+	if (rc) {
+		uvfs_mount_put(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+/* A bind of a host file: a 9p mount of the file's directory (diod exports
+ * directories only), and a mount of that filesystem rooted at the file. */
+static int file_bind(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsigned flags, struct uvfs_mount **out)
+{
+	size_t g = (size_t)m->gofer;
+	struct uvfs_gofer_internal gi;
+	char *file = b->g[g].file;
+	const char *dir = take_slot(b, g, &gi);
+	struct uvfs_mount *dmnt = NULL;
+	int rc = uvfs_mount_disconnected(b->vfs, &b->cred, dir, "9p",
+					 &(struct uvfs_mount_opts){ .flags = flags | (m->overlay ? UVFS_MNT_RDONLY : 0),
+								    .data = m->data,
+								    .internal = &gi,
+								    .internal_mount = true },
+					 &dmnt);
+	if (rc)
+		return rc;
+	struct uvfs_vd top = { dmnt, uvfs_mount_root(dmnt) }, vd = { 0 };
+	struct uvfs_pathop pop = { .root = top, .start = top, .path = file };
+	rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, 0, &vd);
+	if (!rc && m->overlay)
+		rc = file_copy(b, &vd, flags, out);
+	else if (!rc)
+		rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(dmnt), vd.dentry,
+						 &(struct uvfs_mount_opts){ .flags = flags, .internal_mount = true }, out);
+	if (uvfs_vd_ok(&vd))
+		uvfs_vd_put(&vd);
+	uvfs_mount_put(dmnt);
+	return rc;
+}
+
+/* mountSharedSubmountVFS2: a new mount of the pod's master filesystem
+ * with the container mount's flags (the plan made the compatibility check). */
+static int shared_mount(struct uvfs_boot *b, const struct uvfs_plan_hint *h, unsigned flags, struct uvfs_mount **out)
+{
+	struct uvfs_mount *master;
+	int rc = pod_master(b->pod, &b->cred, h, &master);
+	if (rc)
+		return rc;
+	rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(master), uvfs_mount_root(master),
+					 &(struct uvfs_mount_opts){ .flags = flags, .internal_mount = true }, out);
+	uvfs_mount_put(master);
+	return rc;
+}
+
+/* A verity mount: the lower filesystem (a gofer's 9p, or the planned type)
+ * mounted read-only and disconnected, and verity over its root, with the
+ * option-string form root_hash=HEX,action=error|panic. The plan's
+ * root_name= is gVisor's Merkle layout; ours hashes the root manifest. */
+static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsigned flags, struct uvfs_mount **out)
+{
+	if (!*m->verity_roothash) {
+		b->why = "no verity.roothash (enabling verity at run time is not supported)";
+		return -EINVAL;
+	}
+	if (m->overlay) {
+		b->why = "an overlay over a verity mount is not supported yet (make the mount ro)";
+		return -EOPNOTSUPP;
+	}
+	struct uvfs_mount *lower = NULL;
+	int rc;
+	if (m->gofer > 0) {
+		if (b->g[m->gofer].file) {
+			b->why = "a verity mount's source must be a directory";
+			return -ENOTDIR;
+		}
+		struct uvfs_gofer_internal gi;
+		const char *dir = take_slot(b, (size_t)m->gofer, &gi);
+		rc = uvfs_mount_disconnected(b->vfs, &b->cred, dir, "9p",
+					     &(struct uvfs_mount_opts){ .flags = UVFS_MNT_RDONLY,
+									.data = m->lower_data,
+									.internal = &gi,
+									.internal_mount = true },
+					     &lower);
+	} else {
+		rc = uvfs_mount_disconnected(
+			b->vfs, &b->cred, *m->source ? m->source : m->lower_fs_name, m->lower_fs_name,
+			&(struct uvfs_mount_opts){ .flags = UVFS_MNT_RDONLY, .data = m->lower_data, .internal_mount = true },
+			&lower);
+	}
+	if (rc)
+		return rc;
+	char *data = NULL;
+	if (asprintf(&data, "root_hash=%s,action=%s", m->verity_roothash, m->verity_action_error ? "error" : "panic") <
+	    0) {
+		uvfs_mount_put(lower);
+		return -ENOMEM;
+	}
+	struct uvfs_verity_mount vm = { .lower = { lower, uvfs_mount_root(lower) },
+					.action = m->verity_action_error ? UVFS_VERITY_ACTION_ERROR
+									 : UVFS_VERITY_ACTION_PANIC };
+	rc = uvfs_mount_disconnected(b->vfs, &b->cred, *m->source ? m->source : "verity", "verity",
+				     &(struct uvfs_mount_opts){ .flags = flags, .data = data, .internal = &vm, .internal_mount = true },
+				     out);
+	if (rc == -EINVAL)
+		b->why = "bad verity options or root hash (see the log)";
+	free(data);
+	uvfs_mount_put(lower);
+	return rc;
+}
+
+/* One planned mount, on a mount point made at its destination. */
+static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
+		     const struct uvfs_plan_mount *m)
+{
+	bool file = m->gofer > 0 && b->g[m->gofer].file && !m->verity && !m->shared;
+	int rc = make_mount_point(b, root, m->destination, !file);
 	if (rc)
 		return rc;
 	unsigned flags = (m->noatime ? UVFS_MNT_NOATIME : 0) | (m->noexec ? UVFS_MNT_NOEXEC : 0);
 	struct uvfs_mount *mnt = NULL;
-	if (m->gofer > 0 && m->overlay) {
+	if (m->shared) {
+		rc = shared_mount(b, &plan->hints[m->hint], flags, &mnt);
+	} else if (m->verity) {
+		rc = verity_mount(b, m, flags, &mnt);
+	} else if (file) {
+		rc = file_bind(b, m, flags, &mnt);
+	} else if (m->gofer > 0 && m->overlay) {
 		struct uvfs_mount *lower = NULL, *upper = NULL;
 		struct uvfs_vd vds[3] = { 0 };
 		struct uvfs_overlay_opts ov;
@@ -347,6 +586,18 @@ static int register_init(struct uvfs_boot *b, const struct uvfs_oci_spec *s, con
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = s->cwd, .flags = UVFS_PATH_FOLLOW };
 	if ((rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, UVFS_GET_SEARCHABLE, &cwd)))
 		goto out;
+	/* As setupContainerVFS2: the executable is resolved in the finished
+	 * tree with the process's credentials (not root's). Its failure is
+	 * kept for the caller (no process is started here). */
+	b->exec_rc = uvfs_resolve_executable_path(
+		b->vfs, &cred, root,
+		&(struct uvfs_exec_args){
+			.argv = s->args, .argc = s->nargs, .cwd = s->cwd, .env = s->env, .nenv = s->nenv },
+		&b->exec, b->exec_err, sizeof b->exec_err);
+	if (b->exec_rc == -ENOMEM) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = uvfs_task_register(b->tasks, &(struct uvfs_task_params){ .pid = 1,
 								       .cred = &cred,
 								       .argv = argv,
@@ -398,6 +649,23 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 		berr(err, errlen, rc, "filling devtmpfs: %s", strerror(-rc));
 		goto fail;
 	}
+	/* processHintsVFS2: the pod's masters, mounted by its first container. */
+	b->pod = o->pod;
+	if (!b->pod && (rc = uvfs_pod_new(vfs, &b->pod))) {
+		berr(err, errlen, rc, "creating the pod: %s", strerror(-rc));
+		goto fail;
+	}
+	b->own_pod = !o->pod;
+	for (size_t i = 0; i < plan->nhints; i++) {
+		struct uvfs_mount *master;
+		if (strcmp(plan->hints[i].type, "tmpfs"))
+			continue; /* bind hints need a common gofer (the seed's TODO too) */
+		if ((rc = pod_master(b->pod, &b->cred, &plan->hints[i], &master))) {
+			berr(err, errlen, rc, "mounting shared master \"%s\": %s", plan->hints[i].name, strerror(-rc));
+			goto fail;
+		}
+		uvfs_mount_put(master);
+	}
 	/* The task table before the mounts: proc mounts show it. */
 	if ((rc = uvfs_tasks_new(vfs, &b->tasks))) {
 		berr(err, errlen, rc, "creating the task table: %s", strerror(-rc));
@@ -407,16 +675,16 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 		const struct uvfs_plan_mount *m = &plan->mounts[i];
 		if (!m->fs_name)
 			continue; /* skipped type: the plan carries its warning */
-		if ((rc = mount_one(b, &root, m))) {
-			berr(err, errlen, rc, "mounting %s (%s) at %s: %s", m->fs_name, m->type, m->destination,
-			     rc == -EOPNOTSUPP ? "not supported yet" : strerror(-rc));
+		if ((rc = mount_one(b, &root, plan, m))) {
+			berr(err, errlen, rc, "mounting %s (%s) at %s: %s%s%s", m->fs_name, m->type, m->destination,
+			     strerror(-rc), b->why ? ": " : "", b->why ? b->why : "");
 			goto fail;
 		}
 	}
 	if (plan->tmp == UVFS_TMP_IF_EMPTY && tmp_wanted(b, &root)) {
 		struct uvfs_plan_mount t = { .destination = "/tmp", .source = "", .type = "tmpfs", .fs_name = "tmpfs",
 					     .data = "mode=01777", .gofer = -1 };
-		if ((rc = mount_one(b, &root, &t))) {
+		if ((rc = mount_one(b, &root, plan, &t))) {
 			berr(err, errlen, rc, "mounting tmpfs at /tmp: %s", strerror(-rc));
 			goto fail;
 		}

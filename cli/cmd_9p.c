@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/escape.h"
+#include "cli/statfmt.h"
 #include "fsimpl/gofer/p9/p9.h"
 
 static void usage(void)
@@ -157,42 +158,40 @@ static int do_cat(struct uvfs_p9_client *c, uint32_t fid)
 	return n < 0 ? (int)n : 0;
 }
 
-static const char *kind(uint32_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFREG: return "regular file";
-	case S_IFDIR: return "directory";
-	case S_IFLNK: return "symbolic link";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "socket";
-	case S_IFCHR: return "character device";
-	case S_IFBLK: return "block device";
-	default: return "unknown";
-	}
-}
-
+/* Tgetattr shown in the format of `uvfs stat` (cli/statfmt.h); the qid,
+ * which has no statx field, is the extra line. */
 static int do_stat(struct uvfs_p9_client *c, uint32_t fid, const char *path)
 {
 	struct uvfs_p9_attr a;
 	int err = uvfs_p9_getattr(c, fid, UVFS_P9_GETATTR_ALL, &a);
 	if (err)
 		return err;
-	printf("  File: %s\n", path);
-	printf("  Size: %" PRIu64 "\tBlocks: %" PRIu64 "\tIO Block: %" PRIu64 "\t%s\n", a.size, a.blocks,
-	       a.blksize, kind(a.mode));
-	printf("   Qid: type 0x%02x version %u path %" PRIu64 "\tLinks: %" PRIu64 "\n", a.qid.type, a.qid.version,
-	       a.qid.path, a.nlink);
-	printf("Access: (%04o)\tUid: %u\tGid: %u", a.mode & 07777, a.uid, a.gid);
-	if (S_ISCHR(a.mode) || S_ISBLK(a.mode))
-		printf("\tDevice: %u,%u", major(a.rdev), minor(a.rdev));
-	printf("\n");
-	printf("Modify: %" PRIu64 ".%09" PRIu64 "\nChange: %" PRIu64 ".%09" PRIu64 "\n", a.mtime_sec, a.mtime_nsec,
-	       a.ctime_sec, a.ctime_nsec);
-	if (S_ISLNK(a.mode)) {
-		char t[4096];
-		if (uvfs_p9_readlink(c, fid, t, sizeof(t)) >= 0)
-			fputs("Target: ", stdout), cli_put_str(stdout, t), putchar('\n');
-	}
+	struct statx x = {
+		.stx_mask = STATX_BASIC_STATS | STATX_BTIME,
+		.stx_blksize = (uint32_t)a.blksize,
+		.stx_nlink = (uint32_t)a.nlink,
+		.stx_uid = a.uid,
+		.stx_gid = a.gid,
+		.stx_mode = (uint16_t)a.mode,
+		.stx_ino = a.qid.path,
+		.stx_size = a.size,
+		.stx_blocks = a.blocks,
+		.stx_atime = { (int64_t)a.atime_sec, (uint32_t)a.atime_nsec, 0 },
+		.stx_btime = { (int64_t)a.btime_sec, (uint32_t)a.btime_nsec, 0 },
+		.stx_ctime = { (int64_t)a.ctime_sec, (uint32_t)a.ctime_nsec, 0 },
+		.stx_mtime = { (int64_t)a.mtime_sec, (uint32_t)a.mtime_nsec, 0 },
+		.stx_rdev_major = major(a.rdev),
+		.stx_rdev_minor = minor(a.rdev),
+	};
+	if (!a.btime_sec && !a.btime_nsec)
+		x.stx_mask &= ~(unsigned)STATX_BTIME;
+	char t[4096], extra[128];
+	const char *target = NULL;
+	if (S_ISLNK(a.mode) && uvfs_p9_readlink(c, fid, t, sizeof(t)) >= 0)
+		target = t;
+	snprintf(extra, sizeof(extra), "   Qid: type 0x%02x version %u path %" PRIu64, a.qid.type, a.qid.version,
+		 a.qid.path);
+	cli_print_stat(stdout, path, &x, target, extra);
 	return 0;
 }
 

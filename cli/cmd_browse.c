@@ -14,7 +14,9 @@
 
 #include "cli/cli.h"
 #include "cli/escape.h"
+#include "cli/bundle.h"
 #include "cli/mount_spec.h"
+#include "cli/statfmt.h"
 #include "boot/boot.h"
 #include "fuse/fuse_export.h"
 
@@ -25,13 +27,18 @@ struct env {
 	struct uvfs_cred cred;
 };
 
+static struct cli_bundle bundle; /* a booted --bundle, released by env_close */
+
 /* Takes -t/-o/SOURCE out of argv, then builds that tree (or the default). */
 static int env_open_args(struct env *e, int *argc, char **argv)
 {
-	struct cli_mount_spec spec;
-	if (cli_take_mount_args(argc, argv, &spec))
+	int b = cli_bundle_take_args(argc, argv, &bundle); /* --bundle DIR: cli/bundle.h */
+	if (b < 0 || (b > 0 && cli_bundle_boot(&bundle, &e->vfs, &e->ns)))
 		return -1;
-	int err = cli_build_tree(&spec, &e->vfs, &e->ns);
+	struct cli_mount_spec spec = { 0 };
+	if (!b && cli_take_mount_args(argc, argv, &spec))
+		return -1;
+	int err = b ? 0 : cli_build_tree(&spec, &e->vfs, &e->ns);
 	if (err) {
 		fprintf(stderr, "uvfs: building the %s tree: %s\n", spec.type ? spec.type : "default", strerror(-err));
 		return -1;
@@ -46,6 +53,7 @@ static int env_close(struct env *e, int rc)
 {
 	uvfs_vd_put(&e->root);
 	uvfs_mntns_put(e->ns);
+	cli_bundle_release(&bundle);
 	struct uvfs_live live;
 	memset(&live, 0, sizeof(live));
 	int drc = uvfs_destroy(e->vfs, &live);
@@ -61,52 +69,73 @@ static struct uvfs_pathop pop(struct env *e, const char *path, unsigned flags)
 	return (struct uvfs_pathop){ .root = e->root, .start = e->root, .path = path, .flags = flags };
 }
 
-static void mode_string(mode_t m, char out[11])
-{
-	const char *types = "?pc?d?b?-?l?s???";
-	out[0] = types[(m >> 12) & 15];
-	const char *rwx = "rwxrwxrwx";
-	for (int i = 0; i < 9; i++)
-		out[1 + i] = (m & (0400 >> i)) ? rwx[i] : '-';
-	if (m & S_ISUID)
-		out[3] = (m & S_IXUSR) ? 's' : 'S';
-	if (m & S_ISGID)
-		out[6] = (m & S_IXGRP) ? 's' : 'S';
-	if (m & S_ISVTX)
-		out[9] = (m & S_IXOTH) ? 't' : 'T';
-	out[10] = 0;
-}
-
 static int lstat_(struct env *e, const char *path, struct statx *x)
 {
 	struct uvfs_pathop p = pop(e, path, 0);
 	return uvfs_stat_at(e->vfs, &e->cred, &p, STATX_BASIC_STATS, x);
 }
 
-static void print_long(struct env *e, const char *path, const char *name, const struct statx *x)
+/* path's symlink target into buf, or NULL. */
+static const char *link_target(struct env *e, const char *path, const struct statx *x, char *buf, size_t len)
 {
-	char m[11], tbuf[32];
-	mode_string(x->stx_mode, m);
-	time_t t = (time_t)x->stx_mtime.tv_sec;
-	struct tm tm;
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M", gmtime_r(&t, &tm));
-	if (S_ISCHR(x->stx_mode) || S_ISBLK(x->stx_mode))
-		printf("%s %3u %5u %5u %4u, %4u %s ", m, x->stx_nlink, x->stx_uid, x->stx_gid, x->stx_rdev_major,
-		       x->stx_rdev_minor, tbuf);
-	else
-		printf("%s %3u %5u %5u %10llu %s ", m, x->stx_nlink, x->stx_uid, x->stx_gid,
-		       (unsigned long long)x->stx_size, tbuf);
-	cli_put_str(stdout, name);
-	if (S_ISLNK(x->stx_mode)) {
-		char target[4097];
-		struct uvfs_pathop p = pop(e, path, 0);
-		ssize_t n = uvfs_readlink_at(e->vfs, &e->cred, &p, target, sizeof(target) - 1);
-		if (n >= 0) {
-			target[n] = 0;
-			fputs(" -> ", stdout), cli_put_str(stdout, target);
+	if (!S_ISLNK(x->stx_mode))
+		return NULL;
+	struct uvfs_pathop p = pop(e, path, 0);
+	ssize_t n = uvfs_readlink_at(e->vfs, &e->cred, &p, buf, len - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = 0;
+	return buf;
+}
+
+/* Takes the flags in `letters` (and --json) out of argv, in any position
+ * before a "--"; an unknown one is a usage error (-1, message printed).
+ * -t/-o and their values are left for cli_take_mount_args. */
+static int take_flags(const char *cmd, int *argc, char **argv, const char *letters, bool *set, bool *json)
+{
+	int out = 1;
+	bool dashdash = false;
+	for (int i = 1; i < *argc; i++) {
+		char *s = argv[i];
+		if (dashdash || s[0] != '-' || !s[1]) {
+			argv[out++] = s;
+			continue;
+		}
+		if (!strcmp(s, "--")) {
+			dashdash = true;
+			continue;
+		}
+		if ((!strcmp(s, "-t") || !strcmp(s, "-o")) && i + 1 < *argc) {
+			argv[out++] = s;
+			argv[out++] = argv[++i];
+			continue;
+		}
+		if (!strcmp(s, "--bundle") && i + 1 < *argc) { /* cli/bundle.h takes these later */
+			argv[out++] = s;
+			argv[out++] = argv[++i];
+			continue;
+		}
+		if (!strncmp(s, "--bundle=", 9) || !strcmp(s, "--host") || !strcmp(s, "--overlay") ||
+		    !strcmp(s, "--cgroupfs") || !strncmp(s, "--file-access", 13)) {
+			argv[out++] = s;
+			continue;
+		}
+		if (!strcmp(s, "--json") && json) {
+			*json = true;
+			continue;
+		}
+		for (const char *c = s + 1; *c; c++) {
+			const char *k = s[1] == '-' ? NULL : strchr(letters, *c);
+			if (!k) {
+				fprintf(stderr, "uvfs: %s: unknown option '%s' (see `uvfs %s --help`)\n", cmd, s, cmd);
+				return -1;
+			}
+			set[k - letters] = true;
 		}
 	}
-	putchar('\n');
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
 }
 
 struct names {
@@ -169,8 +198,73 @@ static void join(char *out, size_t len, const char *dir, const char *name)
 	snprintf(out, len, "%s%s%s", dir, (dl && dir[dl - 1] == '/') ? "" : "/", name);
 }
 
+struct ls_opts {
+	bool all, recurse, json;
+};
+
+/* Lists one directory (its entries in nm); -R recurses after it, as ls. */
+static int ls_dir(struct env *e, const char *path, const struct ls_opts *o, bool header, json_t *arr, int depth)
+{
+	struct names nm;
+	int err = list_dir(e, path, &nm);
+	if (err) {
+		fprintf(stderr, "uvfs: ls: %s: %s\n", path, strerror(-err));
+		return 1;
+	}
+	int rc = 0;
+	if (header && !o->json)
+		printf("%s:\n", path);
+	if (o->all && !o->json) {
+		static const char *const dots[] = { ".", ".." };
+		for (int d = 0; d < 2; d++) {
+			char p2[4096];
+			struct statx x;
+			join(p2, sizeof(p2), path, dots[d]);
+			if (!lstat_(e, p2, &x))
+				cli_print_long(stdout, dots[d], &x, NULL);
+		}
+	}
+	for (size_t j = 0; j < nm.n; j++) {
+		char child[4096], t[4097];
+		struct statx x;
+		join(child, sizeof(child), path, nm.v[j]);
+		if (lstat_(e, child, &x))
+			continue;
+		const char *tg = link_target(e, child, &x, t, sizeof(t));
+		if (o->json) {
+			json_t *ent = cli_stat_json(child, &x, tg);
+			if (ent)
+				json_array_append_new(arr, ent);
+			else
+				rc = 1;
+		} else {
+			cli_print_long(stdout, nm.v[j], &x, tg);
+		}
+	}
+	if (o->recurse && depth < 64) {
+		for (size_t j = 0; j < nm.n; j++) {
+			char child[4096];
+			struct statx x;
+			join(child, sizeof(child), path, nm.v[j]);
+			if (lstat_(e, child, &x) || !S_ISDIR(x.stx_mode))
+				continue;
+			if (!o->json)
+				putchar('\n');
+			rc |= ls_dir(e, child, o, true, arr, depth + 1);
+		}
+	}
+	names_free(&nm);
+	return rc;
+}
+
 int cmd_ls(int argc, char **argv)
 {
+	bool f[4] = { 0 }; /* l a R 1 */
+	struct ls_opts o = { 0 };
+	if (take_flags("ls", &argc, argv, "laR1", f, &o.json))
+		return 2;
+	o.all = f[1];
+	o.recurse = f[2];
 	struct env e;
 	if (env_open_args(&e, &argc, argv))
 		return 1;
@@ -178,6 +272,7 @@ int cmd_ls(int argc, char **argv)
 	char *deflt[] = { "/" };
 	char **paths = argc > 1 ? argv + 1 : deflt;
 	int np = argc > 1 ? argc - 1 : 1;
+	json_t *arr = o.json ? json_array() : NULL;
 	for (int i = 0; i < np; i++) {
 		struct statx x;
 		int err = lstat_(&e, paths[i], &x);
@@ -187,68 +282,37 @@ int cmd_ls(int argc, char **argv)
 			continue;
 		}
 		if (!S_ISDIR(x.stx_mode)) {
-			print_long(&e, paths[i], paths[i], &x);
+			char t[4097];
+			const char *tg = link_target(&e, paths[i], &x, t, sizeof(t));
+			if (o.json)
+				json_array_append_new(arr, cli_stat_json(paths[i], &x, tg));
+			else
+				cli_print_long(stdout, paths[i], &x, tg);
 			continue;
 		}
-		struct names nm;
-		if ((err = list_dir(&e, paths[i], &nm))) {
-			fprintf(stderr, "uvfs: ls: %s: %s\n", paths[i], strerror(-err));
-			rc = 1;
-			continue;
-		}
-		if (np > 1)
-			printf("%s:\n", paths[i]);
-		for (size_t j = 0; j < nm.n; j++) {
-			char child[4096];
-			join(child, sizeof(child), paths[i], nm.v[j]);
-			if (!lstat_(&e, child, &x))
-				print_long(&e, child, nm.v[j], &x);
-		}
-		names_free(&nm);
+		if (i && !o.json)
+			putchar('\n');
+		rc |= ls_dir(&e, paths[i], &o, np > 1 || o.recurse, arr, 0);
 	}
+	if (o.json && cli_json_print(arr))
+		rc = 1;
 	return env_close(&e, rc);
-}
-
-static const char *type_name(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG:
-		return "regular file";
-	case S_IFDIR:
-		return "directory";
-	case S_IFLNK:
-		return "symbolic link";
-	case S_IFCHR:
-		return "character special file";
-	case S_IFBLK:
-		return "block special file";
-	case S_IFIFO:
-		return "fifo";
-	case S_IFSOCK:
-		return "socket";
-	}
-	return "unknown";
-}
-
-static void print_time(const char *label, const struct statx_timestamp *ts)
-{
-	time_t t = (time_t)ts->tv_sec;
-	struct tm tm;
-	char b[64];
-	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
-	printf("%s: %s.%09u +0000\n", label, b, ts->tv_nsec);
 }
 
 int cmd_stat(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: uvfs stat PATH...\n");
+	bool json = false;
+	if (take_flags("stat", &argc, argv, "", NULL, &json))
 		return 2;
-	}
 	struct env e;
 	if (env_open_args(&e, &argc, argv))
 		return 1;
+	if (argc < 2) {
+		fprintf(stderr, "uvfs: stat: no PATH given (see `uvfs stat --help`)\n");
+		return env_close(&e, 2);
+	}
 	int rc = 0;
+	json_t *arr = json ? json_array() : NULL;
 	for (int i = 1; i < argc; i++) {
 		struct statx x;
 		int err = lstat_(&e, argv[i], &x);
@@ -257,29 +321,40 @@ int cmd_stat(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		char m[11];
-		mode_string(x.stx_mode, m);
-		printf("  File: %s\n", argv[i]);
-		printf("  Size: %-10llu Blocks: %-10llu %s\n", (unsigned long long)x.stx_size,
-		       (unsigned long long)x.stx_blocks, type_name(x.stx_mode));
-		printf("Device: %u,%u Inode: %-10llu Links: %u\n", x.stx_dev_major, x.stx_dev_minor,
-		       (unsigned long long)x.stx_ino, x.stx_nlink);
-		printf("Access: (%04o/%s)  Uid: %u  Gid: %u\n", x.stx_mode & 07777, m, x.stx_uid, x.stx_gid);
-		print_time("Access", &x.stx_atime);
-		print_time("Modify", &x.stx_mtime);
-		print_time("Change", &x.stx_ctime);
+		char t[4097];
+		const char *tg = link_target(&e, argv[i], &x, t, sizeof(t));
+		json_t *xa = json ? json_object() : NULL;
 		struct uvfs_pathop p = pop(&e, argv[i], 0);
 		char names[4096];
 		ssize_t n = uvfs_listxattr_at(e.vfs, &e.cred, &p, names, sizeof(names));
+		if (json) {
+			json_t *j = cli_stat_json(argv[i], &x, tg);
+			if (!j) {
+				fprintf(stderr, "uvfs: stat: %s: cannot be shown as JSON (not UTF-8?)\n", argv[i]);
+				rc = 1;
+				json_decref(xa);
+				continue;
+			}
+			json_object_set_new(j, "xattrs", xa);
+			json_array_append_new(arr, j);
+		} else {
+			cli_print_stat(stdout, argv[i], &x, tg, NULL);
+		}
 		for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
 			char val[1024];
 			ssize_t vl = uvfs_getxattr_at(e.vfs, &e.cred, &p, names + off, val, sizeof(val));
-			if (vl >= 0) {
+			if (vl < 0)
+				continue;
+			if (json) {
+				json_object_set_new(xa, names + off, json_stringn(val, (size_t)vl));
+			} else {
 				fputs(" Xattr: ", stdout), cli_put_str(stdout, names + off), fputs("=\"", stdout);
 				cli_put_name(stdout, val, (size_t)vl), fputs("\"\n", stdout);
 			}
 		}
 	}
+	if (json && cli_json_print(arr))
+		rc = 1;
 	return env_close(&e, rc);
 }
 
@@ -316,36 +391,59 @@ int cmd_cat(int argc, char **argv)
 
 struct tree_count {
 	long dirs, files;
+	bool all;
 };
 
-static void tree_walk(struct env *e, const char *path, const char *prefix, struct tree_count *c, int depth)
+/* GNU tree's rules: dot names only with -a; a symlink is listed with its
+ * target and counted as a directory if it resolves to one (not entered);
+ * the top directory counts too. json: the entries' array, as tree -J. */
+static void tree_walk(struct env *e, const char *path, const char *prefix, struct tree_count *c, int depth,
+		      json_t *arr)
 {
 	struct names nm;
 	if (depth > 64 || list_dir(e, path, &nm))
 		return;
+	size_t shown = 0, total = 0;
+	for (size_t j = 0; j < nm.n; j++)
+		total += c->all || nm.v[j][0] != '.';
 	for (size_t j = 0; j < nm.n; j++) {
-		bool last = j + 1 == nm.n;
-		char child[4096];
+		if (!c->all && nm.v[j][0] == '.')
+			continue;
+		bool last = ++shown == total;
+		char child[4096], t[4097];
 		join(child, sizeof(child), path, nm.v[j]);
-		struct statx x;
+		struct statx x, fx;
 		if (lstat_(e, child, &x))
 			continue;
-		printf("%s%s ", prefix, last ? "`--" : "|--"), cli_put_str(stdout, nm.v[j]);
-		if (S_ISLNK(x.stx_mode)) {
-			char t[4097];
-			struct uvfs_pathop p = pop(e, child, 0);
-			ssize_t n = uvfs_readlink_at(e->vfs, &e->cred, &p, t, sizeof(t) - 1);
-			if (n >= 0) {
-				t[n] = 0;
-				fputs(" -> ", stdout), cli_put_str(stdout, t);
-			}
+		const char *tg = link_target(e, child, &x, t, sizeof(t));
+		bool isdir = S_ISDIR(x.stx_mode);
+		if (tg) {
+			struct uvfs_pathop p = pop(e, child, UVFS_PATH_FOLLOW);
+			isdir = !uvfs_stat_at(e->vfs, &e->cred, &p, STATX_TYPE, &fx) && S_ISDIR(fx.stx_mode);
 		}
-		putchar('\n');
-		if (S_ISDIR(x.stx_mode)) {
+		json_t *ent = NULL;
+		if (arr) {
+			ent = json_pack("{s:s, s:s}", "type", tg ? "link" : isdir ? "directory" : "file", "name", nm.v[j]);
+			if (ent && tg)
+				json_object_set_new(ent, "target", json_string(tg));
+			if (ent)
+				json_array_append_new(arr, ent);
+		} else {
+			printf("%s%s ", prefix, last ? "`--" : "|--"), cli_put_str(stdout, nm.v[j]);
+			if (tg)
+				fputs(" -> ", stdout), cli_put_str(stdout, tg);
+			putchar('\n');
+		}
+		if (isdir) {
 			c->dirs++;
+			if (tg)
+				continue;
 			char pre[1024];
 			snprintf(pre, sizeof(pre), "%s%s", prefix, last ? "    " : "|   ");
-			tree_walk(e, child, pre, c, depth + 1);
+			json_t *sub = arr && ent ? json_array() : NULL;
+			tree_walk(e, child, pre, c, depth + 1, sub);
+			if (sub)
+				json_object_set_new(ent, "contents", sub);
 		} else {
 			c->files++;
 		}
@@ -355,6 +453,9 @@ static void tree_walk(struct env *e, const char *path, const char *prefix, struc
 
 int cmd_tree(int argc, char **argv)
 {
+	bool f[1] = { false }, json = false;
+	if (take_flags("tree", &argc, argv, "a", f, &json))
+		return 2;
 	struct env e;
 	if (env_open_args(&e, &argc, argv))
 		return 1;
@@ -362,6 +463,8 @@ int cmd_tree(int argc, char **argv)
 	char *deflt[] = { "/" };
 	char **paths = argc > 1 ? argv + 1 : deflt;
 	int np = argc > 1 ? argc - 1 : 1;
+	struct tree_count c = { 0, 0, f[0] };
+	json_t *top = json ? json_array() : NULL;
 	for (int i = 0; i < np; i++) {
 		struct statx x;
 		int err = lstat_(&e, paths[i], &x);
@@ -372,10 +475,22 @@ int cmd_tree(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		struct tree_count c = { 0, 0 };
-		printf("%s\n", paths[i]);
-		tree_walk(&e, paths[i], "", &c, 0);
-		printf("\n%ld directories, %ld files\n", c.dirs, c.files);
+		c.dirs++; /* the top directory, as GNU tree 2 counts it */
+		json_t *contents = json ? json_array() : NULL;
+		if (!json)
+			printf("%s\n", paths[i]);
+		tree_walk(&e, paths[i], "", &c, 0, contents);
+		if (json)
+			json_array_append_new(top, json_pack("{s:s, s:s, s:o}", "type", "directory", "name", paths[i],
+							     "contents", contents));
+	}
+	if (json) {
+		json_array_append_new(top, json_pack("{s:s, s:I, s:I}", "type", "report", "directories",
+						     (json_int_t)c.dirs, "files", (json_int_t)c.files));
+		if (cli_json_print(top))
+			rc = 1;
+	} else if (c.dirs || c.files) {
+		printf("\n%ld director%s, %ld file%s\n", c.dirs, c.dirs == 1 ? "y" : "ies", c.files, c.files == 1 ? "" : "s");
 	}
 	return env_close(&e, rc);
 }

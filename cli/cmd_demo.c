@@ -32,6 +32,7 @@ static int run(char *const argv[])
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL); /* an ignored signal stays ignored across exec */
 		execvp(argv[0], argv);
 		fprintf(stderr, "uvfs demo: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -91,9 +92,22 @@ int cmd_demo(int argc, char **argv)
 		fprintf(stderr, "uvfs demo: building the tree: %s\n", strerror(-err));
 		return 1;
 	}
+	/* From the directory's creation to its removal, ^C, kill and a reader
+	 * that went away (uvfs demo | head: SIGPIPE) must not kill us: the
+	 * children get them, we stop showing and unmount. */
+	void (*old_int)(int) = signal(SIGINT, SIG_IGN);
+	void (*old_term)(int) = signal(SIGTERM, SIG_IGN);
+	void (*old_hup)(int) = signal(SIGHUP, SIG_IGN);
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	char mp[] = "/tmp/uvfs-demo.XXXXXX";
 	if (!mkdtemp(mp)) {
 		fprintf(stderr, "uvfs demo: mkdtemp: %s\n", strerror(errno));
+		uvfs_mntns_put(ns);
+		uvfs_destroy(vfs, NULL);
+		signal(SIGINT, old_int);
+		signal(SIGTERM, old_term);
+		signal(SIGHUP, old_hup);
+		signal(SIGPIPE, old_pipe);
 		return 1;
 	}
 	struct uvfs_fuse *fx = NULL;
@@ -103,12 +117,12 @@ int cmd_demo(int argc, char **argv)
 		rmdir(mp);
 		uvfs_mntns_put(ns);
 		uvfs_destroy(vfs, NULL);
+		signal(SIGINT, old_int);
+		signal(SIGTERM, old_term);
+		signal(SIGHUP, old_hup);
+		signal(SIGPIPE, old_pipe);
 		return in_process(strerror(-err));
 	}
-	/* ^C and kill reach the children; we go on to unmount. */
-	void (*old_int)(int) = signal(SIGINT, SIG_IGN);
-	void (*old_term)(int) = signal(SIGTERM, SIG_IGN);
-	void (*old_hup)(int) = signal(SIGHUP, SIG_IGN);
 	printf("uvfs demo: the default tree (a tmpfs in this process) is mounted on %s through FUSE\n", mp);
 	char hello[256], osr[256];
 	snprintf(hello, sizeof(hello), "%s/usr/bin/hello", mp);
@@ -118,20 +132,26 @@ int cmd_demo(int argc, char **argv)
 	char *find[] = { "find", mp, "-ls", NULL };
 	char *cat[] = { "cat", osr, NULL };
 	char *sh[] = { hello, NULL };
-	if (run(ls) || run(have("tree") ? tree : find) || run(cat) || run(sh))
-		rc = 1;
+	char **steps[] = { ls, have("tree") ? tree : find, cat, sh };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && !rc && !ferror(stdout); i++)
+		if (run(steps[i]))
+			rc = 1;
 	printf("\n$ fusermount3 -u %s\n", mp);
 	fflush(stdout);
+	bool pipe_gone = ferror(stdout) && errno == EPIPE;
 	uvfs_fuse_stop(fx);
+	rmdir(mp);
 	signal(SIGINT, old_int);
 	signal(SIGTERM, old_term);
 	signal(SIGHUP, old_hup);
-	rmdir(mp);
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
 	memset(&live, 0, sizeof(live));
 	int drc = uvfs_destroy(vfs, &live);
 	if (!uvfs_report_teardown(drc, &live))
 		rc = 3;
+	signal(SIGPIPE, old_pipe);
+	if (pipe_gone && rc != 3)
+		raise(SIGPIPE); /* die as a writer to a closed pipe does, now that all is clean */
 	return rc;
 }

@@ -5,13 +5,14 @@
  *                              [--for-builtin-sig] [--threads=N]
  *   uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]
  *   uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX
- *   uvfs verity seal DIR
+ *   uvfs verity seal DIR [--tree-dir=T]
  *
  * `digest` prints what `fsverity digest` prints ("sha256:HEX FILE"), so the
  * two can be compared byte for byte. `verify` reads the whole file through
  * the verifier and fails (exit 1, "EIO") on any mismatch. `seal` writes the
  * hidden trees and manifests of the verity filesystem into a host directory
- * tree and prints its root hash (fsimpl/verity/README.md). */
+ * tree (or, with --tree-dir, into T, a mirror of DIR's directories made as
+ * needed) and prints its root hash (fsimpl/verity/README.md). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,7 +31,7 @@ struct opts {
 	unsigned alg, bs, threads;
 	uint8_t salt[UVFS_VERITY_MAX_SALT];
 	size_t salt_size;
-	const char *out_tree, *out_desc, *tree, *desc, *digest;
+	const char *out_tree, *out_desc, *tree, *desc, *digest, *tree_dir;
 	int compact, for_sig;
 };
 
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 		   "                          [--for-builtin-sig] [--threads=N]\n"
 		   "       uvfs verity build FILE --out-tree T [--out-descriptor D] [same options]\n"
 		   "       uvfs verity verify FILE --tree T --descriptor D --digest ALG:HEX\n"
-		   "       uvfs verity seal DIR\n");
+		   "       uvfs verity seal DIR [--tree-dir=T]\n");
 }
 
 static int hexval(char c)
@@ -119,7 +120,7 @@ static int slurp(const char *path, size_t max, uint8_t **out, size_t *len)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_ALG = 256, O_BS, O_SALT, O_OTREE, O_ODESC, O_COMPACT, O_TREE, O_DESC, O_DIGEST,
-	       O_SIG, O_THREADS };
+	       O_SIG, O_THREADS, O_TREE_DIR };
 	static const struct option lo[] = {
 		{ "hash-alg", required_argument, 0, O_ALG },
 		{ "block-size", required_argument, 0, O_BS },
@@ -133,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "tree", required_argument, 0, O_TREE },
 		{ "descriptor", required_argument, 0, O_DESC },
 		{ "digest", required_argument, 0, O_DIGEST },
+		{ "tree-dir", required_argument, 0, O_TREE_DIR },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -190,6 +192,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_TREE: o->tree = optarg; break;
 		case O_DESC: o->desc = optarg; break;
 		case O_DIGEST: o->digest = optarg; break;
+		case O_TREE_DIR: o->tree_dir = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -365,7 +368,7 @@ out:
 	return rc;
 }
 
-static int do_seal(int argc, char **argv, int first)
+static int do_seal(int argc, char **argv, const struct opts *o, int first)
 {
 	uint8_t h[UVFS_VERITY_ROOT_HASH_SIZE];
 	char hex[65];
@@ -373,7 +376,7 @@ static int do_seal(int argc, char **argv, int first)
 		usage(stderr);
 		return 2;
 	}
-	int r = uvfs_verity_seal_path(argv[first], h);
+	int r = uvfs_verity_seal_path_dirs(argv[first], o->tree_dir, h);
 	if (r) {
 		fprintf(stderr, "uvfs verity: seal %s: %s\n", argv[first], strerror(-r));
 		return 1;
@@ -402,7 +405,7 @@ int cmd_verity(int argc, char **argv)
 	if (!strcmp(sub, "verify"))
 		return do_verify(argc, argv, &o, first);
 	if (!strcmp(sub, "seal"))
-		return do_seal(argc, argv, first);
+		return do_seal(argc, argv, &o, first);
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")) {
 		usage(stdout);
 		return 0;

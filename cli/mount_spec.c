@@ -118,6 +118,7 @@ static int prep_9p(struct uvfs *vfs, const struct cli_mount_spec *s, struct prep
 	}
 	snprintf(p->data, n, "trans=fd,rfdno=%d,wfdno=%d,aname=%s%s%s", fd, fd, dir, *rest ? "," : "", rest);
 	free(rest);
+	uvfs_log(UVFS_LOG_INFO, "9p: started diod for %s%s (fd %d)", dir, ro ? " read-only" : "", fd);
 	p->gofer.proc = proc; /* the mount owns it (and the fd) from here */
 	p->internal = &p->gofer;
 	return 0;

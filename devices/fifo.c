@@ -17,7 +17,8 @@
  * Locks: pipe_table.mu (the table, each pipe's `files`) → pipe->mu (the
  * rest of the pipe) → pipe->wq.lock (poll wakes are issued under mu; the
  * poll op takes wq.lock and then mu, never both at once). Opens, reads and
- * writes sleep on pipe->mu's condition variables. */
+ * writes sleep on pipe->mu's condition variables, interruptibly (a caller
+ * context with a pending interrupt gets -EINTR: devices/wait.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,6 +30,7 @@
 #include <sys/ioctl.h>
 
 #include "devices/fifo.h"
+#include "devices/wait.h"
 
 #define PIPE_PAGE 4096
 #define PIPE_SLOTS (UVFS_PIPE_CAPACITY / PIPE_PAGE)
@@ -145,13 +147,15 @@ static bool nonblock(struct uvfs_file *f) { return __atomic_load_n(&f->f_flags, 
 static bool f_rd(struct uvfs_file *f) { return (f->f_flags & O_ACCMODE) != O_WRONLY; }
 static bool f_wr(struct uvfs_file *f) { return (f->f_flags & O_ACCMODE) != O_RDONLY; }
 
-/* mu held: sleep until *counter moves (a partner opened). Like Linux's
- * wait_for_partner, but not interruptible: there are no signals here. */
-static void wait_for_partner(struct pipe *p, const unsigned *counter)
+/* mu held: sleep until *counter moves (a partner opened), as Linux's
+ * wait_for_partner; -EINTR if the caller's context is interrupted first. */
+static int wait_for_partner(struct pipe *p, const unsigned *counter)
 {
 	unsigned cur = *counter;
-	while (*counter == cur)
-		pthread_cond_wait(&p->open_cv, &p->mu);
+	int err = 0;
+	while (*counter == cur && !err)
+		err = uvfs_dev_cond_wait(&p->open_cv, &p->mu, NULL);
+	return *counter != cur ? 0 : err;
 }
 
 static int fifo_open(struct uvfs_inode *inode, struct uvfs_file *f)
@@ -171,8 +175,10 @@ static int fifo_open(struct uvfs_inode *inode, struct uvfs_file *f)
 		p->readers++;
 		p->r_counter++;
 		pipe_wake_all(p);
-		if (!p->writers && !nonblock(f))
-			wait_for_partner(p, &p->w_counter);
+		if (!p->writers && !nonblock(f) && (err = wait_for_partner(p, &p->w_counter))) {
+			p->readers--; /* interrupted: undone (Linux err_rd) */
+			pipe_wake_all(p);
+		}
 	} else if (wr && !rd) {
 		if (!p->readers && nonblock(f)) {
 			err = -ENXIO;
@@ -180,8 +186,10 @@ static int fifo_open(struct uvfs_inode *inode, struct uvfs_file *f)
 			p->writers++;
 			p->w_counter++;
 			pipe_wake_all(p);
-			if (!p->readers)
-				wait_for_partner(p, &p->r_counter);
+			if (!p->readers && (err = wait_for_partner(p, &p->r_counter))) {
+				p->writers--; /* interrupted: undone (Linux err_wr) */
+				pipe_wake_all(p);
+			}
 		}
 	} else {
 		/* O_RDWR: both ends at once, never blocks (Linux). */
@@ -245,7 +253,11 @@ static ssize_t fifo_read(struct uvfs_file *f, void *buf, size_t len, uint64_t of
 			ret = -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->rd_cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->rd_cv, &p->mu, NULL);
+		if (err) {
+			ret = err;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -308,7 +320,11 @@ static ssize_t fifo_write(struct uvfs_file *f, const void *buf, size_t len, uint
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->wr_cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->wr_cv, &p->mu, NULL);
+		if (err) {
+			ret = done ? (ssize_t)done : err; /* Linux: the count so far */
+			break;
+		}
 	}
 out:
 	pthread_mutex_unlock(&p->mu);

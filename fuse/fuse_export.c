@@ -5,7 +5,24 @@
  * holds one uvfs_vd reference for as long as the kernel remembers it: every
  * entry reply (lookup, create, mkdir, mknod, symlink, link, readdirplus)
  * counts one lookup, forget/forget_multi drop them and the vd is put at zero.
- * Nodes are keyed by (mount, inode number) so hard links share one node id.
+ * Nodes are keyed by (mount, inode object), not by inode number: hard links
+ * share one node id, bind mounts of one directory are separate nodes (mount
+ * crossing differs below them), and a remote filesystem that reuses an
+ * inode number for a new file gets a new node (its inode object is new;
+ * the old one lives as long as the old node's vd). Each node has its own
+ * generation number, so (node id, generation) never repeats even when an
+ * address is reused after a FORGET.
+ *
+ * Always current: the export subscribes to the instance's change
+ * notification (uvfs_watch_set). A change made in process becomes
+ * notify_inval_entry / notify_inval_inode / notify_store messages for every
+ * node of the changed inode, queued to a notifier thread (notifying from a
+ * request handler, or from under a VFS lock, can deadlock with the kernel);
+ * the changing thread waits (bounded) until they are sent, so its next look
+ * through the mount is fresh. A change one of our request handlers makes
+ * was asked for by the kernel, which updates that node itself: only the
+ * inode's nodes on other mounts are told, and the handler does not wait.
+ *
  * Open files and directories are uvfs_files in fi->fh, so an unlinked file
  * stays readable until its last release. No host fd or thread per inode.
  *
@@ -27,6 +44,8 @@
 #include <fuse_lowlevel.h>
 #include <linux/capability.h>
 #include <linux/falloc.h>
+#include <linux/fsverity.h>
+#include <linux/ioctl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -44,12 +63,26 @@
 
 struct node {
 	struct uvfs_vd vd; /* immutable: the references this node holds */
+	struct uvfs_inode *inode; /* immutable: vd's inode; key with vd.mount */
 	uint64_t ino; /* immutable: fs inode number; key with vd.mount */
 	uint64_t gen; /* immutable */
 	double entry_to, attr_to; /* immutable: policy of the node's filesystem */
 	bool pseudo; /* immutable: empty regular files may have content (direct_io) */
 	uint64_t nlookup; /* ex->lock */
 	struct node *next; /* ex->lock: hash chain */
+	bool retired; /* ex->lock: out of the table; new lookups get a new node */
+};
+
+/* A message for the kernel, queued for the notifier thread. */
+enum note_kind { NOTE_ENTRY, NOTE_INODE, NOTE_SIZE, NOTE_RETIRE };
+struct note {
+	struct note *next;
+	enum note_kind kind;
+	fuse_ino_t ino; /* ENTRY: the directory; INODE/SIZE: the inode */
+	int64_t off, len; /* INODE: page range (off < 0: attributes only); SIZE: off = size */
+	struct node *node; /* RETIRE: a lookup held on it until sent */
+	size_t namelen;
+	char name[]; /* ENTRY */
 };
 
 /* An open file or directory (fi->fh). Handles are listed so that teardown
@@ -70,6 +103,7 @@ struct uvfs_fuse {
 	dev_t rootdev; /* st_dev of the root filesystem: its inode numbers pass unchanged */
 	pthread_mutex_t lock; /* buckets, nbuckets, count, next_gen, node nlookup/next */
 	struct node **buckets;
+	struct node *retired; /* retired nodes the kernel still holds, through next */
 	size_t nbuckets, count;
 	uint64_t next_gen;
 	struct fuse_session *se;
@@ -79,15 +113,36 @@ struct uvfs_fuse {
 	/* Set by op_init before any other request, read-only after: the
 	 * kernel caches writes and owns size and times of regular files. */
 	bool writeback;
+	unsigned max_read; /* -o max_read=N: libfuse wants it again in init() */
 	pthread_mutex_t fh_lock; /* handles */
 	struct handle handles; /* list head */
+	/* Change notification: queue, sequence numbers and the thread, all
+	 * under qlock; watching is set once subscribed (before the thread
+	 * runs) and cleared after unsubscribing. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qwake, qdone;
+	struct note *qhead, **qtail;
+	uint64_t qseq, qdone_seq;
+	bool qstop;
+	bool watching;
+	pthread_t notifier;
 };
+
+/* Set on every thread that serves our requests (EX), with the mount of the
+ * node the current request acts on (N, and the file ops): the kernel
+ * updates its own caches for a change it asked for, so only the nodes of
+ * the same inode on other mounts (bind-mount copies) are told, without
+ * waiting. */
+static __thread struct uvfs_fuse *tls_serving;
+static __thread const struct uvfs_mount *tls_req_mount;
 
 /* ------------------------------------------------------------ node table */
 
-static size_t node_hash(const struct uvfs_mount *m, uint64_t ino, size_t n)
+/* By inode only: every node of one inode (one per mount it is seen
+ * through) shares a chain, so a change notification finds them all. */
+static size_t node_hash(const struct uvfs_inode *inode, size_t n)
 {
-	uint64_t h = ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)m * 0xff51afd7ed558ccdULL;
+	uint64_t h = (uint64_t)(uintptr_t)inode * 0x9e3779b97f4a7c15ULL;
 	return (size_t)(h ^ (h >> 29)) & (n - 1);
 }
 
@@ -101,7 +156,7 @@ static void table_grow(struct uvfs_fuse *ex)
 		struct node *nd = ex->buckets[i], *next;
 		for (; nd; nd = next) {
 			next = nd->next;
-			size_t h = node_hash(nd->vd.mount, nd->ino, n);
+			size_t h = node_hash(nd->inode, n);
 			nd->next = b[h];
 			b[h] = nd;
 		}
@@ -125,15 +180,17 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	nd->pseudo = !stable && strcmp(type, "9p");
 }
 
-/* Finds or creates the node for (vd.mount, ino) and counts one lookup. vd's
- * references are consumed (kept by a new node, dropped otherwise). */
+/* Finds or creates the node for (vd.mount, vd's inode) and counts one
+ * lookup. vd's references are consumed (kept by a new node, dropped
+ * otherwise). */
 static struct node *node_get(struct uvfs_fuse *ex, struct uvfs_vd *vd, uint64_t ino)
 {
+	struct uvfs_inode *inode = uvfs_dentry_inode(vd->dentry);
 	pthread_mutex_lock(&ex->lock);
-	size_t h = node_hash(vd->mount, ino, ex->nbuckets);
+	size_t h = node_hash(inode, ex->nbuckets);
 	struct node *nd;
 	for (nd = ex->buckets[h]; nd; nd = nd->next)
-		if (nd->ino == ino && nd->vd.mount == vd->mount)
+		if (nd->inode == inode && nd->vd.mount == vd->mount)
 			break;
 	if (nd) {
 		nd->nlookup++;
@@ -149,6 +206,7 @@ static struct node *node_get(struct uvfs_fuse *ex, struct uvfs_vd *vd, uint64_t 
 	}
 	nd->vd = *vd;
 	*vd = (struct uvfs_vd){ 0 };
+	nd->inode = inode;
 	nd->ino = ino;
 	nd->gen = ++ex->next_gen;
 	nd->nlookup = 1;
@@ -172,7 +230,7 @@ static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n)
 		pthread_mutex_unlock(&ex->lock);
 		return;
 	}
-	struct node **pp = &ex->buckets[node_hash(nd->vd.mount, nd->ino, ex->nbuckets)];
+	struct node **pp = nd->retired ? &ex->retired : &ex->buckets[node_hash(nd->inode, ex->nbuckets)];
 	while (*pp && *pp != nd)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -187,7 +245,9 @@ static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n)
  * pointer is valid for the duration of the request. */
 static struct node *N(struct uvfs_fuse *ex, fuse_ino_t ino)
 {
-	return ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
+	struct node *nd = ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
+	tls_req_mount = nd->vd.mount;
+	return nd;
 }
 
 static fuse_ino_t node_id(struct uvfs_fuse *ex, struct node *nd)
@@ -207,13 +267,312 @@ static void table_clear(struct uvfs_fuse *ex)
 		}
 		ex->buckets[i] = NULL;
 	}
+	for (struct node *nd = ex->retired, *next; nd; nd = next) {
+		next = nd->next;
+		uvfs_vd_put(&nd->vd);
+		free(nd);
+	}
+	ex->retired = NULL;
 	ex->count = 0;
 	ex->rootnode = NULL;
 }
 
+/* ---------------------------------------------------- staying current */
+
+static void note_free(struct uvfs_fuse *ex, struct note *n);
+
+/* Appends notes (a list) and returns the sequence number to wait for. */
+static uint64_t notes_queue(struct uvfs_fuse *ex, struct note *first, struct note **last_next)
+{
+	pthread_mutex_lock(&ex->qlock);
+	uint64_t seq = ex->qseq;
+	if (ex->qstop) { /* the kernel is going away: nothing to keep current */
+		pthread_mutex_unlock(&ex->qlock);
+		while (first) {
+			struct note *n = first;
+			first = n->next;
+			note_free(ex, n);
+		}
+		return seq;
+	}
+	*ex->qtail = first;
+	ex->qtail = last_next;
+	seq = ++ex->qseq;
+	pthread_cond_signal(&ex->qwake);
+	pthread_mutex_unlock(&ex->qlock);
+	return seq;
+}
+
+/* The changing thread waits until its notes reached the kernel, so its next
+ * look through the mount is fresh. Bounded: a notify stuck behind a kernel
+ * lock must not hang the embedder (it then sees the old answer until the
+ * timeout). */
+static void notes_wait(struct uvfs_fuse *ex, uint64_t seq)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&ex->qlock);
+	while (ex->qdone_seq < seq && !ex->qstop)
+		if (pthread_cond_timedwait(&ex->qdone, &ex->qlock, &until))
+			break;
+	pthread_mutex_unlock(&ex->qlock);
+}
+
+struct notes {
+	struct note *first, **tail;
+};
+
+static struct note *note_add(struct notes *l, enum note_kind kind, fuse_ino_t ino, const char *name, size_t len)
+{
+	struct note *n = calloc(1, sizeof(*n) + len + 1);
+	if (!n)
+		return NULL; /* the kernel stays stale until its timeout */
+	n->kind = kind;
+	n->ino = ino;
+	if (name)
+		memcpy(n->name, name, len);
+	n->namelen = len;
+	*l->tail = n;
+	l->tail = &n->next;
+	return n;
+}
+
+/* Does a change by this thread need telling nd's kernel inode? */
+static bool told(struct uvfs_fuse *ex, const struct node *nd)
+{
+	return tls_serving != ex || nd->vd.mount != tls_req_mount;
+}
+
+/* Request threads never wait: the notifier may be blocked on a kernel lock
+ * held for the very request they serve. */
+static void notes_submit(struct uvfs_fuse *ex, struct notes *l)
+{
+	if (!l->first)
+		return;
+	uint64_t seq = notes_queue(ex, l->first, l->tail);
+	if (tls_serving != ex)
+		notes_wait(ex, seq);
+}
+
+/* uvfs_watch_ops.entry: name in dir changed meaning. Every node of dir (one
+ * per mount) drops its kernel dentry; a removed or replaced child's link
+ * count is refetched. No VFS lock is held; ex->lock is a leaf. */
+static void watch_entry_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name, size_t len,
+			   struct uvfs_inode *child)
+{
+	struct uvfs_fuse *ex = arg;
+	struct notes l = { NULL, &l.first };
+	pthread_mutex_lock(&ex->lock);
+	for (struct node *nd = ex->buckets[node_hash(dir, ex->nbuckets)]; nd; nd = nd->next)
+		if (nd->inode == dir && told(ex, nd))
+			note_add(&l, NOTE_ENTRY, node_id(ex, nd), name, len);
+	if (child && ev == UVFS_WATCH_REMOVE)
+		for (struct node *nd = ex->buckets[node_hash(child, ex->nbuckets)]; nd; nd = nd->next)
+			if (nd->inode == child && told(ex, nd)) {
+				struct note *n = note_add(&l, NOTE_INODE, node_id(ex, nd), NULL, 0);
+				if (n)
+					n->off = -1;
+			}
+	pthread_mutex_unlock(&ex->lock);
+	notes_submit(ex, &l);
+}
+
+/* uvfs_watch_ops.inode: attributes or content changed. Under the writeback
+ * cache the kernel keeps a regular file's size itself and never takes ours
+ * again: a write that grows the file tells it the new size (a zero-byte
+ * store at the end); a truncate retires the node (the kernel's next lookup
+ * gets a new node id, hence a fresh inode with our size). */
+static void watch_inode_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len)
+{
+	struct uvfs_fuse *ex = arg;
+	struct notes l = { NULL, &l.first };
+	bool reg = S_ISREG(__atomic_load_n(&inode->i_mode, __ATOMIC_RELAXED));
+	pthread_mutex_lock(&ex->lock);
+	struct node **pp = &ex->buckets[node_hash(inode, ex->nbuckets)];
+	while (*pp) {
+		struct node *nd = *pp;
+		if (nd->inode != inode || !told(ex, nd)) {
+			pp = &nd->next;
+			continue;
+		}
+		struct note *n = note_add(&l, NOTE_INODE, node_id(ex, nd), NULL, 0);
+		if (n)
+			n->off = ev == UVFS_WATCH_DATA ? 0 : -1;
+		if (ev != UVFS_WATCH_DATA || !reg || !ex->writeback) {
+			pp = &nd->next;
+		} else if (len) {
+			if ((n = note_add(&l, NOTE_SIZE, 0, NULL, 0))) {
+				nd->nlookup++; /* held by the note */
+				n->node = nd;
+			}
+			pp = &nd->next;
+		} else if (nd != ex->rootnode && (n = note_add(&l, NOTE_RETIRE, 0, NULL, 0))) {
+			*pp = nd->next; /* out of the table, onto the retired list */
+			nd->retired = true;
+			nd->next = ex->retired;
+			ex->retired = nd;
+			nd->nlookup++; /* held by the note */
+			n->node = nd;
+		} else {
+			pp = &nd->next;
+		}
+	}
+	pthread_mutex_unlock(&ex->lock);
+	notes_submit(ex, &l);
+}
+
+static const struct uvfs_watch_ops watch_ops = { .entry = watch_entry_cb, .inode = watch_inode_cb };
+
+static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n);
+
+/* RETIRE: the kernel forgets every name of the node it can see (its
+ * dentry's name in each node of its parent), so it looks them up again. */
+static void send_retire(struct uvfs_fuse *ex, struct node *nd)
+{
+	char name[256];
+	size_t len = uvfs_dentry_name_copy(nd->vd.dentry, name, sizeof(name));
+	struct uvfs_dentry *parent = uvfs_dentry_get_parent(nd->vd.dentry);
+	if (parent && parent != nd->vd.dentry && len < sizeof(name)) {
+		struct uvfs_inode *dir = uvfs_dentry_inode(parent);
+		fuse_ino_t ids[16];
+		size_t k = 0;
+		pthread_mutex_lock(&ex->lock);
+		for (struct node *p = ex->buckets[node_hash(dir, ex->nbuckets)]; p && k < 16; p = p->next)
+			if (p->inode == dir)
+				ids[k++] = node_id(ex, p);
+		pthread_mutex_unlock(&ex->lock);
+		for (size_t i = 0; i < k; i++)
+			fuse_lowlevel_notify_inval_entry(ex->se, ids[i], name, len);
+	}
+	if (parent)
+		uvfs_dentry_put(parent);
+}
+
+/* SIZE: the kernel moves its size up only for stored bytes, so store the
+ * file's current last byte (read now, as root: the kernel already had it). */
+static void send_size(struct uvfs_fuse *ex, struct node *nd)
+{
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_pathop p = { .root = ex->root, .start = nd->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *f;
+	if (uvfs_open_at(ex->vfs, &root, &p, O_RDONLY | O_NOATIME, 0, 0, &f))
+		return;
+	struct statx x;
+	char last;
+	if (!uvfs_file_stat(f, STATX_SIZE, &x) && x.stx_size > 0 &&
+	    uvfs_pread(f, &last, 1, (off_t)x.stx_size - 1) == 1) {
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(1);
+		bv.buf[0].mem = &last;
+		fuse_lowlevel_notify_store(ex->se, node_id(ex, nd), (off_t)x.stx_size - 1, &bv, 0);
+	}
+	uvfs_file_put(f);
+}
+
+static void note_free(struct uvfs_fuse *ex, struct note *n)
+{
+	if (n->node)
+		node_forget(ex, n->node, 1);
+	free(n);
+}
+
+static void note_send(struct uvfs_fuse *ex, struct note *n)
+{
+	switch (n->kind) {
+	case NOTE_ENTRY:
+		fuse_lowlevel_notify_inval_entry(ex->se, n->ino, n->name, n->namelen);
+		break;
+	case NOTE_INODE:
+		fuse_lowlevel_notify_inval_inode(ex->se, n->ino, n->off, n->len);
+		break;
+	case NOTE_SIZE:
+		send_size(ex, n->node);
+		break;
+	case NOTE_RETIRE:
+		send_retire(ex, n->node);
+		break;
+	}
+}
+
+/* The notifier: sends queued notes in order. Errors (ENOENT: the kernel
+ * has no such node or name cached) need no action. */
+static void *notifier_main(void *arg)
+{
+	struct uvfs_fuse *ex = arg;
+	uvfs_thread_enter();
+	pthread_mutex_lock(&ex->qlock);
+	for (;;) {
+		while (!ex->qhead && !ex->qstop)
+			pthread_cond_wait(&ex->qwake, &ex->qlock);
+		struct note *batch = ex->qhead;
+		uint64_t seq = ex->qseq;
+		bool stop = ex->qstop;
+		ex->qhead = NULL;
+		ex->qtail = &ex->qhead;
+		pthread_mutex_unlock(&ex->qlock);
+		while (batch) {
+			struct note *n = batch;
+			batch = n->next;
+			if (!stop)
+				note_send(ex, n);
+			note_free(ex, n);
+		}
+		pthread_mutex_lock(&ex->qlock);
+		ex->qdone_seq = seq;
+		pthread_cond_broadcast(&ex->qdone);
+		if (stop && !ex->qhead)
+			break;
+	}
+	pthread_mutex_unlock(&ex->qlock);
+	uvfs_thread_leave();
+	return NULL;
+}
+
+/* Subscribes once the session exists. A second export of one instance
+ * finds the slot taken and serves without invalidation (timeouts only). */
+static void watch_start(struct uvfs_fuse *ex)
+{
+	ex->qtail = &ex->qhead;
+	if (pthread_create(&ex->notifier, NULL, notifier_main, ex))
+		return;
+	ex->watching = true;
+	int err = uvfs_watch_set(ex->vfs, &watch_ops, ex);
+	if (err) {
+		uvfs_log(UVFS_LOG_WARN, "fuse: no change notification (%s): in-process changes show after the timeouts",
+			 strerror(-err));
+		pthread_mutex_lock(&ex->qlock);
+		ex->qstop = true;
+		pthread_cond_signal(&ex->qwake);
+		pthread_mutex_unlock(&ex->qlock);
+		pthread_join(ex->notifier, NULL);
+		ex->watching = false;
+	}
+}
+
+/* Before the session goes: no callback runs once it returns, and every
+ * queued note has been dropped (its node lookups given back). */
+static void watch_stop(struct uvfs_fuse *ex)
+{
+	if (!ex->watching)
+		return;
+	uvfs_watch_set(ex->vfs, NULL, NULL);
+	pthread_mutex_lock(&ex->qlock);
+	ex->qstop = true;
+	pthread_cond_signal(&ex->qwake);
+	pthread_mutex_unlock(&ex->qlock);
+	pthread_join(ex->notifier, NULL);
+	ex->watching = false;
+}
+
 /* ------------------------------------------------------------- helpers */
 
-static struct uvfs_fuse *EX(fuse_req_t req) { return fuse_req_userdata(req); }
+static struct uvfs_fuse *EX(fuse_req_t req)
+{
+	struct uvfs_fuse *ex = fuse_req_userdata(req);
+	tls_serving = ex;
+	return ex;
+}
 
 /* Per-thread scratch for request credentials: the lazy group source a cred
  * points at, the caller's /proc status text and the group list the cred
@@ -514,6 +873,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * write-only opens get readable handles (reopen_rw) and the kernel's
 	 * time updates are applied as the writer's (op_setattr). */
 	struct uvfs_fuse *ex = userdata;
+	if (ex->max_read)
+		conn->max_read = ex->max_read;
 	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !ex->cfg.no_writeback) {
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 		ex->writeback = true;
@@ -523,9 +884,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Attributes cost us no I/O, while a LOOKUP per name costs a round
 	 * trip: always readdirplus, not only when the kernel guesses stats follow. */
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
-	/* Symlink targets never change: let the kernel keep them. */
-	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
-		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* No FUSE_CAP_CACHE_SYMLINKS: proc's links change target (cwd, fd/N)
+	 * and answer each caller differently (ptrace-style checks), and the
+	 * kernel's symlink cache is per connection, not per inode. */
+	conn->want &= ~(unsigned)FUSE_CAP_CACHE_SYMLINKS;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -698,7 +1060,12 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	req_cred(req, &cred);
 	struct uvfs_pathop p = pop_at(ex, N(ex, ino), NULL);
 	char buf[4097];
+	/* The caller as the context's cred: proc's ptrace-style checks on its
+	 * links (/proc/N/cwd, fd/N) see no other credentials. */
+	struct uvfs_ctx ctx = { .cred = &cred };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&ctx);
 	ssize_t n = uvfs_readlink_at(ex->vfs, &cred, &p, buf, sizeof(buf) - 1);
+	uvfs_ctx_leave(prev);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 		return;
@@ -938,6 +1305,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	EX(req); /* marks this thread as serving: the kernel made this change */
+	tls_req_mount = FH(fi)->f_vd.mount;
 	ssize_t n = uvfs_pwrite(FH(fi), buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -977,7 +1346,55 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, stru
  * pages and reserves fallocated ones against size=). */
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi)
 {
+	EX(req);
+	tls_req_mount = FH(fi)->f_vd.mount;
 	fuse_reply_err(req, -uvfs_fallocate(FH(fi), mode, off, len));
+}
+
+/* Restricted FUSE ioctls (all a FUSE mount gets): the kernel sends only
+ * commands that encode a direction and a size, copies in_bufsz bytes in and
+ * takes out_bufsz bytes back; arg is the caller's pointer, useless here.
+ * FS_IOC_MEASURE_VERITY is sized by the kernel from the caller's
+ * digest_size (fuse_setup_measure_verity). TTY ioctls (TCGETS, TIOCGWINSZ)
+ * encode no size, and device nodes and FIFOs are opened by the kernel
+ * itself, never through us: those never arrive. A handler gets a zeroed
+ * buffer at least as large as the command's encoded size. */
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, int icmd, void *arg, struct fuse_file_info *fi, unsigned flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	EX(req);
+	unsigned cmd = (unsigned)icmd; /* FUSE_USE_VERSION 34 passes the 32-bit command as int */
+	if ((flags & FUSE_IOCTL_UNRESTRICTED) || _IOC_DIR(cmd) == _IOC_NONE || _IOC_SIZE(cmd) == 0) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	size_t size = _IOC_SIZE(cmd);
+	if (in_bufsz > size)
+		size = in_bufsz;
+	if (out_bufsz > size)
+		size = out_bufsz;
+	char *buf = calloc(1, size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(buf, in_buf, in_bufsz);
+	if (cmd == FS_IOC_MEASURE_VERITY) {
+		/* The digest goes where the kernel has room for it. */
+		struct fsverity_digest *d = (struct fsverity_digest *)buf;
+		size_t room = out_bufsz > sizeof(*d) ? out_bufsz - sizeof(*d) : 0;
+		if (d->digest_size > room)
+			d->digest_size = (uint16_t)room;
+	}
+	long r = uvfs_ioctl(FH(fi), cmd, buf);
+	/* MEASURE writes the size it needs back even on EOVERFLOW; FUSE
+	 * returns data only with a result of 0 or more, as Linux's own
+	 * ioctl copy-out does for these commands. */
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_ioctl(req, (int)r, out_bufsz ? buf : NULL, out_bufsz);
+	free(buf);
 }
 
 /* ----------------------------------------------------------- directories */
@@ -1242,6 +1659,7 @@ static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
 	.access = op_access,
 	.lseek = op_lseek,
 	.fallocate = op_fallocate,
+	.ioctl = op_ioctl,
 };
 
 /* ------------------------------------------------------------- export */
@@ -1271,6 +1689,10 @@ static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns
 	ex->cfg = cfg ? *cfg : (struct uvfs_fuse_config){ .entry_timeout = -1, .attr_timeout = -1 };
 	pthread_mutex_init(&ex->lock, NULL);
 	pthread_mutex_init(&ex->fh_lock, NULL);
+	pthread_mutex_init(&ex->qlock, NULL);
+	pthread_cond_init(&ex->qwake, NULL);
+	pthread_cond_init(&ex->qdone, NULL);
+	ex->qtail = &ex->qhead;
 	ex->handles.next = ex->handles.prev = &ex->handles;
 	ex->nbuckets = 1024;
 	ex->buckets = calloc(ex->nbuckets, sizeof(*ex->buckets));
@@ -1293,6 +1715,7 @@ static int export_init(struct uvfs_fuse *ex, struct uvfs *vfs, struct uvfs_mntns
 /* Puts every reference the export holds (not vfs or ns). */
 static void export_fini(struct uvfs_fuse *ex)
 {
+	watch_stop(ex);
 	/* Files the kernel never released (the server stopped first). */
 	while (ex->handles.next && ex->handles.next != &ex->handles)
 		handle_free(ex, ex->handles.next);
@@ -1304,6 +1727,9 @@ static void export_fini(struct uvfs_fuse *ex)
 	if (uvfs_vd_ok(&ex->root))
 		uvfs_vd_put(&ex->root);
 	pthread_mutex_destroy(&ex->lock);
+	pthread_mutex_destroy(&ex->qlock);
+	pthread_cond_destroy(&ex->qwake);
+	pthread_cond_destroy(&ex->qdone);
 }
 
 UVFS_API bool uvfs_report_teardown(int destroy_rc, const struct uvfs_live *l)
@@ -1399,12 +1825,14 @@ static int check_mountpoint(const char *mp)
 struct cli_opts {
 	double entry_timeout, attr_timeout;
 	int writeback;
+	unsigned max_read;
 };
 
 static const struct fuse_opt uvfs_opts[] = {
 	{ "entry_timeout=%lf", offsetof(struct cli_opts, entry_timeout), 0 },
 	{ "attr_timeout=%lf", offsetof(struct cli_opts, attr_timeout), 0 },
 	{ "writeback=%d", offsetof(struct cli_opts, writeback), 0 },
+	{ "max_read=%u", offsetof(struct cli_opts, max_read), 0 }, /* also kept for libfuse: uvfs_fuse_main */
 	FUSE_OPT_END,
 };
 
@@ -1480,6 +1908,11 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 	/* Name the mount in /proc/mounts; a user's -o fsname= comes later and wins. */
 	fuse_opt_insert_arg(&args, 1, MOUNT_OPTS);
 	ex.cfg = (struct uvfs_fuse_config){ co.entry_timeout, co.attr_timeout, !co.writeback };
+	if ((ex.max_read = co.max_read)) {
+		char mr[32];
+		snprintf(mr, sizeof(mr), "-omax_read=%u", co.max_read);
+		fuse_opt_add_arg(&args, mr);
+	}
 
 	struct fuse_session *se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), &ex);
 	if (!se)
@@ -1506,12 +1939,15 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		fprintf(stderr, "uvfs: export: %s\n", strerror(-err));
 	} else {
 		int lrc;
+		ex.se = se;
+		watch_start(&ex);
 		if (opts.singlethread) {
 			lrc = fuse_session_loop(se);
 		} else {
 			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads);
 		}
 		ret = lrc < 0 ? 1 : 0; /* a signal (lrc > 0) is a normal stop */
+		watch_stop(&ex);
 	}
 	fuse_session_unmount(se);
 	export_fini(&ex);
@@ -1574,6 +2010,7 @@ UVFS_API int uvfs_fuse_start(struct uvfs *vfs, struct uvfs_mntns *ns, const char
 		goto fail;
 	}
 	ex->mounted = true;
+	watch_start(ex);
 	if ((err = -pthread_create(&ex->thread, NULL, loop_thread, ex)))
 		goto fail;
 	ex->thread_started = true;
@@ -1596,6 +2033,7 @@ UVFS_API void uvfs_fuse_stop(struct uvfs_fuse *ex)
 		}
 		if (ex->thread_started)
 			pthread_join(ex->thread, NULL);
+		watch_stop(ex); /* the notifier uses the session */
 		fuse_session_destroy(ex->se);
 	}
 	export_fini(ex);

@@ -205,6 +205,9 @@ static int do_setattr(struct uvfs_mount *mnt, struct uvfs_dentry *d, struct uvfs
 	err = setattr_apply(d, file, &a, now);
 out:
 	uvfs_lock_release(&inode->i_lock);
+	if (!err) /* a size change moved the end of the data */
+		watch_inode(mnt->m_vfs, (a.mask & STATX_SIZE) ? UVFS_WATCH_DATA : UVFS_WATCH_ATTR, inode,
+			    (a.mask & STATX_SIZE) ? a.size : 0, 0);
 out_drop:
 	mnt_drop_write(mnt);
 	return err;
@@ -394,6 +397,8 @@ static int xattr_change(struct uvfs *vfs, const struct uvfs_cred *cred, const st
 				uvfs_inode_attr_end(inode);
 			}
 			uvfs_lock_release(&inode->i_lock);
+			if (!err)
+				watch_inode(vfs, UVFS_WATCH_ATTR, inode, 0, 0);
 		}
 	}
 	mnt_drop_write(vd.mount);

@@ -73,9 +73,15 @@ out_put:
 	return err;
 }
 
-static void create_end(struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry *d)
+/* ev (0: none) reports the committed change of nd's last name, with every
+ * lock dropped and the references still held. */
+static void create_end(struct nameidata *nd, struct uvfs_vd *parent, struct uvfs_dentry *d,
+		       enum uvfs_watch_event ev, struct uvfs_inode *child)
 {
-	uvfs_lock_release(&parent->dentry->d_inode->i_lock);
+	struct uvfs_inode *dir = parent->dentry->d_inode;
+	uvfs_lock_release(&dir->i_lock);
+	if (ev)
+		watch_entry(nd->vfs, ev, dir, nd->last, nd->last_len, child);
 	uvfs_dentry_put(d);
 	mnt_drop_write(parent->mount);
 	uvfs_vd_put(parent);
@@ -144,7 +150,7 @@ static int do_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	else
 		err = op->create ? op->create(dir, d, cred, mode, rdev) : -EPERM;
 	result_hold(err ? NULL : opts, &parent, d, &res);
-	create_end(&nd, &parent, d);
+	create_end(&nd, &parent, d, err ? 0 : UVFS_WATCH_CREATE, d->d_inode);
 	return result_give(opts, &res, err);
 }
 
@@ -282,7 +288,9 @@ UVFS_API int uvfs_link_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const
 		uvfs_lock_release(&inode->i_lock);
 	}
 	result_hold(err ? NULL : opts, &parent, d, &res);
-	create_end(&nd, &parent, d);
+	create_end(&nd, &parent, d, err ? 0 : UVFS_WATCH_CREATE, inode);
+	if (!err)
+		watch_inode(vfs, UVFS_WATCH_ATTR, inode, 0, 0); /* its link count */
 	uvfs_vd_put(&old);
 	return result_give(opts, &res, err);
 }
@@ -377,7 +385,9 @@ static int do_remove(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	if (!err)
 		d_delete(vfs, d);
 	uvfs_lock_release(&inode->i_lock);
-	create_end(&nd, &parent, d);
+	create_end(&nd, &parent, d, err ? 0 : UVFS_WATCH_REMOVE, inode);
+	if (!err && !rmdir)
+		watch_inode(vfs, UVFS_WATCH_ATTR, inode, 0, 0); /* its link count */
 	return err;
 }
 
@@ -600,6 +610,7 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		return err;
 	}
 	struct uvfs_dentry *od = NULL, *nd = NULL;
+	struct uvfs_inode *moved = NULL, *victim = NULL; /* for the notification */
 	bool wrote = false;
 	if (!ond.last || ond.last_dot || !nnd.last || nnd.last_dot) {
 		err = -EBUSY;
@@ -630,13 +641,27 @@ UVFS_API int uvfs_rename_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		err = lookup_one_locked(vfs, npd, nnd.last, nnd.last_len, &nd);
 	if (!err)
 		err = may_rename(cred, opd, od, npd, nd, ond.trailing_slash, nnd.trailing_slash, flags);
-	if (!err)
+	if (!err) {
+		moved = od->d_inode;
+		victim = nd->d_inode;
 		err = rename_commit(vfs, cred, opd, od, npd, nd, &ond, &nnd, flags);
-	else if (err == 1)
+		if (err)
+			moved = victim = NULL;
+	} else if (err == 1)
 		err = 0; /* same file: nothing to do */
 	unlock_rename(opd, npd);
 	uvfs_lock_release(rlock);
 	rename_rw_exit(vfs);
+	if (moved) {
+		/* Both names changed meaning; an exchange keeps both, a
+		 * replaced victim lost a link. */
+		bool xchg = flags & RENAME_EXCHANGE;
+		watch_entry(vfs, xchg ? UVFS_WATCH_CREATE : UVFS_WATCH_REMOVE, opd->d_inode, ond.last, ond.last_len,
+			    xchg ? victim : moved);
+		watch_entry(vfs, UVFS_WATCH_CREATE, npd->d_inode, nnd.last, nnd.last_len, moved);
+		if (victim && !xchg)
+			watch_inode(vfs, UVFS_WATCH_ATTR, victim, 0, 0);
+	}
 out:
 	if (od)
 		uvfs_dentry_put(od);

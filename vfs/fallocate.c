@@ -63,7 +63,9 @@ UVFS_API int uvfs_fallocate(struct uvfs_file *f, int mode, off_t off, off_t len)
 	if (!f->f_op->fallocate)
 		return -EOPNOTSUPP;
 	err = f->f_op->fallocate(f, mode, (uint64_t)off, (uint64_t)len);
-	if (!err)
+	if (!err) {
 		file_remove_privs(f); /* Linux file_modified() */
+		watch_inode(f->f_vd.mount->m_vfs, UVFS_WATCH_DATA, f->f_inode, (uint64_t)off, (uint64_t)len);
+	}
 	return err;
 }

@@ -390,6 +390,8 @@ again:
 		created = true;
 	}
 	uvfs_lock_release(&dir->i_lock);
+	if (created)
+		watch_entry(vfs, UVFS_WATCH_CREATE, dir, nd.last, nd.last_len, d->d_inode);
 	struct uvfs_vd vd = { parent.mount, d };
 	uvfs_mount_get(parent.mount);
 	/* Something may be mounted on an existing target. */
@@ -401,6 +403,8 @@ again:
 	goto out_put;
 out_unlock:
 	uvfs_lock_release(&dir->i_lock);
+	if (!err && d && d->d_inode) /* made and opened by ->atomic_open */
+		watch_entry(vfs, UVFS_WATCH_CREATE, dir, nd.last, nd.last_len, d->d_inode);
 	if (d)
 		uvfs_dentry_put(d);
 out_put:
@@ -505,6 +509,15 @@ static ssize_t do_write(struct uvfs_file *f, const void *buf, size_t len, uint64
 
 static bool f_stream(const struct uvfs_file *f) { return f->f_op->fop_flags & UVFS_FOP_STREAM; }
 
+/* After a write with no lock held: n bytes went to [at, at + n) (at: where
+ * the fs says they went, O_APPEND included). Only regular files have
+ * content anyone caches. */
+HIDDEN void write_done(struct uvfs_file *f, ssize_t n, uint64_t at)
+{
+	if (n > 0 && S_ISREG(load_relaxed(f->f_inode->i_mode)))
+		watch_inode(f->f_vd.mount->m_vfs, UVFS_WATCH_DATA, f->f_inode, at, (uint64_t)n);
+}
+
 UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len)
 {
 	rcu_enter();
@@ -531,6 +544,7 @@ UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len)
 	if (n >= 0)
 		f->f_pos = off;
 	uvfs_lock_release(&f->f_lock);
+	write_done(f, n, off - (uint64_t)(n > 0 ? n : 0));
 	return n;
 }
 
@@ -554,7 +568,9 @@ UVFS_API ssize_t uvfs_pwrite(struct uvfs_file *f, const void *buf, size_t len, o
 	/* pwrite ignores O_APPEND's position on Linux? No: with O_APPEND,
 	 * Linux appends anyway; the fs implements that from f_flags. */
 	uint64_t o = (uint64_t)off;
-	return do_write(f, buf, len, &o);
+	ssize_t n = do_write(f, buf, len, &o);
+	write_done(f, n, o - (uint64_t)(n > 0 ? n : 0));
+	return n;
 }
 
 UVFS_API off_t uvfs_seek(struct uvfs_file *f, off_t off, int whence)

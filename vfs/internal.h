@@ -340,6 +340,9 @@ struct uvfs {
 	struct dev_table *devices; /* RCU-read at open; replaced under dev_lock */
 	uint8_t *anon_minors; /* bitmap */
 	uint32_t anon_next;
+	/* Change subscriber (watch.c): RCU-read by every committed change
+	 * (one relaxed load when none), swapped by atomic exchange. */
+	struct watch *watch;
 	_Atomic uint64_t next_mount_id;
 	_Atomic uint64_t next_ino;
 
@@ -515,6 +518,8 @@ HIDDEN void device_fini(struct uvfs *vfs); /* device.c: after the last RCU barri
 HIDDEN int file_may_read(struct uvfs_file *f); /* -EBADF, -EISDIR, -EINVAL (no read op) */
 HIDDEN int file_may_write(struct uvfs_file *f); /* -EBADF, -EINVAL (no write op) */
 HIDDEN void file_remove_privs(struct uvfs_file *f);
+/* file.c: report a committed write (no lock held). */
+HIDDEN void write_done(struct uvfs_file *f, ssize_t n, uint64_t at);
 HIDDEN ssize_t rw_verify_area(struct uvfs_file *f, int64_t pos, size_t count);
 HIDDEN ssize_t rw_read(struct uvfs_file *f, void *buf, size_t len, int64_t pos); /* verifies, then ->read or ->read_iter */
 HIDDEN ssize_t rw_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *pos); /* len verified */
@@ -536,3 +541,33 @@ HIDDEN int path_build(struct uvfs *vfs, const struct uvfs_vd *root, struct uvfs_
 /* Path of d from its filesystem's root, NUL-terminated ("//deleted" suffix
  * when unlinked); length, -ERANGE or -EAGAIN as path_build. */
 HIDDEN ssize_t dentry_path(struct uvfs *vfs, struct uvfs_dentry *d, char *buf, size_t len, enum path_locks locks);
+
+/* ------------------------------------------------------------- watch.c */
+
+struct watch {
+	const struct uvfs_watch_ops *ops; /* immutable */
+	void *arg; /* immutable */
+	atomic_long active; /* callbacks running (watch.c) */
+};
+HIDDEN void watch_entry_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
+			     size_t len, struct uvfs_inode *child);
+HIDDEN void watch_inode_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off,
+			     uint64_t len);
+/* Mount added on / removed from (parent, point): reported as an entry
+ * change of the name the covered dentry has in its directory. */
+HIDDEN void watch_mount(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_mount *parent,
+			struct uvfs_dentry *point, struct uvfs_inode *child);
+HIDDEN void watch_fini(struct uvfs *vfs);
+/* Report a committed change; callers hold no VFS lock (LOCKING.md). */
+static inline void watch_entry(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
+			       size_t len, struct uvfs_inode *child)
+{
+	if (unlikely(load_relaxed(vfs->watch)))
+		watch_entry_slow(vfs, ev, dir, name, len, child);
+}
+static inline void watch_inode(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off,
+			       uint64_t len)
+{
+	if (unlikely(load_relaxed(vfs->watch)))
+		watch_inode_slow(vfs, ev, inode, off, len);
+}

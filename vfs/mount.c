@@ -164,6 +164,7 @@ UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *m)
 
 UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *m) { return m->m_fs; }
 UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *m) { return m->m_root; }
+UVFS_API uint64_t uvfs_mount_id(const struct uvfs_mount *m) { return m->m_id; }
 
 /* ---------------------------------------------------------- construction */
 
@@ -379,7 +380,8 @@ UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	int err = uvfs_get_dentry_at(vfs, cred, target, 0, &vd);
 	if (err)
 		return err;
-	struct uvfs_mount *m = vd.mount;
+	struct uvfs_mount *m = vd.mount, *parent = NULL;
+	struct uvfs_dentry *point = NULL;
 	struct drop_list dl = { 0 };
 	pthread_mutex_lock(&vfs->mount_lock);
 	if (vd.dentry != m->m_root || !m->m_connected) {
@@ -396,11 +398,16 @@ UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	}
 	if ((err = drops_reserve(&dl, 2 * mnt_count_subtree(m) + 2)))
 		goto out;
+	/* The drop list keeps both referenced until drops_run. */
+	parent = m->m_parent;
+	point = m->m_point;
 	uvfs_seq_write_begin(&vfs->mount_seq);
 	umount_tree_locked(vfs, m, &dl);
 	uvfs_seq_write_end(&vfs->mount_seq);
 out:
 	pthread_mutex_unlock(&vfs->mount_lock);
+	if (point)
+		watch_mount(vfs, UVFS_WATCH_UMOUNT, parent, point, point->d_inode);
 	uvfs_vd_put(&vd);
 	drops_run(&dl);
 	return err;
@@ -495,6 +502,8 @@ out:
 		uvfs_lock_release(&pi->i_lock);
 		uvfs_dentry_put(parent);
 	}
+	if (!err)
+		watch_mount(vfs, UVFS_WATCH_MOUNT, vd.mount, vd.dentry, mnt->m_root->d_inode);
 	uvfs_vd_put(&vd);
 	return err;
 }
@@ -607,6 +616,7 @@ UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 	struct uvfs_dentry *parent;
 	struct uvfs_inode *pi = lock_parent_of(to.dentry, &parent);
 	struct bind_item *items = NULL;
+	struct uvfs_inode *bound = NULL;
 	size_t made = 0;
 	pthread_mutex_lock(&vfs->mount_lock);
 	if ((atomic_load(&to.dentry->d_flags) & DF_DEAD) || !to.mount->m_ns) {
@@ -633,6 +643,7 @@ UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		err = (int)n;
 		goto out;
 	}
+	bound = items[0].copy->m_root->d_inode;
 	uvfs_seq_write_begin(&vfs->mount_seq);
 	mnt_attach_top_locked(vfs, items[0].copy, to.mount, to.dentry);
 	for (ssize_t i = 1; i < n; i++)
@@ -644,6 +655,8 @@ out:
 		uvfs_lock_release(&pi->i_lock);
 		uvfs_dentry_put(parent);
 	}
+	if (!err)
+		watch_mount(vfs, UVFS_WATCH_MOUNT, to.mount, to.dentry, bound);
 	/* Connected copies hold the VFS's reference; failed ones die here. */
 	for (size_t i = 0; i < made; i++)
 		uvfs_mount_put(items[i].copy);

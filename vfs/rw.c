@@ -160,6 +160,8 @@ static ssize_t rw_iov_fpos(struct uvfs_file *f, const struct iovec *iov, int cnt
 	if (n > 0)
 		f->f_pos = pos;
 	uvfs_lock_release(&f->f_lock);
+	if (write)
+		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0));
 	return n;
 }
 
@@ -171,7 +173,10 @@ static ssize_t rw_iov_at(struct uvfs_file *f, const struct iovec *iov, int cnt, 
 	if (f->f_op->fop_flags & UVFS_FOP_STREAM)
 		return -ESPIPE;
 	uint64_t pos = (uint64_t)off;
-	return do_rw_iov(f, iov, cnt, &pos, write);
+	ssize_t n = do_rw_iov(f, iov, cnt, &pos, write);
+	if (write)
+		write_done(f, n, pos - (uint64_t)(n > 0 ? n : 0));
+	return n;
 }
 
 UVFS_API ssize_t uvfs_readv(struct uvfs_file *f, const struct iovec *iov, int iovcnt)

@@ -23,6 +23,8 @@
 #include <sys/uio.h> /* struct iovec */
 #include <time.h>
 
+#include "uvfs_version.h" /* UVFS_VERSION_*, uvfs_version() */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -291,6 +293,7 @@ UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *mnt);
 UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *mnt);
 UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *mnt); /* no reference */
 UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *mnt); /* no reference */
+UVFS_API uint64_t uvfs_mount_id(const struct uvfs_mount *mnt); /* mountinfo's first field (fdinfo's mnt_id) */
 /* mkdir -p of dirname(path) and path itself, mode 0755; an existing final
  * file of any type is accepted (mounting over a file is allowed). */
 UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_cred *cred, const char *path,
@@ -531,6 +534,35 @@ UVFS_API ssize_t uvfs_getdents64(struct uvfs_file *f, void *buf, size_t len);
  * -errno if nothing was copied. */
 UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *src);
 
+/* ------------------------------------------------- change notification */
+
+/* One subscriber per instance hears about every change the VFS commits,
+ * whoever made it and on every filesystem (a FUSE export keeps the kernel's
+ * caches current with it). Callbacks run on the thread that made the
+ * change, after it is committed, with no VFS lock held (vfs/LOCKING.md)
+ * and outside any RCU read section: they may wait, but must not call back
+ * into the VFS, and must not call uvfs_watch_set. The inode and vd
+ * pointers are borrowed for the call (no reference survives it); name is
+ * not NUL-terminated. Changes made inside a filesystem on its own (a remote
+ * fs seeing its server change, generated files) are not reported. */
+enum uvfs_watch_event {
+	UVFS_WATCH_CREATE = 1, /* entry: name now exists in dir (child: its inode) */
+	UVFS_WATCH_REMOVE, /* entry: name no longer exists in dir (child: the inode it named) */
+	UVFS_WATCH_MOUNT, /* entry: a mount now covers name in dir (child: the mounted root's inode) */
+	UVFS_WATCH_UMOUNT, /* entry: the mount on name in dir is gone (child: the covered inode) */
+	UVFS_WATCH_ATTR, /* inode: attributes changed (setattr, xattrs, link count) */
+	UVFS_WATCH_DATA, /* inode: content of [off, off + len) changed, size perhaps too */
+};
+struct uvfs_inode;
+struct uvfs_watch_ops {
+	void (*entry)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name, size_t len,
+		      struct uvfs_inode *child);
+	void (*inode)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len);
+};
+/* Subscribes (ops non-NULL: -EBUSY if another subscriber is set) or
+ * unsubscribes (ops NULL; when it returns no callback is running). */
+UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, void *arg);
+
 /* ----------------------------------------------------------------- debug */
 
 /* Benchmarks only: 1 forces every lookup onto the ref-walk (no RCU-walk). */
@@ -539,8 +571,14 @@ UVFS_API void uvfs_debug_force_refwalk(int on);
 /* --------------------------------------------------------------- logging */
 
 enum { UVFS_LOG_ERROR, UVFS_LOG_WARN, UVFS_LOG_INFO, UVFS_LOG_DEBUG };
-/* Level from $UVFS_LOG (error|warn|info|debug); default warn, to stderr. */
+/* Level from $UVFS_LOG (error|warn|info|debug|off); default warn, to stderr.
+ * An unknown $UVFS_LOG value is reported once (an error line) and means warn. */
 UVFS_API void uvfs_log_set_level(int level);
+/* Where log lines go instead of stderr: fn(level, message without newline,
+ * arg), called from any thread that logs, with no uvfs lock held; it must
+ * not call back into uvfs. NULL restores stderr. Process-wide, like the level. */
+typedef void (*uvfs_log_fn)(int level, const char *msg, void *arg);
+UVFS_API void uvfs_set_log_func(uvfs_log_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

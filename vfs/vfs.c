@@ -117,6 +117,7 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 		free(e);
 	}
 	device_fini(vfs);
+	watch_fini(vfs);
 	mount_table_fini(vfs);
 	dcache_fini(vfs);
 	free(vfs->anon_minors);

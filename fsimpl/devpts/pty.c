@@ -8,53 +8,30 @@
  * → `out`; replica write → output processing → `out` (what the master
  * reads).
  *
+ * Job control (signals, the session and its foreground group) is
+ * jobctl.c's; ISIG characters queue signals under mu and the master's
+ * write delivers them once it dropped mu.
+ *
  * Locks: devpts_mu (instance tables, pty refs) → pty->mu (everything else
  * in the pty) → pty->wq.lock (poll wakes are issued under mu; ->poll
  * registers first and takes mu after, never both). Sleepers wait on
- * pty->cv, broadcast on every change. The master's release calls
+ * pty->cv, broadcast on every change, interruptibly (devices/wait.h: a
+ * caller context with a pending interrupt gets -EINTR or the count so far). The master's release calls
  * uvfs_unlink_at on devpts with no lock held. */
 #include <sys/ioctl.h> /* ioctl numbers, struct winsize */
 #include <asm/termbits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "devices/wait.h"
 #include "fsimpl/devpts/internal.h"
-
-#define PTY_INQ 4096 /* N_TTY_BUF_SIZE: input queue and longest line */
-#define PTY_OUTQ 65536
-#define PTY_RECS 512
-
-struct ring {
-	char *buf;
-	size_t cap, head, len;
-};
-
-struct pty {
-	long refs; /* master + replica files; under devpts_mu */
-	unsigned index; /* immutable */
-	struct uvfs_vd dir; /* devpts root where the replica node lives; the master's (put at its release) */
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* any change below */
-	struct uvfs_waitq wq; /* pollers of both ends */
-	/* Under mu. */
-	bool locked; /* TIOCSPTLCK: replica opens fail with EIO */
-	bool master_open; /* false once the master is released: replica hung up */
-	bool replica_seen; /* a replica was opened (master reads EIO once all close) */
-	int replicas; /* open replica files */
-	struct termios tio; /* the kernel's struct termios (asm/termbits.h), the replica's */
-	struct winsize ws;
-	struct ring in, out;
-	char line[PTY_INQ]; /* canonical line being edited */
-	size_t linelen;
-	unsigned rec[PTY_RECS]; /* canonical mode: lengths of complete lines in `in` (0: an EOF) */
-	unsigned rec_head, rec_n;
-};
 
 /* Per master file (f_private), immutable; replicas keep the pty itself. */
 struct master {
@@ -117,26 +94,67 @@ static size_t output(struct pty *p, const char *s, size_t n)
 	return i;
 }
 
+/* mu held: echo bytes toward the master; held while output is stopped
+ * (IXON), as n_tty keeps its echo buffer until START. */
+static void echo_out(struct pty *p, const char *s, size_t n)
+{
+	if (!p->stopped) {
+		output(p, s, n);
+		return;
+	}
+	size_t k = n < sizeof p->ehold - p->ehold_len ? n : sizeof p->ehold - p->ehold_len;
+	memcpy(p->ehold + p->ehold_len, s, k);
+	p->ehold_len += k;
+}
+
+static bool is_ctl(unsigned char c) { return c < 32 || c == 127; }
+
 /* mu held: echo of one input character (ECHOCTL shows controls as ^X). */
 static void echo_char(struct pty *p, unsigned char c)
 {
-	if ((p->tio.c_lflag & ECHOCTL) && (c < 32 || c == 127) && c != '\n' && c != '\t') {
+	if ((p->tio.c_lflag & ECHOCTL) && is_ctl(c) && c != '\n' && c != '\t') {
 		char e[2] = { '^', (char)(c == 127 ? '?' : c + '@') };
-		output(p, e, 2);
+		echo_out(p, e, 2);
 	} else {
-		output(p, (const char *)&c, 1);
+		echo_out(p, (const char *)&c, 1);
 	}
 }
 
-/* mu held: ECHOE erase of the last character of the line. */
+/* mu held: erase of the last character of the line, echoed as n_tty's
+ * eraser does: "\b \b" per column (controls: two with ECHOCTL, none without). */
 static void erase_one(struct pty *p)
 {
 	unsigned char c = (unsigned char)p->line[--p->linelen];
 	if (!(p->tio.c_lflag & ECHO))
 		return;
-	int cols = (p->tio.c_lflag & ECHOCTL) && (c < 32 || c == 127) && c != '\t' ? 2 : 1;
+	int cols = c == '\t' ? 1 : is_ctl(c) ? ((p->tio.c_lflag & ECHOCTL) ? 2 : 0) : 1;
 	for (int k = 0; k < cols; k++)
-		output(p, "\b \b", 3);
+		echo_out(p, "\b \b", 3);
+}
+
+/* mu held: VWERASE — trailing non-word characters, then the word (n_tty's
+ * "ALTWERASE": letters, digits and '_'). */
+static void werase(struct pty *p)
+{
+	unsigned seen = 0;
+	while (p->linelen) {
+		unsigned char c = (unsigned char)p->line[p->linelen - 1];
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+			seen++;
+		else if (seen)
+			break;
+		erase_one(p);
+	}
+}
+
+/* mu held: IXON start — the held echoes go out first. */
+static void start_output(struct pty *p)
+{
+	if (!p->stopped)
+		return;
+	p->stopped = false;
+	output(p, p->ehold, p->ehold_len);
+	p->ehold_len = 0;
 }
 
 /* mu held: the edited line (len 0: an EOF) becomes readable; the caller
@@ -152,12 +170,65 @@ static void push_line(struct pty *p)
 	p->rec_n++;
 }
 
+/* Is c the (enabled) special character t->c_cc[i]? 0 never is (n_tty
+ * clears __DISABLED_CHAR from its map). */
+static bool is_cc(const struct termios *t, int i, unsigned char c) { return c && c == t->c_cc[i]; }
+
+/* mu held: ISIG — the signal to the foreground group, the input (and
+ * held echoes) flushed unless NOFLSH, output restarted, the character
+ * echoed (n_tty_receive_signal_char). */
+static void isig(struct pty *p, int sig, unsigned char c)
+{
+	pty_queue_sig(p, sig);
+	if (!(p->tio.c_lflag & NOFLSH)) {
+		p->in.len = p->in.head = 0;
+		p->rec_n = 0;
+		p->linelen = 0;
+		p->lnext = false;
+		p->ehold_len = 0;
+		if (p->out.len > p->echo_mark)
+			p->out.len = p->echo_mark;
+	}
+	if (p->tio.c_iflag & IXON)
+		start_output(p);
+	if (p->tio.c_lflag & ECHO)
+		echo_char(p, c);
+}
+
 /* mu held: one byte typed at the master. Returns false, consuming
  * nothing, when the input queue has no room for it (raw) or for the line
- * it ends (canonical): the master write stops there. */
+ * it ends (canonical): the master write stops there. The order of the
+ * checks is n_tty_receive_char_special's: a literal after VLNEXT, flow
+ * control, signals, IXANY, CR/NL mapping, then the canonical editing. */
 static bool ldisc_input(struct pty *p, unsigned char c)
 {
 	const struct termios *t = &p->tio;
+	bool canon = t->c_lflag & ICANON;
+	if (p->lnext) {
+		p->lnext = false;
+		if ((t->c_iflag & IXON) && (t->c_iflag & IXANY))
+			start_output(p);
+		goto ordinary;
+	}
+	if (t->c_iflag & IXON) {
+		if (is_cc(t, VSTART, c)) {
+			start_output(p);
+			return true;
+		}
+		if (is_cc(t, VSTOP, c)) {
+			p->stopped = true;
+			return true;
+		}
+	}
+	if (t->c_lflag & ISIG) {
+		int sig = is_cc(t, VINTR, c) ? SIGINT : is_cc(t, VQUIT, c) ? SIGQUIT : is_cc(t, VSUSP, c) ? SIGTSTP : 0;
+		if (sig) {
+			isig(p, sig, c);
+			return true;
+		}
+	}
+	if ((t->c_iflag & IXON) && (t->c_iflag & IXANY))
+		start_output(p);
 	if (c == '\r') {
 		if (t->c_iflag & IGNCR)
 			return true;
@@ -166,20 +237,14 @@ static bool ldisc_input(struct pty *p, unsigned char c)
 	} else if (c == '\n' && (t->c_iflag & INLCR)) {
 		c = '\r';
 	}
-	if (!(t->c_lflag & ICANON)) {
-		if (!ring_room(&p->in))
-			return false;
-		ring_put(&p->in, (const char *)&c, 1);
-		if (t->c_lflag & ECHO)
-			echo_char(p, c);
-		return true;
-	}
+	if (!canon)
+		goto ordinary;
 	/* A line end needs room for the whole line: without it the master's
 	 * write waits for the reader (Linux throttles), nothing is lost. */
-	if ((c == t->c_cc[VEOF] || c == '\n') &&
+	if ((is_cc(t, VEOF, c) || c == '\n') &&
 	    (p->linelen + (c == '\n') > ring_room(&p->in) || p->rec_n == PTY_RECS))
 		return false;
-	if (c == t->c_cc[VERASE]) {
+	if (is_cc(t, VERASE, c)) {
 		if (p->linelen) {
 			if (t->c_lflag & ECHOE)
 				erase_one(p);
@@ -191,7 +256,7 @@ static bool ldisc_input(struct pty *p, unsigned char c)
 		}
 		return true;
 	}
-	if (c == t->c_cc[VKILL]) {
+	if (is_cc(t, VKILL, c)) {
 		if (t->c_lflag & ECHOKE) {
 			while (p->linelen)
 				erase_one(p);
@@ -200,11 +265,21 @@ static bool ldisc_input(struct pty *p, unsigned char c)
 			if (t->c_lflag & ECHO)
 				echo_char(p, c);
 			if (t->c_lflag & ECHOK)
-				output(p, "\n", 1);
+				echo_out(p, "\n", 1);
 		}
 		return true;
 	}
-	if (c == t->c_cc[VEOF]) {
+	if ((t->c_lflag & IEXTEN) && is_cc(t, VWERASE, c)) {
+		werase(p);
+		return true;
+	}
+	if ((t->c_lflag & IEXTEN) && is_cc(t, VLNEXT, c)) {
+		p->lnext = true;
+		if ((t->c_lflag & ECHO) && (t->c_lflag & ECHOCTL))
+			echo_out(p, "^\b", 2);
+		return true;
+	}
+	if (is_cc(t, VEOF, c)) {
 		push_line(p);
 		return true;
 	}
@@ -212,28 +287,24 @@ static bool ldisc_input(struct pty *p, unsigned char c)
 		if (p->linelen < PTY_INQ)
 			p->line[p->linelen++] = '\n';
 		if (t->c_lflag & (ECHO | ECHONL))
-			output(p, "\n", 1);
+			echo_out(p, "\n", 1);
 		push_line(p);
 		return true;
 	}
-	if (p->linelen < PTY_INQ - 1) /* room kept for the newline, as n_tty */
+ordinary:
+	if (!canon) {
+		if (!ring_room(&p->in))
+			return false;
+		ring_put(&p->in, (const char *)&c, 1);
+	} else if (p->linelen < PTY_INQ - 1) { /* room kept for the newline, as n_tty */
 		p->line[p->linelen++] = (char)c;
+	}
 	if (t->c_lflag & ECHO)
 		echo_char(p, c);
 	return true;
 }
 
 static bool nonblock(struct uvfs_file *f) { return __atomic_load_n(&f->f_flags, __ATOMIC_RELAXED) & O_NONBLOCK; }
-
-/* mu held; deadline NULL: no limit. false once it passed. */
-static bool wait_until(struct pty *p, const struct timespec *deadline)
-{
-	if (!deadline) {
-		pthread_cond_wait(&p->cv, &p->mu);
-		return true;
-	}
-	return pthread_cond_timedwait(&p->cv, &p->mu, deadline) != ETIMEDOUT;
-}
 
 static ssize_t replica_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 {
@@ -290,7 +361,12 @@ static ssize_t replica_read(struct uvfs_file *f, void *buf, size_t len, uint64_t
 			ret = -EAGAIN;
 			break;
 		}
-		if (!wait_until(p, dlp)) {
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, dlp);
+		if (err == -EINTR) {
+			ret = err;
+			break;
+		}
+		if (err == -ETIMEDOUT) {
 			size_t n = len < p->in.len ? len : p->in.len;
 			ring_get(&p->in, buf, n);
 			ret = (ssize_t)n;
@@ -314,7 +390,8 @@ static ssize_t replica_write(struct uvfs_file *f, const void *buf, size_t len, u
 			ret = done ? (ssize_t)done : -EIO;
 			break;
 		}
-		done += output(p, (const char *)buf + done, len - done);
+		if (!p->stopped) /* IXON: held until VSTART */
+			done += output(p, (const char *)buf + done, len - done);
 		if (done)
 			wake(p);
 		if (done == len) {
@@ -325,7 +402,11 @@ static ssize_t replica_write(struct uvfs_file *f, const void *buf, size_t len, u
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, NULL);
+		if (err) {
+			ret = done ? (ssize_t)done : err; /* Linux: the count so far */
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -354,7 +435,11 @@ static ssize_t master_read(struct uvfs_file *f, void *buf, size_t len, uint64_t 
 			ret = -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, NULL);
+		if (err) {
+			ret = err;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -368,10 +453,16 @@ static ssize_t master_write(struct uvfs_file *f, const void *buf, size_t len, ui
 	ssize_t ret;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
+		p->echo_mark = p->out.len; /* a batch: one master write, or what follows a wait */
 		while (done < len && ldisc_input(p, s[done]))
 			done++;
 		if (done)
 			wake(p);
+		if (p->nsig) { /* ISIG: delivered with no lock held */
+			pthread_mutex_unlock(&p->mu);
+			pty_deliver_sigs(p);
+			pthread_mutex_lock(&p->mu);
+		}
 		if (done == len) {
 			ret = (ssize_t)done;
 			break;
@@ -380,7 +471,11 @@ static ssize_t master_write(struct uvfs_file *f, const void *buf, size_t len, ui
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
+		int err = uvfs_dev_cond_wait(&p->cv, &p->mu, NULL);
+		if (err) {
+			ret = done ? (ssize_t)done : err; /* Linux: the count so far */
+			break;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -394,7 +489,7 @@ static unsigned replica_poll(struct uvfs_file *f, struct uvfs_poll_table *pt)
 	pthread_mutex_lock(&p->mu);
 	if (p->tio.c_lflag & ICANON ? p->rec_n > 0 : p->in.len > 0)
 		mask |= POLLIN | POLLRDNORM;
-	if (ring_room(&p->out) >= 2)
+	if (ring_room(&p->out) >= 2 && !p->stopped)
 		mask |= POLLOUT | POLLWRNORM;
 	if (!p->master_open)
 		mask |= POLLHUP;
@@ -420,8 +515,11 @@ static unsigned master_poll(struct uvfs_file *f, struct uvfs_poll_table *pt)
 
 /* Both ends: termios (TCGETS etc. on the master act on the replica's, as
  * Linux), window size, FIONREAD. */
-static long common_ioctl(struct pty *p, bool master, unsigned long cmd, void *arg)
+static long common_ioctl(struct uvfs_file *f, struct pty *p, bool master, unsigned long cmd, void *arg)
 {
+	long jc = pty_jobctl_ioctl(f, p, master, cmd, arg);
+	if (jc != PTY_NOT_JOBCTL)
+		return jc;
 	if (!arg)
 		return -EFAULT;
 	long ret = 0;
@@ -439,6 +537,10 @@ static long common_ioctl(struct pty *p, bool master, unsigned long cmd, void *ar
 	case TCSETSW: {
 		bool was_canon = p->tio.c_lflag & ICANON;
 		memcpy(&p->tio, arg, sizeof p->tio);
+		if (!(p->tio.c_iflag & IXON))
+			start_output(p); /* n_tty_set_termios: IXON off restarts */
+		if (!(p->tio.c_lflag & ICANON))
+			p->lnext = false;
 		if (was_canon && !(p->tio.c_lflag & ICANON)) {
 			/* Leaving canonical mode: the partial line becomes input. */
 			size_t n = p->linelen < ring_room(&p->in) ? p->linelen : ring_room(&p->in);
@@ -459,7 +561,11 @@ static long common_ioctl(struct pty *p, bool master, unsigned long cmd, void *ar
 		memcpy(arg, &p->ws, sizeof p->ws);
 		break;
 	case TIOCSWINSZ:
-		memcpy(&p->ws, arg, sizeof p->ws);
+		/* A change signals the foreground group (tty_do_resize). */
+		if (memcmp(&p->ws, arg, sizeof p->ws)) {
+			memcpy(&p->ws, arg, sizeof p->ws);
+			pty_queue_sig(p, SIGWINCH);
+		}
 		break;
 	case FIONREAD:
 		if (master) {
@@ -477,6 +583,7 @@ static long common_ioctl(struct pty *p, bool master, unsigned long cmd, void *ar
 		ret = -ENOTTY;
 	}
 	pthread_mutex_unlock(&p->mu);
+	pty_deliver_sigs(p);
 	return ret;
 }
 
@@ -497,14 +604,20 @@ static long master_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
 		pthread_mutex_unlock(&p->mu);
 		return 0;
 	}
-	return common_ioctl(p, true, cmd, arg);
+	return common_ioctl(f, p, true, cmd, arg);
 }
 
 static long replica_ioctl(struct uvfs_file *f, unsigned long cmd, void *arg)
 {
+	struct pty *p = f->f_private;
+	pthread_mutex_lock(&p->mu);
+	bool hung = !p->master_open;
+	pthread_mutex_unlock(&p->mu);
+	if (hung) /* the master went: Linux's hung_up_tty_ioctl */
+		return cmd == TIOCSPGRP ? -ENOTTY : -EIO;
 	if (cmd == TIOCGPTN || cmd == TIOCSPTLCK)
 		return -ENOTTY; /* master only (Linux: -ENOIOCTLCMD → ENOTTY) */
-	return common_ioctl(f->f_private, false, cmd, arg);
+	return common_ioctl(f, f->f_private, false, cmd, arg);
 }
 
 static int64_t pty_llseek(struct uvfs_file *f, int64_t off, int whence) { return -ESPIPE; }
@@ -542,6 +655,8 @@ static int ptmx_open(struct uvfs_inode *inode, struct uvfs_file *f)
 	pthread_cond_init(&p->cv, NULL);
 	uvfs_waitq_init(&p->wq);
 	std_termios(&p->tio);
+	p->vfs = fs->vfs;
+	p->opts = f->f_private; /* the registration's (uvfs_devpts_register_devices_opts) */
 	p->locked = true; /* until unlockpt */
 	p->master_open = true;
 	p->refs = 1;
@@ -612,6 +727,7 @@ static void ptmx_release(struct uvfs_file *f)
 	struct uvfs_cred root;
 	uvfs_cred_init_root(&root);
 	uvfs_unlink_at(uvfs_mount_fs(p->dir.mount)->vfs, &root, &pop); /* gone already: nothing to do */
+	pty_jobctl_hangup(p);
 	pthread_mutex_lock(&p->mu);
 	p->master_open = false;
 	/* Hangup: pending input goes (Linux: the replica then reads EOF at once). */
@@ -695,12 +811,15 @@ static const struct uvfs_file_ops replica_fops = {
 	.fop_flags = UVFS_FOP_STREAM,
 };
 
-UVFS_API int uvfs_devpts_register_devices(struct uvfs *vfs)
+UVFS_API int uvfs_devpts_register_devices_opts(struct uvfs *vfs, const struct uvfs_devpts_opts *opts)
 {
+	/* The region's priv is the file's f_private until ->open: the opts. */
 	int err = uvfs_register_chrdev_region(vfs, UVFS_DEV_CHAR, UVFS_TTYAUX_MAJOR_DP, UVFS_PTMX_MINOR, 1,
-					      &ptmx_fops, NULL, "ptmx");
+					      &ptmx_fops, (void *)opts, "ptmx");
 	if (!err)
 		err = uvfs_register_chrdev_region(vfs, UVFS_DEV_CHAR, UVFS_PTY_REPLICA_MAJOR, 0, 1u << 20,
-						  &replica_fops, NULL, "pts");
+						  &replica_fops, (void *)opts, "pts");
 	return err;
 }
+
+UVFS_API int uvfs_devpts_register_devices(struct uvfs *vfs) { return uvfs_devpts_register_devices_opts(vfs, NULL); }

@@ -1,18 +1,9 @@
 /* fsimpl/devtmpfs/devtmpfs.c — the devtmpfs type: a singleton tmpfs per
- * uvfs instance, and its accessor (gVisor fsimpl/devtmpfs).
+ * uvfs instance (fsimpl/devtmpfs/singleton.h: remembered weakly, so a
+ * mount after the last one went gets a fresh, empty one), and its
+ * accessor (gVisor fsimpl/devtmpfs).
  *
- * The singleton is remembered weakly: an entry {vfs, fs} in a process-wide
- * list, holding no reference. get_fs revives it only while its count is
- * still above zero (increment-if-not-zero), so a filesystem on its way out
- * is never resurrected; its release (our wrapper around tmpfs's) drops the
- * entry. So uvfs_destroy sees no extra live filesystem, and a mount made
- * after the last one went gets a fresh, empty devtmpfs.
- *
- * Lock: singletons.mu protects the list; it is taken by get_fs (around the
- * tmpfs creation, so two first mounts cannot make two filesystems) and by
- * the release wrapper, which holds no VFS lock when it runs (uvfs_fs_put's
- * last reference). An entry's fs memory stays valid while the entry is
- * listed, since the release that frees it must first take mu. */
+ * Lock: devtmpfs_mu, the singleton list's (singleton.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,87 +13,21 @@
 #include <sys/sysmacros.h>
 
 #include "fsimpl/devtmpfs/devtmpfs.h"
+#include "fsimpl/devtmpfs/singleton.h"
 #include "vfs/uvfs_fs.h"
 
-struct singleton {
-	struct uvfs *vfs;
-	struct uvfs_filesystem *fs; /* no reference: see above */
-	struct singleton *next;
+static pthread_mutex_t devtmpfs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct fs_singletons devtmpfs_singletons = {
+	.mu = &devtmpfs_mu,
+	.type = &uvfs_devtmpfs_type,
+	.tmpfs_data = "mode=0755",
 };
 
-static struct {
-	pthread_mutex_t mu;
-	struct singleton *list;
-} singletons = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static struct uvfs_fs_ops devtmpfs_fs_ops; /* tmpfs's, with release wrapped; set under mu */
-static const struct uvfs_fs_ops *tmpfs_fs_ops; /* the wrapped table; set under mu */
-
-static void devtmpfs_release(struct uvfs_filesystem *fs)
-{
-	pthread_mutex_lock(&singletons.mu);
-	for (struct singleton **pp = &singletons.list; *pp; pp = &(*pp)->next) {
-		if ((*pp)->fs == fs) {
-			struct singleton *s = *pp;
-			*pp = s->next;
-			free(s);
-			break;
-		}
-	}
-	const struct uvfs_fs_ops *inner = tmpfs_fs_ops;
-	pthread_mutex_unlock(&singletons.mu);
-	inner->release(fs);
-}
-
-static bool fs_tryget(struct uvfs_filesystem *fs)
-{
-	long r = atomic_load(&fs->refs);
-	while (r > 0)
-		if (atomic_compare_exchange_weak(&fs->refs, &r, r + 1))
-			return true;
-	return false;
-}
-
+/* Mount data is ignored, as gVisor. */
 static int devtmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source,
 			   const struct uvfs_fs_opts *opts, struct uvfs_filesystem **out)
 {
-	int err = 0;
-	pthread_mutex_lock(&singletons.mu);
-	for (struct singleton *s = singletons.list; s; s = s->next) {
-		if (s->vfs == vfs && fs_tryget(s->fs)) {
-			*out = s->fs;
-			goto out;
-		}
-	}
-	struct singleton *s = malloc(sizeof(*s));
-	if (!s) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* Owned by root whoever mounts first; mount data is ignored. */
-	struct uvfs_cred root;
-	uvfs_cred_init_root(&root);
-	struct uvfs_filesystem *fs;
-	if ((err = uvfs_tmpfs_type.get_fs(vfs, &root, source, &(struct uvfs_fs_opts){ .data = "mode=0755" }, &fs))) {
-		free(s);
-		goto out;
-	}
-	/* Not published yet: the type and ops may still be set. */
-	if (!tmpfs_fs_ops) {
-		tmpfs_fs_ops = fs->ops;
-		devtmpfs_fs_ops = *fs->ops;
-		devtmpfs_fs_ops.release = devtmpfs_release;
-	}
-	fs->ops = &devtmpfs_fs_ops;
-	fs->type = &uvfs_devtmpfs_type;
-	s->vfs = vfs;
-	s->fs = fs;
-	s->next = singletons.list;
-	singletons.list = s;
-	*out = fs;
-out:
-	pthread_mutex_unlock(&singletons.mu);
-	return err;
+	return fs_singleton_get(&devtmpfs_singletons, vfs, source, out);
 }
 
 UVFS_API const struct uvfs_fs_type uvfs_devtmpfs_type = {

@@ -177,6 +177,36 @@ static int kn_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct 
 	return 0;
 }
 
+static int kn_rmdir(struct uvfs_inode *dir, struct uvfs_dentry *d)
+{
+	struct kernfs_node *dn = KN(dir);
+	struct uvfs_inode *ci = uvfs_dentry_inode(d);
+	if (!dn->ent->rmdir || !ci)
+		return -EPERM;
+	int err = dn->ent->rmdir(dn, KN(ci));
+	if (err)
+		return err;
+	uvfs_inode_attr_begin(dir);
+	dir->i_nlink--;
+	uvfs_inode_attr_end(dir);
+	return 0;
+}
+
+/* The template's check first (it may block: an RCU walk asks again in
+ * ref-walk), then the mode bits. */
+static int kn_permission(struct uvfs_inode *inode, const struct uvfs_cred *cred, int mask, unsigned flags)
+{
+	struct kernfs_node *n = KN(inode);
+	if (n->ent->permission) {
+		if (flags & UVFS_MAY_NOT_BLOCK)
+			return -ECHILD;
+		int err = n->ent->permission(n, cred, mask);
+		if (err)
+			return err;
+	}
+	return uvfs_generic_permission(inode, cred, mask, flags);
+}
+
 static unsigned dtype_of(mode_t mode) { return (mode >> 12) & 15; }
 
 static int64_t nchildren(const struct kernfs_entry *ent)
@@ -248,10 +278,16 @@ struct kfile {
 	uint64_t read_end; /* end of the last read; a read at 0 after reads regenerates */
 };
 
+static int dead_err(struct kernfs_node *n)
+{
+	int e = kernfs_node_fs(n)->dead_errno;
+	return e ? -e : -ESRCH;
+}
+
 static int generate(struct kernfs_node *n, struct kfile *kf)
 {
 	if (!node_alive(n))
-		return -ESRCH;
+		return dead_err(n);
 	struct kernfs_buf b = { 0 };
 	int err = n->ent->show(n, &b);
 	if (!err)
@@ -274,6 +310,11 @@ static int kn_open(struct uvfs_inode *inode, struct uvfs_file *f)
 		return -EACCES;
 	if (acc != O_WRONLY && !n->ent->show)
 		return -EACCES;
+	if (n->ent->open) {
+		int err = n->ent->open(n, f);
+		if (err)
+			return err;
+	}
 	struct kfile *kf = calloc(1, sizeof(*kf));
 	if (!kf)
 		return -ENOMEM;
@@ -329,7 +370,7 @@ static ssize_t kn_fwrite(struct uvfs_file *f, const void *buf, size_t len, uint6
 	if (!n->ent->store)
 		return -EINVAL;
 	if (!node_alive(n))
-		return -ESRCH;
+		return dead_err(n);
 	ssize_t r = n->ent->store(n, f, buf, len, *off);
 	if (r > 0)
 		*off += (uint64_t)r;
@@ -348,8 +389,10 @@ static int kn_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, st
 	return (attr->mask & ~(unsigned)STATX_SIZE) ? -EPERM : 0;
 }
 
-static const struct uvfs_inode_ops kn_dir_iops = { .lookup = kn_lookup, .mkdir = kn_mkdir, .setattr = kn_setattr };
-static const struct uvfs_inode_ops kn_file_iops = { .setattr = kn_setattr };
+static const struct uvfs_inode_ops kn_dir_iops = {
+	.lookup = kn_lookup, .mkdir = kn_mkdir, .rmdir = kn_rmdir, .setattr = kn_setattr, .permission = kn_permission,
+};
+static const struct uvfs_inode_ops kn_file_iops = { .setattr = kn_setattr, .permission = kn_permission };
 static const struct uvfs_inode_ops kn_link_iops = { .readlink = kn_readlink, .setattr = kn_setattr };
 static const struct uvfs_file_ops kn_dir_fops = { .iterate = kn_iterate, .llseek = kn_dir_llseek };
 static const struct uvfs_file_ops kn_file_fops = {

@@ -61,12 +61,23 @@ struct kernfs_entry {
 	ssize_t (*store)(struct kernfs_node *n, struct uvfs_file *f, const char *buf, size_t len, uint64_t off);
 	/* Symlinks: the target (as uvfs's ->readlink). */
 	ssize_t (*readlink)(struct kernfs_node *n, char *buf, size_t len);
+	/* Optional check at open, before show (proc's ptrace-style checks:
+	 * f->f_cred is the opener's); 0 or -errno. */
+	int (*open)(struct kernfs_node *n, struct uvfs_file *f);
+	/* Optional check before the mode bits (Linux ->permission; 0 or
+	 * -errno); never called from an RCU walk (the walk asks again in
+	 * ref-walk), so it may take locks. */
+	int (*permission)(struct kernfs_node *n, const struct uvfs_cred *cred, int mask);
 	/* Optional: is this node still there (e.g. its fd still open)? Asked
 	 * by revalidation with a reference held, after the data's liveness. */
 	bool (*valid)(struct kernfs_node *n);
 	/* Directories: optional mkdir (flags: UVFS_MKDIR_SYNTHETIC...); the
 	 * new node in *out. NULL: mkdir is -EPERM. dir's i_lock held. */
 	int (*mkdir)(struct kernfs_node *dir, const char *name, size_t len, unsigned flags, struct kernfs_node **out);
+	/* Directories: optional rmdir of child n, a directory its mkdir made
+	 * (0 or -errno, e.g. -EBUSY); n must go stale after (its data's alive
+	 * says no). NULL: rmdir is -EPERM. dir's and n's i_locks held. */
+	int (*rmdir)(struct kernfs_node *dir, struct kernfs_node *n);
 	/* Directories: fixed children, and optional dynamic ones. */
 	const struct kernfs_entry *children;
 	const struct kernfs_dyn_ops *dyn;
@@ -95,6 +106,10 @@ struct kernfs_fs {
 	const struct kernfs_data_ops *dops; /* immutable; NULL: data is not refcounted */
 	void (*release)(struct kernfs_fs *kfs); /* immutable: frees the containing struct */
 	uint32_t magic; /* immutable: statfs f_type */
+	/* Immutable: the errno of reads and writes through a file whose node's
+	 * data died (0: ESRCH, as proc for an exited task; cgroupfs: ENODEV,
+	 * as Linux kernfs for a removed cgroup). */
+	int dead_errno;
 	/* Optional, immutable: the superblock options shown in mountinfo. */
 	int (*show_options)(struct kernfs_fs *kfs, char *buf, size_t len);
 };

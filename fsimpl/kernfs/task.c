@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t tasks_now_ns(void)
 {
@@ -425,6 +426,28 @@ UVFS_API int uvfs_tasks_set_init(struct uvfs_tasks *t, int32_t tid)
 		return -EINVAL;
 	pthread_mutex_lock(&t->lock);
 	t->init_tid = tid;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+int tasks_ncpus(struct uvfs_tasks *t)
+{
+	pthread_mutex_lock(&t->lock);
+	int n = t->ncpus;
+	pthread_mutex_unlock(&t->lock);
+	if (n <= 0) {
+		long h = sysconf(_SC_NPROCESSORS_ONLN);
+		n = h > 0 ? (int)h : 1;
+	}
+	return n;
+}
+
+UVFS_API int uvfs_tasks_set_ncpus(struct uvfs_tasks *t, int ncpus)
+{
+	if (ncpus < 1 || ncpus > 8192)
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	t->ncpus = ncpus;
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }

@@ -21,6 +21,9 @@ struct uvfs_task_fd_ops {
 	int (*list)(void *arg, int after, int *fds, int max);
 	/* The open file of fd, with a reference (uvfs_file_put it), or -EBADF. */
 	int (*get)(void *arg, int fd, struct uvfs_file **out);
+	/* Optional: the descriptor flags of fd (FD_CLOEXEC), shown in
+	 * fdinfo's flags as O_CLOEXEC; NULL: none. */
+	int (*fd_flags)(void *arg, int fd);
 };
 
 struct uvfs_task_params {
@@ -58,6 +61,10 @@ UVFS_API int uvfs_task_set_comm(struct uvfs_tasks *t, int32_t tid, const char *c
 UVFS_API int uvfs_task_set_cwd(struct uvfs_tasks *t, int32_t tid, const struct uvfs_vd *cwd);
 /* The task /proc/self names when there is no calling task. */
 UVFS_API int uvfs_tasks_set_init(struct uvfs_tasks *t, int32_t tid);
+/* The sandbox's CPU count (/proc/cpuinfo entries, /proc/stat lines, and
+ * the cpuN of sysfs mounts made after the call: set it before mounting
+ * sysfs); the default is the host's online CPUs. -EINVAL unless 1..8192. */
+UVFS_API int uvfs_tasks_set_ncpus(struct uvfs_tasks *t, int ncpus);
 /* UTS values shown in /proc/version and /proc/sys/kernel (NULL: keep). */
 UVFS_API int uvfs_tasks_set_uts(struct uvfs_tasks *t, const char *hostname, const char *release,
 				const char *version);

@@ -46,6 +46,7 @@ struct uvfs_tasks {
 	int32_t init_tid; /* 0: pid 1 */
 	int32_t last_pid;
 	char hostname[65], release[65], version[128];
+	int ncpus; /* 0: the host's online CPUs */
 };
 
 void task_get(struct task *tk);
@@ -67,3 +68,5 @@ int task_get_vd(struct task *tk, int which, struct uvfs_vd *out);
 int task_get_mntns(struct task *tk, struct uvfs_mntns **out);
 enum { TASK_ROOT, TASK_CWD, TASK_EXE };
 uint64_t tasks_now_ns(void);
+/* The configured CPU count, else the host's online CPUs (>= 1). */
+int tasks_ncpus(struct uvfs_tasks *t);

@@ -3,9 +3,14 @@
  * that the directory and everything below go stale when it unregisters. */
 #include "fsimpl/proc/internal.h"
 
+#include "fsimpl/cgroup/internal.h"
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,49 @@ static void td_owner(void *d, uint32_t *uid, uint32_t *gid)
 const struct kernfs_data_ops proc_task_dops = { .get = td_get, .put = td_put, .alive = td_alive, .owner = td_owner };
 
 static struct task *TK(struct kernfs_node *n) { return n->data; }
+
+/* ------------------------------------------------- ptrace-style access */
+
+/* Linux ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS): a task of the
+ * same thread group (the caller context's), a caller whose fsuid equals
+ * each of the task's uids and whose fsgid equals each of its gids, or
+ * CAP_SYS_PTRACE. (Linux also refuses non-dumpable tasks to callers
+ * without the capability; tasks here are all dumpable.) */
+static bool may_read_task(struct task *tk, const struct uvfs_cred *c)
+{
+	int32_t me = uvfs_current_ctx()->tid;
+	if (me) {
+		struct task *cur = tasks_find(tk->tasks, me);
+		bool same = cur && cur->pid == tk->pid;
+		if (cur)
+			task_put(cur);
+		if (same)
+			return true;
+	}
+	const struct uvfs_cred *t = &tk->cred;
+	if (c->fsuid == t->uid && c->fsuid == t->euid && c->fsgid == t->gid && c->fsgid == t->egid)
+		return true;
+	return uvfs_cred_has_cap(c, CAP_SYS_PTRACE);
+}
+
+/* Opens of environ (Linux mm_access: EACCES). */
+static int ptrace_open(struct kernfs_node *n, struct uvfs_file *f)
+{
+	return may_read_task(TK(n), &f->f_cred) ? 0 : -EACCES;
+}
+/* fdinfo/ (Linux proc_fdinfo_permission). */
+static int ptrace_permission(struct kernfs_node *n, const struct uvfs_cred *cred, int mask)
+{
+	return may_read_task(TK(n), cred) ? 0 : -EACCES;
+}
+/* Links (cwd, root, exe, fd/N: Linux proc_fd_access_allowed). readlink
+ * has no credentials argument: the caller is the context's cred. With
+ * none (an embedder's own call, outside any task) nothing is checked. */
+static int ptrace_link(struct kernfs_node *n)
+{
+	const struct uvfs_cred *c = uvfs_current_ctx()->cred;
+	return !c || may_read_task(TK(n), c) ? 0 : -EACCES;
+}
 
 /* ------------------------------------------------------------- contents */
 
@@ -64,8 +112,7 @@ static ssize_t store_comm(struct kernfs_node *n, struct uvfs_file *f, const char
 
 static int show_cgroup(struct kernfs_node *n, struct kernfs_buf *b)
 {
-	kernfs_printf(b, "0::/\n");
-	return 0;
+	return cgroup_show_task(kernfs_node_fs(n)->vfs.vfs, TK(n), b);
 }
 
 /* Path of a task vd as the reader sees it: relative to the current task's
@@ -96,7 +143,9 @@ static ssize_t vd_link(struct kernfs_node *n, const struct uvfs_vd *vd, char *bu
 static ssize_t task_vd_readlink(struct kernfs_node *n, int which, char *buf, size_t len)
 {
 	struct uvfs_vd vd;
-	int err = task_get_vd(TK(n), which, &vd);
+	int err = ptrace_link(n);
+	if (!err)
+		err = task_get_vd(TK(n), which, &vd);
 	if (err)
 		return err;
 	ssize_t r = vd_link(n, &vd, buf, len);
@@ -224,7 +273,10 @@ static ssize_t fd_readlink(struct kernfs_node *n, char *buf, size_t len)
 	struct uvfs_file *f;
 	if (!tk->fd_ops)
 		return -ENOENT;
-	int err = tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f);
+	int err = ptrace_link(n);
+	if (err)
+		return err;
+	err = tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f);
 	if (err)
 		return err == -EBADF ? -ENOENT : err;
 	struct uvfs_vd vd;
@@ -246,6 +298,41 @@ static bool fd_valid(struct kernfs_node *n)
 }
 static const struct kernfs_entry fd_link = {
 	.name = "fd", .mode = S_IFLNK | 0700, .readlink = fd_readlink, .valid = fd_valid,
+};
+
+/* ------------------------------------------------------------ fdinfo/ */
+
+/* The kernel's O_LARGEFILE (glibc defines it 0 on 64-bit): Linux adds it
+ * to every 64-bit open, and fdinfo shows it. */
+#if defined(__x86_64__)
+#define K_O_LARGEFILE 0100000
+#elif defined(__aarch64__)
+#define K_O_LARGEFILE 0400000
+#else
+#define K_O_LARGEFILE 0
+#endif
+
+/* Linux seq_show (fs/proc/fd.c): pos, flags in octal with O_CLOEXEC from
+ * the descriptor, mnt_id, ino. */
+static int show_fdinfo(struct kernfs_node *n, struct kernfs_buf *b)
+{
+	struct task *tk = TK(n);
+	struct uvfs_file *f;
+	if (!tk->fd_ops || tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f))
+		return -ENOENT;
+	uvfs_lock_acquire(&f->f_lock);
+	uint64_t pos = f->f_pos;
+	uvfs_lock_release(&f->f_lock);
+	unsigned flags = (unsigned)uvfs_file_flags(f) | K_O_LARGEFILE;
+	if (tk->fd_ops->fd_flags && (tk->fd_ops->fd_flags(tk->fd_arg, (int)n->idx) & FD_CLOEXEC))
+		flags |= O_CLOEXEC;
+	kernfs_printf(b, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%" PRIu64 "\nino:\t%" PRIu64 "\n", pos, flags,
+		      uvfs_mount_id(f->f_vd.mount), f->f_inode->i_ino);
+	uvfs_file_put(f);
+	return 0;
+}
+static const struct kernfs_entry fdinfo_file = {
+	.name = "fdinfo", .mode = S_IFREG | 0444, .show = show_fdinfo, .valid = fd_valid,
 };
 
 static bool parse_num(const char *name, size_t len, int64_t max, int64_t *out)
@@ -271,7 +358,8 @@ static uint64_t child_ino(struct kernfs_node *dir, int64_t v)
 	return kernfs_ino(dir->vfs.i_ino, s, strlen(s));
 }
 
-static int fd_lookup(struct kernfs_node *dir, const char *name, size_t len, struct kernfs_node **out)
+static int fd_lookup_tmpl(struct kernfs_node *dir, const char *name, size_t len, const struct kernfs_entry *tmpl,
+			  struct kernfs_node **out)
 {
 	struct task *tk = TK(dir);
 	int64_t fd;
@@ -282,7 +370,7 @@ static int fd_lookup(struct kernfs_node *dir, const char *name, size_t len, stru
 	if (tk->fd_ops->get(tk->fd_arg, (int)fd, &f))
 		return 0;
 	uvfs_file_put(f);
-	struct kernfs_node *n = kernfs_new_node(kernfs_node_fs(dir), dir, &fd_link, tk, child_ino(dir, fd));
+	struct kernfs_node *n = kernfs_new_node(kernfs_node_fs(dir), dir, tmpl, tk, child_ino(dir, fd));
 	if (!n)
 		return -ENOMEM;
 	n->idx = fd;
@@ -290,7 +378,16 @@ static int fd_lookup(struct kernfs_node *dir, const char *name, size_t len, stru
 	return 0;
 }
 
-static int fd_iterate(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, int64_t pos)
+static int fd_lookup(struct kernfs_node *dir, const char *name, size_t len, struct kernfs_node **out)
+{
+	return fd_lookup_tmpl(dir, name, len, &fd_link, out);
+}
+static int fdinfo_lookup(struct kernfs_node *dir, const char *name, size_t len, struct kernfs_node **out)
+{
+	return fd_lookup_tmpl(dir, name, len, &fdinfo_file, out);
+}
+
+static int fd_iterate_type(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, int64_t pos, unsigned dtype)
 {
 	struct task *tk = TK(dir);
 	if (!tk->fd_ops)
@@ -304,13 +401,22 @@ static int fd_iterate(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, int64_t
 		for (int i = 0; i < k; i++) {
 			char s[16];
 			snprintf(s, sizeof s, "%d", fds[i]);
-			if (kernfs_emit(ctx, dir, s, child_ino(dir, fds[i]), DT_LNK, fds[i]))
+			if (kernfs_emit(ctx, dir, s, child_ino(dir, fds[i]), dtype, fds[i]))
 				return 0;
 			after = fds[i];
 		}
 	}
 }
+static int fd_iterate(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, int64_t pos)
+{
+	return fd_iterate_type(dir, ctx, pos, DT_LNK);
+}
+static int fdinfo_iterate(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, int64_t pos)
+{
+	return fd_iterate_type(dir, ctx, pos, DT_REG);
+}
 static const struct kernfs_dyn_ops fd_dyn = { .lookup = fd_lookup, .iterate = fd_iterate };
+static const struct kernfs_dyn_ops fdinfo_dyn = { .lookup = fdinfo_lookup, .iterate = fdinfo_iterate };
 
 /* ---------------------------------------------------------- the tables */
 
@@ -319,8 +425,10 @@ static const struct kernfs_dyn_ops fd_dyn = { .lookup = fd_lookup, .iterate = fd
 #define TASK_ENTRIES                                                                                     \
 	RO_FILE("cgroup", show_cgroup), RO_FILE("cmdline", show_cmdline),                                \
 		{ .name = "comm", .mode = S_IFREG | 0644, .show = show_comm, .store = store_comm },       \
-		LINK("cwd", cwd_readlink), { .name = "environ", .mode = S_IFREG | 0400, .show = show_environ }, \
+		LINK("cwd", cwd_readlink),                                                                \
+		{ .name = "environ", .mode = S_IFREG | 0400, .show = show_environ, .open = ptrace_open },  \
 		LINK("exe", exe_readlink), { .name = "fd", .mode = S_IFDIR | 0500, .dyn = &fd_dyn },      \
+		{ .name = "fdinfo", .mode = S_IFDIR | 0555, .dyn = &fdinfo_dyn, .permission = ptrace_permission }, \
 		RO_FILE("gid_map", show_id_map), RO_FILE("mountinfo", show_mountinfo), RO_FILE("mounts", show_mounts), LINK("root", root_readlink), \
 		RO_FILE("stat", show_stat), RO_FILE("statm", show_statm), RO_FILE("status", show_status)
 

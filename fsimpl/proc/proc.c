@@ -18,11 +18,8 @@ struct task *current_task(struct proc_fs *fs) { return tasks_current(fs->tasks);
 
 static struct uvfs_tasks *TASKS(struct kernfs_node *n) { return proc_fs_of(n)->tasks; }
 
-static long ncpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? n : 1;
-}
+/* The configured CPU count (uvfs_tasks_set_ncpus), else the host's. */
+static long ncpus(struct uvfs_tasks *t) { return tasks_ncpus(t); }
 
 /* Sandbox uptime: since the task table was made. */
 static uint64_t uptime_ns(struct uvfs_tasks *t) { return tasks_now_ns() - t->boot_ns; }
@@ -35,41 +32,142 @@ static int show_cmdline(struct kernfs_node *n, struct kernfs_buf *b)
 	return 0;
 }
 
+/* /proc/cpuinfo: gVisor's field list (WriteCPUInfoTo), one entry per
+ * configured CPU, values from the host's /proc/cpuinfo entry of the same
+ * index (wrapping around when the sandbox has more CPUs than the host) and
+ * the topology of one socket with a core per CPU, as gVisor pretends. */
+enum { F_HOST, F_CPU, F_COUNT, F_CONST };
+static const struct cpu_field {
+	const char *key;
+	int kind;
+	const char *dflt; /* F_CONST's value, F_HOST's when the host has none */
+} cpu_fields[] = {
+#if defined(__aarch64__)
+	{ "processor", F_CPU, NULL },
+	{ "BogoMIPS", F_HOST, "0.00" },
+	{ "Features", F_HOST, "" },
+	{ "CPU implementer", F_HOST, "0x00" },
+	{ "CPU architecture", F_HOST, "8" },
+	{ "CPU variant", F_HOST, "0x0" },
+	{ "CPU part", F_HOST, "0x000" },
+	{ "CPU revision", F_HOST, "0" },
+#else
+	{ "processor", F_CPU, NULL },
+	{ "vendor_id", F_HOST, "unknown" },
+	{ "cpu family", F_HOST, "0" },
+	{ "model", F_HOST, "0" },
+	{ "model name", F_HOST, "unknown" },
+	{ "stepping", F_HOST, "unknown" },
+	{ "cpu MHz", F_HOST, "0.000" },
+	{ "physical id", F_CONST, "0" },
+	{ "siblings", F_COUNT, NULL },
+	{ "core id", F_CPU, NULL },
+	{ "cpu cores", F_COUNT, NULL },
+	{ "apicid", F_CPU, NULL },
+	{ "initial apicid", F_CPU, NULL },
+	{ "fpu", F_CONST, "yes" },
+	{ "fpu_exception", F_CONST, "yes" },
+	{ "cpuid level", F_HOST, "0" },
+	{ "wp", F_CONST, "yes" },
+	{ "flags", F_HOST, "" },
+	{ "bogomips", F_HOST, "0.00" },
+	{ "clflush size", F_HOST, "64" },
+	{ "cache_alignment", F_HOST, "64" },
+	{ "address sizes", F_HOST, "46 bits physical, 48 bits virtual" },
+	{ "power management", F_HOST, "" },
+#endif
+};
+#define NCPU_FIELDS (sizeof cpu_fields / sizeof cpu_fields[0])
+
+/* The whole host file (NUL-terminated, malloc'd) or NULL. */
+static char *read_host_cpuinfo(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return NULL;
+	size_t cap = 16384, len = 0;
+	char *p = malloc(cap);
+	while (p) {
+		len += fread(p + len, 1, cap - len - 1, f);
+		if (len < cap - 1)
+			break;
+		char *q = realloc(p, cap *= 2);
+		if (!q) {
+			free(p);
+			p = NULL;
+		}
+		p = q;
+	}
+	fclose(f);
+	if (p)
+		p[len] = 0;
+	return p;
+}
+
+/* Start of host entry i (entries are separated by blank lines), or NULL. */
+static const char *host_entry(const char *text, long i)
+{
+	const char *e = text;
+	while (e && *e && i--) {
+		e = strstr(e, "\n\n");
+		e = e ? e + 2 : NULL;
+	}
+	return e && *e ? e : NULL;
+}
+
+/* Value of key in the entry at e: *val and *vlen, or false. */
+static bool host_value(const char *e, const char *key, const char **val, size_t *vlen)
+{
+	size_t kl = strlen(key);
+	for (const char *l = e; l && *l && *l != '\n';) {
+		const char *eol = strchr(l, '\n');
+		size_t ll = eol ? (size_t)(eol - l) : strlen(l);
+		size_t k = strcspn(l, "\t:\n");
+		const char *colon = memchr(l, ':', ll);
+		if (k == kl && !memcmp(l, key, kl) && colon) {
+			const char *v = colon + 1;
+			if (v < l + ll && *v == ' ')
+				v++;
+			*val = v;
+			*vlen = (size_t)(l + ll - v);
+			return true;
+		}
+		l = eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
 static int show_cpuinfo(struct kernfs_node *n, struct kernfs_buf *b)
 {
-	long nc = ncpus();
-	for (long i = 0; i < nc; i++)
-		kernfs_printf(b,
-			      "processor\t: %ld\n"
-			      "vendor_id\t: GenuineIntel\n"
-			      "cpu family\t: 6\n"
-			      "model\t\t: 85\n"
-			      "model name\t: uvfs virtual CPU\n"
-			      "stepping\t: 7\n"
-			      "cpu MHz\t\t: 2000.000\n"
-			      "cache size\t: 8192 KB\n"
-			      "physical id\t: 0\n"
-			      "siblings\t: %ld\n"
-			      "core id\t\t: %ld\n"
-			      "cpu cores\t: %ld\n"
-			      "apicid\t\t: %ld\n"
-			      "initial apicid\t: %ld\n"
-			      "fpu\t\t: yes\n"
-			      "fpu_exception\t: yes\n"
-			      "cpuid level\t: 13\n"
-			      "wp\t\t: yes\n"
-			      "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
-			      "clflush mmx fxsr sse sse2 ss ht syscall nx pdpe1gb rdtscp lm constant_tsc rep_good nopl "
-			      "xtopology nonstop_tsc cpuid pni pclmulqdq ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe "
-			      "popcnt aes xsave avx f16c rdrand hypervisor lahf_lm abm 3dnowprefetch fsgsbase bmi1 hle "
-			      "avx2 smep bmi2 erms invpcid rtm avx512f avx512dq rdseed adx smap clflushopt clwb "
-			      "avx512cd avx512bw avx512vl xsaveopt xsavec xgetbv1 xsaves\n"
-			      "bogomips\t: 4000.00\n"
-			      "clflush size\t: 64\n"
-			      "cache_alignment\t: 64\n"
-			      "address sizes\t: 46 bits physical, 48 bits virtual\n"
-			      "power management:\n\n",
-			      i, nc, i, nc, i, i);
+	long nc = ncpus(TASKS(n));
+	char *host = read_host_cpuinfo();
+	long nhost = 0;
+	while (host && host_entry(host, nhost))
+		nhost++;
+	for (long i = 0; i < nc; i++) {
+		const char *e = nhost ? host_entry(host, i % nhost) : NULL;
+		for (size_t f = 0; f < NCPU_FIELDS; f++) {
+			const struct cpu_field *cf = &cpu_fields[f];
+			size_t kl = strlen(cf->key);
+			/* Linux pads keys with tabs to column 16; "power management" has none. */
+			const char *pad = kl >= 16 ? "" : kl < 8 ? "\t\t" : "\t";
+			const char *v = cf->dflt;
+			size_t vl = v ? strlen(v) : 0;
+			if (cf->kind == F_HOST && e)
+				host_value(e, cf->key, &v, &vl);
+			kernfs_printf(b, "%s%s:", cf->key, pad);
+			if (cf->kind == F_CPU)
+				kernfs_printf(b, " %ld\n", i);
+			else if (cf->kind == F_COUNT)
+				kernfs_printf(b, " %ld\n", nc);
+			else if (vl || kl < 16)
+				kernfs_printf(b, " %.*s\n", (int)vl, v);
+			else
+				kernfs_write(b, "\n", 1);
+		}
+		kernfs_write(b, "\n", 1);
+	}
+	free(host);
 	return 0;
 }
 
@@ -159,7 +257,7 @@ static int show_meminfo(struct kernfs_node *n, struct kernfs_buf *b)
 static int show_stat(struct kernfs_node *n, struct kernfs_buf *b)
 {
 	struct uvfs_tasks *t = TASKS(n);
-	long nc = ncpus();
+	long nc = ncpus(t);
 	unsigned long long up = uptime_ns(t), idle = up / (1000000000ULL / USER_HZ);
 	/* All time idle: no CPU accounting in a VFS. */
 	kernfs_printf(b, "cpu  0 0 0 %llu 0 0 0 0 0 0\n", idle * (unsigned long long)nc);
@@ -178,7 +276,7 @@ static int show_stat(struct kernfs_node *n, struct kernfs_buf *b)
 static int show_uptime(struct kernfs_node *n, struct kernfs_buf *b)
 {
 	unsigned long long up = uptime_ns(TASKS(n)) / 10000000ULL; /* centiseconds */
-	unsigned long long idle = up * (unsigned long long)ncpus();
+	unsigned long long idle = up * (unsigned long long)ncpus(TASKS(n));
 	kernfs_printf(b, "%llu.%02llu %llu.%02llu\n", up / 100, up % 100, idle / 100, idle % 100);
 	return 0;
 }

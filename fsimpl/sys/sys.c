@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "fsimpl/kernfs/kernfs.h"
+#include "fsimpl/kernfs/task_internal.h"
 
 struct sys_fs {
 	struct kernfs_fs k;
-	int ncpus; /* immutable */
+	int ncpus; /* immutable: the default task table's count at mount */
 	pthread_mutex_t lock; /* names */
 	char **names; /* under lock: /sys/fs's synthetic directories, in creation order */
 	size_t nnames;
@@ -200,7 +201,11 @@ static int sys_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char
 	struct sys_fs *fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	long nc = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The default task table's CPU count (uvfs_tasks_set_ncpus), else the host's. */
+	struct uvfs_tasks *t = tasks_default(vfs);
+	long nc = t ? tasks_ncpus(t) : sysconf(_SC_NPROCESSORS_ONLN);
+	if (t)
+		tasks_put(t);
 	fs->ncpus = nc > 0 ? (int)nc : 1;
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->k.release = sys_release;

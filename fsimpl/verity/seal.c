@@ -63,11 +63,15 @@ struct seal_ops {
 	int (*build)(void *dir, const char *name, uint64_t size, struct uvfs_merkle_result *res);
 	ssize_t (*readlink)(void *dir, const char *name, char *buf, size_t len);
 	int (*write)(void *dir, const char *name, const void *p, size_t n);
+	/* The tree directory's counterpart of subdirectory name: made
+	 * (0755) unless it exists, then opened as open_dir does. */
+	int (*make_dir)(void *dir, const char *name, void **sub);
 };
 
 /* Builds name's tree, writes VM_HIDDEN.name = descriptor ‖ tree, and fills
  * the entry's digest. */
-static int seal_file(const struct seal_ops *ops, void *dir, const char *name, uint64_t size, struct vm_entry *e)
+static int seal_file(const struct seal_ops *ops, void *dir, void *meta, const char *name, uint64_t size,
+		     struct vm_entry *e)
 {
 	struct uvfs_merkle_result res;
 	char tname[256];
@@ -82,7 +86,7 @@ static int seal_file(const struct seal_ops *ops, void *dir, const char *name, ui
 	memcpy(buf, res.descriptor, UVFS_VERITY_DESC_SIZE);
 	if (res.tree_size)
 		memcpy(buf + UVFS_VERITY_DESC_SIZE, res.tree, res.tree_size);
-	err = ops->write(dir, tname, buf, UVFS_VERITY_DESC_SIZE + res.tree_size);
+	err = ops->write(meta, tname, buf, UVFS_VERITY_DESC_SIZE + res.tree_size);
 	free(buf);
 	e->digest_len = VM_DIGEST;
 	memcpy(e->digest, res.digest, VM_DIGEST);
@@ -90,7 +94,9 @@ static int seal_file(const struct seal_ops *ops, void *dir, const char *name, ui
 	return err;
 }
 
-static int seal_dir(const struct seal_ops *ops, void *dir, const struct statx *self, int depth,
+/* Seals directory dir, writing its manifest and its files' trees into
+ * meta (== dir: beside the files; else the tree directory's mirror). */
+static int seal_dir(const struct seal_ops *ops, void *dir, void *meta, const struct statx *self, int depth,
 		    uint8_t digest[VM_DIGEST])
 {
 	struct names ns = { 0 };
@@ -124,12 +130,18 @@ static int seal_dir(const struct seal_ops *ops, void *dir, const struct statx *s
 		e->gid = st.stx_gid;
 		if (S_ISREG(st.stx_mode)) {
 			e->size = st.stx_size;
-			err = seal_file(ops, dir, ns.v[i], st.stx_size, e);
+			err = seal_file(ops, dir, meta, ns.v[i], st.stx_size, e);
 		} else if (S_ISDIR(st.stx_mode)) {
 			void *sub;
 			if (!(err = ops->open_dir(dir, ns.v[i], &sub))) {
+				void *sub_meta = sub;
 				e->digest_len = VM_DIGEST;
-				err = seal_dir(ops, sub, &st, depth + 1, e->digest);
+				if (meta != dir)
+					err = ops->make_dir(meta, ns.v[i], &sub_meta);
+				if (!err)
+					err = seal_dir(ops, sub, sub_meta, &st, depth + 1, e->digest);
+				if (sub_meta != sub)
+					ops->close_dir(sub_meta);
 				ops->close_dir(sub);
 			}
 		} else if (S_ISLNK(st.stx_mode)) {
@@ -153,7 +165,7 @@ static int seal_dir(const struct seal_ops *ops, void *dir, const struct statx *s
 	if (!err)
 		err = vm_encode(&m, &bytes, &blen);
 	if (!err)
-		err = ops->write(dir, VM_HIDDEN, bytes, blen);
+		err = ops->write(meta, VM_HIDDEN, bytes, blen);
 	if (!err)
 		err = vm_sha256(bytes, blen, digest);
 	free(bytes);
@@ -256,23 +268,39 @@ static int vfs_write(void *dir, const char *name, const void *p, size_t n)
 	return vl_write_all(d->c->vfs, d->c->cred, &d->vd, name, p, n);
 }
 
+static int vfs_make_dir(void *dir, const char *name, void **sub)
+{
+	struct vfs_dir *d = dir;
+	struct uvfs_pathop pop = at(d, name);
+	int err = uvfs_mkdir_at(d->c->vfs, d->c->cred, &pop, 0755);
+	return err && err != -EEXIST ? err : vfs_open_dir(dir, name, sub);
+}
+
 static const struct seal_ops vfs_ops = { vfs_list, vfs_stat, vfs_open_dir, vfs_close_dir,
-					 vfs_build, vfs_readlink, vfs_write };
+					 vfs_build, vfs_readlink, vfs_write, vfs_make_dir };
+
+UVFS_API int uvfs_verity_seal_dirs(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *dir,
+				   const struct uvfs_vd *tree_dir, uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE])
+{
+	struct statx st, mst;
+	if (!vfs || !cred || !dir || !uvfs_vd_ok(dir) || !root_hash || (tree_dir && !uvfs_vd_ok(tree_dir)))
+		return -EINVAL;
+	struct vfs_ctx c = { vfs, cred };
+	struct vfs_dir top = { &c, *dir }, mtop = { &c, tree_dir ? *tree_dir : *dir }; /* borrowed: not closed */
+	int err = vfs_stat(&top, "", &st);
+	if (!err && tree_dir)
+		err = vfs_stat(&mtop, "", &mst);
+	if (err)
+		return err;
+	if (!S_ISDIR(st.stx_mode) || (tree_dir && !S_ISDIR(mst.stx_mode)))
+		return -ENOTDIR;
+	return seal_dir(&vfs_ops, &top, tree_dir ? (void *)&mtop : (void *)&top, &st, 0, root_hash);
+}
 
 UVFS_API int uvfs_verity_seal(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *dir,
 			      uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE])
 {
-	struct statx st;
-	if (!vfs || !cred || !dir || !uvfs_vd_ok(dir) || !root_hash)
-		return -EINVAL;
-	struct vfs_ctx c = { vfs, cred };
-	struct vfs_dir top = { &c, *dir }; /* borrowed: not closed */
-	int err = vfs_stat(&top, "", &st);
-	if (err)
-		return err;
-	if (!S_ISDIR(st.stx_mode))
-		return -ENOTDIR;
-	return seal_dir(&vfs_ops, &top, &st, 0, root_hash);
+	return uvfs_verity_seal_dirs(vfs, cred, dir, NULL, root_hash);
 }
 
 /* ------------------------------------------------------ host directories */
@@ -360,20 +388,40 @@ static int host_write(void *dir, const char *name, const void *p, size_t n)
 	return err;
 }
 
-static const struct seal_ops host_ops = { host_list, host_stat, host_open_dir, host_close_dir,
-					  host_build, host_readlink, host_write };
+static int host_make_dir(void *dir, const char *name, void **sub)
+{
+	if (mkdirat(*(int *)dir, name, 0755) && errno != EEXIST)
+		return -errno;
+	return host_open_dir(dir, name, sub);
+}
 
-UVFS_API int uvfs_verity_seal_path(const char *path, uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE])
+static const struct seal_ops host_ops = { host_list, host_stat, host_open_dir, host_close_dir,
+					  host_build, host_readlink, host_write, host_make_dir };
+
+UVFS_API int uvfs_verity_seal_path_dirs(const char *path, const char *tree_dir,
+					uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE])
 {
 	struct statx st;
 	if (!path || !root_hash)
 		return -EINVAL;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), mfd = fd;
 	if (fd < 0)
 		return -errno;
+	if (tree_dir && (mfd = open(tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
 	int err = host_stat(&fd, "", &st);
 	if (!err)
-		err = seal_dir(&host_ops, &fd, &st, 0, root_hash);
+		err = seal_dir(&host_ops, &fd, tree_dir ? &mfd : &fd, &st, 0, root_hash);
+	if (mfd != fd)
+		close(mfd);
 	close(fd);
 	return err;
+}
+
+UVFS_API int uvfs_verity_seal_path(const char *path, uint8_t root_hash[UVFS_VERITY_ROOT_HASH_SIZE])
+{
+	return uvfs_verity_seal_path_dirs(path, NULL, root_hash);
 }

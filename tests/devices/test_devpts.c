@@ -5,6 +5,8 @@
 #include "fixture.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsimpl/devpts/devpts.h"
+#include "tests/devices/intr.h"
 
 /* The kernel's struct termios, which TCGETS/TCSETS move (glibc's differs). */
 struct kterm {
@@ -329,4 +332,446 @@ FX_TEST(devpts, mount_data_must_be_empty)
 	struct statx st;
 	FX_ASSERT_OK(fx_lstat("/p2/0", &st));
 	uvfs_file_put(m);
+}
+
+/* Interruptible waits: blocked terminal reads and writes return -EINTR
+ * when the caller's context is interrupted (Linux n_tty: -ERESTARTSYS,
+ * or the count so far), and the pair keeps working. */
+static long op_pty_read(struct intr_op *op)
+{
+	char b[8];
+	return uvfs_read(op->arg, b, sizeof b);
+}
+
+FX_TEST(devpts, blocked_reads_interrupted_eintr)
+{
+	setup_devpts();
+	struct pair p;
+	open_pair(&p);
+	FX_ASSERT_OK(uvfs_file_set_flags(p.r, &fx.cred, O_RDWR));
+	FX_ASSERT_OK(uvfs_file_set_flags(p.m, &fx.cred, O_RDWR));
+	/* The replica, canonical mode, no line yet. */
+	FX_ASSERT_ERR(uvfs_write(p.m, "par", 3), 3);
+	char e[8];
+	FX_ASSERT_ERR(uvfs_read(p.m, e, sizeof e), 3); /* the echo */
+	struct intr_op op = { .fn = op_pty_read, .arg = p.r };
+	cr_assert(intr_start(&op), "replica read did not block");
+	bool ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_write(p.m, "\n", 1);
+	intr_join(&op);
+	cr_assert(ok, "a blocked replica read did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	/* The partial line survived. */
+	FX_ASSERT_ERR(uvfs_write(p.m, "t\n", 2), 2);
+	char b[8];
+	FX_ASSERT_ERR(uvfs_read(p.r, b, sizeof b), 5);
+	cr_assert_eq(memcmp(b, "part\n", 5), 0);
+	FX_ASSERT_ERR(uvfs_read(p.m, e, sizeof e), 3); /* "t\r\n" */
+	/* The master, nothing to read. */
+	op = (struct intr_op){ .fn = op_pty_read, .arg = p.m };
+	cr_assert(intr_start(&op), "master read did not block");
+	ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_write(p.r, "x", 1);
+	intr_join(&op);
+	cr_assert(ok, "a blocked master read did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	close_pair(&p);
+}
+
+struct pty_write_arg {
+	struct uvfs_file *f;
+	const char *buf;
+	size_t len;
+};
+static long op_pty_write(struct intr_op *op)
+{
+	struct pty_write_arg *a = op->arg;
+	return uvfs_write(a->f, a->buf, a->len);
+}
+
+FX_TEST(devpts, blocked_writes_interrupted)
+{
+	setup_devpts();
+	struct pair p;
+	open_pair(&p);
+	static char big[8192];
+	memset(big, 'a', sizeof big);
+	/* Fill the output queue toward the master, which nobody reads. */
+	while (uvfs_write(p.r, big, sizeof big) > 0)
+		;
+	FX_ASSERT_OK(uvfs_file_set_flags(p.r, &fx.cred, O_RDWR));
+	FX_ASSERT_OK(uvfs_file_set_flags(p.m, &fx.cred, O_RDWR));
+	/* Master writes into a raw, echo-less replica whose queue fills. */
+	set_mode(&p, ICANON | ECHO, 0, 0, 0, 1, 0);
+	struct pty_write_arg wa = { p.m, big, sizeof big };
+	struct intr_op op = { .fn = op_pty_write, .arg = &wa };
+	cr_assert(intr_start(&op), "master write did not block on a full input queue");
+	bool ok = intr_interrupt(&op);
+	char b[4096];
+	if (!ok) {
+		uvfs_file_set_flags(p.r, &fx.cred, O_RDWR | O_NONBLOCK);
+		while (!atomic_load(&op.done))
+			uvfs_read(p.r, b, sizeof b);
+	}
+	intr_join(&op);
+	cr_assert(ok, "a blocked master write did not return when interrupted");
+	cr_assert(op.rc > 0 && op.rc < (long)sizeof big, "interrupted part-way: the count so far, got %ld", op.rc);
+	int n = -1;
+	FX_ASSERT_OK(uvfs_ioctl(p.r, FIONREAD, &n));
+	cr_assert_eq(n, op.rc);
+	/* The replica's write into the full output queue is interrupted
+	 * with nothing written: -EINTR. */
+	wa = (struct pty_write_arg){ p.r, "zz", 2 };
+	op = (struct intr_op){ .fn = op_pty_write, .arg = &wa };
+	cr_assert(intr_start(&op), "replica write did not block on a full output queue");
+	ok = intr_interrupt(&op);
+	if (!ok) {
+		uvfs_file_set_flags(p.m, &fx.cred, O_RDWR | O_NONBLOCK);
+		while (!atomic_load(&op.done))
+			uvfs_read(p.m, b, sizeof b);
+	}
+	intr_join(&op);
+	cr_assert(ok, "a blocked replica write did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	close_pair(&p);
+}
+
+/* ---------------------------------------------------------- job control */
+
+/* A fake task model: sessions 100 (groups 100, 101) and 200 (group 200). */
+static struct uvfs_tty_task_ids t_lead = { 100, 100, 100 }, t_peer = { 150, 100, 100 }, t_other = { 200, 200, 200 };
+static struct {
+	pthread_mutex_t mu;
+	int n;
+	int32_t pgid[64];
+	int sig[64];
+	int ctty_sid, ctty_idx;
+} sent = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static int fake_ids(void *arg, void *task, struct uvfs_tty_task_ids *out)
+{
+	*out = *(struct uvfs_tty_task_ids *)task;
+	return 0;
+}
+static int fake_pgrp_session(void *arg, int32_t pgid, int32_t *sid)
+{
+	if (pgid == 100 || pgid == 101)
+		*sid = 100;
+	else if (pgid == 200)
+		*sid = 200;
+	else
+		return -ESRCH;
+	return 0;
+}
+static void fake_kill(void *arg, int32_t pgid, int sig)
+{
+	pthread_mutex_lock(&sent.mu);
+	if (sent.n < 64) {
+		sent.pgid[sent.n] = pgid;
+		sent.sig[sent.n++] = sig;
+	}
+	pthread_mutex_unlock(&sent.mu);
+}
+static void fake_ctty(void *arg, int32_t sid, int idx)
+{
+	sent.ctty_sid = sid;
+	sent.ctty_idx = idx;
+}
+static const struct uvfs_devpts_opts fake_opts = {
+	.task_ids = fake_ids,
+	.pgrp_session = fake_pgrp_session,
+	.kill_pgrp = fake_kill,
+	.ctty_changed = fake_ctty,
+};
+
+static void setup_devpts_jobctl(void)
+{
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &uvfs_devpts_type, UVFS_FS_USER_LIST | UVFS_FS_USER_MOUNT));
+	FX_ASSERT_OK(uvfs_devpts_register_devices_opts(fx.vfs, &fake_opts));
+	fx_must_mkdir("/pts", 0755);
+	struct uvfs_pathop p = fx_popf("/pts");
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "devpts", &p, "devpts", &(struct uvfs_mount_opts){ 0 }));
+	sent.n = 0;
+	sent.ctty_sid = sent.ctty_idx = -2;
+}
+
+/* uvfs_ioctl as a task of the fake model. */
+static long ioctl_as(struct uvfs_tty_task_ids *task, struct uvfs_file *f, unsigned long cmd, void *arg)
+{
+	struct uvfs_ctx c = { .task = task, .tid = task->pid };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&c);
+	long rc = uvfs_ioctl(f, cmd, arg);
+	uvfs_ctx_leave(prev);
+	return rc;
+}
+
+/* The signals recorded so far as "pgid:SIG," and forgets them. */
+static void sent_take(char *out, size_t len)
+{
+	size_t at = 0;
+	out[0] = 0;
+	pthread_mutex_lock(&sent.mu);
+	for (int i = 0; i < sent.n; i++)
+		at += (size_t)snprintf(out + at, len - at, "%d:%d,", sent.pgid[i], sent.sig[i]);
+	sent.n = 0;
+	pthread_mutex_unlock(&sent.mu);
+}
+
+/* A host child in a session of its own with the host replica as its
+ * controlling terminal; it reports every job-control signal it gets
+ * (blocked, taken with sigtimedwait) as an int on a pipe, "ready" first.
+ * Also its TIOCGPGRP/TIOCGSID results and TIOCSPGRP errnos. */
+struct host_sess {
+	pid_t pid;
+	int rd; /* reports */
+};
+static void host_session(struct host_sess *h, const char *pts)
+{
+	int pfd[2];
+	cr_assert_eq(pipe(pfd), 0);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGTSTP);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCONT);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		setsid();
+		int fd = open(pts, O_RDWR); /* a session leader without a tty: it becomes the ctty */
+		int r[4] = { fd < 0 ? -errno : 0, 0, 0, 0 };
+		pid_t pg = 0, sid = 0;
+		r[1] = ioctl(fd, TIOCGPGRP, &pg) ? -errno : pg == getpid();
+		r[2] = ioctl(fd, TIOCGSID, &sid) ? -errno : sid == getpid();
+		pid_t bad = 999999;
+		r[3] = ioctl(fd, TIOCSPGRP, &bad) ? -errno : 0;
+		if (write(pfd[1], r, sizeof r) != sizeof r)
+			_exit(1);
+		struct timespec to = { 2, 0 };
+		for (;;) {
+			int s = sigtimedwait(&set, NULL, &to);
+			if (s < 0 || write(pfd[1], &s, sizeof s) != sizeof s)
+				_exit(0);
+		}
+	}
+	close(pfd[1]);
+	h->pid = pid;
+	h->rd = pfd[0];
+	int r[4];
+	cr_assert_eq(read(h->rd, r, sizeof r), (ssize_t)sizeof r);
+	cr_assert_eq(r[0], 0, "host child open: %d", r[0]);
+	cr_assert_eq(r[1], 1, "host TIOCGPGRP: %d", r[1]);
+	cr_assert_eq(r[2], 1, "host TIOCGSID: %d", r[2]);
+	cr_assert_eq(r[3], -ESRCH, "host TIOCSPGRP(999999): %d", r[3]);
+}
+/* The signals the host child reported within 300 ms, as "SIG,". */
+static void host_sigs(struct host_sess *h, char *out, size_t len)
+{
+	size_t at = 0;
+	out[0] = 0;
+	struct pollfd pf = { .fd = h->rd, .events = POLLIN };
+	int s;
+	while (poll(&pf, 1, 300) == 1 && read(h->rd, &s, sizeof s) == sizeof s)
+		at += (size_t)snprintf(out + at, len - at, "%d,", s);
+}
+static void host_session_end(struct host_sess *h)
+{
+	kill(h->pid, SIGKILL);
+	waitpid(h->pid, NULL, 0);
+	close(h->rd);
+}
+
+/* "100:2,100:3," → "2,3,": the signal numbers only, to compare with the host. */
+static void sigs_only(const char *in, char *out)
+{
+	*out = 0;
+	for (const char *c = in; (c = strchr(c, ':')); c++) {
+		const char *e = strchr(c, ',');
+		strncat(out, c + 1, (size_t)(e - c));
+	}
+}
+
+FX_TEST(devpts, isig_chars_signal_foreground_group_as_host)
+{
+	setup_devpts_jobctl();
+	struct pair p;
+	open_pair(&p);
+	struct host_sess h;
+	host_session(&h, ptsname(p.hm));
+	/* The uvfs replica becomes session 100's terminal, group 100 in front. */
+	FX_ASSERT_OK(ioctl_as(&t_lead, p.r, TIOCSCTTY, 0));
+	cr_assert_eq(sent.ctty_sid, 100);
+	cr_assert_eq(sent.ctty_idx, (int)p.idx);
+	char u[256], us[256], hs[256];
+	/* ^C, ^\ and ^Z: a signal each, the echo ^C..., the typed line flushed. */
+	type_and_compare(&p, "ab\x03", "");
+	type_and_compare(&p, "cd\n", "cd\n|");
+	type_and_compare(&p, "\x1c\x1a", "");
+	sent_take(u, sizeof u);
+	cr_assert_str_eq(u, "100:2,100:3,100:20,", "uvfs sent %s", u);
+	host_sigs(&h, hs, sizeof hs);
+	sigs_only(u, us);
+	cr_assert_str_eq(us, hs, "uvfs signals %s, host %s", us, hs);
+	/* SIGWINCH on a change of the window size only. */
+	struct winsize w = { .ws_row = 30, .ws_col = 100 };
+	FX_ASSERT_OK(uvfs_ioctl(p.m, TIOCSWINSZ, &w));
+	cr_assert_eq(ioctl(p.hm, TIOCSWINSZ, &w), 0);
+	FX_ASSERT_OK(uvfs_ioctl(p.m, TIOCSWINSZ, &w));
+	cr_assert_eq(ioctl(p.hm, TIOCSWINSZ, &w), 0);
+	sent_take(u, sizeof u);
+	cr_assert_str_eq(u, "100:28,", "uvfs sent %s", u);
+	host_sigs(&h, hs, sizeof hs);
+	sigs_only(u, us);
+	cr_assert_str_eq(us, hs, "uvfs signals %s, host %s", us, hs);
+	/* NOFLSH: the line survives the signal. */
+	set_mode(&p, 0, NOFLSH, 0, 0, -1, 0);
+	type_and_compare(&p, "ef\x03", "");
+	type_and_compare(&p, "\n", "ef\n|");
+	/* ISIG off: ^C is data. */
+	set_mode(&p, ISIG, 0, 0, 0, -1, 0);
+	type_and_compare(&p, "g\x03h\n", "g\x03h\n|");
+	sent_take(u, sizeof u);
+	host_sigs(&h, hs, sizeof hs);
+	sigs_only(u, us);
+	cr_assert_str_eq(u, "100:2,", "uvfs sent %s", u);
+	cr_assert_str_eq(us, hs, "uvfs signals %s, host %s", us, hs);
+	host_session_end(&h);
+	close_pair(&p);
+}
+
+FX_TEST(devpts, job_control_ioctls)
+{
+	setup_devpts_jobctl();
+	struct pair p;
+	open_pair(&p);
+	int32_t v = 0;
+	/* Not the caller's terminal yet: ENOTTY, as the host's new pty for us. */
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCGPGRP, &v), -ENOTTY);
+	cr_assert_eq(ioctl(p.hr, TIOCGPGRP, &v), -1);
+	cr_assert_eq(errno, ENOTTY);
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCGSID, &v), -ENOTTY);
+	cr_assert_eq(ioctl(p.hr, TIOCGSID, &v), -1);
+	cr_assert_eq(errno, ENOTTY);
+	v = 100;
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCSPGRP, &v), -ENOTTY);
+	cr_assert_eq(ioctl(p.hr, TIOCSPGRP, &v), -1);
+	cr_assert_eq(errno, ENOTTY);
+	/* TIOCSCTTY: session leaders only. */
+	FX_ASSERT_ERR(ioctl_as(&t_peer, p.r, TIOCSCTTY, 0), -EPERM);
+	FX_ASSERT_OK(ioctl_as(&t_lead, p.r, TIOCSCTTY, 0));
+	FX_ASSERT_OK(ioctl_as(&t_lead, p.r, TIOCSCTTY, 0)); /* already: 0 */
+	/* Another session's leader cannot take it (no steal without arg 1). */
+	FX_ASSERT_ERR(ioctl_as(&t_other, p.r, TIOCSCTTY, 0), -EPERM);
+	FX_ASSERT_OK(ioctl_as(&t_peer, p.r, TIOCGPGRP, &v));
+	cr_assert_eq(v, 100);
+	FX_ASSERT_OK(ioctl_as(&t_peer, p.r, TIOCGSID, &v));
+	cr_assert_eq(v, 100);
+	FX_ASSERT_ERR(ioctl_as(&t_other, p.r, TIOCGPGRP, &v), -ENOTTY);
+	/* The master answers for its replica, whoever asks. */
+	v = 0;
+	FX_ASSERT_OK(ioctl_as(&t_other, p.m, TIOCGPGRP, &v));
+	cr_assert_eq(v, 100);
+	/* TIOCSPGRP: a group of the caller's session. */
+	v = 101;
+	FX_ASSERT_OK(ioctl_as(&t_peer, p.r, TIOCSPGRP, &v));
+	FX_ASSERT_OK(ioctl_as(&t_lead, p.r, TIOCGPGRP, &v));
+	cr_assert_eq(v, 101);
+	v = 999;
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCSPGRP, &v), -ESRCH);
+	v = 200;
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCSPGRP, &v), -EPERM);
+	v = -1;
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCSPGRP, &v), -EINVAL);
+	v = 100;
+	FX_ASSERT_ERR(ioctl_as(&t_other, p.r, TIOCSPGRP, &v), -ENOTTY);
+	/* ^C now goes to group 101. */
+	char u[128];
+	FX_ASSERT_ERR(uvfs_write(p.m, "\x03", 1), 1);
+	sent_take(u, sizeof u);
+	cr_assert_str_eq(u, "101:2,");
+	/* The leader's TIOCNOTTY: SIGHUP and SIGCONT to the foreground group,
+	 * and the terminal belongs to no session any more. */
+	FX_ASSERT_ERR(ioctl_as(&t_other, p.r, TIOCNOTTY, 0), -ENOTTY);
+	FX_ASSERT_OK(ioctl_as(&t_lead, p.r, TIOCNOTTY, 0));
+	sent_take(u, sizeof u);
+	cr_assert_str_eq(u, "101:1,101:18,");
+	cr_assert_eq(sent.ctty_sid, 100);
+	cr_assert_eq(sent.ctty_idx, -1);
+	FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, TIOCGPGRP, &v), -ENOTTY);
+	/* Now session 200 may take it. */
+	FX_ASSERT_OK(ioctl_as(&t_other, p.r, TIOCSCTTY, 0));
+	FX_ASSERT_OK(ioctl_as(&t_other, p.r, TIOCGSID, &v));
+	cr_assert_eq(v, 200);
+	/* Without a task in the context: no controlling terminal. */
+	FX_ASSERT_ERR(uvfs_ioctl(p.r, TIOCGPGRP, &v), -ENOTTY);
+	close_pair(&p);
+}
+
+FX_TEST(devpts, ixon_stop_start_as_host)
+{
+	setup_devpts();
+	struct pair p;
+	open_pair(&p);
+	type_and_compare(&p, "\x13", ""); /* ^S: output stopped */
+	/* The replica's writes wait (non-blocking: EAGAIN), no POLLOUT. */
+	ssize_t hw = write(p.hr, "out", 3);
+	FX_ASSERT_ERR(uvfs_write(p.r, "out", 3), hw < 0 ? -errno : hw);
+	struct pollfd pf = { .fd = p.hr, .events = POLLOUT };
+	cr_assert_eq(poll(&pf, 1, 0), 0, "host: POLLOUT while stopped");
+	cr_assert_eq(uvfs_poll(p.r, POLLOUT, 0) & POLLOUT, 0, "uvfs: POLLOUT while stopped");
+	type_and_compare(&p, "ab", ""); /* echoes held */
+	type_and_compare(&p, "\x11", ""); /* ^Q: the held echo comes out */
+	output_and_compare(&p, "out\n", "out\r\n|");
+	/* IXON off: ^S is data. */
+	set_mode(&p, 0, 0, IXON, 0, -1, 0);
+	type_and_compare(&p, "\x13x\n", "ab\x13x\n|");
+	close_pair(&p);
+}
+
+FX_TEST(devpts, werase_and_lnext_as_host)
+{
+	setup_devpts();
+	struct pair p;
+	open_pair(&p);
+	type_and_compare(&p, "one two\x17x\n", "one x\n|");
+	type_and_compare(&p, "foo bar  \x17\x17y\n", "y\n|");
+	type_and_compare(&p, "a_b-c\x17\n", "a_b-\n|");
+	/* ^V: the next character literally (^C, ^?, ^U), echoed ^\b then ^X. */
+	type_and_compare(&p, "a\x16\x03" "b\n", "a\x03" "b\n|");
+	type_and_compare(&p, "\x16\x7f\x16\x15z\x7f\n", "\x7f\x15\n|");
+	/* Without ECHOCTL a control character echoes as itself and its
+	 * erase echoes nothing (n_tty's eraser). */
+	set_mode(&p, ECHOCTL, 0, 0, 0, -1, 0);
+	type_and_compare(&p, "a\x01\x7f\x7f" "b\n", "b\n|");
+	/* IEXTEN off: ^W and ^V are ordinary characters. */
+	set_mode(&p, IEXTEN, 0, 0, 0, -1, 0);
+	type_and_compare(&p, "w\x17v\x16\n", "w\x17v\x16\n|");
+	close_pair(&p);
+}
+
+/* After the master closes, the replica's file is hung up: every ioctl is
+ * EIO but TIOCSPGRP, ENOTTY (Linux hung_up_tty_ioctl), as the host's. */
+FX_TEST(devpts, ioctls_after_hangup_as_host)
+{
+	setup_devpts_jobctl();
+	struct pair p;
+	open_pair(&p);
+	uvfs_file_put(p.m);
+	close(p.hm);
+	static const unsigned long cmds[] = { TIOCSCTTY, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCNOTTY, TCGETS, TIOCGWINSZ };
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char buf[64] = { 0 };
+		void *arg = cmds[i] == TIOCSCTTY || cmds[i] == TIOCNOTTY ? NULL : buf;
+		long h = ioctl(p.hr, cmds[i], arg) < 0 ? -errno : 0;
+		FX_ASSERT_ERR(ioctl_as(&t_lead, p.r, cmds[i], arg), h);
+	}
+	uvfs_file_put(p.r);
+	close(p.hr);
 }

@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/devices/intr.h"
+
+#define HOST_PIPE_CAP 65536 /* Linux default pipe size */
+
 static void mkfifo_u(const char *path)
 {
 	struct uvfs_pathop p = fx_pop(path);
@@ -449,4 +453,137 @@ FX_TEST(fifo, pread_pwrite_espipe_as_host)
 	uvfs_file_put(rw);
 	close(h);
 	host_fifo_done();
+}
+
+/* Interruptible waits: a blocked FIFO call whose caller context is
+ * interrupted (a signal pending for the embedder's task) returns -EINTR
+ * promptly, with nothing half-done (Linux: -ERESTARTSYS, the caller sees
+ * EINTR), and the pipe keeps working. */
+static long op_read(struct intr_op *op)
+{
+	char b[8];
+	return uvfs_read(op->arg, b, sizeof b);
+}
+
+FX_TEST(fifo, blocked_read_interrupted_eintr)
+{
+	mkfifo_u("/f");
+	struct uvfs_file *rw = open_u("/f", O_RDWR);
+	struct intr_op op = { .fn = op_read, .arg = rw };
+	cr_assert(intr_start(&op), "read did not block");
+	bool ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_write(rw, "x", 1); /* unblock it to fail cleanly */
+	intr_join(&op);
+	cr_assert(ok, "a blocked read did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	FX_ASSERT_ERR(uvfs_write(rw, "ab", 2), 2);
+	char b[4];
+	FX_ASSERT_ERR(uvfs_read(rw, b, 4), 2);
+	uvfs_file_put(rw);
+}
+
+struct open_arg {
+	const char *path;
+	int flags;
+	struct uvfs_file *f;
+};
+static long op_open(struct intr_op *op)
+{
+	struct open_arg *a = op->arg;
+	return fx_open(a->path, a->flags, 0, &a->f);
+}
+
+FX_TEST(fifo, blocked_open_interrupted_eintr_undone)
+{
+	mkfifo_u("/f");
+	/* A non-blocking reader keeps the pipe alive (and its counts seen). */
+	struct uvfs_file *r0 = open_u("/f", O_RDONLY | O_NONBLOCK);
+	/* A blocking reader waiting for a writer. */
+	struct open_arg oa = { "/f", O_RDONLY, NULL };
+	struct intr_op op = { .fn = op_open, .arg = &oa };
+	cr_assert(intr_start(&op), "reader open did not block");
+	bool ok = intr_interrupt(&op);
+	if (!ok) {
+		struct uvfs_file *w = open_u("/f", O_WRONLY | O_NONBLOCK);
+		uvfs_file_put(w);
+	}
+	intr_join(&op);
+	if (oa.f)
+		uvfs_file_put(oa.f);
+	cr_assert(ok, "a reader's blocked open did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	cr_assert_null(oa.f);
+	/* The failed open left no reader behind: once r0 goes, a write has
+	 * no reader (EPIPE) and poll says POLLERR. */
+	struct uvfs_file *w = open_u("/f", O_WRONLY | O_NONBLOCK);
+	uvfs_file_put(r0);
+	cr_assert(uvfs_poll(w, POLLOUT, 0) & POLLERR, "a reader was left behind");
+	FX_ASSERT_ERR(uvfs_write(w, "x", 1), -EPIPE);
+
+	/* A blocking writer waiting for a reader, w keeping the pipe. */
+	oa = (struct open_arg){ "/f", O_WRONLY, NULL };
+	cr_assert(intr_start(&op), "writer open did not block");
+	ok = intr_interrupt(&op);
+	if (!ok) {
+		struct uvfs_file *r = open_u("/f", O_RDONLY | O_NONBLOCK);
+		uvfs_file_put(r);
+	}
+	intr_join(&op);
+	if (oa.f)
+		uvfs_file_put(oa.f);
+	cr_assert(ok, "a writer's blocked open did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	/* No writer left behind: once w goes, a reader reads EOF, not EAGAIN. */
+	struct uvfs_file *r = open_u("/f", O_RDONLY | O_NONBLOCK);
+	uvfs_file_put(w);
+	char b[4];
+	FX_ASSERT_ERR(uvfs_read(r, b, sizeof b), 0);
+	uvfs_file_put(r);
+}
+
+struct write_arg {
+	struct uvfs_file *f;
+	const char *buf;
+	size_t len;
+};
+static long op_write(struct intr_op *op)
+{
+	struct write_arg *a = op->arg;
+	return uvfs_write(a->f, a->buf, a->len);
+}
+
+FX_TEST(fifo, blocked_write_interrupted_eintr_or_partial)
+{
+	mkfifo_u("/f");
+	struct uvfs_file *rw = open_u("/f", O_RDWR);
+	char *big = calloc(1, HOST_PIPE_CAP + 4096);
+	cr_assert_not_null(big);
+	/* Nothing written yet when interrupted: -EINTR, nothing went in. */
+	FX_ASSERT_ERR(uvfs_write(rw, big, HOST_PIPE_CAP), HOST_PIPE_CAP);
+	struct write_arg wa = { rw, "0123456789", 10 };
+	struct intr_op op = { .fn = op_write, .arg = &wa };
+	cr_assert(intr_start(&op), "write to a full pipe did not block");
+	bool ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_read(rw, big, 4096);
+	intr_join(&op);
+	cr_assert(ok, "a blocked write did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, -EINTR);
+	int n = -1;
+	FX_ASSERT_OK(uvfs_ioctl(rw, FIONREAD, &n));
+	cr_assert_eq(n, HOST_PIPE_CAP);
+	/* Part written: the count so far (Linux pipe_write). */
+	while (uvfs_ioctl(rw, FIONREAD, &n) == 0 && n > 0)
+		uvfs_read(rw, big, 4096);
+	wa = (struct write_arg){ rw, big, HOST_PIPE_CAP + 4096 };
+	cr_assert(intr_start(&op), "an oversized write did not block");
+	ok = intr_interrupt(&op);
+	if (!ok)
+		uvfs_read(rw, big, 4096);
+	intr_join(&op);
+	cr_assert(ok, "a blocked partial write did not return when interrupted");
+	FX_ASSERT_ERR(op.rc, HOST_PIPE_CAP);
+	free(big);
+	uvfs_file_put(rw);
 }

@@ -59,10 +59,31 @@ static struct uvfs_inode *new_inode(struct uvfs_filesystem *fs, const struct uvf
 	return i;
 }
 
+/* "twin": another file with counter's inode number, as a remote
+ * filesystem that reuses numbers shows it; the export must keep them
+ * apart (its nodes are inode objects, not numbers). */
+static ssize_t twin_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
+{
+	static const char text[] = "twin\n";
+	if (off >= sizeof(text) - 1)
+		return 0;
+	size_t k = sizeof(text) - 1 - off < len ? sizeof(text) - 1 - off : len;
+	memcpy(buf, text + off, k);
+	return (ssize_t)k;
+}
+static const struct uvfs_file_ops twin_fops = { .read = twin_read };
+
 static int dir_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
 	size_t len;
 	const char *name = uvfs_dentry_name(d, &len);
+	if (len == 4 && !memcmp(name, "twin", 4)) {
+		struct uvfs_inode *i = new_inode(dir->i_fs, &counter_iops, &twin_fops, 2, S_IFREG | 0444);
+		if (!i)
+			return -ENOMEM;
+		uvfs_d_instantiate(d, i);
+		return 0;
+	}
 	if (len != 7 || memcmp(name, "counter", 7))
 		return 0; /* stays negative: ENOENT */
 	struct uvfs_inode *i = new_inode(dir->i_fs, &counter_iops, &counter_fops, 2, S_IFREG | 0444);
@@ -181,6 +202,14 @@ int main(int argc, char **argv)
 	ssize_t n1 = slurp(path, a, sizeof(a)), n2 = slurp(path, b, sizeof(b));
 	check("content read despite size 0", n1 > 0 && !strncmp(a, "reads ", 6), "read %zd '%s'", n1, n1 > 0 ? a : "");
 	check("second read is fresh (no page cache)", n2 > 0 && strcmp(a, b), "'%s' then '%s'", a, n2 > 0 ? b : "");
+	char tpath[4096];
+	snprintf(tpath, sizeof(tpath), "%s/proc/twin", argv[1]);
+	struct stat tst;
+	int trc = stat(tpath, &tst);
+	ssize_t n4 = slurp(tpath, b, sizeof(b)), n5 = slurp(path, a, sizeof(a));
+	check("a reused inode number is another node", !trc && tst.st_ino == st.st_ino && n4 == 5 && !strcmp(b, "twin\n") &&
+	      n5 > 0 && !strncmp(a, "reads ", 6), "twin stat %d ino %llu/%llu read '%s', counter '%s'", trc,
+	      (unsigned long long)tst.st_ino, (unsigned long long)st.st_ino, n4 > 0 ? b : "", n5 > 0 ? a : "");
 	snprintf(path, sizeof(path), "%s/proc/missing", argv[1]);
 	check("missing name is ENOENT", stat(path, &st) && errno == ENOENT, "errno %d", errno);
 	struct stat pst, rst;

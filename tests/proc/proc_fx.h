@@ -93,7 +93,7 @@ static void pfx_teardown(void)
 	static void pbody_##suite##_##name(void)
 
 /* Whole content of path (following links) into a malloc'd buffer. */
-static ssize_t pfx_read(const char *path, char **out)
+static inline ssize_t pfx_read(const char *path, char **out)
 {
 	struct uvfs_file *f;
 	int err = fx_open(path, O_RDONLY, 0, &f);

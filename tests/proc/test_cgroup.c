@@ -74,7 +74,6 @@ PROC_TEST(cgroup, files)
 	uvfs_file_put(f);
 	cr_assert_gt(fx_read_file("/cg/a/job.id", buf, sizeof buf), 0);
 	cr_assert_str_eq(buf, "42\n");
-	FX_ASSERT_ERR(fx_mkdir("/cg/a/child", 0755), -EPERM);
 	/* procs and tasks follow the task table. */
 	FX_ASSERT_OK(pfx_register(7, 0, "/", "/", "seven", NULL));
 	FX_ASSERT_OK(pfx_register(7, 8, "/", "/", "eight", NULL));

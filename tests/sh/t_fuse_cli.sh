@@ -15,7 +15,7 @@ out=$("$UVFS" stat /home/user/notes.txt /usr/bin/hi 2>&1); rc=$?
 [ $rc = 0 ] && grep -q 'Uid: 1000  Gid: 1000' <<<"$out" && grep -q 'user.comment="hello from uvfs"' <<<"$out" \
   && grep -q 'Links: 2' <<<"$out" && ok "fuse-cli stat" || nok "fuse-cli stat: rc=$rc: $out"
 out=$("$UVFS" tree / 2>&1); rc=$?
-[ $rc = 0 ] && grep -q '^9 directories, 7 files$' <<<"$out" && grep -q 'README' <<<"$out" \
+[ $rc = 0 ] && grep -q '^11 directories, 6 files$' <<<"$out" && grep -q 'README' <<<"$out" \
   && ok "fuse-cli tree" || nok "fuse-cli tree: rc=$rc: $out"
 out=$("$UVFS" ls /nope 2>&1); rc=$?
 [ $rc = 1 ] && [ "$out" = "uvfs: ls: /nope: No such file or directory" ] \

@@ -9,6 +9,11 @@
  * Phase 2: writers put records of random sizes up to PIPE_BUF (a header,
  * then a fill byte); one reader with O_NONBLOCK + poll parses the stream:
  * a record interleaved with another writer's bytes is an error.
+ * Phase 3: readers open a third FIFO blocking, under a caller context an
+ * interrupter thread keeps interrupting, while a writer opens and closes
+ * it with O_NONBLOCK: each open either succeeds or ends in EINTR, and
+ * afterwards no reader may be left behind (a non-blocking reader held
+ * throughout keeps the pipe; once it goes, a write is EPIPE).
  * A watchdog fails the run after 120 s (a lost wake-up hangs otherwise).
  * Prints one summary line; exits non-zero on any error or a leak.
  */
@@ -37,6 +42,8 @@ static struct uvfs_cred cred;
 static _Atomic long errors, records_seen;
 static _Atomic unsigned char seen[WRITERS][RECORDS];
 static _Atomic int done;
+static _Atomic int p3_done, p3_flag;
+static _Atomic long p3_eintr, p3_opened, p3_wopened;
 
 static struct uvfs_pathop P(const char *path)
 {
@@ -62,6 +69,59 @@ static void fail(const char *what, long a, long b)
 }
 
 /* ------------------------------------------------------------- phase 1 */
+
+static int p3_pending(void *task) { return atomic_load(&p3_flag); }
+
+static void *opener3(void *arg)
+{
+	struct uvfs_ctx c = { .task = arg, .interrupted = p3_pending };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&c);
+	while (!atomic_load(&p3_done)) {
+		struct uvfs_file *f = NULL;
+		struct uvfs_pathop p = P("/fifo3");
+		int rc = uvfs_open_at(vfs, &cred, &p, O_RDONLY, 0, 0, &f);
+		if (rc == 0) {
+			atomic_fetch_add(&p3_opened, 1);
+			uvfs_file_put(f);
+		} else if (rc == -EINTR) {
+			atomic_fetch_add(&p3_eintr, 1);
+		} else {
+			fail("phase 3 open", rc, 0);
+		}
+	}
+	uvfs_ctx_leave(prev);
+	return NULL;
+}
+
+static void *interrupter3(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 4000; i++) {
+		atomic_store(&p3_flag, i % 2);
+		struct timespec ts = { 0, 200000 };
+		nanosleep(&ts, NULL);
+	}
+	atomic_store(&p3_done, 1);
+	atomic_store(&p3_flag, 1); /* the last blocked opens end */
+	return NULL;
+}
+
+static void *writer3(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&p3_done)) {
+		struct uvfs_file *f = NULL;
+		struct uvfs_pathop p = P("/fifo3");
+		int rc = uvfs_open_at(vfs, &cred, &p, O_WRONLY | O_NONBLOCK, 0, 0, &f);
+		if (rc == 0) {
+			atomic_fetch_add(&p3_wopened, 1);
+			uvfs_file_put(f);
+		} else if (rc != -ENXIO) {
+			fail("phase 3 writer open", rc, 0);
+		}
+	}
+	return NULL;
+}
 
 static void *writer1(void *arg)
 {
@@ -225,9 +285,10 @@ int main(void)
 	    uvfs_mntns_new(vfs, &cred, "none", "tmpfs", &(struct uvfs_mount_opts){ 0 }, &ns))
 		return 1;
 	uvfs_mntns_root(ns, &root);
-	struct uvfs_pathop p1 = P("/fifo"), p2 = P("/fifo2");
-	p1.flags = p2.flags = 0;
-	if (uvfs_mknod_at(vfs, &cred, &p1, S_IFIFO | 0600, 0) || uvfs_mknod_at(vfs, &cred, &p2, S_IFIFO | 0600, 0))
+	struct uvfs_pathop p1 = P("/fifo"), p2 = P("/fifo2"), p3 = P("/fifo3");
+	p1.flags = p2.flags = p3.flags = 0;
+	if (uvfs_mknod_at(vfs, &cred, &p1, S_IFIFO | 0600, 0) || uvfs_mknod_at(vfs, &cred, &p2, S_IFIFO | 0600, 0) ||
+	    uvfs_mknod_at(vfs, &cred, &p3, S_IFIFO | 0600, 0))
 		return 1;
 	pthread_t wd, t[WRITERS + READERS];
 	pthread_create(&wd, NULL, watchdog, NULL);
@@ -257,6 +318,25 @@ int main(void)
 		pthread_join(t[i], NULL);
 	uvfs_file_put(keep);
 	pthread_join(t[WRITERS], NULL);
+
+	/* Phase 3. r3 keeps the pipe (and so its counts) alive throughout. */
+	struct uvfs_file *r3 = xopen("/fifo3", O_RDONLY | O_NONBLOCK);
+	static int task3[2];
+	pthread_create(&t[0], NULL, opener3, &task3[0]);
+	pthread_create(&t[1], NULL, opener3, &task3[1]);
+	pthread_create(&t[2], NULL, writer3, NULL);
+	pthread_create(&t[3], NULL, interrupter3, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	/* With r3 gone no reader may be left: a write is EPIPE. */
+	struct uvfs_file *w3 = xopen("/fifo3", O_WRONLY | O_NONBLOCK);
+	uvfs_file_put(r3);
+	ssize_t wr3 = uvfs_write(w3, "x", 1);
+	if (wr3 != -EPIPE)
+		fail("phase 3: a reader left behind", (long)wr3, -EPIPE);
+	uvfs_file_put(w3);
+	if (!atomic_load(&p3_eintr))
+		fail("phase 3: no open was interrupted", 0, 0);
 	atomic_store(&done, 1);
 	pthread_join(wd, NULL);
 
@@ -264,7 +344,9 @@ int main(void)
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
 	int leak = uvfs_destroy(vfs, &live);
-	printf("stress_fifo: %ld records (phase 1 %ld), %ld errors, teardown %s\n", atomic_load(&records_seen), phase1,
-	       atomic_load(&errors), leak ? "LEAKED" : "clean");
+	printf("stress_fifo: %ld records (phase 1 %ld), phase 3 %ld opens, %ld interrupted, %ld writer opens, %ld errors, "
+	       "teardown %s\n",
+	       atomic_load(&records_seen), phase1, atomic_load(&p3_opened), atomic_load(&p3_eintr),
+	       atomic_load(&p3_wopened), atomic_load(&errors), leak ? "LEAKED" : "clean");
 	return atomic_load(&errors) || leak ? 1 : 0;
 }

@@ -5,7 +5,11 @@
  * canonical mode with blocking reads and must get each line whole, once
  * and in order; an echo reader drains the master and must see the typed
  * stream with "\n" turned into "\r\n" (ONLCR); a fourth thread keeps
- * reading termios and changing the window size. A watchdog fails the run
+ * reading termios and changing the window size (SIGWINCH through a fake
+ * task model's kill callback) while it takes, reads, moves and gives up the
+ * terminal as a session leader (job control ioctls); a fifth thread sits
+ * in blocking reads on a second, silent pair and is interrupted through its
+ * caller context over and over (each read must end in EINTR). A watchdog fails the run
  * after 120 s (a lost wake-up or a full queue that never drains hangs
  * otherwise). Prints one summary line; exits non-zero on error or leak.
  */
@@ -32,6 +36,27 @@ static struct uvfs_file *master, *replica;
 static _Atomic long errors, lines_read, echo_bytes;
 static _Atomic int done;
 static long typed_bytes; /* set by the typist before it finishes; read after join */
+static struct uvfs_file *master2, *replica2; /* the silent pair */
+static _Atomic long signals, eintrs;
+static _Atomic int intr_flag;
+
+/* A fake task model: one session leader, pid = pgid = sid = 1. */
+static int fake_ids(void *arg, void *task, struct uvfs_tty_task_ids *out)
+{
+	*out = (struct uvfs_tty_task_ids){ 1, 1, 1 };
+	return 0;
+}
+static int fake_pgrp_session(void *arg, int32_t pgid, int32_t *sid)
+{
+	*sid = 1;
+	return pgid == 1 ? 0 : -ESRCH;
+}
+static void fake_kill(void *arg, int32_t pgid, int sig) { atomic_fetch_add(&signals, 1); }
+static const struct uvfs_devpts_opts fake_opts = {
+	.task_ids = fake_ids, .pgrp_session = fake_pgrp_session, .kill_pgrp = fake_kill
+};
+static int fake_task;
+static int intr_pending(void *task) { return atomic_load(&intr_flag); }
 
 static void fail(const char *what, long a, long b)
 {
@@ -143,7 +168,18 @@ static void *fiddler(void *arg)
 {
 	(void)arg;
 	unsigned char term[64];
+	struct uvfs_ctx c = { .task = &fake_task, .tid = 1 };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&c);
 	for (unsigned short i = 0; !atomic_load(&done); i++) {
+		int32_t pg = 1;
+		if (i % 64 == 0)
+			uvfs_ioctl(replica, TIOCSCTTY, 0);
+		else if (i % 64 == 32)
+			uvfs_ioctl(replica, TIOCNOTTY, 0);
+		uvfs_ioctl(replica, TIOCSPGRP, &pg);
+		uvfs_ioctl(replica, TIOCGPGRP, &pg);
+		if (i % 16 == 0)
+			atomic_store(&intr_flag, 1);
 		struct winsize w = { .ws_row = i, .ws_col = (unsigned short)(i + 1) };
 		uvfs_ioctl(master, TIOCSWINSZ, &w);
 		uvfs_ioctl(replica, TIOCGWINSZ, &w);
@@ -152,6 +188,25 @@ static void *fiddler(void *arg)
 		uvfs_ioctl(replica, FIONREAD, &n);
 		uvfs_poll(master, 1 /* POLLIN */, 0);
 	}
+	uvfs_ctx_leave(prev);
+	return NULL;
+}
+
+/* Blocking reads of the silent replica, each ended by an interrupt. */
+static void *intr_reader(void *arg)
+{
+	(void)arg;
+	struct uvfs_ctx c = { .task = &fake_task, .interrupted = intr_pending };
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&c);
+	char b[16];
+	while (!atomic_load(&done)) {
+		ssize_t n = uvfs_read(replica2, b, sizeof b);
+		if (n != -EINTR)
+			fail("silent replica read", (long)n, -EINTR);
+		atomic_fetch_add(&eintrs, 1);
+		atomic_store(&intr_flag, 0);
+	}
+	uvfs_ctx_leave(prev);
 	return NULL;
 }
 
@@ -175,7 +230,7 @@ int main(void)
 	struct uvfs_mntns *ns;
 	uvfs_cred_init_root(&cred);
 	if (uvfs_create(&vfs) || uvfs_register_fs_type(vfs, &uvfs_devpts_type, UVFS_FS_USER_MOUNT) ||
-	    uvfs_devpts_register_devices(vfs) ||
+	    uvfs_devpts_register_devices_opts(vfs, &fake_opts) ||
 	    uvfs_mntns_new(vfs, &cred, "devpts", "devpts", &(struct uvfs_mount_opts){ 0 }, &ns))
 		return 1;
 	uvfs_mntns_root(ns, &root);
@@ -191,26 +246,43 @@ int main(void)
 	struct uvfs_pathop pr = { .root = root, .start = root, .path = name };
 	if (uvfs_open_at(vfs, &cred, &pr, O_RDWR, 0, 0, &replica))
 		return 1;
-	pthread_t wd, t[4];
+	struct uvfs_pathop pm2 = { .root = root, .start = root, .path = "/ptmx" };
+	if (uvfs_open_at(vfs, &cred, &pm2, O_RDWR, 0, 0, &master2) || uvfs_ioctl(master2, TIOCGPTN, &idx) ||
+	    uvfs_ioctl(master2, TIOCSPTLCK, &unlock))
+		return 1;
+	snprintf(name, sizeof name, "/%u", idx);
+	struct uvfs_pathop pr2 = { .root = root, .start = root, .path = name };
+	if (uvfs_open_at(vfs, &cred, &pr2, O_RDWR, 0, 0, &replica2))
+		return 1;
+	pthread_t wd, t[5];
 	pthread_create(&wd, NULL, watchdog, NULL);
 	pthread_create(&t[0], NULL, reader, NULL);
 	pthread_create(&t[1], NULL, echo_reader, NULL);
 	pthread_create(&t[2], NULL, fiddler, NULL);
 	pthread_create(&t[3], NULL, typist, NULL);
+	pthread_create(&t[4], NULL, intr_reader, NULL);
 	pthread_join(t[3], NULL);
 	pthread_join(t[0], NULL);
 	pthread_join(t[1], NULL);
 	atomic_store(&done, 1);
 	pthread_join(t[2], NULL);
+	atomic_store(&intr_flag, 1); /* the fiddler may have stopped before the last interrupt */
+	pthread_join(t[4], NULL);
 	pthread_join(wd, NULL);
+	uvfs_file_put(replica2);
+	uvfs_file_put(master2);
 	uvfs_file_put(replica);
 	uvfs_file_put(master);
 	uvfs_vd_put(&root);
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
 	int leak = uvfs_destroy(vfs, &live);
-	printf("stress_pty: %ld lines, %ld bytes typed, %ld echoed, %ld errors, teardown %s\n",
-	       atomic_load(&lines_read), typed_bytes, atomic_load(&echo_bytes), atomic_load(&errors),
-	       leak ? "LEAKED" : "clean");
-	return atomic_load(&errors) || leak || atomic_load(&lines_read) != LINES ? 1 : 0;
+	printf("stress_pty: %ld lines, %ld bytes typed, %ld echoed, %ld signals, %ld interrupted reads, %ld errors, "
+	       "teardown %s\n",
+	       atomic_load(&lines_read), typed_bytes, atomic_load(&echo_bytes), atomic_load(&signals),
+	       atomic_load(&eintrs), atomic_load(&errors), leak ? "LEAKED" : "clean");
+	return atomic_load(&errors) || leak || atomic_load(&lines_read) != LINES || !atomic_load(&signals) ||
+			       !atomic_load(&eintrs)
+		       ? 1
+		       : 0;
 }

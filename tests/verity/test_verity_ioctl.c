@@ -28,16 +28,18 @@ FX_TEST(verity_ioctl, measure_and_getflags)
 	FX_ASSERT_OK(uvfs_merkle_build_buf(&mp, p, N, &res));
 	free(p);
 
-	struct { struct fsverity_digest h; uint8_t d[64]; } md = { .h.digest_size = 64 };
-	cr_assert_eq(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, &md), 0);
-	cr_assert_eq(md.h.digest_algorithm, FS_VERITY_HASH_ALG_SHA256);
-	cr_assert_eq(md.h.digest_size, 32);
-	cr_assert(!memcmp(md.d, res.digest, 32));
+	_Alignas(8) uint8_t mdbuf[sizeof(struct fsverity_digest) + 64] = { 0 };
+	struct fsverity_digest *mdh = (void *)mdbuf;
+	mdh->digest_size = 64;
+	cr_assert_eq(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, mdh), 0);
+	cr_assert_eq(mdh->digest_algorithm, FS_VERITY_HASH_ALG_SHA256);
+	cr_assert_eq(mdh->digest_size, 32);
+	cr_assert(!memcmp(mdh->digest, res.digest, 32));
 	uvfs_merkle_result_free(&res);
 	/* Too small a buffer: EOVERFLOW, and the size needed (Linux). */
-	md.h.digest_size = 31;
-	cr_assert_eq(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, &md), -EOVERFLOW);
-	cr_assert_eq(md.h.digest_size, 32);
+	mdh->digest_size = 31;
+	cr_assert_eq(uvfs_ioctl(f, FS_IOC_MEASURE_VERITY, mdh), -EOVERFLOW);
+	cr_assert_eq(mdh->digest_size, 32);
 
 	int fl = 0;
 	cr_assert_eq(uvfs_ioctl(f, FS_IOC_GETFLAGS, &fl), 0);
@@ -48,8 +50,8 @@ FX_TEST(verity_ioctl, measure_and_getflags)
 
 	/* A directory has no verity digest of its own (ENODATA, as Linux). */
 	FX_ASSERT_OK(vu_open(m, ".", O_RDONLY | O_DIRECTORY, &d));
-	md.h.digest_size = 64;
-	cr_assert_eq(uvfs_ioctl(d, FS_IOC_MEASURE_VERITY, &md), -ENODATA);
+	mdh->digest_size = 64;
+	cr_assert_eq(uvfs_ioctl(d, FS_IOC_MEASURE_VERITY, mdh), -ENODATA);
 	fl = -1;
 	cr_assert_eq(uvfs_ioctl(d, FS_IOC_GETFLAGS, &fl), 0);
 	cr_assert(!(fl & FS_VERITY_FL));

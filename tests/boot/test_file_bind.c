@@ -1,0 +1,138 @@
+/* test_file_bind.c — bind mounts whose source is a regular file (runsc's
+ * file bind mounts, e.g. /etc/resolv.conf): onto an existing file, onto a
+ * missing destination (a file mount point is made, parents synthetic), with
+ * --overlay (a tmpfs copy: writes never reach the host), read-only, and the
+ * type mismatches Linux refuses with ENOTDIR. Real diods; run from the
+ * repository root. */
+#include "boot_fx.h"
+
+#define FILE_BIND(dst, src, extra)                                                                              \
+	"{\"destination\": \"" dst "\", \"type\": \"bind\", \"source\": \"" src "\", \"options\": [\"rbind\"" extra "]}"
+
+Test(file_bind, onto_existing_file, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	shf("mkdir -p %s/rootfs/etc && echo image > %s/rootfs/etc/hosts && echo host > %s/hosts", bundle, bundle, bundle);
+	add_mount(FILE_BIND("/etc/hosts", "hosts", ", \"ro\""));
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	char *s = read_all(&t, "/etc/hosts");
+	cr_assert_str_eq(s, "host\n");
+	free(s);
+	char *mi = mountinfo(&t), line[1024];
+	expect_type(mi, "/etc/hosts", "9p");
+	cr_assert_not_null(strstr(mi_line(mi, "/etc/hosts", line, sizeof line), " ro"), "%s", line);
+	free(mi);
+	struct uvfs_file *f;
+	cr_assert_eq(open_in(&t, "/etc/hosts", O_WRONLY, &f), -EROFS);
+	unboot(&t);
+	rm_bundle();
+}
+
+/* Missing destination under a writable root: a file mount point is made
+ * (parents too), and writes go through the bind to the host file. */
+Test(file_bind, onto_missing_destination, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	shf("sed -i 's/\"readonly\": true/\"readonly\": false/' %s/config.json", bundle);
+	shf("echo host > %s/conf", bundle);
+	add_mount(FILE_BIND("/new/dir/conf", "conf", ""));
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	char *s = read_all(&t, "/new/dir/conf");
+	cr_assert_str_eq(s, "host\n");
+	free(s);
+	char *mi = mountinfo(&t);
+	expect_type(mi, "/new/dir/conf", "9p");
+	free(mi);
+	struct uvfs_file *f;
+	cr_assert_eq(open_in(&t, "/new/dir/conf", O_WRONLY | O_TRUNC, &f), 0);
+	cr_assert_eq(uvfs_write(f, "new\n", 4), 4);
+	uvfs_file_put(f);
+	unboot(&t);
+	shf("grep -qx new %s/conf", bundle);
+	rm_bundle();
+}
+
+/* Under a read-only root (set read-only only after set-up, as runsc does)
+ * a missing file mount point is made too, and the bind serves the file. */
+Test(file_bind, missing_destination_ro_root, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	shf("echo host > %s/conf", bundle);
+	add_mount(FILE_BIND("/etc/conf", "conf", ""));
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	char *s = read_all(&t, "/etc/conf");
+	cr_assert_str_eq(s, "host\n");
+	free(s);
+	struct uvfs_file *f;
+	cr_assert_eq(open_in(&t, "/etc/other", O_CREAT | O_WRONLY, &f), -EROFS, "the root is read-only again");
+	unboot(&t);
+	rm_bundle();
+}
+
+/* --overlay: a writable file bind is a private copy; the host keeps its file. */
+Test(file_bind, overlay_copy, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	shf("sed -i 's/\"readonly\": true/\"readonly\": false/' %s/config.json", bundle);
+	shf("echo host > %s/conf && chmod 0640 %s/conf", bundle, bundle);
+	add_mount(FILE_BIND("/conf", "conf", ""));
+	struct booted t;
+	int rc = boot(&t, UVFS_OCI_OVERLAY);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	char *s = read_all(&t, "/conf");
+	cr_assert_str_eq(s, "host\n");
+	free(s);
+	struct uvfs_file *f;
+	cr_assert_eq(open_in(&t, "/conf", O_WRONLY | O_APPEND, &f), 0);
+	cr_assert_eq(uvfs_write(f, "more\n", 5), 5);
+	uvfs_file_put(f);
+	s = read_all(&t, "/conf");
+	cr_assert_str_eq(s, "host\nmore\n");
+	free(s);
+	struct statx st;
+	struct uvfs_cred cred;
+	struct uvfs_vd root;
+	uvfs_cred_init_root(&cred);
+	uvfs_mntns_root(uvfs_boot_mntns(t.b), &root);
+	struct uvfs_pathop pop = { .root = root, .start = root, .path = "/conf" };
+	cr_assert_eq(uvfs_stat_at(t.vfs, &cred, &pop, STATX_BASIC_STATS, &st), 0);
+	cr_assert_eq(st.stx_mode & 07777, 0640, "mode %o", st.stx_mode);
+	uvfs_vd_put(&root);
+	unboot(&t);
+	shf("grep -qx host %s/conf && test $(wc -l < %s/conf) = 1", bundle, bundle);
+	rm_bundle();
+}
+
+/* Linux: mount --bind of a file onto a directory (and back) is ENOTDIR;
+ * the error names the mount and nothing is left. */
+Test(file_bind, file_onto_dir_enotdir, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	shf("echo host > %s/conf", bundle);
+	add_mount(FILE_BIND("/bin", "conf", ""));
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, -ENOTDIR, "%d %s", rc, t.err);
+	cr_assert_not_null(strstr(t.err, "/bin"), "%s", t.err);
+	unboot_failed(&t);
+	rm_bundle();
+}
+
+Test(file_bind, dir_onto_file_enotdir, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	shf("mkdir -p %s/d", bundle);
+	add_mount(FILE_BIND("/bin/busybox", "d", ""));
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, -ENOTDIR, "%d %s", rc, t.err);
+	cr_assert_not_null(strstr(t.err, "/bin/busybox"), "%s", t.err);
+	unboot_failed(&t);
+	rm_bundle();
+}
