@@ -120,6 +120,10 @@ void ovl_ino_remember(struct ovl_fs *ofs, uint64_t upper_ino, uint64_t ino);
 
 /* copyup.c */
 int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d);
+/* A regular-file root (layers[0] and layers[1] are files): copies the
+ * lower file whole, with its attributes, into the upper one (gVisor
+ * configureOverlay); on failure the upper file is left empty. */
+int ovl_copy_up_file_root(struct ovl_fs *ofs);
 
 /* readdir.c: the merged entries of directory oi (whiteouts removed). */
 struct ovl_dirent {

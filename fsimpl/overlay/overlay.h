@@ -13,7 +13,13 @@
  *    uvfs call has no current task to take it from. Data and vds for the
  *    same layer: -EINVAL.
  * upperdir and workdir must be directories of the same mount (the copy-up
- * renames from one to the other). Layers must not have submounts. */
+ * links from one to the other). Layers must not have submounts.
+ * A regular-file root (vds only, gVisor configureOverlay for a file bind
+ * mount): one lower vd naming a regular file, `upper` the regular-file root
+ * of a tmpfs (uvfs_tmpfs_internal.root_type = S_IFREG), no work; the lower
+ * file's data, mode, owner, times and xattrs are copied into the upper file
+ * at mount time. Other mixes of files and directories: -ENOTDIR; a file
+ * root with two lowers, no upper or a workdir: -EINVAL. */
 #pragma once
 
 #include "uvfs.h"
