@@ -2,6 +2,9 @@
  * through FUSE, or `uvfs mount -t TYPE [-o OPTIONS] SOURCE MOUNTPOINT`: one
  * filesystem of TYPE (cli/mount_spec.h), e.g. `-t 9p HOSTDIR`. See
  * fuse/fuse_export.h for the other options and the exit codes. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
 #include "cli/mount_spec.h"
 #include "boot/boot.h"
@@ -22,5 +25,11 @@ int cmd_mount(int argc, char **argv)
 	argv[0] = "uvfs";
 	if (!spec.type)
 		return uvfs_fuse_main(argc, argv, uvfs_default_tree_build, NULL);
-	return uvfs_fuse_main(argc, argv, build_spec, &spec);
+	/* The tree is built after libfuse daemonized into "/". */
+	char *abs = NULL;
+	if (!strcmp(spec.type, "overlay") && !(spec.opts = abs = cli_overlay_abs_opts(spec.opts)))
+		return 1;
+	int rc = uvfs_fuse_main(argc, argv, build_spec, &spec);
+	free(abs);
+	return rc;
 }

@@ -34,3 +34,20 @@ struct uvfs_overlay_opts {
 	unsigned nlower;
 	const struct uvfs_vd *lower; /* borrowed, top first */
 };
+
+/* Layers that are host directories (`uvfs mount -t overlay`): from the
+ * Data string "lowerdir=A:B,upperdir=U,workdir=W[,...]" (host paths),
+ * each lower is served read-only by its own gofer (diod) and upperdir and
+ * workdir by one gofer serving their nearest common ancestor, as
+ * disconnected 9p mounts of vfs (the "9p" type must be registered). Then
+ * mount "overlay" with .internal = uvfs_overlay_host_opts(h) and .data =
+ * uvfs_overlay_host_data(h) (the options other than the three paths), and
+ * put h (the overlay keeps its own references). -EINVAL without lowerdir,
+ * with upperdir but no workdir or nested ones; -errno of realpath or of a
+ * gofer. */
+struct uvfs_overlay_host;
+UVFS_API int uvfs_overlay_host_layers(struct uvfs *vfs, const struct uvfs_cred *cred, const char *data,
+				      struct uvfs_overlay_host **out);
+UVFS_API const struct uvfs_overlay_opts *uvfs_overlay_host_opts(const struct uvfs_overlay_host *h);
+UVFS_API const char *uvfs_overlay_host_data(const struct uvfs_overlay_host *h);
+UVFS_API void uvfs_overlay_host_put(struct uvfs_overlay_host *h);
