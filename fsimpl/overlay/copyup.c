@@ -245,7 +245,13 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 		};
 		uvfs_setstat_at(vfs, &ofs->cred, &pp, &sa, 0); /* best effort, as Linux */
 	}
-	if (!err) {
+	if (!err && !S_ISDIR(st.stx_mode) && st.stx_nlink > 1) {
+		/* Lower hard links, index=off as the kernel default: the link
+		 * breaks, and the copy takes the upper's own number so that it
+		 * never shares (dev, ino) with the lower names it left. */
+		atomic_store_explicit(&oi->own_ino, uvfs_dentry_inode(made)->i_ino, memory_order_relaxed);
+		atomic_store_explicit(&oi->upper, made, memory_order_release);
+	} else if (!err) {
 		ovl_ino_remember(ofs, uvfs_dentry_inode(made)->i_ino, oi->vfs.i_ino);
 		atomic_store_explicit(&oi->upper, made, memory_order_release);
 	}

@@ -59,6 +59,10 @@ struct ovl_inode {
 	 * then immutable; readers load it with acquire. */
 	struct uvfs_dentry *_Atomic upper;
 	struct ovl_real lower; /* immutable: topmost lower object (d NULL: none) */
+	/* 0, or the st_ino of a copy-up that broke a lower hard link (index=off:
+	 * the copy is another file than the other names): set once under
+	 * cu_lock, read with a relaxed load; i_ino itself is immutable. */
+	_Atomic uint64_t own_ino;
 	/* The dentry of an inode found only in a lower layer (no reference):
 	 * such an inode has exactly this one dentry, which lives as long as
 	 * the inode, so the xattr ops (given only the inode) can copy it up.
