@@ -121,8 +121,9 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	double def = stable ? 1.0 : 0.0;
 	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def;
 	nd->attr_to = ex->cfg.attr_timeout >= 0 ? ex->cfg.attr_timeout : def;
-	/* 9p files have real sizes (the server's): page cache and mmap work */
-	nd->pseudo = !stable && strcmp(type, "9p");
+	/* 9p files have real sizes (the server's), and so do overlay files
+	 * (their layers'): page cache and mmap work */
+	nd->pseudo = !stable && strcmp(type, "9p") && strcmp(type, "overlay");
 }
 
 /* Finds or creates the node for (vd.mount, ino) and counts one lookup. vd's
