@@ -36,7 +36,12 @@ static int serve(struct uvfs *vfs, const struct uvfs_cred *cred, const char *dir
 		uvfs_gofer_reap(proc);
 		return -ENOMEM;
 	}
-	snprintf(data, n, "trans=fd,rfdno=%d,wfdno=%d,aname=%s", fd, fd, dir);
+	/* The layers change only through the overlay (Linux overlayfs.rst:
+	 * changing them underneath is undefined), so the gofer's cache needs
+	 * no revalidation: cache=fscache (lockless walks); the upper writes
+	 * through, so the host directory is always the kernel-readable truth. */
+	snprintf(data, n, "trans=fd,rfdno=%d,wfdno=%d,aname=%s,cache=%s", fd, fd, dir,
+		 ro ? "fscache" : "fscache_writethrough");
 	struct uvfs_gofer_internal gi = { .proc = proc }; /* the mount owns proc and fd */
 	err = uvfs_mount_disconnected(vfs, cred, dir, "9p",
 				      &(struct uvfs_mount_opts){ .flags = ro ? UVFS_MNT_RDONLY : 0,
