@@ -277,6 +277,7 @@ int cmd_mount(int argc, char **argv)
 	if (b)
 		return b < 0 ? 2 : cli_bundle_mount(&bundle, argc, argv);
 	struct mount_args a = { .ready_fd = -1, .log_fd = -1 };
+	char *abs = NULL; /* -t overlay: its options with absolute layer paths */
 	char *pos[3];
 	int npos = 0, rc = 0;
 	char *fargv[16];
@@ -339,6 +340,11 @@ int cmd_mount(int argc, char **argv)
 		goto out;
 	if (a.spec.type)
 		a.spec.opts = a.fs_opts[0] ? a.fs_opts : NULL;
+	/* The tree is built after the background child chdir'ed to "/". */
+	if (a.spec.type && !strcmp(a.spec.type, "overlay") && !(a.spec.opts = abs = cli_overlay_abs_opts(a.spec.opts))) {
+		rc = 1;
+		goto out;
+	}
 	if (a.log_file) {
 		a.log_fd = open(a.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (a.log_fd < 0) {
@@ -392,6 +398,7 @@ int cmd_mount(int argc, char **argv)
 	uvfs_log(UVFS_LOG_INFO, "mount: %s unmounted, exit status %d", mnt, rc);
 	end_log();
 out:
+	free(abs);
 	if (a.log_fd >= 0)
 		close(a.log_fd);
 	free(a.log_file);

@@ -11,6 +11,7 @@
 #include "boot/boot.h"
 #include "cli/mount_spec.h"
 #include "fsimpl/gofer/gofer.h"
+#include "fsimpl/overlay/overlay.h"
 #include "fsimpl/verity/verity.h"
 #include "vfs/uvfs_fs.h"
 
@@ -22,6 +23,7 @@ struct prepared {
 	struct uvfs_gofer_internal gofer;
 	struct uvfs_verity_mount verity;
 	struct uvfs_mount *lower; /* a stacked type's lower mount: put after the mount */
+	struct uvfs_overlay_host *ovh; /* overlay's host layers: put after the mount */
 	const void *internal;
 };
 
@@ -157,6 +159,34 @@ static int prep_verity(struct uvfs *vfs, const struct cli_mount_spec *s, struct 
 	return 0;
 }
 
+/* overlay of host directories, as mount -t overlay / fuse-overlayfs:
+ * -o lowerdir=A:B,upperdir=U,workdir=W (SOURCE is a name, e.g. overlay);
+ * each layer is served by a gofer (fsimpl/overlay/overlay.h). */
+static int prep_overlay(struct uvfs *vfs, const struct cli_mount_spec *s, struct prepared *p)
+{
+	bool ro;
+	char trans[16];
+	int err = uvfs_register_fs_type(vfs, &uvfs_gofer_type, 0);
+	if (err)
+		return err;
+	char *rest = strip_opts(s->opts, &ro, trans, sizeof(trans));
+	if (!rest)
+		return -ENOMEM;
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	err = uvfs_overlay_host_layers(vfs, &cred, rest, &p->ovh);
+	free(rest);
+	if (err) {
+		fprintf(stderr, "uvfs: overlay: %s\n", strerror(-err));
+		return err;
+	}
+	if (!(p->data = strdup(uvfs_overlay_host_data(p->ovh))))
+		return -ENOMEM;
+	p->internal = uvfs_overlay_host_opts(p->ovh);
+	p->flags = ro ? UVFS_MNT_RDONLY : 0;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	const struct uvfs_fs_type *type;
@@ -165,6 +195,7 @@ static const struct {
 	{ "tmpfs", &uvfs_tmpfs_type, prep_tmpfs },
 	{ "9p", &uvfs_gofer_type, prep_9p },
 	{ "verity", &uvfs_verity_type, prep_verity },
+	{ "overlay", &uvfs_overlay_type, prep_overlay },
 };
 
 int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
@@ -203,6 +234,46 @@ int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
 	return 0;
 }
 
+char *cli_overlay_abs_opts(const char *opts)
+{
+	size_t cap = (opts ? strlen(opts) : 0) + 1;
+	char *out = calloc(1, cap), *copy = opts ? strdup(opts) : NULL, *save = NULL;
+	if (!out || (opts && !copy))
+		goto fail;
+	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+		bool paths = !strncmp(tok, "lowerdir=", 9) || !strncmp(tok, "upperdir=", 9) ||
+			     !strncmp(tok, "workdir=", 8);
+		char *eq = strchr(tok, '=');
+		size_t need = strlen(out) + strlen(tok) + 2;
+		if (paths)
+			need += (size_t)PATH_MAX * (1 + strlen(eq)); /* generous: each ':' item may grow */
+		char *n = realloc(out, need);
+		if (!n)
+			goto fail;
+		out = n;
+		if (*out)
+			strcat(out, ",");
+		if (!paths) {
+			strcat(out, tok);
+			continue;
+		}
+		strncat(out, tok, (size_t)(eq - tok) + 1);
+		char *s2 = NULL, abs[PATH_MAX];
+		bool first = true;
+		for (char *it = strtok_r(eq + 1, ":", &s2); it; it = strtok_r(NULL, ":", &s2), first = false) {
+			if (!first)
+				strcat(out, ":");
+			strcat(out, realpath(it, abs) ? abs : it); /* a bad path fails the mount later */
+		}
+	}
+	free(copy);
+	return out;
+fail:
+	free(out);
+	free(copy);
+	return NULL;
+}
+
 int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct uvfs_mntns **nsp)
 {
 	if (!spec->type)
@@ -230,6 +301,7 @@ int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct
 		free(p.data);
 		if (p.lower)
 			uvfs_mount_put(p.lower);
+		uvfs_overlay_host_put(p.ovh);
 		uvfs_destroy(vfs, NULL);
 		return err;
 	}
@@ -241,6 +313,7 @@ int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct
 	free(p.data);
 	if (p.lower)
 		uvfs_mount_put(p.lower); /* the stacked fs holds its own references */
+	uvfs_overlay_host_put(p.ovh);
 	if (err) {
 		fprintf(stderr, "uvfs: mounting %s (%s): %s\n", spec->source, spec->type, strerror(-err));
 		uvfs_destroy(vfs, NULL);

@@ -26,3 +26,7 @@ int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec);
 /* Builds the instance and namespace for spec (the default tree if
  * spec->type is NULL). 0 or -errno (after a message on stderr). */
 int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfs, struct uvfs_mntns **ns);
+/* -o of -t overlay with lowerdir/upperdir/workdir made absolute (realpath),
+ * for a server that changes directory before mounting; malloc'd, NULL on
+ * ENOMEM. */
+char *cli_overlay_abs_opts(const char *opts);

@@ -172,7 +172,8 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	/* tmpfs changes only through us, so the kernel may cache briefly;
 	 * anything else may be dynamic (proc, sys): no caching, direct_io
 	 * for files that claim to be empty. */
-	bool stable = !strcmp(type, "tmpfs");
+	bool stable = !strcmp(type, "tmpfs") ||
+		      !strcmp(type, "overlay"); /* layers change only through it (overlayfs.rst) */
 	double def = stable ? 1.0 : 0.0;
 	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def;
 	nd->attr_to = ex->cfg.attr_timeout >= 0 ? ex->cfg.attr_timeout : def;

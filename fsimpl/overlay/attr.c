@@ -26,7 +26,8 @@ int ovl_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 	/* One device for the whole overlay, numbers that survive copy-up. */
 	out->stx_dev_major = major(ofs->vfs.dev);
 	out->stx_dev_minor = minor(ofs->vfs.dev);
-	out->stx_ino = inode->i_ino;
+	uint64_t own = atomic_load_explicit(&oi->own_ino, memory_order_relaxed);
+	out->stx_ino = own ? own : inode->i_ino;
 	if (S_ISDIR(inode->i_mode) && ovl_is_merge(oi))
 		out->stx_nlink = 1; /* Linux: counting merged subdirectories is not worth it */
 	return 0;

@@ -101,6 +101,29 @@ out:
 	return err;
 }
 
+/* Copies xattrs, owner, mode and times of lp (attributes st) onto wp. */
+static int copy_attrs(struct ovl_fs *ofs, const struct statx *st, const struct uvfs_pathop *lp,
+		      const struct uvfs_pathop *wp)
+{
+	struct uvfs *vfs = ofs->vfs.vfs;
+	int err = copy_xattrs(ofs, lp, wp);
+	if (!err) {
+		struct uvfs_setattr sa = { .mask = STATX_UID | STATX_GID, .uid = st->stx_uid, .gid = st->stx_gid };
+		err = uvfs_setstat_at(vfs, &ofs->cred, wp, &sa, 0);
+	}
+	if (!err && !S_ISLNK(st->stx_mode)) {
+		/* After chown, which may clear setuid/setgid. */
+		struct uvfs_setattr sa = {
+			.mask = STATX_MODE | STATX_ATIME | STATX_MTIME,
+			.mode = st->stx_mode & 07777,
+			.atime = { st->stx_atime.tv_sec, st->stx_atime.tv_nsec },
+			.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
+		};
+		err = uvfs_setstat_at(vfs, &ofs->cred, wp, &sa, 0);
+	}
+	return err;
+}
+
 /* Builds the copy of lower object r (attributes st) at wp; *made gets
  * its dentry (reference). */
 static int make_copy(struct ovl_fs *ofs, struct ovl_real r, const struct statx *st, struct uvfs_pathop wp,
@@ -143,21 +166,7 @@ static int make_copy(struct ovl_fs *ofs, struct ovl_real r, const struct statx *
 		break;
 	}
 	if (!err)
-		err = copy_xattrs(ofs, &lp, &wp);
-	if (!err) {
-		struct uvfs_setattr sa = { .mask = STATX_UID | STATX_GID, .uid = st->stx_uid, .gid = st->stx_gid };
-		err = uvfs_setstat_at(vfs, &ofs->cred, &wp, &sa, 0);
-	}
-	if (!err && type != S_IFLNK) {
-		/* After chown, which may clear setuid/setgid. */
-		struct uvfs_setattr sa = {
-			.mask = STATX_MODE | STATX_ATIME | STATX_MTIME,
-			.mode = st->stx_mode & 07777,
-			.atime = { st->stx_atime.tv_sec, st->stx_atime.tv_nsec },
-			.mtime = { st->stx_mtime.tv_sec, st->stx_mtime.tv_nsec },
-		};
-		err = uvfs_setstat_at(vfs, &ofs->cred, &wp, &sa, 0);
-	}
+		err = copy_attrs(ofs, st, &lp, &wp);
 	if (err) {
 		if (vd.mount)
 			uvfs_vd_put(&vd);
@@ -236,10 +245,40 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 		};
 		uvfs_setstat_at(vfs, &ofs->cred, &pp, &sa, 0); /* best effort, as Linux */
 	}
-	if (!err) {
+	if (!err && !S_ISDIR(st.stx_mode) && st.stx_nlink > 1) {
+		/* Lower hard links, index=off as the kernel default: the link
+		 * breaks, and the copy takes the upper's own number so that it
+		 * never shares (dev, ino) with the lower names it left. */
+		atomic_store_explicit(&oi->own_ino, uvfs_dentry_inode(made)->i_ino, memory_order_relaxed);
+		atomic_store_explicit(&oi->upper, made, memory_order_release);
+	} else if (!err) {
 		ovl_ino_remember(ofs, uvfs_dentry_inode(made)->i_ino, oi->vfs.i_ino);
 		atomic_store_explicit(&oi->upper, made, memory_order_release);
 	}
 	uvfs_lock_release(&oi->cu_lock);
+	return err;
+}
+
+int ovl_copy_up_file_root(struct ovl_fs *ofs)
+{
+	struct uvfs *vfs = ofs->vfs.vfs;
+	struct ovl_real lower = { ofs->layers[1].dentry, 1 }, upper = { ofs->layers[0].dentry, 0 };
+	struct uvfs_pathop lp = ovl_pop(ofs, lower, NULL), up = ovl_pop(ofs, upper, NULL);
+	struct statx st;
+	struct uvfs_file *dst, *src;
+	int err = uvfs_stat_at(vfs, &ofs->cred, &lp, STATX_BASIC_STATS, &st);
+	if (err)
+		return err;
+	if ((err = uvfs_open_at(vfs, &ofs->cred, &up, O_WRONLY | O_TRUNC, 0, 0, &dst)))
+		return err;
+	if (!(err = uvfs_open_at(vfs, &ofs->cred, &lp, O_RDONLY, 0, 0, &src))) {
+		err = copy_data(dst, src, st.stx_size);
+		uvfs_file_put(src);
+	}
+	if (!err)
+		err = copy_attrs(ofs, &st, &lp, &up);
+	if (err)
+		uvfs_file_truncate(dst, 0); /* no half copy left behind */
+	uvfs_file_put(dst);
 	return err;
 }

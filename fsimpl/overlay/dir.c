@@ -462,7 +462,28 @@ static int ovl_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct uv
 	} else if (old_lower) {
 		fl = RENAME_WHITEOUT;
 	}
-	if ((err = uvfs_rename_at(vfs, &ofs->cred, &op, &np, fl)))
+	err = uvfs_rename_at(vfs, &ofs->cred, &op, &np, fl);
+	if (err == -EINVAL && fl) {
+		/* An upper layer without RENAME_WHITEOUT/RENAME_EXCHANGE (9P2000.L
+		 * has neither): the same result in steps — the new name's
+		 * whiteout goes, the rename, then the old name's whiteout (the
+		 * rename is undone if that cannot be made). */
+		if (fl == RENAME_EXCHANGE && (err = uvfs_unlink_at(vfs, &ofs->cred, &np)))
+			return err;
+		if ((err = uvfs_rename_at(vfs, &ofs->cred, &op, &np, 0))) {
+			if (fl == RENAME_EXCHANGE)
+				uvfs_whiteout_at(vfs, &ofs->cred, &np);
+			return err;
+		}
+		if (old_lower && (err = uvfs_whiteout_at(vfs, &ofs->cred, &op))) {
+			uvfs_rename_at(vfs, &ofs->cred, &np, &op, 0);
+			if (fl == RENAME_EXCHANGE)
+				uvfs_whiteout_at(vfs, &ofs->cred, &np);
+			return err;
+		}
+		drop_whiteout_at_old = false;
+	}
+	if (err)
 		return err;
 	if (drop_whiteout_at_old)
 		uvfs_unlink_at(vfs, &ofs->cred, &op);

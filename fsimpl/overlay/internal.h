@@ -59,6 +59,10 @@ struct ovl_inode {
 	 * then immutable; readers load it with acquire. */
 	struct uvfs_dentry *_Atomic upper;
 	struct ovl_real lower; /* immutable: topmost lower object (d NULL: none) */
+	/* 0, or the st_ino of a copy-up that broke a lower hard link (index=off:
+	 * the copy is another file than the other names): set once under
+	 * cu_lock, read with a relaxed load; i_ino itself is immutable. */
+	_Atomic uint64_t own_ino;
 	/* The dentry of an inode found only in a lower layer (no reference):
 	 * such an inode has exactly this one dentry, which lives as long as
 	 * the inode, so the xattr ops (given only the inode) can copy it up.
@@ -120,6 +124,10 @@ void ovl_ino_remember(struct ovl_fs *ofs, uint64_t upper_ino, uint64_t ino);
 
 /* copyup.c */
 int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d);
+/* A regular-file root (layers[0] and layers[1] are files): copies the
+ * lower file whole, with its attributes, into the upper one (gVisor
+ * configureOverlay); on failure the upper file is left empty. */
+int ovl_copy_up_file_root(struct ovl_fs *ofs);
 
 /* readdir.c: the merged entries of directory oi (whiteouts removed). */
 struct ovl_dirent {

@@ -209,8 +209,12 @@ static int parse_layers(struct ovl_fs *ofs, const struct uvfs_cred *cred, const 
 		err = -EINVAL;
 		goto out;
 	}
+	/* A regular-file upper root (boot's file mounts) has no workdir. */
+	struct uvfs_inode *ui = in_upper ? uvfs_dentry_inode(in->upper.dentry) : NULL;
+	bool file_upper = ui && S_ISREG(ui->i_mode);
 	if ((lowerdir && in_lower) || ((upperdir || workdir) && in_upper) || (!!upperdir != !!workdir) ||
-	    (in && !!uvfs_vd_ok(&in->upper) != !!uvfs_vd_ok(&in->work))) {
+	    (in && !file_upper && !!uvfs_vd_ok(&in->upper) != !!uvfs_vd_ok(&in->work)) ||
+	    (file_upper && uvfs_vd_ok(&in->work))) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -264,20 +268,37 @@ static int parse_layers(struct ovl_fs *ofs, const struct uvfs_cred *cred, const 
 			goto out;
 	} else if (in_upper) {
 		ofs->layers[0] = in->upper;
-		ofs->work = in->work;
 		uvfs_vd_get(&ofs->layers[0]);
-		uvfs_vd_get(&ofs->work);
+		if (uvfs_vd_ok(&in->work)) {
+			ofs->work = in->work;
+			uvfs_vd_get(&ofs->work);
+		}
+	}
+	/* Every layer a directory, or (internal form only) a regular-file
+	 * root: exactly one lower file under an upper file to copy it into. */
+	bool file_root = false;
+	for (unsigned i = 0; i < ofs->nlayers; i++) {
+		struct uvfs_inode *ri = uvfs_vd_ok(&ofs->layers[i]) ? uvfs_dentry_inode(ofs->layers[i].dentry) : NULL;
+		file_root |= ri && S_ISREG(ri->i_mode);
+	}
+	if (file_root && (!in || lowerdir || !has_upper || nlower != 1)) {
+		uvfs_log(UVFS_LOG_ERROR, "overlay: a regular-file root needs one lower file and an upper file");
+		err = lowerdir ? -ENOTDIR : -EINVAL;
+		goto out;
 	}
 	for (unsigned i = 0; i < ofs->nlayers; i++) {
 		if (!uvfs_vd_ok(&ofs->layers[i]))
 			continue;
 		struct uvfs_inode *ri = uvfs_dentry_inode(ofs->layers[i].dentry);
-		if (!ri || !S_ISDIR(ri->i_mode)) {
+		if (!ri || (file_root ? !S_ISREG(ri->i_mode) : !S_ISDIR(ri->i_mode))) {
 			err = -ENOTDIR;
 			goto out;
 		}
 	}
-	if (has_upper) {
+	if (file_root) {
+		if (uvfs_mount_readonly(ofs->layers[0].mount))
+			err = -EROFS;
+	} else if (has_upper) {
 		struct uvfs_inode *wi = uvfs_dentry_inode(ofs->work.dentry);
 		if (!wi || !S_ISDIR(wi->i_mode)) {
 			err = -ENOTDIR;
@@ -321,9 +342,32 @@ static int ovl_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char
 	if ((err = parse_layers(ofs, cred, opts ? opts->data : NULL, opts ? opts->internal : NULL)))
 		goto fail;
 
+	bool has_upper = uvfs_vd_ok(&ofs->layers[0]);
+	if (has_upper && S_ISREG(uvfs_dentry_inode(ofs->layers[0].dentry)->i_mode)) {
+		/* A regular-file root, copied up whole now: it never needs a
+		 * copy-up later (and there is no workdir to make one in). */
+		struct uvfs_dentry *up = ofs->layers[0].dentry, *low = ofs->layers[1].dentry;
+		struct ovl_inode *root;
+		if ((err = ovl_copy_up_file_root(ofs)))
+			goto fail;
+		uvfs_dentry_get(up);
+		uvfs_dentry_get(low);
+		if ((err = ovl_new_inode(ofs, up, (struct ovl_real){ low, 1 }, NULL, 0, &root))) {
+			uvfs_dentry_put(up);
+			uvfs_dentry_put(low);
+			goto fail;
+		}
+		if ((err = uvfs_d_make_root(&ofs->vfs, &root->vfs, &ofs->vfs.root))) {
+			uvfs_inode_put(&root->vfs);
+			urcu_memb_barrier();
+			goto fail;
+		}
+		*out = &ofs->vfs;
+		return 0;
+	}
+
 	/* The root: upper root over every lower root, as a lookup would
 	 * find it (opaque lower roots stop the merge). */
-	bool has_upper = uvfs_vd_ok(&ofs->layers[0]);
 	struct ovl_real *ld = calloc(ofs->nlayers, sizeof(*ld));
 	if (!ld) {
 		err = -ENOMEM;
