@@ -69,8 +69,9 @@ UVFS_API int uvfs_task_set_cwd(struct uvfs_tasks *t, int32_t tid, const struct u
 /* The task /proc/self names when there is no calling task. */
 UVFS_API int uvfs_tasks_set_init(struct uvfs_tasks *t, int32_t tid);
 /* The sandbox's CPU count (/proc/cpuinfo entries, /proc/stat lines, and
- * the cpuN of sysfs mounts made after the call: set it before mounting
- * sysfs); the default is the host's online CPUs. -EINVAL unless 1..8192. */
+ * sysfs's online/possible/present and cpuN, if t is the vfs's default
+ * table), shown by every mount at once, including ones made before; the
+ * default is the host's online CPUs. -EINVAL unless 1..8192. */
 UVFS_API int uvfs_tasks_set_ncpus(struct uvfs_tasks *t, int ncpus);
 /* UTS values shown in /proc/version and /proc/sys/kernel (NULL: keep). */
 UVFS_API int uvfs_tasks_set_uts(struct uvfs_tasks *t, const char *hostname, const char *release,
