@@ -33,11 +33,14 @@
 #include "fsimpl/cgroup/internal.h"
 
 enum { C_CPU = 1, C_CPUACCT = 2, C_CPUSET = 4, C_MEMORY = 8, C_JOB = 16, C_ALL = 31 };
+/* In Linux's subsystem order (/proc/cgroups: cpuset, cpu, cpuacct, blkio,
+ * memory, ...), the order it joins a hierarchy's controllers in for
+ * mountinfo and /proc/[pid]/cgroup; gVisor's job, not Linux's, last. */
 static const struct {
 	const char *name;
 	unsigned bit;
 } controllers[] = {
-	{ "cpu", C_CPU }, { "cpuacct", C_CPUACCT }, { "cpuset", C_CPUSET }, { "memory", C_MEMORY }, { "job", C_JOB },
+	{ "cpuset", C_CPUSET }, { "cpu", C_CPU }, { "cpuacct", C_CPUACCT }, { "memory", C_MEMORY }, { "job", C_JOB },
 };
 #define NCTL (sizeof controllers / sizeof controllers[0])
 

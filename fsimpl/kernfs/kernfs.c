@@ -405,7 +405,7 @@ static const struct uvfs_file_ops kn_link_fops = { 0 };
 static int kn_revalidate(struct uvfs_dentry *d, unsigned flags)
 {
 	struct uvfs_inode *i = uvfs_dentry_inode(d);
-	if (i && !KN(i)->data)
+	if (i && !KN(i)->data && !KN(i)->ent->valid)
 		return 0; /* fixed node: immutable */
 	if (flags & UVFS_LOOKUP_RCU)
 		return -ECHILD; /* data liveness is checked with a reference held */

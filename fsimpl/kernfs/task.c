@@ -143,6 +143,7 @@ void task_put(struct task *tk)
 	free(tk->env);
 	free(tk->groups_buf);
 	pthread_mutex_destroy(&tk->lock);
+	pthread_rwlock_destroy(&tk->fd_rw);
 	free(tk);
 }
 
@@ -241,6 +242,7 @@ UVFS_API int uvfs_task_register(struct uvfs_tasks *t, const struct uvfs_task_par
 		return -ENOMEM;
 	atomic_init(&tk->refs, 1);
 	pthread_mutex_init(&tk->lock, NULL);
+	pthread_rwlock_init(&tk->fd_rw, NULL);
 	tk->pid = p->pid;
 	tk->tid = p->tid ? p->tid : p->pid;
 	tk->ppid = p->ppid;
@@ -343,8 +345,54 @@ UVFS_API int uvfs_task_unregister(struct uvfs_tasks *t, int32_t tid)
 	if (uvfs_vd_ok(&exe))
 		uvfs_vd_put(&exe);
 	uvfs_mntns_put(ns);
+	/* Wait out the fd_ops calls that started before dead was set; later
+	 * ones see dead under fd_rw and do not call. */
+	pthread_rwlock_wrlock(&tk->fd_rw);
+	pthread_rwlock_unlock(&tk->fd_rw);
 	task_put(tk);
 	return 0;
+}
+
+/* Read side of fd_rw. dead is checked before taking it too, so once it
+ * is set no new reader can keep a waiting unregister out (glibc's rwlock
+ * prefers readers). */
+static bool fd_enter(struct task *tk)
+{
+	if (!tk->fd_ops || atomic_load(&tk->dead))
+		return false;
+	pthread_rwlock_rdlock(&tk->fd_rw);
+	if (atomic_load(&tk->dead)) {
+		pthread_rwlock_unlock(&tk->fd_rw);
+		return false;
+	}
+	return true;
+}
+
+int task_fd_list(struct task *tk, int after, int *fds, int max)
+{
+	if (!fd_enter(tk))
+		return tk->fd_ops ? -ENOENT : 0;
+	int n = tk->fd_ops->list(tk->fd_arg, after, fds, max);
+	pthread_rwlock_unlock(&tk->fd_rw);
+	return n;
+}
+
+int task_fd_get(struct task *tk, int fd, struct uvfs_file **out)
+{
+	if (!fd_enter(tk))
+		return -ENOENT;
+	int err = tk->fd_ops->get(tk->fd_arg, fd, out);
+	pthread_rwlock_unlock(&tk->fd_rw);
+	return err;
+}
+
+int task_fd_flags(struct task *tk, int fd)
+{
+	if (!tk->fd_ops || !tk->fd_ops->fd_flags || !fd_enter(tk))
+		return 0;
+	int fl = tk->fd_ops->fd_flags(tk->fd_arg, fd);
+	pthread_rwlock_unlock(&tk->fd_rw);
+	return fl;
 }
 
 int task_get_vd(struct task *tk, int which, struct uvfs_vd *out)

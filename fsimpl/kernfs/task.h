@@ -14,7 +14,13 @@
 
 struct uvfs_tasks;
 
-/* The fd table hook: /proc/[pid]/fd lists and reads through it. */
+/* The fd table hook: /proc/[pid]/fd lists and reads through it.
+ * Lifetime rule: calls run only while the task is registered.
+ * uvfs_task_unregister waits for the calls in flight and no call starts
+ * after it returns (the task's fd views then fail with ENOENT, as an
+ * exited task's in Linux), so the embedder may free fd_arg once it has
+ * returned. Hence the hooks must not unregister a task, and unregister
+ * must not be called holding a lock the hooks take. */
 struct uvfs_task_fd_ops {
 	/* Fills fds with the open descriptors > after, ascending, at most max;
 	 * returns how many. */
@@ -54,7 +60,8 @@ UVFS_API void uvfs_tasks_destroy(struct uvfs_tasks *t);
 /* -EINVAL for bad ids or no mntns/root/cwd, -EEXIST for a tid in use,
  * -ESRCH for a thread whose group leader is not registered. */
 UVFS_API int uvfs_task_register(struct uvfs_tasks *t, const struct uvfs_task_params *p);
-/* Removes the task (its /proc entries go stale at once); -ESRCH if none. */
+/* Removes the task (its /proc entries go stale at once); -ESRCH if none.
+ * Returns once no fd_ops call of the task runs (see uvfs_task_fd_ops). */
 UVFS_API int uvfs_task_unregister(struct uvfs_tasks *t, int32_t tid);
 UVFS_API int uvfs_task_set_state(struct uvfs_tasks *t, int32_t tid, char state);
 UVFS_API int uvfs_task_set_comm(struct uvfs_tasks *t, int32_t tid, const char *comm);
@@ -62,8 +69,9 @@ UVFS_API int uvfs_task_set_cwd(struct uvfs_tasks *t, int32_t tid, const struct u
 /* The task /proc/self names when there is no calling task. */
 UVFS_API int uvfs_tasks_set_init(struct uvfs_tasks *t, int32_t tid);
 /* The sandbox's CPU count (/proc/cpuinfo entries, /proc/stat lines, and
- * the cpuN of sysfs mounts made after the call: set it before mounting
- * sysfs); the default is the host's online CPUs. -EINVAL unless 1..8192. */
+ * sysfs's online/possible/present and cpuN, if t is the vfs's default
+ * table), shown by every mount at once, including ones made before; the
+ * default is the host's online CPUs. -EINVAL unless 1..8192. */
 UVFS_API int uvfs_tasks_set_ncpus(struct uvfs_tasks *t, int ncpus);
 /* UTS values shown in /proc/version and /proc/sys/kernel (NULL: keep). */
 UVFS_API int uvfs_tasks_set_uts(struct uvfs_tasks *t, const char *hostname, const char *release,

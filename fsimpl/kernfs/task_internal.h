@@ -23,7 +23,11 @@ struct task {
 	size_t env_len;
 	uint64_t start_ns;
 	const struct uvfs_task_fd_ops *fd_ops;
-	void *fd_arg;
+	void *fd_arg; /* embedder state: only touched inside fd_rw (below) */
+	/* Read-held around every fd_ops call, after checking dead; unregister
+	 * sets dead, then takes it for writing once, so when it returns no call
+	 * is running and none can start: the embedder may free fd_arg. */
+	pthread_rwlock_t fd_rw;
 	struct uvfs_tasks *tasks; /* no reference: proc holds the table */
 	pthread_mutex_t lock;
 	char comm[16];
@@ -67,6 +71,12 @@ struct uvfs_tasks *tasks_default(struct uvfs *vfs);
 int task_get_vd(struct task *tk, int which, struct uvfs_vd *out);
 int task_get_mntns(struct task *tk, struct uvfs_mntns **out);
 enum { TASK_ROOT, TASK_CWD, TASK_EXE };
+/* The fd_ops hooks, guarded against the task's exit (fd_rw above). An
+ * exited task is -ENOENT, as Linux's get_proc_task failing; no hook:
+ * list 0, get -ENOENT, flags 0. */
+int task_fd_list(struct task *tk, int after, int *fds, int max);
+int task_fd_get(struct task *tk, int fd, struct uvfs_file **out);
+int task_fd_flags(struct task *tk, int fd);
 uint64_t tasks_now_ns(void);
 /* The configured CPU count, else the host's online CPUs (>= 1). */
 int tasks_ncpus(struct uvfs_tasks *t);

@@ -276,7 +276,7 @@ static ssize_t fd_readlink(struct kernfs_node *n, char *buf, size_t len)
 	int err = ptrace_link(n);
 	if (err)
 		return err;
-	err = tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f);
+	err = task_fd_get(tk, (int)n->idx, &f);
 	if (err)
 		return err == -EBADF ? -ENOENT : err;
 	struct uvfs_vd vd;
@@ -291,7 +291,7 @@ static bool fd_valid(struct kernfs_node *n)
 {
 	struct task *tk = TK(n);
 	struct uvfs_file *f;
-	if (!tk->fd_ops || tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f))
+	if (task_fd_get(tk, (int)n->idx, &f))
 		return false;
 	uvfs_file_put(f);
 	return true;
@@ -318,13 +318,13 @@ static int show_fdinfo(struct kernfs_node *n, struct kernfs_buf *b)
 {
 	struct task *tk = TK(n);
 	struct uvfs_file *f;
-	if (!tk->fd_ops || tk->fd_ops->get(tk->fd_arg, (int)n->idx, &f))
+	if (task_fd_get(tk, (int)n->idx, &f))
 		return -ENOENT;
 	uvfs_lock_acquire(&f->f_lock);
 	uint64_t pos = f->f_pos;
 	uvfs_lock_release(&f->f_lock);
 	unsigned flags = (unsigned)uvfs_file_flags(f) | K_O_LARGEFILE;
-	if (tk->fd_ops->fd_flags && (tk->fd_ops->fd_flags(tk->fd_arg, (int)n->idx) & FD_CLOEXEC))
+	if (task_fd_flags(tk, (int)n->idx) & FD_CLOEXEC)
 		flags |= O_CLOEXEC;
 	kernfs_printf(b, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%" PRIu64 "\nino:\t%" PRIu64 "\n", pos, flags,
 		      uvfs_mount_id(f->f_vd.mount), f->f_inode->i_ino);
@@ -367,7 +367,7 @@ static int fd_lookup_tmpl(struct kernfs_node *dir, const char *name, size_t len,
 	if (!tk->fd_ops || !parse_num(name, len, INT_MAX, &fd))
 		return 0;
 	struct uvfs_file *f;
-	if (tk->fd_ops->get(tk->fd_arg, (int)fd, &f))
+	if (task_fd_get(tk, (int)fd, &f))
 		return 0;
 	uvfs_file_put(f);
 	struct kernfs_node *n = kernfs_new_node(kernfs_node_fs(dir), dir, tmpl, tk, child_ino(dir, fd));
@@ -395,7 +395,7 @@ static int fd_iterate_type(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, in
 	int fds[32];
 	int after = (int)pos - 1; /* dynamic offset of fd N is N */
 	for (;;) {
-		int k = tk->fd_ops->list(tk->fd_arg, after, fds, 32);
+		int k = task_fd_list(tk, after, fds, 32);
 		if (k <= 0)
 			return k;
 		for (int i = 0; i < k; i++) {

@@ -16,7 +16,6 @@
 
 struct sys_fs {
 	struct kernfs_fs k;
-	int ncpus; /* immutable: the default task table's count at mount */
 	pthread_mutex_t lock; /* names */
 	char **names; /* under lock: /sys/fs's synthetic directories, in creation order */
 	size_t nnames;
@@ -26,9 +25,23 @@ static struct sys_fs *SYS(struct kernfs_node *n) { return container_of(kernfs_no
 
 /* ---------------------------------------------------------------- cpus */
 
+/* The CPU count now: the default task table's (uvfs_tasks_set_ncpus), else
+ * the host's. Asked at each open, lookup, listing and revalidation rather
+ * than kept, so a change shows at once, and on a sysfs mounted before the
+ * table existed. */
+static int ncpus(struct kernfs_node *n)
+{
+	struct uvfs *vfs = kernfs_node_fs(n)->vfs.vfs;
+	struct uvfs_tasks *t = tasks_default(vfs);
+	long nc = t ? tasks_ncpus(t) : sysconf(_SC_NPROCESSORS_ONLN);
+	if (t)
+		tasks_put(t);
+	return nc > 0 ? (int)nc : 1;
+}
+
 static int show_cpus(struct kernfs_node *n, struct kernfs_buf *b)
 {
-	int nc = SYS(n)->ncpus;
+	int nc = ncpus(n);
 	if (nc == 1)
 		kernfs_printf(b, "0\n");
 	else
@@ -38,11 +51,13 @@ static int show_cpus(struct kernfs_node *n, struct kernfs_buf *b)
 
 static int show_kernel_max(struct kernfs_node *n, struct kernfs_buf *b)
 {
-	kernfs_printf(b, "%d\n", SYS(n)->ncpus - 1);
+	kernfs_printf(b, "%d\n", ncpus(n) - 1);
 	return 0;
 }
 
-static const struct kernfs_entry cpu_dir = { .name = "cpu", .mode = S_IFDIR | 0755 };
+/* A cpuN looked up before the count shrank goes stale. */
+static bool cpu_valid(struct kernfs_node *n) { return n->idx < ncpus(n); }
+static const struct kernfs_entry cpu_dir = { .name = "cpu", .mode = S_IFDIR | 0755, .valid = cpu_valid };
 
 static bool parse_cpu(const char *name, size_t len, int *out)
 {
@@ -62,15 +77,19 @@ static int cpus_lookup(struct kernfs_node *dir, const char *name, size_t len, st
 {
 	int c;
 	*out = NULL;
-	if (!parse_cpu(name, len, &c) || c >= SYS(dir)->ncpus)
+	if (!parse_cpu(name, len, &c) || c >= ncpus(dir))
 		return 0;
 	*out = kernfs_new_node(kernfs_node_fs(dir), dir, &cpu_dir, NULL, kernfs_ino(dir->vfs.i_ino, name, len));
-	return *out ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	(*out)->idx = c;
+	return 0;
 }
 
 static int cpus_iterate(struct kernfs_node *dir, struct uvfs_dir_ctx *ctx, int64_t pos)
 {
-	for (int64_t c = pos; c < SYS(dir)->ncpus; c++) {
+	int nc = ncpus(dir);
+	for (int64_t c = pos; c < nc; c++) {
 		char s[16];
 		snprintf(s, sizeof s, "cpu%d", (int)c);
 		if (kernfs_emit(ctx, dir, s, kernfs_ino(dir->vfs.i_ino, s, strlen(s)), DT_DIR, c))
@@ -201,12 +220,6 @@ static int sys_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char
 	struct sys_fs *fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	/* The default task table's CPU count (uvfs_tasks_set_ncpus), else the host's. */
-	struct uvfs_tasks *t = tasks_default(vfs);
-	long nc = t ? tasks_ncpus(t) : sysconf(_SC_NPROCESSORS_ONLN);
-	if (t)
-		tasks_put(t);
-	fs->ncpus = nc > 0 ? (int)nc : 1;
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->k.release = sys_release;
 	fs->k.magic = UVFS_SYSFS_MAGIC;

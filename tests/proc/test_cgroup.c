@@ -86,3 +86,27 @@ PROC_TEST(cgroup, files)
 	FX_ASSERT_OK(uvfs_statfs_at(fx.vfs, &fx.cred, &p, &sf));
 	cr_assert_eq(sf.f_type, UVFS_CGROUP_SUPER_MAGIC);
 }
+
+/* Linux joins a hierarchy's controllers in its subsystem order (that of
+ * /proc/cgroups: cpuset, cpu, cpuacct, blkio, memory, ...), whatever order
+ * the mount options named them in; gVisor's job comes last. */
+PROC_TEST(cgroup, controller_order)
+{
+	cg_setup();
+	FX_ASSERT_OK(mount_cg("/cg/a", "memory,cpuacct,cpu,cpuset"));
+	char *s;
+	cr_assert_gt(pfx_read("/proc/self/mountinfo", &s), 0);
+	cr_assert(strstr(s, " /cg/a rw - cgroup cgroup rw,cpuset,cpu,cpuacct,memory\n"), "%s", s);
+	free(s);
+	cr_assert_gt(pfx_read("/proc/1/cgroup", &s), 0);
+	cr_assert_str_eq(s, "1:cpuset,cpu,cpuacct,memory:/\n");
+	free(s);
+	FX_ASSERT_OK(fx_umount("/cg/a", 0));
+	FX_ASSERT_OK(mount_cg("/cg/b", NULL)); /* all */
+	cr_assert_gt(pfx_read("/proc/self/mountinfo", &s), 0);
+	cr_assert(strstr(s, " /cg/b rw - cgroup cgroup rw,cpuset,cpu,cpuacct,memory,job\n"), "%s", s);
+	free(s);
+	cr_assert_gt(pfx_read("/proc/1/cgroup", &s), 0);
+	cr_assert_str_eq(s, "1:cpuset,cpu,cpuacct,memory,job:/\n");
+	free(s);
+}

@@ -5,6 +5,7 @@
 
 #include "fixture.h"
 #include "uvfs_fs.h"
+#include "fsimpl/kernfs/task.h"
 #include "fsimpl/sys/sys.h"
 
 static void sys_setup(void)
@@ -93,4 +94,40 @@ SYS_TEST(synthetic_mountpoints)
 	FX_ASSERT_OK(fx_umount("/sys/fs/cgroup", 0));
 	FX_ASSERT_OK(fx_stat("/sys/fs/cgroup", &b));
 	cr_assert(S_ISDIR(b.stx_mode));
+}
+
+static void expect_cpus(const char *online, int present_max)
+{
+	char buf[64], path[64];
+	struct statx st;
+	cr_assert_gt(fx_read_file("/sys/devices/system/cpu/online", buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, online);
+	cr_assert_gt(fx_read_file("/sys/devices/system/cpu/possible", buf, sizeof buf), 0);
+	cr_assert_str_eq(buf, online);
+	snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d", present_max);
+	FX_ASSERT_OK(fx_stat(path, &st));
+	snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d", present_max + 1);
+	FX_ASSERT_ERR(fx_stat(path, &st), -ENOENT);
+	char list[1024], want[16];
+	fx_list_dir("/sys/devices/system/cpu", list, sizeof list);
+	snprintf(want, sizeof want, "cpu%d,", present_max);
+	cr_assert(strstr(list, want), "%s", list);
+	snprintf(want, sizeof want, "cpu%d,", present_max + 1);
+	cr_assert(!strstr(list, want), "%s", list);
+}
+
+/* The CPU files and cpuN directories follow uvfs_tasks_set_ncpus at once,
+ * on a sysfs mounted before the table existed too; a cpuN looked up before
+ * the count shrank goes away (its cached dentry fails revalidation). */
+SYS_TEST(ncpus_follows)
+{
+	struct uvfs_tasks *t;
+	FX_ASSERT_OK(uvfs_tasks_new(fx.vfs, &t));
+	FX_ASSERT_OK(uvfs_tasks_set_ncpus(t, 2));
+	expect_cpus("0-1\n", 1);
+	FX_ASSERT_OK(uvfs_tasks_set_ncpus(t, 4));
+	expect_cpus("0-3\n", 3);
+	FX_ASSERT_OK(uvfs_tasks_set_ncpus(t, 1));
+	expect_cpus("0\n", 0);
+	uvfs_tasks_destroy(t);
 }
