@@ -229,9 +229,9 @@ FX_TEST(sbx_task, proc_self_fd)
 
 /* A /proc/[pid]/fd directory held open by another task outlives the task
  * it describes: after that task exits, listing it and looking names up in
- * it must not reach the freed fd table (ASan would see it). Sequential
- * only: kernfs checks the task is alive at each op's entry, but nothing
- * stops an exit between that check and the fd_ops call (see README). */
+ * it must not reach the freed fd table (ASan would see it). The racing
+ * form (exit during an fd_ops call) is tests/stress/stress_proc_exit.c:
+ * uvfs_task_unregister waits for running fd_ops calls. */
 FX_TEST(sbx_task, proc_fd_dir_after_exit)
 {
 	struct uvfs_tasks *T;
