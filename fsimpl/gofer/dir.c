@@ -18,50 +18,6 @@
 
 /* ------------------------------------------------------------ revalidate */
 
-/* Is cached dentry d still what the server has under its name? A positive
- * dentry asks its own path fid (diod resolves it by path again: a file
- * replaced on the host answers with another qid); a negative one walks
- * the name. One round trip per component. */
-static int gofer_revalidate(struct uvfs_dentry *d, unsigned flags)
-{
-	if (flags & UVFS_LOOKUP_RCU)
-		return -ECHILD;
-	struct uvfs_inode *inode = uvfs_dentry_inode(d);
-	if (inode) {
-		uint32_t fid;
-		int err = gofer_fresh_fid(d, &fid);
-		if (!err)
-			err = gofer_refresh(inode, false);
-		return err == -ENOENT || err == -ESTALE ? 1 : err;
-	}
-	struct uvfs_dentry *parent = uvfs_dentry_parent(d);
-	struct uvfs_inode *dir = parent ? uvfs_dentry_inode(parent) : NULL;
-	if (!dir)
-		return 0;
-	struct gofer_fs *fs = GFS(dir->i_fs);
-	uint32_t dfid = gofer_fid(dir);
-	if (dfid == UVFS_P9_NOFID)
-		return 0;
-	char name[GOFER_NAME_MAX + 1];
-	size_t len;
-	urcu_memb_read_lock(); /* a rename may replace the name meanwhile */
-	const char *n = uvfs_dentry_name(d, &len);
-	if (len > GOFER_NAME_MAX)
-		len = GOFER_NAME_MAX;
-	memcpy(name, n, len);
-	urcu_memb_read_unlock();
-	name[len] = 0;
-	const char *np = name;
-	uint32_t fid;
-	int err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, NULL);
-	if (err == -ENOENT)
-		return 0; /* still absent */
-	if (err)
-		return gofer_err(fs, err);
-	uvfs_p9_clunk_async(fs->c, fid);
-	return 1; /* the name exists now */
-}
-
 const struct uvfs_dentry_ops gofer_reval_dops = {
 	.revalidate = gofer_revalidate,
 };
@@ -124,14 +80,23 @@ static void freshen(struct uvfs_dentry *d)
 
 static int gofer_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
+	struct gofer_fs *fs = GFS(dir->i_fs);
 	freshen(uvfs_dentry_parent(d));
-	const char *name = uvfs_dentry_name(d, NULL); /* stable: dir's i_lock */
+	size_t len;
+	const char *name = uvfs_dentry_name(d, &len); /* stable: dir's i_lock */
 	struct gofer_inode *gi;
-	int err = gofer_walk_new(GFS(dir->i_fs), dir, name, &gi);
-	if (err == -ENOENT)
+	if (fs->cache >= GOFER_CACHE_REVAL)
+		gofer_batch_forget(); /* a new name: the walk left the batch's path */
+	int err = gofer_walk_new(fs, dir, name, &gi);
+	if (err == -ENOENT) {
+		if (fs->cache >= GOFER_CACHE_REVAL)
+			gofer_set_hint(dir, name, len, NULL);
 		return 0; /* cached negative */
+	}
 	if (err)
 		return err;
+	if (fs->cache >= GOFER_CACHE_REVAL)
+		gofer_set_hint(dir, name, len, &gi->vfs);
 	uvfs_d_instantiate(d, &gi->vfs);
 	return 0;
 }

@@ -250,6 +250,7 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	free(gi->links);
 	gi->links = NULL;
 	gi->nlinks = 0;
+	gofer_drop_hint(gi); /* may evict the hinted child in turn */
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }
@@ -286,6 +287,14 @@ static int gofer_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len
 	int w = snprintf(buf, len, "trans=%s,aname=%s,cache=%s,dfltuid=%u,dfltgid=%u,msize=%u,version=9P2000.L", fs->trans,
 			 fs->aname, cache_name[fs->cache], fs->dfltuid, fs->dfltgid, uvfs_p9_msize(fs->c));
 	return w >= 0 && (size_t)w < len ? 0 : -ERANGE;
+}
+
+int uvfs_gofer_stats(struct uvfs_filesystem *vfs, struct uvfs_p9_stats *out)
+{
+	if (!vfs || vfs->type != &uvfs_gofer_type)
+		return -EINVAL;
+	uvfs_p9_get_stats(GFS(vfs)->c, out);
+	return 0;
 }
 
 static void gofer_fs_free(struct gofer_fs *fs)

@@ -88,6 +88,20 @@ struct gofer_inode {
 	 * clunked at evict. */
 	uint32_t *links;
 	unsigned nlinks;
+	/* Directories, remote_revalidating/none: the name the last walk took
+	 * from here and its inode (NULL: a negative name), so a revalidation
+	 * batch can follow a path down from its first cached component
+	 * (reval.c). Under fid_lock; hint holds an inode reference, put when
+	 * replaced or at evict. */
+	struct uvfs_inode *hint;
+	char *hint_name;
+	/* Directories, fscache modes: every name the server listed, sorted,
+	 * after a complete readdir with no change through us since it began
+	 * (NULL: unknown). A lookup of another name is ENOENT without asking.
+	 * Under the inode's i_lock; dir_gen counts namespace changes through
+	 * us in this directory (under i_lock too). */
+	struct gofer_names *names;
+	unsigned long dir_gen;
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -145,6 +159,14 @@ GOFER_HIDDEN void gofer_repoint(struct gofer_inode *gi);
 /* Re-read inode's attributes from the server and store them (i_lock held
  * by the caller iff locked). */
 GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);
+
+/* Remote revalidation (reval.c): the dentry op, and the hint a walk
+ * leaves in directory dir for its child name (inode NULL: negative). */
+GOFER_HIDDEN int gofer_revalidate(struct uvfs_dentry *d, unsigned flags);
+GOFER_HIDDEN void gofer_set_hint(struct uvfs_inode *dir, const char *name, size_t len, struct uvfs_inode *child);
+GOFER_HIDDEN void gofer_batch_forget(void);
+/* Frees gi's hint (evict). */
+GOFER_HIDDEN void gofer_drop_hint(struct gofer_inode *gi);
 
 GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, gofer_symlink_iops,
 	gofer_special_iops;

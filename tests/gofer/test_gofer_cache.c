@@ -1,0 +1,168 @@
+/* tests/gofer/test_gofer_cache.c — what the gofer's caches cost and
+ * keep, counted in 9P round trips (uvfs_gofer_stats) against a real diod:
+ * batched revalidation in remote_revalidating, complete directories after
+ * a listing in fscache, and that host-side changes are still caught. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "fsimpl/gofer/gofer.h"
+#include "fsimpl/gofer/p9/p9.h"
+
+static char host[64];
+static struct uvfs_filesystem *gfs;
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) { return remove(p); }
+
+static const char *hp(const char *rel)
+{
+	static char b[4][512];
+	static int k;
+	char *s = b[k++ & 3];
+	snprintf(s, 512, "%s/%s", host, rel);
+	return s;
+}
+
+static void host_write(const char *rel, const char *data)
+{
+	FILE *f = fopen(hp(rel), "w");
+	cr_assert_not_null(f, "host write %s", rel);
+	fputs(data, f);
+	fclose(f);
+}
+
+static void gsetup(const char *opts)
+{
+	fx_setup();
+	cr_assert_eq(uvfs_register_fs_type(fx.vfs, &uvfs_gofer_type, UVFS_FS_USER_MOUNT), 0);
+	snprintf(host, sizeof(host), "/tmp/uvfs-gcache-XXXXXX");
+	cr_assert_not_null(mkdtemp(host));
+	chmod(host, 0755);
+	fx_must_mkdir("/g", 0755);
+	int fd;
+	struct uvfs_gofer_proc *proc;
+	cr_assert_eq(uvfs_gofer_spawn(host, false, &fd, &proc), 0);
+	char data[512];
+	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,%s", fd, fd, host, opts);
+	struct uvfs_gofer_internal in = { .proc = proc };
+	struct uvfs_mount_opts o = { .data = data, .internal = &in };
+	struct uvfs_pathop p = fx_popf("/g");
+	int err = uvfs_mount_at(fx.vfs, &fx.cred, host, &p, "9p", &o);
+	cr_assert_eq(err, 0, "mount: %s", strerror(-err));
+}
+
+static void gteardown(void)
+{
+	gfs = NULL;
+	fx_teardown();
+	nftw(host, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Round trips so far on the mount at /g (the fs is looked up once, so
+ * that counting costs nothing). */
+static uint64_t rounds(void)
+{
+	if (!gfs) {
+		struct uvfs_file *f;
+		cr_assert_eq(fx_open("/g", O_PATH | O_DIRECTORY, 0, &f), 0);
+		struct uvfs_vd vd;
+		uvfs_file_vd(f, &vd);
+		gfs = uvfs_mount_fs(vd.mount); /* lives as long as the mount */
+		uvfs_vd_put(&vd);
+		uvfs_file_put(f);
+	}
+	struct uvfs_p9_stats s;
+	cr_assert_eq(uvfs_gofer_stats(gfs, &s), 0);
+	return s.rounds;
+}
+
+#define DEEP "d1/d2/d3/d4/d5/d6/d7"
+
+static void make_deep(void)
+{
+	char rel[128] = "";
+	for (int i = 1; i <= 7; i++) {
+		char c[16];
+		snprintf(c, sizeof(c), "%sd%d", i > 1 ? "/" : "", i);
+		strcat(rel, c);
+		cr_assert_eq(mkdir(hp(rel), 0755), 0);
+	}
+	host_write(DEEP "/f", "deep\n");
+}
+
+/* A warm stat of a depth-8 path asks the server once for the whole path
+ * (one Twalk + pipelined Tgetattrs) plus the stat's own getattr, not once
+ * per component. */
+Test(gofer_cache, reval_batches_a_deep_walk, .timeout = 60)
+{
+	gsetup("cache=remote_revalidating");
+	make_deep();
+	struct statx st;
+	cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), 0);
+	cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), 0);
+	uint64_t r0 = rounds();
+	cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), 0);
+	uint64_t used = rounds() - r0;
+	cr_assert_eq(st.stx_size, 5);
+	cr_assert_leq(used, 3, "a warm depth-8 stat took %llu round trips", (unsigned long long)used);
+	/* A warm miss at the end of the path: the negative name is in the
+	 * batch too. */
+	cr_assert_eq(fx_stat("/g/" DEEP "/nope", &st), -ENOENT);
+	r0 = rounds();
+	cr_assert_eq(fx_stat("/g/" DEEP "/nope", &st), -ENOENT);
+	used = rounds() - r0;
+	cr_assert_leq(used, 2, "a warm depth-8 miss took %llu round trips", (unsigned long long)used);
+	gteardown();
+}
+
+/* The batch still sees every host-side change on the path: a directory in
+ * the middle replaced by another (other identity), a name appearing where
+ * a negative was cached, a file replaced by a directory. */
+Test(gofer_cache, reval_batch_sees_host_changes, .timeout = 60)
+{
+	gsetup("cache=remote_revalidating");
+	make_deep();
+	struct statx st;
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), 0);
+		cr_assert_eq(fx_stat("/g/" DEEP "/nope", &st), -ENOENT);
+	}
+	/* d3 replaced on the host by a new tree with another f. */
+	cr_assert_eq(rename(hp("d1/d2/d3"), hp("old3")), 0);
+	char rel[128] = "d1/d2/d3";
+	cr_assert_eq(mkdir(hp(rel), 0755), 0);
+	for (int i = 4; i <= 7; i++) {
+		char c[16];
+		snprintf(c, sizeof(c), "/d%d", i);
+		strcat(rel, c);
+		cr_assert_eq(mkdir(hp(rel), 0755), 0);
+	}
+	host_write(DEEP "/f", "replaced!\n");
+	struct stat hs;
+	cr_assert_eq(stat(hp(DEEP "/f"), &hs), 0);
+	cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), 0);
+	cr_assert_eq(st.stx_ino, hs.st_ino, "the new file is seen");
+	cr_assert_eq(st.stx_size, 10);
+	char buf[32];
+	cr_assert_eq(fx_read_file("/g/" DEEP "/f", buf, sizeof(buf)), 10);
+	cr_assert_str_eq(buf, "replaced!\n");
+	/* nope appears on the host (in the new tree). */
+	cr_assert_eq(fx_stat("/g/" DEEP "/nope", &st), -ENOENT);
+	host_write(DEEP "/nope", "x");
+	cr_assert_eq(fx_stat("/g/" DEEP "/nope", &st), 0);
+	cr_assert_eq(st.stx_size, 1);
+	/* f becomes a directory; d6 becomes a file. */
+	cr_assert_eq(unlink(hp(DEEP "/f")), 0);
+	cr_assert_eq(mkdir(hp(DEEP "/f"), 0700), 0);
+	cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), 0);
+	cr_assert(S_ISDIR(st.stx_mode));
+	cr_assert_eq(rename(hp("d1/d2/d3/d4/d5/d6"), hp("old6")), 0);
+	host_write("d1/d2/d3/d4/d5/d6", "now a file");
+	cr_assert_eq(fx_stat("/g/" DEEP "/f", &st), -ENOTDIR);
+	cr_assert_eq(fx_stat("/g/d1/d2/d3/d4/d5/d6", &st), 0);
+	cr_assert(S_ISREG(st.stx_mode));
+	gteardown();
+}
