@@ -85,6 +85,9 @@ static int gofer_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 	size_t len;
 	const char *name = uvfs_dentry_name(d, &len); /* stable: dir's i_lock */
 	struct gofer_inode *gi;
+	/* Exclusive modes: a complete listing knows every name. */
+	if (fs->cache < GOFER_CACHE_REVAL && gofer_names_lookup(dir, name) == 0)
+		return 0;
 	if (fs->cache >= GOFER_CACHE_REVAL)
 		gofer_batch_forget(); /* a new name: the walk left the batch's path */
 	int err = gofer_walk_new(fs, dir, name, &gi);
@@ -123,6 +126,7 @@ static int finish_new(struct uvfs_inode *dir, struct uvfs_dentry *d, const char 
 {
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	struct gofer_inode *gi;
+	gofer_dir_changed(dir);
 	int err = gofer_walk_new(fs, dir, name, &gi);
 	if (err)
 		return err;
@@ -206,6 +210,7 @@ static int synthetic_dir(struct uvfs_inode *dir, struct uvfs_dentry *d, mode_t m
 	gi->vfs.i_nlink = 2;
 	gi->vfs.i_flags = UVFS_I_COMPLETE;
 	gi->vfs.i_atime = gi->vfs.i_mtime = gi->vfs.i_ctime = gi->vfs.i_btime = uvfs_now();
+	gofer_dir_changed(dir);
 	uvfs_d_instantiate(d, &gi->vfs);
 	return 0;
 }
@@ -263,6 +268,7 @@ static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 	int err = uvfs_p9_link(fs->c, dfid, sfid, name);
 	if (err)
 		return gofer_err(fs, err);
+	gofer_dir_changed(dir);
 	/* The new name shares src's inode (as on a local fs, and as the FUSE
 	 * export keys nodes by inode number): its own path fid is kept so the
 	 * inode survives the removal of the name its fid walks (git: link
@@ -308,6 +314,7 @@ static int remove_name(struct uvfs_inode *dir, struct uvfs_dentry *d, unsigned f
 	int err = uvfs_p9_unlinkat(fs->c, dfid, uvfs_dentry_name(d, NULL), flags);
 	if (err)
 		return gofer_err(fs, err);
+	gofer_dir_changed(dir);
 	drop_link(victim);
 	if (!S_ISDIR(GI(victim)->type) && victim->i_nlink > 0)
 		gofer_repoint(GI(victim)); /* another name may carry the file now */
@@ -345,6 +352,8 @@ static int gofer_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 	int err = uvfs_p9_renameat(fs->c, ofid, oname, nfid, nname);
 	if (err)
 		return gofer_err(fs, err);
+	gofer_dir_changed(odir);
+	gofer_dir_changed(ndir);
 	/* diod's fids name paths: walk the new one for the moved inode. The
 	 * old fid may be in use by another thread: retire it until evict. */
 	uint32_t fresh;

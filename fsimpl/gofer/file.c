@@ -182,6 +182,7 @@ static void gofer_release_file(struct uvfs_file *f)
 		return;
 	if (gf->fid != UVFS_P9_NOFID)
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
+	gofer_names_abort(gf->names);
 	free(gf);
 	f->f_private = NULL;
 }
@@ -286,6 +287,10 @@ static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 			return 1; /* not consumed: the cookie stays before it */
 		}
 		r->ctx->pos++;
+		if (r->gf->names && !gofer_names_add(r->gf->names, de->name, len)) {
+			gofer_names_abort(r->gf->names); /* out of memory: just not complete */
+			r->gf->names = NULL;
+		}
 	}
 	/* Only consumed entries count: one the caller refused comes again. */
 	if (cookie_loops(r->gf, de->offset)) {
@@ -315,6 +320,10 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 		gf->brent_steps = 0;
 		gf->brent_power = 1;
 		gf->dir_seen = 0;
+		/* Exclusive modes: a stream read from its start collects the
+		 * names, which make the directory complete at its end. */
+		gofer_names_abort(gf->names);
+		gf->names = !r.skip && fs->cache < GOFER_CACHE_REVAL ? gofer_names_begin(inode) : NULL;
 	}
 	uint32_t count = uvfs_p9_msize(fs->c) - 24; /* diod: at most msize - 24 */
 	int err = 0;
@@ -334,6 +343,14 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 	}
 	gf->dir_pos = ctx->pos;
 	gf->dir_cookie = r.cookie;
+	if (gf->names && (err || !r.stop)) {
+		/* The end (or a failure): publish only a whole listing. */
+		if (err)
+			gofer_names_abort(gf->names);
+		else
+			gofer_names_publish(inode, gf->names);
+		gf->names = NULL;
+	}
 	return err;
 }
 

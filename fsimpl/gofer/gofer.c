@@ -251,6 +251,8 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	gi->links = NULL;
 	gi->nlinks = 0;
 	gofer_drop_hint(gi); /* may evict the hinted child in turn */
+	gofer_names_drop(gi->names);
+	gi->names = NULL;
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }

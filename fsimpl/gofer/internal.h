@@ -117,6 +117,9 @@ struct gofer_file {
 	 * means the server cycles. dir_seen counts entries from the start. */
 	uint64_t brent_saved, brent_steps, brent_power;
 	int64_t dir_seen;
+	/* fscache modes, under f_lock: the names of a stream read from its
+	 * start (names.c); NULL when not collecting. */
+	struct gofer_names_build *names;
 };
 
 static inline struct gofer_fs *GFS(struct uvfs_filesystem *fs) { return container_of(fs, struct gofer_fs, vfs); }
@@ -167,6 +170,20 @@ GOFER_HIDDEN void gofer_set_hint(struct uvfs_inode *dir, const char *name, size_
 GOFER_HIDDEN void gofer_batch_forget(void);
 /* Frees gi's hint (evict). */
 GOFER_HIDDEN void gofer_drop_hint(struct gofer_inode *gi);
+
+/* Complete directories (names.c). Under the directory's i_lock: a
+ * namespace change through us (create, remove, rename) forgets the set;
+ * lookup: 1 listed, 0 not listed, -1 no set. */
+struct gofer_names;
+struct gofer_names_build;
+GOFER_HIDDEN void gofer_dir_changed(struct uvfs_inode *dir);
+GOFER_HIDDEN int gofer_names_lookup(struct uvfs_inode *dir, const char *name);
+GOFER_HIDDEN void gofer_names_drop(struct gofer_names *s);
+/* A stream's collection (no lock held: takes dir's i_lock to publish). */
+GOFER_HIDDEN struct gofer_names_build *gofer_names_begin(struct uvfs_inode *dir);
+GOFER_HIDDEN bool gofer_names_add(struct gofer_names_build *b, const char *name, size_t len);
+GOFER_HIDDEN void gofer_names_abort(struct gofer_names_build *b);
+GOFER_HIDDEN void gofer_names_publish(struct uvfs_inode *dir, struct gofer_names_build *b);
 
 GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, gofer_symlink_iops,
 	gofer_special_iops;
