@@ -16,6 +16,65 @@
 
 /* ------------------------------------------------------------ attributes */
 
+/* inode's path is gone on the host but the file is open here: Linux keeps
+ * the inode, and fstat answers with nlink 0. The attributes come from an
+ * open fid when the server answers for one (diod 1.0.24 does not: it
+ * resolves even an open fid by its path, ENOENT), else they are the last
+ * ones we knew, with nlink 0. -ENOENT when nothing is open. */
+static int open_fid_attrs(struct uvfs_inode *inode)
+{
+	struct gofer_inode *gi = GI(inode);
+	bool any = false;
+	for (unsigned k = 0;; k++) {
+		uvfs_lock_acquire(&gi->fid_lock);
+		uint32_t fid = k < gi->nopen ? gi->open_fids[k] : UVFS_P9_NOFID;
+		uvfs_lock_release(&gi->fid_lock);
+		if (fid == UVFS_P9_NOFID)
+			break;
+		any = true;
+		/* A file being released takes its fid out of the list before
+		 * clunking it, maybe while we ask: the qid check catches a
+		 * number reused meanwhile. */
+		struct uvfs_p9_attr a;
+		if (uvfs_p9_getattr(GC(inode), fid, UVFS_P9_GETATTR_ALL, &a) || a.qid.path != gi->qid_path)
+			continue;
+		uvfs_lock_acquire(&inode->i_lock);
+		gofer_attr_store(inode, &a);
+		uvfs_lock_release(&inode->i_lock);
+		return 0;
+	}
+	if (!any)
+		return -ENOENT;
+	uvfs_lock_acquire(&inode->i_lock);
+	uvfs_inode_attr_begin(inode);
+	inode->i_nlink = 0;
+	uvfs_inode_attr_end(inode);
+	uvfs_lock_release(&inode->i_lock);
+	return 0;
+}
+
+static void open_fid_add(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *o = realloc(gi->open_fids, (gi->nopen + 1) * sizeof(*o));
+	if (o) {
+		gi->open_fids = o;
+		o[gi->nopen++] = fid;
+	}
+	uvfs_lock_release(&gi->fid_lock);
+}
+
+static void open_fid_del(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	for (unsigned k = 0; k < gi->nopen; k++)
+		if (gi->open_fids[k] == fid) {
+			gi->open_fids[k] = gi->open_fids[--gi->nopen];
+			break;
+		}
+	uvfs_lock_release(&gi->fid_lock);
+}
+
 /* remote_revalidating and none only (fscache stats from the cache). */
 int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 {
@@ -24,6 +83,8 @@ int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 	int err = gofer_fresh_fid(d, &fid);
 	if (!err)
 		err = gofer_refresh(inode, false);
+	if ((err == -ENOENT || err == -ESTALE) && open_fid_attrs(inode) == 0)
+		err = 0; /* gone on the host, still open here: Linux keeps it */
 	if (err == -ENOENT) {
 		/* The fid walks d's own path (made fresh above): nothing is at
 		 * that path now (say a directory above was renamed on the host),
@@ -170,6 +231,8 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 			return gofer_err(fs, err);
 		}
 		gf->fid = fid;
+		if (GI(inode)->type == S_IFREG)
+			open_fid_add(GI(inode), fid);
 	}
 	f->f_private = gf;
 	return 0;
@@ -180,8 +243,10 @@ static void gofer_release_file(struct uvfs_file *f)
 	struct gofer_file *gf = f->f_private;
 	if (!gf)
 		return;
-	if (gf->fid != UVFS_P9_NOFID)
+	if (gf->fid != UVFS_P9_NOFID) {
+		open_fid_del(GI(f->f_inode), gf->fid);
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
+	}
 	gofer_names_abort(gf->names);
 	free(gf);
 	f->f_private = NULL;

@@ -227,15 +227,39 @@ int gofer_walk_new(struct gofer_fs *fs, struct uvfs_inode *dir, const char *name
 		uvfs_p9_clunk_async(fs->c, fid);
 		return gofer_err(fs, err);
 	}
+	/* Another name of a file we have (a hard link made on the host):
+	 * share its inode, and keep this fid as one of its names. An inode
+	 * with no link left or of another type is a stale one whose number
+	 * the host reused: not shared. */
+	struct gofer_inode *old = (a.mode & S_IFMT) != S_IFDIR ? gofer_itab_get(fs, a.qid.path) : NULL;
+	if (old && old->type == (a.mode & S_IFMT)) {
+		/* Lock order: a directory's i_lock (held by lookup) before a
+		 * non-directory's, as for unlink's victim. */
+		uvfs_lock_acquire(&old->vfs.i_lock);
+		bool live = old->vfs.i_nlink > 0;
+		if (live)
+			gofer_attr_store(&old->vfs, &a);
+		uvfs_lock_release(&old->vfs.i_lock);
+		if (live && gofer_add_link_fid(old, fid)) {
+			*out = old;
+			return 0;
+		}
+	}
+	if (old)
+		uvfs_inode_put(&old->vfs);
 	if ((err = gofer_new_inode(fs, fid, &a, out)))
 		return err;
 	atomic_store_explicit(&(*out)->fid_gen, gen, memory_order_relaxed);
+	gofer_itab_add(fs, *out);
 	return 0;
 }
 
 static void gofer_evict_inode(struct uvfs_inode *inode)
 {
 	struct gofer_inode *gi = GI(inode);
+	gofer_itab_del(GFS(inode->i_fs), gi);
+	free(gi->open_fids);
+	gi->open_fids = NULL;
 	struct uvfs_p9_client *c = GC(inode);
 	uint32_t fid = atomic_load_explicit(&gi->fid, memory_order_relaxed);
 	if (fid != UVFS_P9_NOFID)
@@ -303,6 +327,7 @@ static void gofer_fs_free(struct gofer_fs *fs)
 {
 	uvfs_p9_close(fs->c);
 	uvfs_gofer_reap(fs->proc);
+	gofer_itab_free(fs);
 	free(fs->source);
 	free(fs->aname);
 	free(fs->trans);

@@ -62,6 +62,11 @@ struct gofer_fs {
 	 * path: cached dentries whose fid is older are re-walked (fscache)
 	 * on their next lookup. */
 	_Atomic unsigned long dir_renames;
+	/* Live non-directory inodes by qid.path (itab.c): a leaf lock over
+	 * the buckets and the inodes' itab_next/in_itab. */
+	struct uvfs_lock itab_lock;
+	struct gofer_inode **itab;
+	size_t itab_size, itab_count;
 };
 
 struct gofer_inode {
@@ -102,6 +107,14 @@ struct gofer_inode {
 	 * us in this directory (under i_lock too). */
 	struct gofer_names *names;
 	unsigned long dir_gen;
+	/* Under the fs's itab_lock. */
+	struct gofer_inode *itab_next;
+	bool in_itab;
+	/* Open fids of this file (regular files), under fid_lock: a getattr
+	 * whose path is gone on the host asks one of them (an open file
+	 * removed on the host keeps its attributes, as on Linux). */
+	uint32_t *open_fids;
+	unsigned nopen;
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -162,6 +175,12 @@ GOFER_HIDDEN void gofer_repoint(struct gofer_inode *gi);
 /* Re-read inode's attributes from the server and store them (i_lock held
  * by the caller iff locked). */
 GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);
+
+/* The inode table (itab.c). get: a referenced inode of that qid, or NULL. */
+GOFER_HIDDEN void gofer_itab_add(struct gofer_fs *fs, struct gofer_inode *gi);
+GOFER_HIDDEN void gofer_itab_del(struct gofer_fs *fs, struct gofer_inode *gi);
+GOFER_HIDDEN struct gofer_inode *gofer_itab_get(struct gofer_fs *fs, uint64_t qid_path);
+GOFER_HIDDEN void gofer_itab_free(struct gofer_fs *fs);
 
 /* Remote revalidation (reval.c): the dentry op, and the hint a walk
  * leaves in directory dir for its child name (inode NULL: negative). */

@@ -229,3 +229,66 @@ Test(gofer_cache, reval_listed_dir_misses_still_ask, .timeout = 60)
 	listed_dir_body(false);
 	gteardown();
 }
+
+/* Hard links made on the host are found by lookup as one inode (same
+ * qid.path): a change through one name shows through the other, and nlink
+ * follows an unlink through us, as on a local filesystem. */
+static void host_links_body(void)
+{
+	host_write("a", "12345");
+	cr_assert_eq(link(hp("a"), hp("b")), 0);
+	struct statx sa, sb;
+	cr_assert_eq(fx_stat("/g/a", &sa), 0);
+	cr_assert_eq(fx_stat("/g/b", &sb), 0);
+	cr_assert_eq(sa.stx_ino, sb.stx_ino);
+	cr_assert_eq(sb.stx_nlink, 2);
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/a", O_WRONLY | O_APPEND, 0, &f), 0);
+	cr_assert_eq(uvfs_write(f, "678", 3), 3);
+	uvfs_file_put(f);
+	cr_assert_eq(fx_stat("/g/b", &sb), 0);
+	cr_assert_eq(sb.stx_size, 8, "a write through a shows through b");
+	struct uvfs_pathop p = fx_pop("/g/a");
+	cr_assert_eq(uvfs_unlink_at(fx.vfs, &fx.cred, &p), 0);
+	cr_assert_eq(fx_stat("/g/b", &sb), 0);
+	cr_assert_eq(sb.stx_nlink, 1, "nlink after unlinking the other name");
+	char buf[16];
+	cr_assert_eq(fx_read_file("/g/b", buf, sizeof(buf)), 8);
+	cr_assert_str_eq(buf, "12345678");
+}
+
+Test(gofer_cache, fscache_host_hard_links_share_an_inode, .timeout = 60)
+{
+	gsetup("cache=fscache");
+	host_links_body();
+	gteardown();
+}
+
+Test(gofer_cache, reval_host_hard_links_share_an_inode, .timeout = 60)
+{
+	gsetup("cache=remote_revalidating");
+	host_links_body();
+	gteardown();
+}
+
+/* An open file removed on the host keeps answering fstat (Linux keeps
+ * the inode: nlink 0), from its open fid. */
+Test(gofer_cache, reval_fstat_of_file_removed_on_host, .timeout = 60)
+{
+	gsetup("cache=remote_revalidating");
+	host_write("gone", "abcdef");
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/gone", O_RDWR, 0, &f), 0);
+	cr_assert_eq(unlink(hp("gone")), 0);
+	struct statx st;
+	int err = uvfs_file_stat(f, STATX_BASIC_STATS, &st);
+	cr_assert_eq(err, 0, "fstat: %s", strerror(-err));
+	cr_assert_eq(st.stx_size, 6);
+	cr_assert_eq(st.stx_nlink, 0);
+	char buf[8] = { 0 };
+	cr_assert_eq(uvfs_pread(f, buf, 6, 0), 6);
+	cr_assert_str_eq(buf, "abcdef");
+	uvfs_file_put(f);
+	cr_assert_eq(fx_stat("/g/gone", &st), -ENOENT);
+	gteardown();
+}
