@@ -161,6 +161,12 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 	int err = 0;
 	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s)))
 		return gofer_err(fs, err);
+	if ((s.valid & UVFS_P9_SETATTR_SIZE) && gofer_pc_enabled(inode)) {
+		gofer_pc_truncate(inode, s.size);
+		uvfs_inode_attr_begin(inode); /* the new end, even with dirty pages left */
+		inode->i_size = s.size;
+		uvfs_inode_attr_end(inode);
+	}
 	err = gofer_refresh(inode, true);
 	return err == -ESTALE ? 0 : err; /* the change was made; the name moved on */
 }
@@ -244,6 +250,12 @@ static void gofer_release_file(struct uvfs_file *f)
 	if (!gf)
 		return;
 	if (gf->fid != UVFS_P9_NOFID) {
+		if (gofer_pc_enabled(f->f_inode) && (f->f_flags & O_ACCMODE) != O_RDONLY) {
+			int err = gofer_pc_writeback(f->f_inode, gf->fid);
+			if (err)
+				uvfs_log(UVFS_LOG_ERROR, "9p: %s: writing cached data back at close failed: %s",
+					 GFS(f->f_inode->i_fs)->source, strerror(-err));
+		}
 		open_fid_del(GI(f->f_inode), gf->fid);
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
 	}
@@ -255,6 +267,8 @@ static void gofer_release_file(struct uvfs_file *f)
 static ssize_t gofer_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 {
 	struct gofer_file *gf = f->f_private;
+	if (gofer_pc_enabled(f->f_inode))
+		return gofer_pc_read(f->f_inode, gf->fid, buf, len, off);
 	long n = uvfs_p9_read(GC(f->f_inode), gf->fid, off, buf, len);
 	return n < 0 ? gofer_err(GFS(f->f_inode->i_fs), (int)n) : n;
 }
@@ -273,7 +287,8 @@ static ssize_t gofer_write(struct uvfs_file *f, const void *buf, size_t len, uin
 		}
 		*off = __atomic_load_n(&inode->i_size, __ATOMIC_RELAXED);
 	}
-	long n = uvfs_p9_write(fs->c, gf->fid, *off, buf, len);
+	long n = gofer_pc_enabled(inode) ? gofer_pc_write(f, gf->fid, buf, len, *off)
+					 : uvfs_p9_write(fs->c, gf->fid, *off, buf, len);
 	if (n < 0)
 		return gofer_err(fs, (int)n);
 	uvfs_lock_acquire(&inode->i_lock);
@@ -295,7 +310,22 @@ static int gofer_fsync(struct uvfs_file *f, bool datasync)
 	struct gofer_file *gf = f->f_private;
 	if (!gf || gf->fid == UVFS_P9_NOFID)
 		return 0;
+	if (gofer_pc_enabled(f->f_inode) && (f->f_flags & O_ACCMODE) != O_RDONLY) {
+		int err = gofer_pc_writeback(f->f_inode, gf->fid);
+		if (err)
+			return err;
+	}
 	return gofer_err(GFS(f->f_inode->i_fs), uvfs_p9_fsync(GC(f->f_inode), gf->fid, datasync));
+}
+
+/* Each close writes cached data back (as NFS and v9fs do), reporting
+ * what failed. */
+static int gofer_flush(struct uvfs_file *f)
+{
+	struct gofer_file *gf = f->f_private;
+	if (!gf || gf->fid == UVFS_P9_NOFID || !gofer_pc_enabled(f->f_inode) || (f->f_flags & O_ACCMODE) == O_RDONLY)
+		return 0;
+	return gofer_pc_writeback(f->f_inode, gf->fid);
 }
 
 /* ------------------------------------------------------- directory stream */
@@ -425,6 +455,7 @@ const struct uvfs_file_ops gofer_reg_fops = {
 	.read = gofer_read,
 	.write = gofer_write,
 	.fsync = gofer_fsync,
+	.flush = gofer_flush,
 };
 
 const struct uvfs_file_ops gofer_dir_fops = {

@@ -57,7 +57,9 @@ void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 		i->i_nlink = a->nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)a->nlink;
 	if (a->valid & UVFS_P9_GETATTR_RDEV)
 		i->i_rdev = (dev_t)a->rdev;
-	if (a->valid & UVFS_P9_GETATTR_SIZE)
+	/* Dirty cached data may end past the server's size (pcache.c). */
+	if ((a->valid & UVFS_P9_GETATTR_SIZE) &&
+	    !(atomic_load_explicit(&GI(i)->pc_dirty, memory_order_relaxed) && a->size < i->i_size))
 		i->i_size = a->size;
 	if (a->valid & UVFS_P9_GETATTR_BLOCKS)
 		i->i_blocks = a->blocks;
@@ -232,7 +234,11 @@ int gofer_walk_new(struct gofer_fs *fs, struct uvfs_inode *dir, const char *name
 	 * with no link left or of another type is a stale one whose number
 	 * the host reused: not shared. */
 	struct gofer_inode *old = (a.mode & S_IFMT) != S_IFDIR ? gofer_itab_get(fs, a.qid.path) : NULL;
-	if (old && old->type == (a.mode & S_IFMT)) {
+	/* The host reuses inode numbers: share only when old's own name
+	 * still reaches this very file (diod resolves its fid by path). */
+	struct uvfs_p9_attr oa;
+	if (old && old->type == (a.mode & S_IFMT) &&
+	    !uvfs_p9_getattr(fs->c, gofer_fid(&old->vfs), UVFS_P9_GETATTR_BASIC, &oa) && oa.qid.path == a.qid.path) {
 		/* Lock order: a directory's i_lock (held by lookup) before a
 		 * non-directory's, as for unlink's victim. */
 		uvfs_lock_acquire(&old->vfs.i_lock);
@@ -258,6 +264,7 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 {
 	struct gofer_inode *gi = GI(inode);
 	gofer_itab_del(GFS(inode->i_fs), gi);
+	gofer_pc_free(gi);
 	free(gi->open_fids);
 	gi->open_fids = NULL;
 	struct uvfs_p9_client *c = GC(inode);

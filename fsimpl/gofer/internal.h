@@ -115,6 +115,12 @@ struct gofer_inode {
 	 * removed on the host keeps its attributes, as on Linux). */
 	uint32_t *open_fids;
 	unsigned nopen;
+	/* fscache modes, regular files: cached data (pcache.c), under
+	 * pc_lock; pc_dirty (atomic) says some page is dirty. */
+	struct uvfs_lock pc_lock;
+	struct gofer_page **pages;
+	size_t npages;
+	atomic_bool pc_dirty;
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -175,6 +181,16 @@ GOFER_HIDDEN void gofer_repoint(struct gofer_inode *gi);
 /* Re-read inode's attributes from the server and store them (i_lock held
  * by the caller iff locked). */
 GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);
+
+/* The page cache (pcache.c). */
+struct gofer_page;
+GOFER_HIDDEN bool gofer_pc_enabled(struct uvfs_inode *inode);
+GOFER_HIDDEN ssize_t gofer_pc_read(struct uvfs_inode *inode, uint32_t fid, void *buf, size_t len, uint64_t off);
+GOFER_HIDDEN ssize_t gofer_pc_write(struct uvfs_file *f, uint32_t fid, const void *buf, size_t len, uint64_t off);
+GOFER_HIDDEN int gofer_pc_writeback(struct uvfs_inode *inode, uint32_t fid);
+/* i_lock held (setattr). */
+GOFER_HIDDEN void gofer_pc_truncate(struct uvfs_inode *inode, uint64_t size);
+GOFER_HIDDEN void gofer_pc_free(struct gofer_inode *gi);
 
 /* The inode table (itab.c). get: a referenced inode of that qid, or NULL. */
 GOFER_HIDDEN void gofer_itab_add(struct gofer_fs *fs, struct gofer_inode *gi);

@@ -292,3 +292,93 @@ Test(gofer_cache, reval_fstat_of_file_removed_on_host, .timeout = 60)
 	cr_assert_eq(fx_stat("/g/gone", &st), -ENOENT);
 	gteardown();
 }
+
+static void host_read(const char *rel, char *buf, size_t len)
+{
+	FILE *f = fopen(hp(rel), "r");
+	cr_assert_not_null(f, "host read %s", rel);
+	size_t n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+/* fscache: file data is cached in memory. Reads after the first are
+ * served without a round trip; writes stay in memory (the host sees the
+ * old bytes) until fsync or the last close write them back. */
+Test(gofer_cache, fscache_page_cache_writes_back, .timeout = 60)
+{
+	gsetup("cache=fscache");
+	static char big[200001];
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)('a' + i % 26);
+	host_write("data", big);
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/data", O_RDWR, 0, &f), 0);
+	static char buf[200001];
+	cr_assert_eq(uvfs_pread(f, buf, 200000, 0), 200000);
+	cr_assert_eq(memcmp(buf, big, 200000), 0);
+	uint64_t r0 = rounds();
+	for (int k = 0; k < 10; k++) {
+		cr_assert_eq(uvfs_pread(f, buf, 1000, k * 19000 + 7), 1000);
+		cr_assert_eq(memcmp(buf, big + k * 19000 + 7, 1000), 0);
+	}
+	cr_assert_eq(uvfs_pread(f, buf, 100, 199950), 50, "short at EOF");
+	uint64_t used = rounds() - r0;
+	cr_assert_eq(used, 0, "cached reads took %llu round trips", (unsigned long long)used);
+	r0 = rounds();
+	cr_assert_eq(uvfs_pwrite(f, "HELLO", 5, 10), 5);
+	cr_assert_eq(uvfs_pwrite(f, "TAIL!", 5, 200000), 5); /* extends */
+	cr_assert_eq(rounds() - r0, 0, "writes stay in memory (%llu round trips)", (unsigned long long)(rounds() - r0));
+	char h[32];
+	host_read("data", h, 17);
+	cr_assert_eq(memcmp(h, "abcdefghijklmnop", 16), 0, "not written back yet: %s", h);
+	cr_assert_eq(uvfs_pread(f, buf, 5, 10), 5);
+	cr_assert_eq(memcmp(buf, "HELLO", 5), 0, "reads see our writes");
+	struct statx st;
+	cr_assert_eq(fx_stat("/g/data", &st), 0);
+	cr_assert_eq(st.stx_size, 200005);
+	cr_assert_eq(uvfs_fsync(f, false), 0);
+	host_read("data", h, 17);
+	cr_assert_eq(memcmp(h, "abcdefghijHELLOp", 16), 0, "after fsync: %s", h);
+	struct stat hs;
+	cr_assert_eq(stat(hp("data"), &hs), 0);
+	cr_assert_eq(hs.st_size, 200005);
+	/* Written again, then closed: the last close writes back. */
+	cr_assert_eq(uvfs_pwrite(f, "XY", 2, 0), 2);
+	host_read("data", h, 5);
+	cr_assert_eq(memcmp(h, "abcd", 4), 0);
+	uvfs_file_put(f);
+	host_read("data", h, 5);
+	cr_assert_eq(memcmp(h, "XYcd", 4), 0, "after close: %s", h);
+	/* A truncate through us drops cached bytes past the new end. */
+	cr_assert_eq(fx_open("/g/data", O_RDWR | O_TRUNC, 0, &f), 0);
+	cr_assert_eq(uvfs_pread(f, buf, 10, 0), 0);
+	cr_assert_eq(uvfs_pwrite(f, "new", 3, 0), 3);
+	uvfs_file_put(f);
+	host_read("data", h, 32);
+	cr_assert_str_eq(h, "new");
+	gteardown();
+}
+
+/* fscache_writethrough: reads are cached the same way, writes reach the
+ * host at once. */
+Test(gofer_cache, writethrough_writes_at_once, .timeout = 60)
+{
+	gsetup("cache=fscache_writethrough");
+	host_write("wt", "0123456789");
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/wt", O_RDWR, 0, &f), 0);
+	char buf[16] = { 0 };
+	cr_assert_eq(uvfs_pread(f, buf, 10, 0), 10);
+	uint64_t r0 = rounds();
+	cr_assert_eq(uvfs_pread(f, buf, 4, 3), 4);
+	cr_assert_eq(rounds() - r0, 0, "cached read");
+	cr_assert_eq(uvfs_pwrite(f, "ab", 2, 4), 2);
+	char h[16];
+	host_read("wt", h, sizeof(h));
+	cr_assert_str_eq(h, "0123ab6789", "written through at once");
+	cr_assert_eq(uvfs_pread(f, buf, 10, 0), 10);
+	cr_assert_eq(memcmp(buf, "0123ab6789", 10), 0);
+	uvfs_file_put(f);
+	gteardown();
+}
