@@ -86,8 +86,17 @@ static int gofer_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 	const char *name = uvfs_dentry_name(d, &len); /* stable: dir's i_lock */
 	struct gofer_inode *gi;
 	/* Exclusive modes: a complete listing knows every name. */
-	if (fs->cache < GOFER_CACHE_REVAL && gofer_names_lookup(dir, name) == 0)
-		return 0;
+	if (fs->cache < GOFER_CACHE_REVAL) {
+		int lerr = gofer_listed_lookup(dir, name, &gi);
+		if (lerr == -ENOENT)
+			return 0; /* not listed: negative, no round trip */
+		if (!lerr) {
+			uvfs_d_instantiate(d, &gi->vfs);
+			return 0;
+		}
+		if (lerr != -EAGAIN)
+			return lerr;
+	}
 	if (fs->cache >= GOFER_CACHE_REVAL)
 		gofer_batch_forget(); /* a new name: the walk left the batch's path */
 	int err = gofer_walk_new(fs, dir, name, &gi);

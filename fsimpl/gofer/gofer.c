@@ -229,6 +229,14 @@ int gofer_walk_new(struct gofer_fs *fs, struct uvfs_inode *dir, const char *name
 		uvfs_p9_clunk_async(fs->c, fid);
 		return gofer_err(fs, err);
 	}
+	return gofer_inode_from(fs, fid, &a, gen, out);
+}
+
+int gofer_inode_from(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr *ap, unsigned long gen,
+		     struct gofer_inode **out)
+{
+	struct uvfs_p9_attr a = *ap;
+	int err;
 	/* Another name of a file we have (a hard link made on the host):
 	 * share its inode, and keep this fid as one of its names. An inode
 	 * with no link left or of another type is a stale one whose number
@@ -284,6 +292,7 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	gofer_drop_hint(gi); /* may evict the hinted child in turn */
 	gofer_names_drop(gi->names);
 	gi->names = NULL;
+	gofer_prefetch_drop(gi);
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }

@@ -107,6 +107,10 @@ struct gofer_inode {
 	 * us in this directory (under i_lock too). */
 	struct gofer_names *names;
 	unsigned long dir_gen;
+	/* With names: walked fids and attributes of the next names in
+	 * listing order, fetched pipelined by a lookup (names.c); under
+	 * i_lock. */
+	struct gofer_prefetch *pf;
 	/* Under the fs's itab_lock. */
 	struct gofer_inode *itab_next;
 	bool in_itab;
@@ -212,6 +216,16 @@ GOFER_HIDDEN void gofer_drop_hint(struct gofer_inode *gi);
 struct gofer_names;
 struct gofer_names_build;
 GOFER_HIDDEN void gofer_dir_changed(struct uvfs_inode *dir);
+/* fscache lookup of name in a listed dir (i_lock held): 0 with *out (a
+ * new or shared inode), -ENOENT (not listed), -EAGAIN (no listing: ask
+ * alone), other -errno. Fetches the next names' fids and attributes in
+ * two pipelined round trips (ls -l: readdir, then stat every entry). */
+GOFER_HIDDEN int gofer_listed_lookup(struct uvfs_inode *dir, const char *name, struct gofer_inode **out);
+GOFER_HIDDEN void gofer_prefetch_drop(struct gofer_inode *gi);
+/* The inode for walked fid (consumed) of attributes a: shared with a live
+ * inode of the same file (itab) or new. */
+GOFER_HIDDEN int gofer_inode_from(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr *a, unsigned long gen,
+				  struct gofer_inode **out);
 GOFER_HIDDEN int gofer_names_lookup(struct uvfs_inode *dir, const char *name);
 GOFER_HIDDEN void gofer_names_drop(struct gofer_names *s);
 /* A stream's collection (no lock held: takes dir's i_lock to publish). */

@@ -16,8 +16,19 @@
 
 struct gofer_names {
 	size_t n;
-	uint32_t *off; /* sorted by name: offsets into arena */
+	uint32_t *off; /* listing order: offsets into arena */
+	uint32_t *sorted; /* positions in off, sorted by name */
 	char *arena; /* NUL-terminated names */
+};
+
+#define PF_MAX 64 /* names fetched ahead by one lookup */
+struct gofer_prefetch {
+	unsigned long gen; /* fs->dir_renames when walked */
+	size_t n;
+	const char *name[PF_MAX]; /* into the names arena (dropped with it) */
+	uint32_t fid[PF_MAX]; /* UVFS_P9_NOFID: taken or failed */
+	int err[PF_MAX];
+	struct uvfs_p9_attr attr[PF_MAX];
 };
 
 struct gofer_names_build {
@@ -30,6 +41,7 @@ static void names_free(struct gofer_names *s)
 {
 	if (!s)
 		return;
+	free(s->sorted);
 	free(s->off);
 	free(s->arena);
 }
@@ -44,34 +56,132 @@ void gofer_dir_changed(struct uvfs_inode *dir)
 {
 	struct gofer_inode *gd = GI(dir);
 	gd->dir_gen++;
+	gofer_prefetch_drop(gd);
 	if (gd->names) {
 		gofer_names_drop(gd->names);
 		gd->names = NULL;
 	}
 }
 
-static int cmp_name(const void *a, const void *b, void *arena)
+struct sort_ctx {
+	const uint32_t *off;
+	const char *arena;
+};
+
+static int cmp_pos(const void *a, const void *b, void *arg)
 {
-	return strcmp((const char *)arena + *(const uint32_t *)a, (const char *)arena + *(const uint32_t *)b);
+	const struct sort_ctx *c = arg;
+	return strcmp(c->arena + c->off[*(const uint32_t *)a], c->arena + c->off[*(const uint32_t *)b]);
 }
 
-int gofer_names_lookup(struct uvfs_inode *dir, const char *name)
+/* name's position in the listing, -1 if not listed, -2 with no listing. */
+static long names_pos(struct uvfs_inode *dir, const char *name)
 {
 	struct gofer_names *s = GI(dir)->names;
 	if (!s)
-		return -1;
+		return -2;
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, s->arena + s->off[mid]);
+		int c = strcmp(name, s->arena + s->off[s->sorted[mid]]);
 		if (!c)
-			return 1;
+			return (long)s->sorted[mid];
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
-	return 0;
+	return -1;
+}
+
+int gofer_names_lookup(struct uvfs_inode *dir, const char *name)
+{
+	long p = names_pos(dir, name);
+	return p == -2 ? -1 : p >= 0;
+}
+
+void gofer_prefetch_drop(struct gofer_inode *gi)
+{
+	struct gofer_prefetch *pf = gi->pf;
+	if (!pf)
+		return;
+	gi->pf = NULL;
+	for (size_t i = 0; i < pf->n; i++)
+		if (pf->fid[i] != UVFS_P9_NOFID)
+			uvfs_p9_clunk_async(GC(&gi->vfs), pf->fid[i]);
+	free(pf);
+}
+
+/* Walks and getattrs the names from listing position p on, pipelined. */
+static struct gofer_prefetch *prefetch(struct gofer_fs *fs, struct uvfs_inode *dir, size_t p)
+{
+	struct gofer_names *s = GI(dir)->names;
+	uint32_t dfid = gofer_fid(dir);
+	struct gofer_prefetch *pf = calloc(1, sizeof(*pf));
+	if (!pf || dfid == UVFS_P9_NOFID) {
+		free(pf);
+		return NULL;
+	}
+	pf->gen = atomic_load_explicit(&fs->dir_renames, memory_order_acquire);
+	pf->n = s->n - p < PF_MAX ? s->n - p : PF_MAX;
+	for (size_t i = 0; i < pf->n; i++)
+		pf->name[i] = s->arena + s->off[p + i];
+	struct uvfs_p9_qid qids[PF_MAX];
+	int gerr[PF_MAX];
+	if (uvfs_p9_walk_many(fs->c, dfid, pf->n, pf->name, pf->fid, qids, pf->err) ||
+	    uvfs_p9_getattr_many(fs->c, pf->n, pf->fid, UVFS_P9_GETATTR_ALL, pf->attr, gerr)) {
+		for (size_t i = 0; i < pf->n; i++)
+			if (pf->fid[i] != UVFS_P9_NOFID)
+				uvfs_p9_clunk_async(fs->c, pf->fid[i]);
+		free(pf);
+		return NULL;
+	}
+	for (size_t i = 0; i < pf->n; i++) {
+		if (!pf->err[i])
+			pf->err[i] = gerr[i];
+		if (pf->err[i] && pf->fid[i] != UVFS_P9_NOFID) {
+			uvfs_p9_clunk_async(fs->c, pf->fid[i]);
+			pf->fid[i] = UVFS_P9_NOFID;
+		}
+	}
+	return pf;
+}
+
+static int take(struct gofer_fs *fs, struct gofer_prefetch *pf, const char *name, struct gofer_inode **out)
+{
+	if (pf->gen != atomic_load_explicit(&fs->dir_renames, memory_order_acquire))
+		return -EAGAIN;
+	for (size_t i = 0; i < pf->n; i++) {
+		if (strcmp(pf->name[i], name))
+			continue;
+		if (pf->fid[i] == UVFS_P9_NOFID)
+			return pf->err[i] == -ENOENT ? -ENOENT : -EAGAIN;
+		uint32_t fid = pf->fid[i];
+		pf->fid[i] = UVFS_P9_NOFID;
+		pf->err[i] = -EAGAIN; /* taken: a second lookup asks alone */
+		return gofer_inode_from(fs, fid, &pf->attr[i], pf->gen, out);
+	}
+	return -EAGAIN;
+}
+
+int gofer_listed_lookup(struct uvfs_inode *dir, const char *name, struct gofer_inode **out)
+{
+	struct gofer_fs *fs = GFS(dir->i_fs);
+	struct gofer_inode *gd = GI(dir);
+	long p = names_pos(dir, name);
+	if (p == -1)
+		return -ENOENT;
+	if (p < 0)
+		return -EAGAIN;
+	int err = gd->pf ? take(fs, gd->pf, name, out) : -EAGAIN;
+	if (err != -EAGAIN)
+		return err;
+	gofer_prefetch_drop(gd);
+	gd->pf = prefetch(fs, dir, (size_t)p);
+	if (!gd->pf)
+		return -EAGAIN;
+	err = take(fs, gd->pf, name, out);
+	return err == -ENOENT ? -EAGAIN : err; /* listed but gone: ask alone */
 }
 
 struct gofer_names_build *gofer_names_begin(struct uvfs_inode *dir)
@@ -135,12 +245,22 @@ void gofer_names_publish(struct uvfs_inode *dir, struct gofer_names_build *b)
 		gofer_names_abort(b);
 		return;
 	}
-	qsort_r(s->off, s->n, sizeof(*s->off), cmp_name, s->arena);
+	s->sorted = malloc((s->n ? s->n : 1) * sizeof(*s->sorted));
+	if (!s->sorted) {
+		free(s);
+		gofer_names_abort(b);
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		s->sorted[i] = (uint32_t)i;
+	struct sort_ctx sc = { s->off, s->arena };
+	qsort_r(s->sorted, s->n, sizeof(*s->sorted), cmp_pos, &sc);
 	unsigned long gen = b->gen;
 	free(b);
 	uvfs_lock_acquire(&dir->i_lock);
 	struct gofer_inode *gd = GI(dir);
 	if (gd->dir_gen == gen) { /* nothing changed through us meanwhile */
+		gofer_prefetch_drop(gd); /* its names point into the old set */
 		struct gofer_names *old = gd->names;
 		gd->names = s;
 		s = old;

@@ -169,6 +169,14 @@ UVFS_API int uvfs_p9_walk_path(struct uvfs_p9_client *c, uint32_t fid, const cha
 UVFS_API int uvfs_p9_walk_getattr(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names,
 				  struct uvfs_p9_qid *qids, const uint32_t *fids, uint64_t mask,
 				  struct uvfs_p9_attr *attrs, int *errs);
+/* Pipelined, one round trip for all: n one-name Twalks from dfid
+ * (newfids[i] is the new fid when errs[i] == 0, else UVFS_P9_NOFID), and
+ * n Tgetattrs (fids[i] == UVFS_P9_NOFID skipped). Per-entry errors in errs
+ * (-EAGAIN: not sent, out of tags or fids); the return is 0 or -ENOMEM. */
+UVFS_API int uvfs_p9_walk_many(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names,
+			       uint32_t *newfids, struct uvfs_p9_qid *qids, int *errs);
+UVFS_API int uvfs_p9_getattr_many(struct uvfs_p9_client *c, size_t n, const uint32_t *fids, uint64_t mask,
+				  struct uvfs_p9_attr *attrs, int *errs);
 UVFS_API int uvfs_p9_clunk(struct uvfs_p9_client *c, uint32_t fid);
 UVFS_API int uvfs_p9_remove(struct uvfs_p9_client *c, uint32_t fid);
 /* Sends Tclunk without waiting for Rclunk (saves a round trip when a
