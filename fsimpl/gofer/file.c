@@ -159,6 +159,11 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 		s.mtime_nsec = (uint64_t)attr->mtime.tv_nsec;
 	}
 	int err = 0;
+	/* Cached data first: its write-back would move the server's times
+	 * past the ones set here (cp -a, tar). */
+	if ((s.valid & (UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_MTIME)) && gofer_pc_enabled(inode) &&
+	    (err = gofer_pc_writeback(inode, UVFS_P9_NOFID)))
+		return err;
 	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s)))
 		return gofer_err(fs, err);
 	if ((s.valid & UVFS_P9_SETATTR_SIZE) && gofer_pc_enabled(inode)) {
@@ -256,6 +261,8 @@ static void gofer_release_file(struct uvfs_file *f)
 				uvfs_log(UVFS_LOG_ERROR, "9p: %s: writing cached data back at close failed: %s",
 					 GFS(f->f_inode->i_fs)->source, strerror(-err));
 		}
+		if (gofer_pc_enabled(f->f_inode))
+			gofer_pc_forget_fid(f->f_inode, gf->fid);
 		open_fid_del(GI(f->f_inode), gf->fid);
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
 	}

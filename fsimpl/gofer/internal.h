@@ -125,6 +125,7 @@ struct gofer_inode {
 	struct gofer_page **pages;
 	size_t npages;
 	atomic_bool pc_dirty;
+	uint32_t wb_fid; /* under pc_lock: the last writer's open fid (0 or NOFID: none) */
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -191,7 +192,12 @@ struct gofer_page;
 GOFER_HIDDEN bool gofer_pc_enabled(struct uvfs_inode *inode);
 GOFER_HIDDEN ssize_t gofer_pc_read(struct uvfs_inode *inode, uint32_t fid, void *buf, size_t len, uint64_t off);
 GOFER_HIDDEN ssize_t gofer_pc_write(struct uvfs_file *f, uint32_t fid, const void *buf, size_t len, uint64_t off);
+/* fid UVFS_P9_NOFID: the last writer's fid, if its file is still open
+ * (setattr of times must come after the data, or the write-back would
+ * move the server's mtime again: cp -a). */
 GOFER_HIDDEN int gofer_pc_writeback(struct uvfs_inode *inode, uint32_t fid);
+/* A file with open fid fid goes: it is no longer the write-back fid. */
+GOFER_HIDDEN void gofer_pc_forget_fid(struct uvfs_inode *inode, uint32_t fid);
 /* i_lock held (setattr). */
 GOFER_HIDDEN void gofer_pc_truncate(struct uvfs_inode *inode, uint64_t size);
 GOFER_HIDDEN void gofer_pc_free(struct gofer_inode *gi);

@@ -181,6 +181,7 @@ ssize_t gofer_pc_write(struct uvfs_file *f, uint32_t fid, const void *buf, size_
 	uvfs_lock_acquire(&gi->pc_lock);
 	ssize_t ret;
 	if (back) {
+		gi->wb_fid = fid + 1; /* stored +1: a zeroed inode has none */
 		int err = to_pages(gi, fid, buf, len, off, true);
 		ret = err ? err : (ssize_t)len;
 	} else {
@@ -200,6 +201,12 @@ int gofer_pc_writeback(struct uvfs_inode *inode, uint32_t fid)
 	if (!atomic_load_explicit(&gi->pc_dirty, memory_order_relaxed))
 		return 0;
 	uvfs_lock_acquire(&gi->pc_lock);
+	if (fid == UVFS_P9_NOFID)
+		fid = gi->wb_fid ? gi->wb_fid - 1 : UVFS_P9_NOFID;
+	if (fid == UVFS_P9_NOFID) {
+		uvfs_lock_release(&gi->pc_lock);
+		return 0;
+	}
 	uint64_t size = isize(inode);
 	int err = 0;
 	uint8_t *tmp = NULL;
@@ -256,6 +263,15 @@ int gofer_pc_writeback(struct uvfs_inode *inode, uint32_t fid)
 	uvfs_lock_release(&gi->pc_lock);
 	free(tmp);
 	return err;
+}
+
+void gofer_pc_forget_fid(struct uvfs_inode *inode, uint32_t fid)
+{
+	struct gofer_inode *gi = GI(inode);
+	uvfs_lock_acquire(&gi->pc_lock);
+	if (gi->wb_fid == fid + 1)
+		gi->wb_fid = 0;
+	uvfs_lock_release(&gi->pc_lock);
 }
 
 void gofer_pc_truncate(struct uvfs_inode *inode, uint64_t size)

@@ -430,3 +430,24 @@ Test(gofer_cache, fscache_ls_l_is_pipelined, .timeout = 60)
 	uvfs_file_put(d);
 	gteardown();
 }
+
+/* cp -a: data written (cached), then the times set by path, then close.
+ * The host file must keep the times set, so cached data goes to the
+ * server before the times do (found by t_gofer.sh's cp -a over FUSE). */
+Test(gofer_cache, fscache_times_set_after_cached_writes_stick, .timeout = 60)
+{
+	gsetup("cache=fscache");
+	struct uvfs_file *f;
+	cr_assert_eq(fx_open("/g/t", O_RDWR | O_CREAT, 0644, &f), 0);
+	cr_assert_eq(uvfs_pwrite(f, "some data", 9, 0), 9);
+	struct uvfs_setattr sa = { .mask = STATX_ATIME | STATX_MTIME,
+				   .atime = { 1262304000, 0 }, .mtime = { 1262304000, 0 } };
+	struct uvfs_pathop p = fx_pop("/g/t");
+	cr_assert_eq(uvfs_setstat_at(fx.vfs, &fx.cred, &p, &sa, 0), 0);
+	uvfs_file_put(f);
+	struct stat hs;
+	cr_assert_eq(stat(hp("t"), &hs), 0);
+	cr_assert_eq(hs.st_size, 9);
+	cr_assert_eq(hs.st_mtim.tv_sec, 1262304000, "host mtime %ld", (long)hs.st_mtim.tv_sec);
+	gteardown();
+}
