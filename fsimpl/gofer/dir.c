@@ -18,50 +18,6 @@
 
 /* ------------------------------------------------------------ revalidate */
 
-/* Is cached dentry d still what the server has under its name? A positive
- * dentry asks its own path fid (diod resolves it by path again: a file
- * replaced on the host answers with another qid); a negative one walks
- * the name. One round trip per component. */
-static int gofer_revalidate(struct uvfs_dentry *d, unsigned flags)
-{
-	if (flags & UVFS_LOOKUP_RCU)
-		return -ECHILD;
-	struct uvfs_inode *inode = uvfs_dentry_inode(d);
-	if (inode) {
-		uint32_t fid;
-		int err = gofer_fresh_fid(d, &fid);
-		if (!err)
-			err = gofer_refresh(inode, false);
-		return err == -ENOENT || err == -ESTALE ? 1 : err;
-	}
-	struct uvfs_dentry *parent = uvfs_dentry_parent(d);
-	struct uvfs_inode *dir = parent ? uvfs_dentry_inode(parent) : NULL;
-	if (!dir)
-		return 0;
-	struct gofer_fs *fs = GFS(dir->i_fs);
-	uint32_t dfid = gofer_fid(dir);
-	if (dfid == UVFS_P9_NOFID)
-		return 0;
-	char name[GOFER_NAME_MAX + 1];
-	size_t len;
-	urcu_memb_read_lock(); /* a rename may replace the name meanwhile */
-	const char *n = uvfs_dentry_name(d, &len);
-	if (len > GOFER_NAME_MAX)
-		len = GOFER_NAME_MAX;
-	memcpy(name, n, len);
-	urcu_memb_read_unlock();
-	name[len] = 0;
-	const char *np = name;
-	uint32_t fid;
-	int err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, NULL);
-	if (err == -ENOENT)
-		return 0; /* still absent */
-	if (err)
-		return gofer_err(fs, err);
-	uvfs_p9_clunk_async(fs->c, fid);
-	return 1; /* the name exists now */
-}
-
 const struct uvfs_dentry_ops gofer_reval_dops = {
 	.revalidate = gofer_revalidate,
 };
@@ -124,14 +80,35 @@ static void freshen(struct uvfs_dentry *d)
 
 static int gofer_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 {
+	struct gofer_fs *fs = GFS(dir->i_fs);
 	freshen(uvfs_dentry_parent(d));
-	const char *name = uvfs_dentry_name(d, NULL); /* stable: dir's i_lock */
+	size_t len;
+	const char *name = uvfs_dentry_name(d, &len); /* stable: dir's i_lock */
 	struct gofer_inode *gi;
-	int err = gofer_walk_new(GFS(dir->i_fs), dir, name, &gi);
-	if (err == -ENOENT)
+	/* Exclusive modes: a complete listing knows every name. */
+	if (fs->cache < GOFER_CACHE_REVAL) {
+		int lerr = gofer_listed_lookup(dir, name, &gi);
+		if (lerr == -ENOENT)
+			return 0; /* not listed: negative, no round trip */
+		if (!lerr) {
+			uvfs_d_instantiate(d, &gi->vfs);
+			return 0;
+		}
+		if (lerr != -EAGAIN)
+			return lerr;
+	}
+	if (fs->cache >= GOFER_CACHE_REVAL)
+		gofer_batch_forget(); /* a new name: the walk left the batch's path */
+	int err = gofer_walk_new(fs, dir, name, &gi);
+	if (err == -ENOENT) {
+		if (fs->cache >= GOFER_CACHE_REVAL)
+			gofer_set_hint(dir, name, len, NULL);
 		return 0; /* cached negative */
+	}
 	if (err)
 		return err;
+	if (fs->cache >= GOFER_CACHE_REVAL)
+		gofer_set_hint(dir, name, len, &gi->vfs);
 	uvfs_d_instantiate(d, &gi->vfs);
 	return 0;
 }
@@ -158,6 +135,7 @@ static int finish_new(struct uvfs_inode *dir, struct uvfs_dentry *d, const char 
 {
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	struct gofer_inode *gi;
+	gofer_dir_changed(dir);
 	int err = gofer_walk_new(fs, dir, name, &gi);
 	if (err)
 		return err;
@@ -241,6 +219,7 @@ static int synthetic_dir(struct uvfs_inode *dir, struct uvfs_dentry *d, mode_t m
 	gi->vfs.i_nlink = 2;
 	gi->vfs.i_flags = UVFS_I_COMPLETE;
 	gi->vfs.i_atime = gi->vfs.i_mtime = gi->vfs.i_ctime = gi->vfs.i_btime = uvfs_now();
+	gofer_dir_changed(dir);
 	uvfs_d_instantiate(d, &gi->vfs);
 	return 0;
 }
@@ -298,6 +277,7 @@ static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 	int err = uvfs_p9_link(fs->c, dfid, sfid, name);
 	if (err)
 		return gofer_err(fs, err);
+	gofer_dir_changed(dir);
 	/* The new name shares src's inode (as on a local fs, and as the FUSE
 	 * export keys nodes by inode number): its own path fid is kept so the
 	 * inode survives the removal of the name its fid walks (git: link
@@ -343,6 +323,7 @@ static int remove_name(struct uvfs_inode *dir, struct uvfs_dentry *d, unsigned f
 	int err = uvfs_p9_unlinkat(fs->c, dfid, uvfs_dentry_name(d, NULL), flags);
 	if (err)
 		return gofer_err(fs, err);
+	gofer_dir_changed(dir);
 	drop_link(victim);
 	if (!S_ISDIR(GI(victim)->type) && victim->i_nlink > 0)
 		gofer_repoint(GI(victim)); /* another name may carry the file now */
@@ -380,6 +361,8 @@ static int gofer_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 	int err = uvfs_p9_renameat(fs->c, ofid, oname, nfid, nname);
 	if (err)
 		return gofer_err(fs, err);
+	gofer_dir_changed(odir);
+	gofer_dir_changed(ndir);
 	/* diod's fids name paths: walk the new one for the moved inode. The
 	 * old fid may be in use by another thread: retire it until evict. */
 	uint32_t fresh;

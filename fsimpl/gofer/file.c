@@ -16,6 +16,65 @@
 
 /* ------------------------------------------------------------ attributes */
 
+/* inode's path is gone on the host but the file is open here: Linux keeps
+ * the inode, and fstat answers with nlink 0. The attributes come from an
+ * open fid when the server answers for one (diod 1.0.24 does not: it
+ * resolves even an open fid by its path, ENOENT), else they are the last
+ * ones we knew, with nlink 0. -ENOENT when nothing is open. */
+static int open_fid_attrs(struct uvfs_inode *inode)
+{
+	struct gofer_inode *gi = GI(inode);
+	bool any = false;
+	for (unsigned k = 0;; k++) {
+		uvfs_lock_acquire(&gi->fid_lock);
+		uint32_t fid = k < gi->nopen ? gi->open_fids[k] : UVFS_P9_NOFID;
+		uvfs_lock_release(&gi->fid_lock);
+		if (fid == UVFS_P9_NOFID)
+			break;
+		any = true;
+		/* A file being released takes its fid out of the list before
+		 * clunking it, maybe while we ask: the qid check catches a
+		 * number reused meanwhile. */
+		struct uvfs_p9_attr a;
+		if (uvfs_p9_getattr(GC(inode), fid, UVFS_P9_GETATTR_ALL, &a) || a.qid.path != gi->qid_path)
+			continue;
+		uvfs_lock_acquire(&inode->i_lock);
+		gofer_attr_store(inode, &a);
+		uvfs_lock_release(&inode->i_lock);
+		return 0;
+	}
+	if (!any)
+		return -ENOENT;
+	uvfs_lock_acquire(&inode->i_lock);
+	uvfs_inode_attr_begin(inode);
+	inode->i_nlink = 0;
+	uvfs_inode_attr_end(inode);
+	uvfs_lock_release(&inode->i_lock);
+	return 0;
+}
+
+static void open_fid_add(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	uint32_t *o = realloc(gi->open_fids, (gi->nopen + 1) * sizeof(*o));
+	if (o) {
+		gi->open_fids = o;
+		o[gi->nopen++] = fid;
+	}
+	uvfs_lock_release(&gi->fid_lock);
+}
+
+static void open_fid_del(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->fid_lock);
+	for (unsigned k = 0; k < gi->nopen; k++)
+		if (gi->open_fids[k] == fid) {
+			gi->open_fids[k] = gi->open_fids[--gi->nopen];
+			break;
+		}
+	uvfs_lock_release(&gi->fid_lock);
+}
+
 /* remote_revalidating and none only (fscache stats from the cache). */
 int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 {
@@ -24,6 +83,8 @@ int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 	int err = gofer_fresh_fid(d, &fid);
 	if (!err)
 		err = gofer_refresh(inode, false);
+	if ((err == -ENOENT || err == -ESTALE) && open_fid_attrs(inode) == 0)
+		err = 0; /* gone on the host, still open here: Linux keeps it */
 	if (err == -ENOENT) {
 		/* The fid walks d's own path (made fresh above): nothing is at
 		 * that path now (say a directory above was renamed on the host),
@@ -98,8 +159,19 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 		s.mtime_nsec = (uint64_t)attr->mtime.tv_nsec;
 	}
 	int err = 0;
+	/* Cached data first: its write-back would move the server's times
+	 * past the ones set here (cp -a, tar). */
+	if ((s.valid & (UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_MTIME)) && gofer_pc_enabled(inode) &&
+	    (err = gofer_pc_writeback(inode, UVFS_P9_NOFID)))
+		return err;
 	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s)))
 		return gofer_err(fs, err);
+	if ((s.valid & UVFS_P9_SETATTR_SIZE) && gofer_pc_enabled(inode)) {
+		gofer_pc_truncate(inode, s.size);
+		uvfs_inode_attr_begin(inode); /* the new end, even with dirty pages left */
+		inode->i_size = s.size;
+		uvfs_inode_attr_end(inode);
+	}
 	err = gofer_refresh(inode, true);
 	return err == -ESTALE ? 0 : err; /* the change was made; the name moved on */
 }
@@ -170,6 +242,8 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 			return gofer_err(fs, err);
 		}
 		gf->fid = fid;
+		if (GI(inode)->type == S_IFREG)
+			open_fid_add(GI(inode), fid);
 	}
 	f->f_private = gf;
 	return 0;
@@ -180,8 +254,19 @@ static void gofer_release_file(struct uvfs_file *f)
 	struct gofer_file *gf = f->f_private;
 	if (!gf)
 		return;
-	if (gf->fid != UVFS_P9_NOFID)
+	if (gf->fid != UVFS_P9_NOFID) {
+		if (gofer_pc_enabled(f->f_inode) && (f->f_flags & O_ACCMODE) != O_RDONLY) {
+			int err = gofer_pc_writeback(f->f_inode, gf->fid);
+			if (err)
+				uvfs_log(UVFS_LOG_ERROR, "9p: %s: writing cached data back at close failed: %s",
+					 GFS(f->f_inode->i_fs)->source, strerror(-err));
+		}
+		if (gofer_pc_enabled(f->f_inode))
+			gofer_pc_forget_fid(f->f_inode, gf->fid);
+		open_fid_del(GI(f->f_inode), gf->fid);
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
+	}
+	gofer_names_abort(gf->names);
 	free(gf);
 	f->f_private = NULL;
 }
@@ -189,6 +274,8 @@ static void gofer_release_file(struct uvfs_file *f)
 static ssize_t gofer_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off)
 {
 	struct gofer_file *gf = f->f_private;
+	if (gofer_pc_enabled(f->f_inode))
+		return gofer_pc_read(f->f_inode, gf->fid, buf, len, off);
 	long n = uvfs_p9_read(GC(f->f_inode), gf->fid, off, buf, len);
 	return n < 0 ? gofer_err(GFS(f->f_inode->i_fs), (int)n) : n;
 }
@@ -207,7 +294,8 @@ static ssize_t gofer_write(struct uvfs_file *f, const void *buf, size_t len, uin
 		}
 		*off = __atomic_load_n(&inode->i_size, __ATOMIC_RELAXED);
 	}
-	long n = uvfs_p9_write(fs->c, gf->fid, *off, buf, len);
+	long n = gofer_pc_enabled(inode) ? gofer_pc_write(f, gf->fid, buf, len, *off)
+					 : uvfs_p9_write(fs->c, gf->fid, *off, buf, len);
 	if (n < 0)
 		return gofer_err(fs, (int)n);
 	uvfs_lock_acquire(&inode->i_lock);
@@ -229,7 +317,22 @@ static int gofer_fsync(struct uvfs_file *f, bool datasync)
 	struct gofer_file *gf = f->f_private;
 	if (!gf || gf->fid == UVFS_P9_NOFID)
 		return 0;
+	if (gofer_pc_enabled(f->f_inode) && (f->f_flags & O_ACCMODE) != O_RDONLY) {
+		int err = gofer_pc_writeback(f->f_inode, gf->fid);
+		if (err)
+			return err;
+	}
 	return gofer_err(GFS(f->f_inode->i_fs), uvfs_p9_fsync(GC(f->f_inode), gf->fid, datasync));
+}
+
+/* Each close writes cached data back (as NFS and v9fs do), reporting
+ * what failed. */
+static int gofer_flush(struct uvfs_file *f)
+{
+	struct gofer_file *gf = f->f_private;
+	if (!gf || gf->fid == UVFS_P9_NOFID || !gofer_pc_enabled(f->f_inode) || (f->f_flags & O_ACCMODE) == O_RDONLY)
+		return 0;
+	return gofer_pc_writeback(f->f_inode, gf->fid);
 }
 
 /* ------------------------------------------------------- directory stream */
@@ -286,6 +389,10 @@ static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 			return 1; /* not consumed: the cookie stays before it */
 		}
 		r->ctx->pos++;
+		if (r->gf->names && !gofer_names_add(r->gf->names, de->name, len)) {
+			gofer_names_abort(r->gf->names); /* out of memory: just not complete */
+			r->gf->names = NULL;
+		}
 	}
 	/* Only consumed entries count: one the caller refused comes again. */
 	if (cookie_loops(r->gf, de->offset)) {
@@ -315,6 +422,10 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 		gf->brent_steps = 0;
 		gf->brent_power = 1;
 		gf->dir_seen = 0;
+		/* Exclusive modes: a stream read from its start collects the
+		 * names, which make the directory complete at its end. */
+		gofer_names_abort(gf->names);
+		gf->names = !r.skip && fs->cache < GOFER_CACHE_REVAL ? gofer_names_begin(inode) : NULL;
 	}
 	uint32_t count = uvfs_p9_msize(fs->c) - 24; /* diod: at most msize - 24 */
 	int err = 0;
@@ -334,6 +445,14 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 	}
 	gf->dir_pos = ctx->pos;
 	gf->dir_cookie = r.cookie;
+	if (gf->names && (err || !r.stop)) {
+		/* The end (or a failure): publish only a whole listing. */
+		if (err)
+			gofer_names_abort(gf->names);
+		else
+			gofer_names_publish(inode, gf->names);
+		gf->names = NULL;
+	}
 	return err;
 }
 
@@ -343,6 +462,7 @@ const struct uvfs_file_ops gofer_reg_fops = {
 	.read = gofer_read,
 	.write = gofer_write,
 	.fsync = gofer_fsync,
+	.flush = gofer_flush,
 };
 
 const struct uvfs_file_ops gofer_dir_fops = {

@@ -57,7 +57,9 @@ void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 		i->i_nlink = a->nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)a->nlink;
 	if (a->valid & UVFS_P9_GETATTR_RDEV)
 		i->i_rdev = (dev_t)a->rdev;
-	if (a->valid & UVFS_P9_GETATTR_SIZE)
+	/* Dirty cached data may end past the server's size (pcache.c). */
+	if ((a->valid & UVFS_P9_GETATTR_SIZE) &&
+	    !(atomic_load_explicit(&GI(i)->pc_dirty, memory_order_relaxed) && a->size < i->i_size))
 		i->i_size = a->size;
 	if (a->valid & UVFS_P9_GETATTR_BLOCKS)
 		i->i_blocks = a->blocks;
@@ -227,15 +229,52 @@ int gofer_walk_new(struct gofer_fs *fs, struct uvfs_inode *dir, const char *name
 		uvfs_p9_clunk_async(fs->c, fid);
 		return gofer_err(fs, err);
 	}
+	return gofer_inode_from(fs, fid, &a, gen, out);
+}
+
+int gofer_inode_from(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr *ap, unsigned long gen,
+		     struct gofer_inode **out)
+{
+	struct uvfs_p9_attr a = *ap;
+	int err;
+	/* Another name of a file we have (a hard link made on the host):
+	 * share its inode, and keep this fid as one of its names. An inode
+	 * with no link left or of another type is a stale one whose number
+	 * the host reused: not shared. */
+	struct gofer_inode *old = (a.mode & S_IFMT) != S_IFDIR ? gofer_itab_get(fs, a.qid.path) : NULL;
+	/* The host reuses inode numbers: share only when old's own name
+	 * still reaches this very file (diod resolves its fid by path). */
+	struct uvfs_p9_attr oa;
+	if (old && old->type == (a.mode & S_IFMT) &&
+	    !uvfs_p9_getattr(fs->c, gofer_fid(&old->vfs), UVFS_P9_GETATTR_BASIC, &oa) && oa.qid.path == a.qid.path) {
+		/* Lock order: a directory's i_lock (held by lookup) before a
+		 * non-directory's, as for unlink's victim. */
+		uvfs_lock_acquire(&old->vfs.i_lock);
+		bool live = old->vfs.i_nlink > 0;
+		if (live)
+			gofer_attr_store(&old->vfs, &a);
+		uvfs_lock_release(&old->vfs.i_lock);
+		if (live && gofer_add_link_fid(old, fid)) {
+			*out = old;
+			return 0;
+		}
+	}
+	if (old)
+		uvfs_inode_put(&old->vfs);
 	if ((err = gofer_new_inode(fs, fid, &a, out)))
 		return err;
 	atomic_store_explicit(&(*out)->fid_gen, gen, memory_order_relaxed);
+	gofer_itab_add(fs, *out);
 	return 0;
 }
 
 static void gofer_evict_inode(struct uvfs_inode *inode)
 {
 	struct gofer_inode *gi = GI(inode);
+	gofer_itab_del(GFS(inode->i_fs), gi);
+	gofer_pc_free(gi);
+	free(gi->open_fids);
+	gi->open_fids = NULL;
 	struct uvfs_p9_client *c = GC(inode);
 	uint32_t fid = atomic_load_explicit(&gi->fid, memory_order_relaxed);
 	if (fid != UVFS_P9_NOFID)
@@ -250,6 +289,10 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	free(gi->links);
 	gi->links = NULL;
 	gi->nlinks = 0;
+	gofer_drop_hint(gi); /* may evict the hinted child in turn */
+	gofer_names_drop(gi->names);
+	gi->names = NULL;
+	gofer_prefetch_drop(gi);
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }
@@ -288,10 +331,19 @@ static int gofer_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len
 	return w >= 0 && (size_t)w < len ? 0 : -ERANGE;
 }
 
+int uvfs_gofer_stats(struct uvfs_filesystem *vfs, struct uvfs_p9_stats *out)
+{
+	if (!vfs || vfs->type != &uvfs_gofer_type)
+		return -EINVAL;
+	uvfs_p9_get_stats(GFS(vfs)->c, out);
+	return 0;
+}
+
 static void gofer_fs_free(struct gofer_fs *fs)
 {
 	uvfs_p9_close(fs->c);
 	uvfs_gofer_reap(fs->proc);
+	gofer_itab_free(fs);
 	free(fs->source);
 	free(fs->aname);
 	free(fs->trans);

@@ -31,6 +31,12 @@ UVFS_API pid_t uvfs_gofer_pid(const struct uvfs_gofer_proc *p);
  * killing it after a short grace, and frees p. NULL is a no-op. */
 UVFS_API void uvfs_gofer_reap(struct uvfs_gofer_proc *p);
 
+struct uvfs_filesystem;
+struct uvfs_p9_stats;
+/* The 9P client counters of a "9p" filesystem (tests and benches count
+ * round trips with them): 0, or -EINVAL for another type. */
+UVFS_API int uvfs_gofer_stats(struct uvfs_filesystem *fs, struct uvfs_p9_stats *out);
+
 /* uvfs_mount_opts.internal for a "9p" mount: the mount takes ownership of
  * proc (reaped when the filesystem goes away, or at once if the mount
  * fails). */

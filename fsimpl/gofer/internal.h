@@ -62,6 +62,11 @@ struct gofer_fs {
 	 * path: cached dentries whose fid is older are re-walked (fscache)
 	 * on their next lookup. */
 	_Atomic unsigned long dir_renames;
+	/* Live non-directory inodes by qid.path (itab.c): a leaf lock over
+	 * the buckets and the inodes' itab_next/in_itab. */
+	struct uvfs_lock itab_lock;
+	struct gofer_inode **itab;
+	size_t itab_size, itab_count;
 };
 
 struct gofer_inode {
@@ -88,6 +93,39 @@ struct gofer_inode {
 	 * clunked at evict. */
 	uint32_t *links;
 	unsigned nlinks;
+	/* Directories, remote_revalidating/none: the name the last walk took
+	 * from here and its inode (NULL: a negative name), so a revalidation
+	 * batch can follow a path down from its first cached component
+	 * (reval.c). Under fid_lock; hint holds an inode reference, put when
+	 * replaced or at evict. */
+	struct uvfs_inode *hint;
+	char *hint_name;
+	/* Directories, fscache modes: every name the server listed, sorted,
+	 * after a complete readdir with no change through us since it began
+	 * (NULL: unknown). A lookup of another name is ENOENT without asking.
+	 * Under the inode's i_lock; dir_gen counts namespace changes through
+	 * us in this directory (under i_lock too). */
+	struct gofer_names *names;
+	unsigned long dir_gen;
+	/* With names: walked fids and attributes of the next names in
+	 * listing order, fetched pipelined by a lookup (names.c); under
+	 * i_lock. */
+	struct gofer_prefetch *pf;
+	/* Under the fs's itab_lock. */
+	struct gofer_inode *itab_next;
+	bool in_itab;
+	/* Open fids of this file (regular files), under fid_lock: a getattr
+	 * whose path is gone on the host asks one of them (an open file
+	 * removed on the host keeps its attributes, as on Linux). */
+	uint32_t *open_fids;
+	unsigned nopen;
+	/* fscache modes, regular files: cached data (pcache.c), under
+	 * pc_lock; pc_dirty (atomic) says some page is dirty. */
+	struct uvfs_lock pc_lock;
+	struct gofer_page **pages;
+	size_t npages;
+	atomic_bool pc_dirty;
+	uint32_t wb_fid; /* under pc_lock: the last writer's open fid (0 or NOFID: none) */
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
 };
 
@@ -103,6 +141,9 @@ struct gofer_file {
 	 * means the server cycles. dir_seen counts entries from the start. */
 	uint64_t brent_saved, brent_steps, brent_power;
 	int64_t dir_seen;
+	/* fscache modes, under f_lock: the names of a stream read from its
+	 * start (names.c); NULL when not collecting. */
+	struct gofer_names_build *names;
 };
 
 static inline struct gofer_fs *GFS(struct uvfs_filesystem *fs) { return container_of(fs, struct gofer_fs, vfs); }
@@ -145,6 +186,59 @@ GOFER_HIDDEN void gofer_repoint(struct gofer_inode *gi);
 /* Re-read inode's attributes from the server and store them (i_lock held
  * by the caller iff locked). */
 GOFER_HIDDEN int gofer_refresh(struct uvfs_inode *inode, bool locked);
+
+/* The page cache (pcache.c). */
+struct gofer_page;
+GOFER_HIDDEN bool gofer_pc_enabled(struct uvfs_inode *inode);
+GOFER_HIDDEN ssize_t gofer_pc_read(struct uvfs_inode *inode, uint32_t fid, void *buf, size_t len, uint64_t off);
+GOFER_HIDDEN ssize_t gofer_pc_write(struct uvfs_file *f, uint32_t fid, const void *buf, size_t len, uint64_t off);
+/* fid UVFS_P9_NOFID: the last writer's fid, if its file is still open
+ * (setattr of times must come after the data, or the write-back would
+ * move the server's mtime again: cp -a). */
+GOFER_HIDDEN int gofer_pc_writeback(struct uvfs_inode *inode, uint32_t fid);
+/* A file with open fid fid goes: it is no longer the write-back fid. */
+GOFER_HIDDEN void gofer_pc_forget_fid(struct uvfs_inode *inode, uint32_t fid);
+/* i_lock held (setattr). */
+GOFER_HIDDEN void gofer_pc_truncate(struct uvfs_inode *inode, uint64_t size);
+GOFER_HIDDEN void gofer_pc_free(struct gofer_inode *gi);
+
+/* The inode table (itab.c). get: a referenced inode of that qid, or NULL. */
+GOFER_HIDDEN void gofer_itab_add(struct gofer_fs *fs, struct gofer_inode *gi);
+GOFER_HIDDEN void gofer_itab_del(struct gofer_fs *fs, struct gofer_inode *gi);
+GOFER_HIDDEN struct gofer_inode *gofer_itab_get(struct gofer_fs *fs, uint64_t qid_path);
+GOFER_HIDDEN void gofer_itab_free(struct gofer_fs *fs);
+
+/* Remote revalidation (reval.c): the dentry op, and the hint a walk
+ * leaves in directory dir for its child name (inode NULL: negative). */
+GOFER_HIDDEN int gofer_revalidate(struct uvfs_dentry *d, unsigned flags);
+GOFER_HIDDEN void gofer_set_hint(struct uvfs_inode *dir, const char *name, size_t len, struct uvfs_inode *child);
+GOFER_HIDDEN void gofer_batch_forget(void);
+/* Frees gi's hint (evict). */
+GOFER_HIDDEN void gofer_drop_hint(struct gofer_inode *gi);
+
+/* Complete directories (names.c). Under the directory's i_lock: a
+ * namespace change through us (create, remove, rename) forgets the set;
+ * lookup: 1 listed, 0 not listed, -1 no set. */
+struct gofer_names;
+struct gofer_names_build;
+GOFER_HIDDEN void gofer_dir_changed(struct uvfs_inode *dir);
+/* fscache lookup of name in a listed dir (i_lock held): 0 with *out (a
+ * new or shared inode), -ENOENT (not listed), -EAGAIN (no listing: ask
+ * alone), other -errno. Fetches the next names' fids and attributes in
+ * two pipelined round trips (ls -l: readdir, then stat every entry). */
+GOFER_HIDDEN int gofer_listed_lookup(struct uvfs_inode *dir, const char *name, struct gofer_inode **out);
+GOFER_HIDDEN void gofer_prefetch_drop(struct gofer_inode *gi);
+/* The inode for walked fid (consumed) of attributes a: shared with a live
+ * inode of the same file (itab) or new. */
+GOFER_HIDDEN int gofer_inode_from(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr *a, unsigned long gen,
+				  struct gofer_inode **out);
+GOFER_HIDDEN int gofer_names_lookup(struct uvfs_inode *dir, const char *name);
+GOFER_HIDDEN void gofer_names_drop(struct gofer_names *s);
+/* A stream's collection (no lock held: takes dir's i_lock to publish). */
+GOFER_HIDDEN struct gofer_names_build *gofer_names_begin(struct uvfs_inode *dir);
+GOFER_HIDDEN bool gofer_names_add(struct gofer_names_build *b, const char *name, size_t len);
+GOFER_HIDDEN void gofer_names_abort(struct gofer_names_build *b);
+GOFER_HIDDEN void gofer_names_publish(struct uvfs_inode *dir, struct gofer_names_build *b);
 
 GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, gofer_symlink_iops,
 	gofer_special_iops;

@@ -140,6 +140,9 @@ UVFS_API void uvfs_p9_set_reply_hook(struct uvfs_p9_client *c, uvfs_p9_reply_hoo
 
 struct uvfs_p9_stats {
 	uint64_t requests, flushes, fids_in_use;
+	/* Round trips: requests sent by a caller that had none of its own in
+	 * flight (a pipelined batch counts once; async clunks not at all). */
+	uint64_t rounds;
 };
 UVFS_API void uvfs_p9_get_stats(struct uvfs_p9_client *c, struct uvfs_p9_stats *s);
 
@@ -156,6 +159,24 @@ UVFS_API int uvfs_p9_walk(struct uvfs_p9_client *c, uint32_t fid, size_t n, cons
  * component in *qid if non-NULL. */
 UVFS_API int uvfs_p9_walk_path(struct uvfs_p9_client *c, uint32_t fid, const char *path,
 			       uint32_t *newfid, struct uvfs_p9_qid *qid);
+/* One round trip for a whole path (remote revalidation): a Twalk of n
+ * names (1..16) from dfid, whose new fid is clunked at once, and a Tgetattr
+ * of each fids[i] != UVFS_P9_NOFID, all in flight together. Returns the
+ * number of names walked (0..n: the walk stopped at names[ret] when < n)
+ * with their qids in qids, or -errno for the walk; errs[i] is 0 with
+ * attrs[i] filled, or the -errno of that getattr (-EAGAIN: not sent, out
+ * of tags). */
+UVFS_API int uvfs_p9_walk_getattr(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names,
+				  struct uvfs_p9_qid *qids, const uint32_t *fids, uint64_t mask,
+				  struct uvfs_p9_attr *attrs, int *errs);
+/* Pipelined, one round trip for all: n one-name Twalks from dfid
+ * (newfids[i] is the new fid when errs[i] == 0, else UVFS_P9_NOFID), and
+ * n Tgetattrs (fids[i] == UVFS_P9_NOFID skipped). Per-entry errors in errs
+ * (-EAGAIN: not sent, out of tags or fids); the return is 0 or -ENOMEM. */
+UVFS_API int uvfs_p9_walk_many(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names,
+			       uint32_t *newfids, struct uvfs_p9_qid *qids, int *errs);
+UVFS_API int uvfs_p9_getattr_many(struct uvfs_p9_client *c, size_t n, const uint32_t *fids, uint64_t mask,
+				  struct uvfs_p9_attr *attrs, int *errs);
 UVFS_API int uvfs_p9_clunk(struct uvfs_p9_client *c, uint32_t fid);
 UVFS_API int uvfs_p9_remove(struct uvfs_p9_client *c, uint32_t fid);
 /* Sends Tclunk without waiting for Rclunk (saves a round trip when a

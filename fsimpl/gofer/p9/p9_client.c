@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TBUF 8192 /* largest T-message we build on the stack (walk of 16 names, symlink) */
+#define TBUF 8192
+#define P9_NAME_SLOT 300 /* a one-name Twalk: 17 + 2 + 255 bytes */ /* largest T-message we build on the stack (walk of 16 names, symlink) */
 
 /* One synchronous call: request, T-message buffer, decoded reply. */
 struct call {
@@ -140,6 +141,7 @@ void uvfs_p9_get_stats(struct uvfs_p9_client *c, struct uvfs_p9_stats *s)
 	pthread_mutex_lock(&c->mu);
 	s->requests = c->nrequests;
 	s->flushes = c->nflushes;
+	s->rounds = c->nrounds;
 	pthread_mutex_unlock(&c->mu);
 	pthread_mutex_lock(&c->fidmu);
 	s->fids_in_use = c->fids_in_use;
@@ -279,6 +281,190 @@ int uvfs_p9_walk(struct uvfs_p9_client *c, uint32_t fid, size_t n, const char *c
 		return err;
 	} while (done < n);
 	*newfid = nf;
+	return 0;
+}
+
+/* One pipelined Tgetattr. */
+struct ga_slot {
+	struct p9_req req;
+	struct p9_rmsg r;
+	uint8_t hdr[32];
+	bool sent;
+};
+
+int uvfs_p9_walk_getattr(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names,
+			 struct uvfs_p9_qid *qids, const uint32_t *fids, uint64_t mask, struct uvfs_p9_attr *attrs,
+			 int *errs)
+{
+	if (n == 0 || n > P9_MAXWELEM)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!names[i] || !names[i][0] || strchr(names[i], '/'))
+			return -EINVAL;
+	struct ga_slot *ga = calloc(n, sizeof(*ga));
+	if (!ga)
+		return -ENOMEM;
+	uint32_t nf;
+	int err = p9_fid_alloc(c, &nf);
+	if (err) {
+		free(ga);
+		return err;
+	}
+	struct call k;
+	call_begin(&k, P9_TWALK);
+	p9_put32(&k.e, dfid);
+	p9_put32(&k.e, nf);
+	p9_put16(&k.e, (uint16_t)n);
+	for (size_t i = 0; i < n; i++)
+		p9_putstr(&k.e, names[i]);
+	long len = p9_enc_finish(&k.e, 0);
+	err = len < 0 ? (int)len : p9_send(c, &k.req, k.buf, (size_t)len, NULL, 0, false);
+	bool walk_sent = !err;
+	/* The getattrs ride behind the walk: the caller has it in flight, so
+	 * they must not wait for tags (p9_send_ex). */
+	for (size_t i = 0; i < n; i++) {
+		errs[i] = -EAGAIN;
+		if (fids[i] == UVFS_P9_NOFID || !walk_sent)
+			continue;
+		struct p9_enc e;
+		p9_req_init(&ga[i].req, P9_TGETATTR, NULL, 0);
+		p9_enc_begin(&e, ga[i].hdr, sizeof(ga[i].hdr), P9_TGETATTR, 0);
+		p9_put32(&e, fids[i]);
+		p9_put64(&e, mask);
+		long gl = p9_enc_finish(&e, 0);
+		if (gl < 0 || p9_send_ex(c, &ga[i].req, ga[i].hdr, (size_t)gl, NULL, 0, false, true)) {
+			p9_req_free(&ga[i].req);
+			continue;
+		}
+		ga[i].sent = true;
+	}
+	if (walk_sent) {
+		err = p9_wait(c, &k.req, &k.r);
+		if (!err) {
+			if (k.r.u.walk.nwqid > n || k.r.u.walk.nwqid == 0)
+				err = -EPROTO;
+			else
+				err = k.r.u.walk.nwqid;
+			if (err > 0)
+				memcpy(qids, k.r.u.walk.wqid, (size_t)err * sizeof(*qids));
+		} else if (err == -ENOENT) {
+			err = 0; /* the first name is absent */
+		}
+	}
+	call_end(&k);
+	if (err >= 0 && (size_t)err == n)
+		uvfs_p9_clunk_async(c, nf);
+	else
+		p9_fid_free(c, nf); /* not created (a partial walk: 9P says none) */
+	for (size_t i = 0; i < n; i++) {
+		if (!ga[i].sent)
+			continue;
+		errs[i] = p9_wait(c, &ga[i].req, &ga[i].r);
+		if (!errs[i])
+			attrs[i] = ga[i].r.u.attr;
+		p9_req_free(&ga[i].req);
+	}
+	free(ga);
+	return err;
+}
+
+/* One pipelined single-name Twalk or Tgetattr. */
+struct many_slot {
+	struct p9_req req;
+	struct p9_rmsg r;
+	uint8_t buf[P9_NAME_SLOT];
+	bool sent;
+};
+
+int uvfs_p9_walk_many(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names, uint32_t *newfids,
+		      struct uvfs_p9_qid *qids, int *errs)
+{
+	struct many_slot *sl = calloc(n ? n : 1, sizeof(*sl));
+	if (!sl)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		errs[i] = -EAGAIN;
+		newfids[i] = UVFS_P9_NOFID;
+		if (!name_ok(names[i]) || strlen(names[i]) > 255) {
+			errs[i] = -EINVAL;
+			continue;
+		}
+		if (p9_fid_alloc(c, &newfids[i])) {
+			newfids[i] = UVFS_P9_NOFID;
+			continue;
+		}
+		struct p9_enc e;
+		p9_req_init(&sl[i].req, P9_TWALK, NULL, 0);
+		p9_enc_begin(&e, sl[i].buf, sizeof(sl[i].buf), P9_TWALK, 0);
+		p9_put32(&e, dfid);
+		p9_put32(&e, newfids[i]);
+		p9_put16(&e, 1);
+		p9_putstr(&e, names[i]);
+		long len = p9_enc_finish(&e, 0);
+		bool first = true;
+		for (size_t k = 0; k < i; k++)
+			first &= !sl[k].sent;
+		if (len < 0 || p9_send_ex(c, &sl[i].req, sl[i].buf, (size_t)len, NULL, 0, false, !first)) {
+			p9_req_free(&sl[i].req);
+			p9_fid_free(c, newfids[i]);
+			newfids[i] = UVFS_P9_NOFID;
+			continue;
+		}
+		sl[i].sent = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!sl[i].sent)
+			continue;
+		errs[i] = p9_wait(c, &sl[i].req, &sl[i].r);
+		if (!errs[i] && sl[i].r.u.walk.nwqid != 1)
+			errs[i] = -EPROTO;
+		if (!errs[i])
+			qids[i] = sl[i].r.u.walk.wqid[0];
+		p9_req_free(&sl[i].req);
+		if (errs[i]) {
+			if (errs[i] == -EPROTO)
+				uvfs_p9_clunk_async(c, newfids[i]);
+			else
+				p9_fid_free(c, newfids[i]); /* not created */
+			newfids[i] = UVFS_P9_NOFID;
+		}
+	}
+	free(sl);
+	return 0;
+}
+
+int uvfs_p9_getattr_many(struct uvfs_p9_client *c, size_t n, const uint32_t *fids, uint64_t mask,
+			 struct uvfs_p9_attr *attrs, int *errs)
+{
+	struct many_slot *sl = calloc(n ? n : 1, sizeof(*sl));
+	if (!sl)
+		return -ENOMEM;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		errs[i] = -EAGAIN;
+		if (fids[i] == UVFS_P9_NOFID)
+			continue;
+		struct p9_enc e;
+		p9_req_init(&sl[i].req, P9_TGETATTR, NULL, 0);
+		p9_enc_begin(&e, sl[i].buf, sizeof(sl[i].buf), P9_TGETATTR, 0);
+		p9_put32(&e, fids[i]);
+		p9_put64(&e, mask);
+		long len = p9_enc_finish(&e, 0);
+		if (len < 0 || p9_send_ex(c, &sl[i].req, sl[i].buf, (size_t)len, NULL, 0, false, any)) {
+			p9_req_free(&sl[i].req);
+			continue;
+		}
+		sl[i].sent = any = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!sl[i].sent)
+			continue;
+		errs[i] = p9_wait(c, &sl[i].req, &sl[i].r);
+		if (!errs[i])
+			attrs[i] = sl[i].r.u.attr;
+		p9_req_free(&sl[i].req);
+	}
+	free(sl);
 	return 0;
 }
 

@@ -311,6 +311,10 @@ int p9_send_ex(struct uvfs_p9_client *c, struct p9_req *req, uint8_t *msg, size_
 	}
 	c->reqs[slot] = req;
 	c->nrequests++;
+	/* A round trip: a caller sending with nothing of its own in flight
+	 * (pipelined requests go with nowait; async clunks wait for nobody). */
+	if (!nowait && !req->orphan && !req->is_flush)
+		c->nrounds++;
 	uint16_t tag = req->tag; /* an orphan may be freed once we unlock */
 	pthread_mutex_unlock(&c->mu);
 

@@ -80,6 +80,7 @@ struct uvfs_p9_client {
 	int dead;               /* (mu) 0 or the -errno every call now gets */
 	uint64_t nrequests;     /* (mu) stats */
 	uint64_t nflushes;      /* (mu) stats */
+	uint64_t nrounds;       /* (mu) stats: sends by a caller with nothing else in flight */
 	uint32_t tag_waiters;   /* (mu) callers waiting in p9_send for a tag */
 
 	pthread_mutex_t wmu;    /* serialises whole messages onto wfd */
