@@ -51,12 +51,14 @@ static const struct help {
 		   "  uvfs mount /srv/data /mnt/d -o ro,allow_other\n"
 		   "  mount -t fuse.uvfs default /mnt/u\n"
 		   "  /etc/fstab:  default  /mnt/u  fuse.uvfs  defaults,nofail  0  0\n" },
-	{ "ls", "usage: uvfs ls [-l] [-a] [-R] [--json] [-t TYPE [-o OPTS] SOURCE] [PATH...]\n\n"
+	{ "ls", "usage: uvfs ls [-l] [-a] [-R] [-1] [--json] [-t TYPE [-o OPTS] SOURCE] [PATH...]\n\n"
 		"Lists directories of the default tree in process (no FUSE). Paths are absolute in\n"
-		"the tree; the default is /.\n\n"
+		"the tree; the default is /. As ls(1): names only, in columns on a terminal\n"
+		"($COLUMNS or its width), one a line otherwise.\n\n"
 		"  -l      long listing (mode, links, owner, group, size, date, name)\n"
 		"  -a      include . and .. (hidden names are always listed)\n"
 		"  -R      recurse into subdirectories\n"
+		"  -1      one name a line, even on a terminal\n"
 		"  --json  one JSON array of entries\n" TYPE_ARGS "\nexample:\n  uvfs ls -l /etc\n" },
 	{ "stat", "usage: uvfs stat [--json] [-t TYPE [-o OPTS] SOURCE] PATH...\n\n"
 		  "Prints the attributes of each PATH of the default tree, as stat(1) does (a final\n"
