@@ -38,7 +38,7 @@ out=$(uvfs mount "$T/bundle" "$T/nomnt" 2>&1); rc=$?
   && ok "cli-mount names the missing source" || nok "cli-mount missing source: rc=$rc: $out"
 out=$(uvfs mount default "$T/nomnt" 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "$T/nomnt" <<<"$out" && ok "cli-mount names the missing mount point" || nok "cli-mount missing mp: rc=$rc: $out"
-for o in bogus uid=5 umask=022 kernel_cache; do
+for o in bogus auto_cache idmap=b:0:1000:1; do
   out=$(uvfs mount -o "$o" default "$T/m" 2>&1); rc=$?
   [ $rc = 2 ] && grep -q "'$o'" <<<"$out" && ! mounted "$T/m" && ok "cli-mount -o $o refused by name" \
     || nok "cli-mount -o $o: rc=$rc: $out"
