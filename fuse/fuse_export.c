@@ -34,7 +34,8 @@
  * caller: fsuid/fsgid from the request, effective capabilities from
  * capget(tid), and the complete supplementary group list from
  * /proc/<tid>/status, read only if a decision needs it (none of either if
- * reading fails), so uvfs's own checks agree with the kernel's.
+ * reading fails), so uvfs's own checks agree with the kernel's. The view
+ * options (struct view) change what the kernel checks, never uvfs's check.
  */
 #define FUSE_USE_VERSION 34
 #include "fuse/fuse_export.h"
