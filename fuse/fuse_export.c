@@ -2096,6 +2096,14 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads);
 		}
 		ret = lrc < 0 ? 1 : 0; /* a signal (lrc > 0) is a normal stop */
+		if (lrc > 0)
+			uvfs_log(UVFS_LOG_INFO, "fuse: %s: signal %d, unmounting", opts.mountpoint, lrc);
+		else if (lrc == 0)
+			uvfs_log(UVFS_LOG_INFO, "fuse: %s: unmounted from outside (fusermount3 -u, umount)",
+				 opts.mountpoint);
+		else
+			uvfs_log(UVFS_LOG_ERROR, "fuse: %s: session loop: %s, unmounting", opts.mountpoint,
+				 strerror(-lrc));
 		watch_stop(&ex);
 	}
 	fuse_session_unmount(se);
@@ -2180,6 +2188,7 @@ UVFS_API void uvfs_fuse_stop(struct uvfs_fuse *ex)
 		return;
 	if (ex->se) {
 		if (ex->mounted) {
+			uvfs_log(UVFS_LOG_INFO, "fuse: export stopped, unmounting");
 			/* Unmounting ends the connection, which ends the loop. */
 			fuse_session_exit(ex->se);
 			fuse_session_unmount(ex->se);
