@@ -49,7 +49,7 @@ umnt "$T/m"
 # UVFS_LOG=info/debug: real messages; the background part in the log file
 out=$(UVFS_LOG=debug uvfs mount "$T/src" "$T/m" -o ro,nofail,log="$T/info.log" 2>&1); rc=$?
 umnt "$T/m"
-for _ in $(seq 40); do grep -q unmounted "$T/info.log" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 40); do grep -q "unmounted, exit status" "$T/info.log" 2>/dev/null && break; sleep 0.05; done
 [ $rc = 0 ] && grep -q 'debug: mount: option nofail: ignored' <<<"$out" && grep -q 'info: 9p: started diod for' <<<"$out" \
   && grep -q 'info: mount: .* unmounted, exit status 0' "$T/info.log" && grep -q 'teardown: 0 live objects' "$T/info.log" \
   && ok "cli-mount UVFS_LOG=debug messages, background ones in log=FILE" || nok "cli-mount UVFS_LOG: rc=$rc: $out // $(cat "$T/info.log" 2>&1)"
