@@ -30,7 +30,7 @@
  *   threads1/2     depth 8, 1 vs 2 pinned threads, each its own loop; Mops/s
  *                  aggregate; a pure-CPU control loop run the same way
  *                  shows what the shared machine gives 2 threads
- *   refwalkN       depth N (1, 8, 64) with uvfs_debug_force_refwalk(1);
+ *   refwalkN       depth N (1, 8, 64) with uvfs_set_debug(vfs, UVFS_DEBUG_REFWALK);
  *                  the kernel column is measured again alongside
  *   refwalk8-1T/2T depth 8, forced ref-walk, 1 vs 2 threads
  *   memory         RSS and malloc deltas of creating the 1M-entry directory
@@ -630,7 +630,7 @@ static void run_cases(void)
 {
 	for (int i = 0; i < nbcases; i++) {
 		struct bcase *c = &bcases[i];
-		uvfs_debug_force_refwalk(c->refwalk);
+		uvfs_set_debug(vfs, c->refwalk ? UVFS_DEBUG_REFWALK : 0);
 		run_side(UVFS, c->t, 1000);
 		if (c->kernel_ok)
 			run_side(KERNEL, c->t, 200);
@@ -638,14 +638,14 @@ static void run_cases(void)
 		c->ik = c->kernel_ok ? calibrate(KERNEL, c->t) : 0;
 		c->ic = c->pair ? calibrate(CONTROL, c->t) : 0;
 	}
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(vfs, 0);
 	int tty = isatty(2);
 	for (int r = 0; r < reps; r++) {
 		if (tty)
 			fprintf(stderr, "\rrep %d/%d ", r + 1, reps);
 		for (int i = 0; i < nbcases; i++) {
 			struct bcase *c = &bcases[i];
-			uvfs_debug_force_refwalk(c->refwalk);
+			uvfs_set_debug(vfs, c->refwalk ? UVFS_DEBUG_REFWALK : 0);
 			if (c->pair) {
 				for (int n = 0; n < 2; n++) {
 					c->u[n][r] = run_threads(UVFS, c->t, c->iu, n + 1);
@@ -661,7 +661,7 @@ static void run_cases(void)
 			if (!kfirst && c->kernel_ok)
 				c->k[0][r] = run_side(KERNEL, c->t, c->ik) / (double)c->ik * 1e9;
 		}
-		uvfs_debug_force_refwalk(0);
+		uvfs_set_debug(vfs, 0);
 	}
 	if (tty)
 		fprintf(stderr, "\r            \r");

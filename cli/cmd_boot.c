@@ -1,7 +1,7 @@
-/* cli/cmd_boot.c — `uvfs boot --bundle DIR --print [--overlay] [--cgroupfs]
+/* cli/cmd_boot.c — `uvfs boot --bundle DIR --print [--json] [--overlay] [--cgroupfs]
  * [--file-access=..] [--file-access-mounts=..]`: boots an OCI bundle in
  * process (registerFilesystems, compileMounts, mountAll), prints the booted
- * tree's /proc/self/mountinfo and the init's executable
+ * tree's /proc/self/mountinfo (or, with --json, the same table as JSON) and the init's executable
  * (ResolveExecutablePath), and tears down with the live-object report.
  * Exit 1 on a boot error (one line naming the step) or when the executable
  * is not found, 2 on usage errors, 3 when teardown finds live objects.
@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "boot/boot.h"
 #include "cli/bundle.h"
@@ -213,9 +215,55 @@ int cli_bundle_mount(struct cli_bundle *b, int argc, char **argv)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: uvfs boot --bundle DIR|--host --print [--overlay] [--cgroupfs] [--file-access=exclusive|shared] "
-			"[--file-access-mounts=shared|exclusive]\n");
+	fprintf(stderr, "usage: uvfs boot --bundle DIR|--host --print [--json] [--overlay] [--cgroupfs] "
+			"[--file-access=exclusive|shared] [--file-access-mounts=shared|exclusive]\n");
 	return 2;
+}
+
+/* --json: the mount table as findmnt -J would need it, one object per
+ * mountinfo line (same fields, flags as a list), plus the executable. */
+static int mount_json(void *arg, const struct uvfs_mount_info *mi)
+{
+	static const struct { unsigned flag; const char *name; } flags[] = {
+		{ UVFS_MNT_NOSUID, "nosuid" }, { UVFS_MNT_NODEV, "nodev" },
+		{ UVFS_MNT_NOEXEC, "noexec" }, { UVFS_MNT_NOATIME, "noatime" },
+	};
+	json_t *opts = json_array();
+	json_array_append_new(opts, json_string(mi->flags & UVFS_MNT_RDONLY ? "ro" : "rw"));
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (mi->flags & flags[i].flag)
+			json_array_append_new(opts, json_string(flags[i].name));
+	char dev[32];
+	snprintf(dev, sizeof dev, "%u:%u", mi->dev_major, mi->dev_minor);
+	json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "id", (json_int_t)mi->id, "parent_id",
+			      (json_int_t)mi->parent_id, "dev", dev, "root", mi->root, "target", mi->mount_point,
+			      "fstype", mi->fstype, "source", mi->source, "options", opts, "fs_options", mi->fs_options);
+	if (!o)
+		return -ENOMEM;
+	return json_array_append_new(arg, o) ? -ENOMEM : 0;
+}
+
+static int print_json(struct cli_bundle *b, struct uvfs_mntns *ns, const struct uvfs_vd *root)
+{
+	json_t *mounts = json_array();
+	int rc = uvfs_mntns_for_each(ns, root, mount_json, mounts);
+	if (rc) {
+		fprintf(stderr, "uvfs: boot: mountinfo: %s\n", strerror(-rc));
+		json_decref(mounts);
+		return rc;
+	}
+	int erc;
+	const char *msg, *exe = uvfs_boot_executable(b->boot, &erc, &msg);
+	json_t *top = json_pack("{s:o,s:s?}", "mounts", mounts, "executable", exe);
+	if (!exe) {
+		fprintf(stderr, "uvfs: boot: %s\n", msg);
+		rc = erc;
+	}
+	if (!top || json_dumpf(top, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF)
+		rc = rc ? rc : -EIO;
+	json_decref(top);
+	fflush(stdout);
+	return rc;
 }
 
 int cmd_boot(int argc, char **argv)
@@ -223,11 +271,14 @@ int cmd_boot(int argc, char **argv)
 	struct cli_bundle b;
 	if (cli_bundle_take_args(&argc, argv, &b) != 1)
 		return usage();
-	bool print = false;
+	bool print = false, json = false;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--print"))
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--print"))
+			print = true;
+		else
 			return usage();
-		print = true;
 	}
 	if (!print)
 		return usage();
@@ -239,6 +290,11 @@ int cmd_boot(int argc, char **argv)
 	char *text = NULL;
 	int rc = 0;
 	uvfs_mntns_root(ns, &root);
+	if (json) {
+		rc = print_json(&b, ns, &root);
+		uvfs_vd_put(&root);
+		goto out;
+	}
 	ssize_t n = uvfs_mntns_show(ns, &root, UVFS_SHOW_MOUNTINFO, &text);
 	uvfs_vd_put(&root);
 	if (n < 0) {
@@ -257,6 +313,7 @@ int cmd_boot(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
+out:
 	free(text);
 	uvfs_mntns_put(ns);
 	cli_bundle_release(&b);

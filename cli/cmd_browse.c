@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,8 +200,94 @@ static void join(char *out, size_t len, const char *dir, const char *name)
 }
 
 struct ls_opts {
-	bool all, recurse, json;
+	bool all, recurse, json, lng, one;
 };
+
+/* Terminal width as GNU ls takes it: $COLUMNS, else the tty's, else 80. */
+static size_t term_width(void)
+{
+	const char *c = getenv("COLUMNS");
+	char *end;
+	unsigned long v = c ? strtoul(c, &end, 10) : 0;
+	if (c && *c && !*end && v > 0 && v < 100000)
+		return v;
+	struct winsize ws;
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Columns a (escaped, so printable) name takes: UTF-8 continuation bytes
+ * take none. */
+static size_t name_width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+/* ls(1)'s short format: one name a line unless stdout is a terminal, then
+ * GNU ls's vertical columns (the most columns whose widths, each the
+ * longest name in it plus 2 but the last, stay below the width). Names go
+ * through cli_put_name first: they are data (cli/escape.h). */
+static int print_short(char *const *names, size_t n, bool one)
+{
+	int rc = 0;
+	if (!n)
+		return 0;
+	char **v = calloc(n, sizeof(*v));
+	size_t *w = calloc(n, sizeof(*w));
+	for (size_t i = 0; v && w && i < n; i++) {
+		size_t len;
+		FILE *m = open_memstream(&v[i], &len);
+		if (!m) {
+			rc = 1;
+			goto out;
+		}
+		cli_put_str(m, names[i]);
+		if (fclose(m)) {
+			rc = 1;
+			goto out;
+		}
+	}
+	if (!v || !w) {
+		rc = 1;
+		goto out;
+	}
+	size_t width = one || !isatty(STDOUT_FILENO) ? 0 : term_width();
+	size_t maxc = width / 3 < n ? width / 3 : n, cols = 1, rows = n;
+	for (size_t c = maxc; c > 1; c--) {
+		size_t r = (n + c - 1) / c, len = 0;
+		memset(w, 0, c * sizeof(*w));
+		for (size_t i = 0; i < n; i++) {
+			size_t col = i / r, l = name_width(v[i]) + (col == c - 1 ? 0 : 2);
+			if (l > w[col])
+				w[col] = l;
+		}
+		for (size_t k = 0; k < c; k++)
+			len += w[k];
+		if (len < width) {
+			cols = c;
+			rows = r;
+			break;
+		}
+	}
+	for (size_t r = 0; r < rows; r++) {
+		for (size_t i = r, col = 0; i < n; i += rows, col++) {
+			fputs(v[i], stdout);
+			if (cols > 1 && i + rows < n)
+				printf("%*s", (int)(w[col] - name_width(v[i])), "");
+		}
+		putchar('\n');
+	}
+out:
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+	free(w);
+	return rc;
+}
 
 /* Lists one directory (its entries in nm); -R recurses after it, as ls. */
 static int ls_dir(struct env *e, const char *path, const struct ls_opts *o, bool header, json_t *arr, int depth)
@@ -214,7 +301,23 @@ static int ls_dir(struct env *e, const char *path, const struct ls_opts *o, bool
 	int rc = 0;
 	if (header && !o->json)
 		printf("%s:\n", path);
-	if (o->all && !o->json) {
+	if (!o->lng && !o->json) {
+		static char dot[] = ".", dotdot[] = "..";
+		char **v = malloc((nm.n + 2) * sizeof(*v));
+		size_t k = 0;
+		if (v) {
+			if (o->all) {
+				v[k++] = dot;
+				v[k++] = dotdot;
+			}
+			if (nm.n)
+				memcpy(v + k, nm.v, nm.n * sizeof(*v));
+			rc |= print_short(v, k + nm.n, o->one);
+			free(v);
+		} else {
+			rc = 1;
+		}
+	} else if (o->all && !o->json) {
 		static const char *const dots[] = { ".", ".." };
 		for (int d = 0; d < 2; d++) {
 			char p2[4096];
@@ -224,7 +327,7 @@ static int ls_dir(struct env *e, const char *path, const struct ls_opts *o, bool
 				cli_print_long(stdout, dots[d], &x, NULL);
 		}
 	}
-	for (size_t j = 0; j < nm.n; j++) {
+	for (size_t j = 0; (o->lng || o->json) && j < nm.n; j++) {
 		char child[4096], t[4097];
 		struct statx x;
 		join(child, sizeof(child), path, nm.v[j]);
@@ -237,7 +340,7 @@ static int ls_dir(struct env *e, const char *path, const struct ls_opts *o, bool
 				json_array_append_new(arr, ent);
 			else
 				rc = 1;
-		} else {
+		} else if (o->lng) {
 			cli_print_long(stdout, nm.v[j], &x, tg);
 		}
 	}
@@ -263,8 +366,10 @@ int cmd_ls(int argc, char **argv)
 	struct ls_opts o = { 0 };
 	if (take_flags("ls", &argc, argv, "laR1", f, &o.json))
 		return 2;
+	o.lng = f[0];
 	o.all = f[1];
 	o.recurse = f[2];
+	o.one = f[3];
 	struct env e;
 	if (env_open_args(&e, &argc, argv))
 		return 1;
@@ -286,8 +391,10 @@ int cmd_ls(int argc, char **argv)
 			const char *tg = link_target(&e, paths[i], &x, t, sizeof(t));
 			if (o.json)
 				json_array_append_new(arr, cli_stat_json(paths[i], &x, tg));
-			else
+			else if (o.lng)
 				cli_print_long(stdout, paths[i], &x, tg);
+			else
+				rc |= print_short(&paths[i], 1, true);
 			continue;
 		}
 		if (i && !o.json)

@@ -39,7 +39,8 @@
 static const char *const export_opts[] = {
 	"allow_other", "allow_root", "auto_unmount", "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec",
 	"noexec", "atime", "noatime", "relatime", "sync", "async", "dirsync", "fsname=", "subtype=",
-	"max_read=", "entry_timeout=", "attr_timeout=", "writeback=", "blkdev", "blksize=", NULL,
+	"max_read=", "entry_timeout=", "attr_timeout=", "writeback=", "blkdev", "blksize=", "uid=", "gid=",
+	"umask=", "map=", "kernel_cache", NULL,
 };
 /* mount(8)/mount.fuse3/fstab bookkeeping: nothing for us to do. */
 static const char *const ignored_opts[] = {
@@ -47,8 +48,7 @@ static const char *const ignored_opts[] = {
 	"comment=", "x-", "default_permissions", NULL,
 };
 /* Wanted, but the export cannot do them yet: refuse rather than ignore. */
-static const char *const unsupported_opts[] = { "uid=", "gid=", "umask=", "kernel_cache", "auto_cache",
-						"idmap=", NULL };
+static const char *const unsupported_opts[] = { "auto_cache", "idmap=", NULL };
 
 static bool in(const char *const *list, const char *opt)
 {
@@ -89,7 +89,8 @@ static int sort_opts(struct mount_args *a, const char *s)
 			free(a->log_file);
 			a->log_file = strdup(o + 4);
 		} else if (in(unsupported_opts, o)) {
-			fprintf(stderr, "uvfs: mount: option '%s' is not supported yet\n", o);
+			fprintf(stderr, "uvfs: mount: option '%s' is not supported%s\n", o,
+				!strncmp(o, "idmap=", 6) ? " (id mapping is bindfs's map=FROM/TO:@FROM/@TO)" : " yet");
 			rc = 2;
 		} else if (in(ignored_opts, o)) {
 			uvfs_log(UVFS_LOG_DEBUG, "mount: option %s: ignored (mount(8)/fstab bookkeeping)", o);

@@ -34,7 +34,8 @@
  * caller: fsuid/fsgid from the request, effective capabilities from
  * capget(tid), and the complete supplementary group list from
  * /proc/<tid>/status, read only if a decision needs it (none of either if
- * reading fails), so uvfs's own checks agree with the kernel's.
+ * reading fails), so uvfs's own checks agree with the kernel's. The view
+ * options (struct view) change what the kernel checks, never uvfs's check.
  */
 #define FUSE_USE_VERSION 34
 #include "fuse/fuse_export.h"
@@ -42,11 +43,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/falloc.h>
 #include <linux/fsverity.h>
 #include <linux/ioctl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -94,12 +97,34 @@ struct handle {
 	int64_t pos; /* directories: offset after the last entry replied */
 };
 
+/* The exported view: sshfs/bindfs options (-o uid=,gid=,umask=,map=,
+ * kernel_cache). uid=, gid= and umask= change only what getattr shows: the
+ * kernel's default_permissions check uses the view, uvfs's check the real
+ * owners and mode for the real caller, and an operation needs both. map=
+ * (bindfs syntax FROM/TO:@FROM/@TO, ids or names) is an idmapped mount:
+ * owners FROM are shown as TO, and a caller whose fsuid (fsgid) is TO acts
+ * as FROM in uvfs (checks, new files' owners, chown to TO stores FROM), so
+ * both checks agree. Supplementary groups are not mapped. */
+#define VIEW_MAX_MAP 32
+struct view_map {
+	uint32_t from, to;
+	bool group;
+};
+struct view {
+	int64_t uid, gid; /* shown for every file; -1: the file's own (mapped) */
+	uint32_t umask; /* permission bits cleared in the view (not on symlinks) */
+	bool kernel_cache; /* keep the page cache across opens, for every file */
+	size_t nmap;
+	struct view_map map[VIEW_MAX_MAP];
+};
+
 struct uvfs_fuse {
 	struct uvfs *vfs;
 	struct uvfs_mntns *ns;
 	struct uvfs_vd root; /* namespace root, one reference */
 	struct node *rootnode;
 	struct uvfs_fuse_config cfg;
+	struct view view; /* set before the session starts, read-only after */
 	dev_t rootdev; /* st_dev of the root filesystem: its inode numbers pass unchanged */
 	pthread_mutex_t lock; /* buckets, nbuckets, count, next_gen, node nlookup/next */
 	struct node **buckets;
@@ -731,18 +756,28 @@ static uint64_t caller_caps(pid_t tid)
 }
 
 /* The caller of req as a uvfs credential (see the top of the file). */
+/* map= in one direction: shown (to) from real (from), or back. */
+static uint32_t view_id(const struct view *v, uint32_t id, bool group, bool back)
+{
+	for (size_t i = 0; i < v->nmap; i++)
+		if (v->map[i].group == group && (back ? v->map[i].to : v->map[i].from) == id)
+			return back ? v->map[i].from : v->map[i].to;
+	return id;
+}
+
 static void req_cred(fuse_req_t req, struct uvfs_cred *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	uvfs_cred_init_user(c, ctx->uid, ctx->gid);
+	const struct view *v = &((struct uvfs_fuse *)fuse_req_userdata(req))->view;
+	uvfs_cred_init_user(c, view_id(v, ctx->uid, false, true), view_id(v, ctx->gid, true, true));
 	c->caps = caller_caps(ctx->pid);
 	struct cred_scratch *cs = cred_scratch();
 	if (!cs || ctx->pid <= 0)
 		return; /* no supplementary groups */
 	cs->src = (struct uvfs_groups_src){ .load = load_groups };
 	cs->tid = ctx->pid;
-	cs->fsuid = c->fsuid;
-	cs->fsgid = c->fsgid;
+	cs->fsuid = ctx->uid; /* the real ids: load_groups matches them against /proc */
+	cs->fsgid = ctx->gid;
 	c->groups_src = &cs->src;
 }
 
@@ -782,6 +817,11 @@ static void statx_to_stat(struct uvfs_fuse *ex, const struct statx *x, struct st
 	st->st_mtim.tv_nsec = x->stx_mtime.tv_nsec;
 	st->st_ctim.tv_sec = x->stx_ctime.tv_sec;
 	st->st_ctim.tv_nsec = x->stx_ctime.tv_nsec;
+	const struct view *v = &ex->view;
+	st->st_uid = v->uid >= 0 ? (uid_t)v->uid : view_id(v, st->st_uid, false, false);
+	st->st_gid = v->gid >= 0 ? (gid_t)v->gid : view_id(v, st->st_gid, true, false);
+	if (!S_ISLNK(st->st_mode))
+		st->st_mode &= ~(mode_t)v->umask;
 }
 
 static int stat_vd(struct uvfs_fuse *ex, const struct uvfs_cred *cred, const struct uvfs_vd *vd, struct statx *x)
@@ -1002,11 +1042,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	}
 	if (to_set & FUSE_SET_ATTR_UID) {
 		a.mask |= STATX_UID;
-		a.uid = attr->st_uid;
+		a.uid = view_id(&ex->view, attr->st_uid, false, true);
 	}
 	if (to_set & FUSE_SET_ATTR_GID) {
 		a.mask |= STATX_GID;
-		a.gid = attr->st_gid;
+		a.gid = view_id(&ex->view, attr->st_gid, true, true);
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		a.mask |= STATX_SIZE;
@@ -1157,7 +1197,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, -uvfs_rename_at(ex->vfs, &cred, &op, &np, flags));
 }
 
-static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi, bool writeback)
+static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_info *fi, bool writeback,
+			   bool kernel_cache)
 {
 	struct statx x;
 	struct uvfs_file *f = h->f;
@@ -1170,8 +1211,9 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) &&
 		    (x.stx_size == 0 || writeback))
 			fi->direct_io = 1;
-	} else if (!strcmp(uvfs_mount_fs(nd->vd.mount)->type->name, "tmpfs")) {
-		/* Every change comes through this mount: the cache stays valid. */
+	} else if (kernel_cache || !strcmp(uvfs_mount_fs(nd->vd.mount)->type->name, "tmpfs")) {
+		/* tmpfs: every change comes through this mount, the cache stays
+		 * valid. -o kernel_cache: the user says the same of the rest. */
 		fi->keep_cache = 1;
 	}
 }
@@ -1240,7 +1282,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct handle *h = open_handle(req, ino, open_flags(fi->flags), uflags);
 	if (!h)
 		return;
-	set_open_flags(N(ex, ino), h, fi, ex->writeback);
+	set_open_flags(N(ex, ino), h, fi, ex->writeback, ex->view.kernel_cache);
 	if (fuse_reply_open(req, fi))
 		handle_free(ex, h);
 }
@@ -1279,7 +1321,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	set_open_flags(nd, h, fi, ex->writeback);
+	set_open_flags(nd, h, fi, ex->writeback, ex->view.kernel_cache);
 	if (fuse_reply_create(req, &e, fi)) {
 		node_forget(ex, nd, 1);
 		handle_free(ex, h);
@@ -1837,6 +1879,108 @@ static const struct fuse_opt uvfs_opts[] = {
 	FUSE_OPT_END,
 };
 
+/* ------------------------------------------------ the view's options */
+
+enum { VIEW_UID, VIEW_GID, VIEW_UMASK, VIEW_MAP, VIEW_KERNEL_CACHE };
+static const struct fuse_opt view_opts[] = {
+	FUSE_OPT_KEY("uid=", VIEW_UID),
+	FUSE_OPT_KEY("gid=", VIEW_GID),
+	FUSE_OPT_KEY("umask=", VIEW_UMASK),
+	FUSE_OPT_KEY("map=", VIEW_MAP),
+	FUSE_OPT_KEY("kernel_cache", VIEW_KERNEL_CACHE),
+	FUSE_OPT_END,
+};
+
+/* A user or group: a number, or a name of the host's passwd/group. */
+static bool parse_id(const char *s, bool group, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s && !*end && !errno && v < UINT32_MAX && s[0] != '-') {
+		*out = (uint32_t)v;
+		return true;
+	}
+	if (group) {
+		struct group gb, *g = NULL;
+		char buf[4096];
+		if (getgrnam_r(s, &gb, buf, sizeof(buf), &g) || !g)
+			return false;
+		*out = g->gr_gid;
+	} else {
+		struct passwd pb, *pw = NULL;
+		char buf[4096];
+		if (getpwnam_r(s, &pb, buf, sizeof(buf), &pw) || !pw)
+			return false;
+		*out = pw->pw_uid;
+	}
+	return true;
+}
+
+/* map=A/B:@C/@D:... (bindfs --map): users A shown as B, groups @C as @D. */
+static bool parse_map(struct view *v, const char *s)
+{
+	char *copy = strdup(s), *save = NULL;
+	bool ok = copy != NULL;
+	for (char *p = copy ? strtok_r(copy, ":", &save) : NULL; p && ok; p = strtok_r(NULL, ":", &save)) {
+		char *slash = strchr(p, '/');
+		bool group = p[0] == '@';
+		ok = slash && v->nmap < VIEW_MAX_MAP && (slash[1] == '@') == group;
+		if (!ok)
+			break;
+		*slash = 0;
+		struct view_map *m = &v->map[v->nmap];
+		m->group = group;
+		ok = parse_id(p + group, group, &m->from) && parse_id(slash + 1 + group, group, &m->to);
+		v->nmap += ok;
+	}
+	free(copy);
+	return ok && v->nmap;
+}
+
+static int view_opt(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct view *v = data;
+	const char *val = strchr(arg, '=');
+	val = val ? val + 1 : "";
+	uint32_t id;
+	char *end;
+	switch (key) {
+	case VIEW_UID:
+	case VIEW_GID:
+		if (!parse_id(val, key == VIEW_GID, &id))
+			break;
+		*(key == VIEW_UID ? &v->uid : &v->gid) = id;
+		return 0;
+	case VIEW_UMASK: {
+		unsigned long m = strtoul(val, &end, 8);
+		if (!*val || *end || m > 07777)
+			break;
+		v->umask = (uint32_t)m;
+		return 0;
+	}
+	case VIEW_MAP:
+		if (!parse_map(v, val))
+			break;
+		return 0;
+	case VIEW_KERNEL_CACHE:
+		v->kernel_cache = true;
+		return 0;
+	default:
+		return 1; /* everything else is libfuse's */
+	}
+	fprintf(stderr, "uvfs: invalid option '%s'%s\n", arg,
+		key == VIEW_MAP ? " (expected map=USER/USER:@GROUP/@GROUP...)" : "");
+	return -1;
+}
+
+/* Takes the view's options out of args into v. 0, or -1 (message printed). */
+static int view_parse(struct fuse_args *args, struct view *v)
+{
+	*v = (struct view){ .uid = -1, .gid = -1 };
+	return fuse_opt_parse(args, v, view_opts, view_opt);
+}
+
 /* Always on: the kernel checks mode bits with the caller's real credentials
  * wherever it does not ask us (see the top of the file). */
 #define MOUNT_OPTS "-ofsname=uvfs,subtype=uvfs,default_permissions"
@@ -1850,6 +1994,11 @@ static void print_help(const char *prog)
 	       "    -o entry_timeout=SECS  cache names this long (default: per filesystem, tmpfs 1)\n"
 	       "    -o attr_timeout=SECS   cache attributes this long (default: per filesystem, tmpfs 1)\n"
 	       "    -o writeback=0         no kernel writeback cache: each write() reaches uvfs at once\n"
+	       "    -o uid=N,gid=N         show every file as owned by N (as sshfs; checks unchanged)\n"
+	       "    -o umask=M             clear mode bits M in what is shown (and what the kernel checks)\n"
+	       "    -o map=U/V:@G/@H       idmapped view (as bindfs --map): owner U shown as V, and\n"
+	       "                           caller V acts as U; groups likewise\n"
+	       "    -o kernel_cache        keep file contents cached across opens on every filesystem\n"
 	       "    -o allow_other         let every user in; the kernel and uvfs check permissions\n"
 	       "                           with each caller's real ids, groups and capabilities\n\n",
 	       prog);
@@ -1902,7 +2051,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		ret = 2;
 		goto out_args;
 	}
-	if (fuse_opt_parse(&args, &co, uvfs_opts, NULL) == -1) {
+	if (fuse_opt_parse(&args, &co, uvfs_opts, NULL) == -1 || view_parse(&args, &ex.view) == -1) {
 		ret = 2;
 		goto out_args;
 	}
@@ -1948,6 +2097,14 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads);
 		}
 		ret = lrc < 0 ? 1 : 0; /* a signal (lrc > 0) is a normal stop */
+		if (lrc > 0)
+			uvfs_log(UVFS_LOG_INFO, "fuse: %s: signal %d, unmounting", opts.mountpoint, lrc);
+		else if (lrc == 0)
+			uvfs_log(UVFS_LOG_INFO, "fuse: %s: unmounted from outside (fusermount3 -u, umount)",
+				 opts.mountpoint);
+		else
+			uvfs_log(UVFS_LOG_ERROR, "fuse: %s: session loop: %s, unmounting", opts.mountpoint,
+				 strerror(-lrc));
 		watch_stop(&ex);
 	}
 	fuse_session_unmount(se);
@@ -1999,9 +2156,13 @@ UVFS_API int uvfs_fuse_start(struct uvfs *vfs, struct uvfs_mntns *ns, const char
 		argv[argc++] = optbuf;
 	}
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	err = -EINVAL;
+	if (view_parse(&args, &ex->view) == -1) {
+		fuse_opt_free_args(&args);
+		goto fail;
+	}
 	ex->se = fuse_session_new(&args, &uvfs_fuse_ops, sizeof(uvfs_fuse_ops), ex);
 	fuse_opt_free_args(&args);
-	err = -EINVAL;
 	if (!ex->se)
 		goto fail;
 	err = -EIO;
@@ -2028,6 +2189,7 @@ UVFS_API void uvfs_fuse_stop(struct uvfs_fuse *ex)
 		return;
 	if (ex->se) {
 		if (ex->mounted) {
+			uvfs_log(UVFS_LOG_INFO, "fuse: export stopped, unmounting");
 			/* Unmounting ends the connection, which ends the loop. */
 			fuse_session_exit(ex->se);
 			fuse_session_unmount(ex->se);

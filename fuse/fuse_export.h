@@ -26,7 +26,9 @@ struct uvfs_fuse_config {
 typedef int (*uvfs_fuse_build_fn)(void *arg, struct uvfs **vfs, struct uvfs_mntns **ns);
 
 /* `uvfs mount`: libfuse command line (argv[0] is the program name): -f -d -s
- * -o opt,... --help --version MOUNTPOINT, plus -o entry_timeout=,attr_timeout=,writeback=.
+ * -o opt,... --help --version MOUNTPOINT, plus -o entry_timeout=,attr_timeout=,writeback=
+ * and the view's uid=,gid=,umask=,map=,kernel_cache (also in uvfs_fuse_start's
+ * options; see fuse/README.md).
  * Mounts, builds the tree, serves until unmounted (fusermount3 -u) or
  * SIGINT/SIGTERM/SIGHUP, unmounts, tears the instance down and prints
  * "uvfs: teardown: 0 live objects" (or the leak counts) to stderr.

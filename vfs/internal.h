@@ -320,6 +320,7 @@ struct uvfs {
 	uvfs_seq_t mount_seq;
 	struct dcache_table *dcache; /* RCU; the table new readers use; written by the resizer */
 	struct uvfs_mount **mount_hash; /* immutable array; chains RCU */
+	_Atomic unsigned debug; /* UVFS_DEBUG_*: uvfs_set_debug; relaxed loads by each walk */
 
 	/* Written often: keep off the read-mostly line. */
 	atomic_long dcache_count __attribute__((aligned(CACHELINE)));

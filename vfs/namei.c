@@ -771,8 +771,15 @@ static int walk_ref(struct nameidata *nd, enum walk_final final, struct uvfs_vd 
 }
 
 /* Test hook: force ref-walk (bench compares the two). */
-int uvfs_force_refwalk HIDDEN;
-UVFS_API void uvfs_debug_force_refwalk(int on) { uvfs_force_refwalk = on; }
+UVFS_API void uvfs_set_debug(struct uvfs *vfs, unsigned flags)
+{
+	atomic_store_explicit(&vfs->debug, flags, memory_order_relaxed);
+}
+
+static bool force_refwalk(struct uvfs *vfs)
+{
+	return atomic_load_explicit(&vfs->debug, memory_order_relaxed) & UVFS_DEBUG_REFWALK;
+}
 
 HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 		     enum walk_final final, struct nameidata *nd, struct uvfs_vd *out)
@@ -783,7 +790,7 @@ HIDDEN int walk_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	if ((pop->flags & UVFS_RESOLVE_CACHED) && final == WALK_PARENT)
 		return -EAGAIN;
 	rcu_enter();
-	if (!uvfs_force_refwalk) {
+	if (!force_refwalk(vfs)) {
 		nd_init(nd, vfs, cred, pop, ND_RCU);
 		err = walk_rcu(nd, final, out);
 		if (err != -ECHILD)
@@ -878,7 +885,7 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 		return err;
 	rcu_enter();
 	struct nameidata nd;
-	if (!uvfs_force_refwalk) {
+	if (!force_refwalk(vfs)) {
 		/* Fast path: walk and read the attributes under RCU; no
 		 * reference is ever taken. */
 		nd_init(&nd, vfs, cred, pop, ND_RCU);

@@ -565,8 +565,12 @@ UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, 
 
 /* ----------------------------------------------------------------- debug */
 
-/* Benchmarks only: 1 forces every lookup onto the ref-walk (no RCU-walk). */
-UVFS_API void uvfs_debug_force_refwalk(int on);
+/* Benchmarks and tests only, per instance: UVFS_DEBUG_REFWALK puts every
+ * lookup of vfs on the ref-walk (no RCU-walk; RESOLVE_CACHED then fails
+ * with -EAGAIN). flags replace the previous ones and apply to walks that
+ * start afterwards. */
+#define UVFS_DEBUG_REFWALK 0x1
+UVFS_API void uvfs_set_debug(struct uvfs *vfs, unsigned flags);
 
 /* --------------------------------------------------------------- logging */
 

@@ -561,6 +561,10 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		urcu_memb_barrier(); /* free_inode runs after a grace period */
 		goto fail;
 	}
+	uvfs_log(UVFS_LOG_DEBUG, "9p: %s: cache=%s: %s (unused dentries kept: %lu)", fs->source, cache_name[fs->cache],
+		 fs->cache >= GOFER_CACHE_REVAL ? "every walk revalidates with the server"
+						 : "names and attributes trusted, walks stay in memory (RCU)",
+		 fs->vfs.lru_max);
 	*out = &fs->vfs;
 	return 0;
 fail:

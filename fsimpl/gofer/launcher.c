@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fsimpl/gofer/gofer.h"
+#include "vfs/uvfs_fs.h" /* uvfs_log */
 
 #ifndef UVFS_DIOD_PATH
 #define UVFS_DIOD_PATH "/usr/sbin/diod"
@@ -87,6 +88,7 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 	}
 	close(sv[1]);
 	p->pid = pid;
+	uvfs_log(UVFS_LOG_INFO, "9p: gofer for %s%s: diod started, pid %d", hostdir, ro ? " (read-only)" : "", (int)pid);
 	*client_fd = sv[0];
 	*out = p;
 	return 0;
@@ -101,11 +103,14 @@ void uvfs_gofer_reap(struct uvfs_gofer_proc *p)
 	/* Up to 2 s for diod to notice EOF and exit by itself. */
 	for (int i = 0; i < 200; i++) {
 		pid_t r = waitpid(p->pid, NULL, WNOHANG);
-		if (r == p->pid || (r < 0 && errno == ECHILD))
+		if (r == p->pid || (r < 0 && errno == ECHILD)) {
+			uvfs_log(UVFS_LOG_INFO, "9p: gofer pid %d stopped", (int)p->pid);
 			goto done;
+		}
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+	uvfs_log(UVFS_LOG_WARN, "9p: gofer pid %d still running 2 s after its connection closed: killed", (int)p->pid);
 	kill(p->pid, SIGKILL);
 	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;

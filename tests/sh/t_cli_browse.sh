@@ -12,11 +12,27 @@ trap 'fusermount3 -u "$T/m" 2>/dev/null; rm -rf "$T"' EXIT
 
 out=$("$UVFS" ls -l /etc 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^-rw-r--r-- .* hostname$' <<<"$out" && ok "cli-browse ls -l" || nok "cli-browse ls -l: rc=$rc: $out"
+out=$("$UVFS" ls -la /home 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^d.* \.$' <<<"$out" && grep -q '^d.* \.\.$' <<<"$out" && grep -q '^d.* user$' <<<"$out" \
+  && ok "cli-browse ls -la shows . and .." || nok "cli-browse ls -la: rc=$rc: $out"
+# Short listing as ls(1): names only, one a line when stdout is not a terminal.
 out=$("$UVFS" ls -a /home 2>&1); rc=$?
-[ $rc = 0 ] && grep -q ' \.$' <<<"$out" && grep -q ' \.\.$' <<<"$out" && grep -q ' user$' <<<"$out" \
-  && ok "cli-browse ls -a shows . and .." || nok "cli-browse ls -a: rc=$rc: $out"
+[ $rc = 0 ] && [ "$out" = $'.\n..\nuser' ] && ok "cli-browse ls -a short" || nok "cli-browse ls -a: rc=$rc: $out"
+out=$("$UVFS" ls / 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = $'bin\netc\nhome\nmnt\nroot\ntmp\nusr' ] && ok "cli-browse ls short, one a line" \
+  || nok "cli-browse ls short: rc=$rc: $out"
+out=$("$UVFS" ls /etc/hostname /home 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = $'/etc/hostname\n\n/home:\nuser' ] && ok "cli-browse ls file and dir" \
+  || nok "cli-browse ls file and dir: rc=$rc: $out"
 out=$("$UVFS" ls -R /mnt 2>&1); rc=$?
-[ $rc = 0 ] && grep -q '^/mnt/scratch:$' <<<"$out" && grep -q ' README$' <<<"$out" && ok "cli-browse ls -R" || nok "cli-browse ls -R: rc=$rc: $out"
+[ $rc = 0 ] && [ "$out" = $'/mnt:\nscratch\n\n/mnt/scratch:\nREADME' ] && ok "cli-browse ls -R" || nok "cli-browse ls -R: rc=$rc: $out"
+# On a terminal: columns, as GNU ls lays out the same host directory (9p).
+if command -v script >/dev/null && [ -x /usr/sbin/diod ] && [ "$(id -u)" = 0 ]; then
+  mkdir -p "$T/cols" && for n in bin etc home mnt root tmp usr a-rather-long-name-here x; do mkdir "$T/cols/$n"; done
+  want=$(cd "$T/cols" && COLUMNS=40 script -qec "ls --color=never -T0" /dev/null | tr -d '\r')
+  got=$(COLUMNS=40 script -qec "'$UVFS' ls -t 9p '$T/cols' /" /dev/null 2>/dev/null | tr -d '\r')
+  [ "$want" = "$got" ] && ok "cli-browse ls columns on a terminal" || nok "cli-browse ls columns: want [$want] got [$got]"
+fi
 out=$("$UVFS" ls -lR --json /home 2>&1); rc=$?
 [ $rc = 0 ] && python3 -c 'import json,sys; a=json.load(sys.stdin); assert {e["name"] for e in a} >= {"/home/user","/home/user/notes.txt"}, a; assert all("mode" in e and "mtime" in e for e in a)' <<<"$out" \
   && ok "cli-browse ls --json" || nok "cli-browse ls --json: rc=$rc: $(head -5 <<<"$out")"

@@ -73,4 +73,26 @@ if cc -std=c11 -Wall -Werror -o "$tmp/dyn" "$tmp/example.c" $(pkg-config --cflag
 if cc -std=c11 -Wall -Werror -o "$tmp/st" "$tmp/example.c" $(pkg-config --static --cflags --libs uvfs-static) 2>"$tmp/st.log" \
    && ! readelf -d "$tmp/st" | grep -q 'NEEDED.*libuvfs' && "$tmp/st" | grep -q '^stat: 0, size 12'; then
   ok "cli-install README example, static archive (pkg-config --static uvfs-static)"; else nok "cli-install static: $(head -3 "$tmp/st.log")"; fi
+# pkg-config --static alone cannot pick libuvfs.a over the .so beside it
+# (-L applies to every -l): a static build is `cc -static` with
+# `pkg-config --static uvfs` (everything static) or `pkg-config --static
+# uvfs-static` (the archive, system libraries shared).
+if cc -static -std=c11 -Wall -Werror -o "$tmp/full" "$tmp/example.c" $(pkg-config --static --cflags --libs uvfs) 2>"$tmp/full.log" \
+   && ! readelf -d "$tmp/full" 2>/dev/null | grep -q NEEDED && "$tmp/full" | grep -q '^stat: 0, size 12'; then
+  ok "cli-install README example, cc -static with pkg-config --static uvfs"; else nok "cli-install cc -static: $(head -3 "$tmp/full.log")"; fi
+# Every build command the README and the embedding guide show works as said:
+# those with --static leave no libuvfs.so NEEDED, and README shows one.
+nstatic=0
+while IFS= read -r cmd; do
+  out=$(sed 's/\bexample\.c\b\|\bapp\.c\b/"$tmp\/example.c"/; s/^cc /cc -o "$tmp\/doc" /' <<<"$cmd")
+  if ! (cd "$tmp" && eval "$out") >"$tmp/doc.log" 2>&1 || ! LD_LIBRARY_PATH=$P/lib "$tmp/doc" | grep -q '^stat: 0, size 12'; then
+    nok "cli-install documented command fails: $cmd: $(head -2 "$tmp/doc.log")"; continue; fi
+  if grep -q -- --static <<<"$cmd"; then
+    nstatic=$((nstatic + 1))
+    readelf -d "$tmp/doc" | grep -q 'NEEDED.*libuvfs' && nok "cli-install documented static build needs libuvfs.so: $cmd" && continue
+  fi
+  ok "cli-install documented command: $cmd"
+done < <(grep -ho 'cc [^`#]*\$(pkg-config[^`#]*)' README.md doc/embedding.md | sed 's/ *$//' | sort -u)
+[ $nstatic -ge 1 ] && grep -q 'cc [^`]*pkg-config [^`]*--static' README.md && ok "cli-install README shows a static build" \
+  || nok "cli-install README shows no static build command that links libuvfs.a"
 exit 0

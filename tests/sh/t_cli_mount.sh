@@ -38,7 +38,7 @@ out=$(uvfs mount "$T/bundle" "$T/nomnt" 2>&1); rc=$?
   && ok "cli-mount names the missing source" || nok "cli-mount missing source: rc=$rc: $out"
 out=$(uvfs mount default "$T/nomnt" 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "$T/nomnt" <<<"$out" && ok "cli-mount names the missing mount point" || nok "cli-mount missing mp: rc=$rc: $out"
-for o in bogus uid=5 umask=022 kernel_cache; do
+for o in bogus auto_cache idmap=b:0:1000:1; do
   out=$(uvfs mount -o "$o" default "$T/m" 2>&1); rc=$?
   [ $rc = 2 ] && grep -q "'$o'" <<<"$out" && ! mounted "$T/m" && ok "cli-mount -o $o refused by name" \
     || nok "cli-mount -o $o: rc=$rc: $out"
@@ -49,7 +49,7 @@ umnt "$T/m"
 # UVFS_LOG=info/debug: real messages; the background part in the log file
 out=$(UVFS_LOG=debug uvfs mount "$T/src" "$T/m" -o ro,nofail,log="$T/info.log" 2>&1); rc=$?
 umnt "$T/m"
-for _ in $(seq 40); do grep -q unmounted "$T/info.log" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 40); do grep -q "unmounted, exit status" "$T/info.log" 2>/dev/null && break; sleep 0.05; done
 [ $rc = 0 ] && grep -q 'debug: mount: option nofail: ignored' <<<"$out" && grep -q 'info: 9p: started diod for' <<<"$out" \
   && grep -q 'info: mount: .* unmounted, exit status 0' "$T/info.log" && grep -q 'teardown: 0 live objects' "$T/info.log" \
   && ok "cli-mount UVFS_LOG=debug messages, background ones in log=FILE" || nok "cli-mount UVFS_LOG: rc=$rc: $out // $(cat "$T/info.log" 2>&1)"

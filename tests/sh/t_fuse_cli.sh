@@ -5,9 +5,11 @@ set -u
 . "$(dirname "$0")/../fuse/lib.sh"
 
 # --- in-process commands (no FUSE) -----------------------------------------
-out=$("$UVFS" ls / 2>&1); rc=$?
+out=$("$UVFS" ls -l / 2>&1); rc=$?
 if [ $rc = 0 ] && grep -q '^drwxrwxrwt .* tmp$' <<<"$out" && grep -q 'bin -> usr/bin' <<<"$out"; then
-  ok "fuse-cli ls /"; else nok "fuse-cli ls /: rc=$rc: $out"; fi
+  ok "fuse-cli ls -l /"; else nok "fuse-cli ls -l /: rc=$rc: $out"; fi
+out=$("$UVFS" ls / 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(head -2 <<<"$out")" = $'bin\netc' ] && ok "fuse-cli ls / (names only)" || nok "fuse-cli ls /: rc=$rc: $out"
 out=$("$UVFS" cat /etc/hostname /bin/hello 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(head -1 <<<"$out")" = uvfs ] && grep -q 'echo "hello from uvfs"' <<<"$out" \
   && ok "fuse-cli cat through a symlink" || nok "fuse-cli cat: rc=$rc: $out"

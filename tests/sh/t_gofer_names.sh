@@ -19,7 +19,7 @@ for cmd in ls tree; do
   else nok "gofer-names $cmd -t 9p: $(printf '%q' "$out")"; fi
 done
 # the link target, in ls -l
-out=$("$UVFS" ls -t 9p "$h" / 2>&1 | grep -- '->')
+out=$("$UVFS" ls -l -t 9p "$h" / 2>&1 | grep -- '->')
 bad "$out" && nok "gofer-names link target: raw control bytes" || ok "gofer-names link target escaped"
 # uvfs 9p ls against a diod on a unix socket
 sock=$h.sock

@@ -34,7 +34,7 @@ static void unlayout(void)
 {
 	uvfs_vd_put(&D);
 	uvfs_vd_put(&M);
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 }
 
 /* openat2(start, path, O_RDONLY [| extra], resolve): 0 or -errno. */
@@ -59,7 +59,7 @@ static int st(const struct uvfs_vd *start, const char *path, unsigned flags, uin
 	return err;
 }
 
-#define BOTH_WALKS for (int ref_ = 0; ref_ < 2; uvfs_debug_force_refwalk(++ref_ == 1))
+#define BOTH_WALKS for (int ref_ = 0; ref_ < 2; uvfs_set_debug(fx.vfs, (++ref_ == 1) ? UVFS_DEBUG_REFWALK : 0))
 
 FX_TEST(resolve, beneath)
 {
@@ -168,7 +168,7 @@ FX_TEST(resolve, cached)
 	FX_ASSERT_ERR(fx_lstat("/d/newc", &(struct statx){ 0 }), -ENOENT);
 	FX_ASSERT_ERR(fx_lstat("/d/newd", &(struct statx){ 0 }), -ENOENT);
 	/* A lookup that needs the ref-walk: -EAGAIN. */
-	uvfs_debug_force_refwalk(1);
+	uvfs_set_debug(fx.vfs, UVFS_DEBUG_REFWALK);
 	FX_ASSERT_ERR(oa(&D, "e", 0, UVFS_RESOLVE_CACHED), -EAGAIN);
 	FX_ASSERT_ERR(st(&D, "e", UVFS_RESOLVE_CACHED, NULL), -EAGAIN);
 	unlayout();
@@ -201,7 +201,7 @@ FX_TEST(resolve, scoped_dotdot_racing_a_rename_eagain)
 {
 	layout();
 	fx_must_mkdir("/ra", 0755);
-	uvfs_debug_force_refwalk(1);
+	uvfs_set_debug(fx.vfs, UVFS_DEBUG_REFWALK);
 	_Atomic bool stop = false;
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, renamer, &stop), 0);

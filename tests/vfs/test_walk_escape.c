@@ -56,7 +56,7 @@ static void escape_case(bool refwalk)
 {
 	struct uvfs_vd mnt, cwd;
 	bind_tree(&mnt, &cwd);
-	uvfs_debug_force_refwalk(refwalk);
+	uvfs_set_debug(fx.vfs, refwalk ? UVFS_DEBUG_REFWALK : 0);
 	/* Before the rename ".." stays inside the bound subtree. */
 	FX_ASSERT_OK(stat_from(&mnt, &cwd, "../../outside/ok"));
 	FX_ASSERT_ERR(stat_from(&mnt, &cwd, "../../../outside/secret"), -ENOENT);
@@ -76,7 +76,7 @@ static void escape_case(bool refwalk)
 	FX_ASSERT_OK(stat_from(&fx.root, &fx.root, "/c_moved/../outside/secret"));
 	/* Names below the disconnected directory still resolve. */
 	FX_ASSERT_OK(stat_from(&mnt, &cwd, "."));
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 	uvfs_vd_put(&cwd);
 	uvfs_vd_put(&mnt);
 }
@@ -89,13 +89,13 @@ FX_TEST(walk_escape, dotdot_inside_bind_mount_still_works)
 	struct uvfs_vd mnt, cwd;
 	bind_tree(&mnt, &cwd);
 	for (int ref = 0; ref < 2; ref++) {
-		uvfs_debug_force_refwalk(ref);
+		uvfs_set_debug(fx.vfs, ref ? UVFS_DEBUG_REFWALK : 0);
 		FX_ASSERT_OK(stat_from(&mnt, &cwd, "../../outside/ok"));
 		FX_ASSERT_OK(stat_from(&fx.root, &cwd, "../../../../outside/secret"));
 		FX_ASSERT_OK(stat_from(&fx.root, &fx.root, "/mnt/b/c/../../outside/ok"));
 		FX_ASSERT_OK(stat_from(&fx.root, &fx.root, "/mnt/b/../../outside/secret"));
 	}
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 	uvfs_vd_put(&cwd);
 	uvfs_vd_put(&mnt);
 }

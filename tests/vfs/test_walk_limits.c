@@ -24,7 +24,7 @@ FX_TEST(walk_limits, path_max_4095_ok_4096_enametoolong)
 	fx_must_mkdir("/d", 0755);
 	fx_must_write("/d/f", "x");
 	for (int ref = 0; ref < 2; ref++) {
-		uvfs_debug_force_refwalk(ref);
+		uvfs_set_debug(fx.vfs, ref ? UVFS_DEBUG_REFWALK : 0);
 		char *ok = long_path(4095, "d/f"), *bad = long_path(4096, "d/f");
 		struct statx st;
 		FX_ASSERT_OK(fx_stat(ok, &st));
@@ -46,7 +46,7 @@ FX_TEST(walk_limits, path_max_4095_ok_4096_enametoolong)
 		FX_ASSERT_ERR(uvfs_stat_at(fx.vfs, &fx.cred, &p, STATX_BASIC_STATS, &st), -ENAMETOOLONG);
 		free(bad);
 	}
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 	FX_ASSERT_ERR(fx_lstat("/d/new", &(struct statx){ 0 }), -ENOENT);
 }
 
@@ -71,7 +71,7 @@ FX_TEST(walk_limits, o_creat_chain_of_41_dangling_links_eloop)
 	chain("/d", "c", 41, "created");
 	struct uvfs_file *f = NULL;
 	for (int ref = 0; ref < 2; ref++) {
-		uvfs_debug_force_refwalk(ref);
+		uvfs_set_debug(fx.vfs, ref ? UVFS_DEBUG_REFWALK : 0);
 		FX_ASSERT_ERR(fx_open("/d/c1", O_CREAT | O_WRONLY, 0644, &f), -ELOOP);
 		FX_ASSERT_ERR(fx_lstat("/d/created", &(struct statx){ 0 }), -ENOENT);
 	}
@@ -80,7 +80,7 @@ FX_TEST(walk_limits, o_creat_chain_of_41_dangling_links_eloop)
 	uvfs_file_put(f);
 	cr_assert(S_ISREG(fx_mode("/d/created")));
 	FX_ASSERT_ERR(fx_open("/d/c1", O_CREAT | O_WRONLY, 0644, &f), -ELOOP);
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 }
 
 FX_TEST(walk_limits, o_creat_budget_spans_directory_and_final_links)
@@ -92,11 +92,11 @@ FX_TEST(walk_limits, o_creat_budget_spans_directory_and_final_links)
 	chain("/d", "c", 21, "created");
 	struct uvfs_file *f = NULL;
 	for (int ref = 0; ref < 2; ref++) {
-		uvfs_debug_force_refwalk(ref);
+		uvfs_set_debug(fx.vfs, ref ? UVFS_DEBUG_REFWALK : 0);
 		FX_ASSERT_ERR(fx_open("/dl1/c1", O_CREAT | O_WRONLY, 0644, &f), -ELOOP);
 		FX_ASSERT_ERR(fx_lstat("/d/created", &(struct statx){ 0 }), -ENOENT);
 	}
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 	FX_ASSERT_OK(fx_open("/dl1/c2", O_CREAT | O_WRONLY, 0644, &f)); /* 20 + 20 */
 	uvfs_file_put(f);
 	cr_assert(S_ISREG(fx_mode("/d/created")));
@@ -142,10 +142,10 @@ FX_TEST(walk_limits, o_creat_through_40_links_on_a_small_stack)
 	pthread_attr_setstacksize(&a, 128 * 1024);
 	pthread_t t;
 	int rc = 1;
-	uvfs_debug_force_refwalk(1);
+	uvfs_set_debug(fx.vfs, UVFS_DEBUG_REFWALK);
 	cr_assert_eq(pthread_create(&t, &a, open_chain, &rc), 0);
 	pthread_join(t, NULL);
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 	FX_ASSERT_OK(rc);
 	cr_assert(S_ISREG(fx_mode("/d/created")));
 }

@@ -94,7 +94,7 @@ static void permission_never_mixed(bool refwalk)
 	fx_must_mkdir("/d", 0755);
 	fx_must_write("/d/f", "x");
 	FX_ASSERT_OK(fx_chmod("/d", 0100)); /* the flipper's first state */
-	uvfs_debug_force_refwalk(refwalk);
+	uvfs_set_debug(fx.vfs, refwalk ? UVFS_DEBUG_REFWALK : 0);
 	struct flipper fl = { .stop = false };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, flip_thread, &fl), 0);
@@ -115,7 +115,7 @@ static void permission_never_mixed(bool refwalk)
 	} while (now.tv_sec - t0.tv_sec < 2);
 	atomic_store(&fl.stop, true);
 	pthread_join(t, NULL);
-	uvfs_debug_force_refwalk(0);
+	uvfs_set_debug(fx.vfs, 0);
 	cr_assert_eq(granted, 0, "%ld of %ld lookups as uid 1000 passed /d on a mixed attribute state (%ld flips)",
 		     granted, n, fl.flips);
 	cr_assert_gt(fl.flips, 100, "the flipper barely ran");
