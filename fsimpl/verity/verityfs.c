@@ -165,12 +165,12 @@ static int vt_erofs_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, stru
  * way (open with O_TRUNC truncates through the new file, and Linux gives
  * EROFS there). */
 static int rt_truncate(struct uvfs_inode *inode, struct uvfs_file *f, uint64_t size);
+static int rt_setattr(struct uvfs_inode *inode, struct uvfs_file *f, const struct uvfs_setattr *a);
 static int vt_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *a, struct uvfs_file *f)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
-	if (VT_FS(inode->i_fs)->runtime && S_ISREG(inode->i_mode) && (a->mask & STATX_SIZE) &&
-	    !(a->mask & ~(STATX_SIZE | STATX_ATIME | STATX_MTIME | STATX_CTIME)))
-		return rt_truncate(inode, f, a->size);
+	if (VT_FS(inode->i_fs)->runtime)
+		return rt_setattr(inode, f, a);
 	return f && !(a->mask & STATX_SIZE) ? -EPERM : -EROFS;
 }
 static int vt_setxattr(struct uvfs_inode *i, const char *n, const void *v, size_t l, int f) { return -EROFS; }
@@ -666,6 +666,45 @@ static int rt_truncate(struct uvfs_inode *inode, struct uvfs_file *f, uint64_t s
 	}
 	pthread_mutex_unlock(&vi->open_lock);
 	return err;
+}
+
+/* Runtime mounts: attribute changes go to the lower, as on Linux, where
+ * fs-verity covers a file's data and not its metadata (chmod, chown and
+ * utimes of a verity file succeed); a sealed tree's manifest covers them,
+ * so there they stay EROFS (vt_setattr). The VFS has made the permission
+ * checks against this inode and resolved the change (full mode, times);
+ * the lower is changed with our credentials (relaxed stores: the lockless
+ * walk reads mode and ids). A size change: rt_truncate
+ * (EPERM for a verity file, fsverity_prepare_setattr). i_lock held. */
+static int rt_setattr(struct uvfs_inode *inode, struct uvfs_file *f, const struct uvfs_setattr *a)
+{
+	if ((a->mask & STATX_SIZE) && !S_ISREG(inode->i_mode))
+		return -EINVAL;
+	int err = (a->mask & STATX_SIZE) ? rt_truncate(inode, f, a->size) : 0;
+	struct uvfs_setattr la = *a;
+	la.mask &= STATX_MODE | STATX_UID | STATX_GID | STATX_ATIME | STATX_MTIME;
+	if (err || !la.mask)
+		return err;
+	struct vt_inode *vi = VT_I(inode);
+	struct vt_fs *fs = VT_FS(inode->i_fs);
+	struct uvfs_pathop here = { .root = vi->lower, .start = vi->lower, .path = "", .flags = UVFS_PATH_EMPTY };
+	if ((err = uvfs_setstat_at(fs->vfs.vfs, &fs->cred, &here, &la, 0)))
+		return err;
+	struct timespec now = uvfs_now();
+	uvfs_inode_attr_begin(inode);
+	if (la.mask & STATX_MODE)
+		__atomic_store_n(&inode->i_mode, (inode->i_mode & S_IFMT) | (la.mode & 07777), __ATOMIC_RELAXED);
+	if (la.mask & STATX_UID)
+		__atomic_store_n(&inode->i_uid, la.uid, __ATOMIC_RELAXED);
+	if (la.mask & STATX_GID)
+		__atomic_store_n(&inode->i_gid, la.gid, __ATOMIC_RELAXED);
+	if (la.mask & STATX_ATIME)
+		inode->i_atime = la.atime;
+	if (la.mask & STATX_MTIME)
+		inode->i_mtime = la.mtime;
+	inode->i_ctime = now;
+	uvfs_inode_attr_end(inode);
+	return 0;
 }
 
 /* Runtime mounts: writes to a file that is not verity (only such a file
