@@ -764,22 +764,94 @@ static void *slab_map(size_t len)
 	return a;
 }
 
-/* A free block, from the free list or a new slab while the budget allows;
- * NULL when it is spent (cache_lock held). */
+/* The idle slab pool (verity.h): whole slabs of released mounts, linked
+ * by next, under pool_lock (a leaf, taken under cache_lock or alone);
+ * pool_bytes is written under it and read without it (stats). */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vt_slab *pool;
+static _Atomic uint64_t pool_bytes, pool_max = 256ull << 20;
+
+static void slab_free(struct vt_slab *sl)
+{
+	munmap(sl->mem, sl->len);
+	free(sl);
+}
+
+/* Keeps sl idle if it is whole and fits the bound; else frees it. */
+static void pool_put(struct vt_slab *sl)
+{
+	if (sl->len == (size_t)VT_SLAB_BLOCKS * VT_BLOCK) {
+		pthread_mutex_lock(&pool_lock);
+		if (atomic_load(&pool_bytes) + sl->len <= atomic_load(&pool_max)) {
+			/* Lazily freed: no copy-out under pressure, and a
+			 * write to a page the kernel kept costs no fault. */
+			madvise(sl->mem, sl->len, MADV_FREE);
+			sl->next = pool;
+			pool = sl;
+			atomic_fetch_add(&pool_bytes, sl->len);
+			sl = NULL;
+		}
+		pthread_mutex_unlock(&pool_lock);
+	}
+	if (sl)
+		slab_free(sl);
+}
+
+static struct vt_slab *pool_take(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	struct vt_slab *sl = pool;
+	if (sl) {
+		pool = sl->next;
+		atomic_fetch_sub(&pool_bytes, sl->len);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return sl;
+}
+
+UVFS_API void uvfs_verity_set_slab_pool(uint64_t max_bytes)
+{
+	struct vt_slab *drop = NULL;
+	pthread_mutex_lock(&pool_lock);
+	atomic_store(&pool_max, max_bytes);
+	while (pool && atomic_load(&pool_bytes) > max_bytes) {
+		struct vt_slab *sl = pool;
+		pool = sl->next;
+		atomic_fetch_sub(&pool_bytes, sl->len);
+		sl->next = drop;
+		drop = sl;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	while (drop) {
+		struct vt_slab *next = drop->next;
+		slab_free(drop);
+		drop = next;
+	}
+}
+
+UVFS_API uint64_t uvfs_verity_slab_pool_bytes(void) { return atomic_load(&pool_bytes); }
+
+/* A free block, from the free list or a slab (an idle one from the pool,
+ * else fresh memory) while the budget allows; NULL when it is spent
+ * (cache_lock held). Every block is written whole before it is read, so
+ * a pooled slab's old (or, after MADV_FREE, zeroed) bytes never show. */
 static struct vt_block *block_get(struct vt_fs *fs)
 {
 	if (!fs->free_blocks && fs->cache_alloc + VT_BLOCK <= fs->cache_max) {
 		uint64_t n = (fs->cache_max - fs->cache_alloc) / VT_BLOCK;
 		if (n > VT_SLAB_BLOCKS)
 			n = VT_SLAB_BLOCKS;
-		struct vt_slab *sl = malloc(sizeof(*sl) + n * sizeof(struct vt_block));
-		void *mem = sl ? slab_map(n * VT_BLOCK) : NULL;
-		if (!mem) {
-			free(sl);
-			return NULL;
+		struct vt_slab *sl = n == VT_SLAB_BLOCKS ? pool_take() : NULL;
+		if (!sl) {
+			sl = malloc(sizeof(*sl) + n * sizeof(struct vt_block));
+			void *mem = sl ? slab_map(n * VT_BLOCK) : NULL;
+			if (!mem) {
+				free(sl);
+				return NULL;
+			}
+			sl->mem = mem;
+			sl->len = n * VT_BLOCK;
 		}
-		sl->mem = mem;
-		sl->len = n * VT_BLOCK;
 		sl->next = fs->slabs;
 		fs->slabs = sl;
 		for (uint64_t i = n; i-- > 0;) {
@@ -1279,8 +1351,7 @@ static void vt_release(struct uvfs_filesystem *fs)
 	pthread_mutex_destroy(&v->cache_lock); /* every inode is gone: the LRU is empty */
 	for (struct vt_slab *sl = v->slabs, *next; sl; sl = next) {
 		next = sl->next;
-		munmap(sl->mem, sl->len);
-		free(sl);
+		pool_put(sl);
 	}
 	free(v);
 }
