@@ -24,6 +24,7 @@ struct prepared {
 	struct uvfs_verity_mount verity;
 	struct uvfs_mount *lower; /* a stacked type's lower mount: put after the mount */
 	struct uvfs_overlay_host *ovh; /* overlay's host layers: put after the mount */
+	struct uvfs_mount *trees; /* verity's tree_dir= mount, the same */
 	const void *internal;
 };
 
@@ -126,9 +127,53 @@ static int prep_9p(struct uvfs *vfs, const struct cli_mount_spec *s, struct prep
 	return 0;
 }
 
+/* Removes key=VALUE from the comma-separated opts in place; a malloc'd
+ * VALUE, or NULL if absent (*err: -ENOMEM). */
+static char *take_opt(char *opts, const char *key, int *err)
+{
+	size_t kl = strlen(key);
+	*err = 0;
+	for (char *tok = opts; *tok;) {
+		char *end = strchrnul(tok, ',');
+		if ((size_t)(end - tok) > kl && !strncmp(tok, key, kl) && tok[kl] == '=') {
+			char *v = strndup(tok + kl + 1, (size_t)(end - tok) - kl - 1);
+			if (!v)
+				*err = -ENOMEM;
+			if (*end)
+				memmove(tok, end + 1, strlen(end + 1) + 1);
+			else
+				*(tok > opts ? tok - 1 : tok) = 0;
+			return v;
+		}
+		tok = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/* A read-only gofer serving the host directory dir, mounted disconnected. */
+static int serve_ro(struct uvfs *vfs, const char *dir, struct uvfs_mount **out)
+{
+	struct cli_mount_spec lower = { .type = "9p", .opts = "ro", .source = dir };
+	struct prepared lp = { 0 };
+	int err = prep_9p(vfs, &lower, &lp);
+	if (err)
+		return err;
+	struct uvfs_cred cred;
+	uvfs_cred_init_root(&cred);
+	struct uvfs_mount_opts mo = { .flags = lp.flags, .data = lp.data, .internal = lp.internal,
+				      .internal_mount = true };
+	err = uvfs_mount_disconnected(vfs, &cred, dir, "9p", &mo, out);
+	free(lp.data);
+	if (err)
+		fprintf(stderr, "uvfs: verity: serving %s: %s\n", dir, strerror(-err));
+	return err;
+}
+
 /* verity over a host directory sealed by `uvfs verity seal`: a read-only
  * gofer serves SOURCE (as -t 9p does), and verity wraps that mount; -o goes
- * to verity (root_hash=HEX, action=, data_cache=; ro is implied). */
+ * to verity (root_hash=HEX, action=, data_cache=; ro is implied), except
+ * tree_dir=HOSTPATH: a host directory (sealed with --tree-dir) that a
+ * second read-only gofer serves, given to verity as its tree directory. */
 static int prep_verity(struct uvfs *vfs, const struct cli_mount_spec *s, struct prepared *p)
 {
 	bool ro;
@@ -138,21 +183,23 @@ static int prep_verity(struct uvfs *vfs, const struct cli_mount_spec *s, struct 
 		return err;
 	if (!(p->data = strip_opts(s->opts, &ro, trans, sizeof(trans))))
 		return -ENOMEM;
-	struct cli_mount_spec lower = { .type = "9p", .opts = "ro", .source = s->source };
-	struct prepared lp = { 0 };
-	if ((err = prep_9p(vfs, &lower, &lp)))
+	char *td = take_opt(p->data, "tree_dir", &err);
+	if (err)
 		return err;
-	struct uvfs_cred cred;
-	uvfs_cred_init_root(&cred);
-	struct uvfs_mount_opts mo = { .flags = lp.flags, .data = lp.data, .internal = lp.internal,
-				      .internal_mount = true };
-	err = uvfs_mount_disconnected(vfs, &cred, s->source, "9p", &mo, &p->lower);
-	free(lp.data);
-	if (err) {
-		fprintf(stderr, "uvfs: verity: serving %s: %s\n", s->source, strerror(-err));
-		return err;
+	if (td && !*td) {
+		fprintf(stderr, "uvfs: verity: tree_dir= needs a host directory\n");
+		err = -EINVAL;
 	}
+	if (!err)
+		err = serve_ro(vfs, s->source, &p->lower);
+	if (!err && td)
+		err = serve_ro(vfs, td, &p->trees);
+	free(td);
+	if (err)
+		return err;
 	p->verity.lower = (struct uvfs_vd){ p->lower, uvfs_mount_root(p->lower) }; /* borrowed */
+	if (p->trees)
+		p->verity.tree_dir = (struct uvfs_vd){ p->trees, uvfs_mount_root(p->trees) }; /* borrowed */
 	p->verity.action = UVFS_VERITY_ACTION_ERROR;
 	p->internal = &p->verity;
 	p->flags = UVFS_MNT_RDONLY;
@@ -302,6 +349,8 @@ int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct
 		if (p.lower)
 			uvfs_mount_put(p.lower);
 		uvfs_overlay_host_put(p.ovh);
+		if (p.trees)
+			uvfs_mount_put(p.trees);
 		uvfs_destroy(vfs, NULL);
 		return err;
 	}
@@ -314,6 +363,8 @@ int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfsp, struct
 	if (p.lower)
 		uvfs_mount_put(p.lower); /* the stacked fs holds its own references */
 	uvfs_overlay_host_put(p.ovh);
+	if (p.trees)
+		uvfs_mount_put(p.trees);
 	if (err) {
 		fprintf(stderr, "uvfs: mounting %s (%s): %s\n", spec->source, spec->type, strerror(-err));
 		uvfs_destroy(vfs, NULL);

@@ -75,6 +75,15 @@ UVFS_API int uvfs_verity_seal_path_dirs(const char *path, const char *tree_dir,
 struct uvfs_verity_stats;
 UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stats *out);
 
+/* The data caches' memory outlives a mount: an unmounted verity fs's whole
+ * 2 MiB slabs go to a process-wide idle pool (resident memory) that later
+ * mounts draw from before mapping fresh memory, whose page faults and
+ * zeroing cost about as much as hashing the bytes. The pool holds at most
+ * max_bytes (default 64 MiB, one default data_cache; a lower bound trims
+ * it at once, 0 keeps nothing). */
+UVFS_API void uvfs_verity_set_slab_pool(uint64_t max_bytes);
+UVFS_API uint64_t uvfs_verity_slab_pool_bytes(void); /* bytes idle in the pool now */
+
 /* The boot form (the seed's verity path: gVisor's runsc mounts verity
  * over a spec mount that carries verity.roothash= / verity.action=). Mounts
  * verity over the root of lower (the wrapped mount, e.g. the disconnected 9p

@@ -51,3 +51,27 @@ else echo "not ok verity treedir moves as a whole: '$h3' vs '$h1' or trees diffe
 if ! "$UVFS" verity seal --tree-dir="$d/nope" "$d/data" >/dev/null 2>&1 \
    && ! "$UVFS" verity seal --tree-dir="$d/data/big" "$d/data" >/dev/null 2>&1; then echo "ok verity treedir bad tree dir"
 else echo "not ok verity treedir bad tree dir: seal accepted it"; fi
+
+# -t verity with tree_dir=HOSTPATH: the tree directory, outside DIR, is
+# served too (a second read-only gofer) and verity reads its trees there.
+out=$("$UVFS" cat -t verity -o "root_hash=$h1,tree_dir=$d/trees" "$d/data" /sub/x 2>&1)
+[ "$out" = x ] && echo "ok verity treedir cli cat" || echo "not ok verity treedir cli cat: '$out'"
+"$UVFS" cat -t verity -o "root_hash=$h1,tree_dir=$d/trees,action=error" "$d/data" /big 2>"$d/err" |
+  cmp -s - "$d/data/big" && echo "ok verity treedir cli cat big" ||
+  echo "not ok verity treedir cli cat big: $(cat "$d/err")"
+out=$("$UVFS" ls -t verity -o "tree_dir=$d/trees,root_hash=$h1" "$d/data" /sub 2>&1 | awk '{print $NF}' | tr '\n' ' ')
+[ "$out" = "deep x " ] && echo "ok verity treedir cli ls" || echo "not ok verity treedir cli ls: '$out'"
+# Without tree_dir= the data directory has no trees: the mount fails.
+"$UVFS" ls -t verity -o "root_hash=$h1" "$d/data" / >/dev/null 2>&1; rc=$?
+[ $rc != 0 ] && echo "ok verity treedir cli needs the trees" || echo "not ok verity treedir cli needs the trees: rc=$rc"
+# A tree directory of another tree (the moved pair's trees, after a byte
+# changed in the moved data): names match but a data block does not.
+printf 'X' | dd of="$d/moved/data/big" bs=1 seek=4097 conv=notrunc 2>/dev/null
+out=$("$UVFS" cat -t verity -o "root_hash=$h1,tree_dir=$d/moved/trees" "$d/moved/data" /big 2>&1 >/dev/null); rc=$?
+out2=$("$UVFS" cat -t verity -o "root_hash=$h1,tree_dir=$d/moved/trees" "$d/moved/data" /sub/deep/y 2>&1)
+if [ $rc != 0 ] && [[ $out == *"Input/output error"* ]] && [ "$out2" = y ]; then echo "ok verity treedir cli flipped byte EIO"
+else echo "not ok verity treedir cli flipped byte EIO: rc=$rc '$out' '$out2'"; fi
+# Errors: a missing tree directory, an empty tree_dir=.
+"$UVFS" ls -t verity -o "root_hash=$h1,tree_dir=$d/nope" "$d/data" / >/dev/null 2>&1; rc=$?
+"$UVFS" ls -t verity -o "root_hash=$h1,tree_dir=" "$d/data" / >/dev/null 2>&1; rc2=$?
+[ $rc != 0 ] && [ $rc2 != 0 ] && echo "ok verity treedir cli bad tree_dir" || echo "not ok verity treedir cli bad tree_dir: rc=$rc/$rc2"

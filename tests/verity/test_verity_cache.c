@@ -54,3 +54,54 @@ FX_TEST(verity_cache, lru_stays_bounded_and_keeps_recent_blocks)
 	uvfs_file_put(big);
 	uvfs_mount_put(m);
 }
+
+/* A fresh mount reuses the slabs of an unmounted one (the process-wide
+ * idle pool, bounded by uvfs_verity_set_slab_pool) instead of faulting in
+ * fresh memory; the bytes read through it are still the file's, and the
+ * pool never holds more than its bound. */
+#define POOLED (3 * 512 * 4096) /* three whole 2 MiB slabs */
+FX_TEST(verity_cache, slabs_reused_across_mounts)
+{
+	uint8_t hash[32];
+	struct uvfs_mount *m;
+	struct uvfs_file *f;
+	fx_must_mkdir("/lower", 0755);
+	vu_write("/lower/a", POOLED, 3);
+	vu_write("/lower/b", POOLED, 4);
+	vu_seal(hash);
+	uvfs_verity_set_slab_pool(64 << 20);
+	uint64_t base = uvfs_verity_slab_pool_bytes();
+
+	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
+	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
+	vu_check(f, POOLED, 3);
+	uvfs_file_put(f);
+	uvfs_mount_put(m);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(), base + POOLED);
+
+	/* The next mount takes them back, and its cache holds b's bytes (not
+	 * a's): every block read twice compares equal. */
+	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
+	FX_ASSERT_OK(vu_open(m, "b", O_RDONLY, &f));
+	vu_check(f, POOLED, 4);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(), base);
+	struct uvfs_verity_stats s1, s2;
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s1));
+	vu_check(f, POOLED, 4);
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s2));
+	cr_assert_eq(s1.data_blocks_verified, s2.data_blocks_verified, "the re-read hashed");
+	uvfs_file_put(f);
+	uvfs_mount_put(m);
+
+	/* A lower bound trims the pool at once; 0 keeps nothing. */
+	uvfs_verity_set_slab_pool(2 << 20);
+	cr_assert_leq(uvfs_verity_slab_pool_bytes(), 2 << 20);
+	uvfs_verity_set_slab_pool(0);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(), 0);
+	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
+	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
+	vu_check(f, POOLED, 3);
+	uvfs_file_put(f);
+	uvfs_mount_put(m);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(), 0);
+}

@@ -314,3 +314,102 @@ FX_TEST(verity_runtime, hidden_and_readonly_namespace)
 	cr_assert_eq(uvfs_readlink_at(fx.vfs, &fx.cred, &pop, t, sizeof t), 1);
 	uvfs_mount_put(m);
 }
+
+static int vu_setstat(struct uvfs_mount *m, const struct uvfs_cred *cred, const char *path,
+		      const struct uvfs_setattr *a)
+{
+	struct uvfs_vd r = { m, uvfs_mount_root(m) };
+	struct uvfs_pathop pop = { .root = r, .start = r, .path = path };
+	return uvfs_setstat_at(fx.vfs, cred, &pop, a, 0);
+}
+
+static void vu_stat(struct uvfs_mount *m, const char *path, struct statx *st)
+{
+	struct uvfs_vd r = { m, uvfs_mount_root(m) };
+	struct uvfs_pathop pop = { .root = r, .start = r, .path = path };
+	FX_ASSERT_OK(uvfs_stat_at(fx.vfs, &fx.cred, &pop, STATX_BASIC_STATS, st));
+}
+
+/* Linux lets the owner chmod, chown and touch a verity file (fs-verity
+ * covers the data, not the metadata) and any file of a writable fs: a
+ * runtime view follows it, by path and through an open file, and the
+ * change reaches the lower. The VFS's own owner checks still apply. A
+ * sealed tree's manifest covers mode/uid/gid, so there it stays EROFS. */
+FX_TEST(verity_runtime, chmod_chown_like_linux)
+{
+	struct uvfs_mount *m;
+	struct uvfs_file *f;
+	fx_must_mkdir("/lower", 0755);
+	fx_must_mkdir("/lower/sub", 0755);
+	vu_write("/lower/v", N, 4);
+	vu_write("/lower/p", 10, 5);
+	FX_ASSERT_OK(vu_mount(NULL, NULL, &m));
+	FX_ASSERT_OK(vu_open(m, "v", O_RDONLY, &f));
+	struct fsverity_enable_arg a = ea(FS_VERITY_HASH_ALG_SHA256, 4096);
+	FX_ASSERT_OK(uvfs_ioctl(f, FS_IOC_ENABLE_VERITY, &a));
+	uint8_t d[64], d2[64];
+	unsigned alg, size;
+	measure(f, d, &alg, &size);
+
+	struct statx st;
+	struct uvfs_setattr sa = { .mask = STATX_MODE, .mode = 0600 };
+	FX_ASSERT_OK(vu_setstat(m, &fx.cred, "v", &sa));
+	vu_stat(m, "v", &st);
+	cr_assert_eq(st.stx_mode & 07777, 0600);
+	FX_ASSERT_OK(fx_stat("/lower/v", &st));
+	cr_assert_eq(st.stx_mode & 07777, 0600);
+
+	sa = (struct uvfs_setattr){ .mask = STATX_UID | STATX_GID, .uid = 1000, .gid = 1000 };
+	FX_ASSERT_OK(vu_setstat(m, &fx.cred, "v", &sa));
+	vu_stat(m, "v", &st);
+	cr_assert_eq(st.stx_uid, 1000);
+	cr_assert_eq(st.stx_gid, 1000);
+	FX_ASSERT_OK(fx_stat("/lower/v", &st));
+	cr_assert_eq(st.stx_uid, 1000);
+
+	/* Now the owner: fchmod and utimes; another user: EPERM. */
+	sa = (struct uvfs_setattr){ .mask = STATX_MODE, .mode = 0640 };
+	FX_ASSERT_OK(uvfs_file_setstat(f, &fx.user, &sa));
+	sa = (struct uvfs_setattr){ .mask = STATX_MTIME, .mtime = { 12345, 0 } };
+	FX_ASSERT_OK(vu_setstat(m, &fx.user, "v", &sa));
+	vu_stat(m, "v", &st);
+	cr_assert_eq(st.stx_mode & 07777, 0640);
+	cr_assert_eq(st.stx_mtime.tv_sec, 12345);
+	FX_ASSERT_OK(fx_stat("/lower/v", &st));
+	cr_assert_eq(st.stx_mode & 07777, 0640);
+	cr_assert_eq(st.stx_mtime.tv_sec, 12345);
+	sa = (struct uvfs_setattr){ .mask = STATX_MODE, .mode = 0666 };
+	FX_ASSERT_ERR(vu_setstat(m, &fx.user2, "v", &sa), -EPERM);
+
+	/* Still a verity file: same measurement, verified reads, size EPERM. */
+	measure(f, d2, &alg, &size);
+	cr_assert(!memcmp(d, d2, 32));
+	vu_check(f, N, 4);
+	sa = (struct uvfs_setattr){ .mask = STATX_SIZE, .size = 1 };
+	FX_ASSERT_ERR(vu_setstat(m, &fx.cred, "v", &sa), -EPERM);
+	uvfs_file_put(f);
+
+	/* A plain file and a directory too. */
+	sa = (struct uvfs_setattr){ .mask = STATX_MODE, .mode = 0604 };
+	FX_ASSERT_OK(vu_setstat(m, &fx.cred, "p", &sa));
+	FX_ASSERT_OK(vu_setstat(m, &fx.cred, "sub", &sa));
+	FX_ASSERT_OK(fx_stat("/lower/p", &st));
+	cr_assert_eq(st.stx_mode & 07777, 0604);
+	FX_ASSERT_OK(fx_stat("/lower/sub", &st));
+	cr_assert_eq(st.stx_mode & 07777, 0604);
+	uvfs_mount_put(m);
+
+	/* A sealed tree: EROFS by path, EPERM through an open file. */
+	uint8_t h[32];
+	vu_seal(h);
+	FX_ASSERT_OK(vu_mount(h, NULL, &m));
+	sa = (struct uvfs_setattr){ .mask = STATX_MODE, .mode = 0644 };
+	FX_ASSERT_ERR(vu_setstat(m, &fx.cred, "p", &sa), -EROFS);
+	sa = (struct uvfs_setattr){ .mask = STATX_UID, .uid = 0 };
+	FX_ASSERT_ERR(vu_setstat(m, &fx.cred, "v", &sa), -EROFS);
+	FX_ASSERT_OK(vu_open(m, "p", O_RDONLY, &f));
+	sa = (struct uvfs_setattr){ .mask = STATX_MODE, .mode = 0644 };
+	FX_ASSERT_ERR(uvfs_file_setstat(f, &fx.cred, &sa), -EPERM);
+	uvfs_file_put(f);
+	uvfs_mount_put(m);
+}
