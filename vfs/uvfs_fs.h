@@ -509,6 +509,28 @@ UVFS_API bool uvfs_waitq_active(struct uvfs_waitq *wq);
  * needs no registration; a no-op). */
 UVFS_API void uvfs_poll_wait(struct uvfs_file *f, struct uvfs_waitq *wq, struct uvfs_poll_table *pt);
 
+/* ------------------------------------------------- interruptible sleeps */
+
+/* A sleep of the current context's task on a condition variable, which
+ * uvfs_ctx_interrupt wakes at once (it broadcasts cv with mu held). Use:
+ *     mu held;  r = uvfs_ctx_wait_begin(&w, cv, mu);
+ *     r < 0: -EINTR, already interrupted (nothing registered);
+ *     r == 1: registered: pthread_cond_(timed)wait(cv, mu), then
+ *             uvfs_ctx_wait_end(&w), which may drop and retake mu;
+ *     r == 0: the context cannot wake this sleep (no intr, or its task is
+ *             already asleep elsewhere): sleep in slices and poll
+ *             uvfs_ctx_interrupted if the context has an interrupt at all.
+ * cv and mu must stay valid until uvfs_ctx_wait_end returns. */
+struct uvfs_intr_waiter {
+	pthread_cond_t *cv; /* immutable while registered */
+	pthread_mutex_t *mu;
+	struct uvfs_intr *intr; /* the context's, set by begin */
+};
+UVFS_API int uvfs_ctx_wait_begin(struct uvfs_intr_waiter *w, pthread_cond_t *cv, pthread_mutex_t *mu);
+/* Unregisters (mu held on entry and return); -EINTR if the task is now
+ * interrupted, else 0. */
+UVFS_API int uvfs_ctx_wait_end(struct uvfs_intr_waiter *w);
+
 /* Generic SEEK_SET/CUR/END and SEEK_DATA/SEEK_HOLE (whole file data, EOF
  * the only hole) for a file of the given size (Linux
  * generic_file_llseek_size). Returns the new position or -EINVAL/-ENXIO;
