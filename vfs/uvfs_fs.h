@@ -385,6 +385,16 @@ struct uvfs_inode_ops {
 	 * UVFS_OPEN_EXEC opens (they take ->create). */
 	int (*atomic_open)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 			   struct uvfs_file *f);
+	/* open(O_TMPFILE) (Linux ->tmpfile): make an unnamed regular file of
+	 * mode (S_IFREG | perms) for dir, owned as ->create's would be
+	 * (uvfs_inode_init_owner), with i_nlink 0, and return it in *out
+	 * with one reference; dir itself does not change. The VFS gives it
+	 * a dentry no lookup finds and opens it; unless O_EXCL it sets
+	 * UVFS_I_LINKABLE first, which lets ->link give the inode its first
+	 * name (nlink 0 → 1; the VFS clears the flag after). The VFS has
+	 * checked write and search permission on dir and a writable mount;
+	 * dir->i_lock held. NULL → -EOPNOTSUPP. */
+	int (*tmpfile)(struct uvfs_inode *dir, const struct uvfs_cred *cred, mode_t mode, struct uvfs_inode **out);
 };
 
 /* Access mask bits for ->permission and uvfs_generic_permission (Linux MAY_*). */
@@ -568,6 +578,8 @@ struct uvfs_inode {
 
 /* i_flags */
 #define UVFS_I_COMPLETE 0x1 /* directory: the dcache holds every child; a miss is ENOENT */
+/* An O_TMPFILE inode (nlink 0) that linkat may still name (not O_EXCL) */
+#define UVFS_I_LINKABLE 0x2
 
 UVFS_API void uvfs_inode_init(struct uvfs_inode *inode, struct uvfs_filesystem *fs, const struct uvfs_inode_ops *iop,
 			      const struct uvfs_file_ops *fop, uint64_t ino, mode_t mode);
