@@ -488,6 +488,10 @@ FX_TEST(sbx_diff, o_tmpfile)
 		ST(S_OPEN, .p1 = "/d", .a = O_TMPFILE | O_WRONLY | O_EXCL, .b = 0600),
 		ST(S_LINK, .dir = 4, .p1 = "", .p2 = "/d/never", .a = AT_EMPTY_PATH),
 		ST(S_STAT, .p1 = "/d/never"),
+		/* O_DIRECTORY alone is not O_TMPFILE (glibc's __O_TMPFILE
+		 * includes it): a mode is EINVAL, RESOLVE_CACHED is fine. */
+		ST(S_OPENAT2, .p1 = "/d", .a = O_RDONLY | O_DIRECTORY, .b = 0644),
+		ST(S_OPENAT2, .p1 = "/d", .a = O_RDONLY | O_DIRECTORY, .c = RESOLVE_CACHED),
 		ST_END,
 	};
 	run_diff(s);
