@@ -7,8 +7,9 @@
 
 #define DEV_WAIT_HIDDEN __attribute__((visibility("hidden")))
 
-/* How often a sleeper whose caller context can be interrupted re-checks
- * it: the latency of an interrupt (uvfs_ctx has no wake hook, only a check). */
+/* How often a sleeper whose caller context has only the interrupted()
+ * callback re-checks it: the latency of such an interrupt (a context with
+ * an intr is woken at once by uvfs_ctx_interrupt). */
 #define UVFS_DEV_INTR_POLL_NS 5000000L /* 5 ms */
 
 /* mu held: sleep on cv until a broadcast, the CLOCK_REALTIME deadline

@@ -77,6 +77,10 @@ UVFS_API long uvfs_sbx_openat(struct uvfs_sbx_task *t, int dirfd, const char *pa
 	return do_open(t, dirfd, path, flags & SBX_VALID_OPEN_FLAGS, mode, 0);
 }
 
+/* The kernel's __O_TMPFILE: glibc's O_TMPFILE and __O_TMPFILE include
+ * O_DIRECTORY, which alone must not count as a tmpfile open. */
+#define SBX_O_TMPFILE_BIT (O_TMPFILE & ~O_DIRECTORY)
+
 UVFS_API long uvfs_sbx_openat2(struct uvfs_sbx_task *t, int dirfd, const char *path, const struct open_how *uhow,
 			       size_t size)
 {
@@ -100,13 +104,13 @@ UVFS_API long uvfs_sbx_openat2(struct uvfs_sbx_task *t, int dirfd, const char *p
 	if (how.mode & ~(uint64_t)07777)
 		return -EINVAL;
 	int flags = (int)how.flags;
-	if (!(flags & (O_CREAT | O_TMPFILE)) && how.mode)
+	if (!(flags & (O_CREAT | SBX_O_TMPFILE_BIT)) && how.mode)
 		return -EINVAL;
 	if ((flags & O_PATH) && (flags & ~SBX_O_PATH_FLAGS))
 		return -EINVAL;
 	if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT))
 		return -EINVAL;
-	if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | __O_TMPFILE)))
+	if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | SBX_O_TMPFILE_BIT)))
 		return -EAGAIN;
 	return do_open(t, dirfd, path, flags, (mode_t)how.mode, (unsigned)how.resolve);
 }

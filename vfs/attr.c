@@ -284,7 +284,11 @@ UVFS_API int uvfs_access_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 		return err;
 	struct uvfs_inode *inode = vd.dentry->d_inode;
 	int mask = ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) | ((mode & X_OK) ? MAY_EXEC : 0);
-	if ((mode & W_OK) && uvfs_mount_readonly(vd.mount) &&
+	/* Linux do_faccessat: nothing on a noexec mount is executable, even
+	 * for root; checked before the mode bits. */
+	if ((mode & X_OK) && S_ISREG(load_relaxed(inode->i_mode)) && (uvfs_mount_flags(vd.mount) & UVFS_MNT_NOEXEC))
+		err = -EACCES;
+	else if ((mode & W_OK) && uvfs_mount_readonly(vd.mount) &&
 	    (S_ISREG(load_relaxed(inode->i_mode)) || S_ISDIR(load_relaxed(inode->i_mode)) || S_ISLNK(load_relaxed(inode->i_mode))))
 		err = -EROFS;
 	else if (mask)

@@ -281,10 +281,11 @@ UVFS_API int uvfs_link_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const
 		err = -EPERM;
 	else {
 		uvfs_lock_acquire(&inode->i_lock);
-		if (load_relaxed(inode->i_nlink) == 0)
+		uint32_t iflags = load_relaxed(inode->i_flags);
+		if (load_relaxed(inode->i_nlink) == 0 && !(iflags & UVFS_I_LINKABLE))
 			err = -ENOENT; /* linking an unlinked file */
-		else
-			err = dir->i_op->link(old.dentry, dir, d);
+		else if (!(err = dir->i_op->link(old.dentry, dir, d)) && (iflags & UVFS_I_LINKABLE))
+			store_relaxed(inode->i_flags, iflags & ~UVFS_I_LINKABLE); /* named now (Linux I_LINKABLE) */
 		uvfs_lock_release(&inode->i_lock);
 	}
 	result_hold(err ? NULL : opts, &parent, d, &res);

@@ -19,6 +19,9 @@
 	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC |      \
 	 O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC | O_PATH | O_TMPFILE)
 
+/* The kernel's __O_TMPFILE (glibc's includes O_DIRECTORY). */
+#define O_TMPFILE_BIT (O_TMPFILE & ~O_DIRECTORY)
+
 static bool f_readable(const struct uvfs_file *f)
 {
 	int acc = f->f_flags & O_ACCMODE;
@@ -414,6 +417,70 @@ out_put:
 	return err;
 }
 
+/* O_TMPFILE (Linux do_o_tmpfile): the directory pop names (following a
+ * final symlink unless O_NOFOLLOW) gets an unnamed file from its fs's
+ * ->tmpfile, which we open through a dentry that is dead from birth: no
+ * lookup finds it, and it goes with the last file reference. */
+static int open_tmpfile(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop, int oflags,
+			mode_t mode, unsigned flags, struct uvfs_file **out)
+{
+	struct uvfs_pathop p = *pop;
+	p.flags &= ~UVFS_PATH_FOLLOW;
+	if (!(oflags & O_NOFOLLOW))
+		p.flags |= UVFS_PATH_FOLLOW;
+	struct uvfs_vd dirvd;
+	int err = uvfs_get_dentry_at(vfs, cred, &p, 0, &dirvd);
+	if (err)
+		return err;
+	struct uvfs_inode *dir = dirvd.dentry->d_inode, *inode = NULL;
+	if (!S_ISDIR(load_relaxed(dir->i_mode))) {
+		uvfs_vd_put(&dirvd);
+		return -ENOTDIR;
+	}
+	if ((err = mnt_want_write(dirvd.mount))) {
+		uvfs_vd_put(&dirvd);
+		return err;
+	}
+	if (!(err = inode_permission(cred, dir, MAY_WRITE | MAY_EXEC))) {
+		if (!dir->i_op->tmpfile) {
+			err = -EOPNOTSUPP;
+		} else {
+			uvfs_lock_acquire(&dir->i_lock);
+			err = dir->i_op->tmpfile(dir, cred, S_IFREG | (mode & 07777), &inode);
+			uvfs_lock_release(&dir->i_lock);
+		}
+	}
+	struct uvfs_dentry *d = NULL;
+	if (!err) {
+		/* Linux d_tmpfile's name: "#<ino>" (what /proc/self/fd shows). */
+		char name[32];
+		int n = snprintf(name, sizeof name, "#%llu", (unsigned long long)inode->i_ino);
+		if ((err = d_alloc(dirvd.dentry, name, (size_t)n, &d))) {
+			uvfs_inode_put(inode);
+		} else {
+			if (!(oflags & O_EXCL)) {
+				uvfs_lock_acquire(&inode->i_lock);
+				store_relaxed(inode->i_flags, load_relaxed(inode->i_flags) | UVFS_I_LINKABLE);
+				uvfs_lock_release(&inode->i_lock);
+			}
+			atomic_fetch_or(&d->d_flags, DF_DEAD);
+			rcu_store(d->d_inode, inode); /* the dentry's inode reference */
+		}
+	}
+	if (err) {
+		mnt_drop_write(dirvd.mount);
+		uvfs_vd_put(&dirvd);
+		return err;
+	}
+	struct uvfs_vd vd = { dirvd.mount, d };
+	uvfs_mount_get(vd.mount);
+	/* created: no permission check on the new file, no truncate. */
+	err = finish_open(vfs, cred, &vd, oflags & ~(O_TMPFILE | O_CREAT | O_EXCL), flags, true, out);
+	mnt_drop_write(dirvd.mount);
+	uvfs_vd_put(&dirvd);
+	return err;
+}
+
 UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			  int oflags_in, mode_t mode, unsigned flags, struct uvfs_file **out)
 {
@@ -421,10 +488,17 @@ UVFS_API int uvfs_open_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 	int oflags = oflags_in & OPEN_FLAGS_MASK;
 	if (oflags & O_SYNC)
 		oflags |= O_DSYNC;
-	if ((oflags & O_TMPFILE) == O_TMPFILE) {
-		if ((oflags & O_CREAT) || !((oflags & O_ACCMODE) == O_WRONLY || (oflags & O_ACCMODE) == O_RDWR))
+	if (oflags & O_TMPFILE_BIT) {
+		/* Linux build_open_flags: exactly O_TMPFILE (with O_DIRECTORY,
+		 * without O_CREAT), opened for writing. */
+		if ((oflags & (O_TMPFILE | O_CREAT)) != O_TMPFILE ||
+		    !((oflags & O_ACCMODE) == O_WRONLY || (oflags & O_ACCMODE) == O_RDWR))
 			return -EINVAL;
-		return -EOPNOTSUPP;
+		if (!pop)
+			return -EINVAL;
+		if (pop->flags & UVFS_RESOLVE_CACHED)
+			return -EAGAIN;
+		return open_tmpfile(vfs, cred, pop, oflags, mode, flags, out);
 	}
 	if (oflags & O_PATH)
 		oflags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;

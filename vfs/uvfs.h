@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/stat.h> /* struct statx, STATX_* */
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -114,7 +115,29 @@ struct uvfs_ctx {
 	 * Interrupted()); a filesystem that blocks (a remote call) polls it
 	 * through uvfs_ctx_interrupted and returns -EINTR. NULL: never. */
 	int (*interrupted)(void *task);
+	/* The task's interrupt state for immediate wake-ups (NULL: none):
+	 * see uvfs_ctx_interrupt. Not owned; it must outlive every context
+	 * naming it. */
+	struct uvfs_intr *intr;
 };
+/* Interrupt state of one task, owned by the embedder (uvfs_intr_init
+ * before use; no destroy needed). Unlike the interrupted() callback,
+ * which a sleeper can only poll (every 5 ms: devices/wait.h), this lets
+ * the embedder wake a task blocked inside uvfs at once. */
+struct uvfs_intr {
+	pthread_mutex_t lock; /* guards waiter and pins; a leaf except for a waiter's mutex (vfs/ctx.c) */
+	int pending; /* atomic (__atomic builtins): set by uvfs_ctx_interrupt, cleared by uvfs_ctx_interrupt_clear */
+	unsigned pins; /* under lock: interrupters still using waiter's mutex and condvar */
+	void *waiter; /* under lock: the task's registered sleep (struct uvfs_intr_waiter), or NULL */
+};
+UVFS_API void uvfs_intr_init(struct uvfs_intr *in);
+/* From any thread: marks ctx's task interrupted (uvfs_ctx_interrupted is
+ * then -EINTR on its thread until cleared) and wakes the task's sleeper, if
+ * it is blocked in uvfs, at once (it returns -EINTR). -EINVAL if ctx has no
+ * intr. */
+UVFS_API int uvfs_ctx_interrupt(const struct uvfs_ctx *ctx);
+/* The interrupt was handled (the signal delivered): clears the mark. */
+UVFS_API void uvfs_ctx_interrupt_clear(const struct uvfs_ctx *ctx);
 /* Makes ctx the calling thread's current context; returns the previous
  * one (NULL if none) for the matching uvfs_ctx_leave. Nests. */
 UVFS_API const struct uvfs_ctx *uvfs_ctx_enter(const struct uvfs_ctx *ctx);
@@ -122,7 +145,8 @@ UVFS_API void uvfs_ctx_leave(const struct uvfs_ctx *prev);
 /* The calling thread's context; never NULL (an empty one, task NULL, when
  * none was entered). */
 UVFS_API const struct uvfs_ctx *uvfs_current_ctx(void);
-/* -EINTR if the current context's interrupted() says so, else 0. */
+/* -EINTR if the current context is interrupted (its intr is marked, or
+ * its interrupted() says so), else 0. */
 UVFS_API int uvfs_ctx_interrupted(void);
 
 /* --------------------------------------------------------------- instance */

@@ -385,6 +385,16 @@ struct uvfs_inode_ops {
 	 * UVFS_OPEN_EXEC opens (they take ->create). */
 	int (*atomic_open)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 			   struct uvfs_file *f);
+	/* open(O_TMPFILE) (Linux ->tmpfile): make an unnamed regular file of
+	 * mode (S_IFREG | perms) for dir, owned as ->create's would be
+	 * (uvfs_inode_init_owner), with i_nlink 0, and return it in *out
+	 * with one reference; dir itself does not change. The VFS gives it
+	 * a dentry no lookup finds and opens it; unless O_EXCL it sets
+	 * UVFS_I_LINKABLE first, which lets ->link give the inode its first
+	 * name (nlink 0 → 1; the VFS clears the flag after). The VFS has
+	 * checked write and search permission on dir and a writable mount;
+	 * dir->i_lock held. NULL → -EOPNOTSUPP. */
+	int (*tmpfile)(struct uvfs_inode *dir, const struct uvfs_cred *cred, mode_t mode, struct uvfs_inode **out);
 };
 
 /* Access mask bits for ->permission and uvfs_generic_permission (Linux MAY_*). */
@@ -509,6 +519,28 @@ UVFS_API bool uvfs_waitq_active(struct uvfs_waitq *wq);
  * needs no registration; a no-op). */
 UVFS_API void uvfs_poll_wait(struct uvfs_file *f, struct uvfs_waitq *wq, struct uvfs_poll_table *pt);
 
+/* ------------------------------------------------- interruptible sleeps */
+
+/* A sleep of the current context's task on a condition variable, which
+ * uvfs_ctx_interrupt wakes at once (it broadcasts cv with mu held). Use:
+ *     mu held;  r = uvfs_ctx_wait_begin(&w, cv, mu);
+ *     r < 0: -EINTR, already interrupted (nothing registered);
+ *     r == 1: registered: pthread_cond_(timed)wait(cv, mu), then
+ *             uvfs_ctx_wait_end(&w), which may drop and retake mu;
+ *     r == 0: the context cannot wake this sleep (no intr, or its task is
+ *             already asleep elsewhere): sleep in slices and poll
+ *             uvfs_ctx_interrupted if the context has an interrupt at all.
+ * cv and mu must stay valid until uvfs_ctx_wait_end returns. */
+struct uvfs_intr_waiter {
+	pthread_cond_t *cv; /* immutable while registered */
+	pthread_mutex_t *mu;
+	struct uvfs_intr *intr; /* the context's, set by begin */
+};
+UVFS_API int uvfs_ctx_wait_begin(struct uvfs_intr_waiter *w, pthread_cond_t *cv, pthread_mutex_t *mu);
+/* Unregisters (mu held on entry and return); -EINTR if the task is now
+ * interrupted, else 0. */
+UVFS_API int uvfs_ctx_wait_end(struct uvfs_intr_waiter *w);
+
 /* Generic SEEK_SET/CUR/END and SEEK_DATA/SEEK_HOLE (whole file data, EOF
  * the only hole) for a file of the given size (Linux
  * generic_file_llseek_size). Returns the new position or -EINVAL/-ENXIO;
@@ -546,6 +578,8 @@ struct uvfs_inode {
 
 /* i_flags */
 #define UVFS_I_COMPLETE 0x1 /* directory: the dcache holds every child; a miss is ENOENT */
+/* An O_TMPFILE inode (nlink 0) that linkat may still name (not O_EXCL) */
+#define UVFS_I_LINKABLE 0x2
 
 UVFS_API void uvfs_inode_init(struct uvfs_inode *inode, struct uvfs_filesystem *fs, const struct uvfs_inode_ops *iop,
 			      const struct uvfs_file_ops *fop, uint64_t ino, mode_t mode);

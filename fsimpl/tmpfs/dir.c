@@ -80,6 +80,19 @@ static int tmpfs_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const str
 	return make_node(dir, d, cred, (mode & S_IFMT) | (mode & 07777), rdev, NULL);
 }
 
+/* O_TMPFILE: a regular inode with no name (nlink 0), dir unchanged; it
+ * holds its inode slot until evicted, and its first link takes none. */
+static int tmpfs_tmpfile(struct uvfs_inode *dir, const struct uvfs_cred *cred, mode_t mode, struct uvfs_inode **out)
+{
+	struct tmpfs_inode *ti;
+	int err = tmpfs_new_inode(TFS(dir->i_fs), dir, cred, S_IFREG | (mode & 07777), 0, NULL, &ti);
+	if (err)
+		return err;
+	ti->vfs.i_nlink = 0; /* not yet published */
+	*out = &ti->vfs;
+	return 0;
+}
+
 /* flags (UVFS_MKDIR_SYNTHETIC) do not matter to a local fs. */
 static int tmpfs_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
 			unsigned flags)
@@ -102,11 +115,12 @@ static int tmpfs_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 	struct uvfs_inode *inode = uvfs_dentry_inode(old);
 	if (S_ISDIR(inode->i_mode))
 		return -EPERM;
-	if (inode->i_nlink == 0)
+	bool first = inode->i_nlink == 0; /* an O_TMPFILE inode's first name */
+	if (first && !(inode->i_flags & UVFS_I_LINKABLE))
 		return -ENOENT; /* unlinked meanwhile */
 	if (inode->i_nlink >= UINT32_MAX - 1)
 		return -EMLINK;
-	int err = tmpfs_budget_take(&TFS(dir->i_fs)->inodes, 1);
+	int err = first ? 0 : tmpfs_budget_take(&TFS(dir->i_fs)->inodes, 1);
 	if (err)
 		return err;
 	struct timespec now = uvfs_now();
@@ -211,6 +225,7 @@ static int tmpfs_dir_truncate(struct uvfs_inode *inode, uint64_t size) { return 
 
 const struct uvfs_inode_ops tmpfs_dir_iops = {
 	.create = tmpfs_create,
+	.tmpfile = tmpfs_tmpfile,
 	.mkdir = tmpfs_mkdir,
 	.symlink = tmpfs_symlink,
 	.link = tmpfs_link,

@@ -466,3 +466,33 @@ FX_TEST(sbx_diff, more_names)
 	};
 	run_diff(s);
 }
+
+/* O_TMPFILE through the syscall layer (vfs ->tmpfile, tmpfs): the flag
+ * rules, an unnamed file linked in with linkat(AT_EMPTY_PATH), O_EXCL's
+ * unlinkable file. */
+FX_TEST(sbx_diff, o_tmpfile)
+{
+	static const struct step s[] = {
+		ST(S_MKDIR, .p1 = "/d", .a = 0755),
+		ST(S_OPEN, .p1 = "/d", .a = O_TMPFILE | O_RDONLY, .b = 0600),
+		ST(S_OPEN, .p1 = "/d", .a = O_TMPFILE | O_RDWR | O_CREAT, .b = 0600),
+		ST(S_OPEN, .p1 = "/d", .a = (O_TMPFILE & ~O_DIRECTORY) | O_RDWR, .b = 0600),
+		ST(S_OPEN, .p1 = "/nx", .a = O_TMPFILE | O_RDWR, .b = 0600),
+		ST(S_OPEN, .p1 = "/d", .a = O_TMPFILE | O_RDWR, .b = 0640),
+		ST(S_FSTAT, .fd = 3),
+		ST(S_WRITE, .fd = 3, .p1 = "tmp"),
+		ST(S_LINK, .dir = 3, .p1 = "", .p2 = "/d/named", .a = AT_EMPTY_PATH),
+		ST(S_FSTAT, .fd = 3),
+		ST(S_STAT, .p1 = "/d/named"),
+		ST(S_OPEN, .p1 = "/d/named", .a = O_TMPFILE | O_RDWR, .b = 0600),
+		ST(S_OPEN, .p1 = "/d", .a = O_TMPFILE | O_WRONLY | O_EXCL, .b = 0600),
+		ST(S_LINK, .dir = 4, .p1 = "", .p2 = "/d/never", .a = AT_EMPTY_PATH),
+		ST(S_STAT, .p1 = "/d/never"),
+		/* O_DIRECTORY alone is not O_TMPFILE (glibc's __O_TMPFILE
+		 * includes it): a mode is EINVAL, RESOLVE_CACHED is fine. */
+		ST(S_OPENAT2, .p1 = "/d", .a = O_RDONLY | O_DIRECTORY, .b = 0644),
+		ST(S_OPENAT2, .p1 = "/d", .a = O_RDONLY | O_DIRECTORY, .c = RESOLVE_CACHED),
+		ST_END,
+	};
+	run_diff(s);
+}

@@ -646,3 +646,37 @@ FX_TEST(namei, dotdot_through_symlink_in_chroot_stays)
 	cr_assert_eq(st.stx_ino, fx_ino("/d/e"), "'..' chain escaped the contextual root");
 	uvfs_vd_put(&d);
 }
+
+/* O_CREAT on a final dangling symlink, each case as the host's tmpfs
+ * answers it (checked with open(2) on tmpfs): followed and the target made
+ * (through a chain, and an absolute link too); O_EXCL → EEXIST and
+ * O_NOFOLLOW → ELOOP with nothing made; a target in a missing directory →
+ * ENOENT; a target with a trailing slash → EISDIR. */
+FX_TEST(namei, o_creat_dangling_symlink_host_cases)
+{
+	tree();
+	struct uvfs_file *f = NULL;
+	FX_ASSERT_OK(fx_symlink("t3", "/d/dl3"));
+	FX_ASSERT_ERR(fx_open("/d/dl3", O_CREAT | O_NOFOLLOW | O_WRONLY, 0644, &f), -ELOOP);
+	cr_assert_null(f);
+	FX_ASSERT_ERR(lstat_err("/d/t3"), -ENOENT);
+	FX_ASSERT_OK(fx_symlink("nodir/t4", "/d/dl4"));
+	FX_ASSERT_ERR(fx_open("/d/dl4", O_CREAT | O_WRONLY, 0644, &f), -ENOENT);
+	FX_ASSERT_OK(fx_symlink("dl5b", "/d/dl5"));
+	FX_ASSERT_OK(fx_symlink("t5", "/d/dl5b"));
+	FX_ASSERT_OK(fx_open("/d/dl5", O_CREAT | O_WRONLY, 0640, &f));
+	uvfs_file_put(f);
+	cr_assert_eq(fx_mode("/d/t5"), S_IFREG | 0640);
+	FX_ASSERT_OK(fx_symlink("t6/", "/d/dl6"));
+	FX_ASSERT_ERR(fx_open("/d/dl6", O_CREAT | O_WRONLY, 0644, &f), -EISDIR);
+	FX_ASSERT_ERR(lstat_err("/d/t6"), -ENOENT);
+	FX_ASSERT_OK(fx_symlink("/d/abs7", "/d/dl7"));
+	FX_ASSERT_OK(fx_open("/d/dl7", O_CREAT | O_WRONLY, 0644, &f));
+	uvfs_file_put(f);
+	cr_assert(S_ISREG(fx_mode("/d/abs7")));
+	/* Now that the target exists, O_EXCL on the link is still EEXIST and
+	 * a plain O_CREAT opens the target. */
+	FX_ASSERT_ERR(fx_open("/d/dl7", O_CREAT | O_EXCL | O_WRONLY, 0644, &f), -EEXIST);
+	FX_ASSERT_OK(fx_open("/d/dl7", O_CREAT | O_WRONLY, 0644, &f));
+	uvfs_file_put(f);
+}
