@@ -211,6 +211,16 @@ UVFS_API int uvfs_pod_new(struct uvfs *vfs, struct uvfs_pod **out);
 UVFS_API void uvfs_pod_destroy(struct uvfs_pod *pod);
 UVFS_API size_t uvfs_pod_nmasters(struct uvfs_pod *pod); /* masters mounted so far */
 
+/* Job control of a booted tree's ptys (boot/jobctl.c). The embedder runs
+ * the processes; uvfs_boot_register_filesystems gives devpts a task model
+ * that answers from the boot of the calling task (a uvfs_ctx filled by
+ * uvfs_boot_ctx) and sends ISIG characters' and SIGWINCH's signals through
+ * kill_pgrp, called on the thread of the uvfs call, no uvfs lock held. */
+struct uvfs_boot_jobctl {
+	void *arg;
+	void (*kill_pgrp)(void *arg, int32_t pgid, int sig); /* NULL: no signals */
+};
+
 struct uvfs_boot_opts {
 	const struct uvfs_oci_spec *spec; /* the process of the init task; required */
 	const char *bundle_dir; /* relative root.path and bind sources resolve here; NULL: "." */
@@ -218,6 +228,7 @@ struct uvfs_boot_opts {
 	char *err; /* message buffer (may be NULL) */
 	size_t errlen;
 	struct uvfs_pod *pod; /* the container's pod; NULL: a pod of its own (destroyed with the boot) */
+	const struct uvfs_boot_jobctl *jobctl; /* borrowed until uvfs_boot_destroy; NULL: no signals */
 };
 
 struct uvfs_boot; /* the booted sandbox tree */
@@ -257,6 +268,20 @@ struct uvfs_exec_args {
 };
 UVFS_API int uvfs_resolve_executable_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *root,
 					  const struct uvfs_exec_args *a, char **out, char *err, size_t errlen);
+/* boot/jobctl.c: the processes of the booted tree as job control sees
+ * them. The init is pid 1, group 1, session 1. Adds pid or changes its
+ * group and session: -EINVAL for ids < 1, -ESRCH when pgid != pid names no
+ * group of session sid (Linux setpgid: a group joined must exist in the
+ * caller's session), -EPERM when pid == sid names an existing group of
+ * another session, -ENOMEM. uvfs_boot_exit_process forgets pid (-ESRCH if
+ * unknown). */
+UVFS_API int uvfs_boot_set_process(struct uvfs_boot *b, int32_t pid, int32_t pgid, int32_t sid);
+UVFS_API int uvfs_boot_exit_process(struct uvfs_boot *b, int32_t pid);
+/* Fills c for calls made as process pid of the booted tree (cred NULL,
+ * task = the boot, tid = pid): enter it with uvfs_ctx_enter around the
+ * calls whose terminal job control acts for that process. */
+UVFS_API void uvfs_boot_ctx(struct uvfs_boot *b, int32_t pid, struct uvfs_ctx *c);
+
 /* Drops the task table, the namespace (every mount) and the devtmpfs
  * accessor; the gofer mounts reap their diod as their filesystems go.
  * Then uvfs_destroy(vfs) reports zero live objects. NULL is a no-op. */

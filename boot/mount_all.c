@@ -51,6 +51,7 @@ struct uvfs_boot {
 	char *exec;
 	int exec_rc;
 	char exec_err[512];
+	struct boot_jobctl *jc; /* process groups for devpts job control; set before return */
 };
 
 static void slots_release(struct uvfs_boot *b)
@@ -84,9 +85,12 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	if (b->dev)
 		uvfs_devtmpfs_accessor_release(b->dev);
 	slots_release(b);
+	boot_jobctl_free(b->jc);
 	free(b->exec);
 	free(b);
 }
+
+HIDDEN struct boot_jobctl *boot_jobctl_of(struct uvfs_boot *b) { return b->jc; }
 
 UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b) { return b->ns; }
 UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b) { return b->tasks; }
@@ -633,7 +637,12 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 	b->vfs = vfs;
 	uvfs_cred_init_root(&b->cred);
 	struct uvfs_vd root = { 0 };
-	int rc = start_gofers(b, plan, o);
+	int rc = boot_jobctl_new(b, o->jobctl, &b->jc);
+	if (rc) {
+		free(b);
+		return berr(err, errlen, rc, "creating the process groups: %s", strerror(-rc));
+	}
+	rc = start_gofers(b, plan, o);
 	if (rc) {
 		if (err && errlen && !err[0])
 			berr(err, errlen, rc, "starting gofers: %s", strerror(-rc));
