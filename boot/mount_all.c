@@ -219,6 +219,35 @@ static int overlay_layers(struct uvfs_boot *b, size_t g, const char *data, struc
 	return 0;
 }
 
+/* An overlay with flags over lower (borrowed) under a fresh tmpfs upper. */
+static int overlay_on(struct uvfs_boot *b, struct uvfs_mount *lower, unsigned flags, struct uvfs_mount **out)
+{
+	struct uvfs_mount *upper = NULL;
+	struct uvfs_vd vds[3] = { { lower, uvfs_mount_root(lower) } };
+	uvfs_mount_get(lower);
+	uvfs_dentry_get(vds[0].dentry);
+	int rc = uvfs_mount_disconnected(b->vfs, &b->cred, "none", "tmpfs",
+					 &(struct uvfs_mount_opts){ .data = "mode=0755", .internal_mount = true }, &upper);
+	struct uvfs_vd top = rc ? (struct uvfs_vd){ 0 } : (struct uvfs_vd){ upper, uvfs_mount_root(upper) };
+	const char *names[2] = { "upper", "work" };
+	for (int i = 0; i < 2 && !rc; i++) {
+		struct uvfs_pathop pop = { .root = top, .start = top, .path = names[i] };
+		rc = uvfs_mkdir_at2(b->vfs, &b->cred, &pop, 0755, &(struct uvfs_create_opts){ .vd = &vds[1 + i] });
+	}
+	if (!rc) {
+		struct uvfs_overlay_opts ov = { .upper = vds[1], .work = vds[2], .nlower = 1, .lower = &vds[0] };
+		rc = uvfs_mount_disconnected(b->vfs, &b->cred, "overlay", "overlay",
+					     &(struct uvfs_mount_opts){ .flags = flags, .internal = &ov, .internal_mount = true },
+					     out);
+	}
+	for (int i = 0; i < 3; i++)
+		if (uvfs_vd_ok(&vds[i]))
+			uvfs_vd_put(&vds[i]);
+	if (upper)
+		uvfs_mount_put(upper);
+	return rc;
+}
+
 static void overlay_layers_put(struct uvfs_mount *lower, struct uvfs_mount *upper, struct uvfs_vd vds[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -434,10 +463,6 @@ static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, un
 		b->why = "no verity.roothash (enabling verity at run time is not supported)";
 		return -EINVAL;
 	}
-	if (m->overlay) {
-		b->why = "an overlay over a verity mount is not supported yet (make the mount ro)";
-		return -EOPNOTSUPP;
-	}
 	struct uvfs_mount *lower = NULL;
 	int rc;
 	if (m->gofer > 0) {
@@ -470,13 +495,24 @@ static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, un
 	struct uvfs_verity_mount vm = { .lower = { lower, uvfs_mount_root(lower) },
 					.action = m->verity_action_error ? UVFS_VERITY_ACTION_ERROR
 									 : UVFS_VERITY_ACTION_PANIC };
-	rc = uvfs_mount_disconnected(b->vfs, &b->cred, *m->source ? m->source : "verity", "verity",
-				     &(struct uvfs_mount_opts){ .flags = flags, .data = data, .internal = &vm, .internal_mount = true },
-				     out);
+	/* With an overlay (the seed's configureOverlay over a verity lower), the
+	 * verity mount is the read-only lower layer under a tmpfs upper. */
+	struct uvfs_mount *v = NULL;
+	rc = uvfs_mount_disconnected(
+		b->vfs, &b->cred, *m->source ? m->source : "verity", "verity",
+		&(struct uvfs_mount_opts){
+			.flags = m->overlay ? UVFS_MNT_RDONLY : flags, .data = data, .internal = &vm, .internal_mount = true },
+		&v);
 	if (rc == -EINVAL)
 		b->why = "bad verity options or root hash (see the log)";
 	free(data);
 	uvfs_mount_put(lower);
+	if (rc || !m->overlay) {
+		*out = v;
+		return rc;
+	}
+	rc = overlay_on(b, v, flags, out);
+	uvfs_mount_put(v);
 	return rc;
 }
 
