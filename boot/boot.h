@@ -221,6 +221,20 @@ struct uvfs_boot_jobctl {
 	void (*kill_pgrp)(void *arg, int32_t pgid, int sig); /* NULL: no signals */
 };
 
+struct uvfs_gofer_proc; /* fsimpl/gofer/gofer.h */
+
+/* Restore (configureRestore): a gofer connection handed to a restored
+ * sandbox, matched to its mount by destination ("/" is the root). */
+struct uvfs_boot_gofer_fd {
+	const char *destination;
+	int fd; /* the client end; the boot owns it from the call on */
+	struct uvfs_gofer_proc *proc; /* its diod (reaped with the mount) or NULL; owned likewise */
+	/* The directory the new gofer exports (its attach name; a file bind's
+	 * directory), when not the map's host_dir: a restore may run on
+	 * another host. NULL: the map's. */
+	const char *host_dir;
+};
+
 struct uvfs_boot_opts {
 	const struct uvfs_oci_spec *spec; /* the process of the init task; required */
 	const char *bundle_dir; /* relative root.path and bind sources resolve here; NULL: "." */
@@ -229,6 +243,12 @@ struct uvfs_boot_opts {
 	size_t errlen;
 	struct uvfs_pod *pod; /* the container's pod; NULL: a pod of its own (destroyed with the boot) */
 	const struct uvfs_boot_jobctl *jobctl; /* borrowed until uvfs_boot_destroy; NULL: no signals */
+	/* Restore: the gofer fds by destination, instead of starting diods. Each
+	 * gofer mount of the plan needs one (else -EBADF "restore: no gofer fd
+	 * for /x"); one the plan has no gofer mount for is -EINVAL "restore: no
+	 * gofer mount at /y". Every fd and proc is the boot's, even on error. */
+	const struct uvfs_boot_gofer_fd *restore;
+	size_t nrestore;
 };
 
 struct uvfs_boot; /* the booted sandbox tree */
@@ -268,6 +288,20 @@ struct uvfs_exec_args {
 };
 UVFS_API int uvfs_resolve_executable_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *root,
 					  const struct uvfs_exec_args *a, char **out, char *err, size_t errlen);
+/* configureRestore's map: (destination, gofer fd index) of every gofer
+ * mount, the root ("/", 0) first, then in gofer order (bind mounts in spec
+ * order), with the host directory each gofer serves (a file bind's
+ * directory) and whether it is served read-only: what a restorer needs to
+ * start fresh gofers for uvfs_boot_opts.restore. *out is borrowed until
+ * uvfs_boot_destroy; returns the count. */
+struct uvfs_boot_restore_entry {
+	const char *destination;
+	int gofer;
+	const char *host_dir;
+	bool readonly;
+};
+UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boot_restore_entry **out);
+
 /* boot/jobctl.c: the processes of the booted tree as job control sees
  * them. The init is pid 1, group 1, session 1. Adds pid or changes its
  * group and session: -EINVAL for ids < 1, -ESRCH when pgid != pid names no

@@ -52,6 +52,8 @@ struct uvfs_boot {
 	int exec_rc;
 	char exec_err[512];
 	struct boot_jobctl *jc; /* process groups for devpts job control; set before return */
+	struct uvfs_boot_restore_entry *rmap; /* configureRestore's map, one per gofer; set before return */
+	size_t nrmap;
 };
 
 static void slots_release(struct uvfs_boot *b)
@@ -86,8 +88,49 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 		uvfs_devtmpfs_accessor_release(b->dev);
 	slots_release(b);
 	boot_jobctl_free(b->jc);
+	for (size_t i = 0; i < b->nrmap; i++)
+		free((char *)b->rmap[i].destination);
+	free(b->rmap);
 	free(b->exec);
 	free(b);
+}
+
+UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boot_restore_entry **out)
+{
+	*out = b->rmap;
+	return b->nrmap;
+}
+
+/* Closes the restore fds and reaps the procs not taken (used[i] false;
+ * used NULL: none taken). */
+static void restore_release(const struct uvfs_boot_opts *o, const bool *used)
+{
+	for (size_t i = 0; i < o->nrestore; i++)
+		if (!used || !used[i]) {
+			if (o->restore[i].fd >= 0)
+				close(o->restore[i].fd);
+			uvfs_gofer_reap(o->restore[i].proc);
+		}
+}
+
+/* Gives slot g the restore fd of destination dest (taken: used[k]). */
+static int restore_take(struct uvfs_boot *b, const struct uvfs_boot_opts *o, bool *used, size_t g, const char *dest)
+{
+	for (size_t k = 0; k < o->nrestore; k++)
+		if (!used[k] && o->restore[k].destination && !strcmp(o->restore[k].destination, dest)) {
+			used[k] = true;
+			b->g[g].fd = o->restore[k].fd;
+			b->g[g].proc = o->restore[k].proc;
+			if (o->restore[k].host_dir) {
+				char *d = strdup(o->restore[k].host_dir);
+				if (!d)
+					return -ENOMEM;
+				free(b->g[g].dir);
+				b->rmap[g].host_dir = b->g[g].dir = d;
+			}
+			return 0;
+		}
+	return berr(o->err, o->errlen, -EBADF, "restore: no gofer fd for %s", dest);
 }
 
 HIDDEN struct boot_jobctl *boot_jobctl_of(struct uvfs_boot *b) { return b->jc; }
@@ -130,7 +173,8 @@ static int host_dir(const char *bundle, const char *p, char **out, char **file)
 
 /* Resolves and starts every gofer (root first, then gofer mounts in spec
  * order: the plan's gofer indices), then binds their fds into the plan. */
-static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o)
+static int start_gofers_in(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o,
+			   bool *used)
 {
 	char *err = o->err;
 	size_t errlen = o->errlen;
@@ -139,8 +183,10 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 	for (size_t i = 0; i < plan->ngofers; i++)
 		b->g[i].fd = -1;
 	b->ng = plan->ngofers;
+	if (!(b->rmap = calloc(plan->ngofers ? plan->ngofers : 1, sizeof *b->rmap)))
+		return -ENOMEM;
 	for (size_t i = 0; i < plan->ngofers; i++) {
-		const char *src = NULL;
+		const char *src = NULL, *dest = "/";
 		bool ro = false;
 		if (i == 0) {
 			src = plan->root.path;
@@ -150,6 +196,7 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 			for (size_t k = 0; k < plan->nmounts; k++)
 				if (plan->mounts[k].gofer == (int)i) {
 					src = plan->mounts[k].source;
+					dest = plan->mounts[k].destination;
 					ro = plan->mounts[k].readonly || plan->mounts[k].overlay;
 				}
 		}
@@ -159,20 +206,48 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 		if (rc)
 			return berr(err, errlen, rc, "gofer for %s: %s", src, strerror(-rc));
 		b->g[i].ro = ro;
+		struct uvfs_boot_restore_entry *e = &b->rmap[b->nrmap];
+		*e = (struct uvfs_boot_restore_entry){ .destination = strdup(dest), .gofer = (int)i,
+							.host_dir = b->g[i].dir, .readonly = ro };
+		if (!e->destination)
+			return -ENOMEM;
+		b->nrmap++;
 	}
 	int *fds = calloc(b->ng ? b->ng : 1, sizeof *fds);
 	if (!fds)
 		return -ENOMEM;
 	int rc = 0;
 	for (size_t i = 0; i < b->ng && !rc; i++) {
-		rc = uvfs_gofer_spawn(b->g[i].dir, b->g[i].ro, &b->g[i].fd, &b->g[i].proc);
-		if (rc)
-			berr(err, errlen, rc, "starting gofer (diod) for %s: %s", b->g[i].dir, strerror(-rc));
+		if (o->restore) {
+			rc = restore_take(b, o, used, i, b->rmap[i].destination);
+		} else {
+			rc = uvfs_gofer_spawn(b->g[i].dir, b->g[i].ro, &b->g[i].fd, &b->g[i].proc);
+			if (rc)
+				berr(err, errlen, rc, "starting gofer (diod) for %s: %s", b->g[i].dir, strerror(-rc));
+		}
 		fds[i] = b->g[i].fd;
 	}
+	for (size_t k = 0; !rc && k < o->nrestore; k++)
+		if (!used[k])
+			rc = berr(err, errlen, -EINVAL, "restore: no gofer mount at %s",
+				  o->restore[k].destination ? o->restore[k].destination : "(null)");
+
 	if (!rc)
 		rc = uvfs_mount_plan_bind_fds(plan, fds, b->ng, err, errlen);
 	free(fds);
+	return rc;
+}
+
+/* start_gofers_in, owning the restore fds: every one no slot took is
+ * closed (and its diod reaped) whatever happens; slots own the others. */
+static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o)
+{
+	if (!o->restore)
+		return start_gofers_in(b, plan, o, NULL);
+	bool *used = calloc(o->nrestore + 1, sizeof *used);
+	int rc = used ? start_gofers_in(b, plan, o, used) : -ENOMEM;
+	restore_release(o, used);
+	free(used);
 	return rc;
 }
 
@@ -668,14 +743,19 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 	if (err && errlen)
 		err[0] = 0;
 	struct uvfs_boot *b = calloc(1, sizeof *b);
-	if (!b)
+	if (!b) {
+		if (o->restore)
+			restore_release(o, NULL);
 		return -ENOMEM;
+	}
 	b->vfs = vfs;
 	uvfs_cred_init_root(&b->cred);
 	struct uvfs_vd root = { 0 };
 	int rc = boot_jobctl_new(b, o->jobctl, &b->jc);
 	if (rc) {
 		free(b);
+		if (o->restore)
+			restore_release(o, NULL);
 		return berr(err, errlen, rc, "creating the process groups: %s", strerror(-rc));
 	}
 	rc = start_gofers(b, plan, o);
