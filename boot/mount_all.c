@@ -396,11 +396,45 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
  * 0644 file under synthetic parents, as runc makes it (a gofer that
  * refuses the file, e.g. below a synthetic directory, fails the boot with
  * its errno: synthetic directories hold mount points only). */
+/* dest's final component is a dangling symlink: the path it names (inside
+ * the root: an absolute target is under it, ".." stops at it), following
+ * chains of dangling links; malloc'd, or NULL when dest is no symlink. */
+static char *dangling_target(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest)
+{
+	char *cur = strdup(dest);
+	for (int hops = 0; cur && hops < 40; hops++) {
+		struct uvfs_pathop pop = { .root = *root, .start = *root, .path = cur };
+		char buf[PATH_MAX], joined[2 * PATH_MAX];
+		ssize_t n = uvfs_readlink_at(b->vfs, &b->cred, &pop, buf, sizeof buf - 1);
+		if (n < 0)
+			return hops ? cur : (free(cur), NULL);
+		buf[n] = 0;
+		char *slash = strrchr(cur, '/');
+		if (buf[0] == '/')
+			snprintf(joined, sizeof joined, "%s", buf);
+		else
+			snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - cur), cur, buf);
+		free(cur);
+		cur = clean_abs_path(joined);
+	}
+	return cur;
+}
+
 static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, bool dir)
 {
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
 	struct statx st;
 	int rc = uvfs_stat_at(b->vfs, &b->cred, &pop, STATX_TYPE, &st);
+	if (rc == -ENOENT) {
+		/* runc makes the mount point where the link points
+		 * (securejoin), and the mount follows the link to it. */
+		char *t = dangling_target(b, root, dest);
+		if (t) {
+			rc = make_mount_point(b, root, t, dir);
+			free(t);
+			return rc;
+		}
+	}
 	if (!rc)
 		return S_ISDIR(st.stx_mode) == dir ? 0 : -ENOTDIR;
 	if (rc != -ENOENT || dir)
@@ -417,6 +451,8 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	pop.flags = 0;
 	if (!(rc = uvfs_open_at(b->vfs, &b->cred, &pop, O_CREAT | O_EXCL | O_WRONLY, 0644, 0, &f)))
 		uvfs_file_put(f);
+	else if (rc == -EPERM || rc == -EROFS || rc == -EACCES)
+		b->why = "the gofer refuses to create the file mount point (synthetic mount points are directories only)";
 	return rc;
 }
 
