@@ -171,7 +171,8 @@ UVFS_API void uvfs_mount_plan_free(struct uvfs_mount_plan *plan);
 /* ------------------------------------------------------------ registerFilesystems
  *
  * boot/register.c: the seed's type table (spec §1.1: 9p and devpts not
- * user-mountable, every type listed), the devices of devices/ and devpts.
+ * user-mountable, every type listed), the devices of devices/ and devpts
+ * (with the booted trees' job control: boot/jobctl.c, uvfs_boot_ctx).
  * UVFS_BOOT_FUSE / UVFS_BOOT_TUN add /dev/fuse and /dev/net/tun. The
  * devtmpfs contents (UserspaceInit + device files) are made by
  * uvfs_boot_mount_all: our devtmpfs lives only while a mount or accessor
