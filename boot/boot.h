@@ -171,7 +171,8 @@ UVFS_API void uvfs_mount_plan_free(struct uvfs_mount_plan *plan);
 /* ------------------------------------------------------------ registerFilesystems
  *
  * boot/register.c: the seed's type table (spec §1.1: 9p and devpts not
- * user-mountable, every type listed), the devices of devices/ and devpts.
+ * user-mountable, every type listed), the devices of devices/ and devpts
+ * (with the booted trees' job control: boot/jobctl.c, uvfs_boot_ctx).
  * UVFS_BOOT_FUSE / UVFS_BOOT_TUN add /dev/fuse and /dev/net/tun. The
  * devtmpfs contents (UserspaceInit + device files) are made by
  * uvfs_boot_mount_all: our devtmpfs lives only while a mount or accessor
@@ -211,6 +212,30 @@ UVFS_API int uvfs_pod_new(struct uvfs *vfs, struct uvfs_pod **out);
 UVFS_API void uvfs_pod_destroy(struct uvfs_pod *pod);
 UVFS_API size_t uvfs_pod_nmasters(struct uvfs_pod *pod); /* masters mounted so far */
 
+/* Job control of a booted tree's ptys (boot/jobctl.c). The embedder runs
+ * the processes; uvfs_boot_register_filesystems gives devpts a task model
+ * that answers from the boot of the calling task (a uvfs_ctx filled by
+ * uvfs_boot_ctx) and sends ISIG characters' and SIGWINCH's signals through
+ * kill_pgrp, called on the thread of the uvfs call, no uvfs lock held. */
+struct uvfs_boot_jobctl {
+	void *arg;
+	void (*kill_pgrp)(void *arg, int32_t pgid, int sig); /* NULL: no signals */
+};
+
+struct uvfs_gofer_proc; /* fsimpl/gofer/gofer.h */
+
+/* Restore (configureRestore): a gofer connection handed to a restored
+ * sandbox, matched to its mount by destination ("/" is the root). */
+struct uvfs_boot_gofer_fd {
+	const char *destination;
+	int fd; /* the client end; the boot owns it from the call on */
+	struct uvfs_gofer_proc *proc; /* its diod (reaped with the mount) or NULL; owned likewise */
+	/* The directory the new gofer exports (its attach name; a file bind's
+	 * directory), when not the map's host_dir: a restore may run on
+	 * another host. NULL: the map's. */
+	const char *host_dir;
+};
+
 struct uvfs_boot_opts {
 	const struct uvfs_oci_spec *spec; /* the process of the init task; required */
 	const char *bundle_dir; /* relative root.path and bind sources resolve here; NULL: "." */
@@ -218,6 +243,13 @@ struct uvfs_boot_opts {
 	char *err; /* message buffer (may be NULL) */
 	size_t errlen;
 	struct uvfs_pod *pod; /* the container's pod; NULL: a pod of its own (destroyed with the boot) */
+	const struct uvfs_boot_jobctl *jobctl; /* borrowed until uvfs_boot_destroy; NULL: no signals */
+	/* Restore: the gofer fds by destination, instead of starting diods. Each
+	 * gofer mount of the plan needs one (else -EBADF "restore: no gofer fd
+	 * for /x"); one the plan has no gofer mount for is -EINVAL "restore: no
+	 * gofer mount at /y". Every fd and proc is the boot's, even on error. */
+	const struct uvfs_boot_gofer_fd *restore;
+	size_t nrestore;
 };
 
 struct uvfs_boot; /* the booted sandbox tree */
@@ -257,6 +289,34 @@ struct uvfs_exec_args {
 };
 UVFS_API int uvfs_resolve_executable_path(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_vd *root,
 					  const struct uvfs_exec_args *a, char **out, char *err, size_t errlen);
+/* configureRestore's map: (destination, gofer fd index) of every gofer
+ * mount, the root ("/", 0) first, then in gofer order (bind mounts in spec
+ * order), with the host directory each gofer serves (a file bind's
+ * directory) and whether it is served read-only: what a restorer needs to
+ * start fresh gofers for uvfs_boot_opts.restore. *out is borrowed until
+ * uvfs_boot_destroy; returns the count. */
+struct uvfs_boot_restore_entry {
+	const char *destination;
+	int gofer;
+	const char *host_dir;
+	bool readonly;
+};
+UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boot_restore_entry **out);
+
+/* boot/jobctl.c: the processes of the booted tree as job control sees
+ * them. The init is pid 1, group 1, session 1. Adds pid or changes its
+ * group and session: -EINVAL for ids < 1, -ESRCH when pgid != pid names no
+ * group of session sid (Linux setpgid: a group joined must exist in the
+ * caller's session), -EPERM when pid == sid names an existing group of
+ * another session, -ENOMEM. uvfs_boot_exit_process forgets pid (-ESRCH if
+ * unknown). */
+UVFS_API int uvfs_boot_set_process(struct uvfs_boot *b, int32_t pid, int32_t pgid, int32_t sid);
+UVFS_API int uvfs_boot_exit_process(struct uvfs_boot *b, int32_t pid);
+/* Fills c for calls made as process pid of the booted tree (cred NULL,
+ * task = the boot, tid = pid): enter it with uvfs_ctx_enter around the
+ * calls whose terminal job control acts for that process. */
+UVFS_API void uvfs_boot_ctx(struct uvfs_boot *b, int32_t pid, struct uvfs_ctx *c);
+
 /* Drops the task table, the namespace (every mount) and the devtmpfs
  * accessor; the gofer mounts reap their diod as their filesystems go.
  * Then uvfs_destroy(vfs) reports zero live objects. NULL is a no-op. */

@@ -72,3 +72,14 @@ HIDDEN const struct uvfs_devices_opts *boot_devices_opts(unsigned flags);
 struct uvfs_cred;
 HIDDEN int pod_master(struct uvfs_pod *p, const struct uvfs_cred *cred, const struct uvfs_plan_hint *h,
 		      struct uvfs_mount **out);
+
+/* ---- jobctl.c: the booted tree's process groups for devpts job control. */
+struct boot_jobctl;
+/* A table holding the init (1, 1, 1), registered so the devpts task model
+ * finds b from a ctx's task. */
+HIDDEN int boot_jobctl_new(struct uvfs_boot *b, const struct uvfs_boot_jobctl *opts, struct boot_jobctl **out);
+HIDDEN void boot_jobctl_free(struct boot_jobctl *j);
+HIDDEN struct boot_jobctl *boot_jobctl_of(struct uvfs_boot *b);
+struct uvfs_devpts_opts;
+/* The devpts task model of booted trees (uvfs_boot_register_filesystems). */
+HIDDEN extern const struct uvfs_devpts_opts boot_devpts_opts;

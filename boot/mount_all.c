@@ -51,6 +51,9 @@ struct uvfs_boot {
 	char *exec;
 	int exec_rc;
 	char exec_err[512];
+	struct boot_jobctl *jc; /* process groups for devpts job control; set before return */
+	struct uvfs_boot_restore_entry *rmap; /* configureRestore's map, one per gofer; set before return */
+	size_t nrmap;
 };
 
 static void slots_release(struct uvfs_boot *b)
@@ -84,9 +87,53 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	if (b->dev)
 		uvfs_devtmpfs_accessor_release(b->dev);
 	slots_release(b);
+	boot_jobctl_free(b->jc);
+	for (size_t i = 0; i < b->nrmap; i++)
+		free((char *)b->rmap[i].destination);
+	free(b->rmap);
 	free(b->exec);
 	free(b);
 }
+
+UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boot_restore_entry **out)
+{
+	*out = b->rmap;
+	return b->nrmap;
+}
+
+/* Closes the restore fds and reaps the procs not taken (used[i] false;
+ * used NULL: none taken). */
+static void restore_release(const struct uvfs_boot_opts *o, const bool *used)
+{
+	for (size_t i = 0; i < o->nrestore; i++)
+		if (!used || !used[i]) {
+			if (o->restore[i].fd >= 0)
+				close(o->restore[i].fd);
+			uvfs_gofer_reap(o->restore[i].proc);
+		}
+}
+
+/* Gives slot g the restore fd of destination dest (taken: used[k]). */
+static int restore_take(struct uvfs_boot *b, const struct uvfs_boot_opts *o, bool *used, size_t g, const char *dest)
+{
+	for (size_t k = 0; k < o->nrestore; k++)
+		if (!used[k] && o->restore[k].destination && !strcmp(o->restore[k].destination, dest)) {
+			used[k] = true;
+			b->g[g].fd = o->restore[k].fd;
+			b->g[g].proc = o->restore[k].proc;
+			if (o->restore[k].host_dir) {
+				char *d = strdup(o->restore[k].host_dir);
+				if (!d)
+					return -ENOMEM;
+				free(b->g[g].dir);
+				b->rmap[g].host_dir = b->g[g].dir = d;
+			}
+			return 0;
+		}
+	return berr(o->err, o->errlen, -EBADF, "restore: no gofer fd for %s", dest);
+}
+
+HIDDEN struct boot_jobctl *boot_jobctl_of(struct uvfs_boot *b) { return b->jc; }
 
 UVFS_API struct uvfs_mntns *uvfs_boot_mntns(struct uvfs_boot *b) { return b->ns; }
 UVFS_API struct uvfs_tasks *uvfs_boot_tasks(struct uvfs_boot *b) { return b->tasks; }
@@ -126,7 +173,8 @@ static int host_dir(const char *bundle, const char *p, char **out, char **file)
 
 /* Resolves and starts every gofer (root first, then gofer mounts in spec
  * order: the plan's gofer indices), then binds their fds into the plan. */
-static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o)
+static int start_gofers_in(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o,
+			   bool *used)
 {
 	char *err = o->err;
 	size_t errlen = o->errlen;
@@ -135,8 +183,10 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 	for (size_t i = 0; i < plan->ngofers; i++)
 		b->g[i].fd = -1;
 	b->ng = plan->ngofers;
+	if (!(b->rmap = calloc(plan->ngofers ? plan->ngofers : 1, sizeof *b->rmap)))
+		return -ENOMEM;
 	for (size_t i = 0; i < plan->ngofers; i++) {
-		const char *src = NULL;
+		const char *src = NULL, *dest = "/";
 		bool ro = false;
 		if (i == 0) {
 			src = plan->root.path;
@@ -146,6 +196,7 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 			for (size_t k = 0; k < plan->nmounts; k++)
 				if (plan->mounts[k].gofer == (int)i) {
 					src = plan->mounts[k].source;
+					dest = plan->mounts[k].destination;
 					ro = plan->mounts[k].readonly || plan->mounts[k].overlay;
 				}
 		}
@@ -155,20 +206,48 @@ static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const
 		if (rc)
 			return berr(err, errlen, rc, "gofer for %s: %s", src, strerror(-rc));
 		b->g[i].ro = ro;
+		struct uvfs_boot_restore_entry *e = &b->rmap[b->nrmap];
+		*e = (struct uvfs_boot_restore_entry){ .destination = strdup(dest), .gofer = (int)i,
+							.host_dir = b->g[i].dir, .readonly = ro };
+		if (!e->destination)
+			return -ENOMEM;
+		b->nrmap++;
 	}
 	int *fds = calloc(b->ng ? b->ng : 1, sizeof *fds);
 	if (!fds)
 		return -ENOMEM;
 	int rc = 0;
 	for (size_t i = 0; i < b->ng && !rc; i++) {
-		rc = uvfs_gofer_spawn(b->g[i].dir, b->g[i].ro, &b->g[i].fd, &b->g[i].proc);
-		if (rc)
-			berr(err, errlen, rc, "starting gofer (diod) for %s: %s", b->g[i].dir, strerror(-rc));
+		if (o->restore) {
+			rc = restore_take(b, o, used, i, b->rmap[i].destination);
+		} else {
+			rc = uvfs_gofer_spawn(b->g[i].dir, b->g[i].ro, &b->g[i].fd, &b->g[i].proc);
+			if (rc)
+				berr(err, errlen, rc, "starting gofer (diod) for %s: %s", b->g[i].dir, strerror(-rc));
+		}
 		fds[i] = b->g[i].fd;
 	}
+	for (size_t k = 0; !rc && k < o->nrestore; k++)
+		if (!used[k])
+			rc = berr(err, errlen, -EINVAL, "restore: no gofer mount at %s",
+				  o->restore[k].destination ? o->restore[k].destination : "(null)");
+
 	if (!rc)
 		rc = uvfs_mount_plan_bind_fds(plan, fds, b->ng, err, errlen);
 	free(fds);
+	return rc;
+}
+
+/* start_gofers_in, owning the restore fds: every one no slot took is
+ * closed (and its diod reaped) whatever happens; slots own the others. */
+static int start_gofers(struct uvfs_boot *b, struct uvfs_mount_plan *plan, const struct uvfs_boot_opts *o)
+{
+	if (!o->restore)
+		return start_gofers_in(b, plan, o, NULL);
+	bool *used = calloc(o->nrestore + 1, sizeof *used);
+	int rc = used ? start_gofers_in(b, plan, o, used) : -ENOMEM;
+	restore_release(o, used);
+	free(used);
 	return rc;
 }
 
@@ -213,6 +292,35 @@ static int overlay_layers(struct uvfs_boot *b, size_t g, const char *data, struc
 		return rc;
 	*ov = (struct uvfs_overlay_opts){ .upper = vds[1], .work = vds[2], .nlower = 1, .lower = &vds[0] };
 	return 0;
+}
+
+/* An overlay with flags over lower (borrowed) under a fresh tmpfs upper. */
+static int overlay_on(struct uvfs_boot *b, struct uvfs_mount *lower, unsigned flags, struct uvfs_mount **out)
+{
+	struct uvfs_mount *upper = NULL;
+	struct uvfs_vd vds[3] = { { lower, uvfs_mount_root(lower) } };
+	uvfs_mount_get(lower);
+	uvfs_dentry_get(vds[0].dentry);
+	int rc = uvfs_mount_disconnected(b->vfs, &b->cred, "none", "tmpfs",
+					 &(struct uvfs_mount_opts){ .data = "mode=0755", .internal_mount = true }, &upper);
+	struct uvfs_vd top = rc ? (struct uvfs_vd){ 0 } : (struct uvfs_vd){ upper, uvfs_mount_root(upper) };
+	const char *names[2] = { "upper", "work" };
+	for (int i = 0; i < 2 && !rc; i++) {
+		struct uvfs_pathop pop = { .root = top, .start = top, .path = names[i] };
+		rc = uvfs_mkdir_at2(b->vfs, &b->cred, &pop, 0755, &(struct uvfs_create_opts){ .vd = &vds[1 + i] });
+	}
+	if (!rc) {
+		struct uvfs_overlay_opts ov = { .upper = vds[1], .work = vds[2], .nlower = 1, .lower = &vds[0] };
+		rc = uvfs_mount_disconnected(b->vfs, &b->cred, "overlay", "overlay",
+					     &(struct uvfs_mount_opts){ .flags = flags, .internal = &ov, .internal_mount = true },
+					     out);
+	}
+	for (int i = 0; i < 3; i++)
+		if (uvfs_vd_ok(&vds[i]))
+			uvfs_vd_put(&vds[i]);
+	if (upper)
+		uvfs_mount_put(upper);
+	return rc;
 }
 
 static void overlay_layers_put(struct uvfs_mount *lower, struct uvfs_mount *upper, struct uvfs_vd vds[3])
@@ -288,11 +396,45 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
  * 0644 file under synthetic parents, as runc makes it (a gofer that
  * refuses the file, e.g. below a synthetic directory, fails the boot with
  * its errno: synthetic directories hold mount points only). */
+/* dest's final component is a dangling symlink: the path it names (inside
+ * the root: an absolute target is under it, ".." stops at it), following
+ * chains of dangling links; malloc'd, or NULL when dest is no symlink. */
+static char *dangling_target(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest)
+{
+	char *cur = strdup(dest);
+	for (int hops = 0; cur && hops < 40; hops++) {
+		struct uvfs_pathop pop = { .root = *root, .start = *root, .path = cur };
+		char buf[PATH_MAX], joined[2 * PATH_MAX];
+		ssize_t n = uvfs_readlink_at(b->vfs, &b->cred, &pop, buf, sizeof buf - 1);
+		if (n < 0)
+			return hops ? cur : (free(cur), NULL);
+		buf[n] = 0;
+		char *slash = strrchr(cur, '/');
+		if (buf[0] == '/')
+			snprintf(joined, sizeof joined, "%s", buf);
+		else
+			snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - cur), cur, buf);
+		free(cur);
+		cur = clean_abs_path(joined);
+	}
+	return cur;
+}
+
 static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, bool dir)
 {
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
 	struct statx st;
 	int rc = uvfs_stat_at(b->vfs, &b->cred, &pop, STATX_TYPE, &st);
+	if (rc == -ENOENT) {
+		/* runc makes the mount point where the link points
+		 * (securejoin), and the mount follows the link to it. */
+		char *t = dangling_target(b, root, dest);
+		if (t) {
+			rc = make_mount_point(b, root, t, dir);
+			free(t);
+			return rc;
+		}
+	}
 	if (!rc)
 		return S_ISDIR(st.stx_mode) == dir ? 0 : -ENOTDIR;
 	if (rc != -ENOENT || dir)
@@ -309,6 +451,8 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	pop.flags = 0;
 	if (!(rc = uvfs_open_at(b->vfs, &b->cred, &pop, O_CREAT | O_EXCL | O_WRONLY, 0644, 0, &f)))
 		uvfs_file_put(f);
+	else if (rc == -EPERM || rc == -EROFS || rc == -EACCES)
+		b->why = "the gofer refuses to create the file mount point (synthetic mount points are directories only)";
 	return rc;
 }
 
@@ -430,10 +574,6 @@ static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, un
 		b->why = "no verity.roothash (enabling verity at run time is not supported)";
 		return -EINVAL;
 	}
-	if (m->overlay) {
-		b->why = "an overlay over a verity mount is not supported yet (make the mount ro)";
-		return -EOPNOTSUPP;
-	}
 	struct uvfs_mount *lower = NULL;
 	int rc;
 	if (m->gofer > 0) {
@@ -466,13 +606,24 @@ static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, un
 	struct uvfs_verity_mount vm = { .lower = { lower, uvfs_mount_root(lower) },
 					.action = m->verity_action_error ? UVFS_VERITY_ACTION_ERROR
 									 : UVFS_VERITY_ACTION_PANIC };
-	rc = uvfs_mount_disconnected(b->vfs, &b->cred, *m->source ? m->source : "verity", "verity",
-				     &(struct uvfs_mount_opts){ .flags = flags, .data = data, .internal = &vm, .internal_mount = true },
-				     out);
+	/* With an overlay (the seed's configureOverlay over a verity lower), the
+	 * verity mount is the read-only lower layer under a tmpfs upper. */
+	struct uvfs_mount *v = NULL;
+	rc = uvfs_mount_disconnected(
+		b->vfs, &b->cred, *m->source ? m->source : "verity", "verity",
+		&(struct uvfs_mount_opts){
+			.flags = m->overlay ? UVFS_MNT_RDONLY : flags, .data = data, .internal = &vm, .internal_mount = true },
+		&v);
 	if (rc == -EINVAL)
 		b->why = "bad verity options or root hash (see the log)";
 	free(data);
 	uvfs_mount_put(lower);
+	if (rc || !m->overlay) {
+		*out = v;
+		return rc;
+	}
+	rc = overlay_on(b, v, flags, out);
+	uvfs_mount_put(v);
 	return rc;
 }
 
@@ -628,12 +779,22 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 	if (err && errlen)
 		err[0] = 0;
 	struct uvfs_boot *b = calloc(1, sizeof *b);
-	if (!b)
+	if (!b) {
+		if (o->restore)
+			restore_release(o, NULL);
 		return -ENOMEM;
+	}
 	b->vfs = vfs;
 	uvfs_cred_init_root(&b->cred);
 	struct uvfs_vd root = { 0 };
-	int rc = start_gofers(b, plan, o);
+	int rc = boot_jobctl_new(b, o->jobctl, &b->jc);
+	if (rc) {
+		free(b);
+		if (o->restore)
+			restore_release(o, NULL);
+		return berr(err, errlen, rc, "creating the process groups: %s", strerror(-rc));
+	}
+	rc = start_gofers(b, plan, o);
 	if (rc) {
 		if (err && errlen && !err[0])
 			berr(err, errlen, rc, "starting gofers: %s", strerror(-rc));

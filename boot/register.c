@@ -64,7 +64,9 @@ UVFS_API int uvfs_boot_register_filesystems(struct uvfs *vfs, unsigned flags)
 		uvfs_log(UVFS_LOG_ERROR, "boot: registering devices: %s", strerror(-err));
 		return err;
 	}
-	if ((err = uvfs_devpts_register_devices(vfs))) {
+	/* Job control through the booted trees' process groups (boot/jobctl.c):
+	 * devpts finds the boot of the calling context. */
+	if ((err = uvfs_devpts_register_devices_opts(vfs, &boot_devpts_opts))) {
 		uvfs_log(UVFS_LOG_ERROR, "boot: registering devpts devices: %s", strerror(-err));
 		return err;
 	}

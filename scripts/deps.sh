@@ -2,15 +2,16 @@
 # Install the Debian packages uvfs needs, when missing. Does nothing when all
 # are present; as non-root it only reports what is missing.
 #   scripts/deps.sh run     what `make run` needs: build the libraries and
-#                           the CLI, run the demo (FUSE, tree)
+#                           the CLI, run the demo (FUSE, tree, diod: the
+#                           gofer serving the host's / to the demo tree)
 #   scripts/deps.sh check   (the default) also every test tool: criterion,
 #                           clang for the fuzzers, diod, the FUSE client tests
 #   scripts/deps.sh --list run|check   print the package list, install nothing
 set -e
 RUN_PKGS="build-essential pkg-config liburcu-dev libxxhash-dev libfuse3-dev fuse3 libjansson-dev libssl-dev tree \
-libseccomp-dev"
+libseccomp-dev diod"
 CHECK_PKGS="$RUN_PKGS clang libclang-rt-14-dev libcriterion-dev diod fsverity gnuplot-nox \
-rsync sqlite3 fio git attr dbench postmark fuse-overlayfs psmisc runc busybox-static procps valgrind"
+rsync sqlite3 fio git attr dbench postmark fuse-overlayfs psmisc runc busybox-static procps valgrind proot"
 list=0
 [ "${1:-}" = --list ] && { list=1; shift; }
 case "${1:-check}" in

@@ -108,3 +108,48 @@ Test(verity_mount, no_root_hash_refused, .timeout = 60)
 	unboot_failed(&t);
 	rm_bundle();
 }
+
+/* --overlay and a writable verity bind: the seed's configureOverlay mounts
+ * the verity filesystem as the lower layer under a tmpfs upper. Reads are
+ * verified (a tampered file is -EIO through the overlay), writes land in
+ * the upper and never on the host. */
+Test(verity_mount, overlay_over_verity, .timeout = 60)
+{
+	make_bundle(DATA "runc/config.json");
+	char hex[65], o[300];
+	sealed_dir(hex);
+	shf("echo bad > %s/V/sub/g", bundle);
+	snprintf(o, sizeof o,
+		 "{\"destination\": \"/v\", \"type\": \"bind\", \"source\": \"V\", \"options\": [\"rbind\", \"rw\", "
+		 "\"verity.roothash=%s\", \"verity.action=error\"]}",
+		 hex);
+	add_mount(o);
+	struct booted t;
+	int rc = boot(&t, UVFS_OCI_OVERLAY);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	char *mi = mountinfo(&t);
+	expect_type(mi, "/v", "overlay");
+	free(mi);
+	char *s = read_all(&t, "/v/f");
+	cr_assert_str_eq(s, "good\n");
+	free(s);
+	struct uvfs_file *f;
+	char buf[64];
+	rc = open_in(&t, "/v/sub/g", O_RDONLY, &f);
+	if (!rc) {
+		rc = (int)uvfs_read(f, buf, sizeof buf);
+		uvfs_file_put(f);
+	}
+	cr_assert_eq(rc, -EIO, "tampered lower file through the overlay: %d", rc);
+	cr_assert_eq(open_in(&t, "/v/new", O_WRONLY | O_CREAT, &f), 0);
+	cr_assert_eq(uvfs_write(f, "up\n", 3), 3);
+	uvfs_file_put(f);
+	s = read_all(&t, "/v/new");
+	cr_assert_str_eq(s, "up\n");
+	free(s);
+	char host[400];
+	snprintf(host, sizeof host, "%s/V/new", bundle);
+	cr_assert_neq(access(host, F_OK), 0, "the write reached the host");
+	unboot(&t);
+	rm_bundle();
+}

@@ -11,6 +11,23 @@ leftovers() { # mounts and directories that did not exist before
 }
 snap() { { grep -o '/tmp/uvfs-demo\.[^ ]*' /proc/mounts; ls -d /tmp/uvfs-demo.* 2>/dev/null; } | sort -u; }
 
+# The demo itself (make run): runsc do's default tree (the host's / under a
+# tmpfs overlay), shown with ls -la /, /proc/mounts, ls -l /dev, the cpu
+# list; a file written lands in the overlay and not on the host; teardown
+# reports 0 live objects.
+check() { [ "$2" = "$3" ] && ok "$1" || nok "$1: expected [$2] got [$3]"; }
+out=$(timeout 50 "$UVFS" demo 2>&1); rc=$?
+check cli-demo-rc 0 "$rc"
+check cli-demo-host-root 1 "$(grep -c '^/ overlay\|^overlay / overlay ' <<<"$out" | sed 's/^[1-9].*/1/')"
+check cli-demo-proc-mounts 1 "$(grep -c '^proc /proc proc ' <<<"$out")"
+check cli-demo-dev-null 1 "$(grep -c '^c.* null$' <<<"$out")"
+check cli-demo-cpu-online 1 "$(grep -cx "$(cat /sys/devices/system/cpu/online)" <<<"$out" | sed 's/^[1-9].*/1/')"
+f=$(sed -n 's/^hello from uvfs: \(.*\)$/\1/p' <<<"$out" | head -1)
+check cli-demo-write-in-overlay 1 "$(grep -c "^hello from uvfs: $f\$" <<<"$out")"
+[ -n "$f" ] && [ ! -e "$f" ] && ok "cli-demo-write-not-on-host ($f)" || nok "cli-demo-write-not-on-host: [$f]"
+check cli-demo-teardown "uvfs: teardown: 0 live objects" "$(tail -n1 <<<"$out")"
+grep -q "uvfs-demo\.[^ ]* fuse" /proc/mounts && nok "cli-demo-unmounted" || ok "cli-demo-unmounted"
+
 for n in 1 3 12; do
   before=$(snap)
   rc=$(timeout 20 "$UVFS" demo 2>/dev/null | head -$n >/dev/null; echo ${PIPESTATUS[0]})

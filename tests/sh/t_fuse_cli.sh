@@ -122,7 +122,7 @@ out=$("$UVFS" demo 2>&1); rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 dmp=$(sed -n 's/.*mounted on \([^ ]*\) through FUSE.*/\1/p' <<<"$out")
 if [ $rc = 0 ] && [ -n "$dmp" ] && ! is_mounted "$dmp" && [ ! -e "$dmp" ] && grep -q 'hello from uvfs' <<<"$out" \
-   && grep -q 'PRETTY_NAME' <<<"$out" && grep -q 'notes.txt' <<<"$out" && grep -q '^uvfs: teardown: 0 live objects$' <<<"$out" \
+   && grep -q '^overlay / overlay ' <<<"$out" && grep -q '^proc /proc proc ' <<<"$out" && grep -q '^uvfs: teardown: 0 live objects$' <<<"$out" \
    && [ $ms -lt 5000 ]; then
   ok "fuse-cli demo (${ms} ms)"
 else nok "fuse-cli demo: rc=$rc ${ms}ms: $out"; fi
