@@ -101,8 +101,8 @@ int cli_bundle_boot(struct cli_bundle *b, struct uvfs **vfsp, struct uvfs_mntns 
 		fprintf(stderr, "uvfs: boot: %s\n", err);
 		goto fail;
 	}
-	for (size_t i = 0; i < b->plan->nwarnings; i++)
-		fprintf(stderr, "uvfs: boot: warning: %s\n", b->plan->warnings[i]);
+	/* The plan's warnings were already logged (uvfs_log, WARN) as they were
+	 * found; printing b->plan->warnings again would say each twice. */
 	if ((rc = uvfs_create(&vfs)) || (rc = uvfs_boot_register_filesystems(vfs, 0))) {
 		fprintf(stderr, "uvfs: boot: registering filesystems: %s\n", strerror(-rc));
 		goto fail;

@@ -25,7 +25,7 @@ types=$(awk '{for(i=1;i<=NF;i++) if($i=="-"){print $5, $(i+1)}}' "$D/out" | sort
 check boot-types "/ 9p;/dev devtmpfs;/dev/pts devpts;/dev/shm tmpfs;/proc proc;/sys sysfs;/tmp tmpfs;" "$types"
 check boot-root-ro "ro" "$(awk '$5=="/"{print $6}' "$D/out")"
 check boot-executable "executable: /bin/sh" "$(grep '^executable:' "$D/out")"
-check boot-mqueue-warned 1 "$(grep -c 'warning: /dev/mqueue: ignoring unknown filesystem type "mqueue"' "$D/err")"
+check boot-mqueue-warned 1 "$(grep -c '/dev/mqueue: ignoring unknown filesystem type "mqueue"' "$D/err")"
 check boot-teardown "uvfs: teardown: 0 live objects" "$(tail -n1 "$D/err")"
 check boot-no-diod "" "$(pgrep -f -- "diod.*$D/b/rootfs")"
 # A bundle whose root is missing: exit 1, the step named, nothing left.
