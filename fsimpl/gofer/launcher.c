@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,45 @@
 struct uvfs_gofer_proc {
 	pid_t pid; /* immutable; the owner reaps it */
 };
+
+/* diod's Lua config exporting dir read-only, in a memfd (CLOEXEC, fd >= 5).
+ * The path goes in a long bracket string whose level it cannot close. */
+static int ro_config(const char *dir)
+{
+	char close_br[16];
+	int level = 0;
+	for (;; level++) {
+		if (level > 8)
+			return -EINVAL;
+		close_br[0] = ']';
+		memset(close_br + 1, '=', level);
+		close_br[level + 1] = ']';
+		close_br[level + 2] = 0;
+		if (!strstr(dir, close_br))
+			break;
+	}
+	char eq[10];
+	memset(eq, '=', level);
+	eq[level] = 0;
+	char *text;
+	int n = asprintf(&text, "exports = { { path = [%s[%s]%s], opts = \"ro\" } }\n", eq, dir, eq);
+	if (n < 0)
+		return -ENOMEM;
+	int fd = memfd_create("uvfs-diod-ro", MFD_CLOEXEC);
+	int err = fd < 0 ? -errno : 0;
+	if (!err && write(fd, text, n) != n)
+		err = -EIO;
+	free(text);
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+	err = hi < 0 ? -errno : 0;
+	close(fd);
+	return err ? err : hi;
+}
 
 int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_gofer_proc **out)
 {
@@ -48,16 +88,36 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 		free(p);
 		return e;
 	}
+	/* Both fds the child keeps are moved above 4 first, so its dup2s to 3
+	 * and 4 neither clobber one another nor land on themselves (a dup2 onto
+	 * itself would keep CLOEXEC). */
+	int cfd = -1, xfd = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
+	close(sv[1]);
+	sv[1] = xfd;
+	if (xfd < 0 || (ro && (cfd = ro_config(hostdir)) < 0)) {
+		int e = xfd < 0 ? -errno : cfd;
+		close(sv[0]);
+		if (xfd >= 0)
+			close(xfd);
+		free(p);
+		return e;
+	}
 	/* Everything the child needs is built before fork: after it, only
 	 * async-signal-safe calls (the caller may be multithreaded). */
-	char *argv[20] = { "diod", "-f", "-r", "3", "-w", "3", "-n", "-N", "-c", "/dev/null", "-L", "/dev/null" };
-	int argc = 12;
+	char *argv[20] = { "diod", "-f", "-r", "3", "-w", "3", "-n", "-N", "-L", "/dev/null" };
+	int argc = 10;
 	if (ro) {
-		argv[argc++] = "-o";
-		argv[argc++] = "ro";
+		/* diod applies export options (-o ro) only to exports from its
+		 * config file, never to -e ones: a "read-only" -e export takes
+		 * mkdir. So a read-only export comes from a config in fd 4. */
+		argv[argc++] = "-c";
+		argv[argc++] = "/dev/fd/4";
+	} else {
+		argv[argc++] = "-c";
+		argv[argc++] = "/dev/null";
+		argv[argc++] = "-e";
+		argv[argc++] = (char *)hostdir;
 	}
-	argv[argc++] = "-e";
-	argv[argc++] = (char *)hostdir;
 	argv[argc] = NULL;
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -65,6 +125,8 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 		int e = -errno;
 		close(sv[0]);
 		close(sv[1]);
+		if (cfd >= 0)
+			close(cfd);
 		free(p);
 		return e;
 	}
@@ -78,7 +140,7 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 			dup2(devnull, 1);
 		}
 		/* dup2 clears CLOEXEC on the copy; our other fds are CLOEXEC. */
-		if (dup2(sv[1], 3) < 0)
+		if (dup2(sv[1], 3) < 0 || (cfd >= 0 && dup2(cfd, 4) < 0))
 			_exit(127);
 		sigset_t none;
 		sigemptyset(&none);
@@ -87,6 +149,8 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 		_exit(127);
 	}
 	close(sv[1]);
+	if (cfd >= 0)
+		close(cfd);
 	p->pid = pid;
 	uvfs_log(UVFS_LOG_INFO, "9p: gofer for %s%s: diod started, pid %d", hostdir, ro ? " (read-only)" : "", (int)pid);
 	*client_fd = sv[0];

@@ -79,8 +79,11 @@ Test(many_mounts, hundred_mounts_boot_verify_teardown, .timeout = 120)
 	make_bundle(DATA "runc/config.json");
 	for (int i = 0; i < NDIR; i++)
 		shf("mkdir -p %s/src/d%02d && echo d%02d > %s/src/d%02d/id", bundle, i, i, bundle, i);
+	/* File mount points must exist in a read-only root: a read-only gofer
+	 * cannot create them, and synthetic mount points are directories. */
 	for (int i = 0; i < NFILE; i++)
-		shf("echo f%02d > %s/src/f%02d", i, bundle, i);
+		shf("echo f%02d > %s/src/f%02d && mkdir -p %s/rootfs/etc && touch %s/rootfs/etc/f%02d.conf", i, bundle, i,
+		    bundle, bundle, i);
 	write_config();
 	struct booted t;
 	int rc = boot(&t, 0);
