@@ -279,6 +279,7 @@ int cmd_mount(int argc, char **argv)
 		return b < 0 ? 2 : cli_bundle_mount(&bundle, argc, argv);
 	struct mount_args a = { .ready_fd = -1, .log_fd = -1 };
 	char *abs = NULL; /* -t overlay: its options with absolute layer paths */
+	char *absmnt = NULL; /* a relative mount point made absolute */
 	char *pos[3];
 	int npos = 0, rc = 0;
 	char *fargv[16];
@@ -361,6 +362,16 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (!a.foreground)
 		fargv[fargc++] = "-f"; /* we background ourselves (above) */
+	/* The background child serves from "/": a relative mount point would
+	 * name another directory there. */
+	if (!a.foreground && mnt[0] != '/') {
+		if (!(absmnt = realpath(mnt, NULL))) {
+			fprintf(stderr, "uvfs: mount: bad mount point %s: %s\n", mnt, strerror(errno));
+			rc = 1;
+			goto out;
+		}
+		mnt = absmnt;
+	}
 	fargv[fargc++] = mnt;
 	fargv[fargc] = NULL;
 
@@ -400,6 +411,7 @@ int cmd_mount(int argc, char **argv)
 	end_log();
 out:
 	free(abs);
+	free(absmnt);
 	if (a.log_fd >= 0)
 		close(a.log_fd);
 	free(a.log_file);

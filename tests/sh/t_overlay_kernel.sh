@@ -127,6 +127,6 @@ else
   echo "not ok overlay-kernel uvfs mounting the kernel-written upper: mount failed"; fail=1
 fi
 # read-only: no upperdir
-ro=$(cd "$d/base" && "$UVFS" ls -t overlay -o lowerdir=l1:l2 overlay / 2>&1 | awk '{print $1, $NF}' | tr '\n' ' ')
+ro=$(cd "$d/base" && "$UVFS" ls -l -t overlay -o lowerdir=l1:l2 overlay / 2>&1 | awk '{print $1, $NF}' | tr '\n' ' ')
 check "overlay-kernel uvfs ls -t overlay, read-only" "-rw-r--r-- a -rw-r--r-- c drwxr-xr-x d drwxr-xr-x e drwxr-xr-x empty -rw-r--r-- h1 -rw-r--r-- h2 lrwxrwxrwx a " "$ro"
 exit $fail
