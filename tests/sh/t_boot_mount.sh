@@ -17,8 +17,13 @@ check() { # name expected actual
 if [ ! -x /bin/busybox ] || ! command -v runc >/dev/null || [ ! -x /usr/sbin/diod ]; then
   echo "ok bmount-skipped # busybox-static, runc or diod missing"; exit 0
 fi
-mkdir -p "$D/b/rootfs/bin" "$M" && cp /bin/busybox "$D/b/rootfs/bin/busybox" && ln -s busybox "$D/b/rootfs/bin/sh"
+# The mount points an exported image has. (Without them the read-only root
+# gets synthetic mount points, which a gofer directory's readdir does not
+# list yet; see fsimpl/gofer/README.md.)
+mkdir -p "$D/b/rootfs/bin" "$D/b/rootfs/dev" "$D/b/rootfs/proc" "$D/b/rootfs/sys" "$D/b/rootfs/tmp" "$M" &&
+  cp /bin/busybox "$D/b/rootfs/bin/busybox" && ln -s busybox "$D/b/rootfs/bin/sh"
 (cd "$D/b" && runc spec)
+before=$(cd "$D/b/rootfs" && find . | sort | tr '\n' ' ')
 
 # In process.
 check bls-root "bin dev proc sys tmp" "$("$UVFS" ls --bundle "$D/b" / 2>/dev/null | awk '{print $NF}' | tr '\n' ' ' | sed 's/ $//')"
@@ -50,3 +55,4 @@ for _ in $(seq 100); do grep -q "mounted at" "$D/err2" 2>/dev/null && break; sle
 kill -TERM $pid; wait $pid; rc=$?
 check bmount-sigterm "0:uvfs: teardown: 0 live objects" "$rc:$(tail -n1 "$D/err2")"
 check bmount-sigterm-unmounted 0 "$(grep -c " $M " /proc/mounts)"
+check bhost-untouched "$before" "$(cd "$D/b/rootfs" && find . | sort | tr '\n' ' ')"
