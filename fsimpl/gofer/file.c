@@ -102,6 +102,39 @@ int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 	return 0;
 }
 
+/* Attributes kept in memory only (caller holds i_lock). */
+static void setattr_local(struct uvfs_inode *inode, const struct uvfs_setattr *attr)
+{
+	uvfs_inode_attr_begin(inode);
+	if (attr->mask & STATX_MODE)
+		__atomic_store_n(&inode->i_mode, (inode->i_mode & S_IFMT) | (attr->mode & 07777),
+				 __ATOMIC_RELAXED); /* read by lockless walkers */
+	if ((attr->mask & STATX_UID) && attr->uid != (uint32_t)-1)
+		inode->i_uid = attr->uid;
+	if ((attr->mask & STATX_GID) && attr->gid != (uint32_t)-1)
+		inode->i_gid = attr->gid;
+	if (attr->mask & STATX_ATIME)
+		inode->i_atime = attr->atime;
+	if (attr->mask & STATX_MTIME)
+		inode->i_mtime = attr->mtime;
+	inode->i_ctime = uvfs_now();
+	uvfs_inode_attr_end(inode);
+}
+
+/* Open here but gone on the host (diod 1.0.24 resolves even an open fid
+ * by its path, so Tsetattr on it is ENOENT): nobody can reach the host
+ * file by a name any more, so mode, owner and times live in memory, as
+ * Linux keeps them on an unlinked open inode (FUSE's writeback cache sets
+ * the times at close: without this close(2) failed with EIO). */
+static bool open_here(struct uvfs_inode *inode)
+{
+	struct gofer_inode *gi = GI(inode);
+	uvfs_lock_acquire(&gi->fid_lock);
+	bool open = gi->nopen > 0;
+	uvfs_lock_release(&gi->fid_lock);
+	return open;
+}
+
 int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
@@ -112,21 +145,7 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 	else if (gofer_fresh_fid(d, &fid))
 		fid = gofer_fid(inode);
 	if (fid == UVFS_P9_NOFID) {
-		/* Synthetic directory: in memory only. */
-		uvfs_inode_attr_begin(inode);
-		if (attr->mask & STATX_MODE)
-			__atomic_store_n(&inode->i_mode, (inode->i_mode & S_IFMT) | (attr->mode & 07777),
-					 __ATOMIC_RELAXED); /* read by lockless walkers */
-		if ((attr->mask & STATX_UID) && attr->uid != (uint32_t)-1)
-			inode->i_uid = attr->uid;
-		if ((attr->mask & STATX_GID) && attr->gid != (uint32_t)-1)
-			inode->i_gid = attr->gid;
-		if (attr->mask & STATX_ATIME)
-			inode->i_atime = attr->atime;
-		if (attr->mask & STATX_MTIME)
-			inode->i_mtime = attr->mtime;
-		inode->i_ctime = uvfs_now();
-		uvfs_inode_attr_end(inode);
+		setattr_local(inode, attr); /* synthetic directory: in memory only */
 		return 0;
 	}
 	struct uvfs_p9_setattr s = { 0 };
@@ -164,8 +183,13 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 	if ((s.valid & (UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_MTIME)) && gofer_pc_enabled(inode) &&
 	    (err = gofer_pc_writeback(inode, UVFS_P9_NOFID)))
 		return err;
-	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s)))
+	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s))) {
+		if (err == -ENOENT && !(s.valid & UVFS_P9_SETATTR_SIZE) && open_here(inode)) {
+			setattr_local(inode, attr);
+			return 0;
+		}
 		return gofer_err(fs, err);
+	}
 	if ((s.valid & UVFS_P9_SETATTR_SIZE) && gofer_pc_enabled(inode)) {
 		gofer_pc_truncate(inode, s.size);
 		uvfs_inode_attr_begin(inode); /* the new end, even with dirty pages left */

@@ -26,6 +26,10 @@
 #include <unistd.h>
 
 static int step;
+/* DIFFTEST_9P=1 (both runs, t_gofer_diff.sh): leave out what 9P2000.L
+ * cannot say (fallocate, RENAME_EXCHANGE, an empty xattr value, which the
+ * protocol's Txattrcreate of size 0 makes a removal, as on Linux's v9fs). */
+static int gaps9p;
 
 static void res(const char *what, long rc, int err)
 {
@@ -179,6 +183,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	umask(022);
+	gaps9p = getenv("DIFFTEST_9P") != NULL;
 	if (chmod(".", 0755)) {
 		perror("chmod DIR");
 		return 2;
@@ -244,11 +249,13 @@ int main(int argc, char **argv)
 	/* fallocate */
 	R("write fa", wfile("d/fa", "0123456789abcdef", 0644));
 	R("open fa", (fd = open("d/fa", O_RDWR)) >= 0 ? 0 : -1);
-	R("fallocate extend", fallocate(fd, 0, 10, 100));
-	fst("fstat after fallocate", fd);
-	R("fallocate keep size", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 5000));
-	fst("fstat after keep size", fd);
-	R("fallocate punch", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4, 6));
+	if (!gaps9p) {
+		R("fallocate extend", fallocate(fd, 0, 10, 100));
+		fst("fstat after fallocate", fd);
+		R("fallocate keep size", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 5000));
+		fst("fstat after keep size", fd);
+		R("fallocate punch", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4, 6));
+	}
 	/* Plain ZERO_RANGE differs on purpose: uvfs's tmpfs implements it (as
 	 * ext4 does), Linux's tmpfs does not; tests/tmpfs/test_fallocate.c
 	 * compares it with ext4. */
@@ -273,9 +280,11 @@ int main(int argc, char **argv)
 	R("write k", wfile("k", "kkk", 0600));
 	R("rename dir over file", rename("e", "k"));
 	R("renameat2 noreplace", renameat2(AT_FDCWD, "k", AT_FDCWD, "d/g", RENAME_NOREPLACE));
-	R("renameat2 exchange", renameat2(AT_FDCWD, "k", AT_FDCWD, "d/g", RENAME_EXCHANGE));
-	readall("k after exchange", "k");
-	readall("d/g after exchange", "d/g");
+	if (!gaps9p) {
+		R("renameat2 exchange", renameat2(AT_FDCWD, "k", AT_FDCWD, "d/g", RENAME_EXCHANGE));
+		readall("k after exchange", "k");
+		readall("d/g after exchange", "d/g");
+	}
 	R("rename over file", rename("k", "d/g"));
 	st("k gone", "k", 0);
 	R("mkdir e/sub", mkdir("e/sub", 0755));
@@ -320,8 +329,10 @@ int main(int argc, char **argv)
 	R("setxattr replace missing", lsetxattr("d/g", "user.c", "x", 1, XATTR_REPLACE));
 	R("setxattr replace", lsetxattr("d/g", "user.a", "333", 3, XATTR_REPLACE));
 	xget("getxattr replaced", "d/g", "user.a", 64);
-	R("setxattr empty value", lsetxattr("d/g", "user.empty", "", 0, 0));
-	xget("getxattr empty value", "d/g", "user.empty", 64);
+	if (!gaps9p) {
+		R("setxattr empty value", lsetxattr("d/g", "user.empty", "", 0, 0));
+		xget("getxattr empty value", "d/g", "user.empty", 64);
+	}
 	xlist("listxattr", "d/g");
 	xlist("listxattr hard link", "d/h");
 	R("removexattr", lremovexattr("d/g", "user.b"));

@@ -1,13 +1,18 @@
 #!/bin/bash
-# Real clients on `uvfs mount -t 9p HOSTDIR MNT` (the default cache,
-# remote_revalidating, through a private diod and FUSE), as
+# Real clients on `uvfs mount -t 9p -o cache=$GOFER_CACHE HOSTDIR MNT`
+# (default remote_revalidating; t_gofer_clients_fscache.sh runs it with
+# fscache; through a private diod and FUSE), as
 # t_fuse_clients.sh runs them on tmpfs: rsync -aHX in and out (manifests
 # compared), git init/add/commit/log/fsck, sqlite3 with a WAL journal, fio
 # with crc32c verification. After each, the *host* directory is checked
 # with the host's own tools: it must hold what the clients wrote.
 set -u
 . "$(dirname "$0")/../fuse/lib.sh"
+cache=${GOFER_CACHE:-remote_revalidating}
 need_fuse gofer-clients
+# Every test name says the cache mode (the two runs are separate scripts).
+ok() { echo "ok [$cache] $*"; }
+nok() { echo "not ok [$cache] $*"; }
 
 src=$(mktemp -d /tmp/uvfs-t-gcsrc.XXXXXX)
 host=$(mktemp -d /tmp/uvfs-t-gchost.XXXXXX)
@@ -17,7 +22,7 @@ trap 'cleanup; rm -rf "$src" "$host" "$out"' EXIT
 mp=$T/mnt
 
 mkdir -p "$mp"
-env --default-signal=INT "$UVFS" mount -f -t 9p "$host" "$mp" 2>"$T/log.mnt" &
+env --default-signal=INT "$UVFS" mount -f -t 9p -o "cache=$cache" "$host" "$mp" 2>"$T/log.mnt" &
 MPID[$mp]=$!
 for _ in $(seq 100); do is_mounted "$mp" && break; kill -0 "${MPID[$mp]}" 2>/dev/null || break; sleep 0.05; done
 is_mounted "$mp" || { nok "gofer-clients mount: $(cat "$T/log.mnt")"; exit 1; }
