@@ -342,11 +342,15 @@ struct uvfs_inode_ops {
 	/* Change the size of a regular file (i_lock held). Must update i_size
 	 * (inside an attr write section) and i_blocks. */
 	int (*truncate)(struct uvfs_inode *inode, uint64_t size);
-	/* Xattrs; the VFS has checked namespace permissions. i_lock held. */
-	ssize_t (*getxattr)(struct uvfs_inode *inode, const char *name, void *buf, size_t len);
-	int (*setxattr)(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags);
-	ssize_t (*listxattr)(struct uvfs_inode *inode, char *buf, size_t len);
-	int (*removexattr)(struct uvfs_inode *inode, const char *name);
+	/* Xattrs; the VFS has checked namespace permissions. i_lock held.
+	 * d is the dentry the caller reached inode by (its current name: a
+	 * filesystem that names files by path, the gofer, needs it after a
+	 * directory rename; Linux's xattr handlers get the dentry too). */
+	ssize_t (*getxattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len);
+	int (*setxattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, const void *val, size_t len,
+			int flags);
+	ssize_t (*listxattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len);
+	int (*removexattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name);
 
 	/* ---- Jump links, permission, atomic create+open. Each may be NULL;
 	 * the filesystem may read the caller's context (uvfs_current_ctx). */

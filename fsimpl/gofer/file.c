@@ -178,25 +178,48 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 	return err == -ESTALE ? 0 : err; /* the change was made; the name moved on */
 }
 
-ssize_t gofer_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+/* The path fid the xattr ops use: diod names files by path, so after a
+ * directory rename through us the inode's fid may name the old path; the
+ * dentry the VFS passes gives the current one (gofer_fresh_fid). -ESTALE
+ * (the name reaches another file now) keeps the old fid, as setattr does. */
+static int xattr_fid(struct uvfs_dentry *d, struct uvfs_inode *inode, uint32_t *fid)
 {
-	uint32_t fid = gofer_fid(inode);
+	int err = gofer_fresh_fid(d, fid);
+	if (err == -ESTALE) {
+		*fid = gofer_fid(inode);
+		err = 0;
+	}
+	return err;
+}
+
+ssize_t gofer_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+{
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return -ENODATA;
 	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_getxattr(GC(inode), fid, name, buf, len));
 }
 
-int gofer_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int gofer_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
 {
-	uint32_t fid = gofer_fid(inode);
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return -EOPNOTSUPP;
 	return gofer_err(GFS(inode->i_fs), uvfs_p9_setxattr(GC(inode), fid, name, val, len, (uint32_t)flags));
 }
 
-ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
+ssize_t gofer_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len)
 {
-	uint32_t fid = gofer_fid(inode);
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return 0;
 	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_listxattr(GC(inode), fid, buf, len));
@@ -204,9 +227,12 @@ ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
 
 /* 9P2000.L has no Tremovexattr: Txattrcreate of an empty value with
  * XATTR_REPLACE is how Linux's v9fs removes one. */
-int gofer_removexattr(struct uvfs_inode *inode, const char *name)
+int gofer_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name)
 {
-	uint32_t fid = gofer_fid(inode);
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return -ENODATA;
 	return gofer_err(GFS(inode->i_fs), uvfs_p9_setxattr(GC(inode), fid, name, NULL, 0, XATTR_REPLACE));

@@ -1,4 +1,4 @@
-/* tests/gofer/test_gofer_lock.c — record locks through the filesystem
+/* tests/gofer/test_gofer_core.c — record locks through the filesystem
  * (uvfs_file_lock → the gofer's Tlock/Tgetlock) and xattrs after a
  * directory rename, against a real diod (cache=fscache and
  * remote_revalidating). */
@@ -46,13 +46,13 @@ static void gteardown(void)
 
 #define BOTH(name)                                                                                               \
 	static void body_##name(void);                                                                           \
-	Test(gofer_lock_fscache, name, .timeout = 60)                                                           \
+	Test(gofer_core_fscache, name, .timeout = 60)                                                           \
 	{                                                                                                        \
 		gsetup("cache=fscache");                                                                         \
 		body_##name();                                                                                   \
 		gteardown();                                                                                     \
 	}                                                                                                        \
-	Test(gofer_lock_reval, name, .timeout = 60)                                                             \
+	Test(gofer_core_reval, name, .timeout = 60)                                                             \
 	{                                                                                                        \
 		gsetup("cache=remote_revalidating");                                                             \
 		body_##name();                                                                                   \
@@ -194,4 +194,40 @@ BOTH(host_sees_lock)
 	waitpid(pid, &st, 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "host flock after unlock");
 	uvfs_file_put(a);
+}
+
+/* xattrs of a file whose parent directory was renamed through uvfs: diod
+ * names files by path, so the file's cached path fid still names d1/f
+ * (gone); the ops must reach the file by its current path. */
+BOTH(xattr_after_parent_rename)
+{
+	fx_must_mkdir("/g/d1", 0755);
+	fx_must_write("/g/d1/f", "x");
+	struct uvfs_pathop pf = fx_popf("/g/d1/f");
+	cr_assert_eq(uvfs_setxattr_at(fx.vfs, &fx.cred, &pf, "user.a", "1", 1, 0), 0);
+	struct uvfs_pathop p1 = fx_pop("/g/d1"), p2 = fx_pop("/g/d2");
+	cr_assert_eq(uvfs_rename_at(fx.vfs, &fx.cred, &p1, &p2, 0), 0);
+	struct uvfs_pathop pg = fx_popf("/g/d2/f");
+	char v[16] = { 0 };
+	cr_assert_eq(uvfs_getxattr_at(fx.vfs, &fx.cred, &pg, "user.a", v, sizeof(v)), 1);
+	cr_assert_str_eq(v, "1");
+	cr_assert_eq(uvfs_setxattr_at(fx.vfs, &fx.cred, &pg, "user.b", "22", 2, 0), 0);
+	char host_p[128];
+	snprintf(host_p, sizeof(host_p), "%s/d2/f", host);
+	memset(v, 0, sizeof(v));
+	cr_assert_eq(getxattr(host_p, "user.b", v, sizeof(v)), 2, "set on the host file");
+	cr_assert_str_eq(v, "22");
+	char list[64];
+	ssize_t n = uvfs_listxattr_at(fx.vfs, &fx.cred, &pg, list, sizeof(list));
+	cr_assert_eq(n, (ssize_t)sizeof("user.a") + (ssize_t)sizeof("user.b"), "list: %zd", n);
+	cr_assert_eq(uvfs_removexattr_at(fx.vfs, &fx.cred, &pg, "user.a"), 0);
+	cr_assert_eq(getxattr(host_p, "user.a", v, sizeof(v)), -1);
+	cr_assert_eq(errno, ENODATA);
+	/* The directory itself, renamed again. */
+	struct uvfs_pathop p3 = fx_pop("/g/d3"), pd2 = fx_pop("/g/d2");
+	cr_assert_eq(uvfs_rename_at(fx.vfs, &fx.cred, &pd2, &p3, 0), 0);
+	struct uvfs_pathop pd3 = fx_popf("/g/d3");
+	cr_assert_eq(uvfs_setxattr_at(fx.vfs, &fx.cred, &pd3, "user.d", "3", 1, 0), 0);
+	snprintf(host_p, sizeof(host_p), "%s/d3", host);
+	cr_assert_eq(getxattr(host_p, "user.d", v, sizeof(v)), 1);
 }
