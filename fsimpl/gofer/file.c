@@ -203,7 +203,8 @@ ssize_t gofer_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const ch
 	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_getxattr(GC(inode), fid, name, buf, len));
 }
 
-int gofer_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int gofer_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags)
 {
 	uint32_t fid;
 	int err = xattr_fid(d, inode, &fid);

@@ -75,7 +75,8 @@ static int xattr_change(struct uvfs_inode *inode, const char *name, const void *
 	return err;
 }
 
-int ovl_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int ovl_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags)
 {
 	return xattr_change(inode, name, val, len, flags, false);
 }

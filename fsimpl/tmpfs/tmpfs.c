@@ -73,7 +73,8 @@ ssize_t tmpfs_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const ch
 	return memxattr_get(&TI(inode)->xattrs, name, buf, len);
 }
 
-int tmpfs_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int tmpfs_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags)
 {
 	return memxattr_set(&TI(inode)->xattrs, name, val, len, flags);
 }

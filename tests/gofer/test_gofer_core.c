@@ -231,3 +231,21 @@ BOTH(xattr_after_parent_rename)
 	snprintf(host_p, sizeof(host_p), "%s/d3", host);
 	cr_assert_eq(getxattr(host_p, "user.d", v, sizeof(v)), 1);
 }
+
+/* What diod 1.0.24 does with ranges (see fsimpl/gofer/README.md): its
+ * Tlock is flock(2), whole-file, so disjoint ranges of two owners still
+ * conflict (Linux would grant both). Pinned so a diod that changes is
+ * noticed and the README updated. */
+BOTH(diod_locks_whole_file)
+{
+	fx_must_write("/g/f", "0123456789");
+	struct uvfs_file *a, *b;
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &a), 0);
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &b), 0);
+	struct flock l = fl(F_WRLCK, 0, 2);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	l = fl(F_WRLCK, 5, 2);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), -EAGAIN, "diod locks whole files");
+	uvfs_file_put(a);
+	uvfs_file_put(b);
+}
