@@ -175,6 +175,9 @@ HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, s
 {
 	if (!fl)
 		return -EFAULT;
+	/* A filesystem that keeps locks itself (the gofer: on the server). */
+	if (uvfs_file_has_lock_op(f))
+		return uvfs_file_lock(f, (uint64_t)(uintptr_t)owner, cmd, fl);
 	short type = fl->l_type;
 	if (cmd == F_GETLK ? type != F_RDLCK && type != F_WRLCK
 			   : type != F_RDLCK && type != F_WRLCK && type != F_UNLCK)
@@ -239,6 +242,11 @@ HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, s
 
 HIDDEN void sbx_locks_remove(const struct sbx_fdtable *owner, const struct uvfs_file *f)
 {
+	if (uvfs_file_has_lock_op(f)) {
+		struct flock all = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+		uvfs_file_lock((struct uvfs_file *)f, (uint64_t)(uintptr_t)owner, F_SETLK, &all);
+		return;
+	}
 	const void *inode = f->f_inode;
 	pthread_mutex_lock(&lk_mu);
 	struct lk_inode **pp = lk_slot(inode);

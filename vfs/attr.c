@@ -364,7 +364,7 @@ UVFS_API ssize_t uvfs_getxattr_at(struct uvfs *vfs, const struct uvfs_cred *cred
 			n = -EOPNOTSUPP;
 		} else {
 			uvfs_lock_acquire(&inode->i_lock);
-			n = inode->i_op->getxattr(inode, name, buf, len);
+			n = inode->i_op->getxattr(vd.dentry, inode, name, buf, len);
 			uvfs_lock_release(&inode->i_lock);
 		}
 	}
@@ -393,8 +393,8 @@ static int xattr_change(struct uvfs *vfs, const struct uvfs_cred *cred, const st
 			err = -EOPNOTSUPP;
 		} else {
 			uvfs_lock_acquire(&inode->i_lock);
-			err = remove ? inode->i_op->removexattr(inode, name)
-				     : inode->i_op->setxattr(inode, name, val, len, flags);
+			err = remove ? inode->i_op->removexattr(vd.dentry, inode, name)
+				     : inode->i_op->setxattr(vd.dentry, inode, name, val, len, flags);
 			if (!err) {
 				uvfs_inode_attr_begin(inode);
 				inode->i_ctime = uvfs_now();
@@ -434,12 +434,12 @@ UVFS_API ssize_t uvfs_listxattr_at(struct uvfs *vfs, const struct uvfs_cred *cre
 	ssize_t n = 0;
 	if (inode->i_op->listxattr) {
 		uvfs_lock_acquire(&inode->i_lock);
-		ssize_t full = inode->i_op->listxattr(inode, NULL, 0);
+		ssize_t full = inode->i_op->listxattr(vd.dentry, inode, NULL, 0);
 		char *all = full > 0 ? malloc((size_t)full) : NULL;
 		if (full > 0 && !all)
 			n = -ENOMEM;
 		else if (full > 0)
-			full = inode->i_op->listxattr(inode, all, (size_t)full);
+			full = inode->i_op->listxattr(vd.dentry, inode, all, (size_t)full);
 		uvfs_lock_release(&inode->i_lock);
 		if (full < 0)
 			n = full;

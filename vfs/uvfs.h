@@ -541,6 +541,18 @@ UVFS_API int uvfs_file_setstat(struct uvfs_file *f, const struct uvfs_cred *cred
  * the rest (tmpfs: allocate, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE; -ENOSPC
  * past size=). */
 UVFS_API int uvfs_fallocate(struct uvfs_file *f, int mode, off_t off, off_t len);
+/* POSIX record locks through the filesystem (fcntl F_GETLK, F_SETLK,
+ * F_SETLKW; struct flock from <fcntl.h>). owner is the caller's opaque lock
+ * owner (Linux: the fd table): locks of one owner never conflict with each
+ * other. fl is read with l_whence relative to f, and F_GETLK's answer is
+ * SEEK_SET. Errnos as Linux's fcntl: -EINVAL bad type/whence/range,
+ * -EBADF a type the open mode does not allow, -EAGAIN conflict
+ * (F_SETLK), -EINTR. -ENOLCK: the filesystem has no lock op; the caller
+ * keeps locks itself (the sandbox does, in sandbox/locks.c). */
+struct flock;
+UVFS_API int uvfs_file_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct flock *fl);
+/* Whether f's filesystem keeps record locks itself (uvfs_file_lock). */
+UVFS_API bool uvfs_file_has_lock_op(const struct uvfs_file *f);
 
 /* Directory iteration from the file's offset. The callback returns 0 to go
  * on, or anything else to stop; an entry the callback refused is delivered

@@ -342,11 +342,15 @@ struct uvfs_inode_ops {
 	/* Change the size of a regular file (i_lock held). Must update i_size
 	 * (inside an attr write section) and i_blocks. */
 	int (*truncate)(struct uvfs_inode *inode, uint64_t size);
-	/* Xattrs; the VFS has checked namespace permissions. i_lock held. */
-	ssize_t (*getxattr)(struct uvfs_inode *inode, const char *name, void *buf, size_t len);
-	int (*setxattr)(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags);
-	ssize_t (*listxattr)(struct uvfs_inode *inode, char *buf, size_t len);
-	int (*removexattr)(struct uvfs_inode *inode, const char *name);
+	/* Xattrs; the VFS has checked namespace permissions. i_lock held.
+	 * d is the dentry the caller reached inode by (its current name: a
+	 * filesystem that names files by path, the gofer, needs it after a
+	 * directory rename; Linux's xattr handlers get the dentry too). */
+	ssize_t (*getxattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len);
+	int (*setxattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, const void *val, size_t len,
+			int flags);
+	ssize_t (*listxattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len);
+	int (*removexattr)(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name);
 
 	/* ---- Jump links, permission, atomic create+open. Each may be NULL;
 	 * the filesystem may read the caller's context (uvfs_current_ctx). */
@@ -477,6 +481,16 @@ struct uvfs_file_ops {
 	 * without ->fasync. No lock held; concurrent set_flags calls on one
 	 * file may each call it (the last store wins, as on Linux). */
 	int (*setfl)(struct uvfs_file *f, int flags);
+	/* POSIX record locks (uvfs_file_lock: fcntl F_GETLK/F_SETLK/F_SETLKW)
+	 * for filesystems whose locks live elsewhere (a 9P server). owner is
+	 * the caller's opaque lock owner (an fd table, a process). The VFS has
+	 * checked l_type (F_GETLK: F_RDLCK or F_WRLCK) and the open mode, and
+	 * rewritten fl as SEEK_SET with l_start >= 0 and l_len >= 0 (0: to
+	 * EOF). F_GETLK answers in fl (l_type F_UNLCK: no conflict). F_SETLKW
+	 * may block; it polls uvfs_ctx_interrupted() for -EINTR. No lock held.
+	 * NULL → uvfs_file_lock returns -ENOLCK and the caller keeps the locks
+	 * in its own table (sandbox/locks.c). */
+	int (*lock)(struct uvfs_file *f, uint64_t owner, int cmd, struct flock *fl);
 	unsigned fop_flags; /* UVFS_FOP_* */
 };
 /* fop_flags */

@@ -9,7 +9,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/xattr.h>
 
 #include "fsimpl/gofer/internal.h"
@@ -200,25 +202,49 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 	return err == -ESTALE ? 0 : err; /* the change was made; the name moved on */
 }
 
-ssize_t gofer_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+/* The path fid the xattr ops use: diod names files by path, so after a
+ * directory rename through us the inode's fid may name the old path; the
+ * dentry the VFS passes gives the current one (gofer_fresh_fid). -ESTALE
+ * (the name reaches another file now) keeps the old fid, as setattr does. */
+static int xattr_fid(struct uvfs_dentry *d, struct uvfs_inode *inode, uint32_t *fid)
 {
-	uint32_t fid = gofer_fid(inode);
+	int err = gofer_fresh_fid(d, fid);
+	if (err == -ESTALE) {
+		*fid = gofer_fid(inode);
+		err = 0;
+	}
+	return err;
+}
+
+ssize_t gofer_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+{
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return -ENODATA;
 	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_getxattr(GC(inode), fid, name, buf, len));
 }
 
-int gofer_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int gofer_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags)
 {
-	uint32_t fid = gofer_fid(inode);
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return -EOPNOTSUPP;
 	return gofer_err(GFS(inode->i_fs), uvfs_p9_setxattr(GC(inode), fid, name, val, len, (uint32_t)flags));
 }
 
-ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
+ssize_t gofer_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len)
 {
-	uint32_t fid = gofer_fid(inode);
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return 0;
 	return gofer_err(GFS(inode->i_fs), (int)uvfs_p9_listxattr(GC(inode), fid, buf, len));
@@ -226,9 +252,12 @@ ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
 
 /* 9P2000.L has no Tremovexattr: Txattrcreate of an empty value with
  * XATTR_REPLACE is how Linux's v9fs removes one. */
-int gofer_removexattr(struct uvfs_inode *inode, const char *name)
+int gofer_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name)
 {
-	uint32_t fid = gofer_fid(inode);
+	uint32_t fid;
+	int err = xattr_fid(d, inode, &fid);
+	if (err)
+		return err;
 	if (fid == UVFS_P9_NOFID)
 		return -ENODATA;
 	return gofer_err(GFS(inode->i_fs), uvfs_p9_setxattr(GC(inode), fid, name, NULL, 0, XATTR_REPLACE));
@@ -480,6 +509,69 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 	return err;
 }
 
+/* ------------------------------------------------------------ locks */
+
+/* POSIX record locks on the server (Tlock/Tgetlock on the open fid), as
+ * Linux's v9fs_file_lock_dotl: the owner is (proc_id, client_id), both
+ * derived from the caller's opaque owner; F_SETLKW retries a non-blocking
+ * Tlock (a blocking one would hold a server thread and could not be
+ * interrupted) until it succeeds or the caller is interrupted. */
+static void p9_owner(uint64_t owner, struct uvfs_p9_flock *p)
+{
+	p->proc_id = (uint32_t)(owner ^ (owner >> 32));
+	snprintf(p->client_id, sizeof(p->client_id), "uvfs-%016" PRIx64, owner);
+}
+
+static int gofer_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct flock *fl)
+{
+	struct gofer_file *gf = f->f_private;
+	struct gofer_fs *fs = GFS(f->f_inode->i_fs);
+	if (!gf || gf->fid == UVFS_P9_NOFID)
+		return -ENOLCK;
+	struct uvfs_p9_flock p = {
+		.type = fl->l_type == F_RDLCK	? UVFS_P9_LOCK_TYPE_RDLCK
+			: fl->l_type == F_WRLCK ? UVFS_P9_LOCK_TYPE_WRLCK
+						: UVFS_P9_LOCK_TYPE_UNLCK,
+		.start = (uint64_t)fl->l_start,
+		.length = (uint64_t)fl->l_len,
+	};
+	p9_owner(owner, &p);
+	if (cmd == F_GETLK) {
+		int err = uvfs_p9_getlock(fs->c, gf->fid, &p);
+		if (err)
+			return gofer_err(fs, err);
+		if (p.type == UVFS_P9_LOCK_TYPE_UNLCK) {
+			fl->l_type = F_UNLCK;
+			return 0;
+		}
+		if (p.type != UVFS_P9_LOCK_TYPE_RDLCK && p.type != UVFS_P9_LOCK_TYPE_WRLCK)
+			return -EIO;
+		fl->l_type = p.type == UVFS_P9_LOCK_TYPE_RDLCK ? F_RDLCK : F_WRLCK;
+		fl->l_whence = SEEK_SET;
+		fl->l_start = (off_t)(p.start > INT64_MAX ? INT64_MAX : p.start);
+		fl->l_len = (off_t)(p.length > INT64_MAX ? 0 : p.length);
+		fl->l_pid = (pid_t)p.proc_id;
+		return 0;
+	}
+	for (unsigned delay_ms = 1;; delay_ms = delay_ms < 50 ? delay_ms * 2 : 50) {
+		uint8_t status = UVFS_P9_LOCK_ERROR;
+		int err = uvfs_p9_lock(fs->c, gf->fid, &p, &status);
+		if (err)
+			return gofer_err(fs, err);
+		if (status == UVFS_P9_LOCK_SUCCESS)
+			return 0;
+		if (status == UVFS_P9_LOCK_ERROR)
+			return -ENOLCK;
+		/* BLOCKED (or GRACE: the server is recovering locks). */
+		if (cmd != F_SETLKW)
+			return -EAGAIN;
+		struct timespec ts = { 0, (long)delay_ms * 1000000L };
+		nanosleep(&ts, NULL);
+		if (uvfs_ctx_interrupted())
+			return -EINTR;
+	}
+}
+
 const struct uvfs_file_ops gofer_reg_fops = {
 	.open = gofer_open,
 	.release = gofer_release_file,
@@ -487,6 +579,7 @@ const struct uvfs_file_ops gofer_reg_fops = {
 	.write = gofer_write,
 	.fsync = gofer_fsync,
 	.flush = gofer_flush,
+	.lock = gofer_lock,
 };
 
 const struct uvfs_file_ops gofer_dir_fops = {

@@ -250,7 +250,9 @@ GOFER_HIDDEN extern const struct uvfs_dentry_ops gofer_reval_dops;
 /* Shared inode ops (file.c). */
 GOFER_HIDDEN int gofer_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out);
 GOFER_HIDDEN int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file);
-GOFER_HIDDEN ssize_t gofer_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len);
-GOFER_HIDDEN int gofer_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags);
-GOFER_HIDDEN ssize_t gofer_listxattr(struct uvfs_inode *inode, char *buf, size_t len);
-GOFER_HIDDEN int gofer_removexattr(struct uvfs_inode *inode, const char *name);
+GOFER_HIDDEN ssize_t gofer_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, void *buf, size_t len);
+GOFER_HIDDEN int gofer_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags);
+GOFER_HIDDEN ssize_t gofer_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len);
+GOFER_HIDDEN int gofer_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name);

@@ -48,7 +48,7 @@ int ovl_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct u
 	return 0;
 }
 
-ssize_t ovl_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+ssize_t ovl_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len)
 {
 	if (ovl_private_xattr(name))
 		return -EOPNOTSUPP;
@@ -75,17 +75,18 @@ static int xattr_change(struct uvfs_inode *inode, const char *name, const void *
 	return err;
 }
 
-int ovl_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int ovl_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags)
 {
 	return xattr_change(inode, name, val, len, flags, false);
 }
 
-int ovl_removexattr(struct uvfs_inode *inode, const char *name)
+int ovl_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name)
 {
 	return xattr_change(inode, name, NULL, 0, 0, true);
 }
 
-ssize_t ovl_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
+ssize_t ovl_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len)
 {
 	struct ovl_fs *ofs = ofs_of(inode);
 	struct uvfs_pathop pop = ovl_pop(ofs, ovl_top(OI(inode)), NULL);

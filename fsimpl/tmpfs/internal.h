@@ -169,8 +169,10 @@ TMPFS_HIDDEN extern const struct uvfs_inode_ops tmpfs_dir_iops, tmpfs_reg_iops, 
 TMPFS_HIDDEN extern const struct uvfs_file_ops tmpfs_dir_fops, tmpfs_reg_fops, tmpfs_special_fops;
 
 /* Shared xattr ops (xattr.c) for the ops tables. */
-TMPFS_HIDDEN ssize_t tmpfs_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len);
-TMPFS_HIDDEN int tmpfs_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags);
-TMPFS_HIDDEN ssize_t tmpfs_listxattr(struct uvfs_inode *inode, char *buf, size_t len);
-TMPFS_HIDDEN int tmpfs_removexattr(struct uvfs_inode *inode, const char *name);
+TMPFS_HIDDEN ssize_t tmpfs_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, void *buf, size_t len);
+TMPFS_HIDDEN int tmpfs_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags);
+TMPFS_HIDDEN ssize_t tmpfs_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len);
+TMPFS_HIDDEN int tmpfs_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name);
 TMPFS_HIDDEN int tmpfs_truncate(struct uvfs_inode *inode, uint64_t size);

@@ -68,22 +68,23 @@ void tmpfs_file_accessed(struct uvfs_file *f, bool held_by_caller)
 /* ------------------------------------------------------------ xattrs */
 
 /* The VFS updates ctime after a successful set/remove. */
-ssize_t tmpfs_getxattr(struct uvfs_inode *inode, const char *name, void *buf, size_t len)
+ssize_t tmpfs_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len)
 {
 	return memxattr_get(&TI(inode)->xattrs, name, buf, len);
 }
 
-int tmpfs_setxattr(struct uvfs_inode *inode, const char *name, const void *val, size_t len, int flags)
+int tmpfs_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
+		const char *name, const void *val, size_t len, int flags)
 {
 	return memxattr_set(&TI(inode)->xattrs, name, val, len, flags);
 }
 
-ssize_t tmpfs_listxattr(struct uvfs_inode *inode, char *buf, size_t len)
+ssize_t tmpfs_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len)
 {
 	return memxattr_list(&TI(inode)->xattrs, buf, len);
 }
 
-int tmpfs_removexattr(struct uvfs_inode *inode, const char *name)
+int tmpfs_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name)
 {
 	return memxattr_remove(&TI(inode)->xattrs, name);
 }

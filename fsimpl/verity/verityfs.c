@@ -173,8 +173,11 @@ static int vt_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *a, struc
 		return rt_setattr(inode, f, a);
 	return f && !(a->mask & STATX_SIZE) ? -EPERM : -EROFS;
 }
-static int vt_setxattr(struct uvfs_inode *i, const char *n, const void *v, size_t l, int f) { return -EROFS; }
-static int vt_removexattr(struct uvfs_inode *i, const char *n) { return -EROFS; }
+static int vt_setxattr(struct uvfs_dentry *d, struct uvfs_inode *i, const char *n, const void *v, size_t l, int f)
+{
+	return -EROFS;
+}
+static int vt_removexattr(struct uvfs_dentry *d, struct uvfs_inode *i, const char *n) { return -EROFS; }
 
 /* --------------------------------------------------------------- inodes */
 
