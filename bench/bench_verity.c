@@ -391,9 +391,9 @@ static void bench_fs(const EVP_MD *sha256)
 		m[RAWF][i] = t_raw_fs(sha256);
 		/* A fresh mount with the idle slab pool off: all of its
 		 * cache is fresh memory (the code before the pool). */
-		uvfs_verity_set_slab_pool(0);
+		uvfs_verity_set_slab_pool(fv, 0);
 		t_fs_reads(buf, NULL, false, &m[NOPOOL][i], NULL);
-		uvfs_verity_set_slab_pool(256ull << 20);
+		uvfs_verity_set_slab_pool(fv, 256ull << 20);
 		/* WARM's unmount leaves its 256 MiB of slabs in the pool:
 		 * FIRST is a fresh mount of a process that mounted before. */
 		t_fs_reads(buf, "data_cache=256m", true, &m[WARM][i], NULL);

@@ -55,7 +55,7 @@ FX_TEST(verity_cache, lru_stays_bounded_and_keeps_recent_blocks)
 	uvfs_mount_put(m);
 }
 
-/* A fresh mount reuses the slabs of an unmounted one (the process-wide
+/* A fresh mount reuses the slabs of an unmounted one (the instance's
  * idle pool, bounded by uvfs_verity_set_slab_pool) instead of faulting in
  * fresh memory; the bytes read through it are still the file's, and the
  * pool never holds more than its bound. */
@@ -69,22 +69,23 @@ FX_TEST(verity_cache, slabs_reused_across_mounts)
 	vu_write("/lower/a", POOLED, 3);
 	vu_write("/lower/b", POOLED, 4);
 	vu_seal(hash);
-	uvfs_verity_set_slab_pool(64 << 20);
-	uint64_t base = uvfs_verity_slab_pool_bytes();
+	vu_register();
+	FX_ASSERT_OK(uvfs_verity_set_slab_pool(fx.vfs, 64 << 20));
+	uint64_t base = uvfs_verity_slab_pool_bytes(fx.vfs);
 
 	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
 	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
 	vu_check(f, POOLED, 3);
 	uvfs_file_put(f);
 	uvfs_mount_put(m);
-	cr_assert_eq(uvfs_verity_slab_pool_bytes(), base + POOLED);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), base + POOLED);
 
 	/* The next mount takes them back, and its cache holds b's bytes (not
 	 * a's): every block read twice compares equal. */
 	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
 	FX_ASSERT_OK(vu_open(m, "b", O_RDONLY, &f));
 	vu_check(f, POOLED, 4);
-	cr_assert_eq(uvfs_verity_slab_pool_bytes(), base);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), base);
 	struct uvfs_verity_stats s1, s2;
 	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s1));
 	vu_check(f, POOLED, 4);
@@ -94,14 +95,48 @@ FX_TEST(verity_cache, slabs_reused_across_mounts)
 	uvfs_mount_put(m);
 
 	/* A lower bound trims the pool at once; 0 keeps nothing. */
-	uvfs_verity_set_slab_pool(2 << 20);
-	cr_assert_leq(uvfs_verity_slab_pool_bytes(), 2 << 20);
-	uvfs_verity_set_slab_pool(0);
-	cr_assert_eq(uvfs_verity_slab_pool_bytes(), 0);
+	FX_ASSERT_OK(uvfs_verity_set_slab_pool(fx.vfs, 2 << 20));
+	cr_assert_leq(uvfs_verity_slab_pool_bytes(fx.vfs), 2 << 20);
+	FX_ASSERT_OK(uvfs_verity_set_slab_pool(fx.vfs, 0));
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), 0);
 	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
 	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
 	vu_check(f, POOLED, 3);
 	uvfs_file_put(f);
 	uvfs_mount_put(m);
-	cr_assert_eq(uvfs_verity_slab_pool_bytes(), 0);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), 0);
+}
+
+/* The pool is the instance's (issue 18: no process-wide switches): slabs
+ * an unmount leaves in one uvfs are not another's, a bound set in one
+ * does not reach the other, an instance without verity registered has
+ * none (-ENODEV), and uvfs_destroy frees the slabs still idle (the
+ * fixture destroys fx.vfs holding some; LeakSanitizer checks at exit). */
+FX_TEST(verity_cache, slab_pool_per_instance)
+{
+	uint8_t hash[32];
+	struct uvfs_mount *m;
+	struct uvfs_file *f;
+	struct uvfs *other, *bare;
+	FX_ASSERT_OK(uvfs_create(&other));
+	FX_ASSERT_OK(uvfs_register_fs_type(other, &uvfs_verity_type, UVFS_FS_USER_LIST));
+	FX_ASSERT_OK(uvfs_create(&bare));
+	cr_assert_eq(uvfs_verity_set_slab_pool(bare, 1 << 20), -ENODEV);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(bare), 0);
+
+	fx_must_mkdir("/lower", 0755);
+	vu_write("/lower/a", POOLED, 3);
+	vu_seal(hash);
+	FX_ASSERT_OK(uvfs_verity_set_slab_pool(other, 0));
+	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
+	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
+	vu_check(f, POOLED, 3);
+	uvfs_file_put(f);
+	uvfs_mount_put(m);
+	/* other's bound of 0 did not apply here, and other got nothing. */
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), POOLED);
+	cr_assert_eq(uvfs_verity_slab_pool_bytes(other), 0);
+
+	FX_ASSERT_OK(uvfs_destroy(other, NULL));
+	FX_ASSERT_OK(uvfs_destroy(bare, NULL));
 }
