@@ -89,6 +89,11 @@ struct vt_slab {
 #define VT_RUN 32u /* blocks read and verified at once on a miss */
 #define VT_MAX_CACHED_BLOCKS (1u << 18) /* files above 1 GiB are not cached */
 #define VT_DEFAULT_CACHE (64ull << 20)
+/* blocks[i] of a block read (and verified) once but not cached: a block
+ * enters the cache on its second read, so a streaming first read costs
+ * the hashing only (fresh cache memory costs as much again: its page
+ * faults and zeroing; bench notes). */
+#define VT_SEEN ((struct vt_block *)1)
 
 struct vt_inode {
 	struct uvfs_inode vfs;
@@ -115,8 +120,8 @@ struct vt_inode {
 	struct uvfs_file *data; /* under open_lock, then immutable */
 	_Atomic(struct uvfs_verity_verifier *) ver;
 	int writers; /* runtime mounts: files open for writing, under open_lock (ETXTBSY) */
-	/* Regular files: verified data blocks by index (NULL: not cached),
-	 * so a re-read hashes nothing (the kernel's PG_checked). The array
+	/* Regular files: verified data blocks by index (NULL: never read,
+	 * VT_SEEN: read once or evicted, not cached), so a re-read hashes nothing (the kernel's PG_checked). The array
 	 * and its slots are under the fs's cache_lock. */
 	struct vt_block **blocks;
 };
@@ -236,7 +241,7 @@ static void vt_evict_inode(struct uvfs_inode *inode)
 		uint64_t n = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
 		pthread_mutex_lock(&fs->cache_lock);
 		for (uint64_t b = 0; b < n; b++)
-			if (vi->blocks[b]) {
+			if (vi->blocks[b] && vi->blocks[b] != VT_SEEN) {
 				struct vt_block *blk = vi->blocks[b];
 				lru_unlink(fs, blk);
 				blk->next = fs->free_blocks;
@@ -912,8 +917,9 @@ static struct vt_block *block_get(struct vt_fs *fs)
 	return b;
 }
 
-/* Keeps verified blocks [first, first + n) (their bytes at src), evicting
- * the least recently used blocks of the mount beyond its budget. */
+/* Keeps verified blocks [first, first + n) (their bytes at src) that were
+ * read before (VT_SEEN; others are marked so), evicting the least recently
+ * used blocks of the mount beyond its budget. */
 static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, const uint8_t *src, uint64_t n)
 {
 	uint64_t nb = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
@@ -921,7 +927,11 @@ static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, co
 	if (!vi->blocks && nb <= VT_MAX_CACHED_BLOCKS)
 		vi->blocks = calloc(nb, sizeof(*vi->blocks));
 	for (uint64_t i = 0; vi->blocks && i < n; i++) {
-		if (vi->blocks[first + i])
+		if (!vi->blocks[first + i]) { /* the first read: remember it only */
+			vi->blocks[first + i] = VT_SEEN;
+			continue;
+		}
+		if (vi->blocks[first + i] && vi->blocks[first + i] != VT_SEEN)
 			continue;
 		struct vt_block *b = NULL;
 		if (atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max || !(b = block_get(fs))) {
@@ -930,7 +940,7 @@ static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, co
 			if (!(b = fs->lru_tail))
 				break;
 			lru_unlink(fs, b);
-			b->owner->blocks[b->idx] = NULL;
+			b->owner->blocks[b->idx] = VT_SEEN; /* read twice: back on its next read */
 		}
 		uint64_t at = (first + i) * VT_BLOCK, have = vi->vfs.i_size - at;
 		memcpy(b->data, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
@@ -950,6 +960,8 @@ static bool cache_get(struct vt_fs *fs, struct vt_inode *vi, uint64_t b, size_t 
 {
 	pthread_mutex_lock(&fs->cache_lock);
 	struct vt_block *blk = vi->blocks ? vi->blocks[b] : NULL;
+	if (blk == VT_SEEN)
+		blk = NULL;
 	if (blk) {
 		memcpy(out, blk->data + in, n);
 		if (fs->lru_head != blk) {

@@ -30,18 +30,23 @@ FX_TEST(verity_cache, lru_stays_bounded_and_keeps_recent_blocks)
 	FX_ASSERT_OK(vu_open(m, "big", O_RDONLY, &big));
 	FX_ASSERT_OK(vu_open(m, "small", O_RDONLY, &small));
 
-	/* Twice over more than the budget: bounded, and the bytes right. */
+	/* Over more than the budget: bounded, and the bytes right (the
+	 * first read caches nothing, the second admits). */
 	vu_check(big, BIG, 1);
 	struct uvfs_verity_stats s = stats(big);
+	cr_assert_eq(s.data_cache_bytes, 0);
+	vu_check(big, BIG, 1);
+	s = stats(big);
 	cr_assert_gt(s.data_cache_bytes, 0);
 	vu_check(big, BIG, 1);
 	stats(big);
 
-	/* The budget is spent by big; small's blocks must still get in
-	 * (evicting big's oldest), so its second read hashes nothing. */
+	/* The budget is spent by big; small's blocks must still get in on
+	 * their second read (evicting big's oldest), so a third hashes nothing. */
+	vu_check(small, SMALL, 2);
 	vu_check(small, SMALL, 2);
 	uint64_t before = stats(small).data_blocks_verified;
-	cr_assert_eq(before, SMALL / 4096);
+	cr_assert_eq(before, 2 * SMALL / 4096);
 	vu_check(small, SMALL, 2);
 	s = stats(small);
 	cr_assert_eq(s.data_blocks_verified, before, "a re-read of recently read blocks hashed %llu blocks",
@@ -76,6 +81,7 @@ FX_TEST(verity_cache, slabs_reused_across_mounts)
 	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
 	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
 	vu_check(f, POOLED, 3);
+	vu_check(f, POOLED, 3); /* the second read caches */
 	uvfs_file_put(f);
 	uvfs_mount_put(m);
 	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), base + POOLED);
@@ -84,6 +90,7 @@ FX_TEST(verity_cache, slabs_reused_across_mounts)
 	 * a's): every block read twice compares equal. */
 	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
 	FX_ASSERT_OK(vu_open(m, "b", O_RDONLY, &f));
+	vu_check(f, POOLED, 4);
 	vu_check(f, POOLED, 4);
 	cr_assert_eq(uvfs_verity_slab_pool_bytes(fx.vfs), base);
 	struct uvfs_verity_stats s1, s2;
@@ -131,6 +138,7 @@ FX_TEST(verity_cache, slab_pool_per_instance)
 	FX_ASSERT_OK(vu_mount(hash, "data_cache=6m", &m));
 	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
 	vu_check(f, POOLED, 3);
+	vu_check(f, POOLED, 3); /* the second read caches */
 	uvfs_file_put(f);
 	uvfs_mount_put(m);
 	/* other's bound of 0 did not apply here, and other got nothing. */
@@ -139,4 +147,34 @@ FX_TEST(verity_cache, slab_pool_per_instance)
 
 	FX_ASSERT_OK(uvfs_destroy(other, NULL));
 	FX_ASSERT_OK(uvfs_destroy(bare, NULL));
+}
+
+/* A block enters the cache on its second read (issue 14's first-read
+ * target): a streaming first read of a fresh mount hashes every block and
+ * takes no cache memory (fresh memory costs about as much as the hashing),
+ * the second read hashes again and keeps the blocks, a third hashes nothing. */
+FX_TEST(verity_cache, admitted_on_second_read)
+{
+	uint8_t hash[32];
+	struct uvfs_mount *m;
+	struct uvfs_file *f;
+	struct uvfs_verity_stats s0, s1, s2;
+	fx_must_mkdir("/lower", 0755);
+	vu_write("/lower/a", SMALL, 5);
+	vu_seal(hash);
+	FX_ASSERT_OK(vu_mount(hash, NULL, &m));
+	FX_ASSERT_OK(vu_open(m, "a", O_RDONLY, &f));
+	vu_check(f, SMALL, 5);
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s0));
+	cr_assert_eq(s0.data_blocks_verified, SMALL / 4096);
+	cr_assert_eq(s0.data_cache_bytes, 0, "a first read cached %llu bytes", (unsigned long long)s0.data_cache_bytes);
+	vu_check(f, SMALL, 5);
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s1));
+	cr_assert_eq(s1.data_blocks_verified, 2 * (SMALL / 4096));
+	cr_assert_eq(s1.data_cache_bytes, SMALL);
+	vu_check(f, SMALL, 5);
+	FX_ASSERT_OK(uvfs_verity_file_stats(f, &s2));
+	cr_assert_eq(s2.data_blocks_verified, s1.data_blocks_verified, "a third read hashed");
+	uvfs_file_put(f);
+	uvfs_mount_put(m);
 }
