@@ -323,12 +323,14 @@ int cmd_mount(int argc, char **argv)
 		rc = 2;
 	}
 	char *mnt = npos ? pos[npos - 1] : NULL;
-	if (!rc && a.have_type && npos != 2) {
-		fprintf(stderr, "uvfs: mount: -t %s needs a SOURCE before the mount point\n", a.spec.type);
+	bool named = a.have_type && cli_source_in_opts(a.spec.type, a.fs_opts); /* lower= */
+	if (!rc && a.have_type && npos != (named ? 1 : 2)) {
+		fprintf(stderr, named ? "uvfs: mount: -t %s with lower= takes no SOURCE\n"
+				      : "uvfs: mount: -t %s needs a SOURCE before the mount point\n", a.spec.type);
 		rc = 2;
 	}
 	if (!rc && a.have_type)
-		a.spec.source = pos[0];
+		a.spec.source = named ? a.spec.type : pos[0];
 	else if (!rc && npos == 2)
 		rc = resolve_source(&a, pos[0]);
 	if (!rc && !a.spec.type && a.fs_opts[0] && strcmp(a.fs_opts, "ro")) {

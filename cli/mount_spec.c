@@ -186,12 +186,14 @@ static int prep_verity(struct uvfs *vfs, const struct cli_mount_spec *s, struct 
 	char *td = take_opt(p->data, "tree_dir", &err);
 	if (err)
 		return err;
-	if (td && !*td) {
-		fprintf(stderr, "uvfs: verity: tree_dir= needs a host directory\n");
+	char *lower = take_opt(p->data, "lower", &err);
+	if (!err && ((td && !*td) || (lower && !*lower))) {
+		fprintf(stderr, "uvfs: verity: %s= needs a host directory\n", td && !*td ? "tree_dir" : "lower");
 		err = -EINVAL;
 	}
-	if (!err)
-		err = serve_ro(vfs, s->source, &p->lower);
+	if (!err) /* lower=HOSTDIR stands for SOURCE (cli_source_in_opts) */
+		err = serve_ro(vfs, lower ? lower : s->source, &p->lower);
+	free(lower);
 	if (!err && td)
 		err = serve_ro(vfs, td, &p->trees);
 	free(td);
@@ -245,6 +247,16 @@ static const struct {
 	{ "overlay", &uvfs_overlay_type, prep_overlay },
 };
 
+bool cli_source_in_opts(const char *type, const char *opts)
+{
+	if (!type || strcmp(type, "verity") || !opts)
+		return false;
+	for (const char *tok = opts; tok; tok = strchr(tok, ','), tok = tok ? tok + 1 : NULL)
+		if (!strncmp(tok, "lower=", 6))
+			return true;
+	return false;
+}
+
 int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
@@ -257,6 +269,13 @@ int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
 			want_source = true;
 	if (!want_source)
 		return 0; /* nothing to take: today's arguments unchanged */
+	for (int i = 1; i + 1 < n; i++) /* the options may name the source */
+		if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "-o")) {
+			*(argv[i][1] == 't' ? &spec->type : &spec->opts) = argv[i + 1];
+			i++;
+		}
+	if (cli_source_in_opts(spec->type, spec->opts))
+		spec->source = spec->type; /* a name only, as overlay's */
 	for (int i = 1; i < n; i++) {
 		if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "-o")) && i + 1 < n) {
 			if (argv[i][1] == 't')

@@ -23,6 +23,9 @@ struct cli_mount_spec {
  * argument, SOURCE, out of argv (argv[0] stays), shifting the rest down.
  * Other arguments keep their order. 0, or -1 after printing a usage error. */
 int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec);
+/* -t verity -o ...,lower=HOSTDIR: the options name the lower, so there is
+ * no positional SOURCE (issue 14's `lower=` for the command line). */
+bool cli_source_in_opts(const char *type, const char *opts);
 /* Builds the instance and namespace for spec (the default tree if
  * spec->type is NULL). 0 or -errno (after a message on stderr). */
 int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfs, struct uvfs_mntns **ns);

@@ -51,6 +51,28 @@ HIDDEN int fs_type_find(struct uvfs *vfs, const char *name, const struct uvfs_fs
 	return err;
 }
 
+UVFS_API int uvfs_fs_type_data(struct uvfs *vfs, const struct uvfs_fs_type *type, void *(*make)(void),
+			       void (*data_free)(void *), void **out)
+{
+	int err = -ENODEV;
+	pthread_mutex_lock(&vfs->types_lock);
+	for (struct fs_type_entry *it = vfs->fs_types; it; it = it->next) {
+		if (it->type != type)
+			continue;
+		err = 0;
+		if (!it->data) {
+			if ((it->data = make()))
+				it->data_free = data_free;
+			else
+				err = -ENOMEM;
+		}
+		*out = it->data;
+		break;
+	}
+	pthread_mutex_unlock(&vfs->types_lock);
+	return err;
+}
+
 UVFS_API ssize_t uvfs_list_fs_types(struct uvfs *vfs, char *buf, size_t len)
 {
 	size_t need = 0;

@@ -305,6 +305,10 @@ HIDDEN size_t mnt_count_subtree(struct uvfs_mount *m);
 struct fs_type_entry {
 	const struct uvfs_fs_type *type;
 	unsigned flags;
+	/* uvfs_fs_type_data's slot: set once under types_lock, freed by
+	 * uvfs_destroy after every filesystem is gone. */
+	void *data;
+	void (*data_free)(void *);
 	struct fs_type_entry *next;
 };
 

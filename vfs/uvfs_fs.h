@@ -259,6 +259,14 @@ struct uvfs_filesystem {
 	struct uvfs_lock rename_lock;
 };
 
+/* A registered type's per-instance data (state its mounts share within
+ * one uvfs, e.g. a cache outliving a mount; never process-wide): the
+ * slot's value in *out, made by make() on first use (-ENOMEM when it
+ * returns NULL) and passed to data_free by uvfs_destroy once every
+ * filesystem is released. -ENODEV: type is not registered in vfs. */
+UVFS_API int uvfs_fs_type_data(struct uvfs *vfs, const struct uvfs_fs_type *type, void *(*make)(void),
+			       void (*data_free)(void *), void **out);
+
 /* gVisor's default dentry_cache_limit. */
 #define UVFS_DENTRY_CACHE_LIMIT 1000
 

@@ -114,6 +114,8 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 	while (vfs->fs_types) {
 		struct fs_type_entry *e = vfs->fs_types;
 		vfs->fs_types = e->next;
+		if (e->data && e->data_free)
+			e->data_free(e->data);
 		free(e);
 	}
 	device_fini(vfs);

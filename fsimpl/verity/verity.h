@@ -76,13 +76,15 @@ struct uvfs_verity_stats;
 UVFS_API int uvfs_verity_file_stats(struct uvfs_file *f, struct uvfs_verity_stats *out);
 
 /* The data caches' memory outlives a mount: an unmounted verity fs's whole
- * 2 MiB slabs go to a process-wide idle pool (resident memory) that later
- * mounts draw from before mapping fresh memory, whose page faults and
+ * 2 MiB slabs go to its uvfs instance's idle pool (resident memory, freed
+ * by uvfs_destroy; instances never share one) that later mounts in that
+ * instance draw from before mapping fresh memory, whose page faults and
  * zeroing cost about as much as hashing the bytes. The pool holds at most
  * max_bytes (default 64 MiB, one default data_cache; a lower bound trims
- * it at once, 0 keeps nothing). */
-UVFS_API void uvfs_verity_set_slab_pool(uint64_t max_bytes);
-UVFS_API uint64_t uvfs_verity_slab_pool_bytes(void); /* bytes idle in the pool now */
+ * it at once, 0 keeps nothing). -ENODEV: verity is not registered in vfs
+ * (its mounts then keep no idle slabs). */
+UVFS_API int uvfs_verity_set_slab_pool(struct uvfs *vfs, uint64_t max_bytes);
+UVFS_API uint64_t uvfs_verity_slab_pool_bytes(struct uvfs *vfs); /* bytes idle in vfs's pool now */
 
 /* The boot form (the seed's verity path: gVisor's runsc mounts verity
  * over a spec mount that carries verity.roothash= / verity.action=). Mounts

@@ -66,6 +66,7 @@ struct vt_fs {
 	struct vt_slab *slabs;
 	struct vt_block *free_blocks; /* linked by next */
 	uint64_t cache_alloc; /* bytes mapped in slabs */
+	struct vt_pool *pool; /* immutable: the instance's idle slabs, or NULL */
 };
 
 /* One cached verified data block of one inode (or free). */
@@ -88,6 +89,11 @@ struct vt_slab {
 #define VT_RUN 32u /* blocks read and verified at once on a miss */
 #define VT_MAX_CACHED_BLOCKS (1u << 18) /* files above 1 GiB are not cached */
 #define VT_DEFAULT_CACHE (64ull << 20)
+/* blocks[i] of a block read (and verified) once but not cached: a block
+ * enters the cache on its second read, so a streaming first read costs
+ * the hashing only (fresh cache memory costs as much again: its page
+ * faults and zeroing; bench notes). */
+#define VT_SEEN ((struct vt_block *)1)
 
 struct vt_inode {
 	struct uvfs_inode vfs;
@@ -114,8 +120,8 @@ struct vt_inode {
 	struct uvfs_file *data; /* under open_lock, then immutable */
 	_Atomic(struct uvfs_verity_verifier *) ver;
 	int writers; /* runtime mounts: files open for writing, under open_lock (ETXTBSY) */
-	/* Regular files: verified data blocks by index (NULL: not cached),
-	 * so a re-read hashes nothing (the kernel's PG_checked). The array
+	/* Regular files: verified data blocks by index (NULL: never read,
+	 * VT_SEEN: read once or evicted, not cached), so a re-read hashes nothing (the kernel's PG_checked). The array
 	 * and its slots are under the fs's cache_lock. */
 	struct vt_block **blocks;
 };
@@ -238,7 +244,7 @@ static void vt_evict_inode(struct uvfs_inode *inode)
 		uint64_t n = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
 		pthread_mutex_lock(&fs->cache_lock);
 		for (uint64_t b = 0; b < n; b++)
-			if (vi->blocks[b]) {
+			if (vi->blocks[b] && vi->blocks[b] != VT_SEEN) {
 				struct vt_block *blk = vi->blocks[b];
 				lru_unlink(fs, blk);
 				blk->next = fs->free_blocks;
@@ -767,12 +773,16 @@ static void *slab_map(size_t len)
 	return a;
 }
 
-/* The idle slab pool (verity.h): whole slabs of released mounts, linked
- * by next, under pool_lock (a leaf, taken under cache_lock or alone);
- * pool_bytes is written under it and read without it (stats). */
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vt_slab *pool;
-static _Atomic uint64_t pool_bytes, pool_max = 64ull << 20; /* the default data_cache */
+/* The idle slab pool (verity.h) of one uvfs instance (the verity type's
+ * uvfs_fs_type_data, freed by uvfs_destroy): whole slabs of released
+ * mounts, linked by next, under lock (a leaf, taken under cache_lock or
+ * alone); bytes is written under it and read without it (stats), max
+ * likewise. */
+struct vt_pool {
+	pthread_mutex_t lock;
+	struct vt_slab *head;
+	_Atomic uint64_t bytes, max;
+};
 
 static void slab_free(struct vt_slab *sl)
 {
@@ -780,58 +790,97 @@ static void slab_free(struct vt_slab *sl)
 	free(sl);
 }
 
-/* Keeps sl idle if it is whole and fits the bound; else frees it. */
-static void pool_put(struct vt_slab *sl)
+static void *pool_make(void)
 {
-	if (sl->len == (size_t)VT_SLAB_BLOCKS * VT_BLOCK) {
-		pthread_mutex_lock(&pool_lock);
-		if (atomic_load(&pool_bytes) + sl->len <= atomic_load(&pool_max)) {
+	struct vt_pool *p = calloc(1, sizeof(*p));
+	if (p) {
+		pthread_mutex_init(&p->lock, NULL);
+		atomic_store(&p->max, VT_DEFAULT_CACHE); /* one default data_cache */
+	}
+	return p;
+}
+
+static void pool_free(void *arg)
+{
+	struct vt_pool *p = arg;
+	for (struct vt_slab *sl = p->head, *next; sl; sl = next) {
+		next = sl->next;
+		slab_free(sl);
+	}
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+/* vfs's pool, NULL when verity is not registered there (then every slab
+ * is fresh memory and freed at unmount) or on ENOMEM. */
+static struct vt_pool *pool_of(struct uvfs *vfs)
+{
+	void *p = NULL;
+	return uvfs_fs_type_data(vfs, &uvfs_verity_type, pool_make, pool_free, &p) ? NULL : p;
+}
+
+/* Keeps sl idle if it is whole and fits the bound; else frees it. */
+static void pool_put(struct vt_pool *p, struct vt_slab *sl)
+{
+	if (p && sl->len == (size_t)VT_SLAB_BLOCKS * VT_BLOCK) {
+		pthread_mutex_lock(&p->lock);
+		if (atomic_load(&p->bytes) + sl->len <= atomic_load(&p->max)) {
 			/* Kept resident: MADV_FREE here measured slower
 			 * (80% vs 85% of raw SHA-256, bench notes). */
-			sl->next = pool;
-			pool = sl;
-			atomic_fetch_add(&pool_bytes, sl->len);
+			sl->next = p->head;
+			p->head = sl;
+			atomic_fetch_add(&p->bytes, sl->len);
 			sl = NULL;
 		}
-		pthread_mutex_unlock(&pool_lock);
+		pthread_mutex_unlock(&p->lock);
 	}
 	if (sl)
 		slab_free(sl);
 }
 
-static struct vt_slab *pool_take(void)
+static struct vt_slab *pool_take(struct vt_pool *p)
 {
-	pthread_mutex_lock(&pool_lock);
-	struct vt_slab *sl = pool;
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	struct vt_slab *sl = p->head;
 	if (sl) {
-		pool = sl->next;
-		atomic_fetch_sub(&pool_bytes, sl->len);
+		p->head = sl->next;
+		atomic_fetch_sub(&p->bytes, sl->len);
 	}
-	pthread_mutex_unlock(&pool_lock);
+	pthread_mutex_unlock(&p->lock);
 	return sl;
 }
 
-UVFS_API void uvfs_verity_set_slab_pool(uint64_t max_bytes)
+UVFS_API int uvfs_verity_set_slab_pool(struct uvfs *vfs, uint64_t max_bytes)
 {
+	struct vt_pool *p = pool_of(vfs);
+	if (!p)
+		return -ENODEV;
 	struct vt_slab *drop = NULL;
-	pthread_mutex_lock(&pool_lock);
-	atomic_store(&pool_max, max_bytes);
-	while (pool && atomic_load(&pool_bytes) > max_bytes) {
-		struct vt_slab *sl = pool;
-		pool = sl->next;
-		atomic_fetch_sub(&pool_bytes, sl->len);
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->max, max_bytes);
+	while (p->head && atomic_load(&p->bytes) > max_bytes) {
+		struct vt_slab *sl = p->head;
+		p->head = sl->next;
+		atomic_fetch_sub(&p->bytes, sl->len);
 		sl->next = drop;
 		drop = sl;
 	}
-	pthread_mutex_unlock(&pool_lock);
+	pthread_mutex_unlock(&p->lock);
 	while (drop) {
 		struct vt_slab *next = drop->next;
 		slab_free(drop);
 		drop = next;
 	}
+	return 0;
 }
 
-UVFS_API uint64_t uvfs_verity_slab_pool_bytes(void) { return atomic_load(&pool_bytes); }
+UVFS_API uint64_t uvfs_verity_slab_pool_bytes(struct uvfs *vfs)
+{
+	struct vt_pool *p = pool_of(vfs);
+	return p ? atomic_load(&p->bytes) : 0;
+}
 
 /* A free block, from the free list or a slab (an idle one from the pool,
  * else fresh memory) while the budget allows; NULL when it is spent
@@ -843,7 +892,7 @@ static struct vt_block *block_get(struct vt_fs *fs)
 		uint64_t n = (fs->cache_max - fs->cache_alloc) / VT_BLOCK;
 		if (n > VT_SLAB_BLOCKS)
 			n = VT_SLAB_BLOCKS;
-		struct vt_slab *sl = n == VT_SLAB_BLOCKS ? pool_take() : NULL;
+		struct vt_slab *sl = n == VT_SLAB_BLOCKS ? pool_take(fs->pool) : NULL;
 		if (!sl) {
 			sl = malloc(sizeof(*sl) + n * sizeof(struct vt_block));
 			void *mem = sl ? slab_map(n * VT_BLOCK) : NULL;
@@ -871,8 +920,9 @@ static struct vt_block *block_get(struct vt_fs *fs)
 	return b;
 }
 
-/* Keeps verified blocks [first, first + n) (their bytes at src), evicting
- * the least recently used blocks of the mount beyond its budget. */
+/* Keeps verified blocks [first, first + n) (their bytes at src) that were
+ * read before (VT_SEEN; others are marked so), evicting the least recently
+ * used blocks of the mount beyond its budget. */
 static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, const uint8_t *src, uint64_t n)
 {
 	uint64_t nb = (vi->vfs.i_size + VT_BLOCK - 1) / VT_BLOCK;
@@ -880,7 +930,11 @@ static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, co
 	if (!vi->blocks && nb <= VT_MAX_CACHED_BLOCKS)
 		vi->blocks = calloc(nb, sizeof(*vi->blocks));
 	for (uint64_t i = 0; vi->blocks && i < n; i++) {
-		if (vi->blocks[first + i])
+		if (!vi->blocks[first + i]) { /* the first read: remember it only */
+			vi->blocks[first + i] = VT_SEEN;
+			continue;
+		}
+		if (vi->blocks[first + i] && vi->blocks[first + i] != VT_SEEN)
 			continue;
 		struct vt_block *b = NULL;
 		if (atomic_load(&fs->cache_used) + VT_BLOCK > fs->cache_max || !(b = block_get(fs))) {
@@ -889,7 +943,7 @@ static void cache_fill(struct vt_fs *fs, struct vt_inode *vi, uint64_t first, co
 			if (!(b = fs->lru_tail))
 				break;
 			lru_unlink(fs, b);
-			b->owner->blocks[b->idx] = NULL;
+			b->owner->blocks[b->idx] = VT_SEEN; /* read twice: back on its next read */
 		}
 		uint64_t at = (first + i) * VT_BLOCK, have = vi->vfs.i_size - at;
 		memcpy(b->data, src + i * VT_BLOCK, have < VT_BLOCK ? have : VT_BLOCK);
@@ -909,6 +963,8 @@ static bool cache_get(struct vt_fs *fs, struct vt_inode *vi, uint64_t b, size_t 
 {
 	pthread_mutex_lock(&fs->cache_lock);
 	struct vt_block *blk = vi->blocks ? vi->blocks[b] : NULL;
+	if (blk == VT_SEEN)
+		blk = NULL;
 	if (blk) {
 		memcpy(out, blk->data + in, n);
 		if (fs->lru_head != blk) {
@@ -1353,7 +1409,7 @@ static void vt_release(struct uvfs_filesystem *fs)
 	pthread_mutex_destroy(&v->cache_lock); /* every inode is gone: the LRU is empty */
 	for (struct vt_slab *sl = v->slabs, *next; sl; sl = next) {
 		next = sl->next;
-		pool_put(sl);
+		pool_put(v->pool, sl);
 	}
 	free(v);
 }
@@ -1478,6 +1534,7 @@ static int vt_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char 
 		return err;
 	}
 	const struct uvfs_verity_mount *m = opts->internal;
+	v->pool = pool_of(vfs);
 	pthread_mutex_init(&v->cache_lock, NULL);
 	if ((err = uvfs_fs_init(&v->vfs, vfs, &uvfs_verity_type, &vt_fs_ops))) {
 		if (uvfs_vd_ok(&v->meta))

@@ -130,6 +130,18 @@ else echo "not ok verity cli wrong hash fails: rc=$rc '$out'"; fi
 "$UVFS" ls -t verity -o root_hash=xyz "$v" / >/dev/null 2>&1; rc=$?
 [ $rc != 0 ] && echo "ok verity cli bad hash" || echo "not ok verity cli bad hash: rc=$rc"
 
+# lower=HOSTDIR names the lower in the options instead of SOURCE (issue 14);
+# an empty one is refused.
+out=$("$UVFS" ls -t verity -o "root_hash=$vh,lower=$v" / 2>&1 | awk '{print $(NF>=3 && $(NF-1)=="->" ? NF-2 : NF)}' | tr '\n' ' ')
+[ "$out" = "a.txt link sub " ] && echo "ok verity cli lower= ls" || echo "not ok verity cli lower= ls: '$out'"
+out=$("$UVFS" cat -t verity -o "lower=$v,root_hash=$vh" /a.txt 2>&1)
+[ "$out" = "hello verity" ] && echo "ok verity cli lower= cat" || echo "not ok verity cli lower= cat: '$out'"
+out=$("$UVFS" ls -t verity -o "root_hash=$bad,lower=$v" / 2>&1); rc=$?
+if [ $rc != 0 ] && [[ $out == *"root hash does not match"* ]]; then echo "ok verity cli lower= wrong hash fails"
+else echo "not ok verity cli lower= wrong hash fails: rc=$rc '$out'"; fi
+"$UVFS" ls -t verity -o "root_hash=$vh,lower=" / >/dev/null 2>&1; rc=$?
+[ $rc != 0 ] && echo "ok verity cli lower= empty" || echo "not ok verity cli lower= empty: rc=$rc"
+
 # FUSE: mount, read, then a byte flipped on the host is EIO for that file only.
 if [ "$(id -u)" = 0 ] && [ -w /dev/fuse ] && command -v fusermount3 >/dev/null; then
   mp="$d/mnt"; mkdir -p "$mp"
@@ -151,6 +163,17 @@ if [ "$(id -u)" = 0 ] && [ -w /dev/fuse ] && command -v fusermount3 >/dev/null; 
       echo "not ok verity mount teardown: rc=$rc $(tr '\n' ' ' <"$d/mlog")"
   else
     echo "not ok verity mount: $(cat "$d/mlog")"; kill $mpid 2>/dev/null; wait $mpid 2>/dev/null
+  fi
+  # lower= instead of SOURCE: uvfs mount -t verity -o root_hash=H,lower=DIR MOUNTPOINT
+  env --default-signal=INT "$UVFS" mount -f -t verity -o "root_hash=$vh,lower=$v" "$mp" 2>"$d/mlog" &
+  mpid=$!
+  for _ in $(seq 100); do grep -q " $mp fuse" /proc/mounts && break; kill -0 $mpid 2>/dev/null || break; sleep 0.05; done
+  if grep -q " $mp fuse" /proc/mounts; then
+    [ "$(cat "$mp/a.txt" 2>&1)" = "hello verity" ] && echo "ok verity mount lower=" ||
+      echo "not ok verity mount lower=: $(cat "$d/mlog")"
+    fusermount3 -u "$mp"; wait $mpid
+  else
+    echo "not ok verity mount lower=: $(cat "$d/mlog")"; kill $mpid 2>/dev/null; wait $mpid 2>/dev/null
   fi
   env --default-signal=INT "$UVFS" mount -f -t verity -o "root_hash=$bad" "$v" "$mp" 2>"$d/mlog"; rc=$?
   [ $rc != 0 ] && ! grep -q " $mp fuse" /proc/mounts && echo "ok verity mount wrong hash fails" ||

@@ -39,11 +39,16 @@ static inline void vu_seal(uint8_t hash[32])
 	uvfs_vd_put(&lower);
 }
 
-/* hash NULL: no root hash (runtime enable). */
-static inline int vu_mount(const uint8_t *hash, const char *data, struct uvfs_mount **out)
+static inline void vu_register(void)
 {
 	int rr = uvfs_register_fs_type(fx.vfs, &uvfs_verity_type, UVFS_FS_USER_LIST);
 	cr_assert(rr == 0 || rr == -EEXIST); /* the second mount of a test */
+}
+
+/* hash NULL: no root hash (runtime enable). */
+static inline int vu_mount(const uint8_t *hash, const char *data, struct uvfs_mount **out)
+{
+	vu_register();
 	struct uvfs_verity_mount vm = { .root_hash = hash, .action = UVFS_VERITY_ACTION_ERROR };
 	struct uvfs_pathop pop = fx_pop("/lower");
 	FX_ASSERT_OK(uvfs_get_dentry_at(fx.vfs, &fx.cred, &pop, 0, &vm.lower));
