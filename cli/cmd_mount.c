@@ -280,6 +280,7 @@ int cmd_mount(int argc, char **argv)
 	struct mount_args a = { .ready_fd = -1, .log_fd = -1 };
 	char *abs = NULL; /* -t overlay: its options with absolute layer paths */
 	char *absmnt = NULL; /* a relative mount point made absolute */
+	char *abssrc = NULL; /* a relative SOURCE made absolute */
 	char *pos[3];
 	int npos = 0, rc = 0;
 	char *fargv[16];
@@ -344,11 +345,15 @@ int cmd_mount(int argc, char **argv)
 		goto out;
 	if (a.spec.type)
 		a.spec.opts = a.fs_opts[0] ? a.fs_opts : NULL;
-	/* The tree is built after the background child chdir'ed to "/". */
-	if (a.spec.type && !strcmp(a.spec.type, "overlay") && !(a.spec.opts = abs = cli_overlay_abs_opts(a.spec.opts))) {
+	/* The tree is built after the background child chdir'ed to "/": host
+	 * paths in the options (overlay's layers, verity's lower= and
+	 * tree_dir=) and a SOURCE naming a host path are made absolute here. */
+	if (a.spec.type && a.spec.opts && !(a.spec.opts = abs = cli_abs_path_opts(a.spec.opts))) {
 		rc = 1;
 		goto out;
 	}
+	if (a.spec.type && a.spec.source && a.spec.source[0] != '/' && (abssrc = realpath(a.spec.source, NULL)))
+		a.spec.source = abssrc;
 	if (a.log_file) {
 		a.log_fd = open(a.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (a.log_fd < 0) {
@@ -414,6 +419,7 @@ int cmd_mount(int argc, char **argv)
 out:
 	free(abs);
 	free(absmnt);
+	free(abssrc);
 	if (a.log_fd >= 0)
 		close(a.log_fd);
 	free(a.log_file);

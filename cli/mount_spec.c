@@ -300,7 +300,7 @@ int cli_take_mount_args(int *argc, char **argv, struct cli_mount_spec *spec)
 	return 0;
 }
 
-char *cli_overlay_abs_opts(const char *opts)
+char *cli_abs_path_opts(const char *opts)
 {
 	size_t cap = (opts ? strlen(opts) : 0) + 1;
 	char *out = calloc(1, cap), *copy = opts ? strdup(opts) : NULL, *save = NULL;
@@ -308,7 +308,7 @@ char *cli_overlay_abs_opts(const char *opts)
 		goto fail;
 	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
 		bool paths = !strncmp(tok, "lowerdir=", 9) || !strncmp(tok, "upperdir=", 9) ||
-			     !strncmp(tok, "workdir=", 8);
+			     !strncmp(tok, "workdir=", 8) || !strncmp(tok, "lower=", 6) || !strncmp(tok, "tree_dir=", 9);
 		char *eq = strchr(tok, '=');
 		size_t need = strlen(out) + strlen(tok) + 2;
 		if (paths)

@@ -29,7 +29,7 @@ bool cli_source_in_opts(const char *type, const char *opts);
 /* Builds the instance and namespace for spec (the default tree if
  * spec->type is NULL). 0 or -errno (after a message on stderr). */
 int cli_build_tree(const struct cli_mount_spec *spec, struct uvfs **vfs, struct uvfs_mntns **ns);
-/* -o of -t overlay with lowerdir/upperdir/workdir made absolute (realpath),
- * for a server that changes directory before mounting; malloc'd, NULL on
- * ENOMEM. */
-char *cli_overlay_abs_opts(const char *opts);
+/* -o with the host paths made absolute (realpath): overlay's lowerdir,
+ * upperdir, workdir and verity's lower and tree_dir, for a server that
+ * changes directory before mounting; malloc'd, NULL on ENOMEM. */
+char *cli_abs_path_opts(const char *opts);
