@@ -16,7 +16,7 @@ if [ -f "$san" ]; then
   if ! ${CC:-cc} -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
        -D_GNU_SOURCE -I"$ROOT" -I"$ROOT/vfs" -DUVFS_VERSION='"san"' $(pkg-config --cflags fuse3) -o "$server" \
        "$ROOT"/cli/*.c "$san" \
-       $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto) -lpthread 2>"$T/cc.log"; then
+       $(pkg-config --libs liburcu-memb liburcu-cds libxxhash fuse3 jansson libcrypto libseccomp) -lpthread 2>"$T/cc.log"; then
     nok "fuse-stress: sanitized server does not build: $(head -3 "$T/cc.log")"; exit 1
   fi
 fi
