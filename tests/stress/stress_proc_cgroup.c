@@ -6,8 +6,11 @@
  *  - /proc/N/cgroup is one line "1:cpu,cpuacct:PATH" with PATH one of the
  *    cgroups the run makes, or fails with ENOENT/ESRCH (the task left);
  *  - cgroup.procs lists ascending pids the writers may have registered;
- *  - moves fail only with ESRCH (task left), ENOENT or ENODEV (cgroup
- *    removed); rmdir only with EBUSY or ENOENT;
+ *  - moves fail only with ESRCH (task left), ENOENT, or ENODEV when an
+ *    rmdir of that cgroup ran during the move; cgroup.procs reads fail
+ *    only with ENOENT, or ENODEV when an rmdir of that cgroup ran during
+ *    the read (Linux kernfs: the file was opened, or looked up, before
+ *    the rmdir deactivated it); rmdir only with EBUSY or ENOENT;
  *  - the run ends with zero live objects.
  * STRESS_SECONDS (default 3) bounds the run. */
 #include <errno.h>
@@ -34,7 +37,7 @@ static struct uvfs_vd root;
 static struct uvfs_cred cred;
 static struct uvfs_tasks *tasks;
 static atomic_bool stop;
-static atomic_long n_moves, n_mkdirs, n_rmdirs, n_busy, n_reads, n_inconsistent;
+static atomic_long n_moves, n_mkdirs, n_rmdirs, n_busy, n_reads, n_enodev, n_inconsistent;
 
 static void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void bad(const char *fmt, ...)
@@ -62,6 +65,26 @@ static struct uvfs_pathop pop(const char *path, unsigned flags)
 
 static const char *const cgroups[] = { "/g0", "/g1", "/t0", "/t0/sub", "/t1", "/t1/sub" };
 #define NCG (sizeof cgroups / sizeof cgroups[0])
+
+/* Per cgroup: odd while the churner's rmdir of it runs, bumped before and
+ * after each. An ENODEV is legitimate only if an rmdir of that cgroup
+ * overlapped the operation: odd at its start, or changed by its end. */
+static atomic_ulong rmseq[NCG];
+
+static size_t cg_index(const char *cg)
+{
+	for (size_t i = 0; i < NCG; i++)
+		if (!strcmp(cgroups[i], cg))
+			return i;
+	abort();
+}
+
+static bool rmdir_overlapped(size_t i, unsigned long before)
+{
+	bool r = (before & 1) || atomic_load(&rmseq[i]) != before;
+	atomic_fetch_add(&n_enodev, r);
+	return r;
+}
 
 static int write_path(const char *path, const char *s)
 {
@@ -117,11 +140,12 @@ static void *writer(void *arg)
 		}
 		char path[64], s[16];
 		/* Mostly the fixed cgroups, so that the churner's rmdirs succeed too. */
-		const char *cg = cgroups[rand_r(&seed) % 4 ? (size_t)(rand_r(&seed) % 2) : rand_r(&seed) % NCG];
-		snprintf(path, sizeof path, "/cg%s/%s", cg, rand_r(&seed) % 2 ? "tasks" : "cgroup.procs");
+		size_t ci = rand_r(&seed) % 4 ? (size_t)(rand_r(&seed) % 2) : rand_r(&seed) % NCG;
+		snprintf(path, sizeof path, "/cg%s/%s", cgroups[ci], rand_r(&seed) % 2 ? "tasks" : "cgroup.procs");
 		snprintf(s, sizeof s, "%d\n", pid + (int)(rand_r(&seed) % 2));
+		unsigned long seq = atomic_load(&rmseq[ci]);
 		int rc = write_path(path, s);
-		if (rc && rc != -ENOENT && rc != -ENODEV)
+		if (rc && rc != -ENOENT && !(rc == -ENODEV && rmdir_overlapped(ci, seq)))
 			bad("move %s > %s: %d", s, path, rc);
 		atomic_fetch_add(&n_moves, 1);
 	}
@@ -145,7 +169,10 @@ static void *churner(void *arg)
 				bad("mkdir %s: %d", path, rc);
 			atomic_fetch_add(&n_mkdirs, !rc);
 		} else {
+			size_t ci = cg_index(path + strlen("/cg"));
+			atomic_fetch_add(&rmseq[ci], 1);
 			rc = uvfs_rmdir_at(vfs, &cred, &p);
+			atomic_fetch_add(&rmseq[ci], 1);
 			if (rc == -EBUSY)
 				atomic_fetch_add(&n_busy, 1);
 			else if (rc && rc != -ENOENT)
@@ -191,7 +218,9 @@ static void *reader(void *arg)
 			check_line(path, buf);
 		else if (n != -ENOENT && n != -ESRCH)
 			bad("%s: %zd", path, n);
-		snprintf(path, sizeof path, "/cg%s/cgroup.procs", cgroups[rand_r(&seed) % NCG]);
+		size_t ci = rand_r(&seed) % NCG;
+		snprintf(path, sizeof path, "/cg%s/cgroup.procs", cgroups[ci]);
+		unsigned long seq = atomic_load(&rmseq[ci]);
 		n = read_path(path, buf, sizeof buf);
 		if (n >= 0) {
 			int prev = 0;
@@ -201,7 +230,7 @@ static void *reader(void *arg)
 					bad("%s lists %d after %d", path, v, prev);
 				prev = v;
 			}
-		} else if (n != -ENOENT && n != -ESRCH) {
+		} else if (n != -ENOENT && n != -ESRCH && !(n == -ENODEV && rmdir_overlapped(ci, seq))) {
 			bad("%s: %zd", path, n);
 		}
 		atomic_fetch_add(&n_reads, 1);
@@ -261,10 +290,10 @@ int main(void)
 	uvfs_mntns_put(ns);
 	struct uvfs_live leaks;
 	rc = uvfs_destroy(vfs, &leaks);
-	printf("stress_proc_cgroup: moves=%ld mkdirs=%ld rmdirs=%ld rmdir_busy=%ld reads=%ld inconsistent=%ld "
+	printf("stress_proc_cgroup: moves=%ld mkdirs=%ld rmdirs=%ld rmdir_busy=%ld reads=%ld enodev_raced=%ld inconsistent=%ld "
 	       "leaks=%ld/%ld/%ld/%ld/%ld/%ld\n",
 	       atomic_load(&n_moves), atomic_load(&n_mkdirs), atomic_load(&n_rmdirs), atomic_load(&n_busy),
-	       atomic_load(&n_reads), atomic_load(&n_inconsistent), leaks.dentries, leaks.inodes, leaks.mounts,
+	       atomic_load(&n_reads), atomic_load(&n_enodev), atomic_load(&n_inconsistent), leaks.dentries, leaks.inodes, leaks.mounts,
 	       leaks.mntns, leaks.files, leaks.filesystems);
 	return rc || atomic_load(&n_inconsistent) ? 1 : 0;
 }
