@@ -462,6 +462,11 @@ static ssize_t master_write(struct uvfs_file *f, const void *buf, size_t len, ui
 			pthread_mutex_unlock(&p->mu);
 			pty_deliver_sigs(p);
 			pthread_mutex_lock(&p->mu);
+			/* mu was dropped: a reader may have made room and
+			 * broadcast meanwhile. Sleeping now would miss that
+			 * wake; look at the input queue again first. */
+			if (done < len)
+				continue;
 		}
 		if (done == len) {
 			ret = (ssize_t)done;
