@@ -98,7 +98,11 @@ check "overlay-clients client output: uvfs = kernel" "$kout" "$uout"
 [ "$(echo "$uout" | tail -1)" = "ok 2728|13022 " ] && ok "overlay-clients sqlite3 wal copy-up result" ||
   nok "overlay-clients sqlite3 result '$(echo "$uout" | tail -1)'"
 check "overlay-clients merged view: uvfs = kernel" "$kview" "$uview"
-check "overlay-clients upper layer: uvfs-written = kernel-written" "$(dump "$K/u")" "$(dump "$d/U/u")"
+# git may freshen (utime, so copy up) or skip a loose object it already has in
+# the lower layer depending on timing; the object store's content is checked
+# by `git fsck` above, so the upper-layer comparison leaves .git/objects out.
+noobj() { grep -v '^\./repo/\.git/objects/'; }
+check "overlay-clients upper layer: uvfs-written = kernel-written" "$(dump "$K/u" | noobj)" "$(dump "$d/U/u" | noobj)"
 kU=$(unshare -m --propagation private bash -c "rm -rf $d/U/w/*; mount -t overlay overlay -o lowerdir=$d/U/l1:$d/U/l2,upperdir=$d/U/u,workdir=$d/U/w $d/U/m || exit 1
   $(declare -f dump); dump $d/U/m")
 check "overlay-clients kernel mounting the uvfs-written upper" "$kview" "$kU"
