@@ -491,6 +491,20 @@ static inline __attribute__((always_inline)) void inode_fill_statx(struct uvfs_i
 {
 	inode_fill_statx_seq(i, st, false);
 }
+/* The lock-free getattr (RCU read section held, no reference on d): the
+ * generic one, or the inode's ->getattr_rcu; 0 or -ECHILD. */
+static inline __attribute__((always_inline)) int stat_dentry_rcu(struct uvfs_dentry *d, unsigned mask,
+								 struct statx *st)
+{
+	struct uvfs_inode *i = rcu_load(d->d_inode);
+	if (unlikely(!i))
+		return -ECHILD;
+	if (likely(!i->i_op->getattr))
+		return inode_fill_statx_seq(i, st, true) ? 0 : -ECHILD;
+	if (!i->i_op->getattr_rcu || i->i_op->getattr_rcu(d, mask, st))
+		return -ECHILD;
+	return 0;
+}
 
 /* Counters */
 #define LIVE_INC(vfs, what) atomic_fetch_add_explicit(&(vfs)->live_##what, 1, memory_order_relaxed)

@@ -896,10 +896,8 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 			i = rcu_load(nd.cur.dentry->d_inode);
 			if ((nd.flags & ND_MUST_DIR) && !S_ISDIR(load_relaxed(i->i_mode)))
 				err = -ENOTDIR;
-			else if (i->i_op->getattr)
-				err = -ECHILD;
-			else if (!inode_fill_statx_seq(i, out, true))
-				err = -ECHILD;
+			else
+				err = stat_dentry_rcu(nd.cur.dentry, mask, out);
 		}
 		if (err != -ECHILD && (uvfs_seq_read_retry(&vfs->rename_seq, nd.rseq) ||
 				       uvfs_seq_read_retry(&vfs->mount_seq, nd.mseq)))

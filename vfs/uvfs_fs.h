@@ -340,6 +340,17 @@ struct uvfs_inode_ops {
 	ssize_t (*readlink)(struct uvfs_dentry *d, char *buf, size_t len);
 	/* NULL → generic: attributes from the inode. */
 	int (*getattr)(struct uvfs_dentry *d, unsigned mask, struct statx *out);
+	/* The lockless form of getattr, for an inode that has ->getattr (a
+	 * stacking fs answering from its real inode): called by the RCU-walk
+	 * stat inside an RCU read section, with no reference on d and no
+	 * lock. Read only RCU-safe state (what the RCU table in LOCKING.md
+	 * lists, and the fs's own state published with release stores and
+	 * freed after a grace period) and never block; return 0 with out
+	 * filled, or -ECHILD (any nonzero answer counts as -ECHILD): the stat
+	 * then runs again in ref-walk and calls ->getattr. A real object on
+	 * another filesystem is read with uvfs_getattr_rcu. NULL → every stat
+	 * of an inode with ->getattr takes the ref-walk. */
+	int (*getattr_rcu)(struct uvfs_dentry *d, unsigned mask, struct statx *out);
 	/* Apply attr (already permission-checked by the VFS; setuid/setgid
 	 * clearing already folded into attr->mode). NULL → generic: SIZE goes
 	 * to ->truncate (-EINVAL if none), the rest to the inode fields.
@@ -619,6 +630,12 @@ static inline void uvfs_inode_attr_end(struct uvfs_inode *i) { uvfs_seq_write_en
 UVFS_API struct timespec uvfs_now(void);
 /* Fill out from the inode's attributes (generic getattr). */
 UVFS_API void uvfs_inode_fill_statx(struct uvfs_inode *inode, struct statx *out);
+/* Inside an RCU read section (from a ->getattr_rcu op): d's attributes
+ * without blocking, as the lockless stat would read them: d's inode's
+ * ->getattr_rcu, or the generic getattr when it has no ->getattr. 0, or
+ * -ECHILD (->getattr without ->getattr_rcu, an attribute writer in the
+ * way, a negative d): the caller falls back as its op's contract says. */
+UVFS_API int uvfs_getattr_rcu(struct uvfs_dentry *d, unsigned mask, struct statx *out);
 
 /* --------------------------------------------------------------- dentries */
 

@@ -14,22 +14,49 @@ static bool ovl_private_xattr(const char *name)
 	return !strncmp(name, OVL_XATTR_PREFIX, strlen(OVL_XATTR_PREFIX));
 }
 
+/* What the overlay reports over the real object's attributes: one device
+ * for the whole overlay, numbers that survive copy-up, merged directories'
+ * nlink. top is the real object the attributes came from: own_ino (set
+ * before upper is published) applies only to the upper copy, so a reader
+ * that saw no upper reports the lower file's number, as before the copy. */
+static void ovl_fix_stat(struct ovl_fs *ofs, struct ovl_inode *oi, struct ovl_real top, struct statx *out)
+{
+	out->stx_dev_major = major(ofs->vfs.dev);
+	out->stx_dev_minor = minor(ofs->vfs.dev);
+	uint64_t own = top.layer == 0 ? atomic_load_explicit(&oi->own_ino, memory_order_relaxed) : 0;
+	out->stx_ino = own ? own : oi->vfs.i_ino;
+	if (S_ISDIR(oi->vfs.i_mode) && (top.layer == 0 ? oi->nlowerdirs > 0 : oi->nlowerdirs > 1))
+		out->stx_nlink = 1; /* Linux: counting merged subdirectories is not worth it */
+}
+
 int ovl_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	struct ovl_inode *oi = OI(inode);
 	struct ovl_fs *ofs = ofs_of(inode);
-	struct uvfs_pathop pop = ovl_pop(ofs, ovl_top(oi), NULL);
+	struct ovl_real top = ovl_top(oi);
+	struct uvfs_pathop pop = ovl_pop(ofs, top, NULL);
 	int err = uvfs_stat_at(ofs->vfs.vfs, &ofs->cred, &pop, mask, out);
 	if (err)
 		return err;
-	/* One device for the whole overlay, numbers that survive copy-up. */
-	out->stx_dev_major = major(ofs->vfs.dev);
-	out->stx_dev_minor = minor(ofs->vfs.dev);
-	uint64_t own = atomic_load_explicit(&oi->own_ino, memory_order_relaxed);
-	out->stx_ino = own ? own : inode->i_ino;
-	if (S_ISDIR(inode->i_mode) && ovl_is_merge(oi))
-		out->stx_nlink = 1; /* Linux: counting merged subdirectories is not worth it */
+	ovl_fix_stat(ofs, oi, top, out);
+	return 0;
+}
+
+/* RCU-walk stat: d and its inode live until a grace period after the
+ * walk's section; upper, once published (release), stays referenced until
+ * the inode is evicted, lower is immutable, and both real dentries and
+ * their inodes are freed after a grace period (LOCKING.md, "Stacking
+ * filesystems on the RCU walk"). The layers' mounts are not needed: the
+ * real object's attributes do not depend on them. */
+int ovl_getattr_rcu(struct uvfs_dentry *d, unsigned mask, struct statx *out)
+{
+	struct uvfs_inode *inode = uvfs_dentry_inode(d);
+	struct ovl_inode *oi = OI(inode);
+	struct ovl_real top = ovl_top(oi);
+	if (!top.d || uvfs_getattr_rcu(top.d, mask, out))
+		return -ECHILD;
+	ovl_fix_stat(ofs_of(inode), oi, top, out);
 	return 0;
 }
 

@@ -144,15 +144,17 @@ void ovl_dirlist_free(struct ovl_dirlist *l);
 
 /* attr.c: attribute and xattr ops, shared by every inode type. */
 int ovl_getattr(struct uvfs_dentry *d, unsigned mask, struct statx *out);
+int ovl_getattr_rcu(struct uvfs_dentry *d, unsigned mask, struct statx *out);
 int ovl_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file);
 ssize_t ovl_getxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name, void *buf, size_t len);
 int ovl_setxattr(struct uvfs_dentry *d, struct uvfs_inode *inode,
 		const char *name, const void *val, size_t len, int flags);
 ssize_t ovl_listxattr(struct uvfs_dentry *d, struct uvfs_inode *inode, char *buf, size_t len);
 int ovl_removexattr(struct uvfs_dentry *d, struct uvfs_inode *inode, const char *name);
-#define OVL_ATTR_IOPS                                                                                   \
-	.getattr = ovl_getattr, .setattr = ovl_setattr, .getxattr = ovl_getxattr, .setxattr = ovl_setxattr, \
-	.listxattr = ovl_listxattr, .removexattr = ovl_removexattr
+#define OVL_ATTR_IOPS                                                                                  \
+	.getattr = ovl_getattr, .getattr_rcu = ovl_getattr_rcu, .setattr = ovl_setattr,                  \
+	.getxattr = ovl_getxattr, .setxattr = ovl_setxattr, .listxattr = ovl_listxattr,                  \
+	.removexattr = ovl_removexattr
 
 extern const struct uvfs_inode_ops ovl_dir_iops, ovl_file_iops;
 extern const struct uvfs_file_ops ovl_dir_fops, ovl_file_fops, ovl_special_fops;

@@ -415,8 +415,12 @@ fail:
 	return err;
 }
 
+/* RCU walk: overlay dentries need no revalidation (the layers change only
+ * through the overlay), search permission is checked on the overlay
+ * inode's own attributes (ovl_copy_attr keeps them, under i_seq), symlink
+ * bodies are in i_link, and stat reads the real inode (ovl_getattr_rcu). */
 const struct uvfs_fs_type uvfs_overlay_type = {
 	.name = "overlay",
-	.flags = 0,
+	.flags = UVFS_FST_RCU_WALK,
 	.get_fs = ovl_get_fs,
 };
