@@ -555,8 +555,8 @@ static void *notifier_main(void *arg)
 	return NULL;
 }
 
-/* Subscribes once the session exists. A second export of one instance
- * finds the slot taken and serves without invalidation (timeouts only). */
+/* Subscribes once the session exists (each export of one instance has
+ * its own subscription, up to UVFS_WATCH_MAX). */
 static void watch_start(struct uvfs_fuse *ex)
 {
 	ex->qtail = &ex->qhead;
@@ -582,7 +582,7 @@ static void watch_stop(struct uvfs_fuse *ex)
 {
 	if (!ex->watching)
 		return;
-	uvfs_watch_set(ex->vfs, NULL, NULL);
+	uvfs_watch_set(ex->vfs, NULL, ex); /* this export's subscription only */
 	pthread_mutex_lock(&ex->qlock);
 	ex->qstop = true;
 	pthread_cond_signal(&ex->qwake);

@@ -345,9 +345,12 @@ struct uvfs {
 	struct dev_table *devices; /* RCU-read at open; replaced under dev_lock */
 	uint8_t *anon_minors; /* bitmap */
 	uint32_t anon_next;
-	/* Change subscriber (watch.c): RCU-read by every committed change
-	 * (one relaxed load when none), swapped by atomic exchange. */
-	struct watch *watch;
+	/* Change subscribers (watch.c): the slots are RCU-read by every
+	 * committed change that finds watch_n nonzero (one relaxed load when
+	 * nobody listens); slots and watch_n are written under watch_lock. */
+	unsigned watch_n; /* __atomic builtins */
+	struct watch *watch[UVFS_WATCH_MAX];
+	pthread_mutex_t watch_lock; /* leaf */
 	_Atomic uint64_t next_mount_id;
 	_Atomic uint64_t next_ino;
 
@@ -581,12 +584,12 @@ HIDDEN void watch_fini(struct uvfs *vfs);
 static inline void watch_entry(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
 			       size_t len, struct uvfs_inode *child)
 {
-	if (unlikely(load_relaxed(vfs->watch)))
+	if (unlikely(load_relaxed(vfs->watch_n)))
 		watch_entry_slow(vfs, ev, dir, name, len, child);
 }
 static inline void watch_inode(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off,
 			       uint64_t len)
 {
-	if (unlikely(load_relaxed(vfs->watch)))
+	if (unlikely(load_relaxed(vfs->watch_n)))
 		watch_inode_slow(vfs, ev, inode, off, len);
 }

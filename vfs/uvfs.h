@@ -572,7 +572,8 @@ UVFS_API ssize_t uvfs_copy_file_data(struct uvfs_file *dst, struct uvfs_file *sr
 
 /* ------------------------------------------------- change notification */
 
-/* One subscriber per instance hears about every change the VFS commits,
+/* Up to UVFS_WATCH_MAX subscribers per instance (each FUSE export of it,
+ * say) hear about every change the VFS commits,
  * whoever made it and on every filesystem (a FUSE export keeps the kernel's
  * caches current with it). Callbacks run on the thread that made the
  * change, after it is committed, with no VFS lock held (vfs/LOCKING.md)
@@ -595,8 +596,11 @@ struct uvfs_watch_ops {
 		      struct uvfs_inode *child);
 	void (*inode)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len);
 };
-/* Subscribes (ops non-NULL: -EBUSY if another subscriber is set) or
- * unsubscribes (ops NULL; when it returns no callback is running). */
+#define UVFS_WATCH_MAX 8
+/* ops non-NULL: subscribes (ops, arg) beside the others (-EBUSY if that
+ * pair is subscribed already or all UVFS_WATCH_MAX slots are taken).
+ * ops NULL: unsubscribes every subscriber whose arg is arg (arg NULL: every
+ * subscriber); when it returns none of their callbacks is running. */
 UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, void *arg);
 
 /* ----------------------------------------------------------------- debug */

@@ -697,6 +697,24 @@ UVFS_API int uvfs_dir_emit_dots(struct uvfs_file *f, struct uvfs_dir_ctx *ctx);
 /* Whether dir has no positive cached child (UVFS_I_COMPLETE directories: no child); dir's i_lock held. */
 UVFS_API bool uvfs_dcache_dir_empty(struct uvfs_dentry *dir);
 
+/* ------------------------------------------------- change notification */
+
+/* A filesystem reports a change of its OWN objects that no VFS op on them
+ * committed (the VFS reports those itself), to the change subscribers
+ * (uvfs_watch_set): a stacking fs's copy-up, which changes an overlay
+ * directory's nlink or a file's st_ino without a VFS op on that inode.
+ * uvfs_notify_inode takes UVFS_WATCH_ATTR or UVFS_WATCH_DATA ([off,
+ * off + len)); uvfs_notify_entry takes UVFS_WATCH_CREATE or
+ * UVFS_WATCH_REMOVE (name in dir, child its inode or NULL); other events
+ * are ignored. Call after the change is committed, holding references on
+ * the inodes, with no lock of the fs's own that a subscriber's callback
+ * could wait for: a stacking fs's op may call it with the locks the VFS
+ * gave the op (vfs/LOCKING.md, "Change notification"). With no subscriber
+ * it costs one relaxed load. */
+UVFS_API void uvfs_notify_inode(struct uvfs_inode *inode, enum uvfs_watch_event ev, uint64_t off, uint64_t len);
+UVFS_API void uvfs_notify_entry(struct uvfs_inode *dir, enum uvfs_watch_event ev, const char *name, size_t len,
+				struct uvfs_inode *child);
+
 /* ------------------------------------------------------------------ files */
 
 /* The open file description (gVisor FileDescription). */

@@ -59,6 +59,7 @@ UVFS_API int uvfs_create(struct uvfs **out)
 	pthread_rwlockattr_destroy(&rwa);
 	pthread_mutex_init(&vfs->mount_lock, NULL);
 	pthread_mutex_init(&vfs->types_lock, NULL);
+	pthread_mutex_init(&vfs->watch_lock, NULL);
 	pthread_mutex_init(&vfs->dev_lock, NULL);
 	vfs->anon_minors = calloc(ANON_MINOR_MAX / 8, 1);
 	vfs->anon_next = 1;
@@ -127,6 +128,7 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 	pthread_rwlock_destroy(&vfs->rename_rw);
 	pthread_mutex_destroy(&vfs->mount_lock);
 	pthread_mutex_destroy(&vfs->types_lock);
+	pthread_mutex_destroy(&vfs->watch_lock);
 	pthread_mutex_destroy(&vfs->dev_lock);
 	free(vfs);
 	return 0;

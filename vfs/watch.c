@@ -1,33 +1,60 @@
-/* vfs/watch.c — change notification: one subscriber per instance
- * (uvfs_watch_set) hears about every change the VFS commits (names created,
- * removed or renamed, attributes and data changed, mounts added and removed),
- * so a front end that caches (the FUSE export, through the kernel's dcache
- * and page cache) can drop what went stale.
+/* vfs/watch.c — change notification: up to UVFS_WATCH_MAX subscribers per
+ * instance (uvfs_watch_set; two FUSE exports of one instance, issue 17)
+ * hear about every change the VFS commits (names created, removed or
+ * renamed, attributes and data changed, mounts added and removed), and
+ * about the changes a filesystem reports on its own inodes
+ * (uvfs_notify_inode/uvfs_notify_entry: a stacking fs's copy-up), so a
+ * front end that caches (the FUSE export, through the kernel's dcache and
+ * page cache) can drop what went stale.
  *
- * Locking: vfs->watch is loaded under RCU by the changing thread after it
- * has dropped every VFS lock (LOCKING.md, "Change notification"), which
- * counts itself in w->active before leaving the read section: the callback
- * itself runs outside any RCU section, so it may wait (the FUSE export waits
- * for its kernel notifications) without holding up grace periods, which a
- * dcache resize waits for under a directory lock. Unsubscribing swaps the
- * pointer out (atomic exchange), waits a grace period (no thread can count
- * itself in any more), then for active to drain. With no subscriber a
- * change costs one relaxed load (watch_entry/watch_inode in internal.h).
+ * Locking: the slots vfs->watch[] are loaded under RCU by the changing
+ * thread after it has dropped every VFS lock (LOCKING.md, "Change
+ * notification"), which counts itself in each subscriber's active count
+ * before leaving the read section: the callbacks themselves run outside
+ * any RCU section, so they may wait (the FUSE export waits for its kernel
+ * notifications) without holding up grace periods, which a dcache resize
+ * waits for under a directory lock. Subscribing and unsubscribing write
+ * the slots and vfs->watch_n under vfs->watch_lock (a leaf: held for no
+ * callback and no grace period). Unsubscribing clears the slot, waits a
+ * grace period (no thread can count itself in any more), then for active
+ * to drain. With no subscriber a change costs one relaxed load of
+ * watch_n (watch_entry/watch_inode in internal.h).
  */
 #include "internal.h"
 
 #include <unistd.h>
 
+/* Removes (under watch_lock) the subscribers matching (ops, arg) — every
+ * one when ops and arg are NULL — into out; returns how many. */
+static unsigned watch_take(struct uvfs *vfs, const struct uvfs_watch_ops *ops, void *arg, struct watch **out)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < UVFS_WATCH_MAX; i++) {
+		struct watch *w = vfs->watch[i];
+		if (!w || (arg && w->arg != arg) || (ops && w->ops != ops))
+			continue;
+		rcu_store(vfs->watch[i], NULL);
+		out[n++] = w;
+	}
+	__atomic_fetch_sub(&vfs->watch_n, n, __ATOMIC_RELAXED);
+	return n;
+}
+
 UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, void *arg)
 {
 	rcu_enter();
 	if (!ops) {
-		struct watch *old = __atomic_exchange_n(&vfs->watch, NULL, __ATOMIC_ACQ_REL);
-		if (old) {
-			synchronize_rcu(); /* no thread can count itself in now */
-			while (atomic_load_explicit(&old->active, memory_order_acquire))
+		struct watch *old[UVFS_WATCH_MAX];
+		pthread_mutex_lock(&vfs->watch_lock);
+		unsigned n = watch_take(vfs, NULL, arg, old);
+		pthread_mutex_unlock(&vfs->watch_lock);
+		if (!n)
+			return 0;
+		synchronize_rcu(); /* no thread can count itself in now */
+		for (unsigned i = 0; i < n; i++) {
+			while (atomic_load_explicit(&old[i]->active, memory_order_acquire))
 				usleep(1000); /* callbacks still running finish first */
-			free(old);
+			free(old[i]);
 		}
 		return 0;
 	}
@@ -37,30 +64,52 @@ UVFS_API int uvfs_watch_set(struct uvfs *vfs, const struct uvfs_watch_ops *ops, 
 	w->ops = ops;
 	w->arg = arg;
 	atomic_init(&w->active, 0);
-	struct watch *none = NULL;
-	if (!__atomic_compare_exchange_n(&vfs->watch, &none, w, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
-		free(w);
-		return -EBUSY;
+	int err = -EBUSY, slot = -1;
+	pthread_mutex_lock(&vfs->watch_lock);
+	for (unsigned i = 0; i < UVFS_WATCH_MAX; i++) {
+		struct watch *o = vfs->watch[i];
+		if (o && o->ops == ops && o->arg == arg) {
+			slot = -1; /* subscribed already */
+			break;
+		}
+		if (!o && slot < 0)
+			slot = (int)i;
 	}
-	return 0;
+	if (slot >= 0) {
+		rcu_store(vfs->watch[slot], w);
+		__atomic_fetch_add(&vfs->watch_n, 1, __ATOMIC_RELAXED);
+		err = 0;
+	}
+	pthread_mutex_unlock(&vfs->watch_lock);
+	if (err)
+		free(w);
+	return err;
 }
 
-/* uvfs_destroy: a subscriber left behind is freed with the instance. */
+/* uvfs_destroy: subscribers left behind are freed with the instance. */
 HIDDEN void watch_fini(struct uvfs *vfs)
 {
-	free(vfs->watch);
-	vfs->watch = NULL;
+	for (unsigned i = 0; i < UVFS_WATCH_MAX; i++) {
+		free(vfs->watch[i]);
+		vfs->watch[i] = NULL;
+	}
+	vfs->watch_n = 0;
 }
 
-/* The subscriber, counted in (NULL if none). */
-static struct watch *watch_enter(struct uvfs *vfs)
+/* The subscribers, counted in; returns how many are in ws. */
+static unsigned watch_enter(struct uvfs *vfs, struct watch **ws)
 {
+	unsigned n = 0;
 	rcu_read_lock();
-	struct watch *w = rcu_load(vfs->watch);
-	if (w)
-		atomic_fetch_add_explicit(&w->active, 1, memory_order_relaxed);
+	for (unsigned i = 0; i < UVFS_WATCH_MAX; i++) {
+		struct watch *w = rcu_load(vfs->watch[i]);
+		if (w) {
+			atomic_fetch_add_explicit(&w->active, 1, memory_order_relaxed);
+			ws[n++] = w;
+		}
+	}
 	rcu_read_unlock();
-	return w;
+	return n;
 }
 
 static void watch_leave(struct watch *w) { atomic_fetch_sub_explicit(&w->active, 1, memory_order_release); }
@@ -68,23 +117,42 @@ static void watch_leave(struct watch *w) { atomic_fetch_sub_explicit(&w->active,
 HIDDEN void watch_entry_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name,
 			     size_t len, struct uvfs_inode *child)
 {
-	struct watch *w = watch_enter(vfs);
-	if (!w)
-		return;
-	if (w->ops->entry)
-		w->ops->entry(w->arg, ev, dir, name, len, child);
-	watch_leave(w);
+	struct watch *ws[UVFS_WATCH_MAX];
+	unsigned n = watch_enter(vfs, ws);
+	for (unsigned i = 0; i < n; i++) {
+		if (ws[i]->ops->entry)
+			ws[i]->ops->entry(ws[i]->arg, ev, dir, name, len, child);
+		watch_leave(ws[i]);
+	}
 }
 
 HIDDEN void watch_inode_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off,
 			     uint64_t len)
 {
-	struct watch *w = watch_enter(vfs);
-	if (!w)
+	struct watch *ws[UVFS_WATCH_MAX];
+	unsigned n = watch_enter(vfs, ws);
+	for (unsigned i = 0; i < n; i++) {
+		if (ws[i]->ops->inode)
+			ws[i]->ops->inode(ws[i]->arg, ev, inode, off, len);
+		watch_leave(ws[i]);
+	}
+}
+
+/* Filesystem-facing: a change of the fs's own inode that no VFS op on it
+ * reported (uvfs_fs.h). */
+UVFS_API void uvfs_notify_inode(struct uvfs_inode *inode, enum uvfs_watch_event ev, uint64_t off, uint64_t len)
+{
+	if (!inode || (ev != UVFS_WATCH_ATTR && ev != UVFS_WATCH_DATA))
 		return;
-	if (w->ops->inode)
-		w->ops->inode(w->arg, ev, inode, off, len);
-	watch_leave(w);
+	watch_inode(inode->i_fs->vfs, ev, inode, off, len);
+}
+
+UVFS_API void uvfs_notify_entry(struct uvfs_inode *dir, enum uvfs_watch_event ev, const char *name, size_t len,
+				struct uvfs_inode *child)
+{
+	if (!dir || !name || (ev != UVFS_WATCH_CREATE && ev != UVFS_WATCH_REMOVE))
+		return;
+	watch_entry(dir->i_fs->vfs, ev, dir, name, len, child);
 }
 
 /* The caller holds references on parent and point. A mount on a mount's
@@ -93,7 +161,7 @@ HIDDEN void watch_inode_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct 
 HIDDEN void watch_mount(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_mount *parent,
 			struct uvfs_dentry *point, struct uvfs_inode *child)
 {
-	if (likely(!load_relaxed(vfs->watch)))
+	if (likely(!load_relaxed(vfs->watch_n)))
 		return;
 	/* Find the covered name under the mount lock (m_point, m_parent),
 	 * with references, then report it with no lock held. */

@@ -237,3 +237,81 @@ FX_TEST(notify, callbacks_may_wait_and_unsubscribe_waits_for_them)
 	cr_assert(atomic_load(&cb_done), "unsubscribe returned while a callback was running");
 	pthread_join(t, NULL);
 }
+
+/* Several subscribers (issue 17: two FUSE exports of one instance): each
+ * hears every change once; unsubscribing one by its arg leaves the other. */
+static char log2a[1024], log2b[1024];
+static void entry_to(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name, size_t len,
+		     struct uvfs_inode *child)
+{
+	char *l = arg;
+	size_t n = strlen(l);
+	snprintf(l + n, 1024 - n, "%s %.*s;", evname(ev), (int)len, name);
+}
+static void inode_to(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len)
+{
+	char *l = arg;
+	size_t n = strlen(l);
+	snprintf(l + n, 1024 - n, "%s %llu;", evname(ev), (unsigned long long)inode->i_ino);
+}
+static const struct uvfs_watch_ops two_ops = { .entry = entry_to, .inode = inode_to };
+
+FX_TEST(notify, two_subscribers_each_hear_every_change)
+{
+	log2a[0] = log2b[0] = 0;
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &two_ops, log2a));
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &two_ops, log2b));
+	FX_ASSERT_ERR(uvfs_watch_set(fx.vfs, &two_ops, log2b), -EBUSY); /* the same pair twice */
+	fx_must_mkdir("/both", 0755);
+	FX_ASSERT_OK(fx_chmod("/both", 0700));
+	char want[128];
+	snprintf(want, sizeof want, "create both;attr %llu;", (unsigned long long)fx_ino("/both"));
+	cr_assert_str_eq(log2a, want);
+	cr_assert_str_eq(log2b, want);
+	/* One goes (the FUSE export passes its own arg); the other stays. */
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, NULL, log2a));
+	log2a[0] = log2b[0] = 0;
+	fx_must_mkdir("/second", 0755);
+	cr_assert_str_eq(log2a, "");
+	cr_assert_str_eq(log2b, "create second;");
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, NULL, log2b));
+	fx_must_mkdir("/third", 0755);
+	cr_assert_str_eq(log2b, "create second;");
+}
+
+FX_TEST(notify, every_slot_then_ebusy)
+{
+	static char logs[UVFS_WATCH_MAX + 1][1024];
+	for (int i = 0; i < UVFS_WATCH_MAX; i++)
+		FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &two_ops, logs[i]));
+	FX_ASSERT_ERR(uvfs_watch_set(fx.vfs, &two_ops, logs[UVFS_WATCH_MAX]), -EBUSY);
+	fx_must_mkdir("/all", 0755);
+	for (int i = 0; i < UVFS_WATCH_MAX; i++)
+		cr_assert_str_eq(logs[i], "create all;");
+	/* Left subscribed: uvfs_destroy frees them (the fixture checks leaks). */
+}
+
+/* A filesystem's own report (uvfs_notify_inode/entry) reaches every
+ * subscriber; events of the wrong kind are ignored. */
+FX_TEST(notify, filesystem_reports_reach_subscribers)
+{
+	fx_must_mkdir("/n", 0755);
+	struct uvfs_vd vd;
+	struct uvfs_pathop pp = fx_pop("/n");
+	FX_ASSERT_OK(uvfs_get_dentry_at(fx.vfs, &fx.cred, &pp, 0, &vd));
+	struct uvfs_inode *i = uvfs_dentry_inode(vd.dentry);
+	log2a[0] = log2b[0] = 0;
+	uvfs_notify_inode(i, UVFS_WATCH_ATTR, 0, 0); /* nobody listens: nothing */
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &two_ops, log2a));
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &two_ops, log2b));
+	uvfs_notify_inode(i, UVFS_WATCH_ATTR, 0, 0);
+	uvfs_notify_inode(i, UVFS_WATCH_CREATE, 0, 0); /* not an inode event */
+	uvfs_notify_entry(i, UVFS_WATCH_CREATE, "x", 1, NULL);
+	uvfs_notify_entry(i, UVFS_WATCH_ATTR, "x", 1, NULL); /* not an entry event */
+	char want[128];
+	snprintf(want, sizeof want, "attr %llu;create x;", (unsigned long long)i->i_ino);
+	cr_assert_str_eq(log2a, want);
+	cr_assert_str_eq(log2b, want);
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, NULL, NULL));
+	uvfs_vd_put(&vd);
+}
