@@ -256,6 +256,10 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 		atomic_store_explicit(&oi->upper, made, memory_order_release);
 	}
 	uvfs_lock_release(&oi->cu_lock);
+	/* No VFS op on this inode reported it: a merged directory's nlink, a
+	 * broken hard link's st_ino change with the copy-up. */
+	if (!err)
+		uvfs_notify_inode(&oi->vfs, UVFS_WATCH_ATTR, 0, 0);
 	return err;
 }
 

@@ -60,9 +60,9 @@ dump() {
     case $y in
       f) [ "${p##*/}" = index ] && [[ $p == */.git/index ]] || extra=$(md5sum <"$p" | cut -c1-8);;
       c) extra=$(stat -c '%t:%T' "$p"); n=-;;
-      d) s=-; n=-;; # directory sizes are the layer's business; a merged directory's
-                    # nlink (1, as Linux) can reach the kernel's FUSE cache late after
-                    # an internal copy-up (fsimpl/overlay/README.md, not done yet)
+      d) s=-;; # directory sizes are the layer's business; nlink is compared (a merged
+               # directory's 1, as Linux, reaches the kernel's FUSE cache through the
+               # overlay's copy-up notification)
     esac
     x=$(getfattr -h --absolute-names -d -m '^user\.|^trusted\.overlay\.opaque$' "$p" 2>/dev/null | grep -v '^#' | tr '\n' ' ')
     echo "$p $y $m $o $s $n $l $extra $x"
