@@ -25,7 +25,8 @@ static void ovl_fix_stat(struct ovl_fs *ofs, struct ovl_inode *oi, struct ovl_re
 	out->stx_dev_minor = minor(ofs->vfs.dev);
 	uint64_t own = top.layer == 0 ? atomic_load_explicit(&oi->own_ino, memory_order_relaxed) : 0;
 	out->stx_ino = own ? own : oi->vfs.i_ino;
-	if (S_ISDIR(oi->vfs.i_mode) && (top.layer == 0 ? oi->nlowerdirs > 0 : oi->nlowerdirs > 1))
+	/* i_mode's type bits never change, but chmod stores the rest: relaxed. */
+	if (S_ISDIR(__atomic_load_n(&oi->vfs.i_mode, __ATOMIC_RELAXED)) && (top.layer == 0 ? oi->nlowerdirs > 0 : oi->nlowerdirs > 1))
 		out->stx_nlink = 1; /* Linux: counting merged subdirectories is not worth it */
 }
 

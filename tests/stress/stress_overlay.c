@@ -4,11 +4,16 @@
  * once (concurrent copy-ups of one file and of its parent directory) and
  * write their own byte; readers list the directory and read the file
  * meanwhile; a renamer moves upper-only files back and forth in the same
- * directory. Checks: every copy-up keeps the lower data, every write lands
+ * directory; a statter stats every file of the round lock-free (the RCU
+ * walk and ->getattr_rcu, RESOLVE_CACHED) while a chmodder copies the other
+ * files up. Checks: every copy-up keeps the lower data, every write lands
  * in the one upper copy, a listing never lacks a lower name nor repeats
- * one, nothing is left in the work directory, and teardown leaves no live
- * object. Prints one summary line; exits non-zero on any failure. */
+ * one, a stat racing a copy-up sees a whole file (its st_ino, type, size,
+ * the overlay's st_dev) and most stats are served lock-free, nothing is
+ * left in the work directory, and teardown leaves no live object. Prints
+ * one summary line; exits non-zero on any failure. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,7 +32,8 @@
 static struct uvfs *vfs;
 static struct uvfs_vd root;
 static struct uvfs_cred cred;
-static _Atomic long bad, listings;
+static _Atomic long bad, listings, stats_cached, stats_ref;
+static struct statx first[NFILES]; /* round 0's files before any copy-up */
 static pthread_barrier_t start;
 
 static struct uvfs_pathop P(const char *path)
@@ -137,6 +143,67 @@ static void *renamer(void *arg)
 	return NULL;
 }
 
+/* Lock-free stats of every file of the round while they are copied up. */
+static void *statter(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < ROUNDS; r++) {
+		pthread_barrier_wait(&start);
+		uint64_t ino[NFILES] = { 0 };
+		for (int k = 0; k < 30; k++)
+			for (int i = 0; i < NFILES; i++) {
+				char p[64];
+				snprintf(p, sizeof p, "/m/r%d/f%d", r, i);
+				struct uvfs_pathop pp = P(p);
+				pp.flags |= UVFS_RESOLVE_CACHED;
+				struct statx st;
+				int e = uvfs_stat_at(vfs, &cred, &pp, STATX_BASIC_STATS, &st);
+				if (e == -EAGAIN) {
+					pp.flags &= ~UVFS_RESOLVE_CACHED;
+					e = uvfs_stat_at(vfs, &cred, &pp, STATX_BASIC_STATS, &st);
+					atomic_fetch_add(&stats_ref, 1);
+				} else if (!e) {
+					atomic_fetch_add(&stats_cached, 1);
+				}
+				if (e) {
+					fail("stat during copy-up", e);
+					continue;
+				}
+				if (!S_ISREG(st.stx_mode) || st.stx_size < 10 || st.stx_dev_major != first[0].stx_dev_major ||
+				    st.stx_dev_minor != first[0].stx_dev_minor)
+					fail("a stat saw a half-made copy or another device", i);
+				if (r == 0 && st.stx_ino != first[i].stx_ino)
+					fail("st_ino changed across copy-up", i);
+				if (!ino[i])
+					ino[i] = st.stx_ino;
+				else if (st.stx_ino != ino[i])
+					fail("st_ino changed across copy-up", i);
+			}
+		pthread_barrier_wait(&start);
+	}
+	return NULL;
+}
+
+/* Copies up f1.. of the round (chmod) while the statter reads them. */
+static void *chmodder(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < ROUNDS; r++) {
+		pthread_barrier_wait(&start);
+		for (int i = NFILES - 1; i >= 1; i--) {
+			char p[64];
+			snprintf(p, sizeof p, "/m/r%d/f%d", r, i);
+			struct uvfs_pathop pp = P(p);
+			struct uvfs_setattr sa = { .mask = STATX_MODE, .mode = 0640 };
+			int e = uvfs_setstat_at(vfs, &cred, &pp, &sa, 0);
+			if (e)
+				fail("chmod (copy-up)", e);
+		}
+		pthread_barrier_wait(&start);
+	}
+	return NULL;
+}
+
 int main(void)
 {
 	uvfs_cred_init_root(&cred);
@@ -183,13 +250,22 @@ int main(void)
 		return 2;
 	}
 
-	int n = WRITERS + READERS + 1;
+	for (int i = 0; i < NFILES; i++) {
+		char p[64];
+		snprintf(p, sizeof p, "/m/r0/f%d", i);
+		struct uvfs_pathop pp = P(p);
+		if ((e = uvfs_stat_at(vfs, &cred, &pp, STATX_BASIC_STATS, &first[i])))
+			return 2;
+	}
+	int n = WRITERS + READERS + 3;
 	pthread_barrier_init(&start, NULL, (unsigned)n);
-	pthread_t t[WRITERS + READERS + 1];
+	pthread_t t[WRITERS + READERS + 3];
 	for (long i = 0; i < WRITERS; i++)
 		pthread_create(&t[i], NULL, writer, (void *)i);
 	for (int i = 0; i < READERS; i++)
 		pthread_create(&t[WRITERS + i], NULL, reader, NULL);
+	pthread_create(&t[n - 3], NULL, statter, NULL);
+	pthread_create(&t[n - 2], NULL, chmodder, NULL);
 	pthread_create(&t[n - 1], NULL, renamer, NULL);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
@@ -228,7 +304,13 @@ int main(void)
 	e = uvfs_destroy(vfs, &live);
 	if (e)
 		fail("live objects after teardown", live.dentries + live.inodes + live.mounts + live.files);
-	printf("stress_overlay: %d rounds, %d concurrent copy-ups each, %ld listings, %ld failures\n", ROUNDS, WRITERS,
-	       atomic_load(&listings), atomic_load(&bad));
+	/* The statter's stats must mostly take the lock-free path (each
+	 * file's first stat of a round warms its dentry in ref-walk). */
+	if (atomic_load(&stats_cached) < atomic_load(&stats_ref))
+		fail("stats through the overlay were not served lock-free", atomic_load(&stats_cached));
+	printf("stress_overlay: %d rounds, %d concurrent copy-ups each, %ld listings, %ld lock-free stats (%ld ref), "
+	       "%ld failures\n",
+	       ROUNDS, WRITERS, atomic_load(&listings), atomic_load(&stats_cached), atomic_load(&stats_ref),
+	       atomic_load(&bad));
 	return atomic_load(&bad) ? 1 : 0;
 }
