@@ -60,9 +60,10 @@ dump() {
     case $y in
       f) [ "${p##*/}" = index ] && [[ $p == */.git/index ]] || extra=$(md5sum <"$p" | cut -c1-8);;
       c) extra=$(stat -c '%t:%T' "$p"); n=-;;
-      d) s=-;; # directory sizes are the layer's business; nlink is compared (a merged
-               # directory's 1, as Linux, reaches the kernel's FUSE cache through the
-               # overlay's copy-up notification)
+      d) s=-; n=-;; # directory sizes are the layer's business; a merged directory's
+                    # nlink (1, as Linux) can reach the kernel's FUSE cache late after
+                    # a copy-up made while serving a request on the same mount (the
+                    # export does not send that notification: fsimpl/overlay/README.md)
     esac
     x=$(getfattr -h --absolute-names -d -m '^user\.|^trusted\.overlay\.opaque$' "$p" 2>/dev/null | grep -v '^#' | tr '\n' ' ')
     echo "$p $y $m $o $s $n $l $extra $x"
