@@ -1,5 +1,6 @@
 /* fsimpl/gofer/copyup.c — copy-up of a regular file into a 9p layer in few
- * round trips (overlay over a diod-served upper directory).
+ * round trips (overlay over a diod-served upper directory), and the same
+ * for a new empty file (overlay's create, also built in work).
  *
  * The generic way (open O_CREAT in work, write, chown, chmod+utimes,
  * link into place, unlink the work name, restore the parent's times) costs
@@ -133,10 +134,10 @@ bool gofer_copyup_adopt(struct uvfs_inode *dir, struct uvfs_dentry *d, int *err)
 		.nlink = 1,
 		.size = st->stx_size,
 		.blocks = ad->blocks,
-		.atime_sec = (uint64_t)st->stx_atime.tv_sec,
-		.atime_nsec = st->stx_atime.tv_nsec,
-		.mtime_sec = (uint64_t)st->stx_mtime.tv_sec,
-		.mtime_nsec = st->stx_mtime.tv_nsec,
+		.atime_sec = (uint64_t)(cu->times ? st->stx_atime.tv_sec : now.tv_sec),
+		.atime_nsec = cu->times ? st->stx_atime.tv_nsec : (uint64_t)now.tv_nsec,
+		.mtime_sec = (uint64_t)(cu->times ? st->stx_mtime.tv_sec : now.tv_sec),
+		.mtime_nsec = cu->times ? st->stx_mtime.tv_nsec : (uint64_t)now.tv_nsec,
 		.ctime_sec = (uint64_t)now.tv_sec,
 		.ctime_nsec = (uint64_t)now.tv_nsec,
 	};
@@ -178,7 +179,7 @@ int gofer_copyup_reg(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs
 	}
 	/* 3: data. */
 	uint64_t size = cu->st->stx_size;
-	err = copy_data(fs, ofid, cu->src, size, &ad.blocks);
+	err = cu->src ? copy_data(fs, ofid, cu->src, size, &ad.blocks) : 0;
 	for (unsigned i = 0; !err && i < cu->nxattrs; i++) {
 		const struct gofer_copyup_xattr *x = &cu->xattrs[i];
 		if ((err = uvfs_p9_setxattr(fs->c, ofid, x->name, x->val, x->len, 0)))
@@ -190,8 +191,10 @@ int gofer_copyup_reg(struct uvfs *vfs, const struct uvfs_cred *cred, struct uvfs
 	if (!err) {
 		const struct statx *st = cu->st;
 		struct uvfs_p9_setattr s = {
-			.valid = UVFS_P9_SETATTR_MODE | UVFS_P9_SETATTR_SIZE | UVFS_P9_SETATTR_ATIME |
-				 UVFS_P9_SETATTR_ATIME_SET | UVFS_P9_SETATTR_MTIME | UVFS_P9_SETATTR_MTIME_SET,
+			.valid = UVFS_P9_SETATTR_MODE | UVFS_P9_SETATTR_SIZE |
+				 (cu->times ? UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_ATIME_SET | UVFS_P9_SETATTR_MTIME |
+						      UVFS_P9_SETATTR_MTIME_SET
+					    : 0),
 			.mode = st->stx_mode & 07777,
 			.size = size,
 			.atime_sec = (uint64_t)st->stx_atime.tv_sec,

@@ -20,7 +20,8 @@ struct gofer_copyup_xattr {
 
 struct gofer_copyup {
 	const struct statx *st; /* the source: mode, uid, gid, atime, mtime, size */
-	struct uvfs_file *src; /* open for reading (read sparsely: SEEK_DATA/SEEK_HOLE) */
+	bool times; /* set atime and mtime from st (else the server's now) */
+	struct uvfs_file *src; /* open for reading (read sparsely: SEEK_DATA/SEEK_HOLE); NULL: no data */
 	const struct gofer_copyup_xattr *xattrs;
 	unsigned nxattrs;
 	bool restore_ptimes; /* put the target directory's times back to these */

@@ -242,7 +242,7 @@ static int layer_copy(struct ovl_fs *ofs, struct ovl_real lower, const struct st
 	if (!S_ISREG(st->stx_mode))
 		return -EOPNOTSUPP;
 	struct uvfs_pathop lp = ovl_pop(ofs, lower, NULL);
-	struct gofer_copyup cu = { .st = st };
+	struct gofer_copyup cu = { .st = st, .times = true };
 	struct gofer_copyup_xattr *xs;
 	char *names;
 	int err = read_xattrs(ofs, &lp, &xs, &cu.nxattrs, &names);
@@ -349,6 +349,16 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 	}
 	uvfs_lock_release(&oi->cu_lock);
 	return err;
+}
+
+int ovl_layer_create_reg(struct ovl_fs *ofs, const struct uvfs_pathop *up, mode_t mode, uint32_t uid, uint32_t gid,
+			 struct uvfs_vd *vd)
+{
+	struct statx st = { .stx_mode = S_IFREG | (mode & 07777), .stx_uid = uid, .stx_gid = gid };
+	struct gofer_copyup cu = { .st = &st };
+	char tmp[64];
+	ovl_tmpname(ofs, tmp, sizeof(tmp));
+	return gofer_copyup_reg(ofs->vfs.vfs, &ofs->cred, ofs->work, tmp, up, &cu, vd);
 }
 
 int ovl_copy_up_file_root(struct ovl_fs *ofs)
