@@ -121,6 +121,14 @@ bool gofer_copyup_adopt(struct uvfs_inode *dir, struct uvfs_dentry *d, int *err)
 			.mtime_nsec = (uint64_t)cu->pmtime.tv_nsec,
 		};
 		uvfs_p9_setattr(fs->c, dfid, &s);
+	} else {
+		/* The server stamped the directory at the rename: the cached
+		 * times follow without a Tgetattr (ours are within the round
+		 * trip of its; fscache trusts the cache from here on). */
+		struct timespec t = uvfs_now();
+		uvfs_inode_attr_begin(dir);
+		dir->i_mtime = dir->i_ctime = t;
+		uvfs_inode_attr_end(dir);
 	}
 	/* The attributes just set (ctime: the rename's, ours to the second). */
 	const struct statx *st = cu->st;

@@ -231,9 +231,13 @@ Test(ovl_copyup_9p, create_round_trips, .timeout = 60)
 	cr_assert_eq(mkdir(hp("upper/sg"), 0777), 0);
 	cr_assert_eq(chown(hp("upper/sg"), 0, 4242), 0);
 	cr_assert_eq(chmod(hp("upper/sg"), 02777), 0);
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+	cr_assert_eq(utimensat(AT_FDCWD, hp("upper/e"), old, 0), 0);
 	omount();
 	struct statx st;
 	cr_assert_eq(fx_lstat("/m/e/nope", &st), -ENOENT);
+	cr_assert_eq(fx_lstat("/m/e", &st), 0);
+	cr_assert_eq(st.stx_mtime.tv_sec, 1000);
 	uint64_t u0 = rounds(upfs);
 	struct uvfs_file *f;
 	cr_assert_eq(fx_open_as(&fx.user, "/m/e/f", O_CREAT | O_WRONLY | O_EXCL, 0640, &f), 0);
@@ -257,6 +261,9 @@ Test(ovl_copyup_9p, create_round_trips, .timeout = 60)
 	cr_assert_eq(fx_lstat("/m/e/f", &st), 0);
 	cr_assert_eq(st.stx_uid, 1000);
 	cr_assert_eq(st.stx_mode, S_IFREG | 0640);
+	/* The directory changed: its cached times too (fscache trusts them). */
+	cr_assert_eq(fx_lstat("/m/e", &st), 0);
+	cr_assert_gt(st.stx_mtime.tv_sec, 1000, "stale directory mtime after a create");
 	cr_assert_eq(work_entries(), 0, "workdir left non-empty");
 	cr_assert_leq(used, 5 + 2, "create of a new file took %llu round trips", (unsigned long long)used);
 	oteardown();
