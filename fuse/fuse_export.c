@@ -1211,9 +1211,11 @@ static void set_open_flags(struct node *nd, struct handle *h, struct fuse_file_i
 		if (!uvfs_file_stat(f, STATX_SIZE | STATX_TYPE, &x) && S_ISREG(x.stx_mode) &&
 		    (x.stx_size == 0 || writeback))
 			fi->direct_io = 1;
-	} else if (kernel_cache || !strcmp(uvfs_mount_fs(nd->vd.mount)->type->name, "tmpfs")) {
-		/* tmpfs: every change comes through this mount, the cache stays
-		 * valid. -o kernel_cache: the user says the same of the rest. */
+	} else if (kernel_cache || !strcmp(uvfs_mount_fs(nd->vd.mount)->type->name, "tmpfs") ||
+		   !strcmp(uvfs_mount_fs(nd->vd.mount)->type->name, "overlay")) {
+		/* tmpfs, overlay (its layers change only through it): every
+		 * change comes through this mount, the cache stays valid.
+		 * -o kernel_cache: the user says the same of the rest. */
 		fi->keep_cache = 1;
 	}
 }
@@ -1448,6 +1450,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!h)
 		return;
 	fi->fh = (uint64_t)(uintptr_t)h;
+	/* An overlay's directories change only through it (overlayfs.rst),
+	 * so through this mount or with a notification: the kernel may keep
+	 * their listings (fuse-overlayfs does; each listing of a 9p upper
+	 * costs round trips). Changes through FUSE reset the kernel's copy. */
+	if (!strcmp(uvfs_mount_fs(N(EX(req), ino)->vd.mount)->type->name, "overlay"))
+		fi->cache_readdir = fi->keep_cache = 1;
 	if (fuse_reply_open(req, fi))
 		handle_free(EX(req), h);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/sysmacros.h>
 
+#include "fsimpl/gofer/copyup.h"
 #include "fsimpl/gofer/internal.h"
 
 #ifndef RENAME_NOREPLACE
@@ -162,6 +163,9 @@ static int gofer_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const str
 			dev_t rdev)
 {
 	freshen(uvfs_dentry_parent(d));
+	int aerr;
+	if (gofer_copyup_adopt(dir, d, &aerr))
+		return aerr; /* a copy-up's prepared file moved here (copyup.c) */
 	struct gofer_fs *fs = GFS(dir->i_fs);
 	uint32_t dfid = gofer_fid(dir);
 	if (dfid == UVFS_P9_NOFID)

@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fsimpl/gofer/copyup.h"
 #include "fsimpl/overlay/internal.h"
 
 #define COPY_CHUNK (128 * 1024)
@@ -177,6 +178,95 @@ static int make_copy(struct ovl_fs *ofs, struct ovl_real r, const struct statx *
 	return 0;
 }
 
+/* The lower's xattrs other than trusted.overlay.* (for a layer's own
+ * copy-up): *xs (each value malloc'd after the names) and *n; 0 or -errno. */
+static int read_xattrs(struct ovl_fs *ofs, const struct uvfs_pathop *src, struct gofer_copyup_xattr **xs,
+		       unsigned *n, char **names)
+{
+	struct uvfs *vfs = ofs->vfs.vfs;
+	*xs = NULL;
+	*n = 0;
+	*names = NULL;
+	ssize_t len = uvfs_listxattr_at(vfs, &ofs->cred, src, NULL, 0);
+	if (len == -EOPNOTSUPP || len == 0)
+		return 0;
+	if (len < 0)
+		return (int)len;
+	if (!(*names = malloc((size_t)len)))
+		return -ENOMEM;
+	if ((len = uvfs_listxattr_at(vfs, &ofs->cred, src, *names, (size_t)len)) < 0)
+		return (int)len;
+	unsigned cap = 0;
+	for (char *p = *names; p < *names + len; p += strlen(p) + 1)
+		cap++;
+	if (!cap || !(*xs = calloc(cap, sizeof(**xs))))
+		return cap ? -ENOMEM : 0;
+	for (char *p = *names; p < *names + len; p += strlen(p) + 1) {
+		if (!strncmp(p, OVL_XATTR_PREFIX, strlen(OVL_XATTR_PREFIX)))
+			continue;
+		ssize_t vl = uvfs_getxattr_at(vfs, &ofs->cred, src, p, NULL, 0);
+		void *v = vl > 0 ? malloc((size_t)vl) : NULL;
+		if (vl > 0 && !v)
+			return -ENOMEM;
+		if (vl > 0)
+			vl = uvfs_getxattr_at(vfs, &ofs->cred, src, p, v, (size_t)vl);
+		if (vl == -ENODATA) {
+			free(v);
+			continue;
+		}
+		if (vl < 0) {
+			free(v);
+			return (int)vl;
+		}
+		(*xs)[(*n)++] = (struct gofer_copyup_xattr){ p, v, (size_t)vl };
+	}
+	return 0;
+}
+
+static void free_xattrs(struct gofer_copyup_xattr *xs, unsigned n, char *names)
+{
+	for (unsigned i = 0; i < n; i++)
+		free((void *)xs[i].val);
+	free(xs);
+	free(names);
+}
+
+/* A regular file copied by the upper layer's own means when it has them
+ * (a 9p upper: gofer_copyup_reg, six round trips instead of ~30): work
+ * file, data, xattrs, attributes, moved to up, the parent's times put
+ * back from pst. -EOPNOTSUPP: take the generic way. */
+static int layer_copy(struct ovl_fs *ofs, struct ovl_real lower, const struct statx *st, const char *tmp,
+		      const struct uvfs_pathop *up, const struct statx *pst, struct uvfs_dentry **made)
+{
+	struct uvfs *vfs = ofs->vfs.vfs;
+	if (!S_ISREG(st->stx_mode))
+		return -EOPNOTSUPP;
+	struct uvfs_pathop lp = ovl_pop(ofs, lower, NULL);
+	struct gofer_copyup cu = { .st = st, .times = true };
+	struct gofer_copyup_xattr *xs;
+	char *names;
+	int err = read_xattrs(ofs, &lp, &xs, &cu.nxattrs, &names);
+	cu.xattrs = xs;
+	if (!err && pst) {
+		cu.restore_ptimes = true;
+		cu.patime = (struct timespec){ pst->stx_atime.tv_sec, pst->stx_atime.tv_nsec };
+		cu.pmtime = (struct timespec){ pst->stx_mtime.tv_sec, pst->stx_mtime.tv_nsec };
+	}
+	if (!err)
+		err = uvfs_open_at(vfs, &ofs->cred, &lp, O_RDONLY, 0, 0, &cu.src);
+	if (!err) {
+		struct uvfs_vd vd = { 0 };
+		err = gofer_copyup_reg(vfs, &ofs->cred, ofs->work, tmp, up, &cu, &vd);
+		uvfs_file_put(cu.src);
+		if (!err) {
+			*made = vd.dentry;
+			uvfs_mount_put(vd.mount);
+		}
+	}
+	free_xattrs(xs, cu.nxattrs, names);
+	return err;
+}
+
 int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 {
 	struct ovl_inode *oi = OI(uvfs_dentry_inode(d));
@@ -223,7 +313,9 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 	if (!err && S_ISDIR(st.stx_mode)) {
 		if ((err = make_copy(ofs, oi->lower, &st, up, &made)) && err != -EEXIST)
 			uvfs_rmdir_at(vfs, &ofs->cred, &up);
-	} else if (!err) {
+	} else if (!err && (err = layer_copy(ofs, oi->lower, &st, tmp, &up, have_pst ? &pst : NULL, &made)) == 0) {
+		have_pst = false; /* put back by the layer */
+	} else if (err == -EOPNOTSUPP) {
 		struct uvfs_pathop wp = ovl_work_pop(ofs, tmp);
 		struct uvfs_dentry *wd;
 		if (!(err = make_copy(ofs, oi->lower, &st, wp, &wd))) {
@@ -261,6 +353,16 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d)
 	if (!err)
 		uvfs_notify_inode(&oi->vfs, UVFS_WATCH_ATTR, 0, 0);
 	return err;
+}
+
+int ovl_layer_create_reg(struct ovl_fs *ofs, const struct uvfs_pathop *up, mode_t mode, uint32_t uid, uint32_t gid,
+			 struct uvfs_vd *vd)
+{
+	struct statx st = { .stx_mode = S_IFREG | (mode & 07777), .stx_uid = uid, .stx_gid = gid };
+	struct gofer_copyup cu = { .st = &st };
+	char tmp[64];
+	ovl_tmpname(ofs, tmp, sizeof(tmp));
+	return gofer_copyup_reg(ofs->vfs.vfs, &ofs->cred, ofs->work, tmp, up, &cu, vd);
 }
 
 int ovl_copy_up_file_root(struct ovl_fs *ofs)

@@ -128,6 +128,11 @@ int ovl_copy_up(struct ovl_fs *ofs, struct uvfs_dentry *d);
  * lower file whole, with its attributes, into the upper one (gVisor
  * configureOverlay); on failure the upper file is left empty. */
 int ovl_copy_up_file_root(struct ovl_fs *ofs);
+/* A new empty regular file of mode and owner at up (upper), built in work
+ * by the upper layer's own means when it has them (a 9p upper); *vd its
+ * vd. -EOPNOTSUPP: nothing done, create the generic way. */
+int ovl_layer_create_reg(struct ovl_fs *ofs, const struct uvfs_pathop *up, mode_t mode, uint32_t uid, uint32_t gid,
+			 struct uvfs_vd *vd);
 
 /* readdir.c: the merged entries of directory oi (whiteouts removed). */
 struct ovl_dirent {

@@ -187,6 +187,12 @@ UVFS_API int uvfs_p9_clunk_async(struct uvfs_p9_client *c, uint32_t fid);
 UVFS_API int uvfs_p9_getattr(struct uvfs_p9_client *c, uint32_t fid, uint64_t mask,
 			     struct uvfs_p9_attr *a);
 UVFS_API int uvfs_p9_setattr(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_setattr *s);
+/* Pipelined, one round trip: Tsetattr of fid and an independent one-name
+ * Twalk from dfid (*newfid and *qid when *walk_err is 0). Returns the
+ * setattr's result. */
+UVFS_API int uvfs_p9_setattr_walk(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_setattr *s,
+				  uint32_t dfid, const char *name, uint32_t *newfid, struct uvfs_p9_qid *qid,
+				  int *walk_err);
 UVFS_API int uvfs_p9_statfs(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_statfs *s);
 
 /* flags are Linux open(2) flags. */

@@ -1114,3 +1114,65 @@ int uvfs_p9_getlock(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_flock
 	call_end(&k);
 	return err;
 }
+
+int uvfs_p9_setattr_walk(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_setattr *s, uint32_t dfid,
+			 const char *name, uint32_t *newfid, struct uvfs_p9_qid *qid, int *walk_err)
+{
+	*newfid = UVFS_P9_NOFID;
+	*walk_err = -EAGAIN;
+	if (!name_ok(name) || strlen(name) > 255) {
+		*walk_err = -EINVAL;
+		return uvfs_p9_setattr(c, fid, s);
+	}
+	struct many_slot w = { 0 };
+	uint32_t nf;
+	if (!p9_fid_alloc(c, &nf)) {
+		struct p9_enc e;
+		p9_req_init(&w.req, P9_TWALK, NULL, 0);
+		p9_enc_begin(&e, w.buf, sizeof(w.buf), P9_TWALK, 0);
+		p9_put32(&e, dfid);
+		p9_put32(&e, nf);
+		p9_put16(&e, 1);
+		p9_putstr(&e, name);
+		long len = p9_enc_finish(&e, 0);
+		if (len >= 0 && !p9_send_ex(c, &w.req, w.buf, (size_t)len, NULL, 0, false, false))
+			w.sent = true;
+		else {
+			p9_req_free(&w.req);
+			p9_fid_free(c, nf);
+		}
+	}
+	/* The Tsetattr goes while the walk is in flight (nowait: one round). */
+	struct call k;
+	call_begin(&k, P9_TSETATTR);
+	p9_put32(&k.e, fid);
+	p9_put32(&k.e, s->valid);
+	p9_put32(&k.e, s->mode);
+	p9_put32(&k.e, s->uid);
+	p9_put32(&k.e, s->gid);
+	p9_put64(&k.e, s->size);
+	p9_put64(&k.e, s->atime_sec);
+	p9_put64(&k.e, s->atime_nsec);
+	p9_put64(&k.e, s->mtime_sec);
+	p9_put64(&k.e, s->mtime_nsec);
+	long len = p9_enc_finish(&k.e, 0);
+	int err = len < 0 ? (int)len : p9_send_ex(c, &k.req, k.buf, (size_t)len, NULL, 0, false, w.sent);
+	if (!err)
+		err = p9_wait(c, &k.req, &k.r);
+	call_end(&k);
+	if (w.sent) {
+		*walk_err = p9_wait(c, &w.req, &w.r);
+		if (!*walk_err && w.r.u.walk.nwqid != 1)
+			*walk_err = -EPROTO;
+		p9_req_free(&w.req);
+		if (!*walk_err) {
+			*newfid = nf;
+			*qid = w.r.u.walk.wqid[0];
+		} else if (*walk_err == -EPROTO) {
+			uvfs_p9_clunk_async(c, nf);
+		} else {
+			p9_fid_free(c, nf); /* not created */
+		}
+	}
+	return err;
+}
