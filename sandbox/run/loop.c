@@ -46,6 +46,8 @@ static void serve_one(struct run_sup *s, struct seccomp_notif *req, struct secco
 		resp->error = -ESRCH;
 	else
 		run_dispatch(&c);
+	if (c.fdview)
+		run_fdview_clear(&c);
 	seccomp_notify_respond(s->listener, resp); /* ENOENT: it died meanwhile */
 }
 
@@ -66,7 +68,8 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 {
 	if (!o || !o->vfs || !o->ns || !o->argv || !o->argv[0] || !status)
 		return -EINVAL;
-	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1, .gc_at = 1024, .tsweep_at = 64 };
+	struct run_sup s = { .vfs = o->vfs, .ns = o->ns, .listener = -1, .child = -1, .gc_at = 1024, .tsweep_at = 64,
+			      .max_tasks = o->max_tasks ? o->max_tasks : UVFS_RUN_MAX_TASKS_DEFAULT };
 	char dir[] = "/tmp/uvfs-run-XXXXXX";
 	if (!mkdtemp(dir))
 		return -errno;
@@ -87,6 +90,8 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 	struct seccomp_notif_resp *resp = NULL;
 	if (!err && seccomp_notify_alloc(&req, &resp))
 		err = -ENOMEM;
+	if (!err && !o->no_pseudo && (err = run_pseudo_setup(&s)))
+		fprintf(stderr, "uvfs run: /proc, /sys, /dev: %s\n", strerror(-err));
 	if (!err)
 		err = run_launch(&s, o);
 	if (err) {
@@ -164,6 +169,7 @@ out:
 	run_vfd_free_all(&s);
 	run_threads_free(&s);
 	run_tasks_free(&s);
+	run_pseudo_teardown(&s);
 	uvfs_vd_put(&s.root);
 	cleanup_hostdir(dir);
 	return err;
