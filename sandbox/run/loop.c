@@ -10,6 +10,7 @@
  * sent to the supervisor are forwarded to the program. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,14 +52,21 @@ static void serve_one(struct run_sup *s, struct seccomp_notif *req, struct secco
 	seccomp_notify_respond(s->listener, resp); /* ENOENT: it died meanwhile */
 }
 
-static void cleanup_hostdir(const char *dir)
+/* The exec links: N, and Nd/NAME (exec.c); nothing deeper. */
+static void cleanup_hostdir(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
 	if (d) {
 		struct dirent *e;
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.')
-				unlinkat(dirfd(d), e->d_name, 0);
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (unlinkat(dirfd(d), e->d_name, 0) && errno == EISDIR && depth == 0) {
+				char sub[PATH_MAX];
+				snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+				cleanup_hostdir(sub, 1);
+			}
+		}
 		closedir(d);
 	}
 	rmdir(dir);
@@ -171,6 +179,6 @@ out:
 	run_tasks_free(&s);
 	run_pseudo_teardown(&s);
 	uvfs_vd_put(&s.root);
-	cleanup_hostdir(dir);
+	cleanup_hostdir(dir, 0);
 	return err;
 }

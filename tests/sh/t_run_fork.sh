@@ -58,3 +58,33 @@ check run-fork-bomb "yes" "$(echo "$out" | grep -qx hello && [ $(( $(date +%s) -
 sleep 1
 check run-fork-bomb-gone "" "$(pgrep -f "$M")"
 check run-fork-usage "2" "$("$UVFS" run --max-tasks 0 --root "$T" -- /bin/true >/dev/null 2>&1; echo $?)"
+# vfork + exec of a program in the tree whose argv[0] is the path string
+# itself (gcc's driver running cc1, posix_spawn callers): the child shares
+# the parent's memory, so exec must not leave the parent's argv pointing at
+# the child's stack (the parent frees it: "free(): invalid pointer")
+if cc -static -o "$T/bin/vforker" -x c - 2>/dev/null <<'CEOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+	for (int i = 0; i < 20; i++) {
+		char *p = strdup("/bin/true");
+		char *argv[] = { p, NULL };
+		pid_t c = vfork();
+		if (c == 0) { execv(p, argv); _exit(127); }
+		int st = 0;
+		waitpid(c, &st, 0);
+		if (argv[0] != p || !WIFEXITED(st) || WEXITSTATUS(st)) { printf("bad %d %d\n", argv[0] != p, st); return 1; }
+		free(argv[0]);
+	}
+	puts("vfork ok");
+	return 0;
+}
+CEOF
+then
+  check run-vfork-exec "0:vfork ok" "$(out=$(timeout 60 "$UVFS" run --root "$T" -- /bin/vforker 2>&1); echo "$?:$out")"
+else
+  echo "ok run-vfork-exec-skipped # no static libc"
+fi
