@@ -10,6 +10,7 @@
 # time includes copying COPY into its tmpfs at start; that startup alone
 # (`uvfs run --root COPY -- /bin/true`) is reported on its own row.
 # Writes bench/results/run_workloads.csv. Needs strace and proot.
+# WORKLOADS="find tar" runs only those; KEEP=1 keeps the tree in /tmp.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -115,6 +116,7 @@ for w in ${WORKLOADS:-startup find tar make}; do
     find) cmd=$FIND ;;
     tar) cmd=$TAR ;;
     make) cmd=$MAKE ;;
+    *) continue ;; # WORKLOADS=none with KEEP=1: only build the tree
   esac
   n=$(med native "$cmd") || exit 1
   u=$(med uvfs "$cmd") || exit 1
