@@ -61,3 +61,11 @@ if [ "$(id -u)" = 0 ]; then
   out=$(runuser -u nobody -- "$UVFS" run --root "$T" -- /bin/sh -c 'id -u; head -c 4 /dev/urandom | wc -c; readlink /proc/self/cwd; grep ^Uid: /proc/self/status | cut -f2' 2>&1)
   check run-proc-nonroot "65534 4 / 65534" "$(echo $out)"
 fi
+# an OCI bundle gets them too
+mkdir -p "$D/b/rootfs" && cp -a "$T/bin" "$D/b/rootfs/" && "$UVFS" spec --bundle "$D/b" >/dev/null 2>&1
+if [ -f "$D/b/config.json" ]; then
+  sed -i 's|"sh"$|"sh", "-c", "head -c 3 /dev/zero \| wc -c; readlink /proc/self/cwd; grep -c \\" /dev/pts devpts\\" /proc/mounts"|' "$D/b/config.json"
+  check run-proc-bundle "3 / 1" "$(echo $("$UVFS" run --bundle "$D/b" 2>&1))"
+else
+  echo "not ok run-proc-bundle: uvfs spec wrote no config.json"
+fi
