@@ -85,8 +85,11 @@ static int tfd_get(struct run_call *c, int fd, struct tfd *t, bool *host)
 		*host = true;
 		return 0;
 	}
-	if (v->pseudo)
-		run_fdview_fill(c); /* an fd on proc: it may list /proc/<pid>/fd */
+	if (v->pseudo) { /* an fd on proc: it may list /proc/<pid>/fd */
+		char vp[64];
+		ssize_t n = uvfs_vd_path(c->s->vfs, &c->s->root, &v->vd, vp, sizeof(vp), 0);
+		run_fdview_fill(c, n > 0 && (size_t)n < sizeof(vp) ? vp : NULL);
+	}
 	struct uvfs_file *f = v->file;
 	if (!f) { /* REG: the content is the memfd; the layer needs a uvfs file */
 		if (!v->rfile) {
@@ -134,7 +137,7 @@ static int at_prep(struct run_call *c, int dirfd, uint64_t addr, int atflags, ch
 	else if ((err = get_path(c, addr, path)))
 		return err;
 	if (is_proc_path(path))
-		run_fdview_fill(c); /* it may read /proc/<pid>/fd */
+		run_fdview_fill(c, path); /* it may read /proc/<pid>/fd */
 	if (path[0] == '/')
 		return 0; /* dirfd is not even looked at */
 	if (!path[0] && !(atflags & AT_EMPTY_PATH))

@@ -138,7 +138,9 @@ HIDDEN bool run_pseudo_fs(struct run_sup *s, struct uvfs_file *f);
 /* /proc/<pid>/fd of a tracee lists its task's fd table, which is scratch
  * (see dispatch.c): for a call that may read it, the tracee's uvfs fds are
  * copied in at their numbers first, and dropped after the call. */
-HIDDEN void run_fdview_fill(struct run_call *c);
+/* path: the absolute tree path the call names, or NULL; a /proc/<pid>/...
+ * path fills that tracee's table too. */
+HIDDEN void run_fdview_fill(struct run_call *c, const char *path);
 HIDDEN void run_fdview_clear(struct run_call *c);
 
 /* ------------------------------------------------------------ fork.c */

@@ -69,3 +69,5 @@ if [ -f "$D/b/config.json" ]; then
 else
   echo "not ok run-proc-bundle: uvfs spec wrote no config.json"
 fi
+# another process's fds: the shell's, listed by its child
+check run-proc-fd-other "/etc/greeting" "$(run 'exec 6< /etc/greeting; ls -l /proc/$$/fd | grep " 6 -> " | sed "s/.* -> //"')"
