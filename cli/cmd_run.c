@@ -229,13 +229,13 @@ static void dump_walk(struct uvfs *vfs, const struct uvfs_vd *root, const char *
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR] [--dump FILE] -- PROGRAM [ARGS]\n");
+	fprintf(stderr, "usage: uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR] [--dump FILE] [--max-tasks N] -- PROGRAM [ARGS]\n");
 	return 2;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	const char *hostdir = NULL, *bundle = NULL, *cwd = NULL, *dump = NULL;
+	const char *hostdir = NULL, *bundle = NULL, *cwd = NULL, *dump = NULL, *maxt = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -246,6 +246,7 @@ int cmd_run(int argc, char **argv)
 				   : !strcmp(argv[i], "--bundle") ? &bundle
 				   : !strcmp(argv[i], "--cwd")    ? &cwd
 				   : !strcmp(argv[i], "--dump")   ? &dump
+				   : !strcmp(argv[i], "--max-tasks") ? &maxt
 								  : NULL;
 		if (!opt) {
 			if (argv[i][0] == '-')
@@ -258,6 +259,14 @@ int cmd_run(int argc, char **argv)
 	}
 	if (hostdir && bundle)
 		return usage();
+	unsigned max_tasks = 0;
+	if (maxt) {
+		char *end;
+		unsigned long v = strtoul(maxt, &end, 10);
+		if (*end || end == maxt || v == 0 || v > 1u << 22)
+			return usage();
+		max_tasks = (unsigned)v;
+	}
 	struct uvfs_oci_spec *spec = NULL;
 	char rootbuf[PATH_MAX];
 	if (bundle) {
@@ -305,7 +314,8 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	int status = 0;
-	err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp },
+	err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp,
+					     .max_tasks = max_tasks },
 		       &status);
 	if (dump) {
 		FILE *out = fopen(dump, "we");

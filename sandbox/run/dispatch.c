@@ -85,6 +85,11 @@ static int tfd_get(struct run_call *c, int fd, struct tfd *t, bool *host)
 		*host = true;
 		return 0;
 	}
+	if (v->pseudo) { /* an fd on proc: it may list /proc/<pid>/fd */
+		char vp[64];
+		ssize_t n = uvfs_vd_path(c->s->vfs, &c->s->root, &v->vd, vp, sizeof(vp), 0);
+		run_fdview_fill(c, n > 0 && (size_t)n < sizeof(vp) ? vp : NULL);
+	}
 	struct uvfs_file *f = v->file;
 	if (!f) { /* REG: the content is the memfd; the layer needs a uvfs file */
 		if (!v->rfile) {
@@ -98,12 +103,26 @@ static int tfd_get(struct run_call *c, int fd, struct tfd *t, bool *host)
 		}
 		f = v->rfile;
 	}
+	if (c->fdview) { /* fdview.c put it at its own number already */
+		struct uvfs_file *g;
+		if (!uvfs_sbx_fd_get(SBX, fd, &g)) {
+			bool same = g == f;
+			uvfs_file_put(g);
+			if (same)
+				return 0;
+		}
+	}
 	long r = uvfs_sbx_fd_install(SBX, f, 0, false);
 	if (r < 0)
 		return (int)r;
 	t->sfd = (int)r;
 	t->installed = true;
 	return 0;
+}
+
+static bool is_proc_path(const char *p)
+{
+	return p[0] == '/' && p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' && (!p[5] || p[5] == '/');
 }
 
 /* A (dirfd, path, AT_* flags) argument triple: 0 to go on with t->sfd,
@@ -117,6 +136,8 @@ static int at_prep(struct run_call *c, int dirfd, uint64_t addr, int atflags, ch
 		path[0] = 0; /* Linux >= 6.11: NULL with AT_EMPTY_PATH is "" */
 	else if ((err = get_path(c, addr, path)))
 		return err;
+	if (is_proc_path(path))
+		run_fdview_fill(c, path); /* it may read /proc/<pid>/fd */
 	if (path[0] == '/')
 		return 0; /* dirfd is not even looked at */
 	if (!path[0] && !(atflags & AT_EMPTY_PATH))
@@ -774,6 +795,8 @@ const struct run_handler run_handlers[] = {
 	H(name_to_handle_at, h_eperm), H(open_by_handle_at, h_eperm),
 	H(open_tree, h_eperm), H(move_mount, h_eperm), H(fsopen, h_eperm), H(fspick, h_eperm),
 	H(mount_setattr, h_eperm),
+	/* fork bound (fork.c): EAGAIN past --max-tasks processes, else on */
+	H(clone, run_h_clone), H(clone3, run_h_clone3), H(fork, run_h_fork), H(vfork, run_h_fork),
 	H(inotify_add_watch, h_enosys), H(fanotify_mark, h_enosys), H(uselib, h_enosys),
 };
 const size_t run_nhandlers = sizeof(run_handlers) / sizeof(run_handlers[0]);

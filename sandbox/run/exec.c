@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sandbox/run/internal.h"
@@ -88,6 +90,36 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 		return -errno;
 	if (strlen(name) > plen)
 		return -ENOEXEC; /* a 1-byte path and fd >= 10: no room to rewrite */
+	/* A caller sharing its memory with its parent (vfork, posix_spawn:
+	 * gcc's driver running cc1) must leave the parent's argv array alone
+	 * (the parent resumes after the exec and may free argv[0]). The path
+	 * becomes "N/BASENAME" (N/ a directory of links beside N), so an
+	 * argv[0] aliasing it keeps its basename, which is what programs
+	 * (busybox) look at. */
+	const char *base = strrchr(path, '/');
+	bool shared_vm = !script && base && base[1] && (size_t)(base - path) >= strlen(name) + 1 &&
+			 syscall(SYS_kcmp, c->pid, c->st.ppid, 0 /* KCMP_VM */, 0, 0) == 0;
+	if (shared_vm) {
+		char dpath[64];
+		snprintf(dpath, sizeof(dpath), "%s/%sd", s->hostdir, name);
+		if (mkdir(dpath, 0711) && errno != EEXIST)
+			return -errno;
+		if (snprintf(lpath, sizeof(lpath), "%s/%s", dpath, base + 1) >= (int)sizeof(lpath))
+			return -ENAMETOOLONG;
+		unlink(lpath);
+		if (symlink(target, lpath))
+			return -errno;
+		snprintf(name, sizeof(name), "%dd", n);
+		if (!run_id_valid(c))
+			return -EINTR;
+		char npath[PATH_MAX];
+		snprintf(npath, sizeof(npath), "%s%s", name, base); /* "Nd" is no longer than the dirname */
+		err = run_poke_mem(c->pid, path_addr, npath, strlen(npath) + 1);
+		if (err)
+			return err;
+		c->cont = true;
+		return 0;
+	}
 	/* argv[0] aliasing the path string: move it out of the way first */
 	uint64_t a0 = 0;
 	if (argv_addr && run_read_mem(c->pid, argv_addr, &a0, sizeof(a0)) == 0 && a0 >= path_addr &&

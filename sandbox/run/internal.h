@@ -34,6 +34,7 @@ HIDDEN int run_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 HIDDEN int run_poke_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
 struct run_sup; /* below */
+struct run_call;
 
 /* ------------------------------------------------------------ proc.c */
 /* A tracee process: its task of the syscall layer holds root, cwd and
@@ -79,6 +80,10 @@ HIDDEN struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid);
 /* The program's own task, with the initial cwd. */
 HIDDEN int run_task_first(struct run_sup *s, pid_t tgid, const struct uvfs_vd *cwd);
 HIDDEN void run_tasks_free(struct run_sup *s);
+/* The exact number of live tracee processes (fork.c): the known tasks
+ * still alive (the dead are dropped) plus their children not yet known;
+ * forks_unseen is set to the latter. */
+HIDDEN size_t run_tasks_recount(struct run_sup *s);
 
 /* ------------------------------------------------------------- vfd.c */
 enum { RUN_VFD_REG = 1, RUN_VFD_DIR, RUN_VFD_OTHER };
@@ -100,6 +105,7 @@ struct run_vfd {
 	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
+	bool pseudo; /* DIR/OTHER on proc/sysfs/cgroupfs (a regular file: a snapshot per open) */
 };
 /* The vfd behind fd in pid, or NULL (a host fd: let the kernel act). *err
  * is -EBADF when fd is not open at all. */
@@ -115,6 +121,34 @@ HIDDEN void run_vfd_free_all(struct run_sup *s);
 /* The memfd holding the content of the regular file f (materialised on
  * first use; the vfd keeps it). */
 HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
+
+/* ---------------------------------------------------------- pseudo.c */
+enum { RUN_NPSEUDO = 4 }; /* /proc, /sys, /dev, /dev/pts */
+struct uvfs_tasks;
+struct uvfs_devtmpfs_accessor;
+/* Registers proc, sysfs, devtmpfs, devpts and the devices when missing,
+ * makes the task table, fills devtmpfs and mounts them in the tree. */
+HIDDEN int run_pseudo_setup(struct run_sup *s);
+/* Unregisters every task, unmounts, removes the mount points we made. */
+HIDDEN void run_pseudo_teardown(struct run_sup *s);
+/* Is f on proc, sysfs or cgroupfs (content generated at open)? */
+HIDDEN bool run_pseudo_fs(struct run_sup *s, struct uvfs_file *f);
+
+/* ---------------------------------------------------------- fdview.c */
+/* /proc/<pid>/fd of a tracee lists its task's fd table, which is scratch
+ * (see dispatch.c): for a call that may read it, the tracee's uvfs fds are
+ * copied in at their numbers first, and dropped after the call. */
+/* path: the absolute tree path the call names, or NULL; a /proc/<pid>/...
+ * path fills that tracee's table too. */
+HIDDEN void run_fdview_fill(struct run_call *c, const char *path);
+HIDDEN void run_fdview_clear(struct run_call *c);
+
+/* ------------------------------------------------------------ fork.c */
+/* clone, clone3, fork, vfork: EAGAIN past max_tasks live processes,
+ * else the kernel forks (CONTINUE). */
+HIDDEN long run_h_clone(struct run_call *c);
+HIDDEN long run_h_clone3(struct run_call *c);
+HIDDEN long run_h_fork(struct run_call *c);
 
 /* ------------------------------------------------------ supervisor */
 struct run_sup {
@@ -133,6 +167,12 @@ struct run_sup {
 	size_t vfd_nbuckets, nvfds;
 	size_t ndirlike, gc_at; /* DIR/OTHER vfds; collect when ndirlike reaches gc_at */
 	struct run_vfd *reg_list; /* REG vfds that were opened writable */
+	struct uvfs_tasks *tasks_table; /* proc's task table (NULL: no pseudo mounts) */
+	struct uvfs_devtmpfs_accessor *dev;
+	bool mounted[RUN_NPSEUDO], made_point[RUN_NPSEUDO];
+	unsigned max_tasks; /* live tracee processes allowed (fork.c) */
+	size_t forks_unseen; /* forks allowed whose child we have not counted yet */
+	uint64_t full_until_ns; /* a recount said "full": deny without recounting until then */
 };
 
 /* One notification being served. */
@@ -144,6 +184,7 @@ struct run_call {
 	struct run_status st;
 	struct run_task *task;
 	bool cont; /* answer with SECCOMP_USER_NOTIF_FLAG_CONTINUE */
+	bool fdview; /* the tracee's uvfs fds are in the task's table (fdview.c) */
 };
 
 /* ------------------------------------------------------- dispatch.c */

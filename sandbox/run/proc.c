@@ -7,6 +7,7 @@
  * task: right unless the parent changes directory between the fork and
  * the child's first file syscall (a shell waits for its children). Dead
  * tasks are swept when the table has doubled since the last sweep. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fsimpl/kernfs/task.h"
 #include "sandbox/run/internal.h"
 
 int run_read_status(pid_t pid, struct run_status *st)
@@ -107,6 +109,7 @@ static int fresh(struct run_sup *s, pid_t tgid, const struct uvfs_vd *cwd, struc
 {
 	struct uvfs_sbx_task_params p = {
 		.vfs = s->vfs, .mntns = s->ns, .root = &s->root, .cwd = cwd, .umask = 022, .tid = tgid,
+		.tasks = s->tasks_table,
 	};
 	return uvfs_sbx_task_new(&p, out);
 }
@@ -118,6 +121,8 @@ struct run_task *run_task_get(struct run_sup *s, pid_t tgid, pid_t ppid)
 		return t;
 	if (s->ntasks >= s->sweep_at)
 		sweep(s);
+	if (s->forks_unseen)
+		s->forks_unseen--; /* fork.c counted it at its fork */
 	struct run_task *parent = find(s, ppid);
 	struct uvfs_sbx_task *sbx;
 	int err = parent ? uvfs_sbx_task_fork(parent->sbx, 0, tgid, &sbx) : fresh(s, tgid, NULL, &sbx);
@@ -131,6 +136,44 @@ int run_task_first(struct run_sup *s, pid_t tgid, const struct uvfs_vd *cwd)
 	if (err)
 		return err;
 	return add(s, tgid, sbx) ? 0 : -ENOMEM;
+}
+
+/* Children of tgid's threads that are not tasks yet. */
+static size_t unseen_children(struct run_sup *s, pid_t tgid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/task", (int)tgid);
+	DIR *d = opendir(p);
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char cp[300];
+		snprintf(cp, sizeof(cp), "/proc/%d/task/%s/children", (int)tgid, e->d_name);
+		FILE *f = fopen(cp, "re");
+		if (!f)
+			continue;
+		int pid;
+		while (fscanf(f, "%d", &pid) == 1)
+			if (!find(s, pid))
+				n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+size_t run_tasks_recount(struct run_sup *s)
+{
+	sweep(s);
+	size_t unseen = 0;
+	for (struct run_task *t = s->tasks; t; t = t->next)
+		unseen += unseen_children(s, t->tgid);
+	s->forks_unseen = unseen;
+	return s->ntasks + unseen;
 }
 
 void run_tasks_free(struct run_sup *s)
@@ -175,6 +218,40 @@ static void sweep_threads(struct run_sup *s)
 	s->tsweep_at = s->nthreads * 2 + 64;
 }
 
+/* /proc/<pid>/comm in the tree: the host's (set by exec and PR_SET_NAME,
+ * both of which make the status stale). */
+static void set_comm(struct run_sup *s, pid_t tgid)
+{
+	char p[64], comm[32];
+	snprintf(p, sizeof(p), "/proc/%d/comm", (int)tgid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	comm[n] = 0;
+	comm[strcspn(comm, "\n")] = 0;
+	if (comm[0] && !comm[strspn(comm, "0123456789")]) {
+		/* exec.c ran the program as "N" (a link to its memfd): the
+		 * name the kernel would show is the basename of the path the
+		 * program was exec'd by; argv[0]'s is the nearest we know */
+		char cmd[4096];
+		snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)tgid);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, cmd, sizeof(cmd) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			cmd[n] = 0;
+			const char *b = strrchr(cmd, '/');
+			snprintf(comm, sizeof(comm), "%.15s", b ? b + 1 : cmd);
+		}
+	}
+	uvfs_task_set_comm(s->tasks_table, tgid, comm);
+}
+
 int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_task **task)
 {
 	struct run_thread **pp = &s->threads, *th = NULL;
@@ -205,7 +282,8 @@ int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_t
 		s->threads = th;
 		s->nthreads++;
 	}
-	if (th->stale || th->pidfd < 0) {
+	bool fresh_status = th->stale || th->pidfd < 0;
+	if (fresh_status) {
 		err = run_read_status(tid, &th->st);
 		if (err)
 			return err;
@@ -214,6 +292,8 @@ int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_t
 	*st = th->st;
 	st->cred.groups = st->groups; /* the copy's own array */
 	*task = run_task_get(s, st->tgid, st->ppid);
+	if (*task && fresh_status && s->tasks_table)
+		set_comm(s, st->tgid); /* new, or after an exec or prctl(PR_SET_NAME) */
 	return *task ? 0 : -ENOMEM;
 }
 

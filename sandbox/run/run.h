@@ -14,7 +14,12 @@ struct uvfs_run_opts {
 	const char *cwd; /* initial cwd in the tree (NULL: "/") */
 	char *const *argv; /* PROGRAM ARGS: argv[0] is looked up in the tree (PATH search if no '/') */
 	char *const *envp; /* NULL: the supervisor's environ */
+	/* fork/clone/vfork fail with EAGAIN once this many tracee processes
+	 * live (as RLIMIT_NPROC would); 0: UVFS_RUN_MAX_TASKS_DEFAULT */
+	unsigned max_tasks;
+	bool no_pseudo; /* no /proc, /sys, /dev, /dev/pts in the tree */
 };
+#define UVFS_RUN_MAX_TASKS_DEFAULT 1024
 
 /* Runs argv under the supervisor until the program exits, then writes
  * every file the tracee changed back into the tree. Returns the program's

@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,6 +268,39 @@ out:
 	s->gc_at = s->ndirlike * 2 + 1024;
 }
 
+/* Character devices whose behaviour is the same on every Linux and holds
+ * no state (mem devices: null, zero, full, random, urandom) are the host's
+ * own: the tracee reads and writes them in the kernel at native speed.
+ * uvfs has checked the open (permissions, nodev mounts) already. Returns
+ * the tracee fd (f consumed) or -ENODEV for any other device (f kept). */
+static int host_device(struct run_sup *s, uint64_t id, struct uvfs_file *f, int hostflags, int oflags)
+{
+	static const struct {
+		unsigned major, minor;
+		const char *path;
+	} same[] = { { 1, 3, "/dev/null" },    { 1, 5, "/dev/zero" },	 { 1, 7, "/dev/full" },
+		     { 1, 8, "/dev/random" }, { 1, 9, "/dev/urandom" } };
+	struct statx stx;
+	if (uvfs_file_stat(f, STATX_TYPE, &stx))
+		return -ENODEV;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		if (stx.stx_rdev_major != same[i].major || stx.stx_rdev_minor != same[i].minor)
+			continue;
+		int h = open(same[i].path, hostflags | O_NOCTTY | O_CLOEXEC);
+		struct stat st;
+		if (h < 0 || fstat(h, &st) || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(same[i].major, same[i].minor)) {
+			if (h >= 0)
+				close(h);
+			return -ENODEV; /* the host has no such device: the placeholder */
+		}
+		uvfs_file_put(f);
+		int r = addfd(s, id, h, oflags);
+		close(h);
+		return r;
+	}
+	return -ENODEV;
+}
+
 int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int oflags)
 {
 	struct statx stx;
@@ -279,7 +313,13 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	}
 	int acc = oflags & O_ACCMODE;
 	int hostflags = (oflags & O_PATH) ? O_PATH : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
-	if (S_ISREG(stx.stx_mode)) {
+	if (S_ISCHR(stx.stx_mode) && !(oflags & O_PATH)) {
+		int r = host_device(s, id, f, hostflags | (oflags & O_NONBLOCK), oflags);
+		if (r != -ENODEV)
+			return r; /* f consumed */
+	}
+	bool pseudo = run_pseudo_fs(s, f);
+	if (S_ISREG(stx.stx_mode) && !pseudo) {
 		struct run_vfd *v;
 		err = run_vfd_memfd_for(s, f, &v);
 		uvfs_file_put(f);
@@ -312,8 +352,14 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	v->type = S_ISDIR(stx.stx_mode) ? RUN_VFD_DIR : RUN_VFD_OTHER;
 	v->file = f;
 	v->memfd = -1;
+	v->pseudo = pseudo;
 	uvfs_file_vd(f, &v->vd);
 	int m = memfd_create("uvfs-dir", MFD_CLOEXEC);
+	/* a generated file: what it reads now, in a memfd of this open's own
+	 * (a file opened only for writing reads nothing; writes to it fail
+	 * with EBADF, see README.md) */
+	if (m >= 0 && pseudo && S_ISREG(stx.stx_mode) && acc != O_WRONLY && !(oflags & O_PATH))
+		copy_in(m, f);
 	int h = m < 0 ? -errno : reopen(m, (oflags & O_PATH) ? O_PATH : O_RDONLY);
 	if (h < 0) {
 		if (m >= 0)

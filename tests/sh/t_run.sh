@@ -17,7 +17,9 @@ if [ "$(id -u)" != 0 ]; then echo "ok run-skipped # the chroot references need r
 mkdir -p "$D/r" && mount -t tmpfs none "$D/r" || exit 1
 trap 'umount "$D/r"; rm -rf "$D"' EXIT
 T=$D/tree
-mkdir -p "$T/bin" "$T/etc" "$T/tmp" "$T/data/sub"
+# proc, sys, dev: mount points (uvfs run mounts its own there; the
+# references get a /dev/null)
+mkdir -p "$T/bin" "$T/etc" "$T/tmp" "$T/data/sub" "$T/proc" "$T/sys" "$T/dev"
 cp /bin/busybox "$T/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$T/bin/$a"; done
 echo hello > "$T/etc/greeting"
@@ -27,12 +29,12 @@ chmod 1777 "$T/tmp"
 
 # diff NAME SCRIPT: the same sh -c SCRIPT under uvfs run and under chroot
 diffrun() {
-  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref" && mknod -m 666 "$D/r/ref/dev/null" c 1 3
   out=$("$UVFS" run --root "$T" -- /bin/sh -c "$2" 2>&1); rc=$?
   ref=$(chroot "$D/r/ref" /bin/sh -c "$2" 2>&1); rrc=$?
   check "run-$1" "$rrc:$ref" "$rc:$out"
 }
-diffrun ls-la 'ls -la / /data | sed "s/ [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* / DATE /"'
+diffrun ls-la 'ls -la / /data | grep -v " \(dev\|proc\|sys\)$" | sed "s/ [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* / DATE /"'
 diffrun cat 'cat /etc/greeting /data/link; cat /nonexistent; echo rc=$?'
 diffrun mkdir-echo-cat 'mkdir -p a/b && echo hi > a/b/f && cat a/b/f && echo more >> a/b/f && cat a/b/f && wc -c a/b/f'
 diffrun cd-pwd 'cd /data/sub && pwd && cd .. && ls && cd /nonexistent; echo rc=$?'
@@ -49,7 +51,7 @@ diffrun tar 'cd /tmp && tar cf x.tar -C /data . && mkdir u && tar xf x.tar -C u 
 # as a user without privileges: the caller's credentials decide
 chmod 755 "$D"
 S='id -u; mkdir /x; echo rc=$?; cd /tmp && echo hi > f && cat f && ls -l f | cut -c1-30; rm /etc/greeting; echo rc=$?'
-rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref" && mknod -m 666 "$D/r/ref/dev/null" c 1 3
 out=$(runuser -u nobody -- "$UVFS" run --root "$T" -- /bin/sh -c "$S" 2>&1); rc=$?
 ref=$(chroot --userspec=65534:65534 "$D/r/ref" /bin/sh -c "$S" 2>&1); rrc=$?
 check run-nonroot "$rrc:$ref" "$rc:$out"
@@ -89,8 +91,8 @@ if command -v ldd >/dev/null && [ -x /usr/bin/ls ] && [ -x /bin/bash ]; then
     mkdir -p "$Y$(dirname "$f")" && cp -L "$f" "$Y$f"
   done
   [ -e /etc/ld.so.cache ] && mkdir -p "$Y/etc" && cp /etc/ld.so.cache "$Y/etc/"
-  mkdir -p "$Y/w"
-  rm -rf "$D/r/dref" && cp -a "$Y" "$D/r/dref"
+  mkdir -p "$Y/w" "$Y/dev"
+  rm -rf "$D/r/dref" && cp -a "$Y" "$D/r/dref" && mknod -m 666 "$D/r/dref/dev/null" c 1 3
   S='cd /w && echo dyn > x && /usr/bin/cat x && /usr/bin/ls -la / | wc -l 2>/dev/null; /usr/bin/ls /w; exit 3'
   out=$("$UVFS" run --root "$Y" -- /bin/bash -c "$S" 2>&1); rc=$?
   ref=$(chroot "$D/r/dref" /bin/bash -c "$S" 2>&1); rrc=$?
@@ -190,7 +192,7 @@ int main(void) {
 }
 CEOF
 then
-  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref" && mknod -m 666 "$D/r/ref/dev/null" c 1 3
   out=$("$UVFS" run --root "$T" -- /bin/hostile 2>&1); rc=$?
   ref=$(chroot "$D/r/ref" /bin/hostile 2>&1); rrc=$?
   check run-hostile "$rrc:$ref" "$rc:$out"
