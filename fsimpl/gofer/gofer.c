@@ -275,6 +275,8 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	gofer_pc_free(gi);
 	free(gi->open_fids);
 	gi->open_fids = NULL;
+	free(gi->lks); /* empty once every file is released */
+	gi->lks = NULL;
 	struct uvfs_p9_client *c = GC(inode);
 	uint32_t fid = atomic_load_explicit(&gi->fid, memory_order_relaxed);
 	if (fid != UVFS_P9_NOFID)
@@ -339,6 +341,13 @@ int uvfs_gofer_stats(struct uvfs_filesystem *vfs, struct uvfs_p9_stats *out)
 	return 0;
 }
 
+uint64_t uvfs_gofer_pcache_bytes(struct uvfs_filesystem *vfs)
+{
+	if (!vfs || vfs->type != &uvfs_gofer_type)
+		return 0;
+	return atomic_load_explicit(&GFS(vfs)->pc_bytes, memory_order_relaxed);
+}
+
 static void gofer_fs_free(struct gofer_fs *fs)
 {
 	uvfs_p9_close(fs->c);
@@ -368,7 +377,7 @@ struct gofer_params {
 	const char *addr, *aname;
 	enum gofer_cache cache;
 	uint32_t dfltuid, dfltgid, msize, timeout_ms;
-	uint64_t lru_max;
+	uint64_t lru_max, pc_max;
 	bool stale_read;
 };
 
@@ -463,6 +472,17 @@ static int parse_options(struct uvfs_opts *o, struct gofer_params *p)
 	p->timeout_ms = GOFER_DEFAULT_TIMEOUT_MS;
 	if ((err = take_u32(o, "timeout", 0, UINT32_MAX, &p->timeout_ms, &present)))
 		return err;
+	/* The page cache's bound: a quarter of RAM by default (each mount). */
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : (uint64_t)1 << 30;
+	p->pc_max = ram / 4;
+	if ((err = uvfs_opts_take_size(o, "pcache_max", ram, &p->pc_max, &present)))
+		return err;
+	if (p->pc_max < GOFER_PC_MIN) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: bad value for pcache_max: %" PRIu64 " (at least %u)", p->pc_max,
+			 GOFER_PC_MIN);
+		return -EINVAL;
+	}
 	return uvfs_opts_check_unused(o, "9p");
 }
 
@@ -507,6 +527,7 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 	fs->dfltgid = p.dfltgid;
 	fs->timeout_ms = p.timeout_ms;
 	fs->stale_read = p.stale_read;
+	gofer_pc_init(fs, p.pc_max);
 	struct uvfs_p9_opts po = { .msize = p.msize, .timeout_ms = p.timeout_ms };
 	if (!strcmp(p.trans, "fd")) {
 		err = uvfs_p9_connect_fds(p.rfd, p.wfd, &po, &fs->c); /* owns the fds now */
