@@ -373,6 +373,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	chmod(base, 0755);
+	if (argc > 2 && !strcmp(argv[1], "--ls")) {
+		/* One cold `ls -l` of N entries (for profiling): --ls N [cache] */
+		size_t n = strtoul(argv[2], NULL, 10);
+		const char *cache = argc > 3 ? argv[3] : "fscache";
+		char dir[300];
+		snprintf(dir, sizeof(dir), "%s/ls", base);
+		mkdir(dir, 0755);
+		for (size_t i = 0; i < n; i++) {
+			char p[400];
+			snprintf(p, sizeof(p), "%s/file-%07zu", dir, i);
+			close(open(p, O_CREAT | O_WRONLY, 0644));
+		}
+		uint64_t rt = 0;
+		double t = uvfs_ls_l(dir, cache, n, &rt);
+		printf("ls -l %zu %s: %.3f s, %llu round trips\n", n, cache, t, (unsigned long long)rt);
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		return 0;
+	}
 	mkdir("bench/results", 0755);
 	csv = fopen("bench/results/gofer.csv", "w");
 	if (!csv) {
