@@ -173,10 +173,11 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	struct gofer_fs *fs = GFS(inode->i_fs);
 	uint32_t fid;
+	int err;
 	if (file && file->f_private && ((struct gofer_file *)file->f_private)->fid != UVFS_P9_NOFID)
 		fid = ((struct gofer_file *)file->f_private)->fid;
-	else if (gofer_fresh_fid(d, &fid))
-		fid = gofer_fid(inode);
+	else if ((err = gofer_fresh_fid(d, &fid)) && (fid = gofer_fid(inode)) == GOFER_LAZYFID)
+		return err; /* no fid to fall back on */
 	if (fid == UVFS_P9_NOFID) {
 		setattr_local(inode, attr); /* synthetic directory: in memory only */
 		return 0;
@@ -210,7 +211,7 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 		s.mtime_sec = (uint64_t)attr->mtime.tv_sec;
 		s.mtime_nsec = (uint64_t)attr->mtime.tv_nsec;
 	}
-	int err = 0;
+	err = 0;
 	/* Cached data first: its write-back would move the server's times
 	 * past the ones set here (cp -a, tar). */
 	if ((s.valid & (UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_MTIME)) && gofer_pc_enabled(inode) &&
@@ -242,10 +243,8 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 static int xattr_fid(struct uvfs_dentry *d, struct uvfs_inode *inode, uint32_t *fid)
 {
 	int err = gofer_fresh_fid(d, fid);
-	if (err == -ESTALE) {
-		*fid = gofer_fid(inode);
+	if (err == -ESTALE && (*fid = gofer_fid(inode)) != GOFER_LAZYFID)
 		err = 0;
-	}
 	return err;
 }
 
