@@ -358,6 +358,7 @@ static void gofer_fs_free(struct gofer_fs *fs)
 	uvfs_p9_close(fs->c);
 	uvfs_gofer_reap(fs->proc);
 	gofer_itab_free(fs);
+	gofer_pc_fini(fs);
 	free(fs->source);
 	free(fs->aname);
 	free(fs->trans);

@@ -86,6 +86,10 @@ struct gofer_fs {
 	_Atomic uint64_t pc_bytes;
 	struct uvfs_lock pc_lru_lock;
 	struct uvfs_list_head pc_lru;
+	/* A spare WB_MAX bounce buffer for fetches and write-backs (taken and
+	 * given back with atomic exchanges; freed at release): a fresh 4 MiB
+	 * malloc per fetch is an mmap whose pages all fault in again. */
+	_Atomic(uint8_t *) pc_spare;
 };
 
 struct gofer_inode {
@@ -240,6 +244,7 @@ GOFER_HIDDEN void gofer_pc_truncate(struct uvfs_inode *inode, uint64_t size);
 GOFER_HIDDEN void gofer_pc_free(struct gofer_inode *gi);
 /* get_fs: the bound (bytes) and the empty LRU. */
 GOFER_HIDDEN void gofer_pc_init(struct gofer_fs *fs, uint64_t max);
+GOFER_HIDDEN void gofer_pc_fini(struct gofer_fs *fs);
 
 /* The inode table (itab.c). get: a referenced inode of that qid, or NULL. */
 GOFER_HIDDEN void gofer_itab_add(struct gofer_fs *fs, struct gofer_inode *gi);

@@ -68,6 +68,20 @@ void gofer_pc_init(struct gofer_fs *fs, uint64_t max)
 	fs->pc_lru.next = fs->pc_lru.prev = &fs->pc_lru;
 }
 
+void gofer_pc_fini(struct gofer_fs *fs) { free(atomic_exchange(&fs->pc_spare, NULL)); }
+
+/* A WB_MAX buffer: the spare one if free, else a new one. */
+static uint8_t *bounce_get(struct gofer_fs *fs)
+{
+	uint8_t *b = atomic_exchange(&fs->pc_spare, NULL);
+	return b ? b : malloc(WB_MAX);
+}
+
+static void bounce_put(struct gofer_fs *fs, uint8_t *b)
+{
+	free(atomic_exchange(&fs->pc_spare, b));
+}
+
 bool gofer_pc_enabled(struct uvfs_inode *inode)
 {
 	return GFS(inode->i_fs)->cache < GOFER_CACHE_REVAL && GI(inode)->type == S_IFREG;
@@ -230,21 +244,21 @@ static int fetch(struct gofer_inode *gi, uint32_t fid, size_t first, size_t last
 		size_t n = j - i;
 		if (!reserve(fs, &pin, n))
 			return -ENOBUFS;
-		uint8_t *tmp = malloc(n * PC_SIZE);
+		uint8_t *tmp = bounce_get(fs); /* n * PC_SIZE <= WB_MAX */
 		if (!tmp) {
 			unreserve(fs, n);
 			return -ENOMEM;
 		}
 		long got = uvfs_p9_read(fs->c, fid, (uint64_t)i << PC_SHIFT, tmp, n * PC_SIZE);
 		if (got < 0) {
-			free(tmp);
+			bounce_put(fs, tmp);
 			unreserve(fs, n);
 			return gofer_err(fs, (int)got);
 		}
 		for (size_t k = 0; k < n; k++) {
 			struct gofer_page *pg = malloc(sizeof(*pg));
 			if (!pg) {
-				free(tmp);
+				bounce_put(fs, tmp);
 				unreserve(fs, n - k);
 				return -ENOMEM;
 			}
@@ -256,10 +270,53 @@ static int fetch(struct gofer_inode *gi, uint32_t fid, size_t first, size_t last
 			memset(pg->data + have, 0, PC_SIZE - have); /* past the server's end */
 			page_insert(gi, i + k, pg);
 		}
-		free(tmp);
+		bounce_put(fs, tmp);
 		i = j;
 	}
 	return 0;
+}
+
+/* Cold pages [first, last], all missing, covering exactly the caller's
+ * [o, cend) (page-aligned, or ending at the file's end): read straight
+ * into the caller's buffer dst, then copied into new pages (one copy
+ * fewer than through a bounce buffer). 1: done (dst filled; a page
+ * without memory is just not cached); -EAGAIN: not that shape, use
+ * fetch; -ENOBUFS: no room under the bound. pc_lock held. */
+static int fetch_direct(struct gofer_inode *gi, uint32_t fid, size_t first, size_t last, uint8_t *dst, uint64_t o,
+			uint64_t cend, uint64_t size)
+{
+	struct gofer_fs *fs = GFS(gi->vfs.i_fs);
+	if (o != (uint64_t)first << PC_SHIFT || (cend != ((uint64_t)last + 1) << PC_SHIFT && cend != size) ||
+	    !cover(gi, last))
+		return -EAGAIN;
+	for (size_t i = first; i <= last; i++)
+		if (gi->pages[i])
+			return -EAGAIN;
+	size_t n = last - first + 1, len = (size_t)(cend - o);
+	struct pin pin = { gi, first, last };
+	if (!reserve(fs, &pin, n))
+		return -ENOBUFS;
+	long got = uvfs_p9_read(fs->c, fid, o, dst, len);
+	if (got < 0) {
+		unreserve(fs, n);
+		return gofer_err(fs, (int)got);
+	}
+	memset(dst + got, 0, len - (size_t)got); /* past the server's end: our size is ahead */
+	for (size_t k = 0; k < n; k++) {
+		struct gofer_page *pg = malloc(sizeof(*pg));
+		if (!pg) {
+			unreserve(fs, n - k);
+			return 1;
+		}
+		pg->dlo = pg->dhi = 0;
+		size_t have = len > k * PC_SIZE ? len - k * PC_SIZE : 0;
+		if (have > PC_SIZE)
+			have = PC_SIZE;
+		memcpy(pg->data, dst + k * PC_SIZE, have);
+		memset(pg->data + have, 0, PC_SIZE - have);
+		page_insert(gi, first + k, pg);
+	}
+	return 1;
 }
 
 /* The cache had no room: bytes [off, off+len) straight from the server
@@ -303,7 +360,7 @@ ssize_t gofer_pc_read(struct uvfs_inode *inode, uint32_t fid, void *buf, size_t 
 	/* A sequential reader gets a growing readahead window: fetching
 	 * ahead in larger runs keeps more reads in flight per round trip. */
 	uint64_t ra_end = end;
-	if (off == gi->ra_next) {
+	if (off == gi->ra_next && len < RA_START) { /* large reads are their own readahead */
 		uint64_t w = gi->ra_win ? gi->ra_win * 2 : RA_START;
 		gi->ra_win = w > RA_MAX ? RA_MAX : w;
 		if (gi->ra_win > cmax)
@@ -323,8 +380,12 @@ ssize_t gofer_pc_read(struct uvfs_inode *inode, uint32_t fid, void *buf, size_t 
 			cend = end;
 		size_t n = (size_t)(cend - o);
 		uint8_t *dst = (uint8_t *)buf + (o - off);
-		err = fetch(gi, fid, first, last, first, last);
-		if (err == -ENOBUFS) {
+		err = fetch_direct(gi, fid, first, last, dst, o, cend, size);
+		if (err == -EAGAIN)
+			err = fetch(gi, fid, first, last, first, last);
+		if (err == 1) { /* dst filled, pages cached */
+			err = 0;
+		} else if (err == -ENOBUFS) {
 			err = read_uncached(gi, fid, dst, n, o);
 		} else if (!err) {
 			for (size_t done = 0; done < n;) {
@@ -468,7 +529,7 @@ static int writeback_locked(struct gofer_inode *gi, uint32_t fid)
 			blen = (size_t)(size - start);
 		}
 		if (blen) {
-			if (!tmp && !(tmp = malloc(WB_MAX))) {
+			if (!tmp && !(tmp = bounce_get(fs))) {
 				err = -ENOMEM;
 				break;
 			}
@@ -497,7 +558,8 @@ static int writeback_locked(struct gofer_inode *gi, uint32_t fid)
 	}
 	if (!err)
 		atomic_store_explicit(&gi->pc_dirty, false, memory_order_relaxed);
-	free(tmp);
+	if (tmp)
+		bounce_put(fs, tmp);
 	return err;
 }
 
