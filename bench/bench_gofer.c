@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ struct inst {
 	struct uvfs_vd root;
 	struct uvfs_cred cred;
 	struct uvfs_filesystem *fs;
+	pid_t diod; /* the gofer's pid (0: none) */
 };
 
 static struct uvfs_pathop pop(struct inst *in, const char *path)
@@ -93,8 +95,9 @@ static void inst_up(struct inst *in, const char *dir, const char *cache)
 	if ((err = uvfs_gofer_spawn(dir, false, &fd, &proc)))
 		die("spawn diod", err);
 	char data[512];
-	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,cache=%s,dentry_cache_limit=100000", fd,
-		 fd, dir, cache);
+	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,cache=%s,dentry_cache_limit=%s", fd,
+		 fd, dir, cache, getenv("BENCH_GOFER_LIMIT") ? getenv("BENCH_GOFER_LIMIT") : "100000");
+	in->diod = uvfs_gofer_pid(proc);
 	struct uvfs_gofer_internal gi = { .proc = proc };
 	struct uvfs_mount_opts o = { .data = data, .internal = &gi };
 	if ((err = uvfs_mount_at(in->vfs, &in->cred, dir, &g, "9p", &o)))
@@ -156,12 +159,42 @@ static int collect(void *arg, const char *name, size_t len, uint64_t ino, unsign
 	return 0;
 }
 
+/* CPU seconds used so far by this process and by the gofer (the machine
+ * may be shared: CPU time says what the work costs, wall time what it
+ * took). */
+static double cpu_self(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+static double cpu_of(pid_t pid)
+{
+	char p[64], b[1024];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(b, 1, sizeof(b) - 1, f);
+	fclose(f);
+	b[n] = 0;
+	char *s = strrchr(b, ')');
+	unsigned long ut = 0, st = 0;
+	if (s && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+		return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+static double ls_cpu_client, ls_cpu_diod; /* of the last uvfs_ls_l */
+
 /* readdir + stat of every entry, as ls -l; returns seconds. */
 static double uvfs_ls_l(const char *dir, const char *cache, size_t want, uint64_t *rt)
 {
 	struct inst in;
 	inst_up(&in, dir, cache);
-	double t = now();
+	double t = now(), c0 = cpu_self(), d0 = cpu_of(in.diod);
 	uint64_t r0 = rounds_of(&in);
 	struct uvfs_pathop d = pop(&in, "/g");
 	struct uvfs_file *f;
@@ -180,6 +213,8 @@ static double uvfs_ls_l(const char *dir, const char *cache, size_t want, uint64_
 			die("stat entry", err);
 	}
 	t = now() - t;
+	ls_cpu_client = cpu_self() - c0;
+	ls_cpu_diod = cpu_of(in.diod) - d0;
 	*rt = rounds_of(&in) - r0;
 	uvfs_vd_put(&vd);
 	uvfs_file_put(f);
@@ -220,9 +255,12 @@ static void bench_ls(const char *base, size_t n, double gvisor_s)
 	snprintf(cmd, sizeof(cmd), "ls -l %s > /dev/null", dir);
 	double h[ROUNDS], fc[ROUNDS], rv[ROUNDS];
 	uint64_t rt_fc = 0, rt_rv = 0;
+	double cc[ROUNDS], cd[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
 		h[r] = run_cmd(cmd);
 		fc[r] = uvfs_ls_l(dir, "fscache", n, &rt_fc);
+		cc[r] = ls_cpu_client;
+		cd[r] = ls_cpu_diod;
 		rv[r] = uvfs_ls_l(dir, "remote_revalidating", n, &rt_rv);
 	}
 	double hm = median(h, ROUNDS), fm = median(fc, ROUNDS), rm = median(rv, ROUNDS);
@@ -235,12 +273,17 @@ static void bench_ls(const char *base, size_t n, double gvisor_s)
 	row(m, rm, hm, "s", rm / hm);
 	snprintf(m, sizeof(m), "ls_l_%zu_reval_vs_gvisor", n);
 	row(m, rm, gvisor_s, "s", gvisor_s / rm);
+	snprintf(m, sizeof(m), "ls_l_%zu_fscache_cpu_client_diod", n);
+	double ccm = median(cc, ROUNDS), cdm = median(cd, ROUNDS);
+	row(m, ccm, cdm, "s", ccm / (cdm > 0 ? cdm : 1));
 	snprintf(m, sizeof(m), "ls_l_%zu_round_trips_fscache_reval", n);
 	row(m, (double)rt_fc, (double)rt_rv, "rt", (double)rt_fc / (double)(rt_rv ? rt_rv : 1));
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ------------------------------------------------------------ seq I/O */
+
+static double seq_cpu; /* client + diod CPU seconds of the last uvfs_seq */
 
 static double uvfs_seq(const char *dir, const char *cache, bool wr)
 {
@@ -253,7 +296,7 @@ static double uvfs_seq(const char *dir, const char *cache, bool wr)
 		die("open big", err);
 	static char buf[1 << 20];
 	memset(buf, 'w', sizeof(buf));
-	double t = now();
+	double t = now(), c0 = cpu_self(), d0 = cpu_of(in.diod);
 	for (size_t off = 0; off < ((size_t)IO_MB << 20); off += sizeof(buf)) {
 		ssize_t n = wr ? uvfs_pwrite(f, buf, sizeof(buf), (off_t)off) : uvfs_pread(f, buf, sizeof(buf), (off_t)off);
 		if (n != (ssize_t)sizeof(buf))
@@ -262,6 +305,7 @@ static double uvfs_seq(const char *dir, const char *cache, bool wr)
 	if (wr && (err = uvfs_flush(f)))
 		die("flush", err);
 	t = now() - t;
+	seq_cpu = cpu_self() - c0 + cpu_of(in.diod) - d0;
 	uvfs_file_put(f);
 	inst_down(&in);
 	return t;
@@ -275,7 +319,7 @@ static void bench_io(const char *base)
 	run_cmd(cmd);
 	double mb = IO_MB;
 	for (int wr = 0; wr < 2; wr++) {
-		double h[ROUNDS], fc[ROUNDS], rv[ROUNDS];
+		double h[ROUNDS], fc[ROUNDS], rv[ROUNDS], cfc[ROUNDS], crv[ROUNDS];
 		for (int r = 0; r < ROUNDS; r++) {
 			if (wr)
 				snprintf(cmd, sizeof(cmd), "dd if=/dev/zero of=%s bs=1M count=%d conv=notrunc status=none",
@@ -284,8 +328,13 @@ static void bench_io(const char *base)
 				snprintf(cmd, sizeof(cmd), "dd if=%s of=/dev/null bs=1M status=none", file);
 			h[r] = run_cmd(cmd);
 			fc[r] = uvfs_seq(base, "fscache", wr);
+			cfc[r] = seq_cpu;
 			rv[r] = uvfs_seq(base, "remote_revalidating", wr);
+			crv[r] = seq_cpu;
 		}
+		double cf = median(cfc, ROUNDS), cr = median(crv, ROUNDS);
+		row(wr ? "write_256MiB_cpu_s_fscache_vs_reval" : "read_256MiB_cpu_s_fscache_vs_reval", cf, cr, "s",
+		    cf / cr);
 		double hm = mb / median(h, ROUNDS), fm = mb / median(fc, ROUNDS), rm = mb / median(rv, ROUNDS);
 		row(wr ? "write_256MiB_fscache_vs_dd" : "read_256MiB_fscache_vs_dd", fm, hm, "MB/s", fm / hm);
 		row(wr ? "write_256MiB_reval_vs_dd" : "read_256MiB_reval_vs_dd", rm, hm, "MB/s", rm / hm);
@@ -373,6 +422,32 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	chmod(base, 0755);
+	if (argc > 2 && !strcmp(argv[1], "--ls")) {
+		/* One cold `ls -l` of N entries (for profiling): --ls N [cache] */
+		size_t n = strtoul(argv[2], NULL, 10);
+		const char *cache = argc > 3 ? argv[3] : "fscache";
+		char dir[300];
+		snprintf(dir, sizeof(dir), "%s/ls", base);
+		mkdir(dir, 0755);
+		for (size_t i = 0; i < n; i++) {
+			char p[400];
+			snprintf(p, sizeof(p), "%s/file-%07zu", dir, i);
+			close(open(p, O_CREAT | O_WRONLY, 0644));
+		}
+		uint64_t rt = 0;
+		double t = uvfs_ls_l(dir, cache, n, &rt);
+		printf("ls -l %zu %s: %.3f s, %llu round trips, cpu: client %.3f s, diod %.3f s\n", n, cache, t,
+		       (unsigned long long)rt, ls_cpu_client, ls_cpu_diod);
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--io")) { /* only the sequential I/O rows, CSV not written */
+		csv = fopen("/dev/null", "w");
+		bench_io(base);
+		fclose(csv);
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		return 0;
+	}
 	mkdir("bench/results", 0755);
 	csv = fopen("bench/results/gofer.csv", "w");
 	if (!csv) {

@@ -275,6 +275,8 @@ static int gofer_link(struct uvfs_dentry *old, struct uvfs_inode *dir, struct uv
 	uint32_t dfid = gofer_fid(dir), sfid = gofer_fid(src);
 	if (dfid == UVFS_P9_NOFID || sfid == UVFS_P9_NOFID)
 		return -EPERM;
+	if (sfid == GOFER_LAZYFID)
+		return -ENOENT; /* freshen found no file under old's name */
 	if (S_ISDIR(GI(src)->type))
 		return -EPERM;
 	const char *name = uvfs_dentry_name(d, NULL);

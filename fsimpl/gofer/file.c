@@ -137,15 +137,47 @@ static bool open_here(struct uvfs_inode *inode)
 	return open;
 }
 
+/* A size change of a file open here but gone on the host (diod answers
+ * ENOENT for a size Tsetattr even on the open fid): diod still writes
+ * through the open fid, so growing writes one zero byte at the new end - 1
+ * (the host file gets a hole, which reads as zeros), after any cached
+ * data. Shrinking cannot be said that way: still -ENOENT. i_lock held. */
+static int grow_unlinked(struct uvfs_inode *inode, struct uvfs_file *file, uint64_t size)
+{
+	struct gofer_fs *fs = GFS(inode->i_fs);
+	struct gofer_file *gf = file ? file->f_private : NULL;
+	if (!gf || gf->fid == UVFS_P9_NOFID || (file->f_flags & O_ACCMODE) == O_RDONLY)
+		return -ENOENT;
+	int err = gofer_pc_enabled(inode) ? gofer_pc_writeback(inode, gf->fid) : 0;
+	if (err)
+		return err;
+	uint64_t cur = __atomic_load_n(&inode->i_size, __ATOMIC_RELAXED);
+	if (size < cur)
+		return -ENOENT;
+	if (size > cur) {
+		long n = uvfs_p9_write(fs->c, gf->fid, size - 1, "", 1);
+		if (n < 0)
+			return gofer_err(fs, (int)n);
+		if (n != 1)
+			return -EIO;
+	}
+	uvfs_inode_attr_begin(inode);
+	inode->i_size = size;
+	inode->i_blocks = (size + 511) / 512;
+	uvfs_inode_attr_end(inode);
+	return 0;
+}
+
 int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file)
 {
 	struct uvfs_inode *inode = uvfs_dentry_inode(d);
 	struct gofer_fs *fs = GFS(inode->i_fs);
 	uint32_t fid;
+	int err;
 	if (file && file->f_private && ((struct gofer_file *)file->f_private)->fid != UVFS_P9_NOFID)
 		fid = ((struct gofer_file *)file->f_private)->fid;
-	else if (gofer_fresh_fid(d, &fid))
-		fid = gofer_fid(inode);
+	else if ((err = gofer_fresh_fid(d, &fid)) && (fid = gofer_fid(inode)) == GOFER_LAZYFID)
+		return err; /* no fid to fall back on */
 	if (fid == UVFS_P9_NOFID) {
 		setattr_local(inode, attr); /* synthetic directory: in memory only */
 		return 0;
@@ -179,14 +211,16 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 		s.mtime_sec = (uint64_t)attr->mtime.tv_sec;
 		s.mtime_nsec = (uint64_t)attr->mtime.tv_nsec;
 	}
-	int err = 0;
+	err = 0;
 	/* Cached data first: its write-back would move the server's times
 	 * past the ones set here (cp -a, tar). */
 	if ((s.valid & (UVFS_P9_SETATTR_ATIME | UVFS_P9_SETATTR_MTIME)) && gofer_pc_enabled(inode) &&
 	    (err = gofer_pc_writeback(inode, UVFS_P9_NOFID)))
 		return err;
 	if (s.valid && (err = uvfs_p9_setattr(fs->c, fid, &s))) {
-		if (err == -ENOENT && !(s.valid & UVFS_P9_SETATTR_SIZE) && open_here(inode)) {
+		if (err == -ENOENT && open_here(inode)) {
+			if ((s.valid & UVFS_P9_SETATTR_SIZE) && (err = grow_unlinked(inode, file, s.size)))
+				return err;
 			setattr_local(inode, attr);
 			return 0;
 		}
@@ -209,10 +243,8 @@ int gofer_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct
 static int xattr_fid(struct uvfs_dentry *d, struct uvfs_inode *inode, uint32_t *fid)
 {
 	int err = gofer_fresh_fid(d, fid);
-	if (err == -ESTALE) {
-		*fid = gofer_fid(inode);
+	if (err == -ESTALE && (*fid = gofer_fid(inode)) != GOFER_LAZYFID)
 		err = 0;
-	}
 	return err;
 }
 
@@ -302,6 +334,70 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 	return 0;
 }
 
+/* ------------------------------------------------------------ lock owners */
+
+/* owner locked through fid: remember it (its unlock must reach fid). */
+static int lk_note(struct gofer_inode *gi, uint64_t owner, uint32_t fid)
+{
+	int err = 0;
+	uvfs_lock_acquire(&gi->lk_lock);
+	unsigned k;
+	for (k = 0; k < gi->nlks && (gi->lks[k].owner != owner || gi->lks[k].fid != fid); k++)
+		;
+	if (k == gi->nlks) {
+		struct gofer_lockrec *r = realloc(gi->lks, (gi->nlks + 1) * sizeof(*r));
+		if (r) {
+			gi->lks = r;
+			r[gi->nlks++] = (struct gofer_lockrec){ owner, fid };
+		} else {
+			err = -ENOLCK;
+		}
+	}
+	uvfs_lock_release(&gi->lk_lock);
+	return err;
+}
+
+/* owner unlocked through `except`: the same unlock through every other
+ * fid it holds locks through, and no record of owner is left. */
+static void lk_unlock_others(struct gofer_fs *fs, struct gofer_inode *gi, uint64_t owner, uint32_t except,
+			     const struct uvfs_p9_flock *unl)
+{
+	uvfs_lock_acquire(&gi->lk_lock);
+	for (unsigned k = 0; k < gi->nlks;) {
+		if (gi->lks[k].owner != owner) {
+			k++;
+			continue;
+		}
+		uint32_t fid = gi->lks[k].fid;
+		gi->lks[k] = gi->lks[--gi->nlks];
+		if (fid == except)
+			continue;
+		struct uvfs_p9_flock p = *unl;
+		uint8_t status;
+		int err = uvfs_p9_lock(fs->c, fid, &p, &status);
+		if (err || status != UVFS_P9_LOCK_SUCCESS)
+			uvfs_log(UVFS_LOG_WARN, "9p: %s: releasing a lock through another open failed: %s",
+				 fs->source, err ? strerror(-gofer_err(fs, err)) : "refused");
+	}
+	uvfs_lock_release(&gi->lk_lock);
+}
+
+/* fid goes (release, before its clunk): no record may name it. */
+static void lk_forget_fid(struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->lk_lock);
+	for (unsigned k = 0; k < gi->nlks;)
+		if (gi->lks[k].fid == fid)
+			gi->lks[k] = gi->lks[--gi->nlks];
+		else
+			k++;
+	if (!gi->nlks) {
+		free(gi->lks);
+		gi->lks = NULL;
+	}
+	uvfs_lock_release(&gi->lk_lock);
+}
+
 static void gofer_release_file(struct uvfs_file *f)
 {
 	struct gofer_file *gf = f->f_private;
@@ -317,6 +413,7 @@ static void gofer_release_file(struct uvfs_file *f)
 		if (gofer_pc_enabled(f->f_inode))
 			gofer_pc_forget_fid(f->f_inode, gf->fid);
 		open_fid_del(GI(f->f_inode), gf->fid);
+		lk_forget_fid(GI(f->f_inode), gf->fid);
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
 	}
 	gofer_names_abort(gf->names);
@@ -553,13 +650,27 @@ static int gofer_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct flock
 		fl->l_pid = (pid_t)p.proc_id;
 		return 0;
 	}
+	struct gofer_inode *gi = GI(f->f_inode);
 	for (unsigned delay_ms = 1;; delay_ms = delay_ms < 50 ? delay_ms * 2 : 50) {
 		uint8_t status = UVFS_P9_LOCK_ERROR;
 		int err = uvfs_p9_lock(fs->c, gf->fid, &p, &status);
 		if (err)
 			return gofer_err(fs, err);
-		if (status == UVFS_P9_LOCK_SUCCESS)
+		if (status == UVFS_P9_LOCK_SUCCESS && p.type == UVFS_P9_LOCK_TYPE_UNLCK) {
+			struct uvfs_p9_flock unl = p;
+			lk_unlock_others(fs, gi, owner, gf->fid, &unl);
 			return 0;
+		}
+		if (status == UVFS_P9_LOCK_SUCCESS) {
+			if ((err = lk_note(gi, owner, gf->fid))) {
+				/* Not remembered: it could outlive a close. */
+				struct uvfs_p9_flock unl = p;
+				unl.type = UVFS_P9_LOCK_TYPE_UNLCK;
+				uvfs_p9_lock(fs->c, gf->fid, &unl, &status);
+				return err;
+			}
+			return 0;
+		}
 		if (status == UVFS_P9_LOCK_ERROR)
 			return -ENOLCK;
 		/* BLOCKED (or GRACE: the server is recovering locks). */

@@ -80,7 +80,9 @@ bool gofer_swap_fid(struct gofer_inode *gi, uint32_t fid, unsigned long gen)
 	uint32_t *r = realloc(gi->retired, (gi->nretired + 1) * sizeof(*r));
 	if (r) {
 		gi->retired = r;
-		r[gi->nretired++] = atomic_load_explicit(&gi->fid, memory_order_relaxed);
+		uint32_t old = atomic_load_explicit(&gi->fid, memory_order_relaxed);
+		if (old != GOFER_LAZYFID) /* nothing on the server to clunk */
+			r[gi->nretired++] = old;
 		atomic_store_explicit(&gi->fid, fid, memory_order_release);
 		atomic_store_explicit(&gi->fid_gen, gen, memory_order_relaxed);
 	}
@@ -118,7 +120,7 @@ void gofer_repoint(struct gofer_inode *gi)
 	struct uvfs_p9_client *c = GC(&gi->vfs);
 	struct uvfs_p9_attr a;
 	uint32_t cur = gofer_fid(&gi->vfs);
-	if (cur == UVFS_P9_NOFID || (!uvfs_p9_getattr(c, cur, UVFS_P9_GETATTR_BASIC, &a) && a.qid.path == gi->qid_path))
+	if (cur == UVFS_P9_NOFID || cur == GOFER_LAZYFID || (!uvfs_p9_getattr(c, cur, UVFS_P9_GETATTR_BASIC, &a) && a.qid.path == gi->qid_path))
 		return;
 	for (;;) {
 		uvfs_lock_acquire(&gi->fid_lock);
@@ -137,8 +139,8 @@ int gofer_refresh(struct uvfs_inode *inode, bool locked)
 {
 	struct gofer_fs *fs = GFS(inode->i_fs);
 	uint32_t fid = gofer_fid(inode);
-	if (fid == UVFS_P9_NOFID)
-		return 0; /* synthetic: nothing on the server */
+	if (fid == UVFS_P9_NOFID || fid == GOFER_LAZYFID)
+		return 0; /* synthetic: nothing on the server; lazy: attributes trusted (fscache) */
 	struct uvfs_p9_attr a;
 	int err = uvfs_p9_getattr(fs->c, fid, UVFS_P9_GETATTR_ALL, &a);
 	if (err)
@@ -160,7 +162,8 @@ int gofer_new_inode(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr
 	char target[PATH_MAX];
 	size_t tlen = 0;
 	if (!(a->valid & UVFS_P9_GETATTR_MODE) || !type) {
-		uvfs_p9_clunk_async(fs->c, fid);
+		if (fid != GOFER_LAZYFID)
+			uvfs_p9_clunk_async(fs->c, fid);
 		return -EPROTO;
 	}
 	if (S_ISLNK(type)) {
@@ -173,7 +176,8 @@ int gofer_new_inode(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_attr
 	}
 	struct gofer_inode *gi = calloc(1, sizeof(*gi) + (S_ISLNK(type) ? tlen + 1 : 0));
 	if (!gi) {
-		uvfs_p9_clunk_async(fs->c, fid);
+		if (fid != GOFER_LAZYFID)
+			uvfs_p9_clunk_async(fs->c, fid);
 		return -ENOMEM;
 	}
 	bool reval = fs->cache >= GOFER_CACHE_REVAL;
@@ -241,11 +245,12 @@ int gofer_inode_from(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_att
 	 * share its inode, and keep this fid as one of its names. An inode
 	 * with no link left or of another type is a stale one whose number
 	 * the host reused: not shared. */
-	struct gofer_inode *old = (a.mode & S_IFMT) != S_IFDIR ? gofer_itab_get(fs, a.qid.path) : NULL;
+	struct gofer_inode *old = (a.mode & S_IFMT) != S_IFDIR && fid != GOFER_LAZYFID ? gofer_itab_get(fs, a.qid.path)
+											    : NULL;
 	/* The host reuses inode numbers: share only when old's own name
 	 * still reaches this very file (diod resolves its fid by path). */
 	struct uvfs_p9_attr oa;
-	if (old && old->type == (a.mode & S_IFMT) &&
+	if (old && old->type == (a.mode & S_IFMT) && gofer_fid(&old->vfs) != GOFER_LAZYFID &&
 	    !uvfs_p9_getattr(fs->c, gofer_fid(&old->vfs), UVFS_P9_GETATTR_BASIC, &oa) && oa.qid.path == a.qid.path) {
 		/* Lock order: a directory's i_lock (held by lookup) before a
 		 * non-directory's, as for unlink's victim. */
@@ -263,7 +268,7 @@ int gofer_inode_from(struct gofer_fs *fs, uint32_t fid, const struct uvfs_p9_att
 		uvfs_inode_put(&old->vfs);
 	if ((err = gofer_new_inode(fs, fid, &a, out)))
 		return err;
-	atomic_store_explicit(&(*out)->fid_gen, gen, memory_order_relaxed);
+	atomic_store_explicit(&(*out)->fid_gen, fid == GOFER_LAZYFID ? GOFER_LAZYGEN : gen, memory_order_relaxed);
 	gofer_itab_add(fs, *out);
 	return 0;
 }
@@ -275,9 +280,11 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	gofer_pc_free(gi);
 	free(gi->open_fids);
 	gi->open_fids = NULL;
+	free(gi->lks); /* empty once every file is released */
+	gi->lks = NULL;
 	struct uvfs_p9_client *c = GC(inode);
 	uint32_t fid = atomic_load_explicit(&gi->fid, memory_order_relaxed);
-	if (fid != UVFS_P9_NOFID)
+	if (fid != UVFS_P9_NOFID && fid != GOFER_LAZYFID)
 		uvfs_p9_clunk_async(c, fid);
 	for (unsigned k = 0; k < gi->nretired; k++)
 		uvfs_p9_clunk_async(c, gi->retired[k]);
@@ -339,11 +346,19 @@ int uvfs_gofer_stats(struct uvfs_filesystem *vfs, struct uvfs_p9_stats *out)
 	return 0;
 }
 
+uint64_t uvfs_gofer_pcache_bytes(struct uvfs_filesystem *vfs)
+{
+	if (!vfs || vfs->type != &uvfs_gofer_type)
+		return 0;
+	return atomic_load_explicit(&GFS(vfs)->pc_bytes, memory_order_relaxed);
+}
+
 static void gofer_fs_free(struct gofer_fs *fs)
 {
 	uvfs_p9_close(fs->c);
 	uvfs_gofer_reap(fs->proc);
 	gofer_itab_free(fs);
+	gofer_pc_fini(fs);
 	free(fs->source);
 	free(fs->aname);
 	free(fs->trans);
@@ -368,7 +383,7 @@ struct gofer_params {
 	const char *addr, *aname;
 	enum gofer_cache cache;
 	uint32_t dfltuid, dfltgid, msize, timeout_ms;
-	uint64_t lru_max;
+	uint64_t lru_max, pc_max;
 	bool stale_read;
 };
 
@@ -463,6 +478,17 @@ static int parse_options(struct uvfs_opts *o, struct gofer_params *p)
 	p->timeout_ms = GOFER_DEFAULT_TIMEOUT_MS;
 	if ((err = take_u32(o, "timeout", 0, UINT32_MAX, &p->timeout_ms, &present)))
 		return err;
+	/* The page cache's bound: a quarter of RAM by default (each mount). */
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : (uint64_t)1 << 30;
+	p->pc_max = ram / 4;
+	if ((err = uvfs_opts_take_size(o, "pcache_max", ram, &p->pc_max, &present)))
+		return err;
+	if (p->pc_max < GOFER_PC_MIN) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: bad value for pcache_max: %" PRIu64 " (at least %u)", p->pc_max,
+			 GOFER_PC_MIN);
+		return -EINVAL;
+	}
 	return uvfs_opts_check_unused(o, "9p");
 }
 
@@ -507,6 +533,7 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 	fs->dfltgid = p.dfltgid;
 	fs->timeout_ms = p.timeout_ms;
 	fs->stale_read = p.stale_read;
+	gofer_pc_init(fs, p.pc_max);
 	struct uvfs_p9_opts po = { .msize = p.msize, .timeout_ms = p.timeout_ms };
 	if (!strcmp(p.trans, "fd")) {
 		err = uvfs_p9_connect_fds(p.rfd, p.wfd, &po, &fs->c); /* owns the fds now */

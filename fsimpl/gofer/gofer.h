@@ -8,10 +8,13 @@
  *   aname=PATH  version=9P2000.L  msize=N  dfltuid=N  dfltgid=N
  *   cache=fscache|fscache_writethrough|remote_revalidating|none
  *   dentry_cache_limit=N  overlayfs_stale_read  timeout=MS (ours: per call)
+ *   pcache_max=SIZE (ours: the fscache modes' page cache bound per mount;
+ *                    k/m/g or % of RAM; default 25%, at least 256k)
  * Unknown keys and bad values are -EINVAL with a log line naming the key. */
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "vfs/uvfs.h"
@@ -36,6 +39,9 @@ struct uvfs_p9_stats;
 /* The 9P client counters of a "9p" filesystem (tests and benches count
  * round trips with them): 0, or -EINVAL for another type. */
 UVFS_API int uvfs_gofer_stats(struct uvfs_filesystem *fs, struct uvfs_p9_stats *out);
+/* Bytes the page cache of a "9p" filesystem holds now (0 for another
+ * type): at most its pcache_max. */
+UVFS_API uint64_t uvfs_gofer_pcache_bytes(struct uvfs_filesystem *fs);
 
 /* uvfs_mount_opts.internal for a "9p" mount: the mount takes ownership of
  * proc (reaped when the filesystem goes away, or at once if the mount

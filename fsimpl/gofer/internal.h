@@ -39,6 +39,16 @@
  * server whose directory never ends cannot keep a reader (and the memory
  * of an `ls` collecting names) growing forever. */
 #define GOFER_MAX_DIRENTS (1L << 20)
+/* A lazy path fid (fscache modes, non-directories listed by a readdir and
+ * fetched by the ls -l look-ahead): the inode holds no fid on the server
+ * until an op needs one; gofer_fresh_fid walks it from the parent then
+ * (its fid_gen is GOFER_LAZYGEN, never current). diod keeps a
+ * connection's fids in a 64-bucket hash of lists, so every live fid
+ * slows every new one: 50,000 cached files cost 13x the time of 10,000. */
+#define GOFER_LAZYFID (UVFS_P9_NOFID - 1)
+#define GOFER_LAZYGEN (~0UL)
+/* The smallest page cache bound (pcache_max=): four 64 KiB pages. */
+#define GOFER_PC_MIN (256u << 10)
 
 enum gofer_cache {
 	GOFER_CACHE_FSCACHE, /* exclusive: dentries and attributes trusted */
@@ -67,6 +77,19 @@ struct gofer_fs {
 	struct uvfs_lock itab_lock;
 	struct gofer_inode **itab;
 	size_t itab_size, itab_count;
+	/* The page cache's memory bound (pcache.c, fscache modes): pc_max is
+	 * immutable (pcache_max=); pc_bytes (atomic) counts cached pages'
+	 * bytes, reservations included; pc_lru (under pc_lru_lock, a leaf
+	 * inside any inode's pc_lock) lists every cached page, least
+	 * recently used first. */
+	uint64_t pc_max;
+	_Atomic uint64_t pc_bytes;
+	struct uvfs_lock pc_lru_lock;
+	struct uvfs_list_head pc_lru;
+	/* A spare WB_MAX bounce buffer for fetches and write-backs (taken and
+	 * given back with atomic exchanges; freed at release): a fresh 4 MiB
+	 * malloc per fetch is an mmap whose pages all fault in again. */
+	_Atomic(uint8_t *) pc_spare;
 };
 
 struct gofer_inode {
@@ -119,6 +142,16 @@ struct gofer_inode {
 	 * removed on the host keeps its attributes, as on Linux). */
 	uint32_t *open_fids;
 	unsigned nopen;
+	/* POSIX locks taken through open fids of this file (file.c,
+	 * gofer_lock): (owner, fid) pairs, under lk_lock. An owner's unlock
+	 * goes to every fid it locked through (closing any descriptor drops
+	 * the process's locks; diod keeps them per open handle). lk_lock IS
+	 * held across those Tlock calls, so that a file released meanwhile
+	 * does not clunk (and the number get reused) under them; nothing
+	 * else is taken inside it but the 9P client's leaves. */
+	struct uvfs_lock lk_lock;
+	struct gofer_lockrec *lks;
+	unsigned nlks;
 	/* fscache modes, regular files: cached data (pcache.c), under
 	 * pc_lock; pc_dirty (atomic) says some page is dirty. */
 	struct uvfs_lock pc_lock;
@@ -126,7 +159,15 @@ struct gofer_inode {
 	size_t npages;
 	atomic_bool pc_dirty;
 	uint32_t wb_fid; /* under pc_lock: the last writer's open fid (0 or NOFID: none) */
+	uint64_t ra_next; /* under pc_lock: where a sequential read would go on (readahead) */
+	uint64_t ra_win; /* under pc_lock: the readahead window, grown while reads stay sequential */
+	uint64_t wr_end; /* under pc_lock: end of the write in progress (its bytes are past i_size yet) */
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
+};
+
+struct gofer_lockrec {
+	uint64_t owner;
+	uint32_t fid;
 };
 
 /* An open file's state (f_private). */
@@ -201,6 +242,9 @@ GOFER_HIDDEN void gofer_pc_forget_fid(struct uvfs_inode *inode, uint32_t fid);
 /* i_lock held (setattr). */
 GOFER_HIDDEN void gofer_pc_truncate(struct uvfs_inode *inode, uint64_t size);
 GOFER_HIDDEN void gofer_pc_free(struct gofer_inode *gi);
+/* get_fs: the bound (bytes) and the empty LRU. */
+GOFER_HIDDEN void gofer_pc_init(struct gofer_fs *fs, uint64_t max);
+GOFER_HIDDEN void gofer_pc_fini(struct gofer_fs *fs);
 
 /* The inode table (itab.c). get: a referenced inode of that qid, or NULL. */
 GOFER_HIDDEN void gofer_itab_add(struct gofer_fs *fs, struct gofer_inode *gi);

@@ -107,7 +107,7 @@ void gofer_prefetch_drop(struct gofer_inode *gi)
 		return;
 	gi->pf = NULL;
 	for (size_t i = 0; i < pf->n; i++)
-		if (pf->fid[i] != UVFS_P9_NOFID)
+		if (pf->fid[i] != UVFS_P9_NOFID && pf->fid[i] != GOFER_LAZYFID)
 			uvfs_p9_clunk_async(GC(&gi->vfs), pf->fid[i]);
 	free(pf);
 }
@@ -142,6 +142,15 @@ static struct gofer_prefetch *prefetch(struct gofer_fs *fs, struct uvfs_inode *d
 		if (pf->err[i] && pf->fid[i] != UVFS_P9_NOFID) {
 			uvfs_p9_clunk_async(fs->c, pf->fid[i]);
 			pf->fid[i] = UVFS_P9_NOFID;
+		}
+		/* Fetched for its attributes: a file with one name keeps no
+		 * fid on the server (GOFER_LAZYFID) until an op needs one.
+		 * Directories keep theirs (lookups below walk from them);
+		 * symlinks need theirs once more, to read the target. */
+		mode_t t = pf->attr[i].mode & S_IFMT;
+		if (!pf->err[i] && t != S_IFDIR && t != S_IFLNK && pf->attr[i].nlink <= 1) {
+			uvfs_p9_clunk_async(fs->c, pf->fid[i]);
+			pf->fid[i] = GOFER_LAZYFID;
 		}
 	}
 	return pf;

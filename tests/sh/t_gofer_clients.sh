@@ -1,7 +1,8 @@
 #!/bin/bash
 # Real clients on `uvfs mount -t 9p -o cache=$GOFER_CACHE HOSTDIR MNT`
 # (default remote_revalidating; t_gofer_clients_fscache.sh runs it with
-# fscache; through a private diod and FUSE), as
+# fscache, t_gofer_clients_writethrough.sh with fscache_writethrough;
+# GOFER_OPTS adds mount options; through a private diod and FUSE), as
 # t_fuse_clients.sh runs them on tmpfs: rsync -aHX in and out (manifests
 # compared), git init/add/commit/log/fsck, sqlite3 with a WAL journal, fio
 # with crc32c verification. After each, the *host* directory is checked
@@ -22,7 +23,7 @@ trap 'cleanup; rm -rf "$src" "$host" "$out"' EXIT
 mp=$T/mnt
 
 mkdir -p "$mp"
-env --default-signal=INT "$UVFS" mount -f -t 9p -o "cache=$cache" "$host" "$mp" 2>"$T/log.mnt" &
+env --default-signal=INT "$UVFS" mount -f -t 9p -o "cache=$cache${GOFER_OPTS:+,$GOFER_OPTS}" "$host" "$mp" 2>"$T/log.mnt" &
 MPID[$mp]=$!
 for _ in $(seq 100); do is_mounted "$mp" && break; kill -0 "${MPID[$mp]}" 2>/dev/null || break; sleep 0.05; done
 is_mounted "$mp" || { nok "gofer-clients mount: $(cat "$T/log.mnt")"; exit 1; }

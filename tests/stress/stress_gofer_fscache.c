@@ -18,7 +18,11 @@
  * live object, diod must have been reaped, and the host directory must
  * hold exactly the files workers believe alive, each with its content.
  *
- * STRESS_SECONDS (default 6) bounds the run.
+ * Two runs: cache=fscache with pcache_max=256k (four pages for every
+ * file of the mount: eviction and write-back of other threads' dirty
+ * pages all the time), then cache=fscache_writethrough.
+ *
+ * STRESS_SECONDS (default 6) bounds each run.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -373,10 +377,13 @@ static long check_host(void)
 	return bad;
 }
 
-int main(void)
+/* One run with the given mount options (the cache mode and more). */
+static int run(const char *opts, int secs)
 {
-	const char *secs_env = getenv("STRESS_SECONDS");
-	int secs = secs_env ? atoi(secs_env) : 6;
+	atomic_store(&stop, false);
+	atomic_store(&n_ops, 0);
+	atomic_store(&n_bad, 0);
+	memset(workers, 0, sizeof(workers));
 	snprintf(host, sizeof(host), "/tmp/uvfs-stress-gofc-XXXXXX");
 	if (!mkdtemp(host)) {
 		perror("mkdtemp");
@@ -409,8 +416,8 @@ int main(void)
 	pid_t dpid = uvfs_gofer_pid(proc);
 	char data[256];
 	/* a small dentry cache: eviction of cached pages and listed names too */
-	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,cache=fscache,dentry_cache_limit=16", fd, fd,
-		 host);
+	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,%s,dentry_cache_limit=16", fd, fd, host,
+		 opts);
 	struct uvfs_gofer_internal in = { .proc = proc };
 	err = uvfs_mount_at(vfs, &cred, host, &g, "9p", &(struct uvfs_mount_opts){ .data = data, .internal = &in });
 	if (err) {
@@ -442,13 +449,25 @@ int main(void)
 	int drc = uvfs_destroy(vfs, &live);
 	int reaped = waitpid(dpid, NULL, WNOHANG) < 0 && errno == ECHILD;
 	long hbad = check_host();
-	printf("stress_gofer_fscache: ops %ld; umount %d, live dentries %ld inodes %ld files %ld fs %ld, diod %s, "
+	printf("stress_gofer_fscache [%s]: ops %ld; umount %d, live dentries %ld inodes %ld files %ld fs %ld, diod %s, "
 	       "inconsistent %ld, host mismatches %ld\n",
-	       n_ops, urc, live.dentries, live.inodes, live.files, live.filesystems, reaped ? "reaped" : "NOT reaped",
+	       opts, n_ops, urc, live.dentries, live.inodes, live.files, live.filesystems, reaped ? "reaped" : "NOT reaped",
 	       n_bad, hbad);
 	nftw(host, diod_rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	for (int i = 0; i < NWORK; i++)
 		free(workers[i].want), free(workers[i].got);
 	return urc || drc || live.dentries || live.inodes || live.files || live.filesystems || !reaped || n_bad || hbad ||
 	       n_ops < 100;
+}
+
+int main(void)
+{
+	const char *secs_env = getenv("STRESS_SECONDS");
+	int secs = secs_env ? atoi(secs_env) : 6;
+	/* fscache with a page cache bound of four pages (eviction and
+	 * write-back of other threads' files all the time), then
+	 * fscache_writethrough. */
+	int rc = run("cache=fscache,pcache_max=256k", secs);
+	rc |= run("cache=fscache_writethrough", secs);
+	return rc;
 }
