@@ -393,9 +393,9 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
 /* makeMountPoint. An existing destination must be of the source's kind
  * (Linux's graft_tree: -ENOTDIR; the seed did not check); a missing one is
  * made: a directory with synthetic parents, or for a file bind an empty
- * 0644 file under synthetic parents, as runc makes it (a gofer that
- * refuses the file, e.g. below a synthetic directory, fails the boot with
- * its errno: synthetic directories hold mount points only). */
+ * 0644 file under synthetic parents, as runc makes it; where the gofer
+ * refuses it (a read-only root, below a synthetic directory) the file is
+ * synthetic too, in memory (UVFS_MKNOD_SYNTHETIC). */
 /* dest's final component is a dangling symlink: the path it names (inside
  * the root: an absolute target is under it, ".." stops at it), following
  * chains of dangling links; malloc'd, or NULL when dest is no symlink. */
@@ -447,12 +447,11 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	free(parent);
 	if (rc)
 		return rc;
-	struct uvfs_file *f;
 	pop.flags = 0;
-	if (!(rc = uvfs_open_at(b->vfs, &b->cred, &pop, O_CREAT | O_EXCL | O_WRONLY, 0644, 0, &f)))
-		uvfs_file_put(f);
-	else if (rc == -EPERM || rc == -EROFS || rc == -EACCES)
-		b->why = "the gofer refuses to create the file mount point (synthetic mount points are directories only)";
+	rc = uvfs_mknod_at2(b->vfs, &b->cred, &pop, S_IFREG | 0644, 0,
+			    &(struct uvfs_create_opts){ .flags = UVFS_MKNOD_SYNTHETIC });
+	if (rc == -EPERM || rc == -EROFS || rc == -EACCES)
+		b->why = "the filesystem refuses to create the file mount point";
 	return rc;
 }
 

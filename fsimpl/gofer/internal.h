@@ -126,7 +126,20 @@ struct gofer_inode {
 	size_t npages;
 	atomic_bool pc_dirty;
 	uint32_t wb_fid; /* under pc_lock: the last writer's open fid (0 or NOFID: none) */
+	/* Directories on the server: the synthetic children made here
+	 * (gVisor's syntheticChildren), in creation order, each holding a
+	 * reference on its inode: lookup finds them before the server (an
+	 * evicted dentry comes back), readdir lists them after the server's
+	 * names. Only ever appended; freed at evict. Under the directory's
+	 * i_lock. */
+	struct gofer_synth *synth;
+	size_t nsynth;
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
+};
+
+struct gofer_synth {
+	char *name;
+	struct uvfs_inode *inode; /* one reference */
 };
 
 /* An open file's state (f_private). */
@@ -144,6 +157,10 @@ struct gofer_file {
 	/* fscache modes, under f_lock: the names of a stream read from its
 	 * start (names.c); NULL when not collecting. */
 	struct gofer_names_build *names;
+	/* Under f_lock: the stream position of the directory's first
+	 * synthetic child (after the server's names), -1 until the server's
+	 * end was reached from the stream's start or a seek. */
+	int64_t synth_base;
 };
 
 static inline struct gofer_fs *GFS(struct uvfs_filesystem *fs) { return container_of(fs, struct gofer_fs, vfs); }
@@ -239,6 +256,11 @@ GOFER_HIDDEN struct gofer_names_build *gofer_names_begin(struct uvfs_inode *dir)
 GOFER_HIDDEN bool gofer_names_add(struct gofer_names_build *b, const char *name, size_t len);
 GOFER_HIDDEN void gofer_names_abort(struct gofer_names_build *b);
 GOFER_HIDDEN void gofer_names_publish(struct uvfs_inode *dir, struct gofer_names_build *b);
+
+/* Synthetic children (dir.c). A copy of dir's list (takes dir's
+ * i_lock): names malloc'd, inode references held; gofer_synth_free. */
+GOFER_HIDDEN int gofer_synth_copy(struct uvfs_inode *dir, struct gofer_synth **out, size_t *n);
+GOFER_HIDDEN void gofer_synth_free(struct gofer_synth *s, size_t n);
 
 GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, gofer_symlink_iops,
 	gofer_special_iops;
