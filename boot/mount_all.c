@@ -74,6 +74,9 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 {
 	if (!b)
 		return;
+	/* Every diod's wait overlaps: each 9p filesystem closes its
+	 * connection as it goes, the batch's end waits for all at once. */
+	uvfs_gofer_reap_batch_begin();
 	for (size_t i = 0; i < b->nro; i++)
 		uvfs_mount_put(b->ro[i]);
 	free(b->ro);
@@ -93,6 +96,7 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	free(b->rmap);
 	free(b->exec);
 	free(b);
+	uvfs_gofer_reap_batch_end();
 }
 
 UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boot_restore_entry **out)
