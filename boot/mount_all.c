@@ -400,28 +400,78 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
  * 0644 file under synthetic parents, as runc makes it; where the gofer
  * refuses it (a read-only root, below a synthetic directory) the file is
  * synthetic too, in memory (UVFS_MKNOD_SYNTHETIC). */
-/* dest's final component is a dangling symlink: the path it names (inside
- * the root: an absolute target is under it, ".." stops at it), following
- * chains of dangling links; malloc'd, or NULL when dest is no symlink. */
-static char *dangling_target(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest)
+/* runc's securejoin: dest resolved inside the root one component at a
+ * time, every symlink followed (an absolute target starts again at the
+ * root, ".." stops at it) whether or not what it names exists, so the
+ * result names no symlink and its missing part is what makeMountPoint
+ * makes. malloc'd, or NULL (-ENOMEM, -ELOOP after 255 links, or another
+ * readlink error) with *rc set. */
+static char *secure_join(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, int *rc)
 {
-	char *cur = strdup(dest);
-	for (int hops = 0; cur && hops < 40; hops++) {
-		struct uvfs_pathop pop = { .root = *root, .start = *root, .path = cur };
-		char buf[PATH_MAX], joined[2 * PATH_MAX];
-		ssize_t n = uvfs_readlink_at(b->vfs, &b->cred, &pop, buf, sizeof buf - 1);
-		if (n < 0)
-			return hops ? cur : (free(cur), NULL);
-		buf[n] = 0;
-		char *slash = strrchr(cur, '/');
-		if (buf[0] == '/')
-			snprintf(joined, sizeof joined, "%s", buf);
-		else
-			snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - cur), cur, buf);
-		free(cur);
-		cur = clean_abs_path(joined);
+	size_t cap = strlen(dest) + 2;
+	char *todo = malloc(cap), *res = malloc(PATH_MAX);
+	*rc = -ENOMEM;
+	if (!todo || !res)
+		goto fail;
+	snprintf(todo, cap, "%s", dest); /* what is left to walk */
+	strcpy(res, "/");
+	for (int links = 0; *todo;) {
+		char *p = todo;
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		char comp[NAME_MAX + 1];
+		if (n > NAME_MAX) {
+			*rc = -ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		memmove(todo, p + n, strlen(p + n) + 1);
+		if (!n || !strcmp(comp, "."))
+			continue;
+		size_t rl = strlen(res);
+		if (!strcmp(comp, "..")) {
+			char *slash = strrchr(res, '/');
+			slash[slash == res] = 0; /* "/a/b" → "/a", "/a" → "/", "/" stays */
+			continue;
+		}
+		if (rl + 1 + n >= PATH_MAX) {
+			*rc = -ENAMETOOLONG;
+			goto fail;
+		}
+		snprintf(res + rl, PATH_MAX - rl, "%s%s", rl > 1 ? "/" : "", comp);
+		char target[PATH_MAX];
+		struct uvfs_pathop pop = { .root = *root, .start = *root, .path = res };
+		ssize_t t = uvfs_readlink_at(b->vfs, &b->cred, &pop, target, sizeof target - 1);
+		if (t == -EINVAL || t == -ENOENT || t == -ENOTDIR)
+			continue; /* no link (or nothing yet): keep the name */
+		if (t < 0) {
+			*rc = (int)t;
+			goto fail;
+		}
+		if (++links > 255) {
+			*rc = -ELOOP;
+			goto fail;
+		}
+		target[t] = 0;
+		res[rl > 1 ? rl : 1] = 0; /* drop the link's name */
+		if (target[0] == '/')
+			strcpy(res, "/");
+		size_t need = (size_t)t + 1 + strlen(todo) + 1;
+		char *nt = malloc(need);
+		if (!nt)
+			goto fail;
+		snprintf(nt, need, "%s/%s", target, todo);
+		free(todo);
+		todo = nt;
 	}
-	return cur;
+	free(todo);
+	return res;
+fail:
+	free(todo);
+	free(res);
+	return NULL;
 }
 
 static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, bool dir)
@@ -429,16 +479,6 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
 	struct statx st;
 	int rc = uvfs_stat_at(b->vfs, &b->cred, &pop, STATX_TYPE, &st);
-	if (rc == -ENOENT) {
-		/* runc makes the mount point where the link points
-		 * (securejoin), and the mount follows the link to it. */
-		char *t = dangling_target(b, root, dest);
-		if (t) {
-			rc = make_mount_point(b, root, t, dir);
-			free(t);
-			return rc;
-		}
-	}
 	if (!rc)
 		return S_ISDIR(st.stx_mode) == dir ? 0 : -ENOTDIR;
 	if (rc != -ENOENT || dir)
@@ -630,14 +670,11 @@ static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, un
 	return rc;
 }
 
-/* One planned mount, on a mount point made at its destination. */
-static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
-		     const struct uvfs_plan_mount *m)
+/* The planned mount m, on the mount point dest (made). */
+static int mount_at(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
+		    const struct uvfs_plan_mount *m, const char *dest, bool file)
 {
-	bool file = m->gofer > 0 && b->g[m->gofer].file && !m->verity && !m->shared;
-	int rc = make_mount_point(b, root, m->destination, !file);
-	if (rc)
-		return rc;
+	int rc;
 	unsigned flags = (m->noatime ? UVFS_MNT_NOATIME : 0) | (m->noexec ? UVFS_MNT_NOEXEC : 0);
 	struct uvfs_mount *mnt = NULL;
 	if (m->shared) {
@@ -675,11 +712,29 @@ static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const stru
 	}
 	if (rc)
 		return rc;
-	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = m->destination, .flags = UVFS_PATH_FOLLOW };
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
 	rc = uvfs_connect_mount_at(b->vfs, &b->cred, mnt, &pop);
 	if (!rc && m->readonly)
 		rc = remember_ro(b, mnt);
 	uvfs_mount_put(mnt);
+	return rc;
+}
+
+/* One planned mount, on a mount point made at its destination. */
+static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
+		     const struct uvfs_plan_mount *m)
+{
+	bool file = m->gofer > 0 && b->g[m->gofer].file && !m->verity && !m->shared;
+	/* runc makes the mount point where the destination's links lead
+	 * (securejoin, dangling ones too) and mounts there. */
+	int rc;
+	char *dest = secure_join(b, root, m->destination, &rc);
+	if (!dest)
+		return rc;
+	rc = make_mount_point(b, root, dest, !file);
+	if (!rc)
+		rc = mount_at(b, root, plan, m, dest, file);
+	free(dest);
 	return rc;
 }
 

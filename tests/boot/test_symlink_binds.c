@@ -136,3 +136,40 @@ Test(symlink_binds, dangling_link_target_is_made, .init = setup, .fini = teardow
 	unboot(&t);
 	shf("test -d %s/rootfs/made/here && test ! -e /made", bundle);
 }
+
+/* A dangling link in the middle of the destination (runc's securejoin):
+ * /a -> b/c with no b; the mount lands on /b/c/d, whose missing
+ * directories are made (on the host image when the root is writable,
+ * synthetic under a read-only one). */
+Test(symlink_binds, dangling_link_mid_destination, .init = setup, .fini = teardown, .timeout = 60)
+{
+	shf("sed -i 's/\"readonly\": true/\"readonly\": false/' %s/config.json", bundle);
+	shf("ln -s b/c %s/rootfs/a", bundle);
+	add_mount(BIND("/a/d", "A", ));
+	struct booted t;
+	cr_assert_eq(boot(&t, 0), 0, "%s", t.err);
+	expect_read(&t, "/b/c/d/f", "A\n");
+	expect_read(&t, "/a/d/f", "A\n");
+	char *mi = mountinfo(&t);
+	expect_type(mi, "/b/c/d", "9p");
+	free(mi);
+	unboot(&t);
+	shf("test -d %s/rootfs/b/c/d && test -L %s/rootfs/a", bundle, bundle);
+}
+
+Test(symlink_binds, dangling_link_mid_destination_ro_root, .init = setup, .fini = teardown, .timeout = 60)
+{
+	shf("ln -s /b/../b/c %s/rootfs/a && ln -s ../../x/y %s/rootfs/e", bundle, bundle);
+	add_mount(BIND("/a/d", "A", ));
+	add_mount(BIND("/e/conf", "conf", ));
+	struct booted t;
+	cr_assert_eq(boot(&t, 0), 0, "%s", t.err);
+	expect_read(&t, "/a/d/f", "A\n");
+	expect_read(&t, "/x/y/conf", "host\n");
+	char *mi = mountinfo(&t);
+	expect_type(mi, "/b/c/d", "9p");
+	expect_type(mi, "/x/y/conf", "9p");
+	free(mi);
+	unboot(&t);
+	shf("test ! -e %s/rootfs/b && test ! -e %s/rootfs/x", bundle, bundle);
+}
