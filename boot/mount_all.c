@@ -598,7 +598,7 @@ static int file_bind(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsig
 static int shared_mount(struct uvfs_boot *b, const struct uvfs_plan_hint *h, unsigned flags, struct uvfs_mount **out)
 {
 	struct uvfs_mount *master;
-	int rc = pod_master(b->pod, &b->cred, h, &master);
+	int rc = pod_master(b->pod, &b->cred, h, NULL, &master); /* made by processHints */
 	if (rc)
 		return rc;
 	rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(master), uvfs_mount_root(master),
@@ -877,9 +877,10 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 	b->own_pod = !o->pod;
 	for (size_t i = 0; i < plan->nhints; i++) {
 		struct uvfs_mount *master;
-		if (strcmp(plan->hints[i].type, "tmpfs"))
-			continue; /* bind hints need a common gofer (the seed's TODO too) */
-		if ((rc = pod_master(b->pod, &b->cred, &plan->hints[i], &master))) {
+		/* Every tmpfs hint (the seed), and the bind hints the pod shares. */
+		if (strcmp(plan->hints[i].type, "tmpfs") && !hint_is_supported(&plan->hints[i]))
+			continue;
+		if ((rc = pod_master(b->pod, &b->cred, &plan->hints[i], o->bundle_dir, &master))) {
 			berr(err, errlen, rc, "mounting shared master \"%s\": %s", plan->hints[i].name, strerror(-rc));
 			goto fail;
 		}
