@@ -499,67 +499,33 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	return rc;
 }
 
-/* --overlay over a writable file bind: gVisor's configureOverlay gives a
- * regular-file lower a tmpfs upper whose root is a whole copy of the file
- * (mode, owner, data); the copy is all the container ever sees, so the
- * tmpfs itself is the mount. */
-static int file_copy(struct uvfs_boot *b, const struct uvfs_vd *src, unsigned flags, struct uvfs_mount **out)
+/* --overlay over a writable file bind: gVisor's configureOverlay for a
+ * regular-file lower, an overlay with a regular-file root: src (the
+ * gofer's file) the lower layer, the file root of a fresh tmpfs the upper
+ * (the overlay copies the file up whole, with mode, owner, times and
+ * xattrs, at mount time): writes never reach the host. */
+static int file_overlay(struct uvfs_boot *b, const struct uvfs_vd *src, unsigned flags, struct uvfs_mount **out)
 {
 	struct uvfs_pathop sp = { .root = *src, .start = *src, .path = "", .flags = UVFS_PATH_EMPTY };
 	struct statx st;
-	int rc = uvfs_stat_at(b->vfs, &b->cred, &sp, STATX_BASIC_STATS, &st);
+	int rc = uvfs_stat_at(b->vfs, &b->cred, &sp, STATX_TYPE, &st);
 	if (rc)
 		return rc;
 	if (!S_ISREG(st.stx_mode))
 		return -EINVAL; /* configureOverlay: only a directory or a regular file */
 	struct uvfs_mount *t = NULL;
 	rc = uvfs_mount_disconnected(b->vfs, &b->cred, "none", "tmpfs",
-				     &(struct uvfs_mount_opts){ .flags = flags,
-								.internal = &(struct uvfs_tmpfs_internal){ .root_type = S_IFREG },
+				     &(struct uvfs_mount_opts){ .internal = &(struct uvfs_tmpfs_internal){ .root_type = S_IFREG },
 								.internal_mount = true },
 				     &t);
 	if (rc)
 		return rc;
-	struct uvfs_vd top = { t, uvfs_mount_root(t) };
-	struct uvfs_pathop dp = { .root = top, .start = top, .path = "", .flags = UVFS_PATH_EMPTY };
-	struct uvfs_file *in = NULL, *o = NULL;
-	char *buf = malloc(1 << 16);
-	if (!buf)
-		rc = -ENOMEM;
-	if (!rc)
-		rc = uvfs_open_at(b->vfs, &b->cred, &sp, O_RDONLY, 0, 0, &in);
-	if (!rc)
-		rc = uvfs_open_at(b->vfs, &b->cred, &dp, O_WRONLY, 0, 0, &o);
-	ssize_t n;
-	while (!rc && (n = uvfs_read(in, buf, 1 << 16)) != 0) {
-		if (n < 0)
-			rc = (int)n;
-		for (ssize_t off = 0; !rc && off < n;) {
-			ssize_t w = uvfs_write(o, buf + off, (size_t)(n - off));
-			if (w <= 0)
-				rc = w < 0 ? (int)w : -EIO;
-			else
-				off += w;
-		}
-	}
-	free(buf);
-	if (in)
-		uvfs_file_put(in);
-	if (o)
-		uvfs_file_put(o);
-	if (!rc)
-		rc = uvfs_setstat_at(b->vfs, &b->cred, &dp,
-				     &(struct uvfs_setattr){ .mask = STATX_MODE | STATX_UID | STATX_GID,
-							     .mode = st.stx_mode & 07777,
-							     .uid = st.stx_uid,
-							     .gid = st.stx_gid },
-				     0);
-	if (rc) {
-		uvfs_mount_put(t);
-		return rc;
-	}
-	*out = t;
-	return 0;
+	struct uvfs_overlay_opts ov = { .upper = { t, uvfs_mount_root(t) }, .nlower = 1, .lower = src };
+	rc = uvfs_mount_disconnected(b->vfs, &b->cred, "overlay", "overlay",
+				     &(struct uvfs_mount_opts){ .flags = flags, .internal = &ov, .internal_mount = true },
+				     out);
+	uvfs_mount_put(t);
+	return rc;
 }
 
 /* A bind of a host file: a 9p mount of the file's directory (diod exports
@@ -583,7 +549,7 @@ static int file_bind(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsig
 	struct uvfs_pathop pop = { .root = top, .start = top, .path = file };
 	rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, 0, &vd);
 	if (!rc && m->overlay)
-		rc = file_copy(b, &vd, flags, out);
+		rc = file_overlay(b, &vd, flags, out);
 	else if (!rc)
 		rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(dmnt), vd.dentry,
 						 &(struct uvfs_mount_opts){ .flags = flags, .internal_mount = true }, out);
