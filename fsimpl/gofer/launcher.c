@@ -168,6 +168,9 @@ pid_t uvfs_gofer_pid(const struct uvfs_gofer_proc *p) { return p ? p->pid : -1; 
  * queue, and the batch's end waits for all at once. Waits use pidfds
  * (exit seen at once), else short WNOHANG polls. */
 #define REAP_GRACE_MS 2000
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* Linux 5.3, the same number on every architecture */
+#endif
 
 struct reap_batch {
 	unsigned depth; /* nested begins */
