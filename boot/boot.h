@@ -312,6 +312,14 @@ UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boo
  * unknown). */
 UVFS_API int uvfs_boot_set_process(struct uvfs_boot *b, int32_t pid, int32_t pgid, int32_t sid);
 UVFS_API int uvfs_boot_exit_process(struct uvfs_boot *b, int32_t pid);
+/* Thread tid of process pid (a task of its thread group): calls made as
+ * tid (uvfs_boot_ctx(b, tid, ...)) act for pid — its group, session and
+ * terminal; signals to a group still go once per group. -EINVAL for ids
+ * < 1, -ESRCH when pid is no process, -EEXIST when tid is a process or a
+ * thread already, -ENOMEM. uvfs_boot_exit_thread forgets tid (-ESRCH if
+ * unknown); a process's exit takes its threads. */
+UVFS_API int uvfs_boot_set_thread(struct uvfs_boot *b, int32_t tid, int32_t pid);
+UVFS_API int uvfs_boot_exit_thread(struct uvfs_boot *b, int32_t tid);
 /* Fills c for calls made as process pid of the booted tree (cred NULL,
  * task = the boot, tid = pid): enter it with uvfs_ctx_enter around the
  * calls whose terminal job control acts for that process. */

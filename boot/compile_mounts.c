@@ -469,7 +469,7 @@ static int prepare_one(struct builder *b, struct uvfs_plan_mount *m)
 	 * served by the master (design.md §6), not by a gofer. */
 	if (bind && !m->shared)
 		m->gofer = (int)p->ngofers++;
-	if (m->shared && bind) {
+	if (m->shared && bind && !strcmp(p->hints[m->hint].type, "tmpfs")) {
 		/* The master is a tmpfs: bind it with the container's flags. */
 		free(m->type);
 		if (!(m->type = strdup("tmpfs")))

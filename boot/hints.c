@@ -245,7 +245,9 @@ HIDDEN int hints_find(const struct uvfs_plan_hint *h, size_t n, const char *sour
 
 HIDDEN bool hint_is_supported(const struct uvfs_plan_hint *h)
 {
-	return !strcmp(h->type, "tmpfs") && h->share == UVFS_SHARE_POD;
+	/* The seed shared tmpfs only ("bind mounts require a common gofer"):
+	 * the pod starts that gofer for each bind hint (pod.c). */
+	return (!strcmp(h->type, "tmpfs") || !strcmp(h->type, "bind")) && h->share == UVFS_SHARE_POD;
 }
 
 /* Options that change the mount's behaviour, sorted, joined with ' '. */

@@ -67,11 +67,13 @@ HIDDEN void mount_flags(char *const *opts, size_t n, bool *ro, bool *noatime, bo
 struct uvfs_devices_opts;
 HIDDEN const struct uvfs_devices_opts *boot_devices_opts(unsigned flags);
 
-/* ---- pod.c: the pod's shared tmpfs master for hint h (by source), mounted
- * on first use; *out is a new reference. */
+/* ---- pod.c: the pod's shared master for hint h (by source), mounted on
+ * first use: a tmpfs, or for a bind hint a 9p mount over a gofer the pod
+ * starts (its source relative to bundle_dir, NULL: the current
+ * directory); *out is a new reference. */
 struct uvfs_cred;
 HIDDEN int pod_master(struct uvfs_pod *p, const struct uvfs_cred *cred, const struct uvfs_plan_hint *h,
-		      struct uvfs_mount **out);
+		      const char *bundle_dir, struct uvfs_mount **out);
 
 /* ---- jobctl.c: the booted tree's process groups for devpts job control. */
 struct boot_jobctl;

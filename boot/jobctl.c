@@ -25,12 +25,18 @@ struct boot_proc {
 	int32_t pid, pgid, sid;
 };
 
+struct boot_thread {
+	int32_t tid, pid; /* a thread of process pid other than its leader */
+};
+
 struct boot_jobctl {
 	struct uvfs_boot *b; /* immutable */
 	const struct uvfs_boot_jobctl *opts; /* immutable, borrowed; may be NULL */
 	pthread_mutex_t mu;
 	struct boot_proc *procs; /* mu */
 	size_t nprocs, cap; /* mu */
+	struct boot_thread *threads; /* mu */
+	size_t nthreads, tcap; /* mu */
 	struct boot_jobctl *next; /* live_mu */
 };
 
@@ -70,6 +76,7 @@ HIDDEN void boot_jobctl_free(struct boot_jobctl *j)
 	pthread_mutex_unlock(&live_mu);
 	pthread_mutex_destroy(&j->mu);
 	free(j->procs);
+	free(j->threads);
 	free(j);
 }
 
@@ -80,6 +87,23 @@ static struct boot_proc *find(struct boot_jobctl *j, int32_t pid)
 		if (j->procs[i].pid == pid)
 			return &j->procs[i];
 	return NULL;
+}
+
+/* j->mu held: the thread tid, or NULL. */
+static struct boot_thread *find_thread(struct boot_jobctl *j, int32_t tid)
+{
+	for (size_t i = 0; i < j->nthreads; i++)
+		if (j->threads[i].tid == tid)
+			return &j->threads[i];
+	return NULL;
+}
+
+/* j->mu held: the process task tid belongs to (itself or its thread
+ * group's), or NULL. */
+static struct boot_proc *find_task(struct boot_jobctl *j, int32_t tid)
+{
+	struct boot_thread *t = find_thread(j, tid);
+	return find(j, t ? t->pid : tid);
 }
 
 /* j->mu held: the session of group pgid, or 0 when no process is in it. */
@@ -130,10 +154,56 @@ UVFS_API int uvfs_boot_exit_process(struct uvfs_boot *b, int32_t pid)
 	struct boot_jobctl *j = boot_jobctl_of(b);
 	pthread_mutex_lock(&j->mu);
 	struct boot_proc *p = find(j, pid);
-	if (p)
+	if (p) {
 		*p = j->procs[--j->nprocs];
+		for (size_t i = 0; i < j->nthreads;) /* its threads go with it */
+			if (j->threads[i].pid == pid)
+				j->threads[i] = j->threads[--j->nthreads];
+			else
+				i++;
+	}
 	pthread_mutex_unlock(&j->mu);
 	return p ? 0 : -ESRCH;
+}
+
+UVFS_API int uvfs_boot_set_thread(struct uvfs_boot *b, int32_t tid, int32_t pid)
+{
+	if (!b || tid < 1 || pid < 1)
+		return -EINVAL;
+	struct boot_jobctl *j = boot_jobctl_of(b);
+	int rc = 0;
+	pthread_mutex_lock(&j->mu);
+	if (!find(j, pid))
+		rc = -ESRCH;
+	else if (find(j, tid) || find_thread(j, tid))
+		rc = -EEXIST;
+	else if (j->nthreads == j->tcap) {
+		size_t cap = j->tcap ? 2 * j->tcap : 4;
+		struct boot_thread *n = realloc(j->threads, cap * sizeof *n);
+		if (!n)
+			rc = -ENOMEM;
+		else {
+			j->threads = n;
+			j->tcap = cap;
+		}
+	}
+	if (!rc)
+		j->threads[j->nthreads++] = (struct boot_thread){ tid, pid };
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+UVFS_API int uvfs_boot_exit_thread(struct uvfs_boot *b, int32_t tid)
+{
+	if (!b)
+		return -EINVAL;
+	struct boot_jobctl *j = boot_jobctl_of(b);
+	pthread_mutex_lock(&j->mu);
+	struct boot_thread *t = find_thread(j, tid);
+	if (t)
+		*t = j->threads[--j->nthreads];
+	pthread_mutex_unlock(&j->mu);
+	return t ? 0 : -ESRCH;
 }
 
 UVFS_API void uvfs_boot_ctx(struct uvfs_boot *b, int32_t pid, struct uvfs_ctx *c)
@@ -170,7 +240,7 @@ static int task_ids(void *arg, void *task, struct uvfs_tty_task_ids *out)
 	struct boot_jobctl *j = caller_locked();
 	if (!j)
 		return -ESRCH;
-	struct boot_proc *p = find(j, uvfs_current_ctx()->tid);
+	struct boot_proc *p = find_task(j, uvfs_current_ctx()->tid); /* a thread acts for its process */
 	if (p)
 		*out = (struct uvfs_tty_task_ids){ p->pid, p->pgid, p->sid };
 	pthread_mutex_unlock(&j->mu);

@@ -74,6 +74,9 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 {
 	if (!b)
 		return;
+	/* Every diod's wait overlaps: each 9p filesystem closes its
+	 * connection as it goes, the batch's end waits for all at once. */
+	uvfs_gofer_reap_batch_begin();
 	for (size_t i = 0; i < b->nro; i++)
 		uvfs_mount_put(b->ro[i]);
 	free(b->ro);
@@ -93,6 +96,7 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	free(b->rmap);
 	free(b->exec);
 	free(b);
+	uvfs_gofer_reap_batch_end();
 }
 
 UVFS_API size_t uvfs_boot_restore_map(struct uvfs_boot *b, const struct uvfs_boot_restore_entry **out)
@@ -393,31 +397,81 @@ static int fill_devtmpfs(struct uvfs_boot *b, unsigned reg_flags)
 /* makeMountPoint. An existing destination must be of the source's kind
  * (Linux's graft_tree: -ENOTDIR; the seed did not check); a missing one is
  * made: a directory with synthetic parents, or for a file bind an empty
- * 0644 file under synthetic parents, as runc makes it (a gofer that
- * refuses the file, e.g. below a synthetic directory, fails the boot with
- * its errno: synthetic directories hold mount points only). */
-/* dest's final component is a dangling symlink: the path it names (inside
- * the root: an absolute target is under it, ".." stops at it), following
- * chains of dangling links; malloc'd, or NULL when dest is no symlink. */
-static char *dangling_target(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest)
+ * 0644 file under synthetic parents, as runc makes it; where the gofer
+ * refuses it (a read-only root, below a synthetic directory) the file is
+ * synthetic too, in memory (UVFS_MKNOD_SYNTHETIC). */
+/* runc's securejoin: dest resolved inside the root one component at a
+ * time, every symlink followed (an absolute target starts again at the
+ * root, ".." stops at it) whether or not what it names exists, so the
+ * result names no symlink and its missing part is what makeMountPoint
+ * makes. malloc'd, or NULL (-ENOMEM, -ELOOP after 255 links, or another
+ * readlink error) with *rc set. */
+static char *secure_join(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, int *rc)
 {
-	char *cur = strdup(dest);
-	for (int hops = 0; cur && hops < 40; hops++) {
-		struct uvfs_pathop pop = { .root = *root, .start = *root, .path = cur };
-		char buf[PATH_MAX], joined[2 * PATH_MAX];
-		ssize_t n = uvfs_readlink_at(b->vfs, &b->cred, &pop, buf, sizeof buf - 1);
-		if (n < 0)
-			return hops ? cur : (free(cur), NULL);
-		buf[n] = 0;
-		char *slash = strrchr(cur, '/');
-		if (buf[0] == '/')
-			snprintf(joined, sizeof joined, "%s", buf);
-		else
-			snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - cur), cur, buf);
-		free(cur);
-		cur = clean_abs_path(joined);
+	size_t cap = strlen(dest) + 2;
+	char *todo = malloc(cap), *res = malloc(PATH_MAX);
+	*rc = -ENOMEM;
+	if (!todo || !res)
+		goto fail;
+	snprintf(todo, cap, "%s", dest); /* what is left to walk */
+	strcpy(res, "/");
+	for (int links = 0; *todo;) {
+		char *p = todo;
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		char comp[NAME_MAX + 1];
+		if (n > NAME_MAX) {
+			*rc = -ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		memmove(todo, p + n, strlen(p + n) + 1);
+		if (!n || !strcmp(comp, "."))
+			continue;
+		size_t rl = strlen(res);
+		if (!strcmp(comp, "..")) {
+			char *slash = strrchr(res, '/');
+			slash[slash == res] = 0; /* "/a/b" → "/a", "/a" → "/", "/" stays */
+			continue;
+		}
+		if (rl + 1 + n >= PATH_MAX) {
+			*rc = -ENAMETOOLONG;
+			goto fail;
+		}
+		snprintf(res + rl, PATH_MAX - rl, "%s%s", rl > 1 ? "/" : "", comp);
+		char target[PATH_MAX];
+		struct uvfs_pathop pop = { .root = *root, .start = *root, .path = res };
+		ssize_t t = uvfs_readlink_at(b->vfs, &b->cred, &pop, target, sizeof target - 1);
+		if (t == -EINVAL || t == -ENOENT || t == -ENOTDIR)
+			continue; /* no link (or nothing yet): keep the name */
+		if (t < 0) {
+			*rc = (int)t;
+			goto fail;
+		}
+		if (++links > 255) {
+			*rc = -ELOOP;
+			goto fail;
+		}
+		target[t] = 0;
+		res[rl > 1 ? rl : 1] = 0; /* drop the link's name */
+		if (target[0] == '/')
+			strcpy(res, "/");
+		size_t need = (size_t)t + 1 + strlen(todo) + 1;
+		char *nt = malloc(need);
+		if (!nt)
+			goto fail;
+		snprintf(nt, need, "%s/%s", target, todo);
+		free(todo);
+		todo = nt;
 	}
-	return cur;
+	free(todo);
+	return res;
+fail:
+	free(todo);
+	free(res);
+	return NULL;
 }
 
 static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, const char *dest, bool dir)
@@ -425,16 +479,6 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
 	struct statx st;
 	int rc = uvfs_stat_at(b->vfs, &b->cred, &pop, STATX_TYPE, &st);
-	if (rc == -ENOENT) {
-		/* runc makes the mount point where the link points
-		 * (securejoin), and the mount follows the link to it. */
-		char *t = dangling_target(b, root, dest);
-		if (t) {
-			rc = make_mount_point(b, root, t, dir);
-			free(t);
-			return rc;
-		}
-	}
 	if (!rc)
 		return S_ISDIR(st.stx_mode) == dir ? 0 : -ENOTDIR;
 	if (rc != -ENOENT || dir)
@@ -447,76 +491,41 @@ static int make_mount_point(struct uvfs_boot *b, const struct uvfs_vd *root, con
 	free(parent);
 	if (rc)
 		return rc;
-	struct uvfs_file *f;
 	pop.flags = 0;
-	if (!(rc = uvfs_open_at(b->vfs, &b->cred, &pop, O_CREAT | O_EXCL | O_WRONLY, 0644, 0, &f)))
-		uvfs_file_put(f);
-	else if (rc == -EPERM || rc == -EROFS || rc == -EACCES)
-		b->why = "the gofer refuses to create the file mount point (synthetic mount points are directories only)";
+	rc = uvfs_mknod_at2(b->vfs, &b->cred, &pop, S_IFREG | 0644, 0,
+			    &(struct uvfs_create_opts){ .flags = UVFS_MKNOD_SYNTHETIC });
+	if (rc == -EPERM || rc == -EROFS || rc == -EACCES)
+		b->why = "the filesystem refuses to create the file mount point";
 	return rc;
 }
 
-/* --overlay over a writable file bind: gVisor's configureOverlay gives a
- * regular-file lower a tmpfs upper whose root is a whole copy of the file
- * (mode, owner, data); the copy is all the container ever sees, so the
- * tmpfs itself is the mount. */
-static int file_copy(struct uvfs_boot *b, const struct uvfs_vd *src, unsigned flags, struct uvfs_mount **out)
+/* --overlay over a writable file bind: gVisor's configureOverlay for a
+ * regular-file lower, an overlay with a regular-file root: src (the
+ * gofer's file) the lower layer, the file root of a fresh tmpfs the upper
+ * (the overlay copies the file up whole, with mode, owner, times and
+ * xattrs, at mount time): writes never reach the host. */
+static int file_overlay(struct uvfs_boot *b, const struct uvfs_vd *src, unsigned flags, struct uvfs_mount **out)
 {
 	struct uvfs_pathop sp = { .root = *src, .start = *src, .path = "", .flags = UVFS_PATH_EMPTY };
 	struct statx st;
-	int rc = uvfs_stat_at(b->vfs, &b->cred, &sp, STATX_BASIC_STATS, &st);
+	int rc = uvfs_stat_at(b->vfs, &b->cred, &sp, STATX_TYPE, &st);
 	if (rc)
 		return rc;
 	if (!S_ISREG(st.stx_mode))
 		return -EINVAL; /* configureOverlay: only a directory or a regular file */
 	struct uvfs_mount *t = NULL;
 	rc = uvfs_mount_disconnected(b->vfs, &b->cred, "none", "tmpfs",
-				     &(struct uvfs_mount_opts){ .flags = flags,
-								.internal = &(struct uvfs_tmpfs_internal){ .root_type = S_IFREG },
+				     &(struct uvfs_mount_opts){ .internal = &(struct uvfs_tmpfs_internal){ .root_type = S_IFREG },
 								.internal_mount = true },
 				     &t);
 	if (rc)
 		return rc;
-	struct uvfs_vd top = { t, uvfs_mount_root(t) };
-	struct uvfs_pathop dp = { .root = top, .start = top, .path = "", .flags = UVFS_PATH_EMPTY };
-	struct uvfs_file *in = NULL, *o = NULL;
-	char *buf = malloc(1 << 16);
-	if (!buf)
-		rc = -ENOMEM;
-	if (!rc)
-		rc = uvfs_open_at(b->vfs, &b->cred, &sp, O_RDONLY, 0, 0, &in);
-	if (!rc)
-		rc = uvfs_open_at(b->vfs, &b->cred, &dp, O_WRONLY, 0, 0, &o);
-	ssize_t n;
-	while (!rc && (n = uvfs_read(in, buf, 1 << 16)) != 0) {
-		if (n < 0)
-			rc = (int)n;
-		for (ssize_t off = 0; !rc && off < n;) {
-			ssize_t w = uvfs_write(o, buf + off, (size_t)(n - off));
-			if (w <= 0)
-				rc = w < 0 ? (int)w : -EIO;
-			else
-				off += w;
-		}
-	}
-	free(buf);
-	if (in)
-		uvfs_file_put(in);
-	if (o)
-		uvfs_file_put(o);
-	if (!rc)
-		rc = uvfs_setstat_at(b->vfs, &b->cred, &dp,
-				     &(struct uvfs_setattr){ .mask = STATX_MODE | STATX_UID | STATX_GID,
-							     .mode = st.stx_mode & 07777,
-							     .uid = st.stx_uid,
-							     .gid = st.stx_gid },
-				     0);
-	if (rc) {
-		uvfs_mount_put(t);
-		return rc;
-	}
-	*out = t;
-	return 0;
+	struct uvfs_overlay_opts ov = { .upper = { t, uvfs_mount_root(t) }, .nlower = 1, .lower = src };
+	rc = uvfs_mount_disconnected(b->vfs, &b->cred, "overlay", "overlay",
+				     &(struct uvfs_mount_opts){ .flags = flags, .internal = &ov, .internal_mount = true },
+				     out);
+	uvfs_mount_put(t);
+	return rc;
 }
 
 /* A bind of a host file: a 9p mount of the file's directory (diod exports
@@ -540,7 +549,7 @@ static int file_bind(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsig
 	struct uvfs_pathop pop = { .root = top, .start = top, .path = file };
 	rc = uvfs_get_dentry_at(b->vfs, &b->cred, &pop, 0, &vd);
 	if (!rc && m->overlay)
-		rc = file_copy(b, &vd, flags, out);
+		rc = file_overlay(b, &vd, flags, out);
 	else if (!rc)
 		rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(dmnt), vd.dentry,
 						 &(struct uvfs_mount_opts){ .flags = flags, .internal_mount = true }, out);
@@ -555,7 +564,7 @@ static int file_bind(struct uvfs_boot *b, const struct uvfs_plan_mount *m, unsig
 static int shared_mount(struct uvfs_boot *b, const struct uvfs_plan_hint *h, unsigned flags, struct uvfs_mount **out)
 {
 	struct uvfs_mount *master;
-	int rc = pod_master(b->pod, &b->cred, h, &master);
+	int rc = pod_master(b->pod, &b->cred, h, NULL, &master); /* made by processHints */
 	if (rc)
 		return rc;
 	rc = uvfs_new_disconnected_mount(b->vfs, uvfs_mount_fs(master), uvfs_mount_root(master),
@@ -627,14 +636,11 @@ static int verity_mount(struct uvfs_boot *b, const struct uvfs_plan_mount *m, un
 	return rc;
 }
 
-/* One planned mount, on a mount point made at its destination. */
-static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
-		     const struct uvfs_plan_mount *m)
+/* The planned mount m, on the mount point dest (made). */
+static int mount_at(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
+		    const struct uvfs_plan_mount *m, const char *dest, bool file)
 {
-	bool file = m->gofer > 0 && b->g[m->gofer].file && !m->verity && !m->shared;
-	int rc = make_mount_point(b, root, m->destination, !file);
-	if (rc)
-		return rc;
+	int rc;
 	unsigned flags = (m->noatime ? UVFS_MNT_NOATIME : 0) | (m->noexec ? UVFS_MNT_NOEXEC : 0);
 	struct uvfs_mount *mnt = NULL;
 	if (m->shared) {
@@ -672,11 +678,29 @@ static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const stru
 	}
 	if (rc)
 		return rc;
-	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = m->destination, .flags = UVFS_PATH_FOLLOW };
+	struct uvfs_pathop pop = { .root = *root, .start = *root, .path = dest, .flags = UVFS_PATH_FOLLOW };
 	rc = uvfs_connect_mount_at(b->vfs, &b->cred, mnt, &pop);
 	if (!rc && m->readonly)
 		rc = remember_ro(b, mnt);
 	uvfs_mount_put(mnt);
+	return rc;
+}
+
+/* One planned mount, on a mount point made at its destination. */
+static int mount_one(struct uvfs_boot *b, const struct uvfs_vd *root, const struct uvfs_mount_plan *plan,
+		     const struct uvfs_plan_mount *m)
+{
+	bool file = m->gofer > 0 && b->g[m->gofer].file && !m->verity && !m->shared;
+	/* runc makes the mount point where the destination's links lead
+	 * (securejoin, dangling ones too) and mounts there. */
+	int rc;
+	char *dest = secure_join(b, root, m->destination, &rc);
+	if (!dest)
+		return rc;
+	rc = make_mount_point(b, root, dest, !file);
+	if (!rc)
+		rc = mount_at(b, root, plan, m, dest, file);
+	free(dest);
 	return rc;
 }
 
@@ -819,9 +843,10 @@ UVFS_API int uvfs_boot_mount_all(struct uvfs *vfs, struct uvfs_mount_plan *plan,
 	b->own_pod = !o->pod;
 	for (size_t i = 0; i < plan->nhints; i++) {
 		struct uvfs_mount *master;
-		if (strcmp(plan->hints[i].type, "tmpfs"))
-			continue; /* bind hints need a common gofer (the seed's TODO too) */
-		if ((rc = pod_master(b->pod, &b->cred, &plan->hints[i], &master))) {
+		/* Every tmpfs hint (the seed), and the bind hints the pod shares. */
+		if (strcmp(plan->hints[i].type, "tmpfs") && !hint_is_supported(&plan->hints[i]))
+			continue;
+		if ((rc = pod_master(b->pod, &b->cred, &plan->hints[i], o->bundle_dir, &master))) {
 			berr(err, errlen, rc, "mounting shared master \"%s\": %s", plan->hints[i].name, strerror(-rc));
 			goto fail;
 		}

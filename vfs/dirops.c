@@ -147,6 +147,8 @@ static int do_create(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 		err = op->mkdir ? op->mkdir(dir, d, cred, mode, opts ? opts->flags : 0) : -EPERM;
 	else if (S_ISLNK(mode))
 		err = op->symlink ? op->symlink(dir, d, cred, target) : -EPERM;
+	else if (opts && (opts->flags & UVFS_MKNOD_SYNTHETIC) && op->create_synthetic)
+		err = op->create_synthetic(dir, d, cred, mode);
 	else
 		err = op->create ? op->create(dir, d, cred, mode, rdev) : -EPERM;
 	result_hold(err ? NULL : opts, &parent, d, &res);
@@ -172,10 +174,12 @@ UVFS_API int uvfs_mkdir_at(struct uvfs *vfs, const struct uvfs_cred *cred, const
 UVFS_API int uvfs_mknod_at2(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *pop,
 			    mode_t mode, dev_t rdev, const struct uvfs_create_opts *opts)
 {
-	int err = opts_begin(opts, 0);
+	int err = opts_begin(opts, UVFS_MKNOD_SYNTHETIC);
 	if (err)
 		return err;
 	mode_t type = mode & S_IFMT;
+	if (opts && (opts->flags & UVFS_MKNOD_SYNTHETIC) && type != S_IFREG && type != 0)
+		return -EINVAL; /* synthetic mount points are directories or regular files */
 	switch (type) {
 	case 0:
 		type = S_IFREG;

@@ -425,8 +425,9 @@ UVFS_API int uvfs_link_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
  * created, even if another thread renames or unlinks it at once, with no
  * second lookup. On failure *vd is cleared and *stat untouched. */
 #define UVFS_MKDIR_SYNTHETIC 0x1 /* mkdir: made only to mount on (passed to the fs's ->mkdir) */
+#define UVFS_MKNOD_SYNTHETIC 0x2 /* mknod of a regular file made only to mount on (->create_synthetic) */
 struct uvfs_create_opts {
-	unsigned flags; /* UVFS_MKDIR_SYNTHETIC (mkdir only); others: -EINVAL */
+	unsigned flags; /* UVFS_MKDIR_SYNTHETIC (mkdir), UVFS_MKNOD_SYNTHETIC (mknod, S_IFREG); others: -EINVAL */
 	struct uvfs_vd *vd; /* out, optional */
 	struct statx *stat; /* out, optional */
 };

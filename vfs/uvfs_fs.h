@@ -418,6 +418,12 @@ struct uvfs_inode_ops {
 	 * checked write and search permission on dir and a writable mount;
 	 * dir->i_lock held. NULL → -EOPNOTSUPP. */
 	int (*tmpfile)(struct uvfs_inode *dir, const struct uvfs_cred *cred, mode_t mode, struct uvfs_inode **out);
+	/* A regular file made only to mount a file on (uvfs_mknod_at2 with
+	 * UVFS_MKNOD_SYNTHETIC; gVisor's gofer creates such mount points in
+	 * memory when the server refuses them). Otherwise as ->create.
+	 * NULL → ->create. */
+	int (*create_synthetic)(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred,
+				mode_t mode);
 };
 
 /* Access mask bits for ->permission and uvfs_generic_permission (Linux MAY_*). */

@@ -86,6 +86,13 @@ static int gofer_lookup(struct uvfs_inode *dir, struct uvfs_dentry *d)
 	size_t len;
 	const char *name = uvfs_dentry_name(d, &len); /* stable: dir's i_lock */
 	struct gofer_inode *gi;
+	/* A synthetic child hides a name the host made later (gVisor). */
+	for (size_t i = 0; i < GI(dir)->nsynth; i++)
+		if (!strcmp(GI(dir)->synth[i].name, name)) {
+			uvfs_inode_get(GI(dir)->synth[i].inode);
+			uvfs_d_instantiate(d, GI(dir)->synth[i].inode);
+			return 0;
+		}
 	/* Exclusive modes: a complete listing knows every name. */
 	if (fs->cache < GOFER_CACHE_REVAL) {
 		int lerr = gofer_listed_lookup(dir, name, &gi);
@@ -202,30 +209,121 @@ static int gofer_create(struct uvfs_inode *dir, struct uvfs_dentry *d, const str
 	return finish_new(dir, d, name, true, uid, gid);
 }
 
-/* A directory that exists only in memory, to mount on when the server
- * refuses mkdir (gVisor ForSyntheticMountpoint). Complete: nothing else
- * lives in it. */
-static int synthetic_dir(struct uvfs_inode *dir, struct uvfs_dentry *d, mode_t mode, uint32_t uid, uint32_t gid)
+/* ----------------------------------------------------- synthetic children */
+
+int gofer_synth_copy(struct uvfs_inode *dir, struct gofer_synth **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	uvfs_lock_acquire(&dir->i_lock);
+	struct gofer_inode *gd = GI(dir);
+	size_t k = gd->nsynth;
+	struct gofer_synth *s = k ? calloc(k, sizeof(*s)) : NULL;
+	int err = k && !s ? -ENOMEM : 0;
+	for (size_t i = 0; !err && i < k; i++) {
+		if (!(s[i].name = strdup(gd->synth[i].name))) {
+			err = -ENOMEM;
+			break;
+		}
+		uvfs_inode_get(s[i].inode = gd->synth[i].inode);
+	}
+	uvfs_lock_release(&dir->i_lock);
+	if (err) {
+		gofer_synth_free(s, k);
+		return err;
+	}
+	*out = s;
+	*n = k;
+	return 0;
+}
+
+void gofer_synth_free(struct gofer_synth *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		free(s[i].name);
+		if (s[i].inode)
+			uvfs_inode_put(s[i].inode);
+	}
+	free(s);
+}
+
+/* Remember d (positive, synthetic) in dir's list: dir's i_lock held. A
+ * synthetic directory's own children are pinned in its complete dcache
+ * and need no list. */
+static int synth_add(struct uvfs_inode *dir, struct uvfs_dentry *d, struct uvfs_inode *inode)
+{
+	struct gofer_inode *gd = GI(dir);
+	if (gofer_fid(dir) == UVFS_P9_NOFID)
+		return 0;
+	struct gofer_synth *n = realloc(gd->synth, (gd->nsynth + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	gd->synth = n;
+	if (!(n[gd->nsynth].name = strdup(uvfs_dentry_name(d, NULL))))
+		return -ENOMEM;
+	uvfs_inode_get(inode);
+	n[gd->nsynth++].inode = inode;
+	return 0;
+}
+
+static const struct uvfs_file_ops synth_reg_fops;
+
+/* A directory (S_IFDIR) or an empty regular file (S_IFREG) that exists
+ * only in memory, to mount on when the server refuses to make it (gVisor
+ * ForSyntheticMountpoint). A directory is complete: nothing else lives in
+ * it but other synthetic mount points. */
+static int synthetic_new(struct uvfs_inode *dir, struct uvfs_dentry *d, mode_t mode, uint32_t uid, uint32_t gid)
 {
 	static _Atomic uint64_t next_ino = 1ull << 62;
 	struct gofer_inode *gi = calloc(1, sizeof(*gi));
 	if (!gi)
 		return -ENOMEM;
 	uint64_t ino = atomic_fetch_add_explicit(&next_ino, 1, memory_order_relaxed);
-	bool reval = GFS(dir->i_fs)->cache >= GOFER_CACHE_REVAL;
-	uvfs_inode_init(&gi->vfs, dir->i_fs, reval ? &gofer_dir_iops_reval : &gofer_dir_iops, &gofer_dir_fops, ino,
-			S_IFDIR | (mode & 07777));
+	bool reval = GFS(dir->i_fs)->cache >= GOFER_CACHE_REVAL, isdir = S_ISDIR(mode);
+	if (isdir)
+		uvfs_inode_init(&gi->vfs, dir->i_fs, reval ? &gofer_dir_iops_reval : &gofer_dir_iops, &gofer_dir_fops,
+				ino, S_IFDIR | (mode & 07777));
+	else
+		uvfs_inode_init(&gi->vfs, dir->i_fs, reval ? &gofer_reg_iops_reval : &gofer_reg_iops, &synth_reg_fops,
+				ino, S_IFREG | (mode & 07777));
 	atomic_init(&gi->fid, UVFS_P9_NOFID);
 	gi->qid_path = ino;
-	gi->type = S_IFDIR;
+	gi->type = isdir ? S_IFDIR : S_IFREG;
 	gi->vfs.i_uid = uid;
 	gi->vfs.i_gid = gid;
-	gi->vfs.i_nlink = 2;
-	gi->vfs.i_flags = UVFS_I_COMPLETE;
+	gi->vfs.i_nlink = isdir ? 2 : 1;
+	gi->vfs.i_flags = isdir ? UVFS_I_COMPLETE : 0;
 	gi->vfs.i_atime = gi->vfs.i_mtime = gi->vfs.i_ctime = gi->vfs.i_btime = uvfs_now();
+	int err = synth_add(dir, d, &gi->vfs);
+	if (err) {
+		uvfs_inode_put(&gi->vfs);
+		return err;
+	}
 	gofer_dir_changed(dir);
 	uvfs_d_instantiate(d, &gi->vfs);
 	return 0;
+}
+
+/* A synthetic file is only ever covered by its mount: opened under it
+ * (a lazy unmount's leftovers), it reads empty and takes no data. */
+static ssize_t synth_read(struct uvfs_file *f, void *buf, size_t len, uint64_t off) { return 0; }
+static ssize_t synth_write(struct uvfs_file *f, const void *buf, size_t len, uint64_t *off) { return -EPERM; }
+static const struct uvfs_file_ops synth_reg_fops = { .read = synth_read, .write = synth_write };
+
+/* The server may refuse a mount point for what it is: read-only (EROFS),
+ * not ours (EACCES, EPERM), or below a synthetic directory (EPERM). */
+static bool synth_ok(int err) { return err == -EROFS || err == -EACCES || err == -EPERM; }
+
+static int gofer_create_synthetic(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred,
+				  mode_t mode)
+{
+	int err = gofer_create(dir, d, cred, S_IFREG | (mode & 07777), 0);
+	if (!err || !synth_ok(err))
+		return err;
+	uint32_t uid, gid;
+	mode = S_IFREG | (mode & 07777);
+	new_owner(dir, cred, &mode, &uid, &gid);
+	return synthetic_new(dir, d, mode, uid, gid);
 }
 
 static int gofer_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const struct uvfs_cred *cred, mode_t mode,
@@ -239,8 +337,8 @@ static int gofer_mkdir(struct uvfs_inode *dir, struct uvfs_dentry *d, const stru
 	new_owner(dir, cred, &mode, &uid, &gid);
 	uint32_t dfid = gofer_fid(dir);
 	int err = dfid == UVFS_P9_NOFID ? -EROFS : uvfs_p9_mkdir(fs->c, dfid, name, mode & 07777, gid, NULL);
-	if (err && (flags & UVFS_MKDIR_SYNTHETIC) && (err == -EROFS || err == -EACCES || err == -EPERM))
-		return synthetic_dir(dir, d, mode, uid, gid);
+	if (err && (flags & UVFS_MKDIR_SYNTHETIC) && synth_ok(err))
+		return synthetic_new(dir, d, mode, uid, gid);
 	if (err)
 		return gofer_err(fs, err);
 	return finish_new(dir, d, name, true, uid, gid);
@@ -393,6 +491,7 @@ static int gofer_rename(struct uvfs_inode *odir, struct uvfs_dentry *od, struct 
 	{                                                                                                        \
 		.lookup = gofer_lookup, .create = gofer_create, .mkdir = gofer_mkdir, .symlink = gofer_symlink, \
 		.link = gofer_link, .unlink = gofer_unlink, .rmdir = gofer_rmdir, .rename = gofer_rename,       \
+		.create_synthetic = gofer_create_synthetic,                                                     \
 		.getattr = getattr_op, .setattr = gofer_setattr, .getxattr = gofer_getxattr,                    \
 		.setxattr = gofer_setxattr, .listxattr = gofer_listxattr, .removexattr = gofer_removexattr,     \
 	}

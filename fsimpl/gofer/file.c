@@ -304,6 +304,7 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 	if (!gf)
 		return -ENOMEM;
 	gf->fid = UVFS_P9_NOFID;
+	gf->synth_base = -1;
 	uint32_t pfid;
 	int ferr = gofer_fresh_fid(f->f_vd.dentry, &pfid);
 	if (ferr) {
@@ -492,6 +493,8 @@ struct rd {
 	struct gofer_file *gf; /* loop detection state, entries seen */
 	uint64_t start, cookie; /* cookie the batch was asked from; after the last consumed entry */
 	uint64_t skip; /* entries to pass over before emitting (a seek) */
+	struct gofer_synth *synth; /* the directory's synthetic children: their names hide the server's */
+	size_t nsynth;
 	bool stop;
 	int err;
 };
@@ -529,8 +532,14 @@ static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 	}
 	size_t len = strlen(de->name);
 	bool dots = de->name[0] == '.' && (len == 1 || (len == 2 && de->name[1] == '.'));
+	bool hidden = false;
+	for (size_t i = 0; !dots && i < r->nsynth && !hidden; i++)
+		hidden = !strcmp(r->synth[i].name, de->name);
 	if (!dots && !gofer_name_ok(de->name, len)) {
 		uvfs_log(UVFS_LOG_WARN, "9p: readdir: skipping an entry with an unusable name (%zu bytes)", len);
+	} else if (hidden) {
+		/* Listed once, with the synthetic children (a lookup finds the
+		 * synthetic one too). */
 	} else if (!dots && r->skip) {
 		r->skip--;
 	} else if (!dots) {
@@ -554,6 +563,22 @@ static int rd_cb(void *arg, const struct uvfs_p9_dirent *de)
 	return 0;
 }
 
+/* After the server's last name: the synthetic children, at positions
+ * from gf->synth_base on in creation order (the list only grows, so an
+ * offset names the same child again). */
+static void emit_synth(struct gofer_file *gf, struct uvfs_dir_ctx *ctx, struct rd *r)
+{
+	if (gf->synth_base < 0)
+		gf->synth_base = ctx->pos - (int64_t)r->skip; /* where the first one is (or would be) */
+	for (int64_t i = ctx->pos - gf->synth_base; i >= 0 && (size_t)i < r->nsynth; i++) {
+		struct gofer_synth *c = &r->synth[i];
+		unsigned dtype = (unsigned)(GI(c->inode)->type >> 12); /* DT_DIR, DT_REG */
+		if (ctx->emit(ctx, c->name, strlen(c->name), c->inode->i_ino, dtype, ctx->pos + 1))
+			return;
+		ctx->pos++;
+	}
+}
+
 static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 {
 	struct gofer_file *gf = f->f_private;
@@ -564,10 +589,14 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 		return 0;
 	struct gofer_fs *fs = GFS(inode->i_fs);
 	struct rd r = { .ctx = ctx, .gf = gf };
+	int err = gofer_synth_copy(inode, &r.synth, &r.nsynth);
+	if (err)
+		return err;
 	if (ctx->pos == gf->dir_pos && gf->dir_pos > 2) {
 		r.cookie = gf->dir_cookie; /* resume where the last call stopped */
 	} else {
 		r.skip = (uint64_t)(ctx->pos - 2); /* a seek: count from the start */
+		gf->synth_base = -1;
 		gf->brent_saved = 0; /* the start cookie */
 		gf->brent_steps = 0;
 		gf->brent_power = 1;
@@ -578,7 +607,6 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 		gf->names = !r.skip && fs->cache < GOFER_CACHE_REVAL ? gofer_names_begin(inode) : NULL;
 	}
 	uint32_t count = uvfs_p9_msize(fs->c) - 24; /* diod: at most msize - 24 */
-	int err = 0;
 	for (;;) {
 		r.start = r.cookie;
 		int n = uvfs_p9_readdir(fs->c, gf->fid, r.cookie, count, rd_cb, &r);
@@ -593,6 +621,9 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 		if (r.stop || n == 0)
 			break;
 	}
+	if (!err && !r.stop && r.nsynth)
+		emit_synth(gf, ctx, &r);
+	gofer_synth_free(r.synth, r.nsynth);
 	gf->dir_pos = ctx->pos;
 	gf->dir_cookie = r.cookie;
 	if (gf->names && (err || !r.stop)) {

@@ -300,6 +300,9 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	gofer_names_drop(gi->names);
 	gi->names = NULL;
 	gofer_prefetch_drop(gi);
+	gofer_synth_free(gi->synth, gi->nsynth);
+	gi->synth = NULL;
+	gi->nsynth = 0;
 }
 
 static void gofer_free_inode(struct uvfs_inode *inode) { free(GI(inode)); }

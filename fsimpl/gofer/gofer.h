@@ -33,6 +33,12 @@ UVFS_API pid_t uvfs_gofer_pid(const struct uvfs_gofer_proc *p);
 /* Waits for the server to exit (it does once its client fd is closed),
  * killing it after a short grace, and frees p. NULL is a no-op. */
 UVFS_API void uvfs_gofer_reap(struct uvfs_gofer_proc *p);
+/* Overlapping waits: between begin and end (nestable; per thread), the
+ * calling thread's uvfs_gofer_reap calls (a 9p filesystem's release among
+ * them) only queue their proc; the outermost end waits for all of them at
+ * once, with the same grace each, and frees them. */
+UVFS_API void uvfs_gofer_reap_batch_begin(void);
+UVFS_API void uvfs_gofer_reap_batch_end(void);
 
 struct uvfs_filesystem;
 struct uvfs_p9_stats;

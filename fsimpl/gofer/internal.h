@@ -162,7 +162,20 @@ struct gofer_inode {
 	uint64_t ra_next; /* under pc_lock: where a sequential read would go on (readahead) */
 	uint64_t ra_win; /* under pc_lock: the readahead window, grown while reads stay sequential */
 	uint64_t wr_end; /* under pc_lock: end of the write in progress (its bytes are past i_size yet) */
+	/* Directories on the server: the synthetic children made here
+	 * (gVisor's syntheticChildren), in creation order, each holding a
+	 * reference on its inode: lookup finds them before the server (an
+	 * evicted dentry comes back), readdir lists them after the server's
+	 * names. Only ever appended; freed at evict. Under the directory's
+	 * i_lock. */
+	struct gofer_synth *synth;
+	size_t nsynth;
 	/* Symlinks: the target follows the struct (vfs.i_link points there). */
+};
+
+struct gofer_synth {
+	char *name;
+	struct uvfs_inode *inode; /* one reference */
 };
 
 struct gofer_lockrec {
@@ -185,6 +198,10 @@ struct gofer_file {
 	/* fscache modes, under f_lock: the names of a stream read from its
 	 * start (names.c); NULL when not collecting. */
 	struct gofer_names_build *names;
+	/* Under f_lock: the stream position of the directory's first
+	 * synthetic child (after the server's names), -1 until the server's
+	 * end was reached from the stream's start or a seek. */
+	int64_t synth_base;
 };
 
 static inline struct gofer_fs *GFS(struct uvfs_filesystem *fs) { return container_of(fs, struct gofer_fs, vfs); }
@@ -283,6 +300,11 @@ GOFER_HIDDEN struct gofer_names_build *gofer_names_begin(struct uvfs_inode *dir)
 GOFER_HIDDEN bool gofer_names_add(struct gofer_names_build *b, const char *name, size_t len);
 GOFER_HIDDEN void gofer_names_abort(struct gofer_names_build *b);
 GOFER_HIDDEN void gofer_names_publish(struct uvfs_inode *dir, struct gofer_names_build *b);
+
+/* Synthetic children (dir.c). A copy of dir's list (takes dir's
+ * i_lock): names malloc'd, inode references held; gofer_synth_free. */
+GOFER_HIDDEN int gofer_synth_copy(struct uvfs_inode *dir, struct gofer_synth **out, size_t *n);
+GOFER_HIDDEN void gofer_synth_free(struct gofer_synth *s, size_t n);
 
 GOFER_HIDDEN extern const struct uvfs_inode_ops gofer_dir_iops, gofer_reg_iops, gofer_symlink_iops,
 	gofer_special_iops;

@@ -8,6 +8,7 @@
  * owner. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,24 +162,120 @@ int uvfs_gofer_spawn(const char *hostdir, bool ro, int *client_fd, struct uvfs_g
 
 pid_t uvfs_gofer_pid(const struct uvfs_gofer_proc *p) { return p ? p->pid : -1; }
 
+/* Reaping. A server exits by itself once its client fd is closed; the
+ * waits for several servers overlap when their owner batches them
+ * (uvfs_gofer_reap_batch_begin/end): reaps on the batching thread only
+ * queue, and the batch's end waits for all at once. Waits use pidfds
+ * (exit seen at once), else short WNOHANG polls. */
+#define REAP_GRACE_MS 2000
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* Linux 5.3, the same number on every architecture */
+#endif
+
+struct reap_batch {
+	unsigned depth; /* nested begins */
+	struct uvfs_gofer_proc **q;
+	size_t n, cap;
+};
+static __thread struct reap_batch batch; /* per thread: a proc has one owner */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static bool reaped(pid_t pid)
+{
+	pid_t r;
+	while ((r = waitpid(pid, NULL, WNOHANG)) < 0 && errno == EINTR)
+		;
+	return r == pid || (r < 0 && errno == ECHILD);
+}
+
+/* Waits up to the grace for every proc of ps (n <= REAP_CHUNK) to exit,
+ * kills the rest, and frees them all. */
+#define REAP_CHUNK 64
+static void reap_chunk(struct uvfs_gofer_proc **ps, size_t n)
+{
+	struct pollfd pfd[REAP_CHUNK];
+	bool done[REAP_CHUNK] = { false }, pidfds = true;
+	for (size_t i = 0; i < n; i++) {
+		pfd[i] = (struct pollfd){ .fd = (int)syscall(SYS_pidfd_open, ps[i]->pid, 0), .events = POLLIN };
+		pidfds = pidfds && pfd[i].fd >= 0;
+	}
+	long deadline = now_ms() + REAP_GRACE_MS;
+	size_t left = n;
+	for (;;) {
+		for (size_t i = 0; i < n; i++)
+			if (!done[i] && reaped(ps[i]->pid)) {
+				uvfs_log(UVFS_LOG_INFO, "9p: gofer pid %d stopped", (int)ps[i]->pid);
+				done[i] = true;
+				left--;
+				if (pfd[i].fd >= 0)
+					close(pfd[i].fd);
+				pfd[i].fd = -1; /* poll skips it from now on */
+			}
+		long rest = deadline - now_ms();
+		if (!left || rest <= 0)
+			break;
+		if (pidfds) {
+			poll(pfd, n, (int)rest); /* a pidfd turns readable at its process's exit */
+		} else {
+			struct timespec ts = { 0, 2 * 1000 * 1000 }; /* no pidfds (Linux < 5.3) */
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!done[i]) {
+			uvfs_log(UVFS_LOG_WARN, "9p: gofer pid %d still running 2 s after its connection closed: killed",
+				 (int)ps[i]->pid);
+			kill(ps[i]->pid, SIGKILL);
+			while (waitpid(ps[i]->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+		free(ps[i]);
+	}
+}
+
+static void reap_all(struct uvfs_gofer_proc **ps, size_t n)
+{
+	for (size_t i = 0; i < n; i += REAP_CHUNK)
+		reap_chunk(ps + i, n - i < REAP_CHUNK ? n - i : REAP_CHUNK);
+}
+
 void uvfs_gofer_reap(struct uvfs_gofer_proc *p)
 {
 	if (!p)
 		return;
-	/* Up to 2 s for diod to notice EOF and exit by itself. */
-	for (int i = 0; i < 200; i++) {
-		pid_t r = waitpid(p->pid, NULL, WNOHANG);
-		if (r == p->pid || (r < 0 && errno == ECHILD)) {
-			uvfs_log(UVFS_LOG_INFO, "9p: gofer pid %d stopped", (int)p->pid);
-			goto done;
+	if (batch.depth) {
+		if (batch.n == batch.cap) {
+			size_t cap = batch.cap ? 2 * batch.cap : 16;
+			struct uvfs_gofer_proc **q = realloc(batch.q, cap * sizeof(*q));
+			if (!q) {
+				reap_all(&p, 1); /* out of memory: wait for this one now */
+				return;
+			}
+			batch.q = q;
+			batch.cap = cap;
 		}
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		batch.q[batch.n++] = p;
+		return;
 	}
-	uvfs_log(UVFS_LOG_WARN, "9p: gofer pid %d still running 2 s after its connection closed: killed", (int)p->pid);
-	kill(p->pid, SIGKILL);
-	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-done:
-	free(p);
+	reap_all(&p, 1);
+}
+
+void uvfs_gofer_reap_batch_begin(void) { batch.depth++; }
+
+void uvfs_gofer_reap_batch_end(void)
+{
+	if (!batch.depth || --batch.depth)
+		return;
+	reap_all(batch.q, batch.n);
+	free(batch.q);
+	batch.q = NULL;
+	batch.n = batch.cap = 0;
 }

@@ -106,3 +106,61 @@ Test(boot_jobctl, without_callback_no_signal, .init = setup, .fini = teardown)
 	uvfs_file_put(m);
 	unboot(&t);
 }
+
+/* Threads: calls made as a thread act for its process (its group, session
+ * and terminal), and a signal to the group reaches the process once,
+ * however many threads it has. */
+Test(boot_jobctl, threads_act_for_their_process, .init = setup, .fini = teardown)
+{
+	struct booted t;
+	cr_assert_eq(boot_jc(&t), 0, "%s", t.err);
+	memset(&got, 0, sizeof got);
+	cr_assert_eq(uvfs_boot_set_process(t.b, 5, 5, 1), 0);
+	cr_assert_eq(uvfs_boot_set_thread(t.b, 8, 5), 0);
+	cr_assert_eq(uvfs_boot_set_thread(t.b, 9, 5), 0);
+	cr_assert_eq(uvfs_boot_set_thread(t.b, 10, 42), -ESRCH, "no process 42");
+	cr_assert_eq(uvfs_boot_set_thread(t.b, 5, 1), -EEXIST, "5 is a process");
+	cr_assert_eq(uvfs_boot_set_thread(t.b, 9, 1), -EEXIST, "9 is a thread of 5");
+	cr_assert_eq(uvfs_boot_set_thread(t.b, 0, 1), -EINVAL);
+	struct uvfs_ctx c;
+	uvfs_boot_ctx(t.b, 1, &c);
+	const struct uvfs_ctx *prev = uvfs_ctx_enter(&c);
+	struct uvfs_file *m, *r;
+	cr_assert_eq(open_in(&t, "/dev/ptmx", O_RDWR | O_NOCTTY, &m), 0);
+	int unlock = 0, n = -1;
+	cr_assert_eq(uvfs_ioctl(m, TIOCSPTLCK, &unlock), 0);
+	cr_assert_eq(uvfs_ioctl(m, TIOCGPTN, &n), 0);
+	char rp[64];
+	snprintf(rp, sizeof rp, "/dev/pts/%d", n);
+	cr_assert_eq(open_in(&t, rp, O_RDWR | O_NOCTTY, &r), 0);
+	cr_assert_eq(uvfs_ioctl(r, TIOCSCTTY, 0), 0);
+	uvfs_ctx_leave(prev);
+	/* Thread 9 of process 5 (session 1): the terminal is its session's. */
+	uvfs_boot_ctx(t.b, 9, &c);
+	prev = uvfs_ctx_enter(&c);
+	int pg = 0;
+	cr_assert_eq(uvfs_ioctl(r, TIOCGPGRP, &pg), 0);
+	cr_assert_eq(pg, 1);
+	pg = 5;
+	cr_assert_eq(uvfs_ioctl(r, TIOCSPGRP, &pg), 0, "thread 9 puts its process's group in the foreground");
+	int sid = 0;
+	cr_assert_eq(uvfs_ioctl(r, TIOCGSID, &sid), 0);
+	cr_assert_eq(sid, 1);
+	cr_assert_eq(uvfs_write(m, "\003", 1), 1); /* typed by the process's own terminal thread */
+	uvfs_ctx_leave(prev);
+	cr_assert_eq(got.n, 1, "one signal for the group, not one per thread");
+	cr_assert_eq(got.pgid[0], 5);
+	cr_assert_eq(got.sig[0], SIGINT);
+	/* The process's exit takes its threads. */
+	cr_assert_eq(uvfs_boot_exit_thread(t.b, 8), 0);
+	cr_assert_eq(uvfs_boot_exit_thread(t.b, 8), -ESRCH);
+	cr_assert_eq(uvfs_boot_exit_process(t.b, 5), 0);
+	cr_assert_eq(uvfs_boot_exit_thread(t.b, 9), -ESRCH, "gone with its process");
+	uvfs_boot_ctx(t.b, 9, &c);
+	prev = uvfs_ctx_enter(&c);
+	cr_assert_neq(uvfs_ioctl(r, TIOCGPGRP, &pg), 0, "no task 9 any more");
+	uvfs_ctx_leave(prev);
+	uvfs_file_put(r);
+	uvfs_file_put(m);
+	unboot(&t);
+}

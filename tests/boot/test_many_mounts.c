@@ -4,7 +4,10 @@
  * checked (type and flags in mountinfo, its content read, writes where
  * allowed, EROFS where not), and teardown leaves zero live objects and no
  * diod. */
+#include <dirent.h>
 #include <jansson.h>
+#include <signal.h>
+#include <time.h>
 
 #include "boot_fx.h"
 
@@ -138,5 +141,61 @@ Test(many_mounts, hundred_mounts_boot_verify_teardown, .timeout = 120)
 	for (int i = 0; i < NDIR; i++)
 		if (i % 3) /* writes through writable binds reached the host */
 			shf("test -e %s/src/d%02d/new", bundle, i);
+	rm_bundle();
+}
+
+/* Stops every diod child of ours (SIGSTOP); returns how many. */
+static int stop_diods(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], comm[64];
+		int pid, ppid;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		bool ok = fgets(buf, sizeof buf, f) && sscanf(buf, "%d (%63[^)]) %*c %d", &pid, comm, &ppid) == 3;
+		fclose(f);
+		if (ok && ppid == getpid() && !strcmp(comm, "diod")) {
+			cr_assert_eq(kill(pid, SIGSTOP), 0);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Teardown reaps the diods together: each gets the launcher's grace (2 s)
+ * to exit after its connection closes, then SIGKILL — with every diod
+ * stopped, one after another that would be 2 s per diod, in parallel about
+ * 2 s in all. Every diod is still reaped. */
+Test(many_mounts, stuck_diods_reaped_in_parallel, .timeout = 120)
+{
+	make_bundle(DATA "runc/config.json");
+	for (int i = 0; i < 5; i++) {
+		char m[200];
+		shf("mkdir -p %s/src/d%d", bundle, i);
+		snprintf(m, sizeof m,
+			 "{\"destination\": \"/b%d\", \"type\": \"bind\", \"source\": \"src/d%d\", \"options\": [\"rbind\"]}",
+			 i, i);
+		add_mount(m);
+	}
+	struct booted t;
+	int rc = boot(&t, 0);
+	cr_assert_eq(rc, 0, "boot: %d %s", rc, t.err);
+	cr_assert_eq(stop_diods(), 6, "the root's diod and one per bind");
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	unboot(&t); /* zero live objects, no diod */
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	cr_assert_lt(ms, 6000, "teardown took %.0f ms: the diods were reaped one after another", ms);
+	cr_assert_gt(ms, 1900, "teardown took %.0f ms: the stopped diods got no grace", ms);
 	rm_bundle();
 }

@@ -182,3 +182,96 @@ Test(shared_mounts, bind_typed_mount_binds_the_master, .timeout = 60)
 	cr_assert(!have_children());
 	shf("rm -rf %s %s", a, b);
 }
+
+/* Pod-shared bind hints: one gofer (diod) for the pod per hint source,
+ * started by the first container that names it and kept by the pod; every
+ * container mount matched by the hint is a mount of that one 9p
+ * filesystem and takes no gofer fd of its own. */
+#define BIND_VOL(src, opts)                                                                                    \
+	ANN("hv", "source", src) ", " ANN("hv", "type", "bind") ", " ANN("hv", "share", "pod") ", "             \
+		ANN("hv", "options", opts)
+
+static int count_diods(void)
+{
+	char cmd[200], out[32] = "";
+	snprintf(cmd, sizeof cmd, "ps -o comm= --ppid %d | grep -c '^diod$'", (int)getpid());
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	if (!fgets(out, sizeof out, p))
+		out[0] = 0;
+	pclose(p);
+	return atoi(out);
+}
+
+static void bind_pod_bundle(char *dir, size_t len, const char *host, const char *hint_opts, const char *dst,
+			    const char *mnt_opt)
+{
+	char ann[1024], m[512];
+	make_bundle(DATA "runc/config.json");
+	snprintf(ann, sizeof ann, BIND_VOL("%s", "%s"), host, hint_opts);
+	add_annotations(ann);
+	snprintf(m, sizeof m,
+		 "{\"destination\": \"%s\", \"type\": \"bind\", \"source\": \"%s\", \"options\": [\"rbind\", \"%s\"]}", dst,
+		 host, mnt_opt);
+	add_mount(m);
+	snprintf(dir, len, "%s", bundle);
+}
+
+Test(shared_mounts, two_containers_share_one_bind_gofer, .timeout = 60)
+{
+	char host[] = "/tmp/uvfs-podbind-XXXXXX", a[256], b[256];
+	cr_assert_not_null(mkdtemp(host));
+	bind_pod_bundle(a, sizeof a, host, "rw", "/data", "rw");
+	bind_pod_bundle(b, sizeof b, host, "rw", "/srv/shared", "rw");
+	struct uvfs *vfs;
+	struct uvfs_pod *pod;
+	cr_assert_eq(uvfs_create(&vfs), 0);
+	cr_assert_eq(uvfs_boot_register_filesystems(vfs, 0), 0);
+	cr_assert_eq(uvfs_pod_new(vfs, &pod), 0);
+	struct booted ta, tb;
+	int rc = boot_in(vfs, pod, a, &ta);
+	cr_assert_eq(rc, 0, "boot a: %d %s", rc, ta.err);
+	rc = boot_in(vfs, pod, b, &tb);
+	cr_assert_eq(rc, 0, "boot b: %d %s", rc, tb.err);
+	cr_assert_eq(ta.plan->ngofers, 1, "the matched bind takes no gofer fd");
+	cr_assert_eq(tb.plan->ngofers, 1);
+	cr_assert_eq(uvfs_pod_nmasters(pod), 1, "one master for the pod");
+	cr_assert_eq(count_diods(), 3, "two roots and one for the pod's bind");
+	char *mi = mountinfo(&tb);
+	expect_type(mi, "/srv/shared", "9p");
+	free(mi);
+	write_in(&ta, "/data/from-a", "a\n");
+	char *s = read_all(&tb, "/srv/shared/from-a");
+	cr_assert_str_eq(s, "a\n");
+	free(s);
+	shf("grep -qx a %s/from-a", host);
+	put_boot(&ta);
+	write_in(&tb, "/srv/shared/from-b", "b\n");
+	shf("grep -qx b %s/from-b", host);
+	put_boot(&tb);
+	cr_assert_eq(count_diods(), 1, "the pod keeps its gofer");
+	uvfs_pod_destroy(pod);
+	fx_destroy_checked(vfs);
+	cr_assert(!have_children());
+	shf("rm -rf %s %s %s", a, b, host);
+}
+
+/* checkCompatible for a bind hint: a read-only hint and a writable
+ * container mount differ; nothing is left behind. */
+Test(shared_mounts, bind_hint_incompatible_options, .timeout = 60)
+{
+	char host[] = "/tmp/uvfs-podbind-XXXXXX", a[256];
+	cr_assert_not_null(mkdtemp(host));
+	bind_pod_bundle(a, sizeof a, host, "ro", "/data", "rw");
+	char path[300];
+	snprintf(path, sizeof path, "%s/config.json", a);
+	struct uvfs_oci_spec *spec;
+	struct uvfs_mount_plan *plan = NULL;
+	char err[512];
+	cr_assert_eq(uvfs_oci_load(path, &spec, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(uvfs_oci_compile_mounts(spec, 0, &plan, err, sizeof err), -EINVAL);
+	cr_assert(strstr(err, "mount options in annotations differ from container mount, annotation: [ro], mount: [rw]"),
+		  "%s", err);
+	uvfs_oci_spec_free(spec);
+	shf("rm -rf %s %s", a, host);
+}
