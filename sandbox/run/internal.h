@@ -90,6 +90,8 @@ enum { RUN_VFD_REG = 1, RUN_VFD_DIR, RUN_VFD_OTHER };
 struct run_vfd {
 	int type;
 	uint64_t key_ino; /* host inode of memfd / placeholder */
+	dev_t key_dev; /* its host device: memfds' or the placeholder directories' */
+	uint64_t dirseq; /* DIR: its placeholder is <hostdir>/d/<dirseq> (0: a memfd) */
 	struct uvfs_vd vd; /* references held */
 	struct uvfs_file *file; /* DIR/OTHER: the open file; REG: NULL */
 	int memfd; /* REG: the supervisor's copy; else -1 */
@@ -101,6 +103,9 @@ struct run_vfd {
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
 };
+/* The host path of a DIR vfd's placeholder directory into buf (PATH_MAX),
+ * or -ENOENT when it has none. */
+HIDDEN int run_vfd_dir_path(struct run_sup *s, const struct run_vfd *v, char *buf);
 /* The vfd behind fd in pid, or NULL (a host fd: let the kernel act). *err
  * is -EBADF when fd is not open at all. */
 HIDDEN struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err);
@@ -129,6 +134,8 @@ struct run_sup {
 	struct run_thread *threads;
 	size_t nthreads, tsweep_at;
 	dev_t memfd_dev; /* st_dev of every memfd */
+	dev_t dir_dev; /* st_dev of the placeholder directories (<hostdir>/d) */
+	uint64_t dirseq; /* the last placeholder directory's number */
 	struct run_vfd **vfd_hash, **src_hash;
 	size_t vfd_nbuckets, nvfds;
 	size_t ndirlike, gc_at; /* DIR/OTHER vfds; collect when ndirlike reaches gc_at */

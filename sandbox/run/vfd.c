@@ -15,12 +15,16 @@
  * next notification of any tracee (run_vfd_sync_all runs before every
  * handled call, so a later stat, open or exec sees them) and when the run
  * ends. Stores through a shared mapping may not stamp the memfd's mtime: they
- * are written back only together with a write(2) or truncate. Directories and other types: a fresh empty memfd per open,
- * reopened read-only; the vfd keeps the uvfs open file, whose position
- * getdents64 and lseek use; they are garbage-collected (gc below). */
+ * are written back only together with a write(2) or truncate.
+ * Directories: an empty host directory of their own per open (under
+ * <hostdir>/d, so the kernel's read gives EISDIR); other types: a fresh
+ * empty memfd per open, reopened read-only. The vfd keeps the uvfs open
+ * file, whose position getdents64 and lseek use; they are
+ * garbage-collected (gc below). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +59,61 @@ static int ensure_tables(struct run_sup *s)
 	}
 	close(fd);
 	s->memfd_dev = st.st_dev;
+	/* directories' placeholders live in <hostdir>/d (see dir_placeholder) */
+	char p[PATH_MAX];
+	if (s->hostdir && snprintf(p, sizeof(p), "%s/d", s->hostdir) < (int)sizeof(p) &&
+	    (!mkdir(p, 0711) || errno == EEXIST) && !stat(p, &st))
+		s->dir_dev = st.st_dev;
 	return 0;
+}
+
+int run_vfd_dir_path(struct run_sup *s, const struct run_vfd *v, char *buf)
+{
+	if (v->type != RUN_VFD_DIR || !v->dirseq || !s->hostdir)
+		return -ENOENT;
+	snprintf(buf, PATH_MAX, "%s/d/%llu", s->hostdir, (unsigned long long)v->dirseq);
+	return 0;
+}
+
+/* A directory's placeholder is an empty host directory of its own, so
+ * that read(2), pread, mmap … on it fail as on any directory (EISDIR,
+ * ENODEV) in the kernel, and execveat(dirfd, "name") has a directory to
+ * resolve "name" in (exec.c puts its symlink there). It is opened, not
+ * removed, until the vfd is collected: a live inode keeps its number, so
+ * no other placeholder can take it meanwhile. Returns the open host fd. */
+static int dir_placeholder(struct run_sup *s, struct run_vfd *v, int flags)
+{
+	char p[PATH_MAX];
+	v->dirseq = ++s->dirseq;
+	if (run_vfd_dir_path(s, v, p) || mkdir(p, 0700)) {
+		v->dirseq = 0;
+		return -errno;
+	}
+	int h = open(p, (flags & O_PATH ? O_PATH : O_RDONLY) | O_DIRECTORY | O_CLOEXEC);
+	if (h < 0) {
+		int err = -errno;
+		rmdir(p);
+		v->dirseq = 0;
+		return err;
+	}
+	return h;
+}
+
+/* Removes a placeholder directory and what exec.c put in it. */
+static void dir_placeholder_free(struct run_sup *s, struct run_vfd *v)
+{
+	char p[PATH_MAX];
+	if (run_vfd_dir_path(s, v, p))
+		return;
+	DIR *d = opendir(p);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(p);
 }
 
 struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
@@ -72,10 +130,10 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 		*err = errno == ENOENT ? -EBADF : -errno;
 		return NULL;
 	}
-	if (!s->vfd_hash || st.st_dev != s->memfd_dev)
+	if (!s->vfd_hash || (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev)))
 		return NULL;
 	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
-		if (v->key_ino == st.st_ino)
+		if (v->key_ino == st.st_ino && v->key_dev == st.st_dev)
 			return v;
 	return NULL;
 }
@@ -85,6 +143,7 @@ static void add_key(struct run_sup *s, struct run_vfd *v, int hostfd)
 	struct stat st;
 	fstat(hostfd, &st);
 	v->key_ino = st.st_ino;
+	v->key_dev = st.st_dev;
 	size_t i = hidx(s, v->key_ino);
 	v->next = s->vfd_hash[i];
 	s->vfd_hash[i] = v;
@@ -231,7 +290,8 @@ static void gc(struct run_sup *s)
 		struct dirent *fe;
 		while ((fe = readdir(fds))) {
 			struct stat st;
-			if (fe->d_name[0] == '.' || fstatat(dirfd(fds), fe->d_name, &st, 0) || st.st_dev != s->memfd_dev)
+			if (fe->d_name[0] == '.' || fstatat(dirfd(fds), fe->d_name, &st, 0) ||
+			    (st.st_dev != s->memfd_dev && st.st_dev != s->dir_dev))
 				continue;
 			if (n == cap) {
 				uint64_t *nl = realloc(live, 2 * cap * sizeof(*live));
@@ -254,6 +314,7 @@ static void gc(struct run_sup *s)
 				continue;
 			}
 			*pp = v->next;
+			dir_placeholder_free(s, v);
 			uvfs_file_put(v->file);
 			uvfs_vd_put(&v->vd);
 			free(v);
@@ -313,8 +374,13 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	v->file = f;
 	v->memfd = -1;
 	uvfs_file_vd(f, &v->vd);
-	int m = memfd_create("uvfs-dir", MFD_CLOEXEC);
-	int h = m < 0 ? -errno : reopen(m, (oflags & O_PATH) ? O_PATH : O_RDONLY);
+	int m = -1, h;
+	if (v->type == RUN_VFD_DIR && s->dir_dev) {
+		h = dir_placeholder(s, v, oflags);
+	} else {
+		m = memfd_create("uvfs-dir", MFD_CLOEXEC);
+		h = m < 0 ? -errno : reopen(m, (oflags & O_PATH) ? O_PATH : O_RDONLY);
+	}
 	if (h < 0) {
 		if (m >= 0)
 			close(m);
@@ -323,9 +389,10 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		free(v);
 		return h;
 	}
-	add_key(s, v, m);
+	add_key(s, v, m >= 0 ? m : h);
 	s->ndirlike++;
-	close(m);
+	if (m >= 0)
+		close(m);
 	int r = addfd(s, id, h, oflags);
 	close(h);
 	return r;
@@ -391,10 +458,14 @@ void run_vfd_free_all(struct run_sup *s)
 				uvfs_file_put(v->rfile);
 			if (v->memfd >= 0)
 				close(v->memfd);
+			dir_placeholder_free(s, v);
 			uvfs_vd_put(&v->vd);
 			free(v);
 		}
 	}
+	char p[PATH_MAX];
+	if (s->dir_dev && snprintf(p, sizeof(p), "%s/d", s->hostdir) < (int)sizeof(p))
+		rmdir(p);
 	free(s->vfd_hash);
 	free(s->src_hash);
 	s->vfd_hash = s->src_hash = NULL;

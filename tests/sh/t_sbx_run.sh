@@ -1,0 +1,165 @@
+#!/bin/bash
+# `uvfs run`, syscall-layer and exec gaps (issue 16): read(2) of a directory
+# fd, #! and ELF interpreters that exist only in the tree, execveat with a
+# real dirfd and fexecve, stores through shared mappings written back.
+# Each case runs the same program under `uvfs run` and under `chroot` of an
+# identical host copy (on a host tmpfs) and compares output and status.
+set -u
+D=$(mktemp -d /tmp/uvfs-tsbx-XXXXXX)
+trap 'rm -rf "$D"' EXIT
+check() { # name expected actual
+  if [ "$2" = "$3" ]; then echo "ok $1"; else echo "not ok $1: expected [$2] got [$3]"; fi
+}
+if [ ! -x /bin/busybox ]; then echo "ok sbx-run-skipped # busybox-static missing"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "ok sbx-run-skipped # the chroot references need root"; exit 0; fi
+mkdir -p "$D/r" && mount -t tmpfs none "$D/r" || exit 1
+trap 'umount "$D/r"; rm -rf "$D"' EXIT
+T=$D/tree
+mkdir -p "$T/bin" "$T/etc" "$T/tmp" "$T/data/sub" "$T/opt/only"
+cp /bin/busybox "$T/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$T/bin/$a"; done
+echo hello > "$T/etc/greeting"
+chmod 1777 "$T/tmp"
+
+# diffrun NAME PROGRAM ARGS...: the same command under uvfs run and chroot
+diffrun() {
+  local n=$1; shift
+  rm -rf "$D/r/ref" && cp -a "$T" "$D/r/ref"
+  out=$("$UVFS" run --root "$T" -- "$@" 2>&1); rc=$?
+  ref=$(chroot "$D/r/ref" "$@" 2>&1); rrc=$?
+  check "sbx-run-$n" "$rrc:$ref" "$rc:$out"
+}
+
+# a static test program: one line per probe, "name result errno"
+if ! cc -static -D_GNU_SOURCE -o "$T/bin/probe" -x c - 2>/dev/null <<'CEOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+static void r(const char *what, long rc) { printf("%s %ld %s\n", what, rc, rc < 0 ? strerrorname_np(errno) : "-"); fflush(stdout); }
+static int child_exec(int dirfd, const char *path, int flags, char *const argv[]) {
+	pid_t p = fork();
+	if (p == 0) {
+		syscall(SYS_execveat, dirfd, path, argv, environ, flags);
+		printf("exec-failed %s\n", strerrorname_np(errno));
+		fflush(stdout);
+		_exit(99);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+int main(int argc, char **argv) {
+	char buf[64];
+	if (argc > 1 && !strcmp(argv[1], "dir")) {
+		int d = open("/data", O_RDONLY | O_DIRECTORY);
+		r("dir-read", read(d, buf, sizeof(buf)));
+		r("dir-pread", pread(d, buf, sizeof(buf), 0));
+		r("dir-read0", read(d, buf, 0));
+		struct stat st;
+		r("dir-fstat-isdir", fstat(d, &st) == 0 && S_ISDIR(st.st_mode));
+		r("dir-getdents", syscall(SYS_getdents64, d, buf, sizeof(buf)) > 0);
+		r("dir-fchdir", fchdir(d));
+		r("dir-cwd", getcwd(buf, sizeof(buf)) ? (long)strlen(buf) : -1);
+		puts(buf);
+		int p = open("/data", O_PATH);
+		r("opath-read", read(p, buf, 1));
+		r("dir-mmap", mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, d, 0) == MAP_FAILED ? -1 : 0);
+		r("dir-openat-rel", openat(d, "sub", O_RDONLY | O_DIRECTORY) >= 0);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "exec")) {
+		int bin = open("/bin", O_RDONLY | O_DIRECTORY);
+		r("execveat-dirfd", child_exec(bin, "busybox", 0, (char *[]){ "echo", "via-dirfd", 0 }));
+		r("execveat-dirfd-sub", child_exec(open("/", O_RDONLY | O_DIRECTORY), "bin/echo", 0, (char *[]){ "echo", "via-sub", 0 }));
+		r("execveat-dirfd-script", child_exec(open("/opt", O_RDONLY | O_DIRECTORY), "only/script", 0, (char *[]){ "script", "arg", 0 }));
+		r("execveat-dirfd-missing", child_exec(bin, "nonexistent", 0, (char *[]){ "x", 0 }));
+		r("execveat-dirfd-nofollow", child_exec(bin, "echo", AT_SYMLINK_NOFOLLOW, (char *[]){ "x", 0 }));
+		int fd = open("/bin/busybox", O_RDONLY);
+		r("fexecve", child_exec(fd, "", AT_EMPTY_PATH, (char *[]){ "echo", "via-fexecve", 0 }));
+		int pfd = open("/bin/busybox", O_PATH);
+		r("fexecve-opath", child_exec(pfd, "", AT_EMPTY_PATH, (char *[]){ "echo", "via-opath", 0 }));
+		r("fexecve-cloexec", child_exec(open("/bin/busybox", O_RDONLY | O_CLOEXEC), "", AT_EMPTY_PATH, (char *[]){ "echo", "via-cloexec", 0 }));
+		r("fexecve-dir", child_exec(bin, "", AT_EMPTY_PATH, (char *[]){ "x", 0 }));
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "mmap")) {
+		int fd = open("/tmp/m", O_RDWR | O_CREAT | O_TRUNC, 0644);
+		r("ftruncate", ftruncate(fd, 4096));
+		char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		r("mmap", m == MAP_FAILED ? -1 : 0);
+		memcpy(m, "stored-through-memory\n", 22);
+		memset(m + 22, '.', 4096 - 23);
+		m[4095] = '\n';
+		if (argc > 2 && !strcmp(argv[2], "msync"))
+			r("msync", msync(m, 4096, MS_SYNC));
+		else if (argc > 2 && !strcmp(argv[2], "munmap"))
+			r("munmap", munmap(m, 4096));
+		/* else: exit with the mapping in place */
+		if (argc > 2 && strcmp(argv[2], "exit")) {
+			/* another process reads the file */
+			pid_t p = fork();
+			if (p == 0) {
+				execl("/bin/head", "head", "-c", "21", "/tmp/m", (char *)0);
+				_exit(99);
+			}
+			waitpid(p, NULL, 0);
+			puts("");
+		}
+		return 0;
+	}
+	return 2;
+}
+CEOF
+then echo "ok sbx-run-skipped # no static libc to build the probe"; exit 0; fi
+
+# 1. read(2) of a directory fd is EISDIR, as the kernel's
+diffrun dir-read /bin/probe dir
+
+# 3. execveat with a real dirfd and a relative path; fexecve
+printf '#!/bin/sh\necho script "$@"\n' > "$T/opt/only/script"; chmod 755 "$T/opt/only/script"
+diffrun execveat /bin/probe exec
+
+# 2. a #! interpreter that exists only in the tree (with an argument, and
+# nested: a script whose interpreter is itself a script)
+mkdir -p "$T/opt/only/i" && cp /bin/busybox "$T/opt/only/i/sh"
+printf '#!/opt/only/i/sh -e\necho "sh: $0 $*"; false; echo not-reached\n' > "$T/opt/only/s1"
+printf '#!/opt/only/s1\n' > "$T/opt/only/s2"
+printf '#! /opt/only/i/sh\necho rel "$0"\n' > "$T/data/rel"
+chmod 755 "$T/opt/only/s1" "$T/opt/only/s2" "$T/data/rel"
+diffrun script-tree-interp /bin/sh -c '/opt/only/s1 a b; echo rc=$?; cd /data && ./rel; cd sub && ../rel x; echo rc=$?'
+diffrun script-nested /opt/only/s2 z
+printf '#!/opt/only/missing\n' > "$T/data/badinterp"; chmod 755 "$T/data/badinterp"
+diffrun script-missing-interp /bin/sh -c '/data/badinterp; echo rc=$?'
+
+# 2. a dynamically linked program whose ELF interpreter exists only in the
+# tree (PT_INTERP renamed in the tree's copy, same length)
+if command -v ldd >/dev/null && [ -x /usr/bin/cat ]; then
+  for f in /usr/bin/cat $(ldd /usr/bin/cat | grep -o '/[^ :]*' | sort -u); do
+    mkdir -p "$T$(dirname "$f")" && cp -L "$f" "$T$f"
+  done
+  interp=$(ldd /usr/bin/cat | grep -o '/[^ ]*ld-linux[^ ]*' | head -1)
+  if [ -n "$interp" ]; then
+    new=${interp%?}Q  # same length, absent on the host
+    cp -L "$interp" "$T$new"
+    perl -pi -e "s|\Q$interp\E\0|$new\0|" "$T/usr/bin/cat"
+    [ -e "$new" ] && echo "not ok sbx-run-elf-interp: $new exists on the host"
+    diffrun elf-tree-interp /usr/bin/cat /etc/greeting
+    cp -L "$T/usr/bin/cat" "$T/opt/only/cat2"
+    diffrun elf-tree-interp-sh /bin/sh -c 'cd /opt/only && ./cat2 /etc/greeting && exec ./cat2 /etc/greeting'
+  fi
+fi
+
+# 4. stores through a shared mapping reach the tree: read by another
+# process after msync, after munmap, and in the tree after exit
+diffrun mmap-msync /bin/probe mmap msync
+diffrun mmap-munmap /bin/probe mmap munmap
+"$UVFS" run --root "$T" --dump "$D/dump" -- /bin/sh -c '/bin/probe mmap exit >/dev/null; head -c 21 /tmp/m; echo' > "$D/out" 2>&1
+check sbx-run-mmap-exit "stored-through-memory" "$(cat "$D/out")"
