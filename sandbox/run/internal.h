@@ -97,6 +97,7 @@ struct run_vfd {
 	int memfd; /* REG: the supervisor's copy; else -1 */
 	uint64_t src_dev, src_ino; /* REG: the uvfs inode */
 	bool writable_seen; /* REG: some open allowed writing */
+	bool alias; /* OTHER: the exec image of a script, standing for it (exec.c) */
 	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
 	struct run_vfd *next; /* in the placeholder hash */
 	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
@@ -117,6 +118,9 @@ HIDDEN void run_vfd_sync_all(struct run_sup *s);
 /* After an O_TRUNC / truncate of the uvfs inode. */
 HIDDEN void run_vfd_truncated(struct run_sup *s, const struct statx *stx, uint64_t size);
 HIDDEN void run_vfd_free_all(struct run_sup *s);
+/* Makes the host file hostfd (an exec image of a script) stand for v's
+ * file: a tracee fd of it is looked up as an open of v's inode. */
+HIDDEN int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v);
 /* The memfd holding the content of the regular file f (materialised on
  * first use; the vfd keeps it). */
 HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
@@ -167,7 +171,11 @@ HIDDEN extern const size_t run_nhandlers;
 HIDDEN void run_dispatch(struct run_call *c);
 
 /* ----------------------------------------------------------- exec.c */
-HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr);
+/* execve of f (the tree's file at path_addr): builds the image and lets the
+ * syscall continue; linkdir is the host directory the kernel resolves a
+ * relative path in (the exec directory, or a directory fd's placeholder). */
+HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr,
+		     const char *linkdir);
 
 /* --------------------------------------------------------- filter.c */
 /* Forks the tracee: it installs the filter, passes back the listener and

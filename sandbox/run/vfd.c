@@ -89,7 +89,7 @@ static int dir_placeholder(struct run_sup *s, struct run_vfd *v, int flags)
 		v->dirseq = 0;
 		return -errno;
 	}
-	int h = open(p, (flags & O_PATH ? O_PATH : O_RDONLY) | O_DIRECTORY | O_CLOEXEC);
+	int h = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* never O_PATH: see run_vfd_install */
 	if (h < 0) {
 		int err = -errno;
 		rmdir(p);
@@ -339,7 +339,9 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		return err;
 	}
 	int acc = oflags & O_ACCMODE;
-	int hostflags = (oflags & O_PATH) ? O_PATH : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
+	/* SECCOMP_IOCTL_NOTIF_ADDFD takes its file with fget, which does not
+	 * see O_PATH files (EBADF): an O_PATH open gets a read-only one */
+	int hostflags = (oflags & O_PATH) ? O_RDONLY : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
 	if (S_ISREG(stx.stx_mode)) {
 		struct run_vfd *v;
 		err = run_vfd_memfd_for(s, f, &v);
@@ -379,7 +381,7 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		h = dir_placeholder(s, v, oflags);
 	} else {
 		m = memfd_create("uvfs-dir", MFD_CLOEXEC);
-		h = m < 0 ? -errno : reopen(m, (oflags & O_PATH) ? O_PATH : O_RDONLY);
+		h = m < 0 ? -errno : reopen(m, O_RDONLY);
 	}
 	if (h < 0) {
 		if (m >= 0)
@@ -396,6 +398,29 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	int r = addfd(s, id, h, oflags);
 	close(h);
 	return r;
+}
+
+int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v)
+{
+	struct run_vfd *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_pathop pop = { .root = s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	int err = uvfs_open_at(s->vfs, &root, &pop, O_RDONLY, 0, 0, &a->file);
+	if (err) {
+		free(a);
+		return err;
+	}
+	a->type = RUN_VFD_OTHER; /* collected as the directory-like ones */
+	a->alias = true;
+	a->memfd = -1;
+	a->vd = v->vd;
+	uvfs_vd_get(&a->vd);
+	add_key(s, a, hostfd);
+	s->ndirlike++;
+	return 0;
 }
 
 static void writeback(struct run_sup *s, struct run_vfd *v, const struct stat *st)
