@@ -760,6 +760,26 @@ static long h_execveat(struct run_call *c)
 	return do_execve(c, IARG(0), ARG(1), ARG(2), IARG(4));
 }
 
+/* ------------------------------------------------------ shared mappings */
+
+/* mmap with PROT_WRITE and MAP_SHARED (the filter sends no other mmap):
+ * stores to a file of the tree through it are found by hash (vfd.c). */
+static long h_mmap(struct run_call *c)
+{
+	int err;
+	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, IARG(4), &err);
+	if (v)
+		run_vfd_mapped(c->s, v);
+	c->cont = true;
+	return 0;
+}
+/* msync: changed files were written back before this call (loop.c) */
+static long h_msync(struct run_call *c)
+{
+	c->cont = true;
+	return 0;
+}
+
 /* ------------------------------------------------- credential changes */
 
 /* set*id, setgroups, capset, umask, prctl: the kernel does them; the
@@ -805,7 +825,7 @@ const struct run_handler run_handlers[] = {
 	H(setxattr, h_setxattr), H(lsetxattr, h_lsetxattr), H(fsetxattr, h_fsetxattr),
 	H(listxattr, h_listxattr), H(llistxattr, h_llistxattr), H(flistxattr, h_flistxattr),
 	H(removexattr, h_removexattr), H(lremovexattr, h_lremovexattr), H(fremovexattr, h_fremovexattr),
-	H(execve, h_execve), H(execveat, h_execveat),
+	H(execve, h_execve), H(execveat, h_execveat), H(mmap, h_mmap), H(msync, h_msync),
 	H(setuid, h_creds), H(setgid, h_creds), H(setreuid, h_creds), H(setregid, h_creds),
 	H(setresuid, h_creds), H(setresgid, h_creds), H(setfsuid, h_creds), H(setfsgid, h_creds),
 	H(setgroups, h_creds), H(capset, h_creds), H(umask, h_creds), H(prctl, h_creds),

@@ -99,6 +99,8 @@ struct run_vfd {
 	bool writable_seen; /* REG: some open allowed writing */
 	bool alias; /* OTHER: the exec image of a script, standing for it (exec.c) */
 	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
+	bool mapped; /* REG: mapped shared and writable by some tracee (stores may not stamp mtime) */
+	uint64_t synced_hash; /* REG, mapped: hash of the content at the last sync */
 	struct run_vfd *next; /* in the placeholder hash */
 	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
@@ -113,6 +115,9 @@ HIDDEN struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int 
 /* Opens a tracee fd for f (an uvfs open file, reference consumed) with
  * oflags: returns the tracee fd or -errno. */
 HIDDEN int run_vfd_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, int oflags);
+/* v's memfd was mapped shared and writable: from now on its content is
+ * compared with the last synced copy (by hash) at every sync. */
+HIDDEN void run_vfd_mapped(struct run_sup *s, struct run_vfd *v);
 /* Writes changed memfds back into uvfs. */
 HIDDEN void run_vfd_sync_all(struct run_sup *s);
 /* After an O_TRUNC / truncate of the uvfs inode. */

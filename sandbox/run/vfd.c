@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "sandbox/run/internal.h"
 
@@ -178,6 +179,21 @@ static int copy_in(int memfd, struct uvfs_file *f)
  * exact, with no clock granularity to guess about. */
 static const struct timespec SYNCED_MTIME = { 1, 0 };
 
+/* Stores through a shared mapping stamp the mtime only when they fault
+ * (the first store to a page since it was mapped writable), so a mapped
+ * memfd's content is compared by hash as well. */
+static uint64_t content_hash(int memfd, off_t size)
+{
+	if (size <= 0)
+		return 0;
+	void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, memfd, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	uint64_t h = XXH3_64bits(m, (size_t)size);
+	munmap(m, (size_t)size);
+	return h;
+}
+
 static void mark_synced(struct run_vfd *v)
 {
 	struct stat st;
@@ -185,6 +201,22 @@ static void mark_synced(struct run_vfd *v)
 	if (futimens(v->memfd, ts) || fstat(v->memfd, &st))
 		return;
 	v->synced_size = st.st_size;
+	if (v->mapped)
+		v->synced_hash = content_hash(v->memfd, st.st_size);
+}
+
+void run_vfd_mapped(struct run_sup *s, struct run_vfd *v)
+{
+	if (v->type != RUN_VFD_REG || v->mapped)
+		return;
+	v->mapped = true;
+	if (!v->writable_seen) { /* a writable shared mapping needs a writable open */
+		v->writable_seen = true;
+		v->dirty_next = s->reg_list;
+		s->reg_list = v;
+	}
+	/* run_vfd_sync_all ran before this call: the content is synced */
+	mark_synced(v);
 }
 
 int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out)
@@ -452,7 +484,8 @@ void run_vfd_sync_all(struct run_sup *s)
 		if (fstat(v->memfd, &st))
 			continue;
 		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == SYNCED_MTIME.tv_sec &&
-		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec)
+		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec &&
+		    (!v->mapped || content_hash(v->memfd, st.st_size) == v->synced_hash))
 			continue;
 		writeback(s, v, &st);
 		mark_synced(v);
