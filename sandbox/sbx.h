@@ -63,12 +63,15 @@ struct uvfs_sbx_task {
 	 * fdt->lock. */
 	pthread_mutex_t files_lock;
 	struct sbx_fdtable *files; /* reference */
+	/* Interrupt state (uvfs_sbx_task_interrupt): its own lock; every call's
+	 * uvfs_ctx names it, so blocking calls return -EINTR. */
+	struct uvfs_intr intr;
 };
 
 /* The caller context around each syscall: the VFS sees the task. */
 static inline void sbx_ctx_leave_(const struct uvfs_ctx **prev) { uvfs_ctx_leave(*prev); }
 #define SBX_CTX(t)                                                                                               \
-	struct uvfs_ctx sbx_ctx_ = { .cred = &(t)->cred, .task = (t), .tid = (t)->tid };                          \
+	struct uvfs_ctx sbx_ctx_ = { .cred = &(t)->cred, .task = (t), .tid = (t)->tid, .intr = &(t)->intr };       \
 	__attribute__((cleanup(sbx_ctx_leave_), unused)) const struct uvfs_ctx *sbx_prev_ = uvfs_ctx_enter(&sbx_ctx_)
 
 /* fdtable.c */

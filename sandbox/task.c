@@ -217,6 +217,7 @@ static struct uvfs_sbx_task *task_alloc(struct uvfs *vfs, struct uvfs_mntns *ns)
 	if (ns)
 		uvfs_mntns_get(ns);
 	pthread_mutex_init(&t->files_lock, NULL);
+	uvfs_intr_init(&t->intr);
 	return t;
 }
 
@@ -367,4 +368,22 @@ HIDDEN void sbx_at_end(struct sbx_at *at)
 	if (uvfs_vd_ok(&at->root))
 		uvfs_vd_put(&at->root);
 	at->dir = NULL;
+}
+
+/* ------------------------------------------------------------- interrupts */
+
+UVFS_API int uvfs_sbx_task_interrupt(struct uvfs_sbx_task *t)
+{
+	if (!t)
+		return -EINVAL;
+	struct uvfs_ctx c = { .task = t, .tid = t->tid, .intr = &t->intr };
+	return uvfs_ctx_interrupt(&c);
+}
+
+UVFS_API void uvfs_sbx_task_interrupt_clear(struct uvfs_sbx_task *t)
+{
+	if (!t)
+		return;
+	struct uvfs_ctx c = { .task = t, .tid = t->tid, .intr = &t->intr };
+	uvfs_ctx_interrupt_clear(&c);
 }
