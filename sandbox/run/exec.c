@@ -320,6 +320,16 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", n);
 	const char *one = !strncmp(path, "./", 2) ? path + 2 : path;
 	bool keep = script && *one && !strchr(one, '/') && strcmp(one, ".") && strcmp(one, "..");
+	if (keep) {
+		/* Only while no other exec's link has that name: the kernel
+		 * resolves it after we answer, so a link is never replaced (the
+		 * exec of another process may still be on its way to it). */
+		char cur[64];
+		ssize_t k = snprintf(lpath, sizeof(lpath), "%s/%s", linkdir, one) >= (int)sizeof(lpath)
+				    ? -2
+				    : readlink(lpath, cur, sizeof(cur) - 1);
+		keep = k == -1 ? errno == ENOENT : k >= 0 && (size_t)k == strlen(target) && !memcmp(cur, target, (size_t)k);
+	}
 	if (keep) /* the interpreter gets the very name, which the tree resolves */
 		snprintf(name, sizeof(name), "%s", one);
 	else if (script && (size_t)snprintf(name, sizeof(name), "/dev/fd/%d", n) <= plen)
