@@ -15,7 +15,8 @@
  *  - a #! script's interpreter receives the path string as the script's
  *    name, so for a script the string must also name the script when the
  *    interpreter opens it: a one-component relative name ("x", "./x") is
- *    left as it is (the symlink then has that name), any other path is
+ *    left as it is (the symlink then has that name, unless another exec's
+ *    link holds it: those are never replaced), any other path is
  *    rewritten to "/dev/fd/N" — what Linux itself passes for a script run
  *    by fexecve — and dispatch.c serves opens of /dev/fd/N and
  *    /proc/self/fd/N on our fds by reopening the file.
