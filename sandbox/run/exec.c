@@ -314,9 +314,10 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 	 * /dev/fd/N: that fd is an alias of the script (vfd.c) */
 	err = script ? run_vfd_alias(c->s, h, v) : 0;
 	int n = err ? err : install(c, h, !script);
-	close(h);
-	if (n < 0)
+	if (n < 0) {
+		close(h);
 		return n;
+	}
 	char name[PATH_MAX], target[64], lpath[PATH_MAX];
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", n);
 	const char *one = !strncmp(path, "./", 2) ? path + 2 : path;
@@ -331,8 +332,17 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 				    : readlink(lpath, cur, sizeof(cur) - 1);
 		keep = k == -1 ? errno == ENOENT : k >= 0 && (size_t)k == strlen(target) && !memcmp(cur, target, (size_t)k);
 	}
-	if (keep) /* the interpreter gets the very name, which the tree resolves */
+	if (keep) { /* the interpreter gets the very name, which the tree resolves */
 		snprintf(name, sizeof(name), "%s", one);
+		/* and needs no fd N: make it close-on-exec (same file, same fd) */
+		struct seccomp_notif_addfd a = { .id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (uint32_t)h,
+						 .newfd = (uint32_t)n, .newfd_flags = O_CLOEXEC };
+		if (ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+			keep = false;
+	}
+	close(h);
+	if (keep)
+		;
 	else if (script && (size_t)snprintf(name, sizeof(name), "/dev/fd/%d", n) <= plen)
 		;
 	else /* a short path: the interpreter opens "N" (dispatch.c: the fd's file when the tree has no "N") */

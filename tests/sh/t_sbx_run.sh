@@ -90,6 +90,14 @@ int main(int argc, char **argv) {
 		r("fexecve-dir", child_exec(bin, "", AT_EMPTY_PATH, (char *[]){ "x", 0 }));
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "./fds")) { /* as the interpreter of a script */
+		printf("open fds above 2:");
+		for (int fd = 3; fd < 64; fd++)
+			if (fcntl(fd, F_GETFD) >= 0)
+				printf(" %d", fd);
+		puts("");
+		return 0;
+	}
 	return 2;
 }
 CEOF
@@ -117,6 +125,10 @@ chmod 755 "$T/opt/only/s1" "$T/opt/only/s2" "$T/data/rel"
 N='sed -E "s,/dev/fd/[0-9]+,N,g; s,/opt/only/s[12],N,g; s,[.][.]/rel,N,g; s,^rel [0-9]+$,rel N,"'
 diffrun script-tree-interp /bin/sh -c "{ /opt/only/s1 a b; echo rc=\$?; cd /data && ./rel; cd sub && ../rel x; echo rc=\$?; } | $N"
 diffrun script-nested /bin/sh -c "/opt/only/s2 z | $N"
+# run by its own name, a script's interpreter has no extra fd open
+printf '#!/bin/probe\n' > "$T/data/fds"
+chmod 755 "$T/data/fds"
+diffrun script-no-extra-fd /bin/sh -c 'cd /data && ./fds'
 printf '#!/opt/only/missing\n' > "$T/data/badinterp"; chmod 755 "$T/data/badinterp"
 diffrun script-missing-interp /bin/sh -c '/data/badinterp; echo rc=$?'
 
