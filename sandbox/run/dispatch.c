@@ -723,7 +723,11 @@ static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t arg
 		return err;
 	if ((!addr || !path0[0]) && (fl & AT_EMPTY_PATH)) {
 		/* fexecve: the fd is a memfd holding the program (or a host
-		 * file): the kernel can exec it as it is */
+		 * file): the kernel can exec it as it is, once a tree file's
+		 * interpreter is the tree's (exec.c swaps in the image) */
+		err = run_exec_fd(c, dirfd);
+		if (err)
+			return err;
 		run_caller_stale(c->s, c->st.tgid);
 		c->cont = true;
 		return 0;

@@ -384,3 +384,50 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 	c->cont = true;
 	return 0;
 }
+
+int run_exec_fd(struct run_call *c, int fd)
+{
+	int err;
+	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, fd, &err);
+	if (!v || v->type != RUN_VFD_REG)
+		return err; /* a host file, a directory …: the kernel answers */
+	/* the kernel checks exec permission on the fd's file; so do we, as
+	 * the task, on the tree's */
+	struct uvfs_pathop pop = { .root = c->s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	if ((err = uvfs_access_at(c->s->vfs, uvfs_sbx_task_cred(c->task->sbx), &pop, X_OK)))
+		return err;
+	struct uvfs_file *f;
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	if ((err = uvfs_open_at(c->s->vfs, &root, &pop, O_RDONLY, 0, 0, &f)))
+		return err;
+	struct run_vfd *vv;
+	bool script;
+	int h;
+	err = image(c, f, 0, &h, &vv, &script);
+	uvfs_file_put(f);
+	if (err)
+		return err;
+	struct stat a, b;
+	if (!fstat(h, &a) && !fstat(v->memfd, &b) && a.st_ino == b.st_ino) {
+		close(h); /* a static program: the fd already is its content */
+		return 0;
+	}
+	char p[64], line[256] = "";
+	snprintf(p, sizeof(p), "/proc/%d/fdinfo/%d", (int)c->pid, fd);
+	FILE *fi = fopen(p, "re");
+	unsigned flags = 0;
+	while (fi && fgets(line, sizeof(line), fi))
+		if (sscanf(line, "flags: %o", &flags) == 1)
+			break;
+	if (fi)
+		fclose(fi);
+	/* a script's interpreter opens /dev/fd/N (Linux): N stands for it */
+	err = script ? run_vfd_alias(c->s, h, v) : 0;
+	struct seccomp_notif_addfd ad = { .id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (uint32_t)h,
+					  .newfd = (uint32_t)fd, .newfd_flags = flags & O_CLOEXEC };
+	if (!err && ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &ad) < 0)
+		err = -errno;
+	close(h);
+	return err;
+}

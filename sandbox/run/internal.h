@@ -182,6 +182,11 @@ HIDDEN void run_dispatch(struct run_call *c);
 HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr,
 		     const char *linkdir);
 
+/* fexecve of the tracee's fd: when it is a tree file that needs an
+ * interpreter, the fd is replaced by the exec image (same fd, same
+ * close-on-exec flag). 0 or -errno. */
+HIDDEN int run_exec_fd(struct run_call *c, int fd);
+
 /* --------------------------------------------------------- filter.c */
 /* Forks the tracee: it installs the filter, passes back the listener and
  * execs argv[0]. */

@@ -80,6 +80,12 @@ int main(int argc, char **argv) {
 		r("execveat-dirfd-sub", child_exec(open("/", O_RDONLY | O_DIRECTORY), "bin/echo", 0, (char *[]){ "echo", "via-sub", 0 }));
 		if (argc > 2) /* Linux passes "/dev/fd/D/only/script" to sh: no /dev in the chroot */
 			r("execveat-dirfd-script", child_exec(open("/opt", O_RDONLY | O_DIRECTORY), "only/script", 0, (char *[]){ "script", "arg", 0 }));
+		if (argc > 2) { /* the tree's interpreters through fexecve (Linux: sh opens /dev/fd/N) */
+			r("fexecve-script", child_exec(open("/opt/only/script2", O_RDONLY), "", AT_EMPTY_PATH, (char *[]){ "script", "fx", 0 }));
+			int c2 = open("/opt/only/cat2", O_RDONLY);
+			if (c2 >= 0)
+				r("fexecve-dynamic", child_exec(c2, "", AT_EMPTY_PATH, (char *[]){ "cat", "/etc/greeting", 0 }));
+		}
 		r("execveat-dirfd-missing", child_exec(bin, "nonexistent", 0, (char *[]){ "x", 0 }));
 		r("execveat-dirfd-nofollow", child_exec(bin, "echo", AT_SYMLINK_NOFOLLOW, (char *[]){ "x", 0 }));
 		int fd = open("/bin/busybox", O_RDONLY);
@@ -109,9 +115,6 @@ diffrun dir-read /bin/probe dir
 # 3. execveat with a real dirfd and a relative path; fexecve
 printf '#!/bin/sh\necho script "$@"\n' > "$T/opt/only/script"; chmod 755 "$T/opt/only/script"
 diffrun execveat /bin/probe exec
-out=$("$UVFS" run --root "$T" -- /bin/probe exec script 2>&1 | grep -A1 '^script arg')
-check sbx-run-execveat-script "script arg
-execveat-dirfd-script 0 -" "$out"
 
 # 2. a #! interpreter that exists only in the tree (with an argument, and
 # nested: a script whose interpreter is itself a script). A script's name as
@@ -149,6 +152,18 @@ if command -v ldd >/dev/null && [ -x /usr/bin/cat ]; then
     diffrun elf-tree-interp-sh /bin/sh -c 'cd /opt/only && ./cat2 /etc/greeting && exec ./cat2 /etc/greeting'
   fi
 fi
+
+# fexecve and execveat with a dirfd of scripts and dynamic programs from the
+# tree (no differential: Linux hands the interpreter /dev/fd/N names, and
+# the chroot has no /dev)
+printf '#!/opt/only/i/sh\necho script2 "$@"\n' > "$T/opt/only/script2"; chmod 755 "$T/opt/only/script2"
+out=$("$UVFS" run --root "$T" -- /bin/probe exec script 2>&1 | grep -A1 '^script\|^hello')
+check sbx-run-exec-tree-interp-fd "script arg
+execveat-dirfd-script 0 -
+script2 fx
+fexecve-script 0 -
+hello
+fexecve-dynamic 0 -" "$out"
 
 # 4. stores through shared mappings reaching the tree: tests/sandbox/test_sbx_mmap.c
 # (inside a run every reader sees the supervisor's memfd; only the tree
