@@ -43,8 +43,9 @@
  *    "#!<exec dir>/i<M>/<interpreter's base name> [arg]\n", the link there
  *    pointing at /proc/self/fd/M, so the interpreter's argv[0] keeps its
  *    base name (busybox picks its applet by it) but is a host path.
- * A failing exec (after our checks) leaves the rewritten string behind in
- * the tracee. */
+ * fexecve (run_exec_fd): the tracee's fd is replaced by the image when the
+ * program needs an interpreter. A failing exec (after our checks) leaves
+ * the rewritten string (or the replaced fd) behind in the tracee. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
