@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
 #include <elf.h>
 #include <stdio.h>
 #include <string.h>
@@ -431,4 +432,34 @@ int run_exec_fd(struct run_call *c, int fd)
 		err = -errno;
 	close(h);
 	return err;
+}
+
+void run_exec_free(struct run_sup *s)
+{
+	DIR *d = s->hostdir ? opendir(s->hostdir) : NULL;
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && e->d_name[1] && strcmp(e->d_name, "..")) {
+			unlinkat(dirfd(d), e->d_name, 0); /* a kept script name ".x": loop.c skips dot names */
+			continue;
+		}
+		if (e->d_name[0] != 'i' || e->d_name[1] < '0' || e->d_name[1] > '9')
+			continue; /* only the interpreter links' directories (script_image) */
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *sub = fd < 0 ? NULL : fdopendir(fd);
+		if (!sub) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		struct dirent *l;
+		while ((l = readdir(sub)))
+			if (l->d_name[0] != '.' || (l->d_name[1] && strcmp(l->d_name, "..")))
+				unlinkat(dirfd(sub), l->d_name, 0);
+		closedir(sub);
+		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
 }

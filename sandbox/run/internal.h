@@ -186,6 +186,9 @@ HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr
  * interpreter, the fd is replaced by the exec image (same fd, same
  * close-on-exec flag). 0 or -errno. */
 HIDDEN int run_exec_fd(struct run_call *c, int fd);
+/* Removes what exec left in the exec directory besides its top-level links
+ * (the interpreters' link directories); run_vfd_free_all calls it. */
+HIDDEN void run_exec_free(struct run_sup *s);
 
 /* --------------------------------------------------------- filter.c */
 /* Forks the tracee: it installs the filter, passes back the listener and

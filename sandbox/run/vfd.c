@@ -524,6 +524,7 @@ void run_vfd_free_all(struct run_sup *s)
 	char p[PATH_MAX];
 	if (s->dir_dev && snprintf(p, sizeof(p), "%s/d", s->hostdir) < (int)sizeof(p))
 		rmdir(p);
+	run_exec_free(s);
 	free(s->vfd_hash);
 	free(s->src_hash);
 	s->vfd_hash = s->src_hash = NULL;
