@@ -46,6 +46,11 @@ struct sbx_fs {
 	pthread_mutex_t lock;
 	struct uvfs_vd root, cwd; /* references; under lock */
 	mode_t umask; /* under lock */
+	/* Registered tasks sharing this state (their /proc/[tid]/cwd follows
+	 * every chdir, see sys_dir.c) and a count of cwd changes; under lock. */
+	int32_t *tids;
+	unsigned ntids, tcap;
+	uint64_t cwd_gen;
 };
 
 struct uvfs_sbx_task {
@@ -63,13 +68,19 @@ struct uvfs_sbx_task {
 	 * fdt->lock. */
 	pthread_mutex_t files_lock;
 	struct sbx_fdtable *files; /* reference */
+	/* Interrupt state (uvfs_sbx_task_interrupt): its own lock; every call's
+	 * uvfs_ctx names it, so blocking calls return -EINTR. */
+	struct uvfs_intr intr;
 };
 
 /* The caller context around each syscall: the VFS sees the task. */
 static inline void sbx_ctx_leave_(const struct uvfs_ctx **prev) { uvfs_ctx_leave(*prev); }
 #define SBX_CTX(t)                                                                                               \
-	struct uvfs_ctx sbx_ctx_ = { .cred = &(t)->cred, .task = (t), .tid = (t)->tid };                          \
+	struct uvfs_ctx sbx_ctx_ = { .cred = &(t)->cred, .task = (t), .tid = (t)->tid, .intr = &(t)->intr };       \
 	__attribute__((cleanup(sbx_ctx_leave_), unused)) const struct uvfs_ctx *sbx_prev_ = uvfs_ctx_enter(&sbx_ctx_)
+
+/* task.c: the registered tasks sharing t's fs state */
+HIDDEN int sbx_fs_add_tid(struct sbx_fs *fs, int32_t tid);
 
 /* fdtable.c */
 HIDDEN int fdt_new(struct sbx_fdtable **out);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h> /* RENAME_* */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fsimpl/kernfs/task.h"
@@ -187,21 +188,43 @@ static long searchable_dir(struct uvfs_sbx_task *t, int dirfd, const char *path,
 
 static void set_vd(struct uvfs_sbx_task *t, struct uvfs_vd *vd, bool root)
 {
-	pthread_mutex_lock(&t->fs->lock);
-	struct uvfs_vd *slot = root ? &t->fs->root : &t->fs->cwd;
+	struct sbx_fs *fs = t->fs;
+	pthread_mutex_lock(&fs->lock);
+	struct uvfs_vd *slot = root ? &fs->root : &fs->cwd;
 	struct uvfs_vd old = *slot;
 	*slot = *vd;
-	pthread_mutex_unlock(&t->fs->lock);
+	if (!root)
+		fs->cwd_gen++;
+	pthread_mutex_unlock(&fs->lock);
 	uvfs_vd_put(&old);
-	/* /proc/[tid]/cwd follows (only this task's entry: tasks sharing the
-	 * fs state by CLONE_FS keep their last registered cwd). */
-	if (!root && t->tasks && t->tid > 0) {
-		pthread_mutex_lock(&t->fs->lock);
-		struct uvfs_vd cwd = t->fs->cwd;
+	if (root || !t->tasks)
+		return;
+	/* /proc/[tid]/cwd of every registered task sharing the fs state
+	 * (CLONE_FS) follows. The table is updated outside the leaf fs lock;
+	 * a chdir racing this one makes us go round again, so the last
+	 * writer always leaves the current cwd behind. */
+	for (;;) {
+		pthread_mutex_lock(&fs->lock);
+		uint64_t gen = fs->cwd_gen;
+		struct uvfs_vd cwd = fs->cwd;
 		uvfs_vd_get(&cwd);
-		pthread_mutex_unlock(&t->fs->lock);
-		uvfs_task_set_cwd(t->tasks, t->tid, &cwd);
+		unsigned n = fs->ntids;
+		int32_t one, *tids = n > 1 ? malloc(n * sizeof(*tids)) : &one;
+		if (!tids)
+			tids = &one, n = 1, one = t->tid; /* at least our own */
+		else if (n)
+			memcpy(tids, fs->tids, n * sizeof(*tids));
+		pthread_mutex_unlock(&fs->lock);
+		for (unsigned i = 0; i < n; i++)
+			uvfs_task_set_cwd(t->tasks, tids[i], &cwd);
 		uvfs_vd_put(&cwd);
+		if (tids != &one)
+			free(tids);
+		pthread_mutex_lock(&fs->lock);
+		bool same = fs->cwd_gen == gen;
+		pthread_mutex_unlock(&fs->lock);
+		if (same)
+			break;
 	}
 }
 

@@ -1,5 +1,5 @@
 /* sandbox/sys_file.c — ioctl (FIOCLEX/FIONCLEX at the fd level, the rest
- * to the file), poll readiness, mount and umount2. */
+ * to the file), mount and umount2 (poll: sys_poll.c). */
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -26,35 +26,6 @@ UVFS_API long uvfs_sbx_ioctl(struct uvfs_sbx_task *t, int fd, unsigned long cmd,
 	}
 	uvfs_file_put(f);
 	return err;
-}
-
-UVFS_API long uvfs_sbx_poll(struct uvfs_sbx_task *t, struct pollfd *fds, nfds_t nfds)
-{
-	SBX_CTX(t);
-	if (nfds > t->nofile)
-		return -EINVAL;
-	if (nfds && !fds)
-		return -EFAULT;
-	long ready = 0;
-	for (nfds_t i = 0; i < nfds; i++) {
-		fds[i].revents = 0;
-		if (fds[i].fd < 0)
-			continue;
-		struct uvfs_file *f;
-		if (sbx_file(t, fds[i].fd, &f)) {
-			fds[i].revents = POLLNVAL;
-		} else {
-			/* POLLERR and POLLHUP are reported whether asked or not. */
-			int r = uvfs_poll(f, fds[i].events | POLLERR | POLLHUP, 0);
-			uvfs_file_put(f);
-			if (r < 0)
-				return r;
-			fds[i].revents = (short)(r & (fds[i].events | POLLERR | POLLHUP | POLLNVAL));
-		}
-		if (fds[i].revents)
-			ready++;
-	}
-	return ready;
 }
 
 UVFS_API long uvfs_sbx_mount(struct uvfs_sbx_task *t, const char *source, const char *target, const char *fstype,

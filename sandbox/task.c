@@ -89,7 +89,36 @@ static void fs_put(struct sbx_fs *fs)
 	uvfs_vd_put(&fs->cwd);
 	uvfs_vd_put(&fs->root);
 	pthread_mutex_destroy(&fs->lock);
+	free(fs->tids);
 	free(fs);
+}
+
+HIDDEN int sbx_fs_add_tid(struct sbx_fs *fs, int32_t tid)
+{
+	pthread_mutex_lock(&fs->lock);
+	if (fs->ntids == fs->tcap) {
+		unsigned cap = fs->tcap ? fs->tcap * 2 : 4;
+		int32_t *n = realloc(fs->tids, cap * sizeof(*n));
+		if (!n) {
+			pthread_mutex_unlock(&fs->lock);
+			return -ENOMEM;
+		}
+		fs->tids = n, fs->tcap = cap;
+	}
+	fs->tids[fs->ntids++] = tid;
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+}
+
+static void fs_del_tid(struct sbx_fs *fs, int32_t tid)
+{
+	pthread_mutex_lock(&fs->lock);
+	for (unsigned i = 0; i < fs->ntids; i++)
+		if (fs->tids[i] == tid) {
+			fs->tids[i] = fs->tids[--fs->ntids];
+			break;
+		}
+	pthread_mutex_unlock(&fs->lock);
 }
 
 HIDDEN mode_t sbx_umask(struct uvfs_sbx_task *t)
@@ -202,6 +231,8 @@ static int task_register(struct uvfs_sbx_task *t, int32_t ppid)
 	int err = uvfs_task_register(t->tasks, &p);
 	uvfs_vd_put(&cwd);
 	uvfs_vd_put(&root);
+	if (!err && (err = sbx_fs_add_tid(t->fs, t->tid)))
+		uvfs_task_unregister(t->tasks, t->tid);
 	return err;
 }
 
@@ -217,6 +248,7 @@ static struct uvfs_sbx_task *task_alloc(struct uvfs *vfs, struct uvfs_mntns *ns)
 	if (ns)
 		uvfs_mntns_get(ns);
 	pthread_mutex_init(&t->files_lock, NULL);
+	uvfs_intr_init(&t->intr);
 	return t;
 }
 
@@ -320,8 +352,10 @@ UVFS_API void uvfs_sbx_task_put(struct uvfs_sbx_task *t)
 {
 	if (!t)
 		return;
-	if (t->tasks && t->tid > 0)
+	if (t->tasks && t->tid > 0) {
+		fs_del_tid(t->fs, t->tid);
 		uvfs_task_unregister(t->tasks, t->tid);
+	}
 	task_free(t);
 }
 
@@ -367,4 +401,22 @@ HIDDEN void sbx_at_end(struct sbx_at *at)
 	if (uvfs_vd_ok(&at->root))
 		uvfs_vd_put(&at->root);
 	at->dir = NULL;
+}
+
+/* ------------------------------------------------------------- interrupts */
+
+UVFS_API int uvfs_sbx_task_interrupt(struct uvfs_sbx_task *t)
+{
+	if (!t)
+		return -EINVAL;
+	struct uvfs_ctx c = { .task = t, .tid = t->tid, .intr = &t->intr };
+	return uvfs_ctx_interrupt(&c);
+}
+
+UVFS_API void uvfs_sbx_task_interrupt_clear(struct uvfs_sbx_task *t)
+{
+	if (!t)
+		return;
+	struct uvfs_ctx c = { .task = t, .tid = t->tid, .intr = &t->intr };
+	uvfs_ctx_interrupt_clear(&c);
 }

@@ -22,6 +22,7 @@
 
 #include <linux/openat2.h> /* struct open_how, RESOLVE_* */
 #include <poll.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -87,6 +88,12 @@ UVFS_API int uvfs_sbx_task_set_cred(struct uvfs_sbx_task *t, const struct uvfs_c
 UVFS_API const struct uvfs_cred *uvfs_sbx_task_cred(const struct uvfs_sbx_task *t);
 UVFS_API int uvfs_sbx_task_set_nofile(struct uvfs_sbx_task *t, unsigned limit); /* -EINVAL above MAX or 0 */
 UVFS_API int32_t uvfs_sbx_task_tid(const struct uvfs_sbx_task *t);
+/* From any thread: the task has a signal to handle. A call of the task
+ * blocked in uvfs (poll, ppoll, select, F_SETLKW, a blocking read of a
+ * FIFO or tty …) returns -EINTR, and so does every blocking call until
+ * uvfs_sbx_task_interrupt_clear (the signal was delivered). */
+UVFS_API int uvfs_sbx_task_interrupt(struct uvfs_sbx_task *t);
+UVFS_API void uvfs_sbx_task_interrupt_clear(struct uvfs_sbx_task *t);
 
 /* For interceptors: the open file behind fd, with a reference (put it), or
  * -EBADF. */
@@ -200,11 +207,24 @@ UVFS_API long uvfs_sbx_chroot(struct uvfs_sbx_task *t, const char *path);
 
 /* files */
 UVFS_API long uvfs_sbx_ioctl(struct uvfs_sbx_task *t, int fd, unsigned long cmd, void *arg);
-/* poll(2) readiness without waiting (timeout 0): fills revents (POLLNVAL
- * for an fd that is not open, 0 for a negative fd) and returns how many
- * entries have revents != 0. A blocking interceptor polls again or waits
- * on its own. -EINVAL for nfds above the fd limit. */
-UVFS_API long uvfs_sbx_poll(struct uvfs_sbx_task *t, struct pollfd *fds, nfds_t nfds);
+/* poll(2): fills revents (POLLNVAL for an fd that is not open, 0 for a
+ * negative fd) and returns how many entries have revents != 0, waiting on
+ * the files' wait queues until one is ready or timeout ms passed (< 0: no
+ * limit; 0: just look). -EINVAL for nfds above the fd limit; -EINTR when
+ * the task is interrupted while it waits (uvfs_sbx_task_interrupt). */
+UVFS_API long uvfs_sbx_poll(struct uvfs_sbx_task *t, struct pollfd *fds, nfds_t nfds, int timeout);
+/* ppoll(2) without the signal mask (the interceptor applies it): timeout
+ * NULL waits without limit; a negative or unnormalised one is -EINVAL. The
+ * remaining time is not written back. */
+UVFS_API long uvfs_sbx_ppoll(struct uvfs_sbx_task *t, struct pollfd *fds, nfds_t nfds, const struct timespec *timeout);
+/* pselect6(2) without the signal mask (select's timeval: the caller
+ * converts): the sets (each may be NULL) are rewritten with the ready fds
+ * and the count of set bits returned; an fd in a set that is not open is
+ * -EBADF; nfds < 0 or a bad timeout -EINVAL. Readable: POLLIN, POLLHUP,
+ * POLLERR; writable: POLLOUT, POLLERR; exceptional: POLLPRI (Linux
+ * POLLIN_SET, POLLOUT_SET, POLLEX_SET). */
+UVFS_API long uvfs_sbx_pselect6(struct uvfs_sbx_task *t, int nfds, fd_set *readfds, fd_set *writefds,
+				fd_set *exceptfds, const struct timespec *timeout);
 
 /* mounts (types registered on the instance; CAP_SYS_ADMIN in the task's cred) */
 UVFS_API long uvfs_sbx_mount(struct uvfs_sbx_task *t, const char *source, const char *target, const char *fstype,

@@ -203,9 +203,40 @@ static long put_out(struct run_call *c, long r, uint64_t addr, const void *buf, 
 
 /* ----------------------------------------------------------------- open */
 
+/* /dev/fd/N and /proc/self/fd/N where the tracee's fd N is one of ours:
+ * Linux's magic link reopens the file, so open its vd as the task (the
+ * interpreter of a script run from the tree reads it so, see exec.c; a
+ * bare "N" the tree does not have names a script's fd too, when the exec
+ * path was too short for "/dev/fd/N"). Else the tree decides. */
+static long open_fd_link(struct run_call *c, int sfd, const char *path, const struct open_how *how, size_t size)
+{
+	const char *n = !strncmp(path, "/dev/fd/", 8) ? path + 8 : !strncmp(path, "/proc/self/fd/", 14) ? path + 14 : NULL;
+	bool bare = !n;
+	if (bare) {
+		long r = uvfs_sbx_openat2(SBX, sfd, path, how, size);
+		if (r != -ENOENT || sfd != AT_FDCWD || path[0] < '0' || path[0] > '9')
+			return r;
+		n = path;
+	}
+	char *e;
+	long fd = *n >= '0' && *n <= '9' ? strtol(n, &e, 10) : -1;
+	int err;
+	struct run_vfd *v = fd >= 0 && !*e && fd < INT_MAX ? run_vfd_lookup(c->s, c->pid, (int)fd, &err) : NULL;
+	if (!v || (bare && !v->alias) || (how->flags & (O_CREAT | __O_TMPFILE)))
+		return bare ? -ENOENT : uvfs_sbx_openat2(SBX, sfd, path, how, size);
+	struct uvfs_pathop pop = { .root = c->s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	struct uvfs_file *f;
+	err = uvfs_open_at(c->s->vfs, uvfs_sbx_task_cred(SBX), &pop, (int)how->flags & ~O_CLOEXEC, 0, 0, &f);
+	if (err)
+		return err;
+	long r = uvfs_sbx_fd_install(SBX, f, 0, false);
+	uvfs_file_put(f);
+	return r;
+}
+
 static long do_open(struct run_call *c, int dirfd, uint64_t addr, const struct open_how *how, size_t size)
 {
-	long fd = AT_CALL(dirfd, addr, 0, uvfs_sbx_openat2(SBX, t.sfd, path, how, size));
+	long fd = AT_CALL(dirfd, addr, 0, open_fd_link(c, t.sfd, path, how, size));
 	if (fd < 0 || c->cont)
 		return fd;
 	struct uvfs_file *f;
@@ -713,20 +744,34 @@ static long do_execve(struct run_call *c, int dirfd, uint64_t addr, uint64_t arg
 		return err;
 	if ((!addr || !path0[0]) && (fl & AT_EMPTY_PATH)) {
 		/* fexecve: the fd is a memfd holding the program (or a host
-		 * file): the kernel can exec it as it is */
+		 * file): the kernel can exec it as it is, once a tree file's
+		 * interpreter is the tree's (exec.c swaps in the image) */
+		err = run_exec_fd(c, dirfd);
+		if (err)
+			return err;
 		run_caller_stale(c->s, c->st.tgid);
 		c->cont = true;
 		return 0;
 	}
-	if (dirfd != AT_FDCWD && path0[0] != '/')
-		return -ENOEXEC; /* our rewritten name is relative to the host cwd, not dirfd */
 	/* the layer checks exec permission (not read), the type and noexec,
 	 * and hands back the program opened for reading */
 	struct uvfs_file *f = NULL;
 	err = (int)AT_CALL(dirfd, addr, 0, uvfs_sbx_open_exec(SBX, t.sfd, path, fl, &f));
 	if (err)
 		return err;
-	long r = run_exec(c, f, addr, argv);
+	/* the kernel resolves our relative name in dirfd: a directory of the
+	 * tree has a host placeholder directory (vfd.c) to put it in */
+	char ldir[PATH_MAX];
+	const char *linkdir = c->s->hostdir;
+	if (dirfd != AT_FDCWD) {
+		struct run_vfd *dv = run_vfd_lookup(c->s, c->pid, dirfd, &err);
+		if (!dv || run_vfd_dir_path(c->s, dv, ldir)) {
+			uvfs_file_put(f);
+			return -ENOEXEC; /* an absolute path with a host dirfd */
+		}
+		linkdir = ldir;
+	}
+	long r = run_exec(c, f, addr, argv, linkdir);
 	uvfs_file_put(f);
 	run_caller_stale(c->s, c->st.tgid); /* exec recomputes capabilities */
 	return r;
@@ -738,6 +783,26 @@ static long h_execve(struct run_call *c)
 static long h_execveat(struct run_call *c)
 {
 	return do_execve(c, IARG(0), ARG(1), ARG(2), IARG(4));
+}
+
+/* ------------------------------------------------------ shared mappings */
+
+/* mmap with PROT_WRITE and MAP_SHARED (the filter sends no other mmap):
+ * stores to a file of the tree through it are found by hash (vfd.c). */
+static long h_mmap(struct run_call *c)
+{
+	int err;
+	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, IARG(4), &err);
+	if (v)
+		run_vfd_mapped(c->s, v);
+	c->cont = true;
+	return 0;
+}
+/* msync: changed files were written back before this call (loop.c) */
+static long h_msync(struct run_call *c)
+{
+	c->cont = true;
+	return 0;
 }
 
 /* ------------------------------------------------- credential changes */
@@ -785,7 +850,7 @@ const struct run_handler run_handlers[] = {
 	H(setxattr, h_setxattr), H(lsetxattr, h_lsetxattr), H(fsetxattr, h_fsetxattr),
 	H(listxattr, h_listxattr), H(llistxattr, h_llistxattr), H(flistxattr, h_flistxattr),
 	H(removexattr, h_removexattr), H(lremovexattr, h_lremovexattr), H(fremovexattr, h_fremovexattr),
-	H(execve, h_execve), H(execveat, h_execveat),
+	H(execve, h_execve), H(execveat, h_execveat), H(mmap, h_mmap), H(msync, h_msync),
 	H(setuid, h_creds), H(setgid, h_creds), H(setreuid, h_creds), H(setregid, h_creds),
 	H(setresuid, h_creds), H(setresgid, h_creds), H(setfsuid, h_creds), H(setfsgid, h_creds),
 	H(setgroups, h_creds), H(capset, h_creds), H(umask, h_creds), H(prctl, h_creds),

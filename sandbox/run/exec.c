@@ -1,30 +1,60 @@
 /* sandbox/run/exec.c — execve of a program that lives in the uvfs tree.
  *
  * The kernel must load the program, but it resolves the path in the host
- * file system and we cannot change the syscall's arguments. So: the file's
- * content is the memfd of its vfd (shared with every open of it); a new
- * read-only description of it is installed in the tracee (ADDFD, lowest
- * free fd N, close-on-exec unless the file is a #! script, whose
- * interpreter reads it through /dev/fd/N); the supervisor's exec directory
- * (the tracee's host cwd, see filter.c) holds a symlink "N" ->
- * "/proc/self/fd/N"; and the path string in the tracee is overwritten with
- * "N" (through /proc/<pid>/mem: string literals live in read-only pages).
- * Then the syscall continues, and the kernel execs the memfd. When argv[0]
- * is the very same string (a shell execs argv[0]), argv[0] is first copied
- * below the tracee's stack pointer (read from /proc/<tid>/syscall; below
- * the red zone is dead space at a syscall) and the argv slot repointed, so
- * the program still sees its name. The kernel copies argv before it
- * discards the old memory, so nothing of this outlives a successful exec.
+ * file system and we cannot change the syscall's arguments. So the
+ * supervisor builds the *image* the kernel is to exec (below), installs a
+ * read-only description of it in the tracee (ADDFD, lowest free fd N,
+ * close-on-exec unless the program is a #! script), makes the path resolve
+ * to it on the host, and lets the syscall continue:
+ *  - the path string in the tracee is overwritten with "N" (through
+ *    /proc/<pid>/mem: string literals live in read-only pages) and the
+ *    directory the kernel resolves "N" in (the tracee's host cwd, the
+ *    supervisor's exec directory; for execveat with a directory fd of the
+ *    tree, that directory's placeholder, see vfd.c) holds a symlink
+ *    "N" -> "/proc/self/fd/N";
+ *  - a #! script's interpreter receives the path string as the script's
+ *    name, so for a script the string must also name the script when the
+ *    interpreter opens it: a one-component relative name ("x", "./x") is
+ *    left as it is (the symlink then has that name, unless another exec's
+ *    link holds it: those are never replaced), any other path is
+ *    rewritten to "/dev/fd/N" — what Linux itself passes for a script run
+ *    by fexecve — and dispatch.c serves opens of /dev/fd/N and
+ *    /proc/self/fd/N on our fds by reopening the file.
+ * When argv[0] is the very same string (a shell execs argv[0]), argv[0]
+ * is first copied below the tracee's stack pointer (read from
+ * /proc/<tid>/syscall; below the red zone is dead space at a syscall) and
+ * the argv slot repointed, so the program still sees its name. The kernel
+ * copies argv before it discards the old memory, so nothing of this
+ * outlives a successful exec.
  *
- * Not covered: an ELF interpreter (PT_INTERP, ld.so) and a #! interpreter
- * are loaded by the kernel from the host's file system; the libraries ld.so
- * opens come from the tree. A failing exec (after our checks) leaves the
- * rewritten string behind in the tracee. */
+ * Interpreters come from the tree, not the host:
+ *  - ELF with PT_INTERP: the image is a copy of the program whose PT_INTERP
+ *    string is replaced by "/proc/self/fd/L", L a close-on-exec fd of the
+ *    tree's interpreter (ld.so) installed in the tracee; the kernel opens
+ *    the interpreter before it closes close-on-exec fds. argv and argv[0]
+ *    are the program's; /proc/self/exe is a memfd (as for every program
+ *    run from the tree), and ld.so's own name (l_name of the rtld link map)
+ *    is "/proc/self/fd/L".
+ *  - #!: the line is parsed here as the kernel's binfmt_script does (the
+ *    first 256 bytes, an interpreter and one optional argument, up to 5
+ *    nested levels, then ELOOP); the interpreter is looked up in the tree
+ *    as the task (exec permission) and built into an image in turn
+ *    (installed close-on-exec at M); the script's image is a memfd holding
+ *    "#!<exec dir>/i<M>/<interpreter's base name> [arg]\n", the link there
+ *    pointing at /proc/self/fd/M, so the interpreter's argv[0] keeps its
+ *    base name (busybox picks its applet by it) but is a host path.
+ * fexecve (run_exec_fd): the tracee's fd is replaced by the image when the
+ * program needs an interpreter. A failing exec (after our checks) leaves
+ * the rewritten string (or the replaced fd) behind in the tracee. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
+#include <elf.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,43 +83,286 @@ static int tracee_sp(pid_t tid, uint64_t *sp)
 	return 0;
 }
 
-long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr)
+
+/* Installs host fd h in the tracee (lowest free fd): the tracee fd. */
+static int install(struct run_call *c, int h, bool cloexec)
 {
-	struct run_sup *s = c->s;
+	struct seccomp_notif_addfd a = { .id = c->req->id, .srcfd = (uint32_t)h, .newfd_flags = cloexec ? O_CLOEXEC : 0 };
+	int n = ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+	return n < 0 ? -errno : n;
+}
+
+static int reopen_ro(int fd)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	int h = open(p, O_RDONLY | O_CLOEXEC);
+	return h < 0 ? -errno : h;
+}
+
+/* link -> target, replacing what was there */
+static int put_link(const char *target, const char *link)
+{
+	if (!symlink(target, link))
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.new", link);
+	unlink(tmp);
+	if (symlink(target, tmp) || rename(tmp, link))
+		return -errno;
+	return 0;
+}
+
+static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script);
+
+/* An ELF with PT_INTERP: a copy whose interpreter is the tree's. Returns 1
+ * when f is not such an ELF (the kernel takes it as it is). */
+static int elf_image(struct run_call *c, int memfd, int *out)
+{
+	Elf64_Ehdr eh;
+	if (pread(memfd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
+		return 1;
+	Elf64_Phdr ph;
+	size_t i;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(memfd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			return 1;
+		if (ph.p_type == PT_INTERP)
+			break;
+	}
+	if (i == eh.e_phnum || ph.p_filesz < 2 || ph.p_filesz > PATH_MAX)
+		return 1; /* static: nothing to redirect (the kernel checks the rest) */
+	char interp[PATH_MAX + 1];
+	if (pread(memfd, interp, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
+	    interp[ph.p_filesz - 1])
+		return 1; /* the kernel refuses it (ENOEXEC) */
+	/* the kernel's open_exec(interpreter): as the task, relative to its cwd */
+	struct uvfs_file *fi = NULL;
+	long err = uvfs_sbx_open_exec(c->task->sbx, AT_FDCWD, interp, 0, &fi);
+	if (err)
+		return (int)err;
+	struct run_vfd *vi;
+	err = run_vfd_memfd_for(c->s, fi, &vi);
+	uvfs_file_put(fi);
+	if (err)
+		return (int)err;
+	int h = reopen_ro(vi->memfd);
+	if (h < 0)
+		return h;
+	int l = install(c, h, true);
+	close(h);
+	if (l < 0)
+		return l;
+	char name[32];
+	int nl = snprintf(name, sizeof(name), "/proc/self/fd/%d", l);
+	if ((size_t)nl + 1 > ph.p_filesz)
+		return 1; /* no room: the host's interpreter (documented) */
+	struct stat st;
+	int e = memfd_create("uvfs-exec", MFD_CLOEXEC);
+	if (e < 0)
+		return -errno;
+	if (fstat(memfd, &st))
+		goto fail;
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = copy_file_range(memfd, &off, e, NULL, (size_t)(st.st_size - off), 0);
+		if (n <= 0)
+			goto fail;
+	}
+	char pad[PATH_MAX + 1] = { 0 };
+	memcpy(pad, name, (size_t)nl);
+	if (pwrite(e, pad, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	err = errno ? -errno : -EIO;
+	close(e);
+	return (int)err;
+}
+
+static bool spacetab(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* A #! script: the kernel's load_script parse, the interpreter from the
+ * tree. Returns 1 when buf is not a script the kernel would run. */
+static int script_image(struct run_call *c, char *buf, int depth, int *out)
+{
+	/* buf holds the first 256 bytes, zero-padded, as bprm->buf */
+	char *end = buf + 255, *i_end = memchr(buf, '\n', 256);
+	if (!i_end) {
+		char *p = buf + 2;
+		while (p < end && spacetab(*p))
+			p++;
+		if (p == end)
+			return 1;
+		char *q = p;
+		while (q < end && !spacetab(*q) && *q)
+			q++;
+		if (q == end)
+			return 1; /* the interpreter's name may be truncated */
+		i_end = end;
+	}
+	while (i_end > buf + 2 && spacetab(i_end[-1]))
+		i_end--;
+	*i_end = 0;
+	char *name = buf + 2;
+	while (name < i_end && spacetab(*name))
+		name++;
+	if (name == i_end)
+		return 1;
+	char *sep = name, *arg = NULL;
+	while (sep < i_end && !spacetab(*sep) && *sep)
+		sep++;
+	if (sep < i_end && *sep) {
+		arg = sep;
+		while (arg < i_end && spacetab(*arg))
+			arg++;
+		if (arg == i_end)
+			arg = NULL;
+	}
+	*sep = 0;
+	if (depth >= 5)
+		return -ELOOP;
+	struct uvfs_file *fi = NULL;
+	long err = uvfs_sbx_open_exec(c->task->sbx, AT_FDCWD, name, 0, &fi);
+	if (err)
+		return (int)err;
+	int h;
+	struct run_vfd *vi;
+	bool iscript;
+	err = image(c, fi, depth + 1, &h, &vi, &iscript);
+	uvfs_file_put(fi);
+	if (err)
+		return (int)err;
+	/* a nested script is the next interpreter's argument: it opens it as
+	 * /dev/fd/M (an alias of the script, as for the top level) */
+	err = iscript ? run_vfd_alias(c->s, h, vi) : 0;
+	int m = err ? (int)err : install(c, h, !iscript);
+	close(h);
+	if (m < 0)
+		return m;
+	char line[600];
+	int n;
+	if (iscript) {
+		n = snprintf(line, sizeof(line), "#!/dev/fd/%d%s%s\n", m, arg ? " " : "", arg ? arg : "");
+		goto write;
+	}
+	const char *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		base = "interp";
+	char dir[PATH_MAX], link[PATH_MAX], target[64];
+	snprintf(dir, sizeof(dir), "%s/i%d", c->s->hostdir, m);
+	if (mkdir(dir, 0711) && errno != EEXIST)
+		return -errno;
+	if (snprintf(link, sizeof(link), "%s/%s", dir, base) >= (int)sizeof(link))
+		return -ENAMETOOLONG;
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", m);
+	if ((err = put_link(target, link)))
+		return (int)err;
+	n = snprintf(line, sizeof(line), "#!%s%s%s\n", link, arg ? " " : "", arg ? arg : "");
+write:
+	if (n >= 256)
+		return -ENOEXEC; /* the host path made the line too long for the kernel */
+	int e = memfd_create("uvfs-script", MFD_CLOEXEC);
+	if (e < 0)
+		return -errno;
+	if (write(e, line, (size_t)n) != n) {
+		close(e);
+		return -EIO;
+	}
+	*out = e;
+	return 0;
+}
+
+/* The image the kernel is to exec for f: a host fd of the supervisor. */
+static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script)
+{
+	struct run_vfd *v;
+	int err = run_vfd_memfd_for(c->s, f, &v);
+	if (err)
+		return err;
+	*vout = v;
+	char buf[257] = { 0 };
+	if (pread(v->memfd, buf, 256, 0) < 0)
+		return -EIO;
+	*script = buf[0] == '#' && buf[1] == '!';
+	err = *script ? script_image(c, buf, depth, out) : elf_image(c, v->memfd, out);
+	if (err > 0)
+		*script = false; /* not one the kernel runs: it fails as it will */
+	if (err <= 0)
+		return err;
+	*out = reopen_ro(v->memfd);
+	return *out < 0 ? *out : 0;
+}
+
+long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr, const char *linkdir)
+{
 	char path[PATH_MAX];
 	int err = run_read_path(c->pid, path_addr, path, sizeof(path));
 	if (err)
 		return err;
 	size_t plen = strlen(path);
 	struct run_vfd *v;
-	err = run_vfd_memfd_for(s, f, &v);
+	bool script;
+	int h;
+	err = image(c, f, 0, &h, &v, &script);
 	if (err)
 		return err;
-	char magic[2] = { 0, 0 };
-	if (pread(v->memfd, magic, 2, 0) < 0)
-		return -EIO;
-	bool script = magic[0] == '#' && magic[1] == '!';
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", v->memfd);
-	int h = open(p, O_RDONLY | O_CLOEXEC);
-	if (h < 0)
-		return -errno;
-	struct seccomp_notif_addfd a = { .id = c->req->id, .srcfd = (uint32_t)h,
-					 .newfd_flags = script ? 0 : O_CLOEXEC };
-	int n = ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
-	err = n < 0 ? -errno : 0;
-	close(h);
-	if (err)
-		return err;
-	char name[16], target[64];
-	snprintf(name, sizeof(name), "%d", n);
+	/* a script's fd N stays open for the interpreter, which may open
+	 * /dev/fd/N: that fd is an alias of the script (vfd.c) */
+	err = script ? run_vfd_alias(c->s, h, v) : 0;
+	int n = err ? err : install(c, h, !script);
+	if (n < 0) {
+		close(h);
+		return n;
+	}
+	char name[PATH_MAX], target[64], lpath[PATH_MAX];
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", n);
-	char lpath[PATH_MAX];
-	snprintf(lpath, sizeof(lpath), "%s/%s", s->hostdir, name);
-	if (symlink(target, lpath) && errno != EEXIST)
-		return -errno;
+	const char *one = !strncmp(path, "./", 2) ? path + 2 : path;
+	bool keep = script && *one && !strchr(one, '/') && strcmp(one, ".") && strcmp(one, "..");
+	if (keep) {
+		/* Only while no other exec's link has that name: the kernel
+		 * resolves it after we answer, so a link is never replaced (the
+		 * exec of another process may still be on its way to it). */
+		char cur[64];
+		ssize_t k = snprintf(lpath, sizeof(lpath), "%s/%s", linkdir, one) >= (int)sizeof(lpath)
+				    ? -2
+				    : readlink(lpath, cur, sizeof(cur) - 1);
+		keep = k == -1 ? errno == ENOENT : k >= 0 && (size_t)k == strlen(target) && !memcmp(cur, target, (size_t)k);
+	}
+	if (keep) { /* the interpreter gets the very name, which the tree resolves */
+		snprintf(name, sizeof(name), "%s", one);
+		/* and needs no fd N: make it close-on-exec (same file, same fd) */
+		struct seccomp_notif_addfd a = { .id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (uint32_t)h,
+						 .newfd = (uint32_t)n, .newfd_flags = O_CLOEXEC };
+		if (ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+			keep = false;
+	}
+	close(h);
+	if (keep)
+		;
+	else if (script && (size_t)snprintf(name, sizeof(name), "/dev/fd/%d", n) <= plen)
+		;
+	else /* a short path: the interpreter opens "N" (dispatch.c: the fd's file when the tree has no "N") */
+		snprintf(name, sizeof(name), "%d", n);
+	if (name[0] != '/') {
+		if (snprintf(lpath, sizeof(lpath), "%s/%s", linkdir, name) >= (int)sizeof(lpath))
+			return -ENAMETOOLONG;
+		if ((err = put_link(target, lpath)))
+			return err;
+	}
+	if (keep) {
+		c->cont = true;
+		return 0;
+	}
 	if (strlen(name) > plen)
-		return -ENOEXEC; /* a 1-byte path and fd >= 10: no room to rewrite */
+		return -ENOEXEC; /* a short path and a large fd: no room to rewrite */
 	/* A caller sharing its memory with its parent (vfork, posix_spawn:
 	 * gcc's driver running cc1) must leave the parent's argv array alone
 	 * (the parent resumes after the exec and may free argv[0]). The path
@@ -100,15 +373,14 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 	bool shared_vm = !script && base && base[1] && (size_t)(base - path) >= strlen(name) + 1 &&
 			 syscall(SYS_kcmp, c->pid, c->st.ppid, 0 /* KCMP_VM */, 0, 0) == 0;
 	if (shared_vm) {
-		char dpath[64];
-		snprintf(dpath, sizeof(dpath), "%s/%sd", s->hostdir, name);
+		char dpath[PATH_MAX];
+		snprintf(dpath, sizeof(dpath), "%s/%sd", linkdir, name);
 		if (mkdir(dpath, 0711) && errno != EEXIST)
 			return -errno;
 		if (snprintf(lpath, sizeof(lpath), "%s/%s", dpath, base + 1) >= (int)sizeof(lpath))
 			return -ENAMETOOLONG;
-		unlink(lpath);
-		if (symlink(target, lpath))
-			return -errno;
+		if ((err = put_link(target, lpath)))
+			return err;
 		snprintf(name, sizeof(name), "%dd", n);
 		if (!run_id_valid(c))
 			return -EINTR;
@@ -144,4 +416,81 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 		return err;
 	c->cont = true;
 	return 0;
+}
+
+int run_exec_fd(struct run_call *c, int fd)
+{
+	int err;
+	struct run_vfd *v = run_vfd_lookup(c->s, c->pid, fd, &err);
+	if (!v || v->type != RUN_VFD_REG)
+		return err; /* a host file, a directory …: the kernel answers */
+	/* the kernel checks exec permission on the fd's file; so do we, as
+	 * the task, on the tree's */
+	struct uvfs_pathop pop = { .root = c->s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	if ((err = uvfs_access_at(c->s->vfs, uvfs_sbx_task_cred(c->task->sbx), &pop, X_OK)))
+		return err;
+	struct uvfs_file *f;
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	if ((err = uvfs_open_at(c->s->vfs, &root, &pop, O_RDONLY, 0, 0, &f)))
+		return err;
+	struct run_vfd *vv;
+	bool script;
+	int h;
+	err = image(c, f, 0, &h, &vv, &script);
+	uvfs_file_put(f);
+	if (err)
+		return err;
+	struct stat a, b;
+	if (!fstat(h, &a) && !fstat(v->memfd, &b) && a.st_ino == b.st_ino) {
+		close(h); /* a static program: the fd already is its content */
+		return 0;
+	}
+	char p[64], line[256] = "";
+	snprintf(p, sizeof(p), "/proc/%d/fdinfo/%d", (int)c->pid, fd);
+	FILE *fi = fopen(p, "re");
+	unsigned flags = 0;
+	while (fi && fgets(line, sizeof(line), fi))
+		if (sscanf(line, "flags: %o", &flags) == 1)
+			break;
+	if (fi)
+		fclose(fi);
+	/* a script's interpreter opens /dev/fd/N (Linux): N stands for it */
+	err = script ? run_vfd_alias(c->s, h, v) : 0;
+	struct seccomp_notif_addfd ad = { .id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (uint32_t)h,
+					  .newfd = (uint32_t)fd, .newfd_flags = flags & O_CLOEXEC };
+	if (!err && ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &ad) < 0)
+		err = -errno;
+	close(h);
+	return err;
+}
+
+void run_exec_free(struct run_sup *s)
+{
+	DIR *d = s->hostdir ? opendir(s->hostdir) : NULL;
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && e->d_name[1] && strcmp(e->d_name, "..")) {
+			unlinkat(dirfd(d), e->d_name, 0); /* a kept script name ".x": loop.c skips dot names */
+			continue;
+		}
+		if (e->d_name[0] != 'i' || e->d_name[1] < '0' || e->d_name[1] > '9')
+			continue; /* only the interpreter links' directories (script_image) */
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *sub = fd < 0 ? NULL : fdopendir(fd);
+		if (!sub) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		struct dirent *l;
+		while ((l = readdir(sub)))
+			if (l->d_name[0] != '.' || (l->d_name[1] && strcmp(l->d_name, "..")))
+				unlinkat(dirfd(sub), l->d_name, 0);
+		closedir(sub);
+		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
 }

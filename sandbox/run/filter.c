@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,7 +69,13 @@ static int install_filter(void)
 	/* Native ABI only: libseccomp kills a tracee that uses another one
 	 * (int 0x80, x32) instead of letting it past the filter. */
 	for (size_t i = 0; i < run_nhandlers && !err; i++)
-		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, run_handlers[i].nr, 0);
+		if (run_handlers[i].nr != __NR_mmap)
+			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, run_handlers[i].nr, 0);
+	/* mmap only when shared (MAP_SHARED or MAP_SHARED_VALIDATE) and
+	 * writable: every program maps its libraries, privately */
+	for (unsigned type = MAP_SHARED; !err && type <= MAP_SHARED_VALIDATE; type += 2)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE),
+				       SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED_VALIDATE, type));
 	if (!err)
 		err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	if (!err)

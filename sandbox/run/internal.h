@@ -95,29 +95,43 @@ enum { RUN_VFD_REG = 1, RUN_VFD_DIR, RUN_VFD_OTHER };
 struct run_vfd {
 	int type;
 	uint64_t key_ino; /* host inode of memfd / placeholder */
+	dev_t key_dev; /* its host device: memfds' or the placeholder directories' */
+	uint64_t dirseq; /* DIR: its placeholder is <hostdir>/d/<dirseq> (0: a memfd) */
 	struct uvfs_vd vd; /* references held */
 	struct uvfs_file *file; /* DIR/OTHER: the open file; REG: NULL */
 	int memfd; /* REG: the supervisor's copy; else -1 */
 	uint64_t src_dev, src_ino; /* REG: the uvfs inode */
 	bool writable_seen; /* REG: some open allowed writing */
+	bool alias; /* OTHER: the exec image of a script, standing for it (exec.c) */
 	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
+	bool mapped; /* REG: mapped shared and writable by some tracee (stores may not stamp mtime) */
+	uint64_t synced_hash; /* REG, mapped: hash of the content at the last sync */
 	struct run_vfd *next; /* in the placeholder hash */
 	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
 	bool pseudo; /* DIR/OTHER on proc/sysfs/cgroupfs (a regular file: a snapshot per open) */
 };
+/* The host path of a DIR vfd's placeholder directory into buf (PATH_MAX),
+ * or -ENOENT when it has none. */
+HIDDEN int run_vfd_dir_path(struct run_sup *s, const struct run_vfd *v, char *buf);
 /* The vfd behind fd in pid, or NULL (a host fd: let the kernel act). *err
  * is -EBADF when fd is not open at all. */
 HIDDEN struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err);
 /* Opens a tracee fd for f (an uvfs open file, reference consumed) with
  * oflags: returns the tracee fd or -errno. */
 HIDDEN int run_vfd_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, int oflags);
+/* v's memfd was mapped shared and writable: from now on its content is
+ * compared with the last synced copy (by hash) at every sync. */
+HIDDEN void run_vfd_mapped(struct run_sup *s, struct run_vfd *v);
 /* Writes changed memfds back into uvfs. */
 HIDDEN void run_vfd_sync_all(struct run_sup *s);
 /* After an O_TRUNC / truncate of the uvfs inode. */
 HIDDEN void run_vfd_truncated(struct run_sup *s, const struct statx *stx, uint64_t size);
 HIDDEN void run_vfd_free_all(struct run_sup *s);
+/* Makes the host file hostfd (an exec image of a script) stand for v's
+ * file: a tracee fd of it is looked up as an open of v's inode. */
+HIDDEN int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v);
 /* The memfd holding the content of the regular file f (materialised on
  * first use; the vfd keeps it). */
 HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
@@ -163,6 +177,8 @@ struct run_sup {
 	struct run_thread *threads;
 	size_t nthreads, tsweep_at;
 	dev_t memfd_dev; /* st_dev of every memfd */
+	dev_t dir_dev; /* st_dev of the placeholder directories (<hostdir>/d) */
+	uint64_t dirseq; /* the last placeholder directory's number */
 	struct run_vfd **vfd_hash, **src_hash;
 	size_t vfd_nbuckets, nvfds;
 	size_t ndirlike, gc_at; /* DIR/OTHER vfds; collect when ndirlike reaches gc_at */
@@ -201,7 +217,19 @@ HIDDEN extern const size_t run_nhandlers;
 HIDDEN void run_dispatch(struct run_call *c);
 
 /* ----------------------------------------------------------- exec.c */
-HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr);
+/* execve of f (the tree's file at path_addr): builds the image and lets the
+ * syscall continue; linkdir is the host directory the kernel resolves a
+ * relative path in (the exec directory, or a directory fd's placeholder). */
+HIDDEN long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr,
+		     const char *linkdir);
+
+/* fexecve of the tracee's fd: when it is a tree file that needs an
+ * interpreter, the fd is replaced by the exec image (same fd, same
+ * close-on-exec flag). 0 or -errno. */
+HIDDEN int run_exec_fd(struct run_call *c, int fd);
+/* Removes what exec left in the exec directory besides its top-level links
+ * (the interpreters' link directories); run_vfd_free_all calls it. */
+HIDDEN void run_exec_free(struct run_sup *s);
 
 /* --------------------------------------------------------- filter.c */
 /* Forks the tracee: it installs the filter, passes back the listener and

@@ -57,7 +57,7 @@ static void serve_one(struct run_sup *s, struct seccomp_notif *req, struct secco
 	seccomp_notify_respond(s->listener, resp); /* ENOENT: it died meanwhile */
 }
 
-/* The exec links: N, and Nd/NAME (exec.c); nothing deeper. */
+/* The exec links: N, Nd/NAME, the interpreter directories iM and the d/SEQ placeholders (exec.c, vfd.c): a few levels at most. */
 static void cleanup_hostdir(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
@@ -66,10 +66,10 @@ static void cleanup_hostdir(const char *dir, int depth)
 		while ((e = readdir(d))) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
-			if (unlinkat(dirfd(d), e->d_name, 0) && errno == EISDIR && depth == 0) {
+			if (unlinkat(dirfd(d), e->d_name, 0) && errno == EISDIR && depth < 3) {
 				char sub[PATH_MAX];
 				snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-				cleanup_hostdir(sub, 1);
+				cleanup_hostdir(sub, depth + 1);
 			}
 		}
 		closedir(d);

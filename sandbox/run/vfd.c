@@ -15,12 +15,16 @@
  * next notification of any tracee (run_vfd_sync_all runs before every
  * handled call, so a later stat, open or exec sees them) and when the run
  * ends. Stores through a shared mapping may not stamp the memfd's mtime: they
- * are written back only together with a write(2) or truncate. Directories and other types: a fresh empty memfd per open,
- * reopened read-only; the vfd keeps the uvfs open file, whose position
- * getdents64 and lseek use; they are garbage-collected (gc below). */
+ * are written back only together with a write(2) or truncate.
+ * Directories: an empty host directory of their own per open (under
+ * <hostdir>/d, so the kernel's read gives EISDIR); other types: a fresh
+ * empty memfd per open, reopened read-only. The vfd keeps the uvfs open
+ * file, whose position getdents64 and lseek use; they are
+ * garbage-collected (gc below). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "sandbox/run/internal.h"
 
@@ -56,7 +61,61 @@ static int ensure_tables(struct run_sup *s)
 	}
 	close(fd);
 	s->memfd_dev = st.st_dev;
+	/* directories' placeholders live in <hostdir>/d (see dir_placeholder) */
+	char p[PATH_MAX];
+	if (s->hostdir && snprintf(p, sizeof(p), "%s/d", s->hostdir) < (int)sizeof(p) &&
+	    (!mkdir(p, 0711) || errno == EEXIST) && !stat(p, &st))
+		s->dir_dev = st.st_dev;
 	return 0;
+}
+
+int run_vfd_dir_path(struct run_sup *s, const struct run_vfd *v, char *buf)
+{
+	if (v->type != RUN_VFD_DIR || !v->dirseq || !s->hostdir)
+		return -ENOENT;
+	snprintf(buf, PATH_MAX, "%s/d/%llu", s->hostdir, (unsigned long long)v->dirseq);
+	return 0;
+}
+
+/* A directory's placeholder is an empty host directory of its own, so
+ * that read(2), pread, mmap … on it fail as on any directory (EISDIR,
+ * ENODEV) in the kernel, and execveat(dirfd, "name") has a directory to
+ * resolve "name" in (exec.c puts its symlink there). It is opened, not
+ * removed, until the vfd is collected: a live inode keeps its number, so
+ * no other placeholder can take it meanwhile. Returns the open host fd. */
+static int dir_placeholder(struct run_sup *s, struct run_vfd *v, int flags)
+{
+	char p[PATH_MAX];
+	v->dirseq = ++s->dirseq;
+	if (run_vfd_dir_path(s, v, p) || mkdir(p, 0700)) {
+		v->dirseq = 0;
+		return -errno;
+	}
+	int h = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* never O_PATH: see run_vfd_install */
+	if (h < 0) {
+		int err = -errno;
+		rmdir(p);
+		v->dirseq = 0;
+		return err;
+	}
+	return h;
+}
+
+/* Removes a placeholder directory and what exec.c put in it. */
+static void dir_placeholder_free(struct run_sup *s, struct run_vfd *v)
+{
+	char p[PATH_MAX];
+	if (run_vfd_dir_path(s, v, p))
+		return;
+	DIR *d = opendir(p);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(p);
 }
 
 struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
@@ -73,10 +132,10 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 		*err = errno == ENOENT ? -EBADF : -errno;
 		return NULL;
 	}
-	if (!s->vfd_hash || st.st_dev != s->memfd_dev)
+	if (!s->vfd_hash || (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev)))
 		return NULL;
 	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
-		if (v->key_ino == st.st_ino)
+		if (v->key_ino == st.st_ino && v->key_dev == st.st_dev)
 			return v;
 	return NULL;
 }
@@ -86,6 +145,7 @@ static void add_key(struct run_sup *s, struct run_vfd *v, int hostfd)
 	struct stat st;
 	fstat(hostfd, &st);
 	v->key_ino = st.st_ino;
+	v->key_dev = st.st_dev;
 	size_t i = hidx(s, v->key_ino);
 	v->next = s->vfd_hash[i];
 	s->vfd_hash[i] = v;
@@ -120,6 +180,21 @@ static int copy_in(int memfd, struct uvfs_file *f)
  * exact, with no clock granularity to guess about. */
 static const struct timespec SYNCED_MTIME = { 1, 0 };
 
+/* Stores through a shared mapping stamp the mtime only when they fault
+ * (the first store to a page since it was mapped writable), so a mapped
+ * memfd's content is compared by hash as well. */
+static uint64_t content_hash(int memfd, off_t size)
+{
+	if (size <= 0)
+		return 0;
+	void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, memfd, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	uint64_t h = XXH3_64bits(m, (size_t)size);
+	munmap(m, (size_t)size);
+	return h;
+}
+
 static void mark_synced(struct run_vfd *v)
 {
 	struct stat st;
@@ -127,6 +202,22 @@ static void mark_synced(struct run_vfd *v)
 	if (futimens(v->memfd, ts) || fstat(v->memfd, &st))
 		return;
 	v->synced_size = st.st_size;
+	if (v->mapped)
+		v->synced_hash = content_hash(v->memfd, st.st_size);
+}
+
+void run_vfd_mapped(struct run_sup *s, struct run_vfd *v)
+{
+	if (v->type != RUN_VFD_REG || v->mapped)
+		return;
+	v->mapped = true;
+	if (!v->writable_seen) { /* a writable shared mapping needs a writable open */
+		v->writable_seen = true;
+		v->dirty_next = s->reg_list;
+		s->reg_list = v;
+	}
+	/* run_vfd_sync_all ran before this call: the content is synced */
+	mark_synced(v);
 }
 
 int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out)
@@ -232,7 +323,8 @@ static void gc(struct run_sup *s)
 		struct dirent *fe;
 		while ((fe = readdir(fds))) {
 			struct stat st;
-			if (fe->d_name[0] == '.' || fstatat(dirfd(fds), fe->d_name, &st, 0) || st.st_dev != s->memfd_dev)
+			if (fe->d_name[0] == '.' || fstatat(dirfd(fds), fe->d_name, &st, 0) ||
+			    (st.st_dev != s->memfd_dev && st.st_dev != s->dir_dev))
 				continue;
 			if (n == cap) {
 				uint64_t *nl = realloc(live, 2 * cap * sizeof(*live));
@@ -255,6 +347,7 @@ static void gc(struct run_sup *s)
 				continue;
 			}
 			*pp = v->next;
+			dir_placeholder_free(s, v);
 			uvfs_file_put(v->file);
 			uvfs_vd_put(&v->vd);
 			free(v);
@@ -312,7 +405,9 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		return err;
 	}
 	int acc = oflags & O_ACCMODE;
-	int hostflags = (oflags & O_PATH) ? O_PATH : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
+	/* SECCOMP_IOCTL_NOTIF_ADDFD takes its file with fget, which does not
+	 * see O_PATH files (EBADF): an O_PATH open gets a read-only one */
+	int hostflags = (oflags & O_PATH) ? O_RDONLY : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
 	if (S_ISCHR(stx.stx_mode) && !(oflags & O_PATH)) {
 		int r = host_device(s, id, f, hostflags | (oflags & O_NONBLOCK), oflags);
 		if (r != -ENODEV)
@@ -354,13 +449,18 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	v->memfd = -1;
 	v->pseudo = pseudo;
 	uvfs_file_vd(f, &v->vd);
-	int m = memfd_create("uvfs-dir", MFD_CLOEXEC);
-	/* a generated file: what it reads now, in a memfd of this open's own
-	 * (a file opened only for writing reads nothing; writes to it fail
-	 * with EBADF, see README.md) */
-	if (m >= 0 && pseudo && S_ISREG(stx.stx_mode) && acc != O_WRONLY && !(oflags & O_PATH))
-		copy_in(m, f);
-	int h = m < 0 ? -errno : reopen(m, (oflags & O_PATH) ? O_PATH : O_RDONLY);
+	int m = -1, h;
+	if (v->type == RUN_VFD_DIR && s->dir_dev) {
+		h = dir_placeholder(s, v, oflags);
+	} else {
+		m = memfd_create("uvfs-dir", MFD_CLOEXEC);
+		/* a generated file: what it reads now, in a memfd of this open's
+		 * own (a file opened only for writing reads nothing; writes to it
+		 * fail with EBADF, see README.md) */
+		if (m >= 0 && pseudo && S_ISREG(stx.stx_mode) && acc != O_WRONLY && !(oflags & O_PATH))
+			copy_in(m, f);
+		h = m < 0 ? -errno : reopen(m, O_RDONLY);
+	}
 	if (h < 0) {
 		if (m >= 0)
 			close(m);
@@ -369,12 +469,36 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 		free(v);
 		return h;
 	}
-	add_key(s, v, m);
+	add_key(s, v, m >= 0 ? m : h);
 	s->ndirlike++;
-	close(m);
+	if (m >= 0)
+		close(m);
 	int r = addfd(s, id, h, oflags);
 	close(h);
 	return r;
+}
+
+int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v)
+{
+	struct run_vfd *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	struct uvfs_cred root;
+	uvfs_cred_init_root(&root);
+	struct uvfs_pathop pop = { .root = s->root, .start = v->vd, .path = "", .flags = UVFS_PATH_EMPTY };
+	int err = uvfs_open_at(s->vfs, &root, &pop, O_RDONLY, 0, 0, &a->file);
+	if (err) {
+		free(a);
+		return err;
+	}
+	a->type = RUN_VFD_OTHER; /* collected as the directory-like ones */
+	a->alias = true;
+	a->memfd = -1;
+	a->vd = v->vd;
+	uvfs_vd_get(&a->vd);
+	add_key(s, a, hostfd);
+	s->ndirlike++;
+	return 0;
 }
 
 static void writeback(struct run_sup *s, struct run_vfd *v, const struct stat *st)
@@ -406,7 +530,8 @@ void run_vfd_sync_all(struct run_sup *s)
 		if (fstat(v->memfd, &st))
 			continue;
 		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == SYNCED_MTIME.tv_sec &&
-		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec)
+		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec &&
+		    (!v->mapped || content_hash(v->memfd, st.st_size) == v->synced_hash))
 			continue;
 		writeback(s, v, &st);
 		mark_synced(v);
@@ -437,10 +562,15 @@ void run_vfd_free_all(struct run_sup *s)
 				uvfs_file_put(v->rfile);
 			if (v->memfd >= 0)
 				close(v->memfd);
+			dir_placeholder_free(s, v);
 			uvfs_vd_put(&v->vd);
 			free(v);
 		}
 	}
+	char p[PATH_MAX];
+	if (s->dir_dev && snprintf(p, sizeof(p), "%s/d", s->hostdir) < (int)sizeof(p))
+		rmdir(p);
+	run_exec_free(s);
 	free(s->vfd_hash);
 	free(s->src_hash);
 	s->vfd_hash = s->src_hash = NULL;

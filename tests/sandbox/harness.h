@@ -69,7 +69,7 @@ enum {
 	S_FTRUNCATE, /* fd a=len */
 	S_SETXATTR, /* p1 p2=name a=flags (value "val") */
 	S_GETXATTR, /* p1 p2=name a=size */
-	S_POLL, /* fd a=events */
+	S_POLL, /* fd a=events b=timeout ms */
 	S_FCHOWN, /* fd a=uid b=gid */
 	S_UTIMENS, /* dir p1 a=atime sec b=mtime sec c=flags (nsec 0); data: stat's times */
 	S_READV, /* fd a=len of the first segment b=len of the second */
@@ -376,7 +376,7 @@ static inline void host_step(const struct step *s, struct res *r)
 		break;
 	case S_POLL: {
 		struct pollfd p = { .fd = s->fd, .events = (short)s->a };
-		r->ret = h_sys(syscall(SYS_poll, &p, 1, 0));
+		r->ret = h_sys(syscall(SYS_poll, &p, 1, (int)s->b));
 		r->len = snprintf(r->data, RES_DATA, "revents=%#x", p.revents);
 		break;
 	}
@@ -688,7 +688,7 @@ static inline void uvfs_step(struct uvfs_sbx_task *t, const struct step *s, stru
 		break;
 	case S_POLL: {
 		struct pollfd p = { .fd = s->fd, .events = (short)s->a };
-		r->ret = uvfs_sbx_poll(t, &p, 1);
+		r->ret = uvfs_sbx_poll(t, &p, 1, (int)s->b);
 		r->len = snprintf(r->data, RES_DATA, "revents=%#x", p.revents);
 		break;
 	}

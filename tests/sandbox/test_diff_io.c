@@ -203,3 +203,27 @@ FX_TEST(sbx_diff, record_locks)
 	};
 	run_diff(s);
 }
+
+/* poll with timeouts on a FIFO: a timeout with nothing to read, writable at
+ * once, readable after a write, POLLHUP once the writer is gone, POLLNVAL
+ * for a closed fd (and no wait then). */
+FX_TEST(sbx_diff, poll_fifo)
+{
+	static const struct step s[] = {
+		ST(S_MKNOD, .p1 = "/p", .a = S_IFIFO | 0644),
+		ST(S_OPEN, .p1 = "/p", .a = O_RDONLY | O_NONBLOCK),
+		ST(S_POLL, .fd = 3, .a = POLLIN, .b = 30),
+		ST(S_OPEN, .p1 = "/p", .a = O_WRONLY),
+		ST(S_POLL, .fd = 3, .a = POLLIN, .b = 30),
+		ST(S_POLL, .fd = 4, .a = POLLOUT, .b = -1),
+		ST(S_WRITE, .fd = 4, .p1 = "x"),
+		ST(S_POLL, .fd = 3, .a = POLLIN, .b = -1),
+		ST(S_POLL, .fd = 3, .a = POLLOUT, .b = 30),
+		ST(S_CLOSE, .fd = 4),
+		ST(S_READ, .fd = 3, .a = 10),
+		ST(S_POLL, .fd = 3, .a = POLLIN, .b = -1),
+		ST(S_POLL, .fd = 99, .a = POLLIN, .b = -1),
+		ST_END,
+	};
+	run_diff(s);
+}

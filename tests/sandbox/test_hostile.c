@@ -52,8 +52,8 @@ FX_TEST(sbx_hostile, null_buffers)
 	cr_assert_eq(uvfs_sbx_getxattr(t, "/f", "user.a", NULL, 0), 1);
 	FX_ASSERT_ERR(uvfs_sbx_listxattr(t, "/f", NULL, 10), -EFAULT);
 	FX_ASSERT_ERR(uvfs_sbx_fgetxattr(t, 0, "user.a", NULL, 10), -EFAULT);
-	FX_ASSERT_ERR(uvfs_sbx_poll(t, NULL, 1), -EFAULT);
-	cr_assert_eq(uvfs_sbx_poll(t, NULL, 0), 0);
+	FX_ASSERT_ERR(uvfs_sbx_poll(t, NULL, 1, 0), -EFAULT);
+	cr_assert_eq(uvfs_sbx_poll(t, NULL, 0, 0), 0);
 	FX_ASSERT_ERR(uvfs_sbx_statfs(t, "/", NULL), -EFAULT);
 	FX_ASSERT_ERR(uvfs_sbx_getdents64(t, 0, NULL, 100), -ENOTDIR);
 	long d = uvfs_sbx_openat(t, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0);
@@ -94,7 +94,10 @@ FX_TEST(sbx_hostile, bad_fds_and_sizes)
 	FX_ASSERT_ERR(uvfs_sbx_readlinkat(t, AT_FDCWD, "/f", buf, (size_t)INT_MAX + 1), -EINVAL);
 	FX_ASSERT_ERR(uvfs_sbx_readv(t, 0, (struct iovec *)buf, -1), -EINVAL);
 	FX_ASSERT_ERR(uvfs_sbx_readv(t, 0, (struct iovec *)buf, 1025), -EINVAL);
-	FX_ASSERT_ERR(uvfs_sbx_poll(t, (struct pollfd *)buf, 1u << 30), -EINVAL);
+	FX_ASSERT_ERR(uvfs_sbx_poll(t, (struct pollfd *)buf, 1u << 30, 0), -EINVAL);
+	FX_ASSERT_ERR(uvfs_sbx_ppoll(t, NULL, 0, &(struct timespec){ -1, 0 }), -EINVAL);
+	FX_ASSERT_ERR(uvfs_sbx_ppoll(t, NULL, 0, &(struct timespec){ 0, 1000000000L }), -EINVAL);
+	FX_ASSERT_ERR(uvfs_sbx_pselect6(t, -1, NULL, NULL, NULL, NULL), -EINVAL);
 	struct open_how how = { 0 };
 	FX_ASSERT_ERR(uvfs_sbx_openat2(t, AT_FDCWD, "/f", &how, 8), -EINVAL);
 	FX_ASSERT_ERR(uvfs_sbx_openat2(t, AT_FDCWD, "/f", &how, 1 << 20), -E2BIG);

@@ -227,6 +227,45 @@ FX_TEST(sbx_task, proc_self_fd)
 	uvfs_tasks_destroy(T);
 }
 
+/* chdir by one of several tasks sharing the fs state (CLONE_FS: threads)
+ * moves /proc/[tid]/cwd of all of them, as in Linux, where they share one
+ * fs_struct; a task forked without CLONE_FS keeps its own. */
+FX_TEST(sbx_task, clone_fs_chdir_moves_every_proc_cwd)
+{
+	struct uvfs_tasks *T;
+	FX_ASSERT_OK(uvfs_register_fs_type(fx.vfs, &uvfs_proc_type, UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST));
+	FX_ASSERT_OK(uvfs_tasks_new(fx.vfs, &T));
+	fx_must_mkdir("/proc", 0555);
+	fx_must_mkdir("/a", 0755);
+	fx_must_mkdir("/b", 0755);
+	struct uvfs_pathop pp = fx_popf("/proc");
+	struct uvfs_mount_opts o = { 0 };
+	FX_ASSERT_OK(uvfs_mount_at(fx.vfs, &fx.cred, "proc", &pp, "proc", &o));
+	struct uvfs_sbx_task *t, *th, *th2, *other;
+	struct uvfs_sbx_task_params p = { .vfs = fx.vfs, .mntns = fx.ns, .root = &fx.root, .tid = 1, .tasks = T };
+	FX_ASSERT_OK(uvfs_sbx_task_new(&p, &t));
+	FX_ASSERT_OK(uvfs_sbx_task_fork(t, UVFS_SBX_CLONE_FS | UVFS_SBX_CLONE_FILES | UVFS_SBX_CLONE_THREAD, 2, &th));
+	FX_ASSERT_OK(uvfs_sbx_task_fork(th, UVFS_SBX_CLONE_FS | UVFS_SBX_CLONE_FILES | UVFS_SBX_CLONE_THREAD, 3, &th2));
+	FX_ASSERT_OK(uvfs_sbx_task_fork(t, 0, 4, &other));
+	FX_ASSERT_OK(uvfs_sbx_chdir(th, "/a"));
+	char buf[64];
+	static const char *const links[] = { "/proc/1/cwd", "/proc/2/cwd", "/proc/3/cwd" };
+	for (int i = 0; i < 3; i++) {
+		long n = uvfs_sbx_readlinkat(t, AT_FDCWD, links[i], buf, sizeof buf);
+		cr_expect(n == 2 && !memcmp(buf, "/a", 2), "%s: %s %.*s", links[i], fx_err(n), n > 0 ? (int)n : 0, buf);
+	}
+	long n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/4/cwd", buf, sizeof buf);
+	cr_expect(n == 1 && buf[0] == '/', "the other process: %s", fx_err(n));
+	uvfs_sbx_task_put(th); /* an exited thread is no longer updated */
+	FX_ASSERT_OK(uvfs_sbx_fchdir(th2, uvfs_sbx_openat(th2, AT_FDCWD, "/b", O_RDONLY | O_DIRECTORY, 0)));
+	n = uvfs_sbx_readlinkat(t, AT_FDCWD, "/proc/1/cwd", buf, sizeof buf);
+	cr_expect(n == 2 && !memcmp(buf, "/b", 2), "after fchdir: %s %.*s", fx_err(n), n > 0 ? (int)n : 0, buf);
+	uvfs_sbx_task_put(th2);
+	uvfs_sbx_task_put(other);
+	uvfs_sbx_task_put(t);
+	uvfs_tasks_destroy(T);
+}
+
 /* A /proc/[pid]/fd directory held open by another task outlives the task
  * it describes: after that task exits, listing it and looking names up in
  * it must not reach the freed fd table (ASan would see it). The racing
