@@ -73,8 +73,23 @@ struct node {
 	bool pseudo; /* immutable: empty regular files may have content (direct_io) */
 	uint64_t nlookup; /* ex->lock */
 	struct node *next; /* ex->lock: hash chain */
+	/* ex->lock: other names (hard links) the kernel got this node under,
+	 * so a retire can invalidate them all; added, never removed, freed
+	 * with the node. Each holds a dentry reference (vd.mount keeps the
+	 * filesystem alive). */
+	struct alias *aliases;
+	unsigned naliases; /* ex->lock */
 	bool retired; /* ex->lock: out of the table; new lookups get a new node */
 };
+
+/* One more dentry of a node's inode on the node's mount (a hard link). */
+struct alias {
+	struct alias *next; /* immutable once linked */
+	struct uvfs_dentry *d; /* immutable: one reference */
+};
+/* Names beyond this many per node are not recorded: they stay stale after
+ * an in-process truncate until their entry timeout. */
+#define NODE_MAX_ALIASES 16
 
 /* A message for the kernel, queued for the notifier thread. */
 enum note_kind { NOTE_ENTRY, NOTE_INODE, NOTE_SIZE, NOTE_RETIRE };
@@ -206,6 +221,37 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	nd->pseudo = !stable && strcmp(type, "9p");
 }
 
+/* The kernel now knows nd under d's name too: remember d if it is another
+ * name of the inode (a hard link). ex->lock held. */
+static void node_note_alias(struct node *nd, struct uvfs_dentry *d)
+{
+	if (d == nd->vd.dentry || nd->naliases >= NODE_MAX_ALIASES)
+		return;
+	for (struct alias *a = nd->aliases; a; a = a->next)
+		if (a->d == d)
+			return;
+	struct alias *a = malloc(sizeof(*a));
+	if (!a)
+		return; /* that name stays stale until its timeout */
+	uvfs_dentry_get(d);
+	a->d = d;
+	a->next = nd->aliases;
+	nd->aliases = a;
+	nd->naliases++;
+}
+
+/* Puts nd's references and frees it (no lock: it is out of every list). */
+static void node_free(struct node *nd)
+{
+	for (struct alias *a = nd->aliases, *next; a; a = next) {
+		next = a->next;
+		uvfs_dentry_put(a->d);
+		free(a);
+	}
+	uvfs_vd_put(&nd->vd);
+	free(nd);
+}
+
 /* Finds or creates the node for (vd.mount, vd's inode) and counts one
  * lookup. vd's references are consumed (kept by a new node, dropped
  * otherwise). */
@@ -220,6 +266,7 @@ static struct node *node_get(struct uvfs_fuse *ex, struct uvfs_vd *vd, uint64_t 
 			break;
 	if (nd) {
 		nd->nlookup++;
+		node_note_alias(nd, vd->dentry);
 		pthread_mutex_unlock(&ex->lock);
 		uvfs_vd_put(vd);
 		return nd;
@@ -263,8 +310,7 @@ static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n)
 		*pp = nd->next;
 	ex->count--;
 	pthread_mutex_unlock(&ex->lock);
-	uvfs_vd_put(&nd->vd);
-	free(nd);
+	node_free(nd);
 }
 
 /* The kernel never sends a request for a node it has forgotten, so the
@@ -288,15 +334,13 @@ static void table_clear(struct uvfs_fuse *ex)
 		struct node *nd = ex->buckets[i], *next;
 		for (; nd; nd = next) {
 			next = nd->next;
-			uvfs_vd_put(&nd->vd);
-			free(nd);
+			node_free(nd);
 		}
 		ex->buckets[i] = NULL;
 	}
 	for (struct node *nd = ex->retired, *next; nd; nd = next) {
 		next = nd->next;
-		uvfs_vd_put(&nd->vd);
-		free(nd);
+		node_free(nd);
 	}
 	ex->retired = NULL;
 	ex->count = 0;
@@ -452,14 +496,13 @@ static const struct uvfs_watch_ops watch_ops = { .entry = watch_entry_cb, .inode
 
 static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n);
 
-/* RETIRE: the kernel forgets every name of the node it can see (its
- * dentry's name in each node of its parent), so it looks them up again. */
-static void send_retire(struct uvfs_fuse *ex, struct node *nd)
+/* The kernel forgets the name d has (in each node of d's parent). */
+static void inval_name_of(struct uvfs_fuse *ex, struct uvfs_dentry *d)
 {
 	char name[256];
-	size_t len = uvfs_dentry_name_copy(nd->vd.dentry, name, sizeof(name));
-	struct uvfs_dentry *parent = uvfs_dentry_get_parent(nd->vd.dentry);
-	if (parent && parent != nd->vd.dentry && len < sizeof(name)) {
+	size_t len = uvfs_dentry_name_copy(d, name, sizeof(name));
+	struct uvfs_dentry *parent = uvfs_dentry_get_parent(d);
+	if (parent && parent != d && len < sizeof(name)) {
 		struct uvfs_inode *dir = uvfs_dentry_inode(parent);
 		fuse_ino_t ids[16];
 		size_t k = 0;
@@ -473,6 +516,20 @@ static void send_retire(struct uvfs_fuse *ex, struct node *nd)
 	}
 	if (parent)
 		uvfs_dentry_put(parent);
+}
+
+/* RETIRE: the kernel forgets every name of the node it can see: the one
+ * it was made for and every hard link it was found under since, so each
+ * is looked up again (and gets the new node). nd is held by the note, so
+ * its alias list only grows; the entries read here stay referenced. */
+static void send_retire(struct uvfs_fuse *ex, struct node *nd)
+{
+	inval_name_of(ex, nd->vd.dentry);
+	pthread_mutex_lock(&ex->lock);
+	struct alias *a = nd->aliases;
+	pthread_mutex_unlock(&ex->lock);
+	for (; a; a = a->next)
+		inval_name_of(ex, a->d);
 }
 
 /* SIZE: the kernel moves its size up only for stored bytes, so store the
