@@ -153,6 +153,12 @@ struct uvfs_fuse {
 	/* Set by op_init before any other request, read-only after: the
 	 * kernel caches writes and owns size and times of regular files. */
 	bool writeback;
+	/* Set once by op_flush (atomic): a 9p mount was seen, whose files
+	 * flush on close, so FLUSH is never refused (see op_flush). */
+	bool flush_needed;
+	/* Set once by op_flush (atomic): the kernel was told FLUSH is not
+	 * implemented and sends none any more; op_release flushes instead. */
+	bool flush_refused;
 	unsigned max_read; /* -o max_read=N: libfuse wants it again in init() */
 	pthread_mutex_t fh_lock; /* handles */
 	struct handle handles; /* list head */
@@ -206,6 +212,8 @@ static void table_grow(struct uvfs_fuse *ex)
 	ex->nbuckets = n;
 }
 
+#define TMPFS_ENTRY_TIMEOUT 3600.0 /* s; see policy_for */
+
 static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 {
 	const char *type = uvfs_mount_fs(nd->vd.mount)->type->name;
@@ -215,7 +223,13 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	bool stable = !strcmp(type, "tmpfs") ||
 		      !strcmp(type, "overlay"); /* layers change only through it (overlayfs.rst) */
 	double def = stable ? 1.0 : 0.0;
-	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def;
+	/* A tmpfs name changes only through the kernel (which updates its own
+	 * dentries) or in process (we invalidate it, watch_entry_cb), so the
+	 * kernel may keep names as long as it likes: no LOOKUP to revalidate
+	 * a name every second (an unlink of a name made more than a second
+	 * ago, a warm walk). Without change notification, 1 s. */
+	double def_entry = !strcmp(type, "tmpfs") && ex->watching ? TMPFS_ENTRY_TIMEOUT : def;
+	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def_entry;
 	nd->attr_to = ex->cfg.attr_timeout >= 0 ? ex->cfg.attr_timeout : def;
 	/* 9p files have real sizes (the server's): page cache and mmap work */
 	nd->pseudo = !stable && strcmp(type, "9p");
@@ -1414,15 +1428,41 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
-/* A close of one of the caller's descriptors (Linux filp_close). */
+static int find_9p(void *arg, const struct uvfs_mount_info *mi) { return !strcmp(mi->fstype, "9p"); }
+
+/* A close of one of the caller's descriptors (Linux filp_close). Under the
+ * writeback cache the kernel sends FLUSH on every close even when the open
+ * said none is needed (FOPEN_NOFLUSH), a round trip per create. Only 9p
+ * files have anything to flush (their page cache to the server; device
+ * nodes and FIFOs are opened by the kernel itself), so while no 9p mount is
+ * in the tree, the first FLUSH of a file with nothing to flush answers
+ * ENOSYS: the kernel then sends no more FLUSH on this connection. A 9p
+ * mount made after that is flushed at release instead (the last close,
+ * asynchronous: its close() no longer reports writeback errors). */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -uvfs_flush(FH(fi)));
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_file *f = FH(fi);
+	if (f->f_op->flush || !ex->writeback || __atomic_load_n(&ex->flush_needed, __ATOMIC_RELAXED)) {
+		fuse_reply_err(req, -uvfs_flush(f));
+		return;
+	}
+	if (uvfs_mntns_for_each(ex->ns, &ex->root, find_9p, NULL) == 1) {
+		__atomic_store_n(&ex->flush_needed, true, __ATOMIC_RELAXED);
+		fuse_reply_err(req, 0);
+		return;
+	}
+	__atomic_store_n(&ex->flush_refused, true, __ATOMIC_RELAXED);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	handle_free(EX(req), H(fi));
+	struct uvfs_fuse *ex = EX(req);
+	struct handle *h = H(fi);
+	if (h->f->f_op->flush && __atomic_load_n(&ex->flush_refused, __ATOMIC_RELAXED))
+		uvfs_flush(h->f); /* no FLUSH comes any more (op_flush) */
+	handle_free(ex, h);
 	fuse_reply_err(req, 0);
 }
 
@@ -1769,7 +1809,28 @@ static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
  * FUSE_USE_VERSION and its loop is exported as fuse_session_loop_mt_312. */
 int fuse_session_loop_mt_312(struct fuse_session *se, struct fuse_loop_config *config);
 
-static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle)
+/* How many threads serve requests. Every idle worker waits on the one
+ * /dev/fuse queue; with more of them than CPUs, each request's wake-up and
+ * the queue's spinlock cost CPU on both sides (measured on 2 CPUs: with
+ * libfuse's default of 10, create and unlink of 20k files took about twice
+ * the CPU time, client and server, of 2 workers). Our handlers run on the
+ * CPU and never wait for each other, so one worker per CPU is enough;
+ * 9p requests wait for the server, so a tree with a 9p mount keeps
+ * libfuse's 10. -o max_threads=N sets it (libfuse's default, 10, reads as
+ * unset). */
+#define LIBFUSE_DEFAULT_MAX_THREADS 10
+
+static unsigned default_threads(struct uvfs_fuse *ex, unsigned asked)
+{
+	if (asked && asked != LIBFUSE_DEFAULT_MAX_THREADS)
+		return asked;
+	if (uvfs_mntns_for_each(ex->ns, &ex->root, find_9p, NULL) == 1)
+		return LIBFUSE_DEFAULT_MAX_THREADS;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 2 ? 2 : n > LIBFUSE_DEFAULT_MAX_THREADS ? LIBFUSE_DEFAULT_MAX_THREADS : (unsigned)n;
+}
+
+static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle, unsigned max_threads)
 {
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
 	if (!lc)
@@ -1777,6 +1838,7 @@ static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle)
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)clone_fd);
 	if (idle && idle <= 10000) /* libfuse's "unset" is UINT_MAX */
 		fuse_loop_cfg_set_idle_threads(lc, idle);
+	fuse_loop_cfg_set_max_threads(lc, max_threads);
 	int rc = fuse_session_loop_mt_312(se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return rc;
@@ -2151,7 +2213,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		if (opts.singlethread) {
 			lrc = fuse_session_loop(se);
 		} else {
-			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads);
+			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads, default_threads(&ex, opts.max_threads));
 		}
 		ret = lrc < 0 ? 1 : 0; /* a signal (lrc > 0) is a normal stop */
 		if (lrc > 0)
@@ -2190,7 +2252,7 @@ out_args:
 static void *loop_thread(void *arg)
 {
 	struct uvfs_fuse *ex = arg;
-	loop_mt(ex->se, 0, 0);
+	loop_mt(ex->se, 0, 0, default_threads(ex, 0));
 	return NULL;
 }
 
