@@ -1810,14 +1810,15 @@ static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
 int fuse_session_loop_mt_312(struct fuse_session *se, struct fuse_loop_config *config);
 
 /* How many threads serve requests. Every idle worker waits on the one
- * /dev/fuse queue; with more of them than CPUs, each request's wake-up and
- * the queue's spinlock cost CPU on both sides (measured on 2 CPUs: with
- * libfuse's default of 10, create and unlink of 20k files took about twice
- * the CPU time, client and server, of 2 workers). Our handlers run on the
- * CPU and never wait for each other, so one worker per CPU is enough;
- * 9p requests wait for the server, so a tree with a 9p mount keeps
- * libfuse's 10. -o max_threads=N sets it (libfuse's default, 10, reads as
- * unset). */
+ * /dev/fuse queue; with many more of them than CPUs, each request's
+ * wake-up and the queue's spinlock cost CPU on both sides (on 2 CPUs, with
+ * libfuse's default of 10, create and unlink of 20k files took about
+ * twice the CPU time, client and server, of 2 workers). Our handlers run
+ * on the CPU and never wait for each other, but one per CPU made dbench
+ * collapse now and then on a loaded machine (a preempted worker stalls
+ * half the pool), so two per CPU, at least 4. 9p requests wait for the
+ * server, so a tree with a 9p mount keeps libfuse's 10. -o max_threads=N
+ * sets it (libfuse's default, 10, reads as unset). */
 #define LIBFUSE_DEFAULT_MAX_THREADS 10
 
 static unsigned default_threads(struct uvfs_fuse *ex, unsigned asked)
@@ -1826,8 +1827,8 @@ static unsigned default_threads(struct uvfs_fuse *ex, unsigned asked)
 		return asked;
 	if (uvfs_mntns_for_each(ex->ns, &ex->root, find_9p, NULL) == 1)
 		return LIBFUSE_DEFAULT_MAX_THREADS;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 2 ? 2 : n > LIBFUSE_DEFAULT_MAX_THREADS ? LIBFUSE_DEFAULT_MAX_THREADS : (unsigned)n;
+	long n = 2 * sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 4 ? 4 : n > LIBFUSE_DEFAULT_MAX_THREADS ? LIBFUSE_DEFAULT_MAX_THREADS : (unsigned)n;
 }
 
 static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle, unsigned max_threads)

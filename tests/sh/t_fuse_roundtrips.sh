@@ -59,7 +59,7 @@ case " $o" in
 *) nok "fuse-roundtrips: unlink: no UNLINK: $o" ;;
 esac
 
-# Workers: one per CPU (a tree without 9p), however many callers wait.
+# Workers: two per CPU, at least 4 (a tree without 9p), however many callers wait.
 pid=${MPID[$mp]}
 mkdir -p "$mp/tmp/par"
 for i in $(seq 8); do (for j in $(seq 300); do : >"$mp/tmp/par/f$i-$j"; done) & done
@@ -67,8 +67,9 @@ wait_par() { local p; for p in $(jobs -p); do [ "$p" = "$pid" ] || wait "$p"; do
 sleep 0.5
 nt=$(ls /proc/"$pid"/task | wc -l)
 wait_par
-max=$(( $(nproc) < 2 ? 2 : $(nproc) ))
-# the main thread (waits in the loop), the notifier, liburcu's call_rcu thread, workers
-[ "$nt" -le $((max + 3)) ] && ok "fuse-roundtrips: $nt threads under 8 parallel creators (cap $max workers)" ||
+max=$(( 2 * $(nproc) < 4 ? 4 : 2 * $(nproc) ))
+# the main thread (waits in the loop), the notifier, liburcu's call_rcu thread,
+# workers, and one spare (once seen: 9 with 4 workers; libfuse 3.14 without a cap: 10)
+[ "$nt" -le $((max + 4)) ] && ok "fuse-roundtrips: $nt threads under 8 parallel creators (cap $max workers)" ||
   nok "fuse-roundtrips: $nt threads under 8 parallel creators, more than $max workers"
 uvfs_umount "$mp" && ok "fuse-roundtrips: teardown" || nok "fuse-roundtrips: teardown: $WHY"
