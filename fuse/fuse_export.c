@@ -21,7 +21,7 @@
  * the changing thread waits (bounded) until they are sent, so its next look
  * through the mount is fresh. A change one of our request handlers makes
  * was asked for by the kernel, which updates that node itself: only the
- * inode's nodes on other mounts are told, and the handler does not wait.
+ * inode's nodes on other mounts are told, and the handler waits at most 50 ms (notes_submit).
  *
  * Open files and directories are uvfs_files in fi->fh, so an unlinked file
  * stays readable until its last release. No host fd or thread per inode.
@@ -391,11 +391,16 @@ static uint64_t notes_queue(struct uvfs_fuse *ex, struct note *first, struct not
  * look through the mount is fresh. Bounded: a notify stuck behind a kernel
  * lock must not hang the embedder (it then sees the old answer until the
  * timeout). */
-static void notes_wait(struct uvfs_fuse *ex, uint64_t seq)
+static void notes_wait(struct uvfs_fuse *ex, uint64_t seq, long ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 2;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&ex->qlock);
 	while (ex->qdone_seq < seq && !ex->qstop)
 		if (pthread_cond_timedwait(&ex->qdone, &ex->qlock, &until))
@@ -428,15 +433,21 @@ static bool told(struct uvfs_fuse *ex, const struct node *nd)
 	return tls_serving != ex || nd->vd.mount != tls_req_mount;
 }
 
-/* Request threads never wait: the notifier may be blocked on a kernel lock
- * held for the very request they serve. */
+/* A request thread waits briefly: its notes are for other mounts' nodes
+ * (bind copies), and its caller may look through a copy as soon as the
+ * reply arrives (nothing else delays it since FLUSH is gone). Briefly,
+ * because the notifier may be blocked on a kernel lock held for the very
+ * request being served (a rename between two copies): then the reply goes
+ * after 50 ms and the notes right after it. */
+#define NOTES_WAIT_REQUEST_MS 50
+#define NOTES_WAIT_MS 2000
+
 static void notes_submit(struct uvfs_fuse *ex, struct notes *l)
 {
 	if (!l->first)
 		return;
 	uint64_t seq = notes_queue(ex, l->first, l->tail);
-	if (tls_serving != ex)
-		notes_wait(ex, seq);
+	notes_wait(ex, seq, tls_serving == ex ? NOTES_WAIT_REQUEST_MS : NOTES_WAIT_MS);
 }
 
 /* uvfs_watch_ops.entry: name in dir changed meaning. Every node of dir (one
