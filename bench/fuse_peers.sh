@@ -41,17 +41,19 @@ trap cleanup EXIT
 
 waitmnt() { for _ in $(seq 200); do grep -q " $1 fuse" /proc/mounts && return 0; sleep 0.05; done; return 1; }
 
-# setup NAME -> D, the directory to run in (no $(...): the server would hold its pipe)
+# setup NAME -> D, the directory to run in (no $(...): the server would hold its pipe).
+# Every target runs one directory below its root (uvfs's tree has /tmp), so
+# the stat path crosses as many FUSE names on each mount.
 setup() {
   local mp=$T/mnt-$1
   mkdir -p "$mp"
   case $1 in
-  tmpfs) mkdir -p "$S/k"; D=$S/k ;;
+  tmpfs) mkdir -p "$S/k/tmp"; D=$S/k/tmp ;;
   overlay)
     mkdir -p "$S/ol" "$S/ou" "$S/ow"
     fuse-overlayfs -o "lowerdir=$S/ol,upperdir=$S/ou,workdir=$S/ow" "$mp" || return 1
     waitmnt "$mp" || return 1
-    D=$mp ;;
+    mkdir -p "$mp/tmp"; D=$mp/tmp ;;
   uvfs|uvfs_before)
     local bin=$UVFS; [ "$1" = uvfs_before ] && bin=$UVFS_BEFORE
     "$bin" mount -f "$mp" >/dev/null 2>"$T/log-$1" &

@@ -21,7 +21,7 @@
  * the changing thread waits (bounded) until they are sent, so its next look
  * through the mount is fresh. A change one of our request handlers makes
  * was asked for by the kernel, which updates that node itself: only the
- * inode's nodes on other mounts are told, and the handler does not wait.
+ * inode's nodes on other mounts are told, and the handler waits at most 50 ms (notes_submit).
  *
  * Open files and directories are uvfs_files in fi->fh, so an unlinked file
  * stays readable until its last release. No host fd or thread per inode.
@@ -73,8 +73,23 @@ struct node {
 	bool pseudo; /* immutable: empty regular files may have content (direct_io) */
 	uint64_t nlookup; /* ex->lock */
 	struct node *next; /* ex->lock: hash chain */
+	/* ex->lock: other names (hard links) the kernel got this node under,
+	 * so a retire can invalidate them all; added, never removed, freed
+	 * with the node. Each holds a dentry reference (vd.mount keeps the
+	 * filesystem alive). */
+	struct alias *aliases;
+	unsigned naliases; /* ex->lock */
 	bool retired; /* ex->lock: out of the table; new lookups get a new node */
 };
+
+/* One more dentry of a node's inode on the node's mount (a hard link). */
+struct alias {
+	struct alias *next; /* immutable once linked */
+	struct uvfs_dentry *d; /* immutable: one reference */
+};
+/* Names beyond this many per node are not recorded: they stay stale after
+ * an in-process truncate until their entry timeout. */
+#define NODE_MAX_ALIASES 16
 
 /* A message for the kernel, queued for the notifier thread. */
 enum note_kind { NOTE_ENTRY, NOTE_INODE, NOTE_SIZE, NOTE_RETIRE };
@@ -138,6 +153,12 @@ struct uvfs_fuse {
 	/* Set by op_init before any other request, read-only after: the
 	 * kernel caches writes and owns size and times of regular files. */
 	bool writeback;
+	/* Set once by op_flush (atomic): a 9p mount was seen, whose files
+	 * flush on close, so FLUSH is never refused (see op_flush). */
+	bool flush_needed;
+	/* Set once by op_flush (atomic): the kernel was told FLUSH is not
+	 * implemented and sends none any more; op_release flushes instead. */
+	bool flush_refused;
 	unsigned max_read; /* -o max_read=N: libfuse wants it again in init() */
 	pthread_mutex_t fh_lock; /* handles */
 	struct handle handles; /* list head */
@@ -191,6 +212,8 @@ static void table_grow(struct uvfs_fuse *ex)
 	ex->nbuckets = n;
 }
 
+#define TMPFS_ENTRY_TIMEOUT 3600.0 /* s; see policy_for */
+
 static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 {
 	const char *type = uvfs_mount_fs(nd->vd.mount)->type->name;
@@ -200,10 +223,47 @@ static void policy_for(struct uvfs_fuse *ex, struct node *nd)
 	bool stable = !strcmp(type, "tmpfs") ||
 		      !strcmp(type, "overlay"); /* layers change only through it (overlayfs.rst) */
 	double def = stable ? 1.0 : 0.0;
-	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def;
+	/* A tmpfs name changes only through the kernel (which updates its own
+	 * dentries) or in process (we invalidate it, watch_entry_cb), so the
+	 * kernel may keep names as long as it likes: no LOOKUP to revalidate
+	 * a name every second (an unlink of a name made more than a second
+	 * ago, a warm walk). Without change notification, 1 s. */
+	double def_entry = !strcmp(type, "tmpfs") && ex->watching ? TMPFS_ENTRY_TIMEOUT : def;
+	nd->entry_to = ex->cfg.entry_timeout >= 0 ? ex->cfg.entry_timeout : def_entry;
 	nd->attr_to = ex->cfg.attr_timeout >= 0 ? ex->cfg.attr_timeout : def;
 	/* 9p files have real sizes (the server's): page cache and mmap work */
 	nd->pseudo = !stable && strcmp(type, "9p");
+}
+
+/* The kernel now knows nd under d's name too: remember d if it is another
+ * name of the inode (a hard link). ex->lock held. */
+static void node_note_alias(struct node *nd, struct uvfs_dentry *d)
+{
+	if (d == nd->vd.dentry || nd->naliases >= NODE_MAX_ALIASES)
+		return;
+	for (struct alias *a = nd->aliases; a; a = a->next)
+		if (a->d == d)
+			return;
+	struct alias *a = malloc(sizeof(*a));
+	if (!a)
+		return; /* that name stays stale until its timeout */
+	uvfs_dentry_get(d);
+	a->d = d;
+	a->next = nd->aliases;
+	nd->aliases = a;
+	nd->naliases++;
+}
+
+/* Puts nd's references and frees it (no lock: it is out of every list). */
+static void node_free(struct node *nd)
+{
+	for (struct alias *a = nd->aliases, *next; a; a = next) {
+		next = a->next;
+		uvfs_dentry_put(a->d);
+		free(a);
+	}
+	uvfs_vd_put(&nd->vd);
+	free(nd);
 }
 
 /* Finds or creates the node for (vd.mount, vd's inode) and counts one
@@ -220,6 +280,7 @@ static struct node *node_get(struct uvfs_fuse *ex, struct uvfs_vd *vd, uint64_t 
 			break;
 	if (nd) {
 		nd->nlookup++;
+		node_note_alias(nd, vd->dentry);
 		pthread_mutex_unlock(&ex->lock);
 		uvfs_vd_put(vd);
 		return nd;
@@ -263,8 +324,7 @@ static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n)
 		*pp = nd->next;
 	ex->count--;
 	pthread_mutex_unlock(&ex->lock);
-	uvfs_vd_put(&nd->vd);
-	free(nd);
+	node_free(nd);
 }
 
 /* The kernel never sends a request for a node it has forgotten, so the
@@ -288,15 +348,13 @@ static void table_clear(struct uvfs_fuse *ex)
 		struct node *nd = ex->buckets[i], *next;
 		for (; nd; nd = next) {
 			next = nd->next;
-			uvfs_vd_put(&nd->vd);
-			free(nd);
+			node_free(nd);
 		}
 		ex->buckets[i] = NULL;
 	}
 	for (struct node *nd = ex->retired, *next; nd; nd = next) {
 		next = nd->next;
-		uvfs_vd_put(&nd->vd);
-		free(nd);
+		node_free(nd);
 	}
 	ex->retired = NULL;
 	ex->count = 0;
@@ -333,11 +391,16 @@ static uint64_t notes_queue(struct uvfs_fuse *ex, struct note *first, struct not
  * look through the mount is fresh. Bounded: a notify stuck behind a kernel
  * lock must not hang the embedder (it then sees the old answer until the
  * timeout). */
-static void notes_wait(struct uvfs_fuse *ex, uint64_t seq)
+static void notes_wait(struct uvfs_fuse *ex, uint64_t seq, long ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 2;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&ex->qlock);
 	while (ex->qdone_seq < seq && !ex->qstop)
 		if (pthread_cond_timedwait(&ex->qdone, &ex->qlock, &until))
@@ -370,15 +433,21 @@ static bool told(struct uvfs_fuse *ex, const struct node *nd)
 	return tls_serving != ex || nd->vd.mount != tls_req_mount;
 }
 
-/* Request threads never wait: the notifier may be blocked on a kernel lock
- * held for the very request they serve. */
+/* A request thread waits briefly: its notes are for other mounts' nodes
+ * (bind copies), and its caller may look through a copy as soon as the
+ * reply arrives (nothing else delays it since FLUSH is gone). Briefly,
+ * because the notifier may be blocked on a kernel lock held for the very
+ * request being served (a rename between two copies): then the reply goes
+ * after 50 ms and the notes right after it. */
+#define NOTES_WAIT_REQUEST_MS 50
+#define NOTES_WAIT_MS 2000
+
 static void notes_submit(struct uvfs_fuse *ex, struct notes *l)
 {
 	if (!l->first)
 		return;
 	uint64_t seq = notes_queue(ex, l->first, l->tail);
-	if (tls_serving != ex)
-		notes_wait(ex, seq);
+	notes_wait(ex, seq, tls_serving == ex ? NOTES_WAIT_REQUEST_MS : NOTES_WAIT_MS);
 }
 
 /* uvfs_watch_ops.entry: name in dir changed meaning. Every node of dir (one
@@ -452,14 +521,13 @@ static const struct uvfs_watch_ops watch_ops = { .entry = watch_entry_cb, .inode
 
 static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n);
 
-/* RETIRE: the kernel forgets every name of the node it can see (its
- * dentry's name in each node of its parent), so it looks them up again. */
-static void send_retire(struct uvfs_fuse *ex, struct node *nd)
+/* The kernel forgets the name d has (in each node of d's parent). */
+static void inval_name_of(struct uvfs_fuse *ex, struct uvfs_dentry *d)
 {
 	char name[256];
-	size_t len = uvfs_dentry_name_copy(nd->vd.dentry, name, sizeof(name));
-	struct uvfs_dentry *parent = uvfs_dentry_get_parent(nd->vd.dentry);
-	if (parent && parent != nd->vd.dentry && len < sizeof(name)) {
+	size_t len = uvfs_dentry_name_copy(d, name, sizeof(name));
+	struct uvfs_dentry *parent = uvfs_dentry_get_parent(d);
+	if (parent && parent != d && len < sizeof(name)) {
 		struct uvfs_inode *dir = uvfs_dentry_inode(parent);
 		fuse_ino_t ids[16];
 		size_t k = 0;
@@ -473,6 +541,20 @@ static void send_retire(struct uvfs_fuse *ex, struct node *nd)
 	}
 	if (parent)
 		uvfs_dentry_put(parent);
+}
+
+/* RETIRE: the kernel forgets every name of the node it can see: the one
+ * it was made for and every hard link it was found under since, so each
+ * is looked up again (and gets the new node). nd is held by the note, so
+ * its alias list only grows; the entries read here stay referenced. */
+static void send_retire(struct uvfs_fuse *ex, struct node *nd)
+{
+	inval_name_of(ex, nd->vd.dentry);
+	pthread_mutex_lock(&ex->lock);
+	struct alias *a = nd->aliases;
+	pthread_mutex_unlock(&ex->lock);
+	for (; a; a = a->next)
+		inval_name_of(ex, a->d);
 }
 
 /* SIZE: the kernel moves its size up only for stored bytes, so store the
@@ -1359,15 +1441,41 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
-/* A close of one of the caller's descriptors (Linux filp_close). */
+static int find_9p(void *arg, const struct uvfs_mount_info *mi) { return !strcmp(mi->fstype, "9p"); }
+
+/* A close of one of the caller's descriptors (Linux filp_close). Under the
+ * writeback cache the kernel sends FLUSH on every close even when the open
+ * said none is needed (FOPEN_NOFLUSH), a round trip per create. Only 9p
+ * files have anything to flush (their page cache to the server; device
+ * nodes and FIFOs are opened by the kernel itself), so while no 9p mount is
+ * in the tree, the first FLUSH of a file with nothing to flush answers
+ * ENOSYS: the kernel then sends no more FLUSH on this connection. A 9p
+ * mount made after that is flushed at release instead (the last close,
+ * asynchronous: its close() no longer reports writeback errors). */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -uvfs_flush(FH(fi)));
+	struct uvfs_fuse *ex = EX(req);
+	struct uvfs_file *f = FH(fi);
+	if (f->f_op->flush || !ex->writeback || __atomic_load_n(&ex->flush_needed, __ATOMIC_RELAXED)) {
+		fuse_reply_err(req, -uvfs_flush(f));
+		return;
+	}
+	if (uvfs_mntns_for_each(ex->ns, &ex->root, find_9p, NULL) == 1) {
+		__atomic_store_n(&ex->flush_needed, true, __ATOMIC_RELAXED);
+		fuse_reply_err(req, 0);
+		return;
+	}
+	__atomic_store_n(&ex->flush_refused, true, __ATOMIC_RELAXED);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	handle_free(EX(req), H(fi));
+	struct uvfs_fuse *ex = EX(req);
+	struct handle *h = H(fi);
+	if (h->f->f_op->flush && __atomic_load_n(&ex->flush_refused, __ATOMIC_RELAXED))
+		uvfs_flush(h->f); /* no FLUSH comes any more (op_flush) */
+	handle_free(ex, h);
 	fuse_reply_err(req, 0);
 }
 
@@ -1720,7 +1828,29 @@ static const struct fuse_lowlevel_ops uvfs_fuse_ops = {
  * FUSE_USE_VERSION and its loop is exported as fuse_session_loop_mt_312. */
 int fuse_session_loop_mt_312(struct fuse_session *se, struct fuse_loop_config *config);
 
-static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle)
+/* How many threads serve requests. Every idle worker waits on the one
+ * /dev/fuse queue; with many more of them than CPUs, each request's
+ * wake-up and the queue's spinlock cost CPU on both sides (on 2 CPUs, with
+ * libfuse's default of 10, create and unlink of 20k files took about
+ * twice the CPU time, client and server, of 2 workers). Our handlers run
+ * on the CPU and never wait for each other, but one per CPU made dbench
+ * collapse now and then on a loaded machine (a preempted worker stalls
+ * half the pool), so two per CPU, at least 4. 9p requests wait for the
+ * server, so a tree with a 9p mount keeps libfuse's 10. -o max_threads=N
+ * sets it (libfuse's default, 10, reads as unset). */
+#define LIBFUSE_DEFAULT_MAX_THREADS 10
+
+static unsigned default_threads(struct uvfs_fuse *ex, unsigned asked)
+{
+	if (asked && asked != LIBFUSE_DEFAULT_MAX_THREADS)
+		return asked;
+	if (uvfs_mntns_for_each(ex->ns, &ex->root, find_9p, NULL) == 1)
+		return LIBFUSE_DEFAULT_MAX_THREADS;
+	long n = 2 * sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 4 ? 4 : n > LIBFUSE_DEFAULT_MAX_THREADS ? LIBFUSE_DEFAULT_MAX_THREADS : (unsigned)n;
+}
+
+static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle, unsigned max_threads)
 {
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
 	if (!lc)
@@ -1728,6 +1858,7 @@ static int loop_mt(struct fuse_session *se, int clone_fd, unsigned idle)
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)clone_fd);
 	if (idle && idle <= 10000) /* libfuse's "unset" is UINT_MAX */
 		fuse_loop_cfg_set_idle_threads(lc, idle);
+	fuse_loop_cfg_set_max_threads(lc, max_threads);
 	int rc = fuse_session_loop_mt_312(se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return rc;
@@ -2102,7 +2233,7 @@ UVFS_API int uvfs_fuse_main(int argc, char **argv, uvfs_fuse_build_fn build, voi
 		if (opts.singlethread) {
 			lrc = fuse_session_loop(se);
 		} else {
-			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads);
+			lrc = loop_mt(se, opts.clone_fd, opts.max_idle_threads, default_threads(&ex, opts.max_threads));
 		}
 		ret = lrc < 0 ? 1 : 0; /* a signal (lrc > 0) is a normal stop */
 		if (lrc > 0)
@@ -2141,7 +2272,7 @@ out_args:
 static void *loop_thread(void *arg)
 {
 	struct uvfs_fuse *ex = arg;
-	loop_mt(ex->se, 0, 0);
+	loop_mt(ex->se, 0, 0, default_threads(ex, 0));
 	return NULL;
 }
 

@@ -161,6 +161,32 @@ int main(int argc, char **argv)
 	check("chmod in process shows at once", !err && !r2 && (st2.st_mode & 07777) == 0600, "mode %o",
 	      st2.st_mode & 07777);
 
+	/* Hard links share one node (one kernel inode); a truncate in process
+	 * must reach every name the kernel has cached, not only the one the
+	 * node was first looked up by. Both orders: through the first name
+	 * and through the second. */
+	for (int order = 0; order < 2; order++) {
+		const char *n1 = order ? "/hb1" : "/ha1", *n2 = order ? "/hb2" : "/ha2";
+		uwrite(n1, "hello world", 0, 0);
+		struct uvfs_pathop po = P(n1), pn = P(n2);
+		err = uvfs_link_at(vfs, &root, &po, &pn);
+		r1 = kstat(n1 + 1, &st);
+		r2 = kstat(n2 + 1, &st2);
+		bool same = !r1 && !r2 && st.st_ino == st2.st_ino && st.st_size == 11 && st2.st_size == 11;
+		struct uvfs_pathop pt = order ? pn : po;
+		int terr = uvfs_setstat_at(vfs, &root, &pt, &(struct uvfs_setattr){ .mask = STATX_SIZE, .size = 3 }, 0);
+		r1 = kstat(n1 + 1, &st);
+		r2 = kstat(n2 + 1, &st2);
+		n1 = n1 + 1;
+		ssize_t k1 = kread(n1, buf, sizeof(buf));
+		ssize_t k2 = kread(n2 + 1, buf, sizeof(buf));
+		check(order ? "truncate through a second hard link reaches every name"
+			    : "truncate through the first hard link reaches every name",
+		      !err && same && !terr && !r1 && !r2 && st.st_size == 3 && st2.st_size == 3 && k1 == 3 && k2 == 3,
+		      "link %d same %d truncate %d sizes %lld/%lld reads %zd/%zd", err, same, terr, (long long)st.st_size,
+		      (long long)st2.st_size, k1, k2);
+	}
+
 	/* Mounts: the mount point shows the mounted root at once, and the
 	 * names below it are the new filesystem's. */
 	p = P("/m");
