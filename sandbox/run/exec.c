@@ -374,7 +374,8 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 			 syscall(SYS_kcmp, c->pid, c->st.ppid, 0 /* KCMP_VM */, 0, 0) == 0;
 	if (shared_vm) {
 		char dpath[PATH_MAX];
-		snprintf(dpath, sizeof(dpath), "%s/%sd", linkdir, name);
+		if (snprintf(dpath, sizeof(dpath), "%s/%sd", linkdir, name) >= (int)sizeof(dpath))
+			return -ENAMETOOLONG;
 		if (mkdir(dpath, 0711) && errno != EEXIST)
 			return -errno;
 		if (snprintf(lpath, sizeof(lpath), "%s/%s", dpath, base + 1) >= (int)sizeof(lpath))
