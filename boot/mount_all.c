@@ -77,6 +77,7 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	/* Every diod's wait overlaps: each 9p filesystem closes its
 	 * connection as it goes, the batch's end waits for all at once. */
 	uvfs_gofer_reap_batch_begin();
+	uvfs_fs_put_batch_begin(); /* one RCU barrier for every filesystem */
 	for (size_t i = 0; i < b->nro; i++)
 		uvfs_mount_put(b->ro[i]);
 	free(b->ro);
@@ -96,6 +97,7 @@ UVFS_API void uvfs_boot_destroy(struct uvfs_boot *b)
 	free(b->rmap);
 	free(b->exec);
 	free(b);
+	uvfs_fs_put_batch_end(); /* releases them: 9p ones close their gofer connection */
 	uvfs_gofer_reap_batch_end();
 }
 

@@ -35,6 +35,20 @@ UVFS_API void uvfs_fs_abort(struct uvfs_filesystem *fs)
 
 UVFS_API void uvfs_fs_get(struct uvfs_filesystem *fs) { atomic_fetch_add(&fs->refs, 1); }
 
+/* The calling thread's put batch (uvfs_fs_put_batch_begin): thread-local,
+ * so no lock. */
+static __thread struct {
+	int depth;
+	struct uvfs_filesystem *head, **tail;
+} put_batch;
+
+static void fs_release(struct uvfs_filesystem *fs, struct uvfs *vfs, dev_t dev)
+{
+	fs->ops->release(fs);
+	uvfs_put_anon_minor(vfs, minor(dev));
+	LIVE_DEC(vfs, fs);
+}
+
 UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs)
 {
 	if (atomic_fetch_sub(&fs->refs, 1) != 1)
@@ -49,11 +63,45 @@ UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs)
 		fs->root = NULL;
 		uvfs_dentry_put(root);
 	}
+	if (put_batch.depth) {
+		fs->put_next = NULL;
+		*put_batch.tail = fs;
+		put_batch.tail = &fs->put_next;
+		return;
+	}
 	/* Inodes are freed via call_rcu and their free_inode may still need
 	 * the fs: wait for them before the fs goes. */
 	urcu_memb_barrier();
 	RCU_TSAN_ACQUIRE();
-	fs->ops->release(fs);
-	uvfs_put_anon_minor(vfs, minor(dev));
-	LIVE_DEC(vfs, fs);
+	fs_release(fs, vfs, dev);
+}
+
+UVFS_API void uvfs_fs_put_batch_begin(void)
+{
+	if (!put_batch.depth++) {
+		put_batch.head = NULL;
+		put_batch.tail = &put_batch.head;
+	}
+}
+
+UVFS_API void uvfs_fs_put_batch_end(void)
+{
+	if (--put_batch.depth)
+		return;
+	/* Releases may put more filesystems (an overlay's layers): they join
+	 * the next round, so each round costs one barrier. */
+	while (put_batch.head) {
+		struct uvfs_filesystem *fs = put_batch.head;
+		put_batch.head = NULL;
+		put_batch.tail = &put_batch.head;
+		put_batch.depth++;
+		urcu_memb_barrier(); /* one for the whole round (see uvfs_fs.h) */
+		RCU_TSAN_ACQUIRE();
+		while (fs) {
+			struct uvfs_filesystem *next = fs->put_next;
+			fs_release(fs, fs->vfs, fs->dev);
+			fs = next;
+		}
+		put_batch.depth--;
+	}
 }

@@ -257,7 +257,20 @@ struct uvfs_filesystem {
 	 * d_parent of its dentries, and so the ancestor checks, stable. Per
 	 * fs so that a stacking fs's ->rename can rename on its layers. */
 	struct uvfs_lock rename_lock;
+	/* VFS-private: the next fs whose release waits for the end of the
+	 * putting thread's batch (uvfs_fs_put_batch_begin); that thread only. */
+	struct uvfs_filesystem *put_next;
 };
+
+/* Releasing a filesystem waits for an RCU barrier (its inodes are freed by
+ * call_rcu callbacks, which may still need it), and one barrier costs a
+ * call_rcu round of ~10 ms however little is queued. Between begin and
+ * end (per thread, nestable) uvfs_fs_put of the last reference only drops
+ * the fs's dentries; the outermost end waits one barrier and releases them
+ * all, in put order. For tearing down many filesystems at once (a booted
+ * tree). Nothing may use a put fs in between, as after any last put. */
+UVFS_API void uvfs_fs_put_batch_begin(void);
+UVFS_API void uvfs_fs_put_batch_end(void);
 
 /* A registered type's per-instance data (state its mounts share within
  * one uvfs, e.g. a cache outliving a mount; never process-wide): the
