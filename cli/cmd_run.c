@@ -1,14 +1,16 @@
-/* cli/cmd_run.c — `uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR]
- * [--dump FILE] -- PROGRAM ARGS`: runs an unmodified program whose file
- * system is a uvfs tmpfs (sandbox/run/).
+/* cli/cmd_run.c — `uvfs run [--root HOSTDIR | --bundle DIR] [--copy]
+ * [--cwd DIR] [--dump FILE] [--max-tasks N] -- PROGRAM ARGS`: runs an
+ * unmodified program whose file system is a uvfs tree (sandbox/run/).
  *
- * The tree: a fresh tmpfs filled with a copy of HOSTDIR (directories,
- * regular files, symlinks, modes, owners, mtimes; hard links become
- * separate files; devices, FIFOs and sockets are skipped), or of a
- * bundle's root.path (then PROGRAM defaults to the bundle's process args,
- * env and cwd), or the built-in default tree. Nothing is written to the
- * host. --dump FILE writes a listing of the tree after the run ("TYPE MODE
- * SIZE PATH" lines) for tests.
+ * The tree, never copied: --root is an overlay of a tmpfs upper over a
+ * read-only 9p (diod) mount of HOSTDIR, as boot mounts an --overlay root;
+ * --bundle boots the bundle (cli/bundle.h) with --overlay, and with no
+ * PROGRAM runs its process args, env and cwd; neither writes the host.
+ * --copy keeps the old tree: a tmpfs filled with a copy of HOSTDIR or of
+ * the bundle's root.path (hard links become separate files; devices, FIFOs
+ * and sockets are skipped). No option: the built-in default tree. --dump
+ * FILE writes a listing of the tree after the run ("TYPE MODE SIZE PATH"
+ * lines) for tests.
  * The exit status is the program's; a program killed by a signal kills
  * uvfs with the same signal. */
 #include <dirent.h>
