@@ -174,7 +174,10 @@ static int build_copy(const char *hostdir, struct uvfs **vfs, struct uvfs_mntns 
  * a read-only 9p mount of HOSTDIR served by diod. Nothing is copied and the
  * host is never written (diod exports read-only; writes copy up into the
  * tmpfs). cache=fscache: the lower is ours alone for the run, as boot's
- * exclusive root. The upper's root takes HOSTDIR's mode and owner, as the
+ * exclusive root. dentry_cache_limit (runsc's --dcache): with the default
+ * 1000 unused dentries, a walk of a larger tree (find, tar) evicted what
+ * its readdir had just listed and paid a 9P round trip per stat on every
+ * pass (10k files: 1.26 s warm vs 0.17 s with the tree cached). The upper's root takes HOSTDIR's mode and owner, as the
  * copy did. */
 static int build_overlay(const char *hostdir, struct uvfs **vfs, struct uvfs_mntns **ns)
 {
@@ -205,7 +208,7 @@ static int build_overlay(const char *hostdir, struct uvfs **vfs, struct uvfs_mnt
 	struct uvfs_vd vds[3] = { 0 };
 	if (!err) {
 		char data[96];
-		snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,cache=fscache", fd, fd);
+		snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,cache=fscache,dentry_cache_limit=100000", fd, fd);
 		/* the mount owns fd and proc from here on, even when it fails */
 		struct uvfs_gofer_internal gi = { .proc = proc };
 		err = uvfs_mount_disconnected(*vfs, &cr, real, "9p",
