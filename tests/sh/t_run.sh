@@ -91,6 +91,16 @@ check run-write-rc 0 "$rc"
 check run-write-in-tree "f 0644 3 /a/b/f" "$(grep ' /a/b/f$' "$D/dump")"
 check run-write-not-on-host "no" "$([ -e "$T/a" ] && echo yes || echo no)"
 
+# bad trees: a clear error, no program run; --copy keeps the old copied tree
+out=$("$UVFS" run --root "$D/none" -- /bin/true 2>&1); rc=$?
+check run-root-missing "1:uvfs run: building the tree from $D/none: No such file or directory" "$rc:$out"
+out=$("$UVFS" run --root "$T/etc/greeting" -- /bin/true 2>&1); rc=$?
+check run-root-notdir "1:uvfs run: building the tree from $T/etc/greeting: Not a directory" "$rc:$out"
+check run-copy-usage "2" "$("$UVFS" run --copy -- /bin/true >/dev/null 2>&1; echo $?)"
+out=$("$UVFS" run --copy --root "$T" --dump "$D/dump" -- /bin/sh -c 'cat /etc/greeting; grep -c . /proc/self/mounts; echo x > /new' 2>&1); rc=$?
+check run-copy "0:hello 5" "$rc:$(echo $out)"
+check run-copy-not-on-host "f 0644 2 /new no" "$(grep ' /new$' "$D/dump") $([ -e "$T/new" ] && echo yes || echo no)"
+
 # the supervisor killed mid-run: no tracee stays behind, blocked or not
 M=uvfsrunmarker$$
 "$UVFS" run --root "$T" -- /bin/sh -c "while :; do stat / > /tmp/x; done # $M" 2>/dev/null & sup=$!
