@@ -7,10 +7,12 @@
 # running them natively under strace), so both sandboxes run the same
 # binaries from the same tree and no bind is needed. Wall time, median of
 # REPS (default 3) runs, one run of the script for every ratio. uvfs run's
-# time includes copying COPY into its tmpfs at start; that startup alone
-# (`uvfs run --root COPY -- /bin/true`) is reported on its own row.
+# tree is a tmpfs overlay over a read-only 9p (diod) view of COPY, nothing
+# copied; its startup (diod, mounts, supervisor: `uvfs run --root COPY --
+# /bin/true`) is reported on its own row.
 # Writes bench/results/run_workloads.csv. Needs strace and proot.
-# WORKLOADS="find tar" runs only those; KEEP=1 keeps the tree in /tmp.
+# WORKLOADS="find tar" runs only those; KEEP=1 keeps the tree in /tmp;
+# RUN_OPTS="--copy" measures uvfs run's old copied tree.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -93,7 +95,7 @@ time1() {
   make -s -C "$C/proj" clean > /dev/null 2>&1
   case $1 in
     native) t0=$(now); (cd "$C" && sh -c "$(native_cmd "$2")") > /dev/null 2>"$W/err"; rc=$?; t1=$(now) ;;
-    uvfs) t0=$(now); "$UVFS" run --root "$C" -- /bin/sh -c "$2" > /dev/null 2>"$W/err"; rc=$?; t1=$(now) ;;
+    uvfs) t0=$(now); "$UVFS" run ${RUN_OPTS:-} --root "$C" -- /bin/sh -c "$2" > /dev/null 2>"$W/err"; rc=$?; t1=$(now) ;;
     proot) t0=$(now); proot -r "$C" -b /dev -b /proc -b /sys -w / /bin/sh -c "$2" > /dev/null 2>"$W/err"; rc=$?; t1=$(now) ;;
   esac
   [ $rc = 0 ] || { echo "run_workloads: $1 [$2] failed ($rc): $(tail -3 "$W/err")" >&2; exit 1; }

@@ -1,14 +1,16 @@
-/* cli/cmd_run.c — `uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR]
- * [--dump FILE] -- PROGRAM ARGS`: runs an unmodified program whose file
- * system is a uvfs tmpfs (sandbox/run/).
+/* cli/cmd_run.c — `uvfs run [--root HOSTDIR | --bundle DIR] [--copy]
+ * [--cwd DIR] [--dump FILE] [--max-tasks N] -- PROGRAM ARGS`: runs an
+ * unmodified program whose file system is a uvfs tree (sandbox/run/).
  *
- * The tree: a fresh tmpfs filled with a copy of HOSTDIR (directories,
- * regular files, symlinks, modes, owners, mtimes; hard links become
- * separate files; devices, FIFOs and sockets are skipped), or of a
- * bundle's root.path (then PROGRAM defaults to the bundle's process args,
- * env and cwd), or the built-in default tree. Nothing is written to the
- * host. --dump FILE writes a listing of the tree after the run ("TYPE MODE
- * SIZE PATH" lines) for tests.
+ * The tree, never copied: --root is an overlay of a tmpfs upper over a
+ * read-only 9p (diod) mount of HOSTDIR, as boot mounts an --overlay root;
+ * --bundle boots the bundle (cli/bundle.h) with --overlay, and with no
+ * PROGRAM runs its process args, env and cwd; neither writes the host.
+ * --copy keeps the old tree: a tmpfs filled with a copy of HOSTDIR or of
+ * the bundle's root.path (hard links become separate files; devices, FIFOs
+ * and sockets are skipped). No option: the built-in default tree. --dump
+ * FILE writes a listing of the tree after the run ("TYPE MODE SIZE PATH"
+ * lines) for tests.
  * The exit status is the program's; a program killed by a signal kills
  * uvfs with the same signal. */
 #include <dirent.h>
@@ -23,7 +25,10 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "cli/bundle.h"
 #include "cli/cli.h"
+#include "fsimpl/gofer/gofer.h"
+#include "fsimpl/overlay/overlay.h"
 #include "fuse/fuse_export.h"
 #include "sandbox/run/run.h"
 
@@ -142,6 +147,7 @@ static int build_copy(const char *hostdir, struct uvfs **vfs, struct uvfs_mntns 
 		err = uvfs_mntns_new(*vfs, &cr, "none", "tmpfs", &(struct uvfs_mount_opts){ .data = "mode=0755" }, ns);
 	if (err) {
 		uvfs_destroy(*vfs, NULL);
+		*vfs = NULL;
 		return err;
 	}
 	struct uvfs_vd root;
@@ -160,6 +166,91 @@ static int build_copy(const char *hostdir, struct uvfs **vfs, struct uvfs_mntns 
 	else if (fd >= 0)
 		close(fd);
 	uvfs_vd_put(&root);
+	return err;
+}
+
+/* --root HOSTDIR: the tree boot mounts for an --overlay root
+ * (boot/mount_all.c overlay_layers): an overlay of a fresh tmpfs upper over
+ * a read-only 9p mount of HOSTDIR served by diod. Nothing is copied and the
+ * host is never written (diod exports read-only; writes copy up into the
+ * tmpfs). cache=fscache: the lower is ours alone for the run, as boot's
+ * exclusive root. dentry_cache_limit (runsc's --dcache): with the default
+ * 1000 unused dentries, a walk of a larger tree (find, tar) evicted what
+ * its readdir had just listed and paid a 9P round trip per stat on every
+ * pass (10k files: 1.26 s warm vs 0.17 s with the tree cached). The upper's root takes HOSTDIR's mode and owner, as the
+ * copy did. */
+static int build_overlay(const char *hostdir, struct uvfs **vfs, struct uvfs_mntns **ns)
+{
+	struct uvfs_cred cr;
+	uvfs_cred_init_root(&cr);
+	struct stat st;
+	char *real = realpath(hostdir, NULL);
+	if (!real)
+		return -errno;
+	int err = stat(real, &st) ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (err) {
+		free(real);
+		return err;
+	}
+	err = uvfs_create(vfs);
+	if (err) {
+		free(real);
+		return err;
+	}
+	const struct uvfs_fs_type *types[] = { &uvfs_tmpfs_type, &uvfs_gofer_type, &uvfs_overlay_type };
+	for (size_t i = 0; !err && i < sizeof(types) / sizeof(types[0]); i++)
+		err = uvfs_register_fs_type(*vfs, types[i], i == 1 ? UVFS_FS_USER_LIST : UVFS_FS_USER_MOUNT | UVFS_FS_USER_LIST);
+	int fd = -1;
+	struct uvfs_gofer_proc *proc = NULL;
+	if (!err)
+		err = uvfs_gofer_spawn(real, true, &fd, &proc);
+	struct uvfs_mount *lower = NULL, *upper = NULL;
+	struct uvfs_vd vds[3] = { 0 };
+	if (!err) {
+		char data[96];
+		snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,cache=fscache,dentry_cache_limit=100000", fd, fd);
+		/* the mount owns fd and proc from here on, even when it fails */
+		struct uvfs_gofer_internal gi = { .proc = proc };
+		err = uvfs_mount_disconnected(*vfs, &cr, real, "9p",
+					      &(struct uvfs_mount_opts){ .flags = UVFS_MNT_RDONLY, .data = data,
+									 .internal = &gi, .internal_mount = true },
+					      &lower);
+	}
+	if (!err)
+		err = uvfs_mount_disconnected(*vfs, &cr, "none", "tmpfs",
+					      &(struct uvfs_mount_opts){ .data = "mode=0755", .internal_mount = true }, &upper);
+	if (!err) {
+		vds[0] = (struct uvfs_vd){ lower, uvfs_mount_root(lower) };
+		uvfs_vd_get(&vds[0]);
+		struct uvfs_vd top = { upper, uvfs_mount_root(upper) };
+		const char *names[2] = { "upper", "work" };
+		for (int i = 0; i < 2 && !err; i++) {
+			struct uvfs_pathop pop = { .root = top, .start = top, .path = names[i] };
+			err = uvfs_mkdir_at2(*vfs, &cr, &pop, 0755, &(struct uvfs_create_opts){ .vd = &vds[1 + i] });
+		}
+		struct uvfs_pathop pop = { .root = top, .start = top, .path = "upper" };
+		struct uvfs_setattr a = { .mask = STATX_MODE | STATX_UID | STATX_GID, .mode = st.st_mode & 07777,
+					  .uid = st.st_uid, .gid = st.st_gid };
+		if (!err)
+			err = uvfs_setstat_at(*vfs, &cr, &pop, &a, 0);
+	}
+	if (!err) {
+		struct uvfs_overlay_opts ov = { .upper = vds[1], .work = vds[2], .nlower = 1, .lower = &vds[0] };
+		err = uvfs_mntns_new(*vfs, &cr, "overlay", "overlay",
+				     &(struct uvfs_mount_opts){ .internal = &ov, .internal_mount = true }, ns);
+	}
+	for (int i = 0; i < 3; i++)
+		if (uvfs_vd_ok(&vds[i]))
+			uvfs_vd_put(&vds[i]);
+	if (lower)
+		uvfs_mount_put(lower);
+	if (upper)
+		uvfs_mount_put(upper);
+	free(real);
+	if (err) {
+		uvfs_destroy(*vfs, NULL);
+		*vfs = NULL;
+	}
 	return err;
 }
 
@@ -229,18 +320,43 @@ static void dump_walk(struct uvfs *vfs, const struct uvfs_vd *root, const char *
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: uvfs run [--root HOSTDIR | --bundle DIR] [--cwd DIR] [--dump FILE] [--max-tasks N] -- PROGRAM [ARGS]\n");
+	fprintf(stderr, "usage: uvfs run [--root HOSTDIR | --bundle DIR] [--copy] [--cwd DIR] [--dump FILE] [--max-tasks N] -- PROGRAM [ARGS]\n");
 	return 2;
+}
+
+/* The tree of --root/--bundle/--copy or the default; *cb holds a booted
+ * bundle (released by the caller after its ns reference). */
+static int build_tree(const char *hostdir, bool copy, struct cli_bundle *cb, struct uvfs **vfs,
+		      struct uvfs_mntns **ns)
+{
+	if (cb->dir)
+		return cli_bundle_boot(cb, vfs, ns) ? -1 : 0; /* the message is printed */
+	int err = !hostdir ? uvfs_default_tree(vfs, ns) : copy ? build_copy(hostdir, vfs, ns)
+							     : build_overlay(hostdir, vfs, ns);
+	if (err) {
+		fprintf(stderr, "uvfs run: building the tree%s%s: %s\n", hostdir ? " from " : "", hostdir ? hostdir : "",
+			strerror(-err));
+		if (*ns)
+			uvfs_mntns_put(*ns);
+		if (*vfs)
+			uvfs_destroy(*vfs, NULL);
+	}
+	return err;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	const char *hostdir = NULL, *bundle = NULL, *cwd = NULL, *dump = NULL, *maxt = NULL;
+	bool copy = false;
 	int i = 1;
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
+		}
+		if (!strcmp(argv[i], "--copy")) {
+			copy = true;
+			continue;
 		}
 		const char **opt = !strcmp(argv[i], "--root")     ? &hostdir
 				   : !strcmp(argv[i], "--bundle") ? &bundle
@@ -257,7 +373,7 @@ int cmd_run(int argc, char **argv)
 			return usage();
 		*opt = argv[++i];
 	}
-	if (hostdir && bundle)
+	if ((hostdir && bundle) || (copy && !hostdir && !bundle))
 		return usage();
 	unsigned max_tasks = 0;
 	if (maxt) {
@@ -267,9 +383,10 @@ int cmd_run(int argc, char **argv)
 			return usage();
 		max_tasks = (unsigned)v;
 	}
-	struct uvfs_oci_spec *spec = NULL;
+	struct uvfs_oci_spec *spec = NULL; /* --bundle --copy: ours; --bundle: the boot's */
+	struct cli_bundle cb = { 0 };
 	char rootbuf[PATH_MAX];
-	if (bundle) {
+	if (bundle && copy) {
 		char cfg[PATH_MAX], err[256];
 		snprintf(cfg, sizeof(cfg), "%s/config.json", bundle);
 		int e = uvfs_oci_load(cfg, &spec, err, sizeof(err));
@@ -282,41 +399,45 @@ int cmd_run(int argc, char **argv)
 		else
 			snprintf(rootbuf, sizeof(rootbuf), "%s/%s", bundle, spec->root_path);
 		hostdir = rootbuf;
-		if (!cwd)
-			cwd = spec->cwd;
+	} else if (bundle) {
+		/* booted as `uvfs mount --bundle DIR --overlay` boots it: the
+		 * root and writable binds under a tmpfs upper, so the run never
+		 * writes the host */
+		cb.dir = bundle;
+		cb.flags = UVFS_OCI_OVERLAY;
 	}
-	char **prog = argv + i;
-	char **envp = NULL;
-	if (i >= argc && !spec)
+	if (i >= argc && !bundle)
 		return usage();
-	char **pargv = NULL, **penv = NULL;
-	if (i >= argc) {
-		pargv = calloc(spec->nargs + 1, sizeof(*pargv));
-		penv = calloc(spec->nenv + 1, sizeof(*penv));
-		if (!pargv || !penv) {
-			free(pargv), free(penv);
-			uvfs_oci_spec_free(spec);
-			return 1;
-		}
-		memcpy(pargv, spec->args, spec->nargs * sizeof(*pargv));
-		memcpy(penv, spec->env, spec->nenv * sizeof(*penv));
-		prog = pargv;
-		envp = penv;
-	}
 	struct uvfs *vfs = NULL;
 	struct uvfs_mntns *ns = NULL;
-	int err = hostdir ? build_copy(hostdir, &vfs, &ns) : uvfs_default_tree(&vfs, &ns);
-	if (err) {
-		fprintf(stderr, "uvfs run: building the tree%s%s: %s\n", hostdir ? " from " : "", hostdir ? hostdir : "",
-			strerror(-err));
-		free(pargv), free(penv);
+	if (build_tree(hostdir, copy, &cb, &vfs, &ns)) {
 		uvfs_oci_spec_free(spec);
 		return 1;
 	}
+	const struct uvfs_oci_spec *ps = spec ? spec : cb.spec;
+	if (ps && !cwd)
+		cwd = ps->cwd;
+	char **prog = argv + i;
+	char **envp = NULL;
+	char **pargv = NULL, **penv = NULL;
+	int err = 0;
+	if (i >= argc) {
+		pargv = calloc(ps->nargs + 1, sizeof(*pargv));
+		penv = calloc(ps->nenv + 1, sizeof(*penv));
+		if (!pargv || !penv)
+			err = -ENOMEM;
+		else {
+			memcpy(pargv, ps->args, ps->nargs * sizeof(*pargv));
+			memcpy(penv, ps->env, ps->nenv * sizeof(*penv));
+		}
+		prog = pargv;
+		envp = penv;
+	}
 	int status = 0;
-	err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp,
-					     .max_tasks = max_tasks },
-		       &status);
+	if (!err)
+		err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp,
+						     .max_tasks = max_tasks },
+			       &status);
 	if (dump) {
 		FILE *out = fopen(dump, "we");
 		if (out) {
@@ -331,6 +452,7 @@ int cmd_run(int argc, char **argv)
 	free(pargv), free(penv);
 	uvfs_oci_spec_free(spec);
 	uvfs_mntns_put(ns);
+	cli_bundle_release(&cb);
 	struct uvfs_live live;
 	memset(&live, 0, sizeof(live));
 	int drc = uvfs_destroy(vfs, &live);

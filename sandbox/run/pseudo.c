@@ -54,8 +54,29 @@ static int register_types(struct uvfs *vfs)
 		if (err)
 			return err;
 	}
-	int err = tolerate(uvfs_devices_register(vfs, &run_dev_opts));
-	return err ? err : tolerate(uvfs_devpts_register_devices(vfs));
+	/* EBUSY: the device regions are registered already (a booted tree
+	 * registered its own devices; they stay) */
+	int err = uvfs_devices_register(vfs, &run_dev_opts);
+	if (err && err != -EBUSY && err != -EEXIST)
+		return err;
+	err = uvfs_devpts_register_devices(vfs);
+	return err == -EBUSY ? 0 : tolerate(err);
+}
+
+/* What the tree already has mounted at path (a booted bundle): 1 when path
+ * is the root of a mount of type, else 0. */
+static int mounted_here(struct run_sup *s, const struct uvfs_cred *cr, const char *path, const char *type)
+{
+	struct uvfs_pathop pop = { .root = s->root, .start = s->root, .path = path, .flags = UVFS_PATH_FOLLOW };
+	struct uvfs_file *f;
+	if (uvfs_open_at(s->vfs, cr, &pop, O_PATH | O_DIRECTORY, 0, 0, &f))
+		return 0;
+	struct uvfs_vd vd;
+	uvfs_file_vd(f, &vd);
+	int r = vd.dentry == uvfs_mount_root(vd.mount) && !strcmp(uvfs_mount_fs(vd.mount)->type->name, type);
+	uvfs_vd_put(&vd);
+	uvfs_file_put(f);
+	return r;
 }
 
 /* Makes path a directory if nothing is there; true when we made it. */
@@ -90,6 +111,15 @@ int run_pseudo_setup(struct run_sup *s)
 	for (int i = 0; !err && i < RUN_NPSEUDO; i++) {
 		struct uvfs_proc_internal pi = { .tasks = s->tasks_table };
 		bool proc = !strcmp(pseudo_mounts[i].type, "proc");
+		if (mounted_here(s, &cr, pseudo_mounts[i].path, pseudo_mounts[i].type)) {
+			/* A booted tree's own: kept, except proc, whose task
+			 * table (the boot's init) knows nothing of the tracees:
+			 * ours replaces it for good. */
+			if (!proc)
+				continue;
+			struct uvfs_pathop pop = { .root = s->root, .start = s->root, .path = pseudo_mounts[i].path };
+			uvfs_umount_at(s->vfs, &cr, &pop, UVFS_UMOUNT_DETACH);
+		}
 		struct uvfs_mount *mnt;
 		err = uvfs_mount_disconnected(s->vfs, &cr, pseudo_mounts[i].type, pseudo_mounts[i].type,
 					      &(struct uvfs_mount_opts){ .flags = pseudo_mounts[i].flags,

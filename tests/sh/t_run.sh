@@ -1,7 +1,8 @@
 #!/bin/bash
 # `uvfs run`: unmodified programs (busybox-static, dynamically linked
 # coreutils, a hostile static test program) run with their file system
-# served from a uvfs tmpfs copy of a host tree. Each command's output and
+# served from a uvfs overlay (tmpfs upper) over a read-only 9p view of a
+# host tree. Each command's output and
 # exit status are compared with the same command under `chroot` of an
 # identical host copy; files written inside land in the uvfs tree (seen
 # with --dump) and never on the host.
@@ -16,7 +17,9 @@ if [ "$(id -u)" != 0 ]; then echo "ok run-skipped # the chroot references need r
 # the references run on a host tmpfs, so sizes of directories match
 mkdir -p "$D/r" && mount -t tmpfs none "$D/r" || exit 1
 trap 'umount "$D/r"; rm -rf "$D"' EXIT
-T=$D/tree
+# the tree is on a host tmpfs too, so directory sizes match (uvfs run
+# shows the host's through 9p)
+T=$D/r/tree
 # proc, sys, dev: mount points (uvfs run mounts its own there; the
 # references get a /dev/null)
 mkdir -p "$T/bin" "$T/etc" "$T/tmp" "$T/data/sub" "$T/proc" "$T/sys" "$T/dev"
@@ -34,7 +37,9 @@ diffrun() {
   ref=$(chroot "$D/r/ref" /bin/sh -c "$2" 2>&1); rrc=$?
   check "run-$1" "$rrc:$ref" "$rc:$out"
 }
-diffrun ls-la 'ls -la / /data | grep -v " \(dev\|proc\|sys\)$" | sed "s/ [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* / DATE /"'
+# "." and "..": the root is a merged overlay directory, shown as Linux
+# overlayfs shows one (nlink 1, the size of its tmpfs upper)
+diffrun ls-la 'ls -la / /data | grep -v " \(dev\|proc\|sys\|\.\|\.\.\)$" | sed "s/ [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* / DATE /"'
 diffrun cat 'cat /etc/greeting /data/link; cat /nonexistent; echo rc=$?'
 diffrun mkdir-echo-cat 'mkdir -p a/b && echo hi > a/b/f && cat a/b/f && echo more >> a/b/f && cat a/b/f && wc -c a/b/f'
 diffrun cd-pwd 'cd /data/sub && pwd && cd .. && ls && cd /nonexistent; echo rc=$?'
@@ -42,6 +47,11 @@ diffrun find 'find / -path /proc -prune -o -print | sort | head -20; find /data 
 diffrun mv-rm-ln 'cd /tmp && echo x > f && mv f g && ln g h && ln -s g s && readlink s && ls -l | wc -l && rm -r /tmp/* && ls /tmp'
 diffrun pipes-sort 'sort -rn /data/numbers | head -3; cat /data/numbers | sort -n | tail -1 > /tmp/last; cat /tmp/last'
 diffrun stat 'stat -c "%s %a %F %h" /etc/greeting /data /data/link; stat -L -c %s /data/link'
+# hard links keep their link count and inode (the old copy made them
+# separate files)
+ln "$T/etc/greeting" "$T/etc/hardlink"
+diffrun hardlink 'stat -c %h /etc/hardlink; [ /etc/hardlink -ef /etc/greeting ] && echo same; cat /etc/hardlink'
+rm "$T/etc/hardlink"
 diffrun chmod-touch 'touch /tmp/t && chmod 640 /tmp/t && stat -c %a /tmp/t && touch -d @1000000 /tmp/t && stat -c %Y /tmp/t'
 diffrun exit-status 'exit 42'
 diffrun umask 'umask 027; mkdir /tmp/d; touch /tmp/f; stat -c "%a %n" /tmp/d /tmp/f; umask 0; mkdir -m 777 /tmp/e; stat -c %a /tmp/e'
@@ -57,14 +67,22 @@ ref=$(chroot --userspec=65534:65534 "$D/r/ref" /bin/sh -c "$S" 2>&1); rrc=$?
 check run-nonroot "$rrc:$ref" "$rc:$out"
 diffrun subshells 'cd /data; (cd sub && pwd; sh -c "pwd; cd /; pwd"); pwd; (cd /etc & wait); pwd; echo x | (cd /tmp; cat > y); cat /tmp/y'
 
-# an OCI bundle: its rootfs copied, its process.args/cwd used
+# an OCI bundle: booted (its root under a tmpfs overlay), its
+# process.args/cwd used; runc spec's root is read-only: made writable
+# here, then kept read-only for the EROFS check
 if command -v runc >/dev/null; then
   mkdir -p "$D/b/rootfs/bin" "$D/b/rootfs/w" && cp /bin/busybox "$D/b/rootfs/bin/sh"
   (cd "$D/b" && runc spec)
   sed -i 's|"sh"$|"sh", "-c", "echo bundle; pwd; echo x > f; ls"|; s|"cwd": "/"|"cwd": "/w"|' "$D/b/config.json"
-  out=$("$UVFS" run --bundle "$D/b" 2>&1); rc=$?
+  cp "$D/b/config.json" "$D/b/ro.json"
+  sed -i 's|"readonly": true|"readonly": false|' "$D/b/config.json"
+  # boot's warnings (e.g. no mqueue filesystem) are not the program's
+  out=$("$UVFS" run --bundle "$D/b" 2>&1 | grep -v "^uvfs: warn: "); rc=${PIPESTATUS[0]}
   check run-bundle "0:bundle /w f" "$rc:$(echo $out)"
   check run-bundle-host-untouched "" "$(ls "$D/b/rootfs/w")"
+  mv "$D/b/ro.json" "$D/b/config.json"
+  out=$("$UVFS" run --bundle "$D/b" -- /bin/sh -c 'echo x > /w/f; echo $?' 2>&1 | grep -v "^uvfs: warn: ")
+  check run-bundle-readonly "yes" "$(echo "$out" | grep -q 'Read-only file system' && [ "$(echo "$out" | tail -1)" = 1 ] && echo yes || echo "$out")"
 fi
 
 # files written inside are in the uvfs tree, not on the host
@@ -72,6 +90,16 @@ fi
 check run-write-rc 0 "$rc"
 check run-write-in-tree "f 0644 3 /a/b/f" "$(grep ' /a/b/f$' "$D/dump")"
 check run-write-not-on-host "no" "$([ -e "$T/a" ] && echo yes || echo no)"
+
+# bad trees: a clear error, no program run; --copy keeps the old copied tree
+out=$("$UVFS" run --root "$D/none" -- /bin/true 2>&1); rc=$?
+check run-root-missing "1:uvfs run: building the tree from $D/none: No such file or directory" "$rc:$out"
+out=$("$UVFS" run --root "$T/etc/greeting" -- /bin/true 2>&1); rc=$?
+check run-root-notdir "1:uvfs run: building the tree from $T/etc/greeting: Not a directory" "$rc:$out"
+check run-copy-usage "2" "$("$UVFS" run --copy -- /bin/true >/dev/null 2>&1; echo $?)"
+out=$("$UVFS" run --copy --root "$T" --dump "$D/dump" -- /bin/sh -c 'cat /etc/greeting; grep -c . /proc/self/mounts; echo x > /new' 2>&1); rc=$?
+check run-copy "0:hello 5" "$rc:$(echo $out)"
+check run-copy-not-on-host "f 0644 2 /new no" "$(grep ' /new$' "$D/dump") $([ -e "$T/new" ] && echo yes || echo no)"
 
 # the supervisor killed mid-run: no tracee stays behind, blocked or not
 M=uvfsrunmarker$$

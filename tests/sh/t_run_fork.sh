@@ -28,7 +28,9 @@ count_live() { # timeout's pid -> max number of processes in the tracee's group 
   for i in $(seq 20); do
     sleep 0.1
     u=$(pgrep -P "$1" | head -1); [ -n "$u" ] || continue
-    pg=$(pgrep -P "$u" | head -1); [ -n "$pg" ] || continue
+    # the tracee: uvfs's child that is not the diod serving --root's lower
+    pg=$(for c in $(pgrep -P "$u"); do [ "$(cat /proc/$c/comm 2>/dev/null)" = diod ] || echo $c; done | head -1)
+    [ -n "$pg" ] || continue
     n=$(ps -e -o pgid= | grep -cx " *$pg")
     [ "$n" -gt "$max" ] && max=$n
   done
