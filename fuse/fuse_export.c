@@ -517,7 +517,88 @@ static void watch_inode_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inod
 	notes_submit(ex, &l);
 }
 
-static const struct uvfs_watch_ops watch_ops = { .entry = watch_entry_cb, .inode = watch_inode_cb };
+/* Does the export hold anything on mnt: a node, or an open file the
+ * kernel has not released yet? */
+static bool holds_mount(struct uvfs_fuse *ex, const struct uvfs_mount *mnt)
+{
+	bool held = false;
+	pthread_mutex_lock(&ex->lock);
+	for (size_t i = 0; i < ex->nbuckets && !held; i++)
+		for (struct node *nd = ex->buckets[i]; nd && !held; nd = nd->next)
+			held = nd->vd.mount == mnt;
+	for (struct node *nd = ex->retired; nd && !held; nd = nd->next)
+		held = nd->vd.mount == mnt;
+	pthread_mutex_unlock(&ex->lock);
+	pthread_mutex_lock(&ex->fh_lock);
+	for (struct handle *h = ex->handles.next; h != &ex->handles && !held; h = h->next) {
+		struct uvfs_vd vd;
+		uvfs_file_vd(h->f, &vd);
+		held = vd.mount == mnt;
+		uvfs_vd_put(&vd);
+	}
+	pthread_mutex_unlock(&ex->fh_lock);
+	return held;
+}
+
+/* How long a plain umount waits for the kernel to forget its nodes. */
+#define UMOUNT_WAIT_MS 1000
+#define UMOUNT_ROUND_MS 100
+#define UMOUNT_NAMES 64
+
+static void inval_name_of(struct uvfs_fuse *ex, struct uvfs_dentry *d);
+
+/* Names of nodes the kernel still holds on mnt: a name below the mount
+ * point that was in use when the mount point was invalidated stays
+ * hashed (d_invalidate drops only what is unused), and the kernel then
+ * keeps it, and its parents, once its file is closed. */
+static void inval_names_on(struct uvfs_fuse *ex, const struct uvfs_mount *mnt)
+{
+	struct uvfs_dentry *ds[UMOUNT_NAMES];
+	size_t k = 0;
+	pthread_mutex_lock(&ex->lock);
+	for (size_t i = 0; i < ex->nbuckets && k < UMOUNT_NAMES; i++)
+		for (struct node *nd = ex->buckets[i]; nd && k < UMOUNT_NAMES; nd = nd->next)
+			if (nd->vd.mount == mnt && nd->vd.dentry != uvfs_mount_root(mnt)) {
+				uvfs_dentry_get(nd->vd.dentry);
+				ds[k++] = nd->vd.dentry;
+			}
+	pthread_mutex_unlock(&ex->lock);
+	for (size_t i = 0; i < k; i++) {
+		inval_name_of(ex, ds[i]);
+		uvfs_dentry_put(ds[i]);
+	}
+}
+
+/* uvfs_watch_ops.umount: a non-lazy umount of mnt is about to count its
+ * references, ours among them (every node on mnt holds one). The kernel
+ * forgets the covered name in every node of dir, which drops its unused
+ * dentries below it and sends FORGETs for their nodes; wait (bounded) until
+ * none is left. Dentries in use (an open file, a cwd inside) stay, and the
+ * umount is EBUSY, as on Linux. */
+static void watch_umount_cb(void *arg, struct uvfs_mount *mnt, struct uvfs_inode *dir, const char *name, size_t len)
+{
+	struct uvfs_fuse *ex = arg;
+	if (tls_serving == ex)
+		return; /* the kernel waits for our reply: it cannot forget now */
+	struct notes l = { NULL, &l.first };
+	pthread_mutex_lock(&ex->lock);
+	for (struct node *nd = ex->buckets[node_hash(dir, ex->nbuckets)]; nd; nd = nd->next)
+		if (nd->inode == dir)
+			note_add(&l, NOTE_ENTRY, node_id(ex, nd), name, len);
+	pthread_mutex_unlock(&ex->lock);
+	notes_submit(ex, &l);
+	for (int ms = 0; ms < UMOUNT_WAIT_MS && holds_mount(ex, mnt); ms += 5) {
+		if (ms && ms % UMOUNT_ROUND_MS == 0)
+			inval_names_on(ex, mnt);
+		usleep(5000);
+	}
+}
+
+static const struct uvfs_watch_ops watch_ops = {
+	.entry = watch_entry_cb,
+	.inode = watch_inode_cb,
+	.umount = watch_umount_cb,
+};
 
 static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n);
 
