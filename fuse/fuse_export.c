@@ -181,6 +181,10 @@ struct uvfs_fuse {
  * waiting. */
 static __thread struct uvfs_fuse *tls_serving;
 static __thread const struct uvfs_mount *tls_req_mount;
+/* The inode of that node: an attribute change of another inode made while
+ * serving (a stacking fs's copy-up of the parent directory) is not in the
+ * reply, so it is told even on the request's mount (watch_inode_cb). */
+static __thread const struct uvfs_inode *tls_req_inode;
 
 /* ------------------------------------------------------------ node table */
 
@@ -333,6 +337,7 @@ static struct node *N(struct uvfs_fuse *ex, fuse_ino_t ino)
 {
 	struct node *nd = ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
 	tls_req_mount = nd->vd.mount;
+	tls_req_inode = nd->inode;
 	return nd;
 }
 
@@ -433,6 +438,17 @@ static bool told(struct uvfs_fuse *ex, const struct node *nd)
 	return tls_serving != ex || nd->vd.mount != tls_req_mount;
 }
 
+/* An attribute change: the reply to the request being served tells the
+ * kernel only about the request's own inode; any other inode's change
+ * (a copy-up made by an open for write turns the parent directory merged,
+ * nlink 1) is told. Safe from a request: an attributes-only inval_inode
+ * takes no inode or page lock in the kernel, and the notifier sends it
+ * (the request waits at most NOTES_WAIT_REQUEST_MS for it). */
+static bool told_attr(struct uvfs_fuse *ex, const struct node *nd)
+{
+	return told(ex, nd) || nd->inode != tls_req_inode;
+}
+
 /* A request thread waits briefly: its notes are for other mounts' nodes
  * (bind copies), and its caller may look through a copy as soon as the
  * reply arrives (nothing else delays it since FLUSH is gone). Briefly,
@@ -487,7 +503,7 @@ static void watch_inode_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inod
 	struct node **pp = &ex->buckets[node_hash(inode, ex->nbuckets)];
 	while (*pp) {
 		struct node *nd = *pp;
-		if (nd->inode != inode || !told(ex, nd)) {
+		if (nd->inode != inode || !(ev == UVFS_WATCH_ATTR ? told_attr(ex, nd) : told(ex, nd))) {
 			pp = &nd->next;
 			continue;
 		}
@@ -1149,6 +1165,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static struct handle *H(struct fuse_file_info *fi) { return (struct handle *)(uintptr_t)fi->fh; }
 static struct uvfs_file *FH(struct fuse_file_info *fi) { return H(fi)->f; }
 
+/* The request acts on f's node (tls_req_mount, tls_req_inode). */
+static void req_file(struct uvfs_file *f)
+{
+	tls_req_mount = f->f_vd.mount;
+	tls_req_inode = uvfs_dentry_inode(f->f_vd.dentry);
+}
+
 /* Wraps f (reference consumed) in a listed handle; NULL (f put) on ENOMEM. */
 static struct handle *handle_new(struct uvfs_fuse *ex, struct uvfs_file *f)
 {
@@ -1514,7 +1537,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	EX(req); /* marks this thread as serving: the kernel made this change */
-	tls_req_mount = FH(fi)->f_vd.mount;
+	req_file(FH(fi));
 	ssize_t n = uvfs_pwrite(FH(fi), buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -1581,7 +1604,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, stru
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi)
 {
 	EX(req);
-	tls_req_mount = FH(fi)->f_vd.mount;
+	req_file(FH(fi));
 	fuse_reply_err(req, -uvfs_fallocate(FH(fi), mode, off, len));
 }
 
