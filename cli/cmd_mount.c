@@ -39,7 +39,7 @@
 static const char *const export_opts[] = {
 	"allow_other", "allow_root", "auto_unmount", "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec",
 	"noexec", "atime", "noatime", "relatime", "sync", "async", "dirsync", "fsname=", "subtype=",
-	"max_read=", "entry_timeout=", "attr_timeout=", "writeback=", "blkdev", "blksize=", "uid=", "gid=",
+	"max_read=", "max_threads=", "entry_timeout=", "attr_timeout=", "writeback=", "blkdev", "blksize=", "uid=", "gid=",
 	"umask=", "map=", "kernel_cache", "debug", NULL,
 };
 /* mount(8)/mount.fuse3/fstab bookkeeping: nothing for us to do. */

@@ -181,6 +181,10 @@ struct uvfs_fuse {
  * waiting. */
 static __thread struct uvfs_fuse *tls_serving;
 static __thread const struct uvfs_mount *tls_req_mount;
+/* The inode of that node: an attribute change of another inode made while
+ * serving (a stacking fs's copy-up of the parent directory) is not in the
+ * reply, so it is told even on the request's mount (watch_inode_cb). */
+static __thread const struct uvfs_inode *tls_req_inode;
 
 /* ------------------------------------------------------------ node table */
 
@@ -333,6 +337,7 @@ static struct node *N(struct uvfs_fuse *ex, fuse_ino_t ino)
 {
 	struct node *nd = ino == FUSE_ROOT_ID ? ex->rootnode : (struct node *)(uintptr_t)ino;
 	tls_req_mount = nd->vd.mount;
+	tls_req_inode = nd->inode;
 	return nd;
 }
 
@@ -433,6 +438,17 @@ static bool told(struct uvfs_fuse *ex, const struct node *nd)
 	return tls_serving != ex || nd->vd.mount != tls_req_mount;
 }
 
+/* An attribute change: the reply to the request being served tells the
+ * kernel only about the request's own inode; any other inode's change
+ * (a copy-up made by an open for write turns the parent directory merged,
+ * nlink 1) is told. Safe from a request: an attributes-only inval_inode
+ * takes no inode or page lock in the kernel, and the notifier sends it
+ * (the request waits at most NOTES_WAIT_REQUEST_MS for it). */
+static bool told_attr(struct uvfs_fuse *ex, const struct node *nd)
+{
+	return told(ex, nd) || nd->inode != tls_req_inode;
+}
+
 /* A request thread waits briefly: its notes are for other mounts' nodes
  * (bind copies), and its caller may look through a copy as soon as the
  * reply arrives (nothing else delays it since FLUSH is gone). Briefly,
@@ -487,7 +503,7 @@ static void watch_inode_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inod
 	struct node **pp = &ex->buckets[node_hash(inode, ex->nbuckets)];
 	while (*pp) {
 		struct node *nd = *pp;
-		if (nd->inode != inode || !told(ex, nd)) {
+		if (nd->inode != inode || !(ev == UVFS_WATCH_ATTR ? told_attr(ex, nd) : told(ex, nd))) {
 			pp = &nd->next;
 			continue;
 		}
@@ -517,7 +533,88 @@ static void watch_inode_cb(void *arg, enum uvfs_watch_event ev, struct uvfs_inod
 	notes_submit(ex, &l);
 }
 
-static const struct uvfs_watch_ops watch_ops = { .entry = watch_entry_cb, .inode = watch_inode_cb };
+/* Does the export hold anything on mnt: a node, or an open file the
+ * kernel has not released yet? */
+static bool holds_mount(struct uvfs_fuse *ex, const struct uvfs_mount *mnt)
+{
+	bool held = false;
+	pthread_mutex_lock(&ex->lock);
+	for (size_t i = 0; i < ex->nbuckets && !held; i++)
+		for (struct node *nd = ex->buckets[i]; nd && !held; nd = nd->next)
+			held = nd->vd.mount == mnt;
+	for (struct node *nd = ex->retired; nd && !held; nd = nd->next)
+		held = nd->vd.mount == mnt;
+	pthread_mutex_unlock(&ex->lock);
+	pthread_mutex_lock(&ex->fh_lock);
+	for (struct handle *h = ex->handles.next; h != &ex->handles && !held; h = h->next) {
+		struct uvfs_vd vd;
+		uvfs_file_vd(h->f, &vd);
+		held = vd.mount == mnt;
+		uvfs_vd_put(&vd);
+	}
+	pthread_mutex_unlock(&ex->fh_lock);
+	return held;
+}
+
+/* How long a plain umount waits for the kernel to forget its nodes. */
+#define UMOUNT_WAIT_MS 1000
+#define UMOUNT_ROUND_MS 100
+#define UMOUNT_NAMES 64
+
+static void inval_name_of(struct uvfs_fuse *ex, struct uvfs_dentry *d);
+
+/* Names of nodes the kernel still holds on mnt: a name below the mount
+ * point that was in use when the mount point was invalidated stays
+ * hashed (d_invalidate drops only what is unused), and the kernel then
+ * keeps it, and its parents, once its file is closed. */
+static void inval_names_on(struct uvfs_fuse *ex, const struct uvfs_mount *mnt)
+{
+	struct uvfs_dentry *ds[UMOUNT_NAMES];
+	size_t k = 0;
+	pthread_mutex_lock(&ex->lock);
+	for (size_t i = 0; i < ex->nbuckets && k < UMOUNT_NAMES; i++)
+		for (struct node *nd = ex->buckets[i]; nd && k < UMOUNT_NAMES; nd = nd->next)
+			if (nd->vd.mount == mnt && nd->vd.dentry != uvfs_mount_root(mnt)) {
+				uvfs_dentry_get(nd->vd.dentry);
+				ds[k++] = nd->vd.dentry;
+			}
+	pthread_mutex_unlock(&ex->lock);
+	for (size_t i = 0; i < k; i++) {
+		inval_name_of(ex, ds[i]);
+		uvfs_dentry_put(ds[i]);
+	}
+}
+
+/* uvfs_watch_ops.umount: a non-lazy umount of mnt is about to count its
+ * references, ours among them (every node on mnt holds one). The kernel
+ * forgets the covered name in every node of dir, which drops its unused
+ * dentries below it and sends FORGETs for their nodes; wait (bounded) until
+ * none is left. Dentries in use (an open file, a cwd inside) stay, and the
+ * umount is EBUSY, as on Linux. */
+static void watch_umount_cb(void *arg, struct uvfs_mount *mnt, struct uvfs_inode *dir, const char *name, size_t len)
+{
+	struct uvfs_fuse *ex = arg;
+	if (tls_serving == ex)
+		return; /* the kernel waits for our reply: it cannot forget now */
+	struct notes l = { NULL, &l.first };
+	pthread_mutex_lock(&ex->lock);
+	for (struct node *nd = ex->buckets[node_hash(dir, ex->nbuckets)]; nd; nd = nd->next)
+		if (nd->inode == dir)
+			note_add(&l, NOTE_ENTRY, node_id(ex, nd), name, len);
+	pthread_mutex_unlock(&ex->lock);
+	notes_submit(ex, &l);
+	for (int ms = 0; ms < UMOUNT_WAIT_MS && holds_mount(ex, mnt); ms += 5) {
+		if (ms && ms % UMOUNT_ROUND_MS == 0)
+			inval_names_on(ex, mnt);
+		usleep(5000);
+	}
+}
+
+static const struct uvfs_watch_ops watch_ops = {
+	.entry = watch_entry_cb,
+	.inode = watch_inode_cb,
+	.umount = watch_umount_cb,
+};
 
 static void node_forget(struct uvfs_fuse *ex, struct node *nd, uint64_t n);
 
@@ -1068,6 +1165,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static struct handle *H(struct fuse_file_info *fi) { return (struct handle *)(uintptr_t)fi->fh; }
 static struct uvfs_file *FH(struct fuse_file_info *fi) { return H(fi)->f; }
 
+/* The request acts on f's node (tls_req_mount, tls_req_inode). */
+static void req_file(struct uvfs_file *f)
+{
+	tls_req_mount = f->f_vd.mount;
+	tls_req_inode = uvfs_dentry_inode(f->f_vd.dentry);
+}
+
 /* Wraps f (reference consumed) in a listed handle; NULL (f put) on ENOMEM. */
 static struct handle *handle_new(struct uvfs_fuse *ex, struct uvfs_file *f)
 {
@@ -1433,7 +1537,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	EX(req); /* marks this thread as serving: the kernel made this change */
-	tls_req_mount = FH(fi)->f_vd.mount;
+	req_file(FH(fi));
 	ssize_t n = uvfs_pwrite(FH(fi), buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -1500,7 +1604,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, stru
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, struct fuse_file_info *fi)
 {
 	EX(req);
-	tls_req_mount = FH(fi)->f_vd.mount;
+	req_file(FH(fi));
 	fuse_reply_err(req, -uvfs_fallocate(FH(fi), mode, off, len));
 }
 

@@ -577,6 +577,7 @@ HIDDEN void watch_inode_slow(struct uvfs *vfs, enum uvfs_watch_event ev, struct 
 			     uint64_t len);
 /* Mount added on / removed from (parent, point): reported as an entry
  * change of the name the covered dentry has in its directory. */
+HIDDEN void watch_umount(struct uvfs *vfs, struct uvfs_mount *m);
 HIDDEN void watch_mount(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_mount *parent,
 			struct uvfs_dentry *point, struct uvfs_inode *child);
 HIDDEN void watch_fini(struct uvfs *vfs);

@@ -383,6 +383,10 @@ UVFS_API int uvfs_umount_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	struct uvfs_mount *m = vd.mount, *parent = NULL;
 	struct uvfs_dentry *point = NULL;
 	struct drop_list dl = { 0 };
+	/* Caches of subscribers (the FUSE export's kernel nodes) hold
+	 * references the busy check would count: they drop them first. */
+	if (!(flags & UVFS_UMOUNT_DETACH) && vd.dentry == m->m_root)
+		watch_umount(vfs, m);
 	pthread_mutex_lock(&vfs->mount_lock);
 	if (vd.dentry != m->m_root || !m->m_connected) {
 		err = -EINVAL; /* not a mount root, or the namespace root */

@@ -596,6 +596,12 @@ struct uvfs_watch_ops {
 	void (*entry)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *dir, const char *name, size_t len,
 		      struct uvfs_inode *child);
 	void (*inode)(void *arg, enum uvfs_watch_event ev, struct uvfs_inode *inode, uint64_t off, uint64_t len);
+	/* Optional: a non-lazy umount of mnt (covering name in dir) is about
+	 * to check whether mnt is busy. A subscriber holding references on
+	 * mnt for a cache it can drop (the FUSE export's kernel nodes) drops
+	 * them now, waiting a bounded time. Not a change: the umount may
+	 * still fail. */
+	void (*umount)(void *arg, struct uvfs_mount *mnt, struct uvfs_inode *dir, const char *name, size_t len);
 };
 #define UVFS_WATCH_MAX 8
 /* ops non-NULL: subscribes (ops, arg) beside the others (-EBUSY if that

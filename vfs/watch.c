@@ -155,6 +155,59 @@ UVFS_API void uvfs_notify_entry(struct uvfs_inode *dir, enum uvfs_watch_event ev
 	watch_entry(dir->i_fs->vfs, ev, dir, name, len, child);
 }
 
+/* The covered name of (parent, point), as the namespace shows it: a mount
+ * on a mount's root covers the name of that mount's own mountpoint, so
+ * climb to it. Returns point with references on it and on its parent
+ * (*dp), or NULL (the namespace root has no name). The caller holds
+ * references on parent and point. */
+static struct uvfs_dentry *covered_name(struct uvfs *vfs, struct uvfs_mount *parent, struct uvfs_dentry *point,
+					struct uvfs_dentry **dp)
+{
+	*dp = NULL;
+	/* m_point and m_parent are read under the mount lock, with
+	 * references taken before it is dropped. */
+	pthread_mutex_lock(&vfs->mount_lock);
+	while (parent && point == parent->m_root && parent->m_connected) {
+		point = parent->m_point;
+		parent = parent->m_parent;
+	}
+	if (parent && point && point != parent->m_root) {
+		*dp = uvfs_dentry_get_parent(point);
+		uvfs_dentry_get(point);
+	} else {
+		point = NULL;
+	}
+	pthread_mutex_unlock(&vfs->mount_lock);
+	return point;
+}
+
+/* uvfs_umount_at, non-lazy, before its busy check, with no lock held: the
+ * subscribers with an umount callback drop the references they cache on m
+ * (the caller holds one on m). */
+HIDDEN void watch_umount(struct uvfs *vfs, struct uvfs_mount *m)
+{
+	if (likely(!load_relaxed(vfs->watch_n)))
+		return;
+	struct uvfs_dentry *dp;
+	struct uvfs_dentry *point = covered_name(vfs, m, m->m_root, &dp);
+	if (!point)
+		return;
+	char name[UVFS_NAME_MAX + 1];
+	size_t len = uvfs_dentry_name_copy(point, name, sizeof(name));
+	if (dp && dp != point && len < sizeof(name)) {
+		struct watch *ws[UVFS_WATCH_MAX];
+		unsigned n = watch_enter(vfs, ws);
+		for (unsigned i = 0; i < n; i++) {
+			if (ws[i]->ops->umount)
+				ws[i]->ops->umount(ws[i]->arg, m, dp->d_inode, name, len);
+			watch_leave(ws[i]);
+		}
+	}
+	if (dp)
+		uvfs_dentry_put(dp);
+	uvfs_dentry_put(point);
+}
+
 /* The caller holds references on parent and point. A mount on a mount's
  * root covers the name of that mount's own mountpoint: climb to it. The
  * namespace root has no name and is not reported. */
@@ -163,21 +216,9 @@ HIDDEN void watch_mount(struct uvfs *vfs, enum uvfs_watch_event ev, struct uvfs_
 {
 	if (likely(!load_relaxed(vfs->watch_n)))
 		return;
-	/* Find the covered name under the mount lock (m_point, m_parent),
-	 * with references, then report it with no lock held. */
-	struct uvfs_dentry *dp = NULL;
-	pthread_mutex_lock(&vfs->mount_lock);
-	while (parent && point == parent->m_root && parent->m_connected) {
-		point = parent->m_point;
-		parent = parent->m_parent;
-	}
-	if (parent && point && point != parent->m_root) {
-		dp = uvfs_dentry_get_parent(point);
-		uvfs_dentry_get(point);
-	} else {
-		point = NULL;
-	}
-	pthread_mutex_unlock(&vfs->mount_lock);
+	/* Find the covered name, then report it with no lock held. */
+	struct uvfs_dentry *dp;
+	point = covered_name(vfs, parent, point, &dp);
 	if (!point)
 		return;
 	char name[UVFS_NAME_MAX + 1];

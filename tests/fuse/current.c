@@ -210,6 +210,35 @@ int main(int argc, char **argv)
 	check("umount in process shows at once", !err && !r2 && r3 == -ENOENT && !r4 && st.st_ino == st2.st_ino,
 	      "umount %d under %d over %d", err, r2, r3);
 
+	/* A plain (non-lazy) umount of a mount the kernel has browsed: the
+	 * export makes the kernel drop its unused nodes under it first, so
+	 * it succeeds; a file the kernel holds open inside keeps it busy, as
+	 * on Linux, until it is closed. */
+	p = P("/m");
+	err = uvfs_mount_at(vfs, &root, "none", &p, "tmpfs", &(struct uvfs_mount_opts){ 0 });
+	struct uvfs_pathop pd = P("/m/d");
+	uvfs_mkdir_at(vfs, &root, &pd, 0755);
+	uwrite("/m/d/f", "f", 0, 0);
+	r1 = kstat("m/d/f", NULL);
+	int ferr = uvfs_umount_at(vfs, &root, &p, 0);
+	r2 = kstat("m/d", NULL);
+	check("plain umount in process of a browsed mount", !err && !r1 && !ferr && r2 == -ENOENT,
+	      "mount %d stat %d umount %d after %d", err, r1, ferr, r2);
+	err = uvfs_mount_at(vfs, &root, "none", &p, "tmpfs", &(struct uvfs_mount_opts){ 0 });
+	uwrite("/m/held", "h", 0, 0);
+	int hfd = open(K("m/held"), O_RDONLY);
+	ferr = uvfs_umount_at(vfs, &root, &p, 0);
+	if (hfd >= 0)
+		close(hfd);
+	int ferr2 = -1;
+	for (int i = 0; i < 20 && ferr2; i++) { /* the kernel releases the file asynchronously */
+		ferr2 = uvfs_umount_at(vfs, &root, &p, 0);
+		if (ferr2)
+			usleep(50000);
+	}
+	check("plain umount in process with a file open inside is EBUSY", !err && hfd >= 0 && ferr == -EBUSY && !ferr2,
+	      "mount %d open %d umount %d after close %d", err, hfd, ferr, ferr2);
+
 	/* Bind mounts of one directory are separate nodes: a mount on one
 	 * copy's subdirectory is not seen through the other. */
 	const char *dirs[] = { "/src", "/src/sub", "/b1", "/b2" };

@@ -60,6 +60,11 @@ out=$(uvfs mount -o max_read=4096 default "$T/m" 2>&1); rc=$?
 [ $rc = 0 ] && mounted "$T/m" && [ "$(dd if="$T/m/etc/os-release" bs=64k 2>/dev/null | wc -c)" -gt 0 ] \
   && ok "cli-mount -o max_read=4096" || nok "cli-mount -o max_read=4096: rc=$rc: $out"
 umnt "$T/m"
+# -o max_threads=N (the export's worker limit) is taken, not refused
+out=$(uvfs mount -o max_threads=2 default "$T/m" 2>&1); rc=$?
+[ $rc = 0 ] && mounted "$T/m" && [ -f "$T/m/usr/bin/hello" ] \
+  && ok "cli-mount -o max_threads=2" || nok "cli-mount -o max_threads=2: rc=$rc: $out"
+umnt "$T/m"
 
 # mount.fuse3 form and fstab. mount.fuse3 runs `uvfs SOURCE MNT -o OPTS` with
 # PATH=/usr/local/sbin:...: in a private mount namespace /usr/local/sbin is

@@ -186,6 +186,48 @@ FX_TEST(notify, mounts)
 	EXPECT("%s", "");
 }
 
+/* A subscriber caching a reference on a mount (as the FUSE export's kernel
+ * nodes do) hears of a plain umount before the busy check and may drop it. */
+static struct uvfs_vd held;
+static bool drop_held;
+static void on_umount(void *arg, struct uvfs_mount *mnt, struct uvfs_inode *dir, const char *name, size_t len)
+{
+	check_unlocked(dir);
+	size_t l = strlen(evlog);
+	snprintf(evlog + l, sizeof(evlog) - l, "pre-umount %llu/%.*s %s;", (unsigned long long)dir->i_ino, (int)len,
+		 name, mnt == held.mount ? "held" : "other");
+	if (drop_held && mnt == held.mount)
+		uvfs_vd_put(&held);
+}
+static const struct uvfs_watch_ops umount_ops = { .entry = on_entry, .umount = on_umount };
+
+FX_TEST(notify, umount_callback)
+{
+	fx_must_mkdir("/m", 0755);
+	uint64_t r = fx_ino("/"), m = fx_ino("/m");
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0));
+	FX_ASSERT_OK(fx_mount_tmpfs("/m", NULL, 0)); /* stacked: still the name m in / */
+	struct uvfs_pathop p = fx_pop("/m");
+	FX_ASSERT_OK(uvfs_get_dentry_at(fx.vfs, &fx.cred, &p, 0, &held));
+	FX_ASSERT_OK(uvfs_watch_set(fx.vfs, &umount_ops, &nev));
+	evlog[0] = 0;
+	drop_held = false;
+	FX_ASSERT_ERR(fx_umount("/m", 0), -EBUSY);
+	EXPECT("pre-umount %llu/m held;", (unsigned long long)r);
+	drop_held = true;
+	FX_ASSERT_OK(fx_umount("/m", 0));
+	uint64_t mr = fx_ino("/m");
+	EXPECT("pre-umount %llu/m held;umount %llu/m %llu;", (unsigned long long)r, (unsigned long long)r,
+	       (unsigned long long)mr);
+	cr_assert_null(held.mount, "the callback dropped its reference");
+	/* Lazy: no callback (nothing is checked) */
+	FX_ASSERT_OK(fx_umount("/m", UVFS_UMOUNT_DETACH));
+	EXPECT("umount %llu/m %llu;", (unsigned long long)r, (unsigned long long)m);
+	/* Not a mount root: EINVAL, no callback */
+	FX_ASSERT_ERR(fx_umount("/m", 0), -EINVAL);
+	EXPECT("%s", "");
+}
+
 FX_TEST(notify, one_subscriber_and_unsubscribe)
 {
 	watch_on();
