@@ -41,7 +41,7 @@ static const struct help {
 		   "export options (-o):\n"
 		   "  -o allow_other   let every user in; the kernel and uvfs check each caller\n"
 		   "  allow_root, auto_unmount, ro, rw, nosuid, nodev, noexec, noatime,\n"
-		   "  fsname=NAME, subtype=NAME, max_read=N,\n"
+		   "  fsname=NAME, subtype=NAME, max_read=N, max_threads=N,\n"
 		   "  entry_timeout=SECS, attr_timeout=SECS, writeback=0,\n"
 		   "  uid=N, gid=N, umask=M (as sshfs: what is shown; checks stay uvfs's for the\n"
 		   "  real caller), map=U/V:@G/@H (as bindfs --map: owner U shown as V, caller V\n"
