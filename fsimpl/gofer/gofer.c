@@ -57,12 +57,20 @@ void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 		i->i_nlink = a->nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)a->nlink;
 	if (a->valid & UVFS_P9_GETATTR_RDEV)
 		i->i_rdev = (dev_t)a->rdev;
-	/* Dirty cached data may end past the server's size (pcache.c). */
-	if ((a->valid & UVFS_P9_GETATTR_SIZE) &&
-	    !(atomic_load_explicit(&GI(i)->pc_dirty, memory_order_relaxed) && a->size < i->i_size))
+	/* In the fscache modes we are the file's only writer and keep its
+	 * size ourselves (every write, truncate and page write-back of ours
+	 * sets it): a refresh — another name's lookup, the ls -l look-ahead —
+	 * may carry a size from before one of our writes, its reply having
+	 * raced the write (stress_gofer_fscache). Otherwise dirty cached data
+	 * may end past the server's size (pcache.c). */
+	struct gofer_inode *gi = GI(i);
+	bool own_size = gi->attrs_set && GFS(i->i_fs)->cache <= GOFER_CACHE_FSCACHE_WT;
+	if ((a->valid & UVFS_P9_GETATTR_SIZE) && !own_size &&
+	    !(atomic_load_explicit(&gi->pc_dirty, memory_order_relaxed) && a->size < i->i_size))
 		i->i_size = a->size;
-	if (a->valid & UVFS_P9_GETATTR_BLOCKS)
+	if ((a->valid & UVFS_P9_GETATTR_BLOCKS) && !own_size)
 		i->i_blocks = a->blocks;
+	gi->attrs_set = true;
 	if (a->valid & UVFS_P9_GETATTR_ATIME)
 		i->i_atime = ts_of(a->atime_sec, a->atime_nsec);
 	if (a->valid & UVFS_P9_GETATTR_MTIME)

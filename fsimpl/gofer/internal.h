@@ -105,6 +105,9 @@ struct gofer_inode {
 	 * attribute seqlock: i_mode's permission bits are rewritten by every
 	 * refresh, so a plain read of the word races (TSan, stress_gofer). */
 	mode_t type;
+	/* The first gofer_attr_store is done (gofer_new_inode, before the
+	 * inode is published); later ones are refreshes (under i_lock). */
+	bool attrs_set;
 	/* A leaf lock (inside any i_lock; never held across a 9P call):
 	 * fid replacement and the retired list. */
 	struct uvfs_lock fid_lock;

@@ -447,3 +447,25 @@ Test(gofer_gaps_fscache, ls_l_keeps_few_fids_live, .timeout = 120)
 		uvfs_file_put(f);
 	gteardown();
 }
+
+/* fscache: we are the only writer and keep the size ourselves. A refresh
+ * of a live inode (another name's lookup, the ls -l look-ahead) must not
+ * take the server's size over ours: its reply may predate one of our
+ * writes (stress_gofer_fscache lost a file's tail so: a look-ahead reply
+ * from before the last writes landed after them). Modelled here with a
+ * server size that differs from ours and a lookup of a second name. */
+Test(gofer_gaps_fscache, refresh_keeps_our_size, .timeout = 60)
+{
+	gsetup("cache=fscache");
+	fx_must_write("/g/f", "0123456789abcdefghijklmnopqrstuvwxyz");
+	struct statx st;
+	cr_assert_eq(fx_stat("/g/f", &st), 0);
+	cr_assert_eq(st.stx_size, 36);
+	cr_assert_eq(truncate(hp("f"), 10), 0); /* what a stale reply would say */
+	cr_assert_eq(link(hp("f"), hp("f2")), 0);
+	cr_assert_eq(fx_stat("/g/f2", &st), 0); /* a second name: the inode is refreshed */
+	cr_assert_eq(st.stx_size, 36, "a refresh took the server's size: %llu", (unsigned long long)st.stx_size);
+	cr_assert_eq(fx_stat("/g/f", &st), 0);
+	cr_assert_eq(st.stx_size, 36);
+	gteardown();
+}
