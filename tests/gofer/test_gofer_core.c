@@ -158,11 +158,10 @@ BOTH(setlkw_waits)
 	uvfs_file_put(b);
 }
 
-/* A lock taken through uvfs is a real lock on the host file, but diod
- * (1.0.24) takes it with flock(2) on its own descriptor, whole-file: a
- * host process's flock(LOCK_EX|LOCK_NB) fails, its fcntl(F_GETLK) sees
- * nothing (flock and POSIX locks are separate on Linux). */
-#include <sys/file.h>
+/* A lock taken through uvfs is a real lock on the host file: while we
+ * hold a range, the gofer holds diod's whole-file flock(2), so a host
+ * process's flock(LOCK_EX|LOCK_NB) fails; its fcntl(F_GETLK) sees nothing
+ * (flock and POSIX locks are separate on Linux). */
 BOTH(host_sees_lock)
 {
 	fx_must_write("/g/f", "0123456789");
