@@ -158,6 +158,38 @@ BOTH(setlkw_waits)
 	uvfs_file_put(b);
 }
 
+/* F_SETLKW waits for every conflicting range: unlocking part of the
+ * holder's range (splitting nothing left of [0,0]) is not enough. */
+BOTH(setlkw_waits_for_the_rest_of_a_range)
+{
+	fx_must_write("/g/f", "0123456789");
+	struct uvfs_file *a, *b;
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &a), 0);
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &b), 0);
+	struct flock l = fl(F_WRLCK, 0, 2);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	struct waiter w = { .f = b, .rc = 1 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_lock, &w);
+	usleep(100 * 1000);
+	cr_assert_eq(__atomic_load_n(&w.rc, __ATOMIC_SEQ_CST), 1, "waiting for [0,1]");
+	l = fl(F_UNLCK, 0, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	usleep(200 * 1000);
+	cr_assert_eq(__atomic_load_n(&w.rc, __ATOMIC_SEQ_CST), 1, "[1,1] is still held");
+	l = fl(F_UNLCK, 1, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(w.rc, 0);
+	l = fl(F_RDLCK, 9, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_GETLK, &l), 0);
+	cr_assert_eq(l.l_type, F_WRLCK);
+	cr_assert_eq(l.l_start, 0);
+	cr_assert_eq(l.l_len, 0, "owner 2 holds the whole file");
+	uvfs_file_put(a);
+	uvfs_file_put(b);
+}
+
 /* A lock taken through uvfs is a real lock on the host file: while we
  * hold a range, the gofer holds diod's whole-file flock(2), so a host
  * process's flock(LOCK_EX|LOCK_NB) fails; its fcntl(F_GETLK) sees nothing
@@ -254,6 +286,7 @@ BOTH(ranges_exact_among_owners)
 	cr_assert_eq(l.l_type, F_WRLCK);
 	cr_assert_eq(l.l_start, 0);
 	cr_assert_eq(l.l_len, 2, "the conflicting lock's own range, not the whole file");
+	cr_assert_eq(l.l_pid, getpid(), "the holder (no task context: this process)");
 	l = fl(F_WRLCK, 3, 0);
 	cr_assert_eq(uvfs_file_lock(a, 1, F_GETLK, &l), 0);
 	cr_assert_eq(l.l_type, F_WRLCK);
