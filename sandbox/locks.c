@@ -5,7 +5,8 @@
  * holder's pid is the locking task's; setting a lock replaces the owner's
  * locks in the range (splitting them) and merges adjacent same-type ones;
  * closing any fd of an inode drops all its owner's locks on that inode.
- * Not done: deadlock detection (EDEADLK), OFD locks, leases.
+ * The range list itself is vfs/rangelock.h's (the gofer's table uses it
+ * too). Not done: deadlock detection (EDEADLK), OFD locks, leases.
  *
  * Lock: lk_mu (a leaf; held only over the list work, never across a VFS
  * call) protects every list; lk_cv wakes F_SETLKW waiters on any change.
@@ -19,19 +20,12 @@
 #include <time.h>
 
 #include "sandbox/sbx.h"
-
-struct lk {
-	struct lk *next;
-	const void *owner; /* the sbx_fdtable */
-	int32_t pid;
-	short type; /* F_RDLCK / F_WRLCK */
-	int64_t start, end; /* inclusive; end INT64_MAX: to EOF and beyond */
-};
+#include "vfs/rangelock.h"
 
 struct lk_inode {
 	struct lk_inode *next;
 	const void *inode;
-	struct lk *locks;
+	struct uvfs_rlock *locks; /* owners: the sbx_fdtable addresses */
 };
 
 #define LK_BUCKETS 256
@@ -48,72 +42,6 @@ static struct lk_inode **lk_slot(const void *inode)
 	while (*pp && (*pp)->inode != inode)
 		pp = &(*pp)->next;
 	return pp;
-}
-
-/* The first lock of another owner that conflicts with type over [s, e]. */
-static struct lk *lk_conflict(struct lk_inode *li, const void *owner, short type, int64_t s, int64_t e)
-{
-	for (struct lk *l = li ? li->locks : NULL; l; l = l->next)
-		if (l->owner != owner && l->start <= e && s <= l->end && (l->type == F_WRLCK || type == F_WRLCK))
-			return l;
-	return NULL;
-}
-
-/* Replaces owner's locks over [s, e] by type (F_UNLCK: none). Under lk_mu;
- * -ENOMEM leaves the list unchanged. */
-static int lk_apply(struct lk_inode *li, const void *owner, int32_t pid, short type, int64_t s, int64_t e)
-{
-	/* Merge with same-type neighbours that touch the range. */
-	for (bool grew = type != F_UNLCK; grew;) {
-		grew = false;
-		for (struct lk *l = li->locks; l; l = l->next)
-			if (l->owner == owner && l->type == type && l->start <= (e == INT64_MAX ? e : e + 1) &&
-			    (s == 0 ? 0 : s - 1) <= l->end && (l->start < s || l->end > e)) {
-				s = l->start < s ? l->start : s;
-				e = l->end > e ? l->end : e;
-				grew = true;
-			}
-	}
-	/* Allocate first so that failure changes nothing: at most one split
-	 * piece plus the new lock. */
-	struct lk *spare = malloc(sizeof(*spare)), *add = type != F_UNLCK ? malloc(sizeof(*add)) : NULL;
-	if (!spare || (type != F_UNLCK && !add)) {
-		free(spare);
-		free(add);
-		return -ENOMEM;
-	}
-	for (struct lk **pp = &li->locks; *pp;) {
-		struct lk *l = *pp;
-		if (l->owner != owner || l->end < s || e < l->start) {
-			pp = &l->next;
-			continue;
-		}
-		if (l->start < s && l->end > e) { /* a hole in the middle: split */
-			*spare = *l;
-			spare->start = e + 1;
-			l->end = s - 1;
-			spare->next = l->next;
-			l->next = spare;
-			spare = NULL;
-			break; /* nothing else of this owner can overlap */
-		}
-		if (l->start < s) {
-			l->end = s - 1;
-			pp = &l->next;
-		} else if (l->end > e) {
-			l->start = e + 1;
-			pp = &l->next;
-		} else {
-			*pp = l->next;
-			free(l);
-		}
-	}
-	free(spare);
-	if (add) {
-		*add = (struct lk){ .next = li->locks, .owner = owner, .pid = pid, .type = type, .start = s, .end = e };
-		li->locks = add;
-	}
-	return 0;
 }
 
 static void lk_gc(struct lk_inode **pp)
@@ -190,23 +118,19 @@ HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, s
 	if (err)
 		return err;
 	const void *inode = f->f_inode;
+	uint64_t key = (uint64_t)(uintptr_t)owner;
 	pthread_mutex_lock(&lk_mu);
 	struct lk_inode **pp = lk_slot(inode);
 	if (cmd == F_GETLK) {
-		struct lk *c = lk_conflict(*pp, owner, type, s, e);
-		if (!c) {
+		const struct uvfs_rlock *c = *pp ? uvfs_rl_conflict((*pp)->locks, key, type, s, e) : NULL;
+		if (!c)
 			fl->l_type = F_UNLCK;
-		} else {
-			fl->l_type = c->type;
-			fl->l_whence = SEEK_SET;
-			fl->l_start = c->start;
-			fl->l_len = c->end == INT64_MAX ? 0 : c->end - c->start + 1;
-			fl->l_pid = c->pid;
-		}
+		else
+			uvfs_rl_to_flock(c, fl);
 		pthread_mutex_unlock(&lk_mu);
 		return 0;
 	}
-	while (type != F_UNLCK && lk_conflict(*pp, owner, type, s, e)) {
+	while (type != F_UNLCK && *pp && uvfs_rl_conflict((*pp)->locks, key, type, s, e)) {
 		if (cmd != F_SETLKW) {
 			pthread_mutex_unlock(&lk_mu);
 			return -EAGAIN;
@@ -233,7 +157,7 @@ HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, s
 		(*pp)->inode = inode;
 	}
 	if (*pp)
-		err = lk_apply(*pp, owner, t->pid, type, s, e);
+		err = uvfs_rl_apply(&(*pp)->locks, key, t->pid, type, s, e);
 	lk_gc(pp);
 	pthread_cond_broadcast(&lk_cv);
 	pthread_mutex_unlock(&lk_mu);
@@ -252,16 +176,7 @@ HIDDEN void sbx_locks_remove(const struct sbx_fdtable *owner, const struct uvfs_
 	struct lk_inode **pp = lk_slot(inode);
 	bool changed = false;
 	if (*pp) {
-		for (struct lk **lp = &(*pp)->locks; *lp;) {
-			struct lk *l = *lp;
-			if (l->owner == owner) {
-				*lp = l->next;
-				free(l);
-				changed = true;
-			} else {
-				lp = &l->next;
-			}
-		}
+		changed = uvfs_rl_remove_owner(&(*pp)->locks, (uint64_t)(uintptr_t)owner);
 		lk_gc(pp);
 	}
 	if (changed)

@@ -3,11 +3,14 @@
  * fcntl_setlk do before the fs sees the request: type and open-mode
  * checks and flock_to_posix_lock's range arithmetic, so the op gets an
  * absolute range. Filesystems without the op get -ENOLCK and the caller's
- * own lock table (sandbox/locks.c) applies. No state here: no lock. */
+ * own lock table (sandbox/locks.c) applies. No state here: no lock.
+ * The range-list helpers (rangelock.h) serve both tables. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 
 #include "internal.h"
+#include "rangelock.h"
 
 UVFS_API bool uvfs_file_has_lock_op(const struct uvfs_file *f)
 {
@@ -84,4 +87,95 @@ UVFS_API int uvfs_file_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct
 	if (!err && cmd == F_GETLK)
 		*fl = req;
 	return err;
+}
+
+/* ------------------------------------------------------------ range lists */
+
+HIDDEN const struct uvfs_rlock *uvfs_rl_conflict(const struct uvfs_rlock *list, uint64_t owner, short type,
+						 int64_t s, int64_t e)
+{
+	for (const struct uvfs_rlock *l = list; l; l = l->next)
+		if (l->owner != owner && l->start <= e && s <= l->end && (l->type == F_WRLCK || type == F_WRLCK))
+			return l;
+	return NULL;
+}
+
+HIDDEN int uvfs_rl_apply(struct uvfs_rlock **list, uint64_t owner, int32_t pid, short type, int64_t s, int64_t e)
+{
+	/* Merge with same-type neighbours that touch the range. */
+	for (bool grew = type != F_UNLCK; grew;) {
+		grew = false;
+		for (struct uvfs_rlock *l = *list; l; l = l->next)
+			if (l->owner == owner && l->type == type && l->start <= (e == INT64_MAX ? e : e + 1) &&
+			    (s == 0 ? 0 : s - 1) <= l->end && (l->start < s || l->end > e)) {
+				s = l->start < s ? l->start : s;
+				e = l->end > e ? l->end : e;
+				grew = true;
+			}
+	}
+	/* Allocate first so that failure changes nothing: at most one split
+	 * piece plus the new lock. */
+	struct uvfs_rlock *spare = malloc(sizeof(*spare)), *add = type != F_UNLCK ? malloc(sizeof(*add)) : NULL;
+	if (!spare || (type != F_UNLCK && !add)) {
+		free(spare);
+		free(add);
+		return -ENOMEM;
+	}
+	for (struct uvfs_rlock **pp = list; *pp;) {
+		struct uvfs_rlock *l = *pp;
+		if (l->owner != owner || l->end < s || e < l->start) {
+			pp = &l->next;
+			continue;
+		}
+		if (l->start < s && l->end > e) { /* a hole in the middle: split */
+			*spare = *l;
+			spare->start = e + 1;
+			l->end = s - 1;
+			spare->next = l->next;
+			l->next = spare;
+			spare = NULL;
+			break; /* nothing else of this owner can overlap */
+		}
+		if (l->start < s) {
+			l->end = s - 1;
+			pp = &l->next;
+		} else if (l->end > e) {
+			l->start = e + 1;
+			pp = &l->next;
+		} else {
+			*pp = l->next;
+			free(l);
+		}
+	}
+	free(spare);
+	if (add) {
+		*add = (struct uvfs_rlock){ .next = *list, .owner = owner, .pid = pid, .type = type, .start = s, .end = e };
+		*list = add;
+	}
+	return 0;
+}
+
+HIDDEN bool uvfs_rl_remove_owner(struct uvfs_rlock **list, uint64_t owner)
+{
+	bool changed = false;
+	for (struct uvfs_rlock **pp = list; *pp;) {
+		struct uvfs_rlock *l = *pp;
+		if (l->owner == owner) {
+			*pp = l->next;
+			free(l);
+			changed = true;
+		} else {
+			pp = &l->next;
+		}
+	}
+	return changed;
+}
+
+HIDDEN void uvfs_rl_to_flock(const struct uvfs_rlock *l, struct flock *fl)
+{
+	fl->l_type = l->type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = l->start;
+	fl->l_len = l->end == INT64_MAX ? 0 : l->end - l->start + 1;
+	fl->l_pid = l->pid;
 }

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/xattr.h>
 
 #include "fsimpl/gofer/internal.h"
+#include "vfs/rangelock.h"
 
 /* ------------------------------------------------------------ attributes */
 
@@ -337,65 +339,136 @@ static int gofer_open(struct uvfs_inode *inode, struct uvfs_file *f)
 
 /* ------------------------------------------------------------ lock owners */
 
-/* owner locked through fid: remember it (its unlock must reach fid). */
+/* Locks are kept in gi->ranges (exact POSIX ranges among the owners of
+ * this process) and, to exclude other clients, as ONE whole-file lock on
+ * the server (diod's Tlock is flock(2)) through a fid of the inode's own
+ * (srv_fid): shared while every range is a read lock, exclusive if any is
+ * a write lock, none when no range is left. All under lk_lock. */
+
+/* owner locked through fid: remember it (a release of fid drops owner's
+ * locks, as the close of any descriptor does on Linux). lk_lock held. */
 static int lk_note(struct gofer_inode *gi, uint64_t owner, uint32_t fid)
 {
-	int err = 0;
-	uvfs_lock_acquire(&gi->lk_lock);
 	unsigned k;
 	for (k = 0; k < gi->nlks && (gi->lks[k].owner != owner || gi->lks[k].fid != fid); k++)
 		;
-	if (k == gi->nlks) {
-		struct gofer_lockrec *r = realloc(gi->lks, (gi->nlks + 1) * sizeof(*r));
-		if (r) {
-			gi->lks = r;
-			r[gi->nlks++] = (struct gofer_lockrec){ owner, fid };
-		} else {
-			err = -ENOLCK;
-		}
-	}
-	uvfs_lock_release(&gi->lk_lock);
-	return err;
+	if (k < gi->nlks)
+		return 0;
+	struct gofer_lockrec *r = realloc(gi->lks, (gi->nlks + 1) * sizeof(*r));
+	if (!r)
+		return -ENOLCK;
+	gi->lks = r;
+	r[gi->nlks++] = (struct gofer_lockrec){ owner, fid };
+	return 0;
 }
 
-/* owner unlocked through `except`: the same unlock through every other
- * fid it holds locks through, and no record of owner is left. */
-static void lk_unlock_others(struct gofer_fs *fs, struct gofer_inode *gi, uint64_t owner, uint32_t except,
-			     const struct uvfs_p9_flock *unl)
+/* Records of owners that hold no range any more go. lk_lock held. */
+static void lk_prune(struct gofer_inode *gi)
 {
-	uvfs_lock_acquire(&gi->lk_lock);
 	for (unsigned k = 0; k < gi->nlks;) {
-		if (gi->lks[k].owner != owner) {
+		bool holds = false;
+		for (const struct uvfs_rlock *l = gi->ranges; l && !holds; l = l->next)
+			holds = l->owner == gi->lks[k].owner;
+		if (holds)
 			k++;
-			continue;
-		}
-		uint32_t fid = gi->lks[k].fid;
-		gi->lks[k] = gi->lks[--gi->nlks];
-		if (fid == except)
-			continue;
-		struct uvfs_p9_flock p = *unl;
-		uint8_t status;
-		int err = uvfs_p9_lock(fs->c, fid, &p, &status);
-		if (err || status != UVFS_P9_LOCK_SUCCESS)
-			uvfs_log(UVFS_LOG_WARN, "9p: %s: releasing a lock through another open failed: %s",
-				 fs->source, err ? strerror(-gofer_err(fs, err)) : "refused");
-	}
-	uvfs_lock_release(&gi->lk_lock);
-}
-
-/* fid goes (release, before its clunk): no record may name it. */
-static void lk_forget_fid(struct gofer_inode *gi, uint32_t fid)
-{
-	uvfs_lock_acquire(&gi->lk_lock);
-	for (unsigned k = 0; k < gi->nlks;)
-		if (gi->lks[k].fid == fid)
-			gi->lks[k] = gi->lks[--gi->nlks];
 		else
-			k++;
+			gi->lks[k] = gi->lks[--gi->nlks];
+	}
 	if (!gi->nlks) {
 		free(gi->lks);
 		gi->lks = NULL;
 	}
+}
+
+/* The server lock the ranges call for. lk_lock held. */
+static uint8_t lk_want(const struct gofer_inode *gi)
+{
+	uint8_t want = UVFS_P9_LOCK_TYPE_UNLCK;
+	for (const struct uvfs_rlock *l = gi->ranges; l; l = l->next)
+		want = l->type == F_WRLCK ? UVFS_P9_LOCK_TYPE_WRLCK : want == UVFS_P9_LOCK_TYPE_WRLCK ? want : UVFS_P9_LOCK_TYPE_RDLCK;
+	return want;
+}
+
+/* One non-blocking whole-file Tlock of type on srv_fid: 0, -EAGAIN if
+ * another client holds the file, or an error. */
+static int srv_tlock(struct gofer_fs *fs, struct gofer_inode *gi, uint8_t type)
+{
+	struct uvfs_p9_flock p = { .type = type, .start = 0, .length = 0, .proc_id = (uint32_t)getpid() };
+	snprintf(p.client_id, sizeof(p.client_id), "uvfs-%d", (int)getpid());
+	uint8_t status = UVFS_P9_LOCK_ERROR;
+	int err = uvfs_p9_lock(fs->c, gi->srv_fid, &p, &status);
+	if (err)
+		return gofer_err(fs, err);
+	if (status == UVFS_P9_LOCK_SUCCESS)
+		return 0;
+	return status == UVFS_P9_LOCK_ERROR ? -ENOLCK : -EAGAIN; /* BLOCKED or GRACE */
+}
+
+/* Brings the server lock to want (spare: an open fid to hold it through
+ * if none is held yet; taken, set to NOFID, if used). -EAGAIN if another
+ * client holds the file. A failed upgrade may have dropped the shared lock
+ * (flock(2) converts by unlocking first): it is taken back. lk_lock held. */
+static int srv_set(struct gofer_fs *fs, struct gofer_inode *gi, uint8_t want, uint32_t *spare)
+{
+	if (want == UVFS_P9_LOCK_TYPE_UNLCK) {
+		if (!gi->srv_held)
+			return 0;
+		int err = srv_tlock(fs, gi, UVFS_P9_LOCK_TYPE_UNLCK);
+		if (err)
+			uvfs_log(UVFS_LOG_WARN, "9p: %s: releasing the file lock: %s", fs->source, strerror(-err));
+		uvfs_p9_clunk_async(fs->c, gi->srv_fid); /* closes diod's descriptor: the flock goes anyway */
+		gi->srv_held = false;
+		gi->srv_fid = UVFS_P9_NOFID;
+		return 0;
+	}
+	if (gi->srv_held && gi->srv_type == want)
+		return 0;
+	if (!gi->srv_held) {
+		if (!spare || *spare == UVFS_P9_NOFID)
+			return -ENOLCK;
+		gi->srv_fid = *spare;
+		int err = srv_tlock(fs, gi, want);
+		if (err) {
+			gi->srv_fid = UVFS_P9_NOFID;
+			return err; /* the caller clunks its spare */
+		}
+		*spare = UVFS_P9_NOFID;
+		gi->srv_held = true;
+		gi->srv_type = want;
+		return 0;
+	}
+	int err = srv_tlock(fs, gi, want);
+	if (!err) {
+		gi->srv_type = want;
+		return 0;
+	}
+	if (want == UVFS_P9_LOCK_TYPE_WRLCK && srv_tlock(fs, gi, UVFS_P9_LOCK_TYPE_RDLCK)) {
+		/* Another client got in between: our read ranges are no longer
+		 * covered on the server. Nothing better to do than say so. */
+		uvfs_log(UVFS_LOG_WARN, "9p: %s: lost the shared file lock on a failed upgrade", fs->source);
+	}
+	return err;
+}
+
+/* The server lock follows the ranges after a removal. lk_lock held. */
+static void lk_sync(struct gofer_fs *fs, struct gofer_inode *gi)
+{
+	lk_prune(gi);
+	uint8_t want = lk_want(gi);
+	/* A downgrade (WR -> RD) cannot conflict: keep WR if it fails. */
+	if (want != UVFS_P9_LOCK_TYPE_WRLCK)
+		srv_set(fs, gi, want, NULL);
+}
+
+/* fid goes (release, before its clunk): every owner that locked through
+ * it loses its locks on the file (POSIX close). */
+static void lk_forget_fid(struct gofer_fs *fs, struct gofer_inode *gi, uint32_t fid)
+{
+	uvfs_lock_acquire(&gi->lk_lock);
+	for (unsigned k = 0; k < gi->nlks; k++)
+		if (gi->lks[k].fid == fid)
+			uvfs_rl_remove_owner(&gi->ranges, gi->lks[k].owner);
+	lk_sync(fs, gi);
 	uvfs_lock_release(&gi->lk_lock);
 }
 
@@ -414,7 +487,7 @@ static void gofer_release_file(struct uvfs_file *f)
 		if (gofer_pc_enabled(f->f_inode))
 			gofer_pc_forget_fid(f->f_inode, gf->fid);
 		open_fid_del(GI(f->f_inode), gf->fid);
-		lk_forget_fid(GI(f->f_inode), gf->fid);
+		lk_forget_fid(GFS(f->f_inode->i_fs), GI(f->f_inode), gf->fid);
 		uvfs_p9_clunk_async(GC(f->f_inode), gf->fid);
 	}
 	gofer_names_abort(gf->names);
@@ -639,39 +712,45 @@ static int gofer_iterate(struct uvfs_file *f, struct uvfs_dir_ctx *ctx)
 
 /* ------------------------------------------------------------ locks */
 
-/* POSIX record locks on the server (Tlock/Tgetlock on the open fid), as
- * Linux's v9fs_file_lock_dotl: the owner is (proc_id, client_id), both
- * derived from the caller's opaque owner; F_SETLKW retries a non-blocking
- * Tlock (a blocking one would hold a server thread and could not be
- * interrupted) until it succeeds or the caller is interrupted. */
-static void p9_owner(uint64_t owner, struct uvfs_p9_flock *p)
-{
-	p->proc_id = (uint32_t)(owner ^ (owner >> 32));
-	snprintf(p->client_id, sizeof(p->client_id), "uvfs-%016" PRIx64, owner);
-}
-
+/* POSIX record locks: exact among this process's owners (gi->ranges),
+ * whole-file against other clients (the server lock, see lock owners).
+ * F_SETLKW retries with a backoff (1 to 50 ms), polling the caller's
+ * interrupt check: a conflict may be another client's, which nothing here
+ * would wake us for. No EDEADLK detection. */
 static int gofer_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct flock *fl)
 {
 	struct gofer_file *gf = f->f_private;
 	struct gofer_fs *fs = GFS(f->f_inode->i_fs);
+	struct gofer_inode *gi = GI(f->f_inode);
 	if (!gf || gf->fid == UVFS_P9_NOFID)
 		return -ENOLCK;
-	struct uvfs_p9_flock p = {
-		.type = fl->l_type == F_RDLCK	? UVFS_P9_LOCK_TYPE_RDLCK
-			: fl->l_type == F_WRLCK ? UVFS_P9_LOCK_TYPE_WRLCK
-						: UVFS_P9_LOCK_TYPE_UNLCK,
-		.start = (uint64_t)fl->l_start,
-		.length = (uint64_t)fl->l_len,
-	};
-	p9_owner(owner, &p);
+	int64_t s, e;
+	uvfs_rl_range(fl, &s, &e);
+	short type = fl->l_type;
 	if (cmd == F_GETLK) {
+		uvfs_lock_acquire(&gi->lk_lock);
+		const struct uvfs_rlock *c = uvfs_rl_conflict(gi->ranges, owner, type, s, e);
+		bool held = gi->srv_held;
+		if (c)
+			uvfs_rl_to_flock(c, fl);
+		uvfs_lock_release(&gi->lk_lock);
+		if (c)
+			return 0;
+		fl->l_type = F_UNLCK;
+		if (held) /* no other client can hold a conflicting lock but a
+			   * shared one (not seen: our own flock would answer) */
+			return 0;
+		/* Another client's lock: the server knows (whole-file). */
+		struct uvfs_p9_flock p = { .type = type == F_RDLCK ? UVFS_P9_LOCK_TYPE_RDLCK : UVFS_P9_LOCK_TYPE_WRLCK,
+					   .start = (uint64_t)fl->l_start,
+					   .length = (uint64_t)fl->l_len,
+					   .proc_id = (uint32_t)getpid() };
+		snprintf(p.client_id, sizeof(p.client_id), "uvfs-%d", (int)getpid());
 		int err = uvfs_p9_getlock(fs->c, gf->fid, &p);
 		if (err)
 			return gofer_err(fs, err);
-		if (p.type == UVFS_P9_LOCK_TYPE_UNLCK) {
-			fl->l_type = F_UNLCK;
+		if (p.type == UVFS_P9_LOCK_TYPE_UNLCK)
 			return 0;
-		}
 		if (p.type != UVFS_P9_LOCK_TYPE_RDLCK && p.type != UVFS_P9_LOCK_TYPE_WRLCK)
 			return -EIO;
 		fl->l_type = p.type == UVFS_P9_LOCK_TYPE_RDLCK ? F_RDLCK : F_WRLCK;
@@ -681,37 +760,67 @@ static int gofer_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct flock
 		fl->l_pid = (pid_t)p.proc_id;
 		return 0;
 	}
-	struct gofer_inode *gi = GI(f->f_inode);
+	const struct uvfs_ctx *ctx = uvfs_current_ctx();
+	int32_t pid = ctx && ctx->tid ? ctx->tid : (int32_t)getpid();
+	uint32_t spare = UVFS_P9_NOFID;
+	int err;
 	for (unsigned delay_ms = 1;; delay_ms = delay_ms < 50 ? delay_ms * 2 : 50) {
-		uint8_t status = UVFS_P9_LOCK_ERROR;
-		int err = uvfs_p9_lock(fs->c, gf->fid, &p, &status);
-		if (err)
-			return gofer_err(fs, err);
-		if (status == UVFS_P9_LOCK_SUCCESS && p.type == UVFS_P9_LOCK_TYPE_UNLCK) {
-			struct uvfs_p9_flock unl = p;
-			lk_unlock_others(fs, gi, owner, gf->fid, &unl);
-			return 0;
-		}
-		if (status == UVFS_P9_LOCK_SUCCESS) {
-			if ((err = lk_note(gi, owner, gf->fid))) {
-				/* Not remembered: it could outlive a close. */
-				struct uvfs_p9_flock unl = p;
-				unl.type = UVFS_P9_LOCK_TYPE_UNLCK;
-				uvfs_p9_lock(fs->c, gf->fid, &unl, &status);
-				return err;
+		/* The first lock of the file needs a fid to hold the server
+		 * lock through; made outside lk_lock (a walk). */
+		uvfs_lock_acquire(&gi->lk_lock);
+		bool need = type != F_UNLCK && !gi->srv_held;
+		uvfs_lock_release(&gi->lk_lock);
+		if (need && spare == UVFS_P9_NOFID) {
+			uint32_t pfid, fid;
+			if ((err = gofer_fresh_fid(f->f_vd.dentry, &pfid)))
+				break;
+			if (pfid == UVFS_P9_NOFID) {
+				err = -ENOLCK;
+				break;
 			}
-			return 0;
+			if ((err = uvfs_p9_walk(fs->c, pfid, 0, NULL, &fid, NULL))) {
+				err = gofer_err(fs, err);
+				break;
+			}
+			if ((err = uvfs_p9_lopen(fs->c, fid, (uint32_t)(f->f_flags & O_ACCMODE), NULL, NULL))) {
+				uvfs_p9_clunk_async(fs->c, fid);
+				err = gofer_err(fs, err);
+				break;
+			}
+			spare = fid;
 		}
-		if (status == UVFS_P9_LOCK_ERROR)
-			return -ENOLCK;
-		/* BLOCKED (or GRACE: the server is recovering locks). */
-		if (cmd != F_SETLKW)
-			return -EAGAIN;
+		uvfs_lock_acquire(&gi->lk_lock);
+		if (type == F_UNLCK) {
+			err = uvfs_rl_apply(&gi->ranges, owner, pid, type, s, e);
+			lk_sync(fs, gi);
+		} else if (uvfs_rl_conflict(gi->ranges, owner, type, s, e)) {
+			err = -EAGAIN;
+		} else if (!gi->srv_held && spare == UVFS_P9_NOFID) {
+			/* The server lock went since we looked: make a fid. */
+			uvfs_lock_release(&gi->lk_lock);
+			continue;
+		} else if (!(err = lk_note(gi, owner, gf->fid))) {
+			uint8_t want = type == F_WRLCK ? UVFS_P9_LOCK_TYPE_WRLCK : lk_want(gi);
+			if (want == UVFS_P9_LOCK_TYPE_UNLCK)
+				want = UVFS_P9_LOCK_TYPE_RDLCK;
+			err = srv_set(fs, gi, want, &spare);
+			if (!err)
+				err = uvfs_rl_apply(&gi->ranges, owner, pid, type, s, e) ? -ENOLCK : 0;
+			lk_sync(fs, gi); /* a failure leaves nothing behind */
+		}
+		uvfs_lock_release(&gi->lk_lock);
+		if (err != -EAGAIN || cmd != F_SETLKW)
+			break;
 		struct timespec ts = { 0, (long)delay_ms * 1000000L };
 		nanosleep(&ts, NULL);
-		if (uvfs_ctx_interrupted())
-			return -EINTR;
+		if (uvfs_ctx_interrupted()) {
+			err = -EINTR;
+			break;
+		}
 	}
+	if (spare != UVFS_P9_NOFID)
+		uvfs_p9_clunk_async(fs->c, spare);
+	return err;
 }
 
 const struct uvfs_file_ops gofer_reg_fops = {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fsimpl/gofer/internal.h"
+#include "vfs/rangelock.h"
 
 #define GOFER_DEFAULT_TIMEOUT_MS 60000u
 
@@ -290,6 +291,11 @@ static void gofer_evict_inode(struct uvfs_inode *inode)
 	gi->open_fids = NULL;
 	free(gi->lks); /* empty once every file is released */
 	gi->lks = NULL;
+	while (gi->ranges) /* likewise: a release drops its owners' ranges */
+		uvfs_rl_remove_owner(&gi->ranges, gi->ranges->owner);
+	if (gi->srv_held)
+		uvfs_p9_clunk_async(GC(inode), gi->srv_fid);
+	gi->srv_held = false;
 	struct uvfs_p9_client *c = GC(inode);
 	uint32_t fid = atomic_load_explicit(&gi->fid, memory_order_relaxed);
 	if (fid != UVFS_P9_NOFID && fid != GOFER_LAZYFID)

@@ -145,16 +145,21 @@ struct gofer_inode {
 	 * removed on the host keeps its attributes, as on Linux). */
 	uint32_t *open_fids;
 	unsigned nopen;
-	/* POSIX locks taken through open fids of this file (file.c,
-	 * gofer_lock): (owner, fid) pairs, under lk_lock. An owner's unlock
-	 * goes to every fid it locked through (closing any descriptor drops
-	 * the process's locks; diod keeps them per open handle). lk_lock IS
-	 * held across those Tlock calls, so that a file released meanwhile
-	 * does not clunk (and the number get reused) under them; nothing
-	 * else is taken inside it but the 9P client's leaves. */
+	/* POSIX record locks (file.c, "lock owners"), all under lk_lock:
+	 * ranges, exact among this process's owners; (owner, open fid)
+	 * records, so that releasing a fid drops the locks of every owner
+	 * that locked through it (POSIX close); and the whole-file server
+	 * lock excluding other clients (diod's Tlock is flock(2)), held
+	 * through srv_fid (its own open fid) while any range exists, of
+	 * srv_type (9P RDLCK/WRLCK). lk_lock IS held across the Tlocks;
+	 * nothing else is taken inside it but the 9P client's leaves. */
 	struct uvfs_lock lk_lock;
+	struct uvfs_rlock *ranges;
 	struct gofer_lockrec *lks;
 	unsigned nlks;
+	bool srv_held;
+	uint8_t srv_type;
+	uint32_t srv_fid;
 	/* fscache modes, regular files: cached data (pcache.c), under
 	 * pc_lock; pc_dirty (atomic) says some page is dirty. */
 	struct uvfs_lock pc_lock;

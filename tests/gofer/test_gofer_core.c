@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <ftw.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -157,11 +158,42 @@ BOTH(setlkw_waits)
 	uvfs_file_put(b);
 }
 
-/* A lock taken through uvfs is a real lock on the host file, but diod
- * (1.0.24) takes it with flock(2) on its own descriptor, whole-file: a
- * host process's flock(LOCK_EX|LOCK_NB) fails, its fcntl(F_GETLK) sees
- * nothing (flock and POSIX locks are separate on Linux). */
-#include <sys/file.h>
+/* F_SETLKW waits for every conflicting range: unlocking part of the
+ * holder's range (splitting nothing left of [0,0]) is not enough. */
+BOTH(setlkw_waits_for_the_rest_of_a_range)
+{
+	fx_must_write("/g/f", "0123456789");
+	struct uvfs_file *a, *b;
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &a), 0);
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &b), 0);
+	struct flock l = fl(F_WRLCK, 0, 2);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	struct waiter w = { .f = b, .rc = 1 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_lock, &w);
+	usleep(100 * 1000);
+	cr_assert_eq(__atomic_load_n(&w.rc, __ATOMIC_SEQ_CST), 1, "waiting for [0,1]");
+	l = fl(F_UNLCK, 0, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	usleep(200 * 1000);
+	cr_assert_eq(__atomic_load_n(&w.rc, __ATOMIC_SEQ_CST), 1, "[1,1] is still held");
+	l = fl(F_UNLCK, 1, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(w.rc, 0);
+	l = fl(F_RDLCK, 9, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_GETLK, &l), 0);
+	cr_assert_eq(l.l_type, F_WRLCK);
+	cr_assert_eq(l.l_start, 0);
+	cr_assert_eq(l.l_len, 0, "owner 2 holds the whole file");
+	uvfs_file_put(a);
+	uvfs_file_put(b);
+}
+
+/* A lock taken through uvfs is a real lock on the host file: while we
+ * hold a range, the gofer holds diod's whole-file flock(2), so a host
+ * process's flock(LOCK_EX|LOCK_NB) fails; its fcntl(F_GETLK) sees nothing
+ * (flock and POSIX locks are separate on Linux). */
 BOTH(host_sees_lock)
 {
 	fx_must_write("/g/f", "0123456789");
@@ -232,11 +264,12 @@ BOTH(xattr_after_parent_rename)
 	cr_assert_eq(getxattr(host_p, "user.d", v, sizeof(v)), 1);
 }
 
-/* What diod 1.0.24 does with ranges (see fsimpl/gofer/README.md): its
- * Tlock is flock(2), whole-file, so disjoint ranges of two owners still
- * conflict (Linux would grant both). Pinned so a diod that changes is
- * noticed and the README updated. */
-BOTH(diod_locks_whole_file)
+/* Byte ranges among the owners of this process are exact (the gofer's
+ * own range table; diod 1.0.24's Tlock is a whole-file flock(2), used
+ * only to exclude other clients): disjoint ranges of two owners are both
+ * granted, overlapping ones conflict, F_GETLK reports the conflicting
+ * lock's real range, and unlocking the middle of a range splits it. */
+BOTH(ranges_exact_among_owners)
 {
 	fx_must_write("/g/f", "0123456789");
 	struct uvfs_file *a, *b;
@@ -245,7 +278,104 @@ BOTH(diod_locks_whole_file)
 	struct flock l = fl(F_WRLCK, 0, 2);
 	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
 	l = fl(F_WRLCK, 5, 2);
-	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), -EAGAIN, "diod locks whole files");
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), 0, "disjoint ranges of two owners");
+	l = fl(F_RDLCK, 1, 2);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), -EAGAIN, "overlaps owner 1's [0,1]");
+	l = fl(F_WRLCK, 0, 0);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_GETLK, &l), 0);
+	cr_assert_eq(l.l_type, F_WRLCK);
+	cr_assert_eq(l.l_start, 0);
+	cr_assert_eq(l.l_len, 2, "the conflicting lock's own range, not the whole file");
+	cr_assert_eq(l.l_pid, getpid(), "the holder (no task context: this process)");
+	l = fl(F_WRLCK, 3, 0);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_GETLK, &l), 0);
+	cr_assert_eq(l.l_type, F_WRLCK);
+	cr_assert_eq(l.l_start, 5);
+	cr_assert_eq(l.l_len, 2);
+	l = fl(F_WRLCK, 2, 3);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_GETLK, &l), 0);
+	cr_assert_eq(l.l_type, F_UNLCK, "[2,4] is free");
+	/* Owner 1 extends to [0,9] then unlocks [3,6]: [0,2] and [7,9]
+	 * remain (owner 2 must have let go of [5,6] first). */
+	l = fl(F_UNLCK, 0, 0);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), 0);
+	l = fl(F_WRLCK, 0, 10);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	l = fl(F_UNLCK, 3, 4);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	l = fl(F_WRLCK, 3, 4);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), 0, "the hole is free");
+	l = fl(F_WRLCK, 2, 1);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), -EAGAIN, "[0,2] still held");
+	l = fl(F_WRLCK, 7, 1);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), -EAGAIN, "[7,9] still held");
+	l = fl(F_RDLCK, 8, 0);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_GETLK, &l), 0);
+	cr_assert_eq(l.l_type, F_WRLCK);
+	cr_assert_eq(l.l_start, 7);
+	cr_assert_eq(l.l_len, 3);
+	/* Read locks share. */
+	l = fl(F_UNLCK, 0, 0);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), 0);
+	l = fl(F_RDLCK, 0, 5);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	l = fl(F_RDLCK, 2, 5);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), 0);
+	l = fl(F_WRLCK, 4, 1);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), -EAGAIN, "owner 1 reads [0,4]");
 	uvfs_file_put(a);
 	uvfs_file_put(b);
+}
+
+/* While this process holds any range, the host file is flock()ed (so
+ * other clients are excluded); a read range takes a shared flock, a write
+ * range an exclusive one; when the last range goes, the host is free. */
+static int host_flock(int how)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/f", host);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(p, O_RDWR);
+		_exit(fd < 0 ? 2 : flock(fd, how | LOCK_NB) == 0 ? 0 : errno == EWOULDBLOCK ? 1 : 3);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 4;
+}
+
+BOTH(host_excluded_while_ranges_held)
+{
+	fx_must_write("/g/f", "0123456789");
+	struct uvfs_file *a, *b;
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &a), 0);
+	cr_assert_eq(fx_open("/g/f", O_RDWR, 0, &b), 0);
+	struct flock l = fl(F_RDLCK, 0, 2);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	cr_assert_eq(host_flock(LOCK_SH), 0, "a read range lets the host share");
+	cr_assert_eq(host_flock(LOCK_EX), 1, "a read range excludes the host's writer");
+	l = fl(F_WRLCK, 5, 2);
+	cr_assert_eq(uvfs_file_lock(b, 2, F_SETLK, &l), 0);
+	cr_assert_eq(host_flock(LOCK_SH), 1, "a write range excludes the host");
+	/* Owner 1's read range goes first: owner 2's write range still
+	 * holds the host out. */
+	l = fl(F_UNLCK, 0, 0);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	cr_assert_eq(host_flock(LOCK_SH), 1, "owner 2 still holds a write range");
+	/* The close of b releases owner 2's last range: the host is free. */
+	uvfs_file_put(b);
+	cr_assert_eq(host_flock(LOCK_EX), 0, "no range left");
+	/* A host flock excludes a new range of ours. */
+	char p[128];
+	snprintf(p, sizeof(p), "%s/f", host);
+	int fd = open(p, O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	l = fl(F_RDLCK, 0, 1);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), -EAGAIN, "the host holds the file");
+	close(fd);
+	cr_assert_eq(uvfs_file_lock(a, 1, F_SETLK, &l), 0);
+	uvfs_file_put(a);
+	cr_assert_eq(host_flock(LOCK_EX), 0, "the close released the range");
 }
