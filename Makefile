@@ -144,7 +144,7 @@ $(B)/libuvfs-tsan.a: $(TSAN_OBJS)
 $(B)/libuvfs-fuzz.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/tests/%: tests/%.c $(TEST_HELPERS) $(B)/libuvfs-san.a $(HDRS) $(wildcard tests/lib/*.h)
+$(B)/tests/%: tests/%.c $(TEST_HELPERS) $(B)/libuvfs-san.a $(HDRS) $(wildcard tests/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CF) -Itests/lib -o $@ $< $(TEST_HELPERS) $(B)/libuvfs-san.a $(PKG_LIBS) $(CRIT_LIBS) \
 		$(shell cat tests/$*.ldflags 2>/dev/null)

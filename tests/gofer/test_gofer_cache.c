@@ -8,23 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fixture.h"
-#include "fsimpl/gofer/gofer.h"
+#include "gofer_fx.h"
 #include "fsimpl/gofer/p9/p9.h"
 
-static char host[64];
 static struct uvfs_filesystem *gfs;
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) { return remove(p); }
-
-static const char *hp(const char *rel)
-{
-	static char b[4][512];
-	static int k;
-	char *s = b[k++ & 3];
-	snprintf(s, 512, "%s/%s", host, rel);
-	return s;
-}
 
 static void host_write(const char *rel, const char *data)
 {
@@ -34,31 +21,12 @@ static void host_write(const char *rel, const char *data)
 	fclose(f);
 }
 
-static void gsetup(const char *opts)
-{
-	fx_setup();
-	cr_assert_eq(uvfs_register_fs_type(fx.vfs, &uvfs_gofer_type, UVFS_FS_USER_MOUNT), 0);
-	snprintf(host, sizeof(host), "/tmp/uvfs-gcache-XXXXXX");
-	cr_assert_not_null(mkdtemp(host));
-	chmod(host, 0755);
-	fx_must_mkdir("/g", 0755);
-	int fd;
-	struct uvfs_gofer_proc *proc;
-	cr_assert_eq(uvfs_gofer_spawn(host, false, &fd, &proc), 0);
-	char data[512];
-	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,%s", fd, fd, host, opts);
-	struct uvfs_gofer_internal in = { .proc = proc };
-	struct uvfs_mount_opts o = { .data = data, .internal = &in };
-	struct uvfs_pathop p = fx_popf("/g");
-	int err = uvfs_mount_at(fx.vfs, &fx.cred, host, &p, "9p", &o);
-	cr_assert_eq(err, 0, "mount: %s", strerror(-err));
-}
+static void gsetup(const char *opts) { gfx_setup("gcache", opts); }
 
 static void gteardown(void)
 {
 	gfs = NULL;
-	fx_teardown();
-	nftw(host, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	gfx_teardown();
 }
 
 /* Round trips so far on the mount at /g (the fs is looked up once, so

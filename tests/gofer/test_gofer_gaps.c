@@ -15,48 +15,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fixture.h"
-#include "fsimpl/gofer/gofer.h"
+#include "gofer_fx.h"
 #include "fsimpl/gofer/p9/p9.h"
 
-static char host[64];
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) { return remove(p); }
+static void gsetup(const char *opts) { gfx_setup("ggap", opts); }
 
-static const char *hp(const char *rel)
-{
-	static char b[4][512];
-	static int k;
-	char *s = b[k++ & 3];
-	snprintf(s, 512, "%s/%s", host, rel);
-	return s;
-}
-
-static void gsetup(const char *opts)
-{
-	fx_setup();
-	cr_assert_eq(uvfs_register_fs_type(fx.vfs, &uvfs_gofer_type, UVFS_FS_USER_MOUNT), 0);
-	snprintf(host, sizeof(host), "/tmp/uvfs-ggap-XXXXXX");
-	cr_assert_not_null(mkdtemp(host));
-	chmod(host, 0755);
-	fx_must_mkdir("/g", 0755);
-	int fd;
-	struct uvfs_gofer_proc *proc;
-	cr_assert_eq(uvfs_gofer_spawn(host, false, &fd, &proc), 0);
-	char data[512];
-	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,%s", fd, fd, host, opts);
-	struct uvfs_gofer_internal in = { .proc = proc };
-	struct uvfs_mount_opts o = { .data = data, .internal = &in };
-	struct uvfs_pathop p = fx_popf("/g");
-	int err = uvfs_mount_at(fx.vfs, &fx.cred, host, &p, "9p", &o);
-	cr_assert_eq(err, 0, "mount %s: %s", opts, strerror(-err));
-}
-
-static void gteardown(void)
-{
-	fx_teardown();
-	nftw(host, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void gteardown(void) { gfx_teardown(); }
 
 static struct uvfs_filesystem *gofer_fs(void)
 {
