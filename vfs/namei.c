@@ -14,8 +14,9 @@
  *  2. ref-walk: the same loop holding a reference on the current
  *     position, revalidating cached dentries (invalid ones are dropped) and
  *     calling ->lookup under the directory's i_lock on misses.
- *  3. a ref-walk that ends in -ESTALE is retried once with
- *     UVFS_LOOKUP_REVAL, so the filesystem revalidates everything.
+ *  3. a ref-walk that ends in -ESTALE is retried with UVFS_LOOKUP_REVAL,
+ *     so the filesystem revalidates everything (once; a stat up to
+ *     STAT_ESTALE_TRIES times).
  * -ECHILD never leaves this file.
  * Jump links (an S_IFLNK inode with ->get_link: /proc/self/fd/N) replace
  * the position with the vd the op returns (nd_jump_link), in ref-walk
@@ -31,6 +32,9 @@
 #include <stdio.h>
 
 #include "internal.h"
+
+/* Revalidating retries of a stat that met -ESTALE (see uvfs_stat_at). */
+#define STAT_ESTALE_TRIES 3
 
 /* ------------------------------------------------------------ walker */
 
@@ -908,17 +912,20 @@ UVFS_API int uvfs_stat_at(struct uvfs *vfs, const struct uvfs_cred *cred, const 
 	}
 	if (pop->flags & UVFS_RESOLVE_CACHED)
 		return -EAGAIN;
-	for (unsigned mode = 0;; mode = ND_REVAL) {
+	/* After -ESTALE (from the walk or from getattr: a remote file
+	 * replaced between the two) the walk is retried revalidating every
+	 * component, a few times: a host that keeps replacing the name can
+	 * make one retry lose the same race again (stress_gofer). */
+	for (unsigned try = 0;; try++) {
 		struct uvfs_vd vd;
-		nd_init(&nd, vfs, cred, pop, mode);
+		nd_init(&nd, vfs, cred, pop, try ? ND_REVAL : 0);
 		err = walk_ref(&nd, WALK_FINAL, &vd);
 		walk_end(&nd);
 		if (!err) {
 			err = stat_dentry(vd.dentry, mask, out);
 			uvfs_vd_put(&vd);
 		}
-		/* Third try after -ESTALE (from the walk or from getattr). */
-		if (err != -ESTALE || mode == ND_REVAL)
+		if (err != -ESTALE || try == STAT_ESTALE_TRIES)
 			return err;
 	}
 }
