@@ -177,9 +177,9 @@ check run-pty-dev-tty-none "$(setsid -w "$T/bin/ptytest" tty </dev/null 2>&1)" \
 
 # a shell on a pty inside (session leader, TIOCSCTTY): tty names the tree's
 # replica, which /dev/pts lists while it is open; /dev/tty is that pty
-S='t=$(tty); echo "tty=$t"; stty size; echo hello; ls /dev/pts | grep -qx "${t#/dev/pts/}" && echo listed; echo viatty > /dev/tty; [ -c "$t" ] && echo chr'
+S='t=$(tty); echo "tty=$t"; stty rows 24 cols 80; stty size; echo hello; ls /dev/pts | grep -qx "${t#/dev/pts/}" && echo listed; echo viatty > /dev/tty; [ -c "$t" ] && echo chr'
 out=$(RUN /bin/ptytest run "$S" </dev/null 2>&1 | tr -d '\r')
-exp=$(printf 'tty=/dev/pts/N\n0 0\nhello\nlisted\nviatty\nchr\nexit 0')
+exp=$(printf 'tty=/dev/pts/N\n24 80\nhello\nlisted\nviatty\nchr\nexit 0')
 check run-pty-shell "$exp" "$(sed 's|^tty=/dev/pts/[0-9]*$|tty=/dev/pts/N|' <<<"$out")"
 out=$(RUN /bin/sh -c 'ptytest run "exit 3"; ls /dev/pts' </dev/null 2>&1 | tr -d '\r')
 check run-pty-gone "$(printf 'exit 3\nptmx')" "$out"
