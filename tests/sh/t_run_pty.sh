@@ -99,6 +99,18 @@ int main(int argc, char **argv) {
 		unsigned n1 = 0;
 		r = ioctl(s, TIOCGPTN, &n1);
 		printf("TIOCGPTN-slave %d %s\n", r, strerrorname_np(errno));
+		/* the commands the supervisor serves, on bad pointers and fds */
+		r = ioctl(m, TIOCGPTN, (void *)8);
+		printf("TIOCGPTN-efault %d %s\n", r, strerrorname_np(errno));
+		r = ioctl(m, TIOCSPTLCK, (void *)8);
+		printf("TIOCSPTLCK-efault %d %s\n", r, strerrorname_np(errno));
+		int f = open(argv[0], O_RDONLY);
+		r = ioctl(f, TIOCGPTN, &n1);
+		printf("TIOCGPTN-file %d %s\n", r, strerrorname_np(errno));
+		r = ioctl(999, TIOCGPTN, &n1);
+		printf("TIOCGPTN-ebadf %d %s\n", r, strerrorname_np(errno));
+		r = ioctl(f, TIOCGPTPEER, O_RDWR);
+		printf("TIOCGPTPEER-file %d %s\n", r, strerrorname_np(errno));
 		close(s);
 		if (pfd >= 0) close(pfd);
 		n = rd(m, b, sizeof b);
