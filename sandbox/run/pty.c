@@ -24,8 +24,8 @@
  *   (/proc/<pid>/fdinfo), a replica by the host /dev/pts/K inode.
  *
  * A record goes when no tracee holds its master any more (run_pty_before
- * checks the process and fd that last held it, and scans the tracees' fds
- * when that one is gone); its uvfs master is then released, which removes
+ * re-reads the fdinfo of the fd that last held it, one pread, and scans
+ * the tracees' fds when that one is gone); its uvfs master is then released, which removes
  * /dev/pts/I from the tree, as Linux does at the master's last close.
  *
  * Threading: the supervisor's thread only (internal.h). */
@@ -54,8 +54,7 @@ struct run_pty {
 	uint64_t mnt_id, ino; /* the host master's fdinfo mnt_id and ino (the host ptmx node) */
 	dev_t mdev; /* and its st_dev */
 	bool locked; /* the lock of both pairs (TIOCSPTLCK) */
-	pid_t holder_pid; /* a tracee that held the master when last looked */
-	int holder_fd;
+	int holder_info; /* /proc/<pid>/fdinfo/<fd> of a tracee's fd that held the master when last looked (-1: none) */
 	struct run_vfd mv; /* the tracee's masters: file is the uvfs master (references held) */
 	struct run_vfd rv; /* the host replica's fds: file is a uvfs replica open (NULL until the first); key its inode */
 	bool live; /* scratch of sweep() */
@@ -71,17 +70,23 @@ struct fdinfo {
 	int tty_index; /* -1: none (not a pty master) */
 };
 
-static int read_fdinfo(pid_t pid, int fd, struct fdinfo *out)
+static int open_fdinfo(pid_t pid, int fd)
 {
-	char p[64], buf[512];
+	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/fdinfo/%d", (int)pid, fd);
 	int h = open(p, O_RDONLY | O_CLOEXEC);
-	if (h < 0)
-		return -errno;
-	ssize_t n = read(h, buf, sizeof(buf) - 1);
-	close(h);
+	return h < 0 ? -errno : h;
+}
+
+/* h: an open fdinfo file. Each read at offset 0 shows the fd as it is now
+ * (an error once it is closed or its process is gone, even if the pid was
+ * reused: the file holds the old task). */
+static int parse_fdinfo(int h, struct fdinfo *out)
+{
+	char buf[512];
+	ssize_t n = pread(h, buf, sizeof(buf) - 1, 0);
 	if (n < 0)
-		return -EIO;
+		return -errno;
 	buf[n] = 0;
 	*out = (struct fdinfo){ .tty_index = -1 };
 	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
@@ -96,6 +101,16 @@ static int read_fdinfo(pid_t pid, int fd, struct fdinfo *out)
 	return 0;
 }
 
+static int read_fdinfo(pid_t pid, int fd, struct fdinfo *out)
+{
+	int h = open_fdinfo(pid, fd);
+	if (h < 0)
+		return h;
+	int err = parse_fdinfo(h, out);
+	close(h);
+	return err;
+}
+
 static bool is_ptmx(const struct stat *st)
 {
 	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 5 && minor(st->st_rdev) == 2;
@@ -106,12 +121,24 @@ static bool is_pts(const struct stat *st)
 	return S_ISCHR(st->st_mode) && major(st->st_rdev) >= 136 && major(st->st_rdev) <= 143;
 }
 
-/* Is fd of pid the host master of r? */
-static bool holds(const struct run_pty *r, pid_t pid, int fd)
+static bool is_ours(const struct run_pty *r, const struct fdinfo *fi)
+{
+	return fi->tty_index == r->host_index && fi->ino == r->ino && fi->mnt_id == r->mnt_id;
+}
+
+/* Does the fd we last saw holding r's master still hold it? One pread of
+ * its fdinfo: before every handled call, for every pair. */
+static bool still_held(const struct run_pty *r)
 {
 	struct fdinfo fi;
-	return !read_fdinfo(pid, fd, &fi) && fi.tty_index == r->host_index && fi.ino == r->ino &&
-	       fi.mnt_id == r->mnt_id;
+	return r->holder_info >= 0 && !parse_fdinfo(r->holder_info, &fi) && is_ours(r, &fi);
+}
+
+static void set_holder(struct run_pty *r, pid_t pid, int fd)
+{
+	if (r->holder_info >= 0)
+		close(r->holder_info);
+	r->holder_info = open_fdinfo(pid, fd);
 }
 
 static void pty_free(struct run_pty *r)
@@ -123,6 +150,8 @@ static void pty_free(struct run_pty *r)
 	uvfs_file_put(r->mv.file); /* the last reference: the pair goes, /dev/pts/I with it */
 	uvfs_vd_put(&r->mv.vd);
 	close(r->master);
+	if (r->holder_info >= 0)
+		close(r->holder_info);
 	free(r);
 }
 
@@ -131,7 +160,7 @@ static void sweep(struct run_sup *s)
 {
 	bool missing = false;
 	for (struct run_pty *r = s->ptys; r; r = r->next)
-		missing |= !(r->live = holds(r, r->holder_pid, r->holder_fd));
+		missing |= !(r->live = still_held(r));
 	if (!missing)
 		return;
 	/* the last holder closed it or died: another tracee may hold it
@@ -148,11 +177,13 @@ static void sweep(struct run_sup *s)
 			if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0) || !is_ptmx(&st))
 				continue;
 			int fd = atoi(e->d_name);
+			struct fdinfo fi;
+			if (read_fdinfo(t->tgid, fd, &fi))
+				continue;
 			for (struct run_pty *r = s->ptys; r; r = r->next)
-				if (!r->live && st.st_dev == r->mdev && st.st_ino == r->ino && holds(r, t->tgid, fd)) {
+				if (!r->live && st.st_dev == r->mdev && st.st_ino == r->ino && is_ours(r, &fi)) {
 					r->live = true;
-					r->holder_pid = t->tgid;
-					r->holder_fd = fd;
+					set_holder(r, t->tgid, fd);
 				}
 		}
 		closedir(d);
@@ -270,8 +301,8 @@ static int open_master(struct run_sup *s, uint64_t id, struct uvfs_file *f, int 
 	}
 	r->mv.file = f;
 	uvfs_file_vd(f, &r->mv.vd);
-	r->holder_pid = s->cur_pid;
-	r->holder_fd = fd;
+	r->holder_info = -1;
+	set_holder(r, s->cur_pid, fd);
 	r->next = s->ptys;
 	s->ptys = r;
 	return fd;
