@@ -11,8 +11,9 @@
  *   master in the tracee and keeps a dup of it and the uvfs master file in
  *   a record I <-> K for the life of the pair.
  * - ioctl(TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK) on such a master — only those
- *   commands reach the supervisor (filter.c) — answer I, open the replica
- *   as below, and set the lock of both pairs.
+ *   commands reach the supervisor (filter.c) — answer I, let the kernel
+ *   open the replica in the tracee (once the tree's replica stands for
+ *   it), and set the lock of both pairs.
  * - An open of the tree's /dev/pts/I (the uvfs replica open succeeded: the
  *   lock is off) installs the host replica, opened with TIOCGPTPEER on our
  *   dup (always O_NOCTTY: the supervisor opens it, so it could only ever
@@ -478,10 +479,12 @@ long run_h_ioctl(struct run_call *c)
 		return 0;
 	}
 	case TIOCGPTPEER: {
-		int flags = (int)arg;
-		if (r->locked)
-			return -EIO; /* Linux: the replica's open fails while locked */
-		/* the uvfs replica, through the devpts the master lives in */
+		/* The kernel opens the replica in the tracee, as Linux (its
+		 * flags, and the controlling terminal of a session leader
+		 * without O_NOCTTY); the host lock is the tree's. The tree's
+		 * replica must stand for it first (fstat, /proc/<pid>/fd). */
+		if (r->locked || r->rv.file)
+			break;
 		struct uvfs_vd d = { r->mv.vd.mount, uvfs_mount_root(r->mv.vd.mount) };
 		char name[16];
 		snprintf(name, sizeof(name), "%u", r->index);
@@ -489,14 +492,22 @@ long run_h_ioctl(struct run_call *c)
 		struct uvfs_cred root;
 		uvfs_cred_init_root(&root);
 		struct uvfs_file *rf;
-		int acc = flags & O_ACCMODE;
-		if ((err = uvfs_open_at(s->vfs, &root, &pop, (acc == O_ACCMODE ? O_RDWR : acc) | O_NOCTTY, 0, 0, &rf)))
+		if ((err = uvfs_open_at(s->vfs, &root, &pop, O_RDWR | O_NOCTTY, 0, 0, &rf)))
 			return err;
-		int hostflags = (acc == O_ACCMODE ? O_RDWR : acc) | (flags & (O_NONBLOCK | O_APPEND));
-		int nfd = open_replica(s, c->req->id, r, rf, hostflags, flags);
-		if (nfd < 0)
+		int h = ioctl(r->master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+		if (h < 0 || fstat(h, &st)) {
+			err = -errno;
+			if (h >= 0)
+				close(h);
 			uvfs_file_put(rf);
-		return nfd;
+			return err;
+		}
+		close(h);
+		r->rv.file = rf;
+		uvfs_file_vd(rf, &r->rv.vd);
+		r->rv.key_ino = st.st_ino;
+		r->rv.key_dev = st.st_dev;
+		break;
 	}
 	}
 	c->cont = true;

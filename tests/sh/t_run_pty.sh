@@ -140,6 +140,22 @@ int main(int argc, char **argv) {
 		printf("open-dev-tty %s\n", fd < 0 ? strerrorname_np(errno) : "ok");
 		return 0;
 	}
+	if (!strcmp(mode, "peer")) { /* TIOCGPTPEER without O_NOCTTY in a new session: its terminal */
+		int m = openm();
+		unlockpt(m);
+		pid_t pid = fork();
+		if (pid == 0) {
+			setsid();
+			int s = ioctl(m, TIOCGPTPEER, O_RDWR);
+			int t = open("/dev/tty", O_RDWR);
+			const char *e = t >= 0 ? "ok" : strerrorname_np(errno);
+			printf("peer %d dev-tty %s tcgetsid-self %d\n", s >= 0, e, tcgetsid(s) == getpid());
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
 	if (!strcmp(mode, "run")) { /* a tiny script(1): argv[2] run by /bin/sh on a pty */
 		int m = openm();
 		grantpt(m), unlockpt(m);
@@ -186,6 +202,9 @@ check run-pty-locked "$("$T/bin/ptytest" locked 2>&1)" "$(RUN /bin/ptytest locke
 # /dev/tty without a controlling terminal: ENXIO
 check run-pty-dev-tty-none "$(setsid -w "$T/bin/ptytest" tty </dev/null 2>&1)" \
   "$(setsid -w "$UVFS" run --root "$T" -- /bin/ptytest tty </dev/null 2>&1)"
+
+# TIOCGPTPEER without O_NOCTTY by a session leader gives it its terminal
+check run-pty-peer-ctty "$("$T/bin/ptytest" peer 2>&1)" "$(RUN /bin/ptytest peer 2>&1)"
 
 # a shell on a pty inside (session leader, TIOCSCTTY): tty names the tree's
 # replica, which /dev/pts lists while it is open; /dev/tty is that pty
