@@ -863,6 +863,8 @@ const struct run_handler run_handlers[] = {
 	/* fork bound (fork.c): EAGAIN past --max-tasks processes, else on */
 	H(clone, run_h_clone), H(clone3, run_h_clone3), H(fork, run_h_fork), H(vfork, run_h_fork),
 	H(inotify_add_watch, h_enosys), H(fanotify_mark, h_enosys), H(uselib, h_enosys),
+	/* pty.c: TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK only (filter.c) */
+	H(ioctl, run_h_ioctl),
 };
 const size_t run_nhandlers = sizeof(run_handlers) / sizeof(run_handlers[0]);
 
@@ -874,6 +876,7 @@ void run_dispatch(struct run_call *c)
 	if (err)
 		r = err;
 	uvfs_sbx_umask(c->task->sbx, c->st.umask);
+	run_pty_before(c);
 	for (size_t i = 0; !err && i < run_nhandlers; i++)
 		if (run_handlers[i].nr == c->req->data.nr) {
 			r = run_handlers[i].fn(c);

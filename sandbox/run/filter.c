@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -21,6 +22,10 @@
 #include <unistd.h>
 
 #include "sandbox/run/internal.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 
 static int send_fd(int sock, int fd)
 {
@@ -69,8 +74,15 @@ static int install_filter(void)
 	/* Native ABI only: libseccomp kills a tracee that uses another one
 	 * (int 0x80, x32) instead of letting it past the filter. */
 	for (size_t i = 0; i < run_nhandlers && !err; i++)
-		if (run_handlers[i].nr != __NR_mmap)
+		if (run_handlers[i].nr != __NR_mmap && run_handlers[i].nr != __NR_ioctl)
 			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, run_handlers[i].nr, 0);
+	/* ioctl only for the pty commands whose answer names the tree's pair
+	 * (pty.c); every other ioctl stays in the kernel. The kernel takes
+	 * the command as an unsigned int: the upper half is not compared. */
+	static const unsigned long pty_cmds[] = { TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK };
+	for (size_t i = 0; !err && i < sizeof(pty_cmds) / sizeof(pty_cmds[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_ioctl, 1,
+				       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, pty_cmds[i]));
 	/* mmap only when shared (MAP_SHARED or MAP_SHARED_VALIDATE) and
 	 * writable: every program maps its libraries, privately */
 	for (unsigned type = MAP_SHARED; !err && type <= MAP_SHARED_VALIDATE; type += 2)

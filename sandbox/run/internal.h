@@ -136,6 +136,29 @@ HIDDEN int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v)
  * first use; the vfd keeps it). */
 HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
 
+/* ------------------------------------------------------------- pty.c */
+/* Pseudo-terminals and /dev/tty (see pty.c): the tree's devpts names the
+ * pairs, the host's carry the data. */
+struct run_pty;
+struct stat;
+/* The tree's ptmx, /dev/pts/I or /dev/tty (f: the uvfs open, checked):
+ * the host device installed in the tracee (f consumed), -ENODEV for the
+ * placeholder (f kept), or another -errno (f consumed). */
+HIDDEN int run_pty_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, const struct statx *stx,
+			   int hostflags, int oflags);
+/* The vfd standing for fd of pid (st: its stat) when it is a host master
+ * or replica we handed out, else NULL. */
+HIDDEN struct run_vfd *run_pty_lookup(struct run_sup *s, pid_t pid, int fd, const struct stat *st);
+/* Before each handled call: notes the caller, drops the pairs whose
+ * master no tracee holds any more. */
+HIDDEN void run_pty_before(struct run_call *c);
+HIDDEN void run_pty_free_all(struct run_sup *s);
+/* ioctl TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK (the filter sends no other). */
+HIDDEN long run_h_ioctl(struct run_call *c);
+/* uvfs_devices_opts.ctty_open of the run's devices: -ENXIO when the
+ * caller has no controlling terminal. */
+HIDDEN int run_pty_ctty_open(void *arg, int flags, struct uvfs_file **out);
+
 /* ---------------------------------------------------------- pseudo.c */
 enum { RUN_NPSEUDO = 4 }; /* /proc, /sys, /dev, /dev/pts */
 struct uvfs_tasks;
@@ -189,6 +212,8 @@ struct run_sup {
 	unsigned max_tasks; /* live tracee processes allowed (fork.c) */
 	size_t forks_unseen; /* forks allowed whose child we have not counted yet */
 	uint64_t full_until_ns; /* a recount said "full": deny without recounting until then */
+	struct run_pty *ptys; /* pty.c: the tree's pairs backed by host pairs */
+	pid_t cur_pid; /* the caller of the call being served (pty.c) */
 };
 
 /* One notification being served. */

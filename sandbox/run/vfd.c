@@ -132,6 +132,8 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 		*err = errno == ENOENT ? -EBADF : -errno;
 		return NULL;
 	}
+	if (S_ISCHR(st.st_mode)) /* a host pty we handed out (pty.c) */
+		return run_pty_lookup(s, pid, fd, &st);
 	if (!s->vfd_hash || (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev)))
 		return NULL;
 	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
@@ -410,6 +412,8 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	int hostflags = (oflags & O_PATH) ? O_RDONLY : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
 	if (S_ISCHR(stx.stx_mode) && !(oflags & O_PATH)) {
 		int r = host_device(s, id, f, hostflags | (oflags & O_NONBLOCK), oflags);
+		if (r == -ENODEV) /* ptys and /dev/tty: the host's too */
+			r = run_pty_install(s, id, f, &stx, hostflags | (oflags & O_NONBLOCK), oflags);
 		if (r != -ENODEV)
 			return r; /* f consumed */
 	}
@@ -552,6 +556,7 @@ void run_vfd_truncated(struct run_sup *s, const struct statx *stx, uint64_t size
 
 void run_vfd_free_all(struct run_sup *s)
 {
+	run_pty_free_all(s);
 	for (size_t i = 0; s->vfd_hash && i < s->vfd_nbuckets; i++) {
 		while (s->vfd_hash[i]) {
 			struct run_vfd *v = s->vfd_hash[i];
