@@ -69,8 +69,17 @@ static int install_filter(void)
 	/* Native ABI only: libseccomp kills a tracee that uses another one
 	 * (int 0x80, x32) instead of letting it past the filter. */
 	for (size_t i = 0; i < run_nhandlers && !err; i++)
-		if (run_handlers[i].nr != __NR_mmap)
+		if (run_handlers[i].nr != __NR_mmap && run_handlers[i].nr != __NR_mprotect &&
+		    run_handlers[i].nr != __NR_pkey_mprotect)
 			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, run_handlers[i].nr, 0);
+	/* mprotect only when it asks for PROT_WRITE (maps.c): a mapping made
+	 * writable later; RELRO, guard pages and the like never come here */
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_mprotect, 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_pkey_mprotect, 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
 	/* mmap only when shared (MAP_SHARED or MAP_SHARED_VALIDATE) and
 	 * writable: every program maps its libraries, privately */
 	for (unsigned type = MAP_SHARED; !err && type <= MAP_SHARED_VALIDATE; type += 2)

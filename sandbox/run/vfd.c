@@ -140,6 +140,16 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 	return NULL;
 }
 
+struct run_vfd *run_vfd_find(struct run_sup *s, dev_t dev, uint64_t ino)
+{
+	if (!s->vfd_hash)
+		return NULL;
+	for (struct run_vfd *v = s->vfd_hash[hidx(s, ino)]; v; v = v->next)
+		if (v->key_ino == ino && v->key_dev == dev)
+			return v;
+	return NULL;
+}
+
 static void add_key(struct run_sup *s, struct run_vfd *v, int hostfd)
 {
 	struct stat st;
