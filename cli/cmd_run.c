@@ -16,6 +16,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +346,21 @@ static int build_tree(const char *hostdir, bool copy, struct cli_bundle *cb, str
 	return err;
 }
 
+/* process.user.umask of the bundle's config.json, or -1 when absent (the
+ * parsed spec does not keep it). */
+static int bundle_umask(const char *bundle)
+{
+	char cfg[PATH_MAX];
+	snprintf(cfg, sizeof(cfg), "%s/config.json", bundle);
+	json_t *j = json_load_file(cfg, 0, NULL);
+	json_t *u = json_object_get(json_object_get(json_object_get(j, "process"), "user"), "umask");
+	int r = json_is_integer(u) && json_integer_value(u) >= 0 && json_integer_value(u) <= 0777
+			? (int)json_integer_value(u)
+			: -1;
+	json_decref(j);
+	return r;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const char *hostdir = NULL, *bundle = NULL, *cwd = NULL, *dump = NULL, *maxt = NULL;
@@ -433,11 +450,20 @@ int cmd_run(int argc, char **argv)
 		prog = pargv;
 		envp = penv;
 	}
+	struct uvfs_run_opts ro = { .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp, .max_tasks = max_tasks };
+	if (bundle) { /* process.user, as runc runs the program */
+		ro.set_user = true;
+		ro.uid = ps->uid;
+		ro.gid = ps->gid;
+		ro.groups = ps->additional_gids;
+		ro.ngroups = ps->nadditional_gids;
+		int um = bundle_umask(bundle);
+		ro.set_umask = um >= 0;
+		ro.umask = um >= 0 ? (unsigned)um : 0;
+	}
 	int status = 0;
 	if (!err)
-		err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp,
-						     .max_tasks = max_tasks },
-			       &status);
+		err = uvfs_run(&ro, &status);
 	if (dump) {
 		FILE *out = fopen(dump, "we");
 		if (out) {
