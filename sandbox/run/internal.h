@@ -171,6 +171,12 @@ HIDDEN long run_h_fork(struct run_call *c);
  * file made writable is noted as mmap notes it (CONTINUE). */
 HIDDEN long run_h_mprotect(struct run_call *c);
 
+/* --------------------------------------------------------- hostdir.c */
+/* Locks the run's host directory dir (just made by mkdtemp) for the run
+ * and removes the siblings that dead runs left (their lock free). Returns
+ * the lock's fd (close it after removing dir) or -errno. */
+HIDDEN int run_hostdir_claim(const char *dir);
+
 /* ------------------------------------------------------ supervisor */
 struct run_sup {
 	struct uvfs *vfs;
