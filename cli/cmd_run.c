@@ -346,19 +346,53 @@ static int build_tree(const char *hostdir, bool copy, struct cli_bundle *cb, str
 	return err;
 }
 
-/* process.user.umask of the bundle's config.json, or -1 when absent (the
- * parsed spec does not keep it). */
-static int bundle_umask(const char *bundle)
+/* An id of the bundle's user namespace on the host: through the mapping
+ * (linux.uidMappings / gidMappings) when the bundle has one (a rootless
+ * bundle's container root is the user who made it), else itself. */
+static uint32_t map_id(json_t *maps, uint32_t id)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(maps, i, m) {
+		json_int_t c = json_integer_value(json_object_get(m, "containerID"));
+		json_int_t h = json_integer_value(json_object_get(m, "hostID"));
+		json_int_t n = json_integer_value(json_object_get(m, "size"));
+		if (id >= c && id - c < n)
+			return (uint32_t)(h + (id - c));
+	}
+	return id;
+}
+
+/* process.user for uvfs_run: the ids on the host (mapped as above) and the
+ * umask, which the parsed spec does not keep. groups: ngroups entries,
+ * freed by the caller. */
+static int bundle_user(const char *bundle, const struct uvfs_oci_spec *ps, struct uvfs_run_opts *ro,
+		       uint32_t **groups)
 {
 	char cfg[PATH_MAX];
 	snprintf(cfg, sizeof(cfg), "%s/config.json", bundle);
 	json_t *j = json_load_file(cfg, 0, NULL);
-	json_t *u = json_object_get(json_object_get(json_object_get(j, "process"), "user"), "umask");
-	int r = json_is_integer(u) && json_integer_value(u) >= 0 && json_integer_value(u) <= 0777
-			? (int)json_integer_value(u)
-			: -1;
+	json_t *lx = json_object_get(j, "linux");
+	json_t *um = json_object_get(json_object_get(json_object_get(j, "process"), "user"), "umask");
+	json_t *umap = json_object_get(lx, "uidMappings"), *gmap = json_object_get(lx, "gidMappings");
+	*groups = calloc(ps->nadditional_gids + 1, sizeof(**groups));
+	if (!*groups) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	ro->set_user = true;
+	ro->uid = map_id(umap, ps->uid);
+	ro->gid = map_id(gmap, ps->gid);
+	for (size_t i = 0; i < ps->nadditional_gids; i++)
+		(*groups)[i] = map_id(gmap, ps->additional_gids[i]);
+	ro->groups = *groups;
+	ro->ngroups = ps->nadditional_gids;
+	if (json_is_integer(um) && json_integer_value(um) >= 0 && json_integer_value(um) <= 0777) {
+		ro->set_umask = true;
+		ro->umask = (unsigned)json_integer_value(um);
+	}
 	json_decref(j);
-	return r;
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -451,16 +485,9 @@ int cmd_run(int argc, char **argv)
 		envp = penv;
 	}
 	struct uvfs_run_opts ro = { .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp, .max_tasks = max_tasks };
-	if (bundle) { /* process.user, as runc runs the program */
-		ro.set_user = true;
-		ro.uid = ps->uid;
-		ro.gid = ps->gid;
-		ro.groups = ps->additional_gids;
-		ro.ngroups = ps->nadditional_gids;
-		int um = bundle_umask(bundle);
-		ro.set_umask = um >= 0;
-		ro.umask = um >= 0 ? (unsigned)um : 0;
-	}
+	uint32_t *groups = NULL;
+	if (bundle && !err) /* process.user, as runc runs the program */
+		err = bundle_user(bundle, ps, &ro, &groups);
 	int status = 0;
 	if (!err)
 		err = uvfs_run(&ro, &status);
@@ -475,7 +502,7 @@ int cmd_run(int argc, char **argv)
 		} else
 			fprintf(stderr, "uvfs run: %s: %s\n", dump, strerror(errno));
 	}
-	free(pargv), free(penv);
+	free(pargv), free(penv), free(groups);
 	uvfs_oci_spec_free(spec);
 	uvfs_mntns_put(ns);
 	cli_bundle_release(&cb);

@@ -96,22 +96,24 @@ static int install_filter(void)
 }
 
 /* process.user: a root supervisor's child takes any ids; any other may
- * only keep its own (setgroups, setgid, setuid would fail in the child,
- * after the program's output began: refuse before forking, clearly). */
+ * only keep its own uid, gid and groups (setgroups, setgid, setuid would
+ * fail in the child, after the program's output began: refuse before
+ * forking, clearly). It cannot drop groups either: it keeps those it has
+ * beyond the ones asked. */
 static int user_allowed(const struct uvfs_run_opts *o)
 {
 	if (!o->set_user || geteuid() == 0)
 		return 0;
-	gid_t cur[64];
-	int n = getgroups(64, cur);
+	gid_t cur[256];
+	int n = getgroups(256, cur);
 	bool same = o->uid == getuid() && o->uid == geteuid() && o->gid == getgid() && o->gid == getegid();
 	for (size_t i = 0; same && i < o->ngroups; i++) {
-		bool found = false;
+		bool found = o->groups[i] == o->gid;
 		for (int j = 0; j < n && !found; j++)
 			found = cur[j] == o->groups[i];
 		same = found;
 	}
-	if (same && n >= 0 && (size_t)n <= o->ngroups)
+	if (same)
 		return 0;
 	fprintf(stderr, "uvfs run: running the program as uid %u gid %u (process.user) needs root: %s\n", o->uid,
 		o->gid, strerror(EPERM));

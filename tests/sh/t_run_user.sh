@@ -39,3 +39,16 @@ check run-user-argv "1000:1000" "$("$UVFS" run --bundle "$B" -- /bin/sh -c 'echo
 chmod 755 "$D"
 out=$(runuser -u nobody -- "$UVFS" run --bundle "$B" -- /bin/sh -c 'echo ran' 2>&1); rc=$?
 check run-user-nonroot "yes" "$([ $rc = 1 ] && ! echo "$out" | grep -q '^ran' && echo "$out" | grep -q 'Operation not permitted' && echo yes || echo "$rc:$out")"
+# a rootless bundle (uidMappings: container root is the user who runs it)
+# runs as that user, as runc --rootless would show it on the host
+python3 - "$B/config.json" <<'PYEOF'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["user"] = {"uid": 0, "gid": 0}
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 65534, "size": 1}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 65534, "size": 1}]
+json.dump(c, open(p, "w"), indent=1)
+PYEOF
+chmod -R a+rX "$B"
+check run-user-rootless "65534:65534" "$(runuser -u nobody -- "$UVFS" run --bundle "$B" -- /bin/sh -c 'echo $(id -u):$(id -g)' 2>&1 | grep -v '^uvfs: warn: ')"
