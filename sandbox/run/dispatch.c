@@ -851,6 +851,7 @@ const struct run_handler run_handlers[] = {
 	H(listxattr, h_listxattr), H(llistxattr, h_llistxattr), H(flistxattr, h_flistxattr),
 	H(removexattr, h_removexattr), H(lremovexattr, h_lremovexattr), H(fremovexattr, h_fremovexattr),
 	H(execve, h_execve), H(execveat, h_execveat), H(mmap, h_mmap), H(msync, h_msync),
+	H(mprotect, run_h_mprotect), H(pkey_mprotect, run_h_mprotect),
 	H(setuid, h_creds), H(setgid, h_creds), H(setreuid, h_creds), H(setregid, h_creds),
 	H(setresuid, h_creds), H(setresgid, h_creds), H(setfsuid, h_creds), H(setfsgid, h_creds),
 	H(setgroups, h_creds), H(capset, h_creds), H(umask, h_creds), H(prctl, h_creds),

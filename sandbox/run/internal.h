@@ -121,6 +121,8 @@ HIDDEN struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int 
 /* Opens a tracee fd for f (an uvfs open file, reference consumed) with
  * oflags: returns the tracee fd or -errno. */
 HIDDEN int run_vfd_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, int oflags);
+/* The vfd whose placeholder is the host inode (dev, ino), or NULL. */
+HIDDEN struct run_vfd *run_vfd_find(struct run_sup *s, dev_t dev, uint64_t ino);
 /* v's memfd was mapped shared and writable: from now on its content is
  * compared with the last synced copy (by hash) at every sync. */
 HIDDEN void run_vfd_mapped(struct run_sup *s, struct run_vfd *v);
@@ -186,6 +188,17 @@ HIDDEN void run_fdview_clear(struct run_call *c);
 HIDDEN long run_h_clone(struct run_call *c);
 HIDDEN long run_h_clone3(struct run_call *c);
 HIDDEN long run_h_fork(struct run_call *c);
+
+/* ------------------------------------------------------------ maps.c */
+/* mprotect, pkey_mprotect with PROT_WRITE: a shared mapping of a tree
+ * file made writable is noted as mmap notes it (CONTINUE). */
+HIDDEN long run_h_mprotect(struct run_call *c);
+
+/* --------------------------------------------------------- hostdir.c */
+/* Locks the run's host directory dir (just made by mkdtemp) for the run
+ * and removes the siblings that dead runs left (their lock free). Returns
+ * the lock's fd (close it after removing dir) or -errno. */
+HIDDEN int run_hostdir_claim(const char *dir);
 
 /* ------------------------------------------------------ supervisor */
 struct run_sup {
