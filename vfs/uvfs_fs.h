@@ -752,7 +752,20 @@ struct uvfs_file {
 	 * ftruncate decide setuid/setgid clearing with them. Its group list
 	 * is the file's own copy (or NULL: see finish_open), never borrowed. */
 	struct uvfs_cred f_cred;
+	/* Set at most once, by uvfs_file_set_lock_release (atomic pointer
+	 * store, read by the last put): the lock table that keeps locks owned
+	 * by this description (OFD locks) drops them here. */
+	void (*_Atomic f_lock_release)(struct uvfs_file *f);
 };
+/* A lock table that keys locks by the open file description (Linux OFD
+ * locks: released when the last reference to the description goes, not at
+ * the close of any fd) asks to hear of that last reference: fn(f) runs in
+ * the last uvfs_file_put, before the file's ->release, on the putting
+ * thread, with f's vd and inode still alive and no VFS lock held by the
+ * VFS (the putter's own locks aside: fn must take only leaf locks). One
+ * table per file: 0, or -EBUSY when another fn is set already (setting the
+ * same fn again is 0). */
+UVFS_API int uvfs_file_set_lock_release(struct uvfs_file *f, void (*fn)(struct uvfs_file *f));
 #define UVFS_FILE_FSETID 0x1 /* opener had CAP_FSETID: writes keep setuid/setgid */
 #define UVFS_FILE_OPENED 0x2 /* ->open succeeded (or there is none): ->release runs at the last put */
 #define UVFS_FILE_WRITER 0x4 /* holds a writer count on its mount (not for special files) */
