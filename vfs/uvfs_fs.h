@@ -234,6 +234,14 @@ struct uvfs_fs_ops {
 	/* Option string as shown in /proc/mounts: 0, or -ERANGE when buf is
 	 * too small. NULL → "". */
 	int (*show_options)(struct uvfs_filesystem *fs, char *buf, size_t len);
+	/* mount -o remount (uvfs_remount_at without UVFS_REMOUNT_BIND): apply
+	 * the options in data (NULL or "": none), as Linux's ->reconfigure:
+	 * -EINVAL, logging why, for an unknown option or one this fs cannot
+	 * change now, and then nothing changes. flags: UVFS_MNT_RDONLY when
+	 * the fs is to be read-only (the VFS has checked for writers and
+	 * enforces it; an op may refuse). No VFS lock held; remounts of one fs
+	 * are serialised (fs->remount_lock). NULL: only empty data is valid. */
+	int (*remount)(struct uvfs_filesystem *fs, unsigned flags, const char *data);
 };
 
 /* Embedded first in each filesystem's private struct. */
@@ -257,6 +265,13 @@ struct uvfs_filesystem {
 	 * d_parent of its dentries, and so the ancestor checks, stable. Per
 	 * fs so that a stacking fs's ->rename can rename on its layers. */
 	struct uvfs_lock rename_lock;
+	/* VFS-private: serialises remounts (Linux s_umount for reconfigure). */
+	struct uvfs_lock remount_lock;
+	/* UVFS_MNT_RDONLY when the fs itself is read-only (a plain remount,ro:
+	 * Linux SB_RDONLY). Written under vfs->mount_lock (and remount_lock);
+	 * mnt_want_write reads it after counting its writer (seq_cst both
+	 * sides, so a remount sees the writer or the writer sees the flag). */
+	_Atomic unsigned sb_flags;
 	/* VFS-private: the next fs whose release waits for the end of the
 	 * putting thread's batch (uvfs_fs_put_batch_begin); that thread only. */
 	struct uvfs_filesystem *put_next;
