@@ -787,8 +787,10 @@ static bool fs_has_writers_locked(struct uvfs *vfs, struct uvfs_filesystem *fs, 
 }
 
 /* Linux set_mount_attributes (mount_lock held); ro is set by the caller. */
-static void mnt_set_flags_locked(struct uvfs_mount *m, unsigned flags)
+static void mnt_set_flags_locked(struct uvfs_mount *m, unsigned flags, unsigned rflags)
 {
+	if (rflags & UVFS_REMOUNT_KEEP_ATIME)
+		flags = (flags & ~UVFS_MNT_NOATIME) | (atomic_load(&m->m_flags) & UVFS_MNT_NOATIME);
 	atomic_store(&m->m_flags, flags & ~UVFS_MNT_RDONLY);
 	if (!(flags & UVFS_MNT_RDONLY))
 		atomic_fetch_and(&m->m_writers, ~MNT_WRITERS_RO);
@@ -808,7 +810,7 @@ UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 			     unsigned mnt_flags, const char *data, unsigned flags)
 {
 	rcu_enter();
-	if ((flags & ~UVFS_REMOUNT_BIND) || (mnt_flags & ~MNT_USER_FLAGS))
+	if ((flags & ~(UVFS_REMOUNT_BIND | UVFS_REMOUNT_KEEP_ATIME)) || (mnt_flags & ~MNT_USER_FLAGS))
 		return -EINVAL;
 	if (!uvfs_cred_has_cap(cred, CAP_SYS_ADMIN_NR))
 		return -EPERM;
@@ -829,7 +831,7 @@ UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 			else if (ro)
 				atomic_fetch_or(&m->m_writers, MNT_WRITERS_RO);
 			if (!err)
-				mnt_set_flags_locked(m, mnt_flags);
+				mnt_set_flags_locked(m, mnt_flags, flags);
 		}
 		pthread_mutex_unlock(&vfs->mount_lock);
 		uvfs_vd_put(&vd);
@@ -868,7 +870,7 @@ UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 			atomic_fetch_and(&fs->sb_flags, ~UVFS_MNT_RDONLY);
 		else
 			atomic_fetch_or(&m->m_writers, MNT_WRITERS_RO); /* no writer: the fs is read-only */
-		mnt_set_flags_locked(m, mnt_flags);
+		mnt_set_flags_locked(m, mnt_flags, flags);
 	}
 	pthread_mutex_unlock(&vfs->mount_lock);
 	uvfs_lock_release(&fs->remount_lock);

@@ -361,6 +361,9 @@ UVFS_API int uvfs_move_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, 
  * is open for writing through any mount); data the fs refuses changes
  * nothing. */
 #define UVFS_REMOUNT_BIND 0x1
+/* The mount keeps its atime flag (UVFS_MNT_NOATIME) whatever mnt_flags
+ * say: mount(2) with MS_REMOUNT and no atime flag (Linux path_mount). */
+#define UVFS_REMOUNT_KEEP_ATIME 0x2
 UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *target,
 			     unsigned mnt_flags, const char *data, unsigned flags);
 /* Whether the filesystem itself is read-only (a remount made it so). */
