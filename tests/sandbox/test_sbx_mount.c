@@ -67,6 +67,13 @@ static void sbx_step(void *ctx, const struct mstep *s, struct mres *r)
 			snprintf(r->data, MDATA, "%o", st.st_mode);
 		break;
 	}
+	case M_STATFS: {
+		struct statfs sf;
+		r->ret = uvfs_sbx_statfs(t, s->p, &sf);
+		if (!r->ret)
+			snprintf(r->data, MDATA, "%s", (sf.f_flags & ST_RDONLY) ? "ro" : "rw");
+		break;
+	}
 	case M_LIST: {
 		char *text;
 		ssize_t n = uvfs_mntns_show(fx.ns, &fx.root, UVFS_SHOW_MOUNTINFO, &text);
@@ -118,6 +125,7 @@ FX_TEST(sbx_mount, remount)
 	     MS_(M_REMOUNT, .p = "/a", .a = MS_BIND | MS_STRICTATIME), /* an atime flag: noatime goes */
 	     MS_(M_LIST), MS_(M_WRITE, .p = "/a/x"), MS_(M_BIND, .p = "/a", .p2 = "/b"),
 	     MS_(M_REMOUNT, .p = "/a", .a = MS_RDONLY, .data = "size=2m"), MS_(M_WRITE, .p = "/b/y"),
+	     MS_(M_STATFS, .p = "/b"), MS_(M_STATFS, .p = "/a"),
 	     MS_(M_LIST), MS_(M_REMOUNT, .p = "/a", .data = "size=2m,bogus"), MS_(M_LIST),
 	     MS_(M_REMOUNT, .p = "/b", .data = NULL), MS_(M_WRITE, .p = "/b/y"), MS_(M_LIST),
 	     MS_(M_REMOUNT, .p = "/", .a = MS_RDONLY), /* the tree's root filesystem */

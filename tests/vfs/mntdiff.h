@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +40,7 @@ enum {
 	M_CAT, /* p: bytes read */
 	M_STATMODE, /* p: data = st_mode in octal */
 	M_LIST, /* data = the reduced mount list */
+	M_STATFS, /* p: data = "ro" or "rw" from statfs's ST_RDONLY */
 };
 
 struct mstep {
@@ -178,6 +181,13 @@ static inline void md_host_step(const char *d, const struct mstep *s, struct mre
 		r->ret = md_sys(stat(p, &st));
 		if (!r->ret)
 			snprintf(r->data, MDATA, "%o", st.st_mode);
+		break;
+	}
+	case M_STATFS: {
+		struct statfs sf;
+		r->ret = md_sys(statfs(p, &sf));
+		if (!r->ret)
+			snprintf(r->data, MDATA, "%s", (sf.f_flags & ST_RDONLY) ? "ro" : "rw");
 		break;
 	}
 	case M_LIST: {

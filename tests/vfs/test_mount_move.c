@@ -79,6 +79,13 @@ static void core_step(void *ctx, const struct mstep *s, struct mres *r)
 			snprintf(r->data, MDATA, "%o", x.stx_mode);
 		break;
 	}
+	case M_STATFS: {
+		struct statfs sf;
+		r->ret = uvfs_statfs_at(fx.vfs, &fx.cred, &p, &sf);
+		if (!r->ret)
+			snprintf(r->data, MDATA, "%s", (sf.f_flags & ST_RDONLY) ? "ro" : "rw");
+		break;
+	}
 	case M_LIST: {
 		char *text;
 		ssize_t n = uvfs_mntns_show(fx.ns, &fx.root, UVFS_SHOW_MOUNTINFO, &text);
@@ -155,6 +162,7 @@ FX_TEST(mount_move, remount_filesystem)
 	     MS_(M_CLOSE, .slot = 0), MS_(M_REMOUNT, .p = "/a", .a = MS_RDONLY, .data = "size=4m,mode=700"),
 	     MS_(M_STATMODE, .p = "/a"), /* mode= is accepted and ignored on remount */
 	     MS_(M_WRITE, .p = "/a/z"), MS_(M_WRITE, .p = "/b/z"), /* the fs is read-only: both mounts */
+	     MS_(M_STATFS, .p = "/b"), MS_(M_STATFS, .p = "/"),
 	     MS_(M_LIST), MS_(M_REMOUNT, .p = "/a", .data = ""), MS_(M_WRITE, .p = "/b/z"), MS_(M_LIST),
 	     MS_(M_REMOUNT, .p = "/a", .data = "bogus=1"), MS_(M_REMOUNT, .p = "/a", .data = "size=bad"),
 	     MS_(M_LIST), MS_(M_REMOUNT, .p = "/a", .data = "size=0"), MS_(M_LIST),
