@@ -214,6 +214,46 @@ UVFS_API int uvfs_new_disconnected_mount(struct uvfs *vfs, struct uvfs_filesyste
 	return mnt_alloc(vfs, fs, root, NULL, opts ? opts->flags : 0, out);
 }
 
+/* mount(2)'s data may carry superblock flag words, which the VFS takes
+ * before the filesystem sees its options (Linux vfs_parse_sb_flag, which
+ * matches the key only): "ro" and "rw" set the filesystem's read-only
+ * state (*ro = 1 or 0, the last one wins; -1: neither); "sync", "async",
+ * "dirsync", "lazytime", "nolazytime", "mand" and "nomand" are accepted
+ * and have no effect here. *rest: the other items (malloc'd; NULL when
+ * data is NULL). */
+static int sb_flag_words(const char *data, char **rest, int *ro)
+{
+	static const char *const ignored[] = { "sync", "async", "dirsync", "lazytime", "nolazytime", "mand", "nomand" };
+	*ro = -1;
+	*rest = NULL;
+	if (!data)
+		return 0;
+	size_t len = strlen(data), n = 0;
+	char *out = malloc(len + 1);
+	if (!out)
+		return -ENOMEM;
+	for (const char *p = data; *p;) {
+		size_t tl = strcspn(p, ","), kl = strcspn(p, ",=");
+		bool drop = false;
+		if (kl == 2 && (!strncmp(p, "ro", 2) || !strncmp(p, "rw", 2))) {
+			*ro = p[1] == 'o';
+			drop = true;
+		}
+		for (size_t i = 0; !drop && i < sizeof(ignored) / sizeof(ignored[0]); i++)
+			drop = strlen(ignored[i]) == kl && !strncmp(p, ignored[i], kl);
+		if (!drop && tl) {
+			if (n)
+				out[n++] = ',';
+			memcpy(out + n, p, tl);
+			n += tl;
+		}
+		p += tl + (p[tl] == ',');
+	}
+	out[n] = 0;
+	*rest = out;
+	return 0;
+}
+
 static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source, const char *fstype,
 		  const struct uvfs_mount_opts *opts, bool check_user, struct uvfs_filesystem **out)
 {
@@ -224,11 +264,18 @@ static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *so
 		return err;
 	if (check_user && !(opts && opts->internal_mount) && !(tflags & UVFS_FS_USER_MOUNT))
 		return -ENODEV;
-	struct uvfs_fs_opts fo = { .data = opts ? opts->data : NULL, .internal = opts ? opts->internal : NULL };
+	char *data;
+	int ro;
+	if ((err = sb_flag_words(opts ? opts->data : NULL, &data, &ro)))
+		return err;
+	struct uvfs_fs_opts fo = { .data = data, .internal = opts ? opts->internal : NULL };
 	struct uvfs_filesystem *fs = NULL;
 	err = type->get_fs(vfs, cred, source, &fo, &fs);
+	free(data);
 	if (err)
 		return err;
+	if (ro == 1 && fs) /* before any mount of it exists: no writer to wait for */
+		atomic_fetch_or(&fs->sb_flags, UVFS_MNT_RDONLY);
 	if (!fs || !fs->root) {
 		uvfs_log(UVFS_LOG_ERROR, "%s: get_fs returned no root", fstype);
 		if (fs)
@@ -820,7 +867,8 @@ UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 		return err;
 	struct uvfs_mount *m = vd.mount;
 	struct uvfs_filesystem *fs = m->m_fs;
-	bool ro = mnt_flags & UVFS_MNT_RDONLY;
+	bool ro = mnt_flags & UVFS_MNT_RDONLY, fs_ro;
+	char *rest = NULL;
 	if (flags & UVFS_REMOUNT_BIND) { /* Linux do_reconfigure_mnt */
 		pthread_mutex_lock(&vfs->mount_lock);
 		if (!(err = remount_target_locked(&vd))) {
@@ -838,15 +886,18 @@ UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 		return err;
 	}
 	/* Linux do_remount: the filesystem first (reconfigure_super), then
-	 * the mount's flags. */
+	 * the mount's flags. The fs's read-only state is MS_RDONLY's unless
+	 * the data says "ro" or "rw". */
 	pthread_mutex_lock(&vfs->mount_lock);
 	err = remount_target_locked(&vd);
 	pthread_mutex_unlock(&vfs->mount_lock);
-	if (err)
+	int word;
+	if (err || (err = sb_flag_words(data, &rest, &word)))
 		goto out;
+	fs_ro = word >= 0 ? word : ro;
 	uvfs_lock_acquire(&fs->remount_lock);
 	bool was_ro = uvfs_fs_readonly(fs), made_ro = false;
-	if (ro && !was_ro) { /* sb_prepare_remount_readonly */
+	if (fs_ro && !was_ro) { /* sb_prepare_remount_readonly */
 		pthread_mutex_lock(&vfs->mount_lock);
 		atomic_fetch_or_explicit(&fs->sb_flags, UVFS_MNT_RDONLY, memory_order_seq_cst);
 		if (fs_has_writers_locked(vfs, fs, m)) {
@@ -858,23 +909,26 @@ UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, con
 	}
 	if (!err) {
 		if (fs->ops->remount)
-			err = fs->ops->remount(fs, ro ? UVFS_MNT_RDONLY : 0, data);
-		else if (data && *data)
+			err = fs->ops->remount(fs, fs_ro ? UVFS_MNT_RDONLY : 0, rest);
+		else if (rest && *rest)
 			err = -EINVAL;
 	}
 	pthread_mutex_lock(&vfs->mount_lock);
 	if (err && made_ro)
 		atomic_fetch_and(&fs->sb_flags, ~UVFS_MNT_RDONLY);
 	if (!err) {
-		if (!ro)
+		if (!fs_ro)
 			atomic_fetch_and(&fs->sb_flags, ~UVFS_MNT_RDONLY);
-		else
-			atomic_fetch_or(&m->m_writers, MNT_WRITERS_RO); /* no writer: the fs is read-only */
+		/* Linux sets the mount's flag without waiting for its writers:
+		 * the files open for writing keep writing, new writers fail. */
+		if (ro)
+			atomic_fetch_or(&m->m_writers, MNT_WRITERS_RO);
 		mnt_set_flags_locked(m, mnt_flags, flags);
 	}
 	pthread_mutex_unlock(&vfs->mount_lock);
 	uvfs_lock_release(&fs->remount_lock);
 out:
+	free(rest);
 	uvfs_vd_put(&vd);
 	return err;
 }

@@ -359,7 +359,11 @@ UVFS_API int uvfs_move_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, 
  * empty: -EINVAL), and its own read-only state from UVFS_MNT_RDONLY, which
  * makes every mount of it read-only (SB_RDONLY; -EBUSY while a file on it
  * is open for writing through any mount); data the fs refuses changes
- * nothing. */
+ * nothing. As in Linux, "ro" or "rw" in data (any mount's data, new
+ * mounts too) sets the filesystem's read-only state over UVFS_MNT_RDONLY,
+ * and the other superblock words (sync, async, dirsync, lazytime,
+ * nolazytime, mand, nomand) are accepted and ignored; the filesystem
+ * never sees them. */
 #define UVFS_REMOUNT_BIND 0x1
 /* The mount keeps its atime flag (UVFS_MNT_NOATIME) whatever mnt_flags
  * say: mount(2) with MS_REMOUNT and no atime flag (Linux path_mount). */

@@ -170,6 +170,24 @@ FX_TEST(mount_move, remount_filesystem)
 	     MS_(M_REMOUNT, .p = "/a", .data = "nr_inodes=100,uid=5"), MS_(M_LIST));
 }
 
+/* Superblock flag words in the data (Linux vfs_parse_sb_flag): "ro" and
+ * "rw" set the filesystem's read-only state, over MS_RDONLY's; the others
+ * are accepted. */
+FX_TEST(mount_move, sb_flag_words)
+{
+	DIFF(MS_(M_MKDIR, .p = "/a"), MS_(M_MKDIR, .p = "/b"), MS_(M_MOUNT, .p = "/a", .data = "ro,size=1m"),
+	     MS_(M_WRITE, .p = "/a/x"), MS_(M_LIST), MS_(M_REMOUNT, .p = "/a", .data = "rw"),
+	     MS_(M_WRITE, .p = "/a/x"), MS_(M_LIST), MS_(M_REMOUNT, .p = "/a", .data = "size=2m,ro"),
+	     MS_(M_WRITE, .p = "/a/y"), MS_(M_STATFS, .p = "/a"), MS_(M_LIST),
+	     MS_(M_REMOUNT, .p = "/a", .a = MS_RDONLY, .data = "rw,ro,rw"), MS_(M_WRITE, .p = "/a/y"),
+	     MS_(M_LIST), MS_(M_REMOUNT, .p = "/a", .data = "sync,lazytime,async,nolazytime"),
+	     MS_(M_WRITE, .p = "/a/y"), MS_(M_MOUNT, .p = "/b", .data = "dirsync,mode=700"), MS_(M_LIST),
+	     MS_(M_REMOUNT, .p = "/b", .data = "ro=1"), MS_(M_MOUNT, .p = "/b", .data = "rw=0"),
+	     /* the mount turns read-only under a writer when the fs stays rw */
+	     MS_(M_OPENW, .p = "/a/w", .slot = 0), MS_(M_REMOUNT, .p = "/a", .a = MS_RDONLY, .data = "rw"),
+	     MS_(M_FREAD, .slot = 0), MS_(M_WRITE, .p = "/a/w2"), MS_(M_CLOSE, .slot = 0), MS_(M_LIST));
+}
+
 FX_TEST(mount_move, remount_below_use)
 {
 	DIFF(MS_(M_MKDIR, .p = "/a"), MS_(M_MOUNT, .p = "/a", .data = "size=64k,nr_inodes=10"),
