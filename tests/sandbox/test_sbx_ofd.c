@@ -271,6 +271,9 @@ FX_TEST(sbx_ofd, arguments_and_ranges)
 		LOCK(2, F_OFD_GETLK, F_RDLCK, 50, 1),
 		LOCK(1, F_OFD_SETLK, F_WRLCK, 0, 0, .whence = SEEK_END), /* from EOF (10) */
 		LOCK(2, F_OFD_GETLK, F_RDLCK, 200, 1),
+		OS(O_OPEN, .slot = 3, .a = O_PATH),
+		LOCK(3, F_OFD_GETLK, F_RDLCK, 0, 0), /* O_PATH: EBADF */
+		LOCK(3, F_OFD_SETLK, F_RDLCK, 0, 0),
 		LOCK(2, F_OFD_GETLK, F_UNLCK, 0, 0), /* Linux >= 6.9: the caller's own locks */
 		LOCK(1, F_OFD_GETLK, F_UNLCK, 5, 0),
 		LOCK(1, F_OFD_GETLK, F_UNLCK, 100, 0),
@@ -395,5 +398,23 @@ FX_TEST(sbx_ofd, held_while_description_lives)
 	cr_expect_eq(uvfs_sbx_fcntl(c, d, F_OFD_SETLK, (unsigned long)&fl), -EAGAIN);
 	cr_expect_eq(uvfs_sbx_fcntl(c, b, F_OFD_SETLK, (unsigned long)&fl), 0); /* the owner itself */
 	uvfs_sbx_task_put(c);
+	uvfs_sbx_task_put(t);
+}
+
+/* Hostile arguments: a NULL struct flock, a closed fd, an fd past the
+ * table; nothing is locked or leaked. */
+FX_TEST(sbx_ofd, bad_arguments)
+{
+	struct uvfs_sbx_task *t = new_task();
+	int a = (int)uvfs_sbx_openat(t, AT_FDCWD, "/f", O_CREAT | O_RDWR, 0644);
+	cr_expect_eq(uvfs_sbx_fcntl(t, a, F_OFD_SETLK, 0), -EFAULT);
+	cr_expect_eq(uvfs_sbx_fcntl(t, a, F_OFD_SETLKW, 0), -EFAULT);
+	cr_expect_eq(uvfs_sbx_fcntl(t, a, F_OFD_GETLK, 0), -EFAULT);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	cr_expect_eq(uvfs_sbx_fcntl(t, 77, F_OFD_SETLK, (unsigned long)&fl), -EBADF);
+	cr_expect_eq(uvfs_sbx_fcntl(t, 1 << 25, F_OFD_SETLK, (unsigned long)&fl), -EBADF);
+	cr_expect_eq(uvfs_sbx_fcntl(t, -1, F_OFD_GETLK, (unsigned long)&fl), -EBADF);
+	int b = (int)uvfs_sbx_openat(t, AT_FDCWD, "/f", O_RDWR, 0);
+	cr_expect_eq(uvfs_sbx_fcntl(t, b, F_OFD_SETLK, (unsigned long)&fl), 0); /* nothing was left locked */
 	uvfs_sbx_task_put(t);
 }
