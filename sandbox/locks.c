@@ -6,19 +6,24 @@
  * locks in the range (splitting them) and merges adjacent same-type ones;
  * closing any fd of an inode drops all its owner's locks on that inode.
  * The range list itself is vfs/rangelock.h's (the gofer's table uses it
- * too). Not done: deadlock detection (EDEADLK), OFD locks, leases.
+ * too). Not done: deadlock detection (EDEADLK), leases.
+ *
+ * Open file description locks (F_OFD_*) share the lists: their owner is
+ * the struct uvfs_file, their pid -1, and they go when the last reference
+ * to the description does (uvfs_file_set_lock_release), not at a close.
  *
  * Lock: lk_mu (a leaf; held only over the list work, never across a VFS
  * call) protects every list; lk_cv wakes F_SETLKW waiters on any change.
  * Inodes are keys only: a lock exists only while its owner holds an fd
- * (hence a reference) on the inode, so the address cannot be reused
- * before the lock is gone. */
+ * (POSIX) or is an open file (OFD), hence a reference on the inode, so the
+ * address cannot be reused before the lock is gone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "devices/wait.h"
 #include "sandbox/sbx.h"
 #include "vfs/rangelock.h"
 
@@ -98,31 +103,48 @@ static long lk_range(struct uvfs_file *f, const struct flock *fl, int64_t *s, in
 	return 0;
 }
 
-HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, struct uvfs_file *f, int cmd,
-			   struct flock *fl)
+/* Linux fcntl_getlk / fcntl_setlk for one owner: POSIX (key the fd table,
+ * pid the task's) or OFD (key the description, pid -1, which F_GETLK then
+ * reports, as Linux's locks_translate_pid does for OFD holders). Both kinds
+ * live in one list per inode, so they conflict with each other. */
+static long lk_do(struct uvfs_sbx_task *t, uint64_t key, int32_t pid, struct uvfs_file *f, int cmd, bool ofd,
+		  struct flock *fl)
 {
 	if (!fl)
 		return -EFAULT;
-	/* A filesystem that keeps locks itself (the gofer: on the server). */
-	if (uvfs_file_has_lock_op(f))
-		return uvfs_file_lock(f, (uint64_t)(uintptr_t)owner, cmd, fl);
+	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK, wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 	short type = fl->l_type;
-	if (cmd == F_GETLK ? type != F_RDLCK && type != F_WRLCK
-			   : type != F_RDLCK && type != F_WRLCK && type != F_UNLCK)
+	/* Linux's order: F_GETLK's own type check, flock_to_posix_lock (range,
+	 * then type), the open mode, then an OFD request's l_pid. F_OFD_GETLK
+	 * accepts F_UNLCK (it then finds write locks). */
+	if (cmd == F_GETLK && type != F_RDLCK && type != F_WRLCK)
 		return -EINVAL;
-	int acc = uvfs_file_flags(f) & O_ACCMODE;
-	if (cmd != F_GETLK && ((type == F_RDLCK && acc == O_WRONLY) || (type == F_WRLCK && acc == O_RDONLY)))
-		return -EBADF;
 	int64_t s, e;
 	long err = lk_range(f, fl, &s, &e);
 	if (err)
 		return err;
+	if (type != F_RDLCK && type != F_WRLCK && type != F_UNLCK)
+		return -EINVAL;
+	int acc = uvfs_file_flags(f) & O_ACCMODE;
+	if (!get && ((type == F_RDLCK && acc == O_WRONLY) || (type == F_WRLCK && acc == O_RDONLY)))
+		return -EBADF;
+	if (ofd && fl->l_pid != 0)
+		return -EINVAL;
+	/* A filesystem that keeps locks itself (the gofer: on the server). */
+	if (uvfs_file_has_lock_op(f))
+		return uvfs_file_lock(f, key, get ? F_GETLK : wait ? F_SETLKW : F_SETLK, fl);
 	const void *inode = f->f_inode;
-	uint64_t key = (uint64_t)(uintptr_t)owner;
 	pthread_mutex_lock(&lk_mu);
 	struct lk_inode **pp = lk_slot(inode);
-	if (cmd == F_GETLK) {
-		const struct uvfs_rlock *c = *pp ? uvfs_rl_conflict((*pp)->locks, key, type, s, e) : NULL;
+	if (get) {
+		const struct uvfs_rlock *c = NULL;
+		if (type == F_UNLCK) { /* F_OFD_GETLK: the description's own lock there (Linux >= 6.9) */
+			for (c = *pp ? (*pp)->locks : NULL; c; c = c->next)
+				if (c->owner == key && c->start <= e && s <= c->end)
+					break;
+		} else if (*pp) {
+			c = uvfs_rl_conflict((*pp)->locks, key, type, s, e);
+		}
 		if (!c)
 			fl->l_type = F_UNLCK;
 		else
@@ -131,20 +153,15 @@ HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, s
 		return 0;
 	}
 	while (type != F_UNLCK && *pp && uvfs_rl_conflict((*pp)->locks, key, type, s, e)) {
-		if (cmd != F_SETLKW) {
+		if (!wait) {
 			pthread_mutex_unlock(&lk_mu);
 			return -EAGAIN;
 		}
-		/* Wait, polling the caller's interrupt check now and then. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000)
-			ts.tv_sec++, ts.tv_nsec -= 1000000000;
-		pthread_cond_timedwait(&lk_cv, &lk_mu, &ts);
-		if (uvfs_ctx_interrupted()) {
+		/* Every change broadcasts lk_cv; uvfs_sbx_task_interrupt wakes
+		 * the task's registered sleep at once. */
+		if ((err = uvfs_dev_cond_wait(&lk_cv, &lk_mu, NULL))) {
 			pthread_mutex_unlock(&lk_mu);
-			return -EINTR;
+			return err;
 		}
 		pp = lk_slot(inode);
 	}
@@ -157,11 +174,47 @@ HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, s
 		(*pp)->inode = inode;
 	}
 	if (*pp)
-		err = uvfs_rl_apply(&(*pp)->locks, key, t->pid, type, s, e);
+		err = uvfs_rl_apply(&(*pp)->locks, key, pid, type, s, e);
 	lk_gc(pp);
 	pthread_cond_broadcast(&lk_cv);
 	pthread_mutex_unlock(&lk_mu);
 	return err;
+}
+
+HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, struct uvfs_file *f, int cmd,
+			   struct flock *fl)
+{
+	return lk_do(t, (uint64_t)(uintptr_t)owner, t->pid, f, cmd, false, fl);
+}
+
+/* The last reference to f went (uvfs_file_put): drop its OFD locks. */
+static void ofd_release(struct uvfs_file *f)
+{
+	if (uvfs_file_has_lock_op(f)) {
+		struct flock all = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+		uvfs_file_lock(f, (uint64_t)(uintptr_t)f, F_SETLK, &all);
+		return;
+	}
+	pthread_mutex_lock(&lk_mu);
+	struct lk_inode **pp = lk_slot(f->f_inode);
+	if (*pp && uvfs_rl_remove_owner(&(*pp)->locks, (uint64_t)(uintptr_t)f)) {
+		lk_gc(pp);
+		pthread_cond_broadcast(&lk_cv);
+	}
+	pthread_mutex_unlock(&lk_mu);
+}
+
+HIDDEN long sbx_ofd_lock(struct uvfs_sbx_task *t, struct uvfs_file *f, int cmd, struct flock *fl)
+{
+	/* Hooked before the first lock can exist, so that no lock of f can
+	 * outlive it; a file locked by another table's rules is -EBUSY
+	 * (none exists today). */
+	if (cmd != F_OFD_GETLK && fl) {
+		long err = uvfs_file_set_lock_release(f, ofd_release);
+		if (err)
+			return err;
+	}
+	return lk_do(t, (uint64_t)(uintptr_t)f, -1, f, cmd, true, fl);
 }
 
 HIDDEN void sbx_locks_remove(const struct sbx_fdtable *owner, const struct uvfs_file *f)

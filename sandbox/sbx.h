@@ -113,6 +113,9 @@ HIDDEN int fdt_list(struct sbx_fdtable *fdt, int after, int *fds, int max);
 /* fcntl F_GETLK/F_SETLK/F_SETLKW for f on behalf of owner (the fd table). */
 HIDDEN long sbx_posix_lock(struct uvfs_sbx_task *t, struct sbx_fdtable *owner, struct uvfs_file *f, int cmd,
 			   struct flock *fl);
+/* fcntl F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW: the owner is f itself; its
+ * locks go with f's last reference. */
+HIDDEN long sbx_ofd_lock(struct uvfs_sbx_task *t, struct uvfs_file *f, int cmd, struct flock *fl);
 /* Close of an fd of f by owner: drops all owner's locks on f's inode.
  * Call before the file is put (the inode must still be alive). */
 HIDDEN void sbx_locks_remove(const struct sbx_fdtable *owner, const struct uvfs_file *f);

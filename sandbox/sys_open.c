@@ -282,6 +282,13 @@ UVFS_API long uvfs_sbx_fcntl(struct uvfs_sbx_task *t, int fd, int cmd, unsigned 
 				uvfs_file_put(now);
 		}
 		break;
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		/* No close race to undo (Linux fcntl_setlk): the lock belongs
+		 * to the description, not to the fd. */
+		ret = sbx_ofd_lock(t, f, cmd, (struct flock *)arg);
+		break;
 	default:
 		ret = -EINVAL;
 		break;

@@ -272,7 +272,7 @@ static long statfs_vd(struct uvfs_sbx_task *t, const struct uvfs_vd *vd, struct 
 	long err = uvfs_statfs_at(t->vfs, &t->cred, &pop, &s);
 	if (err)
 		return err;
-	unsigned mf = uvfs_mount_flags(vd->mount);
+	unsigned mf = uvfs_mount_flags(vd->mount) | (uvfs_mount_readonly(vd->mount) ? UVFS_MNT_RDONLY : 0);
 	s.f_flags = SBX_ST_VALID | ((mf & UVFS_MNT_RDONLY) ? ST_RDONLY : 0) | ((mf & UVFS_MNT_NOSUID) ? ST_NOSUID : 0) |
 		    ((mf & UVFS_MNT_NODEV) ? ST_NODEV : 0) | ((mf & UVFS_MNT_NOEXEC) ? ST_NOEXEC : 0) |
 		    ((mf & UVFS_MNT_NOATIME) ? ST_NOATIME : ST_RELATIME);

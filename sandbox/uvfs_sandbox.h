@@ -226,7 +226,11 @@ UVFS_API long uvfs_sbx_ppoll(struct uvfs_sbx_task *t, struct pollfd *fds, nfds_t
 UVFS_API long uvfs_sbx_pselect6(struct uvfs_sbx_task *t, int nfds, fd_set *readfds, fd_set *writefds,
 				fd_set *exceptfds, const struct timespec *timeout);
 
-/* mounts (types registered on the instance; CAP_SYS_ADMIN in the task's cred) */
+/* mounts (types registered on the instance; CAP_SYS_ADMIN in the task's
+ * cred). mount: new mounts, MS_BIND[|MS_REC], MS_MOVE, MS_REMOUNT and
+ * MS_REMOUNT|MS_BIND, in Linux path_mount's precedence; propagation flags
+ * are -EINVAL (uvfs has none). fcntl: F_DUPFD*, F_GETFD/SETFD,
+ * F_GETFL/SETFL, POSIX locks and OFD locks (F_OFD_GETLK/SETLK/SETLKW). */
 UVFS_API long uvfs_sbx_mount(struct uvfs_sbx_task *t, const char *source, const char *target, const char *fstype,
 			     unsigned long flags, const void *data);
 UVFS_API long uvfs_sbx_umount2(struct uvfs_sbx_task *t, const char *target, int flags);

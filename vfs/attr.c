@@ -257,7 +257,7 @@ UVFS_API int uvfs_statfs_at(struct uvfs *vfs, const struct uvfs_cred *cred, cons
 	if (!err) {
 		out->f_flags = 0;
 		unsigned mf = uvfs_mount_flags(vd.mount);
-		if (mf & UVFS_MNT_RDONLY)
+		if (uvfs_mount_readonly(vd.mount)) /* the mount's or its fs's (Linux flags_by_sb) */
 			out->f_flags |= ST_RDONLY;
 		if (mf & UVFS_MNT_NOEXEC)
 			out->f_flags |= ST_NOEXEC;

@@ -62,6 +62,9 @@ UVFS_API void uvfs_file_put(struct uvfs_file *f)
 		return;
 	rcu_enter();
 	struct uvfs *vfs = f->f_vd.mount->m_vfs;
+	void (*unlock)(struct uvfs_file *) = atomic_load_explicit(&f->f_lock_release, memory_order_acquire);
+	if (unlock) /* Linux __fput: locks_remove_file before ->release */
+		unlock(f);
 	if ((f->f_vfs_flags & UVFS_FILE_OPENED) && f->f_op->release)
 		f->f_op->release(f);
 	if (f->f_dir_cursor)
@@ -72,6 +75,15 @@ UVFS_API void uvfs_file_put(struct uvfs_file *f)
 	LIVE_DEC(vfs, files);
 	free((void *)f->f_cred.groups); /* owned copy (see finish_open) */
 	free(f);
+}
+
+UVFS_API int uvfs_file_set_lock_release(struct uvfs_file *f, void (*fn)(struct uvfs_file *f))
+{
+	void (*cur)(struct uvfs_file *) = NULL;
+	if (atomic_compare_exchange_strong_explicit(&f->f_lock_release, &cur, fn, memory_order_acq_rel,
+						    memory_order_acquire))
+		return 0;
+	return cur == fn ? 0 : -EBUSY;
 }
 
 UVFS_API void uvfs_file_vd(struct uvfs_file *f, struct uvfs_vd *out)

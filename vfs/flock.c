@@ -113,6 +113,20 @@ HIDDEN int uvfs_rl_apply(struct uvfs_rlock **list, uint64_t owner, int32_t pid, 
 				grew = true;
 			}
 	}
+	/* Where the owner's locks sit: the list keeps each owner's locks
+	 * together, sorted by start, owners in the order of their first lock
+	 * (Linux posix_lock_inode's list, whose order F_GETLK's answer
+	 * follows). anchor: the lock after the owner's group. */
+	bool had = false;
+	const struct uvfs_rlock *anchor = NULL;
+	for (const struct uvfs_rlock *l = *list; l; l = l->next) {
+		if (l->owner == owner) {
+			had = true;
+		} else if (had) {
+			anchor = l;
+			break;
+		}
+	}
 	/* Allocate first so that failure changes nothing: at most one split
 	 * piece plus the new lock. */
 	struct uvfs_rlock *spare = malloc(sizeof(*spare)), *add = type != F_UNLCK ? malloc(sizeof(*add)) : NULL;
@@ -149,8 +163,21 @@ HIDDEN int uvfs_rl_apply(struct uvfs_rlock **list, uint64_t owner, int32_t pid, 
 	}
 	free(spare);
 	if (add) {
-		*add = (struct uvfs_rlock){ .next = *list, .owner = owner, .pid = pid, .type = type, .start = s, .end = e };
-		*list = add;
+		*add = (struct uvfs_rlock){ .owner = owner, .pid = pid, .type = type, .start = s, .end = e };
+		/* Before the owner's first lock that starts later, else after its
+		 * last one, else where its group was (anchor), else at the end. */
+		struct uvfs_rlock **pp = list, **after_last = NULL;
+		for (; *pp; pp = &(*pp)->next) {
+			if ((*pp)->owner == owner) {
+				if ((*pp)->start > s)
+					break;
+				after_last = &(*pp)->next;
+			} else if (after_last || (had && *pp == anchor)) {
+				break;
+			}
+		}
+		add->next = *pp;
+		*pp = add;
 	}
 	return 0;
 }

@@ -17,6 +17,8 @@ UVFS_API int uvfs_fs_init(struct uvfs_filesystem *fs, struct uvfs *vfs, const st
 	atomic_init(&fs->refs, 1);
 	d_lru_init(fs);
 	fs->rename_lock = (struct uvfs_lock)UVFS_LOCK_INIT;
+	fs->remount_lock = (struct uvfs_lock)UVFS_LOCK_INIT;
+	atomic_init(&fs->sb_flags, 0);
 	LIVE_INC(vfs, fs);
 	return 0;
 }

@@ -125,8 +125,12 @@ UVFS_API void uvfs_vd_put(struct uvfs_vd *vd)
 
 HIDDEN int mnt_want_write(struct uvfs_mount *m)
 {
-	long v = atomic_fetch_add_explicit(&m->m_writers, 1, memory_order_acquire);
-	if (v & MNT_WRITERS_RO) {
+	/* seq_cst: count ourselves, then look at the fs's flag; a remount
+	 * making the fs read-only sets the flag, then counts the writers
+	 * (fs_has_writers_locked): one of the two sees the other. */
+	long v = atomic_fetch_add_explicit(&m->m_writers, 1, memory_order_seq_cst);
+	if ((v & MNT_WRITERS_RO) ||
+	    (atomic_load_explicit(&m->m_fs->sb_flags, memory_order_seq_cst) & UVFS_MNT_RDONLY)) {
 		atomic_fetch_sub_explicit(&m->m_writers, 1, memory_order_release);
 		return -EROFS;
 	}
@@ -152,14 +156,21 @@ UVFS_API int uvfs_set_mount_readonly(struct uvfs_mount *m, bool ro)
 	return err;
 }
 
-UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *m)
+static bool mnt_ro_flag(const struct uvfs_mount *m)
 {
 	return atomic_load(&((struct uvfs_mount *)m)->m_writers) & MNT_WRITERS_RO;
 }
 
+UVFS_API bool uvfs_fs_readonly(const struct uvfs_filesystem *fs)
+{
+	return atomic_load(&((struct uvfs_filesystem *)fs)->sb_flags) & UVFS_MNT_RDONLY;
+}
+
+UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *m) { return mnt_ro_flag(m) || uvfs_fs_readonly(m->m_fs); }
+
 UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *m)
 {
-	return atomic_load(&((struct uvfs_mount *)m)->m_flags) | (uvfs_mount_readonly(m) ? UVFS_MNT_RDONLY : 0);
+	return atomic_load(&((struct uvfs_mount *)m)->m_flags) | (mnt_ro_flag(m) ? UVFS_MNT_RDONLY : 0);
 }
 
 UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *m) { return m->m_fs; }
@@ -203,6 +214,46 @@ UVFS_API int uvfs_new_disconnected_mount(struct uvfs *vfs, struct uvfs_filesyste
 	return mnt_alloc(vfs, fs, root, NULL, opts ? opts->flags : 0, out);
 }
 
+/* mount(2)'s data may carry superblock flag words, which the VFS takes
+ * before the filesystem sees its options (Linux vfs_parse_sb_flag, which
+ * matches the key only): "ro" and "rw" set the filesystem's read-only
+ * state (*ro = 1 or 0, the last one wins; -1: neither); "sync", "async",
+ * "dirsync", "lazytime", "nolazytime", "mand" and "nomand" are accepted
+ * and have no effect here. *rest: the other items (malloc'd; NULL when
+ * data is NULL). */
+static int sb_flag_words(const char *data, char **rest, int *ro)
+{
+	static const char *const ignored[] = { "sync", "async", "dirsync", "lazytime", "nolazytime", "mand", "nomand" };
+	*ro = -1;
+	*rest = NULL;
+	if (!data)
+		return 0;
+	size_t len = strlen(data), n = 0;
+	char *out = malloc(len + 1);
+	if (!out)
+		return -ENOMEM;
+	for (const char *p = data; *p;) {
+		size_t tl = strcspn(p, ","), kl = strcspn(p, ",=");
+		bool drop = false;
+		if (kl == 2 && (!strncmp(p, "ro", 2) || !strncmp(p, "rw", 2))) {
+			*ro = p[1] == 'o';
+			drop = true;
+		}
+		for (size_t i = 0; !drop && i < sizeof(ignored) / sizeof(ignored[0]); i++)
+			drop = strlen(ignored[i]) == kl && !strncmp(p, ignored[i], kl);
+		if (!drop && tl) {
+			if (n)
+				out[n++] = ',';
+			memcpy(out + n, p, tl);
+			n += tl;
+		}
+		p += tl + (p[tl] == ',');
+	}
+	out[n] = 0;
+	*rest = out;
+	return 0;
+}
+
 static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *source, const char *fstype,
 		  const struct uvfs_mount_opts *opts, bool check_user, struct uvfs_filesystem **out)
 {
@@ -213,11 +264,18 @@ static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *so
 		return err;
 	if (check_user && !(opts && opts->internal_mount) && !(tflags & UVFS_FS_USER_MOUNT))
 		return -ENODEV;
-	struct uvfs_fs_opts fo = { .data = opts ? opts->data : NULL, .internal = opts ? opts->internal : NULL };
+	char *data;
+	int ro;
+	if ((err = sb_flag_words(opts ? opts->data : NULL, &data, &ro)))
+		return err;
+	struct uvfs_fs_opts fo = { .data = data, .internal = opts ? opts->internal : NULL };
 	struct uvfs_filesystem *fs = NULL;
 	err = type->get_fs(vfs, cred, source, &fo, &fs);
+	free(data);
 	if (err)
 		return err;
+	if (ro == 1 && fs) /* before any mount of it exists: no writer to wait for */
+		atomic_fetch_or(&fs->sb_flags, UVFS_MNT_RDONLY);
 	if (!fs || !fs->root) {
 		uvfs_log(UVFS_LOG_ERROR, "%s: get_fs returned no root", fstype);
 		if (fs)
@@ -667,5 +725,210 @@ out:
 	free(items);
 	uvfs_vd_put(&to);
 	uvfs_vd_put(&from);
+	return err;
+}
+
+/* ---------------------------------------------------------------- move */
+
+UVFS_API int uvfs_move_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *from,
+				const struct uvfs_pathop *to)
+{
+	rcu_enter();
+	if (!uvfs_cred_has_cap(cred, CAP_SYS_ADMIN_NR))
+		return -EPERM;
+	/* Linux looks the target up first (do_mount), then the source. */
+	struct uvfs_vd old, dst;
+	int err = uvfs_get_dentry_at(vfs, cred, to, 0, &dst);
+	if (err)
+		return err;
+	if ((err = uvfs_get_dentry_at(vfs, cred, from, 0, &old))) {
+		uvfs_vd_put(&dst);
+		return err;
+	}
+	struct uvfs_mount *m = old.mount, *p = dst.mount, *oparent = NULL;
+	struct uvfs_dentry *point = dst.dentry, *opoint = NULL, *parent;
+	struct drop_list dl = { 0 };
+	struct uvfs_inode *pi = lock_parent_of(dst.dentry, &parent);
+	pthread_mutex_lock(&vfs->mount_lock);
+	if ((atomic_load(&dst.dentry->d_flags) & DF_DEAD) || (atomic_load(&p->m_refs) & MNT_REF_UMOUNTED)) {
+		err = -ENOENT; /* Linux lock_mount: cant_mount / unlinked */
+		goto out;
+	}
+	/* The place it goes: on top of whatever is mounted there now. */
+	for (struct uvfs_mount *c; (c = mnt_lookup_rcu(vfs, p, point));) {
+		p = c;
+		point = c->m_root;
+	}
+	/* Linux do_move_mount's checks, in its order (no propagation here). */
+	if (!p->m_ns || p->m_ns != m->m_ns || !m->m_connected || old.dentry != m->m_root ||
+	    d_is_dir(dst.dentry) != d_is_dir(old.dentry)) {
+		err = -EINVAL;
+		goto out;
+	}
+	for (struct uvfs_mount *q = p; q; q = q->m_connected ? q->m_parent : NULL)
+		if (q == m) {
+			err = -ELOOP; /* into its own tree */
+			goto out;
+		}
+	if ((err = drops_reserve(&dl, 1)))
+		goto out;
+	oparent = m->m_parent;
+	opoint = m->m_point;
+	/* The old parent and point keep their references (dropped after
+	 * unlock, reported first); the mount keeps the VFS's reference, its
+	 * children and its namespace. */
+	dl.mounts[dl.nm++] = oparent;
+	dl.dentries[dl.nd++] = opoint;
+	uvfs_seq_write_begin(&vfs->mount_seq);
+	mnt_hash_remove(vfs, m);
+	list_del_init(&m->m_sibling);
+	atomic_fetch_sub(&opoint->d_mounted, 1);
+	uvfs_mount_get(p);
+	uvfs_dentry_get(point);
+	rcu_store(m->m_parent, p);
+	rcu_store(m->m_point, point);
+	list_add_tail(&m->m_sibling, &p->m_children);
+	atomic_fetch_add(&point->d_mounted, 1);
+	mnt_hash_insert(vfs, m);
+	uvfs_seq_write_end(&vfs->mount_seq);
+out:
+	pthread_mutex_unlock(&vfs->mount_lock);
+	if (pi) {
+		uvfs_lock_release(&pi->i_lock);
+		uvfs_dentry_put(parent);
+	}
+	if (!err) {
+		watch_mount(vfs, UVFS_WATCH_UMOUNT, oparent, opoint, opoint->d_inode);
+		watch_mount(vfs, UVFS_WATCH_MOUNT, dst.mount, dst.dentry, m->m_root->d_inode);
+	}
+	drops_run(&dl);
+	uvfs_vd_put(&old);
+	uvfs_vd_put(&dst);
+	return err;
+}
+
+/* ------------------------------------------------------------- remount */
+
+#define MNT_USER_FLAGS (UVFS_MNT_RDONLY | UVFS_MNT_NOEXEC | UVFS_MNT_NOATIME | UVFS_MNT_NODEV | UVFS_MNT_NOSUID)
+
+static bool mnt_has_writers(struct uvfs_mount *m)
+{
+	return (atomic_load(&m->m_writers) & ~MNT_WRITERS_RO) != 0;
+}
+
+/* Any writer on a mount of fs (mount_lock held): every connected mount is
+ * in the mount table, a namespace root is the parent of its children or
+ * extra's namespace root. A lazily detached mount of fs still open for
+ * writing is not seen (its files keep writing; new writes fail). */
+static bool fs_has_writers_locked(struct uvfs *vfs, struct uvfs_filesystem *fs, struct uvfs_mount *extra)
+{
+	if ((extra->m_fs == fs && mnt_has_writers(extra)) ||
+	    (extra->m_ns && extra->m_ns->ns_root->m_fs == fs && mnt_has_writers(extra->m_ns->ns_root)))
+		return true;
+	for (unsigned b = 0; b < MOUNT_BUCKETS; b++)
+		for (struct uvfs_mount *m = vfs->mount_hash[b]; m; m = m->m_hash_next)
+			if ((m->m_fs == fs && mnt_has_writers(m)) ||
+			    (m->m_parent->m_fs == fs && !m->m_parent->m_connected && mnt_has_writers(m->m_parent)))
+				return true;
+	return false;
+}
+
+/* Linux set_mount_attributes (mount_lock held); ro is set by the caller. */
+static void mnt_set_flags_locked(struct uvfs_mount *m, unsigned flags, unsigned rflags)
+{
+	if (rflags & UVFS_REMOUNT_KEEP_ATIME)
+		flags = (flags & ~UVFS_MNT_NOATIME) | (atomic_load(&m->m_flags) & UVFS_MNT_NOATIME);
+	atomic_store(&m->m_flags, flags & ~UVFS_MNT_RDONLY);
+	if (!(flags & UVFS_MNT_RDONLY))
+		atomic_fetch_and(&m->m_writers, ~MNT_WRITERS_RO);
+}
+
+/* The target of a remount is a mount root of a live mount (Linux
+ * check_mnt + path_mounted); mount_lock held. */
+static int remount_target_locked(const struct uvfs_vd *vd)
+{
+	struct uvfs_mount *m = vd->mount;
+	if (vd->dentry != m->m_root || !m->m_ns || (atomic_load(&m->m_refs) & MNT_REF_UMOUNTED))
+		return -EINVAL;
+	return 0;
+}
+
+UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *target,
+			     unsigned mnt_flags, const char *data, unsigned flags)
+{
+	rcu_enter();
+	if ((flags & ~(UVFS_REMOUNT_BIND | UVFS_REMOUNT_KEEP_ATIME)) || (mnt_flags & ~MNT_USER_FLAGS))
+		return -EINVAL;
+	if (!uvfs_cred_has_cap(cred, CAP_SYS_ADMIN_NR))
+		return -EPERM;
+	struct uvfs_vd vd;
+	int err = uvfs_get_dentry_at(vfs, cred, target, 0, &vd);
+	if (err)
+		return err;
+	struct uvfs_mount *m = vd.mount;
+	struct uvfs_filesystem *fs = m->m_fs;
+	bool ro = mnt_flags & UVFS_MNT_RDONLY, fs_ro;
+	char *rest = NULL;
+	if (flags & UVFS_REMOUNT_BIND) { /* Linux do_reconfigure_mnt */
+		pthread_mutex_lock(&vfs->mount_lock);
+		if (!(err = remount_target_locked(&vd))) {
+			long zero = 0;
+			if (ro && !mnt_ro_flag(m) && !uvfs_fs_readonly(fs) &&
+			    !atomic_compare_exchange_strong(&m->m_writers, &zero, MNT_WRITERS_RO))
+				err = -EBUSY; /* mnt_make_readonly: writers */
+			else if (ro)
+				atomic_fetch_or(&m->m_writers, MNT_WRITERS_RO);
+			if (!err)
+				mnt_set_flags_locked(m, mnt_flags, flags);
+		}
+		pthread_mutex_unlock(&vfs->mount_lock);
+		uvfs_vd_put(&vd);
+		return err;
+	}
+	/* Linux do_remount: the filesystem first (reconfigure_super), then
+	 * the mount's flags. The fs's read-only state is MS_RDONLY's unless
+	 * the data says "ro" or "rw". */
+	pthread_mutex_lock(&vfs->mount_lock);
+	err = remount_target_locked(&vd);
+	pthread_mutex_unlock(&vfs->mount_lock);
+	int word;
+	if (err || (err = sb_flag_words(data, &rest, &word)))
+		goto out;
+	fs_ro = word >= 0 ? word : ro;
+	uvfs_lock_acquire(&fs->remount_lock);
+	bool was_ro = uvfs_fs_readonly(fs), made_ro = false;
+	if (fs_ro && !was_ro) { /* sb_prepare_remount_readonly */
+		pthread_mutex_lock(&vfs->mount_lock);
+		atomic_fetch_or_explicit(&fs->sb_flags, UVFS_MNT_RDONLY, memory_order_seq_cst);
+		if (fs_has_writers_locked(vfs, fs, m)) {
+			atomic_fetch_and(&fs->sb_flags, ~UVFS_MNT_RDONLY);
+			err = -EBUSY;
+		}
+		pthread_mutex_unlock(&vfs->mount_lock);
+		made_ro = !err;
+	}
+	if (!err) {
+		if (fs->ops->remount)
+			err = fs->ops->remount(fs, fs_ro ? UVFS_MNT_RDONLY : 0, rest);
+		else if (rest && *rest)
+			err = -EINVAL;
+	}
+	pthread_mutex_lock(&vfs->mount_lock);
+	if (err && made_ro)
+		atomic_fetch_and(&fs->sb_flags, ~UVFS_MNT_RDONLY);
+	if (!err) {
+		if (!fs_ro)
+			atomic_fetch_and(&fs->sb_flags, ~UVFS_MNT_RDONLY);
+		/* Linux sets the mount's flag without waiting for its writers:
+		 * the files open for writing keep writing, new writers fail. */
+		if (ro)
+			atomic_fetch_or(&m->m_writers, MNT_WRITERS_RO);
+		mnt_set_flags_locked(m, mnt_flags, flags);
+	}
+	pthread_mutex_unlock(&vfs->mount_lock);
+	uvfs_lock_release(&fs->remount_lock);
+out:
+	free(rest);
+	uvfs_vd_put(&vd);
 	return err;
 }

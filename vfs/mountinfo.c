@@ -16,7 +16,7 @@
 struct snap {
 	uint64_t id, parent_id;
 	uint64_t key; /* max id on the way from the namespace root */
-	unsigned depth, flags;
+	unsigned depth, flags, fs_flags;
 	bool reachable;
 	struct uvfs_filesystem *fs; /* reference held: show_options runs unlocked */
 	char *source, *root, *point; /* malloc'd */
@@ -102,7 +102,8 @@ static int snap_tree(struct walk *w, struct uvfs_mount *m, uint64_t parent_id, u
 	struct snap *sn = &w->s[w->n++];
 	key = m->m_id > key ? m->m_id : key;
 	*sn = (struct snap){ .id = m->m_id, .parent_id = parent_id, .key = key, .depth = depth,
-			     .flags = uvfs_mount_flags(m), .fs = m->m_fs };
+			     .flags = uvfs_mount_flags(m),
+			     .fs_flags = uvfs_fs_readonly(m->m_fs) ? UVFS_MNT_RDONLY : 0, .fs = m->m_fs };
 	uvfs_fs_get(m->m_fs);
 	int err = snap_one(w, m, sn);
 	for (struct list_head *l = m->m_children.next; !err && l != &m->m_children; l = l->next)
@@ -176,6 +177,7 @@ UVFS_API int uvfs_mntns_for_each(struct uvfs_mntns *ns, const struct uvfs_vd *ro
 			.fstype = sn->fs->type->name,
 			.source = sn->source ? sn->source : "none",
 			.fs_options = opts,
+			.fs_flags = sn->fs_flags,
 		};
 		err = cb(arg, &mi);
 	}
@@ -254,7 +256,7 @@ UVFS_API ssize_t uvfs_mount_info_format(const struct uvfs_mount_info *mi, int fo
 		puts_(&o, " ");
 		put_mangled(&o, mi->fstype);
 		puts_(&o, " ");
-		put_mnt_opts(&o, mi->flags);
+		put_mnt_opts(&o, mi->flags | (mi->fs_flags & UVFS_MNT_RDONLY)); /* Linux __mnt_is_readonly */
 		put_fs_opts(&o, mi->fs_options);
 		puts_(&o, " 0 0\n");
 		break;
@@ -271,8 +273,7 @@ UVFS_API ssize_t uvfs_mount_info_format(const struct uvfs_mount_info *mi, int fo
 		put_mangled(&o, mi->fstype);
 		puts_(&o, " ");
 		put_mangled(&o, mi->source);
-		/* Superblock flags: uvfs has no read-only superblocks. */
-		puts_(&o, " rw");
+		puts_(&o, (mi->fs_flags & UVFS_MNT_RDONLY) ? " ro" : " rw"); /* superblock flags */
 		put_fs_opts(&o, mi->fs_options);
 		puts_(&o, "\n");
 		break;

@@ -313,7 +313,10 @@ UVFS_API void uvfs_mount_get(struct uvfs_mount *mnt);
 UVFS_API void uvfs_mount_put(struct uvfs_mount *mnt);
 /* -EBUSY when turning read-only while files are open for writing. */
 UVFS_API int uvfs_set_mount_readonly(struct uvfs_mount *mnt, bool ro);
+/* Writes through mnt fail with -EROFS: the mount or its filesystem is
+ * read-only (Linux __mnt_is_readonly). */
 UVFS_API bool uvfs_mount_readonly(const struct uvfs_mount *mnt);
+/* The mount's own flags (UVFS_MNT_RDONLY: the mount's, not its fs's). */
 UVFS_API unsigned uvfs_mount_flags(const struct uvfs_mount *mnt);
 UVFS_API struct uvfs_filesystem *uvfs_mount_fs(const struct uvfs_mount *mnt); /* no reference */
 UVFS_API struct uvfs_dentry *uvfs_mount_root(const struct uvfs_mount *mnt); /* no reference */
@@ -334,6 +337,42 @@ UVFS_API int uvfs_make_synthetic_mountpoint(struct uvfs *vfs, const struct uvfs_
 UVFS_API int uvfs_bind_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *src,
 			  const struct uvfs_pathop *dst, unsigned flags);
 
+/* mount(2) with MS_MOVE (Linux do_move_mount): the mount whose root from
+ * names moves, with everything mounted below it and its open files, on top
+ * of whatever is mounted at to. -EINVAL if from is not a mount root, is a
+ * namespace root or umounted, if to's mount is not in from's namespace, or
+ * if exactly one of from and to is a directory; -ELOOP if to lies in the
+ * moved tree (the moved mount itself included); -ENOENT if to was deleted;
+ * -EPERM without CAP_SYS_ADMIN. uvfs has no mount propagation, so Linux's
+ * shared-parent and unbindable rules never apply. */
+UVFS_API int uvfs_move_mount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *from,
+				const struct uvfs_pathop *to);
+
+/* mount(2) with MS_REMOUNT on the mount whose root target names (-EINVAL
+ * otherwise, or when that mount is umounted; -EPERM without CAP_SYS_ADMIN).
+ * mnt_flags (UVFS_MNT_*) replace the mount's flags (Linux
+ * set_mount_attributes). With UVFS_REMOUNT_BIND (MS_REMOUNT|MS_BIND, Linux
+ * do_reconfigure_mnt) nothing else changes, and turning the mount
+ * read-only while files are open for writing through it is -EBUSY.
+ * Without it the filesystem is reconfigured first (Linux do_remount): its
+ * options from data (its ->remount op; without one, data must be NULL or
+ * empty: -EINVAL), and its own read-only state from UVFS_MNT_RDONLY, which
+ * makes every mount of it read-only (SB_RDONLY; -EBUSY while a file on it
+ * is open for writing through any mount); data the fs refuses changes
+ * nothing. As in Linux, "ro" or "rw" in data (any mount's data, new
+ * mounts too) sets the filesystem's read-only state over UVFS_MNT_RDONLY,
+ * and the other superblock words (sync, async, dirsync, lazytime,
+ * nolazytime, mand, nomand) are accepted and ignored; the filesystem
+ * never sees them. */
+#define UVFS_REMOUNT_BIND 0x1
+/* The mount keeps its atime flag (UVFS_MNT_NOATIME) whatever mnt_flags
+ * say: mount(2) with MS_REMOUNT and no atime flag (Linux path_mount). */
+#define UVFS_REMOUNT_KEEP_ATIME 0x2
+UVFS_API int uvfs_remount_at(struct uvfs *vfs, const struct uvfs_cred *cred, const struct uvfs_pathop *target,
+			     unsigned mnt_flags, const char *data, unsigned flags);
+/* Whether the filesystem itself is read-only (a remount made it so). */
+UVFS_API bool uvfs_fs_readonly(const struct uvfs_filesystem *fs);
+
 /* What /proc/[pid]/mounts and mountinfo say about one mount. Strings are
  * valid during the callback only. */
 struct uvfs_mount_info {
@@ -345,6 +384,7 @@ struct uvfs_mount_info {
 	const char *fstype;
 	const char *source; /* "none" when the mount has none */
 	const char *fs_options; /* the filesystem's show_options ("" if none) */
+	unsigned fs_flags; /* UVFS_MNT_RDONLY: the filesystem is read-only (mountinfo's super options) */
 };
 /* Return 0 to go on; anything else stops the walk and is returned. */
 typedef int (*uvfs_mount_cb)(void *arg, const struct uvfs_mount_info *mi);

@@ -234,6 +234,14 @@ struct uvfs_fs_ops {
 	/* Option string as shown in /proc/mounts: 0, or -ERANGE when buf is
 	 * too small. NULL → "". */
 	int (*show_options)(struct uvfs_filesystem *fs, char *buf, size_t len);
+	/* mount -o remount (uvfs_remount_at without UVFS_REMOUNT_BIND): apply
+	 * the options in data (NULL or "": none), as Linux's ->reconfigure:
+	 * -EINVAL, logging why, for an unknown option or one this fs cannot
+	 * change now, and then nothing changes. flags: UVFS_MNT_RDONLY when
+	 * the fs is to be read-only (the VFS has checked for writers and
+	 * enforces it; an op may refuse). No VFS lock held; remounts of one fs
+	 * are serialised (fs->remount_lock). NULL: only empty data is valid. */
+	int (*remount)(struct uvfs_filesystem *fs, unsigned flags, const char *data);
 };
 
 /* Embedded first in each filesystem's private struct. */
@@ -257,6 +265,13 @@ struct uvfs_filesystem {
 	 * d_parent of its dentries, and so the ancestor checks, stable. Per
 	 * fs so that a stacking fs's ->rename can rename on its layers. */
 	struct uvfs_lock rename_lock;
+	/* VFS-private: serialises remounts (Linux s_umount for reconfigure). */
+	struct uvfs_lock remount_lock;
+	/* UVFS_MNT_RDONLY when the fs itself is read-only (a plain remount,ro:
+	 * Linux SB_RDONLY). Written under vfs->mount_lock (and remount_lock);
+	 * mnt_want_write reads it after counting its writer (seq_cst both
+	 * sides, so a remount sees the writer or the writer sees the flag). */
+	_Atomic unsigned sb_flags;
 	/* VFS-private: the next fs whose release waits for the end of the
 	 * putting thread's batch (uvfs_fs_put_batch_begin); that thread only. */
 	struct uvfs_filesystem *put_next;
@@ -752,7 +767,20 @@ struct uvfs_file {
 	 * ftruncate decide setuid/setgid clearing with them. Its group list
 	 * is the file's own copy (or NULL: see finish_open), never borrowed. */
 	struct uvfs_cred f_cred;
+	/* Set at most once, by uvfs_file_set_lock_release (atomic pointer
+	 * store, read by the last put): the lock table that keeps locks owned
+	 * by this description (OFD locks) drops them here. */
+	void (*_Atomic f_lock_release)(struct uvfs_file *f);
 };
+/* A lock table that keys locks by the open file description (Linux OFD
+ * locks: released when the last reference to the description goes, not at
+ * the close of any fd) asks to hear of that last reference: fn(f) runs in
+ * the last uvfs_file_put, before the file's ->release, on the putting
+ * thread, with f's vd and inode still alive and no VFS lock held by the
+ * VFS (the putter's own locks aside: fn must take only leaf locks). One
+ * table per file: 0, or -EBUSY when another fn is set already (setting the
+ * same fn again is 0). */
+UVFS_API int uvfs_file_set_lock_release(struct uvfs_file *f, void (*fn)(struct uvfs_file *f));
 #define UVFS_FILE_FSETID 0x1 /* opener had CAP_FSETID: writes keep setuid/setgid */
 #define UVFS_FILE_OPENED 0x2 /* ->open succeeded (or there is none): ->release runs at the last put */
 #define UVFS_FILE_WRITER 0x4 /* holds a writer count on its mount (not for special files) */

@@ -49,8 +49,9 @@
 /* A counted resource with an optional limit (0 = unlimited). */
 struct tmpfs_budget {
 	atomic_long used;
-	long max; /* immutable after get_fs */
+	long max; /* set by get_fs; changed by a remount (relaxed atomic store): read it with tmpfs_budget_max */
 };
+static inline long tmpfs_budget_max(const struct tmpfs_budget *b) { return __atomic_load_n(&b->max, __ATOMIC_RELAXED); }
 
 /* Reserve n units: 0 or -ENOSPC. */
 TMPFS_HIDDEN int tmpfs_budget_take(struct tmpfs_budget *b, long n);

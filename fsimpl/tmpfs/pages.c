@@ -17,7 +17,8 @@ struct pnode {
 
 int tmpfs_budget_take(struct tmpfs_budget *b, long n)
 {
-	if (!b->max) {
+	long max = tmpfs_budget_max(b);
+	if (!max) {
 		atomic_fetch_add_explicit(&b->used, n, memory_order_relaxed);
 		return 0;
 	}
@@ -25,7 +26,7 @@ int tmpfs_budget_take(struct tmpfs_budget *b, long n)
 	 * fail when one of them fits. */
 	long cur = atomic_load_explicit(&b->used, memory_order_relaxed);
 	do {
-		if (cur + n > b->max)
+		if (cur + n > max)
 			return -ENOSPC;
 	} while (!atomic_compare_exchange_weak_explicit(&b->used, &cur, cur + n, memory_order_relaxed,
 							memory_order_relaxed));

@@ -173,7 +173,7 @@ static int alloc_range(struct tmpfs_fs *fs, struct tmpfs_pages *p, int op, uint6
 	uint64_t first = off >> TMPFS_PAGE_SHIFT, last = (off + len - 1) >> TMPFS_PAGE_SHIFT;
 	uint64_t want = last - first + 1 - tmpfs_pages_count(p, first, last);
 	if (want) {
-		if (!fs->pages.max && want > ram_pages())
+		if (!tmpfs_budget_max(&fs->pages) && want > ram_pages())
 			return -ENOMEM;
 		if (want > (uint64_t)LONG_MAX)
 			return -ENOSPC;

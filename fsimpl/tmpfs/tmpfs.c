@@ -216,7 +216,7 @@ static int tmpfs_statfs(struct uvfs_filesystem *vfs, struct statfs *out)
 	long iused = atomic_load_explicit(&fs->inodes.used, memory_order_relaxed);
 	/* Unlimited (size=0, nr_inodes=0) reports 0 total and 0 free, as
 	 * Linux's shmem_statfs does. */
-	uint64_t pmax = (uint64_t)fs->pages.max, imax = (uint64_t)fs->inodes.max;
+	uint64_t pmax = (uint64_t)tmpfs_budget_max(&fs->pages), imax = (uint64_t)tmpfs_budget_max(&fs->inodes);
 	memset(out, 0, sizeof(*out));
 	out->f_type = TMPFS_MAGIC;
 	out->f_bsize = TMPFS_PAGE_SIZE;
@@ -242,11 +242,11 @@ static int tmpfs_show_options(struct uvfs_filesystem *vfs, char *buf, size_t len
 	size_t n = 0;
 	tmp[0] = 0;
 #define ADD(...) n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, __VA_ARGS__)
-	long dflt = default_max();
-	if (fs->pages.max != dflt)
-		ADD(",size=%luk", (unsigned long)fs->pages.max * (TMPFS_PAGE_SIZE / 1024));
-	if (fs->inodes.max != dflt)
-		ADD(",nr_inodes=%lu", (unsigned long)fs->inodes.max);
+	long dflt = default_max(), pmax = tmpfs_budget_max(&fs->pages), imax = tmpfs_budget_max(&fs->inodes);
+	if (pmax != dflt)
+		ADD(",size=%luk", (unsigned long)pmax * (TMPFS_PAGE_SIZE / 1024));
+	if (imax != dflt)
+		ADD(",nr_inodes=%lu", (unsigned long)imax);
 	if (fs->root_mode != 01777)
 		ADD(",mode=%03o", (unsigned)fs->root_mode);
 	if (fs->root_uid)
@@ -267,12 +267,15 @@ static void tmpfs_release(struct uvfs_filesystem *vfs)
 		note_freed(TRIM_EVERY);
 }
 
+static int tmpfs_remount(struct uvfs_filesystem *vfs, unsigned flags, const char *data);
+
 static const struct uvfs_fs_ops tmpfs_fs_ops = {
 	.release = tmpfs_release,
 	.evict_inode = tmpfs_evict_inode,
 	.free_inode = tmpfs_free_inode,
 	.statfs = tmpfs_statfs,
 	.show_options = tmpfs_show_options,
+	.remount = tmpfs_remount,
 };
 
 /* ------------------------------------------------------------- options */
@@ -371,6 +374,70 @@ static int parse_options(const char *data, struct tmpfs_params *p)
 		p->max_inodes = v > (uint64_t)LONG_MAX ? 0 : v;
 	}
 	err = uvfs_opts_check_unused(&o, "tmpfs");
+out:
+	uvfs_opts_free(&o);
+	return err;
+}
+
+/* mount -o remount (Linux shmem_reconfigure): size= and nr_inodes= change
+ * the limits (0: none), but an unlimited fs cannot be limited again and a
+ * limit below what is in use is refused; mode=, uid= and gid= are checked
+ * and ignored, as Linux does on remount. Read-only is the VFS's (flags).
+ * The VFS serialises remounts; takers read the limits with relaxed loads
+ * and may pass a just-lowered one once, as Linux's percpu counters may. */
+static int tmpfs_remount(struct uvfs_filesystem *vfs, unsigned flags, const char *data)
+{
+	struct tmpfs_fs *fs = TFS(vfs);
+	struct uvfs_opts o;
+	int err = uvfs_opts_parse(&o, data);
+	if (err)
+		return err;
+	uint32_t ignored;
+	bool have, have_size, have_inodes = false;
+	uint64_t v, pages = 0, inodes = 0;
+	if ((err = take_mode(&o, &ignored, &have)) || (err = take_id(&o, "uid", &ignored, &have)) ||
+	    (err = take_id(&o, "gid", &ignored, &have)))
+		goto out;
+	long pagesz = sysconf(_SC_PAGESIZE), npages = sysconf(_SC_PHYS_PAGES);
+	uint64_t ram = pagesz > 0 && npages > 0 ? (uint64_t)pagesz * (uint64_t)npages : 0;
+	if ((err = uvfs_opts_take_size(&o, "size", ram, &v, &have_size)))
+		goto out;
+	if (have_size) {
+		pages = v / TMPFS_PAGE_SIZE + (v % TMPFS_PAGE_SIZE != 0);
+		if (pages > (uint64_t)LONG_MAX)
+			pages = 0;
+	}
+	const char *s = uvfs_opts_take(&o, "nr_inodes");
+	if (s) {
+		if ((err = parse_count("nr_inodes", s, &v)))
+			goto out;
+		inodes = v > (uint64_t)LONG_MAX ? 0 : v;
+		have_inodes = true;
+	}
+	if ((err = uvfs_opts_check_unused(&o, "tmpfs")))
+		goto out;
+	const char *why = NULL;
+	if (have_size && pages) {
+		if (!tmpfs_budget_max(&fs->pages))
+			why = "cannot retroactively limit size";
+		else if (atomic_load(&fs->pages.used) > (long)pages)
+			why = "too small a size for current use";
+	}
+	if (!why && have_inodes && inodes) {
+		if (!tmpfs_budget_max(&fs->inodes))
+			why = "cannot retroactively limit inodes";
+		else if (atomic_load(&fs->inodes.used) > (long)inodes)
+			why = "too few inodes for current use";
+	}
+	if (why) {
+		uvfs_log(UVFS_LOG_ERROR, "tmpfs: remount: %s", why);
+		err = -EINVAL;
+		goto out;
+	}
+	if (have_size)
+		__atomic_store_n(&fs->pages.max, (long)pages, __ATOMIC_RELAXED);
+	if (have_inodes)
+		__atomic_store_n(&fs->inodes.max, (long)inodes, __ATOMIC_RELAXED);
 out:
 	uvfs_opts_free(&o);
 	return err;

@@ -4,7 +4,10 @@
  * Per input (truncated to 4 KiB, NUL-terminated): uvfs_opts_parse, a few
  * typed takes, check_unused, free; then a fresh instance mounting tmpfs
  * with data = input, both as a namespace root and on a directory; a
- * successful mount must be usable (mkdir + create inside) and umountable.
+ * successful mount must be usable (mkdir + create inside; -EROFS when the
+ * data made the filesystem read-only with "ro") and umountable, and a
+ * remount with data = input (plain and read-only) must answer 0 or a
+ * clean error, after which a remount read-write with no data succeeds.
  * The instance is torn down every REBUILD_EVERY inputs (and at exit) and
  * uvfs_destroy() must then report nothing alive; any violation aborts.
  */
@@ -65,7 +68,7 @@ static void use_mount(struct uvfs *vfs, const struct uvfs_cred *cred, const stru
 	snprintf(path, sizeof path, "%s/sub", dir);
 	struct uvfs_pathop p = { .root = *root, .start = *root, .path = path };
 	int rc = uvfs_mkdir_at(vfs, cred, &p, 0755);
-	CHECK(rc == 0 || rc == -ENOSPC, "mkdir in fuzzed mount: %d", rc);
+	CHECK(rc == 0 || rc == -ENOSPC || rc == -EROFS, "mkdir in fuzzed mount: %d", rc);
 	snprintf(path, sizeof path, "%s/file", dir);
 	struct uvfs_file *f;
 	rc = uvfs_open_at(vfs, cred, &p, O_CREAT | O_RDWR, 0644, 0, &f);
@@ -74,7 +77,7 @@ static void use_mount(struct uvfs *vfs, const struct uvfs_cred *cred, const stru
 		CHECK(n == 3 || n == -ENOSPC, "write: %zd", n);
 		uvfs_file_put(f);
 	} else {
-		CHECK(rc == -ENOSPC || rc == -EACCES, "create in fuzzed mount: %d", rc);
+		CHECK(rc == -ENOSPC || rc == -EACCES || rc == -EROFS, "create in fuzzed mount: %d", rc);
 	}
 }
 
@@ -143,6 +146,15 @@ static void mounts(const char *s)
 	CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM || rc == -ENOSPC, "mount_at: %d", rc);
 	if (rc == 0) {
 		use_mount(vfs, &cred, &plain_root, "/m");
+		for (unsigned fl = 0; fl <= UVFS_MNT_RDONLY; fl += UVFS_MNT_RDONLY) {
+			rc = uvfs_remount_at(vfs, &cred, &p, fl, s, 0);
+			CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM, "remount %#x: %d", fl, rc);
+		}
+		rc = uvfs_remount_at(vfs, &cred, &p, 0, NULL, 0);
+		CHECK(rc == 0, "remount rw: %d", rc);
+		struct uvfs_pathop w = { .root = plain_root, .start = plain_root, .path = "/m/after_remount" };
+		rc = uvfs_mkdir_at(vfs, &cred, &w, 0755); /* writable again */
+		CHECK(rc == 0 || rc == -ENOSPC, "mkdir after remount rw: %d", rc);
 		rc = uvfs_umount_at(vfs, &cred, &p, 0);
 		CHECK(rc == 0, "umount: %d", rc);
 	}

@@ -57,6 +57,8 @@ diffrun exit-status 'exit 42'
 diffrun umask 'umask 027; mkdir /tmp/d; touch /tmp/f; stat -c "%a %n" /tmp/d /tmp/f; umask 0; mkdir -m 777 /tmp/e; stat -c %a /tmp/e'
 diffrun chroot 'mkdir -p /j/bin && cp /bin/busybox /j/bin/ && chroot /j /bin/busybox sh -c "cd /; /bin/busybox ls /; /bin/busybox pwd"; ls /j' 
 diffrun tar 'cd /tmp && tar cf x.tar -C /data . && mkdir u && tar xf x.tar -C u && ls u && cmp u/numbers /data/numbers && echo same'
+# mount(2) inside, as root (busybox mount): remount read-only, move, remount read-write
+check run-mount-remount-move "rc=1;none /tmp/n tmpfs ro 0 0;a;c" "$("$UVFS" run --root "$T" -- /bin/sh -c 'mkdir -p /tmp/m /tmp/n && mount -t tmpfs none /tmp/m && echo a > /tmp/m/f && mount -o remount,ro /tmp/m && { echo b > /tmp/m/g; } 2>/dev/null; echo rc=$?; mount --move /tmp/m /tmp/n && grep " /tmp/[mn] " /proc/mounts; cat /tmp/n/f; mount -o remount,rw /tmp/n && echo c > /tmp/n/g && cat /tmp/n/g' 2>&1 | tr '\n' ';' | sed 's/;$//')"
 
 # as a user without privileges: the caller's credentials decide
 chmod 755 "$D"
