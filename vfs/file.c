@@ -691,7 +691,7 @@ UVFS_API int uvfs_fsync(struct uvfs_file *f, bool datasync)
 UVFS_API int uvfs_file_host_fd(struct uvfs_file *f)
 {
 	rcu_enter();
-	if (!f->f_op->host_fd)
+	if ((f->f_flags & O_PATH) || !f->f_inode || !S_ISREG(load_relaxed(f->f_inode->i_mode)) || !f->f_op->host_fd)
 		return -EOPNOTSUPP;
 	return f->f_op->host_fd(f);
 }
