@@ -661,7 +661,7 @@ int p9d_lopen(struct uvfs_p9_client *c, uint32_t fid, uint32_t flags, struct uvf
 	else if (n->qtype & UVFS_P9_QTSYMLINK)
 		err = -ELOOP; /* O_NOFOLLOW: a symlink is never opened */
 	else if (D(c)->ro && writes(flags))
-		err = n->qtype & UVFS_P9_QTDIR ? -EISDIR : -EROFS;
+		err = -EROFS; /* before the type, as diod -r */
 	if (!err) {
 		char pp[48];
 		proc_path(pp, sizeof(pp), n->fd);
