@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <stdlib.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -156,6 +157,38 @@ Test(direct, no_fd_leak_after_mount_and_umount, .timeout = 60)
 		cr_assert_eq(fx_umount("/g", 0), 0);
 	}
 	cr_assert_eq(count_fds(), before, "host fds leaked by mount/umount");
+	dteardown();
+}
+
+/* A cached tree costs its directories' host fds, not one per file: a
+ * walk of 10,000 files must not run into RLIMIT_NOFILE. */
+Test(direct, cached_files_hold_no_host_fd, .timeout = 60)
+{
+	dsetup();
+	cr_assert_eq(mkdir(hp("many"), 0755), 0);
+	for (int i = 0; i < 300; i++) {
+		char rel[32];
+		snprintf(rel, sizeof(rel), "many/f%d", i);
+		host_write(rel, "x");
+	}
+	cr_assert_eq(dmount("/g", "cache=fscache,dentry_cache_limit=100000"), 0);
+	int before = count_fds();
+	for (int i = 0; i < 300; i++) {
+		char p[32];
+		struct statx st;
+		snprintf(p, sizeof(p), "/g/many/f%d", i);
+		cr_assert_eq(fx_stat(p, &st), 0);
+		cr_assert_eq(st.stx_size, 1);
+	}
+	int held = count_fds() - before;
+	cr_assert_leq(held, 4, "300 cached files hold %d host fds", held);
+	/* and they still work by name: read, host replacing one, xattrs */
+	char buf[8];
+	cr_assert_eq(fx_read_file("/g/many/f7", buf, sizeof(buf)), 1);
+	struct uvfs_pathop p = fx_pop("/g/many/f8");
+	cr_assert_eq(uvfs_setxattr_at(fx.vfs, &fx.cred, &p, "user.k", "v", 1, 0), 0);
+	char v[4];
+	cr_assert_eq(getxattr(hp("many/f8"), "user.k", v, sizeof(v)), 1);
 	dteardown();
 }
 

@@ -6,6 +6,10 @@
  * "." or "..", never following a symlink, so nothing outside the root fd's
  * tree is reachable. Semantics follow what diod gives the gofer for the
  * same tree: qid.path = st_ino, qid.version = 0, Tlock = flock(2).
+ * Only directories keep a host fd: a file, symlink or node is named by its
+ * parent directory's fd and its name (as diod names it by path), opened
+ * for the moment a call needs it, so a cached tree of N files costs its
+ * directories' fds, not N.
  *
  * Concurrency: calls come from any thread. The fid table (tab, ntab, free
  * list) is under tmu; a call takes a reference on its fid's struct dfid
@@ -34,11 +38,13 @@
 #define D_MSIZE (1u << 20)
 #define XATTR_LIST_MAX_ 65536
 
+struct p9_direct;
+
 /* A host object reached by a walk: its O_PATH fd, and where it was reached
  * from (for Trename/Tremove by fid, which name the object by its fid). */
 struct dnode {
 	atomic_long ref;
-	int fd;                /* O_PATH|O_NOFOLLOW; immutable */
+	int fd;                /* directories: O_PATH|O_NOFOLLOW; others -1; immutable */
 	uint8_t qtype;         /* immutable: the type never changes */
 	struct dnode *parent;  /* (d->nmu) NULL for the root; a reference */
 	char *name;            /* (d->nmu) */
@@ -90,7 +96,8 @@ static void node_put(struct dnode *n)
 {
 	while (n && atomic_fetch_sub_explicit(&n->ref, 1, memory_order_acq_rel) == 1) {
 		struct dnode *p = n->parent;
-		close(n->fd);
+		if (n->fd >= 0)
+			close(n->fd);
 		free(n->name);
 		free(n);
 		n = p;
@@ -114,18 +121,23 @@ static int fd_stat(int fd, struct stat *st)
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ? -errno : 0;
 }
 
-/* A new node for fd (ours from here on, closed on failure). */
-static int node_new(int fd, struct dnode *parent, const char *name, struct dnode **out, struct uvfs_p9_qid *q)
+/* A new node for fd (ours from here on, closed on failure), or for
+ * parent/name without an fd (fd -1: st says what it is). */
+static int node_new_st(int fd, const struct stat *stp, struct dnode *parent, const char *name, struct dnode **out,
+		       struct uvfs_p9_qid *q)
 {
 	struct stat st;
-	int err = fd_stat(fd, &st);
+	int err = fd >= 0 ? fd_stat(fd, &st) : 0;
+	if (fd < 0)
+		st = *stp;
 	struct dnode *n = err ? NULL : calloc(1, sizeof(*n));
 	char *nm = n && name ? strdup(name) : NULL;
 	if (!err && (!n || (name && !nm)))
 		err = -ENOMEM;
 	if (err) {
 		free(n);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return err;
 	}
 	atomic_init(&n->ref, 1);
@@ -137,6 +149,11 @@ static int node_new(int fd, struct dnode *parent, const char *name, struct dnode
 		qid_of(&st, q);
 	*out = n;
 	return 0;
+}
+
+static int node_new(int fd, struct dnode *parent, const char *name, struct dnode **out, struct uvfs_p9_qid *q)
+{
+	return node_new_st(fd, NULL, parent, name, out, q);
 }
 
 /* "." and ".." would leave the object or the tree: never walked. */
@@ -152,10 +169,65 @@ static int node_walk1(struct dnode *n, const char *name, struct dnode **out, str
 		return name && (!strcmp(name, ".") || !strcmp(name, "..")) ? -ENOENT : -EINVAL;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
-	int fd = openat(n->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (n->fd < 0)
+		return -ENOTDIR;
+	struct stat st;
+	if (fstatat(n->fd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return node_new_st(-1, &st, n, name, out, q);
+	int fd = openat(n->fd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOTDIR) { /* replaced by a file meanwhile */
+		if (fstatat(n->fd, name, &st, AT_SYMLINK_NOFOLLOW))
+			return -errno;
+		return S_ISDIR(st.st_mode) ? -ESTALE : node_new_st(-1, &st, n, name, out, q);
+	}
 	if (fd < 0)
 		return -errno;
 	return node_new(fd, n, name, out, q);
+}
+
+/* A non-directory node's parent (referenced) and name, as they are now. */
+static void node_where(struct p9_direct *d, struct dnode *n, struct dnode **parent, char name[NAME_MAX + 1])
+{
+	pthread_mutex_lock(&d->nmu);
+	*parent = node_get(n->parent);
+	snprintf(name, NAME_MAX + 1, "%s", n->name);
+	pthread_mutex_unlock(&d->nmu);
+}
+
+/* An O_PATH fd of n for one call: its own, or *tmp (opened here; the
+ * caller closes it when >= 0). */
+static int node_pin(struct p9_direct *d, struct dnode *n, int *tmp)
+{
+	*tmp = -1;
+	if (n->fd >= 0)
+		return n->fd;
+	struct dnode *p;
+	char name[NAME_MAX + 1];
+	node_where(d, n, &p, name);
+	int fd = openat(p->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int err = fd < 0 ? -errno : 0;
+	node_put(p);
+	return err ? err : (*tmp = fd);
+}
+
+static void node_unpin(int tmp)
+{
+	if (tmp >= 0)
+		close(tmp);
+}
+
+static int node_stat(struct p9_direct *d, struct dnode *n, struct stat *st)
+{
+	if (n->fd >= 0)
+		return fd_stat(n->fd, st);
+	struct dnode *p;
+	char name[NAME_MAX + 1];
+	node_where(d, n, &p, name);
+	int err = fstatat(p->fd, name, st, AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+	node_put(p);
+	return err;
 }
 
 static void proc_path(char *buf, size_t len, int fd)
@@ -416,7 +488,7 @@ int p9d_getattr(struct uvfs_p9_client *c, uint32_t fid, uint64_t mask, struct uv
 	if (err)
 		return err;
 	struct stat st;
-	err = fd_stat(n->fd, &st);
+	err = node_stat(D(c), n, &st);
 	node_put(n);
 	if (err)
 		return err;
@@ -498,15 +570,18 @@ static int xattr_commit(struct p9_direct *d, struct dfid *f)
 	int err = 0;
 	if (f->xa == XA_WRITE) {
 		char pp[48];
-		proc_path(pp, sizeof(pp), f->node->fd);
+		int tmp, fd = node_pin(d, f->node, &tmp);
+		proc_path(pp, sizeof(pp), fd);
 		/* An empty value removes (9P2000.L has no Tremovexattr; diod
 		 * and Linux's v9fs agree on this). */
-		if (f->xlen ? setxattr(pp, f->xname, f->xbuf, f->xlen, (int)f->xflags) : removexattr(pp, f->xname))
+		if (fd < 0)
+			err = fd;
+		else if (f->xlen ? setxattr(pp, f->xname, f->xbuf, f->xlen, (int)f->xflags) : removexattr(pp, f->xname))
 			err = -errno;
+		node_unpin(tmp);
 		f->xa = XA_NONE;
 	}
 	pthread_mutex_unlock(&f->mu);
-	(void)d;
 	return err;
 }
 
@@ -565,12 +640,17 @@ int p9d_setattr(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_set
 		return -EROFS;
 	}
 	char pp[48];
-	proc_path(pp, sizeof(pp), n->fd);
+	int tmp, fd = node_pin(D(c), n, &tmp);
+	if (fd < 0) {
+		node_put(n);
+		return fd;
+	}
+	proc_path(pp, sizeof(pp), fd);
 	/* diod's order: mode, owner, size, times. */
 	if (!err && (s->valid & UVFS_P9_SETATTR_MODE) && fchmodat(AT_FDCWD, pp, s->mode & 07777, 0))
 		err = -errno;
 	if (!err && (s->valid & (UVFS_P9_SETATTR_UID | UVFS_P9_SETATTR_GID)) &&
-	    fchownat(n->fd, "", s->valid & UVFS_P9_SETATTR_UID ? s->uid : (uid_t)-1,
+	    fchownat(fd, "", s->valid & UVFS_P9_SETATTR_UID ? s->uid : (uid_t)-1,
 		     s->valid & UVFS_P9_SETATTR_GID ? s->gid : (gid_t)-1, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		err = -errno;
 	if (!err && (s->valid & UVFS_P9_SETATTR_SIZE)) {
@@ -592,6 +672,7 @@ int p9d_setattr(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_set
 		if (utimensat(AT_FDCWD, pp, ts, 0))
 			err = -errno;
 	}
+	node_unpin(tmp);
 	node_put(n);
 	return err;
 }
@@ -615,8 +696,12 @@ int p9d_statfs(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_statfs *s)
 	if (err)
 		return err;
 	struct statfs sf;
-	if (fstatfs(n->fd, &sf))
+	int tmp, fd = node_pin(D(c), n, &tmp);
+	if (fd < 0)
+		err = fd;
+	else if (fstatfs(fd, &sf))
 		err = -errno;
+	node_unpin(tmp);
 	node_put(n);
 	if (err)
 		return err;
@@ -663,16 +748,25 @@ int p9d_lopen(struct uvfs_p9_client *c, uint32_t fid, uint32_t flags, struct uvf
 	else if (D(c)->ro && writes(flags))
 		err = -EROFS; /* before the type, as diod -r */
 	if (!err) {
-		char pp[48];
-		proc_path(pp, sizeof(pp), n->fd);
-		int fd = open(pp, open_flags(flags));
+		int fd;
+		if (n->fd >= 0) { /* a directory: reopened through its fd */
+			char pp[48];
+			proc_path(pp, sizeof(pp), n->fd);
+			fd = open(pp, open_flags(flags));
+		} else { /* by name in its directory, never through a symlink */
+			struct dnode *p;
+			char name[NAME_MAX + 1];
+			node_where(D(c), n, &p, name);
+			fd = openat(p->fd, name, open_flags(flags) | O_NOFOLLOW);
+			node_put(p);
+		}
 		if (fd < 0)
 			err = -errno;
 		else
 			f->ofd = fd;
 	}
 	struct stat st;
-	if (!err && qid && !(err = fd_stat(n->fd, &st)))
+	if (!err && qid && !(err = fd_stat(f->ofd, &st)))
 		qid_of(&st, qid);
 	pthread_mutex_unlock(&f->mu);
 	fid_put(f);
@@ -715,8 +809,10 @@ int p9d_lcreate(struct uvfs_p9_client *c, uint32_t fid, const char *name, uint32
 	}
 	if (!err) {
 		set_gid(dir->fd, name, gid);
-		int pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		err = pfd < 0 ? -errno : node_new(pfd, dir, name, &nn, qid);
+		struct stat st;
+		err = fd_stat(fd, &st);
+		if (!err)
+			err = node_new_st(-1, &st, dir, name, &nn, qid);
 	}
 	if (!err) {
 		f->node = nn; /* the fid now names the new file (9P) */
@@ -873,9 +969,10 @@ static int dir_for(struct uvfs_p9_client *c, uint32_t dfid, const char *name, st
 	int err = node_of(c, dfid, out);
 	if (err)
 		return err;
-	if (D(c)->ro) {
+	if (D(c)->ro || (*out)->fd < 0) {
+		err = (*out)->fd < 0 ? -ENOTDIR : -EROFS;
 		node_put(*out);
-		return -EROFS;
+		return err;
 	}
 	return 0;
 }
@@ -957,9 +1054,13 @@ int p9d_link(struct uvfs_p9_client *c, uint32_t dfid, uint32_t fid, const char *
 	/* Through the fd's /proc link: linkat(AT_EMPTY_PATH) needs
 	 * CAP_DAC_READ_SEARCH; this needs nothing. */
 	char pp[48];
-	proc_path(pp, sizeof(pp), n->fd);
-	if (linkat(AT_FDCWD, pp, d->fd, name, AT_SYMLINK_FOLLOW))
+	int tmp, fd = node_pin(D(c), n, &tmp);
+	proc_path(pp, sizeof(pp), fd);
+	if (fd < 0)
+		err = fd;
+	else if (linkat(AT_FDCWD, pp, d->fd, name, AT_SYMLINK_FOLLOW))
 		err = -errno;
+	node_unpin(tmp);
 	node_put(n);
 	node_put(d);
 	return err;
@@ -1040,7 +1141,17 @@ int p9d_readlink(struct uvfs_p9_client *c, uint32_t fid, char *buf, size_t size)
 	if (err)
 		return err;
 	char tmp[PATH_MAX + 1];
-	ssize_t len = readlinkat(n->fd, "", tmp, sizeof(tmp));
+	ssize_t len;
+	if (n->fd >= 0) {
+		len = -1;
+		errno = EINVAL; /* a directory */
+	} else {
+		struct dnode *p;
+		char name[NAME_MAX + 1];
+		node_where(D(c), n, &p, name);
+		len = readlinkat(p->fd, name, tmp, sizeof(tmp));
+		node_put(p);
+	}
 	node_put(n);
 	if (len < 0)
 		return -errno;
@@ -1061,7 +1172,12 @@ int p9d_xattrwalk(struct uvfs_p9_client *c, uint32_t fid, const char *name, uint
 	if (err)
 		return err;
 	char pp[48];
-	proc_path(pp, sizeof(pp), n->fd);
+	int tmp, pfd = node_pin(D(c), n, &tmp);
+	if (pfd < 0) {
+		node_put(n);
+		return pfd;
+	}
+	proc_path(pp, sizeof(pp), pfd);
 	bool list = !name || !*name;
 	/* Size, read, and again if it grew in between. */
 	uint8_t *buf = NULL;
@@ -1088,6 +1204,7 @@ int p9d_xattrwalk(struct uvfs_p9_client *c, uint32_t fid, const char *name, uint
 			break;
 		}
 	}
+	node_unpin(tmp);
 	struct dfid *f = err ? NULL : fid_new(n);
 	if (!err && !f)
 		err = -ENOMEM;
@@ -1211,12 +1328,24 @@ int uvfs_p9_host_fd(struct uvfs_p9_client *c, uint32_t fid)
 	int err = node_of(c, fid, &n);
 	if (err)
 		return err;
-	char pp[48];
-	proc_path(pp, sizeof(pp), n->fd);
-	struct stat st;
-	if (!(err = fd_stat(n->fd, &st))) {
-		int fd = S_ISREG(st.st_mode) ? open(pp, O_RDONLY | O_CLOEXEC | O_NOCTTY) : (errno = EOPNOTSUPP, -1);
-		err = fd < 0 ? -errno : fd;
+	if (n->fd >= 0 || n->qtype) {
+		err = -EOPNOTSUPP; /* directories, symlinks */
+	} else {
+		struct dnode *p;
+		char name[NAME_MAX + 1];
+		node_where(D(c), n, &p, name);
+		int fd = openat(p->fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+		node_put(p);
+		struct stat st;
+		err = fd < 0 ? -errno : fd_stat(fd, &st);
+		if (!err && !S_ISREG(st.st_mode))
+			err = -EOPNOTSUPP; /* a FIFO or device must not be opened for a tracee */
+		if (!err && fcntl(fd, F_SETFL, 0))
+			err = -errno; /* O_NONBLOCK only kept a FIFO from blocking the open */
+		if (err && fd >= 0)
+			close(fd);
+		if (!err)
+			err = fd;
 	}
 	node_put(n);
 	return err;
