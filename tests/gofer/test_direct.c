@@ -192,6 +192,65 @@ Test(direct, cached_files_hold_no_host_fd, .timeout = 60)
 	dteardown();
 }
 
+/* A directory larger than one getdents batch and than one Rreaddir:
+ * every name exactly once, resuming from each batch's last cookie. */
+struct rd_state {
+	int seen[3000];
+	int other;
+	uint64_t last;
+};
+
+static int count_cb(void *arg, const struct uvfs_p9_dirent *de)
+{
+	struct rd_state *st = arg;
+	int i;
+	if (sscanf(de->name, "entry-with-a-rather-long-name-to-fill-batches-%d", &i) == 1 && i >= 0 && i < 3000)
+		st->seen[i]++;
+	else if (strcmp(de->name, ".") && strcmp(de->name, ".."))
+		st->other++;
+	st->last = de->offset;
+	return 0;
+}
+
+Test(direct, readdir_of_a_large_directory, .timeout = 120)
+{
+	make_host();
+	cr_assert_eq(mkdir(hp("big"), 0755), 0);
+	for (int i = 0; i < 3000; i++) {
+		char rel[96];
+		snprintf(rel, sizeof(rel), "big/entry-with-a-rather-long-name-to-fill-batches-%d", i);
+		int fd = open(hp(rel), O_CREAT | O_WRONLY, 0644);
+		cr_assert_geq(fd, 0);
+		close(fd);
+	}
+	uint32_t root, f;
+	struct uvfs_p9_client *c = dconnect(true, &root);
+	const char *n = "big";
+	cr_assert_eq(uvfs_p9_walk(c, root, 1, &n, &f, NULL), 0);
+	cr_assert_eq(uvfs_p9_lopen(c, f, O_RDONLY | O_DIRECTORY, NULL, NULL), 0);
+	static struct rd_state st;
+	int calls = 0, got;
+	while ((got = uvfs_p9_readdir(c, f, st.last, 8192, count_cb, &st)) > 0)
+		calls++;
+	cr_assert_eq(got, 0);
+	cr_assert_gt(calls, 20, "8 KiB replies: %d calls", calls);
+	for (int i = 0; i < 3000; i++)
+		cr_assert_eq(st.seen[i], 1, "entry %d seen %d times", i, st.seen[i]);
+	cr_assert_eq(st.other, 0);
+	/* a big count: the whole directory in few calls */
+	memset(&st, 0, sizeof(st));
+	calls = 0;
+	while ((got = uvfs_p9_readdir(c, f, st.last, 0, count_cb, &st)) > 0)
+		calls++;
+	cr_assert_leq(calls, 8);
+	for (int i = 0; i < 3000; i++)
+		cr_assert_eq(st.seen[i], 1, "entry %d seen %d times", i, st.seen[i]);
+	uvfs_p9_clunk(c, f);
+	uvfs_p9_clunk(c, root);
+	uvfs_p9_close(c);
+	rm_host();
+}
+
 /* ------------------------------------------------------------ names */
 
 Test(direct, dot_names_and_slashes_are_refused, .timeout = 30)

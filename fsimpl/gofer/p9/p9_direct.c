@@ -903,7 +903,9 @@ int p9d_readdir(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, uint32_t c
 	struct dfid *f = fid_ref(D(c), fid);
 	if (!f)
 		return -EBADF;
-	size_t blen = cnt < 65536 ? 65536 : cnt;
+	/* a getdents batch of at most 64 KiB (heap, not mmap): the caller
+	 * resumes from the last cookie it got anyway */
+	size_t blen = 65536;
 	char *buf = malloc(blen);
 	if (!buf) {
 		fid_put(f);
