@@ -538,20 +538,19 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 {
 	const struct uvfs_gofer_internal *in = opts ? opts->internal : NULL;
 	struct uvfs_gofer_proc *proc = in ? in->proc : NULL; /* ours from here on */
-	struct gofer_params p = { 0 };
+	struct gofer_params p = { .hostfd = -1 };
 	struct uvfs_opts o;
 	int err = uvfs_opts_parse(&o, opts ? opts->data : NULL);
 	if (!err && (err = parse_options(&o, &p)))
 		uvfs_opts_free(&o);
 	/* trans=direct: the root fd is the mount's from here on, from the
-	 * data string or else from the internal data (never for other
-	 * transports: a zeroed uvfs_gofer_internal must not cost fd 0). */
-	int hostfd = -1;
-	bool direct = !err && !strcmp(p.trans, "direct");
-	if (direct)
-		hostfd = p.hostfd >= 0 ? p.hostfd : in ? in->hostfd : -1;
-	else if (err && in && in->hostfd >= 0 && opts && opts->data && strstr(opts->data, "trans=direct"))
-		close(in->hostfd); /* a bad direct mount still owns its fd */
+	 * data string or else from the internal data, even when the mount
+	 * fails (never for other transports: a zeroed uvfs_gofer_internal
+	 * must not cost fd 0). */
+	bool direct = !strcmp(p.trans, "direct") || (err && opts && opts->data && strstr(opts->data, "trans=direct"));
+	int hostfd = !direct ? -1 : p.hostfd >= 0 ? p.hostfd : in ? in->hostfd : -1;
+	if (err && hostfd >= 0)
+		close(hostfd);
 	if (!err && direct && hostfd < 0) {
 		uvfs_log(UVFS_LOG_ERROR, "9p: trans=direct needs hostfd= or uvfs_gofer_internal.hostfd");
 		uvfs_opts_free(&o);
