@@ -58,7 +58,10 @@ int gofer_fresh_fid(struct uvfs_dentry *d, uint32_t *out)
 	struct uvfs_p9_qid qid;
 	if ((err = uvfs_p9_walk(fs->c, dfid, 1, &np, &fid, &qid)))
 		return err == -ENOENT ? -ESTALE : gofer_err(fs, err);
-	if (qid.path != gi->qid_path) {
+	/* The type too: ext4 hands a freed inode number straight to the
+	 * next file made (a host rm f; mkdir f). */
+	uint8_t want = S_ISDIR(gi->type) ? UVFS_P9_QTDIR : S_ISLNK(gi->type) ? UVFS_P9_QTSYMLINK : 0;
+	if (qid.path != gi->qid_path || (qid.type & (UVFS_P9_QTDIR | UVFS_P9_QTSYMLINK)) != want) {
 		uvfs_p9_clunk_async(fs->c, fid);
 		return -ESTALE;
 	}

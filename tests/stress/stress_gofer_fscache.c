@@ -397,7 +397,9 @@ static int run(const char *opts, int secs)
 	}
 	uvfs_cred_init_root(&cred);
 	int fd;
-	struct uvfs_gofer_proc *proc;
+	struct uvfs_gofer_proc *proc = NULL;
+	/* UVFS_GOFER_DIRECT=1: the same over trans=direct (no diod) */
+	bool direct = getenv("UVFS_GOFER_DIRECT") && !strcmp(getenv("UVFS_GOFER_DIRECT"), "1");
 	if (uvfs_create(&vfs) || uvfs_register_fs_type(vfs, &uvfs_tmpfs_type, UVFS_FS_USER_MOUNT) ||
 	    uvfs_register_fs_type(vfs, &uvfs_gofer_type, UVFS_FS_USER_MOUNT) ||
 	    uvfs_mntns_new(vfs, &cred, "none", "tmpfs", &(struct uvfs_mount_opts){ 0 }, &ns)) {
@@ -407,18 +409,23 @@ static int run(const char *opts, int secs)
 	uvfs_mntns_root(ns, &root);
 	struct uvfs_pathop g = pop("/g");
 	int err = uvfs_mkdir_at(vfs, &cred, &g, 0755);
-	if (!err)
+	if (!err && direct && (fd = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		err = -errno;
+	else if (!err && !direct)
 		err = uvfs_gofer_spawn(host, false, &fd, &proc);
 	if (err) {
 		fprintf(stderr, "spawn failed: %d\n", err);
 		return 1;
 	}
-	pid_t dpid = uvfs_gofer_pid(proc);
+	pid_t dpid = direct ? 0 : uvfs_gofer_pid(proc);
 	char data[256];
 	/* a small dentry cache: eviction of cached pages and listed names too */
-	snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,%s,dentry_cache_limit=16", fd, fd, host,
-		 opts);
-	struct uvfs_gofer_internal in = { .proc = proc };
+	if (direct)
+		snprintf(data, sizeof(data), "trans=direct,%s,dentry_cache_limit=16", opts);
+	else
+		snprintf(data, sizeof(data), "trans=fd,rfdno=%d,wfdno=%d,aname=%s,%s,dentry_cache_limit=16", fd, fd,
+			 host, opts);
+	struct uvfs_gofer_internal in = { .proc = proc, .hostfd = direct ? fd : -1 };
 	err = uvfs_mount_at(vfs, &cred, host, &g, "9p", &(struct uvfs_mount_opts){ .data = data, .internal = &in });
 	if (err) {
 		fprintf(stderr, "mount failed: %d\n", err);
@@ -447,7 +454,7 @@ static int run(const char *opts, int secs)
 	uvfs_mntns_put(ns);
 	struct uvfs_live live;
 	int drc = uvfs_destroy(vfs, &live);
-	int reaped = waitpid(dpid, NULL, WNOHANG) < 0 && errno == ECHILD;
+	int reaped = direct || (waitpid(dpid, NULL, WNOHANG) < 0 && errno == ECHILD);
 	long hbad = check_host();
 	printf("stress_gofer_fscache [%s]: ops %ld; umount %d, live dentries %ld inodes %ld files %ld fs %ld, diod %s, "
 	       "inconsistent %ld, host mismatches %ld\n",
