@@ -52,6 +52,7 @@
 #include <dirent.h>
 #include <elf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -117,10 +118,92 @@ static int put_link(const char *target, const char *link)
 
 static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script);
 
+/* Exec images of dynamically linked programs are cached: building one
+ * copies the whole program (gcc's cc1 is 33 MB, exec'd once per source
+ * file), and a fresh copy also starts with a cold page cache. An image is
+ * the program's content with PT_INTERP naming fd L, so it is kept per
+ * program (its REG vfd: one per uvfs inode, alive until the run ends) and
+ * per L (normally the same small number every time). It is valid while the
+ * program's memfd is unchanged: every change reaches the memfd, and is
+ * synced (mark_synced bumps v->gen) before any exec is served; size, mtime
+ * and ctime are compared as well. The image memfd is sealed, each exec
+ * gets a read-only reopen of it. Bounded by count and total bytes, least
+ * recently used evicted; freed by run_exec_free. Single-threaded (the
+ * supervisor), no lock. */
+struct run_img {
+	struct run_vfd *v; /* the program (not referenced: REG vfds outlive the cache) */
+	int l; /* the interpreter's fd number written into the image */
+	int fd; /* the image: a sealed memfd */
+	uint64_t gen; /* v->gen when built */
+	struct stat st; /* v->memfd's when built: size, mtime, ctime compared */
+	struct run_img *next; /* s->imgs: most recently used first */
+};
+enum { RUN_IMG_MAX = 32 };
+static const size_t RUN_IMG_BYTES = (size_t)256 << 20;
+
+static bool same_content(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void img_drop(struct run_sup *s, struct run_img **pp)
+{
+	struct run_img *i = *pp;
+	*pp = i->next;
+	s->nimgs--;
+	s->img_bytes -= (size_t)i->st.st_size;
+	close(i->fd);
+	free(i);
+}
+
+/* A read-only description of the valid cached image of (v, l), or -ENOENT;
+ * a stale one is dropped. */
+static int img_get(struct run_sup *s, struct run_vfd *v, int l, const struct stat *st)
+{
+	for (struct run_img **pp = &s->imgs; *pp; pp = &(*pp)->next) {
+		struct run_img *i = *pp;
+		if (i->v != v || i->l != l)
+			continue;
+		if (i->gen != v->gen || !same_content(&i->st, st)) {
+			img_drop(s, pp);
+			return -ENOENT;
+		}
+		*pp = i->next; /* to the front */
+		i->next = s->imgs;
+		s->imgs = i;
+		return reopen_ro(i->fd);
+	}
+	return -ENOENT;
+}
+
+/* Keeps fd (the image of (v, l), built from content st) in the cache, or
+ * closes it when it is larger than the whole cache. */
+static void img_put(struct run_sup *s, struct run_vfd *v, int l, const struct stat *st, int fd)
+{
+	struct run_img *i = (size_t)st->st_size <= RUN_IMG_BYTES ? malloc(sizeof(*i)) : NULL;
+	if (!i) {
+		close(fd);
+		return;
+	}
+	*i = (struct run_img){ .v = v, .l = l, .fd = fd, .gen = v->gen, .st = *st, .next = s->imgs };
+	s->imgs = i;
+	s->nimgs++;
+	s->img_bytes += (size_t)st->st_size;
+	while (s->nimgs > RUN_IMG_MAX || s->img_bytes > RUN_IMG_BYTES) {
+		struct run_img **pp = &s->imgs;
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		img_drop(s, pp); /* the least recently used (never the new one: it fits) */
+	}
+}
+
 /* An ELF with PT_INTERP: a copy whose interpreter is the tree's. Returns 1
  * when f is not such an ELF (the kernel takes it as it is). */
-static int elf_image(struct run_call *c, int memfd, int *out)
+static int elf_image(struct run_call *c, struct run_vfd *v, int *out)
 {
+	int memfd = v->memfd;
 	Elf64_Ehdr eh;
 	if (pread(memfd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
@@ -161,11 +244,18 @@ static int elf_image(struct run_call *c, int memfd, int *out)
 	if ((size_t)nl + 1 > ph.p_filesz)
 		return 1; /* no room: the host's interpreter (documented) */
 	struct stat st;
-	int e = memfd_create("uvfs-exec", MFD_CLOEXEC);
+	if (fstat(memfd, &st))
+		return -errno;
+	int e = img_get(c->s, v, l, &st);
+	if (e != -ENOENT) {
+		if (e >= 0)
+			*out = e;
+		return e < 0 ? e : 0;
+	}
+	e = memfd_create("uvfs-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (e < 0)
 		return -errno;
-	if (fstat(memfd, &st))
-		goto fail;
+	errno = 0;
 	for (off_t off = 0; off < st.st_size;) {
 		ssize_t n = copy_file_range(memfd, &off, e, NULL, (size_t)(st.st_size - off), 0);
 		if (n <= 0)
@@ -175,7 +265,15 @@ static int elf_image(struct run_call *c, int memfd, int *out)
 	memcpy(pad, name, (size_t)nl);
 	if (pwrite(e, pad, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
 		goto fail;
-	*out = e;
+	/* shared by many execs: nobody may change it any more */
+	if (fcntl(e, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE))
+		goto fail;
+	*out = reopen_ro(e);
+	if (*out < 0) {
+		close(e);
+		return *out;
+	}
+	img_put(c->s, v, l, &st, e);
 	return 0;
 fail:
 	err = errno ? -errno : -EIO;
@@ -292,7 +390,7 @@ static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, s
 	if (pread(v->memfd, buf, 256, 0) < 0)
 		return -EIO;
 	*script = buf[0] == '#' && buf[1] == '!';
-	err = *script ? script_image(c, buf, depth, out) : elf_image(c, v->memfd, out);
+	err = *script ? script_image(c, buf, depth, out) : elf_image(c, v, out);
 	if (err > 0)
 		*script = false; /* not one the kernel runs: it fails as it will */
 	if (err <= 0)
@@ -468,6 +566,8 @@ int run_exec_fd(struct run_call *c, int fd)
 
 void run_exec_free(struct run_sup *s)
 {
+	while (s->imgs)
+		img_drop(s, &s->imgs);
 	DIR *d = s->hostdir ? opendir(s->hostdir) : NULL;
 	if (!d)
 		return;

@@ -34,6 +34,7 @@ HIDDEN int run_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 HIDDEN int run_poke_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
 struct run_sup; /* below */
+struct run_img; /* exec.c */
 struct run_call;
 
 /* ------------------------------------------------------------ proc.c */
@@ -106,6 +107,7 @@ struct run_vfd {
 	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
 	bool mapped; /* REG: mapped shared and writable by some tracee (stores may not stamp mtime) */
 	uint64_t synced_hash; /* REG, mapped: hash of the content at the last sync */
+	uint64_t gen; /* REG: bumped whenever the memfd's content may have changed (every mark_synced): exec.c's cached images compare it */
 	struct run_vfd *next; /* in the placeholder hash */
 	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
@@ -172,6 +174,8 @@ struct run_sup {
 	int listener;
 	pid_t child;
 	char *hostdir; /* the tracee's host cwd: holds the exec symlinks */
+	struct run_img *imgs; /* exec.c: cached exec images, most recently used first */
+	size_t nimgs, img_bytes; /* their number and total size */
 	struct run_task *tasks;
 	size_t ntasks, sweep_at;
 	struct run_thread *threads;

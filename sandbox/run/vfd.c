@@ -199,6 +199,7 @@ static void mark_synced(struct run_vfd *v)
 {
 	struct stat st;
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, SYNCED_MTIME };
+	v->gen++; /* the content may differ from what an exec image was built of */
 	if (futimens(v->memfd, ts) || fstat(v->memfd, &st))
 		return;
 	v->synced_size = st.st_size;
