@@ -51,6 +51,7 @@
 #include <limits.h>
 #include <dirent.h>
 #include <elf.h>
+#include <linux/kcmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,7 +470,7 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 	 * (busybox) look at. */
 	const char *base = strrchr(path, '/');
 	bool shared_vm = !script && base && base[1] && (size_t)(base - path) >= strlen(name) + 1 &&
-			 syscall(SYS_kcmp, c->pid, c->st.ppid, 0 /* KCMP_VM */, 0, 0) == 0;
+			 syscall(SYS_kcmp, c->pid, c->st.ppid, KCMP_VM, 0, 0) == 0;
 	if (shared_vm) {
 		char dpath[PATH_MAX];
 		if (snprintf(dpath, sizeof(dpath), "%s/%sd", linkdir, name) >= (int)sizeof(dpath))

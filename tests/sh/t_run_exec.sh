@@ -13,7 +13,7 @@ check() { # name expected actual
 }
 if ! command -v ldd >/dev/null || [ ! -x /bin/bash ]; then echo "ok run-exec-skipped # no ldd or bash"; exit 0; fi
 Y=$D/dyn
-P="/usr/bin/true /usr/bin/false /usr/bin/cat /usr/bin/sleep /usr/bin/chmod /usr/bin/seq /bin/bash"
+P="/usr/bin/true /usr/bin/false /usr/bin/cat /usr/bin/sleep /usr/bin/chmod /usr/bin/seq /usr/bin/env /bin/bash"
 for f in $P $(ldd $P | grep -o '/[^ :]*' | sort -u); do
   mkdir -p "$Y$(dirname "$f")" && cp -L "$f" "$Y$f"
 done
@@ -56,3 +56,8 @@ wait $sup; rc=$?
 check run-exec-200-rc "0:" "$rc:$other"
 check run-exec-200-fds-bounded "yes" "$([ -n "$na" ] && [ -n "$nb" ] && [ "$nb" -le $((na + 2)) ] && echo yes || echo "fds $na then $nb")"
 
+# argv[0] of a program run by a process that forked (not vfork): its own
+# name, even when argv[0] is the path string itself (env execs argv[0];
+# only a vfork child's argv[0] becomes "Nd/BASENAME", see README.md)
+check run-exec-argv0 "/usr/bin/cat: /nonexistent: No such file or directory" "$(run '/usr/bin/cat /nonexistent')"
+check run-exec-argv0-env "/usr/bin/cat: /nonexistent: No such file or directory" "$(run '/usr/bin/env /usr/bin/cat /nonexistent')"
