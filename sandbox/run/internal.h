@@ -187,6 +187,8 @@ struct run_sup {
 	size_t vfd_nbuckets, nvfds;
 	size_t ndirlike, gc_at; /* DIR/OTHER vfds; collect when ndirlike reaches gc_at */
 	struct run_vfd *reg_list; /* REG vfds that were opened writable */
+	unsigned sync_calls; /* run_vfd_sync_all calls (vfd.c prunes reg_list every few) */
+	int lease_probe; /* vfd.c: 0 not probed yet, 1 a read lease tells whether a memfd has writers, 2 not */
 	struct uvfs_tasks *tasks_table; /* proc's task table (NULL: no pseudo mounts) */
 	struct uvfs_devtmpfs_accessor *dev;
 	bool mounted[RUN_NPSEUDO], made_point[RUN_NPSEUDO];

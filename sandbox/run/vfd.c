@@ -524,18 +524,73 @@ static void writeback(struct run_sup *s, struct run_vfd *v, const struct stat *s
 	uvfs_file_close(f);
 }
 
+/* Does any open file description of memfd allow writing (a tracee's fd,
+ * one in flight in SCM_RIGHTS, or a shared writable mapping's)? The kernel
+ * refuses a read lease exactly then (the supervisor's own fd from
+ * memfd_create is not counted). 1 yes, 0 no, -1 cannot tell. */
+static int has_writers(int memfd)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", memfd);
+	int ro = open(p, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		return -1;
+	int r = fcntl(ro, F_SETLEASE, F_RDLCK) == 0 ? 0 : errno == EAGAIN ? 1 : -1;
+	close(ro); /* drops the lease */
+	return r;
+}
+
+/* Leases may be off (fs.leases-enable) or behave otherwise: checked once. */
+static bool lease_works(struct run_sup *s)
+{
+	if (!s->lease_probe) {
+		char p[64];
+		int m = memfd_create("uvfs-probe", MFD_CLOEXEC), w = -1;
+		if (m >= 0)
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", m);
+		bool ok = m >= 0 && has_writers(m) == 0 && (w = open(p, O_WRONLY | O_CLOEXEC)) >= 0 && has_writers(m) == 1;
+		if (w >= 0)
+			close(w);
+		ok = ok && has_writers(m) == 0;
+		if (m >= 0)
+			close(m);
+		s->lease_probe = ok ? 1 : 2;
+	}
+	return s->lease_probe == 1;
+}
+
+/* Every RUN_PRUNE_EVERY calls, files no tracee can write any more leave
+ * reg_list, so a call's cost does not grow with every file ever written
+ * (make: every object and temporary file). A file with no writer cannot
+ * get one without an open we serve (run_vfd_install puts it back), so once
+ * synced it stays synced. */
+enum { RUN_PRUNE_EVERY = 32 };
+
 void run_vfd_sync_all(struct run_sup *s)
 {
-	for (struct run_vfd *v = s->reg_list; v; v = v->dirty_next) {
+	bool prune = s->reg_list && ++s->sync_calls % RUN_PRUNE_EVERY == 0 && lease_works(s);
+	for (struct run_vfd **pp = &s->reg_list, *v; (v = *pp);) {
+		/* writers first: none now means none can write after the sync below */
+		bool idle = prune && has_writers(v->memfd) == 0;
 		struct stat st;
-		if (fstat(v->memfd, &st))
+		if (fstat(v->memfd, &st)) {
+			pp = &v->dirty_next;
 			continue;
-		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == SYNCED_MTIME.tv_sec &&
-		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec &&
-		    (!v->mapped || content_hash(v->memfd, st.st_size) == v->synced_hash))
+		}
+		if (st.st_size != v->synced_size || st.st_mtim.tv_sec != SYNCED_MTIME.tv_sec ||
+		    st.st_mtim.tv_nsec != SYNCED_MTIME.tv_nsec ||
+		    (v->mapped && content_hash(v->memfd, st.st_size) != v->synced_hash)) {
+			writeback(s, v, &st);
+			mark_synced(v);
+		}
+		if (!idle) {
+			pp = &v->dirty_next;
 			continue;
-		writeback(s, v, &st);
-		mark_synced(v);
+		}
+		*pp = v->dirty_next;
+		v->dirty_next = NULL;
+		v->writable_seen = false; /* the next writable open puts it back */
+		v->mapped = false; /* a writable mapping is a writer: none left */
 	}
 }
 
