@@ -109,6 +109,12 @@ static int put_link(const char *target, const char *link)
 		return 0;
 	if (errno != EEXIST)
 		return -errno;
+	/* usually the link of an earlier exec with the same fd number, which
+	 * is already right: replacing it costs two inodes on the host's disk */
+	char cur[PATH_MAX];
+	ssize_t n = readlink(link, cur, sizeof(cur));
+	if (n >= 0 && (size_t)n == strlen(target) && !memcmp(cur, target, (size_t)n))
+		return 0;
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s.new", link);
 	unlink(tmp);
