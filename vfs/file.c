@@ -688,6 +688,14 @@ UVFS_API int uvfs_fsync(struct uvfs_file *f, bool datasync)
 	return f->f_op->fsync ? f->f_op->fsync(f, datasync) : 0;
 }
 
+UVFS_API int uvfs_file_host_fd(struct uvfs_file *f)
+{
+	rcu_enter();
+	if ((f->f_flags & O_PATH) || !f->f_inode || !S_ISREG(load_relaxed(f->f_inode->i_mode)) || !f->f_op->host_fd)
+		return -EOPNOTSUPP;
+	return f->f_op->host_fd(f);
+}
+
 UVFS_API int uvfs_file_stat(struct uvfs_file *f, unsigned mask, struct statx *out)
 {
 	rcu_enter();

@@ -472,6 +472,10 @@ UVFS_API void uvfs_file_put(struct uvfs_file *f);
 /* The file's {mount, dentry}, with references. */
 UVFS_API void uvfs_file_vd(struct uvfs_file *f, struct uvfs_vd *out);
 UVFS_API int uvfs_file_flags(const struct uvfs_file *f); /* O_* status flags */
+/* A new host fd (O_RDONLY|O_CLOEXEC, owned by the caller) on the host file
+ * behind a regular file, for native reads and mmaps; -EOPNOTSUPP for
+ * O_PATH files, non-regular files and filesystems without host files. */
+UVFS_API int uvfs_file_host_fd(struct uvfs_file *f);
 UVFS_API ssize_t uvfs_read(struct uvfs_file *f, void *buf, size_t len);
 UVFS_API ssize_t uvfs_write(struct uvfs_file *f, const void *buf, size_t len);
 UVFS_API ssize_t uvfs_pread(struct uvfs_file *f, void *buf, size_t len, off_t off);

@@ -529,6 +529,12 @@ struct uvfs_file_ops {
 	 * NULL → uvfs_file_lock returns -ENOLCK and the caller keeps the locks
 	 * in its own table (sandbox/locks.c). */
 	int (*lock)(struct uvfs_file *f, uint64_t owner, int cmd, struct flock *fl);
+	/* uvfs_file_host_fd: a new host fd opened O_RDONLY|O_CLOEXEC on the
+	 * same host file (for zero-copy reads and mmaps by a sandbox), owned
+	 * by the caller; -EOPNOTSUPP when the file has no host file behind
+	 * it. Only called for regular, non-O_PATH files. No lock held.
+	 * NULL → -EOPNOTSUPP. */
+	int (*host_fd)(struct uvfs_file *f);
 	unsigned fop_flags; /* UVFS_FOP_* */
 };
 /* fop_flags */

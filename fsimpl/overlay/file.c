@@ -122,6 +122,13 @@ static int ovl_fallocate(struct uvfs_file *f, int mode, uint64_t off, uint64_t l
 	return err;
 }
 
+/* Whatever real file the overlay file reads now (the lower one until a
+ * copy-up is seen, then the upper's) answers for the host file. */
+static int ovl_host_fd(struct uvfs_file *f)
+{
+	return uvfs_file_host_fd(real_file(f));
+}
+
 const struct uvfs_file_ops ovl_file_fops = {
 	.open = ovl_open,
 	.release = ovl_release,
@@ -130,6 +137,7 @@ const struct uvfs_file_ops ovl_file_fops = {
 	.llseek = ovl_llseek,
 	.fsync = ovl_fsync,
 	.fallocate = ovl_fallocate,
+	.host_fd = ovl_host_fd,
 };
 
 /* Symlinks, devices, fifos and sockets: the VFS serves what it can. */
