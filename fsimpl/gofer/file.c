@@ -823,6 +823,22 @@ static int gofer_lock(struct uvfs_file *f, uint64_t owner, int cmd, struct flock
 	return err;
 }
 
+/* The host file itself, for direct mounts (9P clients: -EOPNOTSUPP). Our
+ * own cached writes reach it first, as at close; another file's dirty
+ * pages do not (the same view a second host process would have). */
+static int gofer_host_fd(struct uvfs_file *f)
+{
+	struct gofer_file *gf = f->f_private;
+	struct uvfs_p9_client *c = GC(f->f_inode);
+	uint32_t fid = gf && gf->fid != UVFS_P9_NOFID ? gf->fid : gofer_fid(f->f_inode);
+	if (!uvfs_p9_is_direct(c) || fid == UVFS_P9_NOFID)
+		return -EOPNOTSUPP;
+	int err = gofer_flush(f);
+	if (err)
+		return err;
+	return gofer_err(GFS(f->f_inode->i_fs), uvfs_p9_host_fd(c, fid));
+}
+
 const struct uvfs_file_ops gofer_reg_fops = {
 	.open = gofer_open,
 	.release = gofer_release_file,
@@ -831,6 +847,7 @@ const struct uvfs_file_ops gofer_reg_fops = {
 	.fsync = gofer_fsync,
 	.flush = gofer_flush,
 	.lock = gofer_lock,
+	.host_fd = gofer_host_fd,
 };
 
 const struct uvfs_file_ops gofer_dir_fops = {

@@ -397,6 +397,8 @@ static const struct uvfs_fs_ops gofer_fs_ops = {
 struct gofer_params {
 	char trans[8];
 	int rfd, wfd;
+	int hostfd; /* trans=direct: hostfd= (-1: from uvfs_gofer_internal) */
+	bool ro;    /* trans=direct: refuse writes as diod -r does */
 	const char *addr, *aname;
 	enum gofer_cache cache;
 	uint32_t dfltuid, dfltgid, msize, timeout_ms;
@@ -433,10 +435,10 @@ static int parse_options(struct uvfs_opts *o, struct gofer_params *p)
 	int err;
 	const char *s = uvfs_opts_take(o, "trans");
 	if (!s) {
-		uvfs_log(UVFS_LOG_ERROR, "9p: trans= is required (fd, unix or tcp)");
+		uvfs_log(UVFS_LOG_ERROR, "9p: trans= is required (fd, unix, tcp or direct)");
 		return -EINVAL;
 	}
-	if (strcmp(s, "fd") && strcmp(s, "unix") && strcmp(s, "tcp"))
+	if (strcmp(s, "fd") && strcmp(s, "unix") && strcmp(s, "tcp") && strcmp(s, "direct"))
 		return bad("trans", s);
 	snprintf(p->trans, sizeof(p->trans), "%s", s);
 	uint32_t v = 0;
@@ -450,7 +452,29 @@ static int parse_options(struct uvfs_opts *o, struct gofer_params *p)
 	if (present)
 		p->wfd = (int)v;
 	p->addr = uvfs_opts_take(o, "addr");
-	if (!strcmp(p->trans, "fd")) {
+	p->hostfd = -1;
+	if ((err = take_u32(o, "hostfd", 0, INT_MAX, &v, &present)))
+		return err;
+	if (present)
+		p->hostfd = (int)v;
+	if ((s = uvfs_opts_take(o, "ro"))) {
+		if (*s)
+			return bad("ro", s);
+		p->ro = true;
+	}
+	bool direct = !strcmp(p->trans, "direct");
+	if (!direct && (p->hostfd >= 0 || p->ro)) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: hostfd= and ro need trans=direct");
+		return -EINVAL;
+	}
+	if (direct) {
+		if (p->addr)
+			return bad("addr", p->addr);
+		if (p->rfd >= 0 || p->wfd >= 0) {
+			uvfs_log(UVFS_LOG_ERROR, "9p: rfdno/wfdno need trans=fd");
+			return -EINVAL;
+		}
+	} else if (!strcmp(p->trans, "fd")) {
 		if (p->rfd < 0 || p->wfd < 0) {
 			uvfs_log(UVFS_LOG_ERROR, "9p: trans=fd needs rfdno= and wfdno=");
 			return -EINVAL;
@@ -517,12 +541,23 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 	struct gofer_params p = { 0 };
 	struct uvfs_opts o;
 	int err = uvfs_opts_parse(&o, opts ? opts->data : NULL);
-	if (err) {
-		uvfs_gofer_reap(proc);
-		return err;
-	}
-	if ((err = parse_options(&o, &p))) {
+	if (!err && (err = parse_options(&o, &p)))
 		uvfs_opts_free(&o);
+	/* trans=direct: the root fd is the mount's from here on, from the
+	 * data string or else from the internal data (never for other
+	 * transports: a zeroed uvfs_gofer_internal must not cost fd 0). */
+	int hostfd = -1;
+	bool direct = !err && !strcmp(p.trans, "direct");
+	if (direct)
+		hostfd = p.hostfd >= 0 ? p.hostfd : in ? in->hostfd : -1;
+	else if (err && in && in->hostfd >= 0 && opts && opts->data && strstr(opts->data, "trans=direct"))
+		close(in->hostfd); /* a bad direct mount still owns its fd */
+	if (!err && direct && hostfd < 0) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: trans=direct needs hostfd= or uvfs_gofer_internal.hostfd");
+		uvfs_opts_free(&o);
+		err = -EINVAL;
+	}
+	if (err) {
 		uvfs_gofer_reap(proc);
 		return err;
 	}
@@ -542,6 +577,8 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		free(fs);
 		uvfs_opts_free(&o);
 		uvfs_gofer_reap(proc);
+		if (hostfd >= 0)
+			close(hostfd);
 		return -ENOMEM;
 	}
 	fs->proc = proc;
@@ -552,7 +589,9 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 	fs->stale_read = p.stale_read;
 	gofer_pc_init(fs, p.pc_max);
 	struct uvfs_p9_opts po = { .msize = p.msize, .timeout_ms = p.timeout_ms };
-	if (!strcmp(p.trans, "fd")) {
+	if (direct) {
+		err = uvfs_p9_connect_direct(hostfd, p.ro, &fs->c); /* owns hostfd now */
+	} else if (!strcmp(p.trans, "fd")) {
 		err = uvfs_p9_connect_fds(p.rfd, p.wfd, &po, &fs->c); /* owns the fds now */
 	} else {
 		char addr[4200];

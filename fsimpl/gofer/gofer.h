@@ -5,6 +5,11 @@
  *   trans=fd,rfdno=N,wfdno=N   a connected fd pair (rfdno may equal wfdno);
  *                              the mount owns the fds from then on
  *   trans=unix,addr=PATH | trans=tcp,addr=HOST:PORT
+ *   trans=direct[,hostfd=N][,ro]  no server: the calls run in process on
+ *                              host fds under the directory fd N (or
+ *                              uvfs_gofer_internal.hostfd), owned by the
+ *                              mount; ro refuses writes (EROFS) as diod -r;
+ *                              aname is ignored (gVisor's directfs)
  *   aname=PATH  version=9P2000.L  msize=N  dfltuid=N  dfltgid=N
  *   cache=fscache|fscache_writethrough|remote_revalidating|none
  *   dentry_cache_limit=N  overlayfs_stale_read  timeout=MS (ours: per call)
@@ -54,4 +59,8 @@ UVFS_API uint64_t uvfs_gofer_pcache_bytes(struct uvfs_filesystem *fs);
  * fails). */
 struct uvfs_gofer_internal {
 	struct uvfs_gofer_proc *proc;
+	/* trans=direct without hostfd=: the exported directory's fd (O_PATH or
+	 * O_DIRECTORY), owned by the mount from then on, even if it fails.
+	 * Ignored (and left open) with any other transport. */
+	int hostfd;
 };

@@ -91,6 +91,11 @@ check run-write-rc 0 "$rc"
 check run-write-in-tree "f 0644 3 /a/b/f" "$(grep ' /a/b/f$' "$D/dump")"
 check run-write-not-on-host "no" "$([ -e "$T/a" ] && echo yes || echo no)"
 
+# --gofer diod: the lower served by a diod child instead of in process
+out=$("$UVFS" run --root "$T" --gofer diod -- /bin/sh -c 'cat /etc/greeting; echo x > /tmp/n; cat /tmp/n; ls /data' 2>&1); rc=$?
+check run-gofer-diod "0:hello x link numbers sub" "$rc:$(echo $out)"
+check run-gofer-usage "2" "$("$UVFS" run --root "$T" --gofer pigeon -- /bin/true >/dev/null 2>&1; echo $?)"
+
 # bad trees: a clear error, no program run; --copy keeps the old copied tree
 out=$("$UVFS" run --root "$D/none" -- /bin/true 2>&1); rc=$?
 check run-root-missing "1:uvfs run: building the tree from $D/none: No such file or directory" "$rc:$out"

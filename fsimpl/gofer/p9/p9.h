@@ -10,6 +10,7 @@
  * before acknowledging.  Design notes: fsimpl/gofer/README.md. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,6 +123,18 @@ UVFS_API int uvfs_p9_connect_fds(int rfd, int wfd, const struct uvfs_p9_opts *o,
 /* addr: "tcp:HOST:PORT" or "unix:/path". */
 UVFS_API int uvfs_p9_connect(const char *addr, const struct uvfs_p9_opts *o,
 			     struct uvfs_p9_client **out);
+/* A direct client (gVisor's directfs): every call below runs in process on
+ * host fds under rootfd (an O_PATH or O_DIRECTORY fd of the exported
+ * directory, owned by the client from then on, even on failure), as diod
+ * would serve that directory, without a server or a wire. Walks open one
+ * name at a time with O_NOFOLLOW and never "." or "..": nothing outside
+ * rootfd is reachable. readonly: every modifying call is -EROFS. attach's
+ * names are ignored; stats count requests (rounds = requests). */
+UVFS_API int uvfs_p9_connect_direct(int rootfd, bool readonly, struct uvfs_p9_client **out);
+/* A new host fd (O_RDONLY|O_CLOEXEC, the caller's) on the regular file fid
+ * names: direct clients only; -EOPNOTSUPP for 9P clients and other types. */
+UVFS_API int uvfs_p9_host_fd(struct uvfs_p9_client *c, uint32_t fid);
+UVFS_API bool uvfs_p9_is_direct(const struct uvfs_p9_client *c);
 /* Closes and frees; no call may be in flight. */
 UVFS_API void uvfs_p9_close(struct uvfs_p9_client *c);
 

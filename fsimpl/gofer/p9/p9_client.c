@@ -1,6 +1,7 @@
 /* fsimpl/gofer/p9_client.c — the 9P2000.L calls, one function per message,
  * on top of the connection core (p9_conn.c). */
 #include "fsimpl/gofer/p9/p9_conn.h"
+#include "fsimpl/gofer/p9/p9_direct.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,8 @@ void uvfs_p9_close(struct uvfs_p9_client *c)
 {
 	if (!c)
 		return;
+	if (c->direct)
+		return p9d_close(c);
 	p9_conn_destroy(c);
 	free(c);
 }
@@ -117,6 +120,8 @@ void uvfs_p9_set_timeout(struct uvfs_p9_client *c, uint32_t ms)
 
 void uvfs_p9_interrupt(struct uvfs_p9_client *c)
 {
+	if (c->direct)
+		return; /* nothing waits on a server */
 	pthread_mutex_lock(&c->mu);
 	for (uint32_t i = 0; i <= c->max_tags; i++) {
 		struct p9_req *req = c->reqs[i];
@@ -138,6 +143,8 @@ void uvfs_p9_set_reply_hook(struct uvfs_p9_client *c, uvfs_p9_reply_hook fn, voi
 
 void uvfs_p9_get_stats(struct uvfs_p9_client *c, struct uvfs_p9_stats *s)
 {
+	if (c->direct)
+		return p9d_get_stats(c, s);
 	pthread_mutex_lock(&c->mu);
 	s->requests = c->nrequests;
 	s->flushes = c->nflushes;
@@ -153,6 +160,8 @@ void uvfs_p9_get_stats(struct uvfs_p9_client *c, struct uvfs_p9_stats *s)
 int uvfs_p9_attach(struct uvfs_p9_client *c, const char *uname, uint32_t n_uname, const char *aname,
 		   uint32_t *fid, struct uvfs_p9_qid *qid)
 {
+	if (c->direct)
+		return p9d_attach(c, fid, qid);
 	struct call k;
 	uint32_t f;
 	int err = p9_fid_alloc(c, &f);
@@ -190,6 +199,8 @@ static int simple_fid_call(struct uvfs_p9_client *c, uint8_t type, uint32_t fid)
 /* The fid is gone after Tclunk/Tremove whatever the reply (9P semantics). */
 int uvfs_p9_clunk(struct uvfs_p9_client *c, uint32_t fid)
 {
+	if (c->direct)
+		return p9d_clunk(c, fid);
 	int err = simple_fid_call(c, P9_TCLUNK, fid);
 	p9_fid_free(c, fid);
 	return err;
@@ -197,6 +208,8 @@ int uvfs_p9_clunk(struct uvfs_p9_client *c, uint32_t fid)
 
 int uvfs_p9_clunk_async(struct uvfs_p9_client *c, uint32_t fid)
 {
+	if (c->direct)
+		return p9d_clunk(c, fid);
 	struct p9_req *req = malloc(sizeof(*req));
 	if (!req)
 		return uvfs_p9_clunk(c, fid);
@@ -220,6 +233,8 @@ int uvfs_p9_clunk_async(struct uvfs_p9_client *c, uint32_t fid)
 
 int uvfs_p9_remove(struct uvfs_p9_client *c, uint32_t fid)
 {
+	if (c->direct)
+		return p9d_remove(c, fid);
 	int err = simple_fid_call(c, P9_TREMOVE, fid);
 	p9_fid_free(c, fid);
 	return err;
@@ -254,6 +269,8 @@ static int walk1(struct uvfs_p9_client *c, uint32_t fid, uint32_t newfid, size_t
 int uvfs_p9_walk(struct uvfs_p9_client *c, uint32_t fid, size_t n, const char *const *names, uint32_t *newfid,
 		 struct uvfs_p9_qid *qids)
 {
+	if (c->direct)
+		return p9d_walk(c, fid, n, names, newfid, qids);
 	uint32_t nf;
 	for (size_t i = 0; i < n; i++)
 		if (!names[i] || !names[i][0] || strchr(names[i], '/'))
@@ -296,6 +313,8 @@ int uvfs_p9_walk_getattr(struct uvfs_p9_client *c, uint32_t dfid, size_t n, cons
 			 struct uvfs_p9_qid *qids, const uint32_t *fids, uint64_t mask, struct uvfs_p9_attr *attrs,
 			 int *errs)
 {
+	if (c->direct)
+		return p9d_walk_getattr(c, dfid, n, names, qids, fids, mask, attrs, errs);
 	if (n == 0 || n > P9_MAXWELEM)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
@@ -379,6 +398,8 @@ struct many_slot {
 int uvfs_p9_walk_many(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const char *const *names, uint32_t *newfids,
 		      struct uvfs_p9_qid *qids, int *errs)
 {
+	if (c->direct)
+		return p9d_walk_many(c, dfid, n, names, newfids, qids, errs);
 	struct many_slot *sl = calloc(n ? n : 1, sizeof(*sl));
 	if (!sl)
 		return -ENOMEM;
@@ -436,6 +457,8 @@ int uvfs_p9_walk_many(struct uvfs_p9_client *c, uint32_t dfid, size_t n, const c
 int uvfs_p9_getattr_many(struct uvfs_p9_client *c, size_t n, const uint32_t *fids, uint64_t mask,
 			 struct uvfs_p9_attr *attrs, int *errs)
 {
+	if (c->direct)
+		return p9d_getattr_many(c, n, fids, mask, attrs, errs);
 	struct many_slot *sl = calloc(n ? n : 1, sizeof(*sl));
 	if (!sl)
 		return -ENOMEM;
@@ -508,6 +531,8 @@ out:
 
 int uvfs_p9_getattr(struct uvfs_p9_client *c, uint32_t fid, uint64_t mask, struct uvfs_p9_attr *a)
 {
+	if (c->direct)
+		return p9d_getattr(c, fid, mask, a);
 	struct call k;
 	call_begin(&k, P9_TGETATTR);
 	p9_put32(&k.e, fid);
@@ -521,6 +546,8 @@ int uvfs_p9_getattr(struct uvfs_p9_client *c, uint32_t fid, uint64_t mask, struc
 
 int uvfs_p9_setattr(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_setattr *s)
 {
+	if (c->direct)
+		return p9d_setattr(c, fid, s);
 	struct call k;
 	call_begin(&k, P9_TSETATTR);
 	p9_put32(&k.e, fid);
@@ -540,6 +567,8 @@ int uvfs_p9_setattr(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9
 
 int uvfs_p9_statfs(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_statfs *s)
 {
+	if (c->direct)
+		return p9d_statfs(c, fid, s);
 	struct call k;
 	call_begin(&k, P9_TSTATFS);
 	p9_put32(&k.e, fid);
@@ -555,6 +584,8 @@ int uvfs_p9_statfs(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_statfs
 int uvfs_p9_lopen(struct uvfs_p9_client *c, uint32_t fid, uint32_t flags, struct uvfs_p9_qid *qid,
 		  uint32_t *iounit)
 {
+	if (c->direct)
+		return p9d_lopen(c, fid, flags, qid, iounit);
 	struct call k;
 	call_begin(&k, P9_TLOPEN);
 	p9_put32(&k.e, fid);
@@ -573,6 +604,8 @@ int uvfs_p9_lopen(struct uvfs_p9_client *c, uint32_t fid, uint32_t flags, struct
 int uvfs_p9_lcreate(struct uvfs_p9_client *c, uint32_t fid, const char *name, uint32_t flags, uint32_t mode,
 		    uint32_t gid, struct uvfs_p9_qid *qid, uint32_t *iounit)
 {
+	if (c->direct)
+		return p9d_lcreate(c, fid, name, flags, mode, gid, qid, iounit);
 	if (!name_ok(name))
 		return -EINVAL;
 	struct call k;
@@ -704,27 +737,37 @@ static long do_io(struct uvfs_p9_client *c, bool wr, uint32_t fid, uint64_t off,
 
 long uvfs_p9_read(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, void *buf, size_t len)
 {
+	if (c->direct)
+		return p9d_read(c, fid, off, buf, len, false);
 	return do_io(c, false, fid, off, buf, len, true);
 }
 
 long uvfs_p9_write(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, const void *buf, size_t len)
 {
+	if (c->direct)
+		return p9d_write(c, fid, off, buf, len, false);
 	return do_io(c, true, fid, off, (uint8_t *)buf, len, true);
 }
 
 long uvfs_p9_read1(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, void *buf, size_t len)
 {
+	if (c->direct)
+		return p9d_read(c, fid, off, buf, len, true);
 	return do_io(c, false, fid, off, buf, len > io_chunk(c) ? io_chunk(c) : len, false);
 }
 
 long uvfs_p9_write1(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, const void *buf, size_t len)
 {
+	if (c->direct)
+		return p9d_write(c, fid, off, buf, len, true);
 	return do_io(c, true, fid, off, (uint8_t *)buf, len > io_chunk(c) ? io_chunk(c) : len, false);
 }
 
 int uvfs_p9_readdir(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, uint32_t count, uvfs_p9_dirent_cb cb,
 		    void *arg)
 {
+	if (c->direct)
+		return p9d_readdir(c, fid, off, count, cb, arg);
 	/* diod (like Linux v9fs) caps count at msize - P9_IOHDRSZ. */
 	uint32_t max = uvfs_p9_msize(c) - P9_IOHDRSZ;
 	if (count == 0 || count > max)
@@ -773,6 +816,8 @@ int uvfs_p9_readdir(struct uvfs_p9_client *c, uint32_t fid, uint64_t off, uint32
 
 int uvfs_p9_fsync(struct uvfs_p9_client *c, uint32_t fid, int datasync)
 {
+	if (c->direct)
+		return p9d_fsync(c, fid, datasync);
 	struct call k;
 	call_begin(&k, P9_TFSYNC);
 	p9_put32(&k.e, fid);
@@ -787,6 +832,8 @@ int uvfs_p9_fsync(struct uvfs_p9_client *c, uint32_t fid, int datasync)
 int uvfs_p9_mkdir(struct uvfs_p9_client *c, uint32_t dfid, const char *name, uint32_t mode, uint32_t gid,
 		  struct uvfs_p9_qid *qid)
 {
+	if (c->direct)
+		return p9d_mkdir(c, dfid, name, mode, gid, qid);
 	if (!name_ok(name))
 		return -EINVAL;
 	struct call k;
@@ -805,6 +852,8 @@ int uvfs_p9_mkdir(struct uvfs_p9_client *c, uint32_t dfid, const char *name, uin
 int uvfs_p9_symlink(struct uvfs_p9_client *c, uint32_t dfid, const char *name, const char *target, uint32_t gid,
 		    struct uvfs_p9_qid *qid)
 {
+	if (c->direct)
+		return p9d_symlink(c, dfid, name, target, gid, qid);
 	if (!name_ok(name) || !target)
 		return -EINVAL;
 	struct call k;
@@ -825,6 +874,8 @@ int uvfs_p9_symlink(struct uvfs_p9_client *c, uint32_t dfid, const char *name, c
 int uvfs_p9_mknod(struct uvfs_p9_client *c, uint32_t dfid, const char *name, uint32_t mode, uint32_t major,
 		  uint32_t minor, uint32_t gid, struct uvfs_p9_qid *qid)
 {
+	if (c->direct)
+		return p9d_mknod(c, dfid, name, mode, major, minor, gid, qid);
 	if (!name_ok(name))
 		return -EINVAL;
 	struct call k;
@@ -844,6 +895,8 @@ int uvfs_p9_mknod(struct uvfs_p9_client *c, uint32_t dfid, const char *name, uin
 
 int uvfs_p9_link(struct uvfs_p9_client *c, uint32_t dfid, uint32_t fid, const char *name)
 {
+	if (c->direct)
+		return p9d_link(c, dfid, fid, name);
 	if (!name_ok(name))
 		return -EINVAL;
 	struct call k;
@@ -858,6 +911,8 @@ int uvfs_p9_link(struct uvfs_p9_client *c, uint32_t dfid, uint32_t fid, const ch
 
 int uvfs_p9_rename(struct uvfs_p9_client *c, uint32_t fid, uint32_t dfid, const char *name)
 {
+	if (c->direct)
+		return p9d_rename(c, fid, dfid, name);
 	if (!name_ok(name))
 		return -EINVAL;
 	struct call k;
@@ -894,6 +949,8 @@ static bool is_dot(const char *name)
 int uvfs_p9_renameat(struct uvfs_p9_client *c, uint32_t olddfid, const char *oldname, uint32_t newdfid,
 		     const char *newname)
 {
+	if (c->direct)
+		return p9d_renameat(c, olddfid, oldname, newdfid, newname);
 	if (!name_ok(oldname) || !name_ok(newname) || is_dot(oldname) || is_dot(newname))
 		return -EINVAL;
 	int err;
@@ -921,6 +978,8 @@ int uvfs_p9_renameat(struct uvfs_p9_client *c, uint32_t olddfid, const char *old
 
 int uvfs_p9_unlinkat(struct uvfs_p9_client *c, uint32_t dfid, const char *name, uint32_t flags)
 {
+	if (c->direct)
+		return p9d_unlinkat(c, dfid, name, flags);
 	if (!name_ok(name) || flags & ~(uint32_t)AT_REMOVEDIR)
 		return -EINVAL;
 	if (is_dot(name))
@@ -954,6 +1013,8 @@ int uvfs_p9_unlinkat(struct uvfs_p9_client *c, uint32_t dfid, const char *name, 
 
 int uvfs_p9_readlink(struct uvfs_p9_client *c, uint32_t fid, char *buf, size_t size)
 {
+	if (c->direct)
+		return p9d_readlink(c, fid, buf, size);
 	struct call k;
 	call_begin(&k, P9_TREADLINK);
 	p9_put32(&k.e, fid);
@@ -977,6 +1038,8 @@ int uvfs_p9_readlink(struct uvfs_p9_client *c, uint32_t fid, char *buf, size_t s
 int uvfs_p9_xattrwalk(struct uvfs_p9_client *c, uint32_t fid, const char *name, uint32_t *newfid,
 		      uint64_t *size)
 {
+	if (c->direct)
+		return p9d_xattrwalk(c, fid, name, newfid, size);
 	uint32_t nf;
 	int err = p9_fid_alloc(c, &nf);
 	if (err)
@@ -999,6 +1062,8 @@ int uvfs_p9_xattrwalk(struct uvfs_p9_client *c, uint32_t fid, const char *name, 
 
 int uvfs_p9_xattrcreate(struct uvfs_p9_client *c, uint32_t fid, const char *name, uint64_t size, uint32_t flags)
 {
+	if (c->direct)
+		return p9d_xattrcreate(c, fid, name, size, flags);
 	struct call k;
 	call_begin(&k, P9_TXATTRCREATE);
 	p9_put32(&k.e, fid);
@@ -1071,6 +1136,8 @@ int uvfs_p9_setxattr(struct uvfs_p9_client *c, uint32_t fid, const char *name, c
 
 int uvfs_p9_lock(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_flock *fl, uint8_t *status)
 {
+	if (c->direct)
+		return p9d_lock(c, fid, fl, status);
 	struct call k;
 	call_begin(&k, P9_TLOCK);
 	p9_put32(&k.e, fid);
@@ -1089,6 +1156,8 @@ int uvfs_p9_lock(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_fl
 
 int uvfs_p9_getlock(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_flock *fl)
 {
+	if (c->direct)
+		return p9d_getlock(c, fid, fl);
 	struct call k;
 	call_begin(&k, P9_TGETLOCK);
 	p9_put32(&k.e, fid);
@@ -1118,6 +1187,8 @@ int uvfs_p9_getlock(struct uvfs_p9_client *c, uint32_t fid, struct uvfs_p9_flock
 int uvfs_p9_setattr_walk(struct uvfs_p9_client *c, uint32_t fid, const struct uvfs_p9_setattr *s, uint32_t dfid,
 			 const char *name, uint32_t *newfid, struct uvfs_p9_qid *qid, int *walk_err)
 {
+	if (c->direct)
+		return p9d_setattr_walk(c, fid, s, dfid, name, newfid, qid, walk_err);
 	*newfid = UVFS_P9_NOFID;
 	*walk_err = -EAGAIN;
 	if (!name_ok(name) || strlen(name) > 255) {

@@ -58,7 +58,12 @@ struct p9_rxbuf {
 	size_t pos, end;
 };
 
+struct p9_direct;
+
 struct uvfs_p9_client {
+	/* Immutable: non-NULL for a direct client (p9_direct.c), whose calls
+	 * never reach the wire fields below (left unset). */
+	struct p9_direct *direct;
 	int rfd, wfd;     /* immutable after connect; closed by uvfs_p9_close */
 	bool wsock;       /* wfd is a socket (MSG_NOSIGNAL works); immutable */
 	int wakefd;       /* eventfd: readable once the connection is dead */
