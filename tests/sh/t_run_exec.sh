@@ -36,11 +36,12 @@ check run-exec-interp-fd "hello hello hello" \
   "$(run '/usr/bin/cat /w/x; /usr/bin/cat /w/x 3</w/x 4</w/x 5</w/x; /usr/bin/cat /w/x' | tr '\n' ' ' | sed 's/ $//')"
 
 # 200 execs, 60 of them with an interpreter fd of its own: the supervisor's
-# fds (and so the images it keeps) do not grow with them. The tracee
+# fds (and so the images it keeps) do not grow with them (40 new images
+# after A; a few fds of the direct lower's file cache may come and go). The tracee
 # reports on stdout (a FIFO read here) and pauses while its supervisor's
 # fds are counted.
 mkfifo "$D/fifo"
-S='for k in $(seq 3 22); do /usr/bin/true || echo fail; eval "exec $k</w/x"; done; echo A; /usr/bin/sleep 1
+S='/usr/bin/sleep 0; for k in $(seq 3 22); do /usr/bin/true || echo fail; eval "exec $k</w/x"; done; echo A; /usr/bin/sleep 1
 for k in $(seq 23 62); do /usr/bin/true || echo fail; eval "exec $k</w/x"; done
 for i in $(seq 140); do /usr/bin/true || echo fail; done; echo B; /usr/bin/sleep 1'
 "$UVFS" run --root "$Y" -- /bin/bash -c "$S" > "$D/fifo" 2>&1 & sup=$!
@@ -54,7 +55,7 @@ while read -r l; do
 done < "$D/fifo"
 wait $sup; rc=$?
 check run-exec-200-rc "0:" "$rc:$other"
-check run-exec-200-fds-bounded "yes" "$([ -n "$na" ] && [ -n "$nb" ] && [ "$nb" -le $((na + 2)) ] && echo yes || echo "fds $na then $nb")"
+check run-exec-200-fds-bounded "yes" "$([ -n "$na" ] && [ -n "$nb" ] && [ "$nb" -le $((na + 10)) ] && echo yes || echo "fds $na then $nb")"
 
 # argv[0] of a program run by a process that forked (not vfork): its own
 # name, even when argv[0] is the path string itself (env execs argv[0];
