@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -124,6 +125,21 @@ static int put_link(const char *target, const char *link)
 }
 
 static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script);
+
+/* A new read-only description of f's content: the host file behind it
+ * (vfd.c run_vfd_host_for: nothing copied, the host's page cache) or its
+ * memfd. */
+static int content(struct run_call *c, struct uvfs_file *f, struct run_vfd **v)
+{
+	int h, err = run_vfd_host_for(c->s, f, false, v, &h);
+	if (!err)
+		return h;
+	if (err != -EOPNOTSUPP)
+		return err;
+	if ((err = run_vfd_memfd_for(c->s, f, v)))
+		return err;
+	return reopen_ro((*v)->memfd);
+}
 
 /* Exec images of dynamically linked programs are cached: building one
  * copies the whole program (gcc's cc1 is 33 MB, exec'd once per source
@@ -208,9 +224,8 @@ static void img_put(struct run_sup *s, struct run_vfd *v, int l, const struct st
 
 /* An ELF with PT_INTERP: a copy whose interpreter is the tree's. Returns 1
  * when f is not such an ELF (the kernel takes it as it is). */
-static int elf_image(struct run_call *c, struct run_vfd *v, int *out)
+static int elf_image(struct run_call *c, struct run_vfd *v, int memfd, int *out)
 {
-	int memfd = v->memfd;
 	Elf64_Ehdr eh;
 	if (pread(memfd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
@@ -235,11 +250,8 @@ static int elf_image(struct run_call *c, struct run_vfd *v, int *out)
 	if (err)
 		return (int)err;
 	struct run_vfd *vi;
-	err = run_vfd_memfd_for(c->s, fi, &vi);
+	int h = content(c, fi, &vi);
 	uvfs_file_put(fi);
-	if (err)
-		return (int)err;
-	int h = reopen_ro(vi->memfd);
 	if (h < 0)
 		return h;
 	int l = install(c, h, true);
@@ -264,7 +276,9 @@ static int elf_image(struct run_call *c, struct run_vfd *v, int *out)
 		return -errno;
 	errno = 0;
 	for (off_t off = 0; off < st.st_size;) {
-		ssize_t n = copy_file_range(memfd, &off, e, NULL, (size_t)(st.st_size - off), 0);
+		/* from a host file: no copy_file_range across file systems */
+		ssize_t n = v->host ? sendfile(e, memfd, &off, (size_t)(st.st_size - off))
+				    : copy_file_range(memfd, &off, e, NULL, (size_t)(st.st_size - off), 0);
 		if (n <= 0)
 			goto fail;
 	}
@@ -389,21 +403,25 @@ write:
 static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script)
 {
 	struct run_vfd *v;
-	int err = run_vfd_memfd_for(c->s, f, &v);
-	if (err)
-		return err;
+	int src = content(c, f, &v);
+	if (src < 0)
+		return src;
 	*vout = v;
 	char buf[257] = { 0 };
-	if (pread(v->memfd, buf, 256, 0) < 0)
+	if (pread(src, buf, 256, 0) < 0) {
+		close(src);
 		return -EIO;
+	}
 	*script = buf[0] == '#' && buf[1] == '!';
-	err = *script ? script_image(c, buf, depth, out) : elf_image(c, v, out);
+	int err = *script ? script_image(c, buf, depth, out) : elf_image(c, v, src, out);
 	if (err > 0)
 		*script = false; /* not one the kernel runs: it fails as it will */
-	if (err <= 0)
+	if (err <= 0) {
+		close(src);
 		return err;
-	*out = reopen_ro(v->memfd);
-	return *out < 0 ? *out : 0;
+	}
+	*out = src; /* static: the content itself */
+	return 0;
 }
 
 long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr, const char *linkdir)
@@ -547,8 +565,8 @@ int run_exec_fd(struct run_call *c, int fd)
 	uvfs_file_put(f);
 	if (err)
 		return err;
-	struct stat a, b;
-	if (!fstat(h, &a) && !fstat(v->memfd, &b) && a.st_ino == b.st_ino) {
+	struct stat a;
+	if (!fstat(h, &a) && a.st_ino == v->key_ino && a.st_dev == v->key_dev) {
 		close(h); /* a static program: the fd already is its content */
 		return 0;
 	}

@@ -113,6 +113,8 @@ struct run_vfd {
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
 	bool pseudo; /* DIR/OTHER on proc/sysfs/cgroupfs (a regular file: a snapshot per open) */
+	bool host; /* REG: read-only opens of a host file the tree serves (vfd.c run_vfd_host_for): keyed by
+		    * that file's dev+ino, memfd -1, never on reg_list or src_hash */
 };
 /* The host path of a DIR vfd's placeholder directory into buf (PATH_MAX),
  * or -ENOENT when it has none. */
@@ -137,6 +139,12 @@ HIDDEN int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v)
 /* The memfd holding the content of the regular file f (materialised on
  * first use; the vfd keeps it). */
 HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
+/* The host file behind the regular file f, for reading only: *hostfd a new
+ * O_RDONLY fd of it (the caller's), *out its vfd (v->host). -EOPNOTSUPP
+ * when the memfd path applies: a memfd holds the inode's content already,
+ * or the layer has no host file for f, or it lives on a noexec mount.
+ * opath: f is an O_PATH file (the layer gives none for those). */
+HIDDEN int run_vfd_host_for(struct run_sup *s, struct uvfs_file *f, bool opath, struct run_vfd **out, int *hostfd);
 
 /* ---------------------------------------------------------- pseudo.c */
 enum { RUN_NPSEUDO = 4 }; /* /proc, /sys, /dev, /dev/pts */
@@ -189,6 +197,7 @@ struct run_sup {
 	struct run_vfd *reg_list; /* REG vfds that were opened writable */
 	unsigned sync_calls; /* run_vfd_sync_all calls (vfd.c prunes reg_list every few) */
 	int lease_probe; /* vfd.c: 0 not probed yet, 1 a read lease tells whether a memfd has writers, 2 not */
+	bool any_host; /* some vfd is a host file (run_vfd_lookup then looks up fds of any device) */
 	struct uvfs_tasks *tasks_table; /* proc's task table (NULL: no pseudo mounts) */
 	struct uvfs_devtmpfs_accessor *dev;
 	bool mounted[RUN_NPSEUDO], made_point[RUN_NPSEUDO];

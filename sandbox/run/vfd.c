@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,7 +133,8 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 		*err = errno == ENOENT ? -EBADF : -errno;
 		return NULL;
 	}
-	if (!s->vfd_hash || (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev)))
+	if (!s->vfd_hash ||
+	    (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev) && !s->any_host))
 		return NULL;
 	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
 		if (v->key_ino == st.st_ino && v->key_dev == st.st_dev)
@@ -209,8 +211,8 @@ static void mark_synced(struct run_vfd *v)
 
 void run_vfd_mapped(struct run_sup *s, struct run_vfd *v)
 {
-	if (v->type != RUN_VFD_REG || v->mapped)
-		return;
+	if (v->type != RUN_VFD_REG || v->mapped || v->host)
+		return; /* a host file's fd is read-only: the kernel refuses the mapping */
 	v->mapped = true;
 	if (!v->writable_seen) { /* a writable shared mapping needs a writable open */
 		v->writable_seen = true;
@@ -219,6 +221,84 @@ void run_vfd_mapped(struct run_sup *s, struct run_vfd *v)
 	}
 	/* run_vfd_sync_all ran before this call: the content is synced */
 	mark_synced(v);
+}
+
+static struct run_vfd *src_find(struct run_sup *s, uint64_t dev, uint64_t ino)
+{
+	for (struct run_vfd *v = s->src_hash[hidx(s, ino ^ dev)]; v; v = v->src_next)
+		if (v->src_dev == dev && v->src_ino == ino)
+			return v;
+	return NULL;
+}
+
+/* Read-only opens of a file the tree serves from a host file (a direct
+ * lower through an overlay: uvfs_file_host_fd) get that host file itself,
+ * so reads and mmaps (libraries) run on the host's page cache and nothing
+ * is copied. As long as no memfd holds the inode's content: once a
+ * writable open made one (the overlay copied the file up), later opens of
+ * either kind use the memfd; a read-only fd opened before keeps reading
+ * the host file, as a Linux overlayfs fd opened before a copy-up keeps
+ * reading the lower file. The vfd (one per host inode, found by its
+ * dev+ino as a placeholder is) serves the fd calls from the tree through
+ * v->vd. Not for a noexec mount: libraries are mapped PROT_EXEC and
+ * programs exec'd from these. */
+int run_vfd_host_for(struct run_sup *s, struct uvfs_file *f, bool opath, struct run_vfd **out, int *hostfd)
+{
+	int err = ensure_tables(s);
+	if (err)
+		return err;
+	struct statx stx;
+	if ((err = uvfs_file_stat(f, STATX_BASIC_STATS, &stx)))
+		return err;
+	if (!S_ISREG(stx.stx_mode) ||
+	    src_find(s, ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor, stx.stx_ino))
+		return -EOPNOTSUPP;
+	struct uvfs_file *rf = f;
+	struct uvfs_vd vd;
+	if (opath) { /* the layer gives no host fd for an O_PATH file: a handle of ours */
+		struct uvfs_cred root;
+		uvfs_cred_init_root(&root);
+		uvfs_file_vd(f, &vd);
+		struct uvfs_pathop pop = { .root = s->root, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
+		err = uvfs_open_at(s->vfs, &root, &pop, O_RDONLY, 0, 0, &rf);
+		uvfs_vd_put(&vd);
+		if (err)
+			return -EOPNOTSUPP;
+	}
+	int h = uvfs_file_host_fd(rf);
+	if (rf != f)
+		uvfs_file_put(rf);
+	if (h < 0)
+		return -EOPNOTSUPP;
+	struct stat st;
+	if (fstat(h, &st) || !S_ISREG(st.st_mode))
+		goto no;
+	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
+		if (v->host && v->key_ino == st.st_ino && v->key_dev == st.st_dev) {
+			*out = v;
+			*hostfd = h;
+			return 0;
+		}
+	struct statvfs sv;
+	if (fstatvfs(h, &sv) || (sv.f_flag & ST_NOEXEC))
+		goto no;
+	struct run_vfd *v = calloc(1, sizeof(*v));
+	if (!v) {
+		close(h);
+		return -ENOMEM;
+	}
+	v->type = RUN_VFD_REG;
+	v->host = true;
+	v->memfd = -1;
+	uvfs_file_vd(f, &v->vd);
+	add_key(s, v, h);
+	s->any_host = true;
+	*out = v;
+	*hostfd = h;
+	return 0;
+no:
+	close(h);
+	return -EOPNOTSUPP;
 }
 
 int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out)
@@ -232,11 +312,8 @@ int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **o
 		return err;
 	uint64_t dev = ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor;
 	size_t i = hidx(s, stx.stx_ino ^ dev);
-	for (struct run_vfd *v = s->src_hash[i]; v; v = v->src_next)
-		if (v->src_dev == dev && v->src_ino == stx.stx_ino) {
-			*out = v;
-			return 0;
-		}
+	if ((*out = src_find(s, dev, stx.stx_ino)))
+		return 0;
 	struct run_vfd *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -417,6 +494,20 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	bool pseudo = run_pseudo_fs(s, f);
 	if (S_ISREG(stx.stx_mode) && !pseudo) {
 		struct run_vfd *v;
+		int h;
+		if ((oflags & O_PATH) || (acc == O_RDONLY && !(oflags & O_TRUNC))) {
+			err = run_vfd_host_for(s, f, oflags & O_PATH, &v, &h);
+			if (!err) { /* the host file itself */
+				uvfs_file_put(f);
+				int r = addfd(s, id, h, oflags);
+				close(h);
+				return r;
+			}
+			if (err != -EOPNOTSUPP) {
+				uvfs_file_put(f);
+				return err;
+			}
+		}
 		err = run_vfd_memfd_for(s, f, &v);
 		uvfs_file_put(f);
 		if (err)
@@ -426,7 +517,7 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 				return -errno;
 			mark_synced(v);
 		}
-		int h = reopen(v->memfd, hostflags);
+		h = reopen(v->memfd, hostflags);
 		if (h < 0)
 			return h;
 		if (acc != O_RDONLY && !(oflags & O_PATH) && !v->writable_seen) {
