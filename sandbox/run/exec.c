@@ -28,8 +28,8 @@
  * outlives a successful exec.
  *
  * Interpreters come from the tree, not the host:
- *  - ELF with PT_INTERP: the image is a copy of the program whose PT_INTERP
- *    string is replaced by "/proc/self/fd/L", L a close-on-exec fd of the
+ *  - ELF with PT_INTERP: the image is a copy of the program (cached: see
+ *    struct run_img) whose PT_INTERP string is replaced by "/proc/self/fd/L", L a close-on-exec fd of the
  *    tree's interpreter (ld.so) installed in the tracee; the kernel opens
  *    the interpreter before it closes close-on-exec fds. argv and argv[0]
  *    are the program's; /proc/self/exe is a memfd (as for every program
@@ -222,18 +222,19 @@ static void img_put(struct run_sup *s, struct run_vfd *v, int l, const struct st
 	}
 }
 
-/* An ELF with PT_INTERP: a copy whose interpreter is the tree's. Returns 1
- * when f is not such an ELF (the kernel takes it as it is). */
-static int elf_image(struct run_call *c, struct run_vfd *v, int memfd, int *out)
+/* An ELF with PT_INTERP (src: its content): a copy whose interpreter is the
+ * tree's. Returns 1 when it is not such an ELF (the kernel takes it as it
+ * is). */
+static int elf_image(struct run_call *c, struct run_vfd *v, int src, int *out)
 {
 	Elf64_Ehdr eh;
-	if (pread(memfd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	if (pread(src, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
 		return 1;
 	Elf64_Phdr ph;
 	size_t i;
 	for (i = 0; i < eh.e_phnum; i++) {
-		if (pread(memfd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(src, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
 			return 1;
 		if (ph.p_type == PT_INTERP)
 			break;
@@ -241,7 +242,7 @@ static int elf_image(struct run_call *c, struct run_vfd *v, int memfd, int *out)
 	if (i == eh.e_phnum || ph.p_filesz < 2 || ph.p_filesz > PATH_MAX)
 		return 1; /* static: nothing to redirect (the kernel checks the rest) */
 	char interp[PATH_MAX + 1];
-	if (pread(memfd, interp, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
+	if (pread(src, interp, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
 	    interp[ph.p_filesz - 1])
 		return 1; /* the kernel refuses it (ENOEXEC) */
 	/* the kernel's open_exec(interpreter): as the task, relative to its cwd */
@@ -263,7 +264,7 @@ static int elf_image(struct run_call *c, struct run_vfd *v, int memfd, int *out)
 	if ((size_t)nl + 1 > ph.p_filesz)
 		return 1; /* no room: the host's interpreter (documented) */
 	struct stat st;
-	if (fstat(memfd, &st))
+	if (fstat(src, &st))
 		return -errno;
 	int e = img_get(c->s, v, l, &st);
 	if (e != -ENOENT) {
@@ -277,8 +278,8 @@ static int elf_image(struct run_call *c, struct run_vfd *v, int memfd, int *out)
 	errno = 0;
 	for (off_t off = 0; off < st.st_size;) {
 		/* from a host file: no copy_file_range across file systems */
-		ssize_t n = v->host ? sendfile(e, memfd, &off, (size_t)(st.st_size - off))
-				    : copy_file_range(memfd, &off, e, NULL, (size_t)(st.st_size - off), 0);
+		ssize_t n = v->host ? sendfile(e, src, &off, (size_t)(st.st_size - off))
+				    : copy_file_range(src, &off, e, NULL, (size_t)(st.st_size - off), 0);
 		if (n <= 0)
 			goto fail;
 	}

@@ -7,8 +7,9 @@
  * F_DUPFD, fork, SCM_RIGHTS and close need no interception, and no
  * per-process fd table can drift out of step with the kernel's.
  *
- * Regular files: one memfd per uvfs inode holds the content (copied in on
- * first open). Each open gets its own open file description of it
+ * Regular files: a read-only open of a file the tree serves from a host
+ * file gets that host file (run_vfd_host_for); otherwise one memfd per uvfs
+ * inode holds the content (copied in on first open). Each open gets its own open file description of it
  * (reopened through /proc/self/fd), so offsets and O_APPEND are per open
  * as in Linux, and read, write, lseek, mmap (shared libraries), ftruncate
  * run in the kernel at native speed. Changes reach the uvfs inode at the
