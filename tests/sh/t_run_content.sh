@@ -69,3 +69,42 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$D/ov/u" "$D/ov/w" "$D/ov/m" && mount -t over
   check run-content-ro-and-rw-overlay "$(echo "$ref" | sed '1,/^new open/{/^new open/!d}')" "$(echo "$out" | sed '1,/^new open/{/^new open/!d}')"
 fi
 check run-content-host-untouched "orig hello" "$(echo $(cat "$Y/w/y" "$Y/w/x"))"
+
+# a static program of the lower runs from its host file (nothing copied);
+# O_PATH opens are host files too, with fd calls served from the tree;
+# fexecve of an O_PATH fd of such a program works
+if cc -static -o "$Y/w/prog" -x c - 2>/dev/null <<'CEOF'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+extern char **environ;
+int main(int argc, char **argv) {
+	if (argc > 1 && !strcmp(argv[1], "child")) { printf("fexecve ok\n"); return 0; }
+	printf("%d\n", (int)getpid());
+	fflush(stdout);
+	sleep(1);
+	int p = open("/w/x", O_PATH);
+	struct stat a, b;
+	if (p < 0 || fstat(p, &a) || stat("/w/x", &b)) { perror("opath"); return 1; }
+	printf("opath-fstat %s\n", a.st_dev == b.st_dev && a.st_ino == b.st_ino ? "tree" : "host");
+	fflush(stdout);
+	int e = open("/w/prog", O_PATH);
+	char *av[] = { "prog", "child", NULL };
+	fexecve(e, av, environ);
+	perror("fexecve");
+	return 1;
+}
+CEOF
+then
+  "$UVFS" run --root "$Y" -- /w/prog > "$D/fifo" 2>&1 & sup=$!
+  read -r pid < "$D/fifo"
+  exe=$(readlink /proc/$pid/exe)
+  out=$(cat "$D/fifo"); wait $sup; rc=$?
+  check run-content-static-from-host "$Y/w/prog" "$exe"
+  check run-content-opath-fexecve "0:opath-fstat tree fexecve ok" "$rc:$(echo $out)"
+else
+  echo "ok run-content-static-skipped # no static libc"
+fi
