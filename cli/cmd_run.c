@@ -18,6 +18,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,6 +357,55 @@ static int build_tree(const char *hostdir, bool copy, bool diod, struct cli_bund
 	return err;
 }
 
+/* An id of the bundle's user namespace on the host: through the mapping
+ * (linux.uidMappings / gidMappings) when the bundle has one (a rootless
+ * bundle's container root is the user who made it), else itself. */
+static uint32_t map_id(json_t *maps, uint32_t id)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(maps, i, m) {
+		json_int_t c = json_integer_value(json_object_get(m, "containerID"));
+		json_int_t h = json_integer_value(json_object_get(m, "hostID"));
+		json_int_t n = json_integer_value(json_object_get(m, "size"));
+		if (id >= c && id - c < n)
+			return (uint32_t)(h + (id - c));
+	}
+	return id;
+}
+
+/* process.user for uvfs_run: the ids on the host (mapped as above) and the
+ * umask, which the parsed spec does not keep. groups: ngroups entries,
+ * freed by the caller. */
+static int bundle_user(const char *bundle, const struct uvfs_oci_spec *ps, struct uvfs_run_opts *ro,
+		       uint32_t **groups)
+{
+	char cfg[PATH_MAX];
+	snprintf(cfg, sizeof(cfg), "%s/config.json", bundle);
+	json_t *j = json_load_file(cfg, 0, NULL);
+	json_t *lx = json_object_get(j, "linux");
+	json_t *um = json_object_get(json_object_get(json_object_get(j, "process"), "user"), "umask");
+	json_t *umap = json_object_get(lx, "uidMappings"), *gmap = json_object_get(lx, "gidMappings");
+	*groups = calloc(ps->nadditional_gids + 1, sizeof(**groups));
+	if (!*groups) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	ro->set_user = true;
+	ro->uid = map_id(umap, ps->uid);
+	ro->gid = map_id(gmap, ps->gid);
+	for (size_t i = 0; i < ps->nadditional_gids; i++)
+		(*groups)[i] = map_id(gmap, ps->additional_gids[i]);
+	ro->groups = *groups;
+	ro->ngroups = ps->nadditional_gids;
+	if (json_is_integer(um) && json_integer_value(um) >= 0 && json_integer_value(um) <= 0777) {
+		ro->set_umask = true;
+		ro->umask = (unsigned)json_integer_value(um);
+	}
+	json_decref(j);
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const char *hostdir = NULL, *bundle = NULL, *cwd = NULL, *dump = NULL, *maxt = NULL, *gofer = NULL;
@@ -448,11 +499,13 @@ int cmd_run(int argc, char **argv)
 		prog = pargv;
 		envp = penv;
 	}
+	struct uvfs_run_opts ro = { .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp, .max_tasks = max_tasks };
+	uint32_t *groups = NULL;
+	if (bundle && !err) /* process.user, as runc runs the program */
+		err = bundle_user(bundle, ps, &ro, &groups);
 	int status = 0;
 	if (!err)
-		err = uvfs_run(&(struct uvfs_run_opts){ .vfs = vfs, .ns = ns, .cwd = cwd, .argv = prog, .envp = envp,
-						     .max_tasks = max_tasks },
-			       &status);
+		err = uvfs_run(&ro, &status);
 	if (dump) {
 		FILE *out = fopen(dump, "we");
 		if (out) {
@@ -464,7 +517,7 @@ int cmd_run(int argc, char **argv)
 		} else
 			fprintf(stderr, "uvfs run: %s: %s\n", dump, strerror(errno));
 	}
-	free(pargv), free(penv);
+	free(pargv), free(penv), free(groups);
 	uvfs_oci_spec_free(spec);
 	uvfs_mntns_put(ns);
 	cli_bundle_release(&cb);

@@ -385,8 +385,10 @@ static int64_t kn_llseek(struct uvfs_file *f, int64_t off, int whence) { return 
 static int kn_setattr(struct uvfs_dentry *d, const struct uvfs_setattr *attr, struct uvfs_file *file)
 {
 	/* Generated attributes: chmod, chown, utimes are refused as proc does
-	 * for most of its files; O_TRUNC on a writable file is harmless. */
-	return (attr->mask & ~(unsigned)STATX_SIZE) ? -EPERM : 0;
+	 * for most of its files; O_TRUNC on a writable file is harmless (the
+	 * layer adds the mtime a truncation stamps: ignored with it). */
+	unsigned ok = STATX_SIZE | ((attr->mask & STATX_SIZE) ? STATX_MTIME | STATX_CTIME : 0);
+	return (attr->mask & ~ok) ? -EPERM : 0;
 }
 
 static const struct uvfs_inode_ops kn_dir_iops = {

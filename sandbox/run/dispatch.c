@@ -851,6 +851,7 @@ const struct run_handler run_handlers[] = {
 	H(listxattr, h_listxattr), H(llistxattr, h_llistxattr), H(flistxattr, h_flistxattr),
 	H(removexattr, h_removexattr), H(lremovexattr, h_lremovexattr), H(fremovexattr, h_fremovexattr),
 	H(execve, h_execve), H(execveat, h_execveat), H(mmap, h_mmap), H(msync, h_msync),
+	H(mprotect, run_h_mprotect), H(pkey_mprotect, run_h_mprotect),
 	H(setuid, h_creds), H(setgid, h_creds), H(setreuid, h_creds), H(setregid, h_creds),
 	H(setresuid, h_creds), H(setresgid, h_creds), H(setfsuid, h_creds), H(setfsgid, h_creds),
 	H(setgroups, h_creds), H(capset, h_creds), H(umask, h_creds), H(prctl, h_creds),
@@ -863,6 +864,8 @@ const struct run_handler run_handlers[] = {
 	/* fork bound (fork.c): EAGAIN past --max-tasks processes, else on */
 	H(clone, run_h_clone), H(clone3, run_h_clone3), H(fork, run_h_fork), H(vfork, run_h_fork),
 	H(inotify_add_watch, h_enosys), H(fanotify_mark, h_enosys), H(uselib, h_enosys),
+	/* pty.c: TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK only (filter.c) */
+	H(ioctl, run_h_ioctl),
 };
 const size_t run_nhandlers = sizeof(run_handlers) / sizeof(run_handlers[0]);
 
@@ -874,6 +877,7 @@ void run_dispatch(struct run_call *c)
 	if (err)
 		r = err;
 	uvfs_sbx_umask(c->task->sbx, c->st.umask);
+	run_pty_before(c);
 	for (size_t i = 0; !err && i < run_nhandlers; i++)
 		if (run_handlers[i].nr == c->req->data.nr) {
 			r = run_handlers[i].fn(c);

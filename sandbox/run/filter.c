@@ -13,14 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "sandbox/run/internal.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 
 static int send_fd(int sock, int fd)
 {
@@ -69,8 +75,24 @@ static int install_filter(void)
 	/* Native ABI only: libseccomp kills a tracee that uses another one
 	 * (int 0x80, x32) instead of letting it past the filter. */
 	for (size_t i = 0; i < run_nhandlers && !err; i++)
-		if (run_handlers[i].nr != __NR_mmap)
+		if (run_handlers[i].nr != __NR_mmap && run_handlers[i].nr != __NR_ioctl &&
+		    run_handlers[i].nr != __NR_mprotect && run_handlers[i].nr != __NR_pkey_mprotect)
 			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, run_handlers[i].nr, 0);
+	/* ioctl only for the pty commands whose answer names the tree's pair
+	 * (pty.c); every other ioctl stays in the kernel. The kernel takes
+	 * the command as an unsigned int: the upper half is not compared. */
+	static const unsigned long pty_cmds[] = { TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK };
+	for (size_t i = 0; !err && i < sizeof(pty_cmds) / sizeof(pty_cmds[0]); i++)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_ioctl, 1,
+				       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, pty_cmds[i]));
+	/* mprotect only when it asks for PROT_WRITE (maps.c): a mapping made
+	 * writable later; RELRO, guard pages and the like never come here */
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_mprotect, 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
+	if (!err)
+		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, __NR_pkey_mprotect, 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
 	/* mmap only when shared (MAP_SHARED or MAP_SHARED_VALIDATE) and
 	 * writable: every program maps its libraries, privately */
 	for (unsigned type = MAP_SHARED; !err && type <= MAP_SHARED_VALIDATE; type += 2)
@@ -85,11 +107,64 @@ static int install_filter(void)
 	return fd;
 }
 
+/* process.user: a root supervisor's child takes any ids; any other may
+ * only keep its own uid, gid and groups (setgroups, setgid, setuid would
+ * fail in the child, after the program's output began: refuse before
+ * forking, clearly). It cannot drop groups either: it keeps those it has
+ * beyond the ones asked. */
+static int user_allowed(const struct uvfs_run_opts *o)
+{
+	if (!o->set_user || geteuid() == 0)
+		return 0;
+	gid_t cur[256];
+	int n = getgroups(256, cur);
+	bool same = o->uid == getuid() && o->uid == geteuid() && o->gid == getgid() && o->gid == getegid();
+	for (size_t i = 0; same && i < o->ngroups; i++) {
+		bool found = o->groups[i] == o->gid;
+		for (int j = 0; j < n && !found; j++)
+			found = cur[j] == o->groups[i];
+		same = found;
+	}
+	if (same)
+		return 0;
+	fprintf(stderr, "uvfs run: running the program as uid %u gid %u (process.user) needs root: %s\n", o->uid,
+		o->gid, strerror(EPERM));
+	return -EPERM;
+}
+
+/* In the child, after the filter is loaded and the listener sent (these
+ * calls are in the filter: the supervisor serves them and reads the ids
+ * again), before exec: groups, gid, uid in runc's order. */
+static int set_user(const struct uvfs_run_opts *o, const gid_t *g)
+{
+	if (o->set_umask)
+		umask(o->umask & 0777);
+	if (!o->set_user || geteuid() != 0)
+		return 0; /* not root: its own ids (user_allowed) */
+	if (setgroups(o->ngroups, g) || setresgid(o->gid, o->gid, o->gid) || setresuid(o->uid, o->uid, o->uid))
+		return -errno;
+	/* a change of ids clears the parent-death signal */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return 0;
+}
+
 int run_launch(struct run_sup *s, const struct uvfs_run_opts *o)
 {
+	int err0 = user_allowed(o);
+	if (err0)
+		return err0;
+	/* made before the fork: the child of a threaded process may not malloc */
+	gid_t *gids = calloc(o->ngroups + 1, sizeof(*gids));
+	if (!gids)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->ngroups; i++)
+		gids[i] = o->groups[i];
+	pid_t sup = getpid();
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		free(gids);
 		return -errno;
+	}
 	char *const *envp = o->envp;
 	if (!envp) {
 		extern char **environ;
@@ -98,10 +173,13 @@ int run_launch(struct run_sup *s, const struct uvfs_run_opts *o)
 	/* The path execve reads must be its own buffer: exec.c rewrites it. */
 	char *path = strdup(o->argv[0]);
 	if (!path) {
+		free(gids);
 		close(sv[0]), close(sv[1]);
 		return -ENOMEM;
 	}
 	pid_t pid = fork();
+	if (pid != 0)
+		free(gids);
 	if (pid < 0) {
 		int err = -errno;
 		free(path);
@@ -123,6 +201,13 @@ int run_launch(struct run_sup *s, const struct uvfs_run_opts *o)
 			_exit(127);
 		close(fd);
 		close(sv[1]);
+		int ue = set_user(o, gids);
+		if (ue) {
+			fprintf(stderr, "uvfs run: taking uid %u gid %u: %s\n", o->uid, o->gid, strerror(-ue));
+			_exit(127);
+		}
+		if (getppid() != sup) /* the supervisor died before the signal was set again */
+			_exit(127);
 		if (strchr(path, '/')) {
 			execve(path, o->argv, envp);
 		} else {

@@ -125,6 +125,8 @@ HIDDEN struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int 
 /* Opens a tracee fd for f (an uvfs open file, reference consumed) with
  * oflags: returns the tracee fd or -errno. */
 HIDDEN int run_vfd_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, int oflags);
+/* The vfd whose placeholder is the host inode (dev, ino), or NULL. */
+HIDDEN struct run_vfd *run_vfd_find(struct run_sup *s, dev_t dev, uint64_t ino);
 /* v's memfd was mapped shared and writable: from now on its content is
  * compared with the last synced copy (by hash) at every sync. */
 HIDDEN void run_vfd_mapped(struct run_sup *s, struct run_vfd *v);
@@ -145,6 +147,29 @@ HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_
  * or the layer has no host file for f, or it lives on a noexec mount.
  * opath: f is an O_PATH file (the layer gives none for those). */
 HIDDEN int run_vfd_host_for(struct run_sup *s, struct uvfs_file *f, bool opath, struct run_vfd **out, int *hostfd);
+
+/* ------------------------------------------------------------- pty.c */
+/* Pseudo-terminals and /dev/tty (see pty.c): the tree's devpts names the
+ * pairs, the host's carry the data. */
+struct run_pty;
+struct stat;
+/* The tree's ptmx, /dev/pts/I or /dev/tty (f: the uvfs open, checked):
+ * the host device installed in the tracee (f consumed), -ENODEV for the
+ * placeholder (f kept), or another -errno (f consumed). */
+HIDDEN int run_pty_install(struct run_sup *s, uint64_t notif_id, struct uvfs_file *f, const struct statx *stx,
+			   int hostflags, int oflags);
+/* The vfd standing for fd of pid (st: its stat) when it is a host master
+ * or replica we handed out, else NULL. */
+HIDDEN struct run_vfd *run_pty_lookup(struct run_sup *s, pid_t pid, int fd, const struct stat *st);
+/* Before each handled call: notes the caller, drops the pairs whose
+ * master no tracee holds any more. */
+HIDDEN void run_pty_before(struct run_call *c);
+HIDDEN void run_pty_free_all(struct run_sup *s);
+/* ioctl TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK (the filter sends no other). */
+HIDDEN long run_h_ioctl(struct run_call *c);
+/* uvfs_devices_opts.ctty_open of the run's devices: -ENXIO when the
+ * caller has no controlling terminal. */
+HIDDEN int run_pty_ctty_open(void *arg, int flags, struct uvfs_file **out);
 
 /* ---------------------------------------------------------- pseudo.c */
 enum { RUN_NPSEUDO = 4 }; /* /proc, /sys, /dev, /dev/pts */
@@ -173,6 +198,17 @@ HIDDEN void run_fdview_clear(struct run_call *c);
 HIDDEN long run_h_clone(struct run_call *c);
 HIDDEN long run_h_clone3(struct run_call *c);
 HIDDEN long run_h_fork(struct run_call *c);
+
+/* ------------------------------------------------------------ maps.c */
+/* mprotect, pkey_mprotect with PROT_WRITE: a shared mapping of a tree
+ * file made writable is noted as mmap notes it (CONTINUE). */
+HIDDEN long run_h_mprotect(struct run_call *c);
+
+/* --------------------------------------------------------- hostdir.c */
+/* Locks the run's host directory dir (just made by mkdtemp) for the run
+ * and removes the siblings that dead runs left (their lock free). Returns
+ * the lock's fd (close it after removing dir) or -errno. */
+HIDDEN int run_hostdir_claim(const char *dir);
 
 /* ------------------------------------------------------ supervisor */
 struct run_sup {
@@ -204,6 +240,8 @@ struct run_sup {
 	unsigned max_tasks; /* live tracee processes allowed (fork.c) */
 	size_t forks_unseen; /* forks allowed whose child we have not counted yet */
 	uint64_t full_until_ns; /* a recount said "full": deny without recounting until then */
+	struct run_pty *ptys; /* pty.c: the tree's pairs backed by host pairs */
+	pid_t cur_pid; /* the caller of the call being served (pty.c) */
 };
 
 /* One notification being served. */

@@ -87,6 +87,9 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 	if (!mkdtemp(dir))
 		return -errno;
 	chmod(dir, 0711);
+	/* locked for the run; dead runs' directories go (hostdir.c). Without
+	 * a lock (flock failed) the run goes on: nobody removes dir then */
+	int hostlock = run_hostdir_claim(dir);
 	s.hostdir = dir;
 	uvfs_mntns_root(o->ns, &s.root);
 	struct uvfs_vd cwd = s.root;
@@ -190,5 +193,7 @@ out:
 	run_pseudo_teardown(&s);
 	uvfs_vd_put(&s.root);
 	cleanup_hostdir(dir, 0);
+	if (hostlock >= 0)
+		close(hostlock);
 	return err;
 }

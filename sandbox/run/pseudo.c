@@ -27,9 +27,9 @@
 #include "sandbox/run/internal.h"
 #include "vfs/uvfs_fs.h"
 
-/* No controlling-terminal hook: /dev/tty is ENXIO, as for a process
- * without one (uvfs_devices_register borrows this until uvfs_destroy). */
-static const struct uvfs_devices_opts run_dev_opts = { 0 };
+/* /dev/tty: the caller's controlling terminal, ENXIO without one (pty.c;
+ * uvfs_devices_register borrows this until uvfs_destroy). */
+static const struct uvfs_devices_opts run_dev_opts = { .ctty_open = run_pty_ctty_open };
 
 static const struct {
 	const char *path, *type;

@@ -4,6 +4,9 @@
  * files become fds in the tracee, exec, fork). */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vfs/uvfs.h"
@@ -18,6 +21,16 @@ struct uvfs_run_opts {
 	 * live (as RLIMIT_NPROC would); 0: UVFS_RUN_MAX_TASKS_DEFAULT */
 	unsigned max_tasks;
 	bool no_pseudo; /* no /proc, /sys, /dev, /dev/pts in the tree */
+	/* set_user: the program runs with these ids (a bundle's process.user):
+	 * the child sets its groups (exactly groups[0..ngroups)), gid and uid
+	 * after loading the filter, before exec, as runc does. Only a root
+	 * supervisor can take ids other than its own: else -EPERM. */
+	bool set_user;
+	uint32_t uid, gid;
+	const uint32_t *groups;
+	size_t ngroups;
+	bool set_umask; /* process.user.umask given: the program's umask */
+	unsigned umask;
 };
 #define UVFS_RUN_MAX_TASKS_DEFAULT 1024
 

@@ -134,11 +134,23 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 		*err = errno == ENOENT ? -EBADF : -errno;
 		return NULL;
 	}
+	if (S_ISCHR(st.st_mode)) /* a host pty we handed out (pty.c) */
+		return run_pty_lookup(s, pid, fd, &st);
 	if (!s->vfd_hash ||
 	    (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev) && !s->any_host))
 		return NULL;
 	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
 		if (v->key_ino == st.st_ino && v->key_dev == st.st_dev)
+			return v;
+	return NULL;
+}
+
+struct run_vfd *run_vfd_find(struct run_sup *s, dev_t dev, uint64_t ino)
+{
+	if (!s->vfd_hash)
+		return NULL;
+	for (struct run_vfd *v = s->vfd_hash[hidx(s, ino)]; v; v = v->next)
+		if (v->key_ino == ino && v->key_dev == dev)
 			return v;
 	return NULL;
 }
@@ -371,6 +383,20 @@ static int reopen(int memfd, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* A writable open of a generated file (proc, sysfs, cgroupfs) no tracee
+ * holds any more: off reg_list (what it wrote was delivered at the sync
+ * before this call: nobody can have written it since). */
+static void pseudo_forget(struct run_sup *s, struct run_vfd *v)
+{
+	for (struct run_vfd **pp = &s->reg_list; *pp; pp = &(*pp)->dirty_next)
+		if (*pp == v) {
+			*pp = v->dirty_next;
+			break;
+		}
+	close(v->memfd);
+	v->memfd = -1;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -394,6 +420,8 @@ static void gc(struct run_sup *s)
 	while ((pe = readdir(proc))) {
 		if (pe->d_name[0] < '0' || pe->d_name[0] > '9')
 			continue;
+		if (atoi(pe->d_name) == getpid())
+			continue; /* ours: the memfds of writable generated files */
 		char p[300];
 		snprintf(p, sizeof(p), "/proc/%s/fd", pe->d_name);
 		DIR *fds = opendir(p);
@@ -426,6 +454,8 @@ static void gc(struct run_sup *s)
 				continue;
 			}
 			*pp = v->next;
+			if (v->memfd >= 0)
+				pseudo_forget(s, v);
 			dir_placeholder_free(s, v);
 			uvfs_file_put(v->file);
 			uvfs_vd_put(&v->vd);
@@ -489,6 +519,8 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	int hostflags = (oflags & O_PATH) ? O_RDONLY : (acc == O_ACCMODE ? O_RDWR : acc) | (oflags & O_APPEND);
 	if (S_ISCHR(stx.stx_mode) && !(oflags & O_PATH)) {
 		int r = host_device(s, id, f, hostflags | (oflags & O_NONBLOCK), oflags);
+		if (r == -ENODEV) /* ptys and /dev/tty: the host's too */
+			r = run_pty_install(s, id, f, &stx, hostflags | (oflags & O_NONBLOCK), oflags);
 		if (r != -ENODEV)
 			return r; /* f consumed */
 	}
@@ -548,11 +580,15 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	} else {
 		m = memfd_create("uvfs-dir", MFD_CLOEXEC);
 		/* a generated file: what it reads now, in a memfd of this open's
-		 * own (a file opened only for writing reads nothing; writes to it
-		 * fail with EBADF, see README.md) */
-		if (m >= 0 && pseudo && S_ISREG(stx.stx_mode) && acc != O_WRONLY && !(oflags & O_PATH))
+		 * own (a file opened only for writing reads nothing). Opened
+		 * writable (uvfs allowed it: the file has a store), the memfd is
+		 * writable too and what the tracee writes is delivered to f at
+		 * the next sync (pseudo_deliver) */
+		bool gen = m >= 0 && pseudo && S_ISREG(stx.stx_mode) && !(oflags & O_PATH);
+		if (gen && acc != O_WRONLY)
 			copy_in(m, f);
-		h = m < 0 ? -errno : reopen(m, O_RDONLY);
+		v->memfd = gen && acc != O_RDONLY ? m : -1;
+		h = m < 0 ? -errno : reopen(m, v->memfd >= 0 ? hostflags : O_RDONLY);
 	}
 	if (h < 0) {
 		if (m >= 0)
@@ -564,8 +600,13 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	}
 	add_key(s, v, m >= 0 ? m : h);
 	s->ndirlike++;
-	if (m >= 0)
+	if (v->memfd >= 0) {
+		mark_synced(v);
+		v->dirty_next = s->reg_list;
+		s->reg_list = v;
+	} else if (m >= 0) {
 		close(m);
+	}
 	int r = addfd(s, id, h, oflags);
 	close(h);
 	return r;
@@ -614,6 +655,22 @@ static void writeback(struct run_sup *s, struct run_vfd *v, const struct stat *s
 	}
 	free(buf);
 	uvfs_file_close(f);
+}
+
+/* What a tracee wrote to a generated file (proc, sysfs, cgroupfs) goes to
+ * its store as one write at offset 0, with the opener's credentials (f):
+ * what a shell's `echo x > file` does. The store's error (EINVAL for bad
+ * input) cannot reach the tracee's write(2), which returned long before:
+ * it is dropped. */
+static void pseudo_deliver(struct run_vfd *v, const struct stat *st)
+{
+	if (st->st_size <= 0 || st->st_size > (1 << 20))
+		return;
+	char *buf = malloc((size_t)st->st_size);
+	ssize_t n = buf ? pread(v->memfd, buf, (size_t)st->st_size, 0) : -1;
+	if (n > 0)
+		uvfs_pwrite(v->file, buf, (size_t)n, 0);
+	free(buf);
 }
 
 /* Does any open file description of memfd allow writing (a tracee's fd,
@@ -672,7 +729,10 @@ void run_vfd_sync_all(struct run_sup *s)
 		if (st.st_size != v->synced_size || st.st_mtim.tv_sec != SYNCED_MTIME.tv_sec ||
 		    st.st_mtim.tv_nsec != SYNCED_MTIME.tv_nsec ||
 		    (v->mapped && content_hash(v->memfd, st.st_size) != v->synced_hash)) {
-			writeback(s, v, &st);
+			if (v->pseudo)
+				pseudo_deliver(v, &st);
+			else
+				writeback(s, v, &st);
 			mark_synced(v);
 		}
 		if (!idle) {
@@ -700,6 +760,7 @@ void run_vfd_truncated(struct run_sup *s, const struct statx *stx, uint64_t size
 
 void run_vfd_free_all(struct run_sup *s)
 {
+	run_pty_free_all(s);
 	for (size_t i = 0; s->vfd_hash && i < s->vfd_nbuckets; i++) {
 		while (s->vfd_hash[i]) {
 			struct run_vfd *v = s->vfd_hash[i];

@@ -222,6 +222,22 @@ PROC_TEST(proc, hostname_write)
 	FX_ASSERT_ERR(fx_open("/proc/sys/kernel/ostype", O_WRONLY, 0, &f), -EACCES);
 }
 
+/* A shell's `echo x > /proc/self/comm` opens O_WRONLY|O_CREAT|O_TRUNC: the
+ * truncation (size and mtime) is ignored, as Linux proc does. */
+PROC_TEST(proc, write_o_trunc)
+{
+	char *s;
+	struct uvfs_file *f;
+	FX_ASSERT_OK(fx_open("/proc/1/comm", O_WRONLY | O_CREAT | O_TRUNC, 0644, &f));
+	cr_assert_eq(uvfs_write(f, "shell\n", 6), 6);
+	uvfs_file_put(f);
+	pfx_read("/proc/1/comm", &s);
+	cr_assert_str_eq(s, "shell\n");
+	free(s);
+	FX_ASSERT_OK(fx_open("/proc/sys/kernel/hostname", O_WRONLY | O_TRUNC, 0, &f));
+	uvfs_file_put(f);
+}
+
 PROC_TEST(proc, errors)
 {
 	FX_ASSERT_ERR(fx_mkdir("/proc/x", 0755), -EPERM);

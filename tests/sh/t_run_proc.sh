@@ -71,3 +71,14 @@ else
 fi
 # another process's fds: the shell's, listed by its child
 check run-proc-fd-other "/etc/greeting" "$(run 'exec 6< /etc/greeting; ls -l /proc/$$/fd | grep " 6 -> " | sed "s/.* -> //"')"
+# writable proc files: what the tracee writes reaches the file (one write
+# at offset 0, at its next handled call); the shell's own comm, read back
+# by a builtin (a forked or exec'd cat would show its own name)
+check run-proc-write-comm "renamed" "$(run 'echo renamed > /proc/$$/comm; read x < /proc/$$/comm; echo $x')"
+check run-proc-write-comm-rdwr "yes" "$(run 'exec 3<> /proc/$$/comm; echo again >&3; exec 3>&-; read x < /proc/$$/comm; [ "$x" = again ] && echo yes || echo "$x"')"
+if [ "$(id -u)" = 0 ]; then
+  check run-proc-write-hostname "box1" "$(run 'echo box1 > /proc/sys/kernel/hostname; cat /proc/sys/kernel/hostname')"
+  # a file nobody may write: EACCES at open, as Linux for a user
+  out=$(runuser -u nobody -- "$UVFS" run --root "$T" -- /bin/sh -c 'echo x > /proc/self/stat; echo rc=$?; echo x > /proc/sys/kernel/hostname; echo rc=$?' 2>&1)
+  check run-proc-write-ro "yes" "$(echo "$out" | grep -c 'Permission denied' | grep -qx 2 && echo "$out" | grep -c rc=1 | grep -qx 2 && echo yes || echo "$out")"
+fi
