@@ -100,7 +100,7 @@ struct run_vfd {
 	uint64_t dirseq; /* DIR: its placeholder is <hostdir>/d/<dirseq> (0: a memfd) */
 	struct uvfs_vd vd; /* references held */
 	struct uvfs_file *file; /* DIR/OTHER: the open file; REG: NULL */
-	int memfd; /* REG: the supervisor's copy; else -1 */
+	int memfd; /* REG: the supervisor's copy (-1 for a host file: v->host); else -1 */
 	uint64_t src_dev, src_ino; /* REG: the uvfs inode */
 	bool writable_seen; /* REG: some open allowed writing */
 	bool alias; /* OTHER: the exec image of a script, standing for it (exec.c) */
