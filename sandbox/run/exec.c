@@ -28,8 +28,8 @@
  * outlives a successful exec.
  *
  * Interpreters come from the tree, not the host:
- *  - ELF with PT_INTERP: the image is a copy of the program whose PT_INTERP
- *    string is replaced by "/proc/self/fd/L", L a close-on-exec fd of the
+ *  - ELF with PT_INTERP: the image is a copy of the program (cached: see
+ *    struct run_img) whose PT_INTERP string is replaced by "/proc/self/fd/L", L a close-on-exec fd of the
  *    tree's interpreter (ld.so) installed in the tracee; the kernel opens
  *    the interpreter before it closes close-on-exec fds. argv and argv[0]
  *    are the program's; /proc/self/exe is a memfd (as for every program
@@ -51,9 +51,12 @@
 #include <limits.h>
 #include <dirent.h>
 #include <elf.h>
+#include <linux/kcmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -107,6 +110,12 @@ static int put_link(const char *target, const char *link)
 		return 0;
 	if (errno != EEXIST)
 		return -errno;
+	/* usually the link of an earlier exec with the same fd number, which
+	 * is already right: replacing it costs two inodes on the host's disk */
+	char cur[PATH_MAX];
+	ssize_t n = readlink(link, cur, sizeof(cur));
+	if (n >= 0 && (size_t)n == strlen(target) && !memcmp(cur, target, (size_t)n))
+		return 0;
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s.new", link);
 	unlink(tmp);
@@ -117,18 +126,115 @@ static int put_link(const char *target, const char *link)
 
 static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script);
 
-/* An ELF with PT_INTERP: a copy whose interpreter is the tree's. Returns 1
- * when f is not such an ELF (the kernel takes it as it is). */
-static int elf_image(struct run_call *c, int memfd, int *out)
+/* A new read-only description of f's content: the host file behind it
+ * (vfd.c run_vfd_host_for: nothing copied, the host's page cache) or its
+ * memfd. */
+static int content(struct run_call *c, struct uvfs_file *f, struct run_vfd **v)
+{
+	int h, err = run_vfd_host_for(c->s, f, false, v, &h);
+	if (!err)
+		return h;
+	if (err != -EOPNOTSUPP)
+		return err;
+	if ((err = run_vfd_memfd_for(c->s, f, v)))
+		return err;
+	return reopen_ro((*v)->memfd);
+}
+
+/* Exec images of dynamically linked programs are cached: building one
+ * copies the whole program (gcc's cc1 is 33 MB, exec'd once per source
+ * file), and a fresh copy also starts with a cold page cache. An image is
+ * the program's content with PT_INTERP naming fd L, so it is kept per
+ * program (its REG vfd: one per uvfs inode, alive until the run ends) and
+ * per L (normally the same small number every time). It is valid while the
+ * program's memfd is unchanged: every change reaches the memfd, and is
+ * synced (mark_synced bumps v->gen) before any exec is served; size, mtime
+ * and ctime are compared as well. The image memfd is sealed, each exec
+ * gets a read-only reopen of it. Bounded by count and total bytes, least
+ * recently used evicted; freed by run_exec_free. Single-threaded (the
+ * supervisor), no lock. */
+struct run_img {
+	struct run_vfd *v; /* the program (not referenced: REG vfds outlive the cache) */
+	int l; /* the interpreter's fd number written into the image */
+	int fd; /* the image: a sealed memfd */
+	uint64_t gen; /* v->gen when built */
+	struct stat st; /* v->memfd's when built: size, mtime, ctime compared */
+	struct run_img *next; /* s->imgs: most recently used first */
+};
+enum { RUN_IMG_MAX = 32 };
+static const size_t RUN_IMG_BYTES = (size_t)256 << 20;
+
+static bool same_content(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void img_drop(struct run_sup *s, struct run_img **pp)
+{
+	struct run_img *i = *pp;
+	*pp = i->next;
+	s->nimgs--;
+	s->img_bytes -= (size_t)i->st.st_size;
+	close(i->fd);
+	free(i);
+}
+
+/* A read-only description of the valid cached image of (v, l), or -ENOENT;
+ * a stale one is dropped. */
+static int img_get(struct run_sup *s, struct run_vfd *v, int l, const struct stat *st)
+{
+	for (struct run_img **pp = &s->imgs; *pp; pp = &(*pp)->next) {
+		struct run_img *i = *pp;
+		if (i->v != v || i->l != l)
+			continue;
+		if (i->gen != v->gen || !same_content(&i->st, st)) {
+			img_drop(s, pp);
+			return -ENOENT;
+		}
+		*pp = i->next; /* to the front */
+		i->next = s->imgs;
+		s->imgs = i;
+		return reopen_ro(i->fd);
+	}
+	return -ENOENT;
+}
+
+/* Keeps fd (the image of (v, l), built from content st) in the cache, or
+ * closes it when it is larger than the whole cache. */
+static void img_put(struct run_sup *s, struct run_vfd *v, int l, const struct stat *st, int fd)
+{
+	struct run_img *i = (size_t)st->st_size <= RUN_IMG_BYTES ? malloc(sizeof(*i)) : NULL;
+	if (!i) {
+		close(fd);
+		return;
+	}
+	*i = (struct run_img){ .v = v, .l = l, .fd = fd, .gen = v->gen, .st = *st, .next = s->imgs };
+	s->imgs = i;
+	s->nimgs++;
+	s->img_bytes += (size_t)st->st_size;
+	while (s->nimgs > RUN_IMG_MAX || s->img_bytes > RUN_IMG_BYTES) {
+		struct run_img **pp = &s->imgs;
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		img_drop(s, pp); /* the least recently used (never the new one: it fits) */
+	}
+}
+
+/* An ELF with PT_INTERP (src: its content): a copy whose interpreter is the
+ * tree's. Returns 1 when it is not such an ELF (the kernel takes it as it
+ * is). */
+static int elf_image(struct run_call *c, struct run_vfd *v, int src, int *out)
 {
 	Elf64_Ehdr eh;
-	if (pread(memfd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	if (pread(src, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
 		return 1;
 	Elf64_Phdr ph;
 	size_t i;
 	for (i = 0; i < eh.e_phnum; i++) {
-		if (pread(memfd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(src, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
 			return 1;
 		if (ph.p_type == PT_INTERP)
 			break;
@@ -136,7 +242,7 @@ static int elf_image(struct run_call *c, int memfd, int *out)
 	if (i == eh.e_phnum || ph.p_filesz < 2 || ph.p_filesz > PATH_MAX)
 		return 1; /* static: nothing to redirect (the kernel checks the rest) */
 	char interp[PATH_MAX + 1];
-	if (pread(memfd, interp, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
+	if (pread(src, interp, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
 	    interp[ph.p_filesz - 1])
 		return 1; /* the kernel refuses it (ENOEXEC) */
 	/* the kernel's open_exec(interpreter): as the task, relative to its cwd */
@@ -145,11 +251,8 @@ static int elf_image(struct run_call *c, int memfd, int *out)
 	if (err)
 		return (int)err;
 	struct run_vfd *vi;
-	err = run_vfd_memfd_for(c->s, fi, &vi);
+	int h = content(c, fi, &vi);
 	uvfs_file_put(fi);
-	if (err)
-		return (int)err;
-	int h = reopen_ro(vi->memfd);
 	if (h < 0)
 		return h;
 	int l = install(c, h, true);
@@ -161,13 +264,22 @@ static int elf_image(struct run_call *c, int memfd, int *out)
 	if ((size_t)nl + 1 > ph.p_filesz)
 		return 1; /* no room: the host's interpreter (documented) */
 	struct stat st;
-	int e = memfd_create("uvfs-exec", MFD_CLOEXEC);
+	if (fstat(src, &st))
+		return -errno;
+	int e = img_get(c->s, v, l, &st);
+	if (e != -ENOENT) {
+		if (e >= 0)
+			*out = e;
+		return e < 0 ? e : 0;
+	}
+	e = memfd_create("uvfs-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (e < 0)
 		return -errno;
-	if (fstat(memfd, &st))
-		goto fail;
+	errno = 0;
 	for (off_t off = 0; off < st.st_size;) {
-		ssize_t n = copy_file_range(memfd, &off, e, NULL, (size_t)(st.st_size - off), 0);
+		/* from a host file: no copy_file_range across file systems */
+		ssize_t n = v->host ? sendfile(e, src, &off, (size_t)(st.st_size - off))
+				    : copy_file_range(src, &off, e, NULL, (size_t)(st.st_size - off), 0);
 		if (n <= 0)
 			goto fail;
 	}
@@ -175,7 +287,15 @@ static int elf_image(struct run_call *c, int memfd, int *out)
 	memcpy(pad, name, (size_t)nl);
 	if (pwrite(e, pad, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
 		goto fail;
-	*out = e;
+	/* shared by many execs: nobody may change it any more */
+	if (fcntl(e, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE))
+		goto fail;
+	*out = reopen_ro(e);
+	if (*out < 0) {
+		close(e);
+		return *out;
+	}
+	img_put(c->s, v, l, &st, e);
 	return 0;
 fail:
 	err = errno ? -errno : -EIO;
@@ -284,21 +404,25 @@ write:
 static int image(struct run_call *c, struct uvfs_file *f, int depth, int *out, struct run_vfd **vout, bool *script)
 {
 	struct run_vfd *v;
-	int err = run_vfd_memfd_for(c->s, f, &v);
-	if (err)
-		return err;
+	int src = content(c, f, &v);
+	if (src < 0)
+		return src;
 	*vout = v;
 	char buf[257] = { 0 };
-	if (pread(v->memfd, buf, 256, 0) < 0)
+	if (pread(src, buf, 256, 0) < 0) {
+		close(src);
 		return -EIO;
+	}
 	*script = buf[0] == '#' && buf[1] == '!';
-	err = *script ? script_image(c, buf, depth, out) : elf_image(c, v->memfd, out);
+	int err = *script ? script_image(c, buf, depth, out) : elf_image(c, v, src, out);
 	if (err > 0)
 		*script = false; /* not one the kernel runs: it fails as it will */
-	if (err <= 0)
+	if (err <= 0) {
+		close(src);
 		return err;
-	*out = reopen_ro(v->memfd);
-	return *out < 0 ? *out : 0;
+	}
+	*out = src; /* static: the content itself */
+	return 0;
 }
 
 long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint64_t argv_addr, const char *linkdir)
@@ -371,7 +495,7 @@ long run_exec(struct run_call *c, struct uvfs_file *f, uint64_t path_addr, uint6
 	 * (busybox) look at. */
 	const char *base = strrchr(path, '/');
 	bool shared_vm = !script && base && base[1] && (size_t)(base - path) >= strlen(name) + 1 &&
-			 syscall(SYS_kcmp, c->pid, c->st.ppid, 0 /* KCMP_VM */, 0, 0) == 0;
+			 syscall(SYS_kcmp, c->pid, c->st.ppid, KCMP_VM, 0, 0) == 0;
 	if (shared_vm) {
 		char dpath[PATH_MAX];
 		if (snprintf(dpath, sizeof(dpath), "%s/%sd", linkdir, name) >= (int)sizeof(dpath))
@@ -442,8 +566,8 @@ int run_exec_fd(struct run_call *c, int fd)
 	uvfs_file_put(f);
 	if (err)
 		return err;
-	struct stat a, b;
-	if (!fstat(h, &a) && !fstat(v->memfd, &b) && a.st_ino == b.st_ino) {
+	struct stat a;
+	if (!fstat(h, &a) && a.st_ino == v->key_ino && a.st_dev == v->key_dev) {
 		close(h); /* a static program: the fd already is its content */
 		return 0;
 	}
@@ -468,6 +592,8 @@ int run_exec_fd(struct run_call *c, int fd)
 
 void run_exec_free(struct run_sup *s)
 {
+	while (s->imgs)
+		img_drop(s, &s->imgs);
 	DIR *d = s->hostdir ? opendir(s->hostdir) : NULL;
 	if (!d)
 		return;

@@ -34,6 +34,7 @@ HIDDEN int run_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 HIDDEN int run_poke_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
 struct run_sup; /* below */
+struct run_img; /* exec.c */
 struct run_call;
 
 /* ------------------------------------------------------------ proc.c */
@@ -99,18 +100,21 @@ struct run_vfd {
 	uint64_t dirseq; /* DIR: its placeholder is <hostdir>/d/<dirseq> (0: a memfd) */
 	struct uvfs_vd vd; /* references held */
 	struct uvfs_file *file; /* DIR/OTHER: the open file; REG: NULL */
-	int memfd; /* REG: the supervisor's copy; else -1 */
+	int memfd; /* REG: the supervisor's copy (-1 for a host file: v->host); else -1 */
 	uint64_t src_dev, src_ino; /* REG: the uvfs inode */
 	bool writable_seen; /* REG: some open allowed writing */
 	bool alias; /* OTHER: the exec image of a script, standing for it (exec.c) */
 	int64_t synced_size; /* REG: memfd size at the last sync (mtime then is a sentinel) */
 	bool mapped; /* REG: mapped shared and writable by some tracee (stores may not stamp mtime) */
 	uint64_t synced_hash; /* REG, mapped: hash of the content at the last sync */
+	uint64_t gen; /* REG: bumped whenever the memfd's content may have changed (every mark_synced): exec.c's cached images compare it */
 	struct run_vfd *next; /* in the placeholder hash */
 	struct uvfs_file *rfile; /* REG: a read-only handle for fd calls through the layer (lazy) */
 	struct run_vfd *src_next; /* REG: in the uvfs-inode hash */
 	struct run_vfd *dirty_next; /* REG: on reg_list once opened writable */
 	bool pseudo; /* DIR/OTHER on proc/sysfs/cgroupfs (a regular file: a snapshot per open) */
+	bool host; /* REG: read-only opens of a host file the tree serves (vfd.c run_vfd_host_for): keyed by
+		    * that file's dev+ino, memfd -1, never on reg_list or src_hash */
 };
 /* The host path of a DIR vfd's placeholder directory into buf (PATH_MAX),
  * or -ENOENT when it has none. */
@@ -137,6 +141,12 @@ HIDDEN int run_vfd_alias(struct run_sup *s, int hostfd, const struct run_vfd *v)
 /* The memfd holding the content of the regular file f (materialised on
  * first use; the vfd keeps it). */
 HIDDEN int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out);
+/* The host file behind the regular file f, for reading only: *hostfd a new
+ * O_RDONLY fd of it (the caller's), *out its vfd (v->host). -EOPNOTSUPP
+ * when the memfd path applies: a memfd holds the inode's content already,
+ * or the layer has no host file for f, or it lives on a noexec mount.
+ * opath: f is an O_PATH file (the layer gives none for those). */
+HIDDEN int run_vfd_host_for(struct run_sup *s, struct uvfs_file *f, bool opath, struct run_vfd **out, int *hostfd);
 
 /* ------------------------------------------------------------- pty.c */
 /* Pseudo-terminals and /dev/tty (see pty.c): the tree's devpts names the
@@ -208,6 +218,8 @@ struct run_sup {
 	int listener;
 	pid_t child;
 	char *hostdir; /* the tracee's host cwd: holds the exec symlinks */
+	struct run_img *imgs; /* exec.c: cached exec images, most recently used first */
+	size_t nimgs, img_bytes; /* their number and total size */
 	struct run_task *tasks;
 	size_t ntasks, sweep_at;
 	struct run_thread *threads;
@@ -219,6 +231,9 @@ struct run_sup {
 	size_t vfd_nbuckets, nvfds;
 	size_t ndirlike, gc_at; /* DIR/OTHER vfds; collect when ndirlike reaches gc_at */
 	struct run_vfd *reg_list; /* REG vfds that were opened writable */
+	unsigned sync_calls; /* run_vfd_sync_all calls (vfd.c prunes reg_list every few) */
+	int lease_probe; /* vfd.c: 0 not probed yet, 1 a read lease tells whether a memfd has writers, 2 not */
+	bool any_host; /* some vfd is a host file (run_vfd_lookup then looks up fds of any device) */
 	struct uvfs_tasks *tasks_table; /* proc's task table (NULL: no pseudo mounts) */
 	struct uvfs_devtmpfs_accessor *dev;
 	bool mounted[RUN_NPSEUDO], made_point[RUN_NPSEUDO];

@@ -7,8 +7,9 @@
  * F_DUPFD, fork, SCM_RIGHTS and close need no interception, and no
  * per-process fd table can drift out of step with the kernel's.
  *
- * Regular files: one memfd per uvfs inode holds the content (copied in on
- * first open). Each open gets its own open file description of it
+ * Regular files: a read-only open of a file the tree serves from a host
+ * file gets that host file (run_vfd_host_for); otherwise one memfd per uvfs
+ * inode holds the content (copied in on first open). Each open gets its own open file description of it
  * (reopened through /proc/self/fd), so offsets and O_APPEND are per open
  * as in Linux, and read, write, lseek, mmap (shared libraries), ftruncate
  * run in the kernel at native speed. Changes reach the uvfs inode at the
@@ -31,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,7 +136,8 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 	}
 	if (S_ISCHR(st.st_mode)) /* a host pty we handed out (pty.c) */
 		return run_pty_lookup(s, pid, fd, &st);
-	if (!s->vfd_hash || (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev)))
+	if (!s->vfd_hash ||
+	    (st.st_dev != s->memfd_dev && (!s->dir_dev || st.st_dev != s->dir_dev) && !s->any_host))
 		return NULL;
 	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
 		if (v->key_ino == st.st_ino && v->key_dev == st.st_dev)
@@ -211,6 +214,7 @@ static void mark_synced(struct run_vfd *v)
 {
 	struct stat st;
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, SYNCED_MTIME };
+	v->gen++; /* the content may differ from what an exec image was built of */
 	if (futimens(v->memfd, ts) || fstat(v->memfd, &st))
 		return;
 	v->synced_size = st.st_size;
@@ -220,8 +224,8 @@ static void mark_synced(struct run_vfd *v)
 
 void run_vfd_mapped(struct run_sup *s, struct run_vfd *v)
 {
-	if (v->type != RUN_VFD_REG || v->mapped)
-		return;
+	if (v->type != RUN_VFD_REG || v->mapped || v->host)
+		return; /* a host file's fd is read-only: the kernel refuses the mapping */
 	v->mapped = true;
 	if (!v->writable_seen) { /* a writable shared mapping needs a writable open */
 		v->writable_seen = true;
@@ -230,6 +234,84 @@ void run_vfd_mapped(struct run_sup *s, struct run_vfd *v)
 	}
 	/* run_vfd_sync_all ran before this call: the content is synced */
 	mark_synced(v);
+}
+
+static struct run_vfd *src_find(struct run_sup *s, uint64_t dev, uint64_t ino)
+{
+	for (struct run_vfd *v = s->src_hash[hidx(s, ino ^ dev)]; v; v = v->src_next)
+		if (v->src_dev == dev && v->src_ino == ino)
+			return v;
+	return NULL;
+}
+
+/* Read-only opens of a file the tree serves from a host file (a direct
+ * lower through an overlay: uvfs_file_host_fd) get that host file itself,
+ * so reads and mmaps (libraries) run on the host's page cache and nothing
+ * is copied. As long as no memfd holds the inode's content: once a
+ * writable open made one (the overlay copied the file up), later opens of
+ * either kind use the memfd; a read-only fd opened before keeps reading
+ * the host file, as a Linux overlayfs fd opened before a copy-up keeps
+ * reading the lower file. The vfd (one per host inode, found by its
+ * dev+ino as a placeholder is) serves the fd calls from the tree through
+ * v->vd. Not for a noexec mount: libraries are mapped PROT_EXEC and
+ * programs exec'd from these. */
+int run_vfd_host_for(struct run_sup *s, struct uvfs_file *f, bool opath, struct run_vfd **out, int *hostfd)
+{
+	int err = ensure_tables(s);
+	if (err)
+		return err;
+	struct statx stx;
+	if ((err = uvfs_file_stat(f, STATX_BASIC_STATS, &stx)))
+		return err;
+	if (!S_ISREG(stx.stx_mode) ||
+	    src_find(s, ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor, stx.stx_ino))
+		return -EOPNOTSUPP;
+	struct uvfs_file *rf = f;
+	struct uvfs_vd vd;
+	if (opath) { /* the layer gives no host fd for an O_PATH file: a handle of ours */
+		struct uvfs_cred root;
+		uvfs_cred_init_root(&root);
+		uvfs_file_vd(f, &vd);
+		struct uvfs_pathop pop = { .root = s->root, .start = vd, .path = "", .flags = UVFS_PATH_EMPTY };
+		err = uvfs_open_at(s->vfs, &root, &pop, O_RDONLY, 0, 0, &rf);
+		uvfs_vd_put(&vd);
+		if (err)
+			return -EOPNOTSUPP;
+	}
+	int h = uvfs_file_host_fd(rf);
+	if (rf != f)
+		uvfs_file_put(rf);
+	if (h < 0)
+		return -EOPNOTSUPP;
+	struct stat st;
+	if (fstat(h, &st) || !S_ISREG(st.st_mode))
+		goto no;
+	for (struct run_vfd *v = s->vfd_hash[hidx(s, st.st_ino)]; v; v = v->next)
+		if (v->host && v->key_ino == st.st_ino && v->key_dev == st.st_dev) {
+			*out = v;
+			*hostfd = h;
+			return 0;
+		}
+	struct statvfs sv;
+	if (fstatvfs(h, &sv) || (sv.f_flag & ST_NOEXEC))
+		goto no;
+	struct run_vfd *v = calloc(1, sizeof(*v));
+	if (!v) {
+		close(h);
+		return -ENOMEM;
+	}
+	v->type = RUN_VFD_REG;
+	v->host = true;
+	v->memfd = -1;
+	uvfs_file_vd(f, &v->vd);
+	add_key(s, v, h);
+	s->any_host = true;
+	*out = v;
+	*hostfd = h;
+	return 0;
+no:
+	close(h);
+	return -EOPNOTSUPP;
 }
 
 int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **out)
@@ -243,11 +325,8 @@ int run_vfd_memfd_for(struct run_sup *s, struct uvfs_file *f, struct run_vfd **o
 		return err;
 	uint64_t dev = ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor;
 	size_t i = hidx(s, stx.stx_ino ^ dev);
-	for (struct run_vfd *v = s->src_hash[i]; v; v = v->src_next)
-		if (v->src_dev == dev && v->src_ino == stx.stx_ino) {
-			*out = v;
-			return 0;
-		}
+	if ((*out = src_find(s, dev, stx.stx_ino)))
+		return 0;
 	struct run_vfd *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -448,6 +527,20 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 	bool pseudo = run_pseudo_fs(s, f);
 	if (S_ISREG(stx.stx_mode) && !pseudo) {
 		struct run_vfd *v;
+		int h;
+		if ((oflags & O_PATH) || (acc == O_RDONLY && !(oflags & O_TRUNC))) {
+			err = run_vfd_host_for(s, f, oflags & O_PATH, &v, &h);
+			if (!err) { /* the host file itself */
+				uvfs_file_put(f);
+				int r = addfd(s, id, h, oflags);
+				close(h);
+				return r;
+			}
+			if (err != -EOPNOTSUPP) {
+				uvfs_file_put(f);
+				return err;
+			}
+		}
 		err = run_vfd_memfd_for(s, f, &v);
 		uvfs_file_put(f);
 		if (err)
@@ -457,7 +550,7 @@ int run_vfd_install(struct run_sup *s, uint64_t id, struct uvfs_file *f, int ofl
 				return -errno;
 			mark_synced(v);
 		}
-		int h = reopen(v->memfd, hostflags);
+		h = reopen(v->memfd, hostflags);
 		if (h < 0)
 			return h;
 		if (acc != O_RDONLY && !(oflags & O_PATH) && !v->writable_seen) {
@@ -580,21 +673,76 @@ static void pseudo_deliver(struct run_vfd *v, const struct stat *st)
 	free(buf);
 }
 
+/* Does any open file description of memfd allow writing (a tracee's fd,
+ * one in flight in SCM_RIGHTS, or a shared writable mapping's)? The kernel
+ * refuses a read lease exactly then (the supervisor's own fd from
+ * memfd_create is not counted). 1 yes, 0 no, -1 cannot tell. */
+static int has_writers(int memfd)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", memfd);
+	int ro = open(p, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		return -1;
+	int r = fcntl(ro, F_SETLEASE, F_RDLCK) == 0 ? 0 : errno == EAGAIN ? 1 : -1;
+	close(ro); /* drops the lease */
+	return r;
+}
+
+/* Leases may be off (fs.leases-enable) or behave otherwise: checked once. */
+static bool lease_works(struct run_sup *s)
+{
+	if (!s->lease_probe) {
+		char p[64];
+		int m = memfd_create("uvfs-probe", MFD_CLOEXEC), w = -1;
+		if (m >= 0)
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", m);
+		bool ok = m >= 0 && has_writers(m) == 0 && (w = open(p, O_WRONLY | O_CLOEXEC)) >= 0 && has_writers(m) == 1;
+		if (w >= 0)
+			close(w);
+		ok = ok && has_writers(m) == 0;
+		if (m >= 0)
+			close(m);
+		s->lease_probe = ok ? 1 : 2;
+	}
+	return s->lease_probe == 1;
+}
+
+/* Every RUN_PRUNE_EVERY calls, files no tracee can write any more leave
+ * reg_list, so a call's cost does not grow with every file ever written
+ * (make: every object and temporary file). A file with no writer cannot
+ * get one without an open we serve (run_vfd_install puts it back), so once
+ * synced it stays synced. */
+enum { RUN_PRUNE_EVERY = 32 };
+
 void run_vfd_sync_all(struct run_sup *s)
 {
-	for (struct run_vfd *v = s->reg_list; v; v = v->dirty_next) {
+	bool prune = s->reg_list && ++s->sync_calls % RUN_PRUNE_EVERY == 0 && lease_works(s);
+	for (struct run_vfd **pp = &s->reg_list, *v; (v = *pp);) {
+		/* writers first: none now means none can write after the sync below */
+		bool idle = prune && has_writers(v->memfd) == 0;
 		struct stat st;
-		if (fstat(v->memfd, &st))
+		if (fstat(v->memfd, &st)) {
+			pp = &v->dirty_next;
 			continue;
-		if (st.st_size == v->synced_size && st.st_mtim.tv_sec == SYNCED_MTIME.tv_sec &&
-		    st.st_mtim.tv_nsec == SYNCED_MTIME.tv_nsec &&
-		    (!v->mapped || content_hash(v->memfd, st.st_size) == v->synced_hash))
+		}
+		if (st.st_size != v->synced_size || st.st_mtim.tv_sec != SYNCED_MTIME.tv_sec ||
+		    st.st_mtim.tv_nsec != SYNCED_MTIME.tv_nsec ||
+		    (v->mapped && content_hash(v->memfd, st.st_size) != v->synced_hash)) {
+			if (v->pseudo)
+				pseudo_deliver(v, &st);
+			else
+				writeback(s, v, &st);
+			mark_synced(v);
+		}
+		if (!idle) {
+			pp = &v->dirty_next;
 			continue;
-		if (v->pseudo)
-			pseudo_deliver(v, &st);
-		else
-			writeback(s, v, &st);
-		mark_synced(v);
+		}
+		*pp = v->dirty_next;
+		v->dirty_next = NULL;
+		v->writable_seen = false; /* the next writable open puts it back */
+		v->mapped = false; /* a writable mapping is a writer: none left */
 	}
 }
 
