@@ -107,7 +107,7 @@ static struct result run_uvfs(long nfiles)
 		if ((err = uvfs_rmdir_at(vfs, &cred, &p)))
 			die("rmdir", err);
 	}
-	urcu_memb_barrier(); /* dentries and inodes go in RCU callbacks */
+	uvfs_rcu_barrier(); /* dentries and inodes go in RCU callbacks */
 	double secs = now_s() - t0;
 	long after = rss_bytes();
 	uvfs_vd_put(&root);

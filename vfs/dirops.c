@@ -382,6 +382,9 @@ static int do_remove(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	if (err)
 		return err;
 	struct uvfs_inode *dir = parent.dentry->d_inode, *inode = d->d_inode;
+	/* create_end drops d, maybe the inode's last reference: keep it for
+	 * the link-count notice after */
+	uvfs_inode_get(inode);
 	uvfs_lock_acquire(&inode->i_lock);
 	if (rmdir)
 		err = dir->i_op->rmdir ? dir->i_op->rmdir(dir, d) : -EPERM;
@@ -393,6 +396,7 @@ static int do_remove(struct uvfs *vfs, const struct uvfs_cred *cred, const struc
 	create_end(&nd, &parent, d, err ? 0 : UVFS_WATCH_REMOVE, inode);
 	if (!err && !rmdir)
 		watch_inode(vfs, UVFS_WATCH_ATTR, inode, 0, 0); /* its link count */
+	uvfs_inode_put(inode);
 	return err;
 }
 

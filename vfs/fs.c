@@ -73,7 +73,7 @@ UVFS_API void uvfs_fs_put(struct uvfs_filesystem *fs)
 	}
 	/* Inodes are freed via call_rcu and their free_inode may still need
 	 * the fs: wait for them before the fs goes. */
-	urcu_memb_barrier();
+	uvfs_rcu_barrier();
 	RCU_TSAN_ACQUIRE();
 	fs_release(fs, vfs, dev);
 }
@@ -97,7 +97,7 @@ UVFS_API void uvfs_fs_put_batch_end(void)
 		put_batch.head = NULL;
 		put_batch.tail = &put_batch.head;
 		put_batch.depth++;
-		urcu_memb_barrier(); /* one for the whole round (see uvfs_fs.h) */
+		uvfs_rcu_barrier(); /* one for the whole round (see uvfs_fs.h) */
 		RCU_TSAN_ACQUIRE();
 		while (fs) {
 			struct uvfs_filesystem *next = fs->put_next;

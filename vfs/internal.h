@@ -64,13 +64,16 @@ static inline void rcu_read_unlock(void)
 	RCU_TSAN_RELEASE();
 	urcu_memb_read_unlock();
 }
+/* Deferred frees and their barrier run on a worker of our own
+ * (rcu_defer.c: liburcu's costs >= 10 ms per barrier). */
+void uvfs_rcu_defer(struct rcu_head *h, void (*fn)(struct rcu_head *)) HIDDEN;
 static inline void call_rcu(struct rcu_head *h, void (*fn)(struct rcu_head *))
 {
 	RCU_TSAN_RELEASE();
-	urcu_memb_call_rcu(h, fn);
+	uvfs_rcu_defer(h, fn);
 }
 /* First and last statements of every call_rcu callback (the exit pairs
- * with the acquire after urcu_memb_barrier). */
+ * with the acquire after uvfs_rcu_barrier). */
 #define RCU_CALLBACK_ENTER() RCU_TSAN_ACQUIRE()
 #define RCU_CALLBACK_EXIT() RCU_TSAN_RELEASE()
 static inline void synchronize_rcu(void)

@@ -277,9 +277,17 @@ struct uvfs_filesystem {
 	struct uvfs_filesystem *put_next;
 };
 
+/* Waits until every object the VFS has queued for freeing after a grace
+ * period (inodes, dentries, mounts: the core's call_rcu) so far is freed,
+ * free_inode included. Filesystems call it before freeing what their
+ * inodes' free_inode still needs; not from inside a read section or a
+ * free callback. Costs about one grace period (vfs/rcu_defer.c), not
+ * liburcu's 10 ms call_rcu round: use this, never urcu_memb_barrier, which
+ * does not see the VFS's queue. */
+UVFS_API void uvfs_rcu_barrier(void);
+
 /* Releasing a filesystem waits for an RCU barrier (its inodes are freed by
- * call_rcu callbacks, which may still need it), and one barrier costs a
- * call_rcu round of ~10 ms however little is queued. Between begin and
+ * call_rcu callbacks, which may still need it). Between begin and
  * end (per thread, nestable) uvfs_fs_put of the last reference only drops
  * the fs's dentries; the outermost end waits one barrier and releases them
  * all, in put order. For tearing down many filesystems at once (a booted

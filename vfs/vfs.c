@@ -96,7 +96,7 @@ UVFS_API int uvfs_destroy(struct uvfs *vfs, struct uvfs_live *leaks)
 {
 	rcu_enter();
 	/* Run every pending call_rcu callback: frees happen there. */
-	urcu_memb_barrier();
+	uvfs_rcu_barrier();
 	RCU_TSAN_ACQUIRE();
 	struct uvfs_live live;
 	uvfs_live_counts(vfs, &live);

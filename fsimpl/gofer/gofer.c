@@ -640,7 +640,7 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		goto fail;
 	if ((err = uvfs_d_make_root(&fs->vfs, &root->vfs, &fs->vfs.root))) {
 		uvfs_inode_put(&root->vfs); /* evict clunks the fid */
-		urcu_memb_barrier(); /* free_inode runs after a grace period */
+		uvfs_rcu_barrier(); /* free_inode runs after a grace period */
 		goto fail;
 	}
 	uvfs_log(UVFS_LOG_DEBUG, "9p: %s: cache=%s: %s (unused dentries kept: %lu)", fs->source, cache_name[fs->cache],

@@ -478,7 +478,7 @@ int kernfs_fs_init(struct kernfs_fs *kfs, struct uvfs *vfs, const struct uvfs_fs
 	}
 	if ((err = uvfs_d_make_root(&kfs->vfs, &r->vfs, &kfs->vfs.root))) {
 		uvfs_inode_put(&r->vfs);
-		urcu_memb_barrier(); /* free_inode runs after a grace period and needs the fs */
+		uvfs_rcu_barrier(); /* free_inode runs after a grace period and needs the fs */
 		uvfs_fs_abort(&kfs->vfs);
 		return err;
 	}

@@ -359,7 +359,7 @@ static int ovl_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char
 		}
 		if ((err = uvfs_d_make_root(&ofs->vfs, &root->vfs, &ofs->vfs.root))) {
 			uvfs_inode_put(&root->vfs);
-			urcu_memb_barrier();
+			uvfs_rcu_barrier();
 			goto fail;
 		}
 		*out = &ofs->vfs;
@@ -395,7 +395,7 @@ static int ovl_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char
 	}
 	if ((err = uvfs_d_make_root(&ofs->vfs, &root->vfs, &ofs->vfs.root))) {
 		uvfs_inode_put(&root->vfs);
-		urcu_memb_barrier();
+		uvfs_rcu_barrier();
 		goto fail;
 	}
 	*out = &ofs->vfs;

@@ -487,7 +487,7 @@ static int tmpfs_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 		/* Not consumed on failure. free_inode runs after a grace period
 		 * and needs the fs: wait for it before freeing the fs. */
 		uvfs_inode_put(&root->vfs);
-		urcu_memb_barrier();
+		uvfs_rcu_barrier();
 		goto fail;
 	}
 	*out = &fs->vfs;

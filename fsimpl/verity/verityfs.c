@@ -1593,7 +1593,7 @@ fail:
 		/* free_inode runs after a grace period and needs the fs: wait
 		 * for it before freeing the fs (as tmpfs does). */
 		uvfs_inode_put(&root->vfs);
-		urcu_memb_barrier();
+		uvfs_rcu_barrier();
 	}
 	uvfs_vd_put(&v->lower);
 	uvfs_vd_put(&v->meta);

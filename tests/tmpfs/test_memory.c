@@ -93,7 +93,7 @@ static struct uvfs_file *fill_big(const char *path, long *before)
 /* RSS must come back to within 10% of the data size of where it was. */
 static void expect_returned(long before, const char *what)
 {
-	urcu_memb_barrier(); /* inodes and dentries freed from RCU callbacks */
+	uvfs_rcu_barrier(); /* inodes and dentries freed from RCU callbacks */
 	long left = rss_mib() - before;
 	cr_assert_leq(left, BIG_MIB / 10, "after %s, %ld MiB of %d MiB still resident", what, left, BIG_MIB);
 }

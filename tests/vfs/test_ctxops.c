@@ -28,7 +28,7 @@ static void tf_mount(void)
 static void tf_umount(void)
 {
 	FX_ASSERT_OK(fx_umount("/t", 0));
-	urcu_memb_barrier();
+	uvfs_rcu_barrier();
 	cr_assert_eq(atomic_load(&testfs_calls.handles_live), 0, "%d open handles leaked",
 		     atomic_load(&testfs_calls.handles_live));
 	cr_assert_eq(atomic_load(&testfs_calls.fsdata_live), 0);

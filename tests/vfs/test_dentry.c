@@ -11,7 +11,7 @@
 /* Dentry ->release runs after an RCU grace period: wait for it. */
 static int releases(void)
 {
-	urcu_memb_barrier();
+	uvfs_rcu_barrier();
 	return atomic_load(&testfs_calls.releases);
 }
 
