@@ -189,6 +189,8 @@ struct run_sup {
 	unsigned max_tasks; /* live tracee processes allowed (fork.c) */
 	size_t forks_unseen; /* forks allowed whose child we have not counted yet */
 	uint64_t full_until_ns; /* a recount said "full": deny without recounting until then */
+	pid_t cur_tid; /* the notification being served: its thread (0: none) */
+	int cur_pidfd; /* and that thread's pidfd (-1: none), owned by its run_thread (proc.c) */
 };
 
 /* One notification being served. */

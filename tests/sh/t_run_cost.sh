@@ -40,3 +40,45 @@ check run-cost-placeholders-collected yes "$([ -n "$n" ] && [ "$n" -lt 2100 ] &&
 wait $up; rc=$?
 check run-cost-run "0:3001" "$rc:$(cat "$D/out")"
 check run-cost-hostdir-removed "" "$([ -n "$hd" ] && ls -d "$hd" 2>/dev/null)"
+
+# fd calls map the tracee's fd to a tree file by a copy of it taken through
+# the thread's pidfd (pidfd_getfd), with /proc/<tid>/fd as the fallback:
+# host fds of every kind (O_PATH too) continue in the kernel, an fd that is
+# not open is EBADF, a tree fd is the tree's
+if command -v gcc > /dev/null && command -v python3 > /dev/null; then
+  cat > "$D/probe.c" <<'PEOF'
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int d = open("/data", O_RDONLY | O_DIRECTORY);
+	for (int i = 1; i < argc; i++) {
+		int fd = !strcmp(argv[i], "tree") ? d : atoi(argv[i]);
+		struct stat a, b;
+		int r1 = fstat(fd, &a), e1 = errno;
+		int r2 = fstatat(fd, "", &b, AT_EMPTY_PATH), e2 = errno;
+		printf("%s:%s:%s:%s ", argv[i], r1 ? strerror(e1) : S_ISDIR(a.st_mode) ? "dir" : S_ISREG(a.st_mode) ? "reg" : "other",
+		       r2 ? strerror(e2) : S_ISDIR(b.st_mode) ? "dir" : S_ISREG(b.st_mode) ? "reg" : "other",
+		       !r1 && !r2 && a.st_ino == b.st_ino ? "same" : "-");
+	}
+	printf("\n");
+	return 0;
+}
+PEOF
+  if gcc -static -O1 -o "$T/bin/probe" "$D/probe.c" 2> /dev/null; then
+    echo x > "$D/hostfile"
+    # fd 5: an O_PATH host file, fd 6: a host regular file, fd 9: not open
+    out=$(python3 -c 'import os,sys
+a=os.open(sys.argv[1], os.O_PATH); b=os.open(sys.argv[1], os.O_RDONLY)
+os.dup2(a,5); os.dup2(b,6); os.set_inheritable(5,True); os.set_inheritable(6,True)
+os.execv(sys.argv[2], [sys.argv[2], "run", "--root", sys.argv[3], "--", "/bin/probe", "5", "6", "9", "tree"])' \
+      "$D/hostfile" "$UVFS" "$T" 2>&1)
+    check run-cost-fd-kinds "5:reg:reg:same 6:reg:reg:same 9:Bad file descriptor:Bad file descriptor:- tree:dir:dir:same " "$out"
+  fi
+fi
