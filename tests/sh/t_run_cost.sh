@@ -82,3 +82,15 @@ os.execv(sys.argv[2], [sys.argv[2], "run", "--root", sys.argv[3], "--", "/bin/pr
     check run-cost-fd-kinds "5:reg:reg:same 6:reg:reg:same 9:Bad file descriptor:Bad file descriptor:- tree:dir:dir:same " "$out"
   fi
 fi
+
+# the notify loop blocks in the receive; the program's exit ends it even
+# when a tracee that left the process group keeps the filter alive (the
+# watcher thread interrupts the receive), and the run's status is the
+# program's: a daemon idle in sleep, and one busy making file syscalls
+for d in 'exec sleep 20' 'while :; do stat / > /dev/null; done'; do
+  s0=$(date +%s)
+  out=$(timeout 15 "$UVFS" run --root "$T" -- /bin/sh -c "setsid sh -c 'echo pid \$\$; exec > /dev/null 2>&1; $d' & sleep 0.5; exit 3" 2>&1); rc=$?
+  s1=$(date +%s)
+  pid=$(echo "$out" | sed -n 's/^pid //p'); [ -n "$pid" ] && kill -9 "$pid" 2> /dev/null
+  check "run-cost-escaped-daemon-$([ "${d#exec}" = "$d" ] && echo busy || echo idle)" "3 fast" "$rc $([ $((s1 - s0)) -lt 10 ] && echo fast || echo slow)"
+done
