@@ -106,8 +106,8 @@ static int dir_placeholder(struct run_sup *s, struct run_vfd *v, int flags)
 static void dir_placeholder_free(struct run_sup *s, struct run_vfd *v)
 {
 	char p[PATH_MAX];
-	if (run_vfd_dir_path(s, v, p))
-		return;
+	if (run_vfd_dir_path(s, v, p) || !rmdir(p) || (errno != ENOTEMPTY && errno != EEXIST))
+		return; /* most hold nothing: one rmdir, no directory read */
 	DIR *d = opendir(p);
 	if (d) {
 		struct dirent *e;
