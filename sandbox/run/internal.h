@@ -4,8 +4,9 @@
  * file), filter.c (the seccomp filter and the launch), loop.c (the notify
  * loop and uvfs_run).
  *
- * Threading: the supervisor is single-threaded (one notification at a
- * time), so none of these structures has a lock. */
+ * Threading: one thread serves the notifications (one at a time), so none
+ * of these structures has a lock; loop.c's watcher thread touches only its
+ * own struct watch (atomics). */
 #pragma once
 
 #include <linux/seccomp.h>
