@@ -219,6 +219,10 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 	struct watch w = { .pidfd = pidfd, .pgid = s.child, .loop = pthread_self() };
 	struct sigaction wsa = { .sa_handler = wake }, wold;
 	sigaction(RUN_WAKE_SIG, &wsa, &wold);
+	sigset_t wset, wmask; /* an embedder may have it blocked */
+	sigemptyset(&wset);
+	sigaddset(&wset, RUN_WAKE_SIG);
+	pthread_sigmask(SIG_UNBLOCK, &wset, &wmask);
 	pthread_t wt;
 	int werr = err ? -1 : pthread_create(&wt, NULL, watcher, &w);
 	if (werr > 0) {
@@ -261,6 +265,7 @@ int uvfs_run(const struct uvfs_run_opts *o, int *status)
 	atomic_store(&w.done, 1);
 	if (!werr)
 		pthread_join(wt, NULL);
+	pthread_sigmask(SIG_SETMASK, &wmask, NULL);
 	sigaction(RUN_WAKE_SIG, &wold, NULL);
 	/* the program is gone (or we failed): no tracee may outlive it waiting
 	 * for us */
