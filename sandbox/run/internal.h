@@ -4,8 +4,9 @@
  * file), filter.c (the seccomp filter and the launch), loop.c (the notify
  * loop and uvfs_run).
  *
- * Threading: the supervisor is single-threaded (one notification at a
- * time), so none of these structures has a lock. */
+ * Threading: one thread serves the notifications (one at a time), so none
+ * of these structures has a lock; loop.c's watcher thread touches only its
+ * own struct watch (atomics). */
 #pragma once
 
 #include <linux/seccomp.h>
@@ -242,6 +243,8 @@ struct run_sup {
 	uint64_t full_until_ns; /* a recount said "full": deny without recounting until then */
 	struct run_pty *ptys; /* pty.c: the tree's pairs backed by host pairs */
 	pid_t cur_pid; /* the caller of the call being served (pty.c) */
+	pid_t cur_tid; /* the notification being served: its thread (0: none) */
+	int cur_pidfd; /* and that thread's pidfd (-1: none), owned by its run_thread (proc.c) */
 };
 
 /* One notification being served. */

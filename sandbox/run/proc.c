@@ -255,6 +255,8 @@ static void set_comm(struct run_sup *s, pid_t tgid)
 int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_task **task)
 {
 	struct run_thread **pp = &s->threads, *th = NULL;
+	s->cur_tid = 0;
+	s->cur_pidfd = -1;
 	for (; *pp; pp = &(*pp)->next)
 		if ((*pp)->tid == tid) {
 			th = *pp;
@@ -291,6 +293,8 @@ int run_caller(struct run_sup *s, pid_t tid, struct run_status *st, struct run_t
 	}
 	*st = th->st;
 	st->cred.groups = st->groups; /* the copy's own array */
+	s->cur_tid = tid; /* run_vfd_lookup copies its fds through the pidfd */
+	s->cur_pidfd = th->pidfd;
 	*task = run_task_get(s, st->tgid, st->ppid);
 	if (*task && fresh_status && s->tasks_table)
 		set_comm(s, st->tgid); /* new, or after an exec or prctl(PR_SET_NAME) */

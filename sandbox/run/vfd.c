@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,8 +108,8 @@ static int dir_placeholder(struct run_sup *s, struct run_vfd *v, int flags)
 static void dir_placeholder_free(struct run_sup *s, struct run_vfd *v)
 {
 	char p[PATH_MAX];
-	if (run_vfd_dir_path(s, v, p))
-		return;
+	if (run_vfd_dir_path(s, v, p) || !rmdir(p) || (errno != ENOTEMPTY && errno != EEXIST))
+		return; /* most hold nothing: one rmdir, no directory read */
 	DIR *d = opendir(p);
 	if (d) {
 		struct dirent *e;
@@ -129,10 +130,26 @@ struct run_vfd *run_vfd_lookup(struct run_sup *s, pid_t pid, int fd, int *err)
 		*err = -EBADF;
 		return NULL;
 	}
-	snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)pid, fd);
-	if (stat(p, &st)) {
-		*err = errno == ENOENT ? -EBADF : -errno;
-		return NULL;
+	/* The caller's fd: a copy of it through the thread's pidfd and fstat
+	 * (~2 us) rather than stat of /proc/<tid>/fd/<n> (~4.5 us: a procfs
+	 * walk and a magic link). pidfd_getfd fails when the fd is not open,
+	 * for a caller we may not ptrace-attach, or before Linux 5.6: /proc
+	 * then says which. (A socket copied so gets the supervisor's net_cls
+	 * and net_prio ids, as any SCM_RIGHTS receiver: the same cgroup.) */
+	int h = pid == s->cur_tid && s->cur_pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, s->cur_pidfd, fd, 0) : -1;
+	if (h >= 0) {
+		int r = fstat(h, &st);
+		close(h);
+		if (r) {
+			*err = -errno;
+			return NULL;
+		}
+	} else {
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)pid, fd);
+		if (stat(p, &st)) {
+			*err = errno == ENOENT ? -EBADF : -errno;
+			return NULL;
+		}
 	}
 	if (S_ISCHR(st.st_mode)) /* a host pty we handed out (pty.c) */
 		return run_pty_lookup(s, pid, fd, &st);

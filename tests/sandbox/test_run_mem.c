@@ -60,3 +60,33 @@ Test(run_mem, write_then_read)
 	cr_assert_eq(run_read_mem(getpid(), (uintptr_t)dst, ro_probe, sizeof(ro_probe)), 0);
 	cr_assert_str_eq(ro_probe, "hello");
 }
+
+/* The first read of a path is short (256 bytes): paths longer than it,
+ * starting anywhere in a page, and ones ending right before an unmapped
+ * page, are read whole or fail exactly as before. */
+Test(run_mem, longer_than_first_read)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(m, MAP_FAILED);
+	size_t lens[] = { 255, 256, 257, 300, 1000, 3000 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t offs[] = { 0, 100, (size_t)pg - 128, (size_t)pg - lens[i] - 1 };
+		for (size_t j = 0; j < sizeof(offs) / sizeof(offs[0]); j++) {
+			char *p = m + offs[j];
+			memset(p, 'a' + (int)(i % 26), lens[i]);
+			p[lens[i]] = 0;
+			cr_assert_eq(run_read_path(getpid(), (uintptr_t)p, buf, sizeof(buf)), 0, "len %zu off %zu", lens[i], offs[j]);
+			cr_assert_eq(strlen(buf), lens[i], "len %zu off %zu", lens[i], offs[j]);
+		}
+	}
+	cr_assert_eq(munmap(m + pg, pg), 0);
+	char *p = m + pg - 301; /* 300 bytes and the NUL in the page's last byte */
+	memset(p, 'x', 300);
+	p[300] = 0;
+	cr_assert_eq(run_read_path(getpid(), (uintptr_t)p, buf, sizeof(buf)), 0);
+	cr_assert_eq(strlen(buf), 300);
+	p[300] = 'x'; /* runs into the unmapped page after 300 readable bytes */
+	cr_assert_eq(run_read_path(getpid(), (uintptr_t)p, buf, sizeof(buf)), -EFAULT);
+	munmap(m, pg);
+}

@@ -127,9 +127,9 @@ printf '#! /opt/only/i/sh\necho rel "$0"\n' > "$T/data/rel"
 chmod 755 "$T/opt/only/s1" "$T/opt/only/s2" "$T/data/rel"
 N='sed -E "s,/dev/fd/[0-9]+,N,g; s,/opt/only/s[12],N,g; s,[.][.]/rel,N,g; s,^rel [0-9]+$,rel N,"'
 diffrun script-tree-interp /bin/sh -c "{ /opt/only/s1 a b; echo rc=\$?; cd /data && ./rel; cd sub && ../rel x; echo rc=\$?; } | $N"
-before=$(ls -d /tmp/uvfs-run-* 2>/dev/null | sort)
+before=$(ls -d /tmp/uvfs-run-* /dev/shm/uvfs-run-* 2>/dev/null | sort)
 diffrun script-nested /bin/sh -c "/opt/only/s2 z | $N"
-check sbx-run-exec-dir-removed "" "$(comm -13 <(echo "$before") <(ls -d /tmp/uvfs-run-* 2>/dev/null | sort))"
+check sbx-run-exec-dir-removed "" "$(comm -13 <(echo "$before") <(ls -d /tmp/uvfs-run-* /dev/shm/uvfs-run-* 2>/dev/null | sort))"
 # run by its own name, a script's interpreter has no extra fd open
 printf '#!/bin/probe\n' > "$T/data/fds"
 chmod 755 "$T/data/fds"
