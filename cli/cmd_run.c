@@ -32,6 +32,7 @@
 #include "cli/bundle.h"
 #include "cli/cli.h"
 #include "fsimpl/gofer/gofer.h"
+#include "vfs/uvfs_fs.h"
 #include "fsimpl/overlay/overlay.h"
 #include "fuse/fuse_export.h"
 #include "sandbox/run/run.h"
@@ -250,6 +251,16 @@ static int build_overlay(const char *hostdir, bool diod, struct uvfs **vfs, stru
 		struct uvfs_overlay_opts ov = { .upper = vds[1], .work = vds[2], .nlower = 1, .lower = &vds[0] };
 		err = uvfs_mntns_new(*vfs, &cr, "overlay", "overlay",
 				     &(struct uvfs_mount_opts){ .internal = &ov, .internal_mount = true }, ns);
+	}
+	if (!err) {
+		/* the overlay's own dentries too (its default keeps 1,000
+		 * unused): with the default, every pass of a find over a larger
+		 * tree built each overlay dentry anew (0.50 s → 0.33 s per warm
+		 * find -ls of 10,000 files) */
+		struct uvfs_vd top;
+		uvfs_mntns_root(*ns, &top);
+		uvfs_mount_fs(top.mount)->lru_max = 100000;
+		uvfs_vd_put(&top);
 	}
 	for (int i = 0; i < 3; i++)
 		if (uvfs_vd_ok(&vds[i]))
