@@ -1,17 +1,26 @@
 /* stress_sbx_ofd.c — open file description locks of the syscall layer
  * under ThreadSanitizer: threads of two tasks (fd tables) take an OFD
  * write lock on one file with F_OFD_SETLKW, each through its own
- * description; half of them release it by F_OFD_SETLK F_UNLCK, the other
- * half by closing the description (its last reference drops the lock and
- * must wake the waiters), while a POSIX locker competes for the same
- * range and a thread dups and closes descriptions of a locked file.
+ * description; some release it by F_OFD_SETLK F_UNLCK, others by closing
+ * the description (its last reference drops the lock and must wake the
+ * waiters), while a POSIX locker competes for the same range and a thread
+ * dups and closes descriptions of a locked file.
  * Invariants: at most one holder at a time in the locked range, and no
  * waiter is left asleep (a watchdog fails the run if the threads do not
- * finish). STRESS_SECONDS (default 3) bounds the run. */
+ * finish). STRESS_SECONDS (default 3) bounds the run.
+ *
+ * POSIX semantics the accounting must respect (Linux, fcntl(2); checked
+ * against the kernel by test_sbx_ofd's released_by_last_close_only): the
+ * close of ANY fd of the file in the POSIX owner's fd table drops that
+ * table's POSIX locks, even an fd of another description. So no thread of
+ * the POSIX locker's table (task 0) closes an fd of the file during the
+ * run: its OFD lockers keep one description open and unlock; the ones that
+ * open, close and release by close live in task 1, with the duper. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -19,7 +28,18 @@
 
 #include "sandbox/uvfs_sandbox.h"
 
-#define NLOCKERS 4
+#define NLOCKERS 5
+
+/* task: the fd table; keep: one description for the whole run (closed by
+ * main after the join), else one per lock; by_close: the last close of
+ * the description releases the lock, else F_OFD_SETLK F_UNLCK. */
+static const struct role {
+	int task;
+	bool keep, by_close;
+} roles[NLOCKERS] = {
+	{ 0, true, false }, { 0, true, false }, { 1, false, false }, { 1, false, true }, { 1, false, true },
+};
+static long kept_fd[NLOCKERS];
 
 static struct uvfs *vfs;
 static struct uvfs_mntns *ns;
@@ -55,33 +75,39 @@ static void hold(void)
 static void *locker(void *arg)
 {
 	long id = (long)arg;
-	struct uvfs_sbx_task *t = task[id & 1];
+	const struct role *r = &roles[id];
+	struct uvfs_sbx_task *t = task[r->task];
 	for (unsigned n = 0; !atomic_load(&stop); n++) {
-		long fd = uvfs_sbx_openat(t, AT_FDCWD, "/f", O_RDWR, 0);
-		must(fd, "open");
+		long fd = kept_fd[id];
+		if (!r->keep) {
+			fd = uvfs_sbx_openat(t, AT_FDCWD, "/f", O_RDWR, 0);
+			must(fd, "open");
+		}
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 10 };
 		long rc = uvfs_sbx_fcntl(t, (int)fd, F_OFD_SETLKW, (unsigned long)&fl);
 		if (rc) {
 			bad("setlkw", rc);
-			uvfs_sbx_close(t, (int)fd);
+			if (!r->keep)
+				uvfs_sbx_close(t, (int)fd);
 			continue;
 		}
 		hold();
 		atomic_fetch_add(&n_locks, 1);
-		if (id & 2) { /* the close (last reference) releases it */
+		if (r->by_close) { /* the close (last reference) releases it */
 			atomic_fetch_add(&n_closes, 1);
 		} else {
 			fl.l_type = F_UNLCK;
 			if ((rc = uvfs_sbx_fcntl(t, (int)fd, F_OFD_SETLK, (unsigned long)&fl)))
 				bad("unlock", rc);
 		}
-		uvfs_sbx_close(t, (int)fd);
+		if (!r->keep)
+			uvfs_sbx_close(t, (int)fd);
 	}
 	return NULL;
 }
 
 /* A POSIX lock of task 0's fd table on the same range: conflicts with
- * every OFD holder, including those of task 0. */
+ * every OFD holder, including those of task 0 (its kept descriptions). */
 static void *posix(void *arg)
 {
 	(void)arg;
@@ -156,6 +182,9 @@ int main(void)
 	long fd = uvfs_sbx_openat(task[0], AT_FDCWD, "/f", O_CREAT | O_RDWR, 0644);
 	must(fd, "create");
 	uvfs_sbx_close(task[0], (int)fd);
+	for (int i = 0; i < NLOCKERS; i++)
+		if (roles[i].keep)
+			must(kept_fd[i] = uvfs_sbx_openat(task[roles[i].task], AT_FDCWD, "/f", O_RDWR, 0), "open kept");
 
 	const char *s = getenv("STRESS_SECONDS");
 	int secs = s ? atoi(s) : 3;
@@ -171,6 +200,9 @@ int main(void)
 	atomic_store(&stop, true);
 	for (int i = 0; i < NLOCKERS + 2; i++)
 		pthread_join(t[i], NULL);
+	for (int i = 0; i < NLOCKERS; i++)
+		if (roles[i].keep)
+			uvfs_sbx_close(task[roles[i].task], (int)kept_fd[i]);
 	uvfs_sbx_task_put(task[0]);
 	uvfs_sbx_task_put(task[1]);
 	uvfs_vd_put(&root);
