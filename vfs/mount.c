@@ -268,7 +268,8 @@ static int get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const char *so
 	int ro;
 	if ((err = sb_flag_words(opts ? opts->data : NULL, &data, &ro)))
 		return err;
-	struct uvfs_fs_opts fo = { .data = data, .internal = opts ? opts->internal : NULL };
+	struct uvfs_fs_opts fo = { .data = data, .internal = opts ? opts->internal : NULL,
+				   .sb_flags = ro == 1 ? UVFS_MNT_RDONLY : 0 };
 	struct uvfs_filesystem *fs = NULL;
 	err = type->get_fs(vfs, cred, source, &fo, &fs);
 	free(data);

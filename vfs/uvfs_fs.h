@@ -163,6 +163,10 @@ static inline void uvfs_seq_write_end(uvfs_seq_t *s)
 struct uvfs_fs_opts {
 	const char *data; /* option string from the mount; may be NULL */
 	const void *internal; /* typed data from an internal mount; may be NULL */
+	/* UVFS_MNT_RDONLY when the data said "ro" (Linux fc->sb_flags): the
+	 * VFS takes that word out of data and marks the fs read-only after
+	 * get_fs; a filesystem that must know sooner reads it here. */
+	unsigned sb_flags;
 };
 
 /* Type flags (properties of the implementation, not of the registration). */

@@ -114,9 +114,9 @@ static void setattr_local(struct uvfs_inode *inode, const struct uvfs_setattr *a
 		__atomic_store_n(&inode->i_mode, (inode->i_mode & S_IFMT) | (attr->mode & 07777),
 				 __ATOMIC_RELAXED); /* read by lockless walkers */
 	if ((attr->mask & STATX_UID) && attr->uid != (uint32_t)-1)
-		inode->i_uid = attr->uid;
+		__atomic_store_n(&inode->i_uid, attr->uid, __ATOMIC_RELAXED);
 	if ((attr->mask & STATX_GID) && attr->gid != (uint32_t)-1)
-		inode->i_gid = attr->gid;
+		__atomic_store_n(&inode->i_gid, attr->gid, __ATOMIC_RELAXED);
 	if (attr->mask & STATX_ATIME)
 		inode->i_atime = attr->atime;
 	if (attr->mask & STATX_MTIME)

@@ -50,10 +50,13 @@ void gofer_attr_store(struct uvfs_inode *i, const struct uvfs_p9_attr *a)
 	uint32_t mode = (i->i_mode & S_IFMT) | (a->mode & 07777);
 	if ((a->valid & UVFS_P9_GETATTR_MODE) && mode != i->i_mode)
 		__atomic_store_n(&i->i_mode, mode, __ATOMIC_RELAXED);
+	/* the owner is read locklessly (relaxed) by the RCU walk's search
+	 * check and by permission checks: relaxed stores, as the core's
+	 * setattr (TSan, stress_gofer_fscache) */
 	if (a->valid & UVFS_P9_GETATTR_UID)
-		i->i_uid = a->uid;
+		__atomic_store_n(&i->i_uid, a->uid, __ATOMIC_RELAXED);
 	if (a->valid & UVFS_P9_GETATTR_GID)
-		i->i_gid = a->gid;
+		__atomic_store_n(&i->i_gid, a->gid, __ATOMIC_RELAXED);
 	if (a->valid & UVFS_P9_GETATTR_NLINK)
 		i->i_nlink = a->nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)a->nlink;
 	if (a->valid & UVFS_P9_GETATTR_RDEV)
@@ -457,14 +460,11 @@ static int parse_options(struct uvfs_opts *o, struct gofer_params *p)
 		return err;
 	if (present)
 		p->hostfd = (int)v;
-	if ((s = uvfs_opts_take(o, "ro"))) {
-		if (*s)
-			return bad("ro", s);
-		p->ro = true;
-	}
+	/* "ro" is a superblock word: the VFS takes it (gofer_get_fs reads
+	 * it from the fs options) */
 	bool direct = !strcmp(p->trans, "direct");
-	if (!direct && (p->hostfd >= 0 || p->ro)) {
-		uvfs_log(UVFS_LOG_ERROR, "9p: hostfd= and ro need trans=direct");
+	if (!direct && p->hostfd >= 0) {
+		uvfs_log(UVFS_LOG_ERROR, "9p: hostfd= needs trans=direct");
 		return -EINVAL;
 	}
 	if (direct) {
@@ -543,6 +543,7 @@ static int gofer_get_fs(struct uvfs *vfs, const struct uvfs_cred *cred, const ch
 	int err = uvfs_opts_parse(&o, opts ? opts->data : NULL);
 	if (!err && (err = parse_options(&o, &p)))
 		uvfs_opts_free(&o);
+	p.ro = opts && (opts->sb_flags & UVFS_MNT_RDONLY); /* a direct client refuses writes itself too */
 	/* trans=direct: the root fd is the mount's from here on, from the
 	 * data string or else from the internal data, even when the mount
 	 * fails (never for other transports: a zeroed uvfs_gofer_internal

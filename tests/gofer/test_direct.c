@@ -457,7 +457,7 @@ Test(direct, options, .timeout = 30)
 	dsetup();
 	struct uvfs_pathop p = fx_popf("/g");
 	const char *bad[] = { "trans=direct", "trans=direct,hostfd=-1", "trans=fd,rfdno=900,wfdno=900,hostfd=3",
-			      "trans=fd,rfdno=900,wfdno=900,ro", "trans=direct,hostfd=900,addr=x" };
+			      "trans=direct,hostfd=900,addr=x" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct uvfs_mount_opts o = { .data = bad[i] };
 		cr_assert_eq(uvfs_mount_at(fx.vfs, &fx.cred, host, &p, "9p", &o), -EINVAL, "%s", bad[i]);
