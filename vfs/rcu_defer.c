@@ -18,7 +18,9 @@
  * the worker, registered as an RCU reader thread, never under dq.lock.
  * After fork the child gets a fresh lock and no worker; a batch that was
  * in flight in the parent is dropped in the child (its memory leaks there,
- * nothing is freed twice). */
+ * nothing is freed twice). A grace period cannot end in a forked child
+ * (liburcu memb's membarrier registration is the parent's), as with
+ * liburcu's own call_rcu: nothing uses the VFS after fork without exec. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
